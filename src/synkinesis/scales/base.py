@@ -138,7 +138,17 @@ class Item:
         for anchor, label in self.anchors:
             if value == anchor:
                 return label
-        return ""
+        if not self.anchors:
+            return ""
+        if self.bidirectional:
+            low, high = self.anchors[0][1], self.anchors[-1][1]
+            offset = value - 100
+            towards = high if offset > 0 else low
+            return f"{offset:+g} from balanced, towards: {towards}"
+        top, top_label = self.anchors[-1]
+        return (
+            f"{format_number(value)} of {format_number(top)} ({top_label} = {format_number(top)})"
+        )
 
     def labels_text(self) -> str:
         """All value meanings in one line, e.g. ``"0 = normal, 1 = narrow / wide"``."""

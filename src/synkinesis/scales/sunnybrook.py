@@ -57,7 +57,7 @@ _SYNKINESIS_CHOICES = (
 _RESTING_ITEMS = (
     Item(
         key="rest_eye",
-        label="resting eye (palpebral fissure) compared with the healthy side",
+        label="eye at rest (palpebral fissure)",
         group="resting",
         choices=(
             Choice(0, "normal", "normal"),
@@ -68,7 +68,7 @@ _RESTING_ITEMS = (
     ),
     Item(
         key="rest_cheek",
-        label="resting cheek (nasolabial fold) compared with the healthy side",
+        label="cheek at rest (nasolabial fold)",
         group="resting",
         choices=(
             Choice(0, "normal", "normal"),
@@ -79,7 +79,7 @@ _RESTING_ITEMS = (
     ),
     Item(
         key="rest_mouth",
-        label="resting mouth (oral commissure) compared with the healthy side",
+        label="mouth at rest (oral commissure)",
         group="resting",
         choices=(
             Choice(0, "normal", "normal"),
@@ -92,7 +92,7 @@ _RESTING_ITEMS = (
 _VOLUNTARY_ITEMS = tuple(
     Item(
         key=f"voluntary_{key}",
-        label=f"voluntary movement, {label}: excursion compared with the healthy side",
+        label=f"{label}: voluntary movement",
         group="voluntary",
         choices=_VOLUNTARY_CHOICES,
     )
@@ -102,7 +102,7 @@ _VOLUNTARY_ITEMS = tuple(
 _SYNKINESIS_ITEMS = tuple(
     Item(
         key=f"synkinesis_{key}",
-        label=f"synkinesis during {label}: involuntary movement elsewhere on the face",
+        label=f"{label}: synkinesis",
         group="synkinesis",
         choices=_SYNKINESIS_CHOICES,
     )
@@ -134,7 +134,7 @@ DEFINITION = InstrumentDefinition(
         Subscore(
             key="resting",
             label="resting symmetry score",
-            description="asymmetry at rest (0 = symmetric, 20 = worst)",
+            description="asymmetry at rest against the healthy side (0 = symmetric, 20 = worst)",
             items=tuple(item.key for item in _RESTING_ITEMS),
             formula="(eye + cheek + mouth) * 5",
             minimum=0,
@@ -144,7 +144,7 @@ DEFINITION = InstrumentDefinition(
         Subscore(
             key="voluntary",
             label="voluntary movement score",
-            description="symmetry of voluntary movement (20 = none, 100 = normal)",
+            description="excursion against the healthy side (20 = no movement, 100 = normal)",
             items=tuple(item.key for item in _VOLUNTARY_ITEMS),
             formula="sum of 5 expressions * 4",
             minimum=20,
@@ -154,7 +154,9 @@ DEFINITION = InstrumentDefinition(
         Subscore(
             key="synkinesis",
             label="synkinesis score",
-            description="synkinesis during the five expressions (0 = none, 15 = worst)",
+            description=(
+                "involuntary movement elsewhere during the five expressions (0 = none, 15 = worst)"
+            ),
             items=tuple(item.key for item in _SYNKINESIS_ITEMS),
             formula="sum of 5 expressions (x1)",
             minimum=0,
