@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install synkinesis into .venv (with test tools), find or fetch the real example media, and run
+# the main job: measure the bundled example video. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+MEDIA=$(.venv/bin/python scripts/fetch_media.py --quiet)
+mkdir -p example-output
+.venv/bin/synk measure "$MEDIA/WolfgangLanger_Pexels.mp4" -o example-output/WolfgangLanger.synk --csv
+echo "Result: example-output/WolfgangLanger.synk (per-frame table: example-output/WolfgangLanger.csv)"

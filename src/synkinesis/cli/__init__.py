@@ -1,0 +1,45 @@
+"""The ``synk`` command. Each sub-command lives in its own module and is a thin call into the
+library; this module only assembles them."""
+
+from __future__ import annotations
+
+import typer
+
+from synkinesis import __version__
+
+app = typer.Typer(
+    name="synk",
+    help="Measure, score, track and model facial synkinesis.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"synkinesis {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Measure, score, track and model facial synkinesis."""
+
+
+def _register() -> None:
+    from synkinesis.cli import measure, score
+
+    measure.register(app)
+    score.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

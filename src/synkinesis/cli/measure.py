@@ -1,0 +1,171 @@
+"""``synk measure``: videos, photos or a camera -> per-side region signals in millimetres."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from synkinesis.cli.common import fail, console, progress_bar
+
+
+def measure(
+    inputs: list[Path] = typer.Argument(
+        None, help="Video files (mp4, mov, webm, avi, mkv), photos (jpg, png, ...) or directories.",
+        show_default=False),
+    output: Path = typer.Option(
+        None, "-o", "--output",
+        help="Result file (.synk) for one input, or a directory for several. "
+             "Default: beside each input."),
+    camera: int = typer.Option(None, "--camera", help="Measure from camera number N instead."),
+    duration: float = typer.Option(10.0, "--duration", min=0.5, max=3600,
+                                   help="Seconds to record with --camera."),
+    csv: bool = typer.Option(False, "--csv", help="Also write the per-frame table as CSV."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Processes: several inputs run side by side; a single long "
+                                     "video is cut into this many chunks."),
+    iris_mm: float = typer.Option(11.77, "--iris-mm",
+                                  help="Iris diameter used for the mm scale (11.22 in children)."),
+    interpupil_mm: float = typer.Option(63.0, "--interpupil-mm",
+                                        help="Fallback inter-pupillary distance when the iris "
+                                             "cannot be measured."),
+    mirrored: bool = typer.Option(False, "--mirrored",
+                                  help="The input shows the patient as in a mirror (selfie "
+                                       "camera); left and right are corrected."),
+    rest: str = typer.Option(None, "--rest", metavar="START:END",
+                             help="Seconds of the rest segment. Default: the quietest tenth of "
+                                  "frames."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Measure faces in videos, photos or a camera stream.
+
+    Tracks the face (MediaPipe FaceLandmarker, 478 points), removes head pose, scales to
+    millimetres from the iris, and writes per-side signals (brow, eye, nasolabial fold, mouth
+    corner, lips, chin) for every frame with quality flags, to a result file that
+    `synk analyze` reads. Left and right are the PATIENT's.
+
+    Example:
+
+        synk measure smile.mp4 -o smile.synk --csv
+
+        synk measure visit-photos/ -o results/ --workers 2
+    """
+    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.sources import InputError
+    from synkinesis.pipeline import MeasureError, MeasureOptions, measure_camera, plan_outputs
+    from synkinesis.results import ResultFileError, write_signals_csv
+
+    if not inputs and camera is None:
+        fail("give at least one video, photo or directory, or --camera N (see --help)")
+    if inputs and camera is not None:
+        fail("give either input files or --camera, not both")
+    options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
+                             mirrored=mirrored, rest_span_s=_parse_span(rest))
+    try:
+        options.validate()
+        if camera is not None:
+            target = output or Path(f"camera{camera}.synk")
+            with progress_bar(quiet, "camera") as advance:
+                results = [measure_camera(camera, target, duration_s=duration, options=options,
+                                          progress=advance)]
+        else:
+            results = _measure_files(plan_outputs(list(inputs), output), options, workers, quiet)
+        for measurement in results:
+            if csv:
+                write_signals_csv(measurement, measurement.path.with_suffix(".csv"))
+            if not quiet:
+                _print_summary(measurement)
+    except (InputError, MeasureError, ModelError, ResultFileError) as exc:
+        fail(str(exc))
+
+
+def _measure_files(jobs, options, workers: int, quiet: bool):
+    from synkinesis.pipeline import measure_images, measure_video
+    from synkinesis.results import read_measurement
+
+    if len(jobs) > 1 and workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        from synkinesis.pipeline import measure_job
+
+        outputs = []
+        errors = []
+        with progress_bar(quiet, f"{len(jobs)} inputs", total=len(jobs)) as advance, \
+                ProcessPoolExecutor(max_workers=workers,
+                                    mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(measure_job, (kind, src, str(out)), options): src
+                       for kind, src, out in jobs}
+            for future in as_completed(futures):
+                try:
+                    outputs.append(future.result())
+                except Exception as exc:  # report every failed input, keep the others
+                    errors.append(str(exc))
+                advance(1)
+        for message in errors:
+            console.print(f"[red]error:[/red] {message}")
+        results = [read_measurement(Path(out)) for out in sorted(outputs)]
+        if errors:
+            for measurement in results:
+                _print_summary(measurement) if not quiet else None
+            raise typer.Exit(1)
+        return results
+    results = []
+    for kind, src, out in jobs:
+        if kind == "video":
+            with progress_bar(quiet, Path(src).name) as advance:
+                results.append(measure_video(Path(src), out, options=options, workers=workers,
+                                             progress=advance, on_total=advance.set_total))
+        else:
+            paths = [Path(p) for p in src.split(os.pathsep)]
+            with progress_bar(quiet, f"{len(paths)} photos", total=len(paths)) as advance:
+                results.append(measure_images(paths, out, options=options, progress=advance))
+    return results
+
+
+def _parse_span(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        start, end = (float(part) for part in text.split(":"))
+    except ValueError:
+        fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {text!r}")
+    return start, end
+
+
+def _print_summary(measurement) -> None:
+    from rich.table import Table
+
+    from synkinesis.pipeline import summarise
+
+    summary = summarise(measurement)
+    frames, scale = summary["frames"], summary["scale"]
+    console.print(f"[bold]{measurement.path}[/bold]")
+    console.print(
+        f"  frames {frames['count']}, with a face {frames['with_face']}, usable "
+        f"{frames['usable']}; scale {scale['mm_per_unit']:.2f} mm/unit from the "
+        f"{scale['method']} ({scale['reference_mm']} mm); inter-pupil "
+        f"{summary['interpupil_mm']:.1f} mm")
+    if summary["flag_counts"]:
+        console.print("  flagged frames: " + ", ".join(
+            f"{name} {count}" for name, count in summary["flag_counts"].items()))
+    console.print(f"  rest: {summary['rest']['method']} ({summary['rest']['frames']} frames)")
+    table = Table(box=None, padding=(0, 2))
+    table.add_column("signal (mm)")
+    for header in ("rest L", "rest R", "range L", "range R"):
+        table.add_column(header, justify="right")
+    for row in summary["rows"]:
+        table.add_row(row["signal"], *(_fmt(row[k]) for k in
+                                       ("rest_left", "rest_right", "range_left", "range_right")))
+    console.print(table)
+    console.print("  L/R = the patient's left/right; range = 5th..95th percentile over the "
+                  "recording")
+
+
+def _fmt(value) -> str:
+    return "-" if value is None or value != value else f"{value:.1f}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("measure")(measure)

@@ -1,0 +1,124 @@
+"""MediaPipe FaceLandmarker (Tasks API) backend: 478 landmarks, 52 blendshapes."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from synkinesis.landmarks.engine import FaceObservation, RunningMode
+from synkinesis.landmarks.model import MODEL_SHA256, verified_model_path
+
+#: Up to this many faces are looked for, so that bystanders are noticed and the patient picked.
+MAX_FACES = 3
+
+
+@contextmanager
+def _native_stderr_silenced():
+    """Hide the native (C++) set-up log lines MediaPipe writes straight to file descriptor 2;
+    Python exceptions still carry their messages."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class MediaPipeEngine:
+    """FaceLandmarker in VIDEO mode (tracking across frames) or IMAGE mode (independent photos).
+
+    Parameters
+    ----------
+    mode : "video" or "image"
+    model_path : path of face_landmarker.task; default: the verified registry copy.
+    min_confidence : detection / presence / tracking confidence, 0..1.
+    """
+
+    name = "mediapipe-face-landmarker"
+
+    def __init__(
+        self,
+        *,
+        mode: RunningMode = "video",
+        model_path: Path | None = None,
+        min_confidence: float = 0.5,
+        max_faces: int = MAX_FACES,
+    ) -> None:
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
+        self.mode = mode
+        self.version = f"mediapipe {mp.__version__}"
+        self.model_sha256 = MODEL_SHA256
+        path = verified_model_path(model_path)
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(path)),
+            running_mode=(
+                vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE
+            ),
+            num_faces=max_faces,
+            min_face_detection_confidence=min_confidence,
+            min_face_presence_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+            output_face_blendshapes=True,
+        )
+        with _native_stderr_silenced():
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+            # The first inference logs delegate set-up lines through the native logger.
+            self._landmarker_warm = False
+        self.blendshape_names: tuple[str, ...] = ()
+        self._last_timestamp = -1
+
+    def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
+        height, width = rgb.shape[:2]
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB,
+                               data=np.ascontiguousarray(rgb))
+        if not self._landmarker_warm:
+            self._landmarker_warm = True
+            with _native_stderr_silenced():
+                return self._detect(image, timestamp_ms, width, height)
+        return self._detect(image, timestamp_ms, width, height)
+
+    def _detect(self, image, timestamp_ms: int | None, width: int, height: int):
+        if self.mode == "video":
+            # VIDEO mode needs strictly increasing timestamps.
+            stamp = max(int(timestamp_ms or 0), self._last_timestamp + 1)
+            self._last_timestamp = stamp
+            result = self._landmarker.detect_for_video(image, stamp)
+        else:
+            result = self._landmarker.detect(image)
+        scale = np.array([width, height, width], dtype=np.float32)
+        faces = []
+        for index, landmarks in enumerate(result.face_landmarks):
+            points = np.array([(p.x, p.y, p.z) for p in landmarks], dtype=np.float32) * scale
+            blendshapes = None
+            if result.face_blendshapes and index < len(result.face_blendshapes):
+                categories = result.face_blendshapes[index]
+                if not self.blendshape_names:
+                    self.blendshape_names = tuple(c.category_name for c in categories)
+                blendshapes = np.array([c.score for c in categories], dtype=np.float32)
+            faces.append(FaceObservation(landmarks_px=points, blendshapes=blendshapes))
+        return faces
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> MediaPipeEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,238 @@
+"""Frame sources: video files, photos and cameras, decoded one frame at a time.
+
+Frames are yielded as they are decoded, so memory does not grow with the length of a video.
+Every failure that a user can cause (missing, empty, corrupt or unsupported file, camera that does
+not open) raises :class:`InputError` with a message that says what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v", ".y4m")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+#: Photos larger than this (long side, pixels) are downscaled before landmarking; MediaPipe
+#: works on a 256-pixel face crop, so nothing is lost, and memory stays bounded.
+MAX_IMAGE_SIDE = 4096
+
+
+class InputError(ValueError):
+    """An input file or device that cannot be measured, with the reason."""
+
+
+def _cv2():
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    import cv2
+
+    return cv2
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame.
+
+    Attributes
+    ----------
+    index : int, position in its source (0-based)
+    time_s : float, presentation time in seconds (photos: the index)
+    rgb : (H, W, 3) uint8 array
+    name : str, file name for photos, empty for video
+    """
+
+    index: int
+    time_s: float
+    rgb: np.ndarray
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video container says about itself."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int  # as reported by the container; may be approximate
+    codec: str
+    rotation_deg: int  # orientation metadata, applied while decoding
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
+def classify_input(path: Path) -> str:
+    """'video', 'image' or 'directory'; raises InputError otherwise."""
+    if path.is_dir():
+        return "directory"
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    raise InputError(
+        f"{path}: unsupported format {suffix or '(no extension)'}; expected a video "
+        f"({', '.join(VIDEO_SUFFIXES)}) or an image ({', '.join(IMAGE_SUFFIXES)})"
+    )
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes)")
+
+
+def probe_video(path: Path) -> VideoInfo:
+    """Open a video and read its properties; raises InputError if it cannot be decoded."""
+    path = Path(path)
+    _check_file(path)
+    cv2 = _cv2()
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise InputError(f"{path}: not a readable video (the decoder could not open it)")
+        ok, frame = capture.read()
+        if not ok or frame is None:
+            raise InputError(f"{path}: no frame could be decoded (corrupt or truncated video?)")
+        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC))
+        codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        return VideoInfo(
+            path=str(path),
+            width=int(frame.shape[1]),
+            height=int(frame.shape[0]),
+            fps=fps if 0 < fps < 1000 else 30.0,
+            frame_count=max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 1),
+            codec=codec,
+            rotation_deg=int(capture.get(cv2.CAP_PROP_ORIENTATION_META) or 0),
+        )
+    finally:
+        capture.release()
+
+
+def iter_video(
+    path: Path, *, fps: float, start: int = 0, stop: int | None = None
+) -> Iterator[Frame]:
+    """Decode frames ``start`` .. ``stop - 1`` of a video as RGB.
+
+    Decoding stops quietly at the end of the stream or at the first frame that cannot be
+    decoded (a truncated file yields the frames before the damage).
+    """
+    cv2 = _cv2()
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise InputError(f"{path}: not a readable video")
+    try:
+        if start > 0:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+        index = start
+        while stop is None or index < stop:
+            ok, bgr = capture.read()
+            if not ok or bgr is None:
+                break
+            yield Frame(index=index, time_s=index / fps, rgb=_to_rgb(cv2, bgr))
+            index += 1
+    finally:
+        capture.release()
+
+
+def _to_rgb(cv2, image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_image(path: Path) -> tuple[np.ndarray, float]:
+    """Read a photo as RGB uint8 (EXIF orientation applied).
+
+    Returns
+    -------
+    rgb : (H, W, 3) uint8 array, downscaled if its long side exceeds :data:`MAX_IMAGE_SIDE`
+    factor : float, original pixels per returned pixel (1.0 when not downscaled)
+    """
+    path = Path(path)
+    _check_file(path)
+    cv2 = _cv2()
+    data = np.fromfile(str(path), dtype=np.uint8)
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    except cv2.error as exc:  # e.g. larger than OpenCV's pixel limit
+        raise InputError(f"{path}: the image could not be decoded ({exc.msg.strip()})") from None
+    if image is None:
+        raise InputError(f"{path}: not a readable image (corrupt or unsupported encoding)")
+    factor = 1.0
+    long_side = max(image.shape[:2])
+    if long_side > MAX_IMAGE_SIDE:
+        factor = long_side / MAX_IMAGE_SIDE
+        size = (round(image.shape[1] / factor), round(image.shape[0] / factor))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return _to_rgb(cv2, image), factor
+
+
+def iter_images(paths: list[Path]) -> Iterator[Frame]:
+    """Photos as frames, one per file, in the given order."""
+    for index, path in enumerate(paths):
+        rgb, _ = read_image(path)
+        yield Frame(index=index, time_s=float(index), rgb=rgb, name=Path(path).name)
+
+
+def iter_camera(device: int, *, duration_s: float) -> Iterator[Frame]:
+    """Frames from a camera for ``duration_s`` seconds (stops early on Ctrl-C)."""
+    import time
+
+    cv2 = _cv2()
+    capture = cv2.VideoCapture(device)
+    if not capture.isOpened():
+        raise InputError(f"camera {device} could not be opened (is it connected and free?)")
+    try:
+        start = time.monotonic()
+        index = 0
+        while time.monotonic() - start < duration_s:
+            ok, bgr = capture.read()
+            if not ok or bgr is None:
+                if index == 0:
+                    raise InputError(f"camera {device} gave no frame")
+                break
+            yield Frame(index=index, time_s=time.monotonic() - start, rgb=_to_rgb(cv2, bgr))
+            index += 1
+    except KeyboardInterrupt:
+        return
+    finally:
+        capture.release()
+
+
+def expand_inputs(inputs: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Split inputs into videos and photos; directories contribute their supported files.
+
+    Raises InputError for a missing path, an unsupported file given by name, or when nothing
+    measurable is found.
+    """
+    videos: list[Path] = []
+    images: list[Path] = []
+    for path in inputs:
+        kind = classify_input(Path(path))
+        if kind == "directory":
+            for child in sorted(Path(path).iterdir()):
+                suffix = child.suffix.lower()
+                if child.is_file() and suffix in VIDEO_SUFFIXES:
+                    videos.append(child)
+                elif child.is_file() and suffix in IMAGE_SUFFIXES:
+                    images.append(child)
+        elif kind == "video":
+            videos.append(Path(path))
+        else:
+            images.append(Path(path))
+    if not videos and not images:
+        raise InputError("no video or image to measure in " + ", ".join(map(str, inputs)))
+    return videos, images

@@ -1,0 +1,605 @@
+"""Where input and output meet the core: frames -> landmarks -> signals -> result file.
+
+The per-frame loop only runs the landmark engine and copies its output into a small batch; pose
+fitting and signals are computed on whole batches with NumPy, and landmarks go to a spool file,
+so the cost per frame stays small and memory stays flat however long the video is.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synkinesis import __version__
+from synkinesis.landmarks.sources import (
+    Frame,
+    InputError,
+    VideoInfo,
+    expand_inputs,
+    iter_camera,
+    iter_images,
+    iter_video,
+    probe_video,
+)
+from synkinesis.normalize import (
+    DEFAULT_INTERPUPIL_MM,
+    DEFAULT_IRIS_DIAMETER_MM,
+    HeadPose,
+    fit_head_pose,
+    interpupil_distance,
+    iris_diameter,
+    millimetres_per_unit,
+    mirror_image_landmarks,
+    to_head_frame,
+)
+from synkinesis.quality import (
+    FLAG_DESCRIPTIONS,
+    UNUSABLE,
+    FrameFlag,
+    QualityLimits,
+    eye_closure_flags,
+    fit_outliers,
+    flag_counts,
+)
+from synkinesis.regions import SIDES, mirror_name
+from synkinesis.results import (
+    SUFFIX,
+    LandmarkSpool,
+    Measurement,
+    read_measurement,
+    write_measurement,
+)
+from synkinesis.signals import add_rest_excursions, compute_signals, rest_reference, signal_name
+from synkinesis.signals import signal_definitions as _signal_definitions
+
+Progress = Callable[[int], None]
+BATCH = 64
+N_BLENDSHAPES = 52
+
+
+class MeasureError(RuntimeError):
+    """A recording that cannot give a result (no face anywhere, nothing decodable)."""
+
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    """Options of ``synk measure`` (all documented in its --help)."""
+
+    iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
+    interpupil_mm: float = DEFAULT_INTERPUPIL_MM
+    mirrored: bool = False  # input shows the patient as in a mirror (selfie camera)
+    rest_span_s: tuple[float, float] | None = None
+    min_confidence: float = 0.5
+    limits: QualityLimits = field(default_factory=QualityLimits)
+    model_path: str | None = None
+
+    def validate(self) -> None:
+        if not 5.0 <= self.iris_diameter_mm <= 20.0:
+            raise InputError(
+                f"iris diameter must be between 5 and 20 mm, got {self.iris_diameter_mm}")
+        if not 30.0 <= self.interpupil_mm <= 100.0:
+            raise InputError(
+                f"inter-pupillary distance must be between 30 and 100 mm, got {self.interpupil_mm}")
+        if not 0.0 < self.min_confidence < 1.0:
+            raise InputError(f"confidence must be between 0 and 1, got {self.min_confidence}")
+        if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
+            raise InputError(f"rest span must be START:END seconds with START < END, "
+                             f"got {self.rest_span_s}")
+
+
+@dataclass
+class FrameArrays:
+    """Per-frame results of the landmark pass, before calibration (small, no landmarks)."""
+
+    index: list[np.ndarray] = field(default_factory=list)
+    time_s: list[np.ndarray] = field(default_factory=list)
+    n_faces: list[np.ndarray] = field(default_factory=list)
+    pose: list[np.ndarray] = field(default_factory=list)
+    blendshapes: list[np.ndarray] = field(default_factory=list)
+    raw_signals: list[dict[str, np.ndarray]] = field(default_factory=list)
+    iris_units: list[np.ndarray] = field(default_factory=list)
+    interpupil_units: list[np.ndarray] = field(default_factory=list)
+    iris_px: list[np.ndarray] = field(default_factory=list)
+    outside_fraction: list[np.ndarray] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    blendshape_names: tuple[str, ...] = ()
+
+    def concatenated(self) -> dict[str, Any]:
+        signals = {name: np.concatenate([block[name] for block in self.raw_signals])
+                   for name in self.raw_signals[0]} if self.raw_signals else {}
+        def cat(parts: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros((0, *shape))
+        return {
+            "index": cat(self.index, ()).astype(np.int64),
+            "time_s": cat(self.time_s, ()),
+            "n_faces": cat(self.n_faces, ()).astype(np.int16),
+            "pose": cat(self.pose, (14,)),
+            "blendshapes": cat(self.blendshapes, (N_BLENDSHAPES,)).astype(np.float32),
+            "signals": signals,
+            "iris_units": cat(self.iris_units, ()),
+            "interpupil_units": cat(self.interpupil_units, ()),
+            "iris_px": cat(self.iris_px, ()),
+            "outside_fraction": cat(self.outside_fraction, ()),
+        }
+
+    def extend(self, other: FrameArrays) -> None:
+        for name in ("index", "time_s", "n_faces", "pose", "blendshapes", "raw_signals",
+                     "iris_units", "interpupil_units", "iris_px", "outside_fraction", "names"):
+            getattr(self, name).extend(getattr(other, name))
+        self.blendshape_names = self.blendshape_names or other.blendshape_names
+
+
+def _engine(mode: str, options: MeasureOptions):
+    from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+
+    return MediaPipeEngine(mode=mode, min_confidence=options.min_confidence,
+                           model_path=Path(options.model_path) if options.model_path else None)
+
+
+def _canonical(options: MeasureOptions):
+    from synkinesis.landmarks.model import load_canonical_face
+
+    return load_canonical_face(Path(options.model_path) if options.model_path else None)
+
+
+class _Batcher:
+    """Collects engine output frame by frame and processes it a batch at a time."""
+
+    def __init__(self, spool: LandmarkSpool, canonical, options: MeasureOptions) -> None:
+        self.spool = spool
+        self.canonical = canonical
+        self.options = options
+        self.out = FrameArrays()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.landmarks = np.full((BATCH, 478, 3), np.nan, dtype=np.float32)
+        self.blend = np.full((BATCH, N_BLENDSHAPES), np.nan, dtype=np.float32)
+        self.meta = np.zeros((BATCH, 5))  # index, time, n_faces, width, height
+        self.count = 0
+
+    def add(self, frame: Frame, faces, main: int | None) -> None:
+        k = self.count
+        height, width = frame.rgb.shape[:2]
+        self.meta[k] = (frame.index, frame.time_s, len(faces), width, height)
+        if main is not None:
+            self.landmarks[k] = faces[main].landmarks_px
+            if faces[main].blendshapes is not None:
+                self.blend[k, : faces[main].blendshapes.shape[0]] = faces[main].blendshapes
+        else:
+            self.landmarks[k] = np.nan
+            self.blend[k] = np.nan
+        self.out.names.append(frame.name)
+        self.count += 1
+        if self.count == BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        n = self.count
+        if n == 0:
+            return
+        landmarks = self.landmarks[:n].astype(np.float64)
+        width, height = self.meta[:n, 3], self.meta[:n, 4]
+        blend = self.blend[:n]
+        if self.options.mirrored:
+            landmarks = mirror_image_landmarks(landmarks, width[:, None])
+            blend = blend[:, _BLEND_MIRROR] if len(_BLEND_MIRROR) == blend.shape[1] else blend
+        xy = landmarks[:, :, :2]
+        outside = ((xy[..., 0] < 0) | (xy[..., 0] > width[:, None])
+                   | (xy[..., 1] < 0) | (xy[..., 1] > height[:, None])).mean(axis=1)
+        pose = fit_head_pose(landmarks, self.canonical.vertices, self.canonical.basis_ids,
+                             self.canonical.basis_weights)
+        head = to_head_frame(landmarks, pose)
+        self.spool.append(landmarks.astype(np.float32))
+        out = self.out
+        out.index.append(self.meta[:n, 0].copy())
+        out.time_s.append(self.meta[:n, 1].copy())
+        out.n_faces.append(self.meta[:n, 2].copy())
+        out.pose.append(pose.as_array())
+        out.blendshapes.append(blend.copy())
+        out.raw_signals.append(compute_signals(head, 1.0))
+        out.iris_units.append(iris_diameter(head))
+        out.interpupil_units.append(interpupil_distance(head))
+        out.iris_px.append(iris_diameter(landmarks))
+        out.outside_fraction.append(np.where(np.isfinite(xy[..., 0]).all(axis=1), outside, 0.0))
+        self._reset()
+
+
+# MediaPipe's blendshape order (ARKit names); mirroring swaps the Left/Right members.
+BLENDSHAPE_NAMES: tuple[str, ...] = (
+    "_neutral", "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft",
+    "browOuterUpRight", "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft",
+    "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight",
+    "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight", "eyeSquintLeft",
+    "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen",
+    "jawRight", "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft",
+    "mouthFrownRight", "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight",
+    "mouthPressLeft", "mouthPressRight", "mouthPucker", "mouthRight", "mouthRollLower",
+    "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft", "mouthSmileRight",
+    "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    "noseSneerLeft", "noseSneerRight",
+)
+_BLEND_MIRROR = [BLENDSHAPE_NAMES.index(mirror_name(name)) for name in BLENDSHAPE_NAMES]
+
+
+def _landmark_pass(
+    frames: Iterable[Frame],
+    engine,
+    spool: LandmarkSpool,
+    options: MeasureOptions,
+    progress: Progress | None,
+) -> FrameArrays:
+    batcher = _Batcher(spool, _canonical(options), options)
+    previous_box = None
+    from synkinesis.landmarks.engine import main_face_index
+
+    for done, frame in enumerate(frames, start=1):
+        faces = engine.detect(frame.rgb, timestamp_ms=int(round(frame.time_s * 1000)))
+        main = None
+        if faces:
+            main = main_face_index(faces, frame.rgb.shape[:2], previous_box)
+            previous_box = faces[main].bounding_box() if len(faces) > 1 else None
+        batcher.add(frame, faces, main)
+        if progress is not None and done % 16 == 0:
+            progress(16)
+    batcher.flush()
+    if progress is not None:
+        progress(len(batcher.out.names) % 16)
+    if engine.blendshape_names and tuple(engine.blendshape_names) != BLENDSHAPE_NAMES:
+        raise MeasureError("the landmark engine reports unexpected blendshape names")
+    return batcher.out
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A piece of work for one process: a whole input or a range of a long video."""
+
+    kind: str  # "video" | "images" | "camera"
+    paths: tuple[str, ...]
+    start: int = 0
+    stop: int | None = None
+    fps: float = 30.0
+    duration_s: float = 0.0
+
+
+def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
+                 progress: Progress | None = None) -> tuple[FrameArrays, str, dict[str, Any]]:
+    """Landmark one segment into its own spool file (runs in a worker process too)."""
+    spool = LandmarkSpool(Path(spool_dir))
+    try:
+        mode = "image" if segment.kind == "images" else "video"
+        with _engine(mode, options) as engine:
+            if segment.kind == "video":
+                frames = iter_video(Path(segment.paths[0]), fps=segment.fps, start=segment.start,
+                                    stop=segment.stop)
+            elif segment.kind == "camera":
+                frames = iter_camera(int(segment.paths[0]), duration_s=segment.duration_s)
+            else:
+                frames = iter_images([Path(p) for p in segment.paths])
+            arrays = _landmark_pass(frames, engine, spool, options, progress)
+            engine_info = {"name": engine.name, "version": engine.version,
+                           "model_sha256": engine.model_sha256}
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    return arrays, str(spool.path), engine_info
+
+
+def _choose_rest(time_s: np.ndarray, blendshapes: np.ndarray, usable: np.ndarray,
+                 eyes_open: np.ndarray, options: MeasureOptions) -> tuple[np.ndarray, dict]:
+    """Frames that define rest: the given span, else the quietest tenth of usable frames."""
+    if options.rest_span_s is not None:
+        start, stop = options.rest_span_s
+        mask = usable & (time_s >= start) & (time_s <= stop)
+        if not mask.any():
+            raise InputError(f"the rest span {start}..{stop} s holds no usable frame")
+        return mask, {"method": "given span", "span_s": [start, stop], "frames": int(mask.sum())}
+    candidates = usable & eyes_open
+    if not candidates.any():
+        candidates = usable
+    active = [i for i, name in enumerate(BLENDSHAPE_NAMES)
+              if name != "_neutral" and not name.startswith("eyeLook")]
+    activity = np.nansum(blendshapes[:, active], axis=1)
+    order = np.flatnonzero(candidates)[np.argsort(activity[candidates], kind="stable")]
+    count = max(1, int(round(0.1 * order.size)))
+    mask = np.zeros(time_s.shape, dtype=bool)
+    mask[order[:count]] = True
+    return mask, {
+        "method": "quietest 10% of usable frames (lowest blendshape activity)",
+        "frames": int(count),
+        "max_activity": float(activity[order[count - 1]]),
+    }
+
+
+def _finish(
+    arrays: FrameArrays,
+    *,
+    options: MeasureOptions,
+    source: dict[str, Any],
+    engine_info: dict[str, Any],
+    spool_paths: list[str],
+    output: Path,
+) -> Measurement:
+    """Calibrate, flag, write the result file; raises MeasureError when nothing is measurable."""
+    data = arrays.concatenated()
+    n = data["time_s"].shape[0]
+    if n == 0:
+        raise MeasureError(f"{source['description']}: no frame could be decoded")
+    limits = options.limits
+    pose = HeadPose.from_array(data["pose"])
+    has_face = data["n_faces"] > 0
+    if not has_face.any():
+        raise MeasureError(f"{source['description']}: no face found in any of {n} frames")
+    flags = np.zeros(n, dtype=np.int64)
+    flags[~has_face] |= FrameFlag.NO_FACE
+    flags[data["n_faces"] > 1] |= FrameFlag.MULTIPLE_FACES
+    angles = pose.angles_deg()
+    with np.errstate(invalid="ignore"):
+        beyond = ((np.abs(angles[:, 0]) > limits.max_yaw_deg)
+                  | (np.abs(angles[:, 1]) > limits.max_pitch_deg)
+                  | (np.abs(angles[:, 2]) > limits.max_roll_deg))
+        flags[has_face & beyond] |= FrameFlag.POSE_LIMIT
+        flags[has_face & (data["outside_fraction"] > limits.max_outside_fraction)] |= (
+            FrameFlag.PARTLY_OUTSIDE)
+        flags[has_face & (data["iris_px"] < limits.min_iris_px)] |= FrameFlag.SMALL_FACE
+    flags[fit_outliers(pose.residual, has_face & ~beyond, limits=limits)] |= FrameFlag.FIT_OUTLIER
+    usable = (flags & UNUSABLE) == 0
+    scale = millimetres_per_unit(
+        data["iris_units"], data["interpupil_units"], usable,
+        iris_diameter_mm=options.iris_diameter_mm, interpupil_mm=options.interpupil_mm)
+    if scale is None:
+        raise MeasureError(
+            f"{source['description']}: no frame is usable for measurement "
+            f"({_flag_summary(flag_counts(flags))})")
+    definitions = _signal_definitions()
+    power = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
+    signals = {d.name: data["signals"][d.name] * scale.mm_per_unit ** power[d.unit]
+               for d in definitions}
+    eyes_open = np.ones(n, dtype=bool)
+    for side in SIDES:
+        closed, blink = eye_closure_flags(signals[signal_name("palpebral_fissure", side)],
+                                          data["time_s"], usable, limits=limits)
+        upper = side.upper()
+        flags[closed] |= FrameFlag[f"EYE_CLOSED_{upper}"]
+        flags[blink] |= FrameFlag[f"BLINK_{upper}"]
+        eyes_open &= ~closed
+    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], usable, eyes_open,
+                                        options)
+    rest = rest_reference(signals, rest_mask)
+    signals = add_rest_excursions(signals, rest)
+    for name in signals:  # unusable frames carry no measurement
+        signals[name] = np.where(usable, signals[name], np.nan)
+    frames: dict[str, np.ndarray] = {
+        "frame": data["index"],
+        "time_s": data["time_s"],
+        "source": np.array(arrays.names, dtype=object) if any(arrays.names) else None,
+        "flags": flags,
+        "n_faces": data["n_faces"],
+        **{name: signals[name].astype(np.float32) for name in signals},
+    }
+    frames = {k: v for k, v in frames.items() if v is not None}
+    counts = flag_counts(flags)
+    manifest: dict[str, Any] = {
+        "package": {"name": "synkinesis", "version": __version__},
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "engine": engine_info,
+        "source": source,
+        "options": _options_dict(options),
+        "frames": {"count": n, "usable": int(usable.sum()), "with_face": int(has_face.sum())},
+        "scale": asdict(scale),
+        "rest": {**rest_info, "reference": rest},
+        "signals": [asdict(d) for d in definitions],
+        "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
+                  for flag in FrameFlag if flag.name},
+        "unusable_flags": [flag.name for flag in FrameFlag if flag & UNUSABLE],
+        "flag_counts": counts,
+        "blendshape_names": list(BLENDSHAPE_NAMES),
+        "pose_columns": ["scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
+                         "tx", "ty", "tz", "residual"],
+        "landmarks": {"shape": [n, 478, 3], "units": "image pixels (x right, y down, z depth)",
+                      "side_convention": "MediaPipe indices; left = the patient's left",
+                      "mirrored_input_corrected": options.mirrored},
+        "platform": {"python": platform.python_version(), "machine": platform.machine()},
+    }
+    spool_path = _merge_spools(spool_paths, output.parent)
+    try:
+        write_measurement(output, manifest=manifest, frames=frames, pose=data["pose"],
+                          blendshapes=data["blendshapes"], landmark_spool=spool_path,
+                          n_frames=n)
+    finally:
+        for path in {spool_path, *map(Path, spool_paths)}:
+            Path(path).unlink(missing_ok=True)
+    return read_measurement(output)
+
+
+def _merge_spools(paths: list[str], directory: Path) -> Path:
+    if len(paths) == 1:
+        return Path(paths[0])
+    handle, name = tempfile.mkstemp(prefix=".landmarks-merged-", dir=directory)
+    with os.fdopen(handle, "wb") as merged:
+        for path in paths:
+            with open(path, "rb") as part:
+                for block in iter(lambda: part.read(1 << 22), b""):
+                    merged.write(block)
+    return Path(name)
+
+
+def _options_dict(options: MeasureOptions) -> dict[str, Any]:
+    out = asdict(options)
+    out["limits"] = asdict(options.limits)
+    return out
+
+
+def _flag_summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items() if count) or "none"
+
+
+def output_path_for(input_path: Path, output: Path | None, *, many: bool) -> Path:
+    """Where the result of one input goes: OUT itself, or OUT/<input stem>.synk."""
+    if output is None:
+        return input_path.with_suffix(SUFFIX)
+    if many or output.is_dir() or output.suffix == "":
+        return output / (input_path.stem + SUFFIX)
+    return output
+
+
+def measure_video(
+    path: Path,
+    output: Path,
+    *,
+    options: MeasureOptions = MeasureOptions(),
+    workers: int = 1,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> Measurement:
+    """Measure one video file into a result file.
+
+    With ``workers > 1`` the video is cut into that many consecutive chunks landmarked in
+    parallel processes (tracking restarts at each cut); results are merged in frame order.
+    """
+    options.validate()
+    info = probe_video(Path(path))
+    if on_total is not None:
+        on_total(info.frame_count)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    source = {"kind": "video", "description": str(path), "files": [str(path)],
+              "video": info.as_dict()}
+    if workers <= 1 or info.frame_count < 2 * BATCH * workers:
+        arrays, spool, engine_info = _run_segment(
+            _Segment("video", (str(path),), fps=info.fps), options, str(output.parent), progress)
+        return _finish(arrays, options=options, source=source, engine_info=engine_info,
+                       spool_paths=[spool], output=output)
+    bounds = np.linspace(0, info.frame_count, workers + 1).astype(int)
+    segments = [_Segment("video", (str(path),), int(a), int(b) if i < workers - 1 else None,
+                         info.fps) for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+    results = _run_parallel(segments, options, output.parent, workers, progress,
+                            sizes=[b - a for a, b in zip(bounds[:-1], bounds[1:])])
+    merged = FrameArrays()
+    for arrays, _, _ in results:
+        merged.extend(arrays)
+    return _finish(merged, options=options, source=source, engine_info=results[0][2],
+                   spool_paths=[r[1] for r in results], output=output)
+
+
+def _run_parallel(segments, options, directory: Path, workers: int, progress, *, sizes):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    results: list = [None] * len(segments)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_run_segment, segment, options, str(directory)): i
+                   for i, segment in enumerate(segments)}
+        try:
+            from concurrent.futures import as_completed
+
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()
+                if progress is not None:
+                    progress(sizes[index])
+        except BaseException:
+            for done in results:
+                if done is not None:
+                    Path(done[1]).unlink(missing_ok=True)
+            raise
+    return results
+
+
+def measure_images(
+    paths: list[Path],
+    output: Path,
+    *,
+    options: MeasureOptions = MeasureOptions(),
+    progress: Progress | None = None,
+) -> Measurement:
+    """Measure a set of photos of one patient (one frame per photo, IMAGE mode)."""
+    options.validate()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    source = {"kind": "images", "description": ", ".join(p.name for p in paths[:5])
+              + (" ..." if len(paths) > 5 else ""), "files": [str(p) for p in paths]}
+    arrays, spool, engine_info = _run_segment(
+        _Segment("images", tuple(str(p) for p in paths)), options, str(output.parent), progress)
+    return _finish(arrays, options=options, source=source, engine_info=engine_info,
+                   spool_paths=[spool], output=output)
+
+
+def measure_camera(
+    device: int,
+    output: Path,
+    *,
+    duration_s: float,
+    options: MeasureOptions = MeasureOptions(),
+    progress: Progress | None = None,
+) -> Measurement:
+    """Measure ``duration_s`` seconds from a camera (VIDEO mode, tracking)."""
+    options.validate()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    source = {"kind": "camera", "description": f"camera {device}", "files": [],
+              "device": device, "duration_s": duration_s}
+    arrays, spool, engine_info = _run_segment(
+        _Segment("camera", (str(device),), duration_s=duration_s), options, str(output.parent), progress)
+    return _finish(arrays, options=options, source=source, engine_info=engine_info,
+                   spool_paths=[spool], output=output)
+
+
+def measure_job(item: tuple[str, str, str], options: MeasureOptions) -> str:
+    """One whole input in a worker process: ('video'|'images', input(s), output) -> output."""
+    kind, inputs, output = item
+    if kind == "video":
+        measure_video(Path(inputs), Path(output), options=options)
+    else:
+        measure_images([Path(p) for p in inputs.split(os.pathsep)], Path(output), options=options)
+    return output
+
+
+def plan_outputs(inputs: list[Path], output: Path | None) -> list[tuple[str, str, Path]]:
+    """(kind, input(s), output path) for each result ``synk measure`` will write.
+
+    Each video gives one result; all photos together give one photo-set result.
+    """
+    videos, images = expand_inputs(inputs)
+    many = len(videos) + (1 if images else 0) > 1
+    jobs: list[tuple[str, str, Path]] = []
+    for video in videos:
+        jobs.append(("video", str(video), output_path_for(video, output, many=many)))
+    if images:
+        base = images[0] if len(images) == 1 else images[0].parent / "photos"
+        jobs.append(("images", os.pathsep.join(map(str, images)),
+                     output_path_for(base, output, many=many)))
+    return jobs
+
+
+def summarise(measurement: Measurement) -> dict[str, Any]:
+    """Figures a clinician reads first: frames, scale, rest values per side, movement ranges."""
+    manifest = measurement.manifest
+    signals = measurement.signals()
+    rows = []
+    for quantity in ("brow_height", "palpebral_fissure", "nasolabial_length", "mouth_corner_y",
+                     "mouth_corner_excursion", "chin_height"):
+        row: dict[str, Any] = {"signal": quantity}
+        for side in SIDES:
+            name = signal_name(quantity, side)
+            values = signals[name]
+            finite = values[np.isfinite(values)]
+            row[f"rest_{side}"] = manifest["rest"]["reference"].get(name)
+            row[f"range_{side}"] = (float(np.percentile(finite, 95) - np.percentile(finite, 5))
+                                    if finite.size else float("nan"))
+        rows.append(row)
+    return {
+        "frames": manifest["frames"],
+        "scale": manifest["scale"],
+        "flag_counts": {k: v for k, v in manifest["flag_counts"].items() if v},
+        "interpupil_mm": float(np.nanmedian(signals["interpupil_mm"])),
+        "rest": manifest["rest"],
+        "rows": rows,
+    }

@@ -1,0 +1,126 @@
+"""Per-frame quality flags. Pure array maths.
+
+Flags are bits of one integer per frame, so a frame can carry several. ``UNUSABLE`` frames should
+not enter any measurement; blinks and closed eyes are facts about the face, not errors, and later
+stages decide what to do with them (blinks are excluded from ocular synkinesis).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntFlag
+
+import numpy as np
+
+
+class FrameFlag(IntFlag):
+    NO_FACE = 1
+    MULTIPLE_FACES = 2  # others present; the main face was measured
+    POSE_LIMIT = 4  # head turned or tilted beyond the limits
+    BLINK_LEFT = 8  # short closure of the patient's left eye
+    BLINK_RIGHT = 16
+    EYE_CLOSED_LEFT = 32  # any closure of the left eye (blinks and sustained closure)
+    EYE_CLOSED_RIGHT = 64
+    PARTLY_OUTSIDE = 128  # part of the face is outside the frame
+    SMALL_FACE = 256  # too few pixels across the iris for a reliable scale
+    FIT_OUTLIER = 512  # landmarks distorted (occlusion such as a hand, or a failed fit)
+
+
+UNUSABLE = (
+    FrameFlag.NO_FACE
+    | FrameFlag.POSE_LIMIT
+    | FrameFlag.PARTLY_OUTSIDE
+    | FrameFlag.SMALL_FACE
+    | FrameFlag.FIT_OUTLIER
+)
+
+FLAG_DESCRIPTIONS: dict[str, str] = {
+    "NO_FACE": "no face found",
+    "MULTIPLE_FACES": "more than one face; the main (largest, most central) face was measured",
+    "POSE_LIMIT": "head turned or tilted beyond the pose limits",
+    "BLINK_LEFT": "blink of the patient's left eye (closure shorter than the blink limit)",
+    "BLINK_RIGHT": "blink of the patient's right eye",
+    "EYE_CLOSED_LEFT": "the patient's left eye is closed",
+    "EYE_CLOSED_RIGHT": "the patient's right eye is closed",
+    "PARTLY_OUTSIDE": "part of the face lies outside the frame",
+    "SMALL_FACE": "face too small for reliable millimetres",
+    "FIT_OUTLIER": "landmarks distorted, e.g. by a hand over the face",
+}
+
+
+@dataclass(frozen=True)
+class QualityLimits:
+    """Thresholds for the flags (documented defaults, all configurable)."""
+
+    max_yaw_deg: float = 25.0
+    max_pitch_deg: float = 25.0
+    max_roll_deg: float = 45.0
+    eye_closed_fraction: float = 0.35  # fissure below this fraction of the open-eye height
+    blink_max_s: float = 0.5  # closures shorter than this are blinks
+    min_iris_px: float = 6.0
+    max_outside_fraction: float = 0.02
+    outlier_mad: float = 6.0  # pose-fit residual beyond median + k * MAD
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of True values."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def eye_closure_flags(
+    fissure_mm: np.ndarray,
+    time_s: np.ndarray,
+    usable: np.ndarray,
+    *,
+    limits: QualityLimits,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-eye and blink masks for one eye.
+
+    The open-eye reference is the 90th percentile of the fissure height over usable frames, so
+    it adapts to the patient's own eye.
+
+    Returns
+    -------
+    closed, blink : (N,) bool arrays
+    """
+    fissure = np.asarray(fissure_mm, dtype=float)
+    good = usable & np.isfinite(fissure)
+    closed = np.zeros(fissure.shape, dtype=bool)
+    blink = np.zeros(fissure.shape, dtype=bool)
+    if not good.any():
+        return closed, blink
+    open_height = np.percentile(fissure[good], 90)
+    closed = good & (fissure < limits.eye_closed_fraction * open_height)
+    times = np.asarray(time_s, dtype=float)
+    for start, stop in _runs(closed):
+        duration = times[stop - 1] - times[start]
+        if duration < limits.blink_max_s:
+            blink[start:stop] = True
+    return closed, blink
+
+
+def fit_outliers(residual: np.ndarray, valid: np.ndarray, *, limits: QualityLimits) -> np.ndarray:
+    """Frames whose pose-fit residual is far above the recording's typical residual."""
+    residual = np.asarray(residual, dtype=float)
+    good = valid & np.isfinite(residual)
+    out = np.zeros(residual.shape, dtype=bool)
+    if good.sum() < 5:
+        return out
+    median = np.median(residual[good])
+    mad = np.median(np.abs(residual[good] - median)) * 1.4826
+    threshold = median + limits.outlier_mad * max(mad, 0.05 * median)
+    out[good] = residual[good] > threshold
+    return out
+
+
+def describe_flags(value: int) -> list[str]:
+    """Names of the flags set in one frame's value."""
+    return [flag.name for flag in FrameFlag if value & flag and flag.name]
+
+
+def flag_counts(flags: np.ndarray) -> dict[str, int]:
+    """How many frames carry each flag."""
+    flags = np.asarray(flags, dtype=np.int64)
+    return {flag.name: int(((flags & flag) != 0).sum()) for flag in FrameFlag if flag.name}

@@ -1,0 +1,237 @@
+"""The measure result file: self-describing, versioned, read by every later stage.
+
+A result file (``.synk``) is a zip archive:
+
+``manifest.json``
+    format name and version, package version, landmark engine and model sha256, input and
+    video information, options, scale calibration, rest reference, column definitions, flag
+    definitions, summary counts.
+``frames.parquet``
+    one row per frame: frame index, time (s), source file (photos), quality flags, number of
+    faces, and every region signal (mm, mm², degrees, ratios; side from the patient's view).
+``landmarks.npy``
+    (N, 478, 3) float32 landmarks in image pixels (NaN where no face); stored uncompressed and
+    written from a spool so that memory does not grow with the recording.
+``pose.npy``
+    (N, 14) head pose per frame (see :class:`synkinesis.normalize.HeadPose`).
+``blendshapes.npy``
+    (N, 52) float32 expression coefficients, names in the manifest.
+
+Format history
+--------------
+1 (package 0.1.0): first version.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMAT_NAME = "synkinesis.measure"
+FORMAT_VERSION = 1
+SUFFIX = ".synk"
+
+
+class ResultFileError(ValueError):
+    """A file that is not a readable measure result."""
+
+
+@dataclass
+class Measurement:
+    """A measured recording (what ``synk measure`` writes and ``synk analyze`` reads).
+
+    Attributes
+    ----------
+    manifest : dict
+    frames : dict of column -> (N,) array
+        ``frame``, ``time_s``, ``source``, ``flags``, ``n_faces`` and the signal columns.
+    pose : (N, 14) float64 array
+    blendshapes : (N, B) float32 array
+    landmarks_px : (N, 478, 3) float32 array or None (loaded on demand)
+    """
+
+    manifest: dict[str, Any]
+    frames: dict[str, np.ndarray]
+    pose: np.ndarray
+    blendshapes: np.ndarray
+    landmarks_px: np.ndarray | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.frames["time_s"].shape[0])
+
+    @property
+    def signal_names(self) -> list[str]:
+        return [column["name"] for column in self.manifest["signals"]]
+
+    def signals(self) -> dict[str, np.ndarray]:
+        return {name: self.frames[name] for name in self.signal_names}
+
+    def load_landmarks(self) -> np.ndarray:
+        """(N, 478, 3) float32 landmarks in pixels, read from the file on first use."""
+        if self.landmarks_px is None:
+            if self.path is None:
+                raise ResultFileError("this measurement has no landmarks and no file to read")
+            with zipfile.ZipFile(self.path) as archive, archive.open("landmarks.npy") as handle:
+                self.landmarks_px = np.lib.format.read_array(handle)
+        return self.landmarks_px
+
+
+class LandmarkSpool:
+    """Append-only float32 landmark store on disk (bounded memory while measuring)."""
+
+    def __init__(self, directory: Path) -> None:
+        handle, name = tempfile.mkstemp(prefix=".landmarks-", suffix=".f32", dir=directory)
+        os.close(handle)
+        self.path = Path(name)
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self.count = 0
+
+    def append(self, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block, dtype="<f4")
+        self._file.write(block.tobytes())
+        self.count += block.shape[0]
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _frames_table_bytes(frames: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: pa.array(values) for name, values in frames.items()})
+    table = table.replace_schema_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    sink = io.BytesIO()
+    np.lib.format.write_array(sink, np.ascontiguousarray(array), allow_pickle=False)
+    return sink.getvalue()
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds,
+    so a failure never leaves a partial output file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_measurement(
+    path: Path,
+    *,
+    manifest: dict[str, Any],
+    frames: dict[str, np.ndarray],
+    pose: np.ndarray,
+    blendshapes: np.ndarray,
+    landmark_spool: Path,
+    n_frames: int,
+) -> Path:
+    """Write a result file atomically; the landmarks are copied from the spool file."""
+    manifest = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **manifest}
+    with atomic_output(path) as temporary:
+        with zipfile.ZipFile(temporary, "w", allowZip64=True) as archive:
+            archive.writestr("manifest.json", json.dumps(manifest, indent=2, default=_json_default),
+                             compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("frames.parquet", _frames_table_bytes(
+                frames, {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}))
+            archive.writestr("pose.npy", _npy_bytes(pose), compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("blendshapes.npy", _npy_bytes(blendshapes),
+                             compress_type=zipfile.ZIP_DEFLATED)
+            header = io.BytesIO()
+            shape = (n_frames, 478, 3)
+            np.lib.format.write_array_header_1_0(
+                header, {"descr": "<f4", "fortran_order": False, "shape": shape})
+            with archive.open("landmarks.npy", "w", force_zip64=True) as member, open(
+                landmark_spool, "rb"
+            ) as spool:
+                member.write(header.getvalue())
+                for block in iter(lambda: spool.read(1 << 22), b""):
+                    member.write(block)
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the manifest")
+
+
+def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
+    """Read a result file written by :func:`write_measurement`.
+
+    Raises ResultFileError for a file that is not a measure result or is of a newer format.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ResultFileError(f"{path}: not a synkinesis result file ({exc})") from None
+    with archive:
+        try:
+            manifest = json.loads(archive.read("manifest.json"))
+        except (KeyError, json.JSONDecodeError):
+            raise ResultFileError(f"{path}: not a synkinesis result file (no manifest)") from None
+        if manifest.get("format") != FORMAT_NAME:
+            raise ResultFileError(
+                f"{path}: a {manifest.get('format')!r} file, expected {FORMAT_NAME!r}")
+        version = int(manifest.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            raise ResultFileError(
+                f"{path}: format version {version} is newer than this program reads "
+                f"({FORMAT_VERSION}); upgrade synkinesis")
+        table = pq.read_table(io.BytesIO(archive.read("frames.parquet")))
+        frames = {name: table.column(name).to_numpy(zero_copy_only=False)
+                  for name in table.column_names}
+        pose = np.load(io.BytesIO(archive.read("pose.npy")))
+        blendshapes = np.load(io.BytesIO(archive.read("blendshapes.npy")))
+    measurement = Measurement(manifest=manifest, frames=frames, pose=pose,
+                              blendshapes=blendshapes, path=path)
+    if landmarks:
+        measurement.load_landmarks()
+    return measurement
+
+
+def write_signals_csv(measurement: Measurement, path: Path) -> Path:
+    """Export the per-frame table (signals and flags) as CSV, atomically."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.table({name: pa.array(values) for name, values in measurement.frames.items()})
+    with atomic_output(path) as temporary:
+        pacsv.write_csv(table, temporary)
+    return path

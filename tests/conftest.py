@@ -1,0 +1,76 @@
+"""Shared fixtures: the real faces, measured once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def media_dir() -> Path:
+    """Real test media: $SYNK_MEDIA_DIR, ../shared/data/media, or the fetch script's cache."""
+    candidates = []
+    if os.environ.get("SYNK_MEDIA_DIR"):
+        candidates.append(Path(os.environ["SYNK_MEDIA_DIR"]))
+    candidates += [ROOT.parent / "shared" / "data" / "media", ROOT / ".media-cache" / "media"]
+    for candidate in candidates:
+        if (candidate / "single_face.mp4").is_file():
+            return candidate
+    pytest.fail("real test media not found: run `python scripts/fetch_media.py` or set "
+                "SYNK_MEDIA_DIR")
+
+
+@pytest.fixture(scope="session")
+def media() -> Path:
+    return media_dir()
+
+
+@pytest.fixture(scope="session")
+def measured_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("measured")
+
+
+@pytest.fixture(scope="session")
+def single_face_measurement(media, measured_dir):
+    from synkinesis.pipeline import measure_video
+
+    return measure_video(media / "single_face.mp4", measured_dir / "single_face.synk")
+
+
+@pytest.fixture(scope="session")
+def wolfgang_measurement(media, measured_dir):
+    from synkinesis.pipeline import measure_video
+
+    return measure_video(media / "WolfgangLanger_Pexels.mp4", measured_dir / "wolfgang.synk")
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    """All frames of a video as BGR arrays (for building derived test videos)."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames
+
+
+def write_lossless(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
+    """Write frames losslessly (FFV1 in AVI), so derived videos differ only by what we did."""
+    import cv2
+
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (width, height))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
