@@ -552,6 +552,59 @@ def measure_camera(
                    spool_paths=[spool], output=output)
 
 
+def measurement_from_landmarks(
+    landmarks_px: np.ndarray,
+    time_s: np.ndarray,
+    output: Path,
+    *,
+    frame_size: tuple[int, int],
+    source: dict[str, Any],
+    engine_info: dict[str, Any],
+    blendshapes: np.ndarray | None = None,
+    options: MeasureOptions = MeasureOptions(),
+) -> Measurement:
+    """Write a result file from landmark series that did not come from a camera (e.g. the
+    simulator), through exactly the same normalisation, signals, flags and format.
+
+    Parameters
+    ----------
+    landmarks_px : (N, 478, 3) array, image pixels (x right, y down, z away), NaN = no face
+    time_s : (N,) array, seconds
+    frame_size : (height, width) of the notional image, pixels
+    source : dict describing the origin (needs a "description" string)
+    engine_info : dict with "name", "version", "model_sha256" (may be None)
+    blendshapes : (N, 52) array in :data:`BLENDSHAPE_NAMES` order, or None (NaN)
+    """
+    options.validate()
+    landmarks_px = np.asarray(landmarks_px, dtype=np.float32)
+    n = landmarks_px.shape[0]
+    if landmarks_px.shape[1:] != (478, 3) or np.asarray(time_s).shape != (n,):
+        raise InputError("landmarks must be (N, 478, 3) with one time per frame")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    height, width = frame_size
+    rgb = np.zeros((height, width, 3), dtype=np.uint8)  # shape only; never read
+    from synkinesis.landmarks.engine import FaceObservation
+
+    spool = LandmarkSpool(output.parent)
+    try:
+        batcher = _Batcher(spool, _canonical(options), options)
+        for i in range(n):
+            face = None
+            if np.isfinite(landmarks_px[i]).all():
+                face = FaceObservation(landmarks_px=landmarks_px[i],
+                                       blendshapes=None if blendshapes is None
+                                       else np.asarray(blendshapes[i], dtype=np.float32))
+            batcher.add(Frame(index=i, time_s=float(time_s[i]), rgb=rgb),
+                        [face] if face is not None else [], 0 if face is not None else None)
+        batcher.flush()
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    return _finish(batcher.out, options=options, source=source, engine_info=engine_info,
+                   spool_paths=[str(spool.path)], output=output)
+
+
 def measure_job(item: tuple[str, str, str], options: MeasureOptions) -> str:
     """One whole input in a worker process: ('video'|'images', input(s), output) -> output."""
     kind, inputs, output = item
