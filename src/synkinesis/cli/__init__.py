@@ -32,10 +32,15 @@ def _root(
 
 
 def _register() -> None:
-    from synkinesis.cli import measure, score
+    """Every module of this package that defines ``register(app)`` adds its commands."""
+    import importlib
+    import pkgutil
 
-    measure.register(app)
-    score.register(app)
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(app)
 
 
 _register()
