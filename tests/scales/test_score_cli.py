@@ -279,3 +279,22 @@ def test_item_flags_accept_json_numbers(run):
 def test_sunnybrook_normal(run):
     result = run("sunnybrook", *flags(SUNNYBROOK_NORMAL))
     assert "composite score: 100" in result.output
+
+
+def test_interactive_draft_ends_at_end_of_input(run):
+    result = run("sunnybrook", "--interactive", "--draft", "--json", "-", input="narrow\n2\n")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout[result.stdout.index("{") :])
+    assert data["items"] == {"rest_eye": 1, "rest_cheek": 2}
+    assert data["choices"] == {"rest_eye": "narrow"}
+
+
+def test_interactive_without_draft_aborts_at_end_of_input(run):
+    result = run("saq", "--interactive", input="1\n")
+    assert result.exit_code == 1
+
+
+def test_named_choice_shows_its_own_meaning(run):
+    result = run("hb", "-i", "grade=iv")
+    assert result.exit_code == 0
+    assert "IV, moderately severe dysfunction" in result.output

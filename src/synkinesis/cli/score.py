@@ -181,7 +181,7 @@ def _print_result(definition: InstrumentDefinition, result: ScaleResult) -> None
             items.add_row(*row, style="dim")
             continue
         value = result.items[item.key]
-        meaning = result.choices.get(item.key) or item.value_label(value)
+        meaning = item.value_label(value, choice_name=result.choices.get(item.key))
         row = [f"{item.label}\n[dim]{item.key}[/dim]", format_number(value), meaning]
         if converted:
             row.append(format_number(result.item_scores[item.key]))
@@ -251,15 +251,33 @@ def _prompt_items(
     definition: InstrumentDefinition, items: dict[str, Any], *, draft: bool
 ) -> dict[str, Any]:
     console = _console()
-    hint = " (Enter to leave empty)" if draft else ""
+    hint = " (Enter leaves an item empty, Ctrl-D ends the draft)" if draft else ""
     console.print(f"[bold]{definition.title}[/bold]: answer each item{hint}.")
     for item in definition.items:
         if item.key in items:
             continue
-        console.print(f"\n[bold]{item.key}[/bold]: {item.label}", markup=True)
-        console.print(f"  {item.allowed_text()}", markup=False)
+        console.print(f"\n[bold]{item.key}[/bold]: {item.label}")
+        if item.is_discrete:
+            for value in item.allowed_values:
+                console.print(f"  {value} = {item.value_label(value)}", markup=False)
+            if item.choice_names:
+                console.print(f"  (or type: {', '.join(item.choice_names)})", markup=False)
+        else:
+            console.print(
+                f"  a number from {format_number(item.minimum)} to "  # type: ignore[arg-type]
+                f"{format_number(item.maximum)}",  # type: ignore[arg-type]
+                markup=False,
+            )
+            for value, label in item.anchors:
+                console.print(f"  {format_number(value)} = {label}", markup=False)
         while True:
-            answer = typer.prompt(item.key, default="" if draft else None, show_default=False)
+            try:
+                answer = typer.prompt(item.key, default="" if draft else None, show_default=False)
+            except typer.Abort:
+                if not draft:
+                    raise
+                # End of input (Ctrl-D) in a draft: keep what was answered so far.
+                return items
             if draft and not str(answer).strip():
                 break
             try:
@@ -322,7 +340,7 @@ def score_command(
     rater: Annotated[
         str | None,
         typer.Option(
-            help="clinician, patient or automatic [default: the instrument's usual rater].",
+            help="clinician, patient or automatic (default: the instrument's usual rater).",
             show_default=False,
         ),
     ] = None,
@@ -355,9 +373,10 @@ def score_command(
 ) -> None:
     """Score a clinical scale: Sunnybrook, eFACE, House-Brackmann, FNGS 2.0, SAQ or FaCE.
 
-    Items come from --item flags, a JSON/YAML --file, or --interactive prompts (in that order
-    of precedence: flags override the file, prompts fill what is left). Prints the items with
-    their meanings, the subscores, the total and the formula used; --json writes the result.
+    Items come from --item flags, a JSON/YAML --file, or --interactive prompts.
+    Flags override the file; prompts ask for whatever is still missing.
+    Prints each item with its meaning, the subscores, the total and the formula used.
+    --json writes the result; --draft saves a partial form without a total.
 
     Examples:
 

@@ -131,10 +131,17 @@ class Item:
         """Names a discrete item also accepts instead of its numbers."""
         return tuple(choice.name for choice in self.choices if choice.name is not None)
 
-    def value_label(self, value: float) -> str:
-        """What a value means, e.g. ``"narrow / wide / eyelid surgery"`` or ``"balanced"``."""
+    def value_label(self, value: float, *, choice_name: str | None = None) -> str:
+        """What a value means, e.g. ``"narrow / wide / eyelid surgery"`` or ``"balanced"``.
+
+        With ``choice_name`` (how the value was entered), only that choice's meaning.
+        """
         if self.is_discrete:
-            return " / ".join(c.label for c in self.choices if c.value == value)
+            return " / ".join(
+                c.label
+                for c in self.choices
+                if c.value == value and (choice_name is None or c.name == choice_name)
+            )
         for anchor, label in self.anchors:
             if value == anchor:
                 return label
