@@ -7,7 +7,7 @@ CLINICAL.md) are labelled in every result that relies on them (``ScaleResult.unc
 
 Examples
 --------
->>> from synkinesis.scales import score
+>>> from synkinesis.scales import get_instrument, score
 >>> result = score("saq", {key: 1 for key in get_instrument("saq").item_keys})
 >>> result.total
 20.0

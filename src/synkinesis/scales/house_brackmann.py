@@ -84,7 +84,7 @@ DEFINITION = InstrumentDefinition(
     ),
     subscores=(),
     total=TotalRule(
-        label="grade",
+        label="grade number",
         minimum=1,
         maximum=6,
         higher_is_better=False,
