@@ -190,6 +190,7 @@ def test_interactive_fills_only_missing_items(run):
 
 
 def test_interactive_draft_allows_skipping(run):
+    # CliRunner echoes typed answers to stdout; a terminal does not, so the JSON starts at "{".
     result = run("saq", "--interactive", "--draft", "--json", "-", input="2\n" + "\n" * 8)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout[result.stdout.index("{") :])

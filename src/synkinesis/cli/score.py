@@ -96,10 +96,10 @@ def _read_form(path: Path) -> dict[str, Any]:
     return {"items": dict(data)}
 
 
-def _console() -> Any:
+def _console(*, stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=False, stderr=stderr)
 
 
 def _print_instruments() -> None:
@@ -250,7 +250,8 @@ def _print_result(definition: InstrumentDefinition, result: ScaleResult) -> None
 def _prompt_items(
     definition: InstrumentDefinition, items: dict[str, Any], *, draft: bool
 ) -> dict[str, Any]:
-    console = _console()
+    # Prompts go to stderr so that `--json -` leaves clean JSON on stdout.
+    console = _console(stderr=True)
     hint = " (Enter leaves an item empty, Ctrl-D ends the draft)" if draft else ""
     console.print(f"[bold]{definition.title}[/bold]: answer each item{hint}.")
     for item in definition.items:
@@ -272,7 +273,9 @@ def _prompt_items(
                 console.print(f"  {format_number(value)} = {label}", markup=False)
         while True:
             try:
-                answer = typer.prompt(item.key, default="" if draft else None, show_default=False)
+                answer = typer.prompt(
+                    item.key, default="" if draft else None, show_default=False, err=True
+                )
             except typer.Abort:
                 if not draft:
                     raise
