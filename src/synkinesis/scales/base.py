@@ -114,7 +114,6 @@ class Item:
     maximum: float | None = None
     anchors: tuple[tuple[float, str], ...] = ()
     bidirectional: bool = False
-    uncertain: str | None = None
 
     @property
     def is_discrete(self) -> bool:

@@ -37,8 +37,6 @@ def _item_schema(item: Item) -> dict[str, Any]:
         schema["x-anchors"] = {format_number(v): label for v, label in item.anchors}
     if item.bidirectional:
         schema["x-bidirectional"] = True
-    if item.uncertain:
-        schema["x-uncertain"] = item.uncertain
     return schema
 
 
@@ -117,7 +115,13 @@ def form_json_schema(
                 "higher_is_better": definition.total.higher_is_better,
             },
             "subscores": {
-                s.key: {"label": s.label, "kind": s.kind, "formula": s.formula}
+                s.key: {
+                    "label": s.label,
+                    "description": s.description,
+                    "kind": s.kind,
+                    "formula": s.formula,
+                    "items": list(s.items),
+                }
                 for s in definition.subscores
             },
             "uncertain": list(definition.uncertain)
