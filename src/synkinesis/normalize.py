@@ -183,7 +183,8 @@ def millimetres_per_unit(
     """Calibrate head-frame units to mm from the median iris diameter of usable frames.
 
     Falls back to the inter-pupillary distance when no frame gives a plausible iris (iris
-    diameter between 12 % and 30 % of the inter-pupillary distance; about 19 % in adults). Returns None when neither
+    diameter between 12 % and 30 % of the inter-pupillary distance; about 19 % in adults).
+    Returns None when neither
     can be measured (no usable frame).
     """
     iris_units = np.asarray(iris_units, dtype=float)

@@ -22,7 +22,6 @@ from synkinesis import __version__
 from synkinesis.landmarks.sources import (
     Frame,
     InputError,
-    VideoInfo,
     expand_inputs,
     iter_camera,
     iter_images,
@@ -76,6 +75,7 @@ class MeasureOptions:
     iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
     interpupil_mm: float = DEFAULT_INTERPUPIL_MM
     mirrored: bool = False  # input shows the patient as in a mirror (selfie camera)
+    method: str = "symmetric"  # "symmetric" (mirror-averaged, assessment) or "fast" (one pass)
     rest_span_s: tuple[float, float] | None = None
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)
@@ -88,6 +88,8 @@ class MeasureOptions:
         if not 30.0 <= self.interpupil_mm <= 100.0:
             raise InputError(
                 f"inter-pupillary distance must be between 30 and 100 mm, got {self.interpupil_mm}")
+        if self.method not in METHODS:
+            raise InputError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if not 0.0 < self.min_confidence < 1.0:
             raise InputError(f"confidence must be between 0 and 1, got {self.min_confidence}")
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
@@ -137,11 +139,26 @@ class FrameArrays:
         self.blendshape_names = self.blendshape_names or other.blendshape_names
 
 
+#: Landmarking methods: what each costs and why it exists.
+METHODS = {
+    "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
+                 "mirror-equivariant, less noise; twice the inference time (assessment default)",
+    "fast": "one landmark pass per frame (live use); the model's left/right noise remains",
+}
+
+
 def _engine(mode: str, options: MeasureOptions):
     from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
-    return MediaPipeEngine(mode=mode, min_confidence=options.min_confidence,
-                           model_path=Path(options.model_path) if options.model_path else None)
+    def make() -> MediaPipeEngine:
+        return MediaPipeEngine(mode=mode, min_confidence=options.min_confidence,
+                               model_path=Path(options.model_path) if options.model_path else None)
+
+    if options.method == "fast":
+        return make()
+    from synkinesis.landmarks.engine import MirrorAveragedEngine
+
+    return MirrorAveragedEngine(make(), make())
 
 
 def _canonical(options: MeasureOptions):
@@ -286,7 +303,8 @@ def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
                 frames = iter_images([Path(p) for p in segment.paths])
             arrays = _landmark_pass(frames, engine, spool, options, progress)
             engine_info = {"name": engine.name, "version": engine.version,
-                           "model_sha256": engine.model_sha256}
+                           "model_sha256": engine.model_sha256,
+                           "method": options.method, "method_meaning": METHODS[options.method]}
     except BaseException:
         spool.discard()
         raise
@@ -329,7 +347,28 @@ def _finish(
     spool_paths: list[str],
     output: Path,
 ) -> Measurement:
-    """Calibrate, flag, write the result file; raises MeasureError when nothing is measurable."""
+    """Calibrate, flag, write the result file; raises MeasureError when nothing is measurable.
+
+    The landmark spool files are always removed, whether or not a result is written.
+    """
+    try:
+        return _calibrate_and_write(arrays, options=options, source=source,
+                                    engine_info=engine_info, spool_paths=spool_paths,
+                                    output=output)
+    finally:
+        for path in spool_paths:
+            Path(path).unlink(missing_ok=True)
+
+
+def _calibrate_and_write(
+    arrays: FrameArrays,
+    *,
+    options: MeasureOptions,
+    source: dict[str, Any],
+    engine_info: dict[str, Any],
+    spool_paths: list[str],
+    output: Path,
+) -> Measurement:
     data = arrays.concatenated()
     n = data["time_s"].shape[0]
     if n == 0:
@@ -416,8 +455,7 @@ def _finish(
                           blendshapes=data["blendshapes"], landmark_spool=spool_path,
                           n_frames=n)
     finally:
-        for path in {spool_path, *map(Path, spool_paths)}:
-            Path(path).unlink(missing_ok=True)
+        spool_path.unlink(missing_ok=True)
     return read_measurement(output)
 
 
@@ -547,7 +585,8 @@ def measure_camera(
     source = {"kind": "camera", "description": f"camera {device}", "files": [],
               "device": device, "duration_s": duration_s}
     arrays, spool, engine_info = _run_segment(
-        _Segment("camera", (str(device),), duration_s=duration_s), options, str(output.parent), progress)
+        _Segment("camera", (str(device),), duration_s=duration_s), options, str(output.parent),
+        progress)
     return _finish(arrays, options=options, source=source, engine_info=engine_info,
                    spool_paths=[spool], output=output)
 

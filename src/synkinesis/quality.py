@@ -57,7 +57,7 @@ class QualityLimits:
     max_roll_deg: float = 45.0
     eye_closed_fraction: float = 0.35  # fissure below this fraction of the open-eye height
     blink_max_s: float = 0.5  # closures shorter than this are blinks
-    min_iris_px: float = 6.0
+    min_iris_px: float = 4.0
     max_outside_fraction: float = 0.02
     outlier_mad: float = 6.0  # pose-fit residual beyond median + k * MAD
 

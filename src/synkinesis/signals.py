@@ -31,7 +31,7 @@ class SignalDefinition:
 
 _SIDE_SIGNALS: tuple[tuple[str, str, Unit, str], ...] = (
     ("brow_height", "brow", "mm",
-     "height of the upper brow contour above the medial canthus"),
+     "height of the upper brow contour above the pupil (iris centre), as in Emotrics"),
     ("palpebral_fissure", "eye", "mm",
      "vertical opening of the eye: mean of three central upper-to-lower lid distances"),
     ("eye_area", "eye", "mm2", "area of the palpebral fissure outline (16 lid-margin points)"),
@@ -41,7 +41,8 @@ _SIDE_SIGNALS: tuple[tuple[str, str, Unit, str], ...] = (
     ("nasolabial_angle", "nasolabial", "deg",
      "angle of the alar-base-to-mouth-corner line from vertical, positive when the corner lies "
      "lateral to the ala"),
-    ("mouth_corner_x", "mouth_corner", "mm", "lateral distance of the mouth corner from the midline"),
+    ("mouth_corner_x", "mouth_corner", "mm",
+     "lateral distance of the mouth corner from the midline"),
     ("mouth_corner_y", "mouth_corner", "mm",
      "height of the mouth corner relative to the medial canthi (negative: below them)"),
     ("mouth_corner_excursion", "mouth_corner", "mm",
@@ -127,7 +128,7 @@ def compute_signals(head: np.ndarray, mm_per_unit: float) -> dict[str, np.ndarra
         lateral = 1.0 if side == "left" else -1.0  # head-frame x points to the patient's left
         y = mm[:, :, 1]
         out[_column("brow_height", side, "mm")] = (
-            y[:, list(lm.brow)].mean(axis=1) - y[:, lm.medial_canthus]
+            y[:, list(lm.brow)].mean(axis=1) - y[:, lm.iris_centre]
         )
         out[_column("palpebral_fissure", side, "mm")] = (
             y[:, list(lm.upper_lid)] - y[:, list(lm.lower_lid)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import fail, console, progress_bar
+from synkinesis.cli.common import console, fail, progress_bar
 
 
 def measure(
@@ -33,6 +33,10 @@ def measure(
     mirrored: bool = typer.Option(False, "--mirrored",
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
+    method: str = typer.Option(
+        "symmetric", "--method",
+        help="symmetric: each frame landmarked as seen and mirrored and averaged (mirror-exact, "
+             "less noise, 2x time; for assessment). fast: one pass (live use)."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
@@ -61,7 +65,8 @@ def measure(
     if inputs and camera is not None:
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
-                             mirrored=mirrored, rest_span_s=_parse_span(rest))
+                             mirrored=mirrored, rest_span_s=_parse_span(rest),
+                             method=method)
     try:
         options.validate()
         if camera is not None:

@@ -81,3 +81,87 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+class MirrorAveragedEngine:
+    """Landmark every frame twice, as seen and horizontally flipped, and average the two
+    anatomically renamed results.
+
+    A landmark model is not exactly mirror-equivariant: the same face and its mirror image give
+    landmarks that differ by about 0.5 mm and an iris (hence a mm scale) that differs by up to
+    3 %. Averaging ``f(I)`` with ``M f(flip I)`` makes the measurement mirror-equivariant by
+    construction (the flipped video gives exactly the mirrored result) and halves the
+    independent noise, at twice the inference cost. Each stream keeps its own tracker.
+
+    Parameters
+    ----------
+    direct, flipped : two engines of the same kind (one per stream)
+    """
+
+    def __init__(self, direct: LandmarkEngine, flipped: LandmarkEngine) -> None:
+        self._direct, self._flipped = direct, flipped
+        self.name = f"{direct.name}+mirror-average"
+        self.version = direct.version
+        self.model_sha256 = direct.model_sha256
+
+    @property
+    def blendshape_names(self) -> tuple[str, ...]:
+        return self._direct.blendshape_names or self._flipped.blendshape_names
+
+    def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
+        from synkinesis.normalize import mirror_image_landmarks
+        from synkinesis.regions import mirror_name
+
+        width = rgb.shape[1]
+        direct = self._direct.detect(rgb, timestamp_ms=timestamp_ms)
+        flipped_faces = self._flipped.detect(np.ascontiguousarray(rgb[:, ::-1]),
+                                             timestamp_ms=timestamp_ms)
+        names = self.blendshape_names
+        permutation = [names.index(mirror_name(n)) for n in names] if names else None
+        renamed = []
+        for face in flipped_faces:
+            blend = face.blendshapes
+            if blend is not None and permutation is not None:
+                blend = blend[permutation]
+            renamed.append(FaceObservation(
+                landmarks_px=mirror_image_landmarks(face.landmarks_px, width).astype(np.float32),
+                blendshapes=blend))
+        return _average_matched(direct, renamed)
+
+    def close(self) -> None:
+        self._direct.close()
+        self._flipped.close()
+
+    def __enter__(self) -> MirrorAveragedEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _average_matched(
+    first: list[FaceObservation], second: list[FaceObservation]
+) -> list[FaceObservation]:
+    """Average faces of two passes that overlap (IoU > 0.3); unmatched faces pass through.
+
+    Symmetric in its two arguments, so the average does not depend on which pass is which.
+    """
+    out: list[FaceObservation] = []
+    used: set[int] = set()
+    for face in first:
+        box = face.bounding_box()
+        overlaps = [(_iou(box, other.bounding_box()), j) for j, other in enumerate(second)
+                    if j not in used]
+        best = max(overlaps, default=(0.0, -1))
+        if best[0] > 0.3:
+            other = second[best[1]]
+            used.add(best[1])
+            blend = None
+            if face.blendshapes is not None and other.blendshapes is not None:
+                blend = 0.5 * (face.blendshapes + other.blendshapes)
+            out.append(FaceObservation(
+                landmarks_px=0.5 * (face.landmarks_px + other.landmarks_px), blendshapes=blend))
+        else:
+            out.append(face)
+    out.extend(other for j, other in enumerate(second) if j not in used)
+    return out

@@ -1,0 +1,197 @@
+"""synk measure on the real faces in ../shared/data/media: the acceptance tests of issue 2."""
+
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import read_frames, write_lossless
+from synkinesis.pipeline import MeasureError, measure_images, measure_video
+from synkinesis.quality import FrameFlag
+from synkinesis.signals import mirror_signals
+
+
+def test_face_in_every_frame_of_the_real_videos(single_face_measurement, wolfgang_measurement):
+    for measurement, expected in ((single_face_measurement, 72), (wolfgang_measurement, 472)):
+        assert measurement.n_frames == expected
+        assert (measurement.frames["n_faces"] >= 1).all()
+        assert not (measurement.frames["flags"] & FrameFlag.NO_FACE).any()
+
+
+def test_result_file_is_self_describing(single_face_measurement):
+    manifest = single_face_measurement.manifest
+    assert manifest["format"] == "synkinesis.measure" and manifest["format_version"] == 1
+    assert manifest["engine"]["model_sha256"] == (
+        "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff")
+    assert manifest["engine"]["version"].startswith("mediapipe")
+    assert manifest["package"]["version"]
+    assert manifest["source"]["video"]["width"] == 640
+    assert manifest["scale"]["method"] == "iris"
+    landmarks = single_face_measurement.load_landmarks()
+    assert landmarks.shape == (72, 478, 3) and landmarks.dtype == np.float32
+    assert single_face_measurement.pose.shape == (72, 14)
+    assert single_face_measurement.blendshapes.shape == (72, 52)
+
+
+@pytest.mark.parametrize("name", ["no_face.mp4", "free-mountain-vector-01.jpg"])
+def test_no_face_is_a_clear_error(media, tmp_path, name):
+    output = tmp_path / "out.synk"
+    with pytest.raises(MeasureError, match="no face found"):
+        if name.endswith(".mp4"):
+            measure_video(media / name, output)
+        else:
+            measure_images([media / name], output)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_mirrored_video_gives_mirrored_signals(media, tmp_path, single_face_measurement):
+    frames = [cv2.flip(frame, 1) for frame in read_frames(media / "single_face.mp4")]
+    flipped = measure_video(write_lossless(tmp_path / "flipped.avi", frames),
+                            tmp_path / "flipped.synk")
+    original = single_face_measurement.signals()
+    mirrored = mirror_signals(flipped.signals())
+    for name, values in original.items():
+        difference = np.nanmedian(np.abs(values - mirrored[name]))
+        assert difference <= 0.2, f"{name}: median |difference| {difference:.3f} mm"
+    assert single_face_measurement.manifest["rest"]["reference"]["palpebral_fissure_left_mm"] == (
+        pytest.approx(flipped.manifest["rest"]["reference"]["palpebral_fissure_right_mm"],
+                      abs=1e-3))
+
+
+def test_fast_method_is_labelled(media, tmp_path):
+    from synkinesis.pipeline import MeasureOptions
+
+    fast = measure_video(media / "single_face.mp4", tmp_path / "fast.synk",
+                         options=MeasureOptions(method="fast"))
+    assert fast.manifest["engine"]["method"] == "fast"
+    assert fast.manifest["engine"]["name"] == "mediapipe-face-landmarker"
+
+
+def _variants(image: np.ndarray) -> dict[str, np.ndarray]:
+    height, width = image.shape[:2]
+    out = {}
+    for angle in (-10, 10):
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+        out[f"rotated {angle}"] = cv2.warpAffine(image, matrix, (width, height),
+                                                 borderMode=cv2.BORDER_REPLICATE)
+    for factor in (0.5, 2.0):
+        out[f"scaled {factor}"] = cv2.resize(
+            image, None, fx=factor, fy=factor,
+            interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    return out
+
+
+@pytest.mark.parametrize("name", ["single_face.jpg", "astronaut.png"])
+def test_mm_signals_do_not_depend_on_rotation_or_image_size(media, tmp_path, name):
+    image = cv2.imread(str(media / name))
+    reference = measure_images([media / name], tmp_path / "reference.synk").signals()
+    names = [n for n in reference if n.endswith("_mm") and not n.startswith(
+        ("mouth_corner_excursion", "upper_lip_elevation", "lower_lip_depression", "iris"))]
+    for label, variant in _variants(image).items():
+        path = tmp_path / f"{label.replace(' ', '_')}.png"
+        cv2.imwrite(str(path), variant)
+        measured = measure_images([path], tmp_path / f"{path.stem}.synk")
+        signals = measured.signals()
+        relative = np.array([abs(signals[n][0] - reference[n][0]) / abs(reference[n][0])
+                             for n in names])
+        assert np.median(relative) <= 0.03, f"{name} {label}: median {np.median(relative):.3f}"
+        # Each signal within 3 %, or within half a pixel of the smaller image (sub-pixel
+        # landmark noise is the floor on a 5-pixel iris).
+        iris_px = float(np.nanmedian(np.linalg.norm(
+            measured.load_landmarks()[:, 469, :2] - measured.load_landmarks()[:, 471, :2],
+            axis=1)))
+        half_pixel_mm = 0.5 * 11.77 / min(iris_px, iris_px / _factor(label))
+        for n in names:
+            allowed = max(0.03 * abs(reference[n][0]), half_pixel_mm)
+            assert abs(signals[n][0] - reference[n][0]) <= allowed, (
+                f"{name} {label} {n}: {signals[n][0]:.2f} vs {reference[n][0]:.2f} mm")
+
+
+def _factor(label: str) -> float:
+    return float(label.split()[1]) if label.startswith("scaled") else 1.0
+
+
+def test_plausible_resting_values(single_face_measurement, wolfgang_measurement, media, tmp_path):
+    for measurement in (single_face_measurement, wolfgang_measurement):
+        rest = measurement.manifest["rest"]["reference"]
+        for side in ("left", "right"):
+            assert 7 <= rest[f"palpebral_fissure_{side}_mm"] <= 14
+        assert 54 <= rest["interpupil_mm"] <= 74
+    photos = measure_images([media / "astronaut.png"], tmp_path / "astronaut.synk")
+    assert 7 <= photos.signals()["palpebral_fissure_left_mm"][0] <= 14
+    assert 54 <= photos.signals()["interpupil_mm"][0] <= 74
+
+
+def test_brow_rises_during_the_brow_raise(wolfgang_measurement):
+    names = wolfgang_measurement.manifest["blendshape_names"]
+    blend = wolfgang_measurement.blendshapes
+    outer_up = 0.5 * (blend[:, names.index("browOuterUpLeft")]
+                      + blend[:, names.index("browOuterUpRight")])
+    raised = outer_up > 0.4
+    assert raised.sum() >= 10
+    rest = wolfgang_measurement.manifest["rest"]["reference"]
+    signals = wolfgang_measurement.signals()
+    for side in ("left", "right"):
+        rise = np.nanmedian(signals[f"brow_height_{side}_mm"][raised]) - rest[
+            f"brow_height_{side}_mm"]
+        assert rise > 1.0, f"{side} brow rose only {rise:.2f} mm"
+
+
+def test_mouth_corners_rise_on_both_sides_during_the_smile(single_face_measurement):
+    names = single_face_measurement.manifest["blendshape_names"]
+    blend = single_face_measurement.blendshapes
+    smiling = 0.5 * (blend[:, names.index("mouthSmileLeft")]
+                     + blend[:, names.index("mouthSmileRight")]) > 0.5
+    assert smiling.sum() >= 5
+    rest = single_face_measurement.manifest["rest"]["reference"]
+    signals = single_face_measurement.signals()
+    for side in ("left", "right"):
+        rise = np.nanmedian(signals[f"mouth_corner_y_{side}_mm"][smiling]) - rest[
+            f"mouth_corner_y_{side}_mm"]
+        assert rise > 3.0, f"{side} corner rose only {rise:.2f} mm"
+        excursion = np.nanmedian(signals[f"mouth_corner_excursion_{side}_mm"][smiling])
+        assert excursion > 3.0
+
+
+def test_blinks_are_flagged_not_dropped(wolfgang_measurement):
+    flags = wolfgang_measurement.frames["flags"]
+    blinks = (flags & (FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT)) != 0
+    assert blinks.any()
+    # A blink frame still has its measurement.
+    assert np.isfinite(wolfgang_measurement.frames["palpebral_fissure_left_mm"][blinks]).all()
+
+
+def test_long_video_in_chunks_matches_one_pass(media, tmp_path):
+    from synkinesis.pipeline import MeasureOptions
+
+    options = MeasureOptions(method="fast")
+    one = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "one.synk",
+                        options=options)
+    two = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "two.synk",
+                        options=options, workers=2)
+    assert two.n_frames == one.n_frames
+    np.testing.assert_array_equal(two.frames["frame"], np.arange(one.n_frames))
+    both = np.isfinite(one.frames["palpebral_fissure_left_mm"]) & np.isfinite(
+        two.frames["palpebral_fissure_left_mm"])
+    difference = np.abs(one.frames["palpebral_fissure_left_mm"][both]
+                        - two.frames["palpebral_fissure_left_mm"][both])
+    assert np.median(difference) < 0.05  # only the frames after the cut re-acquire tracking
+
+
+def test_partial_faces_and_gaps_are_flagged(media, tmp_path):
+    frames = read_frames(media / "single_face.mp4")
+    blank = np.full_like(frames[0], 128)
+    edited = []
+    for index, frame in enumerate(frames):
+        if 20 <= index < 30:
+            edited.append(blank)  # the face leaves ...
+        elif 30 <= index < 36:
+            edited.append(np.roll(frame, 250, axis=1) * (np.arange(640)[None, :, None] >= 250))
+        else:
+            edited.append(frame)  # ... and comes back
+    measured = measure_video(write_lossless(tmp_path / "gap.avi", edited), tmp_path / "gap.synk")
+    flags = measured.frames["flags"]
+    assert ((flags[20:30] & FrameFlag.NO_FACE) != 0).all()
+    assert np.isnan(measured.frames["palpebral_fissure_left_mm"][20:30]).all()
+    assert ((flags[40:] & FrameFlag.NO_FACE) == 0).all()
+    assert measured.manifest["flag_counts"]["NO_FACE"] == 10
