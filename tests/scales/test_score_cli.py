@@ -299,3 +299,23 @@ def test_named_choice_shows_its_own_meaning(run):
     result = run("hb", "-i", "grade=iv")
     assert result.exit_code == 0
     assert "IV, moderately severe dysfunction" in result.output
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"items": [1, 2]}, "'items' must be a mapping"),
+        ({"items": {"grade": 1}, "options": [1]}, "'options' must be a mapping"),
+        ({"items": {"grade": 1}, "rater": "automatic", "evidence": [1]}, "evidence must be a"),
+        ({"items": {"grade": 1}, "rater": "automatic", "evidence": {"grade": 3}}, "evidence for"),
+        ({"format": "synkinesis.scale_result", "instrument": "hb"}, "'items' must be a mapping"),
+        ([1, 2], "must contain a mapping"),
+    ],
+)
+def test_malformed_files_exit_2_without_traceback(run, tmp_path, document, message):
+    path = tmp_path / "form.json"
+    path.write_text(json.dumps(document))
+    result = run("hb", "-f", str(path))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output

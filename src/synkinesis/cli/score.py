@@ -81,19 +81,22 @@ def _read_form(path: Path) -> dict[str, Any]:
         raise _BadInput(f"{path} must contain a mapping of item names to values")
     if data.get("format") == FORMAT_NAME:
         # A saved result: score its items again, keeping choice names such as "narrow".
-        items = {
-            key: data.get("choices", {}).get(key, value) for key, value in data["items"].items()
-        }
-        return {
+        choices = data.get("choices") or {}
+        saved = data.get("items")
+        if isinstance(saved, Mapping) and isinstance(choices, Mapping):
+            saved = {key: choices.get(key, value) for key, value in saved.items()}
+        data = {
             "instrument": data.get("instrument"),
-            "items": items,
+            "items": saved,
             "options": data.get("options"),
         }
-    if "items" in data:
-        if not isinstance(data["items"], Mapping):
-            raise _BadInput(f"{path}: 'items' must be a mapping of item names to values")
-        return dict(data)
-    return {"items": dict(data)}
+    elif "items" not in data:
+        data = {"items": data}
+    if not isinstance(data["items"], Mapping):
+        raise _BadInput(f"{path}: 'items' must be a mapping of item names to values")
+    if not isinstance(data.get("options") or {}, Mapping):
+        raise _BadInput(f"{path}: 'options' must be a mapping of option names to values")
+    return dict(data)
 
 
 def _console(*, stderr: bool = False) -> Any:
@@ -293,6 +296,11 @@ def _prompt_items(
     return items
 
 
+def _text(value: Any) -> str | None:
+    """Identifiers from YAML may come as numbers or dates; they are recorded as text."""
+    return None if value is None else str(value)
+
+
 def _rated_at(value: Any) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -465,8 +473,8 @@ def _run(
         items,
         rater=rater or document.get("rater"),
         rated_at=_rated_at(document.get("rated_at")),
-        rater_name=rater_name or document.get("rater_name"),
-        visit_id=visit or document.get("visit_id"),
+        rater_name=_text(rater_name or document.get("rater_name")),
+        visit_id=_text(visit or document.get("visit_id")),
         evidence=document.get("evidence"),
         options=options,
         draft=draft,

@@ -308,6 +308,11 @@ class InstrumentDefinition:
 
     def resolve_options(self, options: Mapping[str, Any] | None) -> dict[str, Any]:
         """All options with defaults filled in and values normalised."""
+        if options is not None and not isinstance(options, Mapping):
+            raise ScaleValidationError(
+                f"{self.name} options must be a mapping of option name to value",
+                instrument=self.name,
+            )
         given = dict(options or {})
         resolved: dict[str, Any] = {}
         for name in given:
@@ -499,6 +504,12 @@ def validate_item(
 def _coerce_evidence(
     definition: InstrumentDefinition, evidence: Mapping[str, ItemEvidence | Mapping[str, Any]]
 ) -> dict[str, ItemEvidence]:
+    if not isinstance(evidence, Mapping):
+        raise ScaleValidationError(
+            f"{definition.name} evidence must be a mapping of item name to "
+            "{measurement, value, confidence, unit}",
+            instrument=definition.name,
+        )
     coerced: dict[str, ItemEvidence] = {}
     for key, entry in evidence.items():
         definition.item(key)
@@ -506,6 +517,8 @@ def _coerce_evidence(
             coerced[key] = entry
             continue
         try:
+            if not isinstance(entry, Mapping):
+                raise TypeError(f"got {entry!r}")
             coerced[key] = ItemEvidence(**entry)
         except (TypeError, ValueError) as error:
             raise ScaleValidationError(
