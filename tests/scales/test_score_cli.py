@@ -8,6 +8,8 @@ import jsonschema
 import pytest
 import typer
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scale_strategies import SUNNYBROOK_NORMAL, highest_form, lowest_form
 from typer.testing import CliRunner
 
@@ -318,4 +320,33 @@ def test_malformed_files_exit_2_without_traceback(run, tmp_path, document, messa
     result = run("hb", "-f", str(path))
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_user_text_is_not_read_as_markup(run, tmp_path):
+    path = tmp_path / "auto.json"
+    evidence = {"grade": {"measurement": "[/bold] odd", "value": 1, "confidence": 1, "unit": "[x]"}}
+    path.write_text(json.dumps({"items": {"grade": 2}, "rater": "automatic", "evidence": evidence}))
+    result = run("hb", "-f", str(path), "--rater-name", "[/red]", "--visit", "[b]v1")
+    assert result.exit_code == 0, result.output
+    assert "[/red]" in result.output and "[b]v1" in result.output
+    assert "[/bold] odd = 1 [x] (1.00)" in result.output
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(list(INSTRUMENTS)),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+)
+def test_any_typed_value_scores_or_exits_2(name, text):
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Root."""
+
+    register(app)
+    key = INSTRUMENTS[name].item_keys[0]
+    result = CliRunner().invoke(app, ["score", name, "--draft", "-i", f"{key}={text}"])
+    assert result.exit_code in (0, 2), result.output
     assert "Traceback" not in result.output

@@ -151,6 +151,7 @@ def _uncertain_mark(note: str | None) -> str:
 
 
 def _print_result(definition: InstrumentDefinition, result: ScaleResult) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console = _console()
@@ -161,7 +162,7 @@ def _print_result(definition: InstrumentDefinition, result: ScaleResult) -> None
     who = provenance.rater.value + (f" {provenance.rater_name}" if provenance.rater_name else "")
     when = provenance.rated_at.isoformat(timespec="seconds") if provenance.rated_at else "-"
     visit = f", visit {provenance.visit_id}" if provenance.visit_id else ""
-    console.print(f"rated by {who} at {when}{visit}")
+    console.print(f"rated by {who} at {when}{visit}", markup=False)
 
     converted = any(item.bidirectional for item in definition.items)
     evidence = provenance.evidence
@@ -193,8 +194,8 @@ def _print_result(definition: InstrumentDefinition, result: ScaleResult) -> None
             row.append(
                 ""
                 if entry is None
-                else f"{entry.measurement} = {format_number(entry.value)}"
-                f"{' ' + entry.unit if entry.unit else ''} ({entry.confidence:.2f})"
+                else f"{escape(entry.measurement)} = {format_number(entry.value)}"
+                f"{' ' + escape(entry.unit) if entry.unit else ''} ({entry.confidence:.2f})"
             )
         items.add_row(*row)
     console.print(items)
