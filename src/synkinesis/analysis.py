@@ -1,0 +1,475 @@
+"""Synkinesis analysis: where files meet the pure core (protocol -> coupling -> findings).
+
+:func:`analyze_recording` runs the core on a :class:`synkinesis.protocol.Recording` and checks the
+input (too short, most frames flagged, spans that do not fit); :func:`run_analysis` reads a measure
+result (``.synk``) or measures a video first, analyses it, writes the analysis file and, on
+request, the figures.
+
+The analysis file (JSON) says what it is:
+
+``format`` ``"synkinesis.analysis"``, ``format_version``, the package version, the protocol
+version, the version of every scale it scored, and the source measure file with its format
+version, landmark engine and model sha256.
+
+Format history
+--------------
+1 (package 0.1.0): first version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synkinesis import __version__
+from synkinesis.coupling import Coupling, CouplingOptions, compute_coupling
+from synkinesis.findings import (
+    AffectedSide,
+    Finding,
+    FindingOptions,
+    ScaleEstimate,
+    estimate_scales,
+    find_patterns,
+    infer_affected_side,
+    resting_tone,
+)
+from synkinesis.protocol import (
+    PROTOCOL_VERSION,
+    REGION_SIGNALS,
+    TASKS,
+    ProtocolError,
+    Recording,
+    Segmentation,
+    SegmentationOptions,
+    segment_recording,
+)
+from synkinesis.regions import SIDES, Side
+
+FORMAT_NAME = "synkinesis.analysis"
+FORMAT_VERSION = 1
+SUFFIX = ".analysis.json"
+
+
+class AnalysisError(ValueError):
+    """A recording or protocol that cannot be analysed (the message says why)."""
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Options of ``synk analyze``.
+
+    Attributes
+    ----------
+    affected_side : {"left", "right"} or None
+        The patient's affected side when known; None infers it.
+    min_duration_s : float
+        Recordings shorter than this are refused, seconds.
+    min_usable_frames : int
+        Fewer usable frames than this are refused.
+    warn_flagged_fraction : float
+        Warn when more than this fraction of frames is unusable.
+    """
+
+    affected_side: Side | None = None
+    min_duration_s: float = 1.0
+    min_usable_frames: int = 10
+    warn_flagged_fraction: float = 0.5
+    segmentation: SegmentationOptions = field(default_factory=SegmentationOptions)
+    coupling: CouplingOptions = field(default_factory=CouplingOptions)
+    findings: FindingOptions = field(default_factory=FindingOptions)
+
+    def validate(self) -> None:
+        if self.affected_side not in (None, "left", "right"):
+            raise AnalysisError(
+                f"affected side must be one of 'left', 'right', 'auto', got {self.affected_side!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything the analysis found (what the analysis file stores)."""
+
+    recording: Recording
+    segmentation: Segmentation
+    coupling: Coupling
+    affected: AffectedSide
+    findings: tuple[Finding, ...]
+    resting: Finding
+    scales: tuple[ScaleEstimate, ...]
+    warnings: tuple[str, ...]
+
+    def finding(self, pattern: str) -> Finding:
+        for finding in (*self.findings, self.resting):
+            if finding.pattern == pattern:
+                return finding
+        raise KeyError(pattern)
+
+
+def recording_from_measurement(measurement: Any) -> Recording:
+    """The core's view of a :class:`synkinesis.results.Measurement`."""
+    manifest = measurement.manifest
+    return Recording(
+        time_s=np.asarray(measurement.frames["time_s"], dtype=float),
+        signals={k: np.asarray(v, dtype=float) for k, v in measurement.signals().items()},
+        flags=np.asarray(measurement.frames["flags"], dtype=np.int64),
+        blendshapes=np.asarray(measurement.blendshapes, dtype=float),
+        blendshape_names=tuple(manifest.get("blendshape_names", ())),
+        rest_hint=manifest.get("rest", {}).get("reference"),
+    )
+
+
+def analyze_recording(
+    recording: Recording,
+    *,
+    spans: Sequence[Mapping[str, object]] | None = None,
+    options: AnalysisOptions = AnalysisOptions(),
+) -> Analysis:
+    """Segment, build the coupling matrices, find patterns and estimate scale items.
+
+    Parameters
+    ----------
+    recording : Recording
+    spans : sequence of {task, start_s, end_s}, optional
+        Guided segmentation; None segments the recording automatically.
+    options : AnalysisOptions
+
+    Raises
+    ------
+    AnalysisError
+        Too short, too few usable frames, or spans that do not fit the recording.
+    """
+    options.validate()
+    warnings: list[str] = []
+    n = recording.n_frames
+    usable = recording.usable
+    if n == 0 or recording.duration_s < options.min_duration_s:
+        raise AnalysisError(
+            f"the recording is too short to analyse: {recording.duration_s:.2f} s, {n} frames "
+            f"(needs at least {options.min_duration_s:g} s)")
+    if usable.sum() < options.min_usable_frames:
+        raise AnalysisError(
+            f"only {int(usable.sum())} of {n} frames are usable (face found, pose within limits,"
+            f" no occlusion); at least {options.min_usable_frames} are needed")
+    flagged = 1 - usable.mean()
+    if flagged > options.warn_flagged_fraction:
+        warnings.append(f"{flagged:.0%} of frames are flagged unusable; results rest on "
+                        f"{int(usable.sum())} frames")
+    try:
+        segmentation = segment_recording(recording, spans=spans, options=options.segmentation)
+    except ProtocolError as error:
+        raise AnalysisError(str(error)) from None
+    warnings.extend(segmentation.notes)
+    if segmentation.missing_tasks:
+        warnings.append("tasks missing from the recording (not analysed): "
+                        + ", ".join(segmentation.missing_tasks))
+    coupling = compute_coupling(recording, segmentation, options=options.coupling)
+    if not coupling.tasks:
+        warnings.append("no protocol task was found: only the rest baseline could be measured")
+    if coupling.short_tasks:
+        warnings.append("tasks held shorter than the minimum duration (less certain): "
+                        + ", ".join(coupling.short_tasks))
+    affected = infer_affected_side(coupling, given=options.affected_side,
+                                   options=options.findings)
+    findings = find_patterns(coupling, affected, options=options.findings)
+    resting = resting_tone(coupling, affected, options=options.findings)
+    scales = estimate_scales(coupling, findings, affected, options=options.findings)
+    return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
+                    tuple(warnings))
+
+
+# ---------------------------------------------------------------------------------------------
+# protocol files and spans
+
+
+def read_protocol_file(path: Path) -> list[dict[str, Any]]:
+    """Task spans from a sidecar JSON file: a list of ``{task, start_s, end_s}`` or an object
+    with such a list under ``"segments"``.
+
+    Raises
+    ------
+    AnalysisError
+        Unreadable file or wrong structure (the message shows what was expected).
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise AnalysisError(f"cannot read protocol file {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise AnalysisError(f"protocol file {path} is not JSON: {error}") from None
+    if isinstance(data, dict):
+        data = data.get("segments")
+    if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
+        raise AnalysisError(
+            f"protocol file {path} must be a JSON list of {{\"task\", \"start_s\", \"end_s\"}} "
+            "objects (or an object with that list under \"segments\")")
+    return data
+
+
+def parse_span(text: str) -> dict[str, Any]:
+    """``"big_smile=2.5:4"`` -> ``{"task": "big_smile", "start_s": 2.5, "end_s": 4.0}``."""
+    try:
+        task, times = text.split("=", 1)
+        start, end = (float(part) for part in times.split(":"))
+    except ValueError:
+        raise AnalysisError(f"a span must be TASK=START:END in seconds, e.g. big_smile=2.5:4, "
+                            f"got {text!r}") from None
+    return {"task": task.strip(), "start_s": start, "end_s": end}
+
+
+def sidecar_for(path: Path) -> Path | None:
+    """The recorder's sidecar protocol file beside a video or result, if there is one:
+    ``<stem>.protocol.json``."""
+    candidate = Path(path).with_name(Path(path).stem + ".protocol.json")
+    return candidate if candidate.is_file() else None
+
+
+# ---------------------------------------------------------------------------------------------
+# the analysis file
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: NaN/inf -> None, numpy -> Python, tuples -> lists."""
+    if isinstance(value, dict) or isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _frame_ref(recording: Recording, frame_numbers: np.ndarray | None, index: int) -> dict:
+    t = np.asarray(recording.time_s)
+    if index < 0 or index >= t.size:
+        return {"index": None, "frame": None, "time_s": None}
+    frame = int(frame_numbers[index]) if frame_numbers is not None else index
+    return {"index": int(index), "frame": frame, "time_s": round(float(t[index]), 4)}
+
+
+def _finding_dict(finding: Finding, recording: Recording,
+                  frame_numbers: np.ndarray | None) -> dict[str, Any]:
+    out = asdict(finding)
+    out["tasks"] = list(finding.tasks)
+    evidence = []
+    for e in finding.evidence:
+        item = asdict(e)
+        for key in ("start_frame", "stop_frame", "peak_frame"):
+            item.pop(key)
+        item["window"] = [_frame_ref(recording, frame_numbers, e.start_frame),
+                          _frame_ref(recording, frame_numbers, max(e.stop_frame - 1, 0))]
+        item["peak"] = _frame_ref(recording, frame_numbers, e.peak_frame)
+        evidence.append(item)
+    out["evidence"] = evidence
+    return out
+
+
+def _scale_dict(estimate: ScaleEstimate) -> dict[str, Any]:
+    from synkinesis.scales import result_to_dict
+
+    return {
+        "instrument": estimate.instrument,
+        "items": [asdict(item) for item in estimate.items],
+        "missing_items": list(estimate.missing),
+        "notes": list(estimate.notes),
+        "result": result_to_dict(estimate.result),
+    }
+
+
+def coupling_dict(coupling: Coupling, affected: AffectedSide) -> dict[str, Any]:
+    side = affected.side or affected.leaning
+    return {
+        "tasks": list(coupling.tasks),
+        "regions": list(coupling.regions),
+        "region_meaning": {r: s.meaning for r, s in REGION_SIGNALS.items()},
+        "movement_mm": {s: coupling.movement_mm[s] for s in SIDES},
+        "normalised": {s: coupling.normalised[s] for s in SIDES},
+        "voluntary_range_mm": {s: coupling.voluntary_range_mm[s] for s in SIDES},
+        "excess_mm": {s: coupling.excess_mm[s] for s in SIDES},
+        "difference_side": side,
+        "difference_normalised": coupling.difference(side),
+        "difference_mm": coupling.difference(side, normalised=False),
+        "noise_floor_mm": coupling.noise_floor_mm,
+        "coverage": coupling.coverage,
+        "label_confidence": coupling.label_confidence,
+        "short_tasks": list(coupling.short_tasks),
+        "auxiliary": coupling.auxiliary,
+    }
+
+
+def analysis_to_dict(analysis: Analysis, *, source: Mapping[str, Any] | None = None,
+                     options: AnalysisOptions | None = None,
+                     frame_numbers: np.ndarray | None = None) -> dict[str, Any]:
+    """The JSON-ready content of an analysis file."""
+    seg = analysis.segmentation
+    recording = analysis.recording
+    return _clean({
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "package": {"name": "synkinesis", "version": __version__},
+        "protocol_version": PROTOCOL_VERSION,
+        "scale_versions": {e.instrument: e.result.instrument_version for e in analysis.scales},
+        "source": dict(source or {}),
+        "side_convention": "left/right are the PATIENT's",
+        "recording": {"frames": recording.n_frames, "duration_s": recording.duration_s,
+                      "usable_frames": int(recording.usable.sum())},
+        "options": asdict(options) if options is not None else None,
+        "segmentation": {
+            "method": seg.method,
+            "segments": [asdict(s) for s in seg.segments],
+            "rest": asdict(seg.rest),
+            "baseline": seg.baseline,
+            "missing_tasks": list(seg.missing_tasks),
+            "protocol_tasks": [{"name": t.name, "label": t.label, "drivers": list(t.drivers),
+                                "watched": list(t.watched), "optional": t.optional}
+                               for t in TASKS],
+        },
+        "coupling": coupling_dict(analysis.coupling, analysis.affected),
+        "affected_side": asdict(analysis.affected),
+        "findings": [_finding_dict(f, recording, frame_numbers) for f in analysis.findings],
+        "resting": _finding_dict(analysis.resting, recording, frame_numbers),
+        "scales": [_scale_dict(e) for e in analysis.scales],
+        "warnings": list(analysis.warnings),
+    })
+
+
+def write_analysis(path: Path, content: Mapping[str, Any]) -> Path:
+    """Write an analysis file atomically."""
+    from synkinesis.results import atomic_output
+
+    with atomic_output(Path(path)) as temporary:
+        temporary.write_text(json.dumps(content, indent=2, allow_nan=False))
+    return Path(path)
+
+
+def read_analysis(path: Path) -> dict[str, Any]:
+    """Read an analysis file; refuses other formats and newer versions."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise AnalysisError(f"{path}: not an analysis file ({error})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise AnalysisError(f"{path}: not a {FORMAT_NAME!r} file")
+    if int(data.get("format_version", 0)) > FORMAT_VERSION:
+        raise AnalysisError(f"{path}: analysis format {data['format_version']} is newer than "
+                            f"this program reads ({FORMAT_VERSION}); upgrade synkinesis")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisRun:
+    """What :func:`run_analysis` produced."""
+
+    analysis: Analysis
+    measurement: Any
+    analysis_path: Path
+    measurement_path: Path
+    figures: tuple[Path, ...]
+    spans_source: str | None
+    content: Mapping[str, Any]
+
+
+def source_info(measurement: Any) -> dict[str, Any]:
+    """The measure file an analysis came from: path, format version, engine, model hash."""
+    manifest = measurement.manifest
+    return {
+        "measure_file": str(measurement.path) if measurement.path is not None else None,
+        "measure_format": manifest.get("format"),
+        "measure_format_version": manifest.get("format_version"),
+        "measure_package_version": manifest.get("package", {}).get("version"),
+        "engine": manifest.get("engine"),
+        "input": manifest.get("source", {}).get("description"),
+        "input_files": manifest.get("source", {}).get("files"),
+        "mirrored_input_corrected": manifest.get("landmarks", {}).get(
+            "mirrored_input_corrected"),
+    }
+
+
+def load_or_measure(input_path: Path, output_dir: Path, *,
+                    progress: Callable[[int], None] | None = None,
+                    on_total: Callable[[int], None] | None = None) -> Any:
+    """Read a ``.synk`` result, or measure a video into ``output_dir/<stem>.synk``."""
+    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
+    from synkinesis.results import read_measurement
+
+    input_path = Path(input_path)
+    if not input_path.exists():
+        raise AnalysisError(f"{input_path}: no such file")
+    if input_path.suffix == MEASURE_SUFFIX:
+        return read_measurement(input_path)
+    from synkinesis.pipeline import measure_video
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
+                         progress=progress, on_total=on_total)
+
+
+def run_analysis(
+    input_path: Path,
+    output_dir: Path,
+    *,
+    spans: Sequence[Mapping[str, object]] | None = None,
+    protocol_file: Path | None = None,
+    options: AnalysisOptions = AnalysisOptions(),
+    figures: bool = True,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> AnalysisRun:
+    """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
+    figures under ``output_dir/figures``).
+
+    Spans come from ``spans`` (command line), else ``protocol_file``, else a sidecar
+    ``<stem>.protocol.json`` beside the input; without any, segmentation is unguided.
+
+    Raises
+    ------
+    AnalysisError, synkinesis.results.ResultFileError, synkinesis.pipeline.MeasureError,
+    synkinesis.landmarks.sources.InputError
+        Input that cannot be analysed, with a message for the user.
+    """
+    options.validate()
+    output_dir = Path(output_dir)
+    spans_source = None
+    if spans:
+        spans_source = "command line"
+    else:
+        protocol_file = protocol_file or sidecar_for(Path(input_path))
+        if protocol_file is not None:
+            spans = read_protocol_file(protocol_file)
+            spans_source = str(protocol_file)
+    measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
+                                  on_total=on_total)
+    analysis = analyze_measurement(measurement, spans=spans, options=options)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(input_path).stem
+    source = {**source_info(measurement), "spans_source": spans_source}
+    content = analysis_to_dict(analysis, source=source, options=options,
+                               frame_numbers=np.asarray(measurement.frames["frame"]))
+    path = write_analysis(output_dir / (stem + SUFFIX), content)
+    written: tuple[Path, ...] = ()
+    if figures:
+        from synkinesis.reports import save_figures
+
+        written = save_figures(analysis, measurement, output_dir / "figures", stem=stem)
+    return AnalysisRun(analysis, measurement, path, Path(measurement.path), written,
+                       spans_source, content)
+
+
+def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object]] | None = None,
+                        options: AnalysisOptions = AnalysisOptions()) -> Analysis:
+    """:func:`analyze_recording` on a :class:`synkinesis.results.Measurement`."""
+    return analyze_recording(recording_from_measurement(measurement), spans=spans,
+                             options=options)

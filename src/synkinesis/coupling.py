@@ -1,0 +1,300 @@
+"""The coupling matrix: how far each region moves in each task, per side. Pure array maths.
+
+``C[side][task, region]`` is the *sustained* movement of ``region`` (mm, in its active direction,
+from rest) while the patient performs ``task``, also expressed as a fraction of that region's
+own voluntary range on that side (its movement in the tasks it drives). The driver cells are
+voluntary function; the other cells are co-movement. Synkinesis is co-movement on the affected
+side beyond the healthy side's, so the matrix also keeps, per cell, the sustained *excess* of
+each side over the other (``excess_mm``), computed frame by frame so that both sides are compared
+at the same instants.
+
+"Sustained" means held for at least ``min_duration_s`` (the level exceeded in every frame of the
+best window of that length): single-frame landmark noise never makes a cell. Blinks are excluded
+from the eye region outside eye tasks (CLINICAL.md: exclude blinks from ocular synkinesis). Sides
+are the PATIENT's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from synkinesis.protocol import (
+    EYE_TASKS,
+    TASK_NAMES,
+    Recording,
+    Segmentation,
+    get_task,
+    region_movements,
+)
+from synkinesis.regions import REGIONS, SIDES, Side, other_side
+from synkinesis.signals import signal_name
+
+#: Extra per-side quantities kept per task (signed, mm or degrees) for scale items.
+AUXILIARY = ("nasolabial_angle", "mouth_corner_rise", "mouth_corner_lateral")
+
+
+@dataclass(frozen=True)
+class CouplingOptions:
+    """Options of the coupling computation.
+
+    Attributes
+    ----------
+    min_duration_s : float
+        A movement or asymmetry must be held this long to count, seconds [U: research code
+        requires "a minimum time"; 0.25 s is this project's default].
+    noise_k : float
+        Noise floor = ``noise_k`` x robust SD of the left-right difference at rest.
+    min_noise_floor_mm : float
+        The floor is never below this, mm (landmark jitter on a still face) [U].
+    min_range_mm : float
+        Voluntary ranges are floored here before dividing, mm.
+    """
+
+    min_duration_s: float = 0.25
+    noise_k: float = 3.0
+    min_noise_floor_mm: float = 0.3
+    min_range_mm: float = 1.0
+
+
+@dataclass(frozen=True)
+class Sustained:
+    """The best sustained level of a series over a task.
+
+    Attributes
+    ----------
+    value : float
+        Level held in every frame of the best window (NaN when no usable frame).
+    start, stop : int
+        Frame indices of that window ``[start, stop)``.
+    peak : int
+        Frame of the largest value inside the window.
+    full_window : bool
+        False when the task had fewer consecutive usable frames than the minimum duration
+        (the value is then the level over the longest run: less trustworthy).
+    """
+
+    value: float
+    start: int
+    stop: int
+    peak: int
+    full_window: bool
+
+
+def sustained_level(values: np.ndarray, mask: np.ndarray, width: int) -> Sustained:
+    """Largest level held for ``width`` consecutive frames of ``values`` inside ``mask``.
+
+    Parameters
+    ----------
+    values : (N,) float array
+        NaN frames break windows.
+    mask : (N,) bool array
+        Frames of the task.
+    width : int
+        Window length in frames (>= 1).
+
+    Returns
+    -------
+    Sustained
+        ``max over windows of min over the window``.
+    """
+    v = np.where(np.asarray(mask, dtype=bool), np.asarray(values, dtype=float), np.nan)
+    finite = np.isfinite(v)
+    if not finite.any():
+        return Sustained(float("nan"), 0, 0, 0, False)
+    padded = np.concatenate([[False], finite, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    longest = int((edges[1::2] - edges[::2]).max())
+    full = longest >= width
+    width = max(1, min(width, longest))
+    filled = np.where(finite, v, -np.inf)
+    if width == 1:
+        minima = filled
+    else:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        minima = sliding_window_view(filled, width).min(axis=1)
+    start = int(np.argmax(minima))
+    value = float(minima[start])
+    stop = start + width
+    peak = start + int(np.argmax(filled[start:stop]))
+    return Sustained(value, start, stop, peak, full)
+
+
+@dataclass(frozen=True, eq=False)
+class Coupling:
+    """Coupling matrices of one recording.
+
+    Attributes
+    ----------
+    tasks : tuple of str
+        Rows: the analysed tasks present in the recording, in protocol order (rest excluded).
+    regions : tuple of str
+        Columns: :data:`synkinesis.regions.REGIONS` (the neck column is NaN: not measurable).
+    movement_mm : dict side -> (T, R) array
+        Sustained movement of each region in each task, mm, active direction positive.
+    normalised : dict side -> (T, R) array
+        ``movement_mm`` / that region's voluntary range on the same side.
+    voluntary_range_mm : dict side -> (R,) array
+        Each region's range: its largest sustained movement in the tasks it drives (eye: the
+        rest fissure when no eye task was recorded), floored at ``min_range_mm``.
+    excess_mm : dict side -> (T, R) array
+        Sustained excess of this side's movement over the other side's, frame by frame, mm.
+    excess_window : dict side -> (T, R, 3) int array
+        ``start, stop, peak`` frames of the excess window (-1 when none).
+    noise_floor_mm : (R,) array
+        Left-right difference noise floor per region, from the rest frames, mm.
+    coverage : (T,) array
+        Fraction of the task's frames that were usable.
+    label_confidence : (T,) array
+        Confidence of the task label (min over its segments).
+    short_tasks : tuple of str
+        Tasks shorter than the minimum duration (values less trustworthy).
+    auxiliary : dict side -> dict task -> dict quantity -> float
+        Sustained absolute change of :data:`AUXILIARY` quantities per task.
+    rest_fissure_mm, rest_values : mapping
+        Rest baseline (mm, degrees) per column.
+    frame_interval_s : float
+    """
+
+    tasks: tuple[str, ...]
+    regions: tuple[str, ...]
+    movement_mm: Mapping[Side, np.ndarray]
+    normalised: Mapping[Side, np.ndarray]
+    voluntary_range_mm: Mapping[Side, np.ndarray]
+    excess_mm: Mapping[Side, np.ndarray]
+    excess_window: Mapping[Side, np.ndarray]
+    noise_floor_mm: np.ndarray
+    coverage: np.ndarray
+    label_confidence: np.ndarray
+    short_tasks: tuple[str, ...]
+    auxiliary: Mapping[Side, Mapping[str, Mapping[str, float]]]
+    rest_values: Mapping[str, float]
+    frame_interval_s: float
+
+    def cell(self, quantity: str, side: Side, task: str, region: str) -> float:
+        """One cell of ``movement_mm``/``normalised``/``excess_mm`` (NaN if the task is absent)."""
+        if task not in self.tasks:
+            return float("nan")
+        table = getattr(self, quantity)[side]
+        return float(table[self.tasks.index(task), self.regions.index(region)])
+
+    def difference(self, affected: Side, *, normalised: bool = True) -> np.ndarray:
+        """(T, R) affected minus healthy: normalised movement (default) or mm."""
+        table = self.normalised if normalised else self.movement_mm
+        return table[affected] - table[other_side(affected)]
+
+    def rest(self, quantity: str, side: Side) -> float:
+        return float(self.rest_values[signal_name(quantity, side)])
+
+
+def task_masks(recording: Recording, segmentation: Segmentation) -> dict[str, np.ndarray]:
+    """(N,) bool mask per analysed task (union of its segments)."""
+    t = np.asarray(recording.time_s, dtype=float)
+    masks: dict[str, np.ndarray] = {}
+    for segment in segmentation.segments:
+        if segment.task not in TASK_NAMES or segment.task == "rest":
+            continue
+        masks[segment.task] = masks.get(segment.task, np.zeros(t.size, dtype=bool)) | (
+            segment.mask(t))
+    return {task: masks[task] for task in TASK_NAMES if task in masks}
+
+
+def compute_coupling(
+    recording: Recording,
+    segmentation: Segmentation,
+    *,
+    options: CouplingOptions = CouplingOptions(),
+) -> Coupling:
+    """Coupling matrices, voluntary ranges and left-right excesses of a segmented recording.
+
+    Parameters
+    ----------
+    recording : Recording
+    segmentation : Segmentation
+        From :func:`synkinesis.protocol.segment_recording`.
+    options : CouplingOptions
+
+    Returns
+    -------
+    Coupling
+    """
+    moves = region_movements(recording, segmentation.baseline)
+    masks = task_masks(recording, segmentation)
+    tasks = tuple(masks)
+    regions = REGIONS
+    n_t, n_r = len(tasks), len(regions)
+    dt = recording.frame_interval_s
+    width = max(1, int(round(options.min_duration_s / dt)))
+    usable = recording.usable
+    blink = recording.blink_mask()
+    t = np.asarray(recording.time_s, dtype=float)
+    rest_mask = (t >= segmentation.rest.start_s) & (t < segmentation.rest.end_s) & usable
+
+    noise = np.full(n_r, options.min_noise_floor_mm)
+    for j, region in enumerate(regions):
+        if region == "neck":
+            noise[j] = np.nan
+            continue
+        diff = moves["left"][region][rest_mask] - moves["right"][region][rest_mask]
+        diff = diff[np.isfinite(diff)]
+        if diff.size >= 3:
+            sd = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
+            noise[j] = max(options.noise_k * sd, options.min_noise_floor_mm)
+
+    movement = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
+    excess = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
+    windows = {side: np.full((n_t, n_r, 3), -1, dtype=np.int64) for side in SIDES}
+    auxiliary: dict[Side, dict[str, dict[str, float]]] = {side: {} for side in SIDES}
+    coverage = np.zeros(n_t)
+    short = []
+    confidence = np.ones(n_t)
+    for i, task in enumerate(tasks):
+        mask = masks[task]
+        coverage[i] = float((mask & usable).sum() / max(mask.sum(), 1))
+        confidence[i] = min((s.confidence for s in segmentation.segments if s.task == task),
+                            default=0.0)
+        any_short = False
+        for j, region in enumerate(regions):
+            if region == "neck":
+                continue
+            cell_mask = mask
+            if region == "eye" and task not in EYE_TASKS:
+                cell_mask = mask & ~blink
+            for side in SIDES:
+                level = sustained_level(moves[side][region], cell_mask, width)
+                movement[side][i, j] = level.value
+                any_short |= not level.full_window and np.isfinite(level.value)
+                d = moves[side][region] - moves[other_side(side)][region]
+                gap = sustained_level(d, cell_mask, width)
+                excess[side][i, j] = gap.value
+                windows[side][i, j] = (gap.start, gap.stop, gap.peak)
+        if any_short:
+            short.append(task)
+        for side in SIDES:
+            auxiliary[side][task] = {
+                name: sustained_level(np.abs(moves[side][name]), mask, width).value
+                for name in AUXILIARY}
+
+    ranges = {}
+    for side in SIDES:
+        rng = np.full(n_r, np.nan)
+        for j, region in enumerate(regions):
+            driven = [i for i, task in enumerate(tasks) if region in get_task(task).drivers]
+            values = movement[side][driven, j] if driven else movement[side][:, j]
+            values = values[np.isfinite(values)]
+            if region == "eye" and not driven:
+                values = np.array([segmentation.baseline[signal_name("palpebral_fissure",
+                                                                     side)]])
+            if values.size:
+                rng[j] = max(float(values.max()), options.min_range_mm)
+        ranges[side] = rng
+    normalised = {side: movement[side] / ranges[side][None, :] for side in SIDES}
+    return Coupling(
+        tasks=tasks, regions=regions, movement_mm=movement, normalised=normalised,
+        voluntary_range_mm=ranges, excess_mm=excess, excess_window=windows,
+        noise_floor_mm=noise, coverage=coverage, label_confidence=confidence,
+        short_tasks=tuple(short), auxiliary=auxiliary,
+        rest_values=dict(segmentation.baseline), frame_interval_s=dt)

@@ -1,0 +1,816 @@
+"""Synkinesis findings from the coupling matrix: patterns, resting tone, affected side, and the
+clinical scale items they support. Pure: frozen dataclasses in and out.
+
+Every pattern is judged on the affected side *against the healthy side* (normal faces narrow
+both eyes on a big smile: CLINICAL.md [V]), from the sustained frame-by-frame excess of one side's
+movement over the other's (:attr:`synkinesis.coupling.Coupling.excess_mm`). The excess is
+converted to a continuous index in *Sunnybrook synkinesis points* with a millimetre anchor per
+point, and to a severity (none / mild / moderate / severe) by rounding the points, but only when
+the excess also clears the recording's own noise floor.
+
+Anchors and their sources (CLINICAL.md):
+
+- ocular-oral, palpebral fissure: 0.77 mm per point during smile, 1.0 mm during pucker [V, 29
+  patients]; the other mouth tasks use the smile anchor [U];
+- oral-ocular (mouth corner), mentalis (chin), nasolabial fold, platysmal proxy (lower lip):
+  no published mm anchor; project defaults [U], configurable in :class:`FindingOptions` and
+  labelled uncertain in every finding.
+
+Sides are the PATIENT's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from synkinesis.coupling import Coupling
+from synkinesis.protocol import EYE_TASKS
+from synkinesis.regions import SIDES, Side, other_side
+
+Severity = Literal["none", "mild", "moderate", "severe", "not measurable"]
+SEVERITIES: tuple[str, ...] = ("none", "mild", "moderate", "severe")
+
+
+@dataclass(frozen=True)
+class PatternDefinition:
+    """A named synkinesis pattern: a set of coupling cells and their mm-per-point anchors.
+
+    Attributes
+    ----------
+    name, label : str
+    region : str
+        The watched region whose excess movement is the pattern.
+    tasks : tuple of str
+        Tasks in which it is looked for.
+    mm_per_point : mapping task -> float
+        Excess (mm) worth one Sunnybrook synkinesis point in each task.
+    source : str
+        Where the anchors come from; ``[V]`` verified, ``[U]`` uncertain.
+    uncertain : bool
+        True when any anchor is [U].
+    proxy : str or None
+        Set when the measured quantity only stands in for the clinical sign.
+    """
+
+    name: str
+    label: str
+    region: str
+    tasks: tuple[str, ...]
+    mm_per_point: Mapping[str, float]
+    source: str
+    uncertain: bool
+    proxy: str | None = None
+
+
+def _anchors(tasks: tuple[str, ...], value: float, **special: float) -> dict[str, float]:
+    return {task: special.get(task, value) for task in tasks}
+
+
+_OCULAR_ORAL_TASKS = ("closed_smile", "big_smile", "pucker", "eee", "speech", "snarl")
+_EYE_DRIVEN = ("gentle_eye_closure", "tight_eye_closure", "brow_raise")
+
+PATTERNS: tuple[PatternDefinition, ...] = (
+    PatternDefinition(
+        "ocular_oral", "ocular-oral: the eye narrows with mouth movement", "eye",
+        _OCULAR_ORAL_TASKS, _anchors(_OCULAR_ORAL_TASKS, 0.77, pucker=1.0),
+        "0.77 mm palpebral-fissure difference per Sunnybrook point during smile, 1.0 mm during "
+        "pucker [V, CLINICAL.md, 29 patients]; closed smile, EEE, speech and snarl use the smile "
+        "anchor [U]", True),
+    PatternDefinition(
+        "oral_ocular", "oral-ocular: the mouth corner moves with eye closure or brow raise",
+        "mouth_corner", _EYE_DRIVEN, _anchors(_EYE_DRIVEN, 1.5),
+        "1.5 mm mouth-corner excursion difference per point [U, project default; patients move "
+        "the modiolus 3.9 +/- 2.5 mm on eye closure, CLINICAL.md V]", True),
+    PatternDefinition(
+        "mentalis", "mentalis: the chin pad lifts with smile or eye closure", "chin",
+        ("closed_smile", "big_smile", "eee", *EYE_TASKS),
+        _anchors(("closed_smile", "big_smile", "eee", *EYE_TASKS), 2.0),
+        "2.0 mm chin-pad rise difference per point [U, project default: the chin-pad landmark is "
+        "noisier than the lids and healthy chins differ by 1-2 mm in a smile]", True),
+    PatternDefinition(
+        "platysmal", "platysmal (proxy): lower-face depressor pull with smile or EEE",
+        "lower_lip", ("closed_smile", "big_smile", "eee"),
+        _anchors(("closed_smile", "big_smile", "eee"), 1.0),
+        "1.0 mm lower-lip descent difference per point [U, project default]", True,
+        proxy="the neck (platysma) is not covered by face landmarks: lower-lip descent on the "
+              "affected side beyond the healthy side stands in for depressor / platysmal pull; "
+              "confirm by looking at the neck"),
+    PatternDefinition(
+        "nasolabial", "nasolabial fold deepening with eye closure or brow raise", "nasolabial",
+        _EYE_DRIVEN, _anchors(_EYE_DRIVEN, 1.0),
+        "1.0 mm shortening difference of the alar-base-to-corner line per point [U, project "
+        "default; fold depth itself is not visible to landmarks]", True,
+        proxy="fold depth is read from the shortening of the alar-base-to-mouth-corner line"),
+)
+
+
+@dataclass(frozen=True)
+class RestingThresholds:
+    """Asymmetries at rest that count as one Sunnybrook resting point [U, project defaults].
+
+    Attributes
+    ----------
+    eye_mm : float
+        Palpebral fissure narrower (or wider) than the healthy side, mm.
+    fold_mm : float
+        Alar-base-to-corner line shorter (deeper fold) or longer, mm.
+    corner_mm : float
+        Mouth corner higher (pulled up) or lower (drooped), mm.
+    """
+
+    eye_mm: float = 1.0
+    fold_mm: float = 2.0
+    corner_mm: float = 2.0
+
+
+@dataclass(frozen=True)
+class FindingOptions:
+    """Options of the findings (all documented in docs/analysis.md).
+
+    Attributes
+    ----------
+    severity_cuts : (float, float, float)
+        Index (points) where mild, moderate and severe start [U: rounding to the nearest
+        Sunnybrook point].
+    anchor_overrides : mapping pattern -> mm per point
+        Replace a pattern's [U] anchors (all tasks).
+    resting : RestingThresholds
+    side_threshold : float
+        |affected-side score| needed to name an affected side when inferring [U].
+    """
+
+    severity_cuts: tuple[float, float, float] = (0.5, 1.5, 2.5)
+    anchor_overrides: Mapping[str, float] = field(default_factory=dict)
+    resting: RestingThresholds = field(default_factory=RestingThresholds)
+    side_threshold: float = 0.3
+
+    def patterns(self) -> tuple[PatternDefinition, ...]:
+        out = []
+        for pattern in PATTERNS:
+            if pattern.name in self.anchor_overrides:
+                value = float(self.anchor_overrides[pattern.name])
+                pattern = replace(pattern, mm_per_point={t: value for t in pattern.tasks},
+                                  source=f"{value} mm per point (user setting)")
+            out.append(pattern)
+        return tuple(out)
+
+
+def severity_of(points: float, excess_mm: float, floor_mm: float,
+                cuts: tuple[float, float, float]) -> str:
+    """Severity from an index in points, when the excess clears the noise floor."""
+    if not np.isfinite(points) or excess_mm < floor_mm or points < cuts[0]:
+        return "none"
+    if points < cuts[1]:
+        return "mild"
+    return "moderate" if points < cuts[2] else "severe"
+
+
+def _grade_confidence(points: float, cuts: tuple[float, float, float]) -> float:
+    """Distance of the index from the nearest severity boundary: 0.3 on it, 1 at 0.5 point."""
+    if not np.isfinite(points):
+        return 0.0
+    distance = min(abs(points - c) for c in cuts)
+    return float(np.clip(distance / 0.5, 0.3, 1.0))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One task's contribution to a finding.
+
+    Attributes
+    ----------
+    task : str
+    excess_mm : float
+        Sustained excess of the affected side over the healthy side, mm.
+    points : float
+        ``excess_mm`` / the task's anchor.
+    affected_mm, healthy_mm : float
+        Sustained movement of the region on each side in this task, mm.
+    start_frame, stop_frame, peak_frame : int
+        Window where the excess was held (``[start, stop)``) and its peak frame.
+    """
+
+    task: str
+    excess_mm: float
+    points: float
+    affected_mm: float
+    healthy_mm: float
+    start_frame: int
+    stop_frame: int
+    peak_frame: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A named pattern on one side.
+
+    Attributes
+    ----------
+    pattern, label : str
+    side : {"left", "right"} or None
+        The side the finding is about (the patient's).
+    index : float
+        Continuous index in Sunnybrook synkinesis points (0 = none); NaN if not measurable.
+    index_by_side : mapping side -> float
+        The index with each side taken as affected (for mirror checks and bilateral cases).
+    severity : str
+        none / mild / moderate / severe / not measurable.
+    confidence : float
+        0..1: task label confidence x usable-frame coverage x distance from a severity boundary.
+    evidence : tuple of Evidence
+        Per task, strongest first; the first is the key evidence.
+    noise_floor_mm : float
+    source : str
+        Where the thresholds come from ([V]/[U]).
+    uncertain : bool
+    proxy : str or None
+    note : str
+    """
+
+    pattern: str
+    label: str
+    side: Side | None
+    index: float
+    index_by_side: Mapping[str, float]
+    severity: str
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    noise_floor_mm: float
+    source: str
+    uncertain: bool
+    proxy: str | None = None
+    note: str = ""
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return tuple(e.task for e in self.evidence)
+
+
+@dataclass(frozen=True)
+class AffectedSide:
+    """Which side is affected, and why.
+
+    Attributes
+    ----------
+    side : {"left", "right"} or None
+        None when inferred and the evidence is too weak (e.g. a healthy face).
+    method : {"given", "inferred"}
+    confidence : float
+        0..1 (1 when given).
+    leaning : {"left", "right"}
+        The side the evidence points to, even when too weak to name.
+    score : float
+        Positive: the left side looks affected; negative: the right. Sum of ``weakness`` and
+        ``co_movement``.
+    weakness : float
+        Mean relative deficit of the left side's voluntary movement (-1..1).
+    co_movement : float
+        Mean excess co-movement of the left side over the right, in points / 3 (-1..1).
+    """
+
+    side: Side | None
+    method: str
+    confidence: float
+    leaning: Side
+    score: float
+    weakness: float
+    co_movement: float
+
+
+def infer_affected_side(
+    coupling: Coupling,
+    *,
+    given: Side | None = None,
+    options: FindingOptions = FindingOptions(),
+) -> AffectedSide:
+    """The affected side: given, or inferred from weaker voluntary movement and more
+    co-movement.
+
+    Weakness is, over every driver cell, ``(right - left) / max(left, right)``; co-movement is
+    the mean over every pattern cell of (left excess - right excess) in points, divided by 3.
+    Their sum is the score; a side is named when ``|score| >= options.side_threshold``
+    (confidence ``min(1, |score| / (2 * threshold))``).
+    """
+    deficits = []
+    for i, task in enumerate(coupling.tasks):
+        from synkinesis.protocol import get_task
+
+        for region in get_task(task).drivers:
+            j = coupling.regions.index(region)
+            left = coupling.movement_mm["left"][i, j]
+            right = coupling.movement_mm["right"][i, j]
+            if not (np.isfinite(left) and np.isfinite(right)):
+                continue
+            top = max(left, right, coupling.noise_floor_mm[j])
+            deficits.append((right - left) / top)
+    weakness = float(np.mean(deficits)) if deficits else 0.0
+    gaps = []
+    for pattern in options.patterns():
+        j = coupling.regions.index(pattern.region)
+        for task in pattern.tasks:
+            if task not in coupling.tasks:
+                continue
+            i = coupling.tasks.index(task)
+            left, right = coupling.excess_mm["left"][i, j], coupling.excess_mm["right"][i, j]
+            if np.isfinite(left) and np.isfinite(right):
+                gaps.append(np.clip((max(left, 0) - max(right, 0))
+                                    / pattern.mm_per_point[task], -3, 3) / 3)
+    co_movement = float(np.mean(gaps)) if gaps else 0.0
+    score = weakness + co_movement
+    leaning: Side = "left" if score >= 0 else "right"
+    if given is not None:
+        return AffectedSide(given, "given", 1.0, given, score, weakness, co_movement)
+    named = abs(score) >= options.side_threshold
+    confidence = float(min(1.0, abs(score) / (2 * options.side_threshold)))
+    return AffectedSide(leaning if named else None, "inferred", round(confidence, 3), leaning,
+                        score, weakness, co_movement)
+
+
+def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
+                     ) -> tuple[float, list[Evidence]]:
+    j = coupling.regions.index(pattern.region)
+    healthy = other_side(side)
+    evidence = []
+    for task in pattern.tasks:
+        if task not in coupling.tasks:
+            continue
+        i = coupling.tasks.index(task)
+        excess = coupling.excess_mm[side][i, j]
+        if not np.isfinite(excess):
+            continue
+        start, stop, peak = (int(v) for v in coupling.excess_window[side][i, j])
+        evidence.append(Evidence(task, float(excess), float(excess / pattern.mm_per_point[task]),
+                                 float(coupling.movement_mm[side][i, j]),
+                                 float(coupling.movement_mm[healthy][i, j]), start, stop, peak))
+    evidence.sort(key=lambda e: -e.points)
+    index = max((e.points for e in evidence), default=float("nan"))
+    return index, evidence
+
+
+def find_patterns(
+    coupling: Coupling,
+    affected: AffectedSide,
+    *,
+    options: FindingOptions = FindingOptions(),
+) -> tuple[Finding, ...]:
+    """Every named pattern, each with its index, severity, evidence and confidence.
+
+    When the affected side is known (given or inferred), findings are about that side;
+    otherwise each pattern is reported on the side where it is stronger. Negative indices
+    (the healthy side moves more) are kept as they are: they read as "none".
+    """
+    findings = []
+    cuts = options.severity_cuts
+    for pattern in options.patterns():
+        j = coupling.regions.index(pattern.region)
+        by_side = {side: _pattern_on_side(pattern, coupling, side) for side in SIDES}
+        index_by_side = {side: round(float(by_side[side][0]), 4) for side in SIDES}
+        if affected.side is not None:
+            side: Side = affected.side
+        else:
+            side = max(SIDES, key=lambda s: np.nan_to_num(by_side[s][0], nan=-np.inf))
+        index, evidence = by_side[side]
+        floor = float(coupling.noise_floor_mm[j])
+        if not evidence:
+            findings.append(Finding(
+                pattern.name, pattern.label, side, float("nan"), index_by_side,
+                "not measurable", 0.0, (), floor, pattern.source, pattern.uncertain,
+                pattern.proxy, "none of its tasks was recorded: " + ", ".join(pattern.tasks)))
+            continue
+        key = evidence[0]
+        severity = severity_of(index, key.excess_mm, floor, cuts)
+        i = coupling.tasks.index(key.task)
+        confidence = (coupling.label_confidence[i] * coupling.coverage[i]
+                      * _grade_confidence(index, cuts))
+        if key.task in coupling.short_tasks:
+            confidence *= 0.5
+        if pattern.proxy is not None and pattern.name == "platysmal":
+            confidence *= 0.5
+        note = ""
+        if severity == "none" and index >= cuts[0]:
+            note = f"excess {key.excess_mm:.2f} mm is within the noise floor ({floor:.2f} mm)"
+        findings.append(Finding(
+            pattern.name, pattern.label, side, round(float(index), 4), index_by_side, severity,
+            round(float(confidence), 3), tuple(evidence), round(floor, 4), pattern.source,
+            pattern.uncertain, pattern.proxy, note))
+    return tuple(findings)
+
+
+@dataclass(frozen=True)
+class RestingComponent:
+    """One resting asymmetry, affected minus healthy.
+
+    ``value_mm`` is signed so that positive is the *tight* direction (narrower eye, shorter
+    fold line, higher corner); ``points`` = value / threshold.
+    """
+
+    name: str
+    value_mm: float
+    threshold_mm: float
+    points: float
+    affected_mm: float
+    healthy_mm: float
+
+
+def resting_tone(
+    coupling: Coupling,
+    affected: AffectedSide,
+    *,
+    options: FindingOptions = FindingOptions(),
+) -> Finding:
+    """Resting tightness (hypertonicity) on the affected side: narrower eye, deeper fold
+    (shorter alar-base-to-corner line), mouth corner pulled up, against the healthy side.
+
+    The index is the sum of the positive component points (each component's asymmetry divided
+    by its one-point threshold, :class:`RestingThresholds`), mapped to severity like the
+    patterns. Thresholds are [U] project defaults.
+    """
+    thresholds = options.resting
+
+    def components(side: Side) -> list[RestingComponent]:
+        h = other_side(side)
+        spec = (("eye_narrower", "palpebral_fissure", -1.0, thresholds.eye_mm),
+                ("fold_deeper", "nasolabial_length", -1.0, thresholds.fold_mm),
+                ("corner_higher", "mouth_corner_y", +1.0, thresholds.corner_mm))
+        out = []
+        for name, quantity, sign, threshold in spec:
+            a, b = coupling.rest(quantity, side), coupling.rest(quantity, h)
+            value = sign * (a - b)
+            out.append(RestingComponent(name, round(value, 4), threshold,
+                                        round(value / threshold, 4), round(a, 4), round(b, 4)))
+        return out
+
+    def index(parts: list[RestingComponent]) -> float:
+        return float(sum(max(p.points, 0.0) for p in parts if np.isfinite(p.points)))
+
+    by_side = {side: components(side) for side in SIDES}
+    index_by_side = {side: round(index(by_side[side]), 4) for side in SIDES}
+    side: Side = affected.side if affected.side is not None else max(
+        SIDES, key=lambda s: index_by_side[s])
+    value = index_by_side[side]
+    parts = by_side[side]
+    severity = severity_of(value, value, 0.0, options.severity_cuts)
+    note = "; ".join(f"{p.name.replace('_', ' ')} {p.value_mm:+.2f} mm" for p in parts)
+    return Finding(
+        "resting_tightness", "resting tightness: narrower eye, deeper fold, raised corner at rest",
+        side, round(value, 4), index_by_side, severity,
+        round(_grade_confidence(value, options.severity_cuts), 3), (), 0.0,
+        f"one point per {thresholds.eye_mm} mm eye, {thresholds.fold_mm} mm fold line, "
+        f"{thresholds.corner_mm} mm corner asymmetry [U, project defaults]", True,
+        "fold depth is read from the alar-base-to-corner line", note)
+
+
+def resting_components(coupling: Coupling, side: Side, *,
+                       options: FindingOptions = FindingOptions()) -> dict[str, float]:
+    """Signed resting asymmetries (affected minus healthy, mm) for the scale items."""
+    h = other_side(side)
+    return {
+        "palpebral_fissure": coupling.rest("palpebral_fissure", side)
+        - coupling.rest("palpebral_fissure", h),
+        "nasolabial_length": coupling.rest("nasolabial_length", side)
+        - coupling.rest("nasolabial_length", h),
+        "mouth_corner_y": coupling.rest("mouth_corner_y", side)
+        - coupling.rest("mouth_corner_y", h),
+        "brow_height": coupling.rest("brow_height", side) - coupling.rest("brow_height", h),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# scale items
+
+
+@dataclass(frozen=True)
+class ItemEstimate:
+    """An automatically estimated scale item and the measurement behind it."""
+
+    key: str
+    value: float | int | str
+    measurement: str
+    measured: float
+    unit: str
+    confidence: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ScaleEstimate:
+    """Estimated items of one instrument and the scored result (a draft when items are
+    missing). ``result`` is a :class:`synkinesis.scales.ScaleResult`."""
+
+    instrument: str
+    items: tuple[ItemEstimate, ...]
+    missing: tuple[str, ...]
+    result: Any
+    notes: tuple[str, ...] = ()
+
+
+#: Voluntary ratio (affected / healthy movement) lower bounds of Sunnybrook grades 2..5 [U].
+VOLUNTARY_CUTS = (0.1, 0.35, 0.65, 0.9)
+#: eFACE synkinesis item from a pattern index: 100 - POINTS_TO_EFACE * points [U].
+POINTS_TO_EFACE = 100.0 / 3.0
+#: eFACE oral commissure at rest: points of the 0..200 item per mm of height difference [U].
+EFACE_CORNER_PER_MM = 10.0
+
+
+def _ratio(a: float, h: float, floor: float) -> float:
+    if not (np.isfinite(a) and np.isfinite(h)) or h < floor:
+        return float("nan")
+    return max(a, 0.0) / h
+
+
+def _task_confidence(coupling: Coupling, task: str) -> float:
+    if task not in coupling.tasks:
+        return 0.0
+    i = coupling.tasks.index(task)
+    c = float(coupling.label_confidence[i] * coupling.coverage[i])
+    return c * (0.5 if task in coupling.short_tasks else 1.0)
+
+
+def _voluntary_grade(ratio: float) -> int:
+    return 1 + sum(ratio >= c for c in VOLUNTARY_CUTS)
+
+
+def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
+                   ) -> tuple[list[ItemEstimate], list[str]]:
+    """The 15 eFACE items landmarks can support, affected side ``side`` (Auto-eFACE formulas,
+    CLINICAL.md [V]; fold items and the commissure at rest are proxies [U])."""
+    h = other_side(side)
+    items: list[ItemEstimate] = []
+    missing: list[str] = []
+    rest = coupling.rest
+
+    def static(key: str, raw: float, measurement: str, confidence: float, note: str) -> None:
+        if not np.isfinite(raw):
+            missing.append(key)
+            return
+        items.append(ItemEstimate(key, float(np.clip(raw, 0, 200)), measurement, float(raw),
+                                  "ratio x100", confidence, note))
+
+    static("brow_rest", 100 * rest("brow_height", side) / rest("brow_height", h),
+           "100 * brow height affected / healthy at rest", 0.8, "Auto-eFACE [V]")
+    static("palpebral_fissure_rest",
+           100 * rest("palpebral_fissure", h) / rest("palpebral_fissure", side),
+           "100 * palpebral fissure healthy / affected at rest", 0.8,
+           "Auto-eFACE formula [V] (note: above 100 means the affected eye is narrower)")
+    static("nasolabial_fold_rest",
+           100 * rest("nasolabial_length", h) / rest("nasolabial_length", side),
+           "100 * alar-base-to-corner line healthy / affected at rest", 0.3,
+           "proxy: fold depth is not visible to landmarks [U]")
+    static("oral_commissure_rest",
+           100 + EFACE_CORNER_PER_MM * (rest("mouth_corner_y", side) - rest("mouth_corner_y", h)),
+           f"100 + {EFACE_CORNER_PER_MM:g} * corner height difference (mm) at rest", 0.5,
+           "project mapping [U]")
+
+    def dynamic(key: str, task: str, region: str, measurement: str, note: str = "",
+                quality: float = 1.0) -> None:
+        a = coupling.cell("movement_mm", side, task, region)
+        b = coupling.cell("movement_mm", h, task, region)
+        ratio = _ratio(a, b, coupling.noise_floor_mm[coupling.regions.index(region)])
+        if not np.isfinite(ratio):
+            missing.append(key)
+            return
+        items.append(ItemEstimate(key, float(np.clip(100 * ratio, 0, 100)), measurement,
+                                  100 * ratio, "%", round(_task_confidence(coupling, task)
+                                                          * quality, 3), note))
+
+    dynamic("brow_elevation", "brow_raise", "brow",
+            "100 * brow rise affected / healthy (brow raise)", "Auto-eFACE [V]")
+    for key, task in (("gentle_eye_closure", "gentle_eye_closure"),
+                      ("full_eye_closure", "tight_eye_closure")):
+        closed = coupling.cell("movement_mm", side, task, "eye")
+        pf = rest("palpebral_fissure", side)
+        if not np.isfinite(closed) or not pf > 0:
+            missing.append(key)
+            continue
+        value = 100 * closed / pf
+        items.append(ItemEstimate(key, float(np.clip(value, 0, 100)),
+                                  f"100 * (PF rest - PF closed) / PF rest, affected ({task})",
+                                  value, "%", round(_task_confidence(coupling, task), 3),
+                                  "Auto-eFACE [V]"))
+    dynamic("nasolabial_fold_depth_smile", "big_smile", "nasolabial",
+            "100 * alar-base-to-corner shortening affected / healthy (big smile)",
+            "proxy [U]", 0.5)
+    a = coupling.auxiliary.get(side, {}).get("big_smile", {}).get("nasolabial_angle", np.nan)
+    b = coupling.auxiliary.get(h, {}).get("big_smile", {}).get("nasolabial_angle", np.nan)
+    ratio = _ratio(a, b, 1.0)
+    if np.isfinite(ratio):
+        items.append(ItemEstimate(
+            "nasolabial_fold_orientation_smile", float(np.clip(100 * ratio, 0, 100)),
+            "100 * fold-line angle change affected / healthy (big smile)", 100 * ratio, "%",
+            round(0.5 * _task_confidence(coupling, "big_smile"), 3), "proxy [U]"))
+    else:
+        missing.append("nasolabial_fold_orientation_smile")
+    dynamic("oral_commissure_smile", "big_smile", "mouth_corner",
+            "100 * mouth-corner excursion affected / healthy (big smile)", "Auto-eFACE [V]")
+    dynamic("lower_lip_eee", "eee", "lower_lip", "100 * lower-lip descent affected / healthy "
+            '("EEE")', "Auto-eFACE [V]")
+
+    ratios = []
+    for task in ("big_smile", "pucker"):
+        if task not in coupling.tasks:
+            continue
+        pf_a = rest("palpebral_fissure", side) - coupling.cell("movement_mm", side, task, "eye")
+        pf_h = rest("palpebral_fissure", h) - coupling.cell("movement_mm", h, task, "eye")
+        if np.isfinite(pf_a) and np.isfinite(pf_h) and pf_h > 0.5:
+            ratios.append((max(pf_a, 0) / pf_h, task))
+    if ratios:
+        value, task = min(ratios)
+        items.append(ItemEstimate(
+            "ocular_synkinesis", float(np.clip(100 * value, 0, 100)),
+            f"100 * min(PF affected / healthy during big smile, pucker): {task}", 100 * value,
+            "%", round(_task_confidence(coupling, task), 3), "Auto-eFACE [V]"))
+    else:
+        missing.append("ocular_synkinesis")
+    by_name = {f.pattern: f for f in findings}
+    for key, pattern in (("midfacial_synkinesis", "oral_ocular"),
+                         ("mentalis_synkinesis", "mentalis"),
+                         ("platysmal_synkinesis", "platysmal")):
+        finding = by_name.get(pattern)
+        if finding is None or not np.isfinite(finding.index):
+            missing.append(key)
+            continue
+        points = max(finding.index_by_side.get(side, finding.index), 0.0)
+        if finding.severity == "none":
+            points = min(points, 0.49)
+        value = float(np.clip(100 - POINTS_TO_EFACE * points, 0, 100))
+        confidence = finding.confidence * (0.3 if pattern == "platysmal" else 1.0)
+        items.append(ItemEstimate(
+            key, value, f"{pattern} index (Sunnybrook points), 100 - {POINTS_TO_EFACE:.1f} * "
+            "points", points, "points", round(confidence, 3),
+            "FLAGGED: proxy, the neck is not visible to face landmarks; confirm clinically"
+            if pattern == "platysmal" else "project mapping [U]"))
+    return items, missing
+
+
+_SUNNYBROOK_TASKS = {"brow_lift": ("brow_raise", "brow"),
+                     "eye_closure": ("gentle_eye_closure", "eye"),
+                     "smile": ("big_smile", "mouth_corner"),
+                     "snarl": ("snarl", "upper_lip"),
+                     "pucker": ("pucker", "mouth_corner")}
+
+#: mm per Sunnybrook synkinesis point for each watched region (the eye from CLINICAL.md [V],
+#: the others [U], as in :data:`PATTERNS`).
+_WATCH_ANCHORS = {"eye": 0.77, "mouth_corner": 1.5, "chin": 2.0, "nasolabial": 1.0,
+                  "lower_lip": 1.0, "upper_lip": 1.0, "brow": 1.0}
+
+
+def task_synkinesis_points(coupling: Coupling, task: str, side: Side
+                           ) -> tuple[float, str, float]:
+    """Largest watched-region excess of ``side`` in ``task``, in points, with its region and mm
+    (only excesses above the region's noise floor count)."""
+    from synkinesis.protocol import get_task
+
+    best = (0.0, "", 0.0)
+    if task not in coupling.tasks:
+        return float("nan"), "", float("nan")
+    i = coupling.tasks.index(task)
+    for region in get_task(task).watched:
+        if region not in _WATCH_ANCHORS:
+            continue
+        j = coupling.regions.index(region)
+        excess = coupling.excess_mm[side][i, j]
+        if not np.isfinite(excess) or excess < coupling.noise_floor_mm[j]:
+            continue
+        anchor = 1.0 if (region == "eye" and task == "pucker") else _WATCH_ANCHORS[region]
+        if excess / anchor > best[0]:
+            best = (float(excess / anchor), region, float(excess))
+    return best
+
+
+def estimate_sunnybrook(coupling: Coupling, side: Side, *,
+                        options: FindingOptions = FindingOptions()
+                        ) -> tuple[list[ItemEstimate], list[str]]:
+    """The 13 Sunnybrook items, affected side ``side`` ([U] mappings, see docs/analysis.md)."""
+    items: list[ItemEstimate] = []
+    missing: list[str] = []
+    rest = resting_components(coupling, side, options=options)
+    t = options.resting
+    eye = rest["palpebral_fissure"]
+    items.append(ItemEstimate(
+        "rest_eye", "narrow" if eye <= -t.eye_mm else "wide" if eye >= t.eye_mm else "normal",
+        "palpebral fissure affected - healthy at rest", eye, "mm", 0.7,
+        f"one point at +/- {t.eye_mm} mm [U]"))
+    fold = rest["nasolabial_length"]
+    items.append(ItemEstimate(
+        "rest_cheek", "more" if fold <= -t.fold_mm else "less" if fold >= t.fold_mm else "normal",
+        "alar-base-to-corner line affected - healthy at rest (shorter = deeper fold)", fold,
+        "mm", 0.3, f"proxy; one point at +/- {t.fold_mm} mm [U]; 'absent' is not detectable"))
+    corner = rest["mouth_corner_y"]
+    items.append(ItemEstimate(
+        "rest_mouth", "pulled" if corner >= t.corner_mm else "drooped"
+        if corner <= -t.corner_mm else "normal",
+        "mouth-corner height affected - healthy at rest", corner, "mm", 0.6,
+        f"one point at +/- {t.corner_mm} mm [U]"))
+    h = other_side(side)
+    for expression, (task, region) in _SUNNYBROOK_TASKS.items():
+        a = coupling.cell("movement_mm", side, task, region)
+        b = coupling.cell("movement_mm", h, task, region)
+        ratio = _ratio(a, b, coupling.noise_floor_mm[coupling.regions.index(region)])
+        if not np.isfinite(ratio):
+            missing.append(f"voluntary_{expression}")
+        else:
+            items.append(ItemEstimate(
+                f"voluntary_{expression}", _voluntary_grade(ratio),
+                f"{region} movement affected / healthy ({task})", ratio, "ratio",
+                round(_task_confidence(coupling, task), 3),
+                f"grades 2..5 from ratio >= {', '.join(map(str, VOLUNTARY_CUTS))} [U]"))
+        points, watched, excess = task_synkinesis_points(coupling, task, side)
+        if not np.isfinite(points):
+            missing.append(f"synkinesis_{expression}")
+            continue
+        grade = SEVERITIES.index(severity_of(points, points, 0.0, options.severity_cuts))
+        items.append(ItemEstimate(
+            f"synkinesis_{expression}", grade,
+            f"largest watched-region excess ({watched or 'none above noise'}) in {task}",
+            points, "points", round(_task_confidence(coupling, task), 3),
+            f"{excess:.2f} mm" if watched else ""))
+    return items, missing
+
+
+def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], side: Side
+                            ) -> tuple[ItemEstimate | None, str]:
+    """A House-Brackmann grade suggestion from voluntary ratios, eye closure and synkinesis
+    ([U] project mapping: HB is a global clinical judgement)."""
+    h = other_side(side)
+    ratios = []
+    for task, region in (("brow_raise", "brow"), ("gentle_eye_closure", "eye"),
+                         ("big_smile", "mouth_corner")):
+        ratio = _ratio(coupling.cell("movement_mm", side, task, region),
+                       coupling.cell("movement_mm", h, task, region),
+                       coupling.noise_floor_mm[coupling.regions.index(region)])
+        if np.isfinite(ratio):
+            ratios.append(min(ratio, 1.0))
+    if not ratios:
+        return None, "needs at least one of brow raise, gentle eye closure, big smile"
+    mean_ratio = float(np.mean(ratios))
+    worst = max((SEVERITIES.index(f.severity) for f in findings if f.severity in SEVERITIES),
+                default=0)
+    closure = np.nan
+    for task in ("tight_eye_closure", "gentle_eye_closure"):
+        value = coupling.cell("movement_mm", side, task, "eye")
+        if np.isfinite(value):
+            closure = value / coupling.rest("palpebral_fissure", side)
+            break
+    if mean_ratio >= 0.9 and worst <= 1:
+        grade = 1 if worst == 0 else 2
+    elif mean_ratio >= 0.7 and worst <= 1:
+        grade = 2
+    elif mean_ratio >= 0.5 and (not np.isfinite(closure) or closure >= 0.9):
+        grade = 3
+    elif mean_ratio >= 0.25:
+        grade = 4
+    elif mean_ratio >= 0.05:
+        grade = 5
+    else:
+        grade = 6
+    confidence = float(np.mean([_task_confidence(coupling, t) for t in
+                                ("brow_raise", "gentle_eye_closure", "big_smile")]))
+    return ItemEstimate("grade", grade, "mean voluntary ratio affected / healthy (brow, eye "
+                        "closure, smile), eye closure, worst synkinesis severity", mean_ratio,
+                        "ratio", round(0.5 * confidence, 3),
+                        f"suggestion only [U]; worst synkinesis severity {SEVERITIES[worst]}, "
+                        f"eye closure {closure:.0%}" if np.isfinite(closure) else
+                        f"suggestion only [U]; worst synkinesis severity {SEVERITIES[worst]}"
+                        ), ""
+
+
+def score_estimates(instrument: str, items: list[ItemEstimate], missing: list[str],
+                    notes: tuple[str, ...] = ()) -> ScaleEstimate:
+    """Score estimated items through :mod:`synkinesis.scales` (the one implementation of each
+    formula), as an automatic rating with the evidence of every item; a draft when items are
+    missing."""
+    from synkinesis.scales import ItemEvidence, score
+
+    evidence = {item.key: ItemEvidence(measurement=item.measurement,
+                                       value=float(item.measured) if np.isfinite(item.measured)
+                                       else 0.0,
+                                       confidence=float(np.clip(item.confidence, 0, 1)),
+                                       unit=item.unit)
+                for item in items}
+    result = score(instrument, {item.key: item.value for item in items}, rater="automatic",
+                   evidence=evidence, draft=bool(missing))
+    return ScaleEstimate(instrument, tuple(items), tuple(missing), result, notes)
+
+
+def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected: AffectedSide,
+                    *, options: FindingOptions = FindingOptions()) -> tuple[ScaleEstimate, ...]:
+    """eFACE, Sunnybrook and a House-Brackmann suggestion for the affected side (or, when no
+    side could be named, the side the evidence leans to; said in the notes)."""
+    side = affected.side or affected.leaning
+    notes: tuple[str, ...] = ()
+    if affected.side is None:
+        notes = (f"no affected side could be named; items compare the {side} side (the side "
+                 "the evidence leans to) with the other",)
+    eface_items, eface_missing = estimate_eface(coupling, findings, side)
+    sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options)
+    out = [score_estimates("eface", eface_items, eface_missing, notes),
+           score_estimates("sunnybrook", sb_items, sb_missing, notes)]
+    hb, why = suggest_house_brackmann(coupling, findings, side)
+    if hb is not None:
+        out.append(score_estimates("house_brackmann", [hb], [], notes + (
+            "a suggestion from measurements; House-Brackmann is a global clinical judgement",)))
+    return tuple(out)

@@ -1,0 +1,239 @@
+"""Analysis figures. Matplotlib (Agg) and OpenCV are imported inside the functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synkinesis.protocol import COMPOUND, REGION_SIGNALS, region_movements
+from synkinesis.regions import SIDE_LANDMARKS, SIDES
+
+SIDE_COLOURS = {"left": "tab:blue", "right": "tab:orange"}
+_TASK_COLOURS = ("#cfe8ff", "#ffe0b3", "#d9f2d0", "#f6d5e5", "#e6dcf7", "#fff3b0", "#d5f0ef",
+                 "#f2d7c9", "#e0e0e0", "#cde3c3")
+_PLOT_REGIONS = ("brow", "eye", "nasolabial", "mouth_corner", "upper_lip", "lower_lip", "chin")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _task_colour(task: str, tasks: list[str]) -> str:
+    if task == "rest":
+        return "#eeeeee"
+    if task == COMPOUND:
+        return "#f4cccc"
+    return _TASK_COLOURS[tasks.index(task) % len(_TASK_COLOURS)] if task in tasks else "#f0f0f0"
+
+
+def plot_signals(analysis: Any, path: Path) -> Path:
+    """Movement of every region per side (mm from rest, active direction up) with task spans
+    shaded and blinks marked."""
+    plt = _pyplot()
+    recording = analysis.recording
+    moves = region_movements(recording, analysis.segmentation.baseline)
+    t = np.asarray(recording.time_s, dtype=float)
+    blink = recording.blink_mask(pad_s=0.0)
+    tasks = sorted({s.task for s in analysis.segmentation.segments})
+    fig, axes = plt.subplots(len(_PLOT_REGIONS), 1, figsize=(11, 1.55 * len(_PLOT_REGIONS) + 1),
+                             sharex=True)
+    for ax, region in zip(axes, _PLOT_REGIONS):
+        for segment in analysis.segmentation.segments:
+            ax.axvspan(segment.start_s, segment.end_s, color=_task_colour(segment.task, tasks),
+                       alpha=0.9, lw=0)
+        for side in SIDES:
+            ax.plot(t, moves[side][region], color=SIDE_COLOURS[side], lw=1.2,
+                    label=f"patient's {side}")
+        if region == "eye" and blink.any():
+            ax.plot(t[blink], np.zeros(blink.sum()), "k|", ms=8, label="blink")
+        ax.axhline(0, color="0.5", lw=0.6)
+        ax.set_ylabel(f"{region.replace('_', ' ')}\n(mm)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(loc="upper right", fontsize=7, ncol=3)
+    top = axes[0]
+    for segment in analysis.segmentation.segments:
+        label = segment.task.replace("_", " ")
+        if segment.method == "unguided" and segment.task not in ("rest", COMPOUND):
+            label += f" ({segment.confidence:.0%})"
+        top.annotate(label, ((segment.start_s + segment.end_s) / 2, 1.02),
+                     xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=7,
+                     rotation=20)
+    axes[-1].set_xlabel("time (s)")
+    meanings = "; ".join(f"{r.replace('_', ' ')}: {REGION_SIGNALS[r].meaning}"
+                         for r in ("eye", "nasolabial", "chin"))
+    fig.suptitle(f"Region movement from rest, per side ({analysis.segmentation.method} "
+                 f"segmentation)", fontsize=10)
+    fig.text(0.01, 0.005, meanings, fontsize=6, color="0.3")
+    fig.tight_layout(rect=(0, 0.02, 1, 0.95))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_coupling(analysis: Any, path: Path) -> Path:
+    """Coupling heatmaps: normalised movement (fraction of each region's voluntary range) for
+    each side, and affected minus healthy; cells annotated in mm."""
+    plt = _pyplot()
+    coupling = analysis.coupling
+    affected = analysis.affected.side or analysis.affected.leaning
+    regions = [r for r in coupling.regions if r != "neck"]
+    cols = [coupling.regions.index(r) for r in regions]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 1.2 + 0.55 * max(len(coupling.tasks), 1)))
+    if not coupling.tasks:
+        for ax in axes:
+            ax.text(0.5, 0.5, "no protocol task found", ha="center", va="center")
+            ax.axis("off")
+    else:
+        panels = [("patient's left", coupling.normalised["left"][:, cols],
+                   coupling.movement_mm["left"][:, cols], "viridis", (0, 1)),
+                  ("patient's right", coupling.normalised["right"][:, cols],
+                   coupling.movement_mm["right"][:, cols], "viridis", (0, 1)),
+                  (f"{affected} - other side" + ("" if analysis.affected.side else
+                                                 " (no affected side named)"),
+                   coupling.difference(affected)[:, cols],
+                   coupling.difference(affected, normalised=False)[:, cols], "RdBu_r",
+                   (-0.5, 0.5))]
+        for ax, (title, values, mm, cmap, (lo, hi)) in zip(axes, panels):
+            image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, aspect="auto")
+            ax.set_xticks(range(len(regions)),
+                          [r.replace("_", "\n") for r in regions], fontsize=7)
+            ax.set_yticks(range(len(coupling.tasks)),
+                          [t.replace("_", " ") for t in coupling.tasks], fontsize=7)
+            ax.set_title(title, fontsize=9)
+            for i in range(values.shape[0]):
+                for j in range(values.shape[1]):
+                    if np.isfinite(mm[i, j]):
+                        ax.text(j, i, f"{mm[i, j]:.1f}", ha="center", va="center", fontsize=6,
+                                color="w" if cmap == "viridis" and values[i, j] < 0.5 else "k")
+            fig.colorbar(image, ax=ax, fraction=0.04)
+    fig.suptitle("Coupling matrix: movement in each task as a fraction of the region's "
+                 "voluntary range (numbers: mm). Neck: not measurable with face landmarks.",
+                 fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
+    if video is None or not Path(video).is_file():
+        return None
+    try:
+        import cv2
+    except ImportError:  # pragma: no cover - OpenCV is a dependency of mediapipe
+        return None
+    capture = cv2.VideoCapture(str(video))
+    try:
+        capture.set(cv2.CAP_PROP_POS_FRAMES, int(frame_number))
+        ok, frame = capture.read()
+    finally:
+        capture.release()
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if ok else None
+
+
+_PATTERN_POINTS = {
+    "eye": ("eye_contour",), "mouth_corner": ("mouth_corner",), "chin": ("chin",),
+    "nasolabial": ("alar_base", "mouth_corner"), "lower_lip": ("lower_lip", "mouth_corner"),
+    "brow": ("brow",), "upper_lip": ("upper_lip",),
+}
+
+
+def _region_points(region: str, side: str) -> list[int]:
+    marks = SIDE_LANDMARKS[side]  # type: ignore[index]
+    out: list[int] = []
+    for name in _PATTERN_POINTS.get(region, ()):
+        value = getattr(marks, name)
+        out.extend([value] if isinstance(value, int) else list(value))
+    return out
+
+
+def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_numbers:
+                   np.ndarray, video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
+    """The rest frame and the key frame of ``finding`` side by side, landmarks drawn, the
+    pattern's region outlined on both sides (affected side solid)."""
+    plt = _pyplot()
+    from synkinesis.findings import PATTERNS
+
+    recording = analysis.recording
+    t = np.asarray(recording.time_s, dtype=float)
+    rest = analysis.segmentation.rest
+    rest_frames = np.flatnonzero((t >= rest.start_s) & (t < rest.end_s))
+    rest_index = int(rest_frames[len(rest_frames) // 2]) if rest_frames.size else 0
+    key = finding.evidence[0]
+    region = next((p.region for p in PATTERNS if p.name == finding.pattern), "eye")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
+    for ax, index, title in ((axes[0], rest_index, f"rest ({t[rest_index]:.2f} s)"),
+                             (axes[1], key.peak_frame,
+                              f"{key.task.replace('_', ' ')} ({t[key.peak_frame]:.2f} s)")):
+        points = landmarks_px[index]
+        image = _read_frame(video, int(frame_numbers[index]))
+        if image is not None and mirrored:  # landmarks were mirrored to the patient's view
+            image = image[:, ::-1]
+        finite = np.isfinite(points).all(axis=1)
+        if image is not None:
+            ax.imshow(image)
+        if finite.any():
+            ax.scatter(points[finite, 0], points[finite, 1], s=0.6, c="w" if image is not None
+                       else "0.6", alpha=0.5)
+            for side in SIDES:
+                ids = _region_points(region, side)
+                xy = points[ids]
+                style = dict(s=14, c=SIDE_COLOURS[side],
+                             edgecolors="k" if side == finding.side else "none",
+                             label=f"patient's {side}")
+                ax.scatter(xy[:, 0], xy[:, 1], **style)
+            x0, y0 = np.nanmin(points[finite], axis=0)[:2]
+            x1, y1 = np.nanmax(points[finite], axis=0)[:2]
+            pad = 0.15 * max(x1 - x0, y1 - y0)
+            ax.set_xlim(x0 - pad, x1 + pad)
+            ax.set_ylim(y1 + pad, y0 - pad)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+    axes[1].legend(loc="lower right", fontsize=7)
+    fig.suptitle(
+        f"{finding.label}\n{finding.side} side: {finding.severity}, index {finding.index:.2f} "
+        f"points (excess {key.excess_mm:.2f} mm over the other side, {key.task.replace('_', ' ')};"
+        f" confidence {finding.confidence:.0%})" + (" - PROXY" if finding.proxy else ""),
+        fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
+                 key_frames: bool = True) -> tuple[Path, ...]:
+    """Write the signals and coupling figures and one key-frame figure per measurable finding.
+
+    Returns the written paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = [plot_signals(analysis, directory / f"{stem}-signals.png"),
+               plot_coupling(analysis, directory / f"{stem}-coupling.png")]
+    if not key_frames:
+        return tuple(written)
+    findings = [f for f in analysis.findings if f.evidence]
+    if not findings:
+        return tuple(written)
+    try:
+        landmarks = measurement.load_landmarks()
+    except Exception:  # noqa: BLE001 - figures are optional; a missing landmark array skips them
+        return tuple(written)
+    source = measurement.manifest.get("source", {})
+    files = source.get("files") or []
+    video = Path(files[0]) if source.get("kind") == "video" and files else None
+    frame_numbers = np.asarray(measurement.frames["frame"])
+    for finding in findings:
+        written.append(plot_key_frame(
+            analysis, finding, landmarks, frame_numbers, video,
+            directory / f"{stem}-keyframe-{finding.pattern}.png",
+            mirrored=bool(measurement.manifest.get("landmarks", {}).get(
+                "mirrored_input_corrected"))))
+    return tuple(written)
