@@ -1,0 +1,171 @@
+"""``synk db upgrade|status|backup|export|import``: the record's database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from synkinesis.cli.common import console
+from synkinesis.cli.store_support import bad_input_exits, open_record
+
+db_app = typer.Typer(help="The patient record's database: schema, backups, export, import.",
+                     no_args_is_help=True)
+
+
+def _url_text(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema or apply pending migrations (also done automatically on first use).
+    A database made by a newer synkinesis is refused, unchanged.
+
+    Example:
+
+        SYNK_DATABASE_URL=sqlite:////data/clinic.sqlite synk db upgrade
+    """
+    from synkinesis.store.db import create_store_engine, upgrade_database
+    from synkinesis.store.errors import StoreError
+    from synkinesis.store.settings import load_settings
+
+    with bad_input_exits():
+        try:
+            settings = load_settings()
+        except ValueError as error:
+            raise StoreError(str(error)) from None
+        engine = create_store_engine(settings.database_url)
+        try:
+            before, after = upgrade_database(engine)
+        finally:
+            engine.dispose()
+    url = _url_text(settings.database_url)
+    if before == after:
+        console.print(f"{url}: schema already at revision {after}", highlight=False)
+    else:
+        console.print(f"{url}: schema upgraded from {before or 'empty'} to revision {after}",
+                      highlight=False)
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show where the record is, its schema revision and how many rows each table holds.
+
+    Example:
+
+        synk db status
+    """
+    from sqlalchemy import func, select
+
+    from synkinesis.store.db import code_head, database_revision
+    from synkinesis.store.models import Base
+
+    with bad_input_exits():
+        store = open_record()
+        console.print(f"database: {_url_text(store.settings.database_url)}", highlight=False)
+        console.print(f"derived files: {store.settings.data_dir}", highlight=False)
+        console.print(f"schema revision {database_revision(store.engine)} (software knows "
+                      f"{code_head()})", highlight=False)
+        with store.reading() as session:
+            for table in Base.metadata.sorted_tables:
+                count = session.scalar(select(func.count()).select_from(table))
+                console.print(f"  {table.name}: {count}", highlight=False)
+
+
+@db_app.command("backup")
+def db_backup(
+    destination: Path = typer.Argument(..., help="Directory for the backup files."),
+    no_files: bool = typer.Option(False, "--no-files",
+                                  help="Only the database, not the derived recording files."),
+) -> None:
+    """Back up the record: a consistent copy of the database (SQLite online backup, checked;
+    PostgreSQL via pg_dump) and a zip of the derived recording files, named by UTC time.
+    Restore by copying the .sqlite file back (pg_restore for PostgreSQL).
+
+    Example:
+
+        synk db backup /mnt/backups/synk
+    """
+    from synkinesis.store.backup import backup_database
+
+    with bad_input_exits():
+        store = open_record()
+        result = backup_database(store, destination=destination, include_files=not no_files)
+    console.print(f"database backed up to {result.database}", highlight=False)
+    if result.files is not None:
+        console.print(f"{result.file_count} derived file(s) to {result.files}", highlight=False)
+
+
+@db_app.command("export")
+def db_export(
+    code: str = typer.Argument(None, help="Patient code (for --bundle and --fhir)."),
+    bundle: Path = typer.Option(None, "--bundle", help="Write the whole patient as a JSON "
+                                                       "bundle (imports back losslessly)."),
+    fhir: Path = typer.Option(None, "--fhir", help="Write the patient's scores and measured "
+                                                   "indices as FHIR R4 Observations (Bundle)."),
+    csv: Path = typer.Option(None, "--csv", help="Write every table of the record as CSV "
+                                                 "into this directory."),
+) -> None:
+    """Export the record: a patient's JSON bundle, their FHIR Observations, or CSV per table.
+
+    Example:
+
+        synk db export P001 --bundle P001.json --fhir P001-fhir.json
+
+        synk db export --csv exported/
+    """
+    from synkinesis.store.errors import StoreValidationError
+    from synkinesis.store.exchange import export_bundle, export_csv, fhir_bundle, write_json
+
+    with bad_input_exits():
+        if bundle is None and fhir is None and csv is None:
+            raise StoreValidationError("give --bundle FILE, --fhir FILE and/or --csv DIR")
+        if (bundle is not None or fhir is not None) and not code:
+            raise StoreValidationError("--bundle and --fhir need the patient code")
+        store = open_record()
+        with store.reading() as session:
+            if bundle is not None:
+                data = export_bundle(session, patient_code=code)
+                write_json(data, bundle)
+                visits = len(data["patient"]["visits"])
+                console.print(f"wrote {bundle} ({code}: {visits} visit(s))", highlight=False)
+            if fhir is not None:
+                data = fhir_bundle(session, patient_code=code)
+                write_json(data, fhir)
+                console.print(f"wrote {fhir} ({len(data['entry'])} FHIR Observation(s), "
+                              "validated)", highlight=False)
+            if csv is not None:
+                paths = export_csv(session, directory=csv)
+                console.print(f"wrote {len(paths)} CSV files to {csv}: "
+                              + ", ".join(p.name for p in paths), highlight=False)
+
+
+@db_app.command("import")
+def db_import(
+    bundle: Path = typer.Argument(..., help="A patient bundle written by `synk db export "
+                                            "--bundle`."),
+    replace: bool = typer.Option(False, "--replace",
+                                 help="Replace an existing patient with the same code."),
+) -> None:
+    """Import a patient bundle, all of it or nothing (one transaction).
+
+    Example:
+
+        synk db import P001.json
+    """
+    from synkinesis.store.exchange import import_bundle, read_json
+
+    with bad_input_exits():
+        data = read_json(bundle)
+        store = open_record()
+        with store.transaction() as session:
+            patient = import_bundle(session, bundle=data, replace=replace)
+            code, visits = patient.code, len(patient.visits)
+    console.print(f"imported {code} ({visits} visit(s)) from {bundle}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,250 @@
+"""``synk history``, ``synk trend``, ``synk compare``, ``synk due``, ``synk doses``: what the
+record says about a patient over time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from synkinesis.cli.common import console
+from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
+
+
+def history(code: str = typer.Argument(..., help="Patient code.")) -> None:
+    """A patient's history as a timeline: onset, visits with scores and recordings, toxin
+    sessions with their injections, therapy sessions, procedures with prediction and outcome.
+
+    Example:
+
+        synk history P001
+    """
+    from synkinesis.store.queries import patient_timeline
+
+    with bad_input_exits():
+        store = open_record()
+        with store.reading() as session:
+            events = patient_timeline(session, patient_code=code)
+    for event in events:
+        console.print(f"{event.day.isoformat()}  [bold]{event.kind:<9}[/bold] {event.title}"
+                      + (f"  [dim]{event.ref if event.kind == 'visit' else event.ref[:8]}[/dim]"
+                         if event.kind != "onset" else ""), highlight=False)
+        for detail in event.details:
+            console.print(f"{'':12}{'':10} {detail}", highlight=False, markup=False)
+
+
+def trend(
+    code: str = typer.Argument(..., help="Patient code."),
+    index: str = typer.Argument(..., help="An instrument (sunnybrook, eface, hb, saq, ...: "
+                                          "its total), INSTRUMENT.SUBSCORE or INSTRUMENT.ITEM "
+                                          "(e.g. eface.ocular_synkinesis), or a measured index "
+                                          "(e.g. palpebral_fissure_range_affected_pct)."),
+    plot: Path = typer.Option(None, "--plot", help="Write the trend as a PNG plot here."),
+) -> None:
+    """Trend of a score or measured index across visits, with the change from the first value
+    and the treatments in between; --plot writes a PNG with toxin sessions and procedures marked.
+
+    Example:
+
+        synk trend P001 sunnybrook --plot P001-sunnybrook.png
+    """
+    from rich.table import Table
+
+    from synkinesis.store.queries import trend as query_trend
+
+    with bad_input_exits():
+        store = open_record()
+        with store.reading() as session:
+            result = query_trend(session, patient_code=code, index=index)
+        if plot is not None:
+            from synkinesis.store.plot import plot_trend
+
+            plot_trend(result, plot)
+    spec = result.index
+    direction = {True: "higher is better", False: "lower is better"}.get(
+        spec.higher_is_better, "direction not defined")
+    console.print(f"[bold]{result.patient_code}: {spec.label}[/bold] ({spec.name}"
+                  f"{', ' + spec.unit if spec.unit else ''}; {direction})", highlight=False)
+    if not result.points:
+        console.print("no values stored yet")
+    else:
+        table = Table(box=None, padding=(0, 2))
+        for column in ("date", "value", "change", "visit", "source", "treatments since last"):
+            table.add_column(column, justify="right" if column in ("value", "change") else "left")
+        first = result.points[0].value
+        previous_day = None
+        for point in result.points:
+            between = [t.title for t in result.treatments
+                       if (previous_day is None or t.day > previous_day) and t.day <= point.day]
+            table.add_row(point.day.isoformat(), fmt(point.value),
+                          "" if point is result.points[0] else f"{point.value - first:+.4g}",
+                          point.visit_ref, point.source, "; ".join(between))
+            previous_day = point.day
+        console.print(table)
+    if plot is not None:
+        console.print(f"plot: {plot}", highlight=False)
+
+
+def compare(
+    code: str = typer.Argument(..., help="Patient code."),
+    index: str = typer.Argument(..., help="Index, as for `synk trend`."),
+    after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
+                                   help="Compare with the value this many days after each "
+                                        "treatment (14 = the 2-week toxin review)."),
+    tolerance_days: int = typer.Option(7, "--tolerance-days", min=0, max=365,
+                                       help="How far from that day a value may be."),
+    date: str = typer.Option(None, "--date", help="Only the treatment on this date "
+                                                  "(YYYY-MM-DD); any date works."),
+) -> None:
+    """Before/after comparison of an index around each toxin session and procedure: the last
+    value on or before the treatment against the value nearest AFTER-DAYS after it.
+
+    Example:
+
+        synk compare P001 eface.ocular_synkinesis --after-days 14
+    """
+    from rich.table import Table
+
+    from synkinesis.store.queries import before_after, compare_treatments
+
+    with bad_input_exits():
+        store = open_record()
+        with store.reading() as session:
+            if date is not None:
+                from synkinesis.store.repository import parse_date
+
+                rows = [before_after(session, patient_code=code, index=index,
+                                     treatment_date=parse_date(date, what="--date"),
+                                     after_days=after_days, tolerance_days=tolerance_days)]
+            else:
+                rows = compare_treatments(session, patient_code=code, index=index,
+                                          after_days=after_days, tolerance_days=tolerance_days)
+    if not rows:
+        console.print(f"{code} has no toxin session or procedure to compare around")
+        return
+    console.print(f"[bold]{code}: {rows[0].index.label}[/bold], before vs ~{after_days} days "
+                  "after each treatment", highlight=False)
+    table = Table(box=None, padding=(0, 2))
+    for column in ("treatment", "date", "before", "after", "change", "result"):
+        table.add_column(column)
+    for row in rows:
+        verdict = {True: "better", False: "worse", None: "-"}[row.improved]
+        if row.change == 0:
+            verdict = "unchanged"
+        table.add_row(
+            row.treatment.title, row.treatment.day.isoformat(),
+            "-" if row.before is None else f"{fmt(row.before.value)} ({row.before.day})",
+            "-" if row.after is None else f"{fmt(row.after.value)} ({row.after.day})",
+            "-" if row.change is None else f"{row.change:+.4g}", verdict)
+    console.print(table)
+
+
+def due(
+    interval_days: int = typer.Option(None, "--interval-days", min=1, max=3650,
+                                      help="Minimum days between toxin sessions (default "
+                                           "SYNK_TOXIN_INTERVAL_DAYS or 84 = 12 weeks)."),
+    today: str = typer.Option(None, "--today", help="Reference date (default: today, UTC)."),
+    code: str = typer.Option(None, "--patient", help="Only this patient."),
+) -> None:
+    """When each patient's next toxin session may be given: last session + the minimum
+    interval (re-inject every ~3..4 months, not under ~12 weeks [U], CLINICAL.md).
+
+    Example:
+
+        synk due --interval-days 90
+    """
+    from rich.table import Table
+
+    from synkinesis.store.queries import toxin_due
+    from synkinesis.store.repository import parse_date, today_utc
+
+    with bad_input_exits():
+        reference = today_utc() if today is None else parse_date(today, what="--today")
+        store = open_record()
+        interval = interval_days or store.settings.toxin_interval_days
+        with store.reading() as session:
+            entries = toxin_due(session, interval_days=interval, today=reference,
+                                patient_code=code)
+    console.print(f"next toxin due (minimum interval {interval} days [U]; today "
+                  f"{reference.isoformat()})", highlight=False)
+    if not entries:
+        console.print("no toxin sessions recorded")
+        return
+    table = Table(box=None, padding=(0, 2))
+    for column in ("patient", "last session", "sessions", "due from", "status"):
+        table.add_column(column)
+    for entry in entries:
+        status = (f"due (since {-entry.days_until} days)" if entry.is_due
+                  else f"not before {entry.due_date.isoformat()} ({entry.days_until} days)")
+        table.add_row(entry.patient_code, entry.last_session.isoformat(), str(entry.sessions),
+                      entry.due_date.isoformat(), status)
+    console.print(table)
+
+
+def doses(
+    code: str = typer.Argument(..., help="Patient code."),
+    effects: bool = typer.Option(False, "--effects",
+                                 help="Also show, per dose, the change of the pattern the "
+                                      "muscle drives (before vs ~14 days after)."),
+    after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
+                                   help="Days after the session for --effects."),
+) -> None:
+    """Doses per muscle and side over time (one column per session), and with --effects their
+    effect on the synkinesis pattern each muscle drives.
+
+    Example:
+
+        synk doses P001 --effects
+    """
+    from rich.table import Table
+
+    from synkinesis.store.queries import doses_per_muscle, muscle_effects
+
+    with bad_input_exits():
+        store = open_record()
+        with store.reading() as session:
+            rows = doses_per_muscle(session, patient_code=code)
+            found = muscle_effects(session, patient_code=code, after_days=after_days) \
+                if effects else []
+    if not rows:
+        console.print(f"{code} has no toxin sessions")
+        return
+    days = sorted({r.day for r in rows})
+    table = Table(box=None, padding=(0, 2), title=f"{code}: units per muscle and side",
+                  title_justify="left")
+    table.add_column("muscle")
+    table.add_column("side")
+    for day in days:
+        table.add_column(day.isoformat(), justify="right")
+    table.add_column("total", justify="right")
+    for muscle, side in sorted({(r.muscle, r.side) for r in rows}):
+        cells = [sum(r.units for r in rows if (r.muscle, r.side, r.day) == (muscle, side, d))
+                 for d in days]
+        table.add_row(muscle, side, *[fmt(c) if c else "" for c in cells], fmt(sum(cells)))
+    console.print(table)
+    if effects:
+        if not found:
+            console.print("no scores or indices of the patterns these muscles drive yet")
+            return
+        table = Table(box=None, padding=(0, 2), title=f"effect ~{after_days} days after",
+                      title_justify="left")
+        for column in ("date", "muscle", "units", "pattern", "index", "before", "after",
+                       "change"):
+            table.add_column(column)
+        for effect in found:
+            c = effect.comparison
+            table.add_row(effect.day.isoformat(), f"{effect.muscle} {effect.side}",
+                          fmt(effect.units), effect.pattern, c.index.name,
+                          "-" if c.before is None else fmt(c.before.value),
+                          "-" if c.after is None else fmt(c.after.value),
+                          "-" if c.change is None else f"{c.change:+.4g} "
+                          + {True: "better", False: "worse"}.get(c.improved, ""))
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history)
+    app.command("trend")(trend)
+    app.command("compare")(compare)
+    app.command("due")(due)
+    app.command("doses")(doses)

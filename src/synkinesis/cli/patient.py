@@ -1,0 +1,149 @@
+"""``synk patient add|list|show|delete``: the patients of the record (pseudonymous codes)."""
+
+from __future__ import annotations
+
+import typer
+
+from synkinesis.cli.common import console
+from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
+
+patient_app = typer.Typer(
+    help="Patients of the record, known by pseudonymous codes.", no_args_is_help=True)
+
+
+@patient_app.command("add")
+def patient_add(
+    code: str = typer.Argument(..., help="Pseudonymous code, e.g. P001 (never a name)."),
+    side: str = typer.Option(..., "--side", help="Affected side: left, right or bilateral "
+                                                 "(the patient's side)."),
+    cause: str = typer.Option("unknown", "--cause",
+                              help="bell_palsy, ramsay_hunt, acoustic_neuroma, other_tumour, "
+                                   "trauma, iatrogenic, infection, congenital, other, unknown."),
+    onset: str = typer.Option(None, "--onset", help="Onset date of the palsy, YYYY-MM-DD."),
+    notes: str = typer.Option("", "--notes", help="Free-text notes (no identifying data)."),
+) -> None:
+    """Add a patient.
+
+    Example:
+
+        synk patient add P001 --side left --cause bell_palsy --onset 2025-01-10
+    """
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        store = open_record()
+        with store.transaction() as session:
+            patient = repository.create_patient(session, code=code, affected_side=side,
+                                                cause=cause, onset_date=onset, notes=notes)
+            onset_text = patient.onset_date.isoformat() if patient.onset_date else "unknown"
+            console.print(f"added patient {patient.code}: {patient.affected_side} side, "
+                          f"{patient.cause}, onset {onset_text}", highlight=False)
+
+
+@patient_app.command("list")
+def patient_list() -> None:
+    """List the patients with their visits and treatments.
+
+    Example:
+
+        synk patient list
+    """
+    from rich.table import Table
+
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        store = open_record()
+        with store.reading() as session:
+            patients = repository.list_patients(session)
+            if not patients:
+                console.print("no patients yet (add one with `synk patient add`)")
+                return
+            table = Table(box=None, padding=(0, 2))
+            for column in ("code", "side", "cause", "onset", "visits", "toxin", "therapy",
+                           "procedures", "last visit"):
+                table.add_column(column)
+            for p in patients:
+                last = max((v.visit_date for v in p.visits), default=None)
+                table.add_row(p.code, p.affected_side, p.cause,
+                              p.onset_date.isoformat() if p.onset_date else "-",
+                              str(len(p.visits)), str(len(p.toxin_sessions)),
+                              str(len(p.therapy_sessions)), str(len(p.procedures)),
+                              last.isoformat() if last else "-")
+            console.print(table)
+
+
+@patient_app.command("show")
+def patient_show(code: str = typer.Argument(..., help="Patient code.")) -> None:
+    """Show a patient: details, visits with their scores, latest toxin session.
+
+    Example:
+
+        synk patient show P001
+    """
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        store = open_record()
+        with store.reading() as session:
+            p = repository.get_patient(session, code=code)
+            console.print(f"[bold]{p.code}[/bold]: {p.affected_side} side, {p.cause}, onset "
+                          f"{p.onset_date.isoformat() if p.onset_date else 'unknown'}",
+                          highlight=False)
+            if p.notes:
+                console.print(f"notes: {p.notes}", highlight=False, markup=False)
+            console.print(f"created {p.created_at.isoformat(timespec='seconds')}")
+            for visit in p.visits:
+                scores = ", ".join(f"{s.instrument} {fmt(s.total) if not s.draft else 'draft'}"
+                                   for s in visit.scores) or "no scores"
+                console.print(f"  visit {repository.visit_reference(visit)}"
+                              f"{' ' + visit.label if visit.label else ''}: {scores}; "
+                              f"{len(visit.recordings)} recording(s)", highlight=False,
+                              markup=False)
+            if p.toxin_sessions:
+                last = p.toxin_sessions[-1]
+                console.print(f"  last toxin {last.session_date.isoformat()}: {last.product} "
+                              f"{fmt(last.total_units)} U in {len(last.injections)} muscle(s)",
+                              highlight=False)
+            console.print(f"  therapy sessions {len(p.therapy_sessions)}, procedures "
+                          f"{len(p.procedures)} (full timeline: synk history {p.code})",
+                          highlight=False)
+
+
+@patient_app.command("delete")
+def patient_delete(
+    code: str = typer.Argument(..., help="Patient code."),
+    confirm: str = typer.Option(None, "--confirm", metavar="CODE",
+                                help="Repeat the code to confirm without a prompt."),
+) -> None:
+    """Delete a patient, all their visits, scores and treatments, and the derived files of
+    their recordings (measure results, analyses; source videos are kept). Cannot be undone:
+    back up first (`synk db backup`).
+
+    Example:
+
+        synk patient delete P001 --confirm P001
+    """
+    from synkinesis.store import repository
+    from synkinesis.store.recordings import remove_derived_files
+
+    with bad_input_exits():
+        store = open_record()
+        if confirm is None:
+            with store.reading() as session:
+                p = repository.get_patient(session, code=code)
+                console.print(f"This deletes {p.code}: {len(p.visits)} visit(s), "
+                              f"{len(p.toxin_sessions)} toxin session(s), "
+                              f"{len(p.therapy_sessions)} therapy session(s), "
+                              f"{len(p.procedures)} procedure(s) and their derived files.",
+                              highlight=False)
+            confirm = typer.prompt("Type the patient code to confirm")
+        with store.transaction() as session:
+            files = repository.delete_patient(session, code=code, confirm=confirm)
+        removed = remove_derived_files(files, root=store.settings.data_dir)
+        console.print(f"deleted patient {code} and {len(removed)} derived file(s)",
+                      highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(patient_app, name="patient")

@@ -1,0 +1,82 @@
+"""``synk record add VIDEO --visit ...``: measure a visit's video, analyse it, store it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from synkinesis.cli.common import console, progress_bar
+from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
+
+record_app = typer.Typer(help="Recordings of visits with their measurements and analyses.",
+                         no_args_is_help=True)
+
+_SHOWN = ("palpebral_fissure_range_affected_pct", "mouth_corner_excursion_range_affected_pct",
+          "brow_height_range_affected_pct", "usable_frames_pct")
+
+
+@record_app.command("add")
+def record_add(
+    video: Path = typer.Argument(..., help="The video of the visit (mp4, mov, ...)."),
+    visit: str = typer.Option(..., "--visit", help="Visit: CODE@YYYY-MM-DD or its id."),
+    no_analysis: bool = typer.Option(False, "--no-analysis",
+                                     help="Measure only; do not run the analysis."),
+    measurement: Path = typer.Option(None, "--measurement",
+                                     help="Attach this existing .synk result instead of "
+                                          "measuring (copied into the record)."),
+    analysis: Path = typer.Option(None, "--analysis",
+                                  help="Attach this existing analysis JSON instead of "
+                                       "running the analysis."),
+    protocol: str = typer.Option(None, "--protocol",
+                                 help="Recording protocol version (default: the analysis's, "
+                                      "else this software's)."),
+    iris_mm: float = typer.Option(11.77, "--iris-mm",
+                                  help="Iris diameter for the mm scale (11.22 in children)."),
+    mirrored: bool = typer.Option(False, "--mirrored",
+                                  help="The video shows the patient as in a mirror."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Add a recording to a visit: measure the video (`synk measure`), analyse it when the
+    analysis stage is installed (else say why not), and store the result files with their
+    sha256 and summary indices. The same video (same sha256) cannot be added twice.
+
+    Example:
+
+        synk record add smile.mp4 --visit P001@2026-03-02
+    """
+    from synkinesis.store.recordings import record_video
+
+    with bad_input_exits():
+        options = None
+        if measurement is None:
+            from synkinesis.pipeline import MeasureOptions
+
+            options = MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored)
+            options.validate()
+        store = open_record()
+        with progress_bar(quiet or measurement is not None, video.name) as advance:
+            outcome = record_video(store, video=video, visit_ref=visit,
+                                   analyse=not no_analysis, measurement=measurement,
+                                   analysis=analysis, protocol=protocol,
+                                   measure_options=options, progress=advance,
+                                   on_total=advance.set_total)
+    frames = outcome.summary.get("frames", {})
+    console.print(f"recorded {video.name} for {outcome.visit_ref} (recording "
+                  f"{outcome.recording_id[:8]}, sha256 {outcome.sha256[:12]}...)",
+                  highlight=False)
+    console.print(f"  measurement: {outcome.measurement_path} ({frames.get('count', '?')} "
+                  f"frames, {frames.get('usable', '?')} usable)", highlight=False)
+    console.print(f"  analysis: {outcome.analysis_path or '-'} ({outcome.analysis_status})",
+                  highlight=False, markup=False)
+    for note in outcome.scale_notes:
+        console.print(f"  {note}", highlight=False, markup=False)
+    console.print(f"  {len(outcome.indices)} indices stored", highlight=False)
+    for name in _SHOWN:
+        if name in outcome.indices:
+            index = outcome.indices[name]
+            console.print(f"    {name} = {fmt(index.value)} {index.unit}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(record_app, name="record")

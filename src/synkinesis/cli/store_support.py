@@ -1,0 +1,94 @@
+"""Shared by the patient-record commands: open the record, turn bad input into one line.
+
+The store (SQLAlchemy) is imported only when a record command runs, so ``synk --help`` and
+the other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from synkinesis.cli.common import err_console, fail
+
+
+@contextmanager
+def bad_input_exits() -> Iterator[None]:
+    """Run a record command: expected errors become ``error: ...`` and exit code 2, dose
+    warnings become ``warning: ...`` lines."""
+    from synkinesis.scales import ScaleValidationError
+    from synkinesis.store.errors import StoreError
+
+    expected: tuple[type[BaseException], ...] = (StoreError, ScaleValidationError)
+    try:
+        from synkinesis.landmarks.sources import InputError
+        from synkinesis.pipeline import MeasureError
+        from synkinesis.results import ResultFileError
+
+        expected += (InputError, MeasureError, ResultFileError)
+    except ImportError:  # measuring needs MediaPipe; the record works without it
+        pass
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except expected as error:
+            _print_warnings(caught)
+            fail(" ".join(str(error).split()))
+    _print_warnings(caught)
+
+
+def _print_warnings(caught: list[Any]) -> None:
+    from synkinesis.store.repository import DoseWarning
+
+    for warning in caught:
+        if issubclass(warning.category, DoseWarning):
+            err_console.print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False,
+                              soft_wrap=True)
+
+
+def open_record(*, upgrade: bool = True) -> Any:
+    """The record named by SYNK_DATABASE_URL (or the default), migrated to the newest schema."""
+    from synkinesis.store import open_store
+    from synkinesis.store.errors import StoreError
+    from synkinesis.store.settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ValueError as error:
+        raise StoreError(str(error)) from None
+    return open_store(settings, upgrade=upgrade)
+
+
+def parse_pairs(pairs: list[str] | None, *, what: str, numbers: bool = False) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (numbers where they parse)."""
+    from synkinesis.store.errors import StoreValidationError
+
+    parsed: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise StoreValidationError(f"{what} must be NAME=VALUE, got {pair!r}")
+        text = value.strip()
+        try:
+            parsed[key.strip()] = int(text)
+        except ValueError:
+            try:
+                parsed[key.strip()] = float(text)
+            except ValueError:
+                if numbers:
+                    raise StoreValidationError(
+                        f"{what} {key.strip()!r} must be a number, got {text!r}") from None
+                parsed[key.strip()] = text
+    return parsed
+
+
+def fmt(value: float | None) -> str:
+    """A number as a clinician reads it (``37``, ``62.5``), ``-`` for none."""
+    if value is None:
+        return "-"
+    from synkinesis.scales.base import format_number
+
+    return format_number(round(float(value), 2))

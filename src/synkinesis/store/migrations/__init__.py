@@ -1,0 +1,7 @@
+"""Alembic migrations of the patient record (the only way the schema is created or changed).
+
+Run through :func:`synkinesis.store.db.upgrade_database` (``synk db upgrade``); configured in
+code, so no ``alembic.ini`` is needed. To write a new revision in a checkout::
+
+    python -m synkinesis.store.migrations revision -m "what changes and why"
+"""

@@ -1,0 +1,54 @@
+"""Trend plot of one index across visits, with toxin sessions and procedures marked (PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from synkinesis.store.queries import Trend
+
+__all__ = ["plot_trend"]
+
+
+def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
+    """Write ``trend`` as a PNG (Matplotlib Agg backend, no display needed).
+
+    Values are dots joined in date order, one line per source (clinician, automatic, measure,
+    analysis...); toxin sessions are dashed vertical lines labelled with their units,
+    procedures dotted. Written atomically.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    from synkinesis.results import atomic_output
+
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    sources = sorted({p.source for p in trend.points})
+    for source in sources:
+        points = [p for p in trend.points if p.source == source]
+        axes.plot([p.day for p in points], [p.value for p in points], marker="o",
+                  label=source)
+    for treatment in trend.treatments:
+        toxin = treatment.kind == "toxin"
+        axes.axvline(treatment.day, color="tab:red" if toxin else "tab:purple",
+                     linestyle="--" if toxin else ":", linewidth=1, alpha=0.7)
+        axes.annotate(treatment.title, (treatment.day, 1.0), xycoords=("data", "axes fraction"),
+                      rotation=90, va="top", ha="right", fontsize=7, color="dimgray")
+    unit = f" ({trend.index.unit})" if trend.index.unit else ""
+    direction = {True: ", higher is better", False: ", lower is better"}.get(
+        trend.index.higher_is_better, "")
+    axes.set_title(f"{trend.patient_code}: {trend.index.label}")
+    axes.set_ylabel(f"{trend.index.name}{unit}{direction}")
+    axes.set_xlabel("date")
+    if not trend.points:
+        axes.text(0.5, 0.5, "no values stored yet", transform=axes.transAxes, ha="center")
+    if len(sources) > 1:
+        axes.legend(fontsize=8)
+    axes.grid(True, alpha=0.3)
+    figure.autofmt_xdate()
+    path = Path(path)
+    with atomic_output(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=dpi)
+    return path

@@ -1,0 +1,513 @@
+"""Questions the record answers across visits: history, trends, before/after, toxin due, doses.
+
+All functions read only; they take a session first and everything else by keyword, and return
+frozen dataclasses. Dates are calendar dates; sides are the patient's.
+
+Index names (``INDEX`` of ``synk trend``) are resolved by :func:`resolve_index`:
+
+- an instrument name, e.g. ``sunnybrook`` (its total; ``hb`` and other aliases work);
+- ``INSTRUMENT.KEY`` for a subscore or item, e.g. ``sunnybrook.synkinesis`` or
+  ``eface.ocular_synkinesis``;
+- a measured index stored with a recording, e.g. ``palpebral_fissure_range_affected_pct``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from synkinesis.store.errors import StoreValidationError
+from synkinesis.store.models import MeasuredIndex, Patient, Recording, ScaleScore, Visit
+from synkinesis.store.repository import get_patient, today_utc, visit_reference
+from synkinesis.store.vocabulary import MUSCLES
+
+__all__ = [
+    "PATTERN_INDICES",
+    "BeforeAfter",
+    "DoseRow",
+    "DueEntry",
+    "IndexSpec",
+    "MuscleEffect",
+    "TimelineEvent",
+    "Trend",
+    "TrendPoint",
+    "before_after",
+    "compare_treatments",
+    "doses_per_muscle",
+    "muscle_effects",
+    "patient_timeline",
+    "resolve_index",
+    "toxin_due",
+    "trend",
+]
+
+#: Where each synkinesis pattern shows up in the scales (item keys of synkinesis.scales):
+#: eFACE synkinesis items name the patterns directly; Sunnybrook synkinesis per expression and
+#: SAQ items are the nearest proxies. Measured indices whose name contains the pattern are
+#: added at query time.
+PATTERN_INDICES: dict[str, tuple[str, ...]] = {
+    "ocular_oral": ("eface.ocular_synkinesis", "sunnybrook.synkinesis_smile",
+                    "saq.eye_closes_smiling"),
+    "oral_ocular": ("eface.midfacial_synkinesis", "sunnybrook.synkinesis_eye_closure",
+                    "saq.mouth_moves_eye_closure"),
+    "mentalis": ("eface.mentalis_synkinesis",),
+    "platysmal": ("eface.platysmal_synkinesis", "saq.neck_tightens_smiling"),
+}
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """A resolved index: a scale total/subscore/item, or a measured index.
+
+    Attributes
+    ----------
+    name : str
+        As given, normalised (``hb`` -> ``house_brackmann``).
+    label : str
+    unit : str
+    higher_is_better : bool or None
+        None when the direction is not defined (measured indices).
+    instrument, key : str or None
+        For scale indices: the instrument and the subscore/item key (None = total).
+    """
+
+    name: str
+    label: str
+    unit: str
+    higher_is_better: bool | None
+    instrument: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One value of an index: its date, the visit and where it came from."""
+
+    day: date
+    value: float
+    visit_ref: str
+    source: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One entry of a patient's history."""
+
+    day: date
+    kind: str
+    ref: str
+    title: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trend:
+    """An index across visits, with the treatments in the same period (for plot markers)."""
+
+    patient_code: str
+    index: IndexSpec
+    points: tuple[TrendPoint, ...]
+    treatments: tuple[TimelineEvent, ...]
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    """An index just before a treatment and around ``after_days`` after it.
+
+    ``change`` = after - before; ``improved`` uses the index's direction (None when unknown
+    or when a value is missing).
+    """
+
+    treatment: TimelineEvent
+    index: IndexSpec
+    before: TrendPoint | None
+    after: TrendPoint | None
+    change: float | None
+    improved: bool | None
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    """When a patient's next toxin session may be given."""
+
+    patient_code: str
+    last_session: date
+    due_date: date
+    days_until: int
+    sessions: int
+
+    @property
+    def is_due(self) -> bool:
+        """True when the minimum interval has passed."""
+        return self.days_until <= 0
+
+
+@dataclass(frozen=True)
+class DoseRow:
+    """Units given to one muscle and side in one session."""
+
+    day: date
+    muscle: str
+    side: str
+    units: float
+    points: int
+    product: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class MuscleEffect:
+    """Doses into a muscle and the change of the pattern it drives."""
+
+    day: date
+    muscle: str
+    side: str
+    units: float
+    pattern: str
+    comparison: BeforeAfter
+
+
+# -------------------------------------------------------------------------------------------
+# index resolution and values
+
+
+def _direction(instrument: str, key: str | None) -> bool:
+    from synkinesis.scales import get_instrument
+
+    definition = get_instrument(instrument)
+    if key is None:
+        return definition.total.higher_is_better
+    if instrument == "sunnybrook":
+        return key.startswith("voluntary")
+    return definition.total.higher_is_better if instrument != "fngs2" else False
+
+
+def resolve_index(session: Session, *, patient: Patient, name: str) -> IndexSpec:
+    """Resolve an index name for ``patient`` (see the module docstring).
+
+    Raises
+    ------
+    StoreValidationError
+        Unknown name, listing the instruments and the measured indices stored for the patient.
+    """
+    from synkinesis.scales import ScaleValidationError, get_instrument
+
+    text = str(name).strip()
+    instrument_part, _, key = text.partition(".")
+    try:
+        definition = get_instrument(instrument_part)
+    except ScaleValidationError:
+        definition = None
+    if definition is not None:
+        if not key:
+            total = definition.total
+            return IndexSpec(definition.name, f"{definition.title} {total.label}", "",
+                             _direction(definition.name, None), definition.name, None)
+        for subscore in definition.subscores:
+            if subscore.key == key:
+                return IndexSpec(f"{definition.name}.{key}", f"{definition.title}: "
+                                 f"{subscore.label}", "", _direction(definition.name, key),
+                                 definition.name, key)
+        if key in definition.item_keys:
+            return IndexSpec(f"{definition.name}.{key}", f"{definition.title}: "
+                             f"{definition.item(key).label}", "",
+                             _direction(definition.name, key), definition.name, key)
+        keys = [s.key for s in definition.subscores] + list(definition.item_keys)
+        raise StoreValidationError(f"{definition.name} has no subscore or item {key!r}; "
+                                   f"known: {', '.join(keys)}")
+    row = session.execute(
+        select(MeasuredIndex.unit).join(Recording).join(Visit)
+        .where(Visit.patient_id == patient.id, MeasuredIndex.name == text).limit(1)).first()
+    if row is not None:
+        return IndexSpec(text, text.replace("_", " "), row.unit, None)
+    from synkinesis.scales import INSTRUMENTS
+
+    stored = measured_index_names(session, patient=patient)
+    raise StoreValidationError(
+        f"unknown index {text!r}; use an instrument ({', '.join(INSTRUMENTS)}), "
+        f"INSTRUMENT.SUBSCORE or INSTRUMENT.ITEM, or a measured index of {patient.code}"
+        + (f" ({', '.join(stored[:12])}{' ...' if len(stored) > 12 else ''})" if stored
+           else " (none stored yet)"))
+
+
+def measured_index_names(session: Session, *, patient: Patient) -> list[str]:
+    """Names of the measured indices stored for a patient."""
+    return list(session.scalars(
+        select(MeasuredIndex.name).join(Recording).join(Visit)
+        .where(Visit.patient_id == patient.id).distinct().order_by(MeasuredIndex.name)))
+
+
+def _scale_value(score: ScaleScore, spec: IndexSpec) -> float | None:
+    if spec.key is None:
+        return score.total
+    for subscore in score.result.get("subscores", []):
+        if subscore["key"] == spec.key:
+            return subscore["value"]
+    return score.result.get("item_scores", {}).get(spec.key)
+
+
+def index_points(session: Session, *, patient: Patient, spec: IndexSpec) -> list[TrendPoint]:
+    """Every stored value of an index for a patient, by date (drafts only where complete)."""
+    points: list[TrendPoint] = []
+    if spec.instrument is not None:
+        scores = session.scalars(
+            select(ScaleScore).join(Visit).where(Visit.patient_id == patient.id,
+                                                 ScaleScore.instrument == spec.instrument))
+        for score in scores:
+            value = _scale_value(score, spec)
+            if value is None:
+                continue
+            who = score.rater + (f" {score.rater_name}" if score.rater_name else "")
+            points.append(TrendPoint(score.visit.visit_date, float(value),
+                                     visit_reference(score.visit), score.rater, who))
+    else:
+        rows = session.scalars(
+            select(MeasuredIndex).join(Recording).join(Visit)
+            .where(Visit.patient_id == patient.id, MeasuredIndex.name == spec.name))
+        for index in rows:
+            visit = index.recording.visit
+            points.append(TrendPoint(visit.visit_date, index.value, visit_reference(visit),
+                                     index.source, index.recording.video_path))
+    return sorted(points, key=lambda p: (p.day, p.visit_ref, p.source))
+
+
+# -------------------------------------------------------------------------------------------
+# history
+
+
+def _injection_text(injections: Iterable) -> str:
+    return ", ".join(f"{i.muscle} {i.side} {i.units:g} U" + (f" ({i.points} pts)"
+                     if i.points != 1 else "") for i in injections)
+
+
+def patient_timeline(session: Session, *, patient_code: str) -> list[TimelineEvent]:
+    """A patient's history: visits (scores, recordings), toxin, therapy, procedures, by date."""
+    patient = get_patient(session, code=patient_code)
+    events: list[TimelineEvent] = []
+    if patient.onset_date is not None:
+        events.append(TimelineEvent(patient.onset_date, "onset", patient.code,
+                                    f"onset ({patient.cause.replace('_', ' ')}, "
+                                    f"{patient.affected_side} side)"))
+    for visit in patient.visits:
+        details = []
+        for score in visit.scores:
+            total = "draft" if score.total is None else f"{score.total:g}"
+            grade = (score.result.get("grade") or {}).get("name")
+            details.append(f"{score.instrument} {total}" + (f" (grade {grade})" if grade else "")
+                           + f" by {score.rater}" + (f" {score.rater_name}"
+                                                     if score.rater_name else ""))
+        for recording in visit.recordings:
+            details.append(f"recording {recording.video_path} [{recording.id[:8]}]: "
+                           f"{len(recording.indices)} indices, {recording.analysis_status}")
+        title = "visit" + (f": {visit.label}" if visit.label else "")
+        events.append(TimelineEvent(visit.visit_date, "visit", visit_reference(visit), title,
+                                    tuple(details)))
+    healthy = {"left": "right", "right": "left"}.get(patient.affected_side)
+    for toxin in patient.toxin_sessions:
+        details = [_injection_text(toxin.injections)]
+        if healthy and any(i.side == healthy for i in toxin.injections):
+            details.append(f"includes healthy-side ({healthy}) injections to balance")
+        if toxin.dilution:
+            details.append(f"dilution {toxin.dilution}")
+        events.append(TimelineEvent(
+            toxin.session_date, "toxin", toxin.id,
+            f"toxin {toxin.product} {toxin.total_units:g} U", tuple(details)))
+    for therapy in patient.therapy_sessions:
+        details = []
+        if therapy.exercises:
+            details.append("exercises: " + ", ".join(therapy.exercises))
+        if therapy.biofeedback:
+            details.append("biofeedback: " + ", ".join(f"{k} {v}" for k, v in
+                                                       therapy.biofeedback.items()))
+        minutes = f" {therapy.minutes} min" if therapy.minutes else ""
+        events.append(TimelineEvent(therapy.session_date, "therapy", therapy.id,
+                                    f"therapy{minutes}", tuple(details)))
+    for procedure in patient.procedures:
+        details = []
+        if procedure.agent:
+            details.append(f"agent {procedure.agent}")
+        if procedure.prediction or procedure.prediction_values:
+            details.append("predicted: " + "; ".join(filter(None, [procedure.prediction, ", ".join(
+                f"{k} {v:g}" for k, v in procedure.prediction_values.items())])))
+        if procedure.outcome_date is not None:
+            details.append(f"outcome {procedure.outcome_date.isoformat()}: " + "; ".join(
+                filter(None, [procedure.outcome, ", ".join(
+                    f"{k} {v:g}" for k, v in procedure.outcome_values.items())])))
+        events.append(TimelineEvent(
+            procedure.procedure_date, "procedure", procedure.id,
+            f"{procedure.kind.replace('_', ' ')} {procedure.target} {procedure.side}",
+            tuple(details)))
+    order = {"onset": 0, "visit": 1, "procedure": 2, "toxin": 3, "therapy": 4}
+    return sorted(events, key=lambda e: (e.day, order[e.kind], e.ref))
+
+
+# -------------------------------------------------------------------------------------------
+# trend and comparisons
+
+
+def _treatments(patient: Patient) -> list[TimelineEvent]:
+    events = [TimelineEvent(t.session_date, "toxin", t.id, f"toxin {t.total_units:g} U",
+                            (_injection_text(t.injections),)) for t in patient.toxin_sessions]
+    events += [TimelineEvent(p.procedure_date, "procedure", p.id,
+                             f"{p.kind.replace('_', ' ')} {p.target}") for p in patient.procedures]
+    return sorted(events, key=lambda e: (e.day, e.kind))
+
+
+def trend(session: Session, *, patient_code: str, index: str) -> Trend:
+    """An index across a patient's visits, with their toxin sessions and procedures."""
+    patient = get_patient(session, code=patient_code)
+    spec = resolve_index(session, patient=patient, name=index)
+    return Trend(patient.code, spec, tuple(index_points(session, patient=patient, spec=spec)),
+                 tuple(_treatments(patient)))
+
+
+def _compare(
+    treatment: TimelineEvent, spec: IndexSpec, points: Sequence[TrendPoint], *, after_days: int,
+    before_window_days: int, tolerance_days: int,
+) -> BeforeAfter:
+    before_candidates = [p for p in points
+                         if treatment.day - timedelta(days=before_window_days) <= p.day
+                         <= treatment.day]
+    before = before_candidates[-1] if before_candidates else None
+    target = treatment.day + timedelta(days=after_days)
+    after_candidates = [p for p in points if p.day > treatment.day
+                        and abs((p.day - target).days) <= tolerance_days]
+    after = min(after_candidates, key=lambda p: (abs((p.day - target).days), p.day),
+                default=None)
+    change = improved = None
+    if before is not None and after is not None:
+        change = after.value - before.value
+        if spec.higher_is_better is not None and change != 0:
+            improved = (change > 0) == spec.higher_is_better
+    return BeforeAfter(treatment, spec, before, after, change, improved)
+
+
+def before_after(
+    session: Session,
+    *,
+    patient_code: str,
+    index: str,
+    treatment_date: date | str,
+    after_days: int = 14,
+    before_window_days: int = 120,
+    tolerance_days: int = 7,
+) -> BeforeAfter:
+    """An index before and after a treatment given on ``treatment_date``.
+
+    Parameters
+    ----------
+    after_days : int
+        When to look after the treatment (14: the ~2-week toxin review, CLINICAL.md).
+    before_window_days : int
+        "Before" is the last value on or before the treatment date, at most this many days
+        earlier.
+    tolerance_days : int
+        "After" is the value closest to ``treatment_date + after_days`` within this many days
+        (and strictly after the treatment).
+    """
+    patient = get_patient(session, code=patient_code)
+    spec = resolve_index(session, patient=patient, name=index)
+    day = treatment_date if isinstance(treatment_date, date) else date.fromisoformat(
+        str(treatment_date))
+    matching = [t for t in _treatments(patient) if t.day == day]
+    treatment = matching[0] if matching else TimelineEvent(day, "date", day.isoformat(),
+                                                           "given date")
+    return _compare(treatment, spec, index_points(session, patient=patient, spec=spec),
+                    after_days=after_days, before_window_days=before_window_days,
+                    tolerance_days=tolerance_days)
+
+
+def compare_treatments(
+    session: Session,
+    *,
+    patient_code: str,
+    index: str,
+    after_days: int = 14,
+    before_window_days: int = 120,
+    tolerance_days: int = 7,
+) -> list[BeforeAfter]:
+    """:func:`before_after` around every toxin session and procedure of the patient."""
+    patient = get_patient(session, code=patient_code)
+    spec = resolve_index(session, patient=patient, name=index)
+    points = index_points(session, patient=patient, spec=spec)
+    return [_compare(t, spec, points, after_days=after_days,
+                     before_window_days=before_window_days, tolerance_days=tolerance_days)
+            for t in _treatments(patient)]
+
+
+def toxin_due(
+    session: Session,
+    *,
+    interval_days: int,
+    today: date | None = None,
+    patient_code: str | None = None,
+) -> list[DueEntry]:
+    """When each patient's next toxin session may be given: the last session plus
+    ``interval_days`` (not under ~12 weeks, CLINICAL.md [U]); soonest first."""
+    if interval_days < 1:
+        raise StoreValidationError(f"interval must be at least 1 day, got {interval_days}")
+    today = today or today_utc()
+    patients = [get_patient(session, code=patient_code)] if patient_code else list(
+        session.scalars(select(Patient).order_by(Patient.code)))
+    entries = []
+    for patient in patients:
+        if not patient.toxin_sessions:
+            continue
+        last = max(t.session_date for t in patient.toxin_sessions)
+        due = last + timedelta(days=interval_days)
+        entries.append(DueEntry(patient.code, last, due, (due - today).days,
+                                len(patient.toxin_sessions)))
+    return sorted(entries, key=lambda e: (e.due_date, e.patient_code))
+
+
+def doses_per_muscle(session: Session, *, patient_code: str) -> list[DoseRow]:
+    """Every dose of a patient by date, muscle and side (injections of the same muscle and
+    side in one session added up)."""
+    patient = get_patient(session, code=patient_code)
+    rows = []
+    for toxin in patient.toxin_sessions:
+        merged: dict[tuple[str, str], list[float]] = {}
+        for injection in toxin.injections:
+            units_points = merged.setdefault((injection.muscle, injection.side), [0.0, 0])
+            units_points[0] += injection.units
+            units_points[1] += injection.points
+        for (muscle, side), (units, points) in merged.items():
+            rows.append(DoseRow(toxin.session_date, muscle, side, units, int(points),
+                                toxin.product, toxin.id))
+    return sorted(rows, key=lambda r: (r.day, r.muscle, r.side))
+
+
+def muscle_effects(
+    session: Session, *, patient_code: str, after_days: int = 14, tolerance_days: int = 7,
+    before_window_days: int = 120,
+) -> list[MuscleEffect]:
+    """For every dose, the change of the pattern its muscle drives (vocabulary
+    ``Muscle.pattern``), on each scale item or measured index that shows that pattern."""
+    patient = get_patient(session, code=patient_code)
+    measured = measured_index_names(session, patient=patient)
+    effects = []
+    cache: dict[str, tuple[IndexSpec, list[TrendPoint]]] = {}
+    treatments = {t.ref: t for t in _treatments(patient)}
+    for dose in doses_per_muscle(session, patient_code=patient_code):
+        pattern = MUSCLES[dose.muscle].pattern
+        if pattern is None:
+            continue
+        names = list(PATTERN_INDICES.get(pattern, ())) + [n for n in measured if pattern in n]
+        for name in names:
+            if name not in cache:
+                spec = resolve_index(session, patient=patient, name=name)
+                cache[name] = (spec, index_points(session, patient=patient, spec=spec))
+            spec, points = cache[name]
+            if not points:
+                continue
+            comparison = _compare(treatments[dose.session_id], spec, points,
+                                  after_days=after_days, before_window_days=before_window_days,
+                                  tolerance_days=tolerance_days)
+            effects.append(MuscleEffect(dose.day, dose.muscle, dose.side, dose.units, pattern,
+                                        comparison))
+    return effects

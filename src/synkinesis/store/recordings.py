@@ -1,0 +1,292 @@
+"""Add a recording to a visit: measure the video, analyse it when possible, store the results.
+
+The expensive steps (measure, analysis) run before the database transaction and write their
+files into the record's data directory (``settings.data_dir/<patient code>/``); the record is
+then written in one transaction. If that fails, the new files are removed again, so a failed
+``synk record add`` leaves neither rows nor files behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from synkinesis.store.db import Store
+from synkinesis.store.errors import DuplicateError, StoreValidationError
+from synkinesis.store.repository import (
+    IndexValue,
+    add_recording,
+    find_recording_by_sha256,
+    find_visit,
+    visit_reference,
+)
+
+__all__ = [
+    "RecordOutcome",
+    "file_sha256",
+    "measure_indices",
+    "record_video",
+    "remove_derived_files",
+]
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What ``record_video`` stored.
+
+    Attributes
+    ----------
+    recording_id, visit_ref, sha256 : str
+    measurement_path : Path
+    analysis_path : Path or None
+    analysis_status : str
+        ``"analysed"``, ``"attached"`` or why there is no analysis.
+    indices : mapping of str to IndexValue
+        Everything stored as measured indices.
+    summary : mapping
+        Frames, scale and rest information of the measurement.
+    scale_notes : tuple of str
+        The automatic scale scores stored from the analysis (or why one was not).
+    """
+
+    recording_id: str
+    visit_ref: str
+    sha256: str
+    measurement_path: Path
+    analysis_path: Path | None
+    analysis_status: str
+    indices: Mapping[str, IndexValue] = field(default_factory=dict)
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    scale_notes: tuple[str, ...] = ()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def measure_indices(summary: Mapping[str, Any], *, affected_side: str) -> dict[str, IndexValue]:
+    """Indices of a measurement summary (:func:`synkinesis.pipeline.summarise`).
+
+    Per signal and side (the patient's): the rest value ``<signal>_rest_<side>_mm`` and the
+    movement range (5th..95th percentile) ``<signal>_range_<side>_mm``; with a one-sided palsy
+    also ``<signal>_range_affected_pct`` = 100 * range(affected) / range(healthy), the
+    Auto-eFACE style ratio (CLINICAL.md: judge the affected side against the healthy side).
+    Plus ``usable_frames_pct``.
+    """
+    indices: dict[str, IndexValue] = {}
+    for row in summary.get("rows", []):
+        signal = row["signal"]
+        for side in ("left", "right"):
+            for kind in ("rest", "range"):
+                value = row.get(f"{kind}_{side}")
+                if isinstance(value, int | float) and math.isfinite(value):
+                    indices[f"{signal}_{kind}_{side}_mm"] = IndexValue(float(value), "mm")
+        if affected_side in ("left", "right"):
+            healthy = "right" if affected_side == "left" else "left"
+            affected_range, healthy_range = row.get(f"range_{affected_side}"), row.get(
+                f"range_{healthy}")
+            if (isinstance(affected_range, int | float) and isinstance(healthy_range, int | float)
+                    and math.isfinite(affected_range) and math.isfinite(healthy_range)
+                    and healthy_range > 0):
+                indices[f"{signal}_range_affected_pct"] = IndexValue(
+                    100.0 * affected_range / healthy_range, "%")
+    frames = summary.get("frames") or {}
+    if frames.get("count"):
+        indices["usable_frames_pct"] = IndexValue(100.0 * frames["usable"] / frames["count"], "%")
+    return indices
+
+
+def _jsonable_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if hasattr(value, "item"):  # numpy scalars
+            return clean(value.item())
+        return value
+
+    return clean(summary)
+
+
+def record_video(
+    store: Store,
+    *,
+    video: Path,
+    visit_ref: str,
+    analyse: bool = True,
+    measurement: Path | None = None,
+    analysis: Path | None = None,
+    protocol: str | None = None,
+    measure_options: Any = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> RecordOutcome:
+    """Measure (or attach) a video of a visit, analyse it when possible, and store it.
+
+    Parameters
+    ----------
+    video : Path
+        The recording; its sha256 identifies it (the same video cannot be added twice).
+    visit_ref : str
+        ``CODE@YYYY-MM-DD`` or a visit id.
+    analyse : bool
+        Run the analysis stage when it is available (see
+        :mod:`synkinesis.store.analysis_bridge`).
+    measurement, analysis : Path, optional
+        Attach existing result files instead of computing them (copied into the record).
+    protocol : str, optional
+        Recording protocol version (default: the analysis's, else this software's).
+    measure_options : synkinesis.pipeline.MeasureOptions, optional
+
+    Raises
+    ------
+    StoreValidationError, NotFoundError, DuplicateError
+        Before anything is measured or written.
+    synkinesis.landmarks.sources.InputError, synkinesis.pipeline.MeasureError
+        The video cannot be measured (nothing is written).
+    """
+    from synkinesis.store import analysis_bridge
+
+    video = Path(video)
+    if not video.is_file():
+        raise StoreValidationError(f"video {video} does not exist or is not a file")
+    sha256 = file_sha256(video)
+    with store.reading() as session:
+        visit = find_visit(session, ref=visit_ref)
+        visit_id, reference = visit.id, visit_reference(visit)
+        code, affected_side = visit.patient.code, visit.patient.affected_side
+        visit_date = visit.visit_date
+        existing = find_recording_by_sha256(session, sha256=sha256)
+        if existing is not None:
+            raise DuplicateError(
+                f"this video (sha256 {sha256[:12]}...) is already recorded for "
+                f"{visit_reference(existing.visit)} as {existing.video_path}; nothing was "
+                "written")
+    for given, what in ((measurement, "measurement"), (analysis, "analysis")):
+        if given is not None and not Path(given).is_file():
+            raise StoreValidationError(f"{what} file {given} does not exist")
+    attached_analysis = None
+    if analysis is not None:
+        try:
+            attached_analysis = analysis_bridge.read_analysis_file(Path(analysis))
+        except ValueError as error:
+            raise StoreValidationError(str(error)) from None
+
+    directory = store.settings.data_dir / code
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{visit_date.isoformat()}_{sha256[:12]}"
+    measurement_path = directory / f"{stem}.synk"
+    analysis_path = directory / f"{stem}.analysis.json"
+    created: list[Path] = []
+    try:
+        from synkinesis.pipeline import summarise
+        from synkinesis.results import read_measurement
+
+        if measurement is not None:
+            read_measurement(Path(measurement))  # refuse a file that is not a measure result
+            shutil.copyfile(measurement, measurement_path)
+            created.append(measurement_path)
+            result = read_measurement(measurement_path)
+        else:
+            from synkinesis.pipeline import MeasureOptions, measure_video
+
+            created.append(measurement_path)
+            result = measure_video(video, measurement_path,
+                                   options=measure_options or MeasureOptions(),
+                                   progress=progress, on_total=on_total)
+        summary = _jsonable_summary(summarise(result))
+        indices = measure_indices(summary, affected_side=affected_side)
+        if attached_analysis is not None:
+            shutil.copyfile(analysis, analysis_path)  # type: ignore[arg-type]
+            created.append(analysis_path)
+            outcome = analysis_bridge.AnalysisOutcome(
+                analysis_path, "attached",
+                analysis_bridge.indices_from_analysis(attached_analysis),
+                analysis_bridge.analysis_protocol(attached_analysis))
+        elif analyse:
+            created.append(analysis_path)
+            outcome = analysis_bridge.run_analysis(measurement_path, analysis_path,
+                                                   affected_side=affected_side)
+        else:
+            outcome = analysis_bridge.AnalysisOutcome(None, "analysis not requested")
+        indices.update(outcome.indices)
+        protocol_version = protocol or outcome.protocol_version or \
+            analysis_bridge.protocol_version()
+        stored_analysis = outcome.path if outcome.path and outcome.path.is_file() else None
+        automatic = [] if stored_analysis is None else \
+            analysis_bridge.scale_results_from_analysis(
+                analysis_bridge.read_analysis_file(stored_analysis))
+        scale_notes: list[str] = []
+        with store.transaction() as session:
+            recording = add_recording(
+                session, visit=find_visit(session, ref=visit_id), video_path=str(video.resolve()),
+                sha256=sha256, protocol_version=protocol_version,
+                measurement_path=str(measurement_path),
+                measurement_sha256=file_sha256(measurement_path),
+                analysis_path=None if stored_analysis is None else str(stored_analysis),
+                analysis_sha256=None if stored_analysis is None else file_sha256(stored_analysis),
+                analysis_status=outcome.status, files_managed=True, summary=summary,
+                indices=indices)
+            recording_id = recording.id
+            for result in automatic:
+                scale_notes.append(_store_automatic_score(session, recording, result))
+    except BaseException:
+        remove_derived_files([str(path) for path in created], root=store.settings.data_dir)
+        raise
+    return RecordOutcome(recording_id=recording_id, visit_ref=reference, sha256=sha256,
+                         measurement_path=measurement_path, analysis_path=stored_analysis,
+                         analysis_status=outcome.status, indices=indices, summary=summary,
+                         scale_notes=tuple(scale_notes))
+
+
+def _store_automatic_score(session: Any, recording: Any, result: Mapping[str, Any]) -> str:
+    """Re-score an analysis's automatic scale estimate through the scales library and store
+    it (a draft when items are missing); returns a one-line note."""
+    from synkinesis.scales import ScaleValidationError
+    from synkinesis.store.repository import add_score
+
+    instrument = str(result.get("instrument"))
+    items = {key: (result.get("choices") or {}).get(key, value)
+             for key, value in (result.get("items") or {}).items()}
+    evidence = (result.get("provenance") or {}).get("evidence") or None
+    try:
+        with session.begin_nested():
+            score = add_score(session, visit=recording.visit, instrument=instrument,
+                              items=items, rater="automatic", rater_name="synkinesis analysis",
+                              options=result.get("options") or None, evidence=evidence,
+                              draft=bool(result.get("draft")) or bool(result.get("missing")),
+                              recording=recording)
+    except ScaleValidationError as error:
+        return f"automatic {instrument} not stored: {error}"
+    total = "draft" if score.total is None else f"{score.total:g}"
+    return f"automatic {score.instrument} {total}"
+
+
+def remove_derived_files(paths: list[str], *, root: Path) -> list[str]:
+    """Delete derived files the record manages (only inside ``root``); return those removed.
+
+    Source videos are never touched: only measure results and analyses the record wrote.
+    """
+    removed = []
+    root = Path(root).resolve()
+    for name in paths:
+        path = Path(name).resolve()
+        if root not in path.parents:
+            continue
+        if path.is_file():
+            path.unlink()
+            removed.append(str(path))
+    return removed

@@ -1,0 +1,713 @@
+"""Repository functions of the patient record: validate, then write or read, on a session.
+
+Every function takes the session first and everything else by keyword (FastAPI-template
+``crud`` style). Writers only ``add``/``flush``: the caller's :meth:`Store.transaction` commits
+the whole unit of work, so a failure anywhere leaves nothing written. Input is checked before
+anything is added, with one-line messages naming what was expected and what came.
+
+Dates must not be in the future or before the patient's onset. Toxin units above the per-muscle
+maximum of the settings give a :class:`DoseWarning` (``warnings.warn``), never a refusal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from synkinesis.store.errors import DuplicateError, NotFoundError, StoreValidationError
+from synkinesis.store.models import (
+    Injection,
+    MeasuredIndex,
+    Patient,
+    Procedure,
+    Recording,
+    ScaleScore,
+    TherapySession,
+    ToxinSession,
+    Visit,
+)
+from synkinesis.store.settings import HARD_MAX_INJECTION_UNITS, StoreSettings
+from synkinesis.store.vocabulary import (
+    AFFECTED_SIDES,
+    BRANCHES,
+    CAUSE_ALIASES,
+    CAUSES,
+    INJECTION_SIDES,
+    MUSCLE_ALIASES,
+    MUSCLES,
+    PROCEDURE_KINDS,
+    PRODUCT_ALIASES,
+    PRODUCTS,
+    resolve_choice,
+    resolve_muscle,
+)
+
+__all__ = [
+    "DoseWarning",
+    "IndexValue",
+    "InjectionSpec",
+    "add_procedure",
+    "add_recording",
+    "add_score",
+    "add_therapy_session",
+    "add_toxin_session",
+    "check_injections",
+    "create_patient",
+    "create_visit",
+    "delete_patient",
+    "find_recording_by_sha256",
+    "find_visit",
+    "get_patient",
+    "list_patients",
+    "parse_date",
+    "record_procedure_outcome",
+    "today_utc",
+]
+
+PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_POINTS = 20
+
+
+class DoseWarning(UserWarning):
+    """Units above the configured maximum, or a muscle that needs care; stored anyway."""
+
+
+def today_utc() -> date:
+    """Today's date in UTC (the record's calendar)."""
+    return datetime.now(UTC).date()
+
+
+def _bad(message: str) -> StoreValidationError:
+    return StoreValidationError(message)
+
+
+def _choice(text: str, allowed: Any, *, what: str, aliases: Any = None) -> str:
+    try:
+        return resolve_choice(text, allowed, what=what, aliases=aliases)
+    except ValueError as error:
+        raise _bad(str(error)) from None
+
+
+def parse_date(value: date | str, *, what: str) -> date:
+    """A date from ``YYYY-MM-DD`` (or a date); StoreValidationError naming ``what``."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _bad(f"{what} must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _check_date(
+    value: date | str, *, what: str, patient: Patient | None, today: date | None,
+) -> date:
+    """A date that is not in the future and not before the patient's onset."""
+    checked = parse_date(value, what=what)
+    today = today or today_utc()
+    if checked > today:
+        raise _bad(f"{what} {checked.isoformat()} is in the future (today is "
+                   f"{today.isoformat()} UTC)")
+    if patient is not None and patient.onset_date is not None and checked < patient.onset_date:
+        raise _bad(f"{what} {checked.isoformat()} is before the onset of {patient.code} "
+                   f"({patient.onset_date.isoformat()})")
+    return checked
+
+
+def _text(value: str | None, *, what: str, limit: int = 200) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise _bad(f"{what} must be at most {limit} characters, got {len(value)}")
+    return value
+
+
+# -------------------------------------------------------------------------------------------
+# patients
+
+
+def create_patient(
+    session: Session,
+    *,
+    code: str,
+    affected_side: str,
+    cause: str = "unknown",
+    onset_date: date | str | None = None,
+    notes: str = "",
+    today: date | None = None,
+) -> Patient:
+    """Add a patient.
+
+    Parameters
+    ----------
+    code : str
+        Pseudonymous code (letters, digits, ``.``, ``_``, ``-``; up to 64). Never a name.
+    affected_side : str
+        ``left``, ``right`` or ``bilateral`` (the patient's side).
+    cause : str
+        One of :data:`synkinesis.store.vocabulary.CAUSES`.
+    onset_date : date or str, optional
+        Onset of the palsy; later dates are checked against it.
+    today : date, optional
+        Reference for "in the future" (default: today, UTC).
+
+    Raises
+    ------
+    StoreValidationError, DuplicateError
+    """
+    code = str(code).strip()
+    if not PATIENT_CODE.match(code):
+        raise _bad(f"patient code must be 1..64 letters, digits, '.', '_' or '-' starting with a "
+                   f"letter or digit (a pseudonym, never a name), got {code!r}")
+    side = _choice(affected_side, AFFECTED_SIDES, what="affected side")
+    cause = _choice(cause, CAUSES, what="cause", aliases=CAUSE_ALIASES)
+    onset = None if onset_date in (None, "") else _check_date(
+        onset_date, what="onset date", patient=None, today=today)  # type: ignore[arg-type]
+    if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
+        raise DuplicateError(f"patient {code} already exists")
+    patient = Patient(code=code, affected_side=side, cause=cause, onset_date=onset,
+                      notes=_text(notes, what="notes", limit=10_000))
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def get_patient(session: Session, *, code: str) -> Patient:
+    """The patient with ``code``; :class:`NotFoundError` otherwise."""
+    patient = session.scalar(select(Patient).where(Patient.code == str(code).strip()))
+    if patient is None:
+        raise NotFoundError(f"no patient {code!r} (`synk patient list` shows the codes)")
+    return patient
+
+
+def list_patients(session: Session) -> list[Patient]:
+    """All patients, by code."""
+    return list(session.scalars(select(Patient).order_by(Patient.code)))
+
+
+def delete_patient(session: Session, *, code: str, confirm: str) -> list[str]:
+    """Delete a patient and everything recorded about them.
+
+    Parameters
+    ----------
+    code : str
+    confirm : str
+        Must repeat ``code`` exactly: deletion cannot be undone.
+
+    Returns
+    -------
+    list of str
+        Derived files (measure results, analyses) that the record manages for this patient's
+        recordings; delete them once the transaction has committed
+        (:func:`synkinesis.store.recordings.remove_derived_files`).
+    """
+    patient = get_patient(session, code=code)
+    if confirm != patient.code:
+        raise _bad(f"deleting {patient.code} needs confirmation: repeat the patient code "
+                   f"(got {confirm!r}); nothing was deleted")
+    files = [path for visit in patient.visits for recording in visit.recordings
+             if recording.files_managed
+             for path in (recording.measurement_path, recording.analysis_path) if path]
+    session.delete(patient)
+    session.flush()
+    return files
+
+
+# -------------------------------------------------------------------------------------------
+# visits
+
+_VISIT_REF = re.compile(r"^(?P<code>[^@]+)@(?P<date>\d{4}-\d{2}-\d{2})(?:#(?P<n>\d+))?$")
+
+
+def create_visit(
+    session: Session,
+    *,
+    patient_code: str,
+    visit_date: date | str,
+    label: str = "",
+    clinician: str = "",
+    notes: str = "",
+    today: date | None = None,
+) -> Visit:
+    """Add an assessment visit (not in the future, not before onset)."""
+    patient = get_patient(session, code=patient_code)
+    when = _check_date(visit_date, what="visit date", patient=patient, today=today)
+    visit = Visit(patient=patient, visit_date=when, label=_text(label, what="label"),
+                  clinician=_text(clinician, what="clinician"),
+                  notes=_text(notes, what="notes", limit=10_000))
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def visit_reference(visit: Visit) -> str:
+    """``CODE@YYYY-MM-DD`` (with ``#n`` when the patient had several visits that day)."""
+    same_day = [v for v in visit.patient.visits if v.visit_date == visit.visit_date]
+    base = f"{visit.patient.code}@{visit.visit_date.isoformat()}"
+    if len(same_day) > 1:
+        ordered = sorted(same_day, key=lambda v: (v.created_at, v.id))
+        return f"{base}#{ordered.index(visit) + 1}"
+    return base
+
+
+def find_visit(session: Session, *, ref: str) -> Visit:
+    """A visit by ``CODE@YYYY-MM-DD`` (``#n`` for the n-th that day) or by its id (or an id
+    prefix of at least 6 characters)."""
+    ref = str(ref).strip()
+    match = _VISIT_REF.match(ref)
+    if match:
+        patient = get_patient(session, code=match["code"])
+        when = parse_date(match["date"], what="visit date")
+        visits = sorted((v for v in patient.visits if v.visit_date == when),
+                        key=lambda v: (v.created_at, v.id))
+        if not visits:
+            dates = ", ".join(sorted({v.visit_date.isoformat() for v in patient.visits}))
+            raise NotFoundError(f"{patient.code} has no visit on {when.isoformat()} "
+                                f"(visits: {dates or 'none'})")
+        if match["n"]:
+            number = int(match["n"])
+            if not 1 <= number <= len(visits):
+                raise NotFoundError(f"{patient.code} has {len(visits)} visit(s) on "
+                                    f"{when.isoformat()}, not #{number}")
+            return visits[number - 1]
+        if len(visits) > 1:
+            raise _bad(f"{patient.code} has {len(visits)} visits on {when.isoformat()}; add "
+                       f"#1..#{len(visits)} to the reference, e.g. {ref}#1")
+        return visits[0]
+    if len(ref) < 6:
+        raise _bad(f"a visit is given as CODE@YYYY-MM-DD (e.g. P001@2026-03-02) or its id, "
+                   f"got {ref!r}")
+    visits = list(session.scalars(select(Visit).where(Visit.id.startswith(ref)).limit(2)))
+    if not visits:
+        raise NotFoundError(f"no visit {ref!r}")
+    if len(visits) > 1:
+        raise _bad(f"visit id prefix {ref!r} is ambiguous; give more characters")
+    return visits[0]
+
+
+# -------------------------------------------------------------------------------------------
+# scores
+
+
+def add_score(
+    session: Session,
+    *,
+    visit: Visit,
+    instrument: str,
+    items: Mapping[str, Any],
+    rater: str | None = None,
+    rater_name: str = "",
+    rated_at: datetime | None = None,
+    options: Mapping[str, Any] | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    draft: bool = False,
+    recording: Recording | None = None,
+) -> ScaleScore:
+    """Validate and score a form through :mod:`synkinesis.scales` and store the result.
+
+    The whole result (items, choices, subscores, total, formula, uncertainties, provenance) is
+    kept in the scales library's ``synkinesis.scale_result`` JSON, so it reads back exactly.
+
+    Raises
+    ------
+    synkinesis.scales.ScaleValidationError
+        Unknown instrument or item, a value out of range, missing items (unless ``draft``).
+    """
+    from synkinesis.scales import result_to_dict, score
+
+    rated_at = rated_at or datetime.now(UTC)
+    if rated_at.tzinfo is None:
+        raise _bad(f"rated_at must carry a UTC offset, got {rated_at.isoformat()}")
+    result = score(instrument, items, rater=rater, rated_at=rated_at,
+                   rater_name=rater_name or None, visit_id=visit.id, evidence=evidence,
+                   options=options, draft=draft)
+    stored = ScaleScore(
+        visit=visit, recording_id=None if recording is None else recording.id,
+        instrument=result.instrument, instrument_version=result.instrument_version,
+        rater=result.provenance.rater.value, rater_name=_text(rater_name, what="rater name"),
+        rated_at=rated_at, draft=result.draft,
+        total=None if result.total is None else float(result.total),
+        result=result_to_dict(result))
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+# -------------------------------------------------------------------------------------------
+# recordings
+
+
+@dataclass(frozen=True)
+class IndexValue:
+    """A scalar measured on a recording.
+
+    Attributes
+    ----------
+    value : float
+    unit : str
+        ``"mm"``, ``"%"``, ``"ratio"``, ...
+    source : str
+        ``"measure"`` or ``"analysis"``.
+    """
+
+    value: float
+    unit: str = ""
+    source: str = "measure"
+
+
+def find_recording_by_sha256(session: Session, *, sha256: str) -> Recording | None:
+    """The recording of the video with this sha256, if one is stored."""
+    return session.scalar(select(Recording).where(Recording.sha256 == sha256))
+
+
+def add_recording(
+    session: Session,
+    *,
+    visit: Visit,
+    video_path: str,
+    sha256: str,
+    protocol_version: str = "",
+    measurement_path: str | None = None,
+    measurement_sha256: str | None = None,
+    analysis_path: str | None = None,
+    analysis_sha256: str | None = None,
+    analysis_status: str = "",
+    files_managed: bool = False,
+    summary: Mapping[str, Any] | None = None,
+    indices: Mapping[str, IndexValue] | None = None,
+) -> Recording:
+    """Store a recording with its result files and indices.
+
+    Raises
+    ------
+    DuplicateError
+        A recording with the same sha256 is already stored (the same video twice).
+    """
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
+        raise _bad(f"sha256 must be 64 lowercase hex digits, got {sha256!r}")
+    existing = find_recording_by_sha256(session, sha256=sha256)
+    if existing is not None:
+        raise DuplicateError(
+            f"this video (sha256 {sha256[:12]}...) is already recorded for "
+            f"{visit_reference(existing.visit)} as {existing.video_path}; nothing was written")
+    recording = Recording(
+        visit=visit, video_path=str(video_path), sha256=sha256,
+        protocol_version=str(protocol_version or ""), measurement_path=measurement_path,
+        measurement_sha256=measurement_sha256, analysis_path=analysis_path,
+        analysis_sha256=analysis_sha256, analysis_status=analysis_status,
+        files_managed=files_managed, summary=dict(summary or {}))
+    for name, index in sorted((indices or {}).items()):
+        if not math.isfinite(index.value):
+            continue
+        recording.indices.append(MeasuredIndex(name=name, value=float(index.value),
+                                               unit=index.unit, source=index.source))
+    session.add(recording)
+    session.flush()
+    return recording
+
+
+# -------------------------------------------------------------------------------------------
+# toxin
+
+
+@dataclass(frozen=True)
+class InjectionSpec:
+    """One injection as entered: muscle, side (the patient's), units, points."""
+
+    muscle: str
+    side: str
+    units: float
+    points: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> InjectionSpec:
+        """``"MUSCLE:SIDE:UNITS[:POINTS]"``, e.g. ``"orbicularis_oculi:left:7.5:3"``."""
+        parts = [part.strip() for part in str(text).split(":")]
+        if len(parts) not in (3, 4) or not all(parts):
+            raise _bad(f"an injection is MUSCLE:SIDE:UNITS[:POINTS], e.g. "
+                       f"orbicularis_oculi:left:7.5:3, got {text!r}")
+        try:
+            units = float(parts[2])
+        except ValueError:
+            raise _bad(f"units must be a number, got {parts[2]!r} in {text!r}") from None
+        try:
+            points = int(parts[3]) if len(parts) == 4 else 1
+        except ValueError:
+            raise _bad(f"points must be a whole number, got {parts[3]!r} in {text!r}") from None
+        return cls(muscle=parts[0], side=parts[1], units=units, points=points)
+
+
+def check_injections(
+    injections: Sequence[InjectionSpec], *, product: str, settings: StoreSettings,
+) -> tuple[list[InjectionSpec], list[str]]:
+    """Validate injections and name the doses that deserve a second look.
+
+    Returns
+    -------
+    injections : list of InjectionSpec
+        With canonical muscle and side names.
+    warnings : list of str
+        Units above the per-muscle maximum (scaled by the product's unit factor), a session
+        total above the configured maximum, muscles that need care.
+
+    Raises
+    ------
+    StoreValidationError
+        Unknown muscle or side, units not > 0 or above an implausible 200 U, points not 1..20.
+    """
+    product_name = _choice(product, PRODUCTS, what="product", aliases=PRODUCT_ALIASES)
+    factor = PRODUCTS[product_name].unit_factor
+    if not injections:
+        raise _bad("a toxin session needs at least one injection (MUSCLE:SIDE:UNITS[:POINTS])")
+    checked: list[InjectionSpec] = []
+    notes: list[str] = []
+    per_muscle: dict[tuple[str, str], float] = {}
+    for spec in injections:
+        try:
+            muscle = resolve_muscle(spec.muscle)
+        except ValueError:
+            raise _bad(f"unknown muscle {spec.muscle!r}; expected one of: "
+                       f"{', '.join(MUSCLES)} (or {', '.join(MUSCLE_ALIASES)})") from None
+        side = _choice(spec.side, INJECTION_SIDES, what="side")
+        if side == "midline" and not muscle.midline:
+            raise _bad(f"{muscle.name} is paired: side must be left or right, got 'midline'")
+        units = spec.units
+        if not isinstance(units, int | float) or not math.isfinite(units) or units <= 0:
+            raise _bad(f"units for {muscle.name} must be a positive number, got {units!r}")
+        if units > HARD_MAX_INJECTION_UNITS:
+            raise _bad(f"{units:g} U into {muscle.name} is implausible (above "
+                       f"{HARD_MAX_INJECTION_UNITS:g} U); check the entry")
+        if not isinstance(spec.points, int) or not 1 <= spec.points <= MAX_POINTS:
+            raise _bad(f"points for {muscle.name} must be 1..{MAX_POINTS}, got {spec.points!r}")
+        checked.append(InjectionSpec(muscle.name, side, float(units), spec.points))
+        per_muscle[(muscle.name, side)] = per_muscle.get((muscle.name, side), 0.0) + units
+    for (name, side), units in per_muscle.items():
+        maximum = settings.max_units[name] * factor
+        if units > maximum:
+            notes.append(f"{units:g} U into {name} ({side}) is above the configured maximum "
+                         f"{maximum:g} U for {product_name} [U, CLINICAL.md; "
+                         "set SYNK_MAX_UNITS to change]")
+        if MUSCLES[name].caution:
+            notes.append(f"{name}: {MUSCLES[name].caution}")
+    total = sum(spec.units for spec in checked)
+    if total > settings.max_session_units * factor:
+        notes.append(f"session total {total:g} U is above the usual "
+                     f"{settings.max_session_units * factor:g} U for {product_name} [U]")
+    return checked, list(dict.fromkeys(notes))
+
+
+def add_toxin_session(
+    session: Session,
+    *,
+    patient_code: str,
+    session_date: date | str,
+    product: str,
+    injections: Sequence[InjectionSpec],
+    settings: StoreSettings,
+    dilution: str = "",
+    clinician: str = "",
+    notes: str = "",
+    visit: Visit | None = None,
+    today: date | None = None,
+) -> ToxinSession:
+    """Add a toxin session with its injections.
+
+    Units are the product's own units. Doses above the configured maxima are stored and
+    reported with :class:`DoseWarning`.
+
+    Raises
+    ------
+    StoreValidationError
+        See :func:`check_injections`; dates in the future or before onset.
+    """
+    patient = get_patient(session, code=patient_code)
+    when = _check_date(session_date, what="toxin session date", patient=patient, today=today)
+    product_name = _choice(product, PRODUCTS, what="product", aliases=PRODUCT_ALIASES)
+    checked, notes_ = check_injections(injections, product=product_name, settings=settings)
+    _check_visit_patient(visit, patient)
+    toxin = ToxinSession(patient=patient, visit_id=None if visit is None else visit.id,
+                         session_date=when, product=product_name,
+                         dilution=_text(dilution, what="dilution"),
+                         clinician=_text(clinician, what="clinician"),
+                         notes=_text(notes, what="notes", limit=10_000))
+    for position, spec in enumerate(checked):
+        toxin.injections.append(Injection(position=position, muscle=spec.muscle, side=spec.side,
+                                          units=spec.units, points=spec.points))
+    session.add(toxin)
+    session.flush()
+    for note in notes_:
+        warnings.warn(note, DoseWarning, stacklevel=2)
+    return toxin
+
+
+def _check_visit_patient(visit: Visit | None, patient: Patient) -> None:
+    if visit is not None and visit.patient_id != patient.id:
+        raise _bad(f"visit {visit_reference(visit)} belongs to another patient, not "
+                   f"{patient.code}")
+
+
+# -------------------------------------------------------------------------------------------
+# therapy and procedures
+
+
+def add_therapy_session(
+    session: Session,
+    *,
+    patient_code: str,
+    session_date: date | str,
+    minutes: int | None = None,
+    exercises: Sequence[str] = (),
+    biofeedback: Mapping[str, Any] | None = None,
+    therapist: str = "",
+    notes: str = "",
+    visit: Visit | None = None,
+    today: date | None = None,
+) -> TherapySession:
+    """Add a neuromuscular retraining session.
+
+    Parameters
+    ----------
+    minutes : int, optional
+        Duration, 1..480 minutes.
+    exercises : sequence of str
+        What was practised (CLINICAL.md "Neuromuscular retraining").
+    biofeedback : mapping, optional
+        Results by name, numbers or text (e.g. ``{"eye_closure_during_smile_pct": 12}``).
+    """
+    patient = get_patient(session, code=patient_code)
+    when = _check_date(session_date, what="therapy session date", patient=patient, today=today)
+    if minutes is not None and (not isinstance(minutes, int) or not 1 <= minutes <= 480):
+        raise _bad(f"minutes must be a whole number 1..480, got {minutes!r}")
+    feedback = dict(biofeedback or {})
+    for key, value in feedback.items():
+        if not isinstance(value, str | int | float | bool) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            raise _bad(f"biofeedback {key!r} must be a number or text, got {value!r}")
+    _check_visit_patient(visit, patient)
+    therapy = TherapySession(
+        patient=patient, visit_id=None if visit is None else visit.id, session_date=when,
+        minutes=minutes, exercises=[_text(e, what="exercise") for e in exercises if e.strip()],
+        biofeedback=feedback, therapist=_text(therapist, what="therapist"),
+        notes=_text(notes, what="notes", limit=10_000))
+    session.add(therapy)
+    session.flush()
+    return therapy
+
+
+def _procedure_target(kind: str, target: str) -> str:
+    try:
+        return resolve_muscle(target).name
+    except ValueError:
+        pass
+    try:
+        return resolve_choice(target, BRANCHES, what="nerve branch")
+    except ValueError:
+        raise _bad(f"unknown {kind} target {target!r}; expected a muscle ({', '.join(MUSCLES)}) "
+                   f"or a facial-nerve branch ({', '.join(BRANCHES)})") from None
+
+
+def add_procedure(
+    session: Session,
+    *,
+    patient_code: str,
+    kind: str,
+    target: str,
+    side: str,
+    procedure_date: date | str,
+    agent: str = "",
+    prediction: str = "",
+    prediction_values: Mapping[str, float] | None = None,
+    clinician: str = "",
+    notes: str = "",
+    visit: Visit | None = None,
+    today: date | None = None,
+) -> Procedure:
+    """Add a nerve block, neurectomy or myectomy with the prediction made before it.
+
+    Parameters
+    ----------
+    kind : str
+        ``nerve_block``, ``neurectomy``, ``myectomy`` or ``other``.
+    target : str
+        A muscle (myectomy, block) or a facial-nerve branch (neurectomy).
+    agent : str
+        For blocks, e.g. ``"lidocaine 1%, 1 mL"``.
+    prediction, prediction_values
+        Expected result before the procedure: text and/or numbers by index name
+        (e.g. ``{"sunnybrook": 60}``).
+    """
+    patient = get_patient(session, code=patient_code)
+    when = _check_date(procedure_date, what="procedure date", patient=patient, today=today)
+    kind = _choice(kind, PROCEDURE_KINDS, what="procedure")
+    target_name = _procedure_target(kind, target)
+    side_name = _choice(side, INJECTION_SIDES, what="side")
+    values = _numbers(prediction_values, what="prediction")
+    _check_visit_patient(visit, patient)
+    procedure = Procedure(
+        patient=patient, visit_id=None if visit is None else visit.id, kind=kind,
+        target=target_name, side=side_name, procedure_date=when,
+        agent=_text(agent, what="agent"), prediction=_text(prediction, what="prediction",
+                                                         limit=10_000),
+        prediction_values=values, clinician=_text(clinician, what="clinician"),
+        notes=_text(notes, what="notes", limit=10_000))
+    session.add(procedure)
+    session.flush()
+    return procedure
+
+
+def _numbers(values: Mapping[str, Any] | None, *, what: str) -> dict[str, float]:
+    checked: dict[str, float] = {}
+    for key, value in (values or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+                value):
+            raise _bad(f"{what} value {key!r} must be a number, got {value!r}")
+        checked[str(key)] = float(value)
+    return checked
+
+
+def get_procedure(session: Session, *, ref: str) -> Procedure:
+    """A procedure by id or id prefix (at least 6 characters)."""
+    ref = str(ref).strip()
+    if len(ref) < 6:
+        raise _bad(f"give the procedure id (at least 6 characters), got {ref!r}")
+    found = list(session.scalars(select(Procedure).where(Procedure.id.startswith(ref)).limit(2)))
+    if not found:
+        raise NotFoundError(f"no procedure {ref!r} (`synk history PATIENT` lists them)")
+    if len(found) > 1:
+        raise _bad(f"procedure id prefix {ref!r} is ambiguous; give more characters")
+    return found[0]
+
+
+def record_procedure_outcome(
+    session: Session,
+    *,
+    procedure: Procedure,
+    outcome: str = "",
+    outcome_values: Mapping[str, float] | None = None,
+    outcome_date: date | str,
+    today: date | None = None,
+) -> Procedure:
+    """Record the outcome measured after a procedure (on or after its date)."""
+    when = _check_date(outcome_date, what="outcome date", patient=procedure.patient,
+                       today=today)
+    if when < procedure.procedure_date:
+        raise _bad(f"outcome date {when.isoformat()} is before the procedure "
+                   f"({procedure.procedure_date.isoformat()})")
+    procedure.outcome = _text(outcome, what="outcome", limit=10_000)
+    procedure.outcome_values = _numbers(outcome_values, what="outcome")
+    procedure.outcome_date = when
+    session.flush()
+    return procedure
+
+
+def count_rows(session: Session, model: type) -> int:
+    """Number of rows of a table (for tests and ``synk db``)."""
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
