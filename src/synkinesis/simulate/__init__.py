@@ -1,0 +1,92 @@
+"""Nerve-regeneration model and simulator: synthetic patients with known synkinesis.
+
+The cause of synkinesis is modelled directly: after a facial-nerve injury, regrowing axons
+sprout and reach the wrong muscles, so one central command drives several muscles. From the
+axon-level wiring (:mod:`.nerve`) follow muscle activations per task, region movements on a real
+neutral face (:mod:`.face`), a synthetic recording of the protocol (:mod:`.recording`), the
+ground-truth coupling matrix and patterns (:mod:`.truth`), and the effect of treatments over
+time (:mod:`.treatments`). Everything here is pure; files live in :mod:`.io`.
+
+Names shared with the analysis: :data:`TASKS`, :data:`REGIONS`, :data:`PATTERN_CELLS`.
+"""
+
+from synkinesis.simulate.anatomy import (
+    BRANCHES,
+    MUSCLES,
+    PATTERN_CELLS,
+    PATTERNS,
+    REGION_RANGE_TASK,
+    REGIONS,
+    TASK_DRIVER,
+    TASKS,
+    Parameter,
+)
+from synkinesis.simulate.face import NeutralFace, canonical_face_mm, muscle_fields
+from synkinesis.simulate.nerve import (
+    SITES,
+    DriveState,
+    Injury,
+    ModelError,
+    Nerve,
+    RegrowthParameters,
+    drive_at,
+    regenerate,
+)
+from synkinesis.simulate.patient import (
+    SimulationSpec,
+    format_treatment,
+    parse_injury,
+    parse_treatment,
+    predict,
+    simulate_patient,
+)
+from synkinesis.simulate.recording import ProtocolTiming, Recording, TaskSpan
+from synkinesis.simulate.treatments import (
+    Myectomy,
+    NerveBlock,
+    Neurectomy,
+    Retraining,
+    Toxin,
+    TreatmentError,
+)
+from synkinesis.simulate.truth import GroundTruth, ground_truth
+
+__all__ = [
+    "BRANCHES",
+    "DriveState",
+    "GroundTruth",
+    "Injury",
+    "MUSCLES",
+    "ModelError",
+    "Myectomy",
+    "Nerve",
+    "NerveBlock",
+    "Neurectomy",
+    "NeutralFace",
+    "PATTERNS",
+    "PATTERN_CELLS",
+    "Parameter",
+    "ProtocolTiming",
+    "REGIONS",
+    "REGION_RANGE_TASK",
+    "Recording",
+    "RegrowthParameters",
+    "Retraining",
+    "SITES",
+    "SimulationSpec",
+    "TASKS",
+    "TASK_DRIVER",
+    "TaskSpan",
+    "Toxin",
+    "TreatmentError",
+    "canonical_face_mm",
+    "drive_at",
+    "format_treatment",
+    "ground_truth",
+    "muscle_fields",
+    "parse_injury",
+    "parse_treatment",
+    "predict",
+    "regenerate",
+    "simulate_patient",
+]
