@@ -1,0 +1,324 @@
+"""``synk simulate`` (a synthetic patient's recording plus its ground truth) and ``synk predict``
+(what a treatment plan would change)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from synkinesis.cli.common import console, fail
+
+_INJURY_HELP = ("Injury as SIDE[:SITE[:SEVERITY]]: side left/right (the patient's), site "
+                "proximal (as in Bell's palsy, default) or a branch (temporal, zygomatic, buccal, "
+                "marginal_mandibular, cervical), severity = fraction of axons that degenerate "
+                "(0..1, default 0.8). Repeatable; none = a healthy face.")
+_TREATMENT_HELP = ("Treatment as KIND:ARGS[@DAY] (DAY in days since the injury): "
+                   "toxin:MUSCLE:SIDE:UNITS, block:BRANCH:SIDE[:MUSCLE+MUSCLE], "
+                   "neurectomy:BRANCH:SIDE[:MUSCLE+MUSCLE], myectomy:MUSCLE:SIDE[:FRACTION], "
+                   "retraining:SIDE[:EFFICACY]. Repeatable.")
+
+
+def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment, seed,
+          timing_changes=None):
+    """Build and validate a SimulationSpec from options (exits with one line on bad input)."""
+    from dataclasses import replace
+
+    from synkinesis.simulate import (
+        ModelError,
+        ProtocolTiming,
+        RegrowthParameters,
+        SimulationSpec,
+        TreatmentError,
+        parse_injury,
+        parse_treatment,
+    )
+
+    try:
+        spec = SimulationSpec(
+            injuries=tuple(parse_injury(text) for text in injury or ()),
+            regrowth=RegrowthParameters(
+                n_axons=axons, misrouting=misrouting, collateral_sprouts=sprouts,
+                terminal_sprouting=terminal, non_reaching=non_reaching),
+            day=day,
+            treatments=tuple(parse_treatment(text, default_day=day) for text in treatment or ()),
+            timing=replace(ProtocolTiming(), **(timing_changes or {})),
+            seed=seed,
+        )
+        spec.validate()
+    except (ModelError, TreatmentError) as exc:
+        fail(str(exc))
+    return spec
+
+
+def simulate(
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="Result file to write (.synk); OUT.truth.json and "
+                                     "OUT.protocol.json are written beside it."),
+    injury: list[str] = typer.Option(None, "--injury", help=_INJURY_HELP, show_default=False),
+    misrouting: float = typer.Option(0.7, "--misrouting",
+                                     help="Probability (0..1) that a regrowing sprout enters a "
+                                          "wrong muscle's fascicle [assumption]."),
+    sprouts: float = typer.Option(1.5, "--sprouts",
+                                  help="Mean collateral sprouts per regrowing axon (>= 0) "
+                                       "[assumption]."),
+    terminal: float = typer.Option(3.0, "--terminal-sprouting",
+                                   help="Largest motor-unit enlargement by terminal sprouting "
+                                        "(x normal, >= 1) [assumption]."),
+    non_reaching: float = typer.Option(0.15, "--non-reaching",
+                                       help="Fraction (0..1) of regrowing axons that never "
+                                            "reach a muscle [assumption]."),
+    axons: int = typer.Option(7000, "--axons", help="Motor axons per side [U: ~7,000]."),
+    day: float = typer.Option(365.0, "--day",
+                              help="Day of the recording, in days since the injury."),
+    treatment: list[str] = typer.Option(None, "--treatment", help=_TREATMENT_HELP,
+                                        show_default=False),
+    face: Path = typer.Option(None, "--face",
+                              help="Photo, video or .synk result of a real face at rest to "
+                                   "animate. Default: single_face.mp4 from $SYNK_MEDIA_DIR or "
+                                   "../shared/data/media."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same output."),
+    noise_px: float = typer.Option(0.3, "--noise-px",
+                                   help="SD of landmark tracker noise, pixels [assumption]."),
+    head_motion: float = typer.Option(1.0, "--head-motion-deg",
+                                      help="SD of slow head rotation, degrees [assumption]."),
+    blink_rate: float = typer.Option(0.15, "--blink-rate",
+                                     help="Spontaneous blinks per second [assumption]."),
+    fps: float = typer.Option(30.0, "--fps", help="Frames per second."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
+) -> None:
+    """Simulate a patient's recording of the standard protocol, with its ground truth.
+
+    An axon-level model of facial-nerve injury and misdirected regrowth decides which muscles
+    each command reaches; the muscles move a real neutral face through the protocol (rest, brow
+    raise, gentle and tight eye closure, closed and big smile, snarl, pucker, "EEE") with natural
+    timing and tracker noise. The landmarks go through exactly the path of `synk measure` into
+    OUT.synk, so `synk analyze` reads it like a real recording. Beside it: OUT.truth.json (the
+    true coupling matrix per side, pattern severities, auto-scored items, all parameters) and
+    OUT.protocol.json (task time spans). Left and right are the PATIENT's.
+
+    Example:
+
+        synk simulate --injury left:proximal:0.8 --misrouting 0.7 --sprouts 1.5 --seed 1 -o p.synk
+
+        synk simulate --injury left --treatment toxin:orbicularis_oculi:left:5@350 -o p.synk
+    """
+    from synkinesis.simulate.io import FaceError
+
+    spec = _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment,
+                 seed, {"noise_px": noise_px, "head_motion_deg": head_motion,
+                        "blink_rate_hz": blink_rate, "fps": fps})
+    if output.suffix != ".synk":
+        fail(f"the output must be a .synk file, got {output}")
+    if output.exists() and output.is_dir():
+        fail(f"the output is a directory: {output}")
+    from synkinesis.landmarks.model import ModelError as LandmarkModelError
+    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.pipeline import MeasureError
+    from synkinesis.simulate import simulate_patient
+    from synkinesis.simulate.io import load_neutral_face, sidecar_paths, write_simulation
+
+    try:
+        neutral = load_neutral_face(face, work_dir=output.parent if output.parent.exists()
+                                    else None)
+        canonical = load_canonical_face()
+        recording, truth = simulate_patient(spec, neutral, canonical_vertices=canonical.vertices)
+        write_simulation(output, spec, recording, truth, neutral)
+    except (FaceError, LandmarkModelError, MeasureError) as exc:
+        fail(str(exc))
+    truth_path, protocol_path = sidecar_paths(output)
+    if quiet:
+        for path in (output, truth_path, protocol_path):
+            console.print(str(path), highlight=False)
+        return
+    console.print(f"[bold]{output}[/bold]: {recording.time_s.shape[0]} frames, "
+                  f"{recording.time_s[-1]:.1f} s, face from {neutral.description}",
+                  highlight=False)
+    console.print(f"  truth: {truth_path}\n  protocol: {protocol_path}", highlight=False)
+    _print_truth(truth)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _print_truth(truth) -> None:
+    from rich.table import Table
+
+    from synkinesis.simulate import PATTERNS, REGIONS, TASKS
+
+    for side in ("left", "right"):
+        marker = " (injured)" if side in truth.injured_sides else ""
+        table = Table(title=f"true coupling, patient's {side}{marker}, day {truth.day:g}",
+                      box=None, padding=(0, 1), title_justify="left")
+        table.add_column("task")
+        for region in REGIONS:
+            table.add_column(region, justify="right")
+        for t, task in enumerate(TASKS):
+            table.add_row(task, *(_fmt(v) for v in truth.coupling[side][t]))
+        console.print(table)
+    grades = truth.pattern_grades()
+    table = Table(title="true patterns (excess over a healthy face, fraction of voluntary range)",
+                  box=None, padding=(0, 1), title_justify="left")
+    table.add_column("side")
+    for pattern in PATTERNS:
+        table.add_column(pattern, justify="right")
+    table.add_column("eFACE ocular", justify="right")
+    table.add_column("Sunnybrook synk", justify="right")
+    for side in ("left", "right"):
+        items = truth.items[side]
+        table.add_row(side, *(f"{truth.patterns[side][p]:.2f} {grades[side][p]}"
+                              for p in PATTERNS),
+                      f"{items['eface_ocular_synkinesis']:.0f}",
+                      str(items["sunnybrook_synkinesis_sum"]))
+    console.print(table)
+    console.print("  coupling = region movement / its voluntary range in a healthy face; "
+                  "neck = platysma (no face landmark)", highlight=False)
+
+
+def predict(
+    treatment: list[str] = typer.Option(None, "--treatment", help=_TREATMENT_HELP,
+                                        show_default=False),
+    at: str = typer.Option(None, "--at", metavar="DAY,DAY,...",
+                           help="Days since the injury to predict. Default: the day before the "
+                                "first treatment, then 2 weeks, 1, 3, 4 and 6 months after."),
+    truth_file: Path = typer.Option(None, "--from",
+                                    help="Start from a simulated patient (OUT.truth.json of "
+                                         "`synk simulate`) instead of the options below."),
+    injury: list[str] = typer.Option(None, "--injury", help=_INJURY_HELP, show_default=False),
+    misrouting: float = typer.Option(0.7, "--misrouting", help="As in `synk simulate`."),
+    sprouts: float = typer.Option(1.5, "--sprouts", help="As in `synk simulate`."),
+    terminal: float = typer.Option(3.0, "--terminal-sprouting", help="As in `synk simulate`."),
+    non_reaching: float = typer.Option(0.15, "--non-reaching", help="As in `synk simulate`."),
+    axons: int = typer.Option(7000, "--axons", help="As in `synk simulate`."),
+    day: float = typer.Option(365.0, "--day",
+                              help="Today, in days since the injury (default date of a "
+                                   "treatment without @DAY)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the patient's wiring."),
+    as_json: bool = typer.Option(False, "--json", help="Print the predictions as JSON."),
+) -> None:
+    """Predict what a treatment plan changes: coupling, patterns and auto-scored items at chosen
+    dates, before (no plan) and after (with the plan), for a simulated patient.
+
+    The patient is a simulated one: from --injury and the regrowth options, or from the truth
+    file of `synk simulate` (--from). Toxin weakens its muscle with onset over days and wears off
+    over ~3..4 months; a block silences a branch for hours; a neurectomy or myectomy is
+    permanent; retraining gradually lowers misrouted drive. All time courses are assumptions
+    (docs/simulator.md).
+
+    Example:
+
+        synk predict --injury left --seed 1 --treatment toxin:orbicularis_oculi:left:5@380
+
+        synk predict --from p.truth.json --treatment block:buccal:left@400 --at 399,400,401
+    """
+    from synkinesis.simulate import ModelError, SimulationSpec, TreatmentError, parse_treatment
+    from synkinesis.simulate.io import read_truth
+
+    if truth_file is not None:
+        if injury:
+            fail("give either --from or --injury, not both")
+        try:
+            spec = SimulationSpec.from_dict(read_truth(truth_file)["parameters"])
+            spec.validate()
+        except (ValueError, ModelError) as exc:
+            fail(str(exc))
+        day = spec.day if day == 365.0 else day
+    else:
+        spec = _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, None, seed)
+    try:
+        plan = tuple(parse_treatment(text, default_day=day) for text in treatment or ())
+    except (ModelError, TreatmentError) as exc:
+        fail(str(exc))
+    days = _days(at, plan, day)
+    from synkinesis.landmarks.model import ModelError as LandmarkModelError
+    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.simulate import predict as predict_truth
+
+    try:
+        vertices = load_canonical_face().vertices
+        before = predict_truth(spec, plan=(), days=days, canonical_vertices=vertices)
+        after = predict_truth(spec, plan=plan, days=days, canonical_vertices=vertices)
+    except (ModelError, TreatmentError, LandmarkModelError) as exc:
+        fail(str(exc))
+    if as_json:
+        from synkinesis.simulate import format_treatment
+
+        payload = {"parameters": spec.as_dict(), "plan": [format_treatment(t) for t in plan],
+                   "days": list(days),
+                   "before": [t.as_dict() for t in before], "after": [t.as_dict() for t in after]}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    _print_prediction(spec, plan, days, before, after)
+
+
+def _days(text: str | None, plan, today: float) -> tuple[float, ...]:
+    if text:
+        try:
+            days = tuple(float(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            fail(f"--at must be days separated by commas, e.g. 379,394,470, got {text!r}")
+        if not days or any(not 0 <= d <= 36500 for d in days):
+            fail(f"--at days must be in 0..36500, got {text!r}")
+        return days
+    start = min((t.day for t in plan), default=today)
+    return (max(start - 1, 0.0), start + 14, start + 30, start + 90, start + 120, start + 180)
+
+
+def _print_prediction(spec, plan, days, before, after) -> None:
+    import numpy as np
+    from rich.table import Table
+
+    from synkinesis.simulate import PATTERNS, REGIONS, TASKS, format_treatment
+
+    injured = sorted({i.side for i in spec.injuries}) or ["left", "right"]
+    console.print(f"patient: {_describe(spec)}", highlight=False)
+    console.print("plan: " + (", ".join(format_treatment(t) for t in plan) or "none"),
+                  highlight=False)
+    for side in injured:
+        table = Table(title=f"predicted patterns, patient's {side} (excess over a healthy face, "
+                            f"fraction of voluntary range): before -> after",
+                      box=None, padding=(0, 1), title_justify="left")
+        table.add_column("day", justify="right")
+        for pattern in PATTERNS:
+            table.add_column(pattern, justify="right")
+        table.add_column("eFACE ocular", justify="right")
+        table.add_column("Sunnybrook synk", justify="right")
+        for d, b, a in zip(days, before, after):
+            cells = [f"{b.patterns[side][p]:.2f} -> {a.patterns[side][p]:.2f}" for p in PATTERNS]
+            ib, ia = b.items[side], a.items[side]
+            table.add_row(f"{d:g}", *cells,
+                          f"{ib['eface_ocular_synkinesis']:.0f} -> "
+                          f"{ia['eface_ocular_synkinesis']:.0f}",
+                          f"{ib['sunnybrook_synkinesis_sum']} -> "
+                          f"{ia['sunnybrook_synkinesis_sum']}")
+        console.print(table)
+        changes = np.stack([a.coupling[side] - b.coupling[side] for a, b in zip(after, before)])
+        k = int(np.argmax(np.abs(changes).reshape(len(days), -1).max(axis=1)))
+        flat = np.argsort(-np.abs(changes[k]).ravel())[:6]
+        if np.abs(changes[k]).max() < 0.005:
+            console.print(f"  no coupling cell on the {side} changes by 0.005 or more",
+                          highlight=False)
+            continue
+        console.print(f"  largest coupling changes on the {side}, day {days[k]:g}:",
+                      highlight=False)
+        for index in flat:
+            t, r = divmod(int(index), len(REGIONS))
+            if abs(changes[k, t, r]) < 0.005:
+                break
+            console.print(f"    {TASKS[t]:>18} x {REGIONS[r]:<12} "
+                          f"{before[k].coupling[side][t, r]:.2f} -> "
+                          f"{after[k].coupling[side][t, r]:.2f}", highlight=False)
+
+
+def _describe(spec) -> str:
+    injuries = ", ".join(f"{i.side} {i.site} (severity {i.severity:g})" for i in spec.injuries)
+    r = spec.regrowth
+    return (f"{injuries or 'no injury'}; misrouting {r.misrouting:g}, sprouts "
+            f"{r.collateral_sprouts:g}, {r.n_axons} axons, seed {spec.seed}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)
+    app.command("predict")(predict)
