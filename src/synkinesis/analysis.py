@@ -473,3 +473,90 @@ def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object
     """:func:`analyze_recording` on a :class:`synkinesis.results.Measurement`."""
     return analyze_recording(recording_from_measurement(measurement), spans=spans,
                              options=options)
+
+
+def summarise(analysis: Analysis) -> dict[str, Any]:
+    """What a clinician reads first, as short lines and rows (for the CLI and reports).
+
+    Returns
+    -------
+    dict with ``recording``, ``segmentation``, ``tasks`` (one line per span with the driver
+    movement per side, mm), ``affected``, ``findings`` (rows), ``scales`` (lines), ``warnings``.
+    """
+    from synkinesis.protocol import COMPOUND, get_task
+    from synkinesis.quality import FrameFlag
+
+    recording = analysis.recording
+    seg = analysis.segmentation
+    coupling = analysis.coupling
+    flags = np.asarray(recording.flags, dtype=np.int64)
+    blinks = 0
+    for flag in (FrameFlag.BLINK_LEFT, FrameFlag.BLINK_RIGHT):
+        mask = (flags & int(flag)) != 0
+        blinks = max(blinks, int(np.sum(np.diff(np.concatenate([[0], mask.astype(int)])) == 1)))
+    tasks = []
+    for segment in seg.segments:
+        line = (f"{segment.start_s:6.2f}-{segment.end_s:6.2f} s  {segment.task:<20}"
+                f" ({segment.method}, confidence {segment.confidence:.0%})")
+        if segment.task in coupling.tasks:
+            i = coupling.tasks.index(segment.task)
+            moves = []
+            for region in get_task(segment.task).drivers:
+                j = coupling.regions.index(region)
+                moves.append(f"{region} L {coupling.movement_mm['left'][i, j]:.1f} / "
+                             f"R {coupling.movement_mm['right'][i, j]:.1f} mm")
+            line += ": " + ", ".join(moves)
+        elif segment.task == COMPOUND:
+            line += f": {segment.note}"
+        elif segment.task == "rest":
+            line += " - rest baseline" + (" (quietest span, flagged)" if seg.rest.flagged else "")
+        tasks.append(line)
+    affected = analysis.affected
+    if affected.method == "given":
+        side_text = f"{affected.side} (given)"
+    elif affected.side is None:
+        side_text = (f"none named (evidence too weak, leaning {affected.leaning}, score "
+                     f"{affected.score:+.2f}): patterns are reported on the side where each is "
+                     "stronger")
+    else:
+        side_text = (f"{affected.side} (inferred, confidence {affected.confidence:.0%}: weakness "
+                     f"{affected.weakness:+.2f}, co-movement {affected.co_movement:+.2f})")
+    rows = []
+    for finding in (*analysis.findings, analysis.resting):
+        key = finding.evidence[0] if finding.evidence else None
+        rows.append({
+            "pattern": finding.pattern + (" (proxy)" if finding.pattern == "platysmal" else ""),
+            "side": finding.side if finding.severity != "not measurable" else None,
+            "severity": finding.severity, "index": finding.index,
+            "index_left": finding.index_by_side.get("left"),
+            "index_right": finding.index_by_side.get("right"),
+            "task": key.task if key else ("rest" if finding.pattern == "resting_tightness"
+                                          else None),
+            "excess_mm": key.excess_mm if key else None, "confidence": finding.confidence,
+        })
+    scales = []
+    for estimate in analysis.scales:
+        result = estimate.result
+        if result.draft:
+            parts = [f"{s.label} {s.value:.0f}" for s in result.subscores
+                     if s.value is not None and s.kind == "subscore"]
+            text = (f"{estimate.instrument}: draft ({len(estimate.items)} items estimated, "
+                    f"missing {len(estimate.missing)})" + (": " + ", ".join(parts) if parts
+                                                           else ""))
+        elif result.grade is not None:
+            text = f"{estimate.instrument}: grade {result.grade.name} suggested"
+        else:
+            text = f"{estimate.instrument}: total {result.total:.1f} ({result.total_formula})"
+        scales.append(text)
+    usable = int(recording.usable.sum())
+    return {
+        "recording": f"{recording.duration_s:.1f} s, {recording.n_frames} frames ({usable} "
+                     f"usable), {blinks} blinks",
+        "segmentation": f"{seg.method}; rest {seg.rest.start_s:.2f}-{seg.rest.end_s:.2f} s "
+                        f"({seg.rest.method})",
+        "tasks": tasks,
+        "affected": side_text,
+        "findings": rows,
+        "scales": scales,
+        "warnings": list(analysis.warnings),
+    }

@@ -92,13 +92,13 @@ PATTERNS: tuple[PatternDefinition, ...] = (
         "2.0 mm chin-pad rise difference per point [U, project default: the chin-pad landmark is "
         "noisier than the lids and healthy chins differ by 1-2 mm in a smile]", True),
     PatternDefinition(
-        "platysmal", "platysmal (proxy): lower-face depressor pull with smile or EEE",
-        "lower_lip", ("closed_smile", "big_smile", "eee"),
-        _anchors(("closed_smile", "big_smile", "eee"), 1.0),
+        "platysmal", "platysmal (proxy): lower-face depressor pull with a closed smile",
+        "lower_lip", ("closed_smile",), {"closed_smile": 1.0},
         "1.0 mm lower-lip descent difference per point [U, project default]", True,
         proxy="the neck (platysma) is not covered by face landmarks: lower-lip descent on the "
-              "affected side beyond the healthy side stands in for depressor / platysmal pull; "
-              "confirm by looking at the neck"),
+              "affected side beyond the healthy side during a closed smile (where the lower lip "
+              "should stay) stands in for depressor / platysmal pull; big smile and EEE move the "
+              "lower lip on purpose and are not used; confirm by looking at the neck"),
     PatternDefinition(
         "nasolabial", "nasolabial fold deepening with eye closure or brow raise", "nasolabial",
         _EYE_DRIVEN, _anchors(_EYE_DRIVEN, 1.0),
@@ -290,8 +290,9 @@ def infer_affected_side(
     """The affected side: given, or inferred from weaker voluntary movement and more
     co-movement.
 
-    Weakness is, over every driver cell, ``(right - left) / max(left, right)``; co-movement is
-    the mean over every pattern cell of (left excess - right excess) in points, divided by 3.
+    Weakness is the mean over every driver cell of ``(right - left) / max(left, right)``;
+    co-movement is the mean over the patterns of (left index - right index) in points (each
+    clipped to 0..3), divided by 3.
     Their sum is the score; a side is named when ``|score| >= options.side_threshold``
     (confidence ``min(1, |score| / (2 * threshold))``).
     """
@@ -310,15 +311,10 @@ def infer_affected_side(
     weakness = float(np.mean(deficits)) if deficits else 0.0
     gaps = []
     for pattern in options.patterns():
-        j = coupling.regions.index(pattern.region)
-        for task in pattern.tasks:
-            if task not in coupling.tasks:
-                continue
-            i = coupling.tasks.index(task)
-            left, right = coupling.excess_mm["left"][i, j], coupling.excess_mm["right"][i, j]
-            if np.isfinite(left) and np.isfinite(right):
-                gaps.append(np.clip((max(left, 0) - max(right, 0))
-                                    / pattern.mm_per_point[task], -3, 3) / 3)
+        left = _pattern_on_side(pattern, coupling, "left")[0]
+        right = _pattern_on_side(pattern, coupling, "right")[0]
+        if np.isfinite(left) and np.isfinite(right):
+            gaps.append(np.clip(max(left, 0) - max(right, 0), -3, 3) / 3)
     co_movement = float(np.mean(gaps)) if gaps else 0.0
     score = weakness + co_movement
     leaning: Side = "left" if score >= 0 else "right"

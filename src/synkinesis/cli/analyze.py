@@ -1,0 +1,109 @@
+"""``synk analyze``: a video or a measure result -> synkinesis patterns, scale items, figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from synkinesis.cli.common import console, fail, progress_bar
+
+
+def analyze(
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT", help="A video, or a measure result (.synk) from `synk measure`.",
+        show_default=False),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Output directory: <stem>.analysis.json, figures/ and, for a "
+                                    "video, the measure result <stem>.synk.",
+        show_default=False),
+    protocol: Path = typer.Option(
+        None, "--protocol", help="Task spans (JSON list of {task, start_s, end_s}). Default: "
+                                 "<stem>.protocol.json beside INPUT if present, else unguided "
+                                 "segmentation."),
+    span: list[str] = typer.Option(
+        None, "--span", metavar="TASK=START:END",
+        help="A task span in seconds, e.g. --span rest=0:2 --span big_smile=5:8 (repeatable; "
+             "overrides --protocol)."),
+    affected_side: str = typer.Option(
+        "auto", "--affected-side", help="The patient's affected side: left, right or auto "
+                                        "(inferred)."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Analyse facial synkinesis in a recording of the expression protocol.
+
+    Segments the recording into tasks (rest, brow raise, eye closures, smiles, snarl, pucker,
+    "EEE", speech, chewing), builds the coupling matrix per side, reports each synkinesis
+    pattern (ocular-oral, oral-ocular, mentalis, platysmal proxy, nasolabial fold, resting
+    tightness) with severity and evidence, and estimates eFACE, Sunnybrook and House-Brackmann
+    items. Left and right are the PATIENT's.
+
+    Example:
+
+        synk analyze visit.mp4 -o visit-analysis --affected-side left
+
+        synk analyze visit.synk --protocol visit.protocol.json -o out/
+    """
+    from synkinesis.analysis import AnalysisError, AnalysisOptions, parse_span, run_analysis
+    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.sources import InputError
+    from synkinesis.pipeline import MeasureError
+    from synkinesis.results import ResultFileError
+
+    side = affected_side.strip().lower()
+    if side not in ("left", "right", "auto"):
+        fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
+    try:
+        spans = [parse_span(text) for text in span] if span else None
+        options = AnalysisOptions(affected_side=None if side == "auto" else side)  # type: ignore[arg-type]
+        is_video = input_path.suffix != ".synk"
+        with progress_bar(quiet or not is_video, input_path.name) as advance:
+            run = run_analysis(input_path, output, spans=spans, protocol_file=protocol,
+                               options=options, figures=figures, progress=advance,
+                               on_total=advance.set_total)
+    except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError) as error:
+        fail(str(error))
+    if not quiet:
+        print_summary(run)
+
+
+def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
+    return "-" if value is None or value != value else pattern.format(value)
+
+
+def print_summary(run) -> None:
+    """The readable summary of an analysis run."""
+    from synkinesis.analysis import summarise
+
+    summary = summarise(run.analysis)
+
+    def say(text: str) -> None:
+        console.print(text, highlight=False, soft_wrap=True)
+
+    say(f"[bold]{run.analysis_path}[/bold]  (from {run.measurement_path})")
+    say(f"  {summary['recording']}")
+    say(f"  segmentation: {summary['segmentation']}")
+    for line in summary["tasks"]:
+        say(f"    {line}")
+    say(f"  affected side: {summary['affected']}")
+    say(f"  {'pattern':<20} {'side':<6} {'severity':<15} {'index':>6} {'L / R':>13}  "
+        f"{'key task':<19} {'excess mm':>9} {'conf.':>5}")
+    for row in summary["findings"]:
+        both = f"{_fmt(row['index_left'])} / {_fmt(row['index_right'])}"
+        say(f"  {row['pattern']:<20} {row['side'] or '-':<6} {row['severity']:<15} "
+            f"{_fmt(row['index']):>6} {both:>13}  {row['task'] or '-':<19} "
+            f"{_fmt(row['excess_mm']):>9} {_fmt(row['confidence'], '{:.0%}'):>5}")
+    say("  index: Sunnybrook synkinesis points, the named side against the other "
+        "(L / R: each side taken as affected); severity none < 0.5 <= mild < 1.5 <= moderate "
+        "< 2.5 <= severe")
+    for line in summary["scales"]:
+        say(f"  {line}")
+    for warning in summary["warnings"]:
+        say(f"  [yellow]note:[/yellow] {warning}")
+    if run.figures:
+        say(f"  figures: {Path(run.figures[0]).parent} ({len(run.figures)} PNG)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)

@@ -1,0 +1,197 @@
+"""Coupling and finding maths on synthetic signals with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic_faces import guided, make_recording, mirror_recording
+
+from synkinesis.analysis import AnalysisOptions, analyze_recording
+from synkinesis.coupling import sustained_level
+
+
+def analyse(recording, spans, **options):
+    return analyze_recording(recording, spans=guided(spans), options=AnalysisOptions(**options))
+
+
+def test_sustained_level_ignores_single_frame_spikes():
+    values = np.zeros(60)
+    values[10] = 5.0  # one-frame spike
+    values[30:40] = 2.0  # held for 10 frames
+    level = sustained_level(values, np.ones(60, dtype=bool), 8)
+    assert level.value == pytest.approx(2.0)
+    assert 30 <= level.start and level.stop <= 40 and level.full_window
+    short = sustained_level(values, np.ones(60, dtype=bool), 12)
+    assert short.value == pytest.approx(0.0)
+
+
+def test_sustained_level_nan_breaks_windows_and_short_tasks_are_marked():
+    values = np.full(20, 3.0)
+    values[5] = np.nan
+    level = sustained_level(values, np.arange(20) < 9, 6)
+    assert level.value == pytest.approx(3.0) and not level.full_window
+
+
+def test_healthy_synthetic_face_has_no_synkinesis():
+    recording, spans = make_recording()
+    analysis = analyse(recording, spans)
+    assert analysis.segmentation.missing_tasks == ()
+    for finding in (*analysis.findings, analysis.resting):
+        assert finding.severity == "none", finding
+    assert analysis.affected.side is None
+    # Voluntary movement recovered: the big smile moves each corner by hypot(4, 6) mm.
+    corner = analysis.coupling.cell("movement_mm", "left", "big_smile", "mouth_corner")
+    assert corner == pytest.approx(np.hypot(4, 6), abs=0.3)
+    # Symmetric eye narrowing on the smile (normal faces do it) is not ocular-oral.
+    assert analysis.coupling.cell("movement_mm", "right", "big_smile", "eye") == pytest.approx(
+        2.0, abs=0.2)
+
+
+@pytest.mark.parametrize(("extra_mm", "severity"), [
+    (0.2, "none"), (0.77, "mild"), (1.5, "moderate"), (2.3, "severe")])
+def test_left_eye_narrowing_on_smile_is_ocular_oral_with_anchor_severity(extra_mm, severity):
+    # CLINICAL.md: one Sunnybrook point ~ 0.77 mm of fissure difference during smile.
+    extra = {(task, "left", "palpebral_fissure"): -extra_mm
+             for task in ("closed_smile", "big_smile")}
+    recording, spans = make_recording(extra=extra)
+    analysis = analyse(recording, spans, affected_side="left")
+    finding = analysis.finding("ocular_oral")
+    assert finding.side == "left"
+    assert finding.index == pytest.approx(extra_mm / 0.77, abs=0.15)
+    assert finding.severity == severity
+    if severity != "none":
+        assert finding.evidence[0].task in ("closed_smile", "big_smile")
+        window = finding.evidence[0]
+        t = recording.time_s
+        span = next(s for s in spans if s["task"] == window.task)
+        assert span["start_s"] <= t[window.peak_frame] < span["end_s"]
+    for other in ("oral_ocular", "mentalis", "nasolabial", "platysmal"):
+        assert analysis.finding(other).severity == "none"
+
+
+def test_symmetric_extra_narrowing_is_not_ocular_oral():
+    extra = {(task, side, "palpebral_fissure"): -2.0
+             for task in ("closed_smile", "big_smile") for side in ("left", "right")}
+    recording, spans = make_recording(extra=extra)
+    analysis = analyse(recording, spans)
+    assert analysis.finding("ocular_oral").severity == "none"
+    assert abs(analysis.finding("ocular_oral").index) < 0.3
+
+
+def test_pucker_uses_its_own_anchor():
+    recording, spans = make_recording(extra={("pucker", "right", "palpebral_fissure"): -2.0})
+    finding = analyse(recording, spans, affected_side="right").finding("ocular_oral")
+    assert finding.evidence[0].task == "pucker"
+    assert finding.index == pytest.approx(2.0 / 1.0, abs=0.15)  # 1.0 mm per point on pucker
+    assert finding.severity == "moderate"
+
+
+def test_blinks_are_excluded_from_ocular_oral():
+    recording, spans = make_recording(blink=("big_smile", "left"))
+    analysis = analyse(recording, spans, affected_side="left")
+    assert analysis.finding("ocular_oral").severity == "none"
+
+
+def test_oral_ocular_mentalis_and_nasolabial_are_found_on_their_side():
+    extra = {("gentle_eye_closure", "right", "mouth_corner_y"): 4.0,
+             ("big_smile", "right", "chin_height"): 5.0,
+             ("brow_raise", "right", "nasolabial_length"): -2.0}
+    recording, spans = make_recording(extra=extra)
+    analysis = analyse(recording, spans)
+    assert analysis.affected.side == "right"
+    oral = analysis.finding("oral_ocular")
+    assert (oral.side, oral.evidence[0].task) == ("right", "gentle_eye_closure")
+    assert oral.severity in ("moderate", "severe")  # 4 mm / 1.5 mm per point [U]
+    mentalis = analysis.finding("mentalis")
+    assert (mentalis.side, mentalis.evidence[0].task, mentalis.severity) == (
+        "right", "big_smile", "moderate")  # 5 mm / 2 mm per point [U]
+    assert analysis.finding("nasolabial").severity in ("moderate", "severe")
+    assert analysis.finding("ocular_oral").severity == "none"
+
+
+def test_platysmal_is_a_labelled_proxy():
+    recording, spans = make_recording(extra={("closed_smile", "left", "lower_lip_height"): -3.0})
+    finding = analyse(recording, spans, affected_side="left").finding("platysmal")
+    assert finding.proxy and "not covered by face landmarks" in finding.proxy
+    assert finding.severity != "none" and finding.confidence <= 0.5
+
+
+def test_resting_tightness_from_narrow_eye_deep_fold_raised_corner():
+    steps = (("rest", 2.0), ("big_smile", 2.0), ("rest", 1.0))
+    recording, spans = make_recording(steps)
+    signals = dict(recording.signals)
+    signals["palpebral_fissure_left_mm"] = signals["palpebral_fissure_left_mm"] - 1.5
+    signals["nasolabial_length_left_mm"] = signals["nasolabial_length_left_mm"] - 3.0
+    signals["mouth_corner_y_left_mm"] = signals["mouth_corner_y_left_mm"] + 2.5
+    from dataclasses import replace
+
+    analysis = analyse(replace(recording, signals=signals), spans, affected_side="left")
+    resting = analysis.resting
+    assert resting.side == "left"
+    assert resting.index == pytest.approx(1.5 + 1.5 + 1.25, abs=0.2)
+    assert resting.severity == "severe"
+    items = {i.key: i.value for i in analysis.scales[1].items}
+    assert items["rest_eye"] == "narrow" and items["rest_cheek"] == "more"
+    assert items["rest_mouth"] == "pulled"
+
+
+def test_weak_left_side_with_synkinesis_is_inferred_and_mirrors():
+    scale = {(task, "left"): 0.4 for task in ("brow_raise", "big_smile", "closed_smile",
+                                              "snarl", "pucker", "eee")}
+    extra = {("big_smile", "left", "palpebral_fissure"): -2.0}
+    recording, spans = make_recording(scale=scale, extra=extra)
+    analysis = analyse(recording, spans)
+    assert analysis.affected.side == "left" and analysis.affected.confidence > 0.5
+    assert analysis.affected.weakness > 0.3
+    mirrored = analyse(mirror_recording(recording), spans)
+    assert mirrored.affected.side == "right"
+    assert mirrored.affected.score == pytest.approx(-analysis.affected.score, abs=1e-6)
+    for a, b in zip(analysis.findings, mirrored.findings):
+        assert a.index_by_side["left"] == pytest.approx(b.index_by_side["right"], abs=1e-6)
+        assert a.severity == b.severity
+
+
+def test_weak_left_side_scale_items_follow_the_auto_eface_formulas():
+    scale = {("big_smile", "left"): 0.5, ("brow_raise", "left"): 0.25}
+    recording, spans = make_recording(scale=scale)
+    analysis = analyse(recording, spans, affected_side="left")
+    eface, sunnybrook, house_brackmann = analysis.scales
+    eface_items = {i.key: i for i in eface.items}
+    assert eface_items["oral_commissure_smile"].value == pytest.approx(50, abs=4)
+    assert eface_items["brow_elevation"].value == pytest.approx(25, abs=4)
+    assert eface_items["gentle_eye_closure"].value == pytest.approx(95, abs=3)
+    assert eface_items["palpebral_fissure_rest"].value == pytest.approx(100, abs=2)
+    assert eface_items["ocular_synkinesis"].value == pytest.approx(100, abs=3)
+    assert eface_items["platysmal_synkinesis"].note.startswith("FLAGGED")
+    assert not eface.result.draft and len(eface.items) == 15
+    assert eface.result.provenance.rater.value == "automatic"
+    sb = {i.key: i.value for i in sunnybrook.items}
+    assert len(sunnybrook.items) == 13 and not sunnybrook.result.draft
+    assert sb["voluntary_smile"] == 3 and sb["voluntary_brow_lift"] == 2
+    assert sb["voluntary_eye_closure"] == 5
+    assert all(sb[f"synkinesis_{e}"] == 0 for e in ("brow_lift", "eye_closure", "smile",
+                                                    "snarl", "pucker"))
+    # composite = voluntary (2+5+3+5+5)*4 - resting 0 - synkinesis 0
+    assert sunnybrook.result.total == 80
+    assert house_brackmann.result.grade.name in ("III", "IV")
+
+
+def test_missing_tasks_are_named_and_the_rest_is_analysed():
+    recording, spans = make_recording(extra={("big_smile", "left", "palpebral_fissure"): -2.0})
+    analysis = analyse(recording, guided(spans, drop=("pucker", "snarl", "brow_raise")),
+                       affected_side="left")
+    assert set(analysis.segmentation.missing_tasks) == {"pucker", "snarl", "brow_raise"}
+    assert any("pucker" in w for w in analysis.warnings)
+    assert analysis.finding("ocular_oral").severity == "severe"
+    eface = analysis.scales[0]
+    assert eface.result.draft and "brow_elevation" in eface.missing
+
+
+def test_no_rest_span_uses_the_quietest_span_and_says_so():
+    recording, spans = make_recording()
+    no_rest = [s for s in guided(spans) if s["task"] != "rest"]
+    analysis = analyze_recording(recording, spans=no_rest)
+    assert analysis.segmentation.rest.flagged
+    assert analysis.segmentation.rest.method == "quietest span"
+    assert any("no rest segment" in w for w in analysis.warnings)
+    assert all(f.severity == "none" for f in analysis.findings)
