@@ -84,12 +84,12 @@ def toxin_muscles() -> None:
     for alias, target in MUSCLE_ALIASES.items():
         aliases.setdefault(target, []).append(alias)
     table = Table(box=None, padding=(0, 2))
-    for column in ("muscle", "aliases", "branches", "pattern", "max U"):
+    for column in ("muscle", "aliases", "branches", "pattern", "max U", "pitfall"):
         table.add_column(column)
     for muscle in MUSCLES.values():
         table.add_row(muscle.name, ", ".join(aliases.get(muscle.name, [])),
                       ", ".join(muscle.branches), muscle.pattern or "-",
-                      fmt(maxima[muscle.name]))
+                      fmt(maxima[muscle.name]), muscle.caution or muscle.pitfall or "")
     console.print(table)
 
 

@@ -81,7 +81,9 @@ class Muscle:
     max_units : float
         Warning threshold for one session, onabotulinumtoxinA units; [U] per CLINICAL.md.
     caution : str or None
-        A pitfall shown whenever it is injected.
+        A warning given whenever it is injected (the smile muscles).
+    pitfall : str or None
+        The known complication of injecting it (listed by ``synk toxin muscles``).
     midline : bool
         Unpaired muscle (side ``midline`` allowed).
     """
@@ -92,6 +94,7 @@ class Muscle:
     max_units: float
     caution: str | None = None
     midline: bool = False
+    pitfall: str | None = None
 
 
 _SMILE_CAUTION = "over-weakening loses the smile; inject only with great care (CLINICAL.md)"
@@ -100,18 +103,18 @@ _SMILE_CAUTION = "over-weakening loses the smile; inject only with great care (C
 #: published range get 5 U, a deliberately low warning threshold that a clinic should configure.
 MUSCLES: Mapping[str, Muscle] = MappingProxyType({m.name: m for m in (
     Muscle("orbicularis_oculi", ("temporal", "zygomatic"), "ocular_oral", 12.5,
-           "risk of lagophthalmos or ptosis (CLINICAL.md)"),
+           pitfall="risk of lagophthalmos or ptosis (CLINICAL.md)"),
     Muscle("mentalis", ("marginal_mandibular",), "mentalis", 5.0),
     Muscle("depressor_anguli_oris", ("marginal_mandibular",), "platysmal", 5.0,
-           "placed medially it weakens the lower lip (CLINICAL.md)"),
+           pitfall="placed medially it weakens the lower lip (CLINICAL.md)"),
     Muscle("depressor_labii_inferioris", ("marginal_mandibular",), "platysmal", 5.0),
     Muscle("platysma", ("cervical",), "platysmal", 30.0),
     Muscle("buccinator", ("buccal",), "oral_ocular", 10.0,
-           "risk of oral incompetence (CLINICAL.md)"),
+           pitfall="risk of oral incompetence (CLINICAL.md)"),
     Muscle("corrugator", ("temporal",), "oral_ocular", 8.0),
     Muscle("procerus", ("temporal", "buccal"), None, 5.0, midline=True),
     Muscle("frontalis", ("temporal",), "oral_ocular", 5.0,
-           "risk of brow ptosis (CLINICAL.md)"),
+           pitfall="risk of brow ptosis (CLINICAL.md)"),
     Muscle("zygomaticus_major", ("zygomatic", "buccal"), None, 5.0, _SMILE_CAUTION),
     Muscle("zygomaticus_minor", ("zygomatic", "buccal"), None, 5.0, _SMILE_CAUTION),
     Muscle("risorius", ("buccal",), None, 5.0, _SMILE_CAUTION),

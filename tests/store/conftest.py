@@ -1,0 +1,125 @@
+"""Fixtures of the patient-record tests: a fresh record per test (SQLite in tmp_path; also
+PostgreSQL when SYNK_TEST_POSTGRES_URL is set), a fixed "today", and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+#: Every test uses this as "today", so dates in the future are well defined.
+TODAY = date(2026, 6, 1)
+
+SUNNYBROOK_SYNKINETIC = {
+    "rest_eye": "narrow", "rest_cheek": 1, "rest_mouth": 1,
+    "voluntary_brow_lift": 3, "voluntary_eye_closure": 4, "voluntary_smile": 3,
+    "voluntary_snarl": 3, "voluntary_pucker": 2,
+    "synkinesis_brow_lift": 1, "synkinesis_eye_closure": 2, "synkinesis_smile": 2,
+    "synkinesis_snarl": 1, "synkinesis_pucker": 2,
+}  # total 37 (CLINICAL.md test vector)
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("SYNK_TEST_POSTGRES_URL") or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request, tmp_path):
+    """A database URL for an empty record on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'record.sqlite'}"
+        return
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL not tested: set SYNK_TEST_POSTGRES_URL to a server URL")
+    from sqlalchemy import create_engine, text
+
+    schema = f"synk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(backend_url, tmp_path):
+    from synkinesis.store.settings import load_settings
+
+    return load_settings(database_url=backend_url,
+                         environ={"SYNK_DATA_DIR": str(tmp_path / "derived")})
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path):
+    from synkinesis.store.settings import load_settings
+
+    return load_settings(database_url=f"sqlite:///{tmp_path / 'record.sqlite'}",
+                         environ={"SYNK_DATA_DIR": str(tmp_path / "derived")})
+
+
+@pytest.fixture
+def store(settings):
+    from synkinesis.store import open_store
+
+    opened = open_store(settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_settings):
+    from synkinesis.store import open_store
+
+    opened = open_store(sqlite_settings)
+    yield opened
+    opened.close()
+
+
+def add_patient(session, code="P001", **overrides):
+    from synkinesis.store import repository
+
+    values = dict(code=code, affected_side="left", cause="bell_palsy", onset_date="2025-01-10",
+                  notes="", today=TODAY)
+    values.update(overrides)
+    return repository.create_patient(session, **values)
+
+
+@pytest.fixture
+def record_env(tmp_path, monkeypatch):
+    """SYNK_DATABASE_URL / SYNK_DATA_DIR pointing at tmp_path, for CLI tests."""
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("SYNK_DATABASE_URL", url)
+    monkeypatch.setenv("SYNK_DATA_DIR", str(tmp_path / "derived"))
+    monkeypatch.delenv("SYNK_MAX_UNITS", raising=False)
+    monkeypatch.delenv("SYNK_TOXIN_INTERVAL_DAYS", raising=False)
+    return url
+
+
+@pytest.fixture
+def cli(record_env):
+    """Run ``synk ...`` (the record's commands) in-process; returns the click Result."""
+    from synkinesis.cli import db, history, patient, record, treatment, visit
+
+    app = typer.Typer(pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        """Test root."""
+
+    for module in (db, history, patient, record, treatment, visit):
+        module.register(app)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input,
+                             env={"COLUMNS": "200"})
+
+    return run

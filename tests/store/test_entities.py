@@ -1,0 +1,160 @@
+"""Every entity of the record round-trips through the database unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from conftest import SUNNYBROOK_SYNKINETIC, TODAY, add_patient
+from synkinesis.store import repository
+from synkinesis.store.models import Patient, ScaleScore, UTCDateTime
+
+
+def _fill(store):
+    with store.transaction() as session:
+        patient = add_patient(session, notes="tight eye when eating")
+        visit = repository.create_visit(session, patient_code="P001", visit_date="2026-01-05",
+                                        label="baseline", clinician="Dr A", notes="first",
+                                        today=TODAY)
+        recording = repository.add_recording(
+            session, visit=visit, video_path="/videos/a.mp4", sha256="a" * 64,
+            protocol_version="1", measurement_path="/derived/a.synk",
+            measurement_sha256="b" * 64, analysis_status="analysis not requested",
+            summary={"frames": {"count": 10, "usable": 9}},
+            indices={"palpebral_fissure_rest_left_mm": repository.IndexValue(9.5, "mm")})
+        score = repository.add_score(
+            session, visit=visit, instrument="sunnybrook", items=SUNNYBROOK_SYNKINETIC,
+            rater_name="Dr A", rated_at=datetime(2026, 1, 5, 10, 30, tzinfo=UTC),
+            recording=recording)
+        toxin = repository.add_toxin_session(
+            session, patient_code="P001", session_date="2026-01-05", product="botox",
+            dilution="100 U / 2.5 mL", clinician="Dr B", notes="n", visit=visit,
+            injections=[repository.InjectionSpec("oo", "left", 7.5, 3),
+                        repository.InjectionSpec("mentalis", "left", 2.5)],
+            settings=store.settings, today=TODAY)
+        therapy = repository.add_therapy_session(
+            session, patient_code="P001", session_date="2026-01-12", minutes=45,
+            exercises=["closed-lip smile, eye relaxed"], biofeedback={"eye_pct": 12.5,
+                                                                       "mirror": "yes"},
+            therapist="T", notes="home practice", today=TODAY)
+        procedure = repository.add_procedure(
+            session, patient_code="P001", kind="nerve block", target="DAO", side="left",
+            procedure_date="2026-02-01", agent="lidocaine 1%", prediction="wider smile",
+            prediction_values={"sunnybrook": 60}, today=TODAY)
+        repository.record_procedure_outcome(session, procedure=procedure, outcome="wider",
+                                            outcome_values={"sunnybrook": 58},
+                                            outcome_date="2026-02-01", today=TODAY)
+        return {name: obj.id for name, obj in dict(
+            patient=patient, visit=visit, recording=recording, score=score, toxin=toxin,
+            therapy=therapy, procedure=procedure).items()}
+
+
+def test_every_entity_round_trips(store):
+    ids = _fill(store)
+    with store.reading() as session:
+        patient = session.get(Patient, ids["patient"])
+        assert (patient.code, patient.affected_side, patient.cause, patient.onset_date,
+                patient.notes) == ("P001", "left", "bell_palsy", date(2025, 1, 10),
+                                   "tight eye when eating")
+        assert patient.created_at.tzinfo is not None
+        assert patient.created_at.utcoffset() == timedelta(0)
+        (visit,) = patient.visits
+        assert (visit.visit_date, visit.label, visit.clinician, visit.notes) == (
+            date(2026, 1, 5), "baseline", "Dr A", "first")
+        (recording,) = visit.recordings
+        assert recording.sha256 == "a" * 64 and recording.measurement_sha256 == "b" * 64
+        assert recording.summary == {"frames": {"count": 10, "usable": 9}}
+        assert [(i.name, i.value, i.unit, i.source) for i in recording.indices] == [
+            ("palpebral_fissure_rest_left_mm", 9.5, "mm", "measure")]
+        (score,) = visit.scores
+        assert score.total == 37 and score.instrument == "sunnybrook"
+        assert score.rated_at == datetime(2026, 1, 5, 10, 30, tzinfo=UTC)
+        assert score.recording_id == recording.id
+        from synkinesis.scales import result_from_dict
+
+        result = result_from_dict(score.result)
+        assert result.total == 37 and result.choices == {"rest_eye": "narrow"}
+        assert result.provenance.visit_id == visit.id
+        (toxin,) = patient.toxin_sessions
+        assert (toxin.product, toxin.dilution, toxin.visit_id, toxin.total_units) == (
+            "onabotulinumtoxinA", "100 U / 2.5 mL", visit.id, 10.0)
+        assert [(i.muscle, i.side, i.units, i.points) for i in toxin.injections] == [
+            ("orbicularis_oculi", "left", 7.5, 3), ("mentalis", "left", 2.5, 1)]
+        (therapy,) = patient.therapy_sessions
+        assert therapy.exercises == ["closed-lip smile, eye relaxed"]
+        assert therapy.biofeedback == {"eye_pct": 12.5, "mirror": "yes"}
+        assert therapy.minutes == 45
+        (procedure,) = patient.procedures
+        assert (procedure.kind, procedure.target, procedure.side) == (
+            "nerve_block", "depressor_anguli_oris", "left")
+        assert procedure.prediction_values == {"sunnybrook": 60.0}
+        assert procedure.outcome_values == {"sunnybrook": 58.0}
+        assert procedure.outcome_date == date(2026, 2, 1)
+
+
+def test_timestamps_are_stored_as_utc(store):
+    _fill(store)
+    offset = timezone(timedelta(hours=2))
+    with store.transaction() as session:
+        visit = repository.find_visit(session, ref="P001@2026-01-05")
+        repository.add_score(session, visit=visit, instrument="hb", items={"grade": "III"},
+                             rated_at=datetime(2026, 1, 5, 12, 0, tzinfo=offset))
+    with store.reading() as session:
+        scores = session.query(ScaleScore).filter_by(instrument="house_brackmann").all()
+        assert scores[0].rated_at == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+        assert scores[0].rated_at.tzinfo == UTC
+
+
+def test_naive_timestamps_are_refused():
+    from sqlalchemy.dialects import sqlite
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), sqlite.dialect())
+
+
+def test_visit_references(store):
+    with store.transaction() as session:
+        add_patient(session)
+        first = repository.create_visit(session, patient_code="P001", visit_date="2026-01-05",
+                                        today=TODAY)
+        assert repository.visit_reference(first) == "P001@2026-01-05"
+        second = repository.create_visit(session, patient_code="P001",
+                                         visit_date="2026-01-05", today=TODAY)
+        assert repository.visit_reference(second) == "P001@2026-01-05#2"
+        assert repository.find_visit(session, ref="P001@2026-01-05#1") is first
+        assert repository.find_visit(session, ref=first.id[:8]) is first
+        with pytest.raises(ValueError, match="add #1..#2"):
+            repository.find_visit(session, ref="P001@2026-01-05")
+
+
+def test_delete_patient_needs_confirmation_and_removes_derived_files(store, tmp_path):
+    from synkinesis.store.recordings import remove_derived_files
+
+    derived = store.settings.data_dir / "P001"
+    derived.mkdir(parents=True)
+    measurement = derived / "x.synk"
+    measurement.write_bytes(b"m")
+    outside = tmp_path / "video.mp4"
+    outside.write_bytes(b"v")
+    with store.transaction() as session:
+        add_patient(session)
+        visit = repository.create_visit(session, patient_code="P001", visit_date="2026-01-05",
+                                        today=TODAY)
+        repository.add_recording(session, visit=visit, video_path=str(outside),
+                                 sha256="c" * 64, measurement_path=str(measurement),
+                                 analysis_path=str(outside), files_managed=True)
+    with pytest.raises(ValueError, match="needs confirmation"), store.transaction() as session:
+        repository.delete_patient(session, code="P001", confirm="p001")
+    with store.reading() as session:
+        assert repository.count_rows(session, Patient) == 1
+    with store.transaction() as session:
+        files = repository.delete_patient(session, code="P001", confirm="P001")
+    removed = remove_derived_files(files, root=store.settings.data_dir)
+    assert removed == [str(measurement.resolve())]
+    assert not measurement.exists() and outside.exists()  # never outside the data directory
+    with store.reading() as session:
+        from synkinesis.store.models import Injection, MeasuredIndex, Recording, Visit
+
+        for model in (Patient, Visit, Recording, MeasuredIndex, ScaleScore, Injection):
+            assert repository.count_rows(session, model) == 0
