@@ -247,6 +247,11 @@ BLENDSHAPE_NAMES: tuple[str, ...] = (
 _BLEND_MIRROR = [BLENDSHAPE_NAMES.index(mirror_name(name)) for name in BLENDSHAPE_NAMES]
 
 
+def _engine_info(engine, options: MeasureOptions) -> dict[str, Any]:
+    return {"name": engine.name, "version": engine.version, "model_sha256": engine.model_sha256,
+            "method": options.method, "method_meaning": METHODS[options.method]}
+
+
 def _landmark_pass(
     frames: Iterable[Frame],
     engine,
@@ -302,9 +307,7 @@ def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
             else:
                 frames = iter_images([Path(p) for p in segment.paths])
             arrays = _landmark_pass(frames, engine, spool, options, progress)
-            engine_info = {"name": engine.name, "version": engine.version,
-                           "model_sha256": engine.model_sha256,
-                           "method": options.method, "method_meaning": METHODS[options.method]}
+            engine_info = _engine_info(engine, options)
     except BaseException:
         spool.discard()
         raise
@@ -569,6 +572,34 @@ def measure_images(
         _Segment("images", tuple(str(p) for p in paths)), options, str(output.parent), progress)
     return _finish(arrays, options=options, source=source, engine_info=engine_info,
                    spool_paths=[spool], output=output)
+
+
+def measure_frames(
+    frames: Iterable[Frame],
+    output: Path,
+    *,
+    source: dict[str, Any],
+    options: MeasureOptions = MeasureOptions(),
+    mode: str = "video",
+    progress: Progress | None = None,
+) -> Measurement:
+    """Measure frames that are already decoded (a browser stream, a benchmark, a test).
+
+    ``mode`` is "video" (tracking; frames in time order) or "image" (independent photos).
+    """
+    options.validate()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spool = LandmarkSpool(output.parent)
+    try:
+        with _engine(mode, options) as engine:
+            arrays = _landmark_pass(frames, engine, spool, options, progress)
+            engine_info = _engine_info(engine, options)
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    return _finish(arrays, options=options, source=source, engine_info=engine_info,
+                   spool_paths=[str(spool.path)], output=output)
 
 
 def measure_camera(
