@@ -199,6 +199,7 @@ class ScaleScore(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     visit: Mapped[Visit] = relationship(back_populates="scores")
+    recording: Mapped[Recording | None] = relationship()
 
 
 class ToxinSession(Base):
@@ -218,6 +219,9 @@ class ToxinSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     patient: Mapped[Patient] = relationship(back_populates="toxin_sessions")
+    # many-to-one without a collection on Visit: orders inserts (bundle import) and lets
+    # queries reach the visit; deleting a visit only clears visit_id (ON DELETE SET NULL)
+    visit: Mapped[Visit | None] = relationship()
     injections: Mapped[list[Injection]] = relationship(
         back_populates="session", cascade="all, delete-orphan", passive_deletes=True,
         order_by="Injection.position")
@@ -263,6 +267,9 @@ class TherapySession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     patient: Mapped[Patient] = relationship(back_populates="therapy_sessions")
+    # many-to-one without a collection on Visit: orders inserts (bundle import) and lets
+    # queries reach the visit; deleting a visit only clears visit_id (ON DELETE SET NULL)
+    visit: Mapped[Visit | None] = relationship()
 
 
 class Procedure(Base):
@@ -289,3 +296,6 @@ class Procedure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     patient: Mapped[Patient] = relationship(back_populates="procedures")
+    # many-to-one without a collection on Visit: orders inserts (bundle import) and lets
+    # queries reach the visit; deleting a visit only clears visit_id (ON DELETE SET NULL)
+    visit: Mapped[Visit | None] = relationship()
