@@ -12,7 +12,7 @@
     (:meth:`synkinesis.simulate.truth.GroundTruth.as_dict`), the model's constants with units
     and sources.
 ``OUT.protocol.json``
-    Format ``synkinesis.protocol-spans`` version 1: ``{"format", "format_version", "tasks":
+    Format ``synkinesis.protocol-spans`` version 1: ``{"format", "format_version", "segments":
     [{"task", "start_s", "end_s"}, ...]}``, the time span of each task (guided analysis).
 
 Format history: 1 (package 0.1.0) first version of both sidecars.
@@ -213,7 +213,7 @@ def write_simulation(output: Path, spec, recording, truth, face) -> Any:
 def protocol_payload(spans) -> dict[str, Any]:
     """The protocol sidecar's content."""
     return {"format": PROTOCOL_FORMAT, "format_version": SIDECAR_VERSION,
-            "tasks": [asdict(span) for span in spans]}
+            "segments": [asdict(span) for span in spans]}
 
 
 def read_truth(path: Path) -> dict[str, Any]:
