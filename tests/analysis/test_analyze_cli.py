@@ -1,0 +1,162 @@
+"""``synk analyze`` end to end, the analysis file, and every bad input of issue 3."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from synthetic_faces import make_recording
+from typer.testing import CliRunner
+
+from synkinesis.analysis import (
+    FORMAT_NAME,
+    AnalysisError,
+    AnalysisOptions,
+    analyze_recording,
+    read_analysis,
+)
+from synkinesis.cli import app
+from synkinesis.quality import FrameFlag
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["analyze", *map(str, args)])
+
+
+def test_analyze_a_measure_result(single_face_measurement, tmp_path):
+    result = invoke(single_face_measurement.path, "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    for text in ("big_smile", "ocular_oral", "resting_tightness", "sunnybrook", "eface",
+                 "house_brackmann", "no rest segment"):
+        assert text in result.output
+    data = read_analysis(tmp_path / "single_face.analysis.json")
+    assert data["format"] == FORMAT_NAME and data["format_version"] == 1
+    assert data["protocol_version"] == "1"
+    assert set(data["scale_versions"]) == {"eface", "sunnybrook", "house_brackmann"}
+    assert data["source"]["engine"]["model_sha256"]
+    assert data["source"]["measure_file"] == str(single_face_measurement.path)
+    assert data["segmentation"]["method"] == "unguided"
+    assert len(data["coupling"]["movement_mm"]["left"]) == len(data["coupling"]["tasks"])
+    finding = next(f for f in data["findings"] if f["pattern"] == "ocular_oral")
+    assert finding["evidence"][0]["peak"]["time_s"] is not None
+    figures = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
+    assert "single_face-signals.png" in figures and "single_face-coupling.png" in figures
+    assert any("keyframe" in name for name in figures)
+
+
+def test_analyze_with_guided_spans_and_a_given_side(single_face_measurement, tmp_path):
+    protocol = tmp_path / "spans.json"
+    protocol.write_text(json.dumps({"segments": [
+        {"task": "rest", "start_s": 0.0, "end_s": 0.5},
+        {"task": "big_smile", "start_s": 0.7, "end_s": 2.3}]}))
+    result = invoke(single_face_measurement.path, "-o", tmp_path, "--protocol", protocol,
+                    "--affected-side", "right", "--no-figures")
+    assert result.exit_code == 0, result.output
+    data = read_analysis(tmp_path / "single_face.analysis.json")
+    assert data["segmentation"]["method"] == "guided"
+    assert data["affected_side"]["side"] == "right"
+    assert data["affected_side"]["method"] == "given"
+    assert all(f["side"] == "right" for f in data["findings"])
+    assert "brow_raise" in data["segmentation"]["missing_tasks"]
+    assert not (tmp_path / "figures").exists()
+
+
+@pytest.mark.slow
+def test_analyze_a_video(media, tmp_path):
+    result = invoke(media / "single_face.mp4", "-o", tmp_path, "--span", "rest=0:0.5",
+                    "--span", "big_smile=0.7:2.3", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "single_face.synk").is_file()
+    data = read_analysis(tmp_path / "single_face.analysis.json")
+    assert data["source"]["spans_source"] == "command line"
+    assert all(f["severity"] in ("none", "mild", "not measurable") for f in data["findings"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--span", "big_smile=5:8"], "does not match the recording"),
+    (["--span", "smile=0:1"], "unknown task 'smile'"),
+    (["--span", "big_smile"], "TASK=START:END"),
+    (["--affected-side", "up"], "left, right, auto"),
+])
+def test_bad_options_exit_2_with_a_message(single_face_measurement, tmp_path, args, message):
+    result = invoke(single_face_measurement.path, "-o", tmp_path, *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_protocol_files(single_face_measurement, tmp_path):
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"x": 1}')
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    for path, message in ((wrong, "must be a JSON list"), (broken, "is not JSON"),
+                          (tmp_path / "none.json", "cannot read protocol file")):
+        result = invoke(single_face_measurement.path, "-o", tmp_path, "--protocol", path)
+        assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_inputs_that_are_not_recordings(media, tmp_path):
+    result = invoke(tmp_path / "missing.synk", "-o", tmp_path)
+    assert result.exit_code == 2 and "no such file" in result.output
+    notes = tmp_path / "notes.synk"
+    notes.write_text("hello")
+    result = invoke(notes, "-o", tmp_path)
+    assert result.exit_code == 2 and "not a synkinesis result file" in result.output
+
+
+@pytest.mark.slow
+def test_video_without_a_face(media, tmp_path):
+    result = invoke(media / "no_face.mp4", "-o", tmp_path)
+    assert result.exit_code == 2 and "no face" in result.output
+
+
+def test_sidecar_protocol_beside_the_input_is_used(single_face_measurement, tmp_path):
+    import shutil
+
+    copy = tmp_path / "visit.synk"
+    shutil.copy(single_face_measurement.path, copy)
+    (tmp_path / "visit.protocol.json").write_text(json.dumps([
+        {"task": "rest", "start_s": 0.0, "end_s": 0.5},
+        {"task": "big_smile", "start_s": 0.7, "end_s": 2.3}]))
+    result = invoke(copy, "-o", tmp_path / "out", "--no-figures", "-q")
+    assert result.exit_code == 0, result.output
+    data = read_analysis(tmp_path / "out" / "visit.analysis.json")
+    assert data["segmentation"]["method"] == "guided"
+    assert data["source"]["spans_source"].endswith("visit.protocol.json")
+
+
+def test_too_short_and_mostly_flagged_recordings():
+    recording, _ = make_recording((("rest", 0.5),))
+    with pytest.raises(AnalysisError, match="too short"):
+        analyze_recording(recording)
+    recording, spans = make_recording()
+    flags = np.full(recording.n_frames, int(FrameFlag.NO_FACE))
+    flags[:5] = 0
+    from dataclasses import replace
+
+    with pytest.raises(AnalysisError, match="only 5 of"):
+        analyze_recording(replace(recording, flags=flags))
+    flags[: int(0.4 * recording.n_frames)] = 0
+    analysis = analyze_recording(replace(recording, flags=flags), spans=spans)
+    assert any("flagged unusable" in w for w in analysis.warnings)
+
+
+def test_bad_affected_side_option():
+    with pytest.raises(AnalysisError, match="affected side"):
+        AnalysisOptions(affected_side="up").validate()  # type: ignore[arg-type]
+
+
+def test_importing_the_analysis_stays_light():
+    code = ("import sys, synkinesis.analysis, synkinesis.protocol, synkinesis.coupling, "
+            "synkinesis.findings, synkinesis.reports\n"
+            "heavy = [m for m in ('matplotlib', 'cv2', 'mediapipe') if m in sys.modules]\n"
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""

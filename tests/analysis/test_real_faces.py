@@ -1,0 +1,106 @@
+"""Real healthy faces: no synkinesis above mild, voluntary movements found, mirror invariance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic_faces import mirror_recording
+
+from synkinesis.analysis import analyze_measurement, analyze_recording, recording_from_measurement
+
+ACCEPTABLE = ("none", "mild", "not measurable")
+
+
+def assert_healthy(analysis):
+    for finding in analysis.findings:
+        assert finding.severity in ACCEPTABLE, finding
+    assert analysis.resting.severity in ("none", "mild"), analysis.resting
+    sunnybrook = next(e for e in analysis.scales if e.instrument == "sunnybrook")
+    items = {i.key: i.value for i in sunnybrook.items}
+    assert all(items.get(f"synkinesis_{e}", 0) <= 1
+               for e in ("brow_lift", "eye_closure", "smile", "snarl", "pucker"))
+
+
+def driver_mm(analysis, task, region):
+    return [analysis.coupling.cell("movement_mm", side, task, region)
+            for side in ("left", "right")]
+
+
+@pytest.fixture(scope="module")
+def single_face(single_face_measurement):
+    return analyze_measurement(single_face_measurement)
+
+
+@pytest.fixture(scope="module")
+def wolfgang(wolfgang_measurement):
+    return analyze_measurement(wolfgang_measurement)
+
+
+def test_single_face_is_healthy_and_its_smile_is_found(single_face):
+    assert_healthy(single_face)
+    smiles = single_face.segmentation.task_segments("big_smile")
+    assert smiles and smiles[0].confidence > 0.5
+    assert 0.4 < smiles[0].start_s < 0.8  # the smile starts at about 0.55 s
+    corner = driver_mm(single_face, "big_smile", "mouth_corner")
+    assert min(corner) > 8 and abs(corner[0] - corner[1]) < 0.2 * max(corner)
+    # Both eyes narrow on the smile (normal), by about the same amount.
+    eyes = driver_mm(single_face, "big_smile", "eye")
+    assert min(eyes) > 1.0 and abs(eyes[0] - eyes[1]) < 0.5
+    assert single_face.finding("ocular_oral").severity == "none"
+    assert single_face.affected.side is None
+
+
+def test_wolfgang_is_healthy_and_brow_raise_blinks_smile_are_found(wolfgang):
+    assert_healthy(wolfgang)
+    tasks = {s.task for s in wolfgang.segmentation.segments}
+    assert {"brow_raise", "big_smile"} <= tasks
+    assert min(driver_mm(wolfgang, "brow_raise", "brow")) > 1.5
+    assert min(driver_mm(wolfgang, "big_smile", "mouth_corner")) > 10
+    flags = np.asarray(wolfgang.recording.flags)
+    from synkinesis.quality import FrameFlag
+
+    assert (flags & int(FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT)).any()
+    # Crying with eyes shut and a hand over the mouth is not read as a task.
+    assert "compound" in tasks
+
+
+def test_mirrored_signals_give_the_mirrored_analysis(wolfgang_measurement, wolfgang):
+    # Exact equivariance of the analysis itself (the measurement is mirrored in software).
+    mirrored = analyze_recording(mirror_recording(recording_from_measurement(
+        wolfgang_measurement)))
+    assert mirrored.affected.score == pytest.approx(-wolfgang.affected.score, abs=1e-9)
+    assert [s.task for s in mirrored.segmentation.segments] == [
+        s.task for s in wolfgang.segmentation.segments]
+    for a, b in zip((*wolfgang.findings, wolfgang.resting),
+                    (*mirrored.findings, mirrored.resting)):
+        assert a.severity == b.severity
+        assert a.index_by_side["left"] == pytest.approx(b.index_by_side["right"], abs=1e-9,
+                                                        nan_ok=True)
+
+
+@pytest.mark.slow
+def test_flipped_video_gives_the_mirrored_result(media, tmp_path):
+    import cv2
+
+    from conftest import read_frames, write_lossless
+    from synkinesis.pipeline import measure_video
+
+    frames = read_frames(media / "single_face.mp4")
+    plain = write_lossless(tmp_path / "plain.avi", frames)
+    flipped = write_lossless(tmp_path / "flipped.avi", [cv2.flip(f, 1) for f in frames])
+    a = analyze_measurement(measure_video(plain, tmp_path / "plain.synk"))
+    b = analyze_measurement(measure_video(flipped, tmp_path / "flipped.synk"))
+    assert_healthy(a)
+    assert_healthy(b)
+    assert [s.task for s in a.segmentation.segments] == [s.task for s in b.segmentation.segments]
+    # The landmark model is not exactly mirror-symmetric: indices agree within 0.35 points.
+    assert a.affected.score == pytest.approx(-b.affected.score, abs=0.1)
+    if a.affected.side is not None and b.affected.side is not None:
+        assert a.affected.side != b.affected.side
+    for fa, fb in zip((*a.findings, a.resting), (*b.findings, b.resting)):
+        for side, other in (("left", "right"), ("right", "left")):
+            assert fa.index_by_side[side] == pytest.approx(fb.index_by_side[other], abs=0.35,
+                                                           nan_ok=True), fa.pattern
+    smile_a = driver_mm(a, "big_smile", "mouth_corner")
+    smile_b = driver_mm(b, "big_smile", "mouth_corner")
+    assert smile_a[0] == pytest.approx(smile_b[1], rel=0.1)
