@@ -56,7 +56,13 @@ from synkinesis.results import (
     read_measurement,
     write_measurement,
 )
-from synkinesis.signals import add_rest_excursions, compute_signals, rest_reference, signal_name
+from synkinesis.signals import (
+    add_rest_excursions,
+    anchor_brow_to_pupil,
+    compute_signals,
+    rest_reference,
+    signal_name,
+)
 from synkinesis.signals import signal_definitions as _signal_definitions
 
 Progress = Callable[[int], None]
@@ -404,9 +410,10 @@ def _calibrate_and_write(
             f"({_flag_summary(flag_counts(flags))})")
     definitions = _signal_definitions()
     power = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
-    signals = {d.name: data["signals"][d.name] * scale.mm_per_unit ** power[d.unit]
-               for d in definitions}
+    signals = {name: values * scale.mm_per_unit ** power.get(_unit(name), 1)
+               for name, values in data["signals"].items()}
     eyes_open = np.ones(n, dtype=bool)
+    open_by_side = {}
     for side in SIDES:
         closed, blink = eye_closure_flags(signals[signal_name("palpebral_fissure", side)],
                                           data["time_s"], usable, limits=limits)
@@ -414,6 +421,8 @@ def _calibrate_and_write(
         flags[closed] |= FrameFlag[f"EYE_CLOSED_{upper}"]
         flags[blink] |= FrameFlag[f"BLINK_{upper}"]
         eyes_open &= ~closed
+        open_by_side[side] = usable & ~closed
+    signals = anchor_brow_to_pupil(signals, open_by_side)
     rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], usable, eyes_open,
                                         options)
     rest = rest_reference(signals, rest_mask)
@@ -460,6 +469,11 @@ def _calibrate_and_write(
     finally:
         spool_path.unlink(missing_ok=True)
     return read_measurement(output)
+
+
+def _unit(column: str) -> str:
+    """Unit suffix of a signal column name (mm, mm2, deg, ratio)."""
+    return column.rsplit("_", 1)[-1] if not column.startswith("_") else "mm"
 
 
 def _merge_spools(paths: list[str], directory: Path) -> Path:

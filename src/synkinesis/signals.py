@@ -31,7 +31,8 @@ class SignalDefinition:
 
 _SIDE_SIGNALS: tuple[tuple[str, str, Unit, str], ...] = (
     ("brow_height", "brow", "mm",
-     "height of the upper brow contour above the pupil (iris centre), as in Emotrics"),
+     "height of the upper brow contour above the pupil (iris centre), as in Emotrics; frame to "
+     "frame it follows the medial canthus, which stays put when the eye closes"),
     ("palpebral_fissure", "eye", "mm",
      "vertical opening of the eye: mean of three central upper-to-lower lid distances"),
     ("eye_area", "eye", "mm2", "area of the palpebral fissure outline (16 lid-margin points)"),
@@ -127,9 +128,13 @@ def compute_signals(head: np.ndarray, mm_per_unit: float) -> dict[str, np.ndarra
         lm = SIDE_LANDMARKS[side]
         lateral = 1.0 if side == "left" else -1.0  # head-frame x points to the patient's left
         y = mm[:, :, 1]
+        # Brow above the medial canthus; :func:`anchor_brow_to_pupil` adds the recording's
+        # canthus-to-pupil offset, so values read as "above the pupil" without following the
+        # iris landmark, which drifts when the lid closes over it.
         out[_column("brow_height", side, "mm")] = (
-            y[:, list(lm.brow)].mean(axis=1) - y[:, lm.iris_centre]
+            y[:, list(lm.brow)].mean(axis=1) - y[:, lm.medial_canthus]
         )
+        out[_PUPIL_OFFSET + side] = y[:, lm.medial_canthus] - y[:, lm.iris_centre]
         out[_column("palpebral_fissure", side, "mm")] = (
             y[:, list(lm.upper_lid)] - y[:, list(lm.lower_lid)]
         ).mean(axis=1)
@@ -159,10 +164,39 @@ def compute_signals(head: np.ndarray, mm_per_unit: float) -> dict[str, np.ndarra
     iris = [np.linalg.norm(mm[:, s.iris_horizontal[0]] - mm[:, s.iris_horizontal[1]], axis=1)
             for s in (left, right)]
     out["iris_diameter_mm"] = 0.5 * (iris[0] + iris[1])
-    return {d.name: out[d.name] for d in signal_definitions()}
+    columns = {d.name: out[d.name] for d in signal_definitions()}
+    columns.update({_PUPIL_OFFSET + side: out[_PUPIL_OFFSET + side] for side in SIDES})
+    return columns
 
 
 _MENTON = 152  # midline soft-tissue menton
+_PUPIL_OFFSET = "_canthus_above_pupil_mm_"  # auxiliary column, removed by anchor_brow_to_pupil
+
+
+def anchor_brow_to_pupil(
+    signals: dict[str, np.ndarray], open_eye_frames: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Express brow heights above the pupil and drop the auxiliary columns.
+
+    The offset between medial canthus and pupil is the median over frames where that eye is
+    open (all frames if it is never open): one number per side and recording.
+
+    Parameters
+    ----------
+    signals : output of :func:`compute_signals` (scaled to mm)
+    open_eye_frames : dict side -> (N,) bool array, or one (N,) bool array for both eyes
+    """
+    out = {name: values for name, values in signals.items() if not name.startswith("_")}
+    for side in SIDES:
+        offset_values = signals[_PUPIL_OFFSET + side]
+        mask = open_eye_frames[side] if isinstance(open_eye_frames, dict) else open_eye_frames
+        mask = np.asarray(mask, dtype=bool) & np.isfinite(offset_values)
+        if not mask.any():
+            mask = np.isfinite(offset_values)
+        offset = float(np.median(offset_values[mask])) if mask.any() else np.nan
+        name = _column("brow_height", side, "mm")
+        out[name] = signals[name] + offset
+    return out
 
 
 def rest_reference(signals: dict[str, np.ndarray], rest_frames: np.ndarray) -> dict[str, float]:
