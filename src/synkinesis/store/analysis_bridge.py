@@ -198,7 +198,8 @@ def run_analysis(
     module = importlib.import_module("synkinesis.analysis")
     output_path = Path(output_path)
     try:
-        call = _call_analyze if function.__name__ == "analyze" else _call_run_analysis
+        call = _call_analyze if function is getattr(module, "analyze", None) else \
+            _call_run_analysis
         call(module, function, Path(measurement_path), output_path, affected_side)
         data = read_analysis_file(output_path)
     except Exception as error:  # the measurement is still worth keeping
