@@ -21,7 +21,9 @@ def _url_text(url: str) -> str:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Create the schema or apply pending migrations (also done automatically on first use).
+    """Create the schema or apply pending migrations.
+
+    Also done automatically on first use.
     A database made by a newer synkinesis is refused, unchanged.
 
     Example:
@@ -52,7 +54,7 @@ def db_upgrade() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Show where the record is, its schema revision and how many rows each table holds.
+    """Show where the record is, its schema revision and row counts.
 
     Example:
 
@@ -81,7 +83,9 @@ def db_backup(
     no_files: bool = typer.Option(False, "--no-files",
                                   help="Only the database, not the derived recording files."),
 ) -> None:
-    """Back up the record: a consistent copy of the database (SQLite online backup, checked;
+    """Back up the database and the derived recording files.
+
+    A consistent copy of the database (SQLite online backup, checked;
     PostgreSQL via pg_dump) and a zip of the derived recording files, named by UTC time.
     Restore by copying the .sqlite file back (pg_restore for PostgreSQL).
 
@@ -109,7 +113,7 @@ def db_export(
     csv: Path = typer.Option(None, "--csv", help="Write every table of the record as CSV "
                                                  "into this directory."),
 ) -> None:
-    """Export the record: a patient's JSON bundle, their FHIR Observations, or CSV per table.
+    """Export a patient's JSON bundle or FHIR Observations, or every table as CSV.
 
     Example:
 

@@ -12,8 +12,10 @@ from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
 
 
 def history(code: str = typer.Argument(..., help="Patient code.")) -> None:
-    """A patient's history as a timeline: onset, visits with scores and recordings, toxin
-    sessions with their injections, therapy sessions, procedures with prediction and outcome.
+    """A patient's history as a timeline.
+
+    Onset, visits with scores and recordings, toxin sessions with their injections, therapy
+    sessions, procedures with prediction and outcome, by date.
 
     Example:
 
@@ -41,8 +43,10 @@ def trend(
                                           "(e.g. palpebral_fissure_range_affected_pct)."),
     plot: Path = typer.Option(None, "--plot", help="Write the trend as a PNG plot here."),
 ) -> None:
-    """Trend of a score or measured index across visits, with the change from the first value
-    and the treatments in between; --plot writes a PNG with toxin sessions and procedures marked.
+    """Trend of a score or measured index across visits (table and PNG plot).
+
+    Shows each value with the change from the first and the treatments in between; --plot
+    writes a PNG with toxin sessions and procedures marked.
 
     Example:
 
@@ -96,8 +100,10 @@ def compare(
     date: str = typer.Option(None, "--date", help="Only the treatment on this date "
                                                   "(YYYY-MM-DD); any date works."),
 ) -> None:
-    """Before/after comparison of an index around each toxin session and procedure: the last
-    value on or before the treatment against the value nearest AFTER-DAYS after it.
+    """Before/after comparison of an index around each treatment.
+
+    For each toxin session and procedure: the last value on or before the treatment against
+    the value nearest AFTER-DAYS after it (within TOLERANCE-DAYS).
 
     Example:
 
@@ -146,8 +152,10 @@ def due(
     today: str = typer.Option(None, "--today", help="Reference date (default: today, UTC)."),
     code: str = typer.Option(None, "--patient", help="Only this patient."),
 ) -> None:
-    """When each patient's next toxin session may be given: last session + the minimum
-    interval (re-inject every ~3..4 months, not under ~12 weeks [U], CLINICAL.md).
+    """When each patient's next toxin session is due.
+
+    Last session + the minimum interval (re-inject every ~3..4 months, not under ~12 weeks
+    [U], CLINICAL.md).
 
     Example:
 
@@ -189,8 +197,10 @@ def doses(
     after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
                                    help="Days after the session for --effects."),
 ) -> None:
-    """Doses per muscle and side over time (one column per session), and with --effects their
-    effect on the synkinesis pattern each muscle drives.
+    """Doses per muscle and side over time, and their effect.
+
+    One column per session; with --effects, the change of the synkinesis pattern each muscle
+    drives (before vs ~AFTER-DAYS after the session).
 
     Example:
 

@@ -116,8 +116,10 @@ def patient_delete(
     confirm: str = typer.Option(None, "--confirm", metavar="CODE",
                                 help="Repeat the code to confirm without a prompt."),
 ) -> None:
-    """Delete a patient, all their visits, scores and treatments, and the derived files of
-    their recordings (measure results, analyses; source videos are kept). Cannot be undone:
+    """Delete a patient and everything recorded about them (asks for confirmation).
+
+    Removes all their visits, scores and treatments, and the derived files of their
+    recordings (measure results, analyses; source videos are kept). Cannot be undone:
     back up first (`synk db backup`).
 
     Example:

@@ -37,9 +37,11 @@ def record_add(
                                   help="The video shows the patient as in a mirror."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Add a recording to a visit: measure the video (`synk measure`), analyse it when the
-    analysis stage is installed (else say why not), and store the result files with their
-    sha256 and summary indices. The same video (same sha256) cannot be added twice.
+    """Add a visit's video: measure, analyse, store.
+
+    Measures the video (`synk measure`), analyses it when the analysis stage is installed
+    (else says why not), and stores the result files with their sha256 and summary indices.
+    The same video (same sha256) cannot be added twice.
 
     Example:
 

@@ -35,7 +35,9 @@ def toxin_add(
     clinician: str = typer.Option("", "--clinician", help="Who injected."),
     notes: str = typer.Option("", "--notes", help="Free-text notes."),
 ) -> None:
-    """Add a toxin session with its injections. Units above the configured per-muscle
+    """Add a toxin session with its injections.
+
+    Units above the configured per-muscle
     maximum are stored with a warning (SYNK_MAX_UNITS changes the maxima).
 
     Example:
@@ -62,7 +64,9 @@ def toxin_add(
 
 @toxin_app.command("muscles")
 def toxin_muscles() -> None:
-    """List the muscles, their nerve branches, the pattern they drive and the warning maximum
+    """List the muscles that can be injected.
+
+    With their nerve branches, the pattern they drive and the warning maximum
     per session (onabotulinumtoxinA units, [U] CLINICAL.md; SYNK_MAX_UNITS overrides).
 
     Example:
@@ -144,8 +148,9 @@ def procedure_add(
     clinician: str = typer.Option("", "--clinician", help="Who performed it."),
     notes: str = typer.Option("", "--notes", help="Free-text notes."),
 ) -> None:
-    """Add a nerve block, selective neurectomy or myectomy, with the prediction made before
-    it. Record what happened later with `synk procedure outcome`.
+    """Add a nerve block, selective neurectomy or myectomy.
+
+    With the prediction made before it. Record what happened later with `synk procedure outcome`.
 
     Example:
 

@@ -21,7 +21,9 @@ def visit_add(
     clinician: str = typer.Option("", "--clinician", help="Who saw the patient."),
     notes: str = typer.Option("", "--notes", help="Free-text notes."),
 ) -> None:
-    """Add a visit. Prints its reference CODE@DATE, used by `synk record add --visit` and
+    """Add an assessment visit.
+
+    Prints its reference CODE@DATE, used by `synk record add --visit` and
     `synk visit score`.
 
     Example:
@@ -55,8 +57,9 @@ def visit_score(
     rater_name: str = typer.Option("", "--rater-name", help="Who scored (name or id)."),
     draft: bool = typer.Option(False, "--draft", help="Allow missing items (no total)."),
 ) -> None:
-    """Score a clinical scale at a visit and store it (validated and scored by the scales
-    library; the full result is kept).
+    """Score a clinical scale at a visit and store it.
+
+    Validated and scored by the scales library; the full result is kept.
 
     Example:
 
