@@ -296,7 +296,7 @@ def coupling_dict(coupling: Coupling, affected: AffectedSide) -> dict[str, Any]:
         "voluntary_range_mm": {s: coupling.voluntary_range_mm[s] for s in SIDES},
         "excess_mm": {s: coupling.excess_mm[s] for s in SIDES},
         "difference_side": side,
-        "difference_normalised": coupling.difference(side),
+        "difference_normalised": coupling.difference(side),  # by the larger range
         "difference_mm": coupling.difference(side, normalised=False),
         "noise_floor_mm": coupling.noise_floor_mm,
         "coverage": coupling.coverage,
@@ -533,6 +533,7 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "task": key.task if key else ("rest" if finding.pattern == "resting_tightness"
                                           else None),
             "excess_mm": key.excess_mm if key else None, "confidence": finding.confidence,
+            "note": finding.note if finding.pattern != "resting_tightness" else "",
         })
     scales = []
     for estimate in analysis.scales:

@@ -182,9 +182,15 @@ class Coupling:
         return float(table[self.tasks.index(task), self.regions.index(region)])
 
     def difference(self, affected: Side, *, normalised: bool = True) -> np.ndarray:
-        """(T, R) affected minus healthy: normalised movement (default) or mm."""
-        table = self.normalised if normalised else self.movement_mm
-        return table[affected] - table[other_side(affected)]
+        """(T, R) affected minus healthy movement: mm, or (default) divided by the larger of
+        the two sides' voluntary ranges of each region, so that the difference is a difference
+        of movement and not of each side's own normalisation."""
+        healthy = other_side(affected)
+        gap = self.movement_mm[affected] - self.movement_mm[healthy]
+        if not normalised:
+            return gap
+        scale = np.fmax(self.voluntary_range_mm[affected], self.voluntary_range_mm[healthy])
+        return gap / scale[None, :]
 
     def rest(self, quantity: str, side: Side) -> float:
         return float(self.rest_values[signal_name(quantity, side)])

@@ -94,6 +94,9 @@ def print_summary(run) -> None:
         say(f"  {row['pattern']:<20} {row['side'] or '-':<6} {row['severity']:<15} "
             f"{_fmt(row['index']):>6} {both:>13}  {row['task'] or '-':<19} "
             f"{_fmt(row['excess_mm']):>9} {_fmt(row['confidence'], '{:.0%}'):>5}")
+    for row in summary["findings"]:
+        if row["note"]:
+            say(f"    {row['pattern']}: {row['note']}")
     say("  index: Sunnybrook synkinesis points, the named side against the other "
         "(L / R: each side taken as affected); severity none < 0.5 <= mild < 1.5 <= moderate "
         "< 2.5 <= severe")
