@@ -236,20 +236,17 @@ def doses(
         if not found:
             console.print("no scores or indices of the patterns these muscles drive yet")
             return
-        table = Table(box=None, padding=(0, 2), title=f"effect ~{after_days} days after",
-                      title_justify="left")
-        for column in ("date", "muscle", "units", "pattern", "index", "before", "after",
-                       "change"):
-            table.add_column(column)
+        console.print(f"[bold]effect on the pattern each muscle drives, before vs ~{after_days} "
+                      "days after[/bold]", highlight=False)
         for effect in found:
             c = effect.comparison
-            table.add_row(effect.day.isoformat(), f"{effect.muscle} {effect.side}",
-                          fmt(effect.units), effect.pattern, c.index.name,
-                          "-" if c.before is None else fmt(c.before.value),
-                          "-" if c.after is None else fmt(c.after.value),
-                          "-" if c.change is None else f"{c.change:+.4g} "
-                          + {True: "better", False: "worse"}.get(c.improved, ""))
-        console.print(table)
+            before = "-" if c.before is None else f"{fmt(c.before.value)} ({c.before.day})"
+            after = "no value" if c.after is None else f"{fmt(c.after.value)} ({c.after.day})"
+            change = "" if c.change is None else f", {c.change:+.4g}" + {
+                True: " better", False: " worse"}.get(c.improved, "")
+            console.print(f"  {effect.day.isoformat()} {effect.muscle} {effect.side} "
+                          f"{fmt(effect.units)} U -> {effect.pattern}: {c.index.name} "
+                          f"{before} -> {after}{change}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
