@@ -146,6 +146,7 @@ def _fmt(value: float) -> str:
 def _print_truth(truth) -> None:
     from rich.table import Table
 
+    console = _wide_console()
     from synkinesis.simulate import PATTERNS, REGIONS, TASKS
 
     for side in ("left", "right"):
@@ -272,6 +273,7 @@ def _print_prediction(spec, plan, days, before, after) -> None:
 
     from synkinesis.simulate import PATTERNS, REGIONS, TASKS, format_treatment
 
+    console = _wide_console()
     injured = sorted({i.side for i in spec.injuries}) or ["left", "right"]
     console.print(f"patient: {_describe(spec)}", highlight=False)
     console.print("plan: " + (", ".join(format_treatment(t) for t in plan) or "none"),
@@ -319,6 +321,120 @@ def _describe(spec) -> str:
             f"{r.collateral_sprouts:g}, {r.n_axons} axons, seed {spec.seed}")
 
 
+def _floats(text: str, option: str, low: float, high: float) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        fail(f"{option} must be numbers separated by commas, got {text!r}")
+    if not values or any(not low <= v <= high for v in values):
+        fail(f"{option} values must be in {low:g}..{high:g}, got {text!r}")
+    return values
+
+
+def validate(
+    severities: str = typer.Option("0,0.6,0.95", "--severities",
+                                   help="Injury severities (0 = a healthy face)."),
+    misrouting: str = typer.Option("0.4,0.9", "--misrouting", help="Misrouting probabilities."),
+    sides: str = typer.Option("left,right", "--sides", help="Injured sides."),
+    head_motion: str = typer.Option("1,4", "--head-motion-deg",
+                                    help="SDs of slow head rotation, degrees."),
+    noise: str = typer.Option("0.3,1", "--noise-px", help="SDs of landmark noise, pixels."),
+    face: Path = typer.Option(None, "--face", help="Real neutral face, as in `synk simulate`."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the first case (then +1 per case)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Check the analysis against simulated patients whose synkinesis is known.
+
+    Every combination of the grid is simulated on a real face, written through the measure path,
+    analysed with its protocol spans (the code of `synk analyze`), and compared with its truth:
+    recovery error of every coupling cell (mm, in the region's active direction), sensitivity
+    and specificity of each pattern per side (truly present = true grade at least mild;
+    detected = the analysis grades it at least mild), and affected-side accuracy.
+
+    Example:
+
+        synk validate --severities 0,0.95 --misrouting 0.9 --sides left --head-motion-deg 1
+    """
+    from synkinesis.cli.common import progress_bar
+    from synkinesis.simulate import ModelError
+    from synkinesis.simulate.validation import run_validation, validation_grid
+
+    side_list = tuple(s.strip() for s in sides.split(",") if s.strip())
+    for side in side_list:
+        if side not in ("left", "right"):
+            fail(f"unknown side {side!r} in --sides; expected left, right")
+    try:
+        specs = validation_grid(
+            severities=_floats(severities, "--severities", 0, 1),
+            misrouting=_floats(misrouting, "--misrouting", 0, 1), sides=side_list,
+            head_motion_deg=_floats(head_motion, "--head-motion-deg", 0, 20),
+            noise_px=_floats(noise, "--noise-px", 0, 20), seed=seed)
+    except ModelError as exc:
+        fail(str(exc))
+    from synkinesis.landmarks.model import ModelError as LandmarkModelError
+    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.pipeline import MeasureError
+    from synkinesis.simulate.io import FaceError, load_neutral_face
+
+    try:
+        neutral = load_neutral_face(face)
+        vertices = load_canonical_face().vertices
+        with progress_bar(quiet or as_json, f"{len(specs)} simulated patients",
+                          total=len(specs)) as advance:
+            report = run_validation(specs, neutral, canonical_vertices=vertices,
+                                    progress=advance)
+    except (FaceError, LandmarkModelError, MeasureError) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    _print_validation(report)
+
+
+def _print_validation(report) -> None:
+    import math
+
+    from rich.table import Table
+
+    from synkinesis.simulate import PATTERNS, REGIONS, TASKS
+
+    out = _wide_console()
+    regions = [r for r in REGIONS if r != "neck"]
+    table = Table(title=f"recovery error per coupling cell, mean |analysed - true| mm "
+                        f"({len(report.cases)} simulated patients x 2 sides)",
+                  box=None, padding=(0, 1), title_justify="left")
+    table.add_column("task")
+    for region in regions:
+        table.add_column(region, justify="right")
+    for t, task in enumerate(TASKS):
+        if task == "rest":
+            continue
+        table.add_row(task, *(f"{report.cell_error_mm[t, REGIONS.index(r)]:.2f}"
+                              for r in regions))
+    out.print(table)
+    table = Table(title="patterns (per side; present = true grade >= mild)", box=None,
+                  padding=(0, 1), title_justify="left")
+    for header in ("pattern", "sensitivity", "specificity", "TP", "FN", "TN", "FP"):
+        table.add_column(header, justify="right" if header != "pattern" else "left")
+    for pattern in PATTERNS:
+        c = report.counts[pattern]
+        table.add_row(pattern, *("-" if math.isnan(v) else f"{v:.2f}" for v in
+                                 (report.sensitivity[pattern], report.specificity[pattern])),
+                      *(str(c[k]) for k in ("tp", "fn", "tn", "fp")))
+    out.print(table)
+    out.print(f"affected side named correctly (none for healthy faces): "
+              f"{report.side_accuracy:.0%} of {len(report.cases)} patients", highlight=False)
+
+
+def _wide_console():
+    """The shared console, but at least 120 columns wide so the matrices are not cut."""
+    from rich.console import Console
+
+    return console if console.width >= 120 else Console(width=120)
+
+
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
     app.command("predict")(predict)
+    app.command("validate")(validate)

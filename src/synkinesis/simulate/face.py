@@ -38,6 +38,7 @@ __all__ = [
     "FieldSpec",
     "MUSCLE_FIELDS",
     "NeutralFace",
+    "REGION_SIGN",
     "REGION_SIGNAL",
     "canonical_face_mm",
     "displace",
@@ -138,6 +139,21 @@ REGION_SIGNAL: dict[str, str] = {
     "lower_lip": "lower_lip_height",
     "chin": "chin_height",
     "neck": "platysma_activation",
+}
+
+#: +1 when a region's active movement raises its signal, -1 when it lowers it (the eye
+#: narrows, the nasolabial line shortens, the lower lip descends): movement = sign x change
+#: from rest, as in the analysis (``synkinesis.protocol.REGION_SIGNALS``; a test keeps the two
+#: in agreement).
+REGION_SIGN: dict[str, float] = {
+    "brow": 1.0,
+    "eye": -1.0,
+    "nasolabial": -1.0,
+    "mouth_corner": 1.0,
+    "upper_lip": 1.0,
+    "lower_lip": -1.0,
+    "chin": 1.0,
+    "neck": 1.0,
 }
 
 
@@ -311,7 +327,8 @@ def region_values(head_mm: np.ndarray, activations: np.ndarray) -> np.ndarray:
 
 def region_movements(head_mm: np.ndarray, rest_mm: np.ndarray, activations: np.ndarray,
                      rest_activation: np.ndarray) -> np.ndarray:
-    """How far each region moved from rest (absolute change of its signal).
+    """How far each region moved from rest, positive in its active direction
+    (:data:`REGION_SIGN`).
 
     Parameters
     ----------
@@ -322,11 +339,12 @@ def region_movements(head_mm: np.ndarray, rest_mm: np.ndarray, activations: np.n
     -------
     (N, 2, 8) array
         mm for the landmark regions (mouth corner: 2-D corner displacement in the frontal
-        plane); activation units (0..1) for the neck.
+        plane, never negative); activation units (0..1) for the neck.
     """
     values = region_values(head_mm, activations)
     rest = region_values(rest_mm[None], np.asarray(rest_activation)[None])
-    moved = np.abs(values - rest)
+    signs = np.array([REGION_SIGN[region] for region in REGIONS])
+    moved = (values - rest) * signs
     corner = REGIONS.index("mouth_corner")
     for s, side in enumerate(SIDES):
         index = SIDE_LANDMARKS[side].mouth_corner

@@ -2,7 +2,8 @@
 auto-scored items, on one day and after given treatments. Pure array maths.
 
 Coupling (DESIGN.md): ``C[side][task, region]`` = how far the region moves from rest during
-the task (absolute change of its signal, :data:`~synkinesis.simulate.face.REGION_SIGNAL`),
+the task (change of its signal, :data:`~synkinesis.simulate.face.REGION_SIGNAL`, positive in
+the region's active direction as in the analysis: negative when, e.g., the eye widens),
 divided by that region's voluntary range on the same side of the same face when healthy (its
 movement in :data:`~synkinesis.simulate.anatomy.REGION_RANGE_TASK`). A healthy face has ~1 on
 the driver cells and small normal co-movement elsewhere (the eyes narrow on a big smile on both
@@ -93,7 +94,8 @@ class GroundTruth:
     healthy_coupling : dict side -> (9, 8) array
         The same face with no injury and no treatment.
     movement : dict side -> (9, 8) array
-        Region movement from rest (mm; neck in platysma activation units).
+        Region movement from rest, positive in the active direction (mm; neck in platysma
+        activation units).
     activation : dict side -> (9, 16) array
         Muscle activations at each task's peak.
     voluntary_range : dict side -> (8,) array

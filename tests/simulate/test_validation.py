@@ -1,0 +1,61 @@
+"""The analysis recovers simulated patients: ``synk validate`` on a small grid."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from synkinesis.simulate import REGIONS
+from synkinesis.simulate.face import REGION_SIGN, REGION_SIGNAL
+from synkinesis.simulate.validation import run_validation, validation_grid
+
+#: Stated tolerances of the analysis on simulated recordings (0.3 px noise, 1 degree motion):
+#: every coupling cell within 1.0 mm of the truth on average, the affected side always named.
+CELL_TOLERANCE_MM = 1.0
+
+
+def test_region_conventions_agree_with_the_analysis():
+    from synkinesis.protocol import REGION_SIGNALS
+
+    for region in REGIONS:
+        spec = REGION_SIGNALS[region]
+        assert REGION_SIGN[region] == spec.sign, region
+        if spec.quantity is not None:
+            assert REGION_SIGNAL[region] == spec.quantity, region
+
+
+def test_validation_grid_deduplicates_healthy_faces():
+    specs = validation_grid(severities=(0.0, 0.5), misrouting=(0.4, 0.9), sides=("left", "right"),
+                            head_motion_deg=(1.0,), noise_px=(0.3,))
+    assert len(specs) == 1 + 2 * 2
+    assert len({spec.seed for spec in specs}) == len(specs)
+    assert sum(1 for spec in specs if not spec.injuries) == 1
+
+
+def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, canonical):
+    specs = validation_grid(severities=(0.0, 0.95), misrouting=(0.9,), sides=("left", "right"),
+                            head_motion_deg=(1.0,), noise_px=(0.3,), seed=20)
+    report = run_validation(specs, neutral_face, canonical_vertices=canonical.vertices)
+    assert len(report.cases) == 3
+    assert report.side_accuracy == 1.0
+    finite = report.cell_error_mm[np.isfinite(report.cell_error_mm)]
+    assert finite.size == 8 * 7  # every task but rest, every region but the neck
+    assert finite.max() < CELL_TOLERANCE_MM
+    assert report.sensitivity["ocular_oral"] == 1.0
+    assert report.counts["ocular_oral"]["fp"] == 0  # the healthy face and healthy sides
+    assert report.cases[0].found_side is None and report.cases[0].true_side is None
+    assert json.loads(json.dumps(report.as_dict()))["cases"] == 3
+
+
+def test_validate_cli(run_cli, face_file):
+    result = run_cli("validate", "--severities", "0.95", "--misrouting", "0.9", "--sides",
+                     "right", "--head-motion-deg", "1", "--noise-px", "0.3", "--face",
+                     face_file, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "recovery error per coupling cell" in result.output
+    assert "affected side named correctly" in result.output and "100%" in result.output
+    bad = run_cli("validate", "--severities", "2", "--face", face_file)
+    assert bad.exit_code == 2 and "--severities values must be in 0..1" in bad.output
+    bad = run_cli("validate", "--sides", "top", "--face", face_file)
+    assert bad.exit_code == 2 and "unknown side 'top'" in bad.output
