@@ -140,7 +140,7 @@ def simulate(
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.2f}"
+    return f"{0.0 if abs(value) < 0.005 else value:.2f}"
 
 
 def _print_truth(truth) -> None:

@@ -8,7 +8,8 @@ divided by that region's voluntary range on the same side of the same face when 
 movement in :data:`~synkinesis.simulate.anatomy.REGION_RANGE_TASK`). A healthy face has ~1 on
 the driver cells and small normal co-movement elsewhere (the eyes narrow on a big smile on both
 sides). A pattern's severity is the mean excess of its cells over the healthy face's cells
-(in fractions of the voluntary range), so normal co-movement does not count.
+(in fractions of the voluntary range, active direction only), so normal co-movement does not
+count.
 """
 
 from __future__ import annotations
@@ -207,7 +208,9 @@ def ground_truth(
         voluntary = healthy_moved[range_rows, s, columns]
         coupling = moved[:, s, :] / voluntary
         healthy = healthy_moved[:, s, :] / voluntary
-        excess = np.maximum(coupling - healthy, 0.0)
+        # movement against a region's active direction is not co-movement (a weaker lower-lip
+        # rise in a smile is not excess): compare the active parts only
+        excess = np.maximum(np.maximum(coupling, 0.0) - np.maximum(healthy, 0.0), 0.0)
         out["coupling"][side], out["healthy"][side] = coupling, healthy
         out["movement"][side], out["range"][side] = moved[:, s, :], voluntary
         out["activation"][side] = activation[:, s, :]
