@@ -73,8 +73,8 @@ def trend(
         console.print("no values stored yet")
     else:
         table = Table(box=None, padding=(0, 2))
-        for column in ("date", "value", "change", "visit", "source", "treatments since last"):
-            table.add_column(column, justify="right" if column in ("value", "change") else "left")
+        for column in ("date", "value", "vs first", "visit", "source", "treatments since last"):
+            table.add_column(column, justify="right" if column in ("value", "vs first") else "left")
         first = result.points[0].value
         previous_day = None
         for point in result.points:

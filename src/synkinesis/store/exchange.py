@@ -317,8 +317,9 @@ UCUM = "http://unitsofmeasure.org"
 
 
 def _quantity(value: float, unit: str) -> dict[str, Any]:
-    code = {"mm": "mm", "%": "%", "mm2": "mm2", "deg": "deg"}.get(unit, "{score}" if not unit
-                                                                    else "1")
+    # UCUM for real units; an annotation such as {score} or {points} for counts of points
+    code = {"mm": "mm", "%": "%", "mm2": "mm2", "deg": "deg", "ratio": "1"}.get(
+        unit, "{" + (unit or "score").replace("}", "") + "}")
     return {"value": value, "unit": unit or "score", "system": UCUM, "code": code}
 
 
