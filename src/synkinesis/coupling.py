@@ -141,7 +141,8 @@ class Coupling:
         Each region's range: its largest sustained movement in the tasks it drives (eye: the
         rest fissure when no eye task was recorded), floored at ``min_range_mm``.
     excess_mm : dict side -> (T, R) array
-        Sustained excess of this side's movement over the other side's, frame by frame, mm.
+        Sustained excess of this side's movement over the other side's, frame by frame, mm;
+        movement against the active direction counts as 0 on both sides.
     excess_window : dict side -> (T, R, 3) int array
         ``start, stop, peak`` frames of the excess window (-1 when none).
     noise_floor_mm : (R,) array
@@ -273,7 +274,10 @@ def compute_coupling(
                 level = sustained_level(moves[side][region], cell_mask, width)
                 movement[side][i, j] = level.value
                 any_short |= not level.full_window and np.isfinite(level.value)
-                d = moves[side][region] - moves[other_side(side)][region]
+                # Only movement in the active direction is co-movement: a healthy side moving
+                # the other way (a lower lip that rises) must not read as excess here.
+                d = (np.fmax(moves[side][region], 0.0)
+                     - np.fmax(moves[other_side(side)][region], 0.0))
                 gap = sustained_level(d, cell_mask, width)
                 excess[side][i, j] = gap.value
                 windows[side][i, j] = (gap.start, gap.stop, gap.peak)

@@ -195,3 +195,12 @@ def test_no_rest_span_uses_the_quietest_span_and_says_so():
     assert analysis.segmentation.rest.method == "quietest span"
     assert any("no rest segment" in w for w in analysis.warnings)
     assert all(f.severity == "none" for f in analysis.findings)
+
+
+def test_healthy_side_moving_the_other_way_is_not_excess_on_the_affected_side():
+    # The right lower lip rises in the closed smile (against its active direction: descent);
+    # the left lower lip stays. That is no depressor pull on the left.
+    recording, spans = make_recording(extra={("closed_smile", "right", "lower_lip_height"): 4.0})
+    analysis = analyse(recording, spans, affected_side="left")
+    assert analysis.finding("platysmal").index == pytest.approx(0.0, abs=0.1)
+    assert analysis.finding("platysmal").severity == "none"
