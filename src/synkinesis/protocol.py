@@ -24,6 +24,7 @@ Format history of :data:`PROTOCOL_VERSION`
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -411,12 +412,9 @@ def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     half = width // 2
     padded = np.pad(values, (half, width - 1 - half), mode="edge")
     windows = sliding_window_view(padded, width)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmedian(windows, axis=1)
+    with warnings.catch_warnings():  # all-NaN windows (unusable stretches) give NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(windows, axis=1)
 
 
 def _blend_mean(recording: Recording, names: Sequence[str]) -> np.ndarray | None:
@@ -438,7 +436,6 @@ def task_evidence(
         blendshape evidence where the blendshapes exist (so synthetic recordings without
         blendshapes are segmented from signals alone).
     """
-    n = recording.n_frames
     sides = {}
     for k, side in enumerate(SIDES):
         m = moves[side]
@@ -494,7 +491,6 @@ def task_evidence(
     usable = recording.usable
     for task in out:
         out[task] = np.where(usable[None, :], out[task], np.nan)
-    del n
     return out
 
 
@@ -554,12 +550,9 @@ def movement_activity(
         for region, scale in ACTIVITY_SCALES_MM.items():
             parts.append(np.abs(m[region]) / scale)
     stacked = np.vstack(parts)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            activity = np.nanmax(stacked, axis=0)
+    with warnings.catch_warnings():  # unusable frames are all-NaN columns
+        warnings.simplefilter("ignore", RuntimeWarning)
+        activity = np.nanmax(stacked, axis=0)
     return np.where(recording.usable, activity, np.nan)
 
 
@@ -585,7 +578,6 @@ def unguided_segments(
         Unguided segments in time order (rest is not included; see :func:`quietest_span`).
     """
     dt = recording.frame_interval_s
-    n = recording.n_frames
     evidence = task_evidence(recording, moves, baseline)
     names = list(evidence)
     smooth_width = max(1, int(round(0.2 / dt)))
@@ -634,7 +626,6 @@ def unguided_segments(
             round(confidence, 3),
             f"driver {'/'.join(get_task(task).drivers)}; runner-up {names[order[1]]}"
             if len(order) > 1 else ""))
-    del n
     return segments
 
 
