@@ -175,3 +175,8 @@ def test_bad_injury_text():
 def test_validate_treatment_checks_the_dataclasses_too():
     with pytest.raises(TreatmentError, match="retraining efficacy"):
         validate_treatment(Retraining("left", 0.0, efficacy=2.0))
+
+
+def test_the_record_vocabulary_name_of_the_alaeque_nasi_is_accepted():
+    toxin = parse_treatment("toxin:levator_labii_superioris_alaeque_nasi:left:2", default_day=1)
+    assert toxin.muscle == "levator_labii_superioris"

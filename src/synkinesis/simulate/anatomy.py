@@ -15,6 +15,7 @@ __all__ = [
     "BRANCH_MUSCLE_WEIGHTS",
     "CENTRAL_COMMANDS",
     "MUSCLES",
+    "MUSCLE_ALIASES",
     "MUSCLE_AXON_SHARE",
     "MUSCLE_PATH_LENGTH_MM",
     "PATTERNS",
@@ -76,6 +77,11 @@ MUSCLES: tuple[str, ...] = (
     "mentalis",
     "platysma",
 )
+
+#: Other names accepted for a muscle (the record's vocabulary names the alaeque nasi part).
+MUSCLE_ALIASES: dict[str, str] = {
+    "levator_labii_superioris_alaeque_nasi": "levator_labii_superioris",
+}
 
 Source = Literal["V", "U", "assumption"]
 

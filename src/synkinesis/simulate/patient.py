@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis.simulate.anatomy import MUSCLE_ALIASES
 from synkinesis.simulate.face import NeutralFace, canonical_face_mm, muscle_fields
 from synkinesis.simulate.nerve import Injury, ModelError, Nerve, RegrowthParameters, regenerate
 from synkinesis.simulate.recording import ProtocolTiming, Recording, synthesize_recording
@@ -165,13 +166,14 @@ def parse_treatment(text: str, *, default_day: float) -> Treatment:
     """
     body, _, day_text = text.strip().partition("@")
     day = _number(day_text, "treatment day") if day_text else float(default_day)
-    parts = body.split(":")
+    parts = [MUSCLE_ALIASES.get(part, part) for part in body.split(":")]
     kind, args = parts[0], parts[1:]
     try:
         if kind == "toxin" and len(args) == 3:
             treatment: Treatment = Toxin(args[0], args[1], _number(args[2], "toxin units"), day)
         elif kind in ("block", "neurectomy") and len(args) in (2, 3):
-            muscles = tuple(m for m in args[2].split("+") if m) if len(args) == 3 else ()
+            muscles = tuple(MUSCLE_ALIASES.get(m, m) for m in args[2].split("+") if m) \
+                if len(args) == 3 else ()
             treatment = _KINDS[kind](args[0], args[1], day, muscles)
         elif kind == "myectomy" and len(args) in (2, 3):
             fraction = _number(args[2], "myectomy fraction") if len(args) == 3 else 1.0
