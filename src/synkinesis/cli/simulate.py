@@ -193,9 +193,11 @@ def predict(
     terminal: float = typer.Option(3.0, "--terminal-sprouting", help="As in `synk simulate`."),
     non_reaching: float = typer.Option(0.15, "--non-reaching", help="As in `synk simulate`."),
     axons: int = typer.Option(7000, "--axons", help="As in `synk simulate`."),
-    day: float = typer.Option(365.0, "--day",
+    day: float = typer.Option(None, "--day",
                               help="Today, in days since the injury (default date of a "
-                                   "treatment without @DAY)."),
+                                   "treatment without @DAY). Default: the simulated "
+                                   "recording's day with --from, else 365.",
+                              show_default=False),
     seed: int = typer.Option(0, "--seed", help="Random seed of the patient's wiring."),
     as_json: bool = typer.Option(False, "--json", help="Print the predictions as JSON."),
 ) -> None:
@@ -225,8 +227,9 @@ def predict(
             spec.validate()
         except (ValueError, ModelError) as exc:
             fail(str(exc))
-        day = spec.day if day == 365.0 else day
+        day = spec.day if day is None else day
     else:
+        day = 365.0 if day is None else day
         spec = _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, None, seed)
     try:
         plan = tuple(parse_treatment(text, default_day=day) for text in treatment or ())

@@ -318,7 +318,8 @@ def regenerate(
     """Build both sides' wiring after ``injuries`` (all on day 0) and their regrowth.
 
     Each injury draws from its own child generator, taken from ``rng`` in the order given, so
-    the same injury on the other side gives the mirrored wiring.
+    the same injury on the other side gives the mirrored wiring. A second injury of the same
+    side reaches only the axons that were never cut (not the sprouts of the first).
 
     Parameters
     ----------

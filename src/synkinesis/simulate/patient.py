@@ -7,7 +7,7 @@ the canonical mesh and the neutral face come in as arrays.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,6 @@ __all__ = [
     "predict",
     "simulate_patient",
     "truth_on_day",
-    "with_treatments",
 ]
 
 _KINDS: dict[str, type] = {"toxin": Toxin, "block": NerveBlock, "neurectomy": Neurectomy,
@@ -284,9 +283,4 @@ def predict(
     fields = muscle_fields(canonical_vertices, face_mm)
     return tuple(ground_truth(nerve, day=float(day), face_mm=face_mm, fields=fields,
                               treatments=treatments) for day in days)
-
-
-def with_treatments(spec: SimulationSpec, treatments: tuple[Treatment, ...]) -> SimulationSpec:
-    """A copy of ``spec`` with more treatments."""
-    return replace(spec, treatments=(*spec.treatments, *treatments))
 
