@@ -88,9 +88,8 @@ PATTERNS: tuple[PatternDefinition, ...] = (
     PatternDefinition(
         "mentalis", "mentalis: the chin pad lifts with smile or eye closure", "chin",
         ("closed_smile", "big_smile", "eee", *EYE_TASKS),
-        _anchors(("closed_smile", "big_smile", "eee", *EYE_TASKS), 2.0),
-        "2.0 mm chin-pad rise difference per point [U, project default: the chin-pad landmark is "
-        "noisier than the lids and healthy chins differ by 1-2 mm in a smile]", True),
+        _anchors(("closed_smile", "big_smile", "eee", *EYE_TASKS), 1.0),
+        "1.0 mm chin-pad rise difference per point [U, project default]", True),
     PatternDefinition(
         "platysmal", "platysmal (proxy): lower-face depressor pull with a closed smile",
         "lower_lip", ("closed_smile",), {"closed_smile": 1.0},
@@ -650,7 +649,7 @@ _SUNNYBROOK_TASKS = {"brow_lift": ("brow_raise", "brow"),
 
 #: mm per Sunnybrook synkinesis point for each watched region (the eye from CLINICAL.md [V],
 #: the others [U], as in :data:`PATTERNS`).
-_WATCH_ANCHORS = {"eye": 0.77, "mouth_corner": 1.5, "chin": 2.0, "nasolabial": 1.0,
+_WATCH_ANCHORS = {"eye": 0.77, "mouth_corner": 1.5, "chin": 1.0, "nasolabial": 1.0,
                   "lower_lip": 1.0, "upper_lip": 1.0, "brow": 1.0}
 
 

@@ -94,7 +94,7 @@ def test_blinks_are_excluded_from_ocular_oral():
 
 def test_oral_ocular_mentalis_and_nasolabial_are_found_on_their_side():
     extra = {("gentle_eye_closure", "right", "mouth_corner_y"): 4.0,
-             ("big_smile", "right", "chin_height"): 5.0,
+             ("big_smile", "right", "chin_height"): 2.0,
              ("brow_raise", "right", "nasolabial_length"): -2.0}
     recording, spans = make_recording(extra=extra)
     analysis = analyse(recording, spans)
@@ -104,7 +104,7 @@ def test_oral_ocular_mentalis_and_nasolabial_are_found_on_their_side():
     assert oral.severity in ("moderate", "severe")  # 4 mm / 1.5 mm per point [U]
     mentalis = analysis.finding("mentalis")
     assert (mentalis.side, mentalis.evidence[0].task, mentalis.severity) == (
-        "right", "big_smile", "moderate")  # 5 mm / 2 mm per point [U]
+        "right", "big_smile", "moderate")  # 2 mm / 1 mm per point [U]
     assert analysis.finding("nasolabial").severity in ("moderate", "severe")
     assert analysis.finding("ocular_oral").severity == "none"
 
