@@ -1,11 +1,16 @@
-"""Fixtures of the patient-record tests: a fresh record per test (SQLite in tmp_path; also
-PostgreSQL when SYNK_TEST_POSTGRES_URL is set), a fixed "today", and a CLI runner."""
+"""Fixtures of the patient-record tests: a fresh record per test (SQLite in tmp_path, and
+PostgreSQL: SYNK_TEST_POSTGRES_URL or a server started for the session), a fixed "today", and
+a CLI runner."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 import typer
@@ -23,19 +28,71 @@ SUNNYBROOK_SYNKINETIC = {
 }  # total 37 (CLINICAL.md test vector)
 
 
-def _postgres_url() -> str | None:
-    return os.environ.get("SYNK_TEST_POSTGRES_URL") or None
+def _find_initdb() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found)
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1] if candidates else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """SYNK_TEST_POSTGRES_URL, else a throwaway PostgreSQL cluster started for this session
+    (Debian's postgresql binaries, a unix socket in a temporary directory, trust auth; as
+    the ``postgres`` user when running as root). Skips with the reason when neither works."""
+    given = os.environ.get("SYNK_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("PostgreSQL not tested: the psycopg driver is not installed "
+                    "(or set SYNK_TEST_POSTGRES_URL)")
+    initdb = _find_initdb()
+    if initdb is None:
+        pytest.skip("PostgreSQL not tested: no initdb found (install Debian's postgresql, "
+                    "or set SYNK_TEST_POSTGRES_URL)")
+    # directly under the temporary root: the server user must reach it (pytest's tmp tree
+    # is private to the user running the tests)
+    directory = Path(tempfile.mkdtemp(prefix="synk-test-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            pytest.skip("PostgreSQL not tested: running as root without runuser")
+        prefix = [runuser, "-u", "postgres", "--"]
+        try:
+            shutil.chown(directory, user="postgres")
+        except (LookupError, PermissionError) as error:
+            pytest.skip(f"PostgreSQL not tested: no postgres user to run the server ({error})")
+    data = directory / "data"
+    pg_ctl = initdb.parent / "pg_ctl"
+    try:
+        subprocess.run([*prefix, str(initdb), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run([*prefix, str(pg_ctl), "-D", str(data), "-w", "-l",
+                        str(directory / "log"), "-o",
+                        f"-k {directory} -c listen_addresses=''", "start"],
+                       check=True, capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        pytest.skip(f"PostgreSQL not tested: could not start a server ({error}; "
+                    f"{detail.decode(errors='replace').strip()[-200:]})")
+    yield f"postgresql+psycopg://postgres@/postgres?host={directory}"
+    subprocess.run([*prefix, str(pg_ctl), "-D", str(data), "-m", "fast", "stop"],
+                   capture_output=True, timeout=120)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend_url(request, tmp_path):
-    """A database URL for an empty record on each backend."""
+    """A database URL for an empty record on each backend (PostgreSQL: a fresh schema)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'record.sqlite'}"
         return
-    url = _postgres_url()
-    if url is None:
-        pytest.skip("PostgreSQL not tested: set SYNK_TEST_POSTGRES_URL to a server URL")
+    url = request.getfixturevalue("postgres_url")
     from sqlalchemy import create_engine, text
 
     schema = f"synk_test_{uuid.uuid4().hex[:12]}"

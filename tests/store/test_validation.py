@@ -212,3 +212,15 @@ def test_injection_spec_parsing():
                           ("oo:left:2:two", "points must be")]:
         with pytest.raises(StoreValidationError, match=message):
             Inj.parse(text)
+
+
+def test_conflicting_concurrent_write_is_one_clear_error(seeded):
+    """Two writers add the same patient code: the second commit fails as a DuplicateError
+    with nothing written, not a database traceback."""
+    from synkinesis.store.models import Patient as PatientRow
+
+    with pytest.raises(DuplicateError, match="written meanwhile"), \
+            seeded.transaction() as session:
+        # bypass the repository's check, as a second process would race past it
+        session.add(PatientRow(code="P001", affected_side="left", cause="unknown", notes=""))
+    assert _counts(seeded)["Patient"] == 1

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from synkinesis.store.errors import SchemaError, StoreError
+from synkinesis.store.errors import DuplicateError, SchemaError, StoreError
 from synkinesis.store.settings import StoreSettings, load_settings
 
 __all__ = [
@@ -62,6 +62,10 @@ def create_store_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _first_line(error: object) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -157,9 +161,24 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back (nothing
-        written) if it raises."""
-        with self.sessions.begin() as session:
-            yield session
+        written) if it raises.
+
+        Raises
+        ------
+        DuplicateError
+            Another writer stored a conflicting row meanwhile (a unique code or sha256).
+        StoreError
+            The database is unavailable or locked.
+        """
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except IntegrityError as error:
+            raise DuplicateError(f"conflicts with a record written meanwhile "
+                                 f"({_first_line(error.orig)}); nothing was written") from None
+        except OperationalError as error:
+            raise StoreError(f"the database refused the change ({_first_line(error.orig)}); "
+                             "nothing was written") from None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

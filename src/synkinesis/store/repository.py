@@ -285,7 +285,8 @@ def find_visit(session: Session, *, ref: str) -> Visit:
     if len(ref) < 6:
         raise _bad(f"a visit is given as CODE@YYYY-MM-DD (e.g. P001@2026-03-02) or its id, "
                    f"got {ref!r}")
-    visits = list(session.scalars(select(Visit).where(Visit.id.startswith(ref)).limit(2)))
+    visits = list(session.scalars(
+        select(Visit).where(Visit.id.startswith(ref, autoescape=True)).limit(2)))
     if not visits:
         raise NotFoundError(f"no visit {ref!r}")
     if len(visits) > 1:
@@ -678,7 +679,8 @@ def get_procedure(session: Session, *, ref: str) -> Procedure:
     ref = str(ref).strip()
     if len(ref) < 6:
         raise _bad(f"give the procedure id (at least 6 characters), got {ref!r}")
-    found = list(session.scalars(select(Procedure).where(Procedure.id.startswith(ref)).limit(2)))
+    found = list(session.scalars(
+        select(Procedure).where(Procedure.id.startswith(ref, autoescape=True)).limit(2)))
     if not found:
         raise NotFoundError(f"no procedure {ref!r} (`synk history PATIENT` lists them)")
     if len(found) > 1:
