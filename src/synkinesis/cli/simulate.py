@@ -187,6 +187,13 @@ def predict(
     truth_file: Path = typer.Option(None, "--from",
                                     help="Start from a simulated patient (OUT.truth.json of "
                                          "`synk simulate`) instead of the options below."),
+    fit_file: Path = typer.Option(None, "--fit",
+                                  help="Start from a measured patient: fit the injury "
+                                       "severity, misrouting and sprouting to the asymmetry "
+                                       "in this analysis file (`synk analyze`)."),
+    fit_side: str = typer.Option(None, "--side",
+                                 help="Affected side for --fit (default: the analysis' "
+                                      "affected side)."),
     injury: list[str] = typer.Option(None, "--injury", help=_INJURY_HELP, show_default=False),
     misrouting: float = typer.Option(0.7, "--misrouting", help="As in `synk simulate`."),
     sprouts: float = typer.Option(1.5, "--sprouts", help="As in `synk simulate`."),
@@ -204,10 +211,12 @@ def predict(
     """Predict what a treatment plan changes: coupling, patterns and auto-scored items at chosen
     dates, before (no plan) and after (with the plan), for a simulated patient.
 
-    The patient is a simulated one: from --injury and the regrowth options, or from the truth
-    file of `synk simulate` (--from). Toxin weakens its muscle with onset over days and wears off
-    over ~3..4 months; a block silences a branch for hours; a neurectomy or myectomy is
-    permanent; retraining gradually lowers misrouted drive. All time courses are assumptions
+    The patient is a simulated one: from --injury and the regrowth options, from the truth
+    file of `synk simulate` (--from), or fitted to a measured patient's analysis (--fit: the
+    injury severity, misrouting and sprouting whose left-right asymmetry best matches). Toxin
+    weakens its muscle with onset over days and wears off over ~3..4 months; a block silences a
+    branch for hours; a neurectomy or myectomy is permanent; retraining gradually lowers
+    misrouted drive. All time courses are assumptions
     (docs/simulator.md).
 
     Example:
@@ -215,13 +224,18 @@ def predict(
         synk predict --injury left --seed 1 --treatment toxin:orbicularis_oculi:left:5@380
 
         synk predict --from p.truth.json --treatment block:buccal:left@400 --at 399,400,401
+
+        synk predict --fit visit.analysis.json --treatment toxin:mentalis:left:3
     """
     from synkinesis.simulate import ModelError, SimulationSpec, TreatmentError, parse_treatment
     from synkinesis.simulate.io import read_truth
 
-    if truth_file is not None:
-        if injury:
-            fail("give either --from or --injury, not both")
+    if sum(x is not None and x != [] for x in (truth_file, fit_file, injury or None)) > 1:
+        fail("give only one of --from, --fit and --injury")
+    if fit_file is not None:
+        spec = _fitted_spec(fit_file, fit_side, seed, 365.0 if day is None else day)
+        day = spec.day
+    elif truth_file is not None:
         try:
             spec = SimulationSpec.from_dict(read_truth(truth_file)["parameters"])
             spec.validate()
@@ -255,6 +269,36 @@ def predict(
         typer.echo(json.dumps(payload, indent=2))
         return
     _print_prediction(spec, plan, days, before, after)
+
+
+def _fitted_spec(path: Path, side: str | None, seed: int, day: float):
+    """Fit the model to an analysis file and say how well it matches."""
+    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.simulate import ModelError, canonical_face_mm, muscle_fields
+    from synkinesis.simulate.fit import fit_patient
+    from synkinesis.simulate.io import movement_from_analysis
+
+    try:
+        movement, named = movement_from_analysis(path)
+    except ValueError as exc:
+        fail(str(exc))
+    side = side or named
+    if side not in ("left", "right"):
+        fail("the analysis names no affected side: give --side left or --side right")
+    vertices = load_canonical_face().vertices
+    face_mm = canonical_face_mm(vertices)
+    try:
+        result = fit_patient(movement, side=side, face_mm=face_mm,
+                             fields=muscle_fields(vertices, face_mm), day=day, seed=seed)
+    except ModelError as exc:
+        fail(str(exc))
+    injury, regrowth = result.spec.injuries[0], result.spec.regrowth
+    console.print(f"fitted to {path}: {side} proximal injury, severity {injury.severity:.2f}, "
+                  f"misrouting {regrowth.misrouting:.2f}, sprouts "
+                  f"{regrowth.collateral_sprouts:.2f}; RMS asymmetry error {result.error:.2f} "
+                  f"of the healthy range over {result.cells} cells (severity and misrouting "
+                  f"trade off: read the predictions, not the parameters)", highlight=False)
+    return result.spec
 
 
 def _days(text: str | None, plan, today: float) -> tuple[float, ...]:

@@ -4,8 +4,10 @@ The cause of synkinesis is modelled directly: after a facial-nerve injury, regro
 sprout and reach the wrong muscles, so one central command drives several muscles. From the
 axon-level wiring (:mod:`.nerve`) follow muscle activations per task, region movements on a real
 neutral face (:mod:`.face`), a synthetic recording of the protocol (:mod:`.recording`), the
-ground-truth coupling matrix and patterns (:mod:`.truth`), and the effect of treatments over
-time (:mod:`.treatments`). Everything here is pure; files live in :mod:`.io`.
+ground-truth coupling matrix and patterns (:mod:`.truth`), the effect of treatments over
+time (:mod:`.treatments`), and a fit of the model to a measured patient (:mod:`.fit`).
+Everything here is pure; files live in :mod:`.io` (and :mod:`.validation`, which runs the
+measure path and the analysis on temporary files).
 
 Names shared with the analysis: :data:`TASKS`, :data:`REGIONS`, :data:`PATTERN_CELLS`.
 """
@@ -22,6 +24,7 @@ from synkinesis.simulate.anatomy import (
     Parameter,
 )
 from synkinesis.simulate.face import NeutralFace, canonical_face_mm, muscle_fields
+from synkinesis.simulate.fit import FitResult, fit_patient
 from synkinesis.simulate.nerve import (
     SITES,
     DriveState,
@@ -54,6 +57,7 @@ from synkinesis.simulate.truth import GroundTruth, ground_truth
 __all__ = [
     "BRANCHES",
     "DriveState",
+    "FitResult",
     "GroundTruth",
     "Injury",
     "MUSCLES",
@@ -81,6 +85,7 @@ __all__ = [
     "TreatmentError",
     "canonical_face_mm",
     "drive_at",
+    "fit_patient",
     "format_treatment",
     "ground_truth",
     "muscle_fields",

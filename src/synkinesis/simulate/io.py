@@ -229,3 +229,43 @@ def read_truth(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: truth format {payload['format_version']} is newer than this "
                          f"program reads ({SIDECAR_VERSION})")
     return payload
+
+
+def movement_from_analysis(path: Path) -> tuple[dict[str, np.ndarray], str | None]:
+    """Measured movement per side and the affected side from an analysis file
+    (``synk analyze``), in the simulator's task x region order.
+
+    Returns
+    -------
+    movement : dict side -> (9, 8) array, mm in each region's active direction (NaN: not
+        measured)
+    affected_side : "left", "right" or None (the analysis' named side, else its leaning)
+
+    Raises
+    ------
+    ValueError
+        One line, when the file is not a readable analysis.
+    """
+    from synkinesis.simulate.anatomy import REGIONS, TASKS
+
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text())
+        if payload.get("format") != "synkinesis.analysis":
+            raise ValueError("not a synkinesis.analysis file")
+        coupling = payload["coupling"]
+        movement = {side: np.full((len(TASKS), len(REGIONS)), np.nan)
+                    for side in ("left", "right")}
+        for i, task in enumerate(coupling["tasks"]):
+            for j, region in enumerate(coupling["regions"]):
+                if task not in TASKS or region not in REGIONS:
+                    continue
+                for side in movement:
+                    value = coupling["movement_mm"][side][i][j]
+                    if value is not None:
+                        movement[side][TASKS.index(task), REGIONS.index(region)] = float(value)
+        affected = payload.get("affected_side") or {}
+        side = affected.get("side") or affected.get("leaning")
+    except (OSError, json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read an analysis file ({exc})") from None
+    return movement, side
