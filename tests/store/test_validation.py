@@ -184,6 +184,8 @@ def test_procedure_and_therapy_input(seeded):
         (dict(kind="facelift"), "unknown procedure 'facelift'"),
         (dict(target="elbow"), "unknown myectomy target 'elbow'"),
         (dict(prediction_values={"sunnybrook": "good"}), "must be a number"),
+        (dict(side="midline"), "depressor_anguli_oris is paired"),
+        (dict(side="both"), "unknown side 'both'"),
     ]
     for overrides, message in cases:
         values = dict(patient_code="P001", kind="myectomy", target="dao", side="left",

@@ -650,6 +650,8 @@ def add_procedure(
     kind = _choice(kind, PROCEDURE_KINDS, what="procedure")
     target_name = _procedure_target(kind, target)
     side_name = _choice(side, INJECTION_SIDES, what="side")
+    if side_name == "midline" and not (target_name in MUSCLES and MUSCLES[target_name].midline):
+        raise _bad(f"{target_name} is paired: side must be left or right, got 'midline'")
     values = _numbers(prediction_values, what="prediction")
     _check_visit_patient(visit, patient)
     procedure = Procedure(
