@@ -199,3 +199,11 @@ def test_bad_output_and_predict_input(run_cli, tmp_path):
         result = run_cli("predict", *args)
         assert result.exit_code == 2, result.output
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_default_face_is_found_or_clearly_missing(tmp_path, media):
+    from synkinesis.simulate.io import FaceError, default_face_path
+
+    assert default_face_path([tmp_path, media]) == media / "single_face.mp4"
+    with pytest.raises(FaceError, match="no default face found: pass --face"):
+        default_face_path([tmp_path])

@@ -41,17 +41,19 @@ class FaceError(RuntimeError):
     """No usable neutral face (missing file, no face in it, no default media)."""
 
 
-def default_face_path() -> Path:
+def default_face_path(directories: list[Path] | None = None) -> Path:
     """The bundled example face: ``single_face.mp4`` in $SYNK_MEDIA_DIR or ../shared/data/media
-    (relative to the working directory or to the source tree)."""
-    candidates = []
-    if os.environ.get("SYNK_MEDIA_DIR"):
-        candidates.append(Path(os.environ["SYNK_MEDIA_DIR"]))
-    candidates.append(Path.cwd().parent / "shared" / "data" / "media")
-    candidates.append(Path(__file__).resolve().parents[4] / "shared" / "data" / "media")
-    for directory in candidates:
-        if (directory / "single_face.mp4").is_file():
-            return directory / "single_face.mp4"
+    (relative to the working directory or to the source tree), or in ``directories`` if given.
+    """
+    if directories is None:
+        directories = []
+        if os.environ.get("SYNK_MEDIA_DIR"):
+            directories.append(Path(os.environ["SYNK_MEDIA_DIR"]))
+        directories.append(Path.cwd().parent / "shared" / "data" / "media")
+        directories.append(Path(__file__).resolve().parents[4] / "shared" / "data" / "media")
+    for directory in directories:
+        if (Path(directory) / "single_face.mp4").is_file():
+            return Path(directory) / "single_face.mp4"
     raise FaceError("no default face found: pass --face PHOTO|VIDEO|RESULT.synk, or set "
                     "SYNK_MEDIA_DIR to the example media directory (with single_face.mp4)")
 
