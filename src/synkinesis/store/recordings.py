@@ -199,15 +199,15 @@ def record_video(
             read_measurement(Path(measurement))  # refuse a file that is not a measure result
             shutil.copyfile(measurement, measurement_path)
             created.append(measurement_path)
-            result = read_measurement(measurement_path)
+            measured = read_measurement(measurement_path)
         else:
             from synkinesis.pipeline import MeasureOptions, measure_video
 
             created.append(measurement_path)
-            result = measure_video(video, measurement_path,
-                                   options=measure_options or MeasureOptions(),
-                                   progress=progress, on_total=on_total)
-        summary = _jsonable_summary(summarise(result))
+            measured = measure_video(video, measurement_path,
+                                     options=measure_options or MeasureOptions(),
+                                     progress=progress, on_total=on_total)
+        summary = _jsonable_summary(summarise(measured))
         indices = measure_indices(summary, affected_side=affected_side)
         if attached_analysis is not None:
             shutil.copyfile(analysis, analysis_path)  # type: ignore[arg-type]
@@ -241,8 +241,8 @@ def record_video(
                 analysis_status=outcome.status, files_managed=True, summary=summary,
                 indices=indices)
             recording_id = recording.id
-            for result in automatic:
-                scale_notes.append(_store_automatic_score(session, recording, result))
+            for estimate in automatic:
+                scale_notes.append(_store_automatic_score(session, recording, estimate))
     except BaseException:
         remove_derived_files([str(path) for path in created], root=store.settings.data_dir)
         raise
