@@ -1,8 +1,8 @@
 """The one place where the record meets the analysis stage (``synk analyze``).
 
 The analysis module (:mod:`synkinesis.analysis`, file format ``synkinesis.analysis``) is
-optional here: it is looked up when a recording is added, and if it is missing, has no
-``analyze`` function, or fails, the recording is stored with its measurement and an
+optional here: it is looked up when a recording is added, and if it is missing, offers
+neither entry point below, or fails, the recording is stored with its measurement and an
 ``analysis_status`` that says why there is no analysis. Nothing else in the store imports it.
 
 Calling convention tried, in order (whichever the module offers):
