@@ -214,7 +214,9 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
             raise ResultFileError(
                 f"{path}: format version {version} is newer than this program reads "
                 f"({FORMAT_VERSION}); upgrade synkinesis")
-        table = pq.read_table(io.BytesIO(archive.read("frames.parquet")))
+        # Single-threaded: the table is small, and an Arrow thread pool left alive at exit
+        # aborted the interpreter ("terminate called ...") after a process pool had run.
+        table = pq.read_table(io.BytesIO(archive.read("frames.parquet")), use_threads=False)
         frames = {name: table.column(name).to_numpy(zero_copy_only=False)
                   for name in table.column_names}
         pose = np.load(io.BytesIO(archive.read("pose.npy")))
