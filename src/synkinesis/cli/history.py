@@ -27,6 +27,9 @@ def history(code: str = typer.Argument(..., help="Patient code.")) -> None:
         store = open_record()
         with store.reading() as session:
             events = patient_timeline(session, patient_code=code)
+    if not events:
+        console.print(f"{code} has no onset date, visits or treatments recorded yet",
+                      highlight=False)
     for event in events:
         console.print(f"{event.day.isoformat()}  [bold]{event.kind:<9}[/bold] {event.title}"
                       + (f"  [dim]{event.ref if event.kind == 'visit' else event.ref[:8]}[/dim]"
