@@ -358,6 +358,8 @@ ACTIVITY_SCALES_MM: dict[str, float] = {
     "brow": 2.0, "mouth_corner": 3.0, "upper_lip": 2.5, "lower_lip": 3.0,
 }
 EYE_CLOSURE_FRACTION = 0.5
+#: Upper-lip rise plus lower-lip descent (mm) above which the lips count as parted [U].
+OPEN_LIPS_MM = 2.0
 
 
 def validate_spans(spans: Sequence[Mapping[str, object]], *, duration_s: float) -> list[Segment]:
@@ -445,16 +447,17 @@ def task_evidence(
         rise = m["mouth_corner_rise"] / ACTIVITY_SCALES_MM["mouth_corner"]
         lateral = m["mouth_corner_lateral"] / ACTIVITY_SCALES_MM["mouth_corner"]
         upper = m["upper_lip"] / ACTIVITY_SCALES_MM["upper_lip"]
-        lower = m["lower_lip"] / ACTIVITY_SCALES_MM["lower_lip"]
-        smile = np.maximum(rise, 0) + 0.5 * np.maximum(lateral, 0)
-        opened = np.clip(np.maximum(upper, lower), 0, None)
+        # A smile moves the corner up AND out; a snarl lifts it with little lateral movement.
+        smile = np.minimum(rise, 2 * lateral) + 0.5 * np.maximum(lateral, 0)
+        # Lip separation: the lower lip follows the corner up in a closed smile.
+        opened = (m["upper_lip"] + m["lower_lip"]) >= OPEN_LIPS_MM
         sides[k] = {
             "brow_raise": brow_up,
             "gentle_eye_closure": closure * (brow_up > -0.5),
             "tight_eye_closure": closure * (brow_up <= -0.5),
-            "closed_smile": smile * (opened < 1.0),
-            "big_smile": smile * (opened >= 1.0),
-            "snarl": upper - 0.7 * np.maximum(rise, 0) - 0.7 * np.maximum(lateral, 0),
+            "closed_smile": smile * ~opened,
+            "big_smile": smile * opened,
+            "snarl": upper - 0.7 * np.maximum(lateral, 0),
             "pucker": -lateral,
             "eee": 0.8 * lateral - np.maximum(rise, 0),
         }

@@ -42,3 +42,35 @@ def test_simulated_affected_side_and_ocular_oral_are_found(simulated):
             assert case.found_grades[case.true_side]["ocular_oral"] >= 1
             healthy = "left" if case.true_side == "right" else "right"
             assert all(grade == 0 for grade in case.found_grades[healthy].values())
+
+
+def test_unguided_segmentation_names_every_simulated_task(tmp_path):
+    from synkinesis.analysis import analyze_measurement
+    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.simulate.face import muscle_fields
+    from synkinesis.simulate.io import load_neutral_face, write_simulation
+    from synkinesis.simulate.patient import build_nerve
+    from synkinesis.simulate.recording import synthesize_recording
+    from synkinesis.simulate.truth import ground_truth
+    from synkinesis.simulate.validation import validation_grid
+
+    spec = validation_grid(severities=(0.95,), misrouting=(0.9,), sides=("right",),
+                           head_motion_deg=(1.0,), noise_px=(0.3,))[0]
+    face = load_neutral_face()
+    nerve = build_nerve(spec)
+    _, rng = spec.generators()
+    fields = muscle_fields(load_canonical_face(None).vertices, face.head_mm)
+    recording = synthesize_recording(nerve, face, fields, day=spec.day,
+                                     treatments=spec.treatments, timing=spec.timing, rng=rng)
+    truth = ground_truth(nerve, day=spec.day, face_mm=face.head_mm, fields=fields,
+                         treatments=spec.treatments)
+    measurement = write_simulation(tmp_path / "patient.synk", spec, recording, truth, face)
+    analysis = analyze_measurement(measurement)  # no spans: unguided
+    found = [s for s in analysis.segmentation.segments if s.task != "rest"]
+    for span in recording.spans:
+        if span.task == "rest":
+            continue
+        inside = [s.task for s in found
+                  if span.start_s <= (s.start_s + s.end_s) / 2 <= span.end_s]
+        assert inside and set(inside) == {span.task}, (span, inside)
+    assert analysis.affected.side == "right"
