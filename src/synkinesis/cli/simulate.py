@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
-from synkinesis.cli.common import console, fail
+from synkinesis.cli.common import console
+from synkinesis.cli.common import fail as _fail_markup
 
-_INJURY_HELP = ("Injury as SIDE[:SITE[:SEVERITY]]: side left/right (the patient's), site "
+_INJURY_HELP = ("Injury as SIDE\\[:SITE\\[:SEVERITY]]: side left/right (the patient's), site "
                 "proximal (as in Bell's palsy, default) or a branch (temporal, zygomatic, buccal, "
                 "marginal_mandibular, cervical), severity = fraction of axons that degenerate "
                 "(0..1, default 0.8). Repeatable; none = a healthy face.")
-_TREATMENT_HELP = ("Treatment as KIND:ARGS[@DAY] (DAY in days since the injury): "
-                   "toxin:MUSCLE:SIDE:UNITS, block:BRANCH:SIDE[:MUSCLE+MUSCLE], "
-                   "neurectomy:BRANCH:SIDE[:MUSCLE+MUSCLE], myectomy:MUSCLE:SIDE[:FRACTION], "
-                   "retraining:SIDE[:EFFICACY]. Repeatable.")
+_TREATMENT_HELP = ("Treatment as KIND:ARGS\\[@DAY] (DAY in days since the injury, default "
+                   "--day): toxin:MUSCLE_NAME:SIDE:UNITS, block:BRANCH:SIDE\\[:MUSCLE+MUSCLE], "
+                   "neurectomy:BRANCH:SIDE\\[:MUSCLE+MUSCLE], "
+                   "myectomy:MUSCLE_NAME:SIDE\\[:FRACTION], retraining:SIDE\\[:EFFICACY]. "
+                   "Repeatable.")
+
+
+def fail(message: str) -> NoReturn:
+    """One-line error, exit code 2; the message is shown literally (no Rich markup)."""
+    from rich.markup import escape
+
+    _fail_markup(escape(message))
 
 
 def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment, seed,
@@ -59,17 +69,17 @@ def simulate(
     injury: list[str] = typer.Option(None, "--injury", help=_INJURY_HELP, show_default=False),
     misrouting: float = typer.Option(0.7, "--misrouting",
                                      help="Probability (0..1) that a regrowing sprout enters a "
-                                          "wrong muscle's fascicle [assumption]."),
+                                          "wrong muscle's fascicle \\[assumption]."),
     sprouts: float = typer.Option(1.5, "--sprouts",
                                   help="Mean collateral sprouts per regrowing axon (>= 0) "
-                                       "[assumption]."),
+                                       "\\[assumption]."),
     terminal: float = typer.Option(3.0, "--terminal-sprouting",
                                    help="Largest motor-unit enlargement by terminal sprouting "
-                                        "(x normal, >= 1) [assumption]."),
+                                        "(x normal, >= 1) \\[assumption]."),
     non_reaching: float = typer.Option(0.15, "--non-reaching",
                                        help="Fraction (0..1) of regrowing axons that never "
-                                            "reach a muscle [assumption]."),
-    axons: int = typer.Option(7000, "--axons", help="Motor axons per side [U: ~7,000]."),
+                                            "reach a muscle \\[assumption]."),
+    axons: int = typer.Option(7000, "--axons", help="Motor axons per side \\[U: ~7,000]."),
     day: float = typer.Option(365.0, "--day",
                               help="Day of the recording, in days since the injury."),
     treatment: list[str] = typer.Option(None, "--treatment", help=_TREATMENT_HELP,
@@ -80,11 +90,11 @@ def simulate(
                                    "../shared/data/media."),
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same output."),
     noise_px: float = typer.Option(0.3, "--noise-px",
-                                   help="SD of landmark tracker noise, pixels [assumption]."),
+                                   help="SD of landmark tracker noise, pixels \\[assumption]."),
     head_motion: float = typer.Option(1.0, "--head-motion-deg",
-                                      help="SD of slow head rotation, degrees [assumption]."),
+                                      help="SD of slow head rotation, degrees \\[assumption]."),
     blink_rate: float = typer.Option(0.15, "--blink-rate",
-                                     help="Spontaneous blinks per second [assumption]."),
+                                     help="Spontaneous blinks per second \\[assumption]."),
     fps: float = typer.Option(30.0, "--fps", help="Frames per second."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:

@@ -145,8 +145,8 @@ def _number(text: str, what: str) -> float:
     return value
 
 
-_FORMS = ("toxin:MUSCLE:SIDE:UNITS, block:BRANCH:SIDE[:MUSCLE+MUSCLE], "
-          "neurectomy:BRANCH:SIDE[:MUSCLE+MUSCLE], myectomy:MUSCLE:SIDE[:FRACTION], "
+_FORMS = ("toxin:MUSCLE_NAME:SIDE:UNITS, block:BRANCH:SIDE[:MUSCLE+MUSCLE], "
+          "neurectomy:BRANCH:SIDE[:MUSCLE+MUSCLE], myectomy:MUSCLE_NAME:SIDE[:FRACTION], "
           "retraining:SIDE[:EFFICACY], each optionally followed by @DAY")
 
 
