@@ -495,21 +495,29 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         mask = (flags & int(flag)) != 0
         blinks = max(blinks, int(np.sum(np.diff(np.concatenate([[0], mask.astype(int)])) == 1)))
     tasks = []
+    order: list[str] = []
     for segment in seg.segments:
-        line = (f"{segment.start_s:6.2f}-{segment.end_s:6.2f} s  {segment.task:<20}"
-                f" ({segment.method}, confidence {segment.confidence:.0%})")
-        if segment.task in coupling.tasks:
-            i = coupling.tasks.index(segment.task)
+        if segment.task not in order:
+            order.append(segment.task)
+    for task in order:
+        spans = [s for s in seg.segments if s.task == task]
+        when = ", ".join(f"{s.start_s:.2f}-{s.end_s:.2f}" for s in spans)
+        low, high = min(s.confidence for s in spans), max(s.confidence for s in spans)
+        confidence = f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}"
+        line = f"{task:<19} {when} s ({spans[0].method}, confidence {confidence})"
+        if task in coupling.tasks:
+            i = coupling.tasks.index(task)
             moves = []
-            for region in get_task(segment.task).drivers:
+            for region in get_task(task).drivers:
                 j = coupling.regions.index(region)
-                moves.append(f"{region} L {coupling.movement_mm['left'][i, j]:.1f} / "
-                             f"R {coupling.movement_mm['right'][i, j]:.1f} mm")
+                left, right = (coupling.movement_mm[side][i, j] for side in SIDES)
+                moves.append(f"{region.replace('_', ' ')} L {left:.1f} / R {right:.1f} mm")
             line += ": " + ", ".join(moves)
-        elif segment.task == COMPOUND:
-            line += f": {segment.note}"
-        elif segment.task == "rest":
-            line += " - rest baseline" + (" (quietest span, flagged)" if seg.rest.flagged else "")
+        elif task == COMPOUND:
+            line += ": two movements on both sides at once (e.g. laughing with the eyes shut), " \
+                    "not analysed"
+        elif task == "rest":
+            line += ": rest baseline" + (" (quietest span, flagged)" if seg.rest.flagged else "")
         tasks.append(line)
     affected = analysis.affected
     if affected.method == "given":
