@@ -4,6 +4,7 @@
 - :func:`plot_coupling`: coupling heatmaps, left and right, and affected minus healthy;
 - :func:`plot_key_frame`: for one finding, the rest frame and the frame that shows it, with the
   landmarks drawn (frames read from the source video with OpenCV when it is available);
+- :func:`plot_rest_frame`: the rest frame with what resting tightness compares;
 - :func:`save_figures`: all of them for one analysis.
 
 Sides are the PATIENT's: on a normal (non-mirrored) camera image the patient's left is on the
@@ -13,8 +14,9 @@ viewer's right. Figures never recompute findings; they draw what the analysis ho
 from synkinesis.reports.figures import (
     plot_coupling,
     plot_key_frame,
+    plot_rest_frame,
     plot_signals,
     save_figures,
 )
 
-__all__ = ["plot_coupling", "plot_key_frame", "plot_signals", "save_figures"]
+__all__ = ["plot_coupling", "plot_key_frame", "plot_rest_frame", "plot_signals", "save_figures"]

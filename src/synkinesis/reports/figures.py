@@ -208,9 +208,55 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
     return Path(path)
 
 
+def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.ndarray,
+                    video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
+    """The middle rest frame with the eye outline, the alar-base-to-corner line and the mouth
+    corner of each side drawn: what the resting-tightness finding compares."""
+    plt = _pyplot()
+    recording = analysis.recording
+    t = np.asarray(recording.time_s, dtype=float)
+    rest = analysis.segmentation.rest
+    frames = np.flatnonzero((t >= rest.start_s) & (t < rest.end_s))
+    index = int(frames[len(frames) // 2]) if frames.size else 0
+    points = landmarks_px[index]
+    image = _read_frame(video, int(frame_numbers[index]))
+    if image is not None and mirrored:
+        image = image[:, ::-1]
+    finding = analysis.resting
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    if image is not None:
+        ax.imshow(image)
+    finite = np.isfinite(points).all(axis=1)
+    if finite.any():
+        for side in SIDES:
+            marks = SIDE_LANDMARKS[side]  # type: ignore[index]
+            colour = SIDE_COLOURS[side]
+            eye = points[list(marks.eye_contour) + [marks.eye_contour[0]]]
+            ax.plot(eye[:, 0], eye[:, 1], color=colour, lw=1.2, label=f"patient's {side}")
+            fold = points[[marks.alar_base, marks.mouth_corner]]
+            ax.plot(fold[:, 0], fold[:, 1], color=colour, lw=1.2, ls="--")
+            ax.scatter(*points[marks.mouth_corner, :2], s=25, c=colour,
+                       edgecolors="k" if side == finding.side else "none")
+        x0, y0 = np.nanmin(points[finite], axis=0)[:2]
+        x1, y1 = np.nanmax(points[finite], axis=0)[:2]
+        pad = 0.15 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y1 + pad, y0 - pad)
+    ax.axis("off")
+    ax.legend(loc="lower right", fontsize=7)
+    ax.set_title(f"rest ({t[index]:.2f} s){' - quietest span, flagged' if rest.flagged else ''}"
+                 f"\nresting tightness, {finding.side} side: {finding.severity}, index "
+                 f"{finding.index:.2f}\n{finding.note}", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
 def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
                  key_frames: bool = True) -> tuple[Path, ...]:
-    """Write the signals and coupling figures and one key-frame figure per measurable finding.
+    """Write the signals and coupling figures, the rest frame (resting tightness) and one
+    key-frame figure per measurable finding.
 
     Returns the written paths."""
     directory = Path(directory)
@@ -220,8 +266,6 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
     if not key_frames:
         return tuple(written)
     findings = [f for f in analysis.findings if f.evidence]
-    if not findings:
-        return tuple(written)
     try:
         landmarks = measurement.load_landmarks()
     except Exception:  # noqa: BLE001 - figures are optional; a missing landmark array skips them
@@ -230,10 +274,12 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
     files = source.get("files") or []
     video = Path(files[0]) if source.get("kind") == "video" and files else None
     frame_numbers = np.asarray(measurement.frames["frame"])
+    mirrored = bool(measurement.manifest.get("landmarks", {}).get("mirrored_input_corrected"))
+    written.append(plot_rest_frame(analysis, landmarks, frame_numbers, video,
+                                   directory / f"{stem}-keyframe-resting_tightness.png",
+                                   mirrored=mirrored))
     for finding in findings:
         written.append(plot_key_frame(
             analysis, finding, landmarks, frame_numbers, video,
-            directory / f"{stem}-keyframe-{finding.pattern}.png",
-            mirrored=bool(measurement.manifest.get("landmarks", {}).get(
-                "mirrored_input_corrected"))))
+            directory / f"{stem}-keyframe-{finding.pattern}.png", mirrored=mirrored))
     return tuple(written)
