@@ -55,6 +55,9 @@ def test_simulate_writes_the_measure_format_with_its_sidecars(simulated, written
     assert np.array(truth["truth"]["coupling"]["left"]).shape == (len(TASKS), len(REGIONS))
     assert truth["truth"]["tasks"] == list(TASKS) and truth["truth"]["regions"] == list(REGIONS)
     assert truth["model_constants"]["regrowth"]["misrouting"]["source"] == "assumption"
+    on_face = truth["truth_on_recorded_face"]
+    assert on_face["affected_side"] == "left"
+    assert np.array(on_face["movement"]["right"]).shape == (len(TASKS), len(REGIONS))
     # protocol sidecar: task spans in order
     assert protocol["format"] == "synkinesis.protocol-spans"
     assert [s["task"] for s in protocol["segments"]] == list(TASKS)

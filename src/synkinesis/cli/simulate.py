@@ -128,13 +128,16 @@ def simulate(
     from synkinesis.pipeline import MeasureError
     from synkinesis.simulate import simulate_patient
     from synkinesis.simulate.io import load_neutral_face, sidecar_paths, write_simulation
+    from synkinesis.simulate.patient import build_nerve, truth_on_day
 
     try:
         neutral = load_neutral_face(face, work_dir=output.parent if output.parent.exists()
                                     else None)
         canonical = load_canonical_face()
         recording, truth = simulate_patient(spec, neutral, canonical_vertices=canonical.vertices)
-        write_simulation(output, spec, recording, truth, neutral)
+        face_truth = truth_on_day(build_nerve(spec), spec.day, spec.treatments,
+                                  canonical_vertices=canonical.vertices, face_mm=neutral.head_mm)
+        write_simulation(output, spec, recording, truth, neutral, face_truth=face_truth)
     except (FaceError, LandmarkModelError, MeasureError) as exc:
         fail(str(exc))
     truth_path, protocol_path = sidecar_paths(output)

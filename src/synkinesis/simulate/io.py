@@ -9,8 +9,9 @@
     ``{"kind": "simulation", "parameters": <SimulationSpec.as_dict()>, "face": ..., ...}``.
 ``OUT.truth.json``
     Format ``synkinesis.simulation-truth`` version 1: the parameters again, the ground truth
-    (:meth:`synkinesis.simulate.truth.GroundTruth.as_dict`), the model's constants with units
-    and sources.
+    (:meth:`synkinesis.simulate.truth.GroundTruth.as_dict`) on the canonical face, the same
+    truth on the recording's own face (``truth_on_recorded_face``, mm comparable with the
+    analysis), the model's constants with units and sources.
 ``OUT.protocol.json``
     Format ``synkinesis.protocol-spans`` version 1: ``{"format", "format_version", "segments":
     [{"task", "start_s", "end_s"}, ...]}``, the time span of each task (guided analysis).
@@ -176,10 +177,13 @@ def model_constants() -> dict[str, Any]:
     }
 
 
-def write_simulation(output: Path, spec, recording, truth, face) -> Any:
+def write_simulation(output: Path, spec, recording, truth, face, *, face_truth=None) -> Any:
     """Write ``OUT.synk`` and its two sidecars; returns the :class:`Measurement`.
 
-    The rest baseline is the protocol's rest span, given explicitly to the measure path.
+    ``truth`` is measured on the canonical face; ``face_truth``, if given, is the same truth
+    measured on the recording's own neutral face (mm comparable with an analysis of OUT.synk)
+    and is stored as ``truth_on_recorded_face``. The rest baseline is the protocol's rest span,
+    given explicitly to the measure path.
     """
     from synkinesis.pipeline import MeasureOptions, measurement_from_landmarks
 
@@ -206,6 +210,7 @@ def write_simulation(output: Path, spec, recording, truth, face) -> Any:
         "parameters": spec.as_dict(),
         "truth": truth.as_dict(),
         "truth_face": "canonical face (MediaPipe canonical mesh, mm)",
+        **({"truth_on_recorded_face": face_truth.as_dict()} if face_truth is not None else {}),
         "model_constants": model_constants(),
     })
     _write_json(protocol_path, protocol_payload(recording.spans))

@@ -243,9 +243,12 @@ def simulate_patient(
 
 
 def truth_on_day(nerve: Nerve, day: float, treatments: tuple[Treatment, ...], *,
-                 canonical_vertices: np.ndarray) -> GroundTruth:
-    """:func:`~synkinesis.simulate.truth.ground_truth` on the canonical face."""
-    face_mm = canonical_face_mm(canonical_vertices)
+                 canonical_vertices: np.ndarray, face_mm: np.ndarray | None = None
+                 ) -> GroundTruth:
+    """:func:`~synkinesis.simulate.truth.ground_truth` on ``face_mm`` (a neutral face in the
+    head frame, mm), by default the canonical face."""
+    if face_mm is None:
+        face_mm = canonical_face_mm(canonical_vertices)
     return ground_truth(nerve, day=day, face_mm=face_mm,
                         fields=muscle_fields(canonical_vertices, face_mm),
                         treatments=tuple(treatments))

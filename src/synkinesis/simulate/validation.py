@@ -30,7 +30,7 @@ from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import PATTERNS, REGIONS, TASKS
 from synkinesis.simulate.face import NeutralFace, muscle_fields
 from synkinesis.simulate.nerve import Injury, ModelError
-from synkinesis.simulate.patient import SimulationSpec, build_nerve
+from synkinesis.simulate.patient import SimulationSpec, build_nerve, truth_on_day
 from synkinesis.simulate.recording import synthesize_recording
 from synkinesis.simulate.truth import ground_truth
 
@@ -173,7 +173,10 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     truth = ground_truth(nerve, day=spec.day, face_mm=face.head_mm, fields=fields,
                          treatments=spec.treatments)
     output = Path(work_dir) / f"case-{spec.seed}.synk"
-    measurement = write_simulation(output, spec, recording, truth, face)
+    measurement = write_simulation(
+        output, spec, recording,
+        truth_on_day(nerve, spec.day, spec.treatments, canonical_vertices=canonical_vertices),
+        face, face_truth=truth)
     spans = [{"task": s.task, "start_s": s.start_s, "end_s": s.end_s} for s in recording.spans]
     analysis = analyze_measurement(measurement, spans=spans)
     coupling = analysis.coupling
