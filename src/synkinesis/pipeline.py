@@ -713,7 +713,17 @@ def plan_outputs(inputs: list[Path], output: Path | None) -> list[tuple[str, str
         base = images[0] if len(images) == 1 else images[0].parent / "photos"
         jobs.append(("images", os.pathsep.join(map(str, images)),
                      output_path_for(base, output, many=many)))
-    return jobs
+    # Two inputs with the same name (from different folders) must not overwrite each other.
+    seen: set[Path] = set()
+    unique = []
+    for kind, source, path in jobs:
+        candidate, number = path, 2
+        while candidate in seen:
+            candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+            number += 1
+        seen.add(candidate)
+        unique.append((kind, source, candidate))
+    return unique
 
 
 def summarise(measurement: Measurement) -> dict[str, Any]:
