@@ -7,14 +7,13 @@ patient's RIGHT side; the left side's fields are their mirror images through
 :data:`~synkinesis.regions.MIRROR_PAIRS`, so the two sides are symmetric by construction.
 Each field is a few control landmarks with a displacement, spread to neighbouring landmarks by
 a normalised Gaussian (radius in mm) within a band of heights on the muscle's own side (midline
-included), never onto the lid margins
-(only eyelid closure moves them) nor the menton (the chin signal's reference). The eyelid
-closure of orbicularis oculi is the one face-specific part: it is scaled to the lid gaps of the
-face it moves, so full activation closes that eye exactly.
+included), never onto the lid margins (only eyelid closure moves them) nor the menton (the chin
+signal's reference). The eyelid closure of orbicularis oculi is the one face-specific part: it
+is scaled to the lid gaps of the face it moves, so full activation closes that eye exactly.
 
-All excursions are assumptions, shaped on CLINICAL.md: a big smile moves the mouth corner
-~12 mm and narrows normal eyes ~22 % [V], full eye closure closes the fissure, a brow raise
-lifts the brow ~8 mm [assumption].
+All excursions are assumptions, checked against CLINICAL.md: a healthy big smile moves the
+mouth corner ~15 mm and narrows the eyes ~21 % (normals 21.6 % [V]), full eye closure closes
+the fissure, a brow raise lifts the brow ~8 mm.
 """
 
 from __future__ import annotations
