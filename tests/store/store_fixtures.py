@@ -1,15 +1,20 @@
-"""Fixtures of the patient-record tests: a fresh record per test (SQLite in tmp_path, and
-PostgreSQL: SYNK_TEST_POSTGRES_URL or a server started for the session), a fixed "today", and
-a CLI runner."""
+"""Fixtures and helpers of the patient-record tests: a fresh record per test (SQLite in
+tmp_path, and PostgreSQL: SYNK_TEST_POSTGRES_URL or a server started once per test run), a
+fixed "today", a filled record, and a CLI runner.
+
+Not a conftest.py: a second ``conftest`` module would shadow the root one that other tests
+import by name. Test modules import what they use from here (fixtures included).
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import tempfile
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -36,15 +41,25 @@ def _find_initdb() -> Path | None:
     return candidates[-1] if candidates else None
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """SYNK_TEST_POSTGRES_URL, else a throwaway PostgreSQL cluster started for this session
-    (Debian's postgresql binaries, a unix socket in a temporary directory, trust auth; as
-    the ``postgres`` user when running as root). Skips with the reason when neither works."""
-    given = os.environ.get("SYNK_TEST_POSTGRES_URL")
-    if given:
-        yield given
-        return
+_SERVER: dict[str, str] = {}
+
+
+def _start_postgres() -> str:
+    """Start a throwaway PostgreSQL cluster once per test run (Debian's postgresql binaries,
+    a unix socket in a temporary directory, trust auth; as the ``postgres`` user when running
+    as root), stopped at exit. Skips with the reason when it cannot."""
+    if "skip" in _SERVER:
+        pytest.skip(_SERVER["skip"])
+    if "url" in _SERVER:
+        return _SERVER["url"]
+    try:
+        return _SERVER.setdefault("url", _start_postgres_once())
+    except pytest.skip.Exception as skip:
+        _SERVER["skip"] = str(skip)
+        raise
+
+
+def _start_postgres_once() -> str:
     try:
         import psycopg  # noqa: F401
     except ImportError:
@@ -80,10 +95,20 @@ def postgres_url():
         detail = getattr(error, "stderr", b"") or b""
         pytest.skip(f"PostgreSQL not tested: could not start a server ({error}; "
                     f"{detail.decode(errors='replace').strip()[-200:]})")
-    yield f"postgresql+psycopg://postgres@/postgres?host={directory}"
-    subprocess.run([*prefix, str(pg_ctl), "-D", str(data), "-m", "fast", "stop"],
-                   capture_output=True, timeout=120)
-    shutil.rmtree(directory, ignore_errors=True)
+
+    def stop() -> None:
+        subprocess.run([*prefix, str(pg_ctl), "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True, timeout=120)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    atexit.register(stop)
+    return f"postgresql+psycopg://postgres@/postgres?host={directory}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """SYNK_TEST_POSTGRES_URL, else the throwaway server (see :func:`_start_postgres`)."""
+    return os.environ.get("SYNK_TEST_POSTGRES_URL") or _start_postgres()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -180,3 +205,45 @@ def cli(record_env):
                              env={"COLUMNS": "200"})
 
     return run
+
+
+def fill_record(store):
+    """One patient with one of every entity; returns their ids by entity name."""
+    from synkinesis.store import repository
+
+    with store.transaction() as session:
+        patient = add_patient(session, notes="tight eye when eating")
+        visit = repository.create_visit(session, patient_code="P001", visit_date="2026-01-05",
+                                        label="baseline", clinician="Dr A", notes="first",
+                                        today=TODAY)
+        recording = repository.add_recording(
+            session, visit=visit, video_path="/videos/a.mp4", sha256="a" * 64,
+            protocol_version="1", measurement_path="/derived/a.synk",
+            measurement_sha256="b" * 64, analysis_status="analysis not requested",
+            summary={"frames": {"count": 10, "usable": 9}},
+            indices={"palpebral_fissure_rest_left_mm": repository.IndexValue(9.5, "mm")})
+        score = repository.add_score(
+            session, visit=visit, instrument="sunnybrook", items=SUNNYBROOK_SYNKINETIC,
+            rater_name="Dr A", rated_at=datetime(2026, 1, 5, 10, 30, tzinfo=UTC),
+            recording=recording)
+        toxin = repository.add_toxin_session(
+            session, patient_code="P001", session_date="2026-01-05", product="botox",
+            dilution="100 U / 2.5 mL", clinician="Dr B", notes="n", visit=visit,
+            injections=[repository.InjectionSpec("oo", "left", 7.5, 3),
+                        repository.InjectionSpec("mentalis", "left", 2.5)],
+            settings=store.settings, today=TODAY)
+        therapy = repository.add_therapy_session(
+            session, patient_code="P001", session_date="2026-01-12", minutes=45,
+            exercises=["closed-lip smile, eye relaxed"], biofeedback={"eye_pct": 12.5,
+                                                                       "mirror": "yes"},
+            therapist="T", notes="home practice", today=TODAY)
+        procedure = repository.add_procedure(
+            session, patient_code="P001", kind="nerve block", target="DAO", side="left",
+            procedure_date="2026-02-01", agent="lidocaine 1%", prediction="wider smile",
+            prediction_values={"sunnybrook": 60}, today=TODAY)
+        repository.record_procedure_outcome(session, procedure=procedure, outcome="wider",
+                                            outcome_values={"sunnybrook": 58},
+                                            outcome_date="2026-02-01", today=TODAY)
+        return {name: obj.id for name, obj in dict(
+            patient=patient, visit=visit, recording=recording, score=score, toxin=toxin,
+            therapy=therapy, procedure=procedure).items()}

@@ -1,11 +1,24 @@
 """The record's commands end to end (CliRunner, SYNK_DATABASE_URL at a tmp SQLite file):
 a clinician follows a patient through three visits and two toxin sessions."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from store_fixtures import (
+    backend_url,
+    cli,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
 SUNNYBROOK = ["-i", "rest_eye=narrow", "-i", "rest_cheek=1", "-i", "rest_mouth=1",
               "-i", "voluntary_brow_lift=3", "-i", "voluntary_eye_closure=4",

@@ -1,57 +1,34 @@
 """Every entity of the record round-trips through the database unchanged."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from store_fixtures import (
+    SUNNYBROOK_SYNKINETIC,
+    TODAY,
+    add_patient,
+    backend_url,
+    cli,
+    fill_record,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
-from conftest import SUNNYBROOK_SYNKINETIC, TODAY, add_patient
 from synkinesis.store import repository
 from synkinesis.store.models import Patient, ScaleScore, UTCDateTime
 
 
-def _fill(store):
-    with store.transaction() as session:
-        patient = add_patient(session, notes="tight eye when eating")
-        visit = repository.create_visit(session, patient_code="P001", visit_date="2026-01-05",
-                                        label="baseline", clinician="Dr A", notes="first",
-                                        today=TODAY)
-        recording = repository.add_recording(
-            session, visit=visit, video_path="/videos/a.mp4", sha256="a" * 64,
-            protocol_version="1", measurement_path="/derived/a.synk",
-            measurement_sha256="b" * 64, analysis_status="analysis not requested",
-            summary={"frames": {"count": 10, "usable": 9}},
-            indices={"palpebral_fissure_rest_left_mm": repository.IndexValue(9.5, "mm")})
-        score = repository.add_score(
-            session, visit=visit, instrument="sunnybrook", items=SUNNYBROOK_SYNKINETIC,
-            rater_name="Dr A", rated_at=datetime(2026, 1, 5, 10, 30, tzinfo=UTC),
-            recording=recording)
-        toxin = repository.add_toxin_session(
-            session, patient_code="P001", session_date="2026-01-05", product="botox",
-            dilution="100 U / 2.5 mL", clinician="Dr B", notes="n", visit=visit,
-            injections=[repository.InjectionSpec("oo", "left", 7.5, 3),
-                        repository.InjectionSpec("mentalis", "left", 2.5)],
-            settings=store.settings, today=TODAY)
-        therapy = repository.add_therapy_session(
-            session, patient_code="P001", session_date="2026-01-12", minutes=45,
-            exercises=["closed-lip smile, eye relaxed"], biofeedback={"eye_pct": 12.5,
-                                                                       "mirror": "yes"},
-            therapist="T", notes="home practice", today=TODAY)
-        procedure = repository.add_procedure(
-            session, patient_code="P001", kind="nerve block", target="DAO", side="left",
-            procedure_date="2026-02-01", agent="lidocaine 1%", prediction="wider smile",
-            prediction_values={"sunnybrook": 60}, today=TODAY)
-        repository.record_procedure_outcome(session, procedure=procedure, outcome="wider",
-                                            outcome_values={"sunnybrook": 58},
-                                            outcome_date="2026-02-01", today=TODAY)
-        return {name: obj.id for name, obj in dict(
-            patient=patient, visit=visit, recording=recording, score=score, toxin=toxin,
-            therapy=therapy, procedure=procedure).items()}
-
-
 def test_every_entity_round_trips(store):
-    ids = _fill(store)
+    ids = fill_record(store)
     with store.reading() as session:
         patient = session.get(Patient, ids["patient"])
         assert (patient.code, patient.affected_side, patient.cause, patient.onset_date,
@@ -94,7 +71,7 @@ def test_every_entity_round_trips(store):
 
 
 def test_timestamps_are_stored_as_utc(store):
-    _fill(store)
+    fill_record(store)
     offset = timezone(timedelta(hours=2))
     with store.transaction() as session:
         visit = repository.find_visit(session, ref="P001@2026-01-05")

@@ -1,6 +1,9 @@
 """Bundles round-trip losslessly, imports are all-or-nothing (even when killed), FHIR
 validates, CSV has every table, backups restore."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 import csv
@@ -13,9 +16,20 @@ import warnings
 import zipfile
 
 import pytest
-from test_entities import _fill
+from store_fixtures import (
+    TODAY,
+    add_patient,
+    backend_url,
+    cli,
+    fill_record,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
-from conftest import TODAY, add_patient
 from synkinesis.store import DuplicateError, StoreValidationError, open_store, repository
 from synkinesis.store.exchange import (
     BUNDLE_FORMAT,
@@ -31,7 +45,7 @@ from synkinesis.store.models import Injection, Patient, Visit
 def filled(store):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _fill(store)
+        fill_record(store)
     return store
 
 
@@ -80,7 +94,7 @@ def test_reimport_needs_replace(filled):
 def test_bad_bundles_are_refused(sqlite_store, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _fill(sqlite_store)
+        fill_record(sqlite_store)
     good = _export(sqlite_store)
     other = _other_store(tmp_path)
     newer = dict(good, format_version=2)
@@ -224,7 +238,7 @@ def test_sqlite_backup_restores(sqlite_store, tmp_path):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _fill(sqlite_store)
+        fill_record(sqlite_store)
     derived = sqlite_store.settings.data_dir / "P001"
     derived.mkdir(parents=True)
     (derived / "x.synk").write_bytes(b"result")

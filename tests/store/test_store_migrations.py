@@ -1,12 +1,25 @@
 """Schema only through Alembic: empty and first-revision databases upgrade; a newer schema is
 refused and left untouched; the models match the newest revision."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 import json
 
 import pytest
 from sqlalchemy import inspect, text
+from store_fixtures import (
+    backend_url,
+    cli,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
 from synkinesis.store import SchemaError, open_store
 from synkinesis.store.db import (

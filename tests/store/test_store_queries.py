@@ -1,14 +1,29 @@
 """History, trend, before/after, toxin due and doses per muscle, on a patient with known
 answers (Sunnybrook totals from CLINICAL.md's formula)."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 import warnings
 from datetime import date
 
 import pytest
+from store_fixtures import (
+    SUNNYBROOK_SYNKINETIC,
+    TODAY,
+    add_patient,
+    backend_url,
+    cli,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
-from conftest import SUNNYBROOK_SYNKINETIC, TODAY, add_patient
 from synkinesis.store import StoreValidationError, repository
 from synkinesis.store import queries as q
 from synkinesis.store.repository import IndexValue

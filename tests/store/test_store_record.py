@@ -1,6 +1,9 @@
 """``synk record add``: the real video measured end to end, and the analysis coupling
 (available, missing, failing) checked with stand-in analysis modules."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 import json
@@ -9,8 +12,19 @@ import sys
 import types
 
 import pytest
+from store_fixtures import (
+    TODAY,
+    add_patient,
+    backend_url,
+    cli,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
-from conftest import TODAY, add_patient
 from synkinesis.store import DuplicateError, repository
 from synkinesis.store.models import MeasuredIndex, Recording, ScaleScore
 from synkinesis.store.recordings import file_sha256, measure_indices, record_video

@@ -1,13 +1,27 @@
 """Every bad input gets one clear message and writes nothing."""
 
+# pytest fixtures are imported from store_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
 from __future__ import annotations
 
 import math
 import warnings
 
 import pytest
+from store_fixtures import (
+    TODAY,
+    add_patient,
+    backend_url,
+    cli,
+    postgres_url,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+    store,
+)
 
-from conftest import TODAY, add_patient
 from synkinesis.scales import ScaleValidationError
 from synkinesis.store import DuplicateError, NotFoundError, StoreValidationError, repository
 from synkinesis.store.models import (
