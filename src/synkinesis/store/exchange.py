@@ -57,6 +57,8 @@ __all__ = [
     "export_csv",
     "fhir_bundle",
     "import_bundle",
+    "read_json",
+    "write_json",
 ]
 
 BUNDLE_FORMAT = "synkinesis.patient_bundle"

@@ -38,6 +38,8 @@ __all__ = [
     "before_after",
     "compare_treatments",
     "doses_per_muscle",
+    "index_points",
+    "measured_index_names",
     "muscle_effects",
     "patient_timeline",
     "resolve_index",

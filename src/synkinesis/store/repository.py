@@ -60,16 +60,19 @@ __all__ = [
     "add_therapy_session",
     "add_toxin_session",
     "check_injections",
+    "count_rows",
     "create_patient",
     "create_visit",
     "delete_patient",
     "find_recording_by_sha256",
     "find_visit",
     "get_patient",
+    "get_procedure",
     "list_patients",
     "parse_date",
     "record_procedure_outcome",
     "today_utc",
+    "visit_reference",
 ]
 
 PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
