@@ -68,8 +68,8 @@ def trend(
 
             plot_trend(result, plot)
     spec = result.index
-    direction = {True: "higher is better", False: "lower is better"}.get(
-        spec.higher_is_better, "direction not defined")
+    direction = {True: "higher is better", False: "lower is better",
+                 None: "direction not defined"}[spec.higher_is_better]
     console.print(f"[bold]{result.patient_code}: {spec.label}[/bold] ({spec.name}"
                   f"{', ' + spec.unit if spec.unit else ''}; {direction})", highlight=False)
     if not result.points:
@@ -246,7 +246,7 @@ def doses(
             before = "-" if c.before is None else f"{fmt(c.before.value)} ({c.before.day})"
             after = "no value" if c.after is None else f"{fmt(c.after.value)} ({c.after.day})"
             change = "" if c.change is None else f", {c.change:+.4g}" + {
-                True: " better", False: " worse"}.get(c.improved, "")
+                True: " better", False: " worse", None: ""}[c.improved]
             console.print(f"  {effect.day.isoformat()} {effect.muscle} {effect.side} "
                           f"{fmt(effect.units)} U -> {effect.pattern}: {c.index.name} "
                           f"{before} -> {after}{change}", highlight=False, markup=False)

@@ -65,7 +65,7 @@ BUNDLE_FORMAT = "synkinesis.patient_bundle"
 BUNDLE_VERSION = 1
 
 # model -> (its children collections, their model), in nesting order
-_CHILDREN: dict[type, tuple[tuple[str, type], ...]] = {
+_CHILDREN: dict[type[Base], tuple[tuple[str, type[Base]], ...]] = {
     Patient: (("visits", Visit), ("toxin_sessions", ToxinSession),
               ("therapy_sessions", TherapySession), ("procedures", Procedure)),
     Visit: (("recordings", Recording), ("scores", ScaleScore)),
@@ -73,9 +73,10 @@ _CHILDREN: dict[type, tuple[tuple[str, type], ...]] = {
     ToxinSession: (("injections", Injection),),
 }
 # foreign keys implied by nesting (restored from the parent on import)
-_PARENT_KEY = {Visit: "patient_id", ToxinSession: "patient_id", TherapySession: "patient_id",
-               Procedure: "patient_id", Recording: "visit_id", ScaleScore: "visit_id",
-               MeasuredIndex: "recording_id", Injection: "session_id"}
+_PARENT_KEY: dict[type[Base], str] = {
+    Visit: "patient_id", ToxinSession: "patient_id", TherapySession: "patient_id",
+    Procedure: "patient_id", Recording: "visit_id", ScaleScore: "visit_id",
+    MeasuredIndex: "recording_id", Injection: "session_id"}
 
 
 # -------------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def _row(obj: Base) -> dict[str, Any]:
     return row
 
 
-def _from_row(model: type, row: Mapping[str, Any], where: str) -> Any:
+def _from_row(model: type[Base], row: Any, where: str) -> Any:
     if not isinstance(row, Mapping):
         raise StoreValidationError(f"bundle {where}: expected an object, got "
                                    f"{type(row).__name__}")
@@ -218,7 +219,8 @@ def import_bundle(
         session.delete(existing)
         session.flush()
     for model, ids in _ids_by_model(patient).items():
-        clash = session.scalars(select(model.id).where(model.id.in_(ids)).limit(1)).first()
+        id_column = model.__table__.c.id
+        clash = session.scalars(select(id_column).where(id_column.in_(ids)).limit(1)).first()
         if clash is not None:
             raise DuplicateError(f"{model.__tablename__} row {clash} of the bundle already "
                                  "exists under another patient")
@@ -234,8 +236,8 @@ def import_bundle(
     return patient
 
 
-def _ids_by_model(patient: Patient) -> dict[type, list[str]]:
-    found: dict[type, list[str]] = {}
+def _ids_by_model(patient: Patient) -> dict[type[Base], list[str]]:
+    found: dict[type[Base], list[str]] = {}
 
     def walk(obj: Any) -> None:
         found.setdefault(type(obj), []).append(obj.id)

@@ -19,6 +19,7 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    from matplotlib.dates import date2num
     from matplotlib.figure import Figure
 
     from synkinesis.results import atomic_output
@@ -28,17 +29,18 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     sources = sorted({p.source for p in trend.points})
     for source in sources:
         points = [p for p in trend.points if p.source == source]
-        axes.plot([p.day for p in points], [p.value for p in points], marker="o",
+        axes.plot(date2num([p.day for p in points]), [p.value for p in points], marker="o",
                   label=source)
     for treatment in trend.treatments:
         toxin = treatment.kind == "toxin"
-        axes.axvline(treatment.day, color="tab:red" if toxin else "tab:purple",
+        day = float(date2num(treatment.day))
+        axes.axvline(day, color="tab:red" if toxin else "tab:purple",
                      linestyle="--" if toxin else ":", linewidth=1, alpha=0.7)
-        axes.annotate(treatment.title, (treatment.day, 1.0), xycoords=("data", "axes fraction"),
+        axes.annotate(treatment.title, (day, 1.0), xycoords=("data", "axes fraction"),
                       rotation=90, va="top", ha="right", fontsize=7, color="dimgray")
     unit = f" ({trend.index.unit})" if trend.index.unit else ""
-    direction = {True: ", higher is better", False: ", lower is better"}.get(
-        trend.index.higher_is_better, "")
+    direction = {True: ", higher is better", False: ", lower is better", None: ""}[
+        trend.index.higher_is_better]
     axes.set_title(f"{trend.patient_code}: {trend.index.label}")
     axes.set_ylabel(f"{trend.index.name}{unit}{direction}")
     axes.set_xlabel("date")
@@ -47,6 +49,7 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     if len(sources) > 1:
         axes.legend(fontsize=8)
     axes.grid(True, alpha=0.3)
+    axes.xaxis_date()
     figure.autofmt_xdate()
     path = Path(path)
     with atomic_output(path) as temporary:
