@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,31 +45,3 @@ def wolfgang_measurement(media, measured_dir):
     from synkinesis.pipeline import measure_video
 
     return measure_video(media / "WolfgangLanger_Pexels.mp4", measured_dir / "wolfgang.synk")
-
-
-def read_frames(path: Path) -> list[np.ndarray]:
-    """All frames of a video as BGR arrays (for building derived test videos)."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
-
-
-def write_lossless(path: Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
-    """Write frames losslessly (FFV1 in AVI), so derived videos differ only by what we did."""
-    import cv2
-
-    height, width = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (width, height))
-    assert writer.isOpened()
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    return path

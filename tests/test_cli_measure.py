@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import read_frames, write_lossless
 from synkinesis.quality import FrameFlag
 from synkinesis.results import read_measurement
+from videotools import read_frames, write_lossless
 
 
 def synk(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

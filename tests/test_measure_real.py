@@ -5,10 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import read_frames, write_lossless
 from synkinesis.pipeline import MeasureError, measure_images, measure_video
 from synkinesis.quality import FrameFlag
 from synkinesis.signals import mirror_signals
+from videotools import read_frames, write_lossless
 
 
 def test_face_in_every_frame_of_the_real_videos(single_face_measurement, wolfgang_measurement):

@@ -82,8 +82,8 @@ def test_mirrored_signals_give_the_mirrored_analysis(wolfgang_measurement, wolfg
 def test_flipped_video_gives_the_mirrored_result(media, tmp_path):
     import cv2
 
-    from conftest import read_frames, write_lossless
     from synkinesis.pipeline import measure_video
+    from videotools import read_frames, write_lossless
 
     frames = read_frames(media / "single_face.mp4")
     plain = write_lossless(tmp_path / "plain.avi", frames)
