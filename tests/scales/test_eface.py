@@ -125,3 +125,44 @@ def test_totals_stay_in_range(items, formula):
     for subscore in result.subscores:
         assert 0 <= subscore.value <= 100
     assert all(0 <= value <= 100 for value in result.item_scores.values())
+
+
+def _coupling_at_rest(rest: dict[str, dict[str, float]]):
+    """A coupling with no task, only rest values (quantity -> side -> mm)."""
+    import numpy as np
+
+    from synkinesis.coupling import Coupling
+    from synkinesis.regions import REGIONS
+    from synkinesis.signals import signal_name
+
+    empty = {side: np.zeros((0, len(REGIONS))) for side in ("left", "right")}
+    values = {signal_name(q, side): v for q, by_side in rest.items() for side, v in by_side.items()}
+    return Coupling(
+        tasks=(), regions=REGIONS, movement_mm=empty, normalised=empty,
+        voluntary_range_mm={side: np.ones(len(REGIONS)) for side in ("left", "right")},
+        excess_mm=empty, excess_window={s: np.zeros((0, len(REGIONS), 3), int) for s in empty},
+        noise_floor_mm=np.full(len(REGIONS), 0.3), coverage=np.zeros(0),
+        label_confidence=np.zeros(0), short_tasks=(), auxiliary={}, rest_values=values,
+        frame_interval_s=1 / 30)
+
+
+@pytest.mark.parametrize(("affected_mm", "end"), [(8.0, "narrower"), (12.5, "wider")])
+def test_palpebral_fissure_rest_direction_follows_the_auto_eface_formula(affected_mm, end):
+    # CLINICAL.md [V]: fissure at rest = 100 * PF_healthy / PF_affected, so an affected eye
+    # narrower than the healthy one (synkinetic resting tone) reads above 100.
+    from synkinesis.findings import estimate_eface
+
+    rest = {"palpebral_fissure": {"left": affected_mm, "right": 10.0},
+            "brow_height": {"left": 20.0, "right": 20.0},
+            "nasolabial_length": {"left": 30.0, "right": 30.0},
+            "mouth_corner_y": {"left": -40.0, "right": -40.0}}
+    items, _ = estimate_eface(_coupling_at_rest(rest), (), "left")
+    raw = next(i.value for i in items if i.key == "palpebral_fissure_rest")
+    assert raw == pytest.approx(100 * 10.0 / affected_mm)
+    item = EFACE.item("palpebral_fissure_rest")
+    assert item.value_label(raw).endswith(f"fissure much {end}")
+    result = score("eface", form(palpebral_fissure_rest=raw))
+    assert result.item_scores["palpebral_fissure_rest"] == pytest.approx(100 - abs(100 - raw))
+    # the anchors say the same: 0 is the wide end, 200 the narrow end
+    assert dict(item.anchors)[200] == "fissure much narrower"
+    assert dict(item.anchors)[0] == "fissure much wider"

@@ -3,8 +3,12 @@
 15 items scored 0..100 where 100 is normal (CLINICAL.md [V]):
 
 - static (4): brow, palpebral fissure, nasolabial fold depth and oral commissure at rest. These
-  are bidirectional: entered 0..200 with 100 balanced (below 100 = lower/narrower/shallower than
-  the healthy side, above = higher/wider/deeper) and scored ``100 - |100 - raw|``;
+  are bidirectional: entered 0..200 with 100 balanced and scored ``100 - |100 - raw|``. Each
+  end's meaning follows the Auto-eFACE ratio the analysis computes (CLINICAL.md [V], affected
+  side a, healthy side h): brow ``100*BH_a/BH_h`` (above 100 = higher), palpebral fissure
+  ``100*PF_h/PF_a`` (inverted: above 100 = the affected fissure is *narrower*), nasolabial fold
+  from the alar-base-to-corner line ``100*NL_h/NL_a`` (above 100 = deeper), oral commissure
+  (above 100 = higher);
 - dynamic (7): movement compared with the healthy side, 0 = none, 100 = equal;
 - synkinesis (4): 100 = no synkinesis, 0 = the most severe.
 
@@ -81,11 +85,13 @@ def _synkinesis(key: str, label: str) -> Item:
 
 _STATIC = (
     _static("brow_rest", "brow at rest", "brow much lower (ptosis)", "brow much higher"),
+    # Auto-eFACE's 100 * PF_healthy / PF_affected (CLINICAL.md [V]) rises as the affected eye
+    # narrows: 0 is the wide (e.g. flaccid) end, 200 the narrow (e.g. synkinetic) end.
     _static(
         "palpebral_fissure_rest",
         "palpebral fissure at rest",
-        "fissure much narrower",
         "fissure much wider",
+        "fissure much narrower",
     ),
     _static(
         "nasolabial_fold_rest",
