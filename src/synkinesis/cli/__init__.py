@@ -13,6 +13,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Markdown: docstring paragraphs are reflowed and indented examples stay code blocks.
+    rich_markup_mode="markdown",
 )
 
 
