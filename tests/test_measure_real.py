@@ -195,3 +195,48 @@ def test_partial_faces_and_gaps_are_flagged(media, tmp_path):
     assert np.isnan(measured.frames["palpebral_fissure_left_mm"][20:30]).all()
     assert ((flags[40:] & FrameFlag.NO_FACE) == 0).all()
     assert measured.manifest["flag_counts"]["NO_FACE"] == 10
+
+
+def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, monkeypatch):
+    """The camera path end to end, with the camera replaced by a real video played live."""
+    import types
+
+    from synkinesis.landmarks import sources
+    from synkinesis.pipeline import MeasureOptions, measure_camera
+
+    real_cv2 = sources._cv2()
+
+    class LiveVideo:
+        """A camera look-alike: the real video, paced in real time, looping."""
+
+        def __init__(self, device):
+            assert device == 3
+            self._capture = real_cv2.VideoCapture(str(media / "single_face.mp4"))
+
+        def isOpened(self):  # noqa: N802 - OpenCV's name
+            return self._capture.isOpened()
+
+        def read(self):
+            import time
+
+            time.sleep(1 / 30)
+            ok, frame = self._capture.read()
+            if not ok:
+                self._capture.set(real_cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, frame = self._capture.read()
+            return ok, frame
+
+        def release(self):
+            self._capture.release()
+
+    fake = types.SimpleNamespace(**{name: getattr(real_cv2, name) for name in dir(real_cv2)
+                                    if name.isupper() or name.startswith("cvt")})
+    fake.VideoCapture = LiveVideo
+    fake.cvtColor = real_cv2.cvtColor
+    monkeypatch.setattr(sources, "_cv2", lambda: fake)
+    measured = measure_camera(3, tmp_path / "camera.synk", duration_s=1.5,
+                              options=MeasureOptions(method="fast"))
+    assert measured.manifest["source"]["kind"] == "camera"
+    assert 1.2 <= measured.frames["time_s"][-1] <= 1.6
+    assert measured.n_frames >= 10 and (measured.frames["n_faces"] >= 1).all()
+    assert np.all(np.diff(measured.frames["time_s"]) > 0)
