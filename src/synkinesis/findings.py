@@ -8,6 +8,10 @@ converted to a continuous index in *Sunnybrook synkinesis points* with a millime
 point, and to a severity (none / mild / moderate / severe) by rounding the points, but only when
 the excess also clears the recording's own noise floor.
 
+The same arithmetic grades the simulator's ground truth (:mod:`synkinesis.simulate.truth`) from
+its true movements, through :func:`pattern_points`, :func:`pattern_index_from_excess`,
+:func:`watched_excess_points` and :func:`points_grade`: one clinical convention for both.
+
 Anchors and their sources (CLINICAL.md):
 
 - ocular-oral, palpebral fissure: 0.77 mm per point during smile, 1.0 mm during pucker [V, 29
@@ -33,6 +37,9 @@ from synkinesis.regions import SIDES, Side, other_side
 
 Severity = Literal["none", "mild", "moderate", "severe", "not measurable"]
 SEVERITIES: tuple[str, ...] = ("none", "mild", "moderate", "severe")
+#: Index (Sunnybrook points) where mild, moderate and severe start [U: rounding to the nearest
+#: point]; the default of :attr:`FindingOptions.severity_cuts`.
+SEVERITY_CUTS: tuple[float, float, float] = (0.5, 1.5, 2.5)
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,7 @@ class FindingOptions:
         |affected-side score| needed to name an affected side when inferring [U].
     """
 
-    severity_cuts: tuple[float, float, float] = (0.5, 1.5, 2.5)
+    severity_cuts: tuple[float, float, float] = SEVERITY_CUTS
     anchor_overrides: Mapping[str, float] = field(default_factory=dict)
     resting: RestingThresholds = field(default_factory=RestingThresholds)
     side_threshold: float = 0.3
@@ -166,6 +173,77 @@ def severity_of(points: float, excess_mm: float, floor_mm: float,
     if points < cuts[1]:
         return "mild"
     return "moderate" if points < cuts[2] else "severe"
+
+
+def points_grade(points: float, cuts: tuple[float, float, float] = SEVERITY_CUTS) -> int:
+    """Sunnybrook synkinesis grade 0..3 (none, mild, moderate, severe) of an index in points
+    (no noise floor: the caller has applied it)."""
+    return SEVERITIES.index(severity_of(points, points, 0.0, cuts))
+
+
+def pattern_points(pattern: PatternDefinition, excess_mm: Mapping[str, float]
+                   ) -> dict[str, float]:
+    """Sunnybrook points of each of the pattern's tasks: excess / the task's mm-per-point anchor.
+
+    Parameters
+    ----------
+    pattern : PatternDefinition
+    excess_mm : mapping task -> float
+        Excess of the pattern's region on one side over the other side in each task, mm (active
+        direction; negative when the other side moves more). Tasks outside the pattern are
+        ignored.
+
+    Returns
+    -------
+    dict task -> float
+        In the pattern's task order, only tasks with a finite excess.
+    """
+    return {task: float(excess_mm[task] / pattern.mm_per_point[task]) for task in pattern.tasks
+            if task in excess_mm and np.isfinite(excess_mm[task])}
+
+
+def pattern_index_from_excess(
+    pattern: PatternDefinition,
+    excess_mm: Mapping[str, float],
+    *,
+    floor_mm: float = 0.0,
+    cuts: tuple[float, float, float] = SEVERITY_CUTS,
+) -> tuple[float, str]:
+    """A pattern's index and severity on one side from that side's excess per task.
+
+    The index is the largest :func:`pattern_points` over the tasks (in Sunnybrook points);
+    the severity (:func:`severity_of`) also needs the key task's excess to clear ``floor_mm``
+    (a recording's noise floor; 0 for true movements). This is what :func:`find_patterns`
+    reports for the side taken as affected.
+
+    Parameters
+    ----------
+    pattern : PatternDefinition
+    excess_mm : mapping task -> float, mm (see :func:`pattern_points`)
+    floor_mm : float, mm
+    cuts : (float, float, float), where mild, moderate and severe start (points)
+
+    Returns
+    -------
+    index : float
+        NaN when none of the pattern's tasks has a finite excess.
+    severity : str
+        none / mild / moderate / severe, or "not measurable".
+    """
+    points = pattern_points(pattern, excess_mm)
+    if not points:
+        return float("nan"), "not measurable"
+    key = max(points, key=points.__getitem__)  # the first of equals, in task order
+    return points[key], severity_of(points[key], excess_mm[key], floor_mm, cuts)
+
+
+def pattern_excess_mm(pattern: PatternDefinition, coupling: Coupling, side: Side
+                      ) -> dict[str, float]:
+    """The sustained excess (mm) of ``side`` over the other side in each of the pattern's
+    recorded tasks (:attr:`Coupling.excess_mm`, NaN kept)."""
+    j = coupling.regions.index(pattern.region)
+    return {task: float(coupling.excess_mm[side][coupling.tasks.index(task), j])
+            for task in pattern.tasks if task in coupling.tasks}
 
 
 def _grade_confidence(points: float, cuts: tuple[float, float, float]) -> float:
@@ -329,16 +407,12 @@ def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
                      ) -> tuple[float, list[Evidence]]:
     j = coupling.regions.index(pattern.region)
     healthy = other_side(side)
+    excess = pattern_excess_mm(pattern, coupling, side)
     evidence = []
-    for task in pattern.tasks:
-        if task not in coupling.tasks:
-            continue
+    for task, points in pattern_points(pattern, excess).items():
         i = coupling.tasks.index(task)
-        excess = coupling.excess_mm[side][i, j]
-        if not np.isfinite(excess):
-            continue
         start, stop, peak = (int(v) for v in coupling.excess_window[side][i, j])
-        evidence.append(Evidence(task, float(excess), float(excess / pattern.mm_per_point[task]),
+        evidence.append(Evidence(task, excess[task], points,
                                  float(coupling.movement_mm[side][i, j]),
                                  float(coupling.movement_mm[healthy][i, j]), start, stop, peak))
     evidence.sort(key=lambda e: -e.points)
@@ -377,7 +451,8 @@ def find_patterns(
                 pattern.proxy, "none of its tasks was recorded: " + ", ".join(pattern.tasks)))
             continue
         key = evidence[0]
-        severity = severity_of(index, key.excess_mm, floor, cuts)
+        index, severity = pattern_index_from_excess(
+            pattern, {e.task: e.excess_mm for e in evidence}, floor_mm=floor, cuts=cuts)
         i = coupling.tasks.index(key.task)
         confidence = (coupling.label_confidence[i] * coupling.coverage[i]
                       * _grade_confidence(index, cuts))
@@ -653,27 +728,54 @@ _WATCH_ANCHORS = {"eye": 0.77, "mouth_corner": 1.5, "chin": 1.0, "nasolabial": 1
                   "lower_lip": 1.0, "upper_lip": 1.0, "brow": 1.0}
 
 
-def task_synkinesis_points(coupling: Coupling, task: str, side: Side
-                           ) -> tuple[float, str, float]:
-    """Largest watched-region excess of ``side`` in ``task``, in points, with its region and mm
-    (only excesses above the region's noise floor count)."""
+def watched_excess_points(task: str, excess_mm: Mapping[str, float], *,
+                          floor_mm: Mapping[str, float] | None = None
+                          ) -> tuple[float, str, float]:
+    """Largest excess of a task's watched regions (:attr:`synkinesis.protocol.Task.watched`),
+    in Sunnybrook points (:data:`_WATCH_ANCHORS`; the eye in pucker: 1.0 mm per point [V]).
+
+    Parameters
+    ----------
+    task : str
+    excess_mm : mapping region -> float
+        Excess of one side over the other in ``task``, mm (active direction).
+    floor_mm : mapping region -> float, optional
+        Only excesses at or above their region's floor count (a recording's noise floor;
+        none for true movements).
+
+    Returns
+    -------
+    points, region, excess_mm : float, str, float
+        ``(0.0, "", 0.0)`` when no watched region has a positive excess above its floor.
+    """
     from synkinesis.protocol import get_task
 
     best = (0.0, "", 0.0)
-    if task not in coupling.tasks:
-        return float("nan"), "", float("nan")
-    i = coupling.tasks.index(task)
     for region in get_task(task).watched:
-        if region not in _WATCH_ANCHORS:
+        if region not in _WATCH_ANCHORS or region not in excess_mm:
             continue
-        j = coupling.regions.index(region)
-        excess = coupling.excess_mm[side][i, j]
-        if not np.isfinite(excess) or excess < coupling.noise_floor_mm[j]:
+        excess = excess_mm[region]
+        floor = floor_mm.get(region, 0.0) if floor_mm is not None else 0.0
+        if not np.isfinite(excess) or excess < floor:
             continue
         anchor = 1.0 if (region == "eye" and task == "pucker") else _WATCH_ANCHORS[region]
         if excess / anchor > best[0]:
             best = (float(excess / anchor), region, float(excess))
     return best
+
+
+def task_synkinesis_points(coupling: Coupling, task: str, side: Side
+                           ) -> tuple[float, str, float]:
+    """Largest watched-region excess of ``side`` in ``task``, in points, with its region and mm
+    (only excesses above the region's noise floor count; :func:`watched_excess_points`)."""
+    if task not in coupling.tasks:
+        return float("nan"), "", float("nan")
+    i = coupling.tasks.index(task)
+    excess = {region: float(coupling.excess_mm[side][i, j])
+              for j, region in enumerate(coupling.regions)}
+    floor = {region: float(coupling.noise_floor_mm[j])
+             for j, region in enumerate(coupling.regions)}
+    return watched_excess_points(task, excess, floor_mm=floor)
 
 
 def estimate_sunnybrook(coupling: Coupling, side: Side, *,
@@ -717,7 +819,7 @@ def estimate_sunnybrook(coupling: Coupling, side: Side, *,
         if not np.isfinite(points):
             missing.append(f"synkinesis_{expression}")
             continue
-        grade = SEVERITIES.index(severity_of(points, points, 0.0, options.severity_cuts))
+        grade = points_grade(points, options.severity_cuts)
         items.append(ItemEstimate(
             f"synkinesis_{expression}", grade,
             f"largest watched-region excess ({watched or 'none above noise'}) in {task}",
