@@ -1,0 +1,151 @@
+"""Background analysis of uploaded recordings, one at a time, with progress the page polls.
+
+A job converts the browser's recording to a constant-frame-rate video (Debian's ffmpeg), then
+calls the library: :func:`synkinesis.pipeline.measure_video`,
+:func:`synkinesis.analysis.run_analysis` with the guided task spans, and
+:func:`synkinesis.store.recordings.record_video`, which stores both files with the visit.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("synkinesis.web.jobs")
+
+__all__ = ["Job", "JobManager", "figures_dir", "normalise_video"]
+
+
+@dataclass
+class Job:
+    """What the progress page shows."""
+
+    id: str
+    patient_code: str
+    visit_ref: str
+    stage: str = "queued"
+    progress: float = 0.0  # 0..1
+    message: str = ""
+    done: bool = False
+    failed: bool = False
+    visit_id: str | None = None
+    recording_id: str | None = None
+    _total: int = field(default=0, repr=False)
+    _frames: int = field(default=0, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "stage": self.stage, "progress": round(self.progress, 3),
+                "message": self.message, "done": self.done, "failed": self.failed,
+                "visit_id": self.visit_id, "recording_id": self.recording_id}
+
+
+def figures_dir(data_dir: Path, recording_id: str) -> Path:
+    """Where the figures of a recording's analysis are kept."""
+    return Path(data_dir) / "figures" / recording_id
+
+
+def normalise_video(source: Path, output: Path) -> Path:
+    """Re-encode a browser recording (WebM, variable frame rate, no frame count) to 30 fps
+    H.264 MP4 so frame times are exact; without ffmpeg the original is kept."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        shutil.copyfile(source, output.with_suffix(source.suffix))
+        return output.with_suffix(source.suffix)
+    result = subprocess.run(
+        [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(source), "-vf", "fps=30",
+         "-c:v", "libx264", "-preset", "veryfast", "-crf", "17", "-pix_fmt", "yuv420p", "-an",
+         str(output)], capture_output=True, text=True, timeout=600, check=False)
+    if result.returncode != 0 or not output.is_file():
+        raise ValueError("the upload is not a readable video: "
+                         + (result.stderr.strip().splitlines() or ["ffmpeg failed"])[-1])
+    return output
+
+
+class JobManager:
+    """Runs recording jobs in one worker thread (analysis uses the CPU fully)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synk-job")
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def submit_recording(self, *, patient_code: str, affected_side: str, visit_ref: str,
+                         upload: Path, spans: Sequence[Mapping[str, Any]]) -> Job:
+        """Queue the analysis of an uploaded recording; returns the job at once."""
+        job = Job(uuid.uuid4().hex, patient_code, visit_ref)
+        with self._lock:
+            self._jobs[job.id] = job
+        self._pool.submit(self._run, job, affected_side, Path(upload), list(spans))
+        return job
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, job: Job, affected_side: str, upload: Path, spans: list) -> None:
+        try:
+            self._record(job, affected_side, upload, spans)
+        except Exception as error:  # shown on the progress page, the server goes on
+            log.exception("recording job %s failed", job.id)
+            job.failed, job.stage = True, "failed"
+            job.message = " ".join(str(error).split()) or type(error).__name__
+        finally:
+            upload.unlink(missing_ok=True)
+
+    def _record(self, job: Job, affected_side: str, upload: Path, spans: list) -> None:
+        from synkinesis.analysis import AnalysisOptions, run_analysis
+        from synkinesis.pipeline import MeasureOptions, measure_video
+        from synkinesis.store.recordings import record_video
+
+        data_dir = Path(self.store.settings.data_dir)
+        videos = data_dir / "videos" / job.patient_code
+        videos.mkdir(parents=True, exist_ok=True)
+        job.stage, job.message = "converting", "converting the browser recording"
+        video = normalise_video(upload, videos / f"{job.visit_ref.split('@')[-1]}_{job.id[:8]}.mp4")
+        with tempfile.TemporaryDirectory(prefix=".web-job-", dir=data_dir) as scratch:
+            work = Path(scratch)
+
+            def on_total(total: int) -> None:
+                job._total = max(total, 1)
+
+            def progress(frames: int) -> None:
+                job._frames += frames
+                job.progress = min(0.7, 0.05 + 0.65 * job._frames / max(job._total, 1))
+
+            job.stage, job.progress = "measuring", 0.05
+            job.message = "finding the face in every frame"
+            measurement = measure_video(video, work / "recording.synk", options=MeasureOptions(),
+                                        progress=progress, on_total=on_total)
+            job.stage, job.progress = "analysing", 0.75
+            job.message = "segmenting tasks, coupling, findings and scale items"
+            side = affected_side if affected_side in ("left", "right") else None
+            run = run_analysis(Path(measurement.path), work, spans=spans or None,
+                               options=AnalysisOptions(affected_side=side), figures=True)
+            job.stage, job.message, job.progress = "storing", "saving to the visit", 0.9
+            outcome = record_video(self.store, video=video, visit_ref=job.visit_ref,
+                                   measurement=Path(measurement.path),
+                                   analysis=run.analysis_path)
+            target = figures_dir(data_dir, outcome.recording_id)
+            target.mkdir(parents=True, exist_ok=True)
+            for figure in run.figures:
+                shutil.move(str(figure), target / Path(figure).name)
+        job.recording_id = outcome.recording_id
+        with self.store.reading() as session:
+            from synkinesis.store.repository import find_visit
+
+            job.visit_id = find_visit(session, ref=job.visit_ref).id
+        job.stage, job.progress, job.done = "done", 1.0, True
+        job.message = f"analysed: {outcome.analysis_status}"

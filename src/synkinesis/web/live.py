@@ -1,0 +1,159 @@
+"""Per-frame (online) measurement for the live loop: one camera frame -> region movements.
+
+The batch pipeline (:mod:`synkinesis.pipeline`) calibrates a whole recording at once; a live
+session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame by frame,
+reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normalize.fit_head_pose`,
+:func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.protocol.region_movements`):
+
+* scale: millimetres from the running median of the iris diameter over the first good frames
+  (:func:`~synkinesis.normalize.millimetres_per_unit`), then fixed;
+* rest: the median of the frames the client marks as rest (the exercise starts with a short
+  "relax" phase), as :func:`~synkinesis.protocol.rest_baseline` does for a recording;
+* movement per region and side, in mm, positive in the region's active direction
+  (:data:`~synkinesis.protocol.REGION_SIGNALS`). Sides are the patient's.
+
+No new measurement is defined here; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Frames used to fix the millimetre scale (about 1 s at 30 fps).
+SCALE_FRAMES = 30
+#: Most rest frames kept for the baseline.
+MAX_REST_FRAMES = 90
+#: A face is "frontal enough" for measurement within these angles (degrees): the pipeline's
+#: quality limits (:class:`~synkinesis.quality.QualityLimits`), tightened for live guidance.
+FRONTAL_YAW_DEG = 15.0
+FRONTAL_PITCH_DEG = 15.0
+REGIONS = ("brow", "eye", "nasolabial", "mouth_corner", "upper_lip", "lower_lip", "chin")
+
+
+@dataclass
+class LiveFrame:
+    """What one frame gives.
+
+    Attributes
+    ----------
+    n_faces : int
+    pose_deg : (yaw, pitch, roll) or None, degrees
+    frontal : bool
+        One face, within :data:`FRONTAL_YAW_DEG` / :data:`FRONTAL_PITCH_DEG`.
+    calibrated : bool
+        The millimetre scale is known.
+    movements : dict side -> dict region -> float (mm) or None
+        Movement from rest; empty until a rest baseline exists.
+    """
+
+    n_faces: int
+    pose_deg: tuple[float, float, float] | None = None
+    frontal: bool = False
+    calibrated: bool = False
+    movements: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n_faces": self.n_faces,
+                "pose_deg": None if self.pose_deg is None else [round(a, 1)
+                                                                 for a in self.pose_deg],
+                "frontal": self.frontal, "calibrated": self.calibrated,
+                "movements": self.movements}
+
+
+class LiveMeasurer:
+    """Landmarks one frame at a time (VIDEO mode, tracking) and returns region movements.
+
+    Parameters
+    ----------
+    engine : landmark engine, optional
+        Default: a :class:`~synkinesis.landmarks.mediapipe_engine.MediaPipeEngine` (one per
+        session: it tracks across frames and is not shared between threads).
+    """
+
+    def __init__(self, engine: Any = None) -> None:
+        from synkinesis.pipeline import MeasureOptions, _canonical
+
+        if engine is None:
+            from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+
+            engine = MediaPipeEngine(mode="video")
+        self.engine = engine
+        self.canonical = _canonical(MeasureOptions(method="fast"))
+        self._iris: deque[float] = deque(maxlen=SCALE_FRAMES)
+        self._interpupil: deque[float] = deque(maxlen=SCALE_FRAMES)
+        self.mm_per_unit: float | None = None
+        self._rest: list[dict[str, float]] = []
+        self.baseline: dict[str, float] | None = None
+        self._previous_box = None
+
+    def close(self) -> None:
+        """Release the landmark engine."""
+        self.engine.close()
+
+    def reset_rest(self) -> None:
+        """Forget the rest baseline (a new rest phase follows)."""
+        self._rest = []
+        self.baseline = None
+
+    def measure(self, rgb: np.ndarray, *, timestamp_ms: int, rest: bool = False) -> LiveFrame:
+        """Measure one RGB frame (H, W, 3) uint8; ``rest`` adds it to the rest baseline."""
+        from synkinesis.landmarks.engine import main_face_index
+        from synkinesis.normalize import (
+            fit_head_pose,
+            interpupil_distance,
+            iris_diameter,
+            millimetres_per_unit,
+            to_head_frame,
+        )
+        from synkinesis.protocol import Recording, baseline_columns, region_movements
+        from synkinesis.signals import compute_signals
+
+        faces = self.engine.detect(rgb, timestamp_ms=timestamp_ms)
+        if not faces:
+            self._previous_box = None
+            return LiveFrame(n_faces=0)
+        main = main_face_index(faces, rgb.shape[:2], self._previous_box)
+        self._previous_box = faces[main].bounding_box() if len(faces) > 1 else None
+        landmarks = faces[main].landmarks_px[None].astype(np.float64)
+        pose = fit_head_pose(landmarks, self.canonical.vertices, self.canonical.basis_ids,
+                             self.canonical.basis_weights)
+        yaw, pitch, roll = (float(a) for a in pose.angles_deg()[0])
+        frontal = (len(faces) == 1 and abs(yaw) <= FRONTAL_YAW_DEG
+                   and abs(pitch) <= FRONTAL_PITCH_DEG)
+        frame = LiveFrame(n_faces=len(faces), pose_deg=(yaw, pitch, roll), frontal=frontal)
+        head = to_head_frame(landmarks, pose)
+        if self.mm_per_unit is None:
+            if frontal:
+                self._iris.append(float(iris_diameter(head)[0]))
+                self._interpupil.append(float(interpupil_distance(head)[0]))
+            if len(self._iris) == SCALE_FRAMES:
+                scale = millimetres_per_unit(np.array(self._iris), np.array(self._interpupil),
+                                             np.ones(SCALE_FRAMES, dtype=bool))
+                self.mm_per_unit = None if scale is None else scale.mm_per_unit
+            if self.mm_per_unit is None:
+                return frame
+        frame.calibrated = True
+        signals = {name: float(values[0])
+                   for name, values in compute_signals(head, self.mm_per_unit).items()}
+        if rest and frontal:
+            self._rest.append({name: signals[name] for name in baseline_columns()})
+            self._rest = self._rest[-MAX_REST_FRAMES:]
+            self.baseline = {name: float(np.median([r[name] for r in self._rest]))
+                             for name in baseline_columns()}
+        if self.baseline is None:
+            return frame
+        recording = Recording(time_s=np.array([timestamp_ms / 1000.0]),
+                              signals={k: np.array([v]) for k, v in signals.items()},
+                              flags=np.zeros(1, dtype=np.int64))
+        moves = region_movements(recording, self.baseline)
+        frame.movements = {side: {region: _finite(moves[side][region][0]) for region in REGIONS}
+                           for side in moves}
+        return frame
+
+
+def _finite(value: float) -> float | None:
+    return round(float(value), 2) if np.isfinite(value) else None

@@ -1,0 +1,101 @@
+"""A visit: its recordings with the analysis (summary, figures) and its scale scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
+
+from synkinesis.web.accounts import Account
+from synkinesis.web.deps import app_state, current_user, render
+from synkinesis.web.security import check_patient_access
+
+router = APIRouter(tags=["visits"])
+
+
+def load_visit(session, visit_id: str, user: Account, *, what: str):
+    """The visit, after checking the user may see its patient (404 / 403)."""
+    from synkinesis.store.errors import StoreError
+    from synkinesis.store.repository import find_visit
+
+    if len(visit_id) < 32:
+        raise HTTPException(404, "no such visit")
+    try:
+        visit = find_visit(session, ref=visit_id)
+    except StoreError:
+        raise HTTPException(404, "no such visit") from None
+    check_patient_access(user, visit.patient.code, what=what)
+    return visit
+
+
+def analysis_view(path: str | None) -> dict | None:
+    """What the visit page shows of an analysis file (findings, side, segments, scales)."""
+    from synkinesis.store.analysis_bridge import read_analysis_file
+
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        data = read_analysis_file(Path(path))
+    except ValueError:
+        return None
+    seg = data.get("segmentation") or {}
+    return {
+        "affected_side": data.get("affected_side") or {},
+        "method": seg.get("method"),
+        "segments": [s for s in seg.get("segments", []) if s.get("task")],
+        "missing_tasks": seg.get("missing_tasks", []),
+        "findings": data.get("findings", []),
+        "resting": data.get("resting"),
+        "scales": [{"instrument": s.get("instrument"), "missing": s.get("missing_items", []),
+                    "notes": s.get("notes", []),
+                    "total": (s.get("result") or {}).get("total")} for s in data.get("scales",
+                                                                                   [])],
+        "warnings": data.get("warnings", []),
+        "recording": data.get("recording") or {},
+    }
+
+
+@router.get("/visits/{visit_id}")
+def visit_page(request: Request, visit_id: str, user: Account = Depends(current_user)):
+    from synkinesis.scales import INSTRUMENTS
+    from synkinesis.store.repository import visit_reference
+    from synkinesis.web.jobs import figures_dir
+
+    state = app_state(request)
+    with state.store.reading() as session:
+        visit = load_visit(session, visit_id, user, what=request.url.path)
+        recordings = []
+        for recording in visit.recordings:
+            folder = figures_dir(state.store.settings.data_dir, recording.id)
+            figures = sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
+            recordings.append({"id": recording.id, "status": recording.analysis_status,
+                               "frames": (recording.summary or {}).get("frames") or {},
+                               "analysis": analysis_view(recording.analysis_path),
+                               "figures": figures, "protocol": recording.protocol_version})
+        scores = [{"id": s.id, "instrument": s.instrument, "total": s.total, "rater": s.rater,
+                   "rater_name": s.rater_name, "draft": s.draft,
+                   "grade": (s.result.get("grade") or {}).get("name"),
+                   "missing": s.result.get("missing", [])}
+                  for s in sorted(visit.scores, key=lambda s: s.rated_at)]
+        info = {"id": visit.id, "ref": visit_reference(visit), "date": visit.visit_date,
+                "label": visit.label, "patient": visit.patient.code}
+    return render(request, "visit.html", {"visit": info, "recordings": recordings,
+                                          "scores": scores, "instruments": list(INSTRUMENTS)})
+
+
+@router.get("/visits/{visit_id}/recordings/{recording_id}/figures/{name}")
+def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
+                 user: Account = Depends(current_user)):
+    from synkinesis.web.jobs import figures_dir
+
+    state = app_state(request)
+    with state.store.reading() as session:
+        visit = load_visit(session, visit_id, user, what=request.url.path)
+        if recording_id not in {r.id for r in visit.recordings}:
+            raise HTTPException(404, "no such recording in this visit")
+    folder = figures_dir(state.store.settings.data_dir, recording_id).resolve()
+    path = (folder / name).resolve()
+    if path.parent != folder or path.suffix != ".png" or not path.is_file():
+        raise HTTPException(404, "no such figure")
+    return FileResponse(path, media_type="image/png")

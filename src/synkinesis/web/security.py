@@ -1,0 +1,89 @@
+"""Logins, session cookies, CSRF tokens and per-patient access checks.
+
+Sessions live in server memory (a restart logs everybody out): the cookie holds only a random
+token (HttpOnly, SameSite=Strict, Secure when configured). Every form carries the session's CSRF
+token; WebSockets must come from the app's own origin. A patient asking for another patient's
+data gets 403 and a warning in the log.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from synkinesis.web.accounts import Account
+
+__all__ = ["COOKIE", "LOCAL_ACCOUNT", "AccessDenied", "LoginRequired", "SessionManager",
+           "WebSession", "check_patient_access"]
+
+log = logging.getLogger("synkinesis.web.security")
+COOKIE = "synk_session"
+#: The implicit user of a loopback server without accounts (one person at their own computer).
+LOCAL_ACCOUNT = Account("local", "clinician", "")
+
+
+class LoginRequired(Exception):
+    """No valid session: HTML pages redirect to the login page, APIs answer 401."""
+
+
+class AccessDenied(Exception):
+    """The user may not see this (403)."""
+
+
+@dataclass
+class WebSession:
+    """One logged-in browser."""
+
+    token: str
+    account: Account
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    expires: float = 0.0
+
+    def csrf_ok(self, given: str | None) -> bool:
+        """Constant-time check of a submitted CSRF token."""
+        return bool(given) and hmac.compare_digest(str(given), self.csrf)
+
+
+class SessionManager:
+    """Server-side sessions by random token, with an idle timeout."""
+
+    def __init__(self, *, lifetime_s: float) -> None:
+        self.lifetime_s = lifetime_s
+        self._sessions: dict[str, WebSession] = {}
+        self._lock = threading.Lock()
+
+    def create(self, account: Account) -> WebSession:
+        session = WebSession(secrets.token_urlsafe(32), account,
+                             expires=time.monotonic() + self.lifetime_s)
+        with self._lock:
+            self._sessions[session.token] = session
+        return session
+
+    def get(self, token: str | None) -> WebSession | None:
+        """The live session of ``token`` (its lifetime renewed), else None."""
+        if not token:
+            return None
+        with self._lock:
+            session = self._sessions.get(token)
+            now = time.monotonic()
+            if session is None or session.expires < now:
+                self._sessions.pop(token, None)
+                return None
+            session.expires = now + self.lifetime_s
+            return session
+
+    def drop(self, token: str | None) -> None:
+        with self._lock:
+            self._sessions.pop(token or "", None)
+
+
+def check_patient_access(account: Account, patient_code: str, *, what: str) -> None:
+    """Raise :class:`AccessDenied` (and log it) unless ``account`` may see the patient."""
+    if not account.may_see(patient_code):
+        log.warning("access denied: user %r (%s of %r) asked for %s of patient %r",
+                    account.username, account.role, account.patient_code, what, patient_code)
+        raise AccessDenied(f"you may not see patient {patient_code}'s record")

@@ -1,0 +1,184 @@
+"""Fixtures of the browser tests: a fake camera from the real video, a server, Chromium.
+
+Imported by name from the test modules (no conftest.py, so nothing shadows the root one).
+Skips with the reason when Debian's chromium or ffmpeg is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("SYNK_CHROMIUM", "/usr/bin/chromium")
+BASE_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--disable-dev-shm-usage"]
+PASSWORD = "correct horse battery"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from conftest import media_dir  # noqa: E402
+
+
+def require_browser() -> None:
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"Debian's chromium is not installed ({CHROMIUM}): "
+                    "apt-get install chromium")
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: apt-get install ffmpeg")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed")
+
+
+def make_y4m(video: Path, output: Path) -> Path:
+    """The video as a 640x480 30 fps .y4m for Chromium's fake camera (it loops the file)."""
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(video), "-vf",
+                    "scale=-2:480,crop=640:480,fps=30", "-pix_fmt", "yuv420p", str(output)],
+                   check=True)
+    return output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    app: object
+    store: object
+    root: Path
+    accounts: Path
+
+    def state(self):
+        return self.app.state.synk
+
+
+def start_server(root: Path, *, accounts: dict | None = None, **overrides) -> tuple:
+    """A uvicorn server in a thread on a free loopback port; returns (Server, stop())."""
+    import uvicorn
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.web import create_app
+    from synkinesis.web.accounts import AccountStore
+    from synkinesis.web.settings import load_web_settings
+
+    root.mkdir(parents=True, exist_ok=True)
+    accounts_path = root / "accounts.json"
+    for name, (role, code) in (accounts or {}).items():
+        AccountStore(accounts_path).add(name, role=role, password=PASSWORD, patient_code=code)
+    port = free_port()
+    url = f"sqlite:///{root / 'record.sqlite'}"
+    settings = load_web_settings(environ={}, host="127.0.0.1", port=port,
+                                 accounts_path=accounts_path, database_url=url, **overrides)
+    store = open_store(load_settings(database_url=url, environ={}))
+    app = create_app(settings, store=store)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           ws_max_size=4 * 1024 * 1024))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+    return Server(f"http://127.0.0.1:{port}", port, app, store, root, accounts_path), stop
+
+
+ACCOUNTS = {"drtest": ("clinician", None), "pat1": ("patient", "P001"),
+            "pat2": ("patient", "P002")}
+
+
+@pytest.fixture(scope="session")
+def web_root():
+    root = Path(tempfile.mkdtemp(prefix="synk-web-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def screenshots(web_root) -> Path:
+    folder = Path(os.environ.get("SYNK_SCREENSHOTS")
+                  or tempfile.mkdtemp(prefix="synk-web-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shoot(page, folder: Path, name: str) -> Path:
+    """Save a full-page screenshot and print its name (the issue's closing note lists them)."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(web_root):
+    """The app with a clinician and two patient accounts, short guided-recording timings."""
+    require_browser()
+    from synkinesis.store.repository import create_patient
+
+    srv, stop = start_server(web_root / "server", accounts=ACCOUNTS, record_countdown_s=0.3,
+                             record_hold_s=1.2, record_relax_s=0.3, exercise_hold_s=1.0)
+    with srv.store.transaction() as session:
+        create_patient(session, code="P001", affected_side="left", cause="bell_palsy")
+        create_patient(session, code="P002", affected_side="right")
+    yield srv
+    stop()
+
+
+@pytest.fixture(scope="session")
+def fake_camera(web_root) -> Path:
+    require_browser()
+    return make_y4m(media_dir() / "single_face.mp4", web_root / "single_face.y4m")
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance, fake_camera):
+    """Chromium with the real video as its camera and camera permission granted."""
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=BASE_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                          f"--use-file-for-fake-video-capture={fake_camera}"])
+    yield browser
+    browser.close()
+
+
+def login(browser, server: Server, username: str):
+    """A new browser context logged in as ``username``; returns (context, page)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return context, page
