@@ -1,0 +1,1 @@
+"""Developer tools: not used by the measurement itself (validation, test-case generation)."""

@@ -1,0 +1,416 @@
+"""Inject a known one-sided change into real video by image warping (issue 8).
+
+Two kinds of change, each on one side of the face only (sides are the PATIENT's: the patient's
+left is on the right of a normal camera image):
+
+``eye``
+    the palpebral fissure of one eye is narrowed by ``amount_mm * trigger[k]`` in frame k: both
+    lid margins are pulled towards the line between them, the canthi stay put (ocular-oral
+    synkinesis).
+``mouth``
+    one mouth corner is moved up and out (45 degrees from horizontal in the head frame) by
+    ``amount_mm * trigger[k]`` (oral-ocular synkinesis).
+
+The warp is a smooth displacement field with compact support on the affected half of the face;
+every pixel on the other half is copied unchanged (checked for each frame). The ground truth is
+exact: the original landmarks of the lids (or the corner) are projected through the warp and
+converted to millimetres with the recording's own head pose and mm scale, and the strength of the
+warp is solved per frame so that the projected change equals the requested one.
+
+Pure array code (frames in, frames out); OpenCV is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from synkinesis.normalize import HeadPose
+from synkinesis.regions import MIDLINE, SIDE_LANDMARKS, Side
+
+Kind = Literal["eye", "mouth"]
+
+#: Midline landmarks used to check that the warp stays on its half: forehead, nose bridge, nose
+#: tip, upper and lower lip centre, chin.
+_MIDLINE_CHECK = (10, 168, 6, 1, 0, 17, 152)
+assert set(_MIDLINE_CHECK) <= set(MIDLINE)
+
+#: Width of the smooth fall-off around the warped region, mm (eye and mouth).
+EYE_FALLOFF_MM = 12.0
+MOUTH_PLATEAU_MM = 4.0
+MOUTH_FALLOFF_MM = 10.0
+#: The narrowing is capped at this fraction of the frame's fissure (a closed eye cannot close more).
+MAX_NARROWING_FRACTION = 0.7
+
+
+@dataclass(frozen=True)
+class InjectedCase:
+    """Frames with a one-sided change, and its exact size per frame.
+
+    Attributes
+    ----------
+    frames : list of (H, W, 3) uint8 arrays
+        The warped frames (same colour order as the input).
+    kind : "eye" or "mouth"
+    side : the patient's side that was changed
+    amount_mm : requested full change (at trigger 1), mm
+    trigger : (N,) array, 0..1
+    applied_mm : (N,) array, mm
+        Exact change applied in each frame: fissure narrowing (positive = narrower) for "eye",
+        distance the corner moved in the head frame's frontal plane for "mouth".
+    applied_xy_mm : (N, 2) array or None
+        For "mouth": head-frame displacement of the corner (lateral, up), mm; lateral is positive
+        away from the midline.
+    """
+
+    frames: list[np.ndarray]
+    kind: Kind
+    side: Side
+    amount_mm: float
+    trigger: np.ndarray
+    applied_mm: np.ndarray
+    applied_xy_mm: np.ndarray | None = None
+
+
+def _falloff(t: np.ndarray) -> np.ndarray:
+    """1 for t <= 0, 0 for t >= 1, cos² in between (C1-smooth)."""
+    return np.cos(0.5 * np.pi * np.clip(t, 0.0, 1.0)) ** 2
+
+
+def _head_y(points_px: np.ndarray, pose: HeadPose, k: int) -> np.ndarray:
+    """Head-frame y (up, canonical units) of image points (..., 3) in frame k."""
+    r = pose.rotation[k]
+    right_handed = points_px * np.array([1.0, -1.0, -1.0])
+    return pose.scale[k] * right_handed @ r[1] + pose.translation[k, 1]
+
+
+def _head_xy(points_px: np.ndarray, pose: HeadPose, k: int) -> np.ndarray:
+    r = pose.rotation[k]
+    right_handed = points_px * np.array([1.0, -1.0, -1.0])
+    return pose.scale[k] * right_handed @ r[:2].T + pose.translation[k, :2]
+
+
+# ---------------------------------------------------------------------------------------------
+# eye: a displacement along the lid normal, odd in v, with compact support
+
+
+@dataclass(frozen=True)
+class _EyeFrame:
+    centre: np.ndarray  # (2,) px: canthus midpoint moved to the middle between the lids
+    axis_u: np.ndarray  # (2,) unit vector lateral -> medial canthus
+    axis_v: np.ndarray  # (2,) unit normal (image "down")
+    half_width: float  # half the canthus distance, px
+    plateau_v: float  # |v| up to which the displacement is linear in v, px
+    falloff_v: float  # fall-off length beyond the plateau, px
+
+
+def _eye_frame(landmarks: np.ndarray, side: Side, px_per_mm: float) -> _EyeFrame:
+    lm = SIDE_LANDMARKS[side]
+    lateral, medial = landmarks[lm.lateral_canthus, :2], landmarks[lm.medial_canthus, :2]
+    axis_u = (medial - lateral) / np.linalg.norm(medial - lateral)
+    axis_v = np.array([-axis_u[1], axis_u[0]])
+    if axis_v[1] < 0:
+        axis_v = -axis_v
+    lids = landmarks[list(lm.upper_lid) + list(lm.lower_lid), :2]
+    mid = 0.5 * (lateral + medial)
+    offset_v = float(np.mean((lids - mid) @ axis_v))
+    centre = mid + offset_v * axis_v
+    half_height = float(np.mean(np.abs((lids - centre) @ axis_v)))
+    return _EyeFrame(centre=centre, axis_u=axis_u, axis_v=axis_v,
+                     half_width=0.5 * float(np.linalg.norm(medial - lateral)),
+                     plateau_v=1.4 * max(half_height, 1.0),
+                     falloff_v=EYE_FALLOFF_MM * px_per_mm)
+
+
+def _eye_weight_u(u: np.ndarray, eye: _EyeFrame) -> np.ndarray:
+    return _falloff((np.abs(u) - 0.5 * eye.half_width) / (0.9 * eye.half_width))
+
+
+def _eye_shift(v: np.ndarray, strength: float | np.ndarray, eye: _EyeFrame) -> np.ndarray:
+    """Displacement D(v) along axis_v (source = output + D), px; odd in v."""
+    a = np.asarray(strength, dtype=float)
+    inside = np.abs(v) <= eye.plateau_v
+    outer = np.sign(v) * eye.plateau_v * _falloff((np.abs(v) - eye.plateau_v) / eye.falloff_v)
+    return a * np.where(inside, v, outer)
+
+
+def _eye_support_u(eye: _EyeFrame) -> float:
+    return 1.4 * eye.half_width
+
+
+def _project_eye(points_px: np.ndarray, strength: np.ndarray, eye: _EyeFrame) -> np.ndarray:
+    """Where image points (K, 2) appear after the warp, for each strength (S,) -> (S, K, 2).
+
+    Solves ``v_out + w(u) D(v_out) = v_orig`` by bisection (monotone in v_out because the
+    displacement's slope stays above -1, see :func:`inject_eye`).
+    """
+    rel = points_px - eye.centre
+    u, v0 = rel @ eye.axis_u, rel @ eye.axis_v
+    weight = _eye_weight_u(u, eye)
+    a = np.asarray(strength, dtype=float)[:, None]
+    low = np.minimum(v0, 0.0) * np.ones_like(a)
+    high = np.maximum(v0, 0.0) * np.ones_like(a)
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        value = mid + weight * _eye_shift(mid, a, eye) - v0
+        above = value > 0
+        high = np.where(above, mid, high)
+        low = np.where(above, low, mid)
+    v_out = 0.5 * (low + high)
+    return (eye.centre + u[None, :, None] * eye.axis_u + v_out[..., None] * eye.axis_v)
+
+
+def _fissure_units(upper: np.ndarray, lower: np.ndarray, pose: HeadPose, k: int) -> np.ndarray:
+    """Mean upper-to-lower lid height in head units; (..., 3, 3) points -> (...)."""
+    return (_head_y(upper, pose, k) - _head_y(lower, pose, k)).mean(axis=-1)
+
+
+def _eye_map(shape: tuple[int, int], strength: float, eye: _EyeFrame):
+    """Source coordinates for remap over the region the warp touches.
+
+    Returns (x0, y0, x1, y1) of that region and the (h, w) float32 map_x, map_y for it.
+    """
+    height, width = shape
+    reach_u, reach_v = _eye_support_u(eye), eye.plateau_v + eye.falloff_v
+    corners = np.array([eye.centre + su * reach_u * eye.axis_u + sv * reach_v * eye.axis_v
+                        for su in (-1, 1) for sv in (-1, 1)])
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    # Pixel centres in the landmark convention (pixel i spans [i, i + 1]).
+    xs, ys = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    rel_x, rel_y = xs - eye.centre[0], ys - eye.centre[1]
+    u = rel_x * eye.axis_u[0] + rel_y * eye.axis_u[1]
+    v = rel_x * eye.axis_v[0] + rel_y * eye.axis_v[1]
+    shift = _eye_weight_u(u, eye) * _eye_shift(v, strength, eye)
+    map_x = xs + shift * eye.axis_v[0] - 0.5
+    map_y = ys + shift * eye.axis_v[1] - 0.5
+    return (x0, y0, x1, y1), map_x.astype(np.float32), map_y.astype(np.float32), shift != 0
+
+
+def inject_eye(
+    frames: Sequence[np.ndarray],
+    landmarks_px: np.ndarray,
+    pose: np.ndarray,
+    mm_per_unit: float,
+    *,
+    side: Side,
+    amount_mm: float,
+    trigger: np.ndarray,
+) -> InjectedCase:
+    """Narrow one palpebral fissure by ``amount_mm * trigger`` (ocular-oral synkinesis).
+
+    Parameters
+    ----------
+    frames : N (H, W, 3) uint8 arrays
+    landmarks_px : (N, 478, 3) array
+        Landmarks of the original frames (image pixels, e.g. from ``synk measure --method
+        fast``); they place the warp and define the ground truth. NaN rows: frame left as is.
+    pose : (N, 14) array
+        Head pose of those landmarks (:meth:`HeadPose.as_array`, the result file's ``pose``).
+    mm_per_unit : float
+        The recording's scale (result manifest ``scale.mm_per_unit``).
+    side : "left" or "right", the patient's side
+    amount_mm : float, narrowing at trigger 1, mm (>= 0)
+    trigger : (N,) array, 0..1
+
+    Returns
+    -------
+    InjectedCase
+        ``applied_mm`` is the narrowing of ``palpebral_fissure_{side}_mm`` obtained by projecting
+        the original lid landmarks through the warp (capped at 70 % of a frame's fissure).
+    """
+    import cv2
+
+    poses = HeadPose.from_array(pose)
+    lm = SIDE_LANDMARKS[side]
+    trigger = np.clip(np.asarray(trigger, dtype=float), 0.0, 1.0)
+    applied = np.zeros(len(frames))
+    out = []
+    strengths = np.linspace(0.0, 2.0, 41)
+    for k, frame in enumerate(frames):
+        points = np.asarray(landmarks_px[k], dtype=float)
+        wanted = amount_mm * trigger[k]
+        if wanted <= 0 or not np.isfinite(points).all():
+            out.append(frame)
+            continue
+        px_per_mm = 1.0 / (poses.scale[k] * mm_per_unit)
+        eye = _eye_frame(points, side, px_per_mm)
+        upper, lower = points[list(lm.upper_lid)], points[list(lm.lower_lid)]
+        original = _fissure_units(upper, lower, poses, k) * mm_per_unit
+        wanted = min(wanted, MAX_NARROWING_FRACTION * original)
+        strength = _solve_strength(eye, upper, lower, poses, k, mm_per_unit, original - wanted,
+                                   strengths)
+        # No folding: the displacement's slope along v stays above -1 everywhere.
+        slope = strength * eye.plateau_v * 0.5 * np.pi / eye.falloff_v
+        assert slope < 0.95, f"frame {k}: warp too strong to be invertible ({slope:.2f})"
+        projected = _project_eye(np.concatenate([upper, lower])[:, :2], np.array([strength]),
+                                 eye)[0]
+        moved_upper = np.column_stack([projected[:3], upper[:, 2]])
+        moved_lower = np.column_stack([projected[3:], lower[:, 2]])
+        applied[k] = original - _fissure_units(moved_upper, moved_lower, poses, k) * mm_per_unit
+        box, map_x, map_y, touched = _eye_map(frame.shape[:2], strength, eye)
+        _check_one_sided(points, box, touched, side)
+        out.append(_apply_map(cv2, frame, box, map_x, map_y))
+    return InjectedCase(frames=out, kind="eye", side=side, amount_mm=amount_mm, trigger=trigger,
+                        applied_mm=applied)
+
+
+def _solve_strength(eye, upper, lower, poses, k, mm_per_unit, target_mm, strengths) -> float:
+    """Warp strength whose projected fissure equals ``target_mm`` (grid, then bisection)."""
+    lids = np.concatenate([upper, lower])
+
+    def fissure(a: np.ndarray) -> np.ndarray:
+        moved = _project_eye(lids[:, :2], a, eye)
+        points = np.concatenate([moved, np.broadcast_to(lids[:, 2:], moved.shape[:-1] + (1,))],
+                                axis=-1)
+        return _fissure_units(points[:, :3], points[:, 3:], poses, k) * mm_per_unit
+
+    values = fissure(strengths)  # decreasing in strength
+    index = int(np.searchsorted(-values, -target_mm))
+    index = min(max(index, 1), len(strengths) - 1)
+    # Secant steps inside the bracketing grid interval (the function is smooth there).
+    a0, a1, f0, f1 = strengths[index - 1], strengths[index], values[index - 1], values[index]
+    for _ in range(6):
+        if abs(f1 - f0) < 1e-12:
+            break
+        a2 = a1 + (target_mm - f1) * (a1 - a0) / (f1 - f0)
+        a0, f0, a1 = a1, f1, a2
+        f1 = fissure(np.array([a1]))[0]
+        if abs(f1 - target_mm) < 1e-6:
+            break
+    return float(a1)
+
+
+# ---------------------------------------------------------------------------------------------
+# mouth corner: a translated plateau with a smooth fall-off
+
+
+def inject_mouth(
+    frames: Sequence[np.ndarray],
+    landmarks_px: np.ndarray,
+    pose: np.ndarray,
+    mm_per_unit: float,
+    *,
+    side: Side,
+    amount_mm: float,
+    trigger: np.ndarray,
+) -> InjectedCase:
+    """Move one mouth corner up and out by ``amount_mm * trigger`` (oral-ocular synkinesis).
+
+    The corner and everything within 4 mm of it move rigidly; the displacement falls to zero
+    over the next 10 mm. Parameters as :func:`inject_eye`.
+
+    Returns
+    -------
+    InjectedCase
+        ``applied_xy_mm`` is the head-frame (lateral, up) displacement of the corner landmark
+        projected through the warp; ``applied_mm`` its length.
+    """
+    import cv2
+
+    poses = HeadPose.from_array(pose)
+    corner_index = SIDE_LANDMARKS[side].mouth_corner
+    lateral = 1.0 if side == "left" else -1.0  # head-frame x points to the patient's left
+    trigger = np.clip(np.asarray(trigger, dtype=float), 0.0, 1.0)
+    applied = np.zeros((len(frames), 2))
+    out = []
+    for k, frame in enumerate(frames):
+        points = np.asarray(landmarks_px[k], dtype=float)
+        wanted = amount_mm * trigger[k]
+        if wanted <= 0 or not np.isfinite(points).all():
+            out.append(frame)
+            continue
+        px_per_mm = 1.0 / (poses.scale[k] * mm_per_unit)
+        # Head-frame direction (lateral, up) at 45 degrees, as an image displacement of the
+        # corner: solve the 2x2 linear map from image (dx, dy) to head (x, y).
+        r = poses.rotation[k]
+        jacobian = poses.scale[k] * mm_per_unit * np.column_stack([r[:2, 0], -r[:2, 1]])
+        direction_head = np.array([lateral, 1.0]) / np.sqrt(2.0)
+        shift_px = np.linalg.solve(jacobian, wanted * direction_head)
+        corner = points[corner_index, :2]
+        plateau, falloff = MOUTH_PLATEAU_MM * px_per_mm, MOUTH_FALLOFF_MM * px_per_mm
+        assert np.linalg.norm(shift_px) < plateau, "corner movement beyond the rigid plateau"
+        # The corner lands at corner + shift exactly (the plateau moves rigidly).
+        moved = points[corner_index].copy()
+        moved[:2] += shift_px
+        before = _head_xy(points[corner_index], poses, k)
+        after = _head_xy(moved, poses, k)
+        applied[k] = (after - before) * mm_per_unit * np.array([lateral, 1.0])
+        box, map_x, map_y, touched = _mouth_map(frame.shape[:2], corner, shift_px, plateau,
+                                                falloff)
+        _check_one_sided(points, box, touched, side)
+        out.append(_apply_map(cv2, frame, box, map_x, map_y))
+    return InjectedCase(frames=out, kind="mouth", side=side, amount_mm=amount_mm,
+                        trigger=trigger, applied_mm=np.linalg.norm(applied, axis=1),
+                        applied_xy_mm=applied)
+
+
+def _mouth_map(shape, corner, shift_px, plateau, falloff):
+    height, width = shape
+    # Output pixels near corner + shift take their colour from near the corner.
+    centre = corner + shift_px
+    reach = plateau + falloff + np.linalg.norm(shift_px)
+    x0, y0 = np.floor(centre - reach).astype(int)
+    x1, y1 = np.ceil(centre + reach).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    xs, ys = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    distance = np.hypot(xs - centre[0], ys - centre[1])
+    weight = _falloff((distance - plateau) / falloff)
+    map_x = xs - weight * shift_px[0] - 0.5
+    map_y = ys - weight * shift_px[1] - 0.5
+    return (x0, y0, x1, y1), map_x.astype(np.float32), map_y.astype(np.float32), weight > 0
+
+
+def _apply_map(cv2, frame: np.ndarray, box, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    out = frame.copy()
+    out[y0:y1, x0:x1] = cv2.remap(frame, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT)
+    return out
+
+
+def _check_one_sided(landmarks: np.ndarray, box, touched: np.ndarray, side: Side) -> None:
+    """Every pixel the warp changes lies on ``side`` of the facial midline, 3 px clear of it."""
+    x0, y0, x1, y1 = box
+    midline = landmarks[list(_MIDLINE_CHECK), :2]
+    centre = midline.mean(axis=0)
+    _, _, vt = np.linalg.svd(midline - centre)
+    normal = np.array([-vt[0, 1], vt[0, 0]])
+    # The patient's left is on the image's right: orient the normal towards the patient's side.
+    toward_side = landmarks[SIDE_LANDMARKS[side].iris_centre, :2] - centre
+    if normal @ toward_side < 0:
+        normal = -normal
+    ys, xs = np.nonzero(touched)
+    signed = (xs + x0 + 0.5 - centre[0]) * normal[0] + (ys + y0 + 0.5 - centre[1]) * normal[1]
+    if signed.size and signed.min() < 3.0:
+        raise ValueError(f"the warp reaches across the midline on the {side} side "
+                         f"({signed.min():.1f} px from it)")
+
+
+def smile_trigger(blendshapes: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Trigger 0..1 from the smile blendshapes: mean of mouthSmileLeft/Right divided by its
+    95th percentile over the recording, clipped. NaN (no face) gives 0."""
+    names = list(names)
+    smile = 0.5 * (blendshapes[:, names.index("mouthSmileLeft")]
+                   + blendshapes[:, names.index("mouthSmileRight")])
+    smile = np.nan_to_num(np.asarray(smile, dtype=float))
+    top = np.percentile(smile, 95)
+    return np.clip(smile / top, 0.0, 1.0) if top > 0 else np.zeros_like(smile)
+
+
+def pulse_trigger(time_s: np.ndarray, *, period_s: float = 2.0, duty: float = 0.5,
+                  phase_s: float = 0.5) -> np.ndarray:
+    """Trigger 0..1 of raised-cosine pulses (rest between them), deterministic in time.
+
+    Each period starts with ``(1 - duty) * period_s`` of rest then a pulse of ``duty *
+    period_s`` that rises and falls as a raised cosine (its middle half is above 0.5).
+    """
+    t = (np.asarray(time_s, dtype=float) - phase_s) % period_s
+    rest = (1.0 - duty) * period_s
+    inside = t >= rest
+    phase = (t - rest) / (duty * period_s)
+    return np.where(inside, 0.5 - 0.5 * np.cos(2 * np.pi * phase), 0.0)

@@ -1,0 +1,179 @@
+"""Score a landmarking method on injected one-sided changes (issue 8).
+
+The figures, per recording and method:
+
+seen
+    median over trigger frames (trigger >= 0.5, both eyes open, change not capped) of the measured
+    change on the affected side divided by the applied change (1.0 = sees all of it);
+    measured change = (method on the injected video) - (same method on the original video).
+leak
+    the same for the other side: the untouched eye's apparent narrowing, or the untouched mouth
+    corner's apparent movement in the mirrored direction (absolute value; 0 = no leak).
+rest noise
+    on the original video: standard deviation of frame-to-frame differences of the palpebral
+    fissures and mouth-corner coordinates over steady pairs of consecutive frames (both usable,
+    no eye closure within 0.3 s, expression change in the lower half of the recording's); the
+    worst signal.
+jumps
+    share of those pairs in which a signal moves more than 1 mm (worst signal).
+mirror
+    median |difference| between the original's signals and the horizontally flipped video's
+    signals with left and right swapped (worst signal of the ones above), mm.
+
+Developer code: it measures videos (MediaPipe) and is used by ``scripts/validate_one_sided.py``
+and the tests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from synkinesis.dev.inject import (
+    InjectedCase,
+    inject_eye,
+    inject_mouth,
+    pulse_trigger,
+    smile_trigger,
+)
+from synkinesis.quality import UNUSABLE, FrameFlag
+from synkinesis.regions import Side, other_side
+
+#: Signals whose noise, jumps and mirror error are reported.
+WATCHED = ("palpebral_fissure_left_mm", "palpebral_fissure_right_mm", "mouth_corner_x_left_mm",
+           "mouth_corner_x_right_mm", "mouth_corner_y_left_mm", "mouth_corner_y_right_mm")
+_CLOSED = FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT
+
+
+@dataclass
+class Recording:
+    """A real video decoded into memory and its plain reference measurement."""
+
+    name: str
+    frames: list  # of synkinesis.landmarks.sources.Frame
+    reference: object  # Measurement by --method fast (places the warps)
+
+    @property
+    def rgb(self) -> list[np.ndarray]:
+        return [frame.rgb for frame in self.frames]
+
+
+def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) -> Recording:
+    """Decode a video (optionally its first ``max_frames``) and measure it with the fast method."""
+    from synkinesis.landmarks.sources import iter_video, probe_video
+
+    info = probe_video(path)
+    frames = list(iter_video(path, fps=info.fps))[:max_frames]
+    reference = measure(frames, "fast", workdir / f"{path.stem}-reference.synk")
+    return Recording(path.stem, frames, reference)
+
+
+def measure(frames, method: str, output: Path):
+    """Measure in-memory frames with one method (VIDEO mode)."""
+    from synkinesis.pipeline import MeasureOptions, measure_frames
+
+    return measure_frames(frames, output, source={"description": output.stem},
+                          options=MeasureOptions(method=method))
+
+
+def with_images(frames, images: list[np.ndarray]):
+    """The same frames (index, time) with other pixels."""
+    from synkinesis.landmarks.sources import Frame
+
+    return [Frame(index=f.index, time_s=f.time_s, rgb=image, name=f.name)
+            for f, image in zip(frames, images)]
+
+
+def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> InjectedCase:
+    """An injected case from the recording: the eye narrowed with the smile (ocular-oral), or the
+    mouth corner moved in 2-second pulses (oral-ocular; a trigger independent of the face)."""
+    ref = recording.reference
+    landmarks = ref.load_landmarks()
+    scale = ref.manifest["scale"]["mm_per_unit"]
+    if kind == "eye":
+        trigger = smile_trigger(ref.blendshapes, ref.manifest["blendshape_names"])
+        return inject_eye(recording.rgb, landmarks, ref.pose, scale, side=side,
+                          amount_mm=amount_mm, trigger=trigger)
+    trigger = pulse_trigger(ref.frames["time_s"])
+    return inject_mouth(recording.rgb, landmarks, ref.pose, scale, side=side,
+                        amount_mm=amount_mm, trigger=trigger)
+
+
+def _usable(measurement) -> np.ndarray:
+    return (measurement.frames["flags"] & UNUSABLE) == 0
+
+
+def seen_and_leak(original, injected, case: InjectedCase) -> tuple[float, float, int]:
+    """(seen, leak, trigger frames) of one injected case; see the module docstring."""
+    applied = case.applied_mm
+    flags = original.frames["flags"] | injected.frames["flags"]
+    frames = ((case.trigger >= 0.5) & _usable(original) & _usable(injected)
+              & ((flags & _CLOSED) == 0)
+              & (applied >= 0.999 * case.amount_mm * case.trigger))
+    side, other = case.side, other_side(case.side)
+    if case.kind == "eye":
+        def narrowing(s: str) -> np.ndarray:
+            name = f"palpebral_fissure_{s}_mm"
+            return original.frames[name] - injected.frames[name]
+
+        seen = narrowing(side)[frames] / applied[frames]
+        leak = narrowing(other)[frames] / applied[frames]
+    else:
+        direction = case.applied_xy_mm / np.maximum(applied, 1e-9)[:, None]
+
+        def movement(s: str) -> np.ndarray:
+            return np.column_stack([
+                injected.frames[f"mouth_corner_{axis}_{s}_mm"]
+                - original.frames[f"mouth_corner_{axis}_{s}_mm"] for axis in ("x", "y")])
+
+        seen = (movement(side) * direction).sum(axis=1)[frames] / applied[frames]
+        leak = (movement(other) * direction).sum(axis=1)[frames] / applied[frames]
+    count = int(frames.sum())
+    if count == 0:
+        return float("nan"), float("nan"), 0
+    return float(np.nanmedian(seen)), float(abs(np.nanmedian(leak))), count
+
+
+def rest_noise(measurement, reference) -> tuple[float, float]:
+    """(worst frame-to-frame std in mm, worst share of pairs jumping > 1 mm) at rest.
+
+    Pairs of consecutive frames count as "at rest" when both are usable, no eye is closed within
+    0.3 s (the lids move around a blink), and the expression hardly changes between them: the
+    summed change of the reference's blendshapes (eye gaze excluded) is in the lower half of the
+    recording's.
+    """
+    names = reference.manifest["blendshape_names"]
+    active = [i for i, n in enumerate(names) if n != "_neutral" and not n.startswith("eyeLook")]
+    change = np.nansum(np.abs(np.diff(reference.blendshapes[:, active], axis=0)), axis=1)
+    closed = ((measurement.frames["flags"] | reference.frames["flags"]) & _CLOSED) != 0
+    time_s = reference.frames["time_s"]
+    near_closure = np.zeros_like(closed)
+    for t in time_s[closed]:  # lids still moving just before and after a closure
+        near_closure |= np.abs(time_s - t) <= 0.3
+    good = _usable(measurement) & _usable(reference) & ~near_closure
+    pairs = good[1:] & good[:-1]
+    pairs &= change <= np.median(change[pairs])
+    stds, jumps = [], []
+    for name in WATCHED:
+        difference = np.diff(measurement.frames[name].astype(float))[pairs]
+        stds.append(float(np.std(difference)))
+        jumps.append(float(np.mean(np.abs(difference) > 1.0)))
+    return max(stds), max(jumps)
+
+
+def mirror_error(original, flipped) -> float:
+    """Worst median |original - mirrored(flipped)| over the watched signals, mm."""
+    from synkinesis.signals import mirror_signals
+
+    mirrored = mirror_signals({n: flipped.frames[n] for n in WATCHED})
+    return max(float(np.nanmedian(np.abs(original.frames[n] - mirrored[n]))) for n in WATCHED)
+
+
+def timed_measure(frames, method: str, output: Path):
+    """(measurement, seconds per frame)."""
+    start = time.perf_counter()
+    result = measure(frames, method, output)
+    return result, (time.perf_counter() - start) / len(frames)
