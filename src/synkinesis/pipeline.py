@@ -117,6 +117,10 @@ class FrameArrays:
     interpupil_units: list[np.ndarray] = field(default_factory=list)
     iris_px: list[np.ndarray] = field(default_factory=list)
     outside_fraction: list[np.ndarray] = field(default_factory=list)
+    #: (n, 2) int8 per batch: where the patient's (left, right) landmarks came from
+    #: (codes of :data:`SOURCE_CODES`), and whether the engine said so itself.
+    sources: list[np.ndarray] = field(default_factory=list)
+    engine_sources: bool = False
     names: list[str] = field(default_factory=list)
     blendshape_names: tuple[str, ...] = ()
 
@@ -136,13 +140,16 @@ class FrameArrays:
             "interpupil_units": cat(self.interpupil_units, ()),
             "iris_px": cat(self.iris_px, ()),
             "outside_fraction": cat(self.outside_fraction, ()),
+            "sources": cat(self.sources, (2,)).astype(np.int8),
         }
 
     def extend(self, other: FrameArrays) -> None:
         for name in ("index", "time_s", "n_faces", "pose", "blendshapes", "raw_signals",
-                     "iris_units", "interpupil_units", "iris_px", "outside_fraction", "names"):
+                     "iris_units", "interpupil_units", "iris_px", "outside_fraction", "sources",
+                     "names"):
             getattr(self, name).extend(getattr(other, name))
         self.blendshape_names = self.blendshape_names or other.blendshape_names
+        self.engine_sources = self.engine_sources or other.engine_sources
 
 
 #: Landmarking methods: what each costs and why it exists.
@@ -150,20 +157,34 @@ METHODS = {
     "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
                  "mirror-equivariant, less noise; twice the inference time (assessment default)",
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains",
+    "composite": "each side landmarked in its own half-face mirror composite, so the model has "
+                 "no other side to copy (issue 8); two single-face inferences per frame",
 }
+
+#: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
+SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2}
 
 
 def _engine(mode: str, options: MeasureOptions):
     from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
-    def make() -> MediaPipeEngine:
-        return MediaPipeEngine(mode=mode, min_confidence=options.min_confidence,
-                               model_path=Path(options.model_path) if options.model_path else None)
+    def make(run_mode: str = mode, max_faces: int | None = None) -> MediaPipeEngine:
+        extra = {} if max_faces is None else {"max_faces": max_faces}
+        return MediaPipeEngine(mode=run_mode, min_confidence=options.min_confidence,
+                               model_path=Path(options.model_path) if options.model_path else None,
+                               **extra)
 
     if options.method == "fast":
         return make()
     from synkinesis.landmarks.engine import MirrorAveragedEngine
 
+    if options.method == "composite":
+        from synkinesis.landmarks.composite import CompositeEngine
+
+        plain = MirrorAveragedEngine(make("image"), make("image"))
+        if mode == "image":  # photos: each one's midline from its own plain landmarks
+            return CompositeEngine(lambda: make("image", 1), plain, track=False)
+        return CompositeEngine(lambda: make("video", 1), plain)
     return MirrorAveragedEngine(make(), make())
 
 
@@ -187,6 +208,7 @@ class _Batcher:
         self.landmarks = np.full((BATCH, 478, 3), np.nan, dtype=np.float32)
         self.blend = np.full((BATCH, N_BLENDSHAPES), np.nan, dtype=np.float32)
         self.meta = np.zeros((BATCH, 5))  # index, time, n_faces, width, height
+        self.sources = np.zeros((BATCH, 2), dtype=np.int8)  # patient's left, right
         self.count = 0
 
     def add(self, frame: Frame, faces, main: int | None) -> None:
@@ -197,9 +219,16 @@ class _Batcher:
             self.landmarks[k] = faces[main].landmarks_px
             if faces[main].blendshapes is not None:
                 self.blend[k, : faces[main].blendshapes.shape[0]] = faces[main].blendshapes
+            sources = getattr(faces[main], "sources", None)
+            if sources is not None:
+                self.out.engine_sources = True
+                self.sources[k] = (sources["left"], sources["right"])
+            else:
+                self.sources[k] = (SOURCE_CODES["plain"], SOURCE_CODES["plain"])
         else:
             self.landmarks[k] = np.nan
             self.blend[k] = np.nan
+            self.sources[k] = (SOURCE_CODES["none"], SOURCE_CODES["none"])
         self.out.names.append(frame.name)
         self.count += 1
         if self.count == BATCH:
@@ -212,9 +241,11 @@ class _Batcher:
         landmarks = self.landmarks[:n].astype(np.float64)
         width, height = self.meta[:n, 3], self.meta[:n, 4]
         blend = self.blend[:n]
+        sources = self.sources[:n].copy()
         if self.options.mirrored:
             landmarks = mirror_image_landmarks(landmarks, width[:, None])
             blend = blend[:, _BLEND_MIRROR] if len(_BLEND_MIRROR) == blend.shape[1] else blend
+            sources = sources[:, ::-1].copy()
         xy = landmarks[:, :, :2]
         outside = ((xy[..., 0] < 0) | (xy[..., 0] > width[:, None])
                    | (xy[..., 1] < 0) | (xy[..., 1] > height[:, None])).mean(axis=1)
@@ -233,6 +264,7 @@ class _Batcher:
         out.interpupil_units.append(interpupil_distance(head))
         out.iris_px.append(iris_diameter(landmarks))
         out.outside_fraction.append(np.where(np.isfinite(xy[..., 0]).all(axis=1), outside, 0.0))
+        out.sources.append(sources)
         self._reset()
 
 
@@ -437,6 +469,9 @@ def _calibrate_and_write(
         "n_faces": data["n_faces"],
         **{name: signals[name].astype(np.float32) for name in signals},
     }
+    if arrays.engine_sources:
+        for column, side in enumerate(("left", "right")):
+            frames[f"landmark_source_{side}"] = data["sources"][:, column]
     frames = {k: v for k, v in frames.items() if v is not None}
     counts = flag_counts(flags)
     manifest: dict[str, Any] = {
@@ -454,6 +489,16 @@ def _calibrate_and_write(
         "unusable_flags": [flag.name for flag in FrameFlag if flag & UNUSABLE],
         "flag_counts": counts,
         "blendshape_names": list(BLENDSHAPE_NAMES),
+        **({"landmark_sources": {
+            "columns": ["landmark_source_left", "landmark_source_right"],
+            "codes": {str(code): name for name, code in SOURCE_CODES.items()},
+            "meaning": "where each side's landmarks came from in each frame (patient's sides): "
+                       "plain = the whole frame as seen and mirrored; composite = that side's "
+                       "half-face mirror composite",
+            "counts": {side: {name: int((data["sources"][:, column] == code).sum())
+                              for name, code in SOURCE_CODES.items()}
+                       for column, side in enumerate(("left", "right"))},
+        }} if arrays.engine_sources else {}),
         "pose_columns": ["scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
                          "tx", "ty", "tz", "residual"],
         "landmarks": {"shape": [n, 478, 3], "units": "image pixels (x right, y down, z depth)",

@@ -20,10 +20,15 @@ class FaceObservation:
         x, y in pixels of the frame; z (depth, away from the viewer) in the same pixel scale.
     blendshapes : (52,) float32 array or None
         Expression coefficients 0..1 in the engine's ``blendshape_names`` order.
+    sources : dict or None
+        Where each side's landmarks came from, for engines that combine several passes
+        (:mod:`synkinesis.landmarks.composite`): ``{"left": code, "right": code}`` keyed by the
+        patient's side (MediaPipe index sets), codes as in ``composite.SOURCE_NAMES``.
     """
 
     landmarks_px: np.ndarray
     blendshapes: np.ndarray | None
+    sources: dict[str, int] | None = None
 
     def bounding_box(self) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1) of the landmarks, pixels."""

@@ -1,0 +1,317 @@
+"""Half-face mirror composites: per-side landmarks without the model's pull toward symmetry.
+
+A face landmark model trained on mostly symmetric faces copies part of one side's movement to the
+other (issue 8: one eye narrowed by warping is followed ~43 % on that eye and "narrows" the
+untouched eye by ~18 %). Here each side is measured in an image that contains no other side to
+copy: the half of the face on one side of the facial midline next to its own mirror image.
+
+Per frame:
+
+1. The facial midline is the perpendicular bisector of the two medial canthi of the previous
+   frame's landmarks (each canthus taken from its own side's composite, so the estimate does not
+   depend on the previous midline); the first frame, and any frame after the face is lost, is
+   landmarked plainly (as seen and mirrored, averaged) instead.
+2. For each image half, an upright crop of fixed size is resampled with the midline on its centre
+   column (one ``cv2.warpAffine``) and completed with its own mirror image: an exactly
+   left-right symmetric picture of that half of the face.
+3. Each composite stream has its own landmark tracker (VIDEO mode, one face). The landmarks of the
+   half that is real (eye, lids, brow, mouth corner, lips, chin of that side) come from that
+   side's composite, mapped back into the frame; points on the midline are averaged.
+
+Cost: two inferences per frame, like the mirror-averaged method, but on one face each, so the
+face detector does not run while the face is tracked.
+
+Sides in this module are named by the MediaPipe index sets (``right`` = indices of the patient's
+right, seen on the image's left in a normal camera image); the pipeline's ``--mirrored`` renaming
+applies afterwards as for any engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from synkinesis.landmarks.engine import FaceObservation, LandmarkEngine, main_face_index
+from synkinesis.regions import MIRROR_PAIRS, N_LANDMARKS, N_MESH, SIDE_LANDMARKS
+
+#: Per-frame source of each side's landmarks (recorded in the result file).
+SOURCE_NONE = 0  # no face
+SOURCE_PLAIN = 1  # the whole frame, landmarked as seen and mirrored (start, re-acquisition)
+SOURCE_COMPOSITE = 2  # that side's half-face mirror composite
+SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "composite"}
+
+#: Composite image size (width, height), pixels; the face is scaled so that its half-width
+#: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX.
+COMPOSITE_SIZE = (320, 384)
+FACE_HALF_WIDTH_PX = 110.0
+#: Row of the composite on which the medial canthi lie.
+CANTHUS_ROW = 150.0
+#: Exponential smoothing of the midline geometry from frame to frame (1 = none): the composite
+#: should not jitter with the landmark noise, and the real half is measured wherever the seam is.
+MIDLINE_SMOOTHING = 0.3
+
+
+def side_masks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(478,) bool masks of the MediaPipe indices on the patient's right, left, and midline.
+
+    From the canonical mesh's x (negative on the patient's right); iris 468..472 is the right
+    iris, 473..477 the left one.
+    """
+    from synkinesis.landmarks.model import load_canonical_face
+
+    x = load_canonical_face().vertices[:, 0]
+    pairs = np.asarray(MIRROR_PAIRS)
+    midline = pairs == np.arange(N_LANDMARKS)
+    right = np.zeros(N_LANDMARKS, dtype=bool)
+    right[:N_MESH] = (x < 0) & ~midline[:N_MESH]
+    right[468:473] = True
+    left = ~right & ~midline
+    return right, left, midline
+
+
+@dataclass(frozen=True)
+class MidlineFrame:
+    """Where the facial midline lies in a frame, and how a composite samples it.
+
+    ``image point = centre + a * across + b * along`` with (a, b) in face-aligned pixels:
+    ``a`` across the midline (positive towards the image's right), ``b`` along it (down).
+
+    Attributes
+    ----------
+    centre : (2,) float, px (landmark convention: pixel i spans [i, i + 1])
+    angle : float, radians; ``across = (cos, sin)``, ``along = (-sin, cos)``
+    zoom : composite pixels per frame pixel
+    """
+
+    centre: tuple[float, float]
+    angle: float
+    zoom: float
+
+    @property
+    def across(self) -> np.ndarray:
+        return np.array([np.cos(self.angle), np.sin(self.angle)])
+
+    @property
+    def along(self) -> np.ndarray:
+        return np.array([-np.sin(self.angle), np.cos(self.angle)])
+
+
+def midline_parameters(landmarks_px: np.ndarray, frame_width: int) -> np.ndarray:
+    """Raw midline of one face: perpendicular bisector of the medial canthi.
+
+    Parameters
+    ----------
+    landmarks_px : (478, 3) array, image pixels
+    frame_width : int, pixels
+
+    Returns
+    -------
+    (4,) array
+        centre x relative to the image centre (px), centre y (px), angle of the canthus line
+        (radians), face half-width across the midline (99th percentile of |a|, px). Each is
+        odd or even under a horizontal flip of the frame, so smoothing them stays mirror-exact.
+    """
+    right = landmarks_px[SIDE_LANDMARKS["right"].medial_canthus, :2].astype(float)
+    left = landmarks_px[SIDE_LANDMARKS["left"].medial_canthus, :2].astype(float)
+    direction = left - right  # towards the image's right on a normal (non-mirrored) image
+    if direction[0] < 0:
+        direction = -direction
+    angle = float(np.arctan2(direction[1], direction[0]))
+    middle = 0.5 * (left + right)
+    across = np.array([np.cos(angle), np.sin(angle)])
+    half_width = float(np.percentile(np.abs((landmarks_px[:, :2] - middle) @ across), 99))
+    return np.array([middle[0] - frame_width / 2, middle[1], angle, half_width])
+
+
+def midline_frame(parameters: np.ndarray, frame_width: int) -> MidlineFrame:
+    """The composite geometry from (possibly smoothed) :func:`midline_parameters`.
+
+    Quantised (1/64 px, 1e-4 rad, 1/1024 zoom) with rounding that is symmetric under mirroring,
+    so a mirrored frame gives exactly the mirrored geometry.
+    """
+    cx_rel, cy, angle, half_width = (float(v) for v in parameters)
+    cx = float(np.round(cx_rel * 64) / 64 + frame_width / 2)
+    zoom = float(np.round(FACE_HALF_WIDTH_PX / max(half_width, 1.0) * 1024) / 1024)
+    return MidlineFrame((cx, float(np.round(cy * 64) / 64)),
+                        float(np.round(angle / 1e-4) * 1e-4), zoom)
+
+
+def midline_from_landmarks(landmarks_px: np.ndarray, frame_width: int) -> MidlineFrame:
+    """:func:`midline_frame` of one frame's :func:`midline_parameters` (no smoothing)."""
+    return midline_frame(midline_parameters(landmarks_px, frame_width), frame_width)
+
+
+def _half_matrix(frame: MidlineFrame, *, right_half: bool) -> np.ndarray:
+    """2x3 inverse affine map: composite-half pixel (i, j) -> frame pixel (OpenCV centres)."""
+    width, _ = COMPOSITE_SIZE
+    half = width // 2
+    across, along = frame.across / frame.zoom, frame.along / frame.zoom
+    # Composite column X (landmark convention) has a = (X - half) / zoom.
+    first_column = half if right_half else 0
+    origin = (np.asarray(frame.centre) - 0.5 + (first_column + 0.5 - half) * across
+              + (0.5 - CANTHUS_ROW) * along)
+    return np.array([[across[0], along[0], origin[0]], [across[1], along[1], origin[1]]])
+
+
+def half_face_composites(rgb: np.ndarray, frame: MidlineFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The two mirror composites of a frame.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 array
+    frame : the midline
+
+    Returns
+    -------
+    image_left, image_right : (384, 320, 3) uint8 arrays
+        ``image_left`` is the frame's left half (the patient's right in a normal image) next to
+        its mirror image; each is exactly symmetric about its centre column.
+    """
+    import cv2
+
+    width, height = COMPOSITE_SIZE
+    half = width // 2
+    halves = []
+    for right_half in (False, True):
+        halves.append(cv2.warpAffine(
+            rgb, _half_matrix(frame, right_half=right_half), (half, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE))
+    left, right = halves
+    return (np.ascontiguousarray(np.concatenate([left, left[:, ::-1]], axis=1)),
+            np.ascontiguousarray(np.concatenate([right[:, ::-1], right], axis=1)))
+
+
+def _symmetrised(points: np.ndarray) -> np.ndarray:
+    """Average composite landmarks (478, 3) with their own mirror image (renamed anatomically).
+
+    The composite is exactly symmetric, so both sides of its landmarks describe the same real
+    half; the model is not mirror-exact, and the average makes the result independent of which
+    side of the composite the real half was on (a flipped video gives the mirrored result) and
+    halves the model's independent noise, at no extra inference.
+    """
+    from synkinesis.normalize import mirror_image_landmarks
+
+    points = np.asarray(points, dtype=float)
+    return 0.5 * (points + mirror_image_landmarks(points, COMPOSITE_SIZE[0]))
+
+
+def composite_to_frame(points: np.ndarray, frame: MidlineFrame) -> np.ndarray:
+    """Composite landmarks (K, 3) in composite pixels -> frame pixels (z scaled alike)."""
+    half = COMPOSITE_SIZE[0] // 2
+    a = (points[:, 0] - half) / frame.zoom
+    b = (points[:, 1] - CANTHUS_ROW) / frame.zoom
+    xy = np.asarray(frame.centre) + a[:, None] * frame.across + b[:, None] * frame.along
+    return np.column_stack([xy, points[:, 2] / frame.zoom])
+
+
+class CompositeEngine:
+    """Landmark each side of the face in its own half-face mirror composite.
+
+    Parameters
+    ----------
+    make_tracker : callable returning a VIDEO-mode engine for one face (called twice: one
+        tracker per composite stream)
+    plain : engine used on whole frames to start and to re-acquire the face (IMAGE mode,
+        ideally mirror-averaged so that the method stays mirror-equivariant)
+    track : bool
+        True for video (each frame's midline from the previous frame's landmarks); False for
+        independent photos (each photo landmarked plainly first, for its midline).
+
+    Each returned :class:`FaceObservation` carries ``sources``: for "left" and "right" (the
+    patient's sides, MediaPipe index sets) one of :data:`SOURCE_NAMES`' codes.
+    """
+
+    def __init__(self, make_tracker: Callable[[], LandmarkEngine], plain: LandmarkEngine, *,
+                 track: bool = True) -> None:
+        self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
+        self._plain = plain
+        self._track = track
+        self.name = f"{self._trackers[0].name}+half-face-composites"
+        self.version = self._trackers[0].version
+        self.model_sha256 = self._trackers[0].model_sha256
+        self._right, self._left, self._midline = side_masks()
+        self._previous: np.ndarray | None = None
+        self._midline_state: np.ndarray | None = None
+        self._last_frame_shape: tuple[int, int] | None = None
+
+    @property
+    def blendshape_names(self) -> tuple[str, ...]:
+        return (self._trackers[0].blendshape_names or self._trackers[1].blendshape_names
+                or self._plain.blendshape_names)
+
+    def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
+        faces: list[FaceObservation] = []
+        main = 0
+        if self._previous is None or not self._track:
+            faces = self._plain.detect(rgb)
+            if not faces:
+                self._previous = self._midline_state = None
+                return []
+            main = main_face_index(faces, rgb.shape[:2])
+            self._previous = faces[main].landmarks_px
+        face = self._composite(rgb, self._previous, timestamp_ms)
+        if face is None and not faces:  # the composites lost the face: start again
+            self._previous = self._midline_state = None
+            return self.detect(rgb, timestamp_ms=timestamp_ms)
+        if face is None:
+            face = FaceObservation(landmarks_px=faces[main].landmarks_px,
+                                   blendshapes=faces[main].blendshapes,
+                                   sources={"left": SOURCE_PLAIN, "right": SOURCE_PLAIN})
+        self._previous = face.landmarks_px
+        if not faces:
+            return [face]
+        return [face if i == main else other for i, other in enumerate(faces)]
+
+    def _composite(self, rgb: np.ndarray, previous: np.ndarray,
+                   timestamp_ms: int | None) -> FaceObservation | None:
+        raw = midline_parameters(previous, rgb.shape[1])
+        if self._midline_state is None or not self._track:
+            self._midline_state = raw
+        else:
+            self._midline_state = self._midline_state + MIDLINE_SMOOTHING * (
+                raw - self._midline_state)
+        frame = midline_frame(self._midline_state, rgb.shape[1])
+        images = half_face_composites(rgb, frame)
+        found = []
+        for tracker, image in zip(self._trackers, images):
+            faces = tracker.detect(image, timestamp_ms=timestamp_ms)
+            if not faces:
+                return None
+            found.append(faces[0])
+        from_left_half = composite_to_frame(_symmetrised(found[0].landmarks_px), frame)
+        from_right_half = composite_to_frame(_symmetrised(found[1].landmarks_px), frame)
+        # The image's left half shows the patient's right side (MediaPipe's "right" indices).
+        landmarks = np.where(self._right[:, None], from_left_half, from_right_half)
+        landmarks[self._midline] = 0.5 * (from_left_half[self._midline]
+                                          + from_right_half[self._midline])
+        return FaceObservation(
+            landmarks_px=landmarks.astype(np.float32),
+            blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
+            sources={"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE})
+
+    def _blend(self, from_left_half: np.ndarray | None,
+               from_right_half: np.ndarray | None) -> np.ndarray | None:
+        """Sided blendshapes from their own side's composite, the rest averaged."""
+        if from_left_half is None or from_right_half is None:
+            return None
+        names = self.blendshape_names
+        out = 0.5 * (from_left_half + from_right_half)
+        for i, name in enumerate(names):
+            if name.endswith("Right"):  # the patient's right: the image's left half
+                out[i] = from_left_half[i]
+            elif name.endswith("Left"):
+                out[i] = from_right_half[i]
+        return out
+
+    def close(self) -> None:
+        for tracker in self._trackers:
+            tracker.close()
+        self._plain.close()
+
+    def __enter__(self) -> CompositeEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
