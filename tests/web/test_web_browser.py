@@ -6,8 +6,13 @@ from the real test video): recording, biofeedback, dashboard, access control, ba
 
 from __future__ import annotations
 
+import socket
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 from web_fixtures import (
+    BASE_ARGS,
+    CHROMIUM,
     browser,
     fake_camera,
     login,
@@ -23,8 +28,9 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
     context, page = login(browser, server, "drtest")
     page.goto(f"{server.url}/patients/P001/record")
     page.wait_for_selector("#start:not([disabled])", timeout=30_000)
-    page.wait_for_function("document.getElementById('face-status').textContent.startsWith('Face OK')",
-                           timeout=30_000)
+    page.wait_for_function(
+        "document.getElementById('face-status').textContent.startsWith('Face OK')",
+        timeout=30_000)
     shoot(page, screenshots, "record-face-check")
     page.click("#start")
     page.wait_for_url("**/jobs/*", timeout=90_000)
@@ -38,4 +44,154 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
     assert page.locator(".figures img").count() >= 1
     assert page.locator("#scores .score-automatic").count() >= 1
     shoot(page, screenshots, "visit-analysis")
+    context.close()
+
+
+def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screenshots):
+    context, page = login(browser, server, "pat1")
+    page.goto(f"{server.url}/patients/P001/exercise")
+    shoot(page, screenshots, "exercise-list")
+    page.click("text=Small smile, eye open")
+    page.wait_for_selector("#finish:not([disabled])", timeout=60_000)
+    # single_face.mp4 is a smile: the target bar (mouth corner) must rise above the goal.
+    page.wait_for_function("window.synkStats.maxTarget !== null && window.synkStats.maxTarget > 2",
+                           timeout=30_000)
+    page.wait_for_function(
+        "parseFloat(document.querySelector('#target-bar .fill').style.width) > 0",
+                           timeout=10_000)
+    shoot(page, screenshots, "exercise-bars")
+    stats = page.evaluate("window.synkStats")
+    assert stats["received"] > 20 and not stats["errors"], stats["errors"]
+    page.click("#finish")
+    page.wait_for_selector("#saved:not([hidden])", timeout=10_000)
+    assert page.inner_text("#saved").startswith("Saved:")
+    shoot(page, screenshots, "exercise-saved")
+    context.close()
+    with server.store.reading() as session:
+        from synkinesis.store.repository import get_patient
+
+        therapy = get_patient(session, code="P001").therapy_sessions
+        assert therapy and therapy[-1].biofeedback["exercise"] == "smile_eye_open"
+        assert therapy[-1].biofeedback["peak_target_mm"] > 2
+
+
+def test_dashboard_shows_the_trend(browser, server, screenshots):
+    from synkinesis.store.repository import (
+        InjectionSpec,
+        add_score,
+        add_toxin_session,
+        create_visit,
+    )
+
+    today = datetime.now(UTC).date()
+    items = {"rest_eye": "narrow", "rest_cheek": 1, "rest_mouth": 1,
+             "voluntary_brow_lift": 3, "voluntary_eye_closure": 4, "voluntary_smile": 3,
+             "voluntary_snarl": 3, "voluntary_pucker": 2, "synkinesis_brow_lift": 1,
+             "synkinesis_eye_closure": 2, "synkinesis_smile": 2, "synkinesis_snarl": 1,
+             "synkinesis_pucker": 2}
+    with server.store.transaction() as session:
+        for weeks, smile in ((30, 3), (16, 2), (2, 1)):
+            visit = create_visit(session, patient_code="P002",
+                                 visit_date=today - timedelta(weeks=weeks))
+            add_score(session, visit=visit, instrument="sunnybrook",
+                      items={**items, "synkinesis_smile": smile}, rated_at=datetime.now(UTC))
+        add_toxin_session(session, patient_code="P002", session_date=today - timedelta(weeks=14),
+                          product="onabotulinumtoxinA", settings=server.store.settings,
+                          injections=[InjectionSpec("orbicularis_oculi", "right", 5.0, 2)])
+    context, page = login(browser, server, "drtest")
+    page.goto(f"{server.url}/patients")
+    page.click("text=P002")
+    page.wait_for_selector("#trend-chart svg .point")
+    assert page.locator("#trend-chart svg .point").count() == 3
+    assert page.locator("#trend-chart svg .treatment").count() == 1
+    page.hover("#trend-chart svg .point >> nth=2")
+    assert ": 38" in page.text_content("#trend-chart .tooltip")  # 37, one synkinesis point less
+    assert page.locator("#timeline .ev-toxin").count() == 1
+    shoot(page, screenshots, "dashboard-trend")
+    context.close()
+
+
+def test_patient_cannot_open_another_patients_page(browser, server, screenshots, caplog):
+    context, page = login(browser, server, "pat1")
+    response = page.goto(f"{server.url}/patients/P002")
+    assert response.status == 403
+    assert "may not see patient P002" in page.inner_text("#error-message")
+    shoot(page, screenshots, "patient-forbidden")
+    assert page.goto(f"{server.url}/patients/P002/trend?index=sunnybrook").status == 403
+    assert page.goto(f"{server.url}/patients").status == 403
+    assert page.goto(f"{server.url}/patients/P001").status == 200
+    context.close()
+    assert any("access denied" in r.getMessage() and "P002" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_scale_form_rejects_out_of_range_items(browser, server, screenshots):
+    with server.store.transaction() as session:
+        from synkinesis.store.repository import create_visit
+
+        visit = create_visit(session, patient_code="P002", visit_date=datetime.now(UTC).date()
+                             - timedelta(days=1), label="form test")
+        visit_id = visit.id
+    context, page = login(browser, server, "drtest")
+    page.goto(f"{server.url}/visits/{visit_id}/scales/eface")
+    page.fill("#item-brow_rest", "250")  # 0..200
+    page.evaluate("document.getElementById('scale-form').noValidate = true")
+    page.check("input[name=draft]")
+    page.click("#save-score")
+    assert "brow_rest" in page.inner_text("#form-error")
+    shoot(page, screenshots, "scale-form-rejected")
+    page.goto(f"{server.url}/visits/{visit_id}/scales/sunnybrook")
+    page.evaluate("""() => { const o = document.createElement('option'); o.value = '7';
+        document.getElementById('item-voluntary_smile').appendChild(o); }""")
+    page.select_option("#item-voluntary_smile", "7")
+    page.check("input[name=draft]")
+    page.click("#save-score")
+    assert "voluntary_smile" in page.inner_text("#form-error")
+    with server.store.reading() as session:
+        from synkinesis.store.repository import find_visit
+
+        assert find_visit(session, ref=visit_id).scores == []
+    context.close()
+
+
+def test_camera_denied_says_how_to_fix_it(playwright_instance, server, screenshots):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=BASE_ARGS + ["--use-fake-device-for-media-stream", "--deny-permission-prompts"])
+    try:
+        context, page = login(browser, server, "pat1")
+        page.goto(f"{server.url}/patients/P001/exercise?name=smile_eye_open")
+        page.wait_for_function(
+            "document.getElementById('camera-status').classList.contains('error')")
+        text = page.inner_text("#camera-status")
+        assert "denied" in text and "allow the camera" in text, text
+        shoot(page, screenshots, "camera-denied")
+    finally:
+        browser.close()
+
+
+def test_upload_of_non_video_or_oversized_file_is_refused(browser, server):
+    context, page = login(browser, server, "drtest")
+    page.goto(f"{server.url}/patients/P001/record")
+    csrf = page.get_attribute("#recorder", "data-csrf")
+    upload = f"{server.url}/patients/P001/recordings"
+    text = page.request.post(upload, multipart={
+        "video": {"name": "notes.webm", "mimeType": "video/webm", "buffer": b"hello " * 100},
+        "csrf_token": csrf, "spans": "[]"})
+    assert text.status == 415 and "not a video" in text.json()["detail"]
+    # Oversized: refused from the declared length, before any of the body is read.
+    limit = server.state().settings.max_upload_bytes
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall((f"POST /patients/P001/recordings HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Cookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                     f"Content-Length: {limit + 1}\r\n\r\n").encode())
+        answer = b""
+        while b"}" not in answer and (chunk := raw.recv(4096)):
+            answer += chunk
+        answer = answer.decode()
+    assert answer.startswith("HTTP/1.1 413") and "larger than the limit" in answer
+    no_token = page.request.post(upload, multipart={
+        "video": {"name": "x.webm", "mimeType": "video/webm", "buffer": b"x"}, "spans": "[]"})
+    assert no_token.status == 403
     context.close()

@@ -138,7 +138,8 @@ def server(web_root):
     from synkinesis.store.repository import create_patient
 
     srv, stop = start_server(web_root / "server", accounts=ACCOUNTS, record_countdown_s=0.3,
-                             record_hold_s=1.2, record_relax_s=0.3, exercise_hold_s=1.0)
+                             record_hold_s=1.2, record_relax_s=0.3, exercise_hold_s=1.0,
+                             max_upload_bytes=12 * 1024 * 1024)
     with srv.store.transaction() as session:
         create_patient(session, code="P001", affected_side="left", cause="bell_palsy")
         create_patient(session, code="P002", affected_side="right")
@@ -174,7 +175,9 @@ def browser(playwright_instance, fake_camera):
 
 def login(browser, server: Server, username: str):
     """A new browser context logged in as ``username``; returns (context, page)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    # bypass_csp: Playwright evaluates its waiting functions as strings, which the app's CSP
+    # (script-src 'self') forbids; the app itself never needs eval.
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.goto(f"{server.url}/login")
     page.fill("input[name=username]", username)

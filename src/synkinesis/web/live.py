@@ -75,14 +75,14 @@ class LiveMeasurer:
     """
 
     def __init__(self, engine: Any = None) -> None:
-        from synkinesis.pipeline import MeasureOptions, _canonical
+        from synkinesis.landmarks.model import load_canonical_face
 
         if engine is None:
             from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
             engine = MediaPipeEngine(mode="video")
         self.engine = engine
-        self.canonical = _canonical(MeasureOptions(method="fast"))
+        self.canonical = load_canonical_face()
         self._iris: deque[float] = deque(maxlen=SCALE_FRAMES)
         self._interpupil: deque[float] = deque(maxlen=SCALE_FRAMES)
         self.mm_per_unit: float | None = None

@@ -82,7 +82,7 @@
     const type = ["video/webm;codecs=vp8", "video/webm", "video/mp4"].find(
       (t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t));
     if (!type) { prompt.textContent = "This browser cannot record video (MediaRecorder)."; return; }
-    const recorder = new MediaRecorder(stream, {mimeType: type, videoBitsPerSecond: 4000000});
+    const recorder = new MediaRecorder(stream, {mimeType: type, videoBitsPerSecond: 2500000});
     const chunks = [];
     recorder.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data); };
     const started = new Promise((resolve) => { recorder.onstart = resolve; });

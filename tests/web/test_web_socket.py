@@ -1,0 +1,108 @@
+"""The live WebSocket under abuse: garbage, frames far too fast, wrong origin, no login."""
+
+# pytest fixtures are imported from web_fixtures by name, and used as parameters:
+# ruff: noqa: F401, F811
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from web_fixtures import PASSWORD, server, web_root
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def session_cookie(server, username: str) -> str:
+    with httpx.Client(base_url=server.url) as client:
+        client.post("/login", data={"username": username, "password": PASSWORD})
+        return f"synk_session={client.cookies['synk_session']}"
+
+
+def jpeg_frames(media_dir: Path, count: int) -> list[bytes]:
+    import cv2
+
+    from videotools import read_frames
+
+    frames = read_frames(media_dir / "single_face.mp4")
+    out = []
+    for i in range(count):
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(frames[i % len(frames)],
+                                                     cv2.COLOR_RGB2BGR))
+        out.append(data.tobytes())
+    return out
+
+
+def run(coroutine):
+    """asyncio.run in its own thread: Playwright's sync API keeps a loop in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def receive_until(ws, kind: str, limit: int = 200) -> dict:
+    for _ in range(limit):
+        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind!r} message")
+
+
+def test_garbage_gets_an_error_and_the_server_survives(server, media):
+    import websockets
+
+    url = server.url.replace("http", "ws") + "/ws/live?patient=P001"
+    cookie = session_cookie(server, "pat1")
+    frames = jpeg_frames(media, 60)
+
+    async def scenario():
+        async with websockets.connect(url, additional_headers={"Cookie": cookie}) as ws:
+            assert (await receive_until(ws, "ready"))["side"] == "left"
+            await ws.send("this is not json")
+            assert "JSON" in (await receive_until(ws, "error"))["message"]
+            await ws.send(b"\x01\x02")
+            assert "header" in (await receive_until(ws, "error"))["message"]
+            await ws.send(struct.pack("<IB3x", 1, 0) + b"not a jpeg at all")
+            assert "JPEG" in (await receive_until(ws, "error"))["message"]
+            await ws.send(json.dumps({"type": "launch"}))
+            assert "unknown message type" in (await receive_until(ws, "error"))["message"]
+            # 60 frames at once, far faster than they can be measured: the server keeps one
+            # waiting frame, drops the rest and says so; nothing queues without bound.
+            for i, jpeg in enumerate(frames, start=10):
+                await ws.send(struct.pack("<IB3x", i, 0) + jpeg)
+            replies = []
+            while not replies or replies[-1]["id"] != 69:
+                replies.append(await receive_until(ws, "frame"))
+            assert len(replies) < 30 and replies[-1]["dropped"] >= 30
+            assert replies[-1]["n_faces"] == 1
+
+        # The server goes on: a new connection works.
+        async with websockets.connect(url, additional_headers={"Cookie": cookie}) as ws:
+            await receive_until(ws, "ready")
+            await ws.send(struct.pack("<IB3x", 1, 0) + frames[0])
+            assert (await receive_until(ws, "frame"))["id"] == 1
+
+    run(scenario())
+    assert httpx.get(server.url + "/healthz").text == "ok"
+
+
+def test_socket_refuses_strangers(server):
+    import websockets
+
+    base = server.url.replace("http", "ws") + "/ws/live?patient=P002"
+
+    async def first(headers: dict) -> dict:
+        async with websockets.connect(base, additional_headers=headers) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+
+    assert "log in" in run(first({}))["message"]
+    cookie = session_cookie(server, "pat1")
+    assert "may not see patient P002" in run(first({"Cookie": cookie}))["message"]
+    assert "log in" in run(first({"Cookie": cookie,
+                                          "Origin": "http://evil.example"}))["message"]
