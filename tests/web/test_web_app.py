@@ -1,0 +1,117 @@
+"""The web app without a browser: settings refused when unsafe, accounts, open local mode,
+CSRF, and the exercise feedback logic."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from synkinesis.web.accounts import AccountError, AccountStore, hash_password, verify_password
+from synkinesis.web.biofeedback import ExerciseTracker, get_exercise, threshold_from_analysis
+from synkinesis.web.settings import UnsafeSettingsError, load_web_settings
+
+
+def test_non_loopback_without_accounts_refuses_to_start(tmp_path):
+    with pytest.raises(UnsafeSettingsError, match="no accounts are configured"):
+        load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0",
+                          accounts_path=tmp_path / "none.json")
+    with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
+        load_web_settings(environ={}, host="0.0.0.0", accounts_path=tmp_path / "none.json")
+    with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
+        load_web_settings(environ={"SYNK_WEB_ENV": "production"}, host="127.0.0.1")
+    AccountStore(tmp_path / "a.json").add("drx", role="clinician", password="long enough pw")
+    settings = load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0",
+                                 accounts_path=tmp_path / "a.json")
+    assert settings.environment == "production" and settings.cookie_secure
+
+
+def test_cli_refuses_and_manages_accounts(tmp_path, monkeypatch):
+    from synkinesis.cli import app
+
+    monkeypatch.setenv("SYNK_WEB_ACCOUNTS", str(tmp_path / "accounts.json"))
+    monkeypatch.setenv("SYNK_WEB_SECRET", "x" * 40)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert refused.exit_code == 2 and "no accounts are configured" in refused.output
+    added = runner.invoke(app, ["serve", "adduser", "p1", "--role", "patient", "--patient",
+                                "P001", "--password-stdin"], input="a long password\n")
+    assert added.exit_code == 0, added.output
+    bad = runner.invoke(app, ["serve", "adduser", "p2", "--role", "patient",
+                              "--password-stdin"], input="a long password\n")
+    assert bad.exit_code == 2 and "--patient CODE" in bad.output
+    listed = runner.invoke(app, ["serve", "users"])
+    assert "p1: patient (patient P001)" in listed.output
+    assert "a long password" not in (tmp_path / "accounts.json").read_text()
+
+
+def test_passwords_are_scrypt_hashed():
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$") and verify_password("correct horse", stored)
+    assert not verify_password("wrong horse", stored) and not verify_password("x", "garbage")
+    with pytest.raises(AccountError, match="at least"):
+        AccountStore(__import__("pathlib").Path("/nonexistent/a.json")).add(
+            "short", role="clinician", password="short")
+
+
+def test_local_mode_needs_no_login_but_forms_need_the_csrf_token(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'record.sqlite'}"
+    settings = load_web_settings(environ={}, accounts_path=tmp_path / "none.json",
+                                 database_url=url)
+    store = open_store(load_settings(database_url=url, environ={}))
+    with TestClient(create_app(settings, store=store)) as client:
+        page = client.get("/patients", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "local mode" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        cookie = page.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        form = {"code": "P009", "affected_side": "left", "cause": "unknown"}
+        forged = client.post("/patients", data=form, follow_redirects=False)
+        assert forged.status_code == 403
+        made = client.post("/patients", data={**form, "csrf_token": token},
+                           follow_redirects=False)
+        assert made.status_code == 303 and made.headers["location"] == "/patients/P009"
+        assert client.get("/patients/P009/record").status_code == 200
+    store.close()
+
+
+def test_tracker_counts_clean_holds_and_warns_on_unwanted_movement():
+    exercise = get_exercise("smile_eye_open")
+    tracker = ExerciseTracker(exercise, "left", threshold_mm=1.0, hold_s=1.0)
+    t = 0.0
+
+    def feed(target: float, unwanted: float, seconds: float) -> dict:
+        nonlocal t
+        out = {}
+        for _ in range(int(seconds * 30)):
+            t += 1 / 30
+            out = tracker.update(t, {"left": {"mouth_corner": target, "eye": unwanted}})
+        return out
+
+    feed(0.0, 0.0, 0.5)
+    assert feed(3.0, 0.2, 1.2)["reps"] == 1          # held 1 s, eye open
+    assert feed(3.0, 0.2, 1.2)["reps"] == 1          # must relax before the next
+    feed(0.0, 0.0, 0.3)
+    out = feed(3.0, 2.0, 1.2)                          # eye narrows: warning, no repetition
+    assert out["warning"] and out["reps"] == 1 and tracker.warnings == 1
+    assert tracker.score() == pytest.approx(100 * 2.4 / 3.6, abs=2)  # 2.4 s of 3.6 s clean
+    summary = tracker.summary()
+    assert summary["repetitions"] == 1 and summary["exercise"] == "smile_eye_open"
+
+
+def test_threshold_starts_from_the_healthy_side_of_the_latest_analysis():
+    exercise = get_exercise("smile_eye_open")
+    tasks, regions = ["rest", "closed_smile"], ["brow", "eye"]
+    analysis = {"coupling": {"tasks": tasks, "regions": regions, "noise_floor_mm": [0.3, 0.6],
+                             "movement_mm": {"left": [[0, 0], [0.5, 3.0]],
+                                             "right": [[0, 0], [0.4, 1.4]]}}}
+    threshold, source = threshold_from_analysis(exercise, analysis, affected_side="left")
+    assert threshold == 1.4 and "healthy (right)" in source
+    assert threshold_from_analysis(exercise, None, affected_side="left")[0] == 1.0
