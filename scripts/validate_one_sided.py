@@ -27,6 +27,9 @@ VIDEOS = ("single_face.mp4", "WolfgangLanger_Pexels.mp4")
 CASES = ([("eye", side, amount) for amount in (1.0, 2.0, 3.5) for side in ("left", "right")]
          + [("mouth", side, amount) for amount in (2.0, 3.0) for side in ("left", "right")])
 TARGETS = {"seen": 0.80, "leak": 0.10, "noise": 0.15, "jumps": 0.02}
+#: Spans (seconds) where a hand covers the mouth and chin (checked by eye on the video): the
+#: mouth corner there is a guess for every method, so mouth cases are scored outside them.
+HAND_OVER_MOUTH_S = {"WolfgangLanger_Pexels.mp4": [(2.5, 9.5)]}
 
 
 def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None) -> dict:
@@ -54,19 +57,25 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
             seconds[method].append(per_frame)
     for method in methods:
         original = originals[method]
-        noise, jumps = rest_noise(original, recording.reference)
+        noise = rest_noise(original, recording.reference)
         mirrored = measure(flipped, method, workdir / f"{path.stem}-{method}-flipped.synk")
         out["methods"][method] = {
             "seconds_per_frame": min(seconds[method]),
-            "noise_mm": noise, "jumps": jumps,
+            "noise_mm": {region: value[0] for region, value in noise.items()},
+            "jumps": {region: value[1] for region, value in noise.items()},
             "mirror_mm": mirror_error(original, mirrored), "cases": []}
+    time_s = np.array([frame.time_s for frame in recording.frames])
+    hand = np.zeros(time_s.shape, dtype=bool)
+    for start, stop in HAND_OVER_MOUTH_S.get(path.name, []):
+        hand |= (time_s >= start) & (time_s <= stop)
     for kind, side, amount in CASES:
         case = make_case(recording, kind, side, amount)
         frames = with_images(recording.frames, case.frames)
         for method in methods:
             injected = measure(frames, method,
                                workdir / f"{path.stem}-{method}-{kind}-{side}-{amount}.synk")
-            seen, leak, count = seen_and_leak(originals[method], injected, case)
+            seen, leak, count = seen_and_leak(originals[method], injected, case,
+                                              exclude=hand if kind == "mouth" else None)
             out["methods"][method]["cases"].append(
                 {"kind": kind, "side": side, "amount_mm": amount, "seen": seen, "leak": leak,
                  "frames": count})
@@ -77,7 +86,8 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
 
 def table(results: list[dict], base: str = "fast") -> str:
     lines = ["| video | method | eye seen (min..median) | eye leak (max) | mouth seen (min) | "
-             "mouth leak (max) | rest noise mm | jumps > 1 mm | mirror mm | time vs fast |",
+             "mouth leak (max) | rest noise eye / mouth mm | jumps > 1 mm eye / mouth | "
+             "mirror mm | time vs fast |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         base_time = result["methods"].get(base, {}).get("seconds_per_frame")
@@ -90,7 +100,8 @@ def table(results: list[dict], base: str = "fast") -> str:
                 f"| {min(c['seen'] for c in eye):.2f}..{np.median([c['seen'] for c in eye]):.2f} "
                 f"| {max(c['leak'] for c in eye):.2f} "
                 f"| {min(c['seen'] for c in mouth):.2f} | {max(c['leak'] for c in mouth):.2f} "
-                f"| {figures['noise_mm']:.3f} | {100 * figures['jumps']:.1f} % "
+                f"| {figures['noise_mm']['eye']:.3f} / {figures['noise_mm']['mouth']:.3f} "
+                f"| {100 * figures['jumps']['eye']:.1f} / {100 * figures['jumps']['mouth']:.1f} % "
                 f"| {figures['mirror_mm']:.3f} | {ratio:.2f}x "
                 f"({1 / figures['seconds_per_frame']:.0f} fps) |")
     return "\n".join(lines)

@@ -23,7 +23,7 @@ Pure array code (frames in, frames out); OpenCV is imported inside the functions
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -42,8 +42,9 @@ assert set(_MIDLINE_CHECK) <= set(MIDLINE)
 EYE_FALLOFF_MM = 12.0
 MOUTH_PLATEAU_MM = 4.0
 MOUTH_FALLOFF_MM = 10.0
-#: The narrowing is capped at this fraction of the frame's fissure (a closed eye cannot close more).
-MAX_NARROWING_FRACTION = 0.7
+#: The narrowing is capped at this fraction of the frame's fissure (a closed eye cannot close more);
+#: capped frames are recorded as such in ``applied_mm``.
+MAX_NARROWING_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,10 @@ def _eye_frame(landmarks: np.ndarray, side: Side, px_per_mm: float) -> _EyeFrame
     mid = 0.5 * (lateral + medial)
     offset_v = float(np.mean((lids - mid) @ axis_v))
     centre = mid + offset_v * axis_v
-    half_height = float(np.mean(np.abs((lids - centre) @ axis_v)))
+    half_height = float(np.max(np.abs((lids - centre) @ axis_v)))
     return _EyeFrame(centre=centre, axis_u=axis_u, axis_v=axis_v,
                      half_width=0.5 * float(np.linalg.norm(medial - lateral)),
-                     plateau_v=1.4 * max(half_height, 1.0),
+                     plateau_v=1.25 * max(half_height, 1.0),
                      falloff_v=EYE_FALLOFF_MM * px_per_mm)
 
 
@@ -221,7 +222,8 @@ def inject_eye(
     -------
     InjectedCase
         ``applied_mm`` is the narrowing of ``palpebral_fissure_{side}_mm`` obtained by projecting
-        the original lid landmarks through the warp (capped at 70 % of a frame's fissure).
+        the original lid landmarks through the warp (capped at 50 % of a frame's fissure; 0 in
+        frames the warp cannot narrow that much without folding, which are left unchanged).
     """
     import cv2
 
@@ -242,11 +244,20 @@ def inject_eye(
         upper, lower = points[list(lm.upper_lid)], points[list(lm.lower_lid)]
         original = _fissure_units(upper, lower, poses, k) * mm_per_unit
         wanted = min(wanted, MAX_NARROWING_FRACTION * original)
-        strength = _solve_strength(eye, upper, lower, poses, k, mm_per_unit, original - wanted,
-                                   strengths)
-        # No folding: the displacement's slope along v stays above -1 everywhere.
-        slope = strength * eye.plateau_v * 0.5 * np.pi / eye.falloff_v
-        assert slope < 0.95, f"frame {k}: warp too strong to be invertible ({slope:.2f})"
+        for _ in range(4):
+            strength = _solve_strength(eye, upper, lower, poses, k, mm_per_unit,
+                                       original - wanted, strengths)
+            if strength is None:
+                break
+            # No folding: the displacement's slope along v must stay above -1 everywhere;
+            # a strong narrowing of a small eye gets a longer fall-off.
+            slope = strength * eye.plateau_v * 0.5 * np.pi / eye.falloff_v
+            if slope < 0.9:
+                break
+            eye = replace(eye, falloff_v=eye.falloff_v * slope / 0.85)
+        if strength is None or slope >= 0.9:  # not reachable by this warp: frame left as is
+            out.append(frame)
+            continue
         projected = _project_eye(np.concatenate([upper, lower])[:, :2], np.array([strength]),
                                  eye)[0]
         moved_upper = np.column_stack([projected[:3], upper[:, 2]])
@@ -259,8 +270,10 @@ def inject_eye(
                         applied_mm=applied)
 
 
-def _solve_strength(eye, upper, lower, poses, k, mm_per_unit, target_mm, strengths) -> float:
-    """Warp strength whose projected fissure equals ``target_mm`` (grid, then bisection)."""
+def _solve_strength(eye, upper, lower, poses, k, mm_per_unit, target_mm,
+                    strengths) -> float | None:
+    """Warp strength whose projected fissure equals ``target_mm`` (grid, then secant steps);
+    None when the grid of strengths cannot reach it."""
     lids = np.concatenate([upper, lower])
 
     def fissure(a: np.ndarray) -> np.ndarray:
@@ -270,6 +283,8 @@ def _solve_strength(eye, upper, lower, poses, k, mm_per_unit, target_mm, strengt
         return _fissure_units(points[:, :3], points[:, 3:], poses, k) * mm_per_unit
 
     values = fissure(strengths)  # decreasing in strength
+    if not values[-1] <= target_mm <= values[0]:
+        return None
     index = int(np.searchsorted(-values, -target_mm))
     index = min(max(index, 1), len(strengths) - 1)
     # Secant steps inside the bracketing grid interval (the function is smooth there).

@@ -106,11 +106,16 @@ def _usable(measurement) -> np.ndarray:
     return (measurement.frames["flags"] & UNUSABLE) == 0
 
 
-def seen_and_leak(original, injected, case: InjectedCase) -> tuple[float, float, int]:
-    """(seen, leak, trigger frames) of one injected case; see the module docstring."""
+def seen_and_leak(original, injected, case: InjectedCase,
+                  exclude: np.ndarray | None = None) -> tuple[float, float, int]:
+    """(seen, leak, trigger frames) of one injected case; see the module docstring.
+
+    ``exclude``: (N,) bool, frames left out (e.g. a hand known to cover the region).
+    """
     applied = case.applied_mm
     flags = original.frames["flags"] | injected.frames["flags"]
-    frames = ((case.trigger >= 0.5) & _usable(original) & _usable(injected)
+    keep = np.ones(applied.shape, dtype=bool) if exclude is None else ~np.asarray(exclude)
+    frames = (keep & (case.trigger >= 0.5) & _usable(original) & _usable(injected)
               & ((flags & _CLOSED) == 0)
               & (applied >= 0.999 * case.amount_mm * case.trigger))
     side, other = case.side, other_side(case.side)
@@ -137,8 +142,9 @@ def seen_and_leak(original, injected, case: InjectedCase) -> tuple[float, float,
     return float(np.nanmedian(seen)), float(abs(np.nanmedian(leak))), count
 
 
-def rest_noise(measurement, reference) -> tuple[float, float]:
-    """(worst frame-to-frame std in mm, worst share of pairs jumping > 1 mm) at rest.
+def rest_noise(measurement, reference) -> dict[str, tuple[float, float]]:
+    """Per region ("eye": fissures, "mouth": corner x and y): (worst frame-to-frame std in mm,
+    worst share of pairs jumping > 1 mm) at rest.
 
     Pairs of consecutive frames count as "at rest" when both are usable, no eye is closed within
     0.3 s (the lids move around a blink), and the expression hardly changes between them: the
@@ -156,12 +162,15 @@ def rest_noise(measurement, reference) -> tuple[float, float]:
     good = _usable(measurement) & _usable(reference) & ~near_closure
     pairs = good[1:] & good[:-1]
     pairs &= change <= np.median(change[pairs])
-    stds, jumps = [], []
-    for name in WATCHED:
-        difference = np.diff(measurement.frames[name].astype(float))[pairs]
-        stds.append(float(np.std(difference)))
-        jumps.append(float(np.mean(np.abs(difference) > 1.0)))
-    return max(stds), max(jumps)
+    out = {}
+    for region, names in (("eye", WATCHED[:2]), ("mouth", WATCHED[2:])):
+        stds, jumps = [], []
+        for name in names:
+            difference = np.diff(measurement.frames[name].astype(float))[pairs]
+            stds.append(float(np.std(difference)))
+            jumps.append(float(np.mean(np.abs(difference) > 1.0)))
+        out[region] = (max(stds), max(jumps))
+    return out
 
 
 def mirror_error(original, flipped) -> float:
