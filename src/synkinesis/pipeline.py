@@ -162,7 +162,7 @@ METHODS = {
 }
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
-SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2}
+SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3}
 
 
 def _engine(mode: str, options: MeasureOptions):
@@ -494,7 +494,8 @@ def _calibrate_and_write(
             "codes": {str(code): name for name, code in SOURCE_CODES.items()},
             "meaning": "where each side's landmarks came from in each frame (patient's sides): "
                        "plain = the whole frame as seen and mirrored; composite = that side's "
-                       "half-face mirror composite",
+                       "half-face mirror composite; composite+lid-edges = the same with the "
+                       "central lid points moved onto lid edges tracked in the pixels",
             "counts": {side: {name: int((data["sources"][:, column] == code).sum())
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},

@@ -40,7 +40,9 @@ from synkinesis.regions import MIRROR_PAIRS, N_LANDMARKS, N_MESH, SIDE_LANDMARKS
 SOURCE_NONE = 0  # no face
 SOURCE_PLAIN = 1  # the whole frame, landmarked as seen and mirrored (start, re-acquisition)
 SOURCE_COMPOSITE = 2  # that side's half-face mirror composite
-SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "composite"}
+SOURCE_LID_EDGES = 3  # the composite, with the central lid points moved onto tracked lid edges
+SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "composite",
+                SOURCE_LID_EDGES: "composite+lid-edges"}
 
 #: Composite image size (width, height), pixels; the face is scaled so that its half-width
 #: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX.
@@ -218,13 +220,19 @@ class CompositeEngine:
     track : bool
         True for video (each frame's midline from the previous frame's landmarks); False for
         independent photos (each photo landmarked plainly first, for its midline).
+    refine_lids : bool
+        Move the central lid landmarks onto lid edges tracked in the pixels
+        (:mod:`synkinesis.landmarks.lid_edges`).
 
     Each returned :class:`FaceObservation` carries ``sources``: for "left" and "right" (the
     patient's sides, MediaPipe index sets) one of :data:`SOURCE_NAMES`' codes.
     """
 
     def __init__(self, make_tracker: Callable[[], LandmarkEngine], plain: LandmarkEngine, *,
-                 track: bool = True) -> None:
+                 track: bool = True, refine_lids: bool = True) -> None:
+        from synkinesis.landmarks.lid_edges import LidEdgeTracker
+
+        self._lids = LidEdgeTracker() if refine_lids else None
         self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
         self._plain = plain
         self._track = track
@@ -249,6 +257,8 @@ class CompositeEngine:
             if not faces:
                 self._previous = self._midline_state = None
                 return []
+            if self._lids is not None:
+                self._lids.reset()
             main = main_face_index(faces, rgb.shape[:2])
             self._previous = faces[main].landmarks_px
         face = self._composite(rgb, self._previous, timestamp_ms)
@@ -286,10 +296,17 @@ class CompositeEngine:
         landmarks = np.where(self._right[:, None], from_left_half, from_right_half)
         landmarks[self._midline] = 0.5 * (from_left_half[self._midline]
                                           + from_right_half[self._midline])
+        sources = {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+        if self._lids is not None:
+            import cv2
+
+            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+            landmarks, refined = self._lids.refine(gray, landmarks)
+            sources.update({side: SOURCE_LID_EDGES for side, done in refined.items() if done})
         return FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
             blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
-            sources={"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE})
+            sources=sources)
 
     def _blend(self, from_left_half: np.ndarray | None,
                from_right_half: np.ndarray | None) -> np.ndarray | None:

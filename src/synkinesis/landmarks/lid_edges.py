@@ -1,0 +1,148 @@
+"""Lid margins found in the pixels, seeded by the landmarks (issue 8).
+
+Landmark models follow only part of a real lid movement (their shape prior keeps the eye
+"average"). The lid margin itself is an intensity edge: going down across the upper lid, skin
+(bright) gives way to lashes, lid margin and iris (dark); across the lower lid, the eye opening
+(dark) gives way to skin (bright). For each central lid landmark (three upper, three lower per
+eye) an intensity profile is sampled along the eye's normal, and the strongest edge of the
+expected polarity is tracked near where it was in the previous frame (so that a thick lash line
+does not make it jump between the lash line and the lash tips). The landmark is moved onto that
+edge by an offset that is smoothed over time; the landmark itself carries the fast part of any
+movement, the offset only the part the model misses, so the smoothing does not delay movement.
+
+Pure array code plus ``cv2.remap`` for the profiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synkinesis.regions import SIDE_LANDMARKS, Side
+
+#: Profile sampling step, pixels (landmark convention), and half-length relative to the fissure.
+STEP_PX = 0.25
+#: First search (no previous edge): +-this fraction of the fissure height around the landmark.
+FIRST_SEARCH = 0.3
+#: Tracking search: +-this many pixels around the previous edge offset.
+TRACK_SEARCH_PX = 1.5
+#: Offsets beyond this fraction of the fissure height are not believed (the edge is elsewhere).
+MAX_OFFSET = 0.35
+#: Minimum edge strength, grey levels per pixel, for a profile to count.
+MIN_STRENGTH = 3.0
+#: Exponential smoothing of the offsets (1 = none).
+OFFSET_SMOOTHING = 0.5
+#: Below this fissure (pixels) the lids cannot be told apart: the offsets are held.
+MIN_FISSURE_PX = 2.5
+
+
+@dataclass
+class LidEdgeTracker:
+    """Per-eye state of the lid-edge refinement (one tracker per video stream).
+
+    ``offsets[side]``: (6,) float array, pixels along the eye normal (image "down"), for the
+    upper-lid then lower-lid landmarks of :data:`SIDE_LANDMARKS`; NaN until first found.
+    """
+
+    offsets: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.offsets.clear()
+
+    def refine(self, gray: np.ndarray, landmarks_px: np.ndarray,
+               sides: tuple[Side, ...] = ("left", "right")) -> tuple[np.ndarray, dict[str, bool]]:
+        """Move the central lid landmarks onto the tracked lid edges.
+
+        Parameters
+        ----------
+        gray : (H, W) uint8 array, the frame in grey levels
+        landmarks_px : (478, 3) array, image pixels
+        sides : the patient's sides to refine
+
+        Returns
+        -------
+        landmarks : (478, 3) float array, a refined copy
+        refined : dict side -> bool, whether that eye's lids were moved in this frame
+        """
+        out = np.array(landmarks_px, dtype=float, copy=True)
+        refined = {}
+        for side in sides:
+            refined[side] = self._refine_eye(gray, out, side)
+        return out, refined
+
+    def _refine_eye(self, gray: np.ndarray, landmarks: np.ndarray, side: Side) -> bool:
+        lm = SIDE_LANDMARKS[side]
+        indices = list(lm.upper_lid) + list(lm.lower_lid)
+        lateral, medial = landmarks[lm.lateral_canthus, :2], landmarks[lm.medial_canthus, :2]
+        axis = (medial - lateral) / max(float(np.linalg.norm(medial - lateral)), 1e-6)
+        normal = np.array([-axis[1], axis[0]])
+        if normal[1] < 0:
+            normal = -normal
+        points = landmarks[indices, :2]
+        fissure = float(np.mean((points[3:] - points[:3]) @ normal))  # > 0 when open
+        previous = self.offsets.get(side)
+        if fissure >= MIN_FISSURE_PX:
+            found = self._edges(gray, points, normal, fissure, previous)
+            if previous is None:
+                current = found
+            else:
+                current = np.where(np.isfinite(previous),
+                                   previous + OFFSET_SMOOTHING * (found - previous), found)
+                current = np.where(np.isfinite(current), current, previous)
+            self.offsets[side] = current
+        offsets = self.offsets.get(side)
+        if offsets is None or not np.isfinite(offsets).any():
+            return False
+        # A point whose edge was never found moves with the other points of its lid.
+        filled = offsets.copy()
+        for lid in (slice(0, 3), slice(3, 6)):
+            part = filled[lid]
+            mean = np.nanmean(part) if np.isfinite(part).any() else 0.0
+            filled[lid] = np.where(np.isfinite(part), part, mean)
+        self._apply(landmarks, indices, normal, filled)
+        return True
+
+    @staticmethod
+    def _apply(landmarks: np.ndarray, indices: list[int], normal: np.ndarray,
+               offsets: np.ndarray) -> None:
+        landmarks[indices, :2] += offsets[:, None] * normal
+
+    @staticmethod
+    def _edges(gray: np.ndarray, points: np.ndarray, normal: np.ndarray, fissure: float,
+               previous: np.ndarray | None) -> np.ndarray:
+        """(6,) offsets of the strongest edge of the right polarity near each lid point."""
+        import cv2
+
+        limit = MAX_OFFSET * fissure
+        reach = limit + 1.0
+        t = np.arange(-reach, reach + 1e-9, STEP_PX)
+        xy = points[:, None, :] + t[None, :, None] * normal  # (6, T, 2)
+        map_x = (xy[..., 0] - 0.5).astype(np.float32)
+        map_y = (xy[..., 1] - 0.5).astype(np.float32)
+        profile = cv2.remap(gray, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE).astype(float)
+        kernel = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0  # ~0.5 px Gaussian at 0.25 px steps
+        profile = np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), 1,
+                                      profile)
+        slope = np.gradient(profile, STEP_PX, axis=1)
+        strength = np.concatenate([-slope[:3], slope[3:]])  # upper: bright->dark going down
+        offsets = np.full(6, np.nan)
+        for k in range(6):
+            if previous is not None and np.isfinite(previous[k]):
+                window = np.abs(t - previous[k]) <= TRACK_SEARCH_PX
+            else:
+                window = np.abs(t) <= FIRST_SEARCH * fissure
+            window &= np.abs(t) <= limit
+            window[:2] = window[-2:] = False
+            if not window.any():
+                continue
+            candidates = np.flatnonzero(window)
+            best = candidates[int(np.argmax(strength[k, candidates]))]
+            if strength[k, best] < MIN_STRENGTH:
+                continue
+            left, centre, right = strength[k, best - 1 : best + 2]
+            curvature = left - 2 * centre + right
+            shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+            offsets[k] = t[best] + float(np.clip(shift, -0.5, 0.5)) * STEP_PX
+        return offsets
