@@ -65,6 +65,7 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
     async def lifespan(_app: FastAPI):
         yield
         _app.state.synk.jobs.shutdown()
+        _app.state.synk.live.pool.shutdown(wait=False)
 
     app = FastAPI(title="synkinesis", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None, lifespan=lifespan)

@@ -188,12 +188,19 @@ class ExerciseTracker:
 
 
 class LiveLimiter:
-    """Caps simultaneous live sessions (each holds a landmark engine and CPU time)."""
+    """Caps simultaneous live sessions (each holds a landmark engine and CPU time) and runs
+    their measurements on one thread per core, so sessions share the CPU without
+    oversubscribing it."""
 
     def __init__(self, limit: int) -> None:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
         self.limit = limit
         self._count = 0
         self._lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
+                                       thread_name_prefix="synk-live")
 
     def acquire(self) -> bool:
         with self._lock:

@@ -72,15 +72,19 @@ class LiveMeasurer:
     engine : landmark engine, optional
         Default: a :class:`~synkinesis.landmarks.mediapipe_engine.MediaPipeEngine` (one per
         session: it tracks across frames and is not shared between threads).
+    max_faces : int
+        Faces the default engine looks for. MediaPipe re-runs its face detector on every frame
+        while it tracks fewer faces than this, so 1 is fastest (exercises); 2 is enough to
+        notice a second person (guided recording).
     """
 
-    def __init__(self, engine: Any = None) -> None:
+    def __init__(self, engine: Any = None, *, max_faces: int = 1) -> None:
         from synkinesis.landmarks.model import load_canonical_face
 
         if engine is None:
             from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
-            engine = MediaPipeEngine(mode="video")
+            engine = MediaPipeEngine(mode="video", max_faces=max_faces)
         self.engine = engine
         self.canonical = load_canonical_face()
         self._iris: deque[float] = deque(maxlen=SCALE_FRAMES)

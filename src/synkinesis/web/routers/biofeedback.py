@@ -198,7 +198,8 @@ class LiveConnection:
             frame_id, flags, jpeg, arrived = self.slot
             self.slot = None
             try:
-                result = await asyncio.to_thread(self.measure, jpeg, flags)
+                result = await asyncio.get_running_loop().run_in_executor(
+                    self.ws.app.state.synk.live.pool, self.measure, jpeg, flags)
             except ValueError as error:
                 await self.error(str(error))
                 continue
@@ -255,7 +256,8 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
         tracker = ExerciseTracker(chosen, side, threshold, hold_s=state.settings.exercise_hold_s)
     connection = LiveConnection(websocket, code=patient, user=session.account, tracker=tracker)
     try:
-        connection.measurer = await asyncio.to_thread(LiveMeasurer)
+        connection.measurer = await asyncio.to_thread(
+            LiveMeasurer, max_faces=1 if chosen is not None else 2)
         await connection.send({"type": "ready", "side": side, "exercise": None if chosen is None
                                else {"name": chosen.name, "label": chosen.label,
                                      "threshold_mm": tracker.threshold_mm,

@@ -52,7 +52,10 @@
     root.dataset.instruction = $("prompt").textContent;
     const stream = await SynkLive.startCamera(video, $("camera-status"));
     if (!stream) { $("prompt").textContent = "The exercise needs the camera (see above)."; return; }
-    const fps = parseFloat(new URLSearchParams(location.search).get("fps") || "30");
+    const query = new URLSearchParams(location.search);
+    const fps = parseFloat(query.get("fps") || "30");
+    // One frame in flight: each frame waits for the previous feedback, so delay never builds up.
+    const inFlight = parseInt(query.get("inflight") || "1", 10);
     const live = SynkLive.connect({patient: root.dataset.code, exercise: root.dataset.exercise}, {
       onMessage: (m) => {
         if (m.type === "ready") {
@@ -80,7 +83,7 @@
       },
       onClose: () => { $("camera-status").textContent = "Connection closed. Reload to continue."; },
     });
-    live.start(video, fps, () => (phase === "exercise" ? 0 : SynkLive.FLAG_REST), 2);
+    live.start(video, fps, () => (phase === "exercise" ? 0 : SynkLive.FLAG_REST), inFlight);
     $("finish").addEventListener("click", () => { $("finish").disabled = true; live.send({type: "finish"}); });
   })();
 })();

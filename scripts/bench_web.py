@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""Live-loop latency of the web app, measured in the real browser.
+
+Starts ``synk serve``'s app on a free loopback port (temporary record, no accounts), launches
+Debian's Chromium headless with the camera faked from the real test video (640x480, 30 fps
+.y4m made with ffmpeg), opens the biofeedback page and reads the page's own timings: the time
+from a frame leaving the browser (``WebSocket.send``) to its feedback arriving (``onmessage``),
+and from the canvas capture (before JPEG encoding) to the feedback.
+
+Scenarios: one session at 30 fps; four simultaneous sessions at 15 fps each. Prints p50/p95,
+frames answered per second, frames skipped by the browser (one frame in flight) and dropped by
+the server (one-slot buffer), and the p50 of the first and last third of the run (a growing
+backlog would show as a rising delay).
+
+    .venv/bin/python scripts/bench_web.py [--seconds 20] [--inflight 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("SYNK_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream"]
+
+
+def media_video() -> Path:
+    for candidate in (os.environ.get("SYNK_MEDIA_DIR"), ROOT.parent / "shared/data/media",
+                      ROOT / ".media-cache/media"):
+        if candidate and (Path(candidate) / "single_face.mp4").is_file():
+            return Path(candidate) / "single_face.mp4"
+    sys.exit("single_face.mp4 not found: set SYNK_MEDIA_DIR or run scripts/fetch_media.py")
+
+
+def start_server(root: Path):
+    import uvicorn
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.repository import create_patient
+    from synkinesis.web import create_app
+    from synkinesis.web.settings import load_web_settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"sqlite:///{root / 'record.sqlite'}"
+    settings = load_web_settings(environ={}, port=port, accounts_path=root / "none.json",
+                                 database_url=url)
+    store = open_store(load_settings(database_url=url, environ={}))
+    with store.transaction() as session:
+        create_patient(session, code="BENCH", affected_side="left")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store=store), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server
+
+
+def scenario(browser, base: str, *, sessions: int, fps: float, seconds: float,
+             inflight: int) -> dict:
+    pages, contexts = [], []
+    for _ in range(sessions):
+        context = browser.new_context(bypass_csp=True)
+        page = context.new_page()
+        page.goto(f"{base}/patients/BENCH/exercise?name=smile_eye_open&fps={fps:g}"
+                  f"&inflight={inflight}")
+        contexts.append(context)
+        pages.append(page)
+    for page in pages:  # calibration and rest phase done, exercise running
+        page.wait_for_function("!document.getElementById('finish').disabled", timeout=60_000)
+    starts = [page.evaluate("({n: window.synkStats.latencies.length, s: window.synkStats.sent,"
+                            " k: window.synkStats.skipped, d: window.synkStats.serverDropped})")
+              for page in pages]
+    time.sleep(seconds)
+    latencies, capture, server_ms, answered, skipped, dropped, sent = [], [], [], 0, 0, 0, 0
+    thirds = []
+    for page, start in zip(pages, starts):
+        stats = page.evaluate("window.synkStats")
+        lat = np.array(stats["latencies"][start["n"]:])
+        latencies.append(lat)
+        capture.append(np.array(stats["captureLatencies"][start["n"]:]))
+        server_ms.append(np.array(stats["serverMs"][start["n"]:], dtype=float))
+        answered += lat.size
+        sent += stats["sent"] - start["s"]
+        skipped += stats["skipped"] - start["k"]
+        dropped += stats["serverDropped"] - start["d"]
+        third = max(lat.size // 3, 1)
+        thirds.append((np.median(lat[:third]), np.median(lat[-third:])))
+    for context in contexts:
+        context.close()
+    lat, cap, srv = (np.concatenate(x) for x in (latencies, capture, server_ms))
+    return {
+        "sessions": sessions, "fps_requested": fps, "seconds": seconds,
+        "frames_answered_per_s_per_session": answered / seconds / sessions,
+        "sent": sent, "skipped_in_browser": skipped, "dropped_by_server": dropped,
+        "send_to_feedback_ms": (np.percentile(lat, 50), np.percentile(lat, 95)),
+        "capture_to_feedback_ms": (np.percentile(cap, 50), np.percentile(cap, 95)),
+        "server_ms": (np.percentile(srv, 50), np.percentile(srv, 95)),
+        "p50_first_vs_last_third_ms": (float(np.mean([a for a, _ in thirds])),
+                                       float(np.mean([b for _, b in thirds]))),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--inflight", type=int, default=1,
+                        help="frames in flight per page (the app uses 1)")
+    options = parser.parse_args()
+    if not Path(CHROMIUM).is_file() or shutil.which("ffmpeg") is None:
+        sys.exit("needs Debian's chromium and ffmpeg: apt-get install chromium ffmpeg")
+    from playwright.sync_api import sync_playwright
+
+    root = Path(tempfile.mkdtemp(prefix="synk-bench-web-"))
+    try:
+        y4m = root / "camera.y4m"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(media_video()),
+                        "-vf", "scale=-2:480,crop=640:480,fps=30", "-pix_fmt", "yuv420p",
+                        str(y4m)], check=True)
+        base, server = start_server(root)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=ARGS + [f"--use-file-for-fake-video-capture={y4m}"])
+            print(f"machine: {os.cpu_count()} cores; chromium {browser.version}; "
+                  f"frames 640x480 JPEG q0.8; {options.inflight} frame(s) in flight per page")
+            for sessions, fps in ((1, 30.0), (4, 15.0)):
+                r = scenario(browser, base, sessions=sessions, fps=fps, seconds=options.seconds,
+                             inflight=options.inflight)
+                print(f"\n{sessions} session(s) at {fps:g} fps for {options.seconds:g} s")
+                print(f"  frame sent -> feedback   p50 {r['send_to_feedback_ms'][0]:6.1f} ms  "
+                      f"p95 {r['send_to_feedback_ms'][1]:6.1f} ms")
+                print(f"  capture -> feedback      p50 {r['capture_to_feedback_ms'][0]:6.1f} ms  "
+                      f"p95 {r['capture_to_feedback_ms'][1]:6.1f} ms  (includes JPEG encoding)")
+                print(f"  server (arrival -> sent) p50 {r['server_ms'][0]:6.1f} ms  "
+                      f"p95 {r['server_ms'][1]:6.1f} ms")
+                print(f"  answered {r['frames_answered_per_s_per_session']:.1f} frames/s per "
+                      f"session; sent {r['sent']}, skipped in browser {r['skipped_in_browser']},"
+                      f" dropped by server {r['dropped_by_server']}")
+                first, last = r["p50_first_vs_last_third_ms"]
+                print(f"  backlog check: p50 first third {first:.1f} ms, last third {last:.1f} ms")
+            browser.close()
+        server.should_exit = True
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
