@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+# The web app's browser tests need Debian's chromium and ffmpeg (never `playwright install`).
+if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq chromium ffmpeg
+  else
+    echo "note: the web tests need chromium and ffmpeg: sudo apt-get install chromium ffmpeg" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
