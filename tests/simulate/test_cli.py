@@ -49,7 +49,7 @@ def test_simulate_writes_the_measure_format_with_its_sidecars(simulated, written
     with zipfile.ZipFile(simulated) as archive:
         assert {"manifest.json", "frames.parquet", "landmarks.npy"} <= set(archive.namelist())
     # truth sidecar: self-describing, same parameters, the coupling per side
-    assert truth["format"] == "synkinesis.simulation-truth" and truth["format_version"] == 1
+    assert truth["format"] == "synkinesis.simulation-truth" and truth["format_version"] == 2
     assert truth["parameters"] == source["parameters"]
     assert truth["truth"]["affected_side"] == "left"
     assert np.array(truth["truth"]["coupling"]["left"]).shape == (len(TASKS), len(REGIONS))
@@ -58,6 +58,11 @@ def test_simulate_writes_the_measure_format_with_its_sidecars(simulated, written
     on_face = truth["truth_on_recorded_face"]
     assert on_face["affected_side"] == "left"
     assert np.array(on_face["movement"]["right"]).shape == (len(TASKS), len(REGIONS))
+    # patterns in the analysis' convention: index in Sunnybrook points with a severity
+    assert truth["truth"]["pattern_index_unit"].startswith("Sunnybrook synkinesis points")
+    assert truth["truth"]["pattern_severities"]["left"]["ocular_oral"] in ("mild", "moderate",
+                                                                          "severe")
+    assert set(truth["truth"]["pattern_severities"]["right"].values()) == {"none"}
     # protocol sidecar: task spans in order
     assert protocol["format"] == "synkinesis.protocol-spans"
     assert [s["task"] for s in protocol["segments"]] == list(TASKS)
@@ -120,7 +125,11 @@ def test_healthy_face_and_determinism(run_cli, face_file, tmp_path):
     np.testing.assert_array_equal(first.landmarks_px, second.landmarks_px)
     truth = read_truth(sidecar_paths(outputs[0])[0])["truth"]
     assert truth["affected_side"] is None and truth["injured_sides"] == []
-    assert all(v < 1e-6 for side in ("left", "right") for v in truth["patterns"][side].values())
+    assert all(abs(v) < 1e-6 for side in ("left", "right")
+               for v in truth["patterns"][side].values())
+    assert all(set(truth["pattern_severities"][side].values()) == {"none"}
+               for side in ("left", "right"))
+    assert all(truth["items"][side]["sunnybrook_synkinesis_sum"] == 0 for side in ("left", "right"))
     spans = json.loads(sidecar_paths(outputs[0])[1].read_text())["segments"]
     for task, quantity in (("big_smile", "mouth_corner_excursion"),
                            ("brow_raise", "brow_height"),

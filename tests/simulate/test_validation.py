@@ -6,13 +6,17 @@ import json
 
 import numpy as np
 
+from synkinesis.regions import SIDES
 from synkinesis.simulate import REGIONS
 from synkinesis.simulate.face import REGION_SIGN, REGION_SIGNAL
 from synkinesis.simulate.validation import run_validation, validation_grid
 
 #: Stated tolerances of the analysis on simulated recordings (0.3 px noise, 1 degree motion):
-#: every coupling cell within 1.0 mm of the truth on average, the affected side always named.
+#: every coupling cell within 1.0 mm of the truth on average, the affected side always named,
+#: the injured side's ocular-oral index within half a Sunnybrook point of the truth (both
+#: graded by the same code, synkinesis.findings, in the same clinical convention).
 CELL_TOLERANCE_MM = 1.0
+INDEX_TOLERANCE_POINTS = 0.5
 
 
 def test_region_conventions_agree_with_the_analysis():
@@ -45,7 +49,31 @@ def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, can
     assert report.sensitivity["ocular_oral"] == 1.0
     assert report.counts["ocular_oral"]["fp"] == 0  # the healthy face and healthy sides
     assert report.cases[0].found_side is None and report.cases[0].true_side is None
-    assert json.loads(json.dumps(report.as_dict()))["cases"] == 3
+    # the healthy face: no pattern and no Sunnybrook synkinesis, in the truth and as found
+    healthy = report.cases[0]
+    for side in SIDES:
+        assert set(healthy.true_grades[side].values()) == {0}
+        assert set(healthy.found_grades[side].values()) == {0}
+        assert set(healthy.true_sunnybrook[side].values()) == {0}
+        assert set(healthy.found_sunnybrook[side].values()) == {0}
+    assert all(value == 1.0 for value in report.specificity.values())
+    for case in report.cases[1:]:
+        injured, other = case.true_side, "left" if case.true_side == "right" else "right"
+        # ocular-oral: present, and found with the truth's index and severity (+- one grade)
+        true_index = case.true_index[injured]["ocular_oral"]
+        assert case.true_grades[injured]["ocular_oral"] >= 2
+        assert abs(case.found_index[injured]["ocular_oral"] - true_index) < \
+            INDEX_TOLERANCE_POINTS
+        assert abs(case.found_grades[injured]["ocular_oral"]
+                   - case.true_grades[injured]["ocular_oral"]) <= 1
+        assert set(case.true_grades[other].values()) == {0}
+        assert set(case.found_grades[other].values()) == {0}
+    table = report.severity_table["ocular_oral"]
+    assert table.sum() == 6 and table[0, 0] == 4  # 4 healthy sides, none found on them
+    payload = json.loads(json.dumps(report.as_dict()))
+    assert payload["cases"] == 3
+    assert payload["grades"] == ["none", "mild", "moderate", "severe"]
+    assert np.array(payload["sunnybrook_table"]).sum() == 3 * 2 * 5
 
 
 def test_validate_cli(run_cli, face_file):
@@ -55,6 +83,7 @@ def test_validate_cli(run_cli, face_file):
     assert result.exit_code == 0, result.output
     assert "recovery error per coupling cell" in result.output
     assert "affected side named correctly" in result.output and "100%" in result.output
+    assert "severity agreement" in result.output and "Sunnybrook items" in result.output
     bad = run_cli("validate", "--severities", "2", "--face", face_file)
     assert bad.exit_code == 2 and "--severities values must be in 0..1" in bad.output
     bad = run_cli("validate", "--sides", "top", "--face", face_file)

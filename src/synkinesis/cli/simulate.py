@@ -172,8 +172,8 @@ def _print_truth(truth) -> None:
         for t, task in enumerate(TASKS):
             table.add_row(task, *(_fmt(v) for v in truth.coupling[side][t]))
         console.print(table)
-    grades = truth.pattern_grades()
-    table = Table(title="true patterns (excess over a healthy face, fraction of voluntary range)",
+    table = Table(title="true patterns (index in Sunnybrook points, this side against the other, "
+                        "graded as the analysis grades)",
                   box=None, padding=(0, 1), title_justify="left")
     table.add_column("side")
     for pattern in PATTERNS:
@@ -182,13 +182,16 @@ def _print_truth(truth) -> None:
     table.add_column("Sunnybrook synk", justify="right")
     for side in ("left", "right"):
         items = truth.items[side]
-        table.add_row(side, *(f"{truth.patterns[side][p]:.2f} {grades[side][p]}"
+        table.add_row(side, *(f"{_fmt(truth.patterns[side][p])} {truth.severities[side][p]}"
                               for p in PATTERNS),
                       f"{items['eface_ocular_synkinesis']:.0f}",
                       str(items["sunnybrook_synkinesis_sum"]))
     console.print(table)
     console.print("  coupling = region movement / its voluntary range in a healthy face; "
-                  "neck = platysma (no face landmark)", highlight=False)
+                  "neck = platysma (no face landmark)\n"
+                  "  index = largest excess (mm) over the other side / mm per point (eye 0.77 "
+                  "in smile, 1.0 in pucker [V]; others [U]); none < 0.5 <= mild < 1.5 <= "
+                  "moderate < 2.5 <= severe", highlight=False)
 
 
 def predict(
@@ -339,8 +342,8 @@ def _print_prediction(spec, plan, days, before, after) -> None:
     console.print("plan: " + (", ".join(format_treatment(t) for t in plan) or "none"),
                   highlight=False)
     for side in injured:
-        table = Table(title=f"predicted patterns, patient's {side} (excess over a healthy face, "
-                            f"fraction of voluntary range): before -> after",
+        table = Table(title=f"predicted patterns, patient's {side} (index in Sunnybrook points "
+                            f"against the other side): before -> after",
                       box=None, padding=(0, 1), title_justify="left")
         table.add_column("day", justify="right")
         for pattern in PATTERNS:
@@ -348,7 +351,8 @@ def _print_prediction(spec, plan, days, before, after) -> None:
         table.add_column("eFACE ocular", justify="right")
         table.add_column("Sunnybrook synk", justify="right")
         for d, b, a in zip(days, before, after):
-            cells = [f"{b.patterns[side][p]:.2f} -> {a.patterns[side][p]:.2f}" for p in PATTERNS]
+            cells = [f"{_fmt(b.patterns[side][p])} -> {_fmt(a.patterns[side][p])}"
+                     for p in PATTERNS]
             ib, ia = b.items[side], a.items[side]
             table.add_row(f"{d:g}", *cells,
                           f"{ib['eface_ocular_synkinesis']:.0f} -> "
@@ -410,7 +414,9 @@ def validate(
     analysed with its protocol spans (the code of `synk analyze`), and compared with its truth:
     recovery error of every coupling cell (mm, in the region's active direction), sensitivity
     and specificity of each pattern per side (truly present = true grade at least mild;
-    detected = the analysis grades it at least mild), and affected-side accuracy.
+    detected = the analysis grades it at least mild), severity agreement (true x found grade,
+    for the patterns and the Sunnybrook synkinesis items) and affected-side accuracy. Truth and
+    analysis grade with the same code and clinical mm-per-point anchors (docs/simulator.md).
 
     Example:
 
@@ -475,13 +481,39 @@ def _print_validation(report) -> None:
     out.print(table)
     table = Table(title="patterns (per side; present = true grade >= mild)", box=None,
                   padding=(0, 1), title_justify="left")
-    for header in ("pattern", "sensitivity", "specificity", "TP", "FN", "TN", "FP"):
+    for header in ("pattern", "sensitivity", "specificity", "TP", "FN", "TN", "FP",
+                   "grade agreement", "index bias", "sens. no floor", "spec. no floor"):
         table.add_column(header, justify="right" if header != "pattern" else "left")
+
+    def number(value: float, sign: str = "") -> str:
+        return "-" if math.isnan(value) else f"{value:{sign}.2f}"
+
     for pattern in PATTERNS:
         c = report.counts[pattern]
-        table.add_row(pattern, *("-" if math.isnan(v) else f"{v:.2f}" for v in
-                                 (report.sensitivity[pattern], report.specificity[pattern])),
-                      *(str(c[k]) for k in ("tp", "fn", "tn", "fp")))
+        table.add_row(pattern, number(report.sensitivity[pattern]),
+                      number(report.specificity[pattern]),
+                      *(str(c[k]) for k in ("tp", "fn", "tn", "fp")),
+                      number(report.severity_agreement[pattern]),
+                      number(report.index_bias[pattern], "+"),
+                      number(report.index_sensitivity[pattern]),
+                      number(report.index_specificity[pattern]))
+    out.print(table)
+    out.print("  grade agreement: found grade = true grade; index bias: found - true index "
+              "(points) where truly present; no floor: the analysis' index graded without "
+              "its noise floor", highlight=False)
+    grades = ("none", "mild", "moderate", "severe")
+    table = Table(title="severity agreement (case-sides: true grade -> found grade)", box=None,
+                  padding=(0, 1), title_justify="left")
+    table.add_column("pattern")
+    table.add_column("true")
+    for grade in grades:
+        table.add_column(f"found {grade}", justify="right")
+    rows = [(p, report.severity_table[p]) for p in PATTERNS]
+    rows.append(("Sunnybrook items", report.sunnybrook_table))
+    for name, counts in rows:
+        for g, grade in enumerate(grades):
+            if counts[g].sum():
+                table.add_row(name, grade, *(str(v) for v in counts[g]))
     out.print(table)
     out.print(f"affected side named correctly (none for healthy faces): "
               f"{report.side_accuracy:.0%} of {len(report.cases)} patients", highlight=False)

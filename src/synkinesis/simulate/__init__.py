@@ -9,14 +9,14 @@ time (:mod:`.treatments`), and a fit of the model to a measured patient (:mod:`.
 Everything here is pure; files live in :mod:`.io` (and :mod:`.validation`, which runs the
 measure path and the analysis on temporary files).
 
-Names shared with the analysis: :data:`TASKS`, :data:`REGIONS`, :data:`PATTERN_CELLS`.
+Names shared with the analysis: :data:`TASKS`, :data:`REGIONS`, :data:`PATTERNS` and
+:data:`PATTERN_CELLS` (the analysis' :data:`synkinesis.findings.PATTERNS`, which also grade the
+truth).
 """
 
 from synkinesis.simulate.anatomy import (
     BRANCHES,
     MUSCLES,
-    PATTERN_CELLS,
-    PATTERNS,
     REGION_RANGE_TASK,
     REGIONS,
     TASK_DRIVER,
@@ -52,7 +52,7 @@ from synkinesis.simulate.treatments import (
     Toxin,
     TreatmentError,
 )
-from synkinesis.simulate.truth import GroundTruth, ground_truth
+from synkinesis.simulate.truth import PATTERN_CELLS, PATTERNS, GroundTruth, ground_truth
 
 __all__ = [
     "BRANCHES",

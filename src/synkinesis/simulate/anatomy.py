@@ -18,8 +18,6 @@ __all__ = [
     "MUSCLE_ALIASES",
     "MUSCLE_AXON_SHARE",
     "MUSCLE_PATH_LENGTH_MM",
-    "PATTERNS",
-    "PATTERN_CELLS",
     "Parameter",
     "REGIONS",
     "REGION_RANGE_TASK",
@@ -254,19 +252,6 @@ REGION_RANGE_TASK: dict[str, str] = {
     "chin": "pucker",
     "neck": "eee",
 }
-
-_MOUTH_TASKS = ("closed_smile", "big_smile", "pucker", "eee")
-_EYE_TASKS = ("brow_raise", "gentle_eye_closure", "tight_eye_closure")
-
-#: Named patterns as sets of (task, region) cells of the coupling matrix (DESIGN.md).
-PATTERN_CELLS: dict[str, tuple[tuple[str, str], ...]] = {
-    "ocular_oral": tuple((task, "eye") for task in _MOUTH_TASKS),
-    "oral_ocular": tuple((task, "mouth_corner") for task in _EYE_TASKS),
-    "mentalis": tuple((task, "chin") for task in
-                      ("closed_smile", "big_smile", "gentle_eye_closure", "tight_eye_closure")),
-    "platysmal": tuple((task, "neck") for task in ("closed_smile", "big_smile", "eee")),
-}
-PATTERNS: tuple[str, ...] = tuple(PATTERN_CELLS)
 
 
 def branch_muscle_matrix():

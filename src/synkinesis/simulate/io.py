@@ -8,7 +8,7 @@
     signals and flags as ``synk measure``. Its manifest ``source`` is
     ``{"kind": "simulation", "parameters": <SimulationSpec.as_dict()>, "face": ..., ...}``.
 ``OUT.truth.json``
-    Format ``synkinesis.simulation-truth`` version 1: the parameters again, the ground truth
+    Format ``synkinesis.simulation-truth`` version 2: the parameters again, the ground truth
     (:meth:`synkinesis.simulate.truth.GroundTruth.as_dict`) on the canonical face, the same
     truth on the recording's own face (``truth_on_recorded_face``, mm comparable with the
     analysis), the model's constants with units and sources.
@@ -16,7 +16,16 @@
     Format ``synkinesis.protocol-spans`` version 1: ``{"format", "format_version", "segments":
     [{"task", "start_s", "end_s"}, ...]}``, the time span of each task (guided analysis).
 
-Format history: 1 (package 0.1.0) first version of both sidecars.
+Format history: 1 (package 0.1.0) first version of both sidecars. Truth 2: patterns are
+graded in the analysis' clinical convention (``patterns`` = index in Sunnybrook points, this
+side against the other, from the mm-per-point anchors of :mod:`synkinesis.findings`, with
+``pattern_severities`` and ``excess_mm``; was the mean excess over a healthy face in fractions
+of the voluntary range with ``pattern_grades``), the patterns are the analysis' five (with
+nasolabial; platysmal is its lower-lip proxy), the Sunnybrook synkinesis items are keyed by the
+Sunnybrook scale's expressions (``brow_lift``, ``eye_closure``, ``smile``, ``snarl``,
+``pucker``) with their points, and ``ocular_synkinesis_points_from_fissure`` is gone (the
+ocular-oral index replaces it). Version 1 files are still read (their parameters are what
+``synk predict --from`` uses).
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from synkinesis import __version__
 
 TRUTH_FORMAT = "synkinesis.simulation-truth"
 PROTOCOL_FORMAT = "synkinesis.protocol-spans"
-SIDECAR_VERSION = 1
+TRUTH_VERSION = 2
+PROTOCOL_VERSION = 1
 ENGINE_INFO = {"name": "synkinesis.simulate", "version": __version__, "model_sha256": None}
 
 
@@ -204,7 +214,7 @@ def write_simulation(output: Path, spec, recording, truth, face, *, face_truth=N
         source=source, engine_info=dict(ENGINE_INFO),
         options=MeasureOptions(rest_span_s=(rest.start_s, rest.end_s)))
     _write_json(truth_path, {
-        "format": TRUTH_FORMAT, "format_version": SIDECAR_VERSION,
+        "format": TRUTH_FORMAT, "format_version": TRUTH_VERSION,
         "package": {"name": "synkinesis", "version": __version__},
         "result_file": output.name,
         "parameters": spec.as_dict(),
@@ -219,7 +229,7 @@ def write_simulation(output: Path, spec, recording, truth, face, *, face_truth=N
 
 def protocol_payload(spans) -> dict[str, Any]:
     """The protocol sidecar's content."""
-    return {"format": PROTOCOL_FORMAT, "format_version": SIDECAR_VERSION,
+    return {"format": PROTOCOL_FORMAT, "format_version": PROTOCOL_VERSION,
             "segments": [asdict(span) for span in spans]}
 
 
@@ -232,9 +242,9 @@ def read_truth(path: Path) -> dict[str, Any]:
         raise ValueError(f"{path}: cannot read a truth file ({exc})") from None
     if payload.get("format") != TRUTH_FORMAT:
         raise ValueError(f"{path}: not a {TRUTH_FORMAT} file")
-    if int(payload.get("format_version", 0)) > SIDECAR_VERSION:
+    if int(payload.get("format_version", 0)) > TRUTH_VERSION:
         raise ValueError(f"{path}: truth format {payload['format_version']} is newer than this "
-                         f"program reads ({SIDECAR_VERSION})")
+                         f"program reads ({TRUTH_VERSION})")
     return payload
 
 

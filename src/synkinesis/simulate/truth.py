@@ -7,9 +7,17 @@ the region's active direction as in the analysis: negative when, e.g., the eye w
 divided by that region's voluntary range on the same side of the same face when healthy (its
 movement in :data:`~synkinesis.simulate.anatomy.REGION_RANGE_TASK`). A healthy face has ~1 on
 the driver cells and small normal co-movement elsewhere (the eyes narrow on a big smile on both
-sides). A pattern's severity is the mean excess of its cells over the healthy face's cells
-(in fractions of the voluntary range, active direction only), so normal co-movement does not
-count.
+sides).
+
+Patterns and the Sunnybrook synkinesis items are graded in the analysis' clinical convention,
+by the analysis' own code (:mod:`synkinesis.findings`), on the TRUE movements: for each side,
+the excess of its active movement over the other side's in each task (mm; movement against the
+active direction counts as 0 on both sides, as in
+:attr:`synkinesis.coupling.Coupling.excess_mm`) is converted to Sunnybrook points with the
+findings' mm-per-point anchors (palpebral fissure 0.77 mm per point in smile, 1.0 mm in pucker
+[V, CLINICAL.md]; the other anchors [U] project defaults) and graded with the findings'
+severity cuts. The truth has no noise floor. Normal co-movement is on both sides and cancels;
+a healthy face reads none.
 """
 
 from __future__ import annotations
@@ -19,15 +27,21 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis import findings
+from synkinesis.findings import (
+    SEVERITIES,
+    FindingOptions,
+    pattern_index_from_excess,
+    points_grade,
+    watched_excess_points,
+)
+from synkinesis.protocol import TASKS as PROTOCOL_TASKS
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import (
     MUSCLES,
-    PATTERN_CELLS,
     REGION_RANGE_TASK,
     REGIONS,
-    TASK_DRIVER,
     TASKS,
-    Parameter,
     command_matrix,
 )
 from synkinesis.simulate.face import displace, region_movements, region_values
@@ -35,36 +49,30 @@ from synkinesis.simulate.nerve import Nerve, drive_at
 from synkinesis.simulate.treatments import Treatment
 
 __all__ = [
-    "GRADES",
-    "GRADE_THRESHOLDS",
     "GroundTruth",
+    "PATTERNS",
+    "PATTERN_CELLS",
     "SUNNYBROOK_SYNKINESIS_TASKS",
     "ground_truth",
-    "grade",
     "task_activations",
 ]
 
-#: Pattern excess (fraction of the voluntary range) at which none/mild/moderate/severe start.
-GRADE_THRESHOLDS = Parameter(0.1, "fraction of voluntary range", "assumption",
-                             "mild >= 0.10, moderate >= 0.25, severe >= 0.50")
-_THRESHOLDS = (0.10, 0.25, 0.50)
-GRADES: tuple[str, ...] = ("none", "mild", "moderate", "severe")
+#: The named patterns, as graded by the analysis (:data:`synkinesis.findings.PATTERNS`).
+PATTERNS: tuple[str, ...] = tuple(pattern.name for pattern in findings.PATTERNS)
 
-#: Sunnybrook synkinesis is graded 0..3 on five expressions [V]; their protocol tasks.
+#: Each pattern's coupling cells (task, region) among the simulated tasks (DESIGN.md), read
+#: from :data:`synkinesis.findings.PATTERNS`: ocular-oral = eye in the mouth tasks and snarl,
+#: oral-ocular = mouth corner in the eye tasks, mentalis = chin in smiles, "EEE" and closures,
+#: platysmal = the analysis' proxy (lower lip in a closed smile; the platysma itself is the
+#: neck column), nasolabial = nasolabial line in the eye tasks.
+PATTERN_CELLS: dict[str, tuple[tuple[str, str], ...]] = {
+    pattern.name: tuple((task, pattern.region) for task in pattern.tasks if task in TASKS)
+    for pattern in findings.PATTERNS}
+
+#: Sunnybrook synkinesis is graded 0..3 on five expressions [V]: expression (the Sunnybrook
+#: scale's item key, ``synkinesis_<expression>``) -> protocol task.
 SUNNYBROOK_SYNKINESIS_TASKS: dict[str, str] = {
-    "brow_lift": "brow_raise",
-    "gentle_eye_closure": "gentle_eye_closure",
-    "open_mouth_smile": "big_smile",
-    "snarl": "snarl",
-    "lip_pucker": "pucker",
-}
-#: mm of palpebral-fissure difference between sides per Sunnybrook synkinesis point [V].
-MM_PER_SUNNYBROOK_POINT = {"big_smile": 0.77, "pucker": 1.0}
-
-
-def grade(excess: float) -> int:
-    """0..3 (none, mild, moderate, severe) for an excess in fractions of the voluntary range."""
-    return int(np.searchsorted(_THRESHOLDS, excess, side="right"))
+    task.sunnybrook: task.name for task in PROTOCOL_TASKS if task.sunnybrook is not None}
 
 
 def task_activations(
@@ -90,8 +98,9 @@ class GroundTruth:
     ----------
     day : float, days since the injury
     coupling : dict side -> (9, 8) array
-        ``C[task, region]`` (:data:`TASKS` x :data:`REGIONS`), fractions of the region's
-        voluntary range.
+        ``C[task, region]`` (:data:`~synkinesis.simulate.anatomy.TASKS` x
+        :data:`~synkinesis.simulate.anatomy.REGIONS`), fractions of the region's voluntary
+        range.
     healthy_coupling : dict side -> (9, 8) array
         The same face with no injury and no treatment.
     movement : dict side -> (9, 8) array
@@ -104,12 +113,23 @@ class GroundTruth:
     resting_offset : dict side -> (8,) array
         Region values at rest minus the healthy face's (mm; resting hypertonicity narrows the
         eye, shortens the nasolabial fold, lifts the mouth corner's neighbours).
+    excess_mm : dict side -> (9, 8) array
+        Active movement of this side minus the other side's (each clipped at 0 first), mm;
+        neck: platysma activation. The true counterpart of
+        :attr:`synkinesis.coupling.Coupling.excess_mm`.
     patterns : dict side -> dict pattern -> float
-        Mean excess of the pattern's cells over the healthy face's.
+        Index of each :data:`PATTERNS` entry with this side taken as affected, Sunnybrook
+        points: the largest ``excess_mm / mm per point`` over the pattern's tasks
+        (:func:`synkinesis.findings.pattern_index_from_excess`); negative when the other side
+        moves more.
+    severities : dict side -> dict pattern -> str
+        none / mild / moderate / severe from the index (no noise floor).
     items : dict side -> dict
-        Auto-scored items: Sunnybrook synkinesis grades (0..3) per expression and their sum,
-        eFACE ocular synkinesis (0..100, this side against the other), and Sunnybrook points
-        from the fissure difference in smile and pucker (0.77 and 1.0 mm per point [V]).
+        Auto-scored items: Sunnybrook synkinesis grades (0..3) per expression
+        (:data:`SUNNYBROOK_SYNKINESIS_TASKS`), their points (the task's largest watched-region
+        excess, :func:`synkinesis.findings.watched_excess_points`) and their sum; eFACE ocular
+        synkinesis (0..100, this side against the other: 100 x min fissure ratio in big smile
+        and pucker [V formula]).
     injured_sides : tuple of str
     """
 
@@ -120,14 +140,16 @@ class GroundTruth:
     activation: dict[str, np.ndarray]
     voluntary_range: dict[str, np.ndarray]
     resting_offset: dict[str, np.ndarray]
+    excess_mm: dict[str, np.ndarray]
     patterns: dict[str, dict[str, float]]
+    severities: dict[str, dict[str, str]]
     items: dict[str, dict[str, Any]]
     injured_sides: tuple[str, ...]
 
-    def pattern_grades(self) -> dict[str, dict[str, str]]:
-        """side -> pattern -> none/mild/moderate/severe."""
-        return {side: {name: GRADES[grade(value)] for name, value in patterns.items()}
-                for side, patterns in self.patterns.items()}
+    def pattern_grades(self) -> dict[str, dict[str, int]]:
+        """side -> pattern -> 0..3 (none, mild, moderate, severe)."""
+        return {side: {name: SEVERITIES.index(severity) for name, severity in by_name.items()}
+                for side, by_name in self.severities.items()}
 
     @property
     def affected_side(self) -> str | None:
@@ -150,9 +172,11 @@ class GroundTruth:
             "activation": matrices(self.activation),
             "voluntary_range": matrices(self.voluntary_range),
             "resting_offset": matrices(self.resting_offset),
+            "excess_mm": matrices(self.excess_mm),
             "patterns": {side: {k: round(v, 6) for k, v in p.items()}
                          for side, p in self.patterns.items()},
-            "pattern_grades": self.pattern_grades(),
+            "pattern_index_unit": "Sunnybrook synkinesis points (this side against the other)",
+            "pattern_severities": self.severities,
             "items": self.items,
             "injured_sides": list(self.injured_sides),
             "affected_side": self.affected_side,
@@ -174,6 +198,7 @@ def ground_truth(
     face_mm: np.ndarray,
     fields: np.ndarray,
     treatments: tuple[Treatment, ...] = (),
+    options: FindingOptions = FindingOptions(),
 ) -> GroundTruth:
     """The true coupling, patterns and items of a simulated patient on ``day``.
 
@@ -186,6 +211,9 @@ def ground_truth(
         truth that does not depend on a photo and is exactly mirror-symmetric.
     fields : (2, 16, 478, 3) array from :func:`~synkinesis.simulate.face.muscle_fields`
     treatments : treatments given so far
+    options : FindingOptions
+        The analysis' anchors and severity cuts used to grade patterns and items (use the
+        same options as the analysis the truth is compared with).
 
     Returns
     -------
@@ -201,40 +229,45 @@ def ground_truth(
     eye = REGIONS.index("eye")
     out: dict[str, dict[str, Any]] = {k: {} for k in
                                       ("coupling", "healthy", "movement", "range", "activation",
-                                       "offset")}
+                                       "offset", "excess")}
     patterns: dict[str, dict[str, float]] = {}
+    severities: dict[str, dict[str, str]] = {}
     items: dict[str, dict[str, Any]] = {}
+    # movement against a region's active direction is not co-movement (a lower lip that rises
+    # in a smile is not excess): each side's active part only, as the analysis does
+    active = np.maximum(moved, 0.0)
     for s, side in enumerate(SIDES):
         voluntary = healthy_moved[range_rows, s, columns]
-        coupling = moved[:, s, :] / voluntary
-        healthy = healthy_moved[:, s, :] / voluntary
-        # movement against a region's active direction is not co-movement (a weaker lower-lip
-        # rise in a smile is not excess): compare the active parts only
-        excess = np.maximum(np.maximum(coupling, 0.0) - np.maximum(healthy, 0.0), 0.0)
-        out["coupling"][side], out["healthy"][side] = coupling, healthy
+        excess = active[:, s, :] - active[:, 1 - s, :]
+        out["coupling"][side] = moved[:, s, :] / voluntary
+        out["healthy"][side] = healthy_moved[:, s, :] / voluntary
         out["movement"][side], out["range"][side] = moved[:, s, :], voluntary
         out["activation"][side] = activation[:, s, :]
         out["offset"][side] = np.nan_to_num(values[0, s, :] - healthy_values[0, s, :])
-        patterns[side] = {
-            name: float(np.mean([excess[TASKS.index(t), REGIONS.index(r)] for t, r in cells]))
-            for name, cells in PATTERN_CELLS.items()}
-        sunnybrook = {}
-        for item, task in SUNNYBROOK_SYNKINESIS_TASKS.items():
-            row = excess[TASKS.index(task)].copy()
-            row[REGIONS.index(TASK_DRIVER[task])] = 0.0
-            sunnybrook[item] = grade(float(row.max()))
+        out["excess"][side] = excess
+        patterns[side], severities[side] = {}, {}
+        for pattern in options.patterns():
+            r = REGIONS.index(pattern.region)
+            index, severity = pattern_index_from_excess(
+                pattern, {task: float(excess[t, r]) for t, task in enumerate(TASKS)},
+                floor_mm=0.0, cuts=options.severity_cuts)
+            patterns[side][pattern.name], severities[side][pattern.name] = index, severity
+        sunnybrook, sunnybrook_points = {}, {}
+        for expression, task in SUNNYBROOK_SYNKINESIS_TASKS.items():
+            t = TASKS.index(task)
+            points = watched_excess_points(
+                task, {region: float(excess[t, r]) for r, region in enumerate(REGIONS)})[0]
+            sunnybrook_points[expression] = round(points, 6)
+            sunnybrook[expression] = points_grade(points, options.severity_cuts)
         fissure = values[:, s, eye]
         other_fissure = values[:, 1 - s, eye]
         ratios = [fissure[TASKS.index(t)] / other_fissure[TASKS.index(t)]
-                  for t in MM_PER_SUNNYBROOK_POINT]
-        points = {t: int(np.clip(np.round((other_fissure[TASKS.index(t)]
-                                           - fissure[TASKS.index(t)]) / mm), 0, 3))
-                  for t, mm in MM_PER_SUNNYBROOK_POINT.items()}
+                  for t in ("big_smile", "pucker")]
         items[side] = {
             "sunnybrook_synkinesis": sunnybrook,
+            "sunnybrook_synkinesis_points": sunnybrook_points,
             "sunnybrook_synkinesis_sum": int(sum(sunnybrook.values())),
             "eface_ocular_synkinesis": float(np.clip(100.0 * min(ratios), 0.0, 100.0)),
-            "ocular_synkinesis_points_from_fissure": points,
         }
     return GroundTruth(
         day=float(day),
@@ -244,7 +277,9 @@ def ground_truth(
         activation=out["activation"],
         voluntary_range=out["range"],
         resting_offset=out["offset"],
+        excess_mm=out["excess"],
         patterns=patterns,
+        severities=severities,
         items=items,
         injured_sides=tuple(sorted({injury.side for injury in nerve.injuries
                                     if injury.severity > 0})),

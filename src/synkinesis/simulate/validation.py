@@ -10,8 +10,16 @@ with its ground truth measured on the same face:
   against the active direction is ~0 (the task's still frames); the neck has no landmark and is
   skipped;
 - pattern sensitivity and specificity per side: a pattern is truly present when its true
-  grade is at least mild (:data:`~synkinesis.simulate.truth.GRADE_THRESHOLDS`), detected when
-  the analysis grades it at least mild on that side;
+  severity is at least mild, detected when the analysis grades it at least mild with that side
+  taken as affected. Both grades come from the same code and the same clinical convention
+  (:func:`synkinesis.findings.pattern_index_from_excess`: excess of one side over the other in
+  mm, in Sunnybrook points by the [V]/[U] mm-per-point anchors of CLINICAL.md), the truth from
+  the true movements without a noise floor, the analysis from the recording with its floor
+  (what it reports); so disagreements are measurement error and the floor, not definitions.
+  The same with the analysis' index alone (no floor) separates the two;
+- severity agreement per pattern: the true x found grade table (none..severe), and the same for
+  the five Sunnybrook synkinesis items (:func:`synkinesis.findings.task_synkinesis_points`
+  against the truth's :func:`synkinesis.findings.watched_excess_points`);
 - affected-side accuracy: the analysis names the injured side (None for a healthy face).
 """
 
@@ -26,19 +34,17 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis.findings import SEVERITIES
 from synkinesis.regions import SIDES
-from synkinesis.simulate.anatomy import PATTERNS, REGIONS, TASKS
+from synkinesis.simulate.anatomy import REGIONS, TASKS
 from synkinesis.simulate.face import NeutralFace, muscle_fields
 from synkinesis.simulate.nerve import Injury, ModelError
 from synkinesis.simulate.patient import SimulationSpec, build_nerve, truth_on_day
 from synkinesis.simulate.recording import synthesize_recording
-from synkinesis.simulate.truth import ground_truth
+from synkinesis.simulate.truth import PATTERNS, SUNNYBROOK_SYNKINESIS_TASKS, ground_truth
 
-__all__ = ["ValidationCase", "ValidationReport", "run_validation", "validation_grid"]
-
-#: Analysis pattern names for the simulator's patterns (the analysis grades a platysmal proxy).
-ANALYSIS_PATTERN = {"ocular_oral": "ocular_oral", "oral_ocular": "oral_ocular",
-                    "mentalis": "mentalis", "platysmal": "platysmal"}
+__all__ = ["ValidationCase", "ValidationReport", "analysis_grades", "run_validation",
+           "validation_grid"]
 
 
 def validation_grid(
@@ -91,15 +97,25 @@ class ValidationCase:
     true_movement, measured_movement : dict side -> (9, 8) array, mm
         Truth on the same face (clipped at 0), and the analysis' sustained movement, both in the
         active direction (NaN: not analysed; the rest row and the neck column are NaN).
+    true_index, found_index : dict side -> dict pattern -> float
+        Pattern index with that side taken as affected, Sunnybrook points (found: NaN when
+        not measurable).
     true_grades, found_grades : dict side -> dict pattern -> int (0..3)
+    true_sunnybrook, found_sunnybrook : dict side -> dict expression -> int (0..3)
+        Sunnybrook synkinesis grade of each expression with that side taken as affected
+        (found: -1 when the task was not analysed).
     true_side, found_side : str or None
     """
 
     spec: SimulationSpec
     true_movement: dict[str, np.ndarray]
     measured_movement: dict[str, np.ndarray]
+    true_index: dict[str, dict[str, float]]
+    found_index: dict[str, dict[str, float]]
     true_grades: dict[str, dict[str, int]]
     found_grades: dict[str, dict[str, int]]
+    true_sunnybrook: dict[str, dict[str, int]]
+    found_sunnybrook: dict[str, dict[str, int]]
     true_side: str | None
     found_side: str | None
 
@@ -117,6 +133,18 @@ class ValidationReport:
         Mean signed error (analysed - true), mm.
     sensitivity, specificity : dict pattern -> float (NaN when no positive/negative case)
     counts : dict pattern -> dict {"tp", "fp", "tn", "fn"}
+    index_sensitivity, index_specificity : dict pattern -> float
+        The same when the analysis' grade is taken from its index alone, without its noise
+        floor (:func:`synkinesis.findings.points_grade`).
+    severity_table : dict pattern -> (4, 4) int array
+        Case-sides by true grade (rows) and found grade (columns), none..severe.
+    severity_agreement : dict pattern -> float
+        Fraction of case-sides whose found grade equals the true grade.
+    index_bias : dict pattern -> float
+        Mean found - true index (each clipped at 0) over the case-sides where the pattern is
+        truly present, Sunnybrook points (NaN when it is never present).
+    sunnybrook_table : (4, 4) int array
+        The same table for the Sunnybrook synkinesis items, all five expressions pooled.
     side_accuracy : float
         Fraction of cases whose affected side (or "none") the analysis named correctly.
     """
@@ -127,42 +155,95 @@ class ValidationReport:
     sensitivity: dict[str, float]
     specificity: dict[str, float]
     counts: dict[str, dict[str, int]]
+    index_sensitivity: dict[str, float]
+    index_specificity: dict[str, float]
+    severity_table: dict[str, np.ndarray]
+    severity_agreement: dict[str, float]
+    index_bias: dict[str, float]
+    sunnybrook_table: np.ndarray
     side_accuracy: float
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (NaN as None)."""
         def clean(a: np.ndarray) -> list:
             return [[None if not np.isfinite(v) else round(float(v), 4) for v in row]
                     for row in a]
+
+        def values(by_pattern: dict[str, float]) -> dict[str, float | None]:
+            return {k: None if not np.isfinite(v) else round(float(v), 4)
+                    for k, v in by_pattern.items()}
 
         return {
             "cases": len(self.cases),
             "tasks": list(TASKS), "regions": list(REGIONS),
             "cell_error_mm": clean(self.cell_error_mm),
             "cell_bias_mm": clean(self.cell_bias_mm),
-            "sensitivity": self.sensitivity, "specificity": self.specificity,
-            "counts": self.counts, "side_accuracy": self.side_accuracy,
+            "sensitivity": values(self.sensitivity), "specificity": values(self.specificity),
+            "counts": self.counts,
+            "index_sensitivity": values(self.index_sensitivity),
+            "index_specificity": values(self.index_specificity),
+            "grades": list(SEVERITIES),
+            "severity_table": {p: t.tolist() for p, t in self.severity_table.items()},
+            "severity_agreement": values(self.severity_agreement),
+            "index_bias": values(self.index_bias),
+            "sunnybrook_table": self.sunnybrook_table.tolist(),
+            "side_accuracy": self.side_accuracy,
         }
 
 
-def _severity_grade(severity: str) -> int:
-    order = ("none", "mild", "moderate", "severe")
-    return order.index(severity) if severity in order else 0
+def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, float]],
+                                                         dict[str, dict[str, int]],
+                                                         dict[str, dict[str, int]]]:
+    """The analysis' pattern indices and grades, and Sunnybrook synkinesis grades, with each
+    side taken as affected (what :func:`synkinesis.findings.find_patterns` and
+    :func:`synkinesis.findings.estimate_sunnybrook` report for that side, noise floor included).
 
+    Parameters
+    ----------
+    coupling : synkinesis.coupling.Coupling
+    options : synkinesis.findings.FindingOptions, default options if None
 
-def _grade_on_side(finding, side: str) -> int:
-    """The analysis' grade (0..3) of a pattern with ``side`` taken as affected."""
-    index = finding.index_by_side.get(side, np.nan) if finding.index_by_side else np.nan
-    if not np.isfinite(index):
-        return _severity_grade(finding.severity) if finding.side == side else 0
-    return int(np.searchsorted((0.5, 1.5, 2.5), index, side="right"))
+    Returns
+    -------
+    index : dict side -> dict pattern -> float (points; NaN: not measurable)
+    grades : dict side -> dict pattern -> int (0..3; 0 when not measurable)
+    sunnybrook : dict side -> dict expression -> int (0..3; -1 when the task is missing)
+    """
+    from synkinesis.findings import (
+        FindingOptions,
+        pattern_excess_mm,
+        pattern_index_from_excess,
+        points_grade,
+        task_synkinesis_points,
+    )
+
+    options = FindingOptions() if options is None else options
+    index: dict[str, dict[str, float]] = {side: {} for side in SIDES}
+    grades: dict[str, dict[str, int]] = {side: {} for side in SIDES}
+    sunnybrook: dict[str, dict[str, int]] = {side: {} for side in SIDES}
+    for side in SIDES:
+        for pattern in options.patterns():
+            floor = float(coupling.noise_floor_mm[coupling.regions.index(pattern.region)])
+            value, severity = pattern_index_from_excess(
+                pattern, pattern_excess_mm(pattern, coupling, side), floor_mm=floor,
+                cuts=options.severity_cuts)
+            index[side][pattern.name] = value
+            grades[side][pattern.name] = (SEVERITIES.index(severity)
+                                          if severity in SEVERITIES else 0)
+        for expression, task in SUNNYBROOK_SYNKINESIS_TASKS.items():
+            points = task_synkinesis_points(coupling, task, side)[0]
+            sunnybrook[side][expression] = (points_grade(points, options.severity_cuts)
+                                            if np.isfinite(points) else -1)
+    return index, grades, sunnybrook
 
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
                  work_dir: Path) -> ValidationCase:
     """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``)."""
-    from synkinesis.analysis import analyze_measurement
+    from synkinesis.analysis import AnalysisOptions, analyze_measurement
     from synkinesis.simulate.io import write_simulation
-    from synkinesis.simulate.truth import grade
+
+    options = AnalysisOptions()
 
     nerve = build_nerve(spec)
     _, recording_rng = spec.generators()
@@ -171,14 +252,14 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
                                      treatments=spec.treatments, timing=spec.timing,
                                      rng=recording_rng)
     truth = ground_truth(nerve, day=spec.day, face_mm=face.head_mm, fields=fields,
-                         treatments=spec.treatments)
+                         treatments=spec.treatments, options=options.findings)
     output = Path(work_dir) / f"case-{spec.seed}.synk"
     measurement = write_simulation(
         output, spec, recording,
         truth_on_day(nerve, spec.day, spec.treatments, canonical_vertices=canonical_vertices),
         face, face_truth=truth)
     spans = [{"task": s.task, "start_s": s.start_s, "end_s": s.end_s} for s in recording.spans]
-    analysis = analyze_measurement(measurement, spans=spans)
+    analysis = analyze_measurement(measurement, spans=spans, options=options)
     coupling = analysis.coupling
     measured = {side: np.full((len(TASKS), len(REGIONS)), np.nan) for side in SIDES}
     for i, task in enumerate(coupling.tasks):
@@ -189,16 +270,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
                 for side in SIDES:
                     measured[side][TASKS.index(task), REGIONS.index(region)] = (
                         coupling.movement_mm[side][i, j])
-    found = {}
-    for side in SIDES:
-        found[side] = {}
-        for pattern in PATTERNS:
-            try:
-                finding = analysis.finding(ANALYSIS_PATTERN[pattern])
-            except KeyError:
-                found[side][pattern] = 0
-                continue
-            found[side][pattern] = _grade_on_side(finding, side)
+    found_index, found_grades, found_sunnybrook = analysis_grades(coupling,
+                                                                  options=options.findings)
     true_movement = {side: np.maximum(truth.movement[side], 0.0) for side in SIDES}
     for side in SIDES:
         true_movement[side][0, :] = np.nan
@@ -208,16 +281,30 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         spec=spec,
         true_movement=true_movement,
         measured_movement=measured,
-        true_grades={side: {p: grade(v) for p, v in truth.patterns[side].items()}
-                     for side in SIDES},
-        found_grades=found,
+        true_index=truth.patterns,
+        found_index=found_index,
+        true_grades=truth.pattern_grades(),
+        found_grades=found_grades,
+        true_sunnybrook={side: dict(truth.items[side]["sunnybrook_synkinesis"])
+                         for side in SIDES},
+        found_sunnybrook=found_sunnybrook,
         true_side=truth.affected_side,
         found_side=analysis.affected.side,
     )
 
 
+def _rates(counts: dict[str, int]) -> tuple[float, float]:
+    """Sensitivity and specificity (NaN without a positive / negative case)."""
+    positives, negatives = counts["tp"] + counts["fn"], counts["tn"] + counts["fp"]
+    return (counts["tp"] / positives if positives else float("nan"),
+            counts["tn"] / negatives if negatives else float("nan"))
+
+
 def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
-    """Recovery error, sensitivity, specificity and side accuracy over cases."""
+    """Recovery error, sensitivity, specificity, severity agreement and side accuracy over
+    cases."""
+    from synkinesis.findings import points_grade
+
     errors = np.stack([case.measured_movement[side] - case.true_movement[side]
                        for case in cases for side in SIDES])
     with warnings.catch_warnings():  # all-NaN cells (rest row, neck) stay NaN
@@ -227,20 +314,49 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
     counts: dict[str, dict[str, int]] = {}
     sensitivity: dict[str, float] = {}
     specificity: dict[str, float] = {}
+    index_sensitivity: dict[str, float] = {}
+    index_specificity: dict[str, float] = {}
+    tables: dict[str, np.ndarray] = {}
+    agreement: dict[str, float] = {}
+    bias: dict[str, float] = {}
+    n = len(SEVERITIES)
     for pattern in PATTERNS:
         c = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
+        by_index = dict(c)
+        table = np.zeros((n, n), dtype=int)
+        gaps = []
         for case in cases:
             for side in SIDES:
-                truly = case.true_grades[side][pattern] >= 1
-                found = case.found_grades[side][pattern] >= 1
+                true_grade = case.true_grades[side][pattern]
+                found_grade = case.found_grades[side][pattern]
+                truly, found = true_grade >= 1, found_grade >= 1
                 c[("t" if truly == found else "f") + ("p" if found else "n")] += 1
-        counts[pattern] = c
-        positives, negatives = c["tp"] + c["fn"], c["tn"] + c["fp"]
-        sensitivity[pattern] = c["tp"] / positives if positives else float("nan")
-        specificity[pattern] = c["tn"] / negatives if negatives else float("nan")
+                index = case.found_index[side][pattern]
+                found = bool(np.isfinite(index)) and points_grade(index) >= 1
+                by_index[("t" if truly == found else "f") + ("p" if found else "n")] += 1
+                table[true_grade, found_grade] += 1
+                if truly:
+                    gaps.append(max(index, 0.0) - max(case.true_index[side][pattern], 0.0))
+        counts[pattern], tables[pattern] = c, table
+        sensitivity[pattern], specificity[pattern] = _rates(c)
+        index_sensitivity[pattern], index_specificity[pattern] = _rates(by_index)
+        agreement[pattern] = float(np.trace(table) / table.sum()) if table.sum() else float("nan")
+        finite = [g for g in gaps if np.isfinite(g)]
+        bias[pattern] = float(np.mean(finite)) if finite else float("nan")
+    sunnybrook = np.zeros((n, n), dtype=int)
+    for case in cases:
+        for side in SIDES:
+            for expression, true_grade in case.true_sunnybrook[side].items():
+                found_grade = case.found_sunnybrook[side][expression]
+                if found_grade >= 0:
+                    sunnybrook[true_grade, found_grade] += 1
     side_accuracy = float(np.mean([case.found_side == case.true_side for case in cases]))
     return ValidationReport(cases=cases, cell_error_mm=cell_error, cell_bias_mm=cell_bias,
                             sensitivity=sensitivity, specificity=specificity, counts=counts,
+                            index_sensitivity=index_sensitivity,
+                            index_specificity=index_specificity, severity_table=tables,
+                            severity_agreement=agreement,
+                            index_bias=bias, sunnybrook_table=sunnybrook,
                             side_accuracy=side_accuracy)
 
 
