@@ -44,6 +44,8 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
     assert page.locator(".figures img").count() >= 1
     assert page.locator("#scores .score-automatic").count() >= 1
     shoot(page, screenshots, "visit-analysis")
+    page.click("#scores .score-automatic button.accept >> nth=0")  # House-Brackmann, complete
+    page.wait_for_selector("#scores .score-clinician")
     context.close()
 
 
@@ -108,6 +110,24 @@ def test_dashboard_shows_the_trend(browser, server, screenshots):
     assert ": 38" in page.text_content("#trend-chart .tooltip")  # 37, one synkinesis point less
     assert page.locator("#timeline .ev-toxin").count() == 1
     shoot(page, screenshots, "dashboard-trend")
+    context.close()
+
+
+def test_toxin_form_picks_muscles_on_the_face_diagram(browser, server, screenshots):
+    context, page = login(browser, server, "drtest")
+    page.goto(f"{server.url}/patients/P002/toxin")
+    page.click("#face-diagram [data-muscle=orbicularis_oculi][data-side=right]")
+    page.click("#face-diagram [data-muscle=mentalis][data-side=right]")
+    rows = page.locator("#injections tbody tr")
+    assert rows.count() == 2
+    assert rows.nth(0).locator("select[name=muscle]").input_value() == "orbicularis_oculi"
+    assert rows.nth(1).locator("select[name=side]").input_value() == "right"
+    rows.nth(0).locator("input[name=units]").fill("20")  # above the 12.5 U maximum: a warning
+    shoot(page, screenshots, "toxin-diagram")
+    page.click("#toxin-form button[type=submit]")
+    page.wait_for_selector("p.ok")
+    assert "stored 22.5 U for P002" in page.inner_text("p.ok")
+    assert "above the configured maximum" in page.inner_text("p.warning")
     context.close()
 
 

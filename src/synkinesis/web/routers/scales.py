@@ -92,3 +92,31 @@ async def scale_submit(request: Request, visit_id: str, instrument: str,
         except ScaleValidationError as error:
             return _form(request, visit, definition, values, str(error), status_code=400)
     return RedirectResponse(f"/visits/{visit_id}", status_code=303)
+
+
+@router.post("/visits/{visit_id}/scores/{score_id}/accept")
+def accept_score(request: Request, visit_id: str, score_id: str,
+                 _session: WebSession = Depends(csrf_checked),
+                 user: Account = Depends(current_user)):
+    """A clinician accepts an automatic estimate as it is: stored again as their own score."""
+    from synkinesis.scales import ScaleValidationError
+    from synkinesis.store.repository import add_score
+
+    if user.role != "clinician":
+        raise HTTPException(403, "only a clinician accepts automatic scores")
+    with app_state(request).store.transaction() as session:
+        visit = load_visit(session, visit_id, user, what=request.url.path)
+        score = next((s for s in visit.scores if s.id == score_id and s.rater == "automatic"),
+                     None)
+        if score is None:
+            raise HTTPException(404, "no automatic score of that id in this visit")
+        items = {k: (score.result.get("choices") or {}).get(k, v)
+                 for k, v in (score.result.get("items") or {}).items() if v is not None}
+        try:
+            add_score(session, visit=visit, instrument=score.instrument, items=items,
+                      rater="clinician", rater_name=user.username, rated_at=datetime.now(UTC),
+                      options=score.result.get("options") or None, recording=score.recording)
+        except ScaleValidationError as error:
+            raise HTTPException(400, f"cannot accept as it is ({error}); correct it in the "
+                                     "form") from None
+    return RedirectResponse(f"/visits/{visit_id}", status_code=303)
