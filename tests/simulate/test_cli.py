@@ -115,12 +115,20 @@ def test_right_injury_mirrors_the_truth_and_the_measurement(run_cli, face_file, 
 
 
 def test_healthy_face_and_determinism(run_cli, face_file, tmp_path):
-    outputs = []
-    for name in ("a", "b"):
+    outputs, printed = [], ""
+    for name, quiet in (("a", ()), ("b", ("--quiet",))):
         outputs.append(tmp_path / f"{name}.synk")
         result = run_cli("simulate", "--seed", "3", "--face", face_file, "-o", outputs[-1],
-                         "--quiet")
+                         *quiet)
         assert result.exit_code == 0, result.output
+        printed = printed or result.output
+    # the printed truth: patterns in Sunnybrook points, canonical and recorded face, all none
+    assert "index in Sunnybrook points" in printed
+    rows = [line.split() for line in printed.splitlines()
+            if line.split()[:2] in (["left", "canonical"], ["left", "recorded"],
+                                    ["right", "canonical"], ["right", "recorded"])]
+    assert len(rows) == 4
+    assert all(row[3:12:2] == ["none"] * 5 for row in rows), rows
     first, second = (read_measurement(p, landmarks=True) for p in outputs)
     np.testing.assert_array_equal(first.landmarks_px, second.landmarks_px)
     truth = read_truth(sidecar_paths(outputs[0])[0])["truth"]

@@ -149,14 +149,16 @@ def simulate(
                   f"{recording.time_s[-1]:.1f} s, face from {neutral.description}",
                   highlight=False)
     console.print(f"  truth: {truth_path}\n  protocol: {protocol_path}", highlight=False)
-    _print_truth(truth)
+    _print_truth(truth, face_truth)
 
 
 def _fmt(value: float) -> str:
     return f"{0.0 if abs(value) < 0.005 else value:.2f}"
 
 
-def _print_truth(truth) -> None:
+def _print_truth(truth, face_truth=None) -> None:
+    """The true coupling (canonical face) and the true patterns, on the canonical face and, if
+    given, on the recording's own face."""
     from rich.table import Table
 
     console = _wide_console()
@@ -176,22 +178,29 @@ def _print_truth(truth) -> None:
                         "graded as the analysis grades)",
                   box=None, padding=(0, 1), title_justify="left")
     table.add_column("side")
+    table.add_column("face")
     for pattern in PATTERNS:
         table.add_column(pattern, justify="right")
     table.add_column("eFACE ocular", justify="right")
     table.add_column("Sunnybrook synk", justify="right")
+    faces = [("canonical", truth)] + ([("recorded", face_truth)] if face_truth else [])
     for side in ("left", "right"):
-        items = truth.items[side]
-        table.add_row(side, *(f"{_fmt(truth.patterns[side][p])} {truth.severities[side][p]}"
-                              for p in PATTERNS),
-                      f"{items['eface_ocular_synkinesis']:.0f}",
-                      str(items["sunnybrook_synkinesis_sum"]))
+        for name, of_face in faces:
+            items = of_face.items[side]
+            table.add_row(side, name,
+                          *(f"{_fmt(of_face.patterns[side][p])} {of_face.severities[side][p]}"
+                            for p in PATTERNS),
+                          f"{items['eface_ocular_synkinesis']:.0f}",
+                          str(items["sunnybrook_synkinesis_sum"]))
     console.print(table)
     console.print("  coupling = region movement / its voluntary range in a healthy face; "
                   "neck = platysma (no face landmark)\n"
                   "  index = largest excess (mm) over the other side / mm per point (eye 0.77 "
                   "in smile, 1.0 in pucker [V]; others [U]); none < 0.5 <= mild < 1.5 <= "
-                  "moderate < 2.5 <= severe", highlight=False)
+                  "moderate < 2.5 <= severe"
+                  + ("\n  recorded = the recording's own face: what `synk analyze` should find "
+                     "(mm anchors: a larger eye gives more points)" if face_truth else ""),
+                  highlight=False)
 
 
 def predict(
