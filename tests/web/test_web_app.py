@@ -55,6 +55,7 @@ def test_passwords_are_scrypt_hashed():
             "short", role="clinician", password="short")
 
 
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_local_mode_needs_no_login_but_forms_need_the_csrf_token(tmp_path):
     from fastapi.testclient import TestClient
 

@@ -190,6 +190,31 @@ def test_camera_denied_says_how_to_fix_it(playwright_instance, server, screensho
         browser.close()
 
 
+def test_recording_pauses_without_a_face(playwright_instance, server, web_root, screenshots):
+    from web_fixtures import make_y4m
+
+    from conftest import media_dir
+
+    camera = make_y4m(media_dir() / "no_face.mp4", web_root / "no_face.y4m")
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=BASE_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                          f"--use-file-for-fake-video-capture={camera}"])
+    try:
+        context, page = login(browser, server, "drtest")
+        page.goto(f"{server.url}/patients/P002/record")
+        page.wait_for_selector("#start:not([disabled])", timeout=30_000)
+        page.wait_for_function(
+            "document.getElementById('face-status').textContent.startsWith('No face visible')",
+            timeout=30_000)
+        page.click("#start")
+        page.wait_for_function(
+            "document.getElementById('prompt').textContent.startsWith('Paused: No face')")
+        shoot(page, screenshots, "record-paused-no-face")
+    finally:
+        browser.close()
+
+
 def test_upload_of_non_video_or_oversized_file_is_refused(browser, server):
     context, page = login(browser, server, "drtest")
     page.goto(f"{server.url}/patients/P001/record")
