@@ -524,8 +524,8 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         side_text = f"{affected.side} (given)"
     elif affected.side is None:
         side_text = (f"none named (evidence too weak, leaning {affected.leaning}, score "
-                     f"{affected.score:+.2f}): patterns are reported on the side where each is "
-                     "stronger")
+                     f"{affected.score:+.2f}): patterns and scale items compare the "
+                     f"{affected.leaning} side with the other")
     else:
         side_text = (f"{affected.side} (inferred, confidence {affected.confidence:.0%}: weakness "
                      f"{affected.weakness:+.2f}, co-movement {affected.co_movement:+.2f})")

@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from synkinesis.coupling import Coupling
-from synkinesis.protocol import EYE_TASKS
+from synkinesis.protocol import EYE_TASKS, get_task
 from synkinesis.regions import SIDES, Side, other_side
 
 Severity = Literal["none", "mild", "moderate", "severe", "not measurable"]
@@ -369,14 +369,15 @@ def infer_affected_side(
 
     Weakness is the mean over every driver cell of ``(right - left) / max(left, right)``;
     co-movement is the mean over the patterns of (left index - right index) in points (each
-    clipped to 0..3), divided by 3.
+    clipped to 0..3), divided by 3, where each side's co-movement is taken relative to its own
+    voluntary effort in the task (:func:`relative_co_movement_points`): a weak side that moves
+    its eye less on a weak smile lacks normal co-movement, it does not give the healthy side
+    an excess.
     Their sum is the score; a side is named when ``|score| >= options.side_threshold``
     (confidence ``min(1, |score| / (2 * threshold))``).
     """
     deficits = []
     for i, task in enumerate(coupling.tasks):
-        from synkinesis.protocol import get_task
-
         for region in get_task(task).drivers:
             j = coupling.regions.index(region)
             left = coupling.movement_mm["left"][i, j]
@@ -388,8 +389,8 @@ def infer_affected_side(
     weakness = float(np.mean(deficits)) if deficits else 0.0
     gaps = []
     for pattern in options.patterns():
-        left = _pattern_on_side(pattern, coupling, "left")[0]
-        right = _pattern_on_side(pattern, coupling, "right")[0]
+        relative = relative_co_movement_points(pattern, coupling)
+        left, right = relative["left"], relative["right"]
         if np.isfinite(left) and np.isfinite(right):
             gaps.append(np.clip(max(left, 0) - max(right, 0), -3, 3) / 3)
     co_movement = float(np.mean(gaps)) if gaps else 0.0
@@ -401,6 +402,56 @@ def infer_affected_side(
     confidence = float(min(1.0, abs(score) / (2 * options.side_threshold)))
     return AffectedSide(leaning if named else None, "inferred", round(confidence, 3), leaning,
                         score, weakness, co_movement)
+
+
+#: Below this fraction of the stronger side's driver movement, a side's effort in a task is too
+#: small to say what co-movement it should show [U, project default].
+MIN_EFFORT_FRACTION = 0.2
+
+
+def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
+                                ) -> dict[str, float]:
+    """Each side's co-movement beyond the other's, relative to each side's own effort, in
+    points (for the affected-side inference only; findings keep the clinical mm difference).
+
+    In each of the pattern's tasks, a side's co-movement (the pattern region's sustained
+    movement, mm, clipped at 0) is divided by that side's effort (sum of the task's driver
+    movements, mm). The difference of these fractions, times the stronger side's effort, is an
+    excess in mm as if both sides had tried equally hard, converted to points with the task's
+    anchor. A side whose effort is below :data:`MIN_EFFORT_FRACTION` of the other's cannot
+    show whether the other side's co-movement is excess, so the other side gets no points from
+    that task (the weak side still does: co-movement without effort is synkinesis).
+
+    Returns
+    -------
+    dict side -> float
+        Largest points over the pattern's tasks (0 when no side exceeds); NaN when none of
+        its tasks could be compared.
+    """
+    j = coupling.regions.index(pattern.region)
+    out = {side: float("nan") for side in SIDES}
+    for task in pattern.tasks:
+        if task not in coupling.tasks:
+            continue
+        i = coupling.tasks.index(task)
+        drivers = [coupling.regions.index(r) for r in get_task(task).drivers]
+        effort = {side: float(np.nansum(np.fmax(coupling.movement_mm[side][i, drivers], 0.0)))
+                  for side in SIDES}
+        co = {side: float(coupling.movement_mm[side][i, j]) for side in SIDES}
+        floor = float(np.nansum(coupling.noise_floor_mm[drivers]))
+        top = max(effort.values())
+        if top < floor or not all(np.isfinite(v) for v in co.values()):
+            continue
+        fraction = {side: max(co[side], 0.0) / max(effort[side], MIN_EFFORT_FRACTION * top)
+                    for side in SIDES}
+        for side in SIDES:
+            other = other_side(side)
+            points = 0.0
+            if effort[other] >= MIN_EFFORT_FRACTION * top:
+                points = max(fraction[side] - fraction[other], 0.0) * top / (
+                    pattern.mm_per_point[task])
+            out[side] = float(np.fmax(out[side], points))
+    return out
 
 
 def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
@@ -429,8 +480,11 @@ def find_patterns(
     """Every named pattern, each with its index, severity, evidence and confidence.
 
     When the affected side is known (given or inferred), findings are about that side;
-    otherwise each pattern is reported on the side where it is stronger. Negative indices
-    (the healthy side moves more) are kept as they are: they read as "none".
+    otherwise about the side the evidence leans to (``affected.leaning``, the side the scale
+    items use), never each pattern on its own stronger side: a weak side lacking normal
+    co-movement would otherwise give the healthy side "synkinesis". Both sides' indices stay
+    in ``index_by_side``. Negative indices (the other side moves more) are kept as they are:
+    they read as "none".
     """
     findings = []
     cuts = options.severity_cuts
@@ -438,10 +492,7 @@ def find_patterns(
         j = coupling.regions.index(pattern.region)
         by_side = {side: _pattern_on_side(pattern, coupling, side) for side in SIDES}
         index_by_side = {side: round(float(by_side[side][0]), 4) for side in SIDES}
-        if affected.side is not None:
-            side: Side = affected.side
-        else:
-            side = max(SIDES, key=lambda s: np.nan_to_num(by_side[s][0], nan=-np.inf))
+        side: Side = affected.side if affected.side is not None else affected.leaning
         index, evidence = by_side[side]
         floor = float(coupling.noise_floor_mm[j])
         if not evidence:
@@ -519,8 +570,7 @@ def resting_tone(
 
     by_side = {side: components(side) for side in SIDES}
     index_by_side = {side: round(index(by_side[side]), 4) for side in SIDES}
-    side: Side = affected.side if affected.side is not None else max(
-        SIDES, key=lambda s: index_by_side[s])
+    side: Side = affected.side if affected.side is not None else affected.leaning
     value = index_by_side[side]
     parts = by_side[side]
     severity = severity_of(value, value, 0.0, options.severity_cuts)

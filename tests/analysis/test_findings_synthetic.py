@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic_faces import guided, make_recording, mirror_recording
+from synthetic_faces import FULL_PROTOCOL, guided, make_recording, mirror_recording
 
 from synkinesis.analysis import AnalysisOptions, analyze_recording
 from synkinesis.coupling import sustained_level
@@ -204,3 +204,36 @@ def test_healthy_side_moving_the_other_way_is_not_excess_on_the_affected_side():
     analysis = analyse(recording, spans, affected_side="left")
     assert analysis.finding("platysmal").index == pytest.approx(0.0, abs=0.1)
     assert analysis.finding("platysmal").severity == "none"
+
+
+@pytest.mark.parametrize("strength", [0.3, 0.6])
+def test_weak_side_without_synkinesis_is_named_from_its_weakness(strength):
+    # A weak left side narrows its eye less on its weaker smile: that is missing normal
+    # co-movement, not synkinesis of the healthy right side (issue 3, finding 1).
+    scale = {(task, "left"): strength for task, _ in FULL_PROTOCOL if task != "rest"}
+    recording, spans = make_recording(scale=scale)
+    analysis = analyze_recording(recording, spans=spans)
+    assert analysis.affected.side == "left"
+    assert abs(analysis.affected.co_movement) < 0.05
+    for finding in analysis.findings:
+        assert (finding.side, finding.severity) in (("left", "none"),
+                                                    ("left", "not measurable")), finding
+
+
+def test_weak_smile_alone_gives_no_co_movement_to_either_side():
+    scale = {("big_smile", "left"): 0.5, ("closed_smile", "left"): 0.5}
+    recording, spans = make_recording(scale=scale)
+    analysis = analyse(recording, spans)
+    assert abs(analysis.affected.co_movement) < 0.05
+    assert analysis.affected.weakness > 0
+
+
+def test_without_a_named_side_patterns_are_reported_on_the_leaning_side():
+    scale = {(task, "left"): 0.8 for task, _ in FULL_PROTOCOL if task != "rest"}
+    recording, spans = make_recording(scale=scale)
+    analysis = analyze_recording(recording, spans=spans)
+    assert analysis.affected.side is None and analysis.affected.leaning == "left"
+    for finding in (*analysis.findings, analysis.resting):
+        assert finding.side == "left" and finding.severity in ("none", "not measurable")
+    sides = {e.instrument: e.notes for e in analysis.scales}
+    assert "left side" in sides["eface"][0]
