@@ -9,9 +9,10 @@ each side over the other (``excess_mm``), computed frame by frame so that both s
 at the same instants.
 
 "Sustained" means held for at least ``min_duration_s`` (the level exceeded in every frame of the
-best window of that length): single-frame landmark noise never makes a cell. Blinks are excluded
-from the eye region outside eye tasks (CLINICAL.md: exclude blinks from ocular synkinesis). Sides
-are the PATIENT's.
+best window of that length): single-frame landmark noise never makes a cell. Blinks of both eyes
+are excluded from the eye region outside eye tasks (CLINICAL.md: exclude blinks from ocular
+synkinesis); a one-sided closure is kept (:meth:`synkinesis.protocol.Recording.blink_mask`).
+Sides are the PATIENT's.
 """
 
 from __future__ import annotations

@@ -203,19 +203,28 @@ class Recording:
         values = np.asarray(self.blendshapes[:, self.blendshape_names.index(name)], dtype=float)
         return values if np.isfinite(values).any() else None
 
-    def blink_mask(self, *, pad_s: float = 0.1) -> np.ndarray:
-        """(N,) bool: frames in or near a blink of either eye (excluded from eye co-movement).
+    def blink_mask(self, *, pad_s: float = 0.1, offset_frames: int = 2) -> np.ndarray:
+        """(N,) bool: frames in or near a blink of BOTH eyes (excluded from eye co-movement).
 
-        Blinks are padded by ``pad_s`` seconds because the lids are partly closed just before
-        and after the frames the closure threshold catches.
+        A blink is bilateral: frames where one eye is flagged as blinking while the other is
+        flagged within ``offset_frames`` (the lids rarely close on the same frame). A closure
+        of one eye alone is never excluded, even when the measure step flags it as a blink of
+        that eye: a brief one-sided closure on a smile is ocular-oral synkinesis. Blinks are
+        padded by ``pad_s`` seconds because the lids are partly closed just before and after
+        the frames the closure threshold catches.
         """
         flags = np.asarray(self.flags, dtype=np.int64)
-        blink = (flags & int(FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT)) != 0
-        pad = int(round(pad_s / self.frame_interval_s))
-        if pad > 0 and blink.any():
-            kernel = np.ones(2 * pad + 1)
-            blink = np.convolve(blink.astype(float), kernel, mode="same") > 0
-        return blink
+        left = (flags & int(FrameFlag.BLINK_LEFT)) != 0
+        right = (flags & int(FrameFlag.BLINK_RIGHT)) != 0
+        blink = (left & _dilate(right, offset_frames)) | (right & _dilate(left, offset_frames))
+        return _dilate(blink, int(round(pad_s / self.frame_interval_s)))
+
+
+def _dilate(mask: np.ndarray, frames: int) -> np.ndarray:
+    """``mask`` widened by ``frames`` on each side."""
+    if frames <= 0 or not mask.any():
+        return mask
+    return np.convolve(mask.astype(float), np.ones(2 * frames + 1), mode="same") > 0
 
 
 #: Baseline values of the columns needed by :func:`region_movements` (mm).

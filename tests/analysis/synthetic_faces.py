@@ -66,7 +66,6 @@ def make_recording(
     extra: Mapping[tuple[str, str, str], float] | None = None,
     scale: Mapping[tuple[str, str], float] | None = None,
     noise_mm: float = 0.05,
-    blink: tuple[str, str] | None = None,
     rng: np.random.Generator | None = None,
 ) -> tuple[Recording, list[dict[str, object]]]:
     """A synthetic recording and its guided spans.
@@ -78,8 +77,6 @@ def make_recording(
         "palpebral_fissure"): -2.0`` is 2 mm of extra eye narrowing on the left).
     scale : mapping (task, side) -> factor
         Multiplies that side's healthy movement in the task (0.5 = half strength: weakness).
-    blink : (task, side), optional
-        A 3-frame blink of that eye in the middle of the task (flagged BLINK_<SIDE>).
     rng : numpy Generator, optional
         Noise source (seeded default).
     """
@@ -102,10 +99,6 @@ def make_recording(
             for (x_task, x_side, quantity), change in extra.items():
                 if x_task == task and x_side == side:
                     series[(quantity, side)][start:stop] += change * env
-        if blink is not None and blink[0] == task:
-            middle = (start + stop) // 2
-            series[("palpebral_fissure", blink[1])][middle - 1:middle + 2] = 0.3
-            flags[middle - 1:middle + 2] |= FrameFlag[f"BLINK_{blink[1].upper()}"]
         spans.append({"task": task, "start_s": start / FPS, "end_s": stop / FPS})
         start = stop
     signals = {}
@@ -117,6 +110,45 @@ def make_recording(
         signals[definition.name] = (series[(quantity, definition.side)]
                                     + rng.normal(0, noise_mm, n))
     return Recording(time_s=time_s, signals=signals, flags=flags), spans
+
+
+def close_eyes(
+    recording: Recording,
+    *,
+    start_s: float,
+    duration_s: float,
+    fissure_mm: Mapping[str, float],
+    flag: bool = True,
+    lag_frames: int = 0,
+) -> Recording:
+    """The recording with eyes closed for ``duration_s`` from ``start_s``.
+
+    Parameters
+    ----------
+    fissure_mm : mapping side -> mm
+        Palpebral fissure of each closing eye (sides not named stay open).
+    flag : bool
+        Flag the closed frames BLINK_<SIDE>, as the measure step does for closures shorter
+        than a blink limit.
+    lag_frames : int
+        The right eye closes and opens this many frames after the left (a bilateral blink is
+        rarely frame-exact).
+    """
+    t = np.asarray(recording.time_s)
+    signals = dict(recording.signals)
+    flags = np.asarray(recording.flags, dtype=np.int64).copy()
+    for side, value in fissure_mm.items():
+        closed = np.flatnonzero((t >= start_s) & (t < start_s + duration_s))
+        if side == "right":
+            closed = np.clip(closed + lag_frames, 0, t.size - 1)
+        column = signal_name("palpebral_fissure", side)
+        signals[column] = np.asarray(signals[column], dtype=float).copy()
+        signals[column][closed] = value
+        if flag:
+            flags[closed] |= int(FrameFlag[f"BLINK_{side.upper()}"])
+    return Recording(time_s=recording.time_s, signals=signals, flags=flags,
+                     blendshapes=recording.blendshapes,
+                     blendshape_names=recording.blendshape_names, rest_hint=recording.rest_hint)
 
 
 def mirror_recording(recording: Recording) -> Recording:
@@ -157,5 +189,5 @@ def guided(spans: list[dict[str, object]], *, drop: Sequence[str] = ()) -> list[
     return out
 
 
-__all__ = ["FULL_PROTOCOL", "HEALTHY", "REST", "guided", "make_recording", "mirror_recording",
-           "signal_name"]
+__all__ = ["FULL_PROTOCOL", "HEALTHY", "REST", "close_eyes", "guided", "make_recording",
+           "mirror_recording", "signal_name"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic_faces import FULL_PROTOCOL, guided, make_recording, mirror_recording
+from synthetic_faces import FULL_PROTOCOL, close_eyes, guided, make_recording, mirror_recording
 
 from synkinesis.analysis import AnalysisOptions, analyze_recording
 from synkinesis.coupling import sustained_level
@@ -86,10 +86,36 @@ def test_pucker_uses_its_own_anchor():
     assert finding.severity == "moderate"
 
 
-def test_blinks_are_excluded_from_ocular_oral():
-    recording, spans = make_recording(blink=("big_smile", "left"))
-    analysis = analyse(recording, spans, affected_side="left")
+def _middle_of(spans, task):
+    span = next(s for s in spans if s["task"] == task)
+    return (span["start_s"] + span["end_s"]) / 2
+
+
+def test_bilateral_blinks_are_excluded_from_ocular_oral():
+    # A 0.33 s blink of both eyes in the big smile, the left lid closing further and the right
+    # one two frames late: longer than the 0.25 s sustained window, so without the blink mask
+    # it would read as severe left ocular-oral synkinesis.
+    recording, spans = make_recording()
+    blinking = close_eyes(recording, start_s=_middle_of(spans, "big_smile") - 0.15,
+                          duration_s=0.33, fissure_mm={"left": 0.3, "right": 3.0}, lag_frames=2)
+    analysis = analyse(blinking, spans, affected_side="left")
     assert analysis.finding("ocular_oral").severity == "none"
+    unflagged = close_eyes(recording, start_s=_middle_of(spans, "big_smile") - 0.15,
+                           duration_s=0.33, fissure_mm={"left": 0.3, "right": 3.0},
+                           lag_frames=2, flag=False)
+    assert analyse(unflagged, spans, affected_side="left").finding(
+        "ocular_oral").severity == "severe"  # what the mask removes
+
+
+def test_one_sided_eye_closure_on_a_smile_is_ocular_oral_not_a_blink():
+    # The measure step flags a one-eye closure shorter than a blink limit as a blink of that
+    # eye; a 0.4 s closure of the left eye alone during the smile is ocular-oral synkinesis.
+    recording, spans = make_recording()
+    closing = close_eyes(recording, start_s=_middle_of(spans, "big_smile") - 0.2,
+                         duration_s=0.4, fissure_mm={"left": 1.0})
+    finding = analyse(closing, spans, affected_side="left").finding("ocular_oral")
+    assert finding.severity == "severe"
+    assert finding.evidence[0].task == "big_smile"
 
 
 def test_oral_ocular_mentalis_and_nasolabial_are_found_on_their_side():

@@ -52,7 +52,7 @@ def plot_signals(analysis: Any, path: Path) -> Path:
             ax.plot(t, moves[side][region], color=SIDE_COLOURS[side], lw=1.2,
                     label=f"patient's {side}")
         if region == "eye" and blink.any():
-            ax.plot(t[blink], np.zeros(blink.sum()), "k|", ms=8, label="blink")
+            ax.plot(t[blink], np.zeros(blink.sum()), "k|", ms=8, label="blink (both eyes)")
         ax.axhline(0, color="0.5", lw=0.6)
         ax.set_ylabel(f"{region.replace('_', ' ')}\n(mm)", fontsize=8)
         ax.tick_params(labelsize=7)
