@@ -261,7 +261,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     spans = [{"task": s.task, "start_s": s.start_s, "end_s": s.end_s} for s in recording.spans]
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     coupling = analysis.coupling
-    measured = {side: np.full((len(TASKS), len(REGIONS)), np.nan) for side in SIDES}
+    measured: dict[str, np.ndarray] = {side: np.full((len(TASKS), len(REGIONS)), np.nan)
+                                       for side in SIDES}
     for i, task in enumerate(coupling.tasks):
         if task not in TASKS:
             continue
@@ -272,7 +273,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
                         coupling.movement_mm[side][i, j])
     found_index, found_grades, found_sunnybrook = analysis_grades(coupling,
                                                                   options=options.findings)
-    true_movement = {side: np.maximum(truth.movement[side], 0.0) for side in SIDES}
+    true_movement: dict[str, np.ndarray] = {side: np.maximum(truth.movement[side], 0.0)
+                                            for side in SIDES}
     for side in SIDES:
         true_movement[side][0, :] = np.nan
         true_movement[side][:, REGIONS.index("neck")] = np.nan
