@@ -276,9 +276,11 @@ def compute_coupling(
                 movement[side][i, j] = level.value
                 any_short |= not level.full_window and np.isfinite(level.value)
                 # Only movement in the active direction is co-movement: a healthy side moving
-                # the other way (a lower lip that rises) must not read as excess here.
-                d = (np.fmax(moves[side][region], 0.0)
-                     - np.fmax(moves[other_side(side)][region], 0.0))
+                # the other way (a lower lip that rises) must not read as excess here. A side
+                # not measured in a frame (NaN) is not "no movement": that frame has no excess.
+                mine, theirs = moves[side][region], moves[other_side(side)][region]
+                d = np.where(np.isnan(mine) | np.isnan(theirs), np.nan,
+                             np.fmax(mine, 0.0) - np.fmax(theirs, 0.0))
                 gap = sustained_level(d, cell_mask, width)
                 excess[side][i, j] = gap.value
                 windows[side][i, j] = (gap.start, gap.stop, gap.peak)

@@ -263,3 +263,22 @@ def test_without_a_named_side_patterns_are_reported_on_the_leaning_side():
         assert finding.side == "left" and finding.severity in ("none", "not measurable")
     sides = {e.instrument: e.notes for e in analysis.scales}
     assert "left side" in sides["eface"][0]
+
+
+def test_a_side_not_measured_is_not_a_side_that_did_not_move():
+    # The right eye is unmeasured (NaN) through the big smile; the left eye's normal 2 mm
+    # narrowing there must not become "excess" over a right eye taken as still.
+    recording, spans = make_recording()
+    span = next(s for s in spans if s["task"] == "big_smile")
+    t = recording.time_s
+    during = (t >= span["start_s"]) & (t < span["end_s"])
+    signals = dict(recording.signals)
+    signals["palpebral_fissure_right_mm"] = np.where(
+        during, np.nan, signals["palpebral_fissure_right_mm"])
+    from dataclasses import replace
+
+    analysis = analyse(replace(recording, signals=signals), spans, affected_side="left")
+    finding = analysis.finding("ocular_oral")
+    assert finding.severity == "none"
+    assert "big_smile" not in finding.tasks
+    assert np.isnan(analysis.coupling.cell("excess_mm", "left", "big_smile", "eye"))
