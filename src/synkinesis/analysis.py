@@ -561,8 +561,9 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
     return {
         "recording": f"{recording.duration_s:.1f} s, {recording.n_frames} frames ({usable} "
                      f"usable), {blinks} blinks",
-        "segmentation": f"{seg.method}; rest {seg.rest.start_s:.2f}-{seg.rest.end_s:.2f} s "
-                        f"({seg.rest.method})",
+        "segmentation": f"{seg.method}; rest "
+                        + ", ".join(f"{a:.2f}-{b:.2f}" for a, b in seg.rest.spans)
+                        + f" s ({seg.rest.method})",
         "tasks": tasks,
         "affected": side_text,
         "findings": rows,

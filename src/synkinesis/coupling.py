@@ -239,7 +239,7 @@ def compute_coupling(
     usable = recording.usable
     blink = recording.blink_mask()
     t = np.asarray(recording.time_s, dtype=float)
-    rest_mask = (t >= segmentation.rest.start_s) & (t < segmentation.rest.end_s) & usable
+    rest_mask = segmentation.rest.mask(t) & usable
 
     noise = np.full(n_r, options.min_noise_floor_mm)
     for j, region in enumerate(regions):

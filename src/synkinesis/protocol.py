@@ -325,13 +325,37 @@ class Segment:
 
 @dataclass(frozen=True)
 class RestInfo:
-    """Where the rest baseline came from."""
+    """Where the rest baseline came from.
+
+    Attributes
+    ----------
+    start_s, end_s : float
+        Start of the first and end of the last rest span, seconds (for display only: other
+        tasks may lie between two rest spans).
+    method : str
+        ``"rest task"`` or ``"quietest span"``.
+    flagged : bool
+        True when no rest task was given or found.
+    n_frames : int
+        Usable rest frames.
+    spans : tuple of (start_s, end_s)
+        The rest spans themselves, seconds, in time order; :meth:`mask` selects their frames.
+    """
 
     start_s: float
     end_s: float
-    method: str  # "rest task" | "quietest span"
-    flagged: bool  # True when no rest task was given or found
+    method: str
+    flagged: bool
     n_frames: int
+    spans: tuple[tuple[float, float], ...] = ()
+
+    def mask(self, time_s: np.ndarray) -> np.ndarray:
+        """(N,) bool: frames inside a rest span (usable or not)."""
+        t = np.asarray(time_s, dtype=float)
+        out = np.zeros(t.shape, dtype=bool)
+        for start, end in self.spans or ((self.start_s, self.end_s),):
+            out |= (t >= start) & (t < end)
+        return out
 
 
 @dataclass(frozen=True)
@@ -756,8 +780,9 @@ def segment_recording(
     for segment in rest_segments:
         rest_mask |= segment.mask(t) & usable
     if rest_mask.sum() >= 3:
-        start_s, end_s = rest_segments[0].start_s, rest_segments[-1].end_s
-        rest = RestInfo(start_s, end_s, "rest task", False, int(rest_mask.sum()))
+        rest = RestInfo(rest_segments[0].start_s, rest_segments[-1].end_s, "rest task", False,
+                        int(rest_mask.sum()),
+                        tuple((s.start_s, s.end_s) for s in rest_segments))
     else:
         allowed = None
         if guided:
@@ -770,8 +795,8 @@ def segment_recording(
         rest_mask = np.zeros(recording.n_frames, dtype=bool)
         rest_mask[start:stop] = True
         rest_mask &= usable
-        rest = RestInfo(float(t[start]), _end_time(recording, stop), "quietest span", True,
-                        int(rest_mask.sum()))
+        span = (float(t[start]), _end_time(recording, stop))
+        rest = RestInfo(*span, "quietest span", True, int(rest_mask.sum()), (span,))
         notes.append(f"no rest segment: the quietest span {rest.start_s:.2f}..{rest.end_s:.2f} s "
                      "was used as rest (check it in the signals figure)")
         if not guided or not rest_segments:
@@ -795,7 +820,8 @@ def segment_recording(
 
 
 def _overlaps_rest(segment: Segment, rest: RestInfo) -> bool:
-    overlap = min(segment.end_s, rest.end_s) - max(segment.start_s, rest.start_s)
+    overlap = sum(max(min(segment.end_s, end) - max(segment.start_s, start), 0.0)
+                  for start, end in rest.spans)
     return overlap > 0.5 * (segment.end_s - segment.start_s)
 
 

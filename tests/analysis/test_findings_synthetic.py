@@ -282,3 +282,22 @@ def test_a_side_not_measured_is_not_a_side_that_did_not_move():
     assert finding.severity == "none"
     assert "big_smile" not in finding.tasks
     assert np.isnan(analysis.coupling.cell("excess_mm", "left", "big_smile", "eye"))
+
+
+def test_two_rest_spans_are_two_spans_not_everything_between():
+    # Rest, a long smile with 2 mm of extra left eye narrowing, rest: the noise floor comes
+    # from the two rest spans only, not from the smile between them.
+    steps = (("rest", 1.0), ("big_smile", 4.0), ("rest", 1.0))
+    recording, spans = make_recording(steps, extra={("big_smile", "left",
+                                                     "palpebral_fissure"): -2.0})
+    analysis = analyze_recording(recording, spans=spans,
+                                 options=AnalysisOptions(affected_side="left"))
+    rest = analysis.segmentation.rest
+    assert rest.spans == ((0.0, 1.0), (5.0, 6.0))
+    assert rest.n_frames == int(rest.mask(recording.time_s).sum()) == 60
+    eye = analysis.coupling.regions.index("eye")
+    assert analysis.coupling.noise_floor_mm[eye] == pytest.approx(0.3, abs=0.05)
+    assert analysis.finding("ocular_oral").severity == "severe"
+    from synkinesis.analysis import summarise
+
+    assert "rest 0.00-1.00, 5.00-6.00 s" in summarise(analysis)["segmentation"]

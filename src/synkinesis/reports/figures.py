@@ -154,6 +154,13 @@ def _region_points(region: str, side: str) -> list[int]:
     return out
 
 
+def _rest_frame(analysis: Any) -> int:
+    """The middle usable frame of the rest spans (0 when there is none)."""
+    recording = analysis.recording
+    frames = np.flatnonzero(analysis.segmentation.rest.mask(recording.time_s) & recording.usable)
+    return int(frames[len(frames) // 2]) if frames.size else 0
+
+
 def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_numbers:
                    np.ndarray, video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
     """The rest frame and the key frame of ``finding`` side by side, landmarks drawn, the
@@ -163,9 +170,7 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
 
     recording = analysis.recording
     t = np.asarray(recording.time_s, dtype=float)
-    rest = analysis.segmentation.rest
-    rest_frames = np.flatnonzero((t >= rest.start_s) & (t < rest.end_s))
-    rest_index = int(rest_frames[len(rest_frames) // 2]) if rest_frames.size else 0
+    rest_index = _rest_frame(analysis)
     key = finding.evidence[0]
     region = next((p.region for p in PATTERNS if p.name == finding.pattern), "eye")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
@@ -216,8 +221,7 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
     recording = analysis.recording
     t = np.asarray(recording.time_s, dtype=float)
     rest = analysis.segmentation.rest
-    frames = np.flatnonzero((t >= rest.start_s) & (t < rest.end_s))
-    index = int(frames[len(frames) // 2]) if frames.size else 0
+    index = _rest_frame(analysis)
     points = landmarks_px[index]
     image = _read_frame(video, int(frame_numbers[index]))
     if image is not None and mirrored:
