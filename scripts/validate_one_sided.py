@@ -9,6 +9,9 @@ fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
        [--max-frames N] [--json OUT]
+       taskset -c 0 python scripts/validate_one_sided.py --bench [--rounds 3]
+           (frames per second of each method's full measure pipeline on decoded frames of
+           WolfgangLanger_Pexels.mp4, interleaved rounds, best kept)
 """
 
 from __future__ import annotations
@@ -118,14 +121,35 @@ def detail(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def bench(methods: list[str], rounds: int) -> None:
+    from synkinesis.dev.validate import load_recording, timed_measure
+
+    with tempfile.TemporaryDirectory() as directory:
+        recording = load_recording(MEDIA / "WolfgangLanger_Pexels.mp4", Path(directory))
+        best = {m: float("inf") for m in methods}
+        for _ in range(rounds):
+            for method in methods:
+                _, seconds = timed_measure(recording.frames, method,
+                                           Path(directory) / f"bench-{method}.synk")
+                best[method] = min(best[method], seconds)
+    print("| method | fps | time per frame vs fast |\n|---|---|---|")
+    for method in methods:
+        print(f"| {method} | {1 / best[method]:.1f} | {best[method] / best['fast']:.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video", action="append", help="file name in the media folder")
     parser.add_argument("--method", action="append", help="fast, symmetric, composite")
     parser.add_argument("--max-frames", type=int, default=None)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--bench", action="store_true", help="only time the methods")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     methods = args.method or ["fast", "symmetric", "composite"]
+    if args.bench:
+        bench(methods if "fast" in methods else ["fast", *methods], args.rounds)
+        return
     results = []
     with tempfile.TemporaryDirectory() as directory:
         for name in args.video or VIDEOS:

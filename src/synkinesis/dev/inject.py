@@ -12,7 +12,8 @@ left is on the right of a normal camera image):
     ``amount_mm * trigger[k]`` (oral-ocular synkinesis).
 
 The warp is a smooth displacement field with compact support on the affected half of the face;
-every pixel on the other half is copied unchanged (checked for each frame). The ground truth is
+every pixel on the other half is copied unchanged (checked for each frame: a frame whose warp
+would reach within 3 px of the midline is left as it is, with 0 applied). The ground truth is
 exact: the original landmarks of the lids (or the corner) are projected through the warp and
 converted to millimetres with the recording's own head pose and mm scale, and the strength of the
 warp is solved per frame so that the projected change equals the requested one.
@@ -223,7 +224,8 @@ def inject_eye(
     InjectedCase
         ``applied_mm`` is the narrowing of ``palpebral_fissure_{side}_mm`` obtained by projecting
         the original lid landmarks through the warp (capped at 50 % of a frame's fissure; 0 in
-        frames the warp cannot narrow that much without folding, which are left unchanged).
+        frames the warp cannot narrow that much without folding or without reaching across the
+        midline, which are left unchanged).
     """
     import cv2
 
@@ -264,7 +266,10 @@ def inject_eye(
         moved_lower = np.column_stack([projected[3:], lower[:, 2]])
         applied[k] = original - _fissure_units(moved_upper, moved_lower, poses, k) * mm_per_unit
         box, map_x, map_y, touched = _eye_map(frame.shape[:2], strength, eye)
-        _check_one_sided(points, box, touched, side)
+        if not _one_sided(points, box, touched, side):  # face turned: frame left as is
+            applied[k] = 0.0
+            out.append(frame)
+            continue
         out.append(_apply_map(cv2, frame, box, map_x, map_y))
     return InjectedCase(frames=out, kind="eye", side=side, amount_mm=amount_mm, trigger=trigger,
                         applied_mm=applied)
@@ -357,7 +362,10 @@ def inject_mouth(
         applied[k] = (after - before) * mm_per_unit * np.array([lateral, 1.0])
         box, map_x, map_y, touched = _mouth_map(frame.shape[:2], corner, shift_px, plateau,
                                                 falloff)
-        _check_one_sided(points, box, touched, side)
+        if not _one_sided(points, box, touched, side):
+            applied[k] = 0.0
+            out.append(frame)
+            continue
         out.append(_apply_map(cv2, frame, box, map_x, map_y))
     return InjectedCase(frames=out, kind="mouth", side=side, amount_mm=amount_mm,
                         trigger=trigger, applied_mm=np.linalg.norm(applied, axis=1),
@@ -388,8 +396,9 @@ def _apply_map(cv2, frame: np.ndarray, box, map_x: np.ndarray, map_y: np.ndarray
     return out
 
 
-def _check_one_sided(landmarks: np.ndarray, box, touched: np.ndarray, side: Side) -> None:
-    """Every pixel the warp changes lies on ``side`` of the facial midline, 3 px clear of it."""
+def _one_sided(landmarks: np.ndarray, box, touched: np.ndarray, side: Side) -> bool:
+    """Whether every pixel the warp changes lies on ``side`` of the facial midline, at least
+    3 px clear of the line fitted through the midline landmarks."""
     x0, y0, x1, y1 = box
     midline = landmarks[list(_MIDLINE_CHECK), :2]
     centre = midline.mean(axis=0)
@@ -401,9 +410,7 @@ def _check_one_sided(landmarks: np.ndarray, box, touched: np.ndarray, side: Side
         normal = -normal
     ys, xs = np.nonzero(touched)
     signed = (xs + x0 + 0.5 - centre[0]) * normal[0] + (ys + y0 + 0.5 - centre[1]) * normal[1]
-    if signed.size and signed.min() < 3.0:
-        raise ValueError(f"the warp reaches across the midline on the {side} side "
-                         f"({signed.min():.1f} px from it)")
+    return bool(signed.size == 0 or signed.min() >= 3.0)
 
 
 def smile_trigger(blendshapes: np.ndarray, names: Sequence[str]) -> np.ndarray:

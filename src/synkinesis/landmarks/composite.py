@@ -45,11 +45,12 @@ SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "c
                 SOURCE_LID_EDGES: "composite+lid-edges"}
 
 #: Composite image size (width, height), pixels; the face is scaled so that its half-width
-#: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX.
-COMPOSITE_SIZE = (320, 384)
-FACE_HALF_WIDTH_PX = 110.0
+#: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX: about the resolution at
+#: which the landmark model sees a face (a 256-pixel crop), and small enough to stay cheap.
+COMPOSITE_SIZE = (256, 304)
+FACE_HALF_WIDTH_PX = 88.0
 #: Row of the composite on which the medial canthi lie.
-CANTHUS_ROW = 150.0
+CANTHUS_ROW = 120.0
 #: Exponential smoothing of the midline geometry from frame to frame (1 = none): the composite
 #: should not jitter with the landmark noise, and the real half is measured wherever the seam is.
 MIDLINE_SMOOTHING = 0.3
@@ -167,7 +168,7 @@ def half_face_composites(rgb: np.ndarray, frame: MidlineFrame) -> tuple[np.ndarr
 
     Returns
     -------
-    image_left, image_right : (384, 320, 3) uint8 arrays
+    image_left, image_right : (304, 256, 3) uint8 arrays
         ``image_left`` is the frame's left half (the patient's right in a normal image) next to
         its mirror image; each is exactly symmetric about its centre column.
     """
@@ -181,8 +182,7 @@ def half_face_composites(rgb: np.ndarray, frame: MidlineFrame) -> tuple[np.ndarr
             rgb, _half_matrix(frame, right_half=right_half), (half, height),
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE))
     left, right = halves
-    return (np.ascontiguousarray(np.concatenate([left, left[:, ::-1]], axis=1)),
-            np.ascontiguousarray(np.concatenate([right[:, ::-1], right], axis=1)))
+    return cv2.hconcat([left, cv2.flip(left, 1)]), cv2.hconcat([cv2.flip(right, 1), right])
 
 
 def _symmetrised(points: np.ndarray) -> np.ndarray:
@@ -240,6 +240,7 @@ class CompositeEngine:
         self.version = self._trackers[0].version
         self.model_sha256 = self._trackers[0].model_sha256
         self._right, self._left, self._midline = side_masks()
+        self._blend_sides: tuple[np.ndarray, np.ndarray] | None = None
         self._previous: np.ndarray | None = None
         self._midline_state: np.ndarray | None = None
         self._last_frame_shape: tuple[int, int] | None = None
@@ -298,10 +299,7 @@ class CompositeEngine:
                                           + from_right_half[self._midline])
         sources = {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
         if self._lids is not None:
-            import cv2
-
-            gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-            landmarks, refined = self._lids.refine(gray, landmarks)
+            landmarks, refined = self._lids.refine(rgb, landmarks)
             sources.update({side: SOURCE_LID_EDGES for side, done in refined.items() if done})
         return FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
@@ -313,13 +311,14 @@ class CompositeEngine:
         """Sided blendshapes from their own side's composite, the rest averaged."""
         if from_left_half is None or from_right_half is None:
             return None
-        names = self.blendshape_names
+        if self._blend_sides is None:
+            names = self.blendshape_names
+            self._blend_sides = (np.array([n.endswith("Right") for n in names]),
+                                 np.array([n.endswith("Left") for n in names]))
+        patient_right, patient_left = self._blend_sides  # the patient's right: image-left half
         out = 0.5 * (from_left_half + from_right_half)
-        for i, name in enumerate(names):
-            if name.endswith("Right"):  # the patient's right: the image's left half
-                out[i] = from_left_half[i]
-            elif name.endswith("Left"):
-                out[i] = from_right_half[i]
+        out[patient_right] = from_left_half[patient_right]
+        out[patient_left] = from_right_half[patient_left]
         return out
 
     def close(self) -> None:

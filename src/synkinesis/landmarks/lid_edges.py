@@ -50,13 +50,13 @@ class LidEdgeTracker:
     def reset(self) -> None:
         self.offsets.clear()
 
-    def refine(self, gray: np.ndarray, landmarks_px: np.ndarray,
+    def refine(self, rgb: np.ndarray, landmarks_px: np.ndarray,
                sides: tuple[Side, ...] = ("left", "right")) -> tuple[np.ndarray, dict[str, bool]]:
         """Move the central lid landmarks onto the tracked lid edges.
 
         Parameters
         ----------
-        gray : (H, W) uint8 array, the frame in grey levels
+        rgb : (H, W, 3) uint8 array, the frame (grey levels are taken along the profiles only)
         landmarks_px : (478, 3) array, image pixels
         sides : the patient's sides to refine
 
@@ -68,10 +68,10 @@ class LidEdgeTracker:
         out = np.array(landmarks_px, dtype=float, copy=True)
         refined = {}
         for side in sides:
-            refined[side] = self._refine_eye(gray, out, side)
+            refined[side] = self._refine_eye(rgb, out, side)
         return out, refined
 
-    def _refine_eye(self, gray: np.ndarray, landmarks: np.ndarray, side: Side) -> bool:
+    def _refine_eye(self, rgb: np.ndarray, landmarks: np.ndarray, side: Side) -> bool:
         lm = SIDE_LANDMARKS[side]
         indices = list(lm.upper_lid) + list(lm.lower_lid)
         lateral, medial = landmarks[lm.lateral_canthus, :2], landmarks[lm.medial_canthus, :2]
@@ -83,7 +83,7 @@ class LidEdgeTracker:
         fissure = float(np.mean((points[3:] - points[:3]) @ normal))  # > 0 when open
         previous = self.offsets.get(side)
         if fissure >= MIN_FISSURE_PX:
-            found = self._edges(gray, points, normal, fissure, previous)
+            found = self._edges(rgb, points, normal, fissure, previous)
             if previous is None:
                 current = found
             else:
@@ -109,7 +109,7 @@ class LidEdgeTracker:
         landmarks[indices, :2] += offsets[:, None] * normal
 
     @staticmethod
-    def _edges(gray: np.ndarray, points: np.ndarray, normal: np.ndarray, fissure: float,
+    def _edges(rgb: np.ndarray, points: np.ndarray, normal: np.ndarray, fissure: float,
                previous: np.ndarray | None) -> np.ndarray:
         """(6,) offsets of the strongest edge of the right polarity near each lid point."""
         import cv2
@@ -120,11 +120,13 @@ class LidEdgeTracker:
         xy = points[:, None, :] + t[None, :, None] * normal  # (6, T, 2)
         map_x = (xy[..., 0] - 0.5).astype(np.float32)
         map_y = (xy[..., 1] - 0.5).astype(np.float32)
-        profile = cv2.remap(gray, map_x, map_y, interpolation=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE).astype(float)
-        kernel = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0  # ~0.5 px Gaussian at 0.25 px steps
-        profile = np.apply_along_axis(lambda row: np.convolve(row, kernel, mode="same"), 1,
-                                      profile)
+        colour = cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE).astype(float)
+        raw = colour @ np.array([0.299, 0.587, 0.114])  # grey level (ITU-R BT.601)
+        # ~0.5 px Gaussian at 0.25 px steps (binomial 1-4-6-4-1), edges padded
+        padded = np.pad(raw, ((0, 0), (2, 2)), mode="edge")
+        profile = (padded[:, :-4] + 4 * padded[:, 1:-3] + 6 * padded[:, 2:-2]
+                   + 4 * padded[:, 3:-1] + padded[:, 4:]) / 16.0
         slope = np.gradient(profile, STEP_PX, axis=1)
         strength = np.concatenate([-slope[:3], slope[3:]])  # upper: bright->dark going down
         offsets = np.full(6, np.nan)
