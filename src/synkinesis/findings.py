@@ -417,8 +417,8 @@ def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
     In each of the pattern's tasks, a side's co-movement (the pattern region's sustained
     movement, mm, clipped at 0) is divided by that side's effort (sum of the task's driver
     movements, mm). The difference of these fractions, times the stronger side's effort, is an
-    excess in mm as if both sides had tried equally hard, converted to points with the task's
-    anchor. A side whose effort is below :data:`MIN_EFFORT_FRACTION` of the other's cannot
+    excess in mm as if both sides had tried equally hard; the part above the region's noise
+    floor is converted to points with the task's anchor. A side whose effort is below :data:`MIN_EFFORT_FRACTION` of the other's cannot
     show whether the other side's co-movement is excess, so the other side gets no points from
     that task (the weak side still does: co-movement without effort is synkinesis).
 
@@ -429,6 +429,7 @@ def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
         its tasks could be compared.
     """
     j = coupling.regions.index(pattern.region)
+    region_floor = float(coupling.noise_floor_mm[j])
     out = {side: float("nan") for side in SIDES}
     for task in pattern.tasks:
         if task not in coupling.tasks:
@@ -448,8 +449,8 @@ def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
             other = other_side(side)
             points = 0.0
             if effort[other] >= MIN_EFFORT_FRACTION * top:
-                points = max(fraction[side] - fraction[other], 0.0) * top / (
-                    pattern.mm_per_point[task])
+                gap_mm = (fraction[side] - fraction[other]) * top - region_floor
+                points = max(gap_mm, 0.0) / pattern.mm_per_point[task]
             out[side] = float(np.fmax(out[side], points))
     return out
 

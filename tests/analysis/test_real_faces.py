@@ -62,6 +62,9 @@ def test_wolfgang_is_healthy_and_brow_raise_blinks_smile_are_found(wolfgang):
     assert (flags & int(FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT)).any()
     # Crying with eyes shut and a hand over the mouth is not read as a task.
     assert "compound" in tasks
+    # A healthy face: no affected side is named (co-movement differences below the noise
+    # floor are no evidence).
+    assert wolfgang.affected.side is None
 
 
 def test_mirrored_signals_give_the_mirrored_analysis(wolfgang_measurement, wolfgang):
