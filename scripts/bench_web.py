@@ -116,6 +116,58 @@ def scenario(browser, base: str, *, sessions: int, fps: float, seconds: float,
     }
 
 
+def socket_clients(base: str, video: Path, *, sessions: int, fps: float,
+                   seconds: float) -> dict:
+    """The same loop without a browser: Python clients send pre-encoded 640x480 JPEGs (one in
+    flight each), separating the server's cost from the browser's."""
+    import asyncio
+    import json
+    import struct
+
+    import cv2
+    import websockets
+
+    capture = cv2.VideoCapture(str(video))
+    jpegs = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        height, width = frame.shape[:2]
+        top = max((height - 480) // 2, 0)
+        frame = cv2.resize(frame, (width * 480 // height, 480))[:, :640] if height != 480 \
+            else frame[top:top + 480, :640]
+        jpegs.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+    url = base.replace("http", "ws") + "/ws/live?patient=BENCH&exercise=smile_eye_open"
+
+    async def client() -> list[float]:
+        latencies: list[float] = []
+        async with websockets.connect(url) as ws:
+            await ws.recv()  # ready
+            start = time.perf_counter()
+            frame_id = 0
+            while time.perf_counter() - start < seconds:
+                due = start + frame_id / fps
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                frame_id += 1
+                sent = time.perf_counter()
+                await ws.send(struct.pack("<IB3x", frame_id, 1 if frame_id < 60 else 0)
+                              + jpegs[frame_id % len(jpegs)])
+                while json.loads(await ws.recv()).get("type") != "frame":
+                    pass
+                if frame_id >= 60:
+                    latencies.append(1000 * (time.perf_counter() - sent))
+        return latencies
+
+    async def run() -> list[list[float]]:
+        return await asyncio.gather(*(client() for _ in range(sessions)))
+
+    results = asyncio.run(run())
+    lat = np.concatenate([np.array(r) for r in results])
+    return {"p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95),
+            "per_s": lat.size / (seconds - 60 / fps) / sessions}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -154,6 +206,12 @@ def main() -> None:
                 first, last = r["p50_first_vs_last_third_ms"]
                 print(f"  backlog check: p50 first third {first:.1f} ms, last third {last:.1f} ms")
             browser.close()
+        print("\nwithout a browser (Python clients, pre-encoded JPEGs, one frame in flight):")
+        for sessions, fps in ((1, 30.0), (4, 15.0)):
+            r = socket_clients(base, media_video(), sessions=sessions, fps=fps,
+                               seconds=options.seconds)
+            print(f"  {sessions} x {fps:g} fps: send -> feedback p50 {r['p50']:.1f} ms, "
+                  f"p95 {r['p95']:.1f} ms, {r['per_s']:.1f} frames/s per session answered")
         server.should_exit = True
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -17,11 +17,13 @@ def test_non_loopback_without_accounts_refuses_to_start(tmp_path):
     with pytest.raises(UnsafeSettingsError, match="no accounts are configured"):
         load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0",
                           accounts_path=tmp_path / "none.json")
-    with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
+    with pytest.raises(UnsafeSettingsError, match="no accounts are configured"):
         load_web_settings(environ={}, host="0.0.0.0", accounts_path=tmp_path / "none.json")
     with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
         load_web_settings(environ={"SYNK_WEB_ENV": "production"}, host="127.0.0.1")
     AccountStore(tmp_path / "a.json").add("drx", role="clinician", password="long enough pw")
+    with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
+        load_web_settings(environ={}, host="0.0.0.0", accounts_path=tmp_path / "a.json")
     settings = load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0",
                                  accounts_path=tmp_path / "a.json")
     assert settings.environment == "production" and settings.cookie_secure
@@ -116,3 +118,16 @@ def test_threshold_starts_from_the_healthy_side_of_the_latest_analysis():
     threshold, source = threshold_from_analysis(exercise, analysis, affected_side="left")
     assert threshold == 1.4 and "healthy (right)" in source
     assert threshold_from_analysis(exercise, None, affected_side="left")[0] == 1.0
+
+
+def test_session_cookies_are_signed():
+    from synkinesis.web.security import LOCAL_ACCOUNT, SessionManager
+
+    sessions = SessionManager(lifetime_s=60, secret="k" * 40)
+    session = sessions.create(LOCAL_ACCOUNT)
+    cookie = sessions.cookie_value(session)
+    assert sessions.get(cookie) is session
+    assert sessions.get(session.token) is None                  # unsigned
+    assert sessions.get(session.token + ".00" + cookie[-62:]) is None  # forged signature
+    other = SessionManager(lifetime_s=60, secret="z" * 40)
+    assert other.get(cookie) is None                             # another secret

@@ -72,7 +72,8 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     app.state.synk = AppState(
         settings=settings, store=store, accounts=AccountStore(settings.accounts_path),
-        sessions=SessionManager(lifetime_s=settings.session_hours * 3600),
+        sessions=SessionManager(lifetime_s=settings.session_hours * 3600,
+                                secret=settings.secret_key),
         templates=templates, jobs=JobManager(store), live=LiveLimiter(settings.max_live_sessions))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (auth, patients, visits, scales, toxin, recordings, jobs, biofeedback):
@@ -82,10 +83,11 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
     async def session_cookie_and_headers(request: Request, call_next):
         response = await call_next(request)
         session = getattr(request.state, "web_session", None)
-        if session is not None and request.cookies.get(COOKIE) != session.token \
-                and not getattr(request.state, "logged_out", False):
-            response.set_cookie(COOKIE, session.token, httponly=True, samesite="strict",
-                                secure=settings.cookie_secure, path="/")
+        if session is not None and not getattr(request.state, "logged_out", False):
+            value = app.state.synk.sessions.cookie_value(session)
+            if request.cookies.get(COOKIE) != value:
+                response.set_cookie(COOKIE, value, httponly=True, samesite="strict",
+                                    secure=settings.cookie_secure, path="/")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

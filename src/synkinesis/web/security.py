@@ -1,13 +1,15 @@
 """Logins, session cookies, CSRF tokens and per-patient access checks.
 
 Sessions live in server memory (a restart logs everybody out): the cookie holds only a random
-token (HttpOnly, SameSite=Strict, Secure when configured). Every form carries the session's CSRF
-token; WebSockets must come from the app's own origin. A patient asking for another patient's
-data gets 403 and a warning in the log.
+token signed with the app's secret (HMAC-SHA256; HttpOnly, SameSite=Strict, Secure when
+configured), so a forged or unsigned cookie is refused before any lookup. Every form carries
+the session's CSRF token; WebSockets must come from the app's own origin. A patient asking for
+another patient's data gets 403 and a warning in the log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -51,8 +53,9 @@ class WebSession:
 class SessionManager:
     """Server-side sessions by random token, with an idle timeout."""
 
-    def __init__(self, *, lifetime_s: float) -> None:
+    def __init__(self, *, lifetime_s: float, secret: str) -> None:
         self.lifetime_s = lifetime_s
+        self._key = secret.encode()
         self._sessions: dict[str, WebSession] = {}
         self._lock = threading.Lock()
 
@@ -63,9 +66,17 @@ class SessionManager:
             self._sessions[session.token] = session
         return session
 
-    def get(self, token: str | None) -> WebSession | None:
-        """The live session of ``token`` (its lifetime renewed), else None."""
-        if not token:
+    def _sign(self, token: str) -> str:
+        return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()
+
+    def cookie_value(self, session: WebSession) -> str:
+        """``token.signature`` for the session cookie."""
+        return f"{session.token}.{self._sign(session.token)}"
+
+    def get(self, cookie: str | None) -> WebSession | None:
+        """The live session of a signed cookie value (its lifetime renewed), else None."""
+        token, _, signature = (cookie or "").partition(".")
+        if not token or not hmac.compare_digest(signature, self._sign(token)):
             return None
         with self._lock:
             session = self._sessions.get(token)

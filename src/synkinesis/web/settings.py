@@ -123,6 +123,16 @@ def load_web_settings(*, environ: Mapping[str, str] | None = None, **overrides: 
     secret = env.get("SYNK_WEB_SECRET")
     if secret:
         values.setdefault("secret_key", secret)
+    if not is_loopback(host):
+        from synkinesis.web.accounts import AccountStore
+
+        accounts_path = Path(str(values.get("accounts_path") or default_accounts_path()))
+        if not AccountStore(accounts_path).load():
+            raise UnsafeSettingsError(
+                f"refusing to serve on {host}: no accounts are configured, so the "
+                "patient record would be open to the network. Add one with `synk serve adduser "
+                f"NAME --role clinician` (accounts file {accounts_path}), or bind to "
+                "127.0.0.1.")
     if environment != "development":
         if len(str(values.get("secret_key", ""))) < 32:
             raise UnsafeSettingsError(
@@ -131,13 +141,4 @@ def load_web_settings(*, environ: Mapping[str, str] | None = None, **overrides: 
                 "(32))'`)")
         values.setdefault("cookie_secure", True)
     settings = WebSettings(**values)  # type: ignore[arg-type]
-    if not settings.loopback:
-        from synkinesis.web.accounts import AccountStore
-
-        if not AccountStore(settings.accounts_path).load():
-            raise UnsafeSettingsError(
-                f"refusing to serve on {settings.host}: no accounts are configured, so the "
-                "patient record would be open to the network. Add one with `synk serve adduser "
-                f"NAME --role clinician` (accounts file {settings.accounts_path}), or bind to "
-                "127.0.0.1.")
     return settings
