@@ -117,6 +117,62 @@ def test_bad_bundles_are_refused(sqlite_store, tmp_path):
     other.close()
 
 
+def _mutated(bundle, change):
+    copy = json.loads(json.dumps(bundle))
+    change(copy["patient"])
+    return copy
+
+
+# what the reviewer's bundles (/tmp/review/fut2.json, evil.json) smuggled in
+INVALID_ROWS = [
+    (lambda p: p.update(code="../escaped"), r"bundle patient: patient code must be"),
+    (lambda p: p["visits"][0].update(visit_date="2999-01-01"),
+     r"bundle patient.visits\[0\]: visit date 2999-01-01 is in the future"),
+    (lambda p: p["toxin_sessions"][0].update(session_date="1900-01-01"),
+     r"bundle patient.toxin_sessions\[0\]: toxin session date 1900-01-01 is before the onset"),
+    (lambda p: p["toxin_sessions"][0]["injections"][0].update(points=999),
+     r"points for orbicularis_oculi must be 1..20, got 999"),
+    (lambda p: p["toxin_sessions"][0]["injections"][0].update(units=999.0),
+     r"999 U into orbicularis_oculi is implausible"),
+    (lambda p: p["therapy_sessions"][0].update(minutes=-40),
+     r"bundle patient.therapy_sessions\[0\]: minutes must be a whole number 1..480, got -40"),
+    (lambda p: p["procedures"][0].update(outcome_date="2025-12-01"),
+     r"outcome date 2025-12-01 is before the procedure"),
+    (lambda p: p["procedures"][0].update(side="up"), r"unknown side 'up'"),
+    (lambda p: p.update(onset_date="2999-01-01"), r"onset date 2999-01-01 is in the future"),
+    (lambda p: p["visits"][0]["recordings"][0].update(sha256="../x"),
+     r"sha256 must be 64 lowercase hex digits"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), INVALID_ROWS)
+def test_import_runs_the_same_validators_as_entry(sqlite_store, tmp_path, change, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fill_record(sqlite_store)
+    bad = _mutated(_export(sqlite_store), change)
+    other = _other_store(tmp_path)
+    with pytest.raises(StoreValidationError, match=message), other.transaction() as session:
+        import_bundle(session, bundle=bad, today=TODAY)
+    with other.reading() as session:
+        assert repository.count_rows(session, Patient) == 0
+    other.close()
+
+
+def test_import_keeps_canonical_names(sqlite_store, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fill_record(sqlite_store)
+    aliased = _mutated(_export(sqlite_store), lambda p: p["toxin_sessions"][0]["injections"][0]
+                       .update(muscle="oo"))
+    other = _other_store(tmp_path)
+    with other.transaction() as session:
+        import_bundle(session, bundle=aliased, today=TODAY)
+    assert _export(other)["patient"]["toxin_sessions"][0]["injections"][0]["muscle"] == \
+        "orbicularis_oculi"
+    other.close()
+
+
 def test_crash_mid_import_leaves_nothing(filled, tmp_path):
     """An exception while the rows are being inserted (visits already sent to the database,
     injections not yet) rolls the whole import back."""
@@ -260,3 +316,17 @@ def test_sqlite_backup_restores(sqlite_store, tmp_path):
     restored.close()
     assert sorted(os.listdir(tmp_path / "backups")) == sorted(
         [result.database.name, result.files.name])
+    # patient data: readable by the user only
+    assert (tmp_path / "backups").stat().st_mode & 0o777 == 0o700
+    assert result.database.stat().st_mode & 0o777 == 0o600
+    assert result.files.stat().st_mode & 0o777 == 0o600
+
+
+def test_new_sqlite_record_is_private(tmp_path):
+    from synkinesis.store.settings import load_settings
+
+    path = tmp_path / "new" / "record.sqlite"
+    opened = open_store(load_settings(database_url=f"sqlite:///{path}"))
+    opened.close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700

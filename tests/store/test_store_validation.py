@@ -98,8 +98,24 @@ def test_units_above_the_muscle_maximum_warn_but_are_stored(seeded):
     assert any("zygomaticus_major: over-weakening loses the smile" in m for m in messages)
     assert _counts(seeded)["Injection"] == 2
     # the same dose within the maximum: no warning; abobotulinumtoxinA scales the maximum
-    assert _toxin(seeded, [Inj("oo", "left", 10)], day="2026-02-02") == []
-    assert _toxin(seeded, [Inj("oo", "left", 30)], product="dysport", day="2026-02-03") == []
+    assert _toxin(seeded, [Inj("oo", "left", 10)], day="2025-08-01") == []
+    assert _toxin(seeded, [Inj("oo", "left", 30)], product="dysport", day="2025-04-01") == []
+
+
+def test_toxin_repeated_under_the_minimum_interval_warns(seeded):
+    """CLINICAL.md: re-inject not under ~12 weeks [U]; the same setting as `synk due`."""
+    assert _toxin(seeded, [Inj("oo", "left", 5)], day="2026-01-01") == []
+    later = _toxin(seeded, [Inj("oo", "left", 5)], day="2026-02-15")
+    assert later == ["toxin session on 2026-02-15 is 45 day(s) from the session on 2026-01-01, "
+                     "under the minimum interval of 84 days (not under ~12 weeks [U], "
+                     "CLINICAL.md; set SYNK_TOXIN_INTERVAL_DAYS to change)"]
+    next_day = _toxin(seeded, [Inj("oo", "left", 5)], day="2026-02-16")
+    assert len(next_day) == 1 and "1 day(s) from the session on 2026-02-15" in next_day[0]
+    assert _toxin(seeded, [Inj("oo", "left", 5)], day="2026-05-11") == []  # 84 days later
+    short = load_settings(database_url=seeded.settings.database_url,
+                          environ={"SYNK_TOXIN_INTERVAL_DAYS": "30"})
+    assert _toxin(seeded, [Inj("oo", "left", 5)], day="2025-11-20", settings=short) == []
+    assert _counts(seeded)["ToxinSession"] == 5  # warned, never refused
 
 
 def test_per_muscle_maximum_is_configurable(seeded):

@@ -16,8 +16,8 @@ from synkinesis.cli.common import err_console, fail
 
 @contextmanager
 def bad_input_exits() -> Iterator[None]:
-    """Run a record command: expected errors become ``error: ...`` and exit code 2, dose
-    warnings become ``warning: ...`` lines."""
+    """Run a record command: expected errors become ``error: ...`` and exit code 2, the
+    record's warnings (doses, intervals, attached files) become ``warning: ...`` lines."""
     from synkinesis.scales import ScaleValidationError
     from synkinesis.store.errors import StoreError
 
@@ -41,10 +41,10 @@ def bad_input_exits() -> Iterator[None]:
 
 
 def _print_warnings(caught: list[Any]) -> None:
-    from synkinesis.store.repository import DoseWarning
+    from synkinesis.store.errors import StoreWarning
 
     for warning in caught:
-        if issubclass(warning.category, DoseWarning):
+        if issubclass(warning.category, StoreWarning):
             err_console.print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False,
                               soft_wrap=True)
 

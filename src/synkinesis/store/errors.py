@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["DuplicateError", "NotFoundError", "SchemaError", "StoreError",
-           "StoreValidationError"]
+           "StoreValidationError", "StoreWarning"]
 
 
 class StoreError(ValueError):
@@ -24,3 +24,7 @@ class DuplicateError(StoreError):
 
 class SchemaError(StoreError):
     """The database schema does not match this software (newer, or not upgraded)."""
+
+
+class StoreWarning(UserWarning):
+    """Stored, but worth a second look (the CLI prints it as ``warning: ...``)."""

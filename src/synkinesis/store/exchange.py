@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
-import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,12 +43,6 @@ from synkinesis.store.models import (
     Visit,
 )
 from synkinesis.store.repository import get_patient, visit_reference
-from synkinesis.store.vocabulary import (
-    AFFECTED_SIDES,
-    INJECTION_SIDES,
-    MUSCLES,
-    PRODUCTS,
-)
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -153,35 +147,81 @@ def export_bundle(session: Session, *, patient_code: str) -> dict[str, Any]:
     }
 
 
-def _check_vocabulary(patient: Patient) -> None:
-    from synkinesis.scales import ScaleValidationError, result_from_dict
+def _validate(patient: Patient, *, today: date | None) -> None:
+    """Check every row of an imported patient with the validators that guard the
+    ``create_*``/``add_*`` functions of :mod:`synkinesis.store.repository` (one
+    implementation), and put their canonical values in place.
 
-    problems = []
-    if patient.affected_side not in AFFECTED_SIDES:
-        problems.append(f"affected side {patient.affected_side!r}")
-    for toxin in patient.toxin_sessions:
-        if toxin.product not in PRODUCTS:
-            problems.append(f"product {toxin.product!r}")
-        for injection in toxin.injections:
-            if injection.muscle not in MUSCLES:
-                problems.append(f"muscle {injection.muscle!r}")
-            if injection.side not in INJECTION_SIDES:
-                problems.append(f"side {injection.side!r}")
-            if not (isinstance(injection.units, int | float) and math.isfinite(injection.units)
-                    and injection.units > 0):
-                problems.append(f"units {injection.units!r}")
-    for visit in patient.visits:
-        for score in visit.scores:
-            try:
-                result_from_dict(score.result)
-            except ScaleValidationError as error:
-                problems.append(f"score {score.id}: {error}")
-    if problems:
-        raise StoreValidationError("bundle has invalid values: " + "; ".join(problems[:5]))
+    Raises
+    ------
+    StoreValidationError
+        The first invalid value, with where it is in the bundle.
+    """
+    from synkinesis.scales import ScaleValidationError, result_from_dict
+    from synkinesis.store import repository as repo
+
+    def checked(where: str, check: Any, **values: Any) -> Any:
+        try:
+            return check(**values)
+        except (StoreValidationError, ScaleValidationError) as error:
+            raise StoreValidationError(f"bundle {where}: {error}") from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise StoreValidationError(f"bundle {where}: invalid value ({error})") from None
+
+    def assign(obj: Any, values: Mapping[str, Any]) -> None:
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+    assign(patient, checked("patient", repo.check_patient_values, code=patient.code,
+                            affected_side=patient.affected_side, cause=patient.cause,
+                            onset_date=patient.onset_date, notes=patient.notes, today=today))
+    for i, visit in enumerate(patient.visits):
+        where = f"patient.visits[{i}]"
+        assign(visit, checked(where, repo.check_visit_values, patient=patient,
+                              visit_date=visit.visit_date, label=visit.label,
+                              clinician=visit.clinician, notes=visit.notes, today=today))
+        for j, recording in enumerate(visit.recordings):
+            if not isinstance(recording.sha256, str) or not re.fullmatch(
+                    r"[0-9a-f]{64}", recording.sha256):
+                raise StoreValidationError(f"bundle {where}.recordings[{j}]: sha256 must be 64 "
+                                           f"lowercase hex digits, got {recording.sha256!r}")
+        for j, score in enumerate(visit.scores):
+            checked(f"{where}.scores[{j}]", result_from_dict, data=score.result)
+    for i, toxin in enumerate(patient.toxin_sessions):
+        where = f"patient.toxin_sessions[{i}]"
+        specs = [repo.InjectionSpec(x.muscle, x.side, x.units, x.points)
+                 for x in toxin.injections]
+        values, canonical, _notes = checked(
+            where, repo.check_toxin_values, patient=patient, session_date=toxin.session_date,
+            product=toxin.product, injections=specs, settings=None, dilution=toxin.dilution,
+            clinician=toxin.clinician, notes=toxin.notes, today=today)
+        assign(toxin, values)
+        for injection, spec in zip(toxin.injections, canonical, strict=True):
+            injection.muscle, injection.side = spec.muscle, spec.side
+    for i, therapy in enumerate(patient.therapy_sessions):
+        assign(therapy, checked(
+            f"patient.therapy_sessions[{i}]", repo.check_therapy_values, patient=patient,
+            session_date=therapy.session_date, minutes=therapy.minutes,
+            exercises=therapy.exercises or [], biofeedback=therapy.biofeedback,
+            therapist=therapy.therapist, notes=therapy.notes, today=today))
+    for i, procedure in enumerate(patient.procedures):
+        where = f"patient.procedures[{i}]"
+        assign(procedure, checked(
+            where, repo.check_procedure_values, patient=patient, kind=procedure.kind,
+            target=procedure.target, side=procedure.side,
+            procedure_date=procedure.procedure_date, agent=procedure.agent,
+            prediction=procedure.prediction, prediction_values=procedure.prediction_values,
+            clinician=procedure.clinician, notes=procedure.notes, today=today))
+        if procedure.outcome_date is not None:
+            assign(procedure, checked(
+                where, repo.check_outcome_values, procedure=procedure,
+                outcome=procedure.outcome, outcome_values=procedure.outcome_values,
+                outcome_date=procedure.outcome_date, today=today))
 
 
 def import_bundle(
     session: Session, *, bundle: Mapping[str, Any], replace: bool = False,
+    today: date | None = None,
 ) -> Patient:
     """Add the patient of a bundle with all its rows (ids kept), in the caller's transaction.
 
@@ -192,6 +232,11 @@ def import_bundle(
     replace : bool
         Delete an existing patient with the same code first (its derived files stay; they are
         referenced by the bundle).
+    today : date, optional
+        Reference for "in the future" (default: today, UTC).
+
+    Every row is checked with the same validators as when it is entered (codes, sides,
+    muscles, units and points, dates not in the future nor before onset, minutes, scores).
 
     Raises
     ------
@@ -210,12 +255,12 @@ def import_bundle(
             f"{BUNDLE_FORMAT} version {version!r} is not supported; this software reads "
             f"versions up to {BUNDLE_VERSION}")
     patient = _from_row(Patient, bundle.get("patient"), "patient")
-    _check_vocabulary(patient)
+    _validate(patient, today=today)
     existing = session.scalar(select(Patient).where(Patient.code == patient.code))
     if existing is not None:
         if not replace:
-            raise DuplicateError(f"patient {patient.code} already exists; use replace to "
-                                 "overwrite it with the bundle")
+            raise DuplicateError(f"patient {patient.code} already exists; use --replace "
+                                 "(replace=True) to overwrite it with the bundle")
         session.delete(existing)
         session.flush()
     for model, ids in _ids_by_model(patient).items():

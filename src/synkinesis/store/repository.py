@@ -22,7 +22,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from synkinesis.store.errors import DuplicateError, NotFoundError, StoreValidationError
+from synkinesis.store.errors import (
+    DuplicateError,
+    NotFoundError,
+    StoreValidationError,
+    StoreWarning,
+)
 from synkinesis.store.models import (
     Injection,
     MeasuredIndex,
@@ -34,7 +39,11 @@ from synkinesis.store.models import (
     ToxinSession,
     Visit,
 )
-from synkinesis.store.settings import HARD_MAX_INJECTION_UNITS, StoreSettings
+from synkinesis.store.settings import (
+    DEFAULT_MAX_SESSION_UNITS,
+    HARD_MAX_INJECTION_UNITS,
+    StoreSettings,
+)
 from synkinesis.store.vocabulary import (
     AFFECTED_SIDES,
     BRANCHES,
@@ -60,6 +69,13 @@ __all__ = [
     "add_therapy_session",
     "add_toxin_session",
     "check_injections",
+    "check_outcome_values",
+    "check_patient_code",
+    "check_patient_values",
+    "check_procedure_values",
+    "check_therapy_values",
+    "check_toxin_values",
+    "check_visit_values",
     "count_rows",
     "create_patient",
     "create_visit",
@@ -79,8 +95,9 @@ PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_POINTS = 20
 
 
-class DoseWarning(UserWarning):
-    """Units above the configured maximum, or a muscle that needs care; stored anyway."""
+class DoseWarning(StoreWarning):
+    """Units above the configured maximum, a muscle that needs care, or a session under the
+    minimum interval after another; stored anyway."""
 
 
 def today_utc() -> date:
@@ -126,6 +143,22 @@ def _check_date(
     return checked
 
 
+def check_patient_code(code: str) -> str:
+    """A patient code as stored: 1..64 letters, digits, ``.``, ``_`` or ``-`` starting with a
+    letter or digit, never ``.``/``..`` path parts (the code names the patient's folder of
+    derived files).
+
+    Raises
+    ------
+    StoreValidationError
+    """
+    text = str(code).strip()
+    if not PATIENT_CODE.match(text) or text.strip(".") == "":
+        raise _bad(f"patient code must be 1..64 letters, digits, '.', '_' or '-' starting with a "
+                   f"letter or digit (a pseudonym, never a name), got {code!r}")
+    return text
+
+
 def _text(value: str | None, *, what: str, limit: int = 200) -> str:
     value = (value or "").strip()
     if len(value) > limit:
@@ -166,21 +199,32 @@ def create_patient(
     ------
     StoreValidationError, DuplicateError
     """
-    code = str(code).strip()
-    if not PATIENT_CODE.match(code):
-        raise _bad(f"patient code must be 1..64 letters, digits, '.', '_' or '-' starting with a "
-                   f"letter or digit (a pseudonym, never a name), got {code!r}")
-    side = _choice(affected_side, AFFECTED_SIDES, what="affected side")
-    cause = _choice(cause, CAUSES, what="cause", aliases=CAUSE_ALIASES)
-    onset = None if onset_date in (None, "") else _check_date(
-        onset_date, what="onset date", patient=None, today=today)  # type: ignore[arg-type]
+    values = check_patient_values(code=code, affected_side=affected_side, cause=cause,
+                                  onset_date=onset_date, notes=notes, today=today)
+    code = values["code"]
     if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
         raise DuplicateError(f"patient {code} already exists")
-    patient = Patient(code=code, affected_side=side, cause=cause, onset_date=onset,
-                      notes=_text(notes, what="notes", limit=10_000))
+    patient = Patient(**values)
     session.add(patient)
     session.flush()
     return patient
+
+
+def check_patient_values(
+    *, code: str, affected_side: str, cause: str, onset_date: date | str | None, notes: str,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The checked, canonical columns of a patient (for :func:`create_patient` and bundle
+    imports)."""
+    return {
+        "code": check_patient_code(code),
+        "affected_side": _choice(affected_side, AFFECTED_SIDES, what="affected side"),
+        "cause": _choice(cause, CAUSES, what="cause", aliases=CAUSE_ALIASES),
+        "onset_date": None if onset_date in (None, "") else _check_date(
+            onset_date, what="onset date", patient=None,  # type: ignore[arg-type]
+            today=today),
+        "notes": _text(notes, what="notes", limit=10_000),
+    }
 
 
 def get_patient(session: Session, *, code: str) -> Patient:
@@ -242,13 +286,23 @@ def create_visit(
 ) -> Visit:
     """Add an assessment visit (not in the future, not before onset)."""
     patient = get_patient(session, code=patient_code)
-    when = _check_date(visit_date, what="visit date", patient=patient, today=today)
-    visit = Visit(patient=patient, visit_date=when, label=_text(label, what="label"),
-                  clinician=_text(clinician, what="clinician"),
-                  notes=_text(notes, what="notes", limit=10_000))
+    visit = Visit(patient=patient, **check_visit_values(
+        patient=patient, visit_date=visit_date, label=label, clinician=clinician, notes=notes,
+        today=today))
     session.add(visit)
     session.flush()
     return visit
+
+
+def check_visit_values(
+    *, patient: Patient, visit_date: date | str, label: str, clinician: str, notes: str,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The checked columns of a visit (for :func:`create_visit` and bundle imports)."""
+    return {"visit_date": _check_date(visit_date, what="visit date", patient=patient,
+                                      today=today),
+            "label": _text(label, what="label"), "clinician": _text(clinician, what="clinician"),
+            "notes": _text(notes, what="notes", limit=10_000)}
 
 
 def visit_reference(visit: Visit) -> str:
@@ -450,7 +504,7 @@ class InjectionSpec:
 
 
 def check_injections(
-    injections: Sequence[InjectionSpec], *, product: str, settings: StoreSettings,
+    injections: Sequence[InjectionSpec], *, product: str, settings: StoreSettings | None,
 ) -> tuple[list[InjectionSpec], list[str]]:
     """Validate injections and name the doses that deserve a second look.
 
@@ -469,6 +523,10 @@ def check_injections(
     """
     product_name = _choice(product, PRODUCTS, what="product", aliases=PRODUCT_ALIASES)
     factor = PRODUCTS[product_name].unit_factor
+    max_units = {m.name: m.max_units for m in MUSCLES.values()} if settings is None else \
+        settings.max_units
+    max_session_units = DEFAULT_MAX_SESSION_UNITS if settings is None else \
+        settings.max_session_units
     if not injections:
         raise _bad("a toxin session needs at least one injection (MUSCLE:SIDE:UNITS[:POINTS])")
     checked: list[InjectionSpec] = []
@@ -494,7 +552,7 @@ def check_injections(
         checked.append(InjectionSpec(muscle.name, side, float(units), spec.points))
         per_muscle[(muscle.name, side)] = per_muscle.get((muscle.name, side), 0.0) + units
     for (name, side), units in per_muscle.items():
-        maximum = settings.max_units[name] * factor
+        maximum = max_units[name] * factor
         if units > maximum:
             notes.append(f"{units:g} U into {name} ({side}) is above the configured maximum "
                          f"{maximum:g} U for {product_name} [U, CLINICAL.md; "
@@ -502,9 +560,9 @@ def check_injections(
         if MUSCLES[name].caution:
             notes.append(f"{name}: {MUSCLES[name].caution}")
     total = sum(spec.units for spec in checked)
-    if total > settings.max_session_units * factor:
+    if total > max_session_units * factor:
         notes.append(f"session total {total:g} U is above the usual "
-                     f"{settings.max_session_units * factor:g} U for {product_name} [U]")
+                     f"{max_session_units * factor:g} U for {product_name} [U]")
     return checked, list(dict.fromkeys(notes))
 
 
@@ -533,15 +591,13 @@ def add_toxin_session(
         See :func:`check_injections`; dates in the future or before onset.
     """
     patient = get_patient(session, code=patient_code)
-    when = _check_date(session_date, what="toxin session date", patient=patient, today=today)
-    product_name = _choice(product, PRODUCTS, what="product", aliases=PRODUCT_ALIASES)
-    checked, notes_ = check_injections(injections, product=product_name, settings=settings)
+    values, checked, notes_ = check_toxin_values(
+        patient=patient, session_date=session_date, product=product, injections=injections,
+        settings=settings, dilution=dilution, clinician=clinician, notes=notes, today=today)
     _check_visit_patient(visit, patient)
+    notes_ += _interval_notes(patient, values["session_date"], settings=settings)
     toxin = ToxinSession(patient=patient, visit_id=None if visit is None else visit.id,
-                         session_date=when, product=product_name,
-                         dilution=_text(dilution, what="dilution"),
-                         clinician=_text(clinician, what="clinician"),
-                         notes=_text(notes, what="notes", limit=10_000))
+                         **values)
     for position, spec in enumerate(checked):
         toxin.injections.append(Injection(position=position, muscle=spec.muscle, side=spec.side,
                                           units=spec.units, points=spec.points))
@@ -550,6 +606,38 @@ def add_toxin_session(
     for note in notes_:
         warnings.warn(note, DoseWarning, stacklevel=2)
     return toxin
+
+
+def check_toxin_values(
+    *, patient: Patient, session_date: date | str, product: str,
+    injections: Sequence[InjectionSpec], settings: StoreSettings | None, dilution: str,
+    clinician: str, notes: str, today: date | None = None,
+) -> tuple[dict[str, Any], list[InjectionSpec], list[str]]:
+    """The checked columns of a toxin session, its checked injections and the dose notes
+    (for :func:`add_toxin_session` and bundle imports; see :func:`check_injections`)."""
+    when = _check_date(session_date, what="toxin session date", patient=patient, today=today)
+    product_name = _choice(product, PRODUCTS, what="product", aliases=PRODUCT_ALIASES)
+    checked, dose_notes = check_injections(injections, product=product_name, settings=settings)
+    return ({"session_date": when, "product": product_name,
+             "dilution": _text(dilution, what="dilution"),
+             "clinician": _text(clinician, what="clinician"),
+             "notes": _text(notes, what="notes", limit=10_000)}, checked, dose_notes)
+
+
+def _interval_notes(patient: Patient, when: date, *, settings: StoreSettings) -> list[str]:
+    """A note when the session is closer to another toxin session of the patient than the
+    minimum interval (not under ~12 weeks [U], CLINICAL.md "Timing"; the setting
+    ``toxin_interval_days`` that ``synk due`` uses)."""
+    minimum = settings.toxin_interval_days
+    others = [t.session_date for t in patient.toxin_sessions if t.session_date is not None]
+    close = [day for day in others if abs((when - day).days) < minimum]
+    if not close:
+        return []
+    nearest = min(close, key=lambda day: abs((when - day).days))
+    gap = abs((when - nearest).days)
+    return [f"toxin session on {when.isoformat()} is {gap} day(s) from the session on "
+            f"{nearest.isoformat()}, under the minimum interval of {minimum} days "
+            "(not under ~12 weeks [U], CLINICAL.md; set SYNK_TOXIN_INTERVAL_DAYS to change)"]
 
 
 def _check_visit_patient(visit: Visit | None, patient: Patient) -> None:
@@ -587,23 +675,41 @@ def add_therapy_session(
         Results by name, numbers or text (e.g. ``{"eye_closure_during_smile_pct": 12}``).
     """
     patient = get_patient(session, code=patient_code)
+    values = check_therapy_values(patient=patient, session_date=session_date, minutes=minutes,
+                                  exercises=exercises, biofeedback=biofeedback,
+                                  therapist=therapist, notes=notes, today=today)
+    _check_visit_patient(visit, patient)
+    therapy = TherapySession(patient=patient, visit_id=None if visit is None else visit.id,
+                             **values)
+    session.add(therapy)
+    session.flush()
+    return therapy
+
+
+def check_therapy_values(
+    *, patient: Patient, session_date: date | str, minutes: int | None,
+    exercises: Sequence[str], biofeedback: Mapping[str, Any] | None, therapist: str,
+    notes: str, today: date | None = None,
+) -> dict[str, Any]:
+    """The checked columns of a therapy session (for :func:`add_therapy_session` and bundle
+    imports)."""
     when = _check_date(session_date, what="therapy session date", patient=patient, today=today)
-    if minutes is not None and (not isinstance(minutes, int) or not 1 <= minutes <= 480):
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, int)
+                                or not 1 <= minutes <= 480):
         raise _bad(f"minutes must be a whole number 1..480, got {minutes!r}")
-    feedback = dict(biofeedback or {})
+    if isinstance(exercises, str) or not all(isinstance(e, str) for e in exercises):
+        raise _bad(f"exercises must be a list of texts, got {exercises!r}")
+    feedback = biofeedback or {}
+    if not isinstance(feedback, Mapping):
+        raise _bad(f"biofeedback must be NAME -> number or text, got {feedback!r}")
     for key, value in feedback.items():
         if not isinstance(value, str | int | float | bool) or (
                 isinstance(value, float) and not math.isfinite(value)):
             raise _bad(f"biofeedback {key!r} must be a number or text, got {value!r}")
-    _check_visit_patient(visit, patient)
-    therapy = TherapySession(
-        patient=patient, visit_id=None if visit is None else visit.id, session_date=when,
-        minutes=minutes, exercises=[_text(e, what="exercise") for e in exercises if e.strip()],
-        biofeedback=feedback, therapist=_text(therapist, what="therapist"),
-        notes=_text(notes, what="notes", limit=10_000))
-    session.add(therapy)
-    session.flush()
-    return therapy
+    return {"session_date": when, "minutes": minutes,
+            "exercises": [_text(e, what="exercise") for e in exercises if e.strip()],
+            "biofeedback": dict(feedback), "therapist": _text(therapist, what="therapist"),
+            "notes": _text(notes, what="notes", limit=10_000)}
 
 
 def _procedure_target(kind: str, target: str) -> str:
@@ -649,28 +755,43 @@ def add_procedure(
         (e.g. ``{"sunnybrook": 60}``).
     """
     patient = get_patient(session, code=patient_code)
+    values = check_procedure_values(
+        patient=patient, kind=kind, target=target, side=side, procedure_date=procedure_date,
+        agent=agent, prediction=prediction, prediction_values=prediction_values,
+        clinician=clinician, notes=notes, today=today)
+    _check_visit_patient(visit, patient)
+    procedure = Procedure(patient=patient, visit_id=None if visit is None else visit.id,
+                          **values)
+    session.add(procedure)
+    session.flush()
+    return procedure
+
+
+def check_procedure_values(
+    *, patient: Patient, kind: str, target: str, side: str, procedure_date: date | str,
+    agent: str, prediction: str, prediction_values: Mapping[str, float] | None,
+    clinician: str, notes: str, today: date | None = None,
+) -> dict[str, Any]:
+    """The checked columns of a procedure before its outcome (for :func:`add_procedure` and
+    bundle imports)."""
     when = _check_date(procedure_date, what="procedure date", patient=patient, today=today)
     kind = _choice(kind, PROCEDURE_KINDS, what="procedure")
     target_name = _procedure_target(kind, target)
     side_name = _choice(side, INJECTION_SIDES, what="side")
     if side_name == "midline" and not (target_name in MUSCLES and MUSCLES[target_name].midline):
         raise _bad(f"{target_name} is paired: side must be left or right, got 'midline'")
-    values = _numbers(prediction_values, what="prediction")
-    _check_visit_patient(visit, patient)
-    procedure = Procedure(
-        patient=patient, visit_id=None if visit is None else visit.id, kind=kind,
-        target=target_name, side=side_name, procedure_date=when,
-        agent=_text(agent, what="agent"), prediction=_text(prediction, what="prediction",
-                                                         limit=10_000),
-        prediction_values=values, clinician=_text(clinician, what="clinician"),
-        notes=_text(notes, what="notes", limit=10_000))
-    session.add(procedure)
-    session.flush()
-    return procedure
+    return {"kind": kind, "target": target_name, "side": side_name, "procedure_date": when,
+            "agent": _text(agent, what="agent"),
+            "prediction": _text(prediction, what="prediction", limit=10_000),
+            "prediction_values": _numbers(prediction_values, what="prediction"),
+            "clinician": _text(clinician, what="clinician"),
+            "notes": _text(notes, what="notes", limit=10_000)}
 
 
 def _numbers(values: Mapping[str, Any] | None, *, what: str) -> dict[str, float]:
     checked: dict[str, float] = {}
+    if not isinstance(values or {}, Mapping):
+        raise _bad(f"{what} values must be NAME -> number, got {values!r}")
     for key, value in (values or {}).items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
                 value):
@@ -703,16 +824,27 @@ def record_procedure_outcome(
     today: date | None = None,
 ) -> Procedure:
     """Record the outcome measured after a procedure (on or after its date)."""
+    values = check_outcome_values(procedure=procedure, outcome=outcome,
+                                  outcome_values=outcome_values, outcome_date=outcome_date,
+                                  today=today)
+    for key, value in values.items():
+        setattr(procedure, key, value)
+    session.flush()
+    return procedure
+
+
+def check_outcome_values(
+    *, procedure: Procedure, outcome: str, outcome_values: Mapping[str, float] | None,
+    outcome_date: date | str, today: date | None = None,
+) -> dict[str, Any]:
+    """The checked outcome columns of a procedure (on or after its date, not in the future)."""
     when = _check_date(outcome_date, what="outcome date", patient=procedure.patient,
                        today=today)
     if when < procedure.procedure_date:
         raise _bad(f"outcome date {when.isoformat()} is before the procedure "
                    f"({procedure.procedure_date.isoformat()})")
-    procedure.outcome = _text(outcome, what="outcome", limit=10_000)
-    procedure.outcome_values = _numbers(outcome_values, what="outcome")
-    procedure.outcome_date = when
-    session.flush()
-    return procedure
+    return {"outcome": _text(outcome, what="outcome", limit=10_000),
+            "outcome_values": _numbers(outcome_values, what="outcome"), "outcome_date": when}
 
 
 def count_rows(session: Session, model: type) -> int:
