@@ -42,13 +42,21 @@ def backup_database(
     """
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     destination = Path(destination)
-    destination.mkdir(parents=True, exist_ok=True)
+    try:
+        if not destination.exists():
+            destination.mkdir(mode=0o700, parents=True)
+        elif not destination.is_dir():
+            raise StoreError(f"backup destination {destination} exists and is not a directory")
+    except OSError as error:
+        raise StoreError(f"cannot create the backup directory {destination}: "
+                         f"{error.strerror or error}") from None
     url = make_url(store.settings.database_url)
     if url.get_backend_name() == "sqlite":
         if url.database in (None, "", ":memory:"):
             raise StoreError("an in-memory database cannot be backed up")
         database = destination / f"synkinesis-{stamp}.sqlite"
         partial = database.with_suffix(".sqlite.part")
+        _create_private(partial)
         source = sqlite3.connect(str(Path(url.database).expanduser()))
         target = sqlite3.connect(str(partial))
         try:
@@ -67,6 +75,7 @@ def backup_database(
             raise StoreError("pg_dump is not installed; install the PostgreSQL client tools "
                              "to back up a PostgreSQL record")
         database = destination / f"synkinesis-{stamp}.pgdump"
+        _create_private(database)
         plain = url.set(drivername="postgresql")
         env = dict(os.environ)
         if plain.password is not None:
@@ -83,11 +92,24 @@ def backup_database(
     archive, count = None, 0
     data_dir = store.settings.data_dir
     if include_files and data_dir.is_dir():
+        from synkinesis.results import atomic_output
+
         archive = destination / f"synkinesis-{stamp}-recordings.zip"
-        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED,
-                             allowZip64=True) as bundle:
+        with atomic_output(archive) as temporary, zipfile.ZipFile(
+                temporary, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as bundle:
             for path in sorted(data_dir.rglob("*")):
                 if path.is_file() and not path.name.endswith(".part"):
                     bundle.write(path, path.relative_to(data_dir).as_posix())
                     count += 1
     return BackupResult(database, archive, count)
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty and readable by the user only (0600) before a tool writes it:
+    backups hold patient data. Refuses to overwrite an existing file."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        raise StoreError(f"{path} already exists; nothing was overwritten") from None
+    except OSError as error:
+        raise StoreError(f"cannot write {path}: {error.strerror or error}") from None

@@ -8,6 +8,7 @@ session per write, committed as a whole or not at all.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and its parent directory created.
+    """An engine for ``url``; SQLite gets foreign keys on and its file created readable by
+    the user only (0600, a new parent directory 0700).
 
     Raises
     ------
@@ -52,7 +54,7 @@ def create_store_engine(url: str) -> Engine:
             "or postgresql+psycopg://user@host/db)") from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(parsed.database).expanduser())
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as error:
@@ -62,6 +64,24 @@ def create_store_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty SQLite database file readable by the user only (0600; its folder 0700
+    when created here), so patient data is never world-readable. An existing file is left
+    as it is."""
+    if path.exists():
+        return
+    missing = [parent for parent in path.parents if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # created by another process meanwhile
+        pass
+    except OSError as error:
+        raise StoreError(f"cannot create the database file {path}: "
+                         f"{error.strerror or error}") from None
 
 
 def _first_line(error: object) -> str:
