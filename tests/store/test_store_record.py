@@ -42,8 +42,7 @@ def test_record_add_real_video_end_to_end(cli, media, tmp_path):
     assert "sha256 95ee1a41bfd0" in out  # the media file's published sha256
     assert "(72 frames, 72 usable)" in out
     analysis_line = next(line for line in out.splitlines() if "analysis:" in line)
-    assert ("(analysed)" in analysis_line or "analysis not available" in analysis_line
-            or "analysis failed" in analysis_line), analysis_line
+    assert analysis_line.endswith("(analysed, unguided)"), analysis_line
     derived = tmp_path / "derived" / "P001"
     (synk,) = derived.glob("*.synk")
     from synkinesis.results import read_measurement
@@ -129,22 +128,39 @@ def _analysis_content(**extra):
 
 
 def _record(store, inputs, **options):
+    """Attach the real measurement to the stand-in video (``force``: these tests are about
+    the analysis coupling, not about matching the files)."""
     video, measurement = inputs
     return record_video(store, video=video, visit_ref="P001@2026-01-05",
-                        measurement=measurement, **options)
+                        measurement=measurement, **{"force": True, **options})
 
 
-def test_analysis_with_analyze_function(visit_store, inputs, monkeypatch):
-    calls = []
+class _Options:
+    def __init__(self, affected_side=None):
+        self.affected_side = affected_side
 
-    def analyze(measurement_path, output):
-        calls.append(measurement_path)
-        output.write_text(json.dumps(_analysis_content()))
 
-    _fake_analysis(monkeypatch, analyze=analyze)
+def _run_analysis_writing(content, seen=None):
+    def run_analysis(input_path, output_dir, *, protocol_file=None, options=None, figures=True):
+        if seen is not None:
+            seen.update(input=input_path, side=options.affected_side, figures=figures,
+                        protocol_file=protocol_file)
+        path = output_dir / "x.analysis.json"
+        path.write_text(json.dumps(content))
+        return types.SimpleNamespace(analysis_path=path)
+
+    return run_analysis
+
+
+def test_analysis_is_run_with_the_affected_side(visit_store, inputs, monkeypatch):
+    seen = {}
+    _fake_analysis(monkeypatch, run_analysis=_run_analysis_writing(_analysis_content(), seen),
+                   AnalysisOptions=_Options)
     outcome = _record(visit_store, inputs)
     assert outcome.analysis_status == "analysed" and outcome.analysis_path.is_file()
-    assert calls == [outcome.measurement_path]
+    assert seen == {"input": outcome.measurement_path, "side": "left", "figures": False,
+                    "protocol_file": None}
+    assert not [p for p in outcome.analysis_path.parent.iterdir() if p.name.startswith(".")]
     assert outcome.indices["analysis.ocular_oral.index"].value == 1.5
     assert outcome.indices["analysis.resting_tone.index"].value == 0.25
     assert "analysis.mentalis.index" not in outcome.indices
@@ -158,34 +174,15 @@ def test_analysis_with_analyze_function(visit_store, inputs, monkeypatch):
             "automatic", "synkinesis analysis", recording.id, 2)
 
 
-def test_analysis_run_analysis_convention_gets_the_affected_side(visit_store, inputs,
-                                                                 monkeypatch):
-    seen = {}
-
-    class AnalysisOptions:
-        def __init__(self, affected_side=None):
-            self.affected_side = affected_side
-
-    def run_analysis(input_path, output_dir, *, options=None, figures=True):
-        seen.update(side=options.affected_side, figures=figures)
-        path = output_dir / "x.analysis.json"
-        path.write_text(json.dumps(_analysis_content()))
-        return types.SimpleNamespace(analysis_path=path)
-
-    _fake_analysis(monkeypatch, run_analysis=run_analysis, AnalysisOptions=AnalysisOptions)
-    outcome = _record(visit_store, inputs)
-    assert outcome.analysis_status == "analysed"
-    assert seen == {"side": "left", "figures": False}
-    assert not [p for p in outcome.analysis_path.parent.iterdir() if p.name.startswith(".")]
+def _boom(*_args, **_kwargs):
+    raise RuntimeError("boom")
 
 
 @pytest.mark.parametrize(("attributes", "status"), [
-    ({}, "analysis not available: synkinesis.analysis has no analyze() or run_analysis()"),
-    ({"analyze": lambda path: (_ for _ in ()).throw(RuntimeError("boom"))},
-     "analysis failed: boom"),
-    ({"analyze": lambda path: {"format": "something.else"}},
-     "analysis failed: "),
-    ({"analyze": lambda path: object()}, "analysis failed: analyze() returned object"),
+    ({}, "analysis failed: module 'synkinesis.analysis' has no attribute"),
+    ({"run_analysis": _boom, "AnalysisOptions": _Options}, "analysis failed: boom"),
+    ({"run_analysis": _run_analysis_writing({"format": "something.else"}),
+      "AnalysisOptions": _Options}, "analysis failed: "),
 ])
 def test_analysis_degrades_and_keeps_the_measurement(visit_store, inputs, monkeypatch,
                                                      attributes, status):
@@ -218,7 +215,7 @@ def test_attached_analysis_and_no_analysis(visit_store, inputs, tmp_path, monkey
     video2 = tmp_path / "clip2.mp4"
     video2.write_bytes(b"another")
     second = record_video(visit_store, video=video2, visit_ref="P001@2026-01-05",
-                          measurement=inputs[1], analyse=False)
+                          measurement=inputs[1], analyse=False, force=True)
     assert second.analysis_status == "analysis not requested"
 
 
@@ -265,3 +262,138 @@ def test_store_package_stays_out_of_light_imports():
             "if m in sys.modules]; print(heavy); sys.exit(bool(heavy))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ------------------------------------------------------------------------------------------
+# attached files must come from the video; the recorder's spans guide the analysis; the
+# derived files are private; the real analysis's indices are the ones stored
+
+
+@pytest.fixture
+def visit_copy(media, tmp_path):
+    """The real test video under another name (as a clinic's recorder would save it)."""
+    video = tmp_path / "visit.mp4"
+    shutil.copyfile(media / "single_face.mp4", video)
+    return video
+
+
+def test_attached_measurement_of_another_video_is_refused(visit_store, media,
+                                                          single_face_measurement):
+    from synkinesis.store import StoreValidationError
+
+    with pytest.raises(StoreValidationError, match=(
+            r"made from another video \(single_face.mp4: frame_count 72 vs 98, fps 30.0 vs "
+            r"23.67.*, width 640 vs 960, height 360 vs 540 in no_face.mp4\)")):
+        record_video(visit_store, video=media / "no_face.mp4", visit_ref="P001@2026-01-05",
+                     measurement=single_face_measurement.path, analyse=False)
+    assert not (visit_store.settings.data_dir / "P001").exists()
+    with visit_store.reading() as session:
+        assert session.query(Recording).count() == 0
+    forced = record_video(visit_store, video=media / "no_face.mp4",
+                          visit_ref="P001@2026-01-05", measurement=single_face_measurement.path,
+                          analyse=False, force=True)
+    assert forced.summary["frames"]["count"] == 72
+
+
+def test_attached_analysis_of_another_recording_is_refused(visit_store, visit_copy, tmp_path,
+                                                           single_face_measurement):
+    from synkinesis.store import StoreValidationError
+
+    other = tmp_path / "other.analysis.json"
+    other.write_text(json.dumps(_analysis_content(recording={"frames": 300},
+                                                  source={"input": "/v/other.mp4"})))
+    with pytest.raises(StoreValidationError, match="the analysis covers 300 frames, the "
+                                                   "measurement of visit.mp4 72"):
+        record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                     measurement=single_face_measurement.path, analysis=other)
+    assert not list((visit_store.settings.data_dir / "P001").iterdir())
+
+
+def test_matching_attached_files_are_accepted_with_a_note_on_the_name(
+        visit_store, visit_copy, tmp_path, single_face_measurement):
+    from synkinesis.store.errors import StoreWarning
+
+    given = tmp_path / "given.analysis.json"
+    given.write_text(json.dumps(_analysis_content(recording={"frames": 72},
+                                                  source={"input": "/v/single_face.mp4"})))
+    with pytest.warns(StoreWarning) as caught:
+        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=single_face_measurement.path, analysis=given)
+    assert outcome.analysis_status == "attached"
+    assert [str(w.message) for w in caught] == [
+        "the measure result was made from a file named single_face.mp4, not visit.mp4 (same "
+        "frame count, rate and size)",
+        "the analysis was made from a file named single_face.mp4, not visit.mp4 (same frame "
+        "count)"]
+
+
+@pytest.mark.slow
+def test_sidecar_protocol_beside_the_source_video_guides_the_analysis(
+        visit_store, visit_copy, single_face_measurement, tmp_path):
+    sidecar = visit_copy.with_name("visit.protocol.json")
+    sidecar.write_text(json.dumps([{"task": "rest", "start_s": 0, "end_s": 0.5},
+                                   {"task": "big_smile", "start_s": 0.7, "end_s": 2.3}]))
+    outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                           measurement=single_face_measurement.path, force=True)
+    assert (outcome.analysis_status, outcome.segmentation) == ("analysed", "guided")
+    data = json.loads(outcome.analysis_path.read_text())
+    assert data["segmentation"]["method"] == "guided"
+    assert data["source"]["spans_source"] == str(sidecar)
+    # an explicit spans file wins over the sidecar
+    other_video = tmp_path / "other" / "clip.mp4"
+    other_video.parent.mkdir()
+    other_video.write_bytes(visit_copy.read_bytes() + b"\0")
+    spans = tmp_path / "spans.json"
+    spans.write_text(sidecar.read_text())
+    explicit = record_video(visit_store, video=other_video, visit_ref="P001@2026-01-05",
+                            measurement=single_face_measurement.path, spans=spans, force=True)
+    assert explicit.segmentation == "guided"
+    assert json.loads(explicit.analysis_path.read_text())["source"]["spans_source"] == str(spans)
+
+
+@pytest.mark.slow
+def test_real_analysis_indices_are_stored(visit_store, visit_copy, single_face_measurement):
+    """The indices stored from a real analysis of single_face.mp4 are its findings' indices,
+    by pattern, in Sunnybrook points (and nothing else of the analysis file)."""
+    outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                           measurement=single_face_measurement.path, force=True)
+    assert (outcome.analysis_status, outcome.segmentation) == ("analysed", "unguided")
+    data = json.loads(outcome.analysis_path.read_text())
+    expected = {f"analysis.{f['pattern']}.index": f["index"]
+                for f in [*data["findings"], data["resting"]] if f["index"] is not None}
+    assert "analysis.ocular_oral.index" in expected and len(expected) >= 3
+    with visit_store.reading() as session:
+        stored = {i.name: (i.value, i.unit) for i in session.query(MeasuredIndex)
+                  if i.source == "analysis"}
+    assert stored == {name: (pytest.approx(value), "points") for name, value in expected.items()}
+    assert data["source"]["spans_source"] is None
+
+
+def test_derived_files_and_folders_are_private(visit_store, visit_copy,
+                                               single_face_measurement):
+    outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                           measurement=single_face_measurement.path, analyse=False, force=True)
+    assert outcome.measurement_path.stat().st_mode & 0o777 == 0o600
+    assert outcome.measurement_path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_patient_code_cannot_leave_the_data_directory(visit_store, visit_copy, tmp_path,
+                                                      single_face_measurement):
+    from sqlalchemy import text
+
+    from synkinesis.store import StoreValidationError
+    from synkinesis.store.recordings import patient_directory
+
+    root = tmp_path / "data"
+    assert patient_directory(root, "P001") == root.resolve() / "P001"
+    for bad in ("../escaped", "..", "a/b", "/etc", ""):
+        with pytest.raises(StoreValidationError, match="patient code"):
+            patient_directory(root, bad)
+    # a row written around the repository (an old database) still cannot place files outside
+    with visit_store.transaction() as session:
+        visit_id = repository.find_visit(session, ref="P001@2026-01-05").id
+        session.execute(text("UPDATE patients SET code = '../escaped'"))
+    with pytest.raises(StoreValidationError, match="patient code"):
+        record_video(visit_store, video=visit_copy, visit_ref=visit_id,
+                     measurement=single_face_measurement.path, analyse=False)
+    assert not (visit_store.settings.data_dir.parent / "escaped").exists()

@@ -28,9 +28,17 @@ def record_add(
     analysis: Path = typer.Option(None, "--analysis",
                                   help="Attach this existing analysis JSON instead of "
                                        "running the analysis."),
-    protocol: str = typer.Option(None, "--protocol",
-                                 help="Recording protocol version (default: the analysis's, "
-                                      "else this software's)."),
+    spans: Path = typer.Option(None, "--spans",
+                               help="Task spans for the analysis: a protocol JSON file as "
+                                    "`synk analyze --protocol` takes (default: the "
+                                    "recorder's VIDEO_STEM.protocol.json beside the video)."),
+    protocol_version: str = typer.Option(None, "--protocol-version",
+                                         help="Recording protocol version stored with the "
+                                              "recording (default: the analysis's, else "
+                                              "this software's)."),
+    force: bool = typer.Option(False, "--force",
+                               help="Attach --measurement/--analysis even when they were not "
+                                    "made from this video."),
     iris_mm: float = typer.Option(11.77, "--iris-mm",
                                   help="Iris diameter for the mm scale (11.22 in children)."),
     mirrored: bool = typer.Option(False, "--mirrored",
@@ -41,6 +49,9 @@ def record_add(
 
     Measures the video (`synk measure`), analyses it when the analysis stage is installed
     (else says why not), and stores the result files with their sha256 and summary indices.
+    The analysis is guided by the recorder's task spans: --spans FILE, else
+    VIDEO_STEM.protocol.json beside the video; without them it segments unguided.
+    Attached results must come from this video (frames, rate, size), unless --force.
     The same video (same sha256) cannot be added twice.
 
     Example:
@@ -60,17 +71,18 @@ def record_add(
         with progress_bar(quiet or measurement is not None, video.name) as advance:
             outcome = record_video(store, video=video, visit_ref=visit,
                                    analyse=not no_analysis, measurement=measurement,
-                                   analysis=analysis, protocol=protocol,
-                                   measure_options=options, progress=advance,
-                                   on_total=advance.set_total)
+                                   analysis=analysis, protocol_version=protocol_version,
+                                   spans=spans, force=force, measure_options=options,
+                                   progress=advance, on_total=advance.set_total)
     frames = outcome.summary.get("frames", {})
     console.print(f"recorded {video.name} for {outcome.visit_ref} (recording "
                   f"{outcome.recording_id[:8]}, sha256 {outcome.sha256[:12]}...)",
                   highlight=False)
     console.print(f"  measurement: {outcome.measurement_path} ({frames.get('count', '?')} "
                   f"frames, {frames.get('usable', '?')} usable)", highlight=False)
-    console.print(f"  analysis: {outcome.analysis_path or '-'} ({outcome.analysis_status})",
-                  highlight=False, markup=False)
+    guided = f", {outcome.segmentation}" if outcome.segmentation else ""
+    console.print(f"  analysis: {outcome.analysis_path or '-'} ({outcome.analysis_status}"
+                  f"{guided})", highlight=False, markup=False)
     for note in outcome.scale_notes:
         console.print(f"  {note}", highlight=False, markup=False)
     console.print(f"  {len(outcome.indices)} indices stored", highlight=False)

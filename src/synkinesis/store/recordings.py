@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synkinesis.store.db import Store
-from synkinesis.store.errors import DuplicateError, StoreValidationError
+from synkinesis.store.errors import DuplicateError, StoreValidationError, StoreWarning
 from synkinesis.store.repository import (
     IndexValue,
     add_recording,
+    check_patient_code,
     find_recording_by_sha256,
     find_visit,
     visit_reference,
@@ -29,7 +31,9 @@ from synkinesis.store.repository import (
 __all__ = [
     "RecordOutcome",
     "file_sha256",
+    "check_results_match_video",
     "measure_indices",
+    "patient_directory",
     "record_video",
     "remove_derived_files",
 ]
@@ -52,6 +56,9 @@ class RecordOutcome:
         Frames, scale and rest information of the measurement.
     scale_notes : tuple of str
         The automatic scale scores stored from the analysis (or why one was not).
+    segmentation : str
+        How the analysis found the tasks: ``"guided"`` (task spans from a protocol file),
+        ``"unguided"``, or "" without an analysis.
     """
 
     recording_id: str
@@ -63,6 +70,7 @@ class RecordOutcome:
     indices: Mapping[str, IndexValue] = field(default_factory=dict)
     summary: Mapping[str, Any] = field(default_factory=dict)
     scale_notes: tuple[str, ...] = ()
+    segmentation: str = ""
 
 
 def file_sha256(path: Path) -> str:
@@ -72,6 +80,96 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def patient_directory(data_dir: Path, code: str) -> Path:
+    """The folder of a patient's derived files, ``data_dir / code``.
+
+    Raises
+    ------
+    StoreValidationError
+        The code is not a valid patient code, or the folder would not lie inside
+        ``data_dir`` (a code such as ``../x`` must never place files elsewhere).
+    """
+    root = Path(data_dir).resolve()
+    directory = (root / check_patient_code(code)).resolve()
+    if directory.parent != root:
+        raise StoreValidationError(f"patient code {code!r} does not name a folder inside the "
+                                   f"data directory {root}")
+    return directory
+
+
+def _private_directory(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by the user only (0700)."""
+    missing = [parent for parent in (path, *path.parents) if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+
+
+def check_results_match_video(
+    video: Path, *, measurement: Any = None, analysis: Mapping[str, Any] | None = None,
+    measured_frames: int | None = None,
+) -> list[str]:
+    """Check that attached result files were made from ``video``.
+
+    A measure result's ``source.video`` (frame count, frame rate, width, height) must match
+    the video as probed; an analysis must cover as many frames as the measurement
+    (``measured_frames``). A different file name alone is weaker evidence (files get renamed):
+    it is returned as a note.
+
+    Returns
+    -------
+    list of str
+        Notes on file names that differ.
+
+    Raises
+    ------
+    StoreValidationError
+        A result that was not made from this video, saying what differs.
+    """
+    notes: list[str] = []
+    if measurement is not None:
+        from synkinesis.landmarks.sources import probe_video
+
+        source = measurement.manifest.get("source") or {}
+        described = source.get("video") if isinstance(source, Mapping) else None
+        if not isinstance(described, Mapping):
+            raise StoreValidationError(
+                f"the measure result {measurement.path} was not made from a video (source "
+                f"{source.get('kind') if isinstance(source, Mapping) else source!r}), so it "
+                f"cannot be the measurement of {video.name}; use --force to attach it anyway")
+        info = probe_video(video)
+        differences = []
+        for key, probed in (("frame_count", info.frame_count), ("fps", info.fps),
+                            ("width", info.width), ("height", info.height)):
+            stored = described.get(key)
+            same = isinstance(stored, int | float) and (
+                abs(float(stored) - float(probed)) <= 0.01 if key == "fps"
+                else int(stored) == int(probed))
+            if not same:
+                differences.append(f"{key} {stored!r} vs {probed!r}")
+        if differences:
+            raise StoreValidationError(
+                f"the measure result {measurement.path} was made from another video "
+                f"({Path(str(described.get('path', '?'))).name}: " + ", ".join(differences)
+                + f" in {video.name}); nothing was written (use --force to attach it anyway)")
+        name = Path(str(described.get("path", ""))).name
+        if name and name != video.name:
+            notes.append(f"the measure result was made from a file named {name}, not "
+                         f"{video.name} (same frame count, rate and size)")
+    if analysis is not None:
+        frames = (analysis.get("recording") or {}).get("frames")
+        if measured_frames is not None and frames != measured_frames:
+            raise StoreValidationError(
+                f"the analysis covers {frames!r} frames, the measurement of {video.name} "
+                f"{measured_frames}: it was made from another recording; nothing was written "
+                "(use --force to attach it anyway)")
+        source = analysis.get("source") or {}
+        named = source.get("input") if isinstance(source, Mapping) else None
+        if named and Path(str(named)).name != video.name and Path(str(named)).suffix != ".synk":
+            notes.append(f"the analysis was made from a file named {Path(str(named)).name}, "
+                         f"not {video.name} (same frame count)")
+    return notes
 
 
 def measure_indices(summary: Mapping[str, Any], *, affected_side: str) -> dict[str, IndexValue]:
@@ -129,7 +227,9 @@ def record_video(
     analyse: bool = True,
     measurement: Path | None = None,
     analysis: Path | None = None,
-    protocol: str | None = None,
+    protocol_version: str | None = None,
+    spans: Path | None = None,
+    force: bool = False,
     measure_options: Any = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
@@ -147,8 +247,15 @@ def record_video(
         :mod:`synkinesis.store.analysis_bridge`).
     measurement, analysis : Path, optional
         Attach existing result files instead of computing them (copied into the record).
-    protocol : str, optional
+        They must have been made from ``video`` (:func:`check_results_match_video`).
+    protocol_version : str, optional
         Recording protocol version (default: the analysis's, else this software's).
+    spans : Path, optional
+        Task spans for the analysis (a protocol file as ``synk analyze --protocol`` takes).
+        Default: the recorder's sidecar ``<video stem>.protocol.json`` beside the video, if
+        there is one; else the analysis segments the recording unguided.
+    force : bool
+        Attach result files even when they do not match the video.
     measure_options : synkinesis.pipeline.MeasureOptions, optional
 
     Raises
@@ -175,7 +282,8 @@ def record_video(
                 f"this video (sha256 {sha256[:12]}...) is already recorded for "
                 f"{visit_reference(existing.visit)} as {existing.video_path}; nothing was "
                 "written")
-    for given, what in ((measurement, "measurement"), (analysis, "analysis")):
+    for given, what in ((measurement, "measurement"), (analysis, "analysis"),
+                        (spans, "spans")):
         if given is not None and not Path(given).is_file():
             raise StoreValidationError(f"{what} file {given} does not exist")
     attached_analysis = None
@@ -185,8 +293,16 @@ def record_video(
         except ValueError as error:
             raise StoreValidationError(str(error)) from None
 
-    directory = store.settings.data_dir / code
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = patient_directory(store.settings.data_dir, code)
+    notes: list[str] = []
+    attached_measurement = None
+    if measurement is not None:
+        from synkinesis.results import read_measurement
+
+        attached_measurement = read_measurement(Path(measurement))  # refuses other files
+        if not force:
+            notes += check_results_match_video(video, measurement=attached_measurement)
+    _private_directory(directory)
     stem = f"{visit_date.isoformat()}_{sha256[:12]}"
     measurement_path = directory / f"{stem}.synk"
     analysis_path = directory / f"{stem}.analysis.json"
@@ -195,10 +311,9 @@ def record_video(
         from synkinesis.pipeline import summarise
         from synkinesis.results import read_measurement
 
-        if measurement is not None:
-            read_measurement(Path(measurement))  # refuse a file that is not a measure result
-            shutil.copyfile(measurement, measurement_path)
+        if attached_measurement is not None:
             created.append(measurement_path)
+            _copy_private(Path(measurement), measurement_path)  # type: ignore[arg-type]
             measured = read_measurement(measurement_path)
         else:
             from synkinesis.pipeline import MeasureOptions, measure_video
@@ -210,20 +325,22 @@ def record_video(
         summary = _jsonable_summary(summarise(measured))
         indices = measure_indices(summary, affected_side=affected_side)
         if attached_analysis is not None:
-            shutil.copyfile(analysis, analysis_path)  # type: ignore[arg-type]
+            if not force:
+                notes += check_results_match_video(video, analysis=attached_analysis,
+                                                   measured_frames=measured.n_frames)
             created.append(analysis_path)
-            outcome = analysis_bridge.AnalysisOutcome(
-                analysis_path, "attached",
-                analysis_bridge.indices_from_analysis(attached_analysis),
-                analysis_bridge.analysis_protocol(attached_analysis))
+            _copy_private(Path(analysis), analysis_path)  # type: ignore[arg-type]
+            outcome = analysis_bridge.outcome_of(analysis_path, attached_analysis, "attached")
         elif analyse:
             created.append(analysis_path)
-            outcome = analysis_bridge.run_analysis(measurement_path, analysis_path,
-                                                   affected_side=affected_side)
+            outcome = analysis_bridge.run_analysis(
+                measurement_path, analysis_path, affected_side=affected_side,
+                protocol_file=spans if spans is not None else
+                analysis_bridge.sidecar_protocol(video))
         else:
             outcome = analysis_bridge.AnalysisOutcome(None, "analysis not requested")
         indices.update(outcome.indices)
-        protocol_version = protocol or outcome.protocol_version or \
+        protocol_version = protocol_version or outcome.protocol_version or \
             analysis_bridge.protocol_version()
         stored_analysis = outcome.path if outcome.path and outcome.path.is_file() else None
         automatic = [] if stored_analysis is None else \
@@ -246,10 +363,20 @@ def record_video(
     except BaseException:
         remove_derived_files([str(path) for path in created], root=store.settings.data_dir)
         raise
+    for note in notes:
+        warnings.warn(note, StoreWarning, stacklevel=2)
     return RecordOutcome(recording_id=recording_id, visit_ref=reference, sha256=sha256,
                          measurement_path=measurement_path, analysis_path=stored_analysis,
                          analysis_status=outcome.status, indices=indices, summary=summary,
-                         scale_notes=tuple(scale_notes))
+                         scale_notes=tuple(scale_notes), segmentation=outcome.segmentation)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy a file atomically into a new file readable by the user only (0600)."""
+    from synkinesis.results import atomic_output
+
+    with atomic_output(target) as temporary:
+        shutil.copyfile(source, temporary)
 
 
 def _store_automatic_score(session: Any, recording: Any, result: Mapping[str, Any]) -> str:
