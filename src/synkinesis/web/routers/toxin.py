@@ -12,8 +12,9 @@ from synkinesis.web.security import WebSession
 
 router = APIRouter(tags=["toxin"])
 
-#: Where each muscle sits on the diagram (x, y in a 200 x 260 face seen from the front, on the
-#: patient's RIGHT half; the left half is mirrored). Drawing only, no clinical meaning.
+#: Where each muscle sits on the diagram: (x, y) on the patient's RIGHT half of a face seen from
+#: the front, x from the side of the face (0) to the midline (100), y from the top (0) to the
+#: neck (260); the left half is mirrored. Drawing only, no clinical meaning.
 DIAGRAM = {
     "frontalis": (62, 40), "corrugator": (80, 72), "procerus": (100, 80),
     "orbicularis_oculi": (55, 98), "nasalis": (88, 118),
@@ -30,8 +31,13 @@ def _page(request: Request, code: str, error: str = "", notes: list[str] | None 
           status_code: int = 200):
     from synkinesis.store.vocabulary import MUSCLES, PRODUCTS
 
-    muscles = [{"name": m.name, "label": m.name.replace("_", " "), "midline": m.midline,
-                "xy": DIAGRAM.get(m.name), "caution": m.caution or ""} for m in MUSCLES.values()]
+    muscles = []
+    for m in MUSCLES.values():
+        x, y = DIAGRAM.get(m.name, (None, None))
+        right_x = None if x is None else round(200 - (100 - x) * 1.25, 1)
+        muscles.append({"name": m.name, "label": m.name.replace("_", " "), "midline": m.midline,
+                        "right_x": right_x, "left_x": None if x is None else 400 - right_x,
+                        "y": y, "caution": m.caution or ""})
     return render(request, "toxin_form.html", {
         "code": code, "muscles": muscles, "products": list(PRODUCTS), "error": error,
         "notes": notes or []}, status_code=status_code)

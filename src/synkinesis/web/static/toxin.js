@@ -18,6 +18,9 @@
   document.querySelectorAll("#face-diagram .muscle").forEach((dot) => {
     const pick = () => { addRow(dot.dataset.muscle, dot.dataset.side); dot.classList.add("picked"); };
     dot.addEventListener("click", pick);
+    const name = () => { document.getElementById("muscle-name").textContent = dot.querySelector("title").textContent; };
+    dot.addEventListener("mouseenter", name);
+    dot.addEventListener("focus", name);
     dot.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
   });
 })();
