@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ class Analysis:
 def recording_from_measurement(measurement: Any) -> Recording:
     """The core's view of a :class:`synkinesis.results.Measurement`."""
     manifest = measurement.manifest
-    return Recording(
+    recording = Recording(
         time_s=np.asarray(measurement.frames["time_s"], dtype=float),
         signals={k: np.asarray(v, dtype=float) for k, v in measurement.signals().items()},
         flags=np.asarray(measurement.frames["flags"], dtype=np.int64),
@@ -121,6 +121,39 @@ def recording_from_measurement(measurement: Any) -> Recording:
         blendshape_names=tuple(manifest.get("blendshape_names", ())),
         rest_hint=manifest.get("rest", {}).get("reference"),
     )
+    return replace(recording, rest_hint_frames=measure_rest_frames(recording,
+                                                                    manifest.get("rest", {})))
+
+
+def measure_rest_frames(recording: Recording, rest: Mapping[str, Any]) -> np.ndarray | None:
+    """(N,) bool: the frames the measure step took as rest, from its manifest ``rest`` entry,
+    or None when the entry does not say which.
+
+    A given span (``span_s``) gives its usable frames. The measure step's default takes the
+    usable, eyes-open frames whose summed expression blendshapes (all but ``_neutral`` and the
+    ``eyeLook*`` gaze coefficients) are at most ``max_activity``; the same rule finds them.
+    """
+    from synkinesis.quality import FrameFlag
+
+    t = np.asarray(recording.time_s, dtype=float)
+    usable = recording.usable
+    if isinstance(rest.get("span_s"), list | tuple) and len(rest["span_s"]) == 2:
+        start, stop = (float(v) for v in rest["span_s"])
+        mask = usable & (t >= start) & (t <= stop)
+    elif "max_activity" in rest and recording.blendshapes is not None:
+        names = recording.blendshape_names
+        active = [i for i, name in enumerate(names)
+                  if name != "_neutral" and not name.startswith("eyeLook")]
+        if not active:
+            return None
+        activity = np.nansum(np.asarray(recording.blendshapes)[:, active], axis=1)
+        flags = np.asarray(recording.flags, dtype=np.int64)
+        eyes_open = (flags & int(FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0
+        candidates = usable & eyes_open if (usable & eyes_open).any() else usable
+        mask = candidates & (activity <= float(rest["max_activity"]) + 1e-9)
+    else:
+        return None
+    return mask if mask.any() else None
 
 
 def analyze_recording(

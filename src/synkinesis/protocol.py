@@ -166,6 +166,9 @@ class Recording:
     blendshape_names : tuple of str
     rest_hint : mapping of column -> float, optional
         A first rest reference (the measure step's), used only to find the quietest span.
+    rest_hint_frames : (N,) bool array, optional
+        The frames the measure step took as rest; preferred (not imposed) when the quietest
+        span is searched.
     """
 
     time_s: np.ndarray
@@ -174,6 +177,7 @@ class Recording:
     blendshapes: np.ndarray | None = None
     blendshape_names: tuple[str, ...] = ()
     rest_hint: Mapping[str, float] | None = None
+    rest_hint_frames: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -376,6 +380,15 @@ class SegmentationOptions:
     compound_evidence : float
         An episode is ``compound`` when a task of another driver region reaches this evidence
         (1 = clearly performed) on BOTH sides (e.g. laughing with the eyes shut).
+    compound_margin_s : float
+        When rest is searched, frames this close to a compound episode cost extra (the face is
+        settling, a hand may still be near it), seconds.
+    compound_rest_cost : float
+        That extra cost at the edge of a compound episode (falling linearly to 0 at
+        ``compound_margin_s``), in activity units (1 = a clear movement).
+    hint_bonus : float
+        Cost taken off the frames the measure step used as rest
+        (:attr:`Recording.rest_hint_frames`), in activity units.
     """
 
     min_episode_s: float = 0.4
@@ -383,6 +396,9 @@ class SegmentationOptions:
     rest_window_s: float = 1.0
     activity_threshold: float = 1.0
     compound_evidence: float = 1.0
+    compound_margin_s: float = 3.0
+    compound_rest_cost: float = 1.0
+    hint_bonus: float = 0.25
 
 
 #: Movement (mm) that counts as a clear voluntary movement of each region, for segmentation
@@ -548,6 +564,7 @@ def quietest_span(
     *,
     options: SegmentationOptions,
     allowed: np.ndarray | None = None,
+    penalty: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """Frames ``[start, stop)`` of the quietest window (lowest mean activity, eyes open).
 
@@ -557,6 +574,8 @@ def quietest_span(
         Normalised movement per frame (NaN = unusable, never chosen).
     allowed : (N,) bool array, optional
         Frames that may be part of the window.
+    penalty : (N,) float array, optional
+        Extra cost per frame, activity units (``inf`` = never).
     """
     n = recording.n_frames
     window_s = min(options.rest_window_s, 0.2 * recording.duration_s)
@@ -566,6 +585,8 @@ def quietest_span(
     closed = (flags & int(FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) != 0
     cost = np.where(np.isfinite(activity), np.abs(activity), np.inf)
     cost = np.where(closed, cost + 10.0, cost)
+    if penalty is not None:
+        cost = cost + penalty
     if allowed is not None:
         cost = np.where(allowed, cost, np.inf)
     csum = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(cost), cost, 1e6))])
@@ -791,7 +812,26 @@ def segment_recording(
                 allowed &= ~segment.mask(t)
             if allowed.sum() < 3:
                 allowed = None
-        start, stop = quietest_span(recording, activity, options=options, allowed=allowed)
+        penalty = np.zeros(recording.n_frames)
+        if recording.rest_hint_frames is not None:
+            penalty -= options.hint_bonus * (np.asarray(recording.rest_hint_frames, dtype=bool)
+                                              & usable)
+        start, stop = quietest_span(recording, activity, options=options, allowed=allowed,
+                                    penalty=penalty)
+        compound_distance = None
+        if not guided:
+            # Episodes found from this first rest: a quiet span right after two movements at
+            # once (crying with a hand over the mouth) is rarely a true rest; prefer one away.
+            first_rest = np.zeros(recording.n_frames, dtype=bool)
+            first_rest[start:stop] = True
+            first_baseline = rest_baseline(recording, first_rest & usable)
+            episodes = unguided_segments(recording, region_movements(recording, first_baseline),
+                                         first_baseline, options=options)
+            compound_distance = _distance_to(t, [s for s in episodes if s.task == COMPOUND])
+            penalty += options.compound_rest_cost * np.clip(
+                1.0 - compound_distance / options.compound_margin_s, 0.0, None)
+            penalty[compound_distance == 0] = np.inf
+            start, stop = quietest_span(recording, activity, options=options, penalty=penalty)
         rest_mask = np.zeros(recording.n_frames, dtype=bool)
         rest_mask[start:stop] = True
         rest_mask &= usable
@@ -799,6 +839,13 @@ def segment_recording(
         rest = RestInfo(*span, "quietest span", True, int(rest_mask.sum()), (span,))
         notes.append(f"no rest segment: the quietest span {rest.start_s:.2f}..{rest.end_s:.2f} s "
                      "was used as rest (check it in the signals figure)")
+        if compound_distance is not None and np.isfinite(compound_distance).any():
+            gap = float(np.min(compound_distance[start:stop]))
+            if gap < options.compound_margin_s:
+                notes.append(
+                    f"the rest span starts {gap:.1f} s from a compound episode and no quiet "
+                    "span lies farther from one: the face may not have settled, or a hand may "
+                    "still cover it (check the rest frame figure)")
         if not guided or not rest_segments:
             segments.append(Segment("rest", rest.start_s, rest.end_s,
                                     "guided" if guided else "unguided",
@@ -817,6 +864,15 @@ def segment_recording(
                     if not task.optional and task.name not in present and task.name != "rest")
     return Segmentation(tuple(segments), "guided" if guided else "unguided", rest, baseline,
                         missing, tuple(notes))
+
+
+def _distance_to(time_s: np.ndarray, segments: Sequence[Segment]) -> np.ndarray:
+    """(N,) seconds from each frame to the nearest of ``segments`` (0 inside, inf if none)."""
+    distance = np.full(time_s.shape, np.inf)
+    for segment in segments:
+        gap = np.fmax(segment.start_s - time_s, time_s - segment.end_s)
+        distance = np.fmin(distance, np.clip(gap, 0.0, None))
+    return distance
 
 
 def _overlaps_rest(segment: Segment, rest: RestInfo) -> bool:

@@ -85,3 +85,47 @@ def test_one_sided_eye_closure_on_smile_stays_a_smile():
         extra={("big_smile", "left", "palpebral_fissure"): -7.5})
     tasks = {s.task for s in segment_recording(recording).segments}
     assert "big_smile" in tasks and COMPOUND not in tasks
+
+
+def _laugh_then_settle():
+    """Rest, laughing with the eyes shut (compound), a still span right after it, a brow raise,
+    a span 3 s later with a 0.4 mm brow fidget (a little less still), a closed smile."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from synkinesis.protocol import baseline_columns
+    from synkinesis.signals import signal_name
+
+    steps = (("rest", 0.5), ("big_smile", 3.0), ("rest", 1.5), ("brow_raise", 1.5),
+             ("rest", 3.0), ("closed_smile", 1.5), ("rest", 0.5))
+    extra = {("big_smile", side, "palpebral_fissure"): -7.0 for side in ("left", "right")}
+    recording, _ = make_recording(steps, extra=extra, noise_mm=0.02)
+    t = recording.time_s
+    signals = dict(recording.signals)
+    for side in ("left", "right"):
+        column = signal_name("brow_height", side)
+        signals[column] = signals[column] + 0.4 * ((t >= 6.5) & (t < 9.5))
+    hint = {c: float(np.median(recording.signals[c][:10])) for c in baseline_columns()}
+    return replace(recording, signals=signals, rest_hint=hint)
+
+
+def test_unguided_rest_is_not_the_still_span_right_after_a_compound_episode():
+    # Right after crying or laughing the face may look still while a hand still covers the
+    # mouth (WolfgangLanger 6-9.4 s): frames near a compound episode cost extra (issue 3, 10).
+    segmentation = segment_recording(_laugh_then_settle())
+    compound = segmentation.task_segments(COMPOUND)
+    assert compound and compound[0].end_s < 3.6
+    start, end = segmentation.rest.spans[0]
+    assert start >= compound[0].end_s + 3.0 and end <= 9.6
+    assert segmentation.rest.flagged
+
+
+def test_unguided_rest_prefers_the_measure_steps_rest_frames():
+    from dataclasses import replace
+
+    recording = _laugh_then_settle()
+    hint = (recording.time_s >= 7.0) & (recording.time_s < 7.5)
+    segmentation = segment_recording(replace(recording, rest_hint_frames=hint))
+    start, end = segmentation.rest.spans[0]
+    assert start <= 7.0 and end >= 7.5

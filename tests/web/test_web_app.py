@@ -131,3 +131,33 @@ def test_session_cookies_are_signed():
     assert sessions.get(session.token + ".00" + cookie[-62:]) is None  # forged signature
     other = SessionManager(lifetime_s=60, secret="z" * 40)
     assert other.get(cookie) is None                             # another secret
+
+
+def test_a_failing_recording_job_says_why_and_leaves_no_video(tmp_path, media):
+    import shutil
+    import time
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.repository import create_patient, create_visit
+    from synkinesis.web.jobs import JobManager
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: apt-get install ffmpeg")
+    store = open_store(load_settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite'}",
+                                     environ={}))
+    with store.transaction() as session:
+        create_patient(session, code="P1", affected_side="left")
+        visit_id = create_visit(session, patient_code="P1", visit_date="2026-01-05").id
+    upload = tmp_path / "upload.bin"
+    shutil.copyfile(media / "no_face.mp4", upload)
+    jobs = JobManager(store)
+    job = jobs.submit_recording(patient_code="P1", affected_side="left", visit_ref=visit_id,
+                                upload=upload, spans=[])
+    deadline = time.monotonic() + 120
+    while not (job.done or job.failed) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    jobs.shutdown()
+    assert job.failed and "no face" in job.message
+    assert not upload.exists()
+    assert not list((store.settings.data_dir / "videos" / "P1").glob("*"))
+    store.close()

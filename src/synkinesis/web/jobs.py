@@ -106,15 +106,31 @@ class JobManager:
             upload.unlink(missing_ok=True)
 
     def _record(self, job: Job, affected_side: str, upload: Path, spans: list) -> None:
-        from synkinesis.analysis import AnalysisOptions, run_analysis
-        from synkinesis.pipeline import MeasureOptions, measure_video
-        from synkinesis.store.recordings import record_video
-
         data_dir = Path(self.store.settings.data_dir)
         videos = data_dir / "videos" / job.patient_code
         videos.mkdir(parents=True, exist_ok=True)
         job.stage, job.message = "converting", "converting the browser recording"
         video = normalise_video(upload, videos / f"{job.visit_ref.split('@')[-1]}_{job.id[:8]}.mp4")
+        try:
+            outcome = self._analyse_and_store(job, affected_side, video, spans, data_dir)
+        except BaseException:
+            video.unlink(missing_ok=True)  # nothing stored refers to it
+            raise
+        job.recording_id = outcome.recording_id
+        with self.store.reading() as session:
+            from synkinesis.store.repository import find_visit
+
+            job.visit_id = find_visit(session, ref=job.visit_ref).id
+        job.stage, job.progress, job.done = "done", 1.0, True
+        job.message = f"analysed: {outcome.analysis_status}"
+
+    def _analyse_and_store(self, job: Job, affected_side: str, video: Path, spans: list,
+                           data_dir: Path) -> Any:
+        """Measure, analyse with the spans (figures too), store; returns the RecordOutcome."""
+        from synkinesis.analysis import AnalysisOptions, run_analysis
+        from synkinesis.pipeline import MeasureOptions, measure_video
+        from synkinesis.store.recordings import record_video
+
         with tempfile.TemporaryDirectory(prefix=".web-job-", dir=data_dir) as scratch:
             work = Path(scratch)
 
@@ -127,8 +143,9 @@ class JobManager:
 
             job.stage, job.progress = "measuring", 0.05
             job.message = "finding the face in every frame"
-            measurement = measure_video(video, work / "recording.synk", options=MeasureOptions(),
-                                        progress=progress, on_total=on_total)
+            measurement = measure_video(video, work / "recording.synk",
+                                        options=MeasureOptions(), progress=progress,
+                                        on_total=on_total)
             job.stage, job.progress = "analysing", 0.75
             job.message = "segmenting tasks, coupling, findings and scale items"
             side = affected_side if affected_side in ("left", "right") else None
@@ -142,10 +159,4 @@ class JobManager:
             target.mkdir(parents=True, exist_ok=True)
             for figure in run.figures:
                 shutil.move(str(figure), target / Path(figure).name)
-        job.recording_id = outcome.recording_id
-        with self.store.reading() as session:
-            from synkinesis.store.repository import find_visit
-
-            job.visit_id = find_visit(session, ref=job.visit_ref).id
-        job.stage, job.progress, job.done = "done", 1.0, True
-        job.message = f"analysed: {outcome.analysis_status}"
+        return outcome
