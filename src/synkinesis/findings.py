@@ -418,9 +418,10 @@ def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
     movement, mm, clipped at 0) is divided by that side's effort (sum of the task's driver
     movements, mm). The difference of these fractions, times the stronger side's effort, is an
     excess in mm as if both sides had tried equally hard; the part above the region's noise
-    floor is converted to points with the task's anchor. A side whose effort is below :data:`MIN_EFFORT_FRACTION` of the other's cannot
-    show whether the other side's co-movement is excess, so the other side gets no points from
-    that task (the weak side still does: co-movement without effort is synkinesis).
+    floor is converted to points with the task's anchor. A side whose effort is below
+    :data:`MIN_EFFORT_FRACTION` of the other's cannot show whether the other side's
+    co-movement is excess, so the other side gets no points from that task (the weak side
+    still does: co-movement without effort is synkinesis).
 
     Returns
     -------
@@ -643,6 +644,23 @@ def _ratio(a: float, h: float, floor: float) -> float:
     return max(a, 0.0) / h
 
 
+def _voluntary_ratio(coupling: Coupling, task: str, region: str, side: Side) -> float:
+    """Affected / healthy voluntary movement of ``region`` in ``task``. The eye compares
+    closure fractions (narrowing / that side's own rest fissure, as eFACE's eye closure does):
+    an eye narrow at rest that closes completely has closed completely, whatever its mm."""
+    h = other_side(side)
+    a = coupling.cell("movement_mm", side, task, region)
+    b = coupling.cell("movement_mm", h, task, region)
+    floor = float(coupling.noise_floor_mm[coupling.regions.index(region)])
+    if region == "eye":
+        rest_a = coupling.rest("palpebral_fissure", side)
+        rest_h = coupling.rest("palpebral_fissure", h)
+        if not (rest_a > 0 and rest_h > 0):
+            return float("nan")
+        a, b, floor = a / rest_a, b / rest_h, floor / rest_h
+    return _ratio(a, b, floor)
+
+
 def _task_confidence(coupling: Coupling, task: str) -> float:
     if task not in coupling.tasks:
         return 0.0
@@ -853,17 +871,16 @@ def estimate_sunnybrook(coupling: Coupling, side: Side, *,
         if corner <= -t.corner_mm else "normal",
         "mouth-corner height affected - healthy at rest", corner, "mm", 0.6,
         f"one point at +/- {t.corner_mm} mm [U]"))
-    h = other_side(side)
     for expression, (task, region) in _SUNNYBROOK_TASKS.items():
-        a = coupling.cell("movement_mm", side, task, region)
-        b = coupling.cell("movement_mm", h, task, region)
-        ratio = _ratio(a, b, coupling.noise_floor_mm[coupling.regions.index(region)])
+        ratio = _voluntary_ratio(coupling, task, region, side)
         if not np.isfinite(ratio):
             missing.append(f"voluntary_{expression}")
         else:
+            what = ("eye closure fraction (narrowing / own rest fissure)" if region == "eye"
+                    else f"{region} movement")
             items.append(ItemEstimate(
                 f"voluntary_{expression}", _voluntary_grade(ratio),
-                f"{region} movement affected / healthy ({task})", ratio, "ratio",
+                f"{what} affected / healthy ({task})", ratio, "ratio",
                 round(_task_confidence(coupling, task), 3),
                 f"grades 2..5 from ratio >= {', '.join(map(str, VOLUNTARY_CUTS))} [U]"))
         points, watched, excess = task_synkinesis_points(coupling, task, side)
@@ -883,13 +900,10 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                             ) -> tuple[ItemEstimate | None, str]:
     """A House-Brackmann grade suggestion from voluntary ratios, eye closure and synkinesis
     ([U] project mapping: HB is a global clinical judgement)."""
-    h = other_side(side)
     ratios = []
     for task, region in (("brow_raise", "brow"), ("gentle_eye_closure", "eye"),
                          ("big_smile", "mouth_corner")):
-        ratio = _ratio(coupling.cell("movement_mm", side, task, region),
-                       coupling.cell("movement_mm", h, task, region),
-                       coupling.noise_floor_mm[coupling.regions.index(region)])
+        ratio = _voluntary_ratio(coupling, task, region, side)
         if np.isfinite(ratio):
             ratios.append(min(ratio, 1.0))
     if not ratios:

@@ -301,3 +301,22 @@ def test_two_rest_spans_are_two_spans_not_everything_between():
     from synkinesis.analysis import summarise
 
     assert "rest 0.00-1.00, 5.00-6.00 s" in summarise(analysis)["segmentation"]
+
+
+def test_an_eye_narrow_at_rest_that_closes_completely_is_graded_complete():
+    # The left eye is 3 mm narrower at rest (7 vs 10 mm) and closes completely, like the right:
+    # Sunnybrook voluntary eye closure and the House-Brackmann ratio compare closure fractions
+    # (narrowing / that side's own rest fissure), as eFACE does, not millimetres (6.7 vs 9.6).
+    recording, spans = make_recording()
+    signals = dict(recording.signals)
+    left = signals["palpebral_fissure_left_mm"]
+    signals["palpebral_fissure_left_mm"] = np.maximum(left - 3.0, np.minimum(left, 0.5))
+    from dataclasses import replace
+
+    analysis = analyse(replace(recording, signals=signals), spans, affected_side="left")
+    eface, sunnybrook, house_brackmann = analysis.scales
+    items = {i.key: i for i in sunnybrook.items}
+    assert items["voluntary_eye_closure"].value == 5
+    assert items["voluntary_eye_closure"].measured == pytest.approx(1.0, abs=0.05)
+    assert house_brackmann.items[0].measured == pytest.approx(1.0, abs=0.03)
+    assert {i.key: i.value for i in eface.items}["full_eye_closure"] == pytest.approx(100, abs=2)
