@@ -773,8 +773,9 @@ def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
             missing.append(key)
             continue
         points = max(finding.index_by_side.get(side, finding.index), 0.0)
-        if finding.severity == "none":
-            points = min(points, 0.49)
+        if (finding.severity == "none" and finding.side == side and finding.evidence
+                and finding.evidence[0].excess_mm < finding.noise_floor_mm):
+            points = 0.0  # within the noise floor: no synkinesis (as task_synkinesis_points)
         value = float(np.clip(100 - POINTS_TO_EFACE * points, 0, 100))
         confidence = finding.confidence * (0.3 if pattern == "platysmal" else 1.0)
         items.append(ItemEstimate(

@@ -320,3 +320,19 @@ def test_an_eye_narrow_at_rest_that_closes_completely_is_graded_complete():
     assert items["voluntary_eye_closure"].measured == pytest.approx(1.0, abs=0.05)
     assert house_brackmann.items[0].measured == pytest.approx(1.0, abs=0.03)
     assert {i.key: i.value for i in eface.items}["full_eye_closure"] == pytest.approx(100, abs=2)
+
+
+def test_a_pattern_within_the_noise_floor_does_not_lower_the_eface_item():
+    # 0.8 mm of extra left chin rise on the big smile is 0.8 points, but below a 1 mm noise
+    # floor: mentalis reads "none", and the eFACE mentalis item must read 100, not 100 - 33.3 *
+    # 0.49 = 83.7 (issue 3, finding 11).
+    from synkinesis.coupling import CouplingOptions
+
+    recording, spans = make_recording(extra={("big_smile", "left", "chin_height"): 0.8})
+    analysis = analyse(recording, spans, affected_side="left",
+                       coupling=CouplingOptions(min_noise_floor_mm=1.0))
+    mentalis = analysis.finding("mentalis")
+    assert mentalis.severity == "none" and mentalis.index == pytest.approx(0.8, abs=0.1)
+    items = {i.key: i for i in analysis.scales[0].items}
+    assert items["mentalis_synkinesis"].value == 100
+    assert items["mentalis_synkinesis"].measured == 0.0
