@@ -138,7 +138,7 @@ def server(web_root):
     from synkinesis.store.repository import create_patient
 
     srv, stop = start_server(web_root / "server", accounts=ACCOUNTS, record_countdown_s=0.3,
-                             record_hold_s=1.2, record_relax_s=0.3, exercise_hold_s=1.0,
+                             record_hold_s=0.8, record_relax_s=0.3, exercise_hold_s=1.0,
                              max_upload_bytes=12 * 1024 * 1024)
     with srv.store.transaction() as session:
         create_patient(session, code="P001", affected_side="left", cause="bell_palsy")

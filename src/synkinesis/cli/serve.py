@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -66,7 +67,7 @@ def serve(
     from synkinesis.web.accounts import AccountError
     from synkinesis.web.settings import UnsafeSettingsError, load_web_settings
 
-    overrides = {"host": host, "port": port, "accounts_path": accounts,
+    overrides: dict[str, Any] = {"host": host, "port": port, "accounts_path": accounts,
                  "record_hold_s": hold_s, "record_countdown_s": countdown_s,
                  "record_relax_s": relax_s, "exercise_hold_s": exercise_hold_s,
                  "max_upload_bytes": None if max_upload_mb is None

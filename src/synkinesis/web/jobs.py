@@ -148,12 +148,13 @@ class JobManager:
                                         on_total=on_total)
             job.stage, job.progress = "analysing", 0.75
             job.message = "segmenting tasks, coupling, findings and scale items"
-            side = affected_side if affected_side in ("left", "right") else None
-            run = run_analysis(Path(measurement.path), work, spans=spans or None,
+            side: Any = affected_side if affected_side in ("left", "right") else None
+            measured = Path(str(measurement.path))
+            run = run_analysis(measured, work, spans=spans or None,
                                options=AnalysisOptions(affected_side=side), figures=True)
             job.stage, job.message, job.progress = "storing", "saving to the visit", 0.9
             outcome = record_video(self.store, video=video, visit_ref=job.visit_ref,
-                                   measurement=Path(measurement.path),
+                                   measurement=measured,
                                    analysis=run.analysis_path)
             target = figures_dir(data_dir, outcome.recording_id)
             target.mkdir(parents=True, exist_ok=True)

@@ -80,7 +80,7 @@ def exercise_page(request: Request, name: str = "", code: str = Depends(patient_
         side, analysis = patient_context(state.store, code)
     except NotFoundError as error:
         raise HTTPException(404, str(error)) from None
-    exercises = []
+    exercises: list[dict[str, Any]] = []
     for exercise in EXERCISES:
         threshold, source = threshold_from_analysis(exercise, analysis, affected_side=side)
         exercises.append({"exercise": exercise, "threshold": threshold, "source": source})
@@ -250,20 +250,19 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
     if not state.live.acquire():
         await refuse("too many live sessions at once; try again in a moment", 1013)
         return
-    tracker = None
+    tracker: ExerciseTracker | None = None
+    ready: dict[str, Any] = {"type": "ready", "side": side, "exercise": None}
     if chosen is not None:
         threshold, source = threshold_from_analysis(chosen, analysis, affected_side=side)
         tracker = ExerciseTracker(chosen, side, threshold, hold_s=state.settings.exercise_hold_s)
+        ready["exercise"] = {"name": chosen.name, "label": chosen.label,
+                             "threshold_mm": threshold, "threshold_source": source,
+                             "goal_mm": chosen.target_goal_mm, "hold_s": tracker.hold_s}
     connection = LiveConnection(websocket, code=patient, user=session.account, tracker=tracker)
     try:
         connection.measurer = await asyncio.to_thread(
             LiveMeasurer, max_faces=1 if chosen is not None else 2)
-        await connection.send({"type": "ready", "side": side, "exercise": None if chosen is None
-                               else {"name": chosen.name, "label": chosen.label,
-                                     "threshold_mm": tracker.threshold_mm,
-                                     "threshold_source": source,
-                                     "goal_mm": chosen.target_goal_mm,
-                                     "hold_s": tracker.hold_s}})
+        await connection.send(ready)
         measuring = asyncio.create_task(connection.measure_loop())
         try:
             await connection.receive_loop()

@@ -33,11 +33,11 @@ def _page(request: Request, code: str, error: str = "", notes: list[str] | None 
 
     muscles = []
     for m in MUSCLES.values():
-        x, y = DIAGRAM.get(m.name, (None, None))
-        right_x = None if x is None else round(200 - (100 - x) * 1.25, 1)
+        spot = DIAGRAM.get(m.name)
+        right_x = None if spot is None else round(200 - (100 - spot[0]) * 1.25, 1)
         muscles.append({"name": m.name, "label": m.name.replace("_", " "), "midline": m.midline,
-                        "right_x": right_x, "left_x": None if x is None else 400 - right_x,
-                        "y": y, "caution": m.caution or ""})
+                        "right_x": right_x, "left_x": None if right_x is None else 400 - right_x,
+                        "y": None if spot is None else spot[1], "caution": m.caution or ""})
     return render(request, "toxin_form.html", {
         "code": code, "muscles": muscles, "products": list(PRODUCTS), "error": error,
         "notes": notes or []}, status_code=status_code)
@@ -66,7 +66,8 @@ async def toxin_submit(request: Request, code: str = Depends(patient_access),
         specs = []
         for muscle, side, unit, point in zip(muscles, sides, units, points):
             try:
-                specs.append(InjectionSpec(str(muscle), str(side), float(unit), int(point)))
+                specs.append(InjectionSpec(str(muscle), str(side), float(str(unit)),
+                                           int(str(point))))
             except ValueError:
                 raise HTTPException(400, f"units and points must be numbers for {muscle}: "
                                          f"got {unit!r}, {point!r}") from None
