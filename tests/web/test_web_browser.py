@@ -34,6 +34,8 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
     shoot(page, screenshots, "record-face-check")
     page.click("#start")
     page.wait_for_url("**/jobs/*", timeout=90_000)
+    page.wait_for_function("document.getElementById('job-progress').value > 0.1",
+                           timeout=120_000)
     shoot(page, screenshots, "record-progress")
     page.wait_for_selector("#job-result:not([hidden])", timeout=180_000)
     page.click("#job-visit")

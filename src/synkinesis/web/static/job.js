@@ -11,6 +11,7 @@
     } catch (e) { setTimeout(poll, 1000); return; }
     document.getElementById("job-progress").value = job.progress;
     document.getElementById("job-stage").textContent = job.stage;
+    document.getElementById("job-percent").textContent = Math.round(100 * job.progress) + " %";
     document.getElementById("job-message").textContent = job.message;
     if (job.done) {
       const link = document.getElementById("job-visit");
