@@ -474,7 +474,7 @@ def run_analysis(
         Input that cannot be analysed, with a message for the user.
     """
     options.validate()
-    output_dir = Path(output_dir)
+    output_dir = prepare_output_dir(Path(output_dir))
     spans_source = None
     if spans:
         spans_source = "command line"
@@ -486,12 +486,15 @@ def run_analysis(
     measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
                                   on_total=on_total)
     analysis = analyze_measurement(measurement, spans=spans, options=options)
-    output_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(input_path).stem
     source = {**source_info(measurement), "spans_source": spans_source}
     content = analysis_to_dict(analysis, source=source, options=options,
                                frame_numbers=np.asarray(measurement.frames["frame"]))
-    path = write_analysis(output_dir / (stem + SUFFIX), content)
+    try:
+        path = write_analysis(output_dir / (stem + SUFFIX), content)
+    except OSError as error:
+        raise AnalysisError(f"cannot write the analysis into {output_dir}: "
+                            f"{error.strerror or error}") from None
     written: tuple[Path, ...] = ()
     if figures:
         from synkinesis.reports import save_figures
@@ -499,6 +502,25 @@ def run_analysis(
         written = save_figures(analysis, measurement, output_dir / "figures", stem=stem)
     return AnalysisRun(analysis, measurement, path, Path(measurement.path), written,
                        spans_source, content)
+
+
+def prepare_output_dir(output_dir: Path) -> Path:
+    """Create the output directory (and parents) if needed.
+
+    Raises
+    ------
+    AnalysisError
+        The path exists and is not a directory, or it cannot be created.
+    """
+    if output_dir.exists() and not output_dir.is_dir():
+        raise AnalysisError(f"{output_dir} exists and is not a directory (-o names the output "
+                            "directory)")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AnalysisError(f"cannot create the output directory {output_dir}: "
+                            f"{error.strerror or error}") from None
+    return output_dir
 
 
 def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object]] | None = None,

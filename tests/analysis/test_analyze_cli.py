@@ -160,3 +160,17 @@ def test_importing_the_analysis_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == ""
+
+
+def test_an_output_that_is_a_file_or_cannot_be_created_is_a_clear_error(
+        single_face_measurement, tmp_path):
+    existing = tmp_path / "existing_file"
+    existing.write_text("not a directory")
+    for output, message in ((existing, "exists and is not a directory"),
+                            ("/proc/nope", "cannot create the output directory")):
+        result = invoke(single_face_measurement.path, "-o", output, "--no-figures")
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+        assert not isinstance(result.exception, OSError)
+        assert len(result.output.strip().splitlines()) == 1
