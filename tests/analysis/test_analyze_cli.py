@@ -47,6 +47,9 @@ def test_analyze_a_measure_result(single_face_measurement, tmp_path):
     figures = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
     assert "single_face-signals.png" in figures and "single_face-coupling.png" in figures
     assert any("keyframe" in name for name in figures)
+    # Figures show the patient's face: readable by the owner only.
+    for png in (tmp_path / "figures").glob("*.png"):
+        assert png.stat().st_mode & 0o077 == 0, png
 
 
 def test_analyze_with_guided_spans_and_a_given_side(single_face_measurement, tmp_path):

@@ -25,6 +25,15 @@ def _pyplot():
     return plt
 
 
+def _save(fig: Any, path: Path, *, dpi: int) -> None:
+    """Write a figure readable by its owner only (0600, atomically): figures show the
+    patient's face."""
+    from synkinesis.results import atomic_output
+
+    with atomic_output(Path(path)) as temporary:
+        fig.savefig(temporary, dpi=dpi, format="png")
+
+
 def _task_colour(task: str, tasks: list[str]) -> str:
     if task == "rest":
         return "#eeeeee"
@@ -72,7 +81,7 @@ def plot_signals(analysis: Any, path: Path) -> Path:
                  f"segmentation)", fontsize=10)
     fig.text(0.01, 0.005, meanings, fontsize=6, color="0.3")
     fig.tight_layout(rect=(0, 0.02, 1, 0.95))
-    fig.savefig(path, dpi=110)
+    _save(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -117,7 +126,7 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
                  "voluntary range (numbers: mm). Neck: not measurable with face landmarks.",
                  fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.93))
-    fig.savefig(path, dpi=110)
+    _save(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -208,7 +217,7 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
         f" confidence {finding.confidence:.0%})" + (" - PROXY" if finding.proxy else ""),
         fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    fig.savefig(path, dpi=100)
+    _save(fig, path, dpi=100)
     plt.close(fig)
     return Path(path)
 
@@ -252,7 +261,7 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
                  f"\nresting tightness, {finding.side} side: {finding.severity}, index "
                  f"{finding.index:.2f}\n{finding.note}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    _save(fig, path, dpi=100)
     plt.close(fig)
     return Path(path)
 
@@ -264,7 +273,7 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
 
     Returns the written paths."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     written = [plot_signals(analysis, directory / f"{stem}-signals.png"),
                plot_coupling(analysis, directory / f"{stem}-coupling.png")]
     if not key_frames:
