@@ -252,6 +252,21 @@ def test_bad_file_contents_exit_2(run, tmp_path):
     naive.write_text(json.dumps({"items": {"grade": 1}, "rated_at": "2026-03-02T09:30:00"}))
     result = run("hb", "-f", str(naive))
     assert result.exit_code == 2 and "timezone-aware" in result.stderr
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe")
+    result = run("sunnybrook", "-f", str(binary))
+    assert result.exit_code == 2 and "is not a text (UTF-8) JSON/YAML form" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_option_syntax_error_shows_an_option():
+    """The example of a malformed --option names an option, not an item."""
+    from synkinesis.cli.score import _BadInput, _parse_pairs
+
+    with pytest.raises(_BadInput, match="e.g. total_formula=weighted"):
+        _parse_pairs(["total_formula"], "--option")
+    with pytest.raises(_BadInput, match="e.g. rest_eye=1"):
+        _parse_pairs(["rest_eye"], "--item")
 
 
 @pytest.mark.parametrize("name", list(INSTRUMENTS))

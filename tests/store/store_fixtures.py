@@ -200,9 +200,9 @@ def cli(record_env):
         module.register(app)
     runner = CliRunner()
 
-    def run(*args: str, input: str | None = None):
+    def run(*args: str, input: str | None = None, columns: int = 200):
         return runner.invoke(app, [str(a) for a in args], input=input,
-                             env={"COLUMNS": "200"})
+                             env={"COLUMNS": str(columns)})
 
     return run
 

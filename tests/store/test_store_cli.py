@@ -199,3 +199,35 @@ def test_help_texts_have_examples(cli):
                  ("db", "export"), ("db", "import"), ("patient", "delete")):
         out = ok(cli(*args, "--help"))
         assert "Example" in out and "synk " in out, args
+
+
+def test_unwritable_outputs_and_a_non_database_are_one_line_errors(cli, tmp_path,
+                                                                   monkeypatch):
+    ok(cli("patient", "add", "P001", "--side", "left", "--onset", "2025-01-10"))
+    ok(cli("visit", "add", "P001", "--date", "2025-03-03"))
+    ok(cli("visit", "score", "P001@2025-03-03", "hb", "-i", "grade=II"))
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    bad(cli("trend", "P001", "hb", "--plot", "/proc/nope/x.png"),
+        "cannot write /proc/nope/x.png")
+    bad(cli("db", "export", "P001", "--bundle", "/proc/nope/P1.json"),
+        "cannot write /proc/nope/P1.json")
+    bad(cli("db", "export", "P001", "--fhir", tmp_path), f"cannot write {tmp_path}")
+    bad(cli("db", "export", "--csv", a_file), f"cannot write {a_file}")
+    bad(cli("db", "backup", a_file), "exists and is not a directory")
+    not_a_database = tmp_path / "bundle.json"
+    not_a_database.write_text(json.dumps({"format": "synkinesis.patient_bundle"}) * 300)
+    monkeypatch.setenv("SYNK_DATABASE_URL", f"sqlite:///{not_a_database}")
+    for args in (("patient", "list"), ("db", "upgrade")):
+        bad(cli(*args), "file is not a database")
+
+
+def test_patient_list_is_readable_in_80_columns(cli):
+    ok(cli("patient", "add", "P001", "--side", "bilateral", "--cause", "acoustic_neuroma",
+           "--onset", "2025-01-10"))
+    ok(cli("visit", "add", "P001", "--date", "2025-03-03"))
+    out = ok(cli("patient", "list", columns=80))
+    assert "…" not in out, out
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    for word in ("P001", "bilateral", "acoustic", "neuroma", "2025-01-10", "2025-03-03"):
+        assert word in out, out

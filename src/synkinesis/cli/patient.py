@@ -59,13 +59,18 @@ def patient_list() -> None:
             if not patients:
                 console.print("no patients yet (add one with `synk patient add`)")
                 return
-            table = Table(box=None, padding=(0, 2))
-            for column in ("code", "side", "cause", "onset", "visits", "toxin", "therapy",
-                           "procedures", "last visit"):
-                table.add_column(column)
+            # fits 80 columns: nothing is cut off; a long code or cause wraps
+            table = Table(box=None, padding=(0, 1), pad_edge=False, collapse_padding=True)
+            table.add_column("code", overflow="fold", max_width=12)
+            table.add_column("side", no_wrap=True)
+            table.add_column("cause", min_width=8)
+            table.add_column("onset", no_wrap=True)
+            for column in ("visits", "toxin", "therapy", "proc."):
+                table.add_column(column, no_wrap=True, justify="right")
+            table.add_column("last visit", no_wrap=True)
             for p in patients:
                 last = max((v.visit_date for v in p.visits), default=None)
-                table.add_row(p.code, p.affected_side, p.cause,
+                table.add_row(p.code, p.affected_side, p.cause.replace("_", " "),
                               p.onset_date.isoformat() if p.onset_date else "-",
                               str(len(p.visits)), str(len(p.toxin_sessions)),
                               str(len(p.therapy_sessions)), str(len(p.procedures)),

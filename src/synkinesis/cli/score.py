@@ -59,7 +59,8 @@ def _parse_pairs(pairs: list[str] | None, what: str) -> dict[str, Any]:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise _BadInput(f"{what} {pair!r} must be written NAME=VALUE, e.g. rest_eye=1")
+            example = "total_formula=weighted" if what == "--option" else "rest_eye=1"
+            raise _BadInput(f"{what} {pair!r} must be written NAME=VALUE, e.g. {example}")
         parsed[key.strip()] = value.strip()
     return parsed
 
@@ -70,6 +71,9 @@ def _read_form(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise _BadInput(f"cannot read {path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise _BadInput(f"{path} is not a text (UTF-8) JSON/YAML form: {error.reason} at byte "
+                        f"{error.start}") from error
     import yaml
 
     try:
@@ -273,8 +277,8 @@ def _prompt_items(
                 f"{format_number(item.maximum)}",  # type: ignore[arg-type]
                 markup=False,
             )
-            for value, label in item.anchors:
-                console.print(f"  {format_number(value)} = {label}", markup=False)
+            for anchor, label in item.anchors:
+                console.print(f"  {format_number(anchor)} = {label}", markup=False)
         while True:
             try:
                 answer = typer.prompt(

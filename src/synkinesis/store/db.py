@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from synkinesis.store.errors import DuplicateError, SchemaError, StoreError
@@ -82,6 +82,14 @@ def _create_private_file(path: Path) -> None:
     except OSError as error:
         raise StoreError(f"cannot create the database file {path}: "
                          f"{error.strerror or error}") from None
+
+
+def parsed_url_text(url: str) -> str:
+    """A database URL as shown to the user (password hidden)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(malformed URL)"
 
 
 def _first_line(error: object) -> str:
@@ -160,10 +168,14 @@ def upgrade_database(engine: Engine, *, revision: str = "head") -> tuple[str | N
     """
     from alembic import command
 
-    before = _check_not_newer(engine)
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
-    return before, str(database_revision(engine))
+    try:
+        before = _check_not_newer(engine)
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), revision)
+        return before, str(database_revision(engine))
+    except DatabaseError as error:  # unreachable, locked, or not a database at all
+        raise StoreError(f"cannot open the database {parsed_url_text(str(engine.url))}: "
+                         f"{_first_line(error.orig)}") from None
 
 
 @dataclass(frozen=True)
@@ -188,15 +200,20 @@ class Store:
         DuplicateError
             Another writer stored a conflicting row meanwhile (a unique code or sha256).
         StoreError
-            The database is unavailable or locked.
+            A row refers to one that does not exist, or the database is unavailable or
+            locked.
         """
         try:
             with self.sessions.begin() as session:
                 yield session
         except IntegrityError as error:
-            raise DuplicateError(f"conflicts with a record written meanwhile "
-                                 f"({_first_line(error.orig)}); nothing was written") from None
-        except OperationalError as error:
+            reason = _first_line(error.orig)
+            if "foreign key" in reason.lower():
+                raise StoreError(f"refers to a row that does not exist ({reason}); nothing "
+                                 "was written") from None
+            raise DuplicateError(f"conflicts with a record written meanwhile ({reason}); "
+                                 "nothing was written") from None
+        except DatabaseError as error:
             raise StoreError(f"the database refused the change ({_first_line(error.orig)}); "
                              "nothing was written") from None
 
@@ -244,9 +261,10 @@ def open_store(
                 raise SchemaError(
                     f"the database schema is at revision {revision or 'none'}, this software "
                     f"needs {code_head()}; run `synk db upgrade`")
-    except OperationalError as error:
+    except DatabaseError as error:
         engine.dispose()
-        raise StoreError(f"cannot open the database: {error.orig}") from None
+        raise StoreError(f"cannot open the database {parsed_url_text(settings.database_url)}: "
+                         f"{_first_line(error.orig)}") from None
     except BaseException:
         engine.dispose()
         raise

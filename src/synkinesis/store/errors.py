@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 __all__ = ["DuplicateError", "NotFoundError", "SchemaError", "StoreError",
-           "StoreValidationError", "StoreWarning"]
+           "StoreValidationError", "StoreWarning", "writing"]
 
 
 class StoreError(ValueError):
@@ -28,3 +32,14 @@ class SchemaError(StoreError):
 
 class StoreWarning(UserWarning):
     """Stored, but worth a second look (the CLI prints it as ``warning: ...``)."""
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn a failure to write ``path`` (missing folder, a directory where a file should be,
+    no permission...) into a one-line :class:`StoreError`."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StoreError(f"cannot write {path}: {reason}; nothing was written there") from None

@@ -28,7 +28,7 @@ from sqlalchemy import Date, select
 from sqlalchemy.orm import Session
 
 from synkinesis import __version__
-from synkinesis.store.errors import DuplicateError, StoreValidationError
+from synkinesis.store.errors import DuplicateError, StoreValidationError, writing
 from synkinesis.store.models import (
     Base,
     Injection,
@@ -187,6 +187,19 @@ def _validate(patient: Patient, *, today: date | None) -> None:
                                            f"lowercase hex digits, got {recording.sha256!r}")
         for j, score in enumerate(visit.scores):
             checked(f"{where}.scores[{j}]", result_from_dict, data=score.result)
+    visit_ids = {visit.id for visit in patient.visits}
+    recording_ids = {r.id for visit in patient.visits for r in visit.recordings}
+    for i, visit in enumerate(patient.visits):
+        for j, score in enumerate(visit.scores):
+            if score.recording_id is not None and score.recording_id not in recording_ids:
+                raise StoreValidationError(
+                    f"bundle patient.visits[{i}].scores[{j}]: recording_id "
+                    f"{score.recording_id!r} is not a recording of this bundle")
+    for name in ("toxin_sessions", "therapy_sessions", "procedures"):
+        for i, row in enumerate(getattr(patient, name)):
+            if row.visit_id is not None and row.visit_id not in visit_ids:
+                raise StoreValidationError(f"bundle patient.{name}[{i}]: visit_id "
+                                           f"{row.visit_id!r} is not a visit of this bundle")
     for i, toxin in enumerate(patient.toxin_sessions):
         where = f"patient.toxin_sessions[{i}]"
         specs = [repo.InjectionSpec(x.muscle, x.side, x.units, x.points)
@@ -298,7 +311,7 @@ def write_json(data: Mapping[str, Any], path: Path) -> Path:
     """Write JSON atomically (UTF-8, indented)."""
     from synkinesis.results import atomic_output
 
-    with atomic_output(Path(path)) as temporary:
+    with writing(Path(path)), atomic_output(Path(path)) as temporary:
         temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     return Path(path)
 
@@ -324,15 +337,16 @@ def export_csv(session: Session, *, directory: Path) -> list[Path]:
     cells are NULL.
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    with writing(directory):
+        directory.mkdir(parents=True, exist_ok=True)
     written = []
     from synkinesis.results import atomic_output
 
     for table in Base.metadata.sorted_tables:
         path = directory / f"{table.name}.csv"
         rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
-        with atomic_output(path) as temporary, open(temporary, "w", newline="",
-                                                    encoding="utf-8") as handle:
+        with writing(path), atomic_output(path) as temporary, open(
+                temporary, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([column.name for column in table.columns])
             for row in rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synkinesis.store.errors import writing
 from synkinesis.store.queries import Trend
 
 __all__ = ["plot_trend"]
@@ -15,6 +16,11 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     Values are dots joined in date order, one line per source (clinician, automatic, measure,
     analysis...); toxin sessions are dashed vertical lines labelled with their units,
     procedures dotted. Written atomically.
+
+    Raises
+    ------
+    StoreError
+        The file cannot be written there.
     """
     import matplotlib
 
@@ -52,6 +58,6 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     axes.xaxis_date()
     figure.autofmt_xdate()
     path = Path(path)
-    with atomic_output(path) as temporary:
+    with writing(path), atomic_output(path) as temporary:
         figure.savefig(temporary, format="png", dpi=dpi)
     return path
