@@ -193,3 +193,70 @@ def test_trend_plot_is_a_png(followed, tmp_path):
 
     image = matplotlib.image.imread(path)
     assert image.shape[0] > 300 and image.shape[1] > 600
+
+
+def _add_hb(store, day, grade, rater):
+    evidence = {"grade": {"measurement": "voluntary_ratio", "value": 0.9, "confidence": 0.5}} \
+        if rater == "automatic" else None
+    with store.transaction() as session:
+        visit = next(v for v in repository.get_patient(session, code="P001").visits
+                     if v.visit_date.isoformat() == day)
+        repository.add_score(session, visit=visit, instrument="hb", items={"grade": grade},
+                             rater=rater, evidence=evidence)
+
+
+def test_trend_and_comparisons_never_mix_raters(followed):
+    """The reviewer's case: automatic 1, clinician 2, automatic 1 read as '+1 vs first'."""
+    _add_hb(followed, "2026-01-05", "I", "automatic")
+    _add_hb(followed, "2026-01-19", "II", "clinician")
+    _add_hb(followed, "2026-04-13", "I", "automatic")
+    _add_hb(followed, "2026-04-29", "III", "clinician")
+    with followed.reading() as session:
+        default = q.trend(session, patient_code="P001", index="hb")
+        assert default.rater == "clinician"
+        assert [(p.value, p.source) for p in default.points] == [(2, "clinician"),
+                                                                 (3, "clinician")]
+        assert [r.change_from_first for r in default.rows] == [None, 1]
+        automatic = q.trend(session, patient_code="P001", index="hb", rater="automatic")
+        assert [p.value for p in automatic.points] == [1, 1]
+        assert len(q.trend(session, patient_code="P001", index="hb", rater="any").points) == 4
+        # before toxin 2 (2026-04-13) the clinician's last value is 2026-01-19, not the
+        # automatic grade of that day
+        (comparison,) = [c for c in q.compare_treatments(session, patient_code="P001",
+                                                         index="hb", after_days=16)
+                         if c.treatment.day == date(2026, 4, 13)]
+        assert (comparison.rater, comparison.before.day, comparison.after.value) == (
+            "clinician", date(2026, 1, 19), 3)
+        assert comparison.verdict == "worse"
+        only_auto = q.before_after(session, patient_code="P001", index="hb",
+                                   treatment_date="2026-01-05", rater="automatic")
+        assert only_auto.after is None  # no automatic value 14 days later: never a clinician's
+        # measured indices have no rater
+        assert q.trend(session, patient_code="P001",
+                       index="analysis.ocular_oral.index").rater == ""
+        with pytest.raises(StoreValidationError, match="rater must be one of"):
+            q.trend(session, patient_code="P001", index="hb", rater="nurse")
+
+
+def test_only_automatic_values_are_used_when_no_clinician_scored(followed):
+    _add_hb(followed, "2026-01-05", "II", "automatic")
+    with followed.reading() as session:
+        result = q.trend(session, patient_code="P001", index="hb")
+    assert result.rater == "automatic" and [p.value for p in result.points] == [2]
+
+
+def test_trend_rows_verdicts_and_dose_table_are_ready_to_print(followed):
+    with followed.reading() as session:
+        result = q.trend(session, patient_code="P001", index="sunnybrook")
+        table = q.dose_table(session, patient_code="P001")
+        comparisons = q.compare_treatments(session, patient_code="P001",
+                                           index="sunnybrook.synkinesis_pucker")
+    assert [(r.point.value, r.change_from_first,
+             [t.title for t in r.treatments_since_previous]) for r in result.rows] == [
+        (37, None, ["toxin 10 U"]), (39, 2, []), (37, 0, ["toxin 22.5 U"]), (41, 4, [])]
+    assert table.days == (date(2026, 1, 5), date(2026, 4, 13))
+    assert table.rows == (
+        ("mentalis", "left", (2.5, None), 2.5),
+        ("orbicularis_oculi", "left", (7.5, 12.5), 20.0),
+        ("platysma", "left", (None, 10.0), 10.0))
+    assert [c.verdict for c in comparisons] == ["unchanged", "better"]

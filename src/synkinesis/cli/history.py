@@ -45,6 +45,10 @@ def trend(
                                           "(e.g. eface.ocular_synkinesis), or a measured index "
                                           "(e.g. palpebral_fissure_range_affected_pct)."),
     plot: Path = typer.Option(None, "--plot", help="Write the trend as a PNG plot here."),
+    rater: str = typer.Option(None, "--rater",
+                              help="Whose scale values: clinician, patient, automatic or any "
+                                   "(default: the clinician's when there are any; values of "
+                                   "different raters are never compared)."),
 ) -> None:
     """Trend of a score or measured index across visits (table and PNG plot).
 
@@ -62,7 +66,7 @@ def trend(
     with bad_input_exits():
         store = open_record()
         with store.reading() as session:
-            result = query_trend(session, patient_code=code, index=index)
+            result = query_trend(session, patient_code=code, index=index, rater=rater)
         if plot is not None:
             from synkinesis.store.plot import plot_trend
 
@@ -70,23 +74,23 @@ def trend(
     spec = result.index
     direction = {True: "higher is better", False: "lower is better",
                  None: "direction not defined"}[spec.higher_is_better]
+    rated = f"; rated by {result.rater}" if result.rater else ""
     console.print(f"[bold]{result.patient_code}: {spec.label}[/bold] ({spec.name}"
-                  f"{', ' + spec.unit if spec.unit else ''}; {direction})", highlight=False)
+                  f"{', ' + spec.unit if spec.unit else ''}; {direction}{rated})",
+                  highlight=False)
     if not result.points:
         console.print("no values stored yet")
     else:
         table = Table(box=None, padding=(0, 2))
         for column in ("date", "value", "vs first", "visit", "source", "treatments since last"):
             table.add_column(column, justify="right" if column in ("value", "vs first") else "left")
-        first = result.points[0].value
-        previous_day = None
-        for point in result.points:
-            between = [t.title for t in result.treatments
-                       if (previous_day is None or t.day > previous_day) and t.day <= point.day]
+        for row in result.rows:
+            point = row.point
             table.add_row(point.day.isoformat(), fmt(point.value),
-                          "" if point is result.points[0] else f"{point.value - first:+.4g}",
-                          point.visit_ref, point.source, "; ".join(between))
-            previous_day = point.day
+                          "" if row.change_from_first is None
+                          else f"{row.change_from_first:+.4g}",
+                          point.visit_ref, point.source,
+                          "; ".join(t.title for t in row.treatments_since_previous))
         console.print(table)
     if plot is not None:
         console.print(f"plot: {plot}", highlight=False)
@@ -102,6 +106,10 @@ def compare(
                                        help="How far from that day a value may be."),
     date: str = typer.Option(None, "--date", help="Only the treatment on this date "
                                                   "(YYYY-MM-DD); any date works."),
+    rater: str = typer.Option(None, "--rater",
+                              help="Whose scale values: clinician, patient, automatic or any "
+                                   "(default: the clinician's when there are any; values of "
+                                   "different raters are never compared)."),
 ) -> None:
     """Before/after comparison of an index around each treatment.
 
@@ -124,27 +132,27 @@ def compare(
 
                 rows = [before_after(session, patient_code=code, index=index,
                                      treatment_date=parse_date(date, what="--date"),
-                                     after_days=after_days, tolerance_days=tolerance_days)]
+                                     after_days=after_days, tolerance_days=tolerance_days,
+                                     rater=rater)]
             else:
                 rows = compare_treatments(session, patient_code=code, index=index,
-                                          after_days=after_days, tolerance_days=tolerance_days)
+                                          after_days=after_days, tolerance_days=tolerance_days,
+                                          rater=rater)
     if not rows:
         console.print(f"{code} has no toxin session or procedure to compare around")
         return
-    console.print(f"[bold]{code}: {rows[0].index.label}[/bold], before vs ~{after_days} days "
-                  "after each treatment", highlight=False)
+    rated = f" (rated by {rows[0].rater})" if rows[0].rater else ""
+    console.print(f"[bold]{code}: {rows[0].index.label}[/bold]{rated}, before vs ~{after_days} "
+                  "days after each treatment", highlight=False)
     table = Table(box=None, padding=(0, 2))
     for column in ("treatment", "date", "before", "after", "change", "result"):
         table.add_column(column)
     for row in rows:
-        verdict = {True: "better", False: "worse", None: "-"}[row.improved]
-        if row.change == 0:
-            verdict = "unchanged"
         table.add_row(
             row.treatment.title, row.treatment.day.isoformat(),
             "-" if row.before is None else f"{fmt(row.before.value)} ({row.before.day})",
             "-" if row.after is None else f"{fmt(row.after.value)} ({row.after.day})",
-            "-" if row.change is None else f"{row.change:+.4g}", verdict)
+            "-" if row.change is None else f"{row.change:+.4g}", row.verdict)
     console.print(table)
 
 
@@ -199,6 +207,10 @@ def doses(
                                       "muscle drives (before vs ~14 days after)."),
     after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
                                    help="Days after the session for --effects."),
+    rater: str = typer.Option(None, "--rater",
+                              help="Whose scale values: clinician, patient, automatic or any "
+                                   "(default: the clinician's when there are any; values of "
+                                   "different raters are never compared)."),
 ) -> None:
     """Doses per muscle and side over time, and their effect.
 
@@ -211,29 +223,26 @@ def doses(
     """
     from rich.table import Table
 
-    from synkinesis.store.queries import doses_per_muscle, muscle_effects
+    from synkinesis.store.queries import dose_table, muscle_effects
 
     with bad_input_exits():
         store = open_record()
         with store.reading() as session:
-            rows = doses_per_muscle(session, patient_code=code)
-            found = muscle_effects(session, patient_code=code, after_days=after_days) \
-                if effects else []
-    if not rows:
+            doses_by_day = dose_table(session, patient_code=code)
+            found = muscle_effects(session, patient_code=code, after_days=after_days,
+                                   rater=rater) if effects else []
+    if not doses_by_day.rows:
         console.print(f"{code} has no toxin sessions")
         return
-    days = sorted({r.day for r in rows})
     table = Table(box=None, padding=(0, 2), title=f"{code}: units per muscle and side",
                   title_justify="left")
     table.add_column("muscle")
     table.add_column("side")
-    for day in days:
+    for day in doses_by_day.days:
         table.add_column(day.isoformat(), justify="right")
     table.add_column("total", justify="right")
-    for muscle, side in sorted({(r.muscle, r.side) for r in rows}):
-        cells = [sum(r.units for r in rows if (r.muscle, r.side, r.day) == (muscle, side, d))
-                 for d in days]
-        table.add_row(muscle, side, *[fmt(c) if c else "" for c in cells], fmt(sum(cells)))
+    for muscle, side, cells, total in doses_by_day.rows:
+        table.add_row(muscle, side, *["" if c is None else fmt(c) for c in cells], fmt(total))
     console.print(table)
     if effects:
         if not found:
@@ -245,10 +254,11 @@ def doses(
             c = effect.comparison
             before = "-" if c.before is None else f"{fmt(c.before.value)} ({c.before.day})"
             after = "no value" if c.after is None else f"{fmt(c.after.value)} ({c.after.day})"
-            change = "" if c.change is None else f", {c.change:+.4g}" + {
-                True: " better", False: " worse", None: ""}[c.improved]
+            change = "" if c.change is None else f", {c.change:+.4g}" + (
+                "" if c.verdict == "-" else f" {c.verdict}")
+            rated = f" ({c.rater})" if c.rater else ""
             console.print(f"  {effect.day.isoformat()} {effect.muscle} {effect.side} "
-                          f"{fmt(effect.units)} U -> {effect.pattern}: {c.index.name} "
+                          f"{fmt(effect.units)} U -> {effect.pattern}: {c.index.name}{rated} "
                           f"{before} -> {after}{change}", highlight=False, markup=False)
 
 

@@ -47,7 +47,8 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     unit = f" ({trend.index.unit})" if trend.index.unit else ""
     direction = {True: ", higher is better", False: ", lower is better", None: ""}[
         trend.index.higher_is_better]
-    axes.set_title(f"{trend.patient_code}: {trend.index.label}")
+    rated = f", rated by {trend.rater}" if trend.rater else ""
+    axes.set_title(f"{trend.patient_code}: {trend.index.label}{rated}")
     axes.set_ylabel(f"{trend.index.name}{unit}{direction}")
     axes.set_xlabel("date")
     if not trend.points:

@@ -13,6 +13,7 @@ Index names (``INDEX`` of ``synk trend``) are resolved by :func:`resolve_index`:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,16 +28,21 @@ from synkinesis.store.vocabulary import MUSCLES
 
 __all__ = [
     "PATTERN_INDICES",
+    "RATERS",
     "BeforeAfter",
     "DoseRow",
+    "DoseTable",
     "DueEntry",
     "IndexSpec",
     "MuscleEffect",
     "TimelineEvent",
     "Trend",
     "TrendPoint",
+    "TrendRow",
     "before_after",
+    "chosen_rater",
     "compare_treatments",
+    "dose_table",
     "doses_per_muscle",
     "index_points",
     "measured_index_names",
@@ -59,6 +65,12 @@ PATTERN_INDICES: dict[str, tuple[str, ...]] = {
     "mentalis": ("eface.mentalis_synkinesis",),
     "platysmal": ("eface.platysmal_synkinesis", "saq.neck_tightens_smiling"),
 }
+
+
+#: ``rater=`` choices of the trend and comparison queries: one kind of rater (a scale's values
+#: are never mixed across raters: an automatic 1 after a clinician's 2 is no change of the
+#: patient), or ``any``. Measured indices have no rater.
+RATERS = ("clinician", "patient", "automatic", "any")
 
 
 @dataclass(frozen=True)
@@ -108,13 +120,42 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class TrendRow:
+    """One line of a trend table: the value, its change from the first value, and the
+    treatments given after the previous value up to this one."""
+
+    point: TrendPoint
+    change_from_first: float | None
+    treatments_since_previous: tuple[TimelineEvent, ...]
+
+
+@dataclass(frozen=True)
 class Trend:
-    """An index across visits, with the treatments in the same period (for plot markers)."""
+    """An index across visits, with the treatments in the same period (for plot markers).
+
+    ``rater`` is whose values these are (``clinician``, ``patient``, ``automatic``, ``any``;
+    "" for measured indices).
+    """
 
     patient_code: str
     index: IndexSpec
     points: tuple[TrendPoint, ...]
     treatments: tuple[TimelineEvent, ...]
+    rater: str = ""
+
+    @property
+    def rows(self) -> tuple[TrendRow, ...]:
+        """The table of ``synk trend``: each value with its change from the first value
+        (None for the first) and the treatments since the previous value."""
+        rows: list[TrendRow] = []
+        previous = None
+        for point in self.points:
+            between = tuple(t for t in self.treatments
+                            if (previous is None or t.day > previous) and t.day <= point.day)
+            change = None if not rows else point.value - self.points[0].value
+            rows.append(TrendRow(point, change, between))
+            previous = point.day
+        return tuple(rows)
 
 
 @dataclass(frozen=True)
@@ -122,7 +163,7 @@ class BeforeAfter:
     """An index just before a treatment and around ``after_days`` after it.
 
     ``change`` = after - before; ``improved`` uses the index's direction (None when unknown
-    or when a value is missing).
+    or when a value is missing). ``rater`` as in :class:`Trend`.
     """
 
     treatment: TimelineEvent
@@ -131,6 +172,14 @@ class BeforeAfter:
     after: TrendPoint | None
     change: float | None
     improved: bool | None
+    rater: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``better``, ``worse``, ``unchanged``, or ``-`` (a value missing or no direction)."""
+        if self.change == 0:
+            return "unchanged"
+        return {True: "better", False: "worse", None: "-"}[self.improved]
 
 
 @dataclass(frozen=True)
@@ -160,6 +209,17 @@ class DoseRow:
     points: int
     product: str
     session_id: str
+
+
+@dataclass(frozen=True)
+class DoseTable:
+    """Units per muscle and side (rows) and session day (columns), as ``synk doses`` prints.
+
+    ``rows`` holds ``(muscle, side, units per day (None when not injected that day), total)``.
+    """
+
+    days: tuple[date, ...]
+    rows: tuple[tuple[str, str, tuple[float | None, ...], float], ...]
 
 
 @dataclass(frozen=True)
@@ -253,8 +313,32 @@ def _scale_value(score: ScaleScore, spec: IndexSpec) -> float | None:
     return score.result.get("item_scores", {}).get(spec.key)
 
 
+def _check_rater(rater: str | None) -> None:
+    if rater is not None and rater not in RATERS:
+        raise StoreValidationError(f"rater must be one of {', '.join(RATERS)}, got {rater!r}")
+
+
+def chosen_rater(points: Sequence[TrendPoint], spec: IndexSpec, rater: str | None) -> str:
+    """The rater whose values a query uses: ``rater`` when given; else ``clinician`` when the
+    clinician scored this index, else the one rater there is (``any`` if several)."""
+    _check_rater(rater)
+    if spec.instrument is None:
+        return ""
+    if rater is not None:
+        return rater
+    sources = {p.source for p in points}
+    if "clinician" in sources:
+        return "clinician"
+    return sources.pop() if len(sources) == 1 else "any"
+
+
+def _rated_by(points: Sequence[TrendPoint], rater: str) -> list[TrendPoint]:
+    return [p for p in points if rater in ("", "any") or p.source == rater]
+
+
 def index_points(session: Session, *, patient: Patient, spec: IndexSpec) -> list[TrendPoint]:
-    """Every stored value of an index for a patient, by date (drafts only where complete)."""
+    """Every stored value of an index for a patient, by date (drafts only where complete),
+    whoever rated it (``source`` = the rater for scale indices)."""
     points: list[TrendPoint] = []
     if spec.instrument is not None:
         scores = session.scalars(
@@ -360,18 +444,30 @@ def _treatments(patient: Patient) -> list[TimelineEvent]:
     return sorted(events, key=lambda e: (e.day, e.kind))
 
 
-def trend(session: Session, *, patient_code: str, index: str) -> Trend:
-    """An index across a patient's visits, with their toxin sessions and procedures."""
+def trend(session: Session, *, patient_code: str, index: str,
+          rater: str | None = None) -> Trend:
+    """An index across a patient's visits, with their toxin sessions and procedures.
+
+    Parameters
+    ----------
+    rater : str, optional
+        Whose scale values (:data:`RATERS`); default the clinician's when there are any
+        (see :func:`chosen_rater`). Ignored for measured indices.
+    """
+    _check_rater(rater)
     patient = get_patient(session, code=patient_code)
     spec = resolve_index(session, patient=patient, name=index)
-    return Trend(patient.code, spec, tuple(index_points(session, patient=patient, spec=spec)),
-                 tuple(_treatments(patient)))
+    points = index_points(session, patient=patient, spec=spec)
+    chosen = chosen_rater(points, spec, rater)
+    return Trend(patient.code, spec, tuple(_rated_by(points, chosen)),
+                 tuple(_treatments(patient)), chosen)
 
 
 def _compare(
     treatment: TimelineEvent, spec: IndexSpec, points: Sequence[TrendPoint], *, after_days: int,
-    before_window_days: int, tolerance_days: int,
+    before_window_days: int, tolerance_days: int, rater: str,
 ) -> BeforeAfter:
+    points = _rated_by(points, rater)
     before_candidates = [p for p in points
                          if treatment.day - timedelta(days=before_window_days) <= p.day
                          <= treatment.day]
@@ -386,7 +482,7 @@ def _compare(
         change = after.value - before.value
         if spec.higher_is_better is not None and change != 0:
             improved = (change > 0) == spec.higher_is_better
-    return BeforeAfter(treatment, spec, before, after, change, improved)
+    return BeforeAfter(treatment, spec, before, after, change, improved, rater)
 
 
 def before_after(
@@ -398,6 +494,7 @@ def before_after(
     after_days: int = 14,
     before_window_days: int = 120,
     tolerance_days: int = 7,
+    rater: str | None = None,
 ) -> BeforeAfter:
     """An index before and after a treatment given on ``treatment_date``.
 
@@ -411,7 +508,11 @@ def before_after(
     tolerance_days : int
         "After" is the value closest to ``treatment_date + after_days`` within this many days
         (and strictly after the treatment).
+    rater : str, optional
+        Whose scale values, as in :func:`trend`: before and after are never from different
+        raters.
     """
+    _check_rater(rater)
     patient = get_patient(session, code=patient_code)
     spec = resolve_index(session, patient=patient, name=index)
     day = treatment_date if isinstance(treatment_date, date) else date.fromisoformat(
@@ -419,9 +520,10 @@ def before_after(
     matching = [t for t in _treatments(patient) if t.day == day]
     treatment = matching[0] if matching else TimelineEvent(day, "date", day.isoformat(),
                                                            "given date")
-    return _compare(treatment, spec, index_points(session, patient=patient, spec=spec),
-                    after_days=after_days, before_window_days=before_window_days,
-                    tolerance_days=tolerance_days)
+    points = index_points(session, patient=patient, spec=spec)
+    return _compare(treatment, spec, points, after_days=after_days,
+                    before_window_days=before_window_days, tolerance_days=tolerance_days,
+                    rater=chosen_rater(points, spec, rater))
 
 
 def compare_treatments(
@@ -432,13 +534,17 @@ def compare_treatments(
     after_days: int = 14,
     before_window_days: int = 120,
     tolerance_days: int = 7,
+    rater: str | None = None,
 ) -> list[BeforeAfter]:
     """:func:`before_after` around every toxin session and procedure of the patient."""
+    _check_rater(rater)
     patient = get_patient(session, code=patient_code)
     spec = resolve_index(session, patient=patient, name=index)
     points = index_points(session, patient=patient, spec=spec)
+    chosen = chosen_rater(points, spec, rater)
     return [_compare(t, spec, points, after_days=after_days,
-                     before_window_days=before_window_days, tolerance_days=tolerance_days)
+                     before_window_days=before_window_days, tolerance_days=tolerance_days,
+                     rater=chosen)
             for t in _treatments(patient)]
 
 
@@ -484,16 +590,32 @@ def doses_per_muscle(session: Session, *, patient_code: str) -> list[DoseRow]:
     return sorted(rows, key=lambda r: (r.day, r.muscle, r.side))
 
 
+def dose_table(session: Session, *, patient_code: str) -> DoseTable:
+    """:func:`doses_per_muscle` as a table: one row per muscle and side, one column per
+    session day (units of that day added up), and the total."""
+    doses = doses_per_muscle(session, patient_code=patient_code)
+    days = tuple(sorted({r.day for r in doses}))
+    rows = []
+    for muscle, side in sorted({(r.muscle, r.side) for r in doses}):
+        cells = tuple(math.fsum(r.units for r in doses
+                                if (r.muscle, r.side, r.day) == (muscle, side, day)) or None
+                      for day in days)
+        rows.append((muscle, side, cells, math.fsum(c for c in cells if c is not None)))
+    return DoseTable(days, tuple(rows))
+
+
 def muscle_effects(
     session: Session, *, patient_code: str, after_days: int = 14, tolerance_days: int = 7,
-    before_window_days: int = 120,
+    before_window_days: int = 120, rater: str | None = None,
 ) -> list[MuscleEffect]:
     """For every dose, the change of the pattern its muscle drives (vocabulary
-    ``Muscle.pattern``), on each scale item or measured index that shows that pattern."""
+    ``Muscle.pattern``), on each scale item or measured index that shows that pattern
+    (scale values of one rater, as in :func:`trend`)."""
+    _check_rater(rater)
     patient = get_patient(session, code=patient_code)
     measured = measured_index_names(session, patient=patient)
     effects = []
-    cache: dict[str, tuple[IndexSpec, list[TrendPoint]]] = {}
+    cache: dict[str, tuple[IndexSpec, list[TrendPoint], str]] = {}
     treatments = {t.ref: t for t in _treatments(patient)}
     for dose in doses_per_muscle(session, patient_code=patient_code):
         pattern = MUSCLES[dose.muscle].pattern
@@ -503,13 +625,15 @@ def muscle_effects(
         for name in names:
             if name not in cache:
                 spec = resolve_index(session, patient=patient, name=name)
-                cache[name] = (spec, index_points(session, patient=patient, spec=spec))
-            spec, points = cache[name]
+                points = index_points(session, patient=patient, spec=spec)
+                chosen = chosen_rater(points, spec, rater)
+                cache[name] = (spec, _rated_by(points, chosen), chosen)
+            spec, points, chosen = cache[name]
             if not points:
                 continue
             comparison = _compare(treatments[dose.session_id], spec, points,
                                   after_days=after_days, before_window_days=before_window_days,
-                                  tolerance_days=tolerance_days)
+                                  tolerance_days=tolerance_days, rater=chosen)
             effects.append(MuscleEffect(dose.day, dose.muscle, dose.side, dose.units, pattern,
                                         comparison))
     return effects
