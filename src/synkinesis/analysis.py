@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from synkinesis.findings import (
     AffectedSide,
     Finding,
     FindingOptions,
+    ItemEstimate,
     ScaleEstimate,
     estimate_scales,
     find_patterns,
@@ -161,6 +163,7 @@ def analyze_recording(
     *,
     spans: Sequence[Mapping[str, object]] | None = None,
     options: AnalysisOptions = AnalysisOptions(),
+    rated_at: datetime | None = None,
 ) -> Analysis:
     """Segment, build the coupling matrices, find patterns and estimate scale items.
 
@@ -170,6 +173,9 @@ def analyze_recording(
     spans : sequence of {task, start_s, end_s}, optional
         Guided segmentation; None segments the recording automatically.
     options : AnalysisOptions
+    rated_at : datetime, optional
+        Timezone-aware time of the automatic rating (the scales' provenance); now (UTC) when
+        not given.
 
     Raises
     ------
@@ -210,9 +216,32 @@ def analyze_recording(
                                    options=options.findings)
     findings = find_patterns(coupling, affected, options=options.findings)
     resting = resting_tone(coupling, affected, options=options.findings)
-    scales = estimate_scales(coupling, findings, affected, options=options.findings)
+    rated_at = rated_at if rated_at is not None else datetime.now(UTC)
+    scales = tuple(score_estimates(e.instrument, list(e.items), list(e.missing), e.notes,
+                                   rated_at=rated_at)
+                   for e in estimate_scales(coupling, findings, affected,
+                                            options=options.findings))
     return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
                     tuple(warnings))
+
+
+def score_estimates(instrument: str, items: Sequence[ItemEstimate], missing: Sequence[str],
+                    notes: tuple[str, ...] = (), *, rated_at: datetime | None = None
+                    ) -> ScaleEstimate:
+    """Score estimated items through :mod:`synkinesis.scales` (the one implementation of each
+    formula), as an automatic rating made at ``rated_at`` (timezone-aware) with the evidence of
+    every item; a draft when items are missing."""
+    from synkinesis.scales import ItemEvidence, score
+
+    evidence = {item.key: ItemEvidence(measurement=item.measurement,
+                                       value=float(item.measured) if np.isfinite(item.measured)
+                                       else 0.0,
+                                       confidence=float(np.clip(item.confidence, 0, 1)),
+                                       unit=item.unit)
+                for item in items}
+    result = score(instrument, {item.key: item.value for item in items}, rater="automatic",
+                   evidence=evidence, draft=bool(missing), rated_at=rated_at)
+    return ScaleEstimate(instrument, tuple(items), tuple(missing), result, notes)
 
 
 # ---------------------------------------------------------------------------------------------

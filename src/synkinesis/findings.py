@@ -620,13 +620,17 @@ class ItemEstimate:
 
 @dataclass(frozen=True)
 class ScaleEstimate:
-    """Estimated items of one instrument and the scored result (a draft when items are
-    missing). ``result`` is a :class:`synkinesis.scales.ScaleResult`."""
+    """Estimated items of one instrument and, once scored, the result (a draft when items are
+    missing).
+
+    ``result`` is a :class:`synkinesis.scales.ScaleResult` after
+    :func:`synkinesis.analysis.score_estimates` (the scales library is a layer above this
+    module), None before."""
 
     instrument: str
     items: tuple[ItemEstimate, ...]
     missing: tuple[str, ...]
-    result: Any
+    result: Any = None
     notes: tuple[str, ...] = ()
 
 
@@ -941,28 +945,11 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                         ), ""
 
 
-def score_estimates(instrument: str, items: list[ItemEstimate], missing: list[str],
-                    notes: tuple[str, ...] = ()) -> ScaleEstimate:
-    """Score estimated items through :mod:`synkinesis.scales` (the one implementation of each
-    formula), as an automatic rating with the evidence of every item; a draft when items are
-    missing."""
-    from synkinesis.scales import ItemEvidence, score
-
-    evidence = {item.key: ItemEvidence(measurement=item.measurement,
-                                       value=float(item.measured) if np.isfinite(item.measured)
-                                       else 0.0,
-                                       confidence=float(np.clip(item.confidence, 0, 1)),
-                                       unit=item.unit)
-                for item in items}
-    result = score(instrument, {item.key: item.value for item in items}, rater="automatic",
-                   evidence=evidence, draft=bool(missing))
-    return ScaleEstimate(instrument, tuple(items), tuple(missing), result, notes)
-
-
 def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected: AffectedSide,
                     *, options: FindingOptions = FindingOptions()) -> tuple[ScaleEstimate, ...]:
     """eFACE, Sunnybrook and a House-Brackmann suggestion for the affected side (or, when no
-    side could be named, the side the evidence leans to; said in the notes)."""
+    side could be named, the side the evidence leans to; said in the notes), not yet scored
+    (:func:`synkinesis.analysis.score_estimates` scores them)."""
     side = affected.side or affected.leaning
     notes: tuple[str, ...] = ()
     if affected.side is None:
@@ -970,10 +957,10 @@ def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected:
                  "the evidence leans to) with the other",)
     eface_items, eface_missing = estimate_eface(coupling, findings, side)
     sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options)
-    out = [score_estimates("eface", eface_items, eface_missing, notes),
-           score_estimates("sunnybrook", sb_items, sb_missing, notes)]
+    out = [ScaleEstimate("eface", tuple(eface_items), tuple(eface_missing), notes=notes),
+           ScaleEstimate("sunnybrook", tuple(sb_items), tuple(sb_missing), notes=notes)]
     hb, why = suggest_house_brackmann(coupling, findings, side)
     if hb is not None:
-        out.append(score_estimates("house_brackmann", [hb], [], notes + (
+        out.append(ScaleEstimate("house_brackmann", (hb,), (), notes=notes + (
             "a suggestion from measurements; House-Brackmann is a global clinical judgement",)))
     return tuple(out)

@@ -1,11 +1,12 @@
 """The CLINICAL.md Sunnybrook/eFACE test vectors through the analysis's own scoring path
-(:func:`synkinesis.findings.score_estimates`, which calls the scales library)."""
+(:func:`synkinesis.analysis.score_estimates`, which calls the scales library)."""
 
 from __future__ import annotations
 
 import pytest
 
-from synkinesis.findings import ItemEstimate, score_estimates
+from synkinesis.analysis import score_estimates
+from synkinesis.findings import ItemEstimate
 
 EXPRESSIONS = ("brow_lift", "eye_closure", "smile", "snarl", "pucker")
 
@@ -56,3 +57,27 @@ def test_missing_items_give_a_draft_without_a_total():
     estimate = score_estimates("sunnybrook", items, ["voluntary_smile"])
     assert estimate.result.draft and estimate.result.total is None
     assert estimate.result.items["rest_eye"] == 1
+
+
+def test_automatic_ratings_say_when_they_were_made_and_findings_do_not_score():
+    # Scoring lives in synkinesis.analysis (the scales library is a layer above findings), and
+    # the automatic rating carries its time.
+    from datetime import UTC, datetime
+
+    from synthetic_faces import make_recording
+
+    from synkinesis.analysis import analyze_recording
+
+    recording, spans = make_recording()
+    before = datetime.now(UTC)
+    analysis = analyze_recording(recording, spans=spans)
+    for estimate in analysis.scales:
+        rated_at = estimate.result.provenance.rated_at
+        assert rated_at is not None and rated_at.utcoffset() is not None
+        assert before <= rated_at <= datetime.now(UTC)
+    import inspect
+
+    from synkinesis import findings
+
+    assert "synkinesis.scales" not in inspect.getsource(findings).replace(
+        "synkinesis.scales.ScaleResult", "")  # a docstring may name the result type
