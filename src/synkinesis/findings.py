@@ -312,7 +312,7 @@ class Finding:
     label: str
     side: Side | None
     index: float
-    index_by_side: Mapping[str, float]
+    index_by_side: Mapping[Side, float]
     severity: str
     confidence: float
     evidence: tuple[Evidence, ...]
@@ -410,7 +410,7 @@ MIN_EFFORT_FRACTION = 0.2
 
 
 def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
-                                ) -> dict[str, float]:
+                                ) -> dict[Side, float]:
     """Each side's co-movement beyond the other's, relative to each side's own effort, in
     points (for the affected-side inference only; findings keep the clinical mm difference).
 

@@ -524,8 +524,9 @@ def task_evidence(
         "pucker": _blend_mean(recording, ("mouthPucker", "mouthFunnel")),
         "stretch": _blend_mean(recording, ("mouthStretchLeft", "mouthStretchRight")),
     }
-    if all(v is not None for v in blend.values()):
-        b = {k: np.nan_to_num(v) / 0.5 for k, v in blend.items()}  # type: ignore[operator]
+    present = {k: v for k, v in blend.items() if v is not None}
+    if len(present) == len(blend):
+        b = {k: np.nan_to_num(v) / 0.5 for k, v in present.items()}
         tight = b["squint"] >= 0.8
         opened = (b["open"] >= 0.3) | (b["upper_up"] >= 0.8)
         blend_tasks = {
@@ -795,7 +796,7 @@ def segment_recording(
 
     guided = spans is not None
     segments: list[Segment] = (validate_spans(spans, duration_s=recording.duration_s)
-                               if guided else [])  # type: ignore[arg-type]
+                               if spans is not None else [])
     rest_segments = [s for s in segments if s.task == "rest"]
     rest_mask = np.zeros(recording.n_frames, dtype=bool)
     for segment in rest_segments:
