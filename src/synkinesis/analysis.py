@@ -421,9 +421,13 @@ def read_analysis(path: Path) -> dict[str, Any]:
         raise AnalysisError(f"{path}: not an analysis file ({error})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise AnalysisError(f"{path}: not a {FORMAT_NAME!r} file")
-    if int(data.get("format_version", 0)) > FORMAT_VERSION:
-        raise AnalysisError(f"{path}: analysis format {data['format_version']} is newer than "
-                            f"this program reads ({FORMAT_VERSION}); upgrade synkinesis")
+    version = data.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise AnalysisError(f"{path}: format_version must be a whole number >= 1, got "
+                            f"{version!r}")
+    if version > FORMAT_VERSION:
+        raise AnalysisError(f"{path}: analysis format {version} is newer than this program "
+                            f"reads ({FORMAT_VERSION}); upgrade synkinesis")
     return data
 
 

@@ -420,6 +420,12 @@ def validate_spans(spans: Sequence[Mapping[str, object]], *, duration_s: float) 
     duration_s : float
         Length of the recording, seconds.
 
+    Returns
+    -------
+    list of Segment
+        In time order. A span that ends past the recording is cut at its end and says so in
+        its ``note``.
+
     Raises
     ------
     ProtocolError
@@ -445,7 +451,10 @@ def validate_spans(spans: Sequence[Mapping[str, object]], *, duration_s: float) 
             raise ProtocolError(
                 f"the protocol does not match the recording: {task} starts at {start:g} s but "
                 f"the recording lasts {duration_s:.2f} s")
-        segments.append(Segment(task, start, min(end, duration_s), "guided", 1.0))
+        note = (f"{task} {start:g}..{end:g} s ends past the end of the recording "
+                f"({duration_s:.2f} s): analysed up to its end" if end > duration_s + 1e-6
+                else "")
+        segments.append(Segment(task, start, min(end, duration_s), "guided", 1.0, note))
     ordered = sorted(segments, key=lambda s: s.start_s)
     for a, b in zip(ordered, ordered[1:]):
         if b.start_s < a.end_s - 1e-6:
@@ -797,6 +806,7 @@ def segment_recording(
     guided = spans is not None
     segments: list[Segment] = (validate_spans(spans, duration_s=recording.duration_s)
                                if spans is not None else [])
+    notes.extend(s.note for s in segments if s.note)
     rest_segments = [s for s in segments if s.task == "rest"]
     rest_mask = np.zeros(recording.n_frames, dtype=bool)
     for segment in rest_segments:

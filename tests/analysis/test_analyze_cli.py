@@ -177,3 +177,23 @@ def test_an_output_that_is_a_file_or_cannot_be_created_is_a_clear_error(
         assert "Traceback" not in result.output
         assert not isinstance(result.exception, OSError)
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_span_past_the_end_is_cut_and_said(single_face_measurement, tmp_path):
+    result = invoke(single_face_measurement.path, "-o", tmp_path, "--no-figures",
+                    "--span", "rest=0:0.5", "--span", "big_smile=0.7:100")
+    assert result.exit_code == 0, result.output
+    assert "big_smile 0.7..100 s ends past the end of the recording" in result.output
+    data = read_analysis(tmp_path / "single_face.analysis.json")
+    assert any("past the end" in w for w in data["warnings"])
+
+
+@pytest.mark.parametrize("version", ["1", "one", None, 0, 1.5, True])
+def test_read_analysis_refuses_a_format_version_that_is_not_a_whole_number(tmp_path, version):
+    path = tmp_path / "x.analysis.json"
+    path.write_text(json.dumps({"format": FORMAT_NAME, "format_version": version}))
+    with pytest.raises(AnalysisError, match="format_version must be a whole number"):
+        read_analysis(path)
+    path.write_text(json.dumps({"format": FORMAT_NAME, "format_version": 99}))
+    with pytest.raises(AnalysisError, match="newer than this program"):
+        read_analysis(path)
