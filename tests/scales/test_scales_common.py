@@ -248,15 +248,15 @@ def test_compare_automatic_with_clinician_item_by_item():
     )
     comparison = compare_scores(automatic, clinician, tolerance=5)
     rows = {row.key: row for row in comparison.items}
-    # Compared on the converted scale: 120 -> 80, 70 -> 70.
-    assert rows["brow_rest"].difference == pytest.approx(10)
-    assert rows["brow_rest"].agrees is False
+    # Bidirectional: compared raw (120 brow high vs 70 brow low), not converted (80 vs 70).
+    assert rows["brow_rest"].difference == pytest.approx(50)
+    assert rows["brow_rest"].compared_on == "raw" and rows["brow_rest"].agrees is False
     assert rows["ocular_synkinesis"].difference == 0 and rows["ocular_synkinesis"].agrees
     assert rows["brow_elevation"].difference == pytest.approx(-20)
     assert rows["brow_elevation"].confidence == 0.9
     assert rows["lower_lip_eee"].difference is None and rows["lower_lip_eee"].agrees is None
     assert comparison.compared == 3 and comparison.agreeing == 1
-    assert comparison.mean_absolute_difference == pytest.approx(10)
+    assert comparison.mean_absolute_difference == pytest.approx(70 / 3)
     assert comparison.total.automatic is None and comparison.total.difference is None
 
 
@@ -267,6 +267,41 @@ def test_compare_totals_and_subscores():
     assert comparison.total.difference == -2
     assert {s.key: s.difference for s in comparison.subscores}["synkinesis"] == 2
     assert comparison.agreeing == 12
+
+
+def test_compare_opposite_bidirectional_findings_disagree():
+    """eFACE brow at rest 130 (brow high) vs 70 (ptosis): both score 70, opposite findings."""
+    form = highest_form(get_instrument("eface"))
+    automatic = score("eface", {**form, "brow_rest": 130}, rater="automatic",
+                      evidence={key: ItemEvidence("m", 1.0, 0.5) for key in form})
+    clinician = score("eface", {**form, "brow_rest": 70})
+    assert automatic.item_scores["brow_rest"] == clinician.item_scores["brow_rest"] == 70
+    row = next(r for r in compare_scores(automatic, clinician, tolerance=10).items
+               if r.key == "brow_rest")
+    assert (row.difference, row.agrees, row.compared_on) == (60, False, "raw")
+    same_side = compare_scores(automatic, score("eface", {**form, "brow_rest": 125}),
+                               tolerance=10)
+    assert next(r for r in same_side.items if r.key == "brow_rest").agrees is True
+
+
+def test_compare_does_not_compare_totals_of_different_formulas():
+    form = highest_form(get_instrument("eface")) | {"brow_elevation": 40}
+    weighted = score("eface", form, options={"total_formula": "weighted"})
+    mean = score("eface", form, options={"total_formula": "mean_of_items"})
+    assert weighted.total != mean.total
+    comparison = compare_scores(weighted, mean)
+    assert comparison.total.difference is None
+    assert comparison.notes == ("totals not compared: computed with different options "
+                                "(total_formula 'weighted' vs 'mean_of_items')",)
+    assert comparison.agreeing == 15  # the items themselves still compare
+    assert compare_scores(weighted, weighted).notes == ()
+
+
+def test_evidence_for_items_not_on_the_form_is_refused():
+    with pytest.raises(ScaleValidationError, match=r"evidence given for items that are not on "
+                                                   r"the form: ocular_synkinesis"):
+        score("eface", {"brow_rest": 100}, draft=True,
+              evidence={"ocular_synkinesis": ItemEvidence("m", 1.0, 0.5)})
 
 
 def test_compare_refuses_different_instruments():

@@ -557,6 +557,14 @@ def _make_provenance(
             instrument=definition.name,
         )
     coerced = _coerce_evidence(definition, evidence or {})
+    absent = [key for key in coerced if key not in entered]
+    if absent:
+        raise ScaleValidationError(
+            f"{definition.name} evidence given for items that are not on the form: "
+            f"{', '.join(absent)} (evidence belongs to an item that has a value)",
+            instrument=definition.name,
+            items=absent,
+        )
     if rater is Rater.AUTOMATIC:
         lacking = [key for key in entered if key not in coerced]
         if lacking:

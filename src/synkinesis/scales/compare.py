@@ -16,9 +16,12 @@ __all__ = ["ItemComparison", "ScoreComparison", "SubscoreComparison", "compare_s
 class ItemComparison:
     """One item in both scores.
 
-    ``difference`` is ``automatic - reference`` on the item-score scale (bidirectional eFACE
-    items converted), None when either score lacks the item. ``confidence`` is the automatic
-    estimate's confidence when evidence was recorded.
+    ``difference`` is ``automatic - reference``, None when either score lacks the item: on
+    the item-score scale, except for bidirectional items (eFACE static items, 0..200 with 100
+    balanced), which are compared on their raw values: 130 (brow high) and 70 (brow low) both
+    score 70 but are opposite findings, 60 apart. ``compared_on`` says which (``"score"`` or
+    ``"raw"``). ``confidence`` is the automatic estimate's confidence when evidence was
+    recorded.
     """
 
     key: str
@@ -31,6 +34,7 @@ class ItemComparison:
     agrees: bool | None
     confidence: float | None
     measurement: str | None
+    compared_on: str = "score"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class ScoreComparison:
 
     ``mean_absolute_difference`` is over the items present in both scores (None if there are
     none); ``agreeing`` counts items whose absolute difference is within the tolerance.
+    ``notes`` says what was not compared and why (e.g. totals computed with different
+    options: their difference is None).
     """
 
     instrument: str
@@ -60,6 +66,7 @@ class ScoreComparison:
     agreeing: int
     mean_absolute_difference: float | None
     tolerance: float
+    notes: tuple[str, ...] = ()
 
 
 def _difference(a: float | None, b: float | None) -> float | None:
@@ -78,7 +85,11 @@ def compare_scores(
         None).
     tolerance : float
         Items agree when ``|automatic - reference| <= tolerance`` on the item-score scale
-        (0 for exact agreement; e.g. 10 for eFACE points).
+        (raw values for bidirectional items; 0 for exact agreement; e.g. 10 for eFACE points).
+
+    Scores computed with different options (e.g. eFACE ``total_formula`` ``weighted`` vs
+    ``mean_of_items``) are compared item by item and by subscore, but their totals are not:
+    the total's difference is None and ``notes`` says why.
 
     Returns
     -------
@@ -106,23 +117,34 @@ def compare_scores(
     for item in definition.items:
         a_score = automatic.item_scores.get(item.key)
         r_score = reference.item_scores.get(item.key)
-        difference = _difference(a_score, r_score)
+        a_value, r_value = automatic.items.get(item.key), reference.items.get(item.key)
+        difference = (_difference(a_value, r_value) if item.bidirectional
+                      else _difference(a_score, r_score))
         evidence = automatic.provenance.evidence.get(item.key)
         rows.append(
             ItemComparison(
                 key=item.key,
                 label=item.label,
-                automatic_value=automatic.items.get(item.key),
-                reference_value=reference.items.get(item.key),
+                automatic_value=a_value,
+                reference_value=r_value,
                 automatic_score=a_score,
                 reference_score=r_score,
                 difference=difference,
                 agrees=None if difference is None else abs(difference) <= tolerance,
                 confidence=None if evidence is None else evidence.confidence,
                 measurement=None if evidence is None else evidence.measurement,
+                compared_on="raw" if item.bidirectional else "score",
             )
         )
     compared = [row for row in rows if row.difference is not None]
+    notes: list[str] = []
+    same_options = dict(automatic.options) == dict(reference.options)
+    if not same_options:
+        differing = sorted(key for key in set(automatic.options) | set(reference.options)
+                           if automatic.options.get(key) != reference.options.get(key))
+        notes.append("totals not compared: computed with different options ("
+                     + ", ".join(f"{key} {automatic.options.get(key)!r} vs "
+                                 f"{reference.options.get(key)!r}" for key in differing) + ")")
     reference_subscores = {s.key: s for s in reference.subscores}
     subscores = tuple(
         SubscoreComparison(
@@ -143,7 +165,7 @@ def compare_scores(
             label=definition.total.label,
             automatic=automatic.total,
             reference=reference.total,
-            difference=_difference(automatic.total, reference.total),
+            difference=_difference(automatic.total, reference.total) if same_options else None,
         ),
         compared=len(compared),
         agreeing=sum(1 for row in compared if row.agrees),
@@ -153,4 +175,5 @@ def compare_scores(
             else None
         ),
         tolerance=tolerance,
+        notes=tuple(notes),
     )
