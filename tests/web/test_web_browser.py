@@ -192,12 +192,11 @@ def test_camera_denied_says_how_to_fix_it(playwright_instance, server, screensho
         browser.close()
 
 
-def test_recording_pauses_without_a_face(playwright_instance, server, web_root, screenshots):
+def test_recording_pauses_without_a_face(playwright_instance, server, web_root, media,
+                                         screenshots):
     from web_fixtures import make_y4m
 
-    from conftest import media_dir
-
-    camera = make_y4m(media_dir() / "no_face.mp4", web_root / "no_face.y4m")
+    camera = make_y4m(media / "no_face.mp4", web_root / "no_face.y4m")
     browser = playwright_instance.chromium.launch(
         executable_path=CHROMIUM, headless=True,
         args=BASE_ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",

@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,8 +23,6 @@ BASE_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic"
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--disable-dev-shm-usage"]
 PASSWORD = "correct horse battery"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from conftest import media_dir  # noqa: E402
 
 
 def require_browser() -> None:
@@ -148,9 +145,10 @@ def server(web_root):
 
 
 @pytest.fixture(scope="session")
-def fake_camera(web_root) -> Path:
+def fake_camera(web_root, media) -> Path:
+    """``media`` is the root conftest's fixture (real test media)."""
     require_browser()
-    return make_y4m(media_dir() / "single_face.mp4", web_root / "single_face.y4m")
+    return make_y4m(media / "single_face.mp4", web_root / "single_face.y4m")
 
 
 @pytest.fixture(scope="session")
