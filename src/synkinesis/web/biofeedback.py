@@ -102,10 +102,9 @@ def threshold_from_analysis(exercise: Exercise, analysis: Mapping[str, Any] | No
     if value is None or not math.isfinite(float(value)):
         return default
     threshold = max(float(value), float(floor or 0.0), 0.5)
-    region = exercise.unwanted_region
+    region, task = exercise.unwanted_region.replace("_", " "), exercise.task.replace("_", " ")
     return round(threshold, 2), (f"latest analysis: healthy ({healthy}) side's {region} "
-                                 f"movement in {exercise.task}, at least the noise floor and "
-                                 "0.5 mm")
+                                 f"movement in the {task}, at least the noise floor and 0.5 mm")
 
 
 @dataclass

@@ -51,7 +51,7 @@
   (async function main() {
     root.dataset.instruction = $("prompt").textContent;
     const stream = await SynkLive.startCamera(video, $("camera-status"));
-    if (!stream) { $("prompt").textContent = "The exercise needs the camera (see above)."; return; }
+    if (!stream) { $("prompt").textContent = "The exercise needs the camera: see the message in red."; return; }
     const query = new URLSearchParams(location.search);
     const fps = parseFloat(query.get("fps") || "30");
     // One frame in flight: each frame waits for the previous feedback, so delay never builds up.

@@ -108,7 +108,7 @@
 
   (async function main() {
     const stream = await SynkLive.startCamera(video, cameraStatus);
-    if (!stream) { prompt.textContent = "Recording needs the camera (see above)."; return; }
+    if (!stream) { prompt.textContent = "Recording needs the camera: see the message in red."; return; }
     const live = SynkLive.connect({patient: root.dataset.code}, {
       onMessage: (m) => {
         if (m.type === "ready") { startButton.disabled = false; }
