@@ -70,6 +70,8 @@ def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screen
     page.wait_for_selector("#saved:not([hidden])", timeout=10_000)
     assert page.inner_text("#saved").startswith("Saved:")
     shoot(page, screenshots, "exercise-saved")
+    page.goto(f"{server.url}/patients/P001/exercise")
+    assert "Small smile, eye open" in page.inner_text("#recent-sessions")
     context.close()
     with server.store.reading() as session:
         from synkinesis.store.repository import get_patient

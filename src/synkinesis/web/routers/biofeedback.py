@@ -71,6 +71,19 @@ def patient_context(store: Any, code: str) -> tuple[str, dict | None]:
     return side, analysis
 
 
+def recent_sessions(store: Any, code: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The patient's latest therapy sessions with their biofeedback, newest first."""
+    from synkinesis.store.repository import get_patient
+
+    with store.reading() as session:
+        therapy = sorted(get_patient(session, code=code).therapy_sessions,
+                         key=lambda t: (t.session_date, t.created_at), reverse=True)[:limit]
+        return [{"date": t.session_date, "exercises": ", ".join(t.exercises),
+                 "reps": (t.biofeedback or {}).get("repetitions"),
+                 "score": (t.biofeedback or {}).get("score_pct"),
+                 "warnings": (t.biofeedback or {}).get("warnings")} for t in therapy]
+
+
 @router.get("/patients/{code}/exercise")
 def exercise_page(request: Request, name: str = "", code: str = Depends(patient_access)):
     from synkinesis.store.errors import NotFoundError
@@ -87,6 +100,7 @@ def exercise_page(request: Request, name: str = "", code: str = Depends(patient_
     chosen = next((e for e in exercises if e["exercise"].name == name), None)
     return render(request, "exercise.html", {"code": code, "side": side, "exercises": exercises,
                                              "chosen": chosen,
+                                             "recent": recent_sessions(state.store, code),
                                              "hold_s": state.settings.exercise_hold_s})
 
 
