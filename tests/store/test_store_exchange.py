@@ -83,7 +83,7 @@ def test_bundle_round_trips_losslessly(filled, tmp_path):
 
 def test_reimport_needs_replace(filled):
     bundle = _export(filled)
-    with pytest.raises(DuplicateError, match="already exists"), \
+    with pytest.raises(DuplicateError, match=r"already exists; use --replace \(replace=True\)"), \
             filled.transaction() as session:
         import_bundle(session, bundle=bundle)
     with filled.transaction() as session:
@@ -142,6 +142,11 @@ INVALID_ROWS = [
     (lambda p: p.update(onset_date="2999-01-01"), r"onset date 2999-01-01 is in the future"),
     (lambda p: p["visits"][0]["recordings"][0].update(sha256="../x"),
      r"sha256 must be 64 lowercase hex digits"),
+    # references outside the bundle: said as such, not as "a record written meanwhile"
+    (lambda p: p["toxin_sessions"][0].update(visit_id="0" * 36),
+     r"bundle patient.toxin_sessions\[0\]: visit_id '0{36}' is not a visit of this bundle"),
+    (lambda p: p["visits"][0]["scores"][0].update(recording_id="1" * 36),
+     r"recording_id '1{36}' is not a recording of this bundle"),
 ]
 
 

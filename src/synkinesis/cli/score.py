@@ -74,7 +74,7 @@ def _read_form(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise _BadInput(f"{path} is not a text (UTF-8) JSON/YAML form: {error.reason} at byte "
                         f"{error.start}") from error
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # no stubs in the environment
 
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
