@@ -159,6 +159,9 @@ METHODS = {
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
                  "no other side to copy (issue 8); two single-face inferences per frame",
+    "composite-edges": "composite, with the central lid points moved onto lid edges tracked in "
+                       "the pixels (experimental: sees all of a lid movement on a plain face, "
+                       "fails on heavy mascara; docs/one_sided.md)",
 }
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
@@ -178,13 +181,15 @@ def _engine(mode: str, options: MeasureOptions):
         return make()
     from synkinesis.landmarks.engine import MirrorAveragedEngine
 
-    if options.method == "composite":
+    if options.method in ("composite", "composite-edges"):
         from synkinesis.landmarks.composite import CompositeEngine
 
         plain = MirrorAveragedEngine(make("image"), make("image"))
+        edges = options.method == "composite-edges"
         if mode == "image":  # photos: each one's midline from its own plain landmarks
-            return CompositeEngine(lambda: make("image", 1), plain, track=False)
-        return CompositeEngine(lambda: make("video", 1), plain)
+            return CompositeEngine(lambda: make("image", 1), plain, track=False,
+                                   refine_lids=edges)
+        return CompositeEngine(lambda: make("video", 1), plain, refine_lids=edges)
     return MirrorAveragedEngine(make(), make())
 
 

@@ -35,8 +35,22 @@ def test_one_sided_narrowing_is_seen_on_its_side_only(recording, composite, tmp_
                        tmp_path / "eye.synk")
     seen, leak, frames = seen_and_leak(composite, injected, case)
     assert frames >= 30
-    assert seen >= 0.80, f"composite saw {seen:.2f} of a 2 mm narrowing"
+    # Plain landmarks see ~0.5 and leak ~0.2 here; the target (0.8) is not reached by the
+    # composites alone (docs/one_sided.md).
+    assert seen >= 0.60, f"composite saw {seen:.2f} of a 2 mm narrowing"
     assert leak <= 0.10, f"{leak:.2f} leaked to the other eye"
+
+
+def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, tmp_path):
+    original = measure(recording.frames, "composite-edges", tmp_path / "original.synk")
+    case = make_case(recording, "eye", "right", 2.0)
+    injected = measure(with_images(recording.frames, case.frames), "composite-edges",
+                       tmp_path / "eye.synk")
+    seen, leak, _ = seen_and_leak(original, injected, case)
+    assert 0.80 <= seen <= 1.2 and leak <= 0.10, (seen, leak)
+    sources = original.manifest["landmark_sources"]
+    assert sources["codes"]["3"] == "composite+lid-edges"
+    assert sources["counts"]["right"]["composite+lid-edges"] >= 0.9 * original.n_frames
 
 
 def test_mouth_corner_movement_does_not_leak(recording, composite, tmp_path):
@@ -62,12 +76,12 @@ def test_flipped_video_gives_the_mirrored_result(recording, composite, tmp_path)
 
 def test_each_sides_source_is_recorded(composite):
     sources = composite.manifest["landmark_sources"]
-    assert sources["codes"]["3"] == "composite+lid-edges"
+    assert sources["codes"]["2"] == "composite"
     for side in ("left", "right"):
         column = composite.frames[f"landmark_source_{side}"]
         assert column.shape == (composite.n_frames,)
-        assert set(np.unique(column)) <= {1, 2, 3}
-        assert sources["counts"][side]["composite+lid-edges"] >= 0.9 * composite.n_frames
+        assert set(np.unique(column)) <= {1, 2}
+        assert sources["counts"][side]["composite"] >= 0.9 * composite.n_frames
 
 
 def test_composites_are_exactly_symmetric(recording):

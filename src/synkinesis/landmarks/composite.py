@@ -229,7 +229,7 @@ class CompositeEngine:
     """
 
     def __init__(self, make_tracker: Callable[[], LandmarkEngine], plain: LandmarkEngine, *,
-                 track: bool = True, refine_lids: bool = True) -> None:
+                 track: bool = True, refine_lids: bool = False) -> None:
         from synkinesis.landmarks.lid_edges import LidEdgeTracker
 
         self._lids = LidEdgeTracker() if refine_lids else None
