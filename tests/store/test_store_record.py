@@ -48,6 +48,10 @@ def test_record_add_real_video_end_to_end(cli, media, tmp_path):
     from synkinesis.results import read_measurement
 
     assert read_measurement(synk).n_frames == 72
+    # patient data readable by the user only: the record's database, folders and files
+    for path in (synk, *derived.glob("*.analysis.json"), tmp_path / "cli.sqlite"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert derived.stat().st_mode & 0o777 == 0o700
     bundle = tmp_path / "bundle.json"
     assert cli("db", "export", "P001", "--bundle", bundle).exit_code == 0
     (recording,) = json.loads(bundle.read_text())["patient"]["visits"][0]["recordings"]
