@@ -155,8 +155,12 @@ class FrameArrays:
 #: Landmarking methods: what each costs and why it exists.
 METHODS = {
     "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
-                 "mirror-equivariant, less noise; twice the inference time (assessment default)",
-    "fast": "one landmark pass per frame (live use); the model's left/right noise remains",
+                 "mirror-equivariant, less noise; twice the inference time (assessment default); "
+                 "like fast, sees only 35-54 % of a one-sided eye narrowing and leaks 12-20 % "
+                 "of it to the other eye (docs/one_sided.md)",
+    "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
+            "sees only 35-57 % of a one-sided eye narrowing and leaks 12-23 % of it (and "
+            "16-32 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
                  "no other side to copy (issue 8); two single-face inferences per frame",
     "composite-edges": "composite, with the central lid points moved onto lid edges tracked in "
