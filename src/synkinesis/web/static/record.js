@@ -92,6 +92,10 @@
     const t0 = performance.now();
     const spans = [];
     for (const step of steps) spans.push(await runStep(step, t0));
+    // The first video frame comes a little after the recorder's start event and the last
+    // ones are still being encoded: keep recording briefly so the last span lies inside.
+    prompt.textContent = "Done. Stay still a moment…";
+    await sleep(1);
     recorder.stop();
     await stopped;
     prompt.textContent = "Uploading the recording…";
