@@ -173,11 +173,13 @@ SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3}
 
 
 def _engine(mode: str, options: MeasureOptions):
+    from synkinesis.landmarks.engine import RunningMode
     from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
     def make(run_mode: str = mode, max_faces: int | None = None) -> MediaPipeEngine:
+        running: RunningMode = "image" if run_mode == "image" else "video"
         extra = {} if max_faces is None else {"max_faces": max_faces}
-        return MediaPipeEngine(mode=run_mode, min_confidence=options.min_confidence,
+        return MediaPipeEngine(mode=running, min_confidence=options.min_confidence,
                                model_path=Path(options.model_path) if options.model_path else None,
                                **extra)
 
@@ -479,8 +481,8 @@ def _calibrate_and_write(
         **{name: signals[name].astype(np.float32) for name in signals},
     }
     if arrays.engine_sources:
-        for column, side in enumerate(("left", "right")):
-            frames[f"landmark_source_{side}"] = data["sources"][:, column]
+        for column, name in enumerate(("landmark_source_left", "landmark_source_right")):
+            frames[name] = data["sources"][:, column]
     frames = {k: v for k, v in frames.items() if v is not None}
     counts = flag_counts(flags)
     manifest: dict[str, Any] = {

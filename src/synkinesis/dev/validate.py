@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from synkinesis.dev.inject import (
 from synkinesis.quality import UNUSABLE, FrameFlag
 from synkinesis.regions import Side, other_side
 
+if TYPE_CHECKING:
+    from synkinesis.results import Measurement
+
 #: Signals whose noise, jumps and mirror error are reported.
 WATCHED = ("palpebral_fissure_left_mm", "palpebral_fissure_right_mm", "mouth_corner_x_left_mm",
            "mouth_corner_x_right_mm", "mouth_corner_y_left_mm", "mouth_corner_y_right_mm")
@@ -54,7 +58,7 @@ class Recording:
 
     name: str
     frames: list  # of synkinesis.landmarks.sources.Frame
-    reference: object  # Measurement by --method fast (places the warps)
+    reference: Measurement  # by --method fast (places the warps)
 
     @property
     def rgb(self) -> list[np.ndarray]:

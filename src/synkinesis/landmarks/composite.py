@@ -33,7 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synkinesis.landmarks.engine import FaceObservation, LandmarkEngine, main_face_index
+from synkinesis.landmarks.engine import (
+    FaceObservation,
+    LandmarkEngine,
+    MirrorAveragedEngine,
+    main_face_index,
+)
 from synkinesis.regions import MIRROR_PAIRS, N_LANDMARKS, N_MESH, SIDE_LANDMARKS
 
 #: Per-frame source of each side's landmarks (recorded in the result file).
@@ -228,7 +233,8 @@ class CompositeEngine:
     patient's sides, MediaPipe index sets) one of :data:`SOURCE_NAMES`' codes.
     """
 
-    def __init__(self, make_tracker: Callable[[], LandmarkEngine], plain: LandmarkEngine, *,
+    def __init__(self, make_tracker: Callable[[], LandmarkEngine],
+                 plain: LandmarkEngine | MirrorAveragedEngine, *,
                  track: bool = True, refine_lids: bool = False) -> None:
         from synkinesis.landmarks.lid_edges import LidEdgeTracker
 

@@ -66,7 +66,7 @@ class LidEdgeTracker:
         refined : dict side -> bool, whether that eye's lids were moved in this frame
         """
         out = np.array(landmarks_px, dtype=float, copy=True)
-        refined = {}
+        refined: dict[str, bool] = {}
         for side in sides:
             refined[side] = self._refine_eye(rgb, out, side)
         return out, refined
