@@ -43,6 +43,7 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
     status = page.inner_text(".analysis-status")
     assert status in ("attached", "analysed"), status
     assert page.locator(".findings tbody tr").count() >= 3
+    assert "past the end of the recording" not in page.inner_text(".recording")
     assert page.locator(".figures img").count() >= 1
     assert page.locator("#scores .score-automatic").count() >= 1
     shoot(page, screenshots, "visit-analysis")
