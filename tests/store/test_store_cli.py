@@ -7,6 +7,7 @@ a clinician follows a patient through three visits and two toxin sessions."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from store_fixtures import (
@@ -141,6 +142,24 @@ def test_patient_delete_confirmation(clinic):
     assert "P001" in ok(clinic("patient", "list"))
     assert "deleted patient P001" in ok(clinic("patient", "delete", "P001", "--confirm", "P001"))
     assert "no patients yet" in ok(clinic("patient", "list"))
+
+
+def test_patient_delete_removes_everything_the_app_made_for_them(clinic, tmp_path):
+    """The web app keeps converted videos and figures in the patient's folder of the record:
+    deleting the patient must remove them (they show the patient's face)."""
+    import os
+
+    folder = Path(os.environ["SYNK_DATA_DIR"]) / "P001"
+    (folder / "videos").mkdir(parents=True)
+    (folder / "videos" / "2025-03-03_abcd.mp4").write_bytes(b"face video")
+    (folder / "figures" / "rec1").mkdir(parents=True)
+    (folder / "figures" / "rec1" / "signals.png").write_bytes(b"png")
+    other = Path(os.environ["SYNK_DATA_DIR"]) / "P002"
+    other.mkdir(parents=True)
+    (other / "keep.synk").write_bytes(b"other patient")
+    line = ok(clinic("patient", "delete", "P001", "--confirm", "P001"))
+    assert "deleted patient P001 and 2 derived file(s)" in line
+    assert not folder.exists() and (other / "keep.synk").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [

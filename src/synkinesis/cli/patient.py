@@ -132,7 +132,7 @@ def patient_delete(
         synk patient delete P001 --confirm P001
     """
     from synkinesis.store import repository
-    from synkinesis.store.recordings import remove_derived_files
+    from synkinesis.store.recordings import remove_derived_files, remove_patient_directory
 
     with bad_input_exits():
         store = open_record()
@@ -147,8 +147,9 @@ def patient_delete(
             confirm = typer.prompt("Type the patient code to confirm")
         with store.transaction() as session:
             files = repository.delete_patient(session, code=code, confirm=confirm)
-        removed = remove_derived_files(files, root=store.settings.data_dir)
-        console.print(f"deleted patient {code} and {len(removed)} derived file(s)",
+        removed = len(remove_derived_files(files, root=store.settings.data_dir))
+        removed += remove_patient_directory(store.settings.data_dir, code)
+        console.print(f"deleted patient {code} and {removed} derived file(s)",
                       highlight=False)
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "patient_directory",
     "record_video",
     "remove_derived_files",
+    "remove_patient_directory",
 ]
 
 
@@ -400,6 +401,22 @@ def _store_automatic_score(session: Any, recording: Any, result: Mapping[str, An
         return f"automatic {instrument} not stored: {error}"
     total = "draft" if score.total is None else f"{score.total:g}"
     return f"automatic {score.instrument} {total}"
+
+
+def remove_patient_directory(data_dir: Path, code: str) -> int:
+    """Delete a deleted patient's folder of derived data (record copies of measure results and
+    analyses, the web app's converted videos and figures); return how many files it held.
+
+    Only ``data_dir / code`` is removed; source videos elsewhere are never touched.
+    """
+    import shutil
+
+    directory = patient_directory(data_dir, code)
+    if not directory.is_dir():
+        return 0
+    count = sum(1 for path in directory.rglob("*") if path.is_file())
+    shutil.rmtree(directory)
+    return count
 
 
 def remove_derived_files(paths: list[str], *, root: Path) -> list[str]:

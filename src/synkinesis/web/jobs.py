@@ -48,9 +48,12 @@ class Job:
                 "visit_id": self.visit_id, "recording_id": self.recording_id}
 
 
-def figures_dir(data_dir: Path, recording_id: str) -> Path:
-    """Where the figures of a recording's analysis are kept."""
-    return Path(data_dir) / "figures" / recording_id
+def figures_dir(data_dir: Path, patient_code: str, recording_id: str) -> Path:
+    """Where the figures of a recording's analysis are kept: in the patient's own folder of
+    the record, so that deleting the patient removes them."""
+    from synkinesis.store.recordings import patient_directory
+
+    return patient_directory(Path(data_dir), patient_code) / "figures" / recording_id
 
 
 def normalise_video(source: Path, output: Path) -> Path:
@@ -107,7 +110,10 @@ class JobManager:
 
     def _record(self, job: Job, affected_side: str, upload: Path, spans: list) -> None:
         data_dir = Path(self.store.settings.data_dir)
-        videos = data_dir / "videos" / job.patient_code
+        from synkinesis.store.recordings import patient_directory
+
+        # Inside the patient's folder of the record: deleting the patient removes it.
+        videos = patient_directory(data_dir, job.patient_code) / "videos"
         videos.mkdir(parents=True, exist_ok=True)
         job.stage, job.message = "converting", "converting the browser recording"
         video = normalise_video(upload, videos / f"{job.visit_ref.split('@')[-1]}_{job.id[:8]}.mp4")
@@ -156,7 +162,7 @@ class JobManager:
             outcome = record_video(self.store, video=video, visit_ref=job.visit_ref,
                                    measurement=measured,
                                    analysis=run.analysis_path)
-            target = figures_dir(data_dir, outcome.recording_id)
+            target = figures_dir(data_dir, job.patient_code, outcome.recording_id)
             target.mkdir(parents=True, exist_ok=True)
             for figure in run.figures:
                 shutil.move(str(figure), target / Path(figure).name)

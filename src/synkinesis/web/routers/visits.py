@@ -67,7 +67,7 @@ def visit_page(request: Request, visit_id: str, user: Account = Depends(current_
         visit = load_visit(session, visit_id, user, what=request.url.path)
         recordings = []
         for recording in visit.recordings:
-            folder = figures_dir(state.store.settings.data_dir, recording.id)
+            folder = figures_dir(state.store.settings.data_dir, visit.patient.code, recording.id)
             figures = sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
             recordings.append({"id": recording.id, "status": recording.analysis_status,
                                "frames": (recording.summary or {}).get("frames") or {},
@@ -94,7 +94,8 @@ def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
         visit = load_visit(session, visit_id, user, what=request.url.path)
         if recording_id not in {r.id for r in visit.recordings}:
             raise HTTPException(404, "no such recording in this visit")
-    folder = figures_dir(state.store.settings.data_dir, recording_id).resolve()
+        code = visit.patient.code
+    folder = figures_dir(state.store.settings.data_dir, code, recording_id).resolve()
     path = (folder / name).resolve()
     if path.parent != folder or path.suffix != ".png" or not path.is_file():
         raise HTTPException(404, "no such figure")
