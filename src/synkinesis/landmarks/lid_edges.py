@@ -4,11 +4,14 @@ Landmark models follow only part of a real lid movement (their shape prior keeps
 "average"). The lid margin itself is an intensity edge: going down across the upper lid, skin
 (bright) gives way to lashes, lid margin and iris (dark); across the lower lid, the eye opening
 (dark) gives way to skin (bright). For each central lid landmark (three upper, three lower per
-eye) an intensity profile is sampled along the eye's normal, and the strongest edge of the
-expected polarity is tracked near where it was in the previous frame (so that a thick lash line
-does not make it jump between the lash line and the lash tips). The landmark is moved onto that
-edge by an offset that is smoothed over time; the landmark itself carries the fast part of any
-movement, the offset only the part the model misses, so the smoothing does not delay movement.
+eye) an intensity profile is sampled along the eye's normal, and the landmark is moved to the
+centroid of the edge energy of the expected polarity under a soft window around it. A lid with
+heavy lashes has several edges (lash tips, lash line, margin) that move together: their centroid
+follows the lid without choosing between them, and depends on the current frame only (tracking
+one chosen edge locked onto different edges in different runs on a mascara face: measured seen
+-0.12..1.01 with up to 0.76 leak; the centroid: 0.66..0.84, leak <= 0.08). The offset from the
+landmark is smoothed over frames; the landmark carries the fast part of any movement, so the
+smoothing delays only the part the model misses.
 
 Pure array code plus ``cv2.remap`` for the profiles.
 """
@@ -23,16 +26,14 @@ from synkinesis.regions import SIDE_LANDMARKS, Side
 
 #: Profile sampling step, pixels (landmark convention), and half-length relative to the fissure.
 STEP_PX = 0.25
-#: First search (no previous edge): +-this fraction of the fissure height around the landmark.
-FIRST_SEARCH = 0.3
-#: Tracking search: +-this many pixels around the previous edge offset.
-TRACK_SEARCH_PX = 1.5
+#: Width (standard deviation) of the soft window around the landmark, fraction of the fissure.
+CENTROID_SIGMA = 0.25
 #: Offsets beyond this fraction of the fissure height are not believed (the edge is elsewhere).
-MAX_OFFSET = 0.35
+MAX_OFFSET = 0.5
 #: Minimum edge strength, grey levels per pixel, for a profile to count.
 MIN_STRENGTH = 3.0
 #: Exponential smoothing of the offsets (1 = none).
-OFFSET_SMOOTHING = 0.5
+OFFSET_SMOOTHING = 0.25
 #: Below this fissure (pixels) the lids cannot be told apart: the offsets are held.
 MIN_FISSURE_PX = 2.5
 
@@ -83,7 +84,7 @@ class LidEdgeTracker:
         fissure = float(np.mean((points[3:] - points[:3]) @ normal))  # > 0 when open
         previous = self.offsets.get(side)
         if fissure >= MIN_FISSURE_PX:
-            found = self._edges(rgb, points, normal, fissure, previous)
+            found = self._edges(rgb, points, normal, fissure)
             if previous is None:
                 current = found
             else:
@@ -109,8 +110,8 @@ class LidEdgeTracker:
         landmarks[indices, :2] += offsets[:, None] * normal
 
     @staticmethod
-    def _edges(rgb: np.ndarray, points: np.ndarray, normal: np.ndarray, fissure: float,
-               previous: np.ndarray | None) -> np.ndarray:
+    def _edges(rgb: np.ndarray, points: np.ndarray, normal: np.ndarray,
+               fissure: float) -> np.ndarray:
         """(6,) offsets of the strongest edge of the right polarity near each lid point."""
         import cv2
 
@@ -129,22 +130,15 @@ class LidEdgeTracker:
                    + 4 * padded[:, 3:-1] + padded[:, 4:]) / 16.0
         slope = np.gradient(profile, STEP_PX, axis=1)
         strength = np.concatenate([-slope[:3], slope[3:]])  # upper: bright->dark going down
+        # Centroid of the edge energy under a soft window around the landmark: a lid with heavy
+        # lashes has several edges (lash tips, lash line, margin) that move together; their
+        # centroid follows the lid without ever choosing between them, and depends only on the
+        # current frame.
+        sigma = CENTROID_SIGMA * fissure
+        weight = np.clip(strength, 0.0, None) ** 2 * np.exp(-0.5 * (t / sigma) ** 2)
+        weight[:, np.abs(t) > limit] = 0.0
+        total = weight.sum(axis=1)
         offsets = np.full(6, np.nan)
-        for k in range(6):
-            if previous is not None and np.isfinite(previous[k]):
-                window = np.abs(t - previous[k]) <= TRACK_SEARCH_PX
-            else:
-                window = np.abs(t) <= FIRST_SEARCH * fissure
-            window &= np.abs(t) <= limit
-            window[:2] = window[-2:] = False
-            if not window.any():
-                continue
-            candidates = np.flatnonzero(window)
-            best = candidates[int(np.argmax(strength[k, candidates]))]
-            if strength[k, best] < MIN_STRENGTH:
-                continue
-            left, centre, right = strength[k, best - 1 : best + 2]
-            curvature = left - 2 * centre + right
-            shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
-            offsets[k] = t[best] + float(np.clip(shift, -0.5, 0.5)) * STEP_PX
+        enough = total > (MIN_STRENGTH**2) * sigma / STEP_PX
+        offsets[enough] = (weight[enough] @ t) / total[enough]
         return offsets
