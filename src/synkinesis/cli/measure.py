@@ -35,8 +35,11 @@ def measure(
                                        "camera); left and right are corrected."),
     method: str = typer.Option(
         "symmetric", "--method",
-        help="symmetric: each frame landmarked as seen and mirrored and averaged (mirror-exact, "
-             "less noise, 2x time; for assessment). fast: one pass (live use)."),
+        help="symmetric (default): each frame landmarked as seen and mirrored and averaged "
+             "(mirror-exact, less noise, 2x time). fast: one pass (live use). composite: each "
+             "side in its own half-face mirror composite (sees more of a one-sided movement, "
+             "less leak; experimental). composite-edges: composite plus lid edges from the "
+             "pixels (experimental). Measured accuracy of each: docs/one_sided.md."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
