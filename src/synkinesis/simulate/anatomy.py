@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+# The coupling matrix's regions are the landmark schema's (one definition).
+from synkinesis.regions import REGIONS
+
 __all__ = [
     "BRANCHES",
     "BRANCH_MUSCLE_WEIGHTS",
@@ -38,18 +41,6 @@ TASKS: tuple[str, ...] = (
     "snarl",
     "pucker",
     "eee",
-)
-
-#: Regions of the coupling matrix (same names and order as :data:`synkinesis.regions.REGIONS`).
-REGIONS: tuple[str, ...] = (
-    "brow",
-    "eye",
-    "nasolabial",
-    "mouth_corner",
-    "upper_lip",
-    "lower_lip",
-    "chin",
-    "neck",
 )
 
 #: The five extratemporal branches of the facial nerve.
