@@ -189,3 +189,13 @@ def test_manifest_is_json_readable_by_other_tools(media, tmp_path):
                                            "pose.npy", "blendshapes.npy"}
     assert manifest["format"] == "synkinesis.measure"
     assert {s["unit"] for s in manifest["signals"]} <= {"mm", "mm2", "deg", "ratio"}
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_bad_input_among_several_does_not_stop_the_others(media, tmp_path, workers):
+    out = tmp_path / "out"
+    result = synk("measure", media / "no_face.mp4", media / "single_face.mp4", "-o", out,
+                  "--workers", workers, "--method", "fast", "--csv", "-q")
+    assert_clean_error(result, "no_face.mp4: no face found")
+    assert sorted(p.name for p in out.iterdir()) == ["single_face.csv", "single_face.synk"]
+    assert read_measurement(out / "single_face.synk").n_frames == 72

@@ -70,6 +70,7 @@ def measure(
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
                              method=method)
+    errors: list[str] = []
     try:
         options.validate()
         if camera is not None:
@@ -78,7 +79,8 @@ def measure(
                 results = [measure_camera(camera, target, duration_s=duration, options=options,
                                           progress=advance)]
         else:
-            results = _measure_files(plan_outputs(list(inputs), output), options, workers, quiet)
+            results, errors = _measure_files(plan_outputs(list(inputs), output), options,
+                                             workers, quiet)
         for measurement in results:
             if csv:
                 write_signals_csv(measurement, measurement.path.with_suffix(".csv"))
@@ -86,50 +88,54 @@ def measure(
                 _print_summary(measurement)
     except (InputError, MeasureError, ModelError, ResultFileError) as exc:
         fail(str(exc))
+    if errors:  # every input was tried; the ones that worked are written above
+        fail("; ".join(errors))
 
 
 def _measure_files(jobs, options, workers: int, quiet: bool):
-    from synkinesis.pipeline import measure_images, measure_video
+    """Measure every planned input, side by side with ``workers > 1``.
+
+    Returns the measurements that worked and one message per input that did not: a bad input
+    never stops the others.
+    """
+    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.sources import InputError
+    from synkinesis.pipeline import MeasureError, measure_images, measure_job, measure_video
     from synkinesis.results import read_measurement
 
+    expected = (InputError, MeasureError, ModelError)
+    results, errors = [], []
     if len(jobs) > 1 and workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        from synkinesis.pipeline import measure_job
-
-        outputs = []
-        errors = []
         with progress_bar(quiet, f"{len(jobs)} inputs", total=len(jobs)) as advance, \
                 ProcessPoolExecutor(max_workers=workers,
                                     mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(measure_job, (kind, src, str(out)), options): src
-                       for kind, src, out in jobs}
+            futures = [pool.submit(measure_job, (kind, src, str(out)), options)
+                       for kind, src, out in jobs]
             for future in as_completed(futures):
                 try:
-                    outputs.append(future.result())
-                except Exception as exc:  # report every failed input, keep the others
+                    results.append(read_measurement(Path(future.result())))
+                except expected as exc:
                     errors.append(str(exc))
                 advance(1)
-        for message in errors:
-            console.print(f"[red]error:[/red] {message}")
-        results = [read_measurement(Path(out)) for out in sorted(outputs)]
-        if errors:
-            for measurement in results:
-                _print_summary(measurement) if not quiet else None
-            raise typer.Exit(1)
-        return results
-    results = []
+        return sorted(results, key=lambda m: str(m.path)), errors
     for kind, src, out in jobs:
-        if kind == "video":
-            with progress_bar(quiet, Path(src).name) as advance:
-                results.append(measure_video(Path(src), out, options=options, workers=workers,
-                                             progress=advance, on_total=advance.set_total))
-        else:
-            paths = [Path(p) for p in src.split(os.pathsep)]
-            with progress_bar(quiet, f"{len(paths)} photos", total=len(paths)) as advance:
-                results.append(measure_images(paths, out, options=options, progress=advance))
-    return results
+        try:
+            if kind == "video":
+                with progress_bar(quiet, Path(src).name) as advance:
+                    results.append(measure_video(Path(src), out, options=options,
+                                                 workers=workers, progress=advance,
+                                                 on_total=advance.set_total))
+            else:
+                paths = [Path(p) for p in src.split(os.pathsep)]
+                with progress_bar(quiet, f"{len(paths)} photos", total=len(paths)) as advance:
+                    results.append(measure_images(paths, out, options=options,
+                                                  progress=advance))
+        except expected as exc:
+            errors.append(str(exc))
+    return results, errors
 
 
 def _parse_span(text: str | None) -> tuple[float, float] | None:
