@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _default_videos() -> list[Path]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import media_dir  # noqa: PLC0415 - the test helper that finds the media
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from fetch_media import fetch  # noqa: PLC0415 - the project's one way to find the media
 
-    media = media_dir()
+    media = fetch(quiet=True)
     return [media / "single_face.mp4", media / "WolfgangLanger_Pexels.mp4"]
 
 
