@@ -108,21 +108,29 @@ class MirrorAveragedEngine:
         self.name = f"{direct.name}+mirror-average"
         self.version = direct.version
         self.model_sha256 = direct.model_sha256
+        self._permutation: list[int] | None = None  # blendshape index of each mirrored name
 
     @property
     def blendshape_names(self) -> tuple[str, ...]:
         return self._direct.blendshape_names or self._flipped.blendshape_names
 
+    def _blend_permutation(self) -> list[int] | None:
+        """Computed once, when the engine first reports its names (not on every frame)."""
+        if self._permutation is None and self.blendshape_names:
+            from synkinesis.regions import mirror_name
+
+            names = self.blendshape_names
+            self._permutation = [names.index(mirror_name(n)) for n in names]
+        return self._permutation
+
     def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
         from synkinesis.normalize import mirror_image_landmarks
-        from synkinesis.regions import mirror_name
 
         width = rgb.shape[1]
         direct = self._direct.detect(rgb, timestamp_ms=timestamp_ms)
         flipped_faces = self._flipped.detect(np.ascontiguousarray(rgb[:, ::-1]),
                                              timestamp_ms=timestamp_ms)
-        names = self.blendshape_names
-        permutation = [names.index(mirror_name(n)) for n in names] if names else None
+        permutation = self._blend_permutation()
         renamed = []
         for face in flipped_faces:
             blend = face.blendshapes
