@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def media_dir() -> Path:
-    """Real test media: $SYNK_MEDIA_DIR, ../shared/data/media, or the fetch script's cache."""
-    candidates = []
-    if os.environ.get("SYNK_MEDIA_DIR"):
-        candidates.append(Path(os.environ["SYNK_MEDIA_DIR"]))
-    candidates += [ROOT.parent / "shared" / "data" / "media", ROOT / ".media-cache" / "media"]
-    for candidate in candidates:
-        if (candidate / "single_face.mp4").is_file():
+    """Real test media, looked up where scripts/fetch_media.py looks ($SYNK_MEDIA_DIR,
+    ../shared/data/media, its .media-cache), never downloaded by the tests themselves."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from fetch_media import MEDIA, candidates
+
+    for candidate in candidates():
+        if all((candidate / name).is_file() for name in MEDIA):
             return candidate
     pytest.fail("real test media not found: run `python scripts/fetch_media.py` or set "
                 "SYNK_MEDIA_DIR")
