@@ -121,6 +121,9 @@ class FrameArrays:
     #: (codes of :data:`SOURCE_CODES`), and whether the engine said so itself.
     sources: list[np.ndarray] = field(default_factory=list)
     engine_sources: bool = False
+    #: per batch: signal name -> (n,) change made by a pixel refinement of the landmarks (lid
+    #: edges), raw units; empty when the batch was not refined.
+    refinement: list[dict[str, np.ndarray]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     blendshape_names: tuple[str, ...] = ()
 
@@ -141,12 +144,20 @@ class FrameArrays:
             "iris_px": cat(self.iris_px, ()),
             "outside_fraction": cat(self.outside_fraction, ()),
             "sources": cat(self.sources, (2,)).astype(np.int8),
+            "refinement": self._refinement(),
         }
+
+    def _refinement(self) -> dict[str, np.ndarray]:
+        names = sorted({name for block in self.refinement for name in block})
+        sizes = [len(index) for index in self.index]
+        return {name: np.concatenate([block.get(name, np.zeros(size))
+                                      for block, size in zip(self.refinement, sizes)])
+                for name in names}
 
     def extend(self, other: FrameArrays) -> None:
         for name in ("index", "time_s", "n_faces", "pose", "blendshapes", "raw_signals",
                      "iris_units", "interpupil_units", "iris_px", "outside_fraction", "sources",
-                     "names"):
+                     "refinement", "names"):
             getattr(self, name).extend(getattr(other, name))
         self.blendshape_names = self.blendshape_names or other.blendshape_names
         self.engine_sources = self.engine_sources or other.engine_sources
@@ -168,6 +179,12 @@ METHODS = {
                        "alone 53-78 %) with <= 10 % leak; eye rest noise up to 0.19 mm "
                        "(docs/one_sided.md)",
 }
+
+#: Signals that a pixel refinement of the lids changes; their level at rest is kept the model's
+#: (see :func:`_keep_rest_level`).
+REFINED_SIGNALS = tuple(signal_name(quantity, side)
+                        for quantity in ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
+                        for side in SIDES)
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
 SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3}
@@ -221,6 +238,8 @@ class _Batcher:
         self.blend = np.full((BATCH, N_BLENDSHAPES), np.nan, dtype=np.float32)
         self.meta = np.zeros((BATCH, 5))  # index, time, n_faces, width, height
         self.sources = np.zeros((BATCH, 2), dtype=np.int8)  # patient's left, right
+        self.model = np.full((BATCH, 478, 3), np.nan, dtype=np.float32)  # before refinement
+        self.refined = np.zeros(BATCH, dtype=bool)
         self.count = 0
 
     def add(self, frame: Frame, faces, main: int | None) -> None:
@@ -231,6 +250,10 @@ class _Batcher:
             self.landmarks[k] = faces[main].landmarks_px
             if faces[main].blendshapes is not None:
                 self.blend[k, : faces[main].blendshapes.shape[0]] = faces[main].blendshapes
+            model = getattr(faces[main], "model_landmarks_px", None)
+            if model is not None:
+                self.model[k] = model
+                self.refined[k] = True
             sources = getattr(faces[main], "sources", None)
             if sources is not None:
                 self.out.engine_sources = True
@@ -271,13 +294,30 @@ class _Batcher:
         out.n_faces.append(self.meta[:n, 2].copy())
         out.pose.append(pose.as_array())
         out.blendshapes.append(blend.copy())
-        out.raw_signals.append(compute_signals(head, 1.0))
+        raw = compute_signals(head, 1.0)
+        out.raw_signals.append(raw)
+        out.refinement.append(self._refinement(raw, pose, width))
         out.iris_units.append(iris_diameter(head))
         out.interpupil_units.append(interpupil_distance(head))
         out.iris_px.append(iris_diameter(landmarks))
         out.outside_fraction.append(np.where(np.isfinite(xy[..., 0]).all(axis=1), outside, 0.0))
         out.sources.append(sources)
         self._reset()
+
+    def _refinement(self, raw: dict[str, np.ndarray], pose, width: np.ndarray,
+                    ) -> dict[str, np.ndarray]:
+        """Change that a pixel refinement made to each eye signal (raw units), or {}."""
+        n = self.count
+        refined = self.refined[:n]
+        if not refined.any():
+            return {}
+        model = np.where(refined[:, None, None], self.model[:n],
+                         self.landmarks[:n]).astype(np.float64)
+        if self.options.mirrored:
+            model = mirror_image_landmarks(model, width[:, None])
+        before = compute_signals(to_head_frame(model, pose), 1.0)
+        return {name: np.nan_to_num(raw[name] - before[name])
+                for name in REFINED_SIGNALS if name in raw}
 
 
 # MediaPipe's blendshape order (ARKit names); mirroring swaps the Left/Right members.
@@ -469,6 +509,8 @@ def _calibrate_and_write(
     signals = anchor_brow_to_pupil(signals, open_by_side)
     rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], usable, eyes_open,
                                         options)
+    signals, rest_level = _keep_rest_level(signals, data["refinement"], rest_mask,
+                                           scale.mm_per_unit, power)
     rest = rest_reference(signals, rest_mask)
     signals = add_rest_excursions(signals, rest)
     for name in signals:  # unusable frames carry no measurement
@@ -495,6 +537,11 @@ def _calibrate_and_write(
         "frames": {"count": n, "usable": int(usable.sum()), "with_face": int(has_face.sum())},
         "scale": asdict(scale),
         "rest": {**rest_info, "reference": rest},
+        **({"refinement_rest_offsets": {
+            "meaning": "median change the lid-edge refinement made to each eye signal at rest, "
+                       "taken off every frame: the refinement measures movement, the landmark "
+                       "model the resting level (lashes bias the edges differently per eye)",
+            "values": rest_level}} if rest_level else {}),
         "signals": [asdict(d) for d in definitions],
         "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
                   for flag in FrameFlag if flag.name},
@@ -527,6 +574,32 @@ def _calibrate_and_write(
     finally:
         spool_path.unlink(missing_ok=True)
     return read_measurement(output)
+
+
+def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.ndarray],
+                     rest_mask: np.ndarray, mm_per_unit: float, power: dict[str, int],
+                     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Take each refined signal's median refinement at rest off every frame.
+
+    Pixel lid edges follow lid movement the model misses, but their absolute position includes
+    the lashes, which differ between the eyes: a healthy face read one eye 1.4 mm narrower at
+    rest with them (docs/one_sided.md). Keeping the model's level at rest and the refinement's
+    movement from it removes that bias without touching what the refinement adds.
+
+    Returns the corrected signals and the offsets taken off (signal name -> value).
+    """
+    out, offsets = dict(signals), {}
+    for name, change in refinement.items():
+        if name not in out:
+            continue
+        change = change * mm_per_unit ** power.get(_unit(name), 1)
+        at_rest = rest_mask & np.isfinite(change) & np.isfinite(out[name])
+        if not at_rest.any():
+            continue
+        offset = float(np.median(change[at_rest]))
+        out[name] = out[name] - offset
+        offsets[name] = round(offset, 4)
+    return out, offsets
 
 
 def _unit(column: str) -> str:

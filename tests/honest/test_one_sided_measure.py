@@ -41,13 +41,25 @@ def test_one_sided_narrowing_is_seen_on_its_side_only(recording, composite, tmp_
     assert leak <= 0.10, f"{leak:.2f} leaked to the other eye"
 
 
-def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, tmp_path):
+def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite, tmp_path):
     original = measure(recording.frames, "composite-edges", tmp_path / "original.synk")
     case = make_case(recording, "eye", "right", 2.0)
     injected = measure(with_images(recording.frames, case.frames), "composite-edges",
                        tmp_path / "eye.synk")
     seen, leak, _ = seen_and_leak(original, injected, case)
     assert 0.80 <= seen <= 1.2 and leak <= 0.10, (seen, leak)
+    # The lid edges add movement, not a resting level: at rest the eye signals are the
+    # landmark model's (the composite's), whatever the lashes do to the edges.
+    offsets = original.manifest["refinement_rest_offsets"]["values"]
+    assert set(offsets) >= {"palpebral_fissure_left_mm", "palpebral_fissure_right_mm"}
+    reference = original.manifest["rest"]["reference"]
+    for side in ("left", "right"):
+        name = f"palpebral_fissure_{side}_mm"
+        # composite-edges' model landmarks are exactly the composite's (same midline, same
+        # trackers), so its resting level must be the composite's.
+        # (before this, the edges read the right eye 0.4 mm narrower and the left 0.6 mm wider
+        # at rest than the model, and a healthy face got a moderate resting-tightness grade)
+        assert abs(reference[name] - composite.manifest["rest"]["reference"][name]) < 0.1
     sources = original.manifest["landmark_sources"]
     assert sources["codes"]["3"] == "composite+lid-edges"
     assert sources["counts"]["right"]["composite+lid-edges"] >= 0.9 * original.n_frames

@@ -304,13 +304,15 @@ class CompositeEngine:
         landmarks[self._midline] = 0.5 * (from_left_half[self._midline]
                                           + from_right_half[self._midline])
         sources = {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+        model = None
         if self._lids is not None:
+            model = landmarks.astype(np.float32)
             landmarks, refined = self._lids.refine(rgb, landmarks)
             sources.update({side: SOURCE_LID_EDGES for side, done in refined.items() if done})
         return FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
             blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
-            sources=sources)
+            sources=sources, model_landmarks_px=model)
 
     def _blend(self, from_left_half: np.ndarray | None,
                from_right_half: np.ndarray | None) -> np.ndarray | None:

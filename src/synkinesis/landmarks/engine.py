@@ -24,11 +24,16 @@ class FaceObservation:
         Where each side's landmarks came from, for engines that combine several passes
         (:mod:`synkinesis.landmarks.composite`): ``{"left": code, "right": code}`` keyed by the
         patient's side (MediaPipe index sets), codes as in ``composite.SOURCE_NAMES``.
+    model_landmarks_px : (478, 3) float32 array or None
+        For engines that refine the model's landmarks in the pixels (lid edges): the landmarks
+        as the model gave them. The pipeline uses them to keep each refined signal's level at
+        rest the model's, so that a refinement adds movement but no per-eye bias (lashes).
     """
 
     landmarks_px: np.ndarray
     blendshapes: np.ndarray | None
     sources: dict[str, int] | None = None
+    model_landmarks_px: np.ndarray | None = None
 
     def bounding_box(self) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1) of the landmarks, pixels."""
