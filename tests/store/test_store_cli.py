@@ -250,3 +250,31 @@ def test_patient_list_is_readable_in_80_columns(cli):
     assert all(len(line) <= 80 for line in out.splitlines()), out
     for word in ("P001", "bilateral", "acoustic", "neuroma", "2025-01-10", "2025-03-03"):
         assert word in out, out
+
+
+@pytest.mark.parametrize("args", [
+    ("patient", "add", "P002", "--side", "right"),
+    ("visit", "add", "P001", "--date", "2025-08-01"),
+    ("toxin", "add", "P001", "--date", "2025-08-01", "-j", "mentalis:left:2.5"),
+    ("therapy", "add", "P001", "--date", "2025-08-01"),
+])
+def test_nothing_is_reported_added_when_the_commit_fails(clinic, monkeypatch, args):
+    """A commit that fails (here: a writer elsewhere took the row) after the command built its
+    message must not leave an "added ..." line on screen."""
+    from contextlib import contextmanager
+
+    from synkinesis.store.db import Store
+    from synkinesis.store.errors import DuplicateError
+
+    original = Store.transaction
+
+    @contextmanager
+    def failing_commit(self):
+        with original(self) as session:
+            yield session
+            raise DuplicateError("conflicts with a record written meanwhile; nothing was written")
+
+    monkeypatch.setattr(Store, "transaction", failing_commit)
+    result = clinic(*args)
+    bad(result, "nothing was written")
+    assert "added" not in result.output

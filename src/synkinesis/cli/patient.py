@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from synkinesis.cli.common import console
-from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
+from synkinesis.cli.store_support import AfterCommit, bad_input_exits, fmt, open_record
 
 patient_app = typer.Typer(
     help="Patients of the record, known by pseudonymous codes.", no_args_is_help=True)
@@ -32,12 +32,14 @@ def patient_add(
 
     with bad_input_exits():
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             patient = repository.create_patient(session, code=code, affected_side=side,
                                                 cause=cause, onset_date=onset, notes=notes)
             onset_text = patient.onset_date.isoformat() if patient.onset_date else "unknown"
-            console.print(f"added patient {patient.code}: {patient.affected_side} side, "
-                          f"{patient.cause}, onset {onset_text}", highlight=False)
+            later.print(f"added patient {patient.code}: {patient.affected_side} side, "
+                        f"{patient.cause}, onset {onset_text}", highlight=False)
+        later.flush()
 
 
 @patient_app.command("list")

@@ -11,7 +11,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from synkinesis.cli.common import err_console, fail
+from synkinesis.cli.common import console, err_console, fail
+
+
+class AfterCommit:
+    """Lines to print once the transaction has committed.
+
+    A command that printed "added ..." inside its transaction would report a change that a
+    failing commit (a duplicate code, a lost database) then threw away.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        self._lines.append((args, kwargs))
+
+    def flush(self) -> None:
+        for args, kwargs in self._lines:
+            console.print(*args, **kwargs)
+        self._lines.clear()
 
 
 @contextmanager

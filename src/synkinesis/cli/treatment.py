@@ -5,7 +5,13 @@ from __future__ import annotations
 import typer
 
 from synkinesis.cli.common import console
-from synkinesis.cli.store_support import bad_input_exits, fmt, open_record, parse_pairs
+from synkinesis.cli.store_support import (
+    AfterCommit,
+    bad_input_exits,
+    fmt,
+    open_record,
+    parse_pairs,
+)
 
 toxin_app = typer.Typer(help="Botulinum toxin sessions.", no_args_is_help=True)
 therapy_app = typer.Typer(help="Neuromuscular retraining sessions.", no_args_is_help=True)
@@ -49,17 +55,19 @@ def toxin_add(
     with bad_input_exits():
         specs = [repository.InjectionSpec.parse(text) for text in inject]
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             toxin = repository.add_toxin_session(
                 session, patient_code=code, session_date=date, product=product,
                 injections=specs, settings=store.settings, dilution=dilution,
                 clinician=clinician, notes=notes, visit=_visit(session, visit))
-            console.print(f"added toxin session {toxin.id[:8]} for {code} on "
-                          f"{toxin.session_date.isoformat()}: {toxin.product} "
-                          f"{fmt(toxin.total_units)} U", highlight=False)
+            later.print(f"added toxin session {toxin.id[:8]} for {code} on "
+                        f"{toxin.session_date.isoformat()}: {toxin.product} "
+                        f"{fmt(toxin.total_units)} U", highlight=False)
             for i in toxin.injections:
-                console.print(f"  {i.muscle} {i.side} {fmt(i.units)} U, {i.points} point(s)",
-                              highlight=False)
+                later.print(f"  {i.muscle} {i.side} {fmt(i.units)} U, {i.points} point(s)",
+                            highlight=False)
+        later.flush()
 
 
 @toxin_app.command("muscles")
@@ -122,13 +130,15 @@ def therapy_add(
 
     with bad_input_exits():
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             therapy = repository.add_therapy_session(
                 session, patient_code=code, session_date=date, minutes=minutes,
                 exercises=exercise or [], biofeedback=parse_pairs(feedback, what="--feedback"),
                 therapist=therapist, notes=notes, visit=_visit(session, visit))
-            console.print(f"added therapy session {therapy.id[:8]} for {code} on "
-                          f"{therapy.session_date.isoformat()}", highlight=False)
+            later.print(f"added therapy session {therapy.id[:8]} for {code} on "
+                        f"{therapy.session_date.isoformat()}", highlight=False)
+        later.flush()
 
 
 @procedure_app.command("add")
@@ -162,15 +172,17 @@ def procedure_add(
     with bad_input_exits():
         values = parse_pairs(predict_value, what="--predict-value", numbers=True)
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             procedure = repository.add_procedure(
                 session, patient_code=code, kind=kind, target=target, side=side,
                 procedure_date=date, agent=agent, prediction=predict,
                 prediction_values=values, clinician=clinician, notes=notes,
                 visit=_visit(session, visit))
-            console.print(f"added {procedure.kind} of {procedure.target} ({procedure.side}) for "
-                          f"{code} on {procedure.procedure_date.isoformat()}: id "
-                          f"{procedure.id}", highlight=False)
+            later.print(f"added {procedure.kind} of {procedure.target} ({procedure.side}) for "
+                        f"{code} on {procedure.procedure_date.isoformat()}: id "
+                        f"{procedure.id}", highlight=False)
+        later.flush()
 
 
 @procedure_app.command("outcome")
@@ -192,16 +204,18 @@ def procedure_outcome(
     with bad_input_exits():
         values = parse_pairs(value, what="--value", numbers=True)
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             found = repository.get_procedure(session, ref=procedure)
             repository.record_procedure_outcome(session, procedure=found, outcome=outcome,
                                                 outcome_values=values, outcome_date=date)
             predicted = ", ".join(f"{k} {fmt(v)}" for k, v in found.prediction_values.items())
             measured = ", ".join(f"{k} {fmt(v)}" for k, v in found.outcome_values.items())
-            console.print(f"outcome of {found.kind} {found.target} recorded: "
-                          f"{measured or found.outcome or '-'}"
-                          + (f" (predicted {predicted})" if predicted else ""),
-                          highlight=False)
+            later.print(f"outcome of {found.kind} {found.target} recorded: "
+                        f"{measured or found.outcome or '-'}"
+                        + (f" (predicted {predicted})" if predicted else ""),
+                        highlight=False)
+        later.flush()
 
 
 def register(app: typer.Typer) -> None:

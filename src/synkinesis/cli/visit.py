@@ -6,8 +6,13 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console
-from synkinesis.cli.store_support import bad_input_exits, fmt, open_record, parse_pairs
+from synkinesis.cli.store_support import (
+    AfterCommit,
+    bad_input_exits,
+    fmt,
+    open_record,
+    parse_pairs,
+)
 
 visit_app = typer.Typer(help="Assessment visits and their scale scores.", no_args_is_help=True)
 
@@ -34,11 +39,13 @@ def visit_add(
 
     with bad_input_exits():
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             visit = repository.create_visit(session, patient_code=code, visit_date=date,
                                             label=label, clinician=clinician, notes=notes)
-            console.print(f"added visit {repository.visit_reference(visit)} (id {visit.id})",
-                          highlight=False)
+            later.print(f"added visit {repository.visit_reference(visit)} (id {visit.id})",
+                        highlight=False)
+        later.flush()
 
 
 @visit_app.command("score")
@@ -85,6 +92,7 @@ def visit_score(
                 items = dict(data.get("items", data))
         items.update(parse_pairs(item, what="--item"))
         store = open_record()
+        later = AfterCommit()
         with store.transaction() as session:
             found = repository.find_visit(session, ref=visit)
             score = repository.add_score(session, visit=found, instrument=instrument,
@@ -92,12 +100,13 @@ def visit_score(
                                          options=options or None, draft=draft)
             grade = (score.result.get("grade") or {}).get("name")
             total = "draft (no total)" if score.draft else fmt(score.total)
-            console.print(f"stored {score.instrument} {total}"
-                          + (f", grade {grade}" if grade else "")
-                          + f" for {repository.visit_reference(found)} by {score.rater}",
-                          highlight=False)
+            later.print(f"stored {score.instrument} {total}"
+                        + (f", grade {grade}" if grade else "")
+                        + f" for {repository.visit_reference(found)} by {score.rater}",
+                        highlight=False)
             for note in score.result.get("uncertain", []):
-                console.print(f"  uncertain [U]: {note}", highlight=False, markup=False)
+                later.print(f"  uncertain [U]: {note}", highlight=False, markup=False)
+        later.flush()
 
 
 def register(app: typer.Typer) -> None:
