@@ -180,14 +180,17 @@ METHODS = {
                        "(docs/one_sided.md)",
 }
 
-#: Signals that a pixel refinement of the lids changes; their level at rest is kept the model's
-#: (see :func:`_keep_rest_level`).
+#: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
+#: kept the model's (see :func:`_keep_rest_level`).
 REFINED_SIGNALS = tuple(signal_name(quantity, side)
-                        for quantity in ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
+                        for quantity in ("palpebral_fissure", "eye_area", "eye_aspect_ratio",
+                                         "mouth_corner_x", "mouth_corner_y",
+                                         "nasolabial_length", "nasolabial_angle")
                         for side in SIDES)
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
-SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3}
+SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3,
+                "composite+corner-edges": 4, "composite+lid-and-corner-edges": 5}
 
 
 def _engine(mode: str, options: MeasureOptions):
@@ -212,8 +215,9 @@ def _engine(mode: str, options: MeasureOptions):
         edges = options.method == "composite-edges"
         if mode == "image":  # photos: each one's midline from its own plain landmarks
             return CompositeEngine(lambda: make("image", 1), plain, track=False,
-                                   refine_lids=edges)
-        return CompositeEngine(lambda: make("video", 1), plain, refine_lids=edges)
+                                   refine_lids=edges, refine_corners=edges)
+        return CompositeEngine(lambda: make("video", 1), plain, refine_lids=edges,
+                               refine_corners=edges)
     return MirrorAveragedEngine(make(), make())
 
 
@@ -306,7 +310,7 @@ class _Batcher:
 
     def _refinement(self, raw: dict[str, np.ndarray], pose, width: np.ndarray,
                     ) -> dict[str, np.ndarray]:
-        """Change that a pixel refinement made to each eye signal (raw units), or {}."""
+        """Change that a pixel refinement made to each refined signal (raw units), or {}."""
         n = self.count
         refined = self.refined[:n]
         if not refined.any():
@@ -538,9 +542,10 @@ def _calibrate_and_write(
         "scale": asdict(scale),
         "rest": {**rest_info, "reference": rest},
         **({"refinement_rest_offsets": {
-            "meaning": "median change the lid-edge refinement made to each eye signal at rest, "
-                       "taken off every frame: the refinement measures movement, the landmark "
-                       "model the resting level (lashes bias the edges differently per eye)",
+            "meaning": "median change the pixel refinement (lid and mouth-corner edges) made to "
+                       "each signal at rest, taken off every frame: the refinement measures "
+                       "movement, the landmark model the resting level (lashes, for one, bias "
+                       "the lid edges differently per eye)",
             "values": rest_level}} if rest_level else {}),
         "signals": [asdict(d) for d in definitions],
         "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
@@ -553,8 +558,9 @@ def _calibrate_and_write(
             "codes": {str(code): name for name, code in SOURCE_CODES.items()},
             "meaning": "where each side's landmarks came from in each frame (patient's sides): "
                        "plain = the whole frame as seen and mirrored; composite = that side's "
-                       "half-face mirror composite; composite+lid-edges = the same with the "
-                       "central lid points moved onto lid edges tracked in the pixels",
+                       "half-face mirror composite; +lid-edges: with the central lid points "
+                       "moved onto lid edges found in the pixels; +corner-edges: with the mouth "
+                       "corner moved onto the commissure found in the pixels",
             "counts": {side: {name: int((data["sources"][:, column] == code).sum())
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},

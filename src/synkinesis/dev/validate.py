@@ -146,14 +146,15 @@ def seen_and_leak(original, injected, case: InjectedCase,
     return float(np.nanmedian(seen)), float(abs(np.nanmedian(leak))), count
 
 
-def rest_noise(measurement, reference) -> dict[str, tuple[float, float]]:
+def rest_noise(measurement, reference,
+               exclude: np.ndarray | None = None) -> dict[str, tuple[float, float]]:
     """Per region ("eye": fissures, "mouth": corner x and y): (worst frame-to-frame std in mm,
     worst share of pairs jumping > 1 mm) at rest.
 
     Pairs of consecutive frames count as "at rest" when both are usable, no eye is closed within
     0.3 s (the lids move around a blink), and the expression hardly changes between them: the
     summed change of the reference's blendshapes (eye gaze excluded) is in the lower half of the
-    recording's.
+    recording's. ``exclude``: (N,) bool, frames left out (e.g. a hand over the face).
     """
     names = reference.manifest["blendshape_names"]
     active = [i for i, n in enumerate(names) if n != "_neutral" and not n.startswith("eyeLook")]
@@ -164,6 +165,8 @@ def rest_noise(measurement, reference) -> dict[str, tuple[float, float]]:
     for t in time_s[closed]:  # lids still moving just before and after a closure
         near_closure |= np.abs(time_s - t) <= 0.3
     good = _usable(measurement) & _usable(reference) & ~near_closure
+    if exclude is not None:
+        good &= ~np.asarray(exclude)
     pairs = good[1:] & good[:-1]
     pairs &= change <= np.median(change[pairs])
     out = {}

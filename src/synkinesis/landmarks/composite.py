@@ -46,8 +46,12 @@ SOURCE_NONE = 0  # no face
 SOURCE_PLAIN = 1  # the whole frame, landmarked as seen and mirrored (start, re-acquisition)
 SOURCE_COMPOSITE = 2  # that side's half-face mirror composite
 SOURCE_LID_EDGES = 3  # the composite, with the central lid points moved onto tracked lid edges
+SOURCE_CORNER_EDGES = 4  # the composite, with the mouth corner moved onto its pixel edge
+SOURCE_BOTH_EDGES = 5  # the composite, with both refinements
 SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "composite",
-                SOURCE_LID_EDGES: "composite+lid-edges"}
+                SOURCE_LID_EDGES: "composite+lid-edges",
+                SOURCE_CORNER_EDGES: "composite+corner-edges",
+                SOURCE_BOTH_EDGES: "composite+lid-and-corner-edges"}
 
 #: Composite image size (width, height), pixels; the face is scaled so that its half-width
 #: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX: about the resolution at
@@ -228,6 +232,9 @@ class CompositeEngine:
     refine_lids : bool
         Move the central lid landmarks onto lid edges tracked in the pixels
         (:mod:`synkinesis.landmarks.lid_edges`).
+    refine_corners : bool
+        Move the mouth-corner landmarks onto the commissures found in the pixels
+        (:mod:`synkinesis.landmarks.corner_edges`).
 
     Each returned :class:`FaceObservation` carries ``sources``: for "left" and "right" (the
     patient's sides, MediaPipe index sets) one of :data:`SOURCE_NAMES`' codes.
@@ -235,10 +242,13 @@ class CompositeEngine:
 
     def __init__(self, make_tracker: Callable[[], LandmarkEngine],
                  plain: LandmarkEngine | MirrorAveragedEngine, *,
-                 track: bool = True, refine_lids: bool = False) -> None:
+                 track: bool = True, refine_lids: bool = False,
+                 refine_corners: bool = False) -> None:
+        from synkinesis.landmarks.corner_edges import MouthCornerTracker
         from synkinesis.landmarks.lid_edges import LidEdgeTracker
 
         self._lids = LidEdgeTracker() if refine_lids else None
+        self._corners = MouthCornerTracker() if refine_corners else None
         self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
         self._plain = plain
         self._track = track
@@ -264,8 +274,9 @@ class CompositeEngine:
             if not faces:
                 self._previous = self._midline_state = None
                 return []
-            if self._lids is not None:
-                self._lids.reset()
+            for tracker in (self._lids, self._corners):
+                if tracker is not None:
+                    tracker.reset()
             main = main_face_index(faces, rgb.shape[:2])
             self._previous = faces[main].landmarks_px
         face = self._composite(rgb, self._previous, timestamp_ms)
@@ -305,10 +316,16 @@ class CompositeEngine:
                                           + from_right_half[self._midline])
         sources = {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
         model = None
-        if self._lids is not None:
+        if self._lids is not None or self._corners is not None:
             model = landmarks.astype(np.float32)
-            landmarks, refined = self._lids.refine(rgb, landmarks)
-            sources.update({side: SOURCE_LID_EDGES for side, done in refined.items() if done})
+        # Source codes add up: +1 lid edges, +2 corner edges (3, 4, 5).
+        for tracker, step in ((self._lids, 1), (self._corners, 2)):
+            if tracker is None:
+                continue
+            landmarks, refined = tracker.refine(rgb, landmarks)
+            for side, done in refined.items():
+                if done:
+                    sources[side] += step
         return FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
             blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
