@@ -75,7 +75,6 @@ class MouthCornerTracker:
         width = float(np.linalg.norm(out[SIDE_LANDMARKS["left"].mouth_corner, :2]
                                      - out[SIDE_LANDMARKS["right"].mouth_corner, :2]))
         refined: dict[str, bool] = {}
-        grey = None
         for side in sides:
             point = corners[side]
             length = float(np.linalg.norm(point - centre))
@@ -85,10 +84,7 @@ class MouthCornerTracker:
             axis = (point - centre) / length
             previous = self.offsets.get(side)
             if width >= MIN_MOUTH_PX:
-                if grey is None:
-                    grey = (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114],
-                                                             dtype=np.float32))
-                found = _edge_offset(grey, point, axis, width)
+                found = _edge_offset(rgb, point, axis, width)
                 if np.isfinite(found):
                     self.offsets[side] = (found if previous is None
                                           else previous + OFFSET_SMOOTHING * (found - previous))
@@ -101,7 +97,7 @@ class MouthCornerTracker:
         return out, refined
 
 
-def _edge_offset(grey: np.ndarray, point: np.ndarray, axis: np.ndarray, width: float) -> float:
+def _edge_offset(rgb: np.ndarray, point: np.ndarray, axis: np.ndarray, width: float) -> float:
     """Offset (px along ``axis``) of the dark-to-bright edge energy's centroid near ``point``,
     or NaN when the edges are too weak."""
     import cv2
@@ -113,10 +109,11 @@ def _edge_offset(grey: np.ndarray, point: np.ndarray, axis: np.ndarray, width: f
     normal = np.array([-axis[1], axis[0]])
     lines = np.asarray(LINES_PX)
     xy = point + t[None, :, None] * axis + lines[:, None, None] * normal  # (L, T, 2)
-    samples = cv2.remap(grey, (xy[..., 0] - 0.5).astype(np.float32),
-                        (xy[..., 1] - 0.5).astype(np.float32), interpolation=cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_REPLICATE)
-    profile = samples.mean(axis=0).astype(float)
+    colour = cv2.remap(rgb, (xy[..., 0] - 0.5).astype(np.float32),
+                       (xy[..., 1] - 0.5).astype(np.float32), interpolation=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE).astype(float)
+    # grey level (ITU-R BT.601) of the samples only, not of the whole frame
+    profile = (colour @ np.array([0.299, 0.587, 0.114])).mean(axis=0)
     # ~0.5 px Gaussian at 0.25 px steps (binomial 1-4-6-4-1), edges padded
     padded = np.pad(profile, 2, mode="edge")
     profile = (padded[:-4] + 4 * padded[1:-3] + 6 * padded[2:-2] + 4 * padded[3:-1]
