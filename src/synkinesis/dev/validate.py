@@ -93,7 +93,8 @@ def with_images(frames, images: list[np.ndarray]):
 
 def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> InjectedCase:
     """An injected case from the recording: the eye narrowed with the smile (ocular-oral), or the
-    mouth corner moved in 2-second pulses (oral-ocular; a trigger independent of the face)."""
+    mouth corner moved in 2-second pulses (oral-ocular; a trigger independent of the face, off
+    while the recording rests: :func:`off_at_rest`)."""
     ref = recording.reference
     landmarks = ref.load_landmarks()
     scale = ref.manifest["scale"]["mm_per_unit"]
@@ -101,9 +102,39 @@ def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> 
         trigger = smile_trigger(ref.blendshapes, ref.manifest["blendshape_names"])
         return inject_eye(recording.rgb, landmarks, ref.pose, scale, side=side,
                           amount_mm=amount_mm, trigger=trigger)
-    trigger = pulse_trigger(ref.frames["time_s"])
+    trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
     return inject_mouth(recording.rgb, landmarks, ref.pose, scale, side=side,
                         amount_mm=amount_mm, trigger=trigger)
+
+
+#: Time over which an injected change fades in after the recording's rest frames, seconds.
+REST_RAMP_S = 0.25
+
+
+def off_at_rest(reference) -> np.ndarray:
+    """(N,) 0..1 envelope: 0 in the frames the pipeline takes as the recording's rest (the
+    quietest tenth by blendshapes), rising as a raised cosine over :data:`REST_RAMP_S` away
+    from them.
+
+    Synkinesis is movement with a voluntary movement, not at rest, and the methods that refine
+    landmarks in the pixels keep each signal's resting level the landmark model's: a change
+    injected into the rest frames themselves would be partly taken off every frame as if it were
+    an appearance bias. The smile trigger is already 0 there; the mouth pulses, independent of
+    the face, are switched off there by this envelope. (Before it, the pulses were on in
+    single_face's rest frames and the corner edges were scored 0.80-0.81 instead of 0.88-0.96.)
+    """
+    from synkinesis.pipeline import MeasureOptions, _choose_rest
+
+    time_s = np.asarray(reference.frames["time_s"], dtype=float)
+    flags = np.asarray(reference.frames["flags"])
+    usable = (flags & UNUSABLE) == 0
+    eyes_open = (flags & _CLOSED) == 0
+    rest, _ = _choose_rest(time_s, np.asarray(reference.blendshapes), usable, eyes_open,
+                           MeasureOptions())
+    if not rest.any():
+        return np.ones_like(time_s)
+    distance = np.min(np.abs(time_s[:, None] - time_s[rest][None, :]), axis=1)
+    return np.sin(0.5 * np.pi * np.clip(distance / REST_RAMP_S, 0.0, 1.0)) ** 2
 
 
 def _usable(measurement) -> np.ndarray:

@@ -8,9 +8,12 @@ the corner, the dark mouth opening (the oral slit of a closed mouth, the lips an
 corridor beside the teeth of an open one) gives way to brighter skin. For each corner an
 intensity profile is sampled along that line (the mean of three parallel lines 1 px apart), and
 the corner moves along it to the centroid of the dark-to-bright edge energy under a soft window
-around the landmark. Like the lid edges (:mod:`synkinesis.landmarks.lid_edges`), the centroid
-depends on the current frame only and never chooses between edges; the offset is smoothed over
-frames, the landmark carries the fast part of any movement.
+(mean shift: the window starts on the landmark and is re-centred on the centroid twice, so that
+the landmark's own under-following does not pull the result back). Like the lid edges
+(:mod:`synkinesis.landmarks.lid_edges`), it depends on the current frame only and never picks
+one edge; the offset is smoothed over frames, the landmark carries the fast part of any
+movement. The resting level stays the model's (the pipeline takes the refinement's median at
+rest off every frame): the edge centroid's own offset from the commissure differs per side.
 
 Pure array code plus ``cv2.remap`` for the profiles.
 """
@@ -26,9 +29,12 @@ from synkinesis.regions import SIDE_LANDMARKS, Side
 #: Profile sampling step, pixels.
 STEP_PX = 0.25
 #: Width (standard deviation) of the soft window around the landmark, fraction of the mouth width.
-CENTROID_SIGMA = 0.10
+CENTROID_SIGMA = 0.15
 #: Offsets beyond this fraction of the mouth width are not believed.
-MAX_OFFSET = 0.15
+MAX_OFFSET = 0.20
+#: Mean-shift steps: the window is re-centred on the centroid this many times in all (one step
+#: leaves the centroid pulled towards the landmark, which follows only part of the movement).
+CENTROID_STEPS = 3
 #: Parallel profile lines, pixels across the mouth axis (averaged: less pixel noise).
 LINES_PX = (-1.0, 0.0, 1.0)
 #: Minimum edge strength, grey levels per pixel, for a profile to count.
@@ -119,9 +125,13 @@ def _edge_offset(rgb: np.ndarray, point: np.ndarray, axis: np.ndarray, width: fl
     profile = (padded[:-4] + 4 * padded[1:-3] + 6 * padded[2:-2] + 4 * padded[3:-1]
                + padded[4:]) / 16.0
     slope = np.gradient(profile, STEP_PX)  # outwards: dark -> bright is positive
-    weight = np.clip(slope, 0.0, None) ** 2 * np.exp(-0.5 * (t / sigma) ** 2)
-    weight[np.abs(t) > limit] = 0.0
-    total = float(weight.sum())
-    if total <= (MIN_STRENGTH**2) * sigma / STEP_PX:
-        return float("nan")
-    return float(weight @ t / total)
+    energy = np.clip(slope, 0.0, None) ** 2
+    energy[np.abs(t) > limit] = 0.0
+    centre = 0.0
+    for step in range(CENTROID_STEPS):
+        weight = energy * np.exp(-0.5 * ((t - centre) / sigma) ** 2)
+        total = float(weight.sum())
+        if total <= (MIN_STRENGTH**2) * sigma / STEP_PX:
+            return float("nan") if step == 0 else centre
+        centre = float(weight @ t / total)
+    return centre

@@ -33,7 +33,7 @@ MAX_OFFSET = 0.5
 #: Minimum edge strength, grey levels per pixel, for a profile to count.
 MIN_STRENGTH = 3.0
 #: Exponential smoothing of the offsets (1 = none).
-OFFSET_SMOOTHING = 0.25
+OFFSET_SMOOTHING = 0.2
 #: Below this fissure (pixels) the lids cannot be told apart: the offsets are held.
 MIN_FISSURE_PX = 2.5
 
