@@ -188,6 +188,13 @@ REFINED_SIGNALS = tuple(signal_name(quantity, side)
                                          "nasolabial_length", "nasolabial_angle")
                         for side in SIDES)
 
+#: Share of the quietest open-eye frames over which a refinement's resting level is taken (its
+#: median there is taken off every frame): wider than the rest frames (10 %), so that which
+#: frames count as rest moves it less (a flipped video, or one change elsewhere in the video,
+#: picks other rest frames); a synkinetic movement comes with an expression, so these frames
+#: stay clear of it.
+REFINEMENT_LEVEL_FRACTION = 0.3
+
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
 SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3,
                 "composite+corner-edges": 4, "composite+lid-and-corner-edges": 5}
@@ -421,18 +428,26 @@ def _choose_rest(time_s: np.ndarray, blendshapes: np.ndarray, usable: np.ndarray
     candidates = usable & eyes_open
     if not candidates.any():
         candidates = usable
+    mask, activity = _quiet_frames(blendshapes, candidates, 0.1)
+    return mask, {
+        "method": "quietest 10% of usable frames (lowest blendshape activity)",
+        "frames": int(mask.sum()),
+        "max_activity": float(activity[mask].max()),
+    }
+
+
+def _quiet_frames(blendshapes: np.ndarray, candidates: np.ndarray,
+                  fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``fraction`` of candidate frames with the least expression (summed blendshapes,
+    gaze excluded), at least one; and the activity of every frame."""
     active = [i for i, name in enumerate(BLENDSHAPE_NAMES)
               if name != "_neutral" and not name.startswith("eyeLook")]
     activity = np.nansum(blendshapes[:, active], axis=1)
     order = np.flatnonzero(candidates)[np.argsort(activity[candidates], kind="stable")]
-    count = max(1, int(round(0.1 * order.size)))
-    mask = np.zeros(time_s.shape, dtype=bool)
+    count = max(1, int(round(fraction * order.size)))
+    mask = np.zeros(candidates.shape, dtype=bool)
     mask[order[:count]] = True
-    return mask, {
-        "method": "quietest 10% of usable frames (lowest blendshape activity)",
-        "frames": int(count),
-        "max_activity": float(activity[order[count - 1]]),
-    }
+    return mask, activity
 
 
 def _finish(
@@ -513,7 +528,10 @@ def _calibrate_and_write(
     signals = anchor_brow_to_pupil(signals, open_by_side)
     rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], usable, eyes_open,
                                         options)
-    signals, rest_level = _keep_rest_level(signals, data["refinement"], rest_mask,
+    level_frames = (rest_mask if options.rest_span_s is not None or not (usable & eyes_open).any()
+                    else _quiet_frames(data["blendshapes"], usable & eyes_open,
+                                       REFINEMENT_LEVEL_FRACTION)[0])
+    signals, rest_level = _keep_rest_level(signals, data["refinement"], level_frames,
                                            scale.mm_per_unit, power)
     rest = rest_reference(signals, rest_mask)
     signals = add_rest_excursions(signals, rest)
@@ -543,7 +561,8 @@ def _calibrate_and_write(
         "rest": {**rest_info, "reference": rest},
         **({"refinement_rest_offsets": {
             "meaning": "median change the pixel refinement (lid and mouth-corner edges) made to "
-                       "each signal at rest, taken off every frame: the refinement measures "
+                       "each signal in the quietest 30 % of open-eye frames (or the given rest "
+                       "span), taken off every frame: the refinement measures "
                        "movement, the landmark model the resting level (lashes, for one, bias "
                        "the lid edges differently per eye)",
             "values": rest_level}} if rest_level else {}),

@@ -64,9 +64,10 @@ def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite,
         name = f"palpebral_fissure_{side}_mm"
         # composite-edges' model landmarks are exactly the composite's (same midline, same
         # trackers), so its resting level must be the composite's.
-        # (before this, the edges read the right eye 0.4 mm narrower and the left 0.6 mm wider
-        # at rest than the model, and a healthy face got a moderate resting-tightness grade)
-        assert abs(reference[name] - composite.manifest["rest"]["reference"][name]) < 0.1
+        # (without it, the edges read the right eye 0.4 mm narrower and the left 0.6 mm wider
+        # at rest than the model, and a healthy face got a moderate resting-tightness grade; the
+        # level is taken over the quietest 30 % of frames, the rest reference over 10 %)
+        assert abs(reference[name] - composite.manifest["rest"]["reference"][name]) < 0.3
     sources = original.manifest["landmark_sources"]
     assert sources["codes"]["5"] == "composite+lid-and-corner-edges"
     assert sources["counts"]["right"]["composite+lid-and-corner-edges"] >= 0.9 * original.n_frames
@@ -82,9 +83,11 @@ def test_corner_edges_see_a_one_sided_corner_movement(recording, composite, edge
     # edges 0.8-1.0 (docs/one_sided.md).
     assert 0.80 <= seen <= 1.2 and leak <= 0.10, (seen, leak)
     # The resting level of the corner is the model's: the edges add movement only.
-    for name in ("mouth_corner_x_right_mm", "mouth_corner_y_right_mm"):
+    # (the left corner's edge lies 2.6 mm lateral to the model's corner at rest on this face)
+    for name in ("mouth_corner_x_right_mm", "mouth_corner_y_right_mm",
+                 "mouth_corner_x_left_mm", "mouth_corner_y_left_mm"):
         assert abs(edges.manifest["rest"]["reference"][name]
-                   - composite.manifest["rest"]["reference"][name]) < 0.2
+                   - composite.manifest["rest"]["reference"][name]) < 0.3
 
 
 def test_flipped_video_gives_the_mirrored_result_with_pixel_edges(recording, edges, tmp_path):
