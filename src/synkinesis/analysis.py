@@ -558,9 +558,29 @@ def prepare_output_dir(output_dir: Path) -> Path:
 
 def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object]] | None = None,
                         options: AnalysisOptions = AnalysisOptions()) -> Analysis:
-    """:func:`analyze_recording` on a :class:`synkinesis.results.Measurement`."""
-    return analyze_recording(recording_from_measurement(measurement), spans=spans,
-                             options=options)
+    """:func:`analyze_recording` on a :class:`synkinesis.results.Measurement`.
+
+    Measurements whose landmarks the model pulled toward symmetry (``--method symmetric`` or
+    ``fast``) get a warning saying how much of a one-sided movement they miss.
+    """
+    analysis = analyze_recording(recording_from_measurement(measurement), spans=spans,
+                                 options=options)
+    method = (getattr(measurement, "manifest", {}) or {}).get("options", {}).get("method")
+    if method in PULLED_TOWARD_SYMMETRY:
+        analysis = replace(analysis, warnings=(*analysis.warnings,
+                                               PULLED_TOWARD_SYMMETRY[method]))
+    return analysis
+
+
+#: What landmarks pulled toward symmetry miss (measured: docs/one_sided.md).
+PULLED_TOWARD_SYMMETRY = {
+    method: f"measured with --method {method}: the landmark model pulls one-sided movement "
+            "toward symmetry; on real faces it saw 35-57 % of a one-sided eye narrowing and "
+            "40-77 % of a mouth-corner movement, and put 12-32 % of it on the other side, so "
+            "one-sided findings read weaker (docs/one_sided.md; --method composite-edges sees "
+            "60-106 % with <= 10 % leak)"
+    for method in ("symmetric", "fast")
+}
 
 
 def summarise(analysis: Analysis) -> dict[str, Any]:
