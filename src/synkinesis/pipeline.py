@@ -167,17 +167,20 @@ class FrameArrays:
 METHODS = {
     "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
                  "mirror-equivariant, less noise; twice the inference time (assessment default); "
-                 "like fast, sees only 35-54 % of a one-sided eye narrowing and leaks 12-20 % "
+                 "like fast, sees only 35-54 % of a one-sided eye narrowing and leaks 14-20 % "
                  "of it to the other eye (docs/one_sided.md)",
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
             "sees only 35-57 % of a one-sided eye narrowing and leaks 12-23 % of it (and "
-            "16-32 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
+            "13-32 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
-                 "no other side to copy (issue 8); two single-face inferences per frame",
-    "composite-edges": "composite, with the central lid points moved to the lid edges found in "
-                       "the pixels: sees 59-107 % of a one-sided eye narrowing (composite "
-                       "alone 53-78 %) with <= 10 % leak; eye rest noise up to 0.19 mm "
-                       "(docs/one_sided.md)",
+                 "no other side to copy (issue 8); two single-face inferences per frame; "
+                 "sees 53-78 % of a one-sided eye narrowing, 58-97 % of a mouth-corner "
+                 "movement, leak <= 7 %",
+    "composite-edges": "composite, with the central lid points and the mouth corners moved "
+                       "onto the edges found in the pixels (resting level kept the model's): "
+                       "sees 56-107 % of a one-sided eye narrowing (97-107 % on a plain face, "
+                       "56-87 % on a mascara face) and 81-104 % of a mouth-corner movement, "
+                       "leak <= 9 % (docs/one_sided.md)",
 }
 
 #: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is

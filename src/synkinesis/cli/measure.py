@@ -38,8 +38,10 @@ def measure(
         help="symmetric (default): each frame landmarked as seen and mirrored and averaged "
              "(mirror-exact, less noise, 2x time). fast: one pass (live use). composite: each "
              "side in its own half-face mirror composite (sees more of a one-sided movement, "
-             "less leak; experimental). composite-edges: composite plus lid edges from the "
-             "pixels (experimental). Measured accuracy of each: docs/one_sided.md."),
+             "less leak). composite-edges: composite plus lid and mouth-corner edges from the "
+             "pixels (sees most of a one-sided movement: choose it when one side matters; "
+             "not yet the default: a hand over half the face fools it). Measured accuracy of "
+             "each: docs/one_sided.md."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
