@@ -122,7 +122,7 @@ class FrameArrays:
     sources: list[np.ndarray] = field(default_factory=list)
     engine_sources: bool = False
     #: per batch: signal name -> (n,) change made by a pixel refinement of the landmarks (lid
-    #: edges), raw units; empty when the batch was not refined.
+    #: and mouth-corner edges), raw units; empty when the batch was not refined.
     refinement: list[dict[str, np.ndarray]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     blendshape_names: tuple[str, ...] = ()
@@ -192,7 +192,7 @@ REFINED_SIGNALS = tuple(signal_name(quantity, side)
                         for side in SIDES)
 
 #: Share of the quietest open-eye frames over which a refinement's resting level is taken (its
-#: median there is taken off every frame): wider than the rest frames (10 %), so that which
+#: trimmed mean there is taken off every frame): wider than the rest frames (10 %), so that which
 #: frames count as rest moves it less (a flipped video, or one change elsewhere in the video,
 #: picks other rest frames); a synkinetic movement comes with an expression, so these frames
 #: stay clear of it.
@@ -613,7 +613,8 @@ def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.nd
 
     Pixel lid edges follow lid movement the model misses, but their absolute position includes
     the lashes, which differ between the eyes: a healthy face read one eye 1.4 mm narrower at
-    rest with them (docs/one_sided.md). Keeping the model's level at rest and the refinement's
+    rest with them (docs/one_sided.md); a mouth-corner edge lies 0.2..2.6 mm from the model's
+    corner depending on the side. Keeping the model's level at rest and the refinement's
     movement from it removes that bias without touching what the refinement adds.
 
     A trimmed mean rather than a median: where a refinement sometimes takes one edge and

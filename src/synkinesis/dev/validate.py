@@ -121,7 +121,7 @@ def off_at_rest(reference) -> np.ndarray:
     injected into the rest frames themselves would be partly taken off every frame as if it were
     an appearance bias. The smile trigger is already 0 there; the mouth pulses, independent of
     the face, are switched off there by this envelope. (Before it, the pulses were on in
-    single_face's rest frames and the corner edges were scored 0.80-0.81 instead of 0.88-0.96.)
+    single_face's first second, where the pipeline finds its rest.)
     """
     from synkinesis.pipeline import MeasureOptions, _choose_rest
 

@@ -25,9 +25,10 @@ class FaceObservation:
         (:mod:`synkinesis.landmarks.composite`): ``{"left": code, "right": code}`` keyed by the
         patient's side (MediaPipe index sets), codes as in ``composite.SOURCE_NAMES``.
     model_landmarks_px : (478, 3) float32 array or None
-        For engines that refine the model's landmarks in the pixels (lid edges): the landmarks
-        as the model gave them. The pipeline uses them to keep each refined signal's level at
-        rest the model's, so that a refinement adds movement but no per-eye bias (lashes).
+        For engines that refine the model's landmarks in the pixels (lid and mouth-corner
+        edges): the landmarks as the model gave them. The pipeline uses them to keep each
+        refined signal's level at rest the model's, so that a refinement adds movement but no
+        per-side bias (lashes, lip shape).
     """
 
     landmarks_px: np.ndarray
