@@ -199,3 +199,19 @@ def test_a_bad_input_among_several_does_not_stop_the_others(media, tmp_path, wor
     assert_clean_error(result, "no_face.mp4: no face found")
     assert sorted(p.name for p in out.iterdir()) == ["single_face.csv", "single_face.synk"]
     assert read_measurement(out / "single_face.synk").n_frames == 72
+
+
+def test_the_clinic_method_setting_is_the_default_method(media, tmp_path):
+    """SYNK_MEASURE_METHOD sets the default of --method (the record and web app use it too)."""
+    env = {**os.environ, "COLUMNS": "120", "SYNK_MEASURE_METHOD": "composite"}
+    run = subprocess.run([sys.executable, "-m", "synkinesis", "measure",
+                          str(media / "single_face.jpg"), "-o", str(tmp_path / "a.synk"), "-q"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert read_measurement(tmp_path / "a.synk").manifest["options"]["method"] == "composite"
+    env["SYNK_MEASURE_METHOD"] = "nonsense"
+    bad = subprocess.run([sys.executable, "-m", "synkinesis", "measure",
+                          str(media / "single_face.jpg"), "-o", str(tmp_path / "b.synk")],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert_clean_error(bad, "method must be one of symmetric, fast")
+    assert not (tmp_path / "b.synk").exists()

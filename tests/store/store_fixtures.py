@@ -182,6 +182,7 @@ def record_env(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNK_DATA_DIR", str(tmp_path / "derived"))
     monkeypatch.delenv("SYNK_MAX_UNITS", raising=False)
     monkeypatch.delenv("SYNK_TOXIN_INTERVAL_DAYS", raising=False)
+    monkeypatch.delenv("SYNK_MEASURE_METHOD", raising=False)
     return url
 
 

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from store_fixtures import (
@@ -69,6 +71,29 @@ def test_record_add_real_video_end_to_end(cli, media, tmp_path):
     # deleting the patient removes the derived files, never the video
     assert cli("patient", "delete", "P001", "--confirm", "P001").exit_code == 0
     assert not derived.exists() and video.is_file()
+
+
+@pytest.mark.slow
+def test_record_add_measures_with_the_clinic_method(cli, media, monkeypatch):
+    """SYNK_MEASURE_METHOD chooses how the record measures (a clinic that records protocol
+    videos can choose the honest one-sided method for everything)."""
+    from synkinesis.results import read_measurement
+
+    assert cli("patient", "add", "P001", "--side", "left", "--onset", "2025-01-10").exit_code == 0
+    assert cli("visit", "add", "P001", "--date", "2025-03-03").exit_code == 0
+    monkeypatch.setenv("SYNK_MEASURE_METHOD", "composite-edges")
+    result = cli("record", "add", media / "single_face.mp4", "--visit", "P001@2025-03-03", "-q",
+                 "--no-analysis")
+    assert result.exit_code == 0, result.output
+    assert cli("visit", "add", "P001", "--date", "2025-03-17").exit_code == 0
+    monkeypatch.setenv("SYNK_MEASURE_METHOD", "nonsense")
+    bad = cli("record", "add", media / "single_face.mp4", "--visit", "P001@2025-03-17", "-q")
+    assert bad.exit_code == 2 and "must be one of symmetric" in bad.output
+    data_dir = Path(os.environ["SYNK_DATA_DIR"]) / "P001"
+    (synk,) = data_dir.glob("*.synk")
+    manifest = read_measurement(synk).manifest
+    assert manifest["options"]["method"] == "composite-edges"
+    assert "refinement_rest_offsets" in manifest
 
 
 def test_measure_indices_from_a_summary():

@@ -129,6 +129,18 @@ def test_per_muscle_maximum_is_configurable(seeded):
         load_settings(environ={"SYNK_MAX_UNITS": "platysma"})
 
 
+def test_measuring_method_is_a_clinic_setting():
+    from synkinesis.pipeline import METHODS
+    from synkinesis.store.settings import MEASURE_METHODS
+
+    assert MEASURE_METHODS == tuple(METHODS)
+    assert load_settings(environ={}).measure_method == "symmetric"
+    assert load_settings(environ={"SYNK_MEASURE_METHOD": "composite-edges"}).measure_method \
+        == "composite-edges"
+    with pytest.raises(ValueError, match="measure_method: .*must be one of symmetric, fast"):
+        load_settings(environ={"SYNK_MEASURE_METHOD": "honest"})
+
+
 def test_session_total_above_usual_warns(seeded):
     messages = _toxin(seeded, [Inj("platysma", "left", 30), Inj("platysma", "right", 30),
                                Inj("oo", "left", 10)])

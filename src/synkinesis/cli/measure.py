@@ -34,7 +34,7 @@ def measure(
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
     method: str = typer.Option(
-        "symmetric", "--method",
+        "symmetric", "--method", envvar="SYNK_MEASURE_METHOD",
         help="symmetric (default): each frame landmarked as seen and mirrored and averaged "
              "(mirror-exact, less noise, 2x time). fast: one pass (live use). composite: each "
              "side in its own half-face mirror composite (sees more of a one-sided movement, "

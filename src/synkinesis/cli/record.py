@@ -43,6 +43,9 @@ def record_add(
                                   help="Iris diameter for the mm scale (11.22 in children)."),
     mirrored: bool = typer.Option(False, "--mirrored",
                                   help="The video shows the patient as in a mirror."),
+    method: str = typer.Option(None, "--method",
+                               help="Landmarking method (as `synk measure --method`). Default: "
+                                    "SYNK_MEASURE_METHOD, else symmetric."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Add a visit's video: measure, analyse, store.
@@ -62,12 +65,13 @@ def record_add(
 
     with bad_input_exits():
         options = None
+        store = open_record()
         if measurement is None:
             from synkinesis.pipeline import MeasureOptions
 
-            options = MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored)
+            options = MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored,
+                                     method=method or store.settings.measure_method)
             options.validate()
-        store = open_record()
         with progress_bar(quiet or measurement is not None, video.name) as advance:
             outcome = record_video(store, video=video, visit_ref=visit,
                                    analyse=not no_analysis, measurement=measurement,

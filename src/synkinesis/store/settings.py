@@ -14,6 +14,11 @@ Environment variables
 ``SYNK_MAX_UNITS``
     Per-muscle warning maxima overriding the vocabulary, ``muscle=units,...``
     (e.g. ``orbicularis_oculi=15,platysma=40``).
+``SYNK_MEASURE_METHOD``
+    Landmarking method for every measurement (``synk measure``, ``synk record add``, the web
+    app): ``symmetric`` (default), ``fast``, ``composite`` or ``composite-edges``
+    (docs/one_sided.md: ``composite-edges`` sees one-sided movement that the others halve, but a
+    hand over half the face fools it).
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from synkinesis.store.vocabulary import MUSCLES, resolve_muscle
 
-__all__ = ["StoreSettings", "default_data_dir", "load_settings"]
+__all__ = ["MEASURE_METHODS", "StoreSettings", "default_data_dir", "load_settings"]
+
+#: The landmarking methods of ``synk measure`` (``synkinesis.pipeline.METHODS``; the pipeline is
+#: not imported here so that the record works without the measuring stack).
+MEASURE_METHODS = ("symmetric", "fast", "composite", "composite-edges")
 
 #: Re-injection not under ~12 weeks [U, CLINICAL.md "Timing"].
 DEFAULT_TOXIN_INTERVAL_DAYS = 84
@@ -64,6 +73,8 @@ class StoreSettings(BaseModel):
         Per-muscle warning maxima (onabotulinumtoxinA units).
     max_session_units : float
         Warning maximum for one session's total (onabotulinumtoxinA units).
+    measure_method : str
+        Landmarking method of the measurements the record and the web app make.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -75,6 +86,14 @@ class StoreSettings(BaseModel):
     max_units: Mapping[str, float] = Field(
         default_factory=lambda: MappingProxyType({m.name: m.max_units for m in MUSCLES.values()}))
     max_session_units: float = Field(DEFAULT_MAX_SESSION_UNITS, gt=0)
+    measure_method: str = "symmetric"
+
+    @field_validator("measure_method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in MEASURE_METHODS:
+            raise ValueError(f"must be one of {', '.join(MEASURE_METHODS)}, got {value!r}")
+        return value
 
     @field_validator("max_units")
     @classmethod
@@ -145,6 +164,8 @@ def load_settings(
                              f"{env['SYNK_TOXIN_INTERVAL_DAYS']!r}") from None
     if env.get("SYNK_MAX_UNITS"):
         values["max_units"] = _parse_max_units(env["SYNK_MAX_UNITS"])
+    if env.get("SYNK_MEASURE_METHOD"):
+        values["measure_method"] = env["SYNK_MEASURE_METHOD"].strip()
     from pydantic import ValidationError
 
     try:

@@ -150,7 +150,9 @@ class JobManager:
             job.stage, job.progress = "measuring", 0.05
             job.message = "finding the face in every frame"
             measurement = measure_video(video, work / "recording.synk",
-                                        options=MeasureOptions(), progress=progress,
+                                        options=MeasureOptions(
+                                            method=self.store.settings.measure_method),
+                                        progress=progress,
                                         on_total=on_total)
             job.stage, job.progress = "analysing", 0.75
             job.message = "segmenting tasks, coupling, findings and scale items"
