@@ -466,8 +466,11 @@ def source_info(measurement: Any) -> dict[str, Any]:
 
 def load_or_measure(input_path: Path, output_dir: Path, *,
                     progress: Callable[[int], None] | None = None,
-                    on_total: Callable[[int], None] | None = None) -> Any:
-    """Read a ``.synk`` result, or measure a video into ``output_dir/<stem>.synk``."""
+                    on_total: Callable[[int], None] | None = None,
+                    measure_options: Any = None) -> Any:
+    """Read a ``.synk`` result, or measure a video into ``output_dir/<stem>.synk`` (with
+    ``measure_options``, a :class:`synkinesis.pipeline.MeasureOptions`; default options when
+    None)."""
     from synkinesis.results import SUFFIX as MEASURE_SUFFIX
     from synkinesis.results import read_measurement
 
@@ -479,8 +482,9 @@ def load_or_measure(input_path: Path, output_dir: Path, *,
     from synkinesis.pipeline import measure_video
 
     output_dir.mkdir(parents=True, exist_ok=True)
+    extra = {} if measure_options is None else {"options": measure_options}
     return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
-                         progress=progress, on_total=on_total)
+                         progress=progress, on_total=on_total, **extra)
 
 
 def run_analysis(
@@ -493,9 +497,11 @@ def run_analysis(
     figures: bool = True,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    measure_options: Any = None,
 ) -> AnalysisRun:
     """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
-    figures under ``output_dir/figures``).
+    figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
+    (:class:`synkinesis.pipeline.MeasureOptions`) when given.
 
     Spans come from ``spans`` (command line), else ``protocol_file``, else a sidecar
     ``<stem>.protocol.json`` beside the input; without any, segmentation is unguided.
@@ -517,7 +523,7 @@ def run_analysis(
             spans = read_protocol_file(protocol_file)
             spans_source = str(protocol_file)
     measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
-                                  on_total=on_total)
+                                  on_total=on_total, measure_options=measure_options)
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     stem = Path(input_path).stem
     source = {**source_info(measurement), "spans_source": spans_source}

@@ -29,6 +29,11 @@ def analyze(
         "auto", "--affected-side", help="The patient's affected side: left, right or auto "
                                         "(inferred)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
+    method: str = typer.Option(
+        "symmetric", "--method", envvar="SYNK_MEASURE_METHOD",
+        help="How a video is landmarked before the analysis (as `synk measure --method`; "
+             "ignored for a .synk input). composite-edges sees one-sided movement that "
+             "symmetric halves: docs/one_sided.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
@@ -58,10 +63,16 @@ def analyze(
         spans = [parse_span(text) for text in span] if span else None
         options = AnalysisOptions(affected_side=None if side == "auto" else side)  # type: ignore[arg-type]
         is_video = input_path.suffix != ".synk"
+        measure_options = None
+        if is_video:
+            from synkinesis.pipeline import MeasureOptions
+
+            measure_options = MeasureOptions(method=method)
+            measure_options.validate()
         with progress_bar(quiet or not is_video, input_path.name) as advance:
             run = run_analysis(input_path, output, spans=spans, protocol_file=protocol,
                                options=options, figures=figures, progress=advance,
-                               on_total=advance.set_total)
+                               on_total=advance.set_total, measure_options=measure_options)
     except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError) as error:
         fail(str(error))
     if not quiet:
