@@ -200,17 +200,19 @@ REFINEMENT_LEVEL_FRACTION = 0.3
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
 SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3,
-                "composite+corner-edges": 4, "composite+lid-and-corner-edges": 5}
+                "composite+corner-edges": 4, "composite+lid-and-corner-edges": 5, "hidden": 6}
 
 
 def _engine(mode: str, options: MeasureOptions):
     from synkinesis.landmarks.engine import RunningMode
     from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
-    def make(run_mode: str = mode, max_faces: int | None = None) -> MediaPipeEngine:
+    def make(run_mode: str = mode, max_faces: int | None = None,
+             min_confidence: float | None = None) -> MediaPipeEngine:
         running: RunningMode = "image" if run_mode == "image" else "video"
         extra = {} if max_faces is None else {"max_faces": max_faces}
-        return MediaPipeEngine(mode=running, min_confidence=options.min_confidence,
+        return MediaPipeEngine(mode=running,
+                               min_confidence=min_confidence or options.min_confidence,
                                model_path=Path(options.model_path) if options.model_path else None,
                                **extra)
 
@@ -219,14 +221,15 @@ def _engine(mode: str, options: MeasureOptions):
     from synkinesis.landmarks.engine import MirrorAveragedEngine
 
     if options.method in ("composite", "composite-edges"):
-        from synkinesis.landmarks.composite import CompositeEngine
+        from synkinesis.landmarks.composite import COMPOSITE_MIN_CONFIDENCE, CompositeEngine
 
         plain = MirrorAveragedEngine(make("image"), make("image"))
         edges = options.method == "composite-edges"
+        presence = max(COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
         if mode == "image":  # photos: each one's midline from its own plain landmarks
-            return CompositeEngine(lambda: make("image", 1), plain, track=False,
+            return CompositeEngine(lambda: make("image", 1, presence), plain, track=False,
                                    refine_lids=edges, refine_corners=edges)
-        return CompositeEngine(lambda: make("video", 1), plain, refine_lids=edges,
+        return CompositeEngine(lambda: make("video", 1, presence), plain, refine_lids=edges,
                                refine_corners=edges)
     return MirrorAveragedEngine(make(), make())
 
@@ -506,6 +509,7 @@ def _calibrate_and_write(
             FrameFlag.PARTLY_OUTSIDE)
         flags[has_face & (data["iris_px"] < limits.min_iris_px)] |= FrameFlag.SMALL_FACE
     flags[fit_outliers(pose.residual, has_face & ~beyond, limits=limits)] |= FrameFlag.FIT_OUTLIER
+    flags[(data["sources"] == SOURCE_CODES["hidden"]).any(axis=1)] |= FrameFlag.HALF_HIDDEN
     usable = (flags & UNUSABLE) == 0
     scale = millimetres_per_unit(
         data["iris_units"], data["interpupil_units"], usable,
@@ -583,7 +587,9 @@ def _calibrate_and_write(
                        "plain = the whole frame as seen and mirrored; composite = that side's "
                        "half-face mirror composite; +lid-edges: with the central lid points "
                        "moved onto lid edges found in the pixels; +corner-edges: with the mouth "
-                       "corner moved onto the commissure found in the pixels",
+                       "corner moved onto the commissure found in the pixels; hidden = that "
+                       "half's composite was not a face (covered; plain landmarks, a guess; the "
+                       "frame is flagged HALF_HIDDEN)",
             "counts": {side: {name: int((data["sources"][:, column] == code).sum())
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},

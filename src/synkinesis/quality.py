@@ -24,6 +24,7 @@ class FrameFlag(IntFlag):
     PARTLY_OUTSIDE = 128  # part of the face is outside the frame
     SMALL_FACE = 256  # too few pixels across the iris for a reliable scale
     FIT_OUTLIER = 512  # landmarks distorted (occlusion such as a hand, or a failed fit)
+    HALF_HIDDEN = 1024  # one half of the face is not a face on its own (a hand over it)
 
 
 UNUSABLE = (
@@ -32,6 +33,7 @@ UNUSABLE = (
     | FrameFlag.PARTLY_OUTSIDE
     | FrameFlag.SMALL_FACE
     | FrameFlag.FIT_OUTLIER
+    | FrameFlag.HALF_HIDDEN
 )
 
 FLAG_DESCRIPTIONS: dict[str, str] = {
@@ -45,6 +47,9 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     "PARTLY_OUTSIDE": "part of the face lies outside the frame",
     "SMALL_FACE": "face too small for reliable millimetres",
     "FIT_OUTLIER": "landmarks distorted, e.g. by a hand over the face",
+    "HALF_HIDDEN": "one half of the face, mirrored into a whole face, was not a face to the "
+                   "landmark model (face presence below its limit): a hand or an object covers "
+                   "it, so that side's signals would be guesses (composite methods only)",
 }
 
 

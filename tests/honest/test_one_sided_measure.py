@@ -172,3 +172,26 @@ def test_symmetric_landmarks_are_said_to_miss_one_sided_movement(single_face_mea
     assert single_face_measurement.manifest["options"]["method"] == "symmetric"
     warnings = analyze_measurement(single_face_measurement).warnings
     assert any("--method symmetric: the landmark model pulls" in w for w in warnings)
+
+
+def test_a_hand_over_half_the_face_is_flagged_not_measured(media, tmp_path):
+    """WolfgangLanger_Pexels.mp4 has a hand over the mouth and one half of the face from 2.5
+    to 9.5 s (checked by eye). Mirrored into a whole "face", that half is not a face to the
+    landmark model: the frame is flagged HALF_HIDDEN and unusable, instead of reading the hand
+    as one-sided movement."""
+    from synkinesis.landmarks.sources import iter_video, probe_video
+    from synkinesis.quality import UNUSABLE, FrameFlag
+
+    path = media / "WolfgangLanger_Pexels.mp4"
+    frames = list(iter_video(path, fps=probe_video(path).fps))
+    measured = measure(frames, "composite", tmp_path / "wolfgang.synk")
+    time_s = measured.frames["time_s"]
+    hidden = (measured.frames["flags"] & FrameFlag.HALF_HIDDEN) != 0
+    hand = (time_s >= 2.5) & (time_s <= 9.5)
+    assert hidden[hand].mean() >= 0.6, hidden[hand].mean()  # measured: 135 of 168
+    assert hidden[~hand].mean() <= 0.02, hidden[~hand].sum()  # measured: 1 of 304
+    assert FrameFlag.HALF_HIDDEN & UNUSABLE
+    assert np.isnan(measured.frames["mouth_corner_y_right_mm"][hidden]).all()
+    sources = measured.manifest["landmark_sources"]
+    assert sources["codes"]["6"] == "hidden"
+    assert sources["counts"]["right"]["hidden"] == int(hidden.sum())
