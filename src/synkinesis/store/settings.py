@@ -17,8 +17,8 @@ Environment variables
 ``SYNK_MEASURE_METHOD``
     Landmarking method for every measurement (``synk measure``, ``synk record add``, the web
     app): ``symmetric`` (default), ``fast``, ``composite`` or ``composite-edges``
-    (docs/one_sided.md: ``composite-edges`` sees one-sided movement that the others halve, but a
-    hand over half the face fools it).
+    (docs/one_sided.md: ``composite-edges`` sees one-sided movement that the others halve; the
+    analysis is still calibrated on ``symmetric``).
 """
 
 from __future__ import annotations
