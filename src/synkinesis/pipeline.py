@@ -509,7 +509,11 @@ def _calibrate_and_write(
             FrameFlag.PARTLY_OUTSIDE)
         flags[has_face & (data["iris_px"] < limits.min_iris_px)] |= FrameFlag.SMALL_FACE
     flags[fit_outliers(pose.residual, has_face & ~beyond, limits=limits)] |= FrameFlag.FIT_OUTLIER
-    flags[(data["sources"] == SOURCE_CODES["hidden"]).any(axis=1)] |= FrameFlag.HALF_HIDDEN
+    hidden = (data["sources"] == SOURCE_CODES["hidden"]).any(axis=1)
+    # A half hidden in most of the recording is not a hand passing over it: the model scores
+    # that face's half low throughout. Its frames stay measured (plain landmarks there).
+    if hidden.sum() <= 0.5 * has_face.sum():
+        flags[hidden] |= FrameFlag.HALF_HIDDEN
     usable = (flags & UNUSABLE) == 0
     scale = millimetres_per_unit(
         data["iris_units"], data["interpupil_units"], usable,

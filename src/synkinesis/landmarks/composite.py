@@ -29,7 +29,7 @@ applies afterwards as for any engine.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,7 +58,8 @@ SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "c
 #: Confidence (MediaPipe's face detection, presence and tracking scores, 0..1) a half-face
 #: composite needs to count as a face. A hand over one half of the face, mirrored into a whole
 #: "face", scores low: on WolfgangLanger_Pexels.mp4 (hand over the mouth and one half
-#: 2.5..9.5 s) 135 of the 168 hand frames fell below 0.9 and 1 of the other 304; single_face.mp4
+#: 2.5..9.5 s) 135 of the 168 hand frames fell below 0.9 and 7 of the other 304 (2 as the hand
+#: leaves, 5 in a fast turn of the head); single_face.mp4
 #: none of 72. At 0.97 every frame fell below; with 0.9 for presence and tracking but 0.5 for
 #: detection only 27 did (the detector re-found the hand-face). The whole-frame passes keep the
 #: usual 0.5.
@@ -293,21 +294,28 @@ class CompositeEngine:
             self._previous = faces[main].landmarks_px
         self._hidden = set()
         face = self._composite(rgb, self._previous, timestamp_ms)
-        if face is None and not faces:  # the composites lost the face: start again
-            hidden = self._hidden
+        if face is None and not faces:
+            # A composite lost the face while tracking: look at the whole frame. If the face is
+            # there, the lost half is not a face on its own (a hand over it): this frame gets
+            # the plain landmarks, marked hidden on that side; the composites start afresh
+            # from them in the next frame (a loss from fast motion recovers there too).
             self._previous = self._midline_state = None
-            found = self.detect(rgb, timestamp_ms=timestamp_ms)
-            if found and found[0].sources is not None and hidden:
-                # The whole face is there but a half of it is not a face on its own: covered.
-                sources = dict(found[0].sources)
-                sources.update({side: SOURCE_HIDDEN for side in hidden
-                                if sources.get(side) == SOURCE_PLAIN})
-                found[0] = replace(found[0], sources=sources)
-            return found
+            faces = self._plain.detect(rgb)
+            if not faces:
+                return []
+            for tracker in (self._lids, self._corners):
+                if tracker is not None:
+                    tracker.reset()
+            main = main_face_index(faces, rgb.shape[:2])
         if face is None:
+            # Only one half failing while tracking a video says "covered"; both failing says
+            # "not a clear face at this confidence" (small, blurred, turned away), and a single
+            # photo has no tracked face to compare with (a healthy 15-year-old's photo had one
+            # half below 0.9): plain landmarks, as at the start.
+            hidden = self._hidden if len(self._hidden) == 1 and self._track else set()
             face = FaceObservation(landmarks_px=faces[main].landmarks_px,
                                    blendshapes=faces[main].blendshapes,
-                                   sources={side: SOURCE_HIDDEN if side in self._hidden
+                                   sources={side: SOURCE_HIDDEN if side in hidden
                                             else SOURCE_PLAIN for side in ("left", "right")})
         self._previous = face.landmarks_px
         if not faces:
