@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from synkinesis.landmarks.lid_edges import STEP_PX, grey_profiles
 from synkinesis.regions import SIDE_LANDMARKS, Side
 
-#: Profile sampling step, pixels.
-STEP_PX = 0.25
 #: Width (standard deviation) of the soft window around the landmark, fraction of the mouth width.
 CENTROID_SIGMA = 0.15
 #: Offsets beyond this fraction of the mouth width are not believed.
@@ -108,8 +107,6 @@ class MouthCornerTracker:
 def _edge_offset(rgb: np.ndarray, point: np.ndarray, axis: np.ndarray, width: float) -> float:
     """Offset (px along ``axis``) of the dark-to-bright edge energy's centroid near ``point``,
     or NaN when the edges are too weak."""
-    import cv2
-
     sigma = CENTROID_SIGMA * width
     limit = MAX_OFFSET * width
     reach = limit + 2.0 * sigma + 1.0
@@ -117,15 +114,7 @@ def _edge_offset(rgb: np.ndarray, point: np.ndarray, axis: np.ndarray, width: fl
     normal = np.array([-axis[1], axis[0]])
     lines = np.asarray(LINES_PX)
     xy = point + t[None, :, None] * axis + lines[:, None, None] * normal  # (L, T, 2)
-    colour = cv2.remap(rgb, (xy[..., 0] - 0.5).astype(np.float32),
-                       (xy[..., 1] - 0.5).astype(np.float32), interpolation=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE).astype(float)
-    # grey level (ITU-R BT.601) of the samples only, not of the whole frame
-    profile = (colour @ np.array([0.299, 0.587, 0.114])).mean(axis=0)
-    # ~0.5 px Gaussian at 0.25 px steps (binomial 1-4-6-4-1), edges padded
-    padded = np.pad(profile, 2, mode="edge")
-    profile = (padded[:-4] + 4 * padded[1:-3] + 6 * padded[2:-2] + 4 * padded[3:-1]
-               + padded[4:]) / 16.0
+    profile = grey_profiles(rgb, xy).mean(axis=0)
     slope = np.gradient(profile, STEP_PX)  # outwards: dark -> bright is positive
     energy = np.clip(slope, 0.0, None) ** 2
     energy[np.abs(t) > limit] = 0.0

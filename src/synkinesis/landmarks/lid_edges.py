@@ -38,6 +38,27 @@ OFFSET_SMOOTHING = 0.2
 MIN_FISSURE_PX = 2.5
 
 
+def grey_profiles(rgb: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Grey-level profiles of a frame sampled at points ``xy`` (..., T, 2) (landmark
+    convention: pixel i spans [i, i + 1]), spaced :data:`STEP_PX` along the T axis, smoothed
+    along it by ~0.5 px (binomial 1-4-6-4-1, ends padded). Returns (..., T) floats.
+
+    Only the sampled points are converted to grey (ITU-R BT.601), not the whole frame.
+    """
+    import cv2
+
+    shape = xy.shape[:-1]
+    flat = xy.reshape(-1, shape[-1], 2)
+    colour = cv2.remap(rgb, (flat[..., 0] - 0.5).astype(np.float32),
+                       (flat[..., 1] - 0.5).astype(np.float32), interpolation=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE).astype(float)
+    raw = colour @ np.array([0.299, 0.587, 0.114])
+    padded = np.pad(raw, ((0, 0), (2, 2)), mode="edge")
+    smooth = (padded[:, :-4] + 4 * padded[:, 1:-3] + 6 * padded[:, 2:-2]
+              + 4 * padded[:, 3:-1] + padded[:, 4:]) / 16.0
+    return smooth.reshape(shape)
+
+
 @dataclass
 class LidEdgeTracker:
     """Per-eye state of the lid-edge refinement (one tracker per video stream).
@@ -113,21 +134,11 @@ class LidEdgeTracker:
     def _edges(rgb: np.ndarray, points: np.ndarray, normal: np.ndarray,
                fissure: float) -> np.ndarray:
         """(6,) offsets of the strongest edge of the right polarity near each lid point."""
-        import cv2
-
         limit = MAX_OFFSET * fissure
         reach = limit + 1.0
         t = np.arange(-reach, reach + 1e-9, STEP_PX)
         xy = points[:, None, :] + t[None, :, None] * normal  # (6, T, 2)
-        map_x = (xy[..., 0] - 0.5).astype(np.float32)
-        map_y = (xy[..., 1] - 0.5).astype(np.float32)
-        colour = cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE).astype(float)
-        raw = colour @ np.array([0.299, 0.587, 0.114])  # grey level (ITU-R BT.601)
-        # ~0.5 px Gaussian at 0.25 px steps (binomial 1-4-6-4-1), edges padded
-        padded = np.pad(raw, ((0, 0), (2, 2)), mode="edge")
-        profile = (padded[:, :-4] + 4 * padded[:, 1:-3] + 6 * padded[:, 2:-2]
-                   + 4 * padded[:, 3:-1] + padded[:, 4:]) / 16.0
+        profile = grey_profiles(rgb, xy)
         slope = np.gradient(profile, STEP_PX, axis=1)
         strength = np.concatenate([-slope[:3], slope[3:]])  # upper: bright->dark going down
         # Centroid of the edge energy under a soft window around the landmark: a lid with heavy
