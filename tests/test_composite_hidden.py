@@ -1,0 +1,104 @@
+"""Which frames a composite engine calls "half hidden" (issue 8), with scripted trackers.
+
+The real case (a hand over half of a real face) is tested on WolfgangLanger_Pexels.mp4 in
+tests/honest; here every branch of the rule, without MediaPipe: one composite failing while a
+video is tracked marks that side hidden; both failing, or a single photo, do not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synkinesis.landmarks.composite import (
+    SOURCE_COMPOSITE,
+    SOURCE_HIDDEN,
+    SOURCE_PLAIN,
+    CompositeEngine,
+)
+from synkinesis.landmarks.engine import FaceObservation
+from synkinesis.landmarks.model import load_canonical_face
+
+
+def face_points(cx: float, cy: float, scale: float) -> np.ndarray:
+    """(478, 3) landmarks of the canonical face drawn at (cx, cy), ``scale`` px per unit."""
+    vertices = np.asarray(load_canonical_face().vertices, dtype=float)[:, :3]
+    if vertices.shape[0] < 478:  # irises: the mean of each eye's contour points
+        from synkinesis.regions import SIDE_LANDMARKS
+
+        extra = []
+        for side in ("right", "left"):
+            lm = SIDE_LANDMARKS[side]
+            centre = vertices[list(lm.upper_lid) + list(lm.lower_lid)].mean(axis=0)
+            extra += [centre] * 5
+        vertices = np.vstack([vertices, np.asarray(extra)])[:478]
+    return np.column_stack([cx + scale * vertices[:, 0], cy - scale * vertices[:, 1],
+                            scale * vertices[:, 2]]).astype(np.float32)
+
+
+class Scripted:
+    """An engine that finds the canonical face unless told to fail."""
+
+    name, version, model_sha256, blendshape_names = "scripted", "1", None, ()
+
+    def __init__(self, centre: tuple[float, float], scale: float) -> None:
+        self.fail = False
+        self.points = face_points(*centre, scale)
+
+    def detect(self, rgb, *, timestamp_ms=None):
+        if self.fail:
+            return []
+        return [FaceObservation(landmarks_px=self.points.copy(), blendshapes=None)]
+
+    def close(self) -> None:
+        pass
+
+
+def engine(*, track: bool = True):
+    trackers = []
+
+    def make():
+        trackers.append(Scripted((128.0, 130.0), 5.0))  # a face in the composite
+        return trackers[-1]
+
+    plain = Scripted((320.0, 180.0), 6.0)  # the face in the frame
+    return CompositeEngine(make, plain, track=track), trackers
+
+
+FRAME = np.full((360, 640, 3), 128, dtype=np.uint8)
+
+
+def sources(composite: CompositeEngine, t: int) -> dict[str, int]:
+    (face,) = composite.detect(FRAME, timestamp_ms=t)
+    return face.sources
+
+
+def test_one_half_lost_while_tracking_is_hidden_and_tracking_resumes():
+    composite, (image_left, image_right) = engine()
+    assert sources(composite, 0) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+    image_left.fail = True  # the image's left half: the patient's right side
+    assert sources(composite, 33) == {"left": SOURCE_PLAIN, "right": SOURCE_HIDDEN}
+    image_left.fail = False
+    assert sources(composite, 66) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+
+
+def test_both_halves_lost_is_an_unclear_face_not_a_hand():
+    composite, trackers = engine()
+    sources(composite, 0)
+    for tracker in trackers:
+        tracker.fail = True
+    assert sources(composite, 33) == {"left": SOURCE_PLAIN, "right": SOURCE_PLAIN}
+
+
+def test_a_photo_is_never_called_half_hidden():
+    composite, (image_left, _) = engine(track=False)
+    image_left.fail = True
+    assert sources(composite, 0) == {"left": SOURCE_PLAIN, "right": SOURCE_PLAIN}
+
+
+def test_no_face_in_the_frame_is_no_face():
+    composite, trackers = engine()
+    sources(composite, 0)
+    for tracker in trackers:
+        tracker.fail = True
+    composite._plain.fail = True
+    assert composite.detect(FRAME, timestamp_ms=33) == []
