@@ -270,9 +270,7 @@ class CompositeEngine:
         self._right, self._left, self._midline = side_masks()
         self._blend_sides: tuple[np.ndarray, np.ndarray] | None = None
         self._previous: np.ndarray | None = None
-        self._hidden: set[str] = set()  # sides whose composite was not a face, this frame
         self._midline_state: np.ndarray | None = None
-        self._last_frame_shape: tuple[int, int] | None = None
 
     @property
     def blendshape_names(self) -> tuple[str, ...]:
@@ -292,8 +290,7 @@ class CompositeEngine:
                     tracker.reset()
             main = main_face_index(faces, rgb.shape[:2])
             self._previous = faces[main].landmarks_px
-        self._hidden = set()
-        face = self._composite(rgb, self._previous, timestamp_ms)
+        face, lost = self._composite(rgb, self._previous, timestamp_ms)
         if face is None and not faces:
             # A composite lost the face while tracking: look at the whole frame. If the face is
             # there, the lost half is not a face on its own (a hand over it): this frame gets
@@ -312,7 +309,7 @@ class CompositeEngine:
             # "not a clear face at this confidence" (small, blurred, turned away), and a single
             # photo has no tracked face to compare with (a healthy 15-year-old's photo had one
             # half below 0.9): plain landmarks, as at the start.
-            hidden = self._hidden if len(self._hidden) == 1 and self._track else set()
+            hidden = lost if len(lost) == 1 and self._track else set()
             face = FaceObservation(landmarks_px=faces[main].landmarks_px,
                                    blendshapes=faces[main].blendshapes,
                                    sources={side: SOURCE_HIDDEN if side in hidden
@@ -322,8 +319,10 @@ class CompositeEngine:
             return [face]
         return [face if i == main else other for i, other in enumerate(faces)]
 
-    def _composite(self, rgb: np.ndarray, previous: np.ndarray,
-                   timestamp_ms: int | None) -> FaceObservation | None:
+    def _composite(self, rgb: np.ndarray, previous: np.ndarray, timestamp_ms: int | None,
+                   ) -> tuple[FaceObservation | None, set[str]]:
+        """The face from the two composites, or None when either composite has no face; and
+        the patient's sides whose composite had none."""
         raw = midline_parameters(previous, rgb.shape[1])
         if self._midline_state is None or not self._track:
             self._midline_state = raw
@@ -332,16 +331,16 @@ class CompositeEngine:
                 raw - self._midline_state)
         frame = midline_frame(self._midline_state, rgb.shape[1])
         images = half_face_composites(rgb, frame)
-        found = []
+        found, lost = [], set()
         # The image's left half shows the patient's right side (MediaPipe's "right" indices).
         for tracker, image, side in zip(self._trackers, images, ("right", "left")):
             faces = tracker.detect(image, timestamp_ms=timestamp_ms)
             if faces:
                 found.append(faces[0])
             else:
-                self._hidden.add(side)
-        if len(found) < 2:
-            return None
+                lost.add(side)
+        if lost:
+            return None, lost
         from_left_half = composite_to_frame(_symmetrised(found[0].landmarks_px), frame)
         from_right_half = composite_to_frame(_symmetrised(found[1].landmarks_px), frame)
         # The image's left half shows the patient's right side (MediaPipe's "right" indices).
@@ -360,10 +359,11 @@ class CompositeEngine:
             for side, done in refined.items():
                 if done:
                     sources[side] += step
-        return FaceObservation(
+        face = FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
             blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
             sources=sources, model_landmarks_px=model)
+        return face, lost
 
     def _blend(self, from_left_half: np.ndarray | None,
                from_right_half: np.ndarray | None) -> np.ndarray | None:
