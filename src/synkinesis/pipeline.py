@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from synkinesis import __version__
+from synkinesis.landmarks.composite import SOURCE_NAMES
 from synkinesis.landmarks.sources import (
     Frame,
     InputError,
@@ -199,8 +200,7 @@ REFINED_SIGNALS = tuple(signal_name(quantity, side)
 REFINEMENT_LEVEL_FRACTION = 0.3
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
-SOURCE_CODES = {"none": 0, "plain": 1, "composite": 2, "composite+lid-edges": 3,
-                "composite+corner-edges": 4, "composite+lid-and-corner-edges": 5, "hidden": 6}
+SOURCE_CODES = {name: code for code, name in SOURCE_NAMES.items()}
 
 
 def _engine(mode: str, options: MeasureOptions):

@@ -48,13 +48,13 @@ def assert_resting_level_is_the_models(refined, model, names):
     own offset there."""
     from scipy.stats import trim_mean
 
-    from synkinesis.pipeline import _quiet_frames
+    from synkinesis.pipeline import REFINEMENT_LEVEL_FRACTION, _quiet_frames
     from synkinesis.quality import UNUSABLE, FrameFlag
 
     flags = refined.frames["flags"]
     candidates = ((flags & UNUSABLE) == 0) & (
         (flags & (FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0)
-    quiet, _ = _quiet_frames(refined.blendshapes, candidates, 0.3)
+    quiet, _ = _quiet_frames(refined.blendshapes, candidates, REFINEMENT_LEVEL_FRACTION)
     offsets = refined.manifest["refinement_rest_offsets"]["values"]
     for name in names:
         assert name in offsets
