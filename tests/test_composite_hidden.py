@@ -102,3 +102,47 @@ def test_no_face_in_the_frame_is_no_face():
         tracker.fail = True
     composite._plain.fail = True
     assert composite.detect(FRAME, timestamp_ms=33) == []
+
+
+def settle(composite: CompositeEngine) -> None:
+    """Track the scripted face until the smoothed midline stops moving (the scripted trackers
+    report the same composite pixels whatever the midline, so the face moves with it)."""
+    sources(composite, 0)  # the start: plain landmarks
+    for t in range(33, 990, 33):
+        assert sources(composite, t) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+
+
+def test_halves_that_disagree_on_the_lips_and_chin_mark_the_one_that_moved_hidden():
+    # A hand over one half of the mouth, eyes in view: both composites are confident faces,
+    # but their lips and chin (the lower midline, which both composites see in the same seam
+    # pixels) do not agree.
+    from synkinesis.landmarks.composite import (
+        LOWER_MIDLINE_MAX_DISAGREEMENT_PX,
+        lower_midline_indices,
+    )
+
+    composite, (image_left, image_right) = engine()
+    settle(composite)
+    lower = lower_midline_indices()
+    assert {13, 14, 17, 152} <= set(lower.tolist())  # inner lips, lower lip, chin
+    # The image's left half (the patient's right) gets its lips and chin 1.5x the limit lower.
+    image_left.points[lower, 1] += 1.5 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
+    (face,) = composite.detect(FRAME, timestamp_ms=1000)
+    assert face.sources == {"left": SOURCE_COMPOSITE, "right": SOURCE_HIDDEN}
+    assert face.model_landmarks_px is None  # not refined
+    # Within the limit (a one-sided movement moves the corner, not the midline): both seen.
+    image_left.points[lower, 1] -= 1.5 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
+    image_left.points[lower, 1] += 0.5 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
+    assert sources(composite, 1033) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+
+
+def test_the_other_half_is_named_when_it_is_the_one_that_moved():
+    from synkinesis.landmarks.composite import (
+        LOWER_MIDLINE_MAX_DISAGREEMENT_PX,
+        lower_midline_indices,
+    )
+
+    composite, (image_left, image_right) = engine()
+    settle(composite)
+    image_right.points[lower_midline_indices(), 1] -= 2 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
+    assert sources(composite, 1000) == {"left": SOURCE_HIDDEN, "right": SOURCE_COMPOSITE}

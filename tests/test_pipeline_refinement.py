@@ -38,3 +38,52 @@ def test_refinement_of_some_batches_lines_up_with_the_frames():
     arrays.extend(other)
     np.testing.assert_array_equal(arrays._refinement()["palpebral_fissure_left_mm"],
                                   [0, 0, 0, 0.5, 0.7, 0])
+
+
+def test_signal_smoothing_is_centred_keeps_quadratics_and_cuts_noise():
+    from synkinesis.pipeline import smooth_signals
+
+    t = np.arange(120) / 30.0
+    usable = np.ones(t.size, dtype=bool)
+    # A movement that is a quadratic over any 7 frames comes through unchanged (no delay, no
+    # loss of height).
+    quadratic = 2.0 + 0.5 * t - 0.3 * t ** 2
+    out = smooth_signals({"x": quadratic}, t, usable)["x"]
+    np.testing.assert_allclose(out, quadratic, atol=1e-9)
+    # A raised-cosine movement of 0.6 s peaks at the same frame with most of its height.
+    bump = np.where(np.abs(t - 2.0) < 0.3, 0.5 * (1 + np.cos(np.pi * (t - 2.0) / 0.3)), 0.0)
+    smoothed = smooth_signals({"x": bump}, t, usable)["x"]
+    assert np.argmax(smoothed) == np.argmax(bump) and smoothed.max() > 0.9
+    # Frame-to-frame noise falls by more than half.
+    noise = np.random.default_rng(0).normal(0.0, 1.0, t.size)
+    quiet = smooth_signals({"x": noise}, t, usable)["x"]
+    assert np.std(np.diff(quiet)) < 0.5 * np.std(np.diff(noise))
+
+
+def test_signal_smoothing_stays_inside_runs_of_usable_frames():
+    from synkinesis.pipeline import smooth_signals
+
+    t = np.arange(40) / 30.0
+    usable = np.ones(t.size, dtype=bool)
+    usable[20] = False  # e.g. a covered half: the runs either side are not mixed
+    values = np.where(np.arange(t.size) < 20, 0.0, 5.0)
+    values[20] = 100.0
+    out = smooth_signals({"x": values}, t, usable)["x"]
+    np.testing.assert_allclose(out[:20], 0.0, atol=1e-9)
+    np.testing.assert_allclose(out[21:], 5.0, atol=1e-9)
+    assert out[20] == 100.0  # left as it was (the pipeline blanks unusable frames after)
+    short = np.array([1.0, 4.0, 2.0])  # shorter than the window: unchanged
+    np.testing.assert_array_equal(
+        smooth_signals({"x": short}, t[:3], np.ones(3, dtype=bool))["x"], short)
+
+
+def test_hidden_frames_are_padded_in_time():
+    from synkinesis.pipeline import _padded_in_time
+
+    t = np.arange(10) * 0.04
+    mask = np.zeros(10, dtype=bool)
+    mask[5] = True
+    np.testing.assert_array_equal(_padded_in_time(mask, t, 0.1),
+                                  [False, False, False, True, True, True, True, True, False,
+                                   False])
+    assert not _padded_in_time(np.zeros(10, dtype=bool), t, 0.1).any()

@@ -648,10 +648,13 @@ def unguided_segments(
     evidence = task_evidence(recording, moves, baseline)
     names = list(evidence)
     smooth_width = max(1, int(round(0.2 / dt)))
-    mean_evidence = np.vstack([_smooth(np.nanmean(evidence[t], axis=0), smooth_width)
-                               for t in names])  # (T, N)
-    min_evidence = np.vstack([_smooth(np.nanmin(evidence[t], axis=0), smooth_width)
-                              for t in names])
+    with warnings.catch_warnings():
+        # Frames where both sides are unusable have no evidence: NaN, no warning on stderr.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean_evidence = np.vstack([_smooth(np.nanmean(evidence[t], axis=0), smooth_width)
+                                   for t in names])  # (T, N)
+        min_evidence = np.vstack([_smooth(np.nanmin(evidence[t], axis=0), smooth_width)
+                                  for t in names])
     activity = _smooth(movement_activity(recording, moves, baseline), smooth_width)
     moving = np.isfinite(activity) & (activity >= options.activity_threshold)
     filled = np.where(np.isfinite(mean_evidence), mean_evidence, -np.inf)

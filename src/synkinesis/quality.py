@@ -47,9 +47,11 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     "PARTLY_OUTSIDE": "part of the face lies outside the frame",
     "SMALL_FACE": "face too small for reliable millimetres",
     "FIT_OUTLIER": "landmarks distorted, e.g. by a hand over the face",
-    "HALF_HIDDEN": "one half of the face, mirrored into a whole face, was not a face to the "
-                   "landmark model (face presence below its limit): a hand or an object covers "
-                   "it, so that side's signals would be guesses (composite methods only)",
+    "HALF_HIDDEN": "one half of the face is covered (a hand or an object), so that side's "
+                   "signals would be guesses: mirrored into a whole face, that half was not a "
+                   "face to the landmark model (face presence below its limit), or its lips "
+                   "and chin disagreed with the other half's; frames within 0.1 s of one are "
+                   "flagged too (composite methods only)",
 }
 
 

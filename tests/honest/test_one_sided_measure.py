@@ -174,27 +174,36 @@ def test_symmetric_landmarks_are_said_to_miss_one_sided_movement(single_face_mea
     assert any("--method symmetric: the landmark model pulls" in w for w in warnings)
 
 
-def test_a_hand_over_half_the_face_is_flagged_not_measured(media, tmp_path):
-    """WolfgangLanger_Pexels.mp4 has a hand over the mouth and one half of the face from 2.5
-    to 9.5 s (checked by eye). Mirrored into a whole "face", that half is not a face to the
-    landmark model: the frame is flagged HALF_HIDDEN and unusable, instead of reading the hand
-    as one-sided movement."""
+def test_a_hand_over_half_the_face_is_flagged_and_the_face_reads_healthy(media, tmp_path):
+    """WolfgangLanger_Pexels.mp4 has a hand over the mouth and one half of the face from 2.3
+    to 9.7 s (checked by eye). Mirrored into a whole "face", that half is not a face to the
+    landmark model, or (hand over the mouth, eyes in view) its lips and chin disagree with the
+    other half's: the frame is flagged HALF_HIDDEN and unusable, instead of reading the hand
+    as one-sided movement. With the hand flagged and MediaPipe's lagging smoothing off, the
+    honest signals of this healthy face read no synkinesis above mild (before either fix:
+    severe ocular-oral, oral-ocular and mentalis on the right)."""
+    from synkinesis.analysis import analyze_measurement
     from synkinesis.landmarks.sources import iter_video, probe_video
     from synkinesis.quality import UNUSABLE, FrameFlag
 
     path = media / "WolfgangLanger_Pexels.mp4"
     frames = list(iter_video(path, fps=probe_video(path).fps))
-    measured = measure(frames, "composite", tmp_path / "wolfgang.synk")
+    measured = measure(frames, "composite-edges", tmp_path / "wolfgang.synk")
     time_s = measured.frames["time_s"]
     hidden = (measured.frames["flags"] & FrameFlag.HALF_HIDDEN) != 0
-    hand = (time_s >= 2.5) & (time_s <= 9.5)
-    assert hidden[hand].mean() >= 0.6, hidden[hand].mean()  # measured: 135 of 168
-    assert hidden[~hand].mean() <= 0.03, hidden[~hand].sum()  # measured: 7 of 304 (hand
-    # leaving at 9.51-9.55 s, a fast turn of the head at 16.5 s)
+    hand = (time_s >= 2.3) & (time_s <= 9.7)
+    assert hidden[hand].mean() >= 0.9, hidden[hand].mean()  # measured: 172 of 177
+    assert hidden[~hand].mean() <= 0.03, hidden[~hand].sum()  # measured: 8 of 295 (a fast
+    # turn of the head at 16.5 s)
     assert FrameFlag.HALF_HIDDEN & UNUSABLE
     assert np.isnan(measured.frames["mouth_corner_y_right_mm"][hidden]).all()
     sources = measured.manifest["landmark_sources"]
     assert sources["codes"]["6"] == "hidden"
-    assert (sources["counts"]["right"]["hidden"] + sources["counts"]["left"]["hidden"]
-            == int(hidden.sum()))
-    assert sources["counts"]["right"]["hidden"] >= 0.9 * hidden.sum()  # the hand's side
+    found = sources["counts"]["right"]["hidden"] + sources["counts"]["left"]["hidden"]
+    assert 0.8 * hidden.sum() <= found <= hidden.sum()  # the rest: within 0.1 s of them
+    assert sources["counts"]["right"]["hidden"] >= 0.9 * found  # the hand's side
+    assert measured.manifest["signal_smoothing"]["half_width_s"] == 0.1
+    analysis = analyze_measurement(measured)
+    for finding in analysis.findings:
+        assert finding.severity in ("none", "mild", "not measurable"), finding
+    assert analysis.resting.severity in ("none", "mild"), analysis.resting

@@ -65,6 +65,16 @@ SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "c
 #: usual 0.5.
 COMPOSITE_MIN_CONFIDENCE = 0.9
 
+#: Largest median distance (composite pixels, where the face's half-width is
+#: FACE_HALF_WIDTH_PX) between the two composites' landmarks on the lower facial midline (lips,
+#: chin) for both halves to count as seen. Both composites contain the same seam pixels, so they
+#: agree there on a face, however one-sided its movement: single_face.mp4 at most 1.7 px,
+#: WolfgangLanger_Pexels.mp4 at most 4.9 px outside its hand span (99th percentile 4.8). A hand
+#: over one half of the mouth, with both eyes in view, leaves both composites confident faces
+#: (the presence test above does not fire) but not the same lips: 23 of the 33 such frames of
+#: WolfgangLanger (2.9..3.9 s) lie above 5 px, 1 of the other 298 (the hand coming in).
+LOWER_MIDLINE_MAX_DISAGREEMENT_PX = 5.0
+
 #: Composite image size (width, height), pixels; the face is scaled so that its half-width
 #: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX: about the resolution at
 #: which the landmark model sees a face (a 256-pixel crop), and small enough to stay cheap.
@@ -93,6 +103,17 @@ def side_masks() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     right[468:473] = True
     left = ~right & ~midline
     return right, left, midline
+
+
+def lower_midline_indices() -> np.ndarray:
+    """MediaPipe indices of the facial midline below the nose tip's level (lips, chin),
+    from the canonical mesh (its y points up)."""
+    from synkinesis.landmarks.model import load_canonical_face
+
+    _, _, midline = side_masks()
+    y = load_canonical_face().vertices[:, 1]
+    index = np.flatnonzero(midline[:N_MESH])
+    return index[y[index] < np.percentile(y[index], 40)]
 
 
 @dataclass(frozen=True)
@@ -268,6 +289,7 @@ class CompositeEngine:
         self.version = self._trackers[0].version
         self.model_sha256 = self._trackers[0].model_sha256
         self._right, self._left, self._midline = side_masks()
+        self._lower_midline = lower_midline_indices()
         self._blend_sides: tuple[np.ndarray, np.ndarray] | None = None
         self._previous: np.ndarray | None = None
         self._midline_state: np.ndarray | None = None
@@ -343,11 +365,21 @@ class CompositeEngine:
             return None, lost
         from_left_half = composite_to_frame(_symmetrised(found[0].landmarks_px), frame)
         from_right_half = composite_to_frame(_symmetrised(found[1].landmarks_px), frame)
+        covered = self._covered_lower_half(from_left_half, from_right_half, previous,
+                                           frame.zoom)
         # The image's left half shows the patient's right side (MediaPipe's "right" indices).
         landmarks = np.where(self._right[:, None], from_left_half, from_right_half)
         landmarks[self._midline] = 0.5 * (from_left_half[self._midline]
                                           + from_right_half[self._midline])
         sources = {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+        if covered is not None:
+            # Both composites are faces, but not the same lower face: its landmarks there are
+            # guesses. Kept (the frame is flagged HALF_HIDDEN), not refined.
+            sources[covered] = SOURCE_HIDDEN
+            return FaceObservation(
+                landmarks_px=landmarks.astype(np.float32),
+                blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
+                sources=sources), set()
         model = None
         if self._lids is not None or self._corners is not None:
             model = landmarks.astype(np.float32)
@@ -364,6 +396,23 @@ class CompositeEngine:
             blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
             sources=sources, model_landmarks_px=model)
         return face, lost
+
+    def _covered_lower_half(self, from_left_half: np.ndarray, from_right_half: np.ndarray,
+                            previous: np.ndarray, zoom: float) -> str | None:
+        """The patient's side whose lower half is covered, or None when the two composites
+        agree on the lower facial midline (:data:`LOWER_MIDLINE_MAX_DISAGREEMENT_PX`).
+
+        The covered side is the one whose composite moved those midline landmarks farther from
+        the previous frame's.
+        """
+        index = self._lower_midline
+        apart = np.linalg.norm(from_left_half[index, :2] - from_right_half[index, :2], axis=1)
+        if float(np.median(apart)) * zoom <= LOWER_MIDLINE_MAX_DISAGREEMENT_PX:
+            return None
+        moved = [float(np.median(np.linalg.norm(points[index, :2] - previous[index, :2], axis=1)))
+                 for points in (from_left_half, from_right_half)]
+        # The image's left half shows the patient's right side.
+        return "right" if moved[0] >= moved[1] else "left"
 
     def _blend(self, from_left_half: np.ndarray | None,
                from_right_half: np.ndarray | None) -> np.ndarray | None:

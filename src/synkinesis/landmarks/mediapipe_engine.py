@@ -33,6 +33,12 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
+#: Time step handed to MediaPipe between frames when its landmark smoothing is not wanted, ms
+#: (about 2.8 hours: the one-euro filter's time constant, ~3 s, is then 0.03 % of a step; a
+#: 10-hour recording at 60 fps stays far inside MediaPipe's 64-bit microsecond timestamps).
+UNSMOOTHED_STEP_MS = 10_000_000
+
+
 class MediaPipeEngine:
     """FaceLandmarker in VIDEO mode (tracking across frames) or IMAGE mode (independent photos).
 
@@ -41,6 +47,17 @@ class MediaPipeEngine:
     mode : "video" or "image"
     model_path : path of face_landmarker.task; default: the verified registry copy.
     min_confidence : detection / presence / tracking confidence, 0..1.
+    smoothing : bool
+        VIDEO mode only. MediaPipe's face landmarker smooths the landmarks of a video over
+        frames (a one-euro filter inside its graph, with no option to switch it off). That
+        filter lags fast real movement: on WolfgangLanger_Pexels.mp4 (frame 388, the lids
+        reopening after a blink) a tracked half-face composite read the fissure 2.3 mm where
+        each frame landmarked on its own read 6.2 mm, and it read one eye reopening 0.1 s after
+        the other, a 2 mm "one-sided narrowing" the analysis took for ocular-oral synkinesis.
+        With ``smoothing=False`` the frames are handed to MediaPipe
+        :data:`UNSMOOTHED_STEP_MS` apart, whatever their real time: the filter's time constant
+        (seconds) is then negligible and it passes every frame unchanged, while tracking (each
+        frame's face region from the previous frame's landmarks) works as before.
     """
 
     name = "mediapipe-face-landmarker"
@@ -52,6 +69,7 @@ class MediaPipeEngine:
         model_path: Path | None = None,
         min_confidence: float = 0.5,
         max_faces: int = MAX_FACES,
+        smoothing: bool = True,
     ) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -80,6 +98,8 @@ class MediaPipeEngine:
             self._landmarker_warm = False
         self.blendshape_names: tuple[str, ...] = ()
         self._last_timestamp = -1
+        self.smoothing = smoothing
+        self._frames_seen = 0
 
     def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
         height, width = rgb.shape[:2]
@@ -94,7 +114,11 @@ class MediaPipeEngine:
     def _detect(self, image, timestamp_ms: int | None, width: int, height: int):
         if self.mode == "video":
             # VIDEO mode needs strictly increasing timestamps.
-            stamp = max(int(timestamp_ms or 0), self._last_timestamp + 1)
+            if self.smoothing:
+                stamp = max(int(timestamp_ms or 0), self._last_timestamp + 1)
+            else:
+                self._frames_seen += 1
+                stamp = self._frames_seen * UNSMOOTHED_STEP_MS
             self._last_timestamp = stamp
             result = self._landmarker.detect_for_video(image, stamp)
         else:
