@@ -357,8 +357,11 @@ _BLEND_MIRROR = [BLENDSHAPE_NAMES.index(mirror_name(name)) for name in BLENDSHAP
 
 
 def _engine_info(engine, options: MeasureOptions) -> dict[str, Any]:
+    # A video tracked without MediaPipe's own smoothing over frames (the composite methods: it
+    # lags real movement) gets a centred smoothing of its signals instead (smooth_signals).
     return {"name": engine.name, "version": engine.version, "model_sha256": engine.model_sha256,
-            "method": options.method, "method_meaning": METHODS[options.method]}
+            "method": options.method, "method_meaning": METHODS[options.method],
+            "smooth_signals": bool(getattr(engine, "tracks_unsmoothed", False))}
 
 
 def _landmark_pass(
@@ -566,7 +569,8 @@ def _calibrate_and_write(
                                        REFINEMENT_LEVEL_FRACTION)[0])
     signals, rest_level = _keep_rest_level(signals, data["refinement"], level_frames,
                                            scale.mm_per_unit, power)
-    if options.method in UNSMOOTHED_METHODS and source.get("kind") != "images":
+    smoothed = bool(engine_info.get("smooth_signals"))
+    if smoothed:
         signals = smooth_signals(signals, data["time_s"], usable)
     rest = rest_reference(signals, rest_mask)
     signals = add_rest_excursions(signals, rest)
@@ -600,7 +604,7 @@ def _calibrate_and_write(
             "meaning": "the landmark model's own smoothing over frames is off for this method "
                        "(it lags real movement); the signals are smoothed here instead, "
                        "without delay"}}
-           if options.method in UNSMOOTHED_METHODS and source.get("kind") != "images" else {}),
+           if smoothed else {}),
         **({"refinement_rest_offsets": {
             "meaning": "mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
                        "edges) made to each signal in the quietest 30 % of open-eye frames "
@@ -646,10 +650,6 @@ def _calibrate_and_write(
     return read_measurement(output)
 
 
-#: Methods whose landmark streams MediaPipe does not smooth (its one-euro filter lags real
-#: movement: :class:`synkinesis.landmarks.mediapipe_engine.MediaPipeEngine`); their signals are
-#: smoothed by :func:`smooth_signals` instead, which does not lag.
-UNSMOOTHED_METHODS = ("composite", "composite-edges")
 #: Half-width of that smoothing, seconds (5 frames at 24 fps, 7 at 30, 13 at 60).
 SIGNAL_SMOOTHING_HALF_S = 0.1
 
@@ -657,7 +657,8 @@ SIGNAL_SMOOTHING_HALF_S = 0.1
 def smooth_signals(signals: dict[str, np.ndarray], time_s: np.ndarray, usable: np.ndarray,
                    ) -> dict[str, np.ndarray]:
     """Centred Savitzky-Golay smoothing (quadratic) of every signal, within runs of usable
-    frames.
+    frames: for videos tracked without MediaPipe's own smoothing over frames (its one-euro
+    filter lags real movement: :class:`synkinesis.landmarks.mediapipe_engine.MediaPipeEngine`).
 
     Centred, so it does not delay a movement, and quadratic, so it keeps a movement's height
     (a blink is flagged from the raw signals before this). Each run of usable frames is smoothed

@@ -285,6 +285,9 @@ class CompositeEngine:
         self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
         self._plain = plain
         self._track = track
+        #: A video tracked without the landmark model's own smoothing over frames.
+        self.tracks_unsmoothed = track and not any(
+            getattr(tracker, "smooths_over_frames", True) for tracker in self._trackers)
         self.name = f"{self._trackers[0].name}+half-face-composites"
         self.version = self._trackers[0].version
         self.model_sha256 = self._trackers[0].model_sha256

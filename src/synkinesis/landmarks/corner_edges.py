@@ -40,8 +40,11 @@ CENTROID_STEPS = 2
 LINES_PX = (-1.0, 0.0, 1.0)
 #: Minimum edge strength, grey levels per pixel, for a profile to count.
 MIN_STRENGTH = 3.0
-#: Exponential smoothing of the offsets from frame to frame (1 = none).
-OFFSET_SMOOTHING = 0.15
+#: Exponential smoothing of the offsets from frame to frame (1 = none). It delays the part of a
+#: movement the model misses: 0.15 saw 0.77 of single_face's 3 mm right-corner movement once
+#: the composites' own MediaPipe smoothing was off (signals smoothed centred instead); 0.3 sees
+#: 0.83; 0.5 let the edge's resting level wander (a 2.7 mm offset on the left corner).
+OFFSET_SMOOTHING = 0.3
 #: Below this mouth width (pixels) the corners are not refined (face too small).
 MIN_MOUTH_PX = 12.0
 #: Upper and lower inner-lip centre (the mouth's centre is their midpoint).

@@ -99,6 +99,8 @@ class MediaPipeEngine:
         self.blendshape_names: tuple[str, ...] = ()
         self._last_timestamp = -1
         self.smoothing = smoothing
+        #: MediaPipe smooths this engine's landmarks over frames.
+        self.smooths_over_frames = mode == "video" and smoothing
         self._frames_seen = 0
 
     def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
