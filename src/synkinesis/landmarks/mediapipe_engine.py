@@ -51,9 +51,10 @@ class MediaPipeEngine:
         VIDEO mode only. MediaPipe's face landmarker smooths the landmarks of a video over
         frames (a one-euro filter inside its graph, with no option to switch it off). That
         filter lags fast real movement: on WolfgangLanger_Pexels.mp4 (frame 388, the lids
-        reopening after a blink) a tracked half-face composite read the fissure 2.3 mm where
-        each frame landmarked on its own read 6.2 mm, and it read one eye reopening 0.1 s after
-        the other, a 2 mm "one-sided narrowing" the analysis took for ocular-oral synkinesis.
+        reopening after a blink) tracking read the lid gap 4.3 px where the frame landmarked on
+        its own read 7.4 px (tests/honest/test_mediapipe_lag.py), and a tracked half-face
+        composite read one eye reopening 0.1 s after the other, a 2 mm "one-sided narrowing"
+        that the analysis took for severe ocular-oral synkinesis.
         With ``smoothing=False`` the frames are handed to MediaPipe
         :data:`UNSMOOTHED_STEP_MS` apart, whatever their real time: the filter's time constant
         (seconds) is then negligible and it passes every frame unchanged, while tracking (each
