@@ -584,7 +584,7 @@ PULLED_TOWARD_SYMMETRY = {
             "toward symmetry; on real faces it saw 35-57 % of a one-sided eye narrowing and "
             "40-77 % of a mouth-corner movement, and put 12-32 % of it on the other side, so "
             "one-sided findings read weaker (docs/one_sided.md; --method composite-edges sees "
-            "54-107 % with <= 9 % leak)"
+            "61-108 % with <= 11 % leak)"
     for method in ("symmetric", "fast")
 }
 

@@ -175,13 +175,13 @@ METHODS = {
             "13-32 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
                  "no other side to copy (issue 8); two single-face inferences per frame; "
-                 "sees 50-79 % of a one-sided eye narrowing, 58-94 % of a mouth-corner "
+                 "sees 60-80 % of a one-sided eye narrowing, 56-104 % of a mouth-corner "
                  "movement, leak <= 8 %",
     "composite-edges": "composite, with the central lid points and the mouth corners moved "
                        "onto the edges found in the pixels (resting level kept the model's): "
-                       "sees 54-107 % of a one-sided eye narrowing (97-107 % on a plain face, "
-                       "54-80 % on a mascara face) and 81-104 % of a mouth-corner movement, "
-                       "leak <= 9 % (docs/one_sided.md)",
+                       "sees 61-108 % of a one-sided eye narrowing (95-108 % on a plain face, "
+                       "61-84 % on a mascara face) and 83-110 % of a mouth-corner movement, "
+                       "leak <= 11 % (docs/one_sided.md)",
 }
 
 #: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is

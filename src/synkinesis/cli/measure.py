@@ -40,8 +40,8 @@ def measure(
              "side in its own half-face mirror composite (sees more of a one-sided movement, "
              "less leak). composite-edges: composite plus lid and mouth-corner edges from the "
              "pixels (sees most of a one-sided movement: choose it when one side matters; "
-             "not yet the default: the analysis is calibrated on symmetric). Accuracy of "
-             "each: docs/one_sided.md."),
+             "not yet the default: a covered half of the face still makes the whole frame "
+             "unusable). Accuracy of each: docs/one_sided.md."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
