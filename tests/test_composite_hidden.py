@@ -2,7 +2,8 @@
 
 The real case (a hand over half of a real face) is tested on WolfgangLanger_Pexels.mp4 in
 tests/honest; here every branch of the rule, without MediaPipe: one composite failing while a
-video is tracked marks that side hidden; both failing, or a single photo, do not.
+video is tracked marks that side hidden; both failing, or a single photo, do not; two halves
+that disagree on the lips and chin mark the one that moved hidden.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from synkinesis.landmarks.composite import (
+    LOWER_MIDLINE_MAX_DISAGREEMENT_PX,
     SOURCE_COMPOSITE,
     SOURCE_HIDDEN,
     SOURCE_PLAIN,
     CompositeEngine,
+    lower_midline_indices,
 )
 from synkinesis.landmarks.engine import FaceObservation
 from synkinesis.landmarks.model import load_canonical_face
@@ -116,11 +119,6 @@ def test_halves_that_disagree_on_the_lips_and_chin_mark_the_one_that_moved_hidde
     # A hand over one half of the mouth, eyes in view: both composites are confident faces,
     # but their lips and chin (the lower midline, which both composites see in the same seam
     # pixels) do not agree.
-    from synkinesis.landmarks.composite import (
-        LOWER_MIDLINE_MAX_DISAGREEMENT_PX,
-        lower_midline_indices,
-    )
-
     composite, (image_left, image_right) = engine()
     settle(composite)
     lower = lower_midline_indices()
@@ -137,12 +135,13 @@ def test_halves_that_disagree_on_the_lips_and_chin_mark_the_one_that_moved_hidde
 
 
 def test_the_other_half_is_named_when_it_is_the_one_that_moved():
-    from synkinesis.landmarks.composite import (
-        LOWER_MIDLINE_MAX_DISAGREEMENT_PX,
-        lower_midline_indices,
-    )
-
     composite, (image_left, image_right) = engine()
     settle(composite)
     image_right.points[lower_midline_indices(), 1] -= 2 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
     assert sources(composite, 1000) == {"left": SOURCE_HIDDEN, "right": SOURCE_COMPOSITE}
+
+
+def test_a_photo_is_never_called_covered_by_the_lips_and_chin_either():
+    composite, (image_left, _) = engine(track=False)
+    image_left.points[lower_midline_indices(), 1] += 2 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
+    assert sources(composite, 0) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}

@@ -368,8 +368,10 @@ class CompositeEngine:
             return None, lost
         from_left_half = composite_to_frame(_symmetrised(found[0].landmarks_px), frame)
         from_right_half = composite_to_frame(_symmetrised(found[1].landmarks_px), frame)
-        covered = self._covered_lower_half(from_left_half, from_right_half, previous,
-                                           frame.zoom)
+        # Only while tracking a video, as for a lost half (a photo has no tracked face to
+        # compare with).
+        covered = (self._covered_lower_half(from_left_half, from_right_half, previous,
+                                            frame.zoom) if self._track else None)
         # The image's left half shows the patient's right side (MediaPipe's "right" indices).
         landmarks = np.where(self._right[:, None], from_left_half, from_right_half)
         landmarks[self._midline] = 0.5 * (from_left_half[self._midline]
@@ -382,7 +384,7 @@ class CompositeEngine:
             return FaceObservation(
                 landmarks_px=landmarks.astype(np.float32),
                 blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
-                sources=sources), set()
+                sources=sources), lost
         model = None
         if self._lids is not None or self._corners is not None:
             model = landmarks.astype(np.float32)
