@@ -94,22 +94,3 @@ def test_scale_from_iris_and_fallback():
                                        np.array([True, True]), interpupil_mm=63)
     assert implausible.method == "interpupil" and abs(implausible.mm_per_unit - 10) < 1e-9
     assert millimetres_per_unit(iris, ipd, np.zeros(4, bool)) is None
-
-
-def test_scale_takes_the_eye_its_lids_do_not_cover():
-    # Each eye's median: the right iris reads 1.20, the left one 1.20 at rest and 1.08 in the
-    # frames its lids narrow it (a one-sided synkinetic narrowing, most of the recording).
-    right = np.full(10, 1.20)
-    left = np.array([1.20, 1.20, 1.20, 1.08, 1.08, 1.08, 1.08, 1.08, 1.08, 1.08])
-    ipd = np.full(10, 6.3)
-    usable = np.ones(10, dtype=bool)
-    scale = millimetres_per_unit(np.column_stack([right, left]), ipd, usable)
-    assert scale.method == "iris" and abs(scale.mm_per_unit - 11.77 / 1.20) < 1e-9
-    # Mirror-exact: swapping the eyes gives the same scale.
-    swapped = millimetres_per_unit(np.column_stack([left, right]), ipd, usable)
-    assert swapped.mm_per_unit == scale.mm_per_unit
-    # The mean of both eyes (the old rule) would have read 1.14: 5 % too many mm.
-    assert abs(11.77 / np.median((right + left) / 2) / scale.mm_per_unit - 1.2 / 1.14) < 1e-9
-    # An implausible eye (iris over 30 % of the inter-pupil distance) is left out.
-    bad = millimetres_per_unit(np.column_stack([right, np.full(10, 2.5)]), ipd, usable)
-    assert abs(bad.mm_per_unit - 11.77 / 1.20) < 1e-9

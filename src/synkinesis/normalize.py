@@ -146,19 +146,13 @@ def to_head_frame(landmarks_px: np.ndarray, pose: HeadPose) -> np.ndarray:
     return head + pose.translation[:, None, :]
 
 
-def iris_diameters(head: np.ndarray) -> np.ndarray:
-    """(N, 2) horizontal iris diameter of each eye (the patient's right, left), in the units
-    of ``head``."""
-    diameters = []
-    for side in ("right", "left"):
-        a, b = SIDE_LANDMARKS[side].iris_horizontal
-        diameters.append(np.linalg.norm(head[:, a, :] - head[:, b, :], axis=1))
-    return np.column_stack(diameters)
-
-
 def iris_diameter(head: np.ndarray) -> np.ndarray:
     """(N,) mean horizontal iris diameter of both eyes, in the units of ``head``."""
-    return iris_diameters(head).mean(axis=1)
+    diameters = []
+    for side in SIDE_LANDMARKS.values():
+        a, b = side.iris_horizontal
+        diameters.append(np.linalg.norm(head[:, a, :] - head[:, b, :], axis=1))
+    return np.mean(diameters, axis=0)
 
 
 def interpupil_distance(head: np.ndarray) -> np.ndarray:
@@ -188,32 +182,23 @@ def millimetres_per_unit(
 ) -> Scale | None:
     """Calibrate head-frame units to mm from the median iris diameter of usable frames.
 
-    ``iris_units`` is (N,) (one diameter per frame) or (N, 2) (each eye's,
-    :func:`iris_diameters`). With both eyes, each eye's median is taken over its plausible
-    frames and the larger one is used: an eye narrowed by its lids (synkinesis, a squint) reads
-    a smaller iris, and would shrink the millimetres of both sides (on single_face.mp4 a 3.5 mm
-    narrowing of one eye during its smile shrank the mean of both eyes' medians by 2.6 %, and
-    the untouched eye "widened" by 0.2 mm).
-
     Falls back to the inter-pupillary distance when no frame gives a plausible iris (iris
     diameter between 12 % and 30 % of the inter-pupillary distance; about 19 % in adults).
     Returns None when neither
     can be measured (no usable frame).
     """
     iris_units = np.asarray(iris_units, dtype=float)
-    per_eye = iris_units.reshape(iris_units.shape[0], -1)
     interpupil_units = np.asarray(interpupil_units, dtype=float)
-    usable = np.asarray(usable, dtype=bool) & np.isfinite(interpupil_units)
-    ipd = interpupil_units[:, None]
-    plausible = (usable[:, None] & np.isfinite(per_eye) & (per_eye > 0.12 * ipd)
-                 & (per_eye < 0.30 * ipd))
+    usable = np.asarray(usable, dtype=bool) & np.isfinite(iris_units) & np.isfinite(
+        interpupil_units
+    )
+    plausible = usable & (iris_units > 0.12 * interpupil_units) & (
+        iris_units < 0.30 * interpupil_units
+    )
     if plausible.any():
-        medians = [float(np.median(per_eye[plausible[:, k], k]))
-                   for k in range(per_eye.shape[1]) if plausible[:, k].any()]
-        measured = max(medians)
+        measured = float(np.median(iris_units[plausible]))
         return Scale(iris_diameter_mm / measured, "iris", iris_diameter_mm, measured,
-                     int(plausible.any(axis=1).sum()))
-    usable &= np.isfinite(per_eye).all(axis=1)
+                     int(plausible.sum()))
     if usable.any():
         measured = float(np.median(interpupil_units[usable]))
         return Scale(interpupil_mm / measured, "interpupil", interpupil_mm, measured,

@@ -36,7 +36,6 @@ from synkinesis.normalize import (
     fit_head_pose,
     interpupil_distance,
     iris_diameter,
-    iris_diameters,
     millimetres_per_unit,
     mirror_image_landmarks,
     to_head_frame,
@@ -141,7 +140,7 @@ class FrameArrays:
             "pose": cat(self.pose, (14,)),
             "blendshapes": cat(self.blendshapes, (N_BLENDSHAPES,)).astype(np.float32),
             "signals": signals,
-            "iris_units": cat(self.iris_units, (2,)),
+            "iris_units": cat(self.iris_units, ()),
             "interpupil_units": cat(self.interpupil_units, ()),
             "iris_px": cat(self.iris_px, ()),
             "outside_fraction": cat(self.outside_fraction, ()),
@@ -317,7 +316,7 @@ class _Batcher:
         raw = compute_signals(head, 1.0)
         out.raw_signals.append(raw)
         out.refinement.append(self._refinement(raw, pose, width))
-        out.iris_units.append(iris_diameters(head))
+        out.iris_units.append(iris_diameter(head))
         out.interpupil_units.append(interpupil_distance(head))
         out.iris_px.append(iris_diameter(landmarks))
         out.outside_fraction.append(np.where(np.isfinite(xy[..., 0]).all(axis=1), outside, 0.0))
