@@ -100,9 +100,11 @@ class MediaPipeEngine:
         self.blendshape_names: tuple[str, ...] = ()
         self._last_timestamp = -1
         self.smoothing = smoothing
-        #: MediaPipe smooths this engine's landmarks over frames.
-        self.smooths_over_frames = mode == "video" and smoothing
-        self._frames_seen = 0
+
+    @property
+    def smooths_over_frames(self) -> bool:
+        """MediaPipe smooths this engine's landmarks over frames."""
+        return self.mode == "video" and self.smoothing
 
     def detect(self, rgb: np.ndarray, *, timestamp_ms: int | None = None) -> list[FaceObservation]:
         height, width = rgb.shape[:2]
@@ -117,11 +119,8 @@ class MediaPipeEngine:
     def _detect(self, image, timestamp_ms: int | None, width: int, height: int):
         if self.mode == "video":
             # VIDEO mode needs strictly increasing timestamps.
-            if self.smoothing:
-                stamp = max(int(timestamp_ms or 0), self._last_timestamp + 1)
-            else:
-                self._frames_seen += 1
-                stamp = self._frames_seen * UNSMOOTHED_STEP_MS
+            stamp = (max(int(timestamp_ms or 0), self._last_timestamp + 1) if self.smoothing
+                     else self._last_timestamp + UNSMOOTHED_STEP_MS)
             self._last_timestamp = stamp
             result = self._landmarker.detect_for_video(image, stamp)
         else:
