@@ -42,6 +42,7 @@ from synkinesis.normalize import (
 )
 from synkinesis.quality import (
     FLAG_DESCRIPTIONS,
+    HIDDEN_PAD_S,
     UNUSABLE,
     FrameFlag,
     QualityLimits,
@@ -483,13 +484,6 @@ def _finish(
             Path(path).unlink(missing_ok=True)
 
 
-#: A covered half is flagged this long before and after the frames found covered, seconds: a
-#: hand comes in and leaves over a few frames, and the tests miss some of them. On
-#: WolfgangLanger_Pexels.mp4 (hand 2.3..9.7 s, 177 frames) the engine's tests find 161 hand
-#: frames and 4 others; padded, 172 and 8 (a fast turn of the head at 16.5 s).
-HIDDEN_PAD_S = 0.1
-
-
 def _padded_in_time(mask: np.ndarray, time_s: np.ndarray, pad_s: float) -> np.ndarray:
     """``mask`` widened to every frame within ``pad_s`` seconds of a True frame."""
     mask = np.asarray(mask, dtype=bool)
@@ -610,9 +604,8 @@ def _calibrate_and_write(
             "meaning": "mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
                        "edges) made to each signal in the quietest 30 % of open-eye frames "
                        "(or the given rest span), taken off every frame: the refinement "
-                       "measures "
-                       "movement, the landmark model the resting level (lashes, for one, bias "
-                       "the lid edges differently per eye)",
+                       "measures movement, the landmark model the resting level (lashes, for "
+                       "one, bias the lid edges differently per eye)",
             "values": rest_level}} if rest_level else {}),
         "signals": [asdict(d) for d in definitions],
         "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
@@ -628,8 +621,9 @@ def _calibrate_and_write(
                        "half-face mirror composite; +lid-edges: with the central lid points "
                        "moved onto lid edges found in the pixels; +corner-edges: with the mouth "
                        "corner moved onto the commissure found in the pixels; hidden = that "
-                       "half's composite was not a face (covered; plain landmarks, a guess; the "
-                       "frame is flagged HALF_HIDDEN)",
+                       "half is covered (its composite was not a face, or its lips and chin "
+                       "disagreed with the other half's): its landmarks are a guess and the "
+                       "frame is flagged HALF_HIDDEN",
             "counts": {side: {name: int((data["sources"][:, column] == code).sum())
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},
@@ -670,7 +664,7 @@ def smooth_signals(signals: dict[str, np.ndarray], time_s: np.ndarray, usable: n
     t = np.asarray(time_s, dtype=float)
     if t.size < 3:
         return signals
-    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    step = float(np.median(np.diff(t)))
     half = max(2, int(round(SIGNAL_SMOOTHING_HALF_S / step))) if step > 0 else 2
     window = 2 * half + 1
     out = {}

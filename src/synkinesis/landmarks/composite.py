@@ -48,7 +48,8 @@ SOURCE_COMPOSITE = 2  # that side's half-face mirror composite
 SOURCE_LID_EDGES = 3  # the composite, with the central lid points moved onto tracked lid edges
 SOURCE_CORNER_EDGES = 4  # the composite, with the mouth corner moved onto its pixel edge
 SOURCE_BOTH_EDGES = 5  # the composite, with both refinements
-SOURCE_HIDDEN = 6  # that half's composite is not a face (covered): the plain landmarks, a guess
+SOURCE_HIDDEN = 6  # that half is covered: not a face on its own (the plain landmarks there), or
+#                  its lips and chin disagree with the other half's (its composite's): a guess
 SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "composite",
                 SOURCE_LID_EDGES: "composite+lid-edges",
                 SOURCE_CORNER_EDGES: "composite+corner-edges",
