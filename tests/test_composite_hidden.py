@@ -84,11 +84,16 @@ def test_one_half_lost_while_tracking_is_hidden_and_tracking_resumes():
     assert sources(composite, 66) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
 
 
-def test_both_halves_lost_is_an_unclear_face_not_a_hand():
+def tracking_then_both_halves_lost() -> CompositeEngine:
     composite, trackers = engine()
     sources(composite, 0)
     for tracker in trackers:
         tracker.fail = True
+    return composite
+
+
+def test_both_halves_lost_is_an_unclear_face_not_a_hand():
+    composite = tracking_then_both_halves_lost()
     assert sources(composite, 33) == {"left": SOURCE_PLAIN, "right": SOURCE_PLAIN}
 
 
@@ -99,10 +104,7 @@ def test_a_photo_is_never_called_half_hidden():
 
 
 def test_no_face_in_the_frame_is_no_face():
-    composite, trackers = engine()
-    sources(composite, 0)
-    for tracker in trackers:
-        tracker.fail = True
+    composite = tracking_then_both_halves_lost()
     composite._plain.fail = True
     assert composite.detect(FRAME, timestamp_ms=33) == []
 
