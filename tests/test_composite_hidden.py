@@ -17,6 +17,7 @@ from synkinesis.landmarks.composite import (
     SOURCE_PLAIN,
     CompositeEngine,
     lower_midline_indices,
+    side_masks,
 )
 from synkinesis.landmarks.engine import FaceObservation
 from synkinesis.landmarks.model import load_canonical_face
@@ -77,9 +78,18 @@ def sources(composite: CompositeEngine, t: int) -> dict[str, int]:
 
 def test_one_half_lost_while_tracking_is_hidden_and_tracking_resumes():
     composite, (image_left, image_right) = engine()
-    assert sources(composite, 0) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+    (before,) = composite.detect(FRAME, timestamp_ms=0)
+    assert before.sources == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
     image_left.fail = True  # the image's left half: the patient's right side
-    assert sources(composite, 33) == {"left": SOURCE_PLAIN, "right": SOURCE_HIDDEN}
+    (face,) = composite.detect(FRAME, timestamp_ms=33)
+    # The covered side gets the whole frame's (plain) landmarks, marked hidden; the seen side
+    # keeps its own composite's (not the plain pass's, which the covered half pulls).
+    assert face.sources == {"left": SOURCE_COMPOSITE, "right": SOURCE_HIDDEN}
+    _, left, _ = side_masks()
+    plain = composite._plain.points
+    assert np.abs(face.landmarks_px[left] - plain[left]).max() > 5.0
+    right, _, _ = side_masks()
+    np.testing.assert_allclose(face.landmarks_px[right], plain[right])
     image_left.fail = False
     assert sources(composite, 66) == {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
 
@@ -129,7 +139,7 @@ def test_halves_that_disagree_on_the_lips_and_chin_mark_the_one_that_moved_hidde
     image_left.points[lower, 1] += 1.5 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
     (face,) = composite.detect(FRAME, timestamp_ms=1000)
     assert face.sources == {"left": SOURCE_COMPOSITE, "right": SOURCE_HIDDEN}
-    assert face.model_landmarks_px is None  # not refined
+    assert face.model_landmarks_px is None  # no refinement switched on in this engine
     # Within the limit (a one-sided movement moves the corner, not the midline): both seen.
     image_left.points[lower, 1] -= 1.5 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX
     image_left.points[lower, 1] += 0.5 * LOWER_MIDLINE_MAX_DISAGREEMENT_PX

@@ -87,3 +87,62 @@ def test_hidden_frames_are_padded_in_time():
                                   [False, False, False, True, True, True, True, True, False,
                                    False])
     assert not _padded_in_time(np.zeros(10, dtype=bool), t, 0.1).any()
+
+
+def test_a_frame_without_the_refinement_keeps_the_models_level():
+    # Frames 0..3 refined (lashes read the eye 0.6 mm wider), frames 4..5 not (the first frame,
+    # a re-acquired face, the side beside a covered half): those are the model's own values and
+    # must not lose the lashes' 0.6 mm.
+    model = np.full(6, 9.0)
+    refined = np.array([True, True, True, True, False, False])
+    lashes = np.where(refined, 0.6, 0.0)
+    signals = {"palpebral_fissure_left_mm": model + lashes}
+    change = {"palpebral_fissure_left_mm": lashes}
+    rest = np.ones(6, dtype=bool)
+    out, offsets = _keep_rest_level(signals, change, rest, 1.0, {"mm": 1},
+                                    {"palpebral_fissure_left_mm": refined})
+    np.testing.assert_allclose(out["palpebral_fissure_left_mm"], model)
+    assert offsets == {"palpebral_fissure_left_mm": 0.6}
+
+
+def test_refined_frames_follow_each_sides_source():
+    from synkinesis.pipeline import SOURCE_CODES, _refined_frames
+
+    codes = np.array([[SOURCE_CODES["composite+lid-edges"], SOURCE_CODES["hidden"]],
+                      [SOURCE_CODES["composite+corner-edges"],
+                       SOURCE_CODES["composite+lid-and-corner-edges"]],
+                      [SOURCE_CODES["plain"], SOURCE_CODES["composite"]]])
+    refined = _refined_frames(codes)
+    np.testing.assert_array_equal(refined["palpebral_fissure_left_mm"], [True, False, False])
+    np.testing.assert_array_equal(refined["palpebral_fissure_right_mm"], [False, True, False])
+    np.testing.assert_array_equal(refined["mouth_corner_x_left_mm"], [False, True, False])
+    np.testing.assert_array_equal(refined["nasolabial_length_right_mm"], [False, True, False])
+
+
+def test_a_covered_half_is_flagged_per_side_and_padded():
+    from synkinesis.pipeline import SOURCE_CODES, _hidden_halves
+
+    n = 20
+    t = np.arange(n) * 0.04
+    codes = np.full((n, 2), SOURCE_CODES["composite"])
+    codes[8:10, 1] = SOURCE_CODES["hidden"]  # the patient's right, frames 8 and 9
+    hidden = _hidden_halves(codes, t, np.ones(n, dtype=bool))
+    assert not hidden["left"].any()
+    np.testing.assert_array_equal(np.flatnonzero(hidden["right"]), np.arange(6, 12))
+    # Hidden in most of the recording: a half the model never scores high, not a hand.
+    codes[:, 1] = SOURCE_CODES["hidden"]
+    hidden = _hidden_halves(codes, t, np.ones(n, dtype=bool))
+    assert not hidden["left"].any() and not hidden["right"].any()
+
+
+def test_a_covered_side_has_no_signals_and_the_other_side_keeps_them():
+    from synkinesis.signals import blank_side
+
+    frames = np.array([False, True, False])
+    signals = {"palpebral_fissure_right_mm": np.ones(3), "palpebral_fissure_left_mm": np.ones(3),
+               "mouth_width_mm": np.ones(3), "_canthus_above_pupil_mm_right": np.ones(3)}
+    out = blank_side(signals, "right", frames)
+    np.testing.assert_array_equal(out["palpebral_fissure_right_mm"], [1, np.nan, 1])
+    np.testing.assert_array_equal(out["_canthus_above_pupil_mm_right"], [1, np.nan, 1])
+    np.testing.assert_array_equal(out["mouth_width_mm"], [1, np.nan, 1])  # uses both sides
+    np.testing.assert_array_equal(out["palpebral_fissure_left_mm"], [1, 1, 1])

@@ -138,7 +138,7 @@ def measure_rest_frames(recording: Recording, rest: Mapping[str, Any]) -> np.nda
     from synkinesis.quality import FrameFlag
 
     t = np.asarray(recording.time_s, dtype=float)
-    usable = recording.usable
+    usable = recording.both_sides_seen  # as the measure step: rest has both sides seen
     if isinstance(rest.get("span_s"), list | tuple) and len(rest["span_s"]) == 2:
         start, stop = (float(v) for v in rest["span_s"])
         mask = usable & (t >= start) & (t <= stop)

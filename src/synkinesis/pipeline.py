@@ -43,6 +43,7 @@ from synkinesis.normalize import (
 from synkinesis.quality import (
     FLAG_DESCRIPTIONS,
     HIDDEN_PAD_S,
+    HIDDEN_SIDE,
     UNUSABLE,
     FrameFlag,
     QualityLimits,
@@ -61,6 +62,7 @@ from synkinesis.results import (
 from synkinesis.signals import (
     add_rest_excursions,
     anchor_brow_to_pupil,
+    blank_side,
     compute_signals,
     rest_reference,
     signal_name,
@@ -83,7 +85,7 @@ class MeasureOptions:
     iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
     interpupil_mm: float = DEFAULT_INTERPUPIL_MM
     mirrored: bool = False  # input shows the patient as in a mirror (selfie camera)
-    method: str = "symmetric"  # "symmetric" (mirror-averaged, assessment) or "fast" (one pass)
+    method: str = "symmetric"  # one of METHODS
     rest_span_s: tuple[float, float] | None = None
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)
@@ -168,7 +170,7 @@ class FrameArrays:
 #: Landmarking methods: what each costs and why it exists.
 METHODS = {
     "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
-                 "mirror-equivariant, less noise; twice the inference time (assessment default); "
+                 "mirror-equivariant, less noise; twice the inference time; "
                  "like fast, sees only 35-54 % of a one-sided eye narrowing and leaks 14-20 % "
                  "of it to the other eye (docs/one_sided.md)",
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
@@ -182,7 +184,8 @@ METHODS = {
                        "onto the edges found in the pixels (resting level kept the model's): "
                        "sees 61-108 % of a one-sided eye narrowing (95-108 % on a plain face, "
                        "61-84 % on a mascara face) and 83-110 % of a mouth-corner movement, "
-                       "leak <= 11 % (docs/one_sided.md)",
+                       "leak <= 11 % (docs/one_sided.md); a half covered by a hand is flagged "
+                       "and left out, the other half measured (the assessment default)",
 }
 
 #: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
@@ -497,6 +500,38 @@ def _padded_in_time(mask: np.ndarray, time_s: np.ndarray, pad_s: float) -> np.nd
     return mask | (np.minimum(before, after) <= pad_s + 1e-9)
 
 
+def _hidden_halves(sources: np.ndarray, time_s: np.ndarray,
+                   has_face: np.ndarray) -> dict[str, np.ndarray]:
+    """Per patient's side, (N,) bool: frames where that half is covered, padded by
+    :data:`HIDDEN_PAD_S`. Sources columns are (left, right)."""
+    codes = np.asarray(sources)
+    found = {side: codes[:, column] == SOURCE_CODES["hidden"]
+             for column, side in enumerate(("left", "right"))}
+    # A half hidden in most of the recording is not a hand passing over it: the model scores
+    # that face's half low throughout. Its frames stay measured (plain landmarks there).
+    if (found["left"] | found["right"]).sum() > 0.5 * has_face.sum():
+        return {side: np.zeros(codes.shape[0], dtype=bool) for side in found}
+    return {side: _padded_in_time(mask, time_s, HIDDEN_PAD_S) & has_face
+            for side, mask in found.items()}
+
+
+def _refined_frames(sources: np.ndarray) -> dict[str, np.ndarray]:
+    """Per refined signal, (N,) bool: frames where its side's landmarks were refined in the
+    pixels (lid edges for the eye signals, the corner edge for the mouth corner and fold)."""
+    codes = np.asarray(sources)
+    lids = (SOURCE_CODES["composite+lid-edges"], SOURCE_CODES["composite+lid-and-corner-edges"])
+    corner = (SOURCE_CODES["composite+corner-edges"],
+              SOURCE_CODES["composite+lid-and-corner-edges"])
+    out = {}
+    for column, side in enumerate(("left", "right")):
+        for quantity in ("palpebral_fissure", "eye_area", "eye_aspect_ratio"):
+            out[signal_name(quantity, side)] = np.isin(codes[:, column], lids)
+        for quantity in ("mouth_corner_x", "mouth_corner_y", "nasolabial_length",
+                         "nasolabial_angle"):
+            out[signal_name(quantity, side)] = np.isin(codes[:, column], corner)
+    return out
+
+
 def _calibrate_and_write(
     arrays: FrameArrays,
     *,
@@ -528,15 +563,16 @@ def _calibrate_and_write(
             FrameFlag.PARTLY_OUTSIDE)
         flags[has_face & (data["iris_px"] < limits.min_iris_px)] |= FrameFlag.SMALL_FACE
     flags[fit_outliers(pose.residual, has_face & ~beyond, limits=limits)] |= FrameFlag.FIT_OUTLIER
-    hidden = (data["sources"] == SOURCE_CODES["hidden"]).any(axis=1)
-    # A half hidden in most of the recording is not a hand passing over it: the model scores
-    # that face's half low throughout. Its frames stay measured (plain landmarks there).
-    if hidden.sum() <= 0.5 * has_face.sum():
-        flags[_padded_in_time(hidden, data["time_s"], HIDDEN_PAD_S) & has_face] |= (
-            FrameFlag.HALF_HIDDEN)
+    hidden = _hidden_halves(data["sources"], data["time_s"], has_face)
+    for side, mask in hidden.items():
+        flags[mask] |= HIDDEN_SIDE[side]
+    flags[hidden["left"] & hidden["right"]] |= FrameFlag.HALF_HIDDEN
     usable = (flags & UNUSABLE) == 0
+    # Frames with both halves seen: the scale, rest and the refinements' resting level come
+    # from these only.
+    seen = usable & ~hidden["left"] & ~hidden["right"]
     scale = millimetres_per_unit(
-        data["iris_units"], data["interpupil_units"], usable,
+        data["iris_units"], data["interpupil_units"], seen if seen.any() else usable,
         iris_diameter_mm=options.iris_diameter_mm, interpupil_mm=options.interpupil_mm)
     if scale is None:
         raise MeasureError(
@@ -546,6 +582,8 @@ def _calibrate_and_write(
     power = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
     signals = {name: values * scale.mm_per_unit ** power.get(_unit(name), 1)
                for name, values in data["signals"].items()}
+    for side, mask in hidden.items():  # a covered half is not measured
+        signals = blank_side(signals, side, mask)
     eyes_open = np.ones(n, dtype=bool)
     open_by_side = {}
     for side in SIDES:
@@ -557,13 +595,14 @@ def _calibrate_and_write(
         eyes_open &= ~closed
         open_by_side[side] = usable & ~closed
     signals = anchor_brow_to_pupil(signals, open_by_side)
-    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], usable, eyes_open,
-                                        options)
-    level_frames = (rest_mask if options.rest_span_s is not None or not (usable & eyes_open).any()
-                    else _quiet_frames(data["blendshapes"], usable & eyes_open,
+    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"],
+                                        seen if seen.any() else usable, eyes_open, options)
+    level_frames = (rest_mask if options.rest_span_s is not None or not (seen & eyes_open).any()
+                    else _quiet_frames(data["blendshapes"], seen & eyes_open,
                                        REFINEMENT_LEVEL_FRACTION)[0])
     signals, rest_level = _keep_rest_level(signals, data["refinement"], level_frames,
-                                           scale.mm_per_unit, power)
+                                           scale.mm_per_unit, power,
+                                           _refined_frames(data["sources"]))
     smoothed = bool(engine_info.get("smooth_signals"))
     if smoothed:
         signals = smooth_signals(signals, data["time_s"], usable)
@@ -622,8 +661,9 @@ def _calibrate_and_write(
                        "moved onto lid edges found in the pixels; +corner-edges: with the mouth "
                        "corner moved onto the commissure found in the pixels; hidden = that "
                        "half is covered (its composite was not a face, or its lips and chin "
-                       "disagreed with the other half's): its landmarks are a guess and the "
-                       "frame is flagged HALF_HIDDEN",
+                       "disagreed with the other half's): its landmarks are a guess, its "
+                       "signals are not given (NaN) and the frame is flagged HIDDEN_LEFT or "
+                       "HIDDEN_RIGHT",
             "counts": {side: {name: int((data["sources"][:, column] == code).sum())
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},
@@ -682,9 +722,10 @@ def smooth_signals(signals: dict[str, np.ndarray], time_s: np.ndarray, usable: n
 
 def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.ndarray],
                      rest_mask: np.ndarray, mm_per_unit: float, power: dict[str, int],
+                     refined: dict[str, np.ndarray] | None = None,
                      ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Take each refined signal's resting refinement (20 % trimmed mean over ``rest_mask``) off
-    every frame.
+    every frame in which it was refined.
 
     Pixel lid edges follow lid movement the model misses, but their absolute position includes
     the lashes, which differ between the eyes: a healthy face read one eye 1.4 mm narrower at
@@ -696,6 +737,11 @@ def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.nd
     sometimes another, a median jumps between them when a few frames enter or leave the set
     (a flipped video differed by 0.21 mm; trimmed mean: 0.11 mm).
 
+    ``refined``: per signal, (N,) bool, the frames its refinement was made in (all frames when
+    not given). A frame without it (the first, a re-acquired face, the seen side beside a
+    covered half) is the model's own and keeps its value: taking the offset off there too would
+    shift it by the lashes' bias (0.96 mm on WolfgangLanger's left eye).
+
     Returns the corrected signals and the offsets taken off (signal name -> value).
     """
     from scipy.stats import trim_mean
@@ -705,11 +751,13 @@ def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.nd
         if name not in out:
             continue
         change = change * mm_per_unit ** power.get(_unit(name), 1)
-        at_rest = rest_mask & np.isfinite(change) & np.isfinite(out[name])
+        done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
+                else np.asarray(refined[name], dtype=bool))
+        at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
         if not at_rest.any():
             continue
         offset = float(trim_mean(change[at_rest], 0.2))
-        out[name] = out[name] - offset
+        out[name] = np.where(done, out[name] - offset, out[name])
         offsets[name] = round(offset, 4)
     return out, offsets
 

@@ -198,6 +198,13 @@ class Recording:
         """(N,) bool: frames without an UNUSABLE flag."""
         return (np.asarray(self.flags, dtype=np.int64) & int(UNUSABLE)) == 0
 
+    @property
+    def both_sides_seen(self) -> np.ndarray:
+        """(N,) bool: usable frames with neither half covered (``HIDDEN_LEFT``/``RIGHT``: that
+        side's signals are NaN there). Rest is taken from these only."""
+        hidden = int(FrameFlag.HIDDEN_LEFT | FrameFlag.HIDDEN_RIGHT)
+        return self.usable & ((np.asarray(self.flags, dtype=np.int64) & hidden) == 0)
+
     def side_signal(self, quantity: str, side: Side) -> np.ndarray:
         return np.asarray(self.signals[signal_name(quantity, side)], dtype=float)
 
@@ -381,8 +388,9 @@ class SegmentationOptions:
         An episode is ``compound`` when a task of another driver region reaches this evidence
         (1 = clearly performed) on BOTH sides (e.g. laughing with the eyes shut).
     compound_margin_s : float
-        When rest is searched, frames this close to a compound episode cost extra (the face is
-        settling, a hand may still be near it), seconds.
+        When rest is searched, frames this close to a compound episode or to a half of the face
+        found covered (``HIDDEN_LEFT``/``RIGHT``) cost extra (the face is settling, a hand may
+        still be near it), seconds.
     compound_rest_cost : float
         That extra cost at the edge of a compound episode (falling linearly to 0 at
         ``compound_margin_s``), in activity units (1 = a clear movement).
@@ -550,9 +558,11 @@ def task_evidence(
         }
         for task, values in blend_tasks.items():
             out[task] = 0.5 * (out[task] + values[None, :])
-    usable = recording.usable
+    # A frame with a covered half says nothing about which task is performed: compound or not
+    # is told from both sides.
+    seen = recording.both_sides_seen
     for task in out:
-        out[task] = np.where(usable[None, :], out[task], np.nan)
+        out[task] = np.where(seen[None, :], out[task], np.nan)
     return out
 
 
@@ -620,7 +630,7 @@ def movement_activity(
     with warnings.catch_warnings():  # unusable frames are all-NaN columns
         warnings.simplefilter("ignore", RuntimeWarning)
         activity = np.nanmax(stacked, axis=0)
-    return np.where(recording.usable, activity, np.nan)
+    return np.where(recording.both_sides_seen, activity, np.nan)
 
 
 def unguided_segments(
@@ -798,7 +808,8 @@ def segment_recording(
     t = np.asarray(recording.time_s, dtype=float)
     notes: list[str] = []
     hint = dict(recording.rest_hint or {})
-    usable = recording.usable
+    # Rest needs both sides: a frame with a covered half (its signals NaN) is never rest.
+    usable = recording.both_sides_seen
     if not all(np.isfinite(hint.get(c, np.nan)) for c in baseline_columns()):
         first = np.zeros(recording.n_frames, dtype=bool)
         first[np.flatnonzero(usable)[: max(3, recording.n_frames // 10)]] = True
@@ -826,7 +837,7 @@ def segment_recording(
                 allowed &= ~segment.mask(t)
             if allowed.sum() < 3:
                 allowed = None
-        penalty = np.zeros(recording.n_frames)
+        penalty = np.where(usable | ~recording.usable, 0.0, np.inf)
         if recording.rest_hint_frames is not None:
             penalty -= options.hint_bonus * (np.asarray(recording.rest_hint_frames, dtype=bool)
                                               & usable)
@@ -842,6 +853,11 @@ def segment_recording(
             episodes = unguided_segments(recording, region_movements(recording, first_baseline),
                                          first_baseline, options=options)
             compound_distance = _distance_to(t, [s for s in episodes if s.task == COMPOUND])
+            # A half found covered (a hand over it) is the same: the face settles after it.
+            covered = recording.usable & ~usable
+            if covered.any():
+                compound_distance = np.fmin(compound_distance, np.min(
+                    np.abs(t[:, None] - t[covered][None, :]), axis=1))
             penalty += options.compound_rest_cost * np.clip(
                 1.0 - compound_distance / options.compound_margin_s, 0.0, None)
             penalty[compound_distance == 0] = np.inf
@@ -857,9 +873,10 @@ def segment_recording(
             gap = float(np.min(compound_distance[start:stop]))
             if gap < options.compound_margin_s:
                 notes.append(
-                    f"the rest span starts {gap:.1f} s from a compound episode and no quiet "
-                    "span lies farther from one: the face may not have settled, or a hand may "
-                    "still cover it (check the rest frame figure)")
+                    f"the rest span starts {gap:.1f} s from a compound episode or a covered "
+                    "half of the face and no quiet span lies farther from one: the face may "
+                    "not have settled, or a hand may still cover it (check the rest frame "
+                    "figure)")
         if not guided or not rest_segments:
             segments.append(Segment("rest", rest.start_s, rest.end_s,
                                     "guided" if guided else "unguided",

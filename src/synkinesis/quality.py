@@ -24,7 +24,11 @@ class FrameFlag(IntFlag):
     PARTLY_OUTSIDE = 128  # part of the face is outside the frame
     SMALL_FACE = 256  # too few pixels across the iris for a reliable scale
     FIT_OUTLIER = 512  # landmarks distorted (occlusion such as a hand, or a failed fit)
-    HALF_HIDDEN = 1024  # one half of the face is covered (a hand over it): composite methods
+    HALF_HIDDEN = 1024  # both halves found covered within HIDDEN_PAD_S (result files before
+    #                     per-side flags: one half covered, the whole frame unusable)
+    HIDDEN_LEFT = 2048  # the patient's left half is covered (a hand over it): its signals are
+    #                     not measured in this frame (NaN); composite methods only
+    HIDDEN_RIGHT = 4096
 
 
 UNUSABLE = (
@@ -42,6 +46,9 @@ UNUSABLE = (
 #: 161 hand frames and 4 others; padded, 172 and 8 (a fast turn of the head at 16.5 s).
 HIDDEN_PAD_S = 0.1
 
+#: The per-side "covered" flags: that side's signals are NaN, the other side is measured.
+HIDDEN_SIDE = {"left": FrameFlag.HIDDEN_LEFT, "right": FrameFlag.HIDDEN_RIGHT}
+
 FLAG_DESCRIPTIONS: dict[str, str] = {
     "NO_FACE": "no face found",
     "MULTIPLE_FACES": "more than one face; the main (largest, most central) face was measured",
@@ -53,11 +60,16 @@ FLAG_DESCRIPTIONS: dict[str, str] = {
     "PARTLY_OUTSIDE": "part of the face lies outside the frame",
     "SMALL_FACE": "face too small for reliable millimetres",
     "FIT_OUTLIER": "landmarks distorted, e.g. by a hand over the face",
-    "HALF_HIDDEN": "one half of the face is covered (a hand or an object), so that side's "
-                   "signals would be guesses: mirrored into a whole face, that half was not a "
-                   "face to the landmark model (face presence below its limit), or its lips "
-                   f"and chin disagreed with the other half's; frames within {HIDDEN_PAD_S:g} s "
-                   "of one are flagged too (composite methods only)",
+    "HALF_HIDDEN": f"both halves of the face were found covered within {HIDDEN_PAD_S:g} s, so "
+                   "neither side is measured (in result files made before the per-side flags: "
+                   "one half covered, the whole frame left out)",
+    **{f"HIDDEN_{side.upper()}": (
+        f"the patient's {side} half of the face is covered (a hand or an object), so its "
+        "signals would be guesses and are not given (the other side is measured): mirrored "
+        "into a whole face, that half was not a face to the landmark model (face presence "
+        "below its limit), or its lips and chin disagreed with the other half's; frames "
+        f"within {HIDDEN_PAD_S:g} s of one are flagged too (composite methods only)")
+        for side in ("left", "right")},
 }
 
 

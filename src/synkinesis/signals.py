@@ -199,6 +199,26 @@ def anchor_brow_to_pupil(
     return out
 
 
+def blank_side(signals: dict[str, np.ndarray], side: Side,
+               frames: np.ndarray) -> dict[str, np.ndarray]:
+    """A copy of ``signals`` with nothing measured on one side in some frames (a covered half):
+    NaN in that side's columns, and in the columns that use both sides (mouth width,
+    interpupillary distance, iris diameter).
+
+    Parameters
+    ----------
+    side : the patient's side
+    frames : (N,) bool array
+    """
+    frames = np.asarray(frames, dtype=bool)
+    if not frames.any():
+        return dict(signals)
+    own = {d.name for d in signal_definitions() if d.side in (side, None)}
+    own.add(_PUPIL_OFFSET + side)
+    return {name: np.where(frames, np.nan, values) if name in own else values
+            for name, values in signals.items()}
+
+
 def rest_reference(signals: dict[str, np.ndarray], rest_frames: np.ndarray) -> dict[str, float]:
     """Median of every signal over the rest frames (NaN-aware).
 

@@ -156,7 +156,8 @@ def mirror_recording(recording: Recording) -> Recording:
     swapped (what a horizontally flipped video should measure)."""
     flags = np.asarray(recording.flags, dtype=np.int64)
     swapped = flags.copy()
-    for a, b in (("BLINK_LEFT", "BLINK_RIGHT"), ("EYE_CLOSED_LEFT", "EYE_CLOSED_RIGHT")):
+    for a, b in (("BLINK_LEFT", "BLINK_RIGHT"), ("EYE_CLOSED_LEFT", "EYE_CLOSED_RIGHT"),
+                 ("HIDDEN_LEFT", "HIDDEN_RIGHT")):
         fa, fb = int(FrameFlag[a]), int(FrameFlag[b])
         swapped &= ~(fa | fb)
         swapped |= np.where(flags & fa, fb, 0) | np.where(flags & fb, fa, 0)

@@ -129,3 +129,48 @@ def test_unguided_rest_prefers_the_measure_steps_rest_frames():
     segmentation = segment_recording(replace(recording, rest_hint_frames=hint))
     start, end = segmentation.rest.spans[0]
     assert start <= 7.0 and end >= 7.5
+
+
+def _covered_on_the_right(recording, start_s: float, end_s: float):
+    """The recording with the patient's right half covered (a hand) from start to end: flagged
+    HIDDEN_RIGHT and the right side's signals NaN, as the composite methods write it."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from synkinesis.quality import FrameFlag
+
+    t = recording.time_s
+    covered = (t >= start_s) & (t < end_s)
+    signals = {name: np.where(covered, np.nan, values) if "_right_" in name else values
+               for name, values in recording.signals.items()}
+    flags = np.where(covered, recording.flags | int(FrameFlag.HIDDEN_RIGHT), recording.flags)
+    return replace(recording, signals=signals, flags=flags), covered
+
+
+def test_rest_and_tasks_are_never_taken_from_frames_with_a_covered_half():
+    steps = (("rest", 2.5), ("big_smile", 2.0), ("rest", 2.5), ("brow_raise", 1.5),
+             ("rest", 2.5))
+    recording, _ = make_recording(steps, noise_mm=0.02)
+    # The first rest (the quietest start) and the brow raise are made with a hand over the
+    # right half.
+    recording, first = _covered_on_the_right(recording, 0.0, 2.5)
+    recording, brow = _covered_on_the_right(recording, 7.0, 8.5)
+    # The measure step's rest (its quietest frames with both halves seen): the last rest.
+    from dataclasses import replace
+
+    import numpy as np
+
+    from synkinesis.protocol import baseline_columns
+
+    last = recording.time_s >= 10.0
+    recording = replace(recording, rest_hint={
+        c: float(np.median(recording.signals[c][last])) for c in baseline_columns()})
+    assert recording.usable.all() and not recording.both_sides_seen[first | brow].any()
+    segmentation = segment_recording(recording)
+    start, end = segmentation.rest.spans[0]
+    assert start >= 2.5, (start, end)
+    # The brow raise is seen on one side only: not a named task (compound or not is told from
+    # both sides), while the smile, seen whole, is.
+    tasks = {s.task for s in segmentation.segments}
+    assert "big_smile" in tasks and "brow_raise" not in tasks

@@ -205,8 +205,10 @@ def rest_noise(measurement, reference,
         stds, jumps = [], []
         for name in names:
             difference = np.diff(measurement.frames[name].astype(float))[pairs]
-            stds.append(float(np.std(difference)))
-            jumps.append(float(np.mean(np.abs(difference) > 1.0)))
+            difference = difference[np.isfinite(difference)]  # a covered half: not measured
+            stds.append(float(np.std(difference)) if difference.size else float("nan"))
+            jumps.append(float(np.mean(np.abs(difference) > 1.0)) if difference.size
+                         else float("nan"))
         out[region] = (max(stds), max(jumps))
     return out
 

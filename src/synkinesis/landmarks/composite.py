@@ -311,24 +311,21 @@ class CompositeEngine:
             if not faces:
                 self._previous = self._midline_state = None
                 return []
-            for tracker in (self._lids, self._corners):
-                if tracker is not None:
-                    tracker.reset()
+            self._forget(("left", "right"))
             main = main_face_index(faces, rgb.shape[:2])
             self._previous = faces[main].landmarks_px
-        face, lost = self._composite(rgb, self._previous, timestamp_ms)
+        face, lost, seen_points = self._composite(rgb, self._previous, timestamp_ms)
         if face is None and not faces:
             # A composite lost the face while tracking: look at the whole frame. If the face is
             # there, the lost half is not a face on its own (a hand over it): this frame gets
-            # the plain landmarks, marked hidden on that side; the composites start afresh
-            # from them in the next frame (a loss from fast motion recovers there too).
+            # the plain landmarks on that side, marked hidden, and the seen half's own
+            # composite on the other; the composites start afresh from them in the next frame
+            # (a loss from fast motion recovers there too).
             self._previous = self._midline_state = None
             faces = self._plain.detect(rgb)
             if not faces:
+                self._forget(("left", "right"))
                 return []
-            for tracker in (self._lids, self._corners):
-                if tracker is not None:
-                    tracker.reset()
             main = main_face_index(faces, rgb.shape[:2])
         if face is None:
             # Only one half failing while tracking a video says "covered"; both failing says
@@ -336,19 +333,61 @@ class CompositeEngine:
             # photo has no tracked face to compare with (a healthy 15-year-old's photo had one
             # half below 0.9): plain landmarks, as at the start.
             hidden = lost if len(lost) == 1 and self._track else set()
-            face = FaceObservation(landmarks_px=faces[main].landmarks_px,
-                                   blendshapes=faces[main].blendshapes,
-                                   sources={side: SOURCE_HIDDEN if side in hidden
-                                            else SOURCE_PLAIN for side in ("left", "right")})
+            landmarks = np.array(faces[main].landmarks_px, dtype=float, copy=True)
+            sources = {side: SOURCE_HIDDEN if side in hidden else SOURCE_PLAIN
+                       for side in ("left", "right")}
+            model = None
+            if hidden and seen_points is not None:
+                (seen,) = {"left", "right"} - hidden
+                mask = self._right if seen == "right" else self._left
+                landmarks[mask] = seen_points[mask]
+                sources[seen] = SOURCE_COMPOSITE
+                self._forget(tuple(hidden))
+                landmarks, model = self._refine(rgb, landmarks, sources, (seen,))
+            else:
+                self._forget(("left", "right"))
+            face = FaceObservation(landmarks_px=landmarks.astype(np.float32),
+                                   blendshapes=faces[main].blendshapes, sources=sources,
+                                   model_landmarks_px=model)
         self._previous = face.landmarks_px
         if not faces:
             return [face]
         return [face if i == main else other for i, other in enumerate(faces)]
 
+    def _forget(self, sides: tuple[str, ...]) -> None:
+        """Drop the pixel refinements' state of these sides (their edges start afresh)."""
+        for tracker in (self._lids, self._corners):
+            if tracker is not None:
+                for side in sides:
+                    tracker.offsets.pop(side, None)
+
+    def _refine(self, rgb: np.ndarray, landmarks: np.ndarray, sources: dict[str, int],
+                sides: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The pixel refinements of these sides (``sources`` updated in place); and the
+        landmarks before them (None when no refinement is on).
+
+        Source codes add up: +1 lid edges, +2 corner edges (3, 4, 5). Only both sides together
+        get the corner edges: the commissure search uses the whole mouth (its centre and width),
+        which a covered half makes a guess.
+        """
+        if self._lids is None and self._corners is None:
+            return landmarks, None
+        model = landmarks.astype(np.float32)
+        corners = self._corners if len(sides) == 2 else None
+        for tracker, step in ((self._lids, 1), (corners, 2)):
+            if tracker is None:
+                continue
+            landmarks, refined = tracker.refine(rgb, landmarks, sides=sides)  # type: ignore[arg-type]
+            for side, done in refined.items():
+                if done:
+                    sources[side] += step
+        return landmarks, model
+
     def _composite(self, rgb: np.ndarray, previous: np.ndarray, timestamp_ms: int | None,
-                   ) -> tuple[FaceObservation | None, set[str]]:
-        """The face from the two composites, or None when either composite has no face; and
-        the patient's sides whose composite had none."""
+                   ) -> tuple[FaceObservation | None, set[str], np.ndarray | None]:
+        """The face from the two composites, or None when either composite has no face; the
+        patient's sides whose composite had none; and, when exactly one had none, the frame
+        landmarks from the other one (its own side is real)."""
         raw = midline_parameters(previous, rgb.shape[1])
         if self._midline_state is None or not self._track:
             self._midline_state = raw
@@ -357,18 +396,21 @@ class CompositeEngine:
                 raw - self._midline_state)
         frame = midline_frame(self._midline_state, rgb.shape[1])
         images = half_face_composites(rgb, frame)
-        found, lost = [], set()
+        found: dict[str, FaceObservation] = {}
         # The image's left half shows the patient's right side (MediaPipe's "right" indices).
         for tracker, image, side in zip(self._trackers, images, ("right", "left")):
             faces = tracker.detect(image, timestamp_ms=timestamp_ms)
             if faces:
-                found.append(faces[0])
-            else:
-                lost.add(side)
+                found[side] = faces[0]
+        lost = {"left", "right"} - set(found)
         if lost:
-            return None, lost
-        from_left_half = composite_to_frame(_symmetrised(found[0].landmarks_px), frame)
-        from_right_half = composite_to_frame(_symmetrised(found[1].landmarks_px), frame)
+            seen_points = None
+            if len(found) == 1:
+                (only,) = found.values()
+                seen_points = composite_to_frame(_symmetrised(only.landmarks_px), frame)
+            return None, lost, seen_points
+        from_left_half = composite_to_frame(_symmetrised(found["right"].landmarks_px), frame)
+        from_right_half = composite_to_frame(_symmetrised(found["left"].landmarks_px), frame)
         # Only while tracking a video, as for a lost half (a photo has no tracked face to
         # compare with).
         covered = (self._covered_lower_half(from_left_half, from_right_half, previous,
@@ -378,30 +420,20 @@ class CompositeEngine:
         landmarks[self._midline] = 0.5 * (from_left_half[self._midline]
                                           + from_right_half[self._midline])
         sources = {"left": SOURCE_COMPOSITE, "right": SOURCE_COMPOSITE}
+        sides: tuple[str, ...] = ("left", "right")
         if covered is not None:
-            # Both composites are faces, but not the same lower face: its landmarks there are
-            # guesses. Kept (the frame is flagged HALF_HIDDEN), not refined.
+            # Both composites are faces, but not the same lower face: the covered side's
+            # landmarks are guesses (kept, marked hidden, not refined); the other side's lids
+            # are refined as usual.
             sources[covered] = SOURCE_HIDDEN
-            return FaceObservation(
-                landmarks_px=landmarks.astype(np.float32),
-                blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
-                sources=sources), lost
-        model = None
-        if self._lids is not None or self._corners is not None:
-            model = landmarks.astype(np.float32)
-        # Source codes add up: +1 lid edges, +2 corner edges (3, 4, 5).
-        for tracker, step in ((self._lids, 1), (self._corners, 2)):
-            if tracker is None:
-                continue
-            landmarks, refined = tracker.refine(rgb, landmarks)
-            for side, done in refined.items():
-                if done:
-                    sources[side] += step
+            self._forget((covered,))
+            sides = ("left",) if covered == "right" else ("right",)
+        landmarks, model = self._refine(rgb, landmarks, sources, sides)
         face = FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
-            blendshapes=self._blend(found[0].blendshapes, found[1].blendshapes),
+            blendshapes=self._blend(found["right"].blendshapes, found["left"].blendshapes),
             sources=sources, model_landmarks_px=model)
-        return face, lost
+        return face, lost, None
 
     def _covered_lower_half(self, from_left_half: np.ndarray, from_right_half: np.ndarray,
                             previous: np.ndarray, zoom: float) -> str | None:
