@@ -53,9 +53,15 @@ def test_mirrored_video_gives_mirrored_signals(media, tmp_path, single_face_meas
     for name, values in original.items():
         difference = np.nanmedian(np.abs(values - mirrored[name]))
         assert difference <= 0.2, f"{name}: median |difference| {difference:.3f} mm"
+    # The default (half-face composites) is mirror-equivariant up to the landmark model's
+    # float noise on resampled pixels: measured 0.011 mm on the fissures and mouth corners
+    # (docs/one_sided.md), 0.002 mm on the resting fissure.
+    for name in ("palpebral_fissure_left_mm", "mouth_corner_x_left_mm", "mouth_corner_y_left_mm"):
+        difference = np.nanmedian(np.abs(original[name] - mirrored[name]))
+        assert difference <= 0.05, f"{name}: median |difference| {difference:.3f} mm"
     assert single_face_measurement.manifest["rest"]["reference"]["palpebral_fissure_left_mm"] == (
         pytest.approx(flipped.manifest["rest"]["reference"]["palpebral_fissure_right_mm"],
-                      abs=1e-3))
+                      abs=0.01))
 
 
 def test_fast_method_is_labelled(media, tmp_path):
@@ -81,28 +87,43 @@ def _variants(image: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+#: How far a photo's mm signals may move when it is rotated or resized, per method: median over
+#: signals, and each signal (or half a pixel of the smaller image). Mirror-averaged landmarks
+#: stay within 3 %; the half-face composites (the default) within 3.1 % median and 3.9 % for
+#: one signal (the half-size astronaut: the mouth reads 1.9 mm lower against the canthi, both
+#: corners alike: its composite is upsampled from a face 60 pixels wide).
+PHOTO_SIZE_BOUNDS = {"symmetric": (0.03, 0.03), "composite-edges": (0.035, 0.045)}
+
+
+@pytest.mark.parametrize("method", sorted(PHOTO_SIZE_BOUNDS))
 @pytest.mark.parametrize("name", ["single_face.jpg", "astronaut.png"])
-def test_mm_signals_do_not_depend_on_rotation_or_image_size(media, tmp_path, name):
+def test_mm_signals_do_not_depend_on_rotation_or_image_size(media, tmp_path, name, method):
+    from synkinesis.pipeline import MeasureOptions
+
+    options = MeasureOptions(method=method)
+    median_bound, signal_bound = PHOTO_SIZE_BOUNDS[method]
     image = cv2.imread(str(media / name))
-    reference = measure_images([media / name], tmp_path / "reference.synk").signals()
+    reference = measure_images([media / name], tmp_path / "reference.synk",
+                               options=options).signals()
     names = [n for n in reference if n.endswith("_mm") and not n.startswith(
         ("mouth_corner_excursion", "upper_lip_elevation", "lower_lip_depression", "iris"))]
     for label, variant in _variants(image).items():
         path = tmp_path / f"{label.replace(' ', '_')}.png"
         cv2.imwrite(str(path), variant)
-        measured = measure_images([path], tmp_path / f"{path.stem}.synk")
+        measured = measure_images([path], tmp_path / f"{path.stem}.synk", options=options)
         signals = measured.signals()
         relative = np.array([abs(signals[n][0] - reference[n][0]) / abs(reference[n][0])
                              for n in names])
-        assert np.median(relative) <= 0.03, f"{name} {label}: median {np.median(relative):.3f}"
-        # Each signal within 3 %, or within half a pixel of the smaller image (sub-pixel
+        assert np.median(relative) <= median_bound, (
+            f"{name} {label}: median {np.median(relative):.3f}")
+        # Each signal within its bound, or within half a pixel of the smaller image (sub-pixel
         # landmark noise is the floor on a 5-pixel iris).
         iris_px = float(np.nanmedian(np.linalg.norm(
             measured.load_landmarks()[:, 469, :2] - measured.load_landmarks()[:, 471, :2],
             axis=1)))
         half_pixel_mm = 0.5 * 11.77 / min(iris_px, iris_px / _factor(label))
         for n in names:
-            allowed = max(0.03 * abs(reference[n][0]), half_pixel_mm)
+            allowed = max(signal_bound * abs(reference[n][0]), half_pixel_mm)
             assert abs(signals[n][0] - reference[n][0]) <= allowed, (
                 f"{name} {label} {n}: {signals[n][0]:.2f} vs {reference[n][0]:.2f} mm")
 

@@ -85,7 +85,7 @@ class MeasureOptions:
     iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
     interpupil_mm: float = DEFAULT_INTERPUPIL_MM
     mirrored: bool = False  # input shows the patient as in a mirror (selfie camera)
-    method: str = "symmetric"  # one of METHODS
+    method: str = "composite-edges"  # one of METHODS; the assessment default sees one side honestly
     rest_span_s: tuple[float, float] | None = None
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)

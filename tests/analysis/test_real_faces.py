@@ -43,19 +43,39 @@ def test_single_face_is_healthy_and_its_smile_is_found(single_face):
     assert 0.4 < smiles[0].start_s < 0.8  # the smile starts at about 0.55 s
     corner = driver_mm(single_face, "big_smile", "mouth_corner")
     assert min(corner) > 8 and abs(corner[0] - corner[1]) < 0.2 * max(corner)
-    # Both eyes narrow on the smile (normal), by about the same amount.
+    # Both eyes narrow on the smile (normal), by about the same amount: measured 2.47 (left)
+    # and 1.66 mm with the honest default (composite without pixel edges: 2.00 and 1.57;
+    # mirror-averaged landmarks pull both to the same value), below the noise floor of an
+    # ocular-oral finding.
     eyes = driver_mm(single_face, "big_smile", "eye")
-    assert min(eyes) > 1.0 and abs(eyes[0] - eyes[1]) < 0.5
+    assert min(eyes) > 1.0 and abs(eyes[0] - eyes[1]) < 1.0
     assert single_face.finding("ocular_oral").severity == "none"
     assert single_face.affected.side is None
 
 
-def test_wolfgang_is_healthy_and_brow_raise_blinks_smile_are_found(wolfgang):
+def test_wolfgang_is_healthy_and_brow_raise_blinks_smile_are_found(wolfgang,
+                                                                  wolfgang_measurement):
     assert_healthy(wolfgang)
     tasks = {s.task for s in wolfgang.segmentation.segments}
-    assert {"brow_raise", "big_smile"} <= tasks
-    assert min(driver_mm(wolfgang, "brow_raise", "brow")) > 1.5
-    assert min(driver_mm(wolfgang, "big_smile", "mouth_corner")) > 10
+    assert "big_smile" in tasks
+    # Her laugh moves both mouth corners alike: 6.4 mm each from the rest baseline, which this
+    # video (no rest, a hand over the face until 9.7 s) can only take as the hand leaves, where
+    # a closed smile begins. (Mirror-averaged landmarks took rest under the hand, 8.5..9.5 s,
+    # and read 20 mm; the hand's frames are not measured on its side now.)
+    corner = driver_mm(wolfgang, "big_smile", "mouth_corner")
+    assert min(corner) > 5 and abs(corner[0] - corner[1]) < 0.2 * max(corner)
+    # Her brow raise (5.8..7.0 s) is made with a hand over the right half of her face: that
+    # half is flagged and not measured, the left brow is (it rises about 2.3 mm). A task is
+    # named only from frames with both halves seen, so it is not an analysed task.
+    from synkinesis.quality import FrameFlag
+
+    frames = wolfgang_measurement.frames
+    raise_span = (frames["time_s"] >= 5.8) & (frames["time_s"] <= 7.0)
+    hidden_right = (frames["flags"][raise_span] & FrameFlag.HIDDEN_RIGHT) != 0
+    assert hidden_right.mean() >= 0.9
+    assert np.isnan(frames["brow_height_right_mm"][raise_span][hidden_right]).all()
+    rest = wolfgang_measurement.manifest["rest"]["reference"]["brow_height_left_mm"]
+    assert np.nanmedian(frames["brow_height_left_mm"][raise_span]) - rest > 1.5
     flags = np.asarray(wolfgang.recording.flags)
     from synkinesis.quality import FrameFlag
 

@@ -172,22 +172,28 @@ def test_the_healthy_face_reads_healthy_through_the_analysis_with_pixel_edges(ed
     assert not any("pulls one-sided movement" in w for w in analysis.warnings)
 
 
-def test_symmetric_landmarks_are_said_to_miss_one_sided_movement(single_face_measurement):
+def test_symmetric_landmarks_are_said_to_miss_one_sided_movement(recording, tmp_path,
+                                                                 single_face_measurement):
     from synkinesis.analysis import analyze_measurement
 
-    assert single_face_measurement.manifest["options"]["method"] == "symmetric"
-    warnings = analyze_measurement(single_face_measurement).warnings
+    symmetric = measure(recording.frames, "symmetric", tmp_path / "symmetric.synk")
+    warnings = analyze_measurement(symmetric).warnings
     assert any("--method symmetric: the landmark model pulls" in w for w in warnings)
+    # The default is the honest method, and says nothing of the kind.
+    assert single_face_measurement.manifest["options"]["method"] == "composite-edges"
+    assert not any("pulls one-sided movement" in w
+                   for w in analyze_measurement(single_face_measurement).warnings)
 
 
 def test_a_hand_over_half_the_face_is_flagged_and_the_face_reads_healthy(media, tmp_path):
     """WolfgangLanger_Pexels.mp4 has a hand over the mouth and one half of the face from 2.3
     to 9.7 s (checked by eye). Mirrored into a whole "face", that half is not a face to the
     landmark model, or (hand over the mouth, eyes in view) its lips and chin disagree with the
-    other half's: the frame is flagged HALF_HIDDEN and unusable, instead of reading the hand
-    as one-sided movement. With the hand flagged and MediaPipe's lagging smoothing off, the
-    honest signals of this healthy face read no synkinesis above mild (before either fix:
-    severe ocular-oral, oral-ocular and mentalis on the right)."""
+    other half's: that side is flagged HIDDEN_<side> and its signals left out (NaN), instead of
+    reading the hand as one-sided movement; the other side is still measured, from its own
+    composite. With the hand flagged and MediaPipe's lagging smoothing off, the honest signals
+    of this healthy face read no synkinesis above mild (before either fix: severe ocular-oral,
+    oral-ocular and mentalis on the right)."""
     from synkinesis.analysis import analyze_measurement
     from synkinesis.landmarks.sources import iter_video, probe_video
     from synkinesis.quality import UNUSABLE, FrameFlag
@@ -196,18 +202,27 @@ def test_a_hand_over_half_the_face_is_flagged_and_the_face_reads_healthy(media, 
     frames = list(iter_video(path, fps=probe_video(path).fps))
     measured = measure(frames, "composite-edges", tmp_path / "wolfgang.synk")
     time_s = measured.frames["time_s"]
-    hidden = (measured.frames["flags"] & FrameFlag.HALF_HIDDEN) != 0
+    flags = measured.frames["flags"]
+    hidden_left = (flags & FrameFlag.HIDDEN_LEFT) != 0
+    hidden_right = (flags & FrameFlag.HIDDEN_RIGHT) != 0
+    hidden = hidden_left | hidden_right
     hand = (time_s >= 2.3) & (time_s <= 9.7)
     assert hidden[hand].mean() >= 0.9, hidden[hand].mean()  # measured: 172 of 177
-    assert hidden[~hand].mean() <= 0.03, hidden[~hand].sum()  # measured: 8 of 295 (a fast
+    assert hidden[~hand].mean() <= 0.03, hidden[~hand].sum()  # measured: 6 of 295 (a fast
     # turn of the head at 16.5 s)
-    assert FrameFlag.HALF_HIDDEN & UNUSABLE
-    assert np.isnan(measured.frames["mouth_corner_y_right_mm"][hidden]).all()
+    assert hidden_right[hand].sum() >= 0.8 * hidden[hand].sum()  # the hand's side (167)
+    assert not FrameFlag.HIDDEN_RIGHT & UNUSABLE
+    assert np.isnan(measured.frames["mouth_corner_y_right_mm"][hidden_right]).all()
+    assert np.isnan(measured.frames["palpebral_fissure_right_mm"][hidden_right]).all()
+    # The seen side is measured beside a covered half (both halves covered: nothing).
+    only_right = hidden_right & ~hidden_left & ((flags & UNUSABLE) == 0)
+    assert np.isfinite(measured.frames["palpebral_fissure_left_mm"][only_right]).mean() >= 0.9
+    assert (((flags & FrameFlag.HALF_HIDDEN) != 0) == (hidden_left & hidden_right)).all()
     sources = measured.manifest["landmark_sources"]
     assert sources["codes"]["6"] == "hidden"
     found = sources["counts"]["right"]["hidden"] + sources["counts"]["left"]["hidden"]
-    assert 0.8 * hidden.sum() <= found <= hidden.sum()  # the rest: within 0.1 s of them
-    assert sources["counts"]["right"]["hidden"] >= 0.9 * found  # the hand's side
+    assert 0.8 * hidden.sum() <= found <= hidden_left.sum() + hidden_right.sum()
+    assert sources["counts"]["right"]["hidden"] >= 0.9 * found  # the hand's side (154 of 163)
     assert measured.manifest["signal_smoothing"]["half_width_s"] == 0.1
     analysis = analyze_measurement(measured)
     for finding in analysis.findings:

@@ -51,10 +51,12 @@ def left_nerve():
 
 
 @pytest.fixture(scope="session")
-def neutral_face(single_face_measurement):
-    from synkinesis.simulate.io import neutral_face_from_measurement
+def neutral_face(media, tmp_path_factory):
+    # As `synk simulate --face`: landmarked with the neutral-face method (mirror-averaged).
+    from synkinesis.simulate.io import load_neutral_face
 
-    return neutral_face_from_measurement(single_face_measurement)
+    return load_neutral_face(media / "single_face.mp4",
+                             work_dir=tmp_path_factory.mktemp("neutral"))
 
 
 @pytest.fixture(scope="session")

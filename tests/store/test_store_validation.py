@@ -134,7 +134,7 @@ def test_measuring_method_is_a_clinic_setting():
     from synkinesis.store.settings import MEASURE_METHODS
 
     assert MEASURE_METHODS == tuple(METHODS)
-    assert load_settings(environ={}).measure_method == "symmetric"
+    assert load_settings(environ={}).measure_method == "composite-edges"
     assert load_settings(environ={"SYNK_MEASURE_METHOD": "composite-edges"}).measure_method \
         == "composite-edges"
     with pytest.raises(ValueError, match="measure_method: .*must be one of symmetric, fast"):

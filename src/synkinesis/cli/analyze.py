@@ -30,10 +30,10 @@ def analyze(
                                         "(inferred)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
     method: str = typer.Option(
-        "symmetric", "--method", envvar="SYNK_MEASURE_METHOD",
+        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
         help="How a video is landmarked before the analysis (as `synk measure --method`; "
-             "ignored for a .synk input). composite-edges sees one-sided movement that "
-             "symmetric halves: docs/one_sided.md."),
+             "ignored for a .synk input). The default, composite-edges, sees one-sided "
+             "movement that symmetric and fast halve: docs/one_sided.md."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.

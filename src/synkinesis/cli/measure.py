@@ -34,14 +34,15 @@ def measure(
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
     method: str = typer.Option(
-        "symmetric", "--method", envvar="SYNK_MEASURE_METHOD",
-        help="symmetric (default): each frame landmarked as seen and mirrored and averaged "
-             "(mirror-exact, less noise, 2x time). fast: one pass (live use). composite: each "
-             "side in its own half-face mirror composite (sees more of a one-sided movement, "
-             "less leak). composite-edges: composite plus lid and mouth-corner edges from the "
-             "pixels (sees most of a one-sided movement: choose it when one side matters; "
-             "not yet the default: a covered half of the face still makes the whole frame "
-             "unusable). Accuracy of each: docs/one_sided.md."),
+        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+        help="composite-edges (default, assessment): each side landmarked in its own half-face "
+             "mirror composite, lids and mouth corners refined on their edges in the pixels "
+             "(sees most of a one-sided movement; a half covered by a hand is flagged and "
+             "left out, the other half measured). composite: the same without the pixel "
+             "refinement. symmetric: each frame landmarked as seen and mirrored and averaged "
+             "(mirror-exact, but halves a one-sided movement). fast: one pass (live use; "
+             "leaks 13-32 % of a one-sided movement to the other side). Accuracy of each: "
+             "docs/one_sided.md."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),

@@ -45,7 +45,7 @@ def record_add(
                                   help="The video shows the patient as in a mirror."),
     method: str = typer.Option(None, "--method",
                                help="Landmarking method (as `synk measure --method`). Default: "
-                                    "SYNK_MEASURE_METHOD, else symmetric."),
+                                    "SYNK_MEASURE_METHOD, else composite-edges."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Add a visit's video: measure, analyse, store.

@@ -110,6 +110,10 @@ def neutral_face_from_measurement(measurement, *, model_path: Path | None = None
         raise FaceError(f"{measurement.path}: {exc}") from None
 
 
+#: How a photo or video is landmarked for a neutral face (see :func:`load_neutral_face`).
+NEUTRAL_FACE_METHOD = "symmetric"
+
+
 def load_neutral_face(path: Path | None = None, *, work_dir: Path | None = None):
     """Measure a photo, video or existing ``.synk`` result and return its neutral face.
 
@@ -117,7 +121,7 @@ def load_neutral_face(path: Path | None = None, *, work_dir: Path | None = None)
     (lowest expression activity) gives the median neutral shape.
     """
     from synkinesis.landmarks.sources import InputError, expand_inputs
-    from synkinesis.pipeline import MeasureError, measure_images, measure_video
+    from synkinesis.pipeline import MeasureError, MeasureOptions, measure_images, measure_video
     from synkinesis.results import ResultFileError, read_measurement
 
     path = Path(path) if path is not None else default_face_path()
@@ -127,12 +131,18 @@ def load_neutral_face(path: Path | None = None, *, work_dir: Path | None = None)
         if path.suffix == ".synk":
             return neutral_face_from_measurement(read_measurement(path))
         videos, images = expand_inputs([path])
+        # A neutral shape, not one-sided movement: the mirror-averaged landmarks. The pixel
+        # refinements of the assessment default move the lid points onto the lash line (their
+        # bias is taken off the signals, not the stored landmarks), and a neutral face with
+        # that bias moves asymmetrically under symmetric commands (single_face.mp4: a healthy
+        # simulated pucker read 1 Sunnybrook point in the truth).
+        options = MeasureOptions(method=NEUTRAL_FACE_METHOD)
         with tempfile.TemporaryDirectory(dir=work_dir) as directory:
             target = Path(directory) / "face.synk"
             if videos:
-                measurement = measure_video(videos[0], target)
+                measurement = measure_video(videos[0], target, options=options)
             elif images:
-                measurement = measure_images(images[:1], target)
+                measurement = measure_images(images[:1], target, options=options)
             else:
                 raise FaceError(f"{path}: not a photo, video or .synk result")
             measurement.load_landmarks()

@@ -16,9 +16,8 @@ Environment variables
     (e.g. ``orbicularis_oculi=15,platysma=40``).
 ``SYNK_MEASURE_METHOD``
     Landmarking method for every measurement (``synk measure``, ``synk record add``, the web
-    app): ``symmetric`` (default), ``fast``, ``composite`` or ``composite-edges``
-    (docs/one_sided.md: ``composite-edges`` sees one-sided movement that the others halve; the
-    analysis is still calibrated on ``symmetric``).
+    app): ``composite-edges`` (default), ``composite``, ``symmetric`` or ``fast``
+    (docs/one_sided.md: ``composite-edges`` sees one-sided movement that the others halve).
 """
 
 from __future__ import annotations
@@ -86,7 +85,7 @@ class StoreSettings(BaseModel):
     max_units: Mapping[str, float] = Field(
         default_factory=lambda: MappingProxyType({m.name: m.max_units for m in MUSCLES.values()}))
     max_session_units: float = Field(DEFAULT_MAX_SESSION_UNITS, gt=0)
-    measure_method: str = "symmetric"
+    measure_method: str = "composite-edges"
 
     @field_validator("measure_method")
     @classmethod
