@@ -158,6 +158,7 @@ class JobManager:
             job.message = "segmenting tasks, coupling, findings and scale items"
             side: Any = affected_side if affected_side in ("left", "right") else None
             measured = Path(str(measurement.path))
+            spans = recorded_spans(spans, measurement.frames["time_s"])
             run = run_analysis(measured, work, spans=spans or None,
                                options=AnalysisOptions(affected_side=side), figures=True)
             job.stage, job.message, job.progress = "storing", "saving to the visit", 0.9
@@ -169,3 +170,23 @@ class JobManager:
             for figure in run.figures:
                 shutil.move(str(figure), target / Path(figure).name)
         return outcome
+
+
+def recorded_spans(spans: Sequence[Mapping[str, Any]], time_s: Any) -> list[Mapping[str, Any]]:
+    """The task spans that the browser's recording holds.
+
+    The page times the tasks with its own clock and stops the recorder after the last one; the
+    recording (converted to 30 fps) can end a few frames before the last span's start on a busy
+    machine. Such a span was not recorded: it is left out (the analysis then reports the task
+    as missing) instead of failing the whole visit's analysis.
+    """
+    import numpy as np
+
+    t = np.asarray(time_s, dtype=float)
+    if t.size == 0:
+        return list(spans)
+    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    end = float(t[-1] - t[0] + step)
+    return [span for span in spans
+            if not isinstance(span.get("start_s"), int | float)
+            or float(span["start_s"]) < end - 1e-6]
