@@ -96,3 +96,18 @@ def test_fit_outliers_flag_distorted_frames():
     flagged = fit_outliers(residual, np.ones(50, bool), limits=QualityLimits())
     assert list(np.flatnonzero(flagged)) == [7, 30]
     assert FrameFlag.FIT_OUTLIER.name == "FIT_OUTLIER"
+
+
+def test_a_partial_blink_of_both_eyes_is_a_blink_and_one_eye_narrowing_is_not():
+    from synkinesis.quality import QualityLimits, partial_blinks
+
+    t = np.arange(60) / 30.0
+    left, right = np.full(60, 9.0), np.full(60, 9.5)
+    left[20:23], right[20:23] = 4.0, 4.3  # both eyes to 45 % for 0.1 s: a partial blink
+    left[40:44] = 3.0  # one eye only: a one-sided narrowing, not a blink
+    usable = np.ones(60, dtype=bool)
+    blink = partial_blinks(left, right, t, usable, limits=QualityLimits())
+    np.testing.assert_array_equal(np.flatnonzero(blink), [20, 21, 22])
+    # The same narrowing of both eyes held for a second is a squint, not a blink.
+    left[20:50], right[20:50] = 4.0, 4.3
+    assert not partial_blinks(left, right, t, usable, limits=QualityLimits()).any()

@@ -146,13 +146,19 @@ def to_head_frame(landmarks_px: np.ndarray, pose: HeadPose) -> np.ndarray:
     return head + pose.translation[:, None, :]
 
 
+def iris_diameters(head: np.ndarray) -> np.ndarray:
+    """(N, 2) horizontal iris diameter of the patient's left and right eye, in the units of
+    ``head``."""
+    diameters = []
+    for side in ("left", "right"):
+        a, b = SIDE_LANDMARKS[side].iris_horizontal
+        diameters.append(np.linalg.norm(head[:, a, :] - head[:, b, :], axis=1))
+    return np.column_stack(diameters)
+
+
 def iris_diameter(head: np.ndarray) -> np.ndarray:
     """(N,) mean horizontal iris diameter of both eyes, in the units of ``head``."""
-    diameters = []
-    for side in SIDE_LANDMARKS.values():
-        a, b = side.iris_horizontal
-        diameters.append(np.linalg.norm(head[:, a, :] - head[:, b, :], axis=1))
-    return np.mean(diameters, axis=0)
+    return np.mean(iris_diameters(head), axis=1)
 
 
 def interpupil_distance(head: np.ndarray) -> np.ndarray:

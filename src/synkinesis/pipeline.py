@@ -36,6 +36,7 @@ from synkinesis.normalize import (
     fit_head_pose,
     interpupil_distance,
     iris_diameter,
+    iris_diameters,
     millimetres_per_unit,
     mirror_image_landmarks,
     to_head_frame,
@@ -50,6 +51,7 @@ from synkinesis.quality import (
     eye_closure_flags,
     fit_outliers,
     flag_counts,
+    partial_blinks,
 )
 from synkinesis.regions import SIDES, mirror_name
 from synkinesis.results import (
@@ -118,6 +120,8 @@ class FrameArrays:
     blendshapes: list[np.ndarray] = field(default_factory=list)
     raw_signals: list[dict[str, np.ndarray]] = field(default_factory=list)
     iris_units: list[np.ndarray] = field(default_factory=list)
+    #: per batch: (n, 2) iris diameter of the patient's left and right eye (head units)
+    iris_sides: list[np.ndarray] = field(default_factory=list)
     interpupil_units: list[np.ndarray] = field(default_factory=list)
     iris_px: list[np.ndarray] = field(default_factory=list)
     outside_fraction: list[np.ndarray] = field(default_factory=list)
@@ -144,6 +148,7 @@ class FrameArrays:
             "blendshapes": cat(self.blendshapes, (N_BLENDSHAPES,)).astype(np.float32),
             "signals": signals,
             "iris_units": cat(self.iris_units, ()),
+            "iris_sides": cat(self.iris_sides, (2,)),
             "interpupil_units": cat(self.interpupil_units, ()),
             "iris_px": cat(self.iris_px, ()),
             "outside_fraction": cat(self.outside_fraction, ()),
@@ -160,7 +165,8 @@ class FrameArrays:
 
     def extend(self, other: FrameArrays) -> None:
         for name in ("index", "time_s", "n_faces", "pose", "blendshapes", "raw_signals",
-                     "iris_units", "interpupil_units", "iris_px", "outside_fraction", "sources",
+                     "iris_units", "iris_sides", "interpupil_units", "iris_px",
+                     "outside_fraction", "sources",
                      "refinement", "names"):
             getattr(self, name).extend(getattr(other, name))
         self.blendshape_names = self.blendshape_names or other.blendshape_names
@@ -202,6 +208,12 @@ REFINED_SIGNALS = tuple(signal_name(quantity, side)
 #: picks other rest frames); a synkinetic movement comes with an expression, so these frames
 #: stay clear of it.
 REFINEMENT_LEVEL_FRACTION = 0.3
+
+#: The iris scale: each eye's iris is measured over the frames in which that eye is most open
+#: (this share of the usable frames with a plausible iris, at least MIN_SCALE_FRAMES; else
+#: over every usable frame).
+OPEN_EYE_SCALE_FRACTION = 0.3
+MIN_SCALE_FRAMES = 3
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
 SOURCE_CODES = {name: code for code, name in SOURCE_NAMES.items()}
@@ -321,6 +333,7 @@ class _Batcher:
         out.raw_signals.append(raw)
         out.refinement.append(self._refinement(raw, pose, width))
         out.iris_units.append(iris_diameter(head))
+        out.iris_sides.append(iris_diameters(head))
         out.interpupil_units.append(interpupil_distance(head))
         out.iris_px.append(iris_diameter(landmarks))
         out.outside_fraction.append(np.where(np.isfinite(xy[..., 0]).all(axis=1), outside, 0.0))
@@ -515,6 +528,38 @@ def _hidden_halves(sources: np.ndarray, time_s: np.ndarray,
             for side, mask in found.items()}
 
 
+def _open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
+                         fissures: dict[str, np.ndarray], frames: np.ndarray,
+                         iris_diameter_mm: float):
+    """The iris :class:`Scale` from each eye's most open frames, or None when an eye has fewer
+    than :data:`MIN_SCALE_FRAMES` frames with a plausible iris (12..30 % of the
+    inter-pupillary distance).
+
+    Each eye's median iris over the :data:`OPEN_EYE_SCALE_FRACTION` of frames in which its own
+    fissure is widest, the two medians averaged: a narrowing of one eye (a blink, a squint,
+    synkinesis) does not change which frames measure the other eye's iris, and its own iris is
+    measured where the lids leave it whole.
+    """
+    from synkinesis.normalize import Scale
+
+    iris_sides = np.asarray(iris_sides, dtype=float)
+    interpupil = np.asarray(interpupil, dtype=float)
+    medians, used = [], 0
+    for column, side in enumerate(("left", "right")):
+        iris, fissure = iris_sides[:, column], np.asarray(fissures[side], dtype=float)
+        with np.errstate(invalid="ignore"):
+            good = (np.asarray(frames, dtype=bool) & np.isfinite(iris) & np.isfinite(fissure)
+                    & (iris > 0.12 * interpupil) & (iris < 0.30 * interpupil))
+        count = int(round(OPEN_EYE_SCALE_FRACTION * good.sum()))
+        if count < MIN_SCALE_FRAMES:
+            return None
+        widest = np.flatnonzero(good)[np.argsort(-fissure[good], kind="stable")[:count]]
+        medians.append(float(np.median(iris[widest])))
+        used += count
+    measured = float(np.mean(medians))
+    return Scale(iris_diameter_mm / measured, "iris", iris_diameter_mm, measured, used)
+
+
 def _refined_frames(sources: np.ndarray) -> dict[str, np.ndarray]:
     """Per refined signal, (N,) bool: frames where its side's landmarks were refined in the
     pixels (lid edges for the eye signals, the corner edge for the mouth corner and fold)."""
@@ -571,22 +616,20 @@ def _calibrate_and_write(
     # Frames with both halves seen: the scale, rest and the refinements' resting level come
     # from these only.
     seen = usable & ~hidden["left"] & ~hidden["right"]
-    scale = millimetres_per_unit(
-        data["iris_units"], data["interpupil_units"], seen if seen.any() else usable,
-        iris_diameter_mm=options.iris_diameter_mm, interpupil_mm=options.interpupil_mm)
-    if scale is None:
+    broad = seen if seen.any() else usable
+    if millimetres_per_unit(data["iris_units"], data["interpupil_units"], broad) is None:
         raise MeasureError(
             f"{source['description']}: no frame is usable for measurement "
             f"({_flag_summary(flag_counts(flags))})")
     definitions = _signal_definitions()
     power = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
-    signals = {name: values * scale.mm_per_unit ** power.get(_unit(name), 1)
-               for name, values in data["signals"].items()}
+    signals = dict(data["signals"])  # head-frame units until the scale is known
     for side, mask in hidden.items():  # a covered half is not measured
         signals = blank_side(signals, side, mask)
     eyes_open = np.ones(n, dtype=bool)
     open_by_side = {}
     for side in SIDES:
+        # Relative to the eye's own open height: the same in units as in mm.
         closed, blink = eye_closure_flags(signals[signal_name("palpebral_fissure", side)],
                                           data["time_s"], usable, limits=limits)
         upper = side.upper()
@@ -594,6 +637,31 @@ def _calibrate_and_write(
         flags[blink] |= FrameFlag[f"BLINK_{upper}"]
         eyes_open &= ~closed
         open_by_side[side] = usable & ~closed
+    flags[partial_blinks(signals[signal_name("palpebral_fissure", "left")],
+                         signals[signal_name("palpebral_fissure", "right")], data["time_s"],
+                         usable, limits=limits)] |= FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT
+    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], broad, eyes_open,
+                                        options)
+    level_frames = (rest_mask if options.rest_span_s is not None or not (seen & eyes_open).any()
+                    else _quiet_frames(data["blendshapes"], seen & eyes_open,
+                                       REFINEMENT_LEVEL_FRACTION)[0])
+    # The iris scale from each eye's most open frames: the lids cover part of the iris in an
+    # expression and its landmarks then read it smaller (a one-sided eye narrowing with the
+    # smile shrank single_face's scale 2.6 %, and every signal of both sides with it).
+    scale = _open_eye_iris_scale(
+        data["iris_sides"], data["interpupil_units"],
+        {side: signals[signal_name("palpebral_fissure", side)] for side in SIDES}, broad,
+        options.iris_diameter_mm)
+    scale_frames = (f"each eye's most open {OPEN_EYE_SCALE_FRACTION:.0%} of usable frames "
+                    "(the lids cover part of the iris in expressions)")
+    if scale is None:
+        scale_frames = "all usable frames"
+        scale = millimetres_per_unit(
+            data["iris_units"], data["interpupil_units"], broad,
+            iris_diameter_mm=options.iris_diameter_mm, interpupil_mm=options.interpupil_mm)
+    assert scale is not None  # checked above on the same frames
+    signals = {name: values * scale.mm_per_unit ** power.get(_unit(name), 1)
+               for name, values in signals.items()}
     signals = anchor_brow_to_pupil(signals, open_by_side)
     rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"],
                                         seen if seen.any() else usable, eyes_open, options)
@@ -630,7 +698,7 @@ def _calibrate_and_write(
         "source": source,
         "options": _options_dict(options),
         "frames": {"count": n, "usable": int(usable.sum()), "with_face": int(has_face.sum())},
-        "scale": asdict(scale),
+        "scale": {**asdict(scale), "frames": scale_frames},
         "rest": {**rest_info, "reference": rest},
         **({"signal_smoothing": {
             "method": "Savitzky-Golay, quadratic, centred, within runs of usable frames",

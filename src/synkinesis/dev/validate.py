@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 WATCHED = ("palpebral_fissure_left_mm", "palpebral_fissure_right_mm", "mouth_corner_x_left_mm",
            "mouth_corner_x_right_mm", "mouth_corner_y_left_mm", "mouth_corner_y_right_mm")
 _CLOSED = FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT
+#: Closed eyes and blinks, partial ones included: the lids move around them.
+_BLINKING = _CLOSED | FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT
 
 
 @dataclass
@@ -182,15 +184,16 @@ def rest_noise(measurement, reference,
     """Per region ("eye": fissures, "mouth": corner x and y): (worst frame-to-frame std in mm,
     worst share of pairs jumping > 1 mm) at rest.
 
-    Pairs of consecutive frames count as "at rest" when both are usable, no eye is closed within
-    0.3 s (the lids move around a blink), and the expression hardly changes between them: the
+    Pairs of consecutive frames count as "at rest" when both are usable, no eye is closed or
+    blinking (partial blinks included) within 0.3 s (the lids move around a blink), and the
+    expression hardly changes between them: the
     summed change of the reference's blendshapes (eye gaze excluded) is in the lower half of the
     recording's. ``exclude``: (N,) bool, frames left out (e.g. a hand over the face).
     """
     names = reference.manifest["blendshape_names"]
     active = [i for i, n in enumerate(names) if n != "_neutral" and not n.startswith("eyeLook")]
     change = np.nansum(np.abs(np.diff(reference.blendshapes[:, active], axis=0)), axis=1)
-    closed = ((measurement.frames["flags"] | reference.frames["flags"]) & _CLOSED) != 0
+    closed = ((measurement.frames["flags"] | reference.frames["flags"]) & _BLINKING) != 0
     time_s = reference.frames["time_s"]
     near_closure = np.zeros_like(closed)
     for t in time_s[closed]:  # lids still moving just before and after a closure
