@@ -43,7 +43,7 @@ def test_one_sided_narrowing_is_seen_on_its_side_only(recording, composite, tmp_
 
 def assert_resting_level_is_the_models(refined, model, names):
     """composite-edges' model landmarks are exactly the composite's (same midline, same
-    trackers), so over the frames where the pipeline takes the refinement's resting level (the
+    trackers), so, in the same units, over the frames where the pipeline takes the refinement's resting level (the
     quietest 30 % of open-eye frames) the two must agree on average, whatever the edges'
     own offset there."""
     from scipy.stats import trim_mean
@@ -58,7 +58,10 @@ def assert_resting_level_is_the_models(refined, model, names):
     offsets = refined.manifest["refinement_rest_offsets"]["values"]
     for name in names:
         assert name in offsets
-        difference = refined.frames[name][quiet] - model.frames[name][quiet]
+        # The same units: each method takes its iris scale from each eye's most open frames,
+        # which the refined fissures rank a little differently (0.3 % on this face).
+        ratio = refined.manifest["scale"]["mm_per_unit"] / model.manifest["scale"]["mm_per_unit"]
+        difference = refined.frames[name][quiet] - ratio * model.frames[name][quiet]
         assert abs(trim_mean(difference, 0.2)) < 0.02, (name, offsets[name])
 
 
