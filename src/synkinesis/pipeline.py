@@ -188,9 +188,9 @@ METHODS = {
                  "movement, leak <= 8 %",
     "composite-edges": "composite, with the central lid points and the mouth corners moved "
                        "onto the edges found in the pixels (resting level kept the model's): "
-                       "sees 61-108 % of a one-sided eye narrowing (95-108 % on a plain face, "
-                       "61-84 % on a mascara face) and 83-110 % of a mouth-corner movement, "
-                       "leak <= 11 % (docs/one_sided.md); a half covered by a hand is flagged "
+                       "sees 57-111 % of a one-sided eye narrowing (98-111 % on a plain face, "
+                       "57-86 % on a mascara face) and 83-109 % of a mouth-corner movement, "
+                       "leak <= 10 % (docs/one_sided.md); a half covered by a hand is flagged "
                        "and left out, the other half measured (the assessment default)",
 }
 
