@@ -119,7 +119,6 @@ class FrameArrays:
     pose: list[np.ndarray] = field(default_factory=list)
     blendshapes: list[np.ndarray] = field(default_factory=list)
     raw_signals: list[dict[str, np.ndarray]] = field(default_factory=list)
-    iris_units: list[np.ndarray] = field(default_factory=list)
     #: per batch: (n, 2) iris diameter of the patient's left and right eye (head units)
     iris_sides: list[np.ndarray] = field(default_factory=list)
     interpupil_units: list[np.ndarray] = field(default_factory=list)
@@ -140,6 +139,7 @@ class FrameArrays:
                    for name in self.raw_signals[0]} if self.raw_signals else {}
         def cat(parts: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
             return np.concatenate(parts) if parts else np.zeros((0, *shape))
+        iris_sides = cat(self.iris_sides, (2,))
         return {
             "index": cat(self.index, ()).astype(np.int64),
             "time_s": cat(self.time_s, ()),
@@ -147,8 +147,8 @@ class FrameArrays:
             "pose": cat(self.pose, (14,)),
             "blendshapes": cat(self.blendshapes, (N_BLENDSHAPES,)).astype(np.float32),
             "signals": signals,
-            "iris_units": cat(self.iris_units, ()),
-            "iris_sides": cat(self.iris_sides, (2,)),
+            "iris_sides": iris_sides,
+            "iris_units": iris_sides.mean(axis=1),  # both eyes
             "interpupil_units": cat(self.interpupil_units, ()),
             "iris_px": cat(self.iris_px, ()),
             "outside_fraction": cat(self.outside_fraction, ()),
@@ -165,8 +165,7 @@ class FrameArrays:
 
     def extend(self, other: FrameArrays) -> None:
         for name in ("index", "time_s", "n_faces", "pose", "blendshapes", "raw_signals",
-                     "iris_units", "iris_sides", "interpupil_units", "iris_px",
-                     "outside_fraction", "sources",
+                     "iris_sides", "interpupil_units", "iris_px", "outside_fraction", "sources",
                      "refinement", "names"):
             getattr(self, name).extend(getattr(other, name))
         self.blendshape_names = self.blendshape_names or other.blendshape_names
@@ -332,7 +331,6 @@ class _Batcher:
         raw = compute_signals(head, 1.0)
         out.raw_signals.append(raw)
         out.refinement.append(self._refinement(raw, pose, width))
-        out.iris_units.append(iris_diameter(head))
         out.iris_sides.append(iris_diameters(head))
         out.interpupil_units.append(interpupil_distance(head))
         out.iris_px.append(iris_diameter(landmarks))
@@ -640,11 +638,6 @@ def _calibrate_and_write(
     flags[partial_blinks(signals[signal_name("palpebral_fissure", "left")],
                          signals[signal_name("palpebral_fissure", "right")], data["time_s"],
                          usable, limits=limits)] |= FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT
-    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], broad, eyes_open,
-                                        options)
-    level_frames = (rest_mask if options.rest_span_s is not None or not (seen & eyes_open).any()
-                    else _quiet_frames(data["blendshapes"], seen & eyes_open,
-                                       REFINEMENT_LEVEL_FRACTION)[0])
     # The iris scale from each eye's most open frames: the lids cover part of the iris in an
     # expression and its landmarks then read it smaller (a one-sided eye narrowing with the
     # smile shrank single_face's scale 2.6 %, and every signal of both sides with it).
@@ -663,8 +656,8 @@ def _calibrate_and_write(
     signals = {name: values * scale.mm_per_unit ** power.get(_unit(name), 1)
                for name, values in signals.items()}
     signals = anchor_brow_to_pupil(signals, open_by_side)
-    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"],
-                                        seen if seen.any() else usable, eyes_open, options)
+    rest_mask, rest_info = _choose_rest(data["time_s"], data["blendshapes"], broad, eyes_open,
+                                        options)
     level_frames = (rest_mask if options.rest_span_s is not None or not (seen & eyes_open).any()
                     else _quiet_frames(data["blendshapes"], seen & eyes_open,
                                        REFINEMENT_LEVEL_FRACTION)[0])

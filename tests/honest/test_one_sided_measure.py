@@ -43,9 +43,9 @@ def test_one_sided_narrowing_is_seen_on_its_side_only(recording, composite, tmp_
 
 def assert_resting_level_is_the_models(refined, model, names):
     """composite-edges' model landmarks are exactly the composite's (same midline, same
-    trackers), so, in the same units, over the frames where the pipeline takes the refinement's resting level (the
-    quietest 30 % of open-eye frames) the two must agree on average, whatever the edges'
-    own offset there."""
+    trackers), so, in the same units, over the frames where the pipeline takes the
+    refinement's resting level (the quietest 30 % of open-eye frames) the two must agree on
+    average, whatever the edges' own offset there."""
     from scipy.stats import trim_mean
 
     from synkinesis.pipeline import REFINEMENT_LEVEL_FRACTION, _quiet_frames
