@@ -48,6 +48,7 @@ from synkinesis.quality import (
     UNUSABLE,
     FrameFlag,
     QualityLimits,
+    distance_to_frames,
     eye_closure_flags,
     fit_outliers,
     flag_counts,
@@ -503,12 +504,7 @@ def _padded_in_time(mask: np.ndarray, time_s: np.ndarray, pad_s: float) -> np.nd
     mask = np.asarray(mask, dtype=bool)
     if not mask.any() or pad_s <= 0:
         return mask
-    t = np.asarray(time_s, dtype=float)
-    marked = t[mask]
-    position = np.searchsorted(marked, t)
-    before = np.abs(t - marked[np.clip(position - 1, 0, marked.size - 1)])
-    after = np.abs(marked[np.clip(position, 0, marked.size - 1)] - t)
-    return mask | (np.minimum(before, after) <= pad_s + 1e-9)
+    return mask | (distance_to_frames(time_s, mask) <= pad_s + 1e-9)
 
 
 def _hidden_halves(sources: np.ndarray, time_s: np.ndarray,

@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from synkinesis.quality import UNUSABLE, FrameFlag
+from synkinesis.quality import UNUSABLE, FrameFlag, distance_to_frames
 from synkinesis.regions import REGIONS, SIDES, Side
 from synkinesis.signals import signal_name
 
@@ -854,10 +854,8 @@ def segment_recording(
                                          first_baseline, options=options)
             compound_distance = _distance_to(t, [s for s in episodes if s.task == COMPOUND])
             # A half found covered (a hand over it) is the same: the face settles after it.
-            covered = recording.usable & ~usable
-            if covered.any():
-                compound_distance = np.fmin(compound_distance, np.min(
-                    np.abs(t[:, None] - t[covered][None, :]), axis=1))
+            compound_distance = np.fmin(compound_distance,
+                                        distance_to_frames(t, recording.usable & ~usable))
             penalty += options.compound_rest_cost * np.clip(
                 1.0 - compound_distance / options.compound_margin_s, 0.0, None)
             penalty[compound_distance == 0] = np.inf

@@ -43,7 +43,7 @@ UNUSABLE = (
 #: A covered half is flagged this long before and after the frames found covered, seconds: a
 #: hand comes in and leaves over a few frames, and the tests miss some of them. On
 #: WolfgangLanger_Pexels.mp4 (hand 2.3..9.7 s, 177 frames) the composite engine's tests find
-#: 161 hand frames and 4 others; padded, 172 and 8 (a fast turn of the head at 16.5 s).
+#: 161 hand frames and 4 others; padded, 172 and 6 (a fast turn of the head at 16.5 s).
 HIDDEN_PAD_S = 0.1
 
 #: The per-side "covered" flags: that side's signals are NaN, the other side is measured.
@@ -94,6 +94,19 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
     return list(zip(edges[::2], edges[1::2]))
+
+
+def distance_to_frames(time_s: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(N,) seconds from each frame to the nearest frame in ``mask`` (0 on them, inf if none).
+    ``time_s`` increasing."""
+    t = np.asarray(time_s, dtype=float)
+    marked = t[np.asarray(mask, dtype=bool)]
+    if marked.size == 0:
+        return np.full(t.shape, np.inf)
+    position = np.searchsorted(marked, t)
+    before = np.abs(t - marked[np.clip(position - 1, 0, marked.size - 1)])
+    after = np.abs(marked[np.clip(position, 0, marked.size - 1)] - t)
+    return np.minimum(before, after)
 
 
 def eye_closure_flags(

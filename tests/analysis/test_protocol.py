@@ -174,3 +174,13 @@ def test_rest_and_tasks_are_never_taken_from_frames_with_a_covered_half():
     # both sides), while the smile, seen whole, is.
     tasks = {s.task for s in segmentation.segments}
     assert "big_smile" in tasks and "brow_raise" not in tasks
+
+
+def test_distance_to_marked_frames():
+    import numpy as np
+
+    from synkinesis.quality import distance_to_frames
+
+    t = np.arange(6) * 0.5
+    np.testing.assert_allclose(distance_to_frames(t, t == 1.0), [1.0, 0.5, 0, 0.5, 1.0, 1.5])
+    assert np.isinf(distance_to_frames(t, np.zeros(6, dtype=bool))).all()
