@@ -77,3 +77,12 @@ def test_offsets_are_smoothed_over_frames_and_reset():
     tracker.reset()
     fresh, _ = tracker.refine(drawn_mouth(100.0, 203.0), points)
     assert fresh[LEFT, 0] - first[LEFT, 0] == pytest.approx(3.0, abs=0.15)
+
+
+def test_one_side_is_forgotten_and_the_other_kept():
+    tracker = MouthCornerTracker()
+    points = landmarks(100.0, 200.0)
+    tracker.refine(drawn_mouth(100.0, 200.0), points)
+    kept = dict(tracker.offsets)
+    tracker.reset(("right",))
+    assert "right" not in tracker.offsets and tracker.offsets["left"] == kept["left"]

@@ -358,8 +358,7 @@ class CompositeEngine:
         """Drop the pixel refinements' state of these sides (their edges start afresh)."""
         for tracker in (self._lids, self._corners):
             if tracker is not None:
-                for side in sides:
-                    tracker.offsets.pop(side, None)
+                tracker.reset(sides)  # type: ignore[arg-type]
 
     def _refine(self, rgb: np.ndarray, landmarks: np.ndarray, sources: dict[str, int],
                 sides: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray | None]:

@@ -61,8 +61,10 @@ class MouthCornerTracker:
 
     offsets: dict[str, float] = field(default_factory=dict)
 
-    def reset(self) -> None:
-        self.offsets.clear()
+    def reset(self, sides: tuple[Side, ...] = ("left", "right")) -> None:
+        """Forget these sides' edges (they are found afresh in the next frame)."""
+        for side in sides:
+            self.offsets.pop(side, None)
 
     def refine(self, rgb: np.ndarray, landmarks_px: np.ndarray,
                sides: tuple[Side, ...] = ("left", "right")) -> tuple[np.ndarray, dict[str, bool]]:
