@@ -180,7 +180,7 @@ METHODS = {
                  "like fast, sees only 35-54 % of a one-sided eye narrowing and leaks 14-20 % "
                  "of it to the other eye (docs/one_sided.md)",
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
-            "sees only 35-57 % of a one-sided eye narrowing and leaks 12-23 % of it (and "
+            "sees only 35-59 % of a one-sided eye narrowing and leaks 12-25 % of it (and "
             "13-32 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
                  "no other side to copy (issue 8); two single-face inferences per frame; "
