@@ -108,6 +108,11 @@ def test_a_partial_blink_of_both_eyes_is_a_blink_and_one_eye_narrowing_is_not():
     usable = np.ones(60, dtype=bool)
     blink = partial_blinks(left, right, t, usable, limits=QualityLimits())
     np.testing.assert_array_equal(np.flatnonzero(blink), [20, 21, 22])
+    # With the other half covered (NaN), the seen eye alone decides.
+    covered = right.copy()
+    covered[38:46] = np.nan
+    blink = partial_blinks(left, covered, t, usable, limits=QualityLimits())
+    np.testing.assert_array_equal(np.flatnonzero(blink), [20, 21, 22, 40, 41, 42, 43])
     # The same narrowing of both eyes held for a second is a squint, not a blink.
     left[20:50], right[20:50] = 4.0, 4.3
     assert not partial_blinks(left, right, t, usable, limits=QualityLimits()).any()

@@ -153,20 +153,28 @@ def partial_blinks(
 
     Both fissures below ``limits.partial_blink_fraction`` of their open height (90th
     percentile over usable frames) at once, for less than ``limits.blink_max_s``. Both eyes
-    and brief: a one-sided narrowing (synkinesis) or a sustained squint is not a blink. On
-    WolfgangLanger_Pexels.mp4 one at 10.3 s (both eyes to 41-46 % of open for two frames),
-    none on single_face.mp4 besides its full blink.
+    and brief: a one-sided narrowing (synkinesis) or a sustained squint is not a blink. Where
+    one eye is not measured (its half covered: NaN) the other decides; the two sides cannot
+    be compared there anyway. On WolfgangLanger_Pexels.mp4 one at 10.3 s (both eyes to
+    41-46 % of open for two frames) and one of her left eye at 8.4 s, her right half under
+    her hand (to 50 %); none on single_face.mp4 besides its full blink.
     """
     times = np.asarray(time_s, dtype=float)
     out = np.zeros(times.shape, dtype=bool)
     low = np.asarray(usable, dtype=bool).copy()
+    measured = np.zeros(times.shape, dtype=bool)
     for fissure in (fissure_left_mm, fissure_right_mm):
         fissure = np.asarray(fissure, dtype=float)
-        good = usable & np.isfinite(fissure)
+        finite = np.isfinite(fissure)
+        good = usable & finite
         if not good.any():
-            return out
+            continue
+        # An eye not measured in a frame (its half covered) leaves the test to the other.
         with np.errstate(invalid="ignore"):
-            low &= fissure < limits.partial_blink_fraction * np.percentile(fissure[good], 90)
+            low &= ~finite | (fissure < limits.partial_blink_fraction
+                              * np.percentile(fissure[good], 90))
+        measured |= finite
+    low &= measured
     for start, stop in _runs(low):
         if times[stop - 1] - times[start] < limits.blink_max_s:
             out[start:stop] = True
