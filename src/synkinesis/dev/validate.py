@@ -40,7 +40,7 @@ from synkinesis.dev.inject import (
     pulse_trigger,
     smile_trigger,
 )
-from synkinesis.quality import UNUSABLE, FrameFlag
+from synkinesis.quality import UNUSABLE, FrameFlag, distance_to_frames
 from synkinesis.regions import Side, other_side
 
 if TYPE_CHECKING:
@@ -195,9 +195,8 @@ def rest_noise(measurement, reference,
     change = np.nansum(np.abs(np.diff(reference.blendshapes[:, active], axis=0)), axis=1)
     closed = ((measurement.frames["flags"] | reference.frames["flags"]) & _BLINKING) != 0
     time_s = reference.frames["time_s"]
-    near_closure = np.zeros_like(closed)
-    for t in time_s[closed]:  # lids still moving just before and after a closure
-        near_closure |= np.abs(time_s - t) <= 0.3
+    # lids still moving just before and after a closure
+    near_closure = distance_to_frames(time_s, closed) <= 0.3
     good = _usable(measurement) & _usable(reference) & ~near_closure
     if exclude is not None:
         good &= ~np.asarray(exclude)
