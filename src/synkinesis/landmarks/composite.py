@@ -19,7 +19,8 @@ Per frame:
    side's composite, mapped back into the frame; points on the midline are averaged.
 
 Cost: two inferences per frame, like the mirror-averaged method, but on one face each, so the
-face detector does not run while the face is tracked.
+face detector does not run while the face is tracked; the two run at the same time
+(:class:`~synkinesis.landmarks.engine.PairedDetection`).
 
 Sides in this module are named by the MediaPipe index sets (``right`` = indices of the patient's
 right, seen on the image's left in a normal camera image); the pipeline's ``--mirrored`` renaming
@@ -37,6 +38,7 @@ from synkinesis.landmarks.engine import (
     FaceObservation,
     LandmarkEngine,
     MirrorAveragedEngine,
+    PairedDetection,
     main_face_index,
 )
 from synkinesis.regions import MIRROR_PAIRS, N_LANDMARKS, N_MESH, SIDE_LANDMARKS
@@ -284,6 +286,7 @@ class CompositeEngine:
         self._lids = LidEdgeTracker() if refine_lids else None
         self._corners = MouthCornerTracker() if refine_corners else None
         self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
+        self._paired = PairedDetection()  # the two composites landmarked at the same time
         self._plain = plain
         self._track = track
         #: A video tracked without the landmark model's own smoothing over frames.
@@ -397,8 +400,9 @@ class CompositeEngine:
         images = half_face_composites(rgb, frame)
         found: dict[str, FaceObservation] = {}
         # The image's left half shows the patient's right side (MediaPipe's "right" indices).
-        for tracker, image, side in zip(self._trackers, images, ("right", "left")):
-            faces = tracker.detect(image, timestamp_ms=timestamp_ms)
+        both = self._paired(self._trackers[0], images[0], self._trackers[1], images[1],
+                            timestamp_ms)
+        for faces, side in zip(both, ("right", "left")):
             if faces:
                 found[side] = faces[0]
         lost = {"left", "right"} - set(found)
@@ -467,6 +471,7 @@ class CompositeEngine:
         return out
 
     def close(self) -> None:
+        self._paired.close()
         for tracker in self._trackers:
             tracker.close()
         self._plain.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -61,6 +62,38 @@ class LandmarkEngine(Protocol):
         ...
 
 
+class PairedDetection:
+    """Run two engines' ``detect`` on their own images at the same time.
+
+    MediaPipe runs its graph in native threads and the Python caller waits outside the GIL, so
+    two landmarkers (each its own graph and tracker) overlap on a machine with two cores: the
+    mirror-averaged pass and the two half-face composites then take about the wall time of one
+    inference instead of two (``docs/benchmarks.md``). The results are the same as one after the
+    other: each engine sees only its own images, in order. One call is made on a worker thread,
+    the other on the caller's; an exception of either is raised here.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __call__(self, first: LandmarkEngine, first_image: np.ndarray, second: LandmarkEngine,
+                 second_image: np.ndarray, timestamp_ms: int | None,
+                 ) -> tuple[list[FaceObservation], list[FaceObservation]]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synk-landmarks")
+        pending = self._pool.submit(first.detect, first_image, timestamp_ms=timestamp_ms)
+        try:
+            second_faces = second.detect(second_image, timestamp_ms=timestamp_ms)
+        finally:
+            first_faces = pending.result()  # waits even when the second call failed
+        return first_faces, second_faces
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
 def main_face_index(
     faces: list[FaceObservation],
     frame_shape: tuple[int, int],
@@ -115,6 +148,7 @@ class MirrorAveragedEngine:
         self.version = direct.version
         self.model_sha256 = direct.model_sha256
         self._permutation: list[int] | None = None  # blendshape index of each mirrored name
+        self._paired = PairedDetection()
 
     @property
     def blendshape_names(self) -> tuple[str, ...]:
@@ -133,9 +167,8 @@ class MirrorAveragedEngine:
         from synkinesis.normalize import mirror_image_landmarks
 
         width = rgb.shape[1]
-        direct = self._direct.detect(rgb, timestamp_ms=timestamp_ms)
-        flipped_faces = self._flipped.detect(np.ascontiguousarray(rgb[:, ::-1]),
-                                             timestamp_ms=timestamp_ms)
+        direct, flipped_faces = self._paired(self._direct, rgb, self._flipped,
+                                             np.ascontiguousarray(rgb[:, ::-1]), timestamp_ms)
         permutation = self._blend_permutation()
         renamed = []
         for face in flipped_faces:
@@ -148,6 +181,7 @@ class MirrorAveragedEngine:
         return _average_matched(direct, renamed)
 
     def close(self) -> None:
+        self._paired.close()
         self._direct.close()
         self._flipped.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,22 +16,28 @@ from synkinesis.landmarks.model import MODEL_SHA256, verified_model_path
 MAX_FACES = 3
 
 
+#: File descriptor 2 is the process's: two engines warming up at the same time (paired
+#: detection runs two at once) must not save and restore each other's redirection.
+_STDERR_LOCK = threading.Lock()
+
+
 @contextmanager
 def _native_stderr_silenced():
     """Hide the native (C++) set-up log lines MediaPipe writes straight to file descriptor 2;
     Python exceptions still carry their messages."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+            return
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 #: Time step handed to MediaPipe between frames when its landmark smoothing is not wanted, ms
