@@ -117,3 +117,40 @@ def test_mouth_corner_moves_by_the_requested_mm(recording):
     lateral, up = case.applied_xy_mm[moving].T
     assert (lateral > 0).all() and (up > 0).all()  # up and out
     np.testing.assert_allclose(lateral, up, rtol=1e-6)
+
+
+def test_a_score_takes_the_applied_change_into_the_scored_methods_mm():
+    """The truth is in the placing pass's mm; a method that reads the same iris larger has
+    fewer mm per pixel, and the same pixels are fewer of its mm: seen is a share of the pixels
+    moved, not of a calibration difference (dev.validate)."""
+    from types import SimpleNamespace
+
+    from synkinesis.dev.inject import InjectedCase
+    from synkinesis.dev.validate import applied_in_method_mm, seen_and_leak
+
+    n = 4
+    reference_mm_per_px = np.full(n, 0.5)
+    case = InjectedCase(frames=[], kind="eye", side="left", amount_mm=1.0,
+                        trigger=np.ones(n), applied_mm=np.ones(n),
+                        mm_per_px=reference_mm_per_px)
+    pose = np.zeros((n, 14))
+    pose[:, 0] = [0.2, 0.2, 0.25, np.nan]  # head units per pixel; no face in the last frame
+
+    def measured(fissure_left):
+        return SimpleNamespace(
+            manifest={"scale": {"mm_per_unit": 2.0}}, pose=pose,
+            frames={"flags": np.zeros(n, dtype=np.int64),
+                    "palpebral_fissure_left_mm": np.asarray(fissure_left, dtype=float),
+                    "palpebral_fissure_right_mm": np.full(n, 10.0)})
+
+    original = measured(np.full(n, 10.0))
+    converted = applied_in_method_mm(case, original)
+    np.testing.assert_allclose(converted[:3], [0.8, 0.8, 1.0])  # 0.4 and 0.5 mm per px
+    assert np.isnan(converted[3])
+    # The method narrows the eye by exactly the pixels moved, in its own mm: all of it is seen.
+    seen, leak, count = seen_and_leak(original, measured(10.0 - np.r_[0.8, 0.8, 1.0, 0.0]), case)
+    assert (seen, leak, count) == (pytest.approx(1.0), pytest.approx(0.0), 3)
+    # Without the placing pass's mm per pixel (old cases), the truth is taken as it is.
+    legacy = InjectedCase(frames=[], kind="eye", side="left", amount_mm=1.0,
+                          trigger=np.ones(n), applied_mm=np.ones(n))
+    np.testing.assert_allclose(applied_in_method_mm(legacy, original), np.ones(n))

@@ -66,6 +66,11 @@ class InjectedCase:
     applied_xy_mm : (N, 2) array or None
         For "mouth": head-frame displacement of the corner (lateral, up), mm; lateral is positive
         away from the midline.
+    mm_per_px : (N,) array or None
+        The millimetres per image pixel in which ``applied_mm`` is expressed: the placing
+        landmarks' head-pose scale times their recording's scale. A method that calibrates the
+        same face differently (its own iris reading) expresses the same pixels in other mm: a
+        score compares the two in one unit (:func:`synkinesis.dev.validate.seen_and_leak`).
     """
 
     frames: list[np.ndarray]
@@ -75,6 +80,7 @@ class InjectedCase:
     trigger: np.ndarray
     applied_mm: np.ndarray
     applied_xy_mm: np.ndarray | None = None
+    mm_per_px: np.ndarray | None = None
 
 
 def _falloff(t: np.ndarray) -> np.ndarray:
@@ -272,7 +278,7 @@ def inject_eye(
             continue
         out.append(_apply_map(cv2, frame, box, map_x, map_y))
     return InjectedCase(frames=out, kind="eye", side=side, amount_mm=amount_mm, trigger=trigger,
-                        applied_mm=applied)
+                        applied_mm=applied, mm_per_px=poses.scale * mm_per_unit)
 
 
 def _solve_strength(eye, upper, lower, poses, k, mm_per_unit, target_mm,
@@ -369,7 +375,7 @@ def inject_mouth(
         out.append(_apply_map(cv2, frame, box, map_x, map_y))
     return InjectedCase(frames=out, kind="mouth", side=side, amount_mm=amount_mm,
                         trigger=trigger, applied_mm=np.linalg.norm(applied, axis=1),
-                        applied_xy_mm=applied)
+                        applied_xy_mm=applied, mm_per_px=poses.scale * mm_per_unit)
 
 
 def _mouth_map(shape, corner, shift_px, plateau, falloff):

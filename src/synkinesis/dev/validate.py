@@ -6,6 +6,13 @@ seen
     median over trigger frames (trigger >= 0.5, both eyes open, change not capped) of the measured
     change on the affected side divided by the applied change (1.0 = sees all of it);
     measured change = (method on the injected video) - (same method on the original video).
+    Both in the same unit: the applied change (known in the pixels, expressed in mm through the
+    placing ``fast`` pass's iris scale and head pose) is converted into the mm of the scored
+    method on the original video (its own iris scale and head pose). The methods read the same
+    iris differently (WolfgangLanger: ``composite-edges`` 9 % fewer mm per pixel than ``fast``):
+    that is a calibration of the whole face, both sides alike, not a share of a one-sided change
+    missed. A change of the method's scale caused by the injection (an eye narrowed on one side
+    reads its iris smaller) still counts against it: the original video's scale is used.
 leak
     the same for the other side: the untouched eye's apparent narrowing, or the untouched mouth
     corner's apparent movement in the mirrored direction (absolute value; 0 = no leak).
@@ -143,18 +150,30 @@ def _usable(measurement) -> np.ndarray:
     return (measurement.frames["flags"] & UNUSABLE) == 0
 
 
+def applied_in_method_mm(case: InjectedCase, original) -> np.ndarray:
+    """(N,) the case's applied change in the mm of the method that measured ``original`` (its
+    scale and per-frame head-pose scale; NaN where it found no face). See the module docstring.
+    """
+    if case.mm_per_px is None:
+        return np.asarray(case.applied_mm, dtype=float)
+    method = (float(original.manifest["scale"]["mm_per_unit"])
+              * np.asarray(original.pose, dtype=float)[:, 0])
+    return np.asarray(case.applied_mm, dtype=float) * method / np.asarray(case.mm_per_px)
+
+
 def seen_and_leak(original, injected, case: InjectedCase,
                   exclude: np.ndarray | None = None) -> tuple[float, float, int]:
     """(seen, leak, trigger frames) of one injected case; see the module docstring.
 
     ``exclude``: (N,) bool, frames left out (e.g. a hand known to cover the region).
     """
-    applied = case.applied_mm
+    requested = case.applied_mm
+    applied = applied_in_method_mm(case, original)
     flags = original.frames["flags"] | injected.frames["flags"]
-    keep = np.ones(applied.shape, dtype=bool) if exclude is None else ~np.asarray(exclude)
+    keep = np.ones(requested.shape, dtype=bool) if exclude is None else ~np.asarray(exclude)
     frames = (keep & (case.trigger >= 0.5) & _usable(original) & _usable(injected)
-              & ((flags & _CLOSED) == 0)
-              & (applied >= 0.999 * case.amount_mm * case.trigger))
+              & ((flags & _CLOSED) == 0) & np.isfinite(applied)
+              & (requested >= 0.999 * case.amount_mm * case.trigger))
     side, other = case.side, other_side(case.side)
     if case.kind == "eye":
         def narrowing(s: str) -> np.ndarray:
@@ -164,7 +183,7 @@ def seen_and_leak(original, injected, case: InjectedCase,
         seen = narrowing(side)[frames] / applied[frames]
         leak = narrowing(other)[frames] / applied[frames]
     else:
-        direction = case.applied_xy_mm / np.maximum(applied, 1e-9)[:, None]
+        direction = case.applied_xy_mm / np.maximum(requested, 1e-9)[:, None]
 
         def movement(s: str) -> np.ndarray:
             return np.column_stack([
