@@ -12,6 +12,8 @@ Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--m
        taskset -c 0 python scripts/validate_one_sided.py --bench [--video NAME ...] [--rounds 3]
            (frames per second of each method's full measure pipeline on the decoded frames of
            each video, both by default, interleaved rounds, best kept)
+       python scripts/validate_one_sided.py --tables sf.json wl.json
+           (the tables again, from figures saved with --json)
 """
 
 from __future__ import annotations
@@ -98,9 +100,9 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
 
 
 def table(results: list[dict], base: str = "fast") -> str:
-    lines = ["| video | method | eye seen (min..median) | eye leak (max) | mouth seen (min) | "
-             "mouth leak (max) | rest noise eye / mouth mm | same, hand excluded | "
-             "jumps > 1 mm eye / mouth | mirror mm | time vs fast |",
+    lines = ["| video | method | eye seen (min..median..max) | eye leak (max) | "
+             "mouth seen (min..max) | mouth leak (max) | rest noise eye / mouth mm | "
+             "same, hand excluded | jumps > 1 mm eye / mouth | mirror mm | time vs fast |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         base_time = result["methods"].get(base, {}).get("seconds_per_frame")
@@ -110,9 +112,10 @@ def table(results: list[dict], base: str = "fast") -> str:
             ratio = figures["seconds_per_frame"] / base_time if base_time else None
             lines.append(
                 f"| {result['video']} | {method} "
-                f"| {min(c['seen'] for c in eye):.2f}..{np.median([c['seen'] for c in eye]):.2f} "
-                f"| {max(c['leak'] for c in eye):.2f} "
-                f"| {min(c['seen'] for c in mouth):.2f} | {max(c['leak'] for c in mouth):.2f} "
+                f"| {min(c['seen'] for c in eye):.2f}..{np.median([c['seen'] for c in eye]):.2f}"
+                f"..{max(c['seen'] for c in eye):.2f} | {max(c['leak'] for c in eye):.2f} "
+                f"| {min(c['seen'] for c in mouth):.2f}..{max(c['seen'] for c in mouth):.2f} "
+                f"| {max(c['leak'] for c in mouth):.2f} "
                 f"| {figures['noise_mm']['eye']:.3f} / {figures['noise_mm']['mouth']:.3f} "
                 f"| {figures['noise_visible_mm']['eye']:.3f} / "
                 f"{figures['noise_visible_mm']['mouth']:.3f} "
@@ -160,9 +163,17 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, default=None)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--bench", action="store_true", help="only time the methods")
+    parser.add_argument("--tables", type=Path, nargs="+",
+                        help="only print the tables of figures saved with --json")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     methods = args.method or ["fast", "symmetric", "composite"]
+    if args.tables:
+        saved = [result for path in args.tables for result in json.loads(path.read_text())]
+        print(table(saved))
+        print()
+        print(detail(saved))
+        return
     if args.bench:
         for name in args.video or VIDEOS:
             bench(name, methods if "fast" in methods else ["fast", *methods], args.rounds)

@@ -581,10 +581,10 @@ def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object
 #: What landmarks pulled toward symmetry miss (measured: docs/one_sided.md).
 PULLED_TOWARD_SYMMETRY = {
     method: f"measured with --method {method}: the landmark model pulls one-sided movement "
-            "toward symmetry; on real faces it saw 35-59 % of a one-sided eye narrowing and "
-            "40-78 % of a mouth-corner movement, and put 12-32 % of it on the other side, so "
+            "toward symmetry; on real faces it saw 40-60 % of a one-sided eye narrowing and "
+            "41-77 % of a mouth-corner movement, and put 14-31 % of it on the other side, so "
             "one-sided findings read weaker (docs/one_sided.md; the default, --method "
-            "composite-edges, sees 57-111 % with <= 10 % leak)"
+            "composite-edges, sees 75-122 % with <= 9 % leak)"
     for method in ("symmetric", "fast")
 }
 

@@ -177,20 +177,20 @@ class FrameArrays:
 METHODS = {
     "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
                  "mirror-equivariant, less noise; twice the inference time; "
-                 "like fast, sees only 35-54 % of a one-sided eye narrowing and leaks 14-20 % "
+                 "like fast, sees only 41-57 % of a one-sided eye narrowing and leaks 17-23 % "
                  "of it to the other eye (docs/one_sided.md)",
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
-            "sees only 35-59 % of a one-sided eye narrowing and leaks 12-25 % of it (and "
-            "13-32 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
+            "sees only 40-60 % of a one-sided eye narrowing and leaks 16-26 % of it (and "
+            "15-31 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
                  "no other side to copy (issue 8); two single-face inferences per frame; "
                  "sees 60-80 % of a one-sided eye narrowing, 56-104 % of a mouth-corner "
                  "movement, leak <= 8 %",
     "composite-edges": "composite, with the central lid points and the mouth corners moved "
                        "onto the edges found in the pixels (resting level kept the model's): "
-                       "sees 57-111 % of a one-sided eye narrowing (98-111 % on a plain face, "
-                       "57-86 % on a mascara face) and 83-109 % of a mouth-corner movement, "
-                       "leak <= 10 % (docs/one_sided.md); a half covered by a hand is flagged "
+                       "sees 75-115 % of a one-sided eye narrowing (102-115 % on a plain face, "
+                       "75-95 % on a mascara face) and 86-122 % of a mouth-corner movement, "
+                       "leak <= 9 % (docs/one_sided.md); a half covered by a hand is flagged "
                        "and left out, the other half measured (the assessment default)",
 }
 
