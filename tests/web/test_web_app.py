@@ -163,3 +163,57 @@ def test_a_failing_recording_job_says_why_and_leaves_no_video(tmp_path, media):
     assert not upload.exists()
     assert not list((store.settings.data_dir / "videos" / "P1").glob("*"))
     store.close()
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_clinician_accepts_a_complete_automatic_score_not_a_draft(tmp_path):
+    """The accept button of the visit page (in the browser test only when the fake camera's
+    loop happens to put a smile in the big-smile span, so that a House-Brackmann grade is
+    suggested): a complete automatic score is stored again as the clinician's; a draft has no
+    button, and posting to it anyway is refused with a reason, not stored."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.repository import add_score, create_patient, create_visit
+    from synkinesis.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'record.sqlite'}"
+    settings = load_web_settings(environ={}, accounts_path=tmp_path / "none.json",
+                                 database_url=url)
+    store = open_store(load_settings(database_url=url, environ={}))
+    with store.transaction() as session:
+        create_patient(session, code="P010", affected_side="left")
+        visit = create_visit(session, patient_code="P010", visit_date="2026-11-02")
+        def evidence(*keys):
+            return {key: {"measurement": "mean voluntary ratio", "value": 0.8,
+                          "confidence": 0.4, "unit": "ratio"} for key in keys}
+
+        complete = add_score(session, visit=visit, instrument="house_brackmann",
+                             items={"grade": 2}, rater="automatic",
+                             rated_at=datetime.now(UTC), evidence=evidence("grade"))
+        draft = add_score(session, visit=visit, instrument="eface",
+                          items={"brow_rest": 100}, rater="automatic",
+                          rated_at=datetime.now(UTC), draft=True,
+                          evidence=evidence("brow_rest"))
+        visit_id, complete_id, draft_id = visit.id, complete.id, draft.id
+    with TestClient(create_app(settings, store=store)) as client:
+        page = client.get(f"/visits/{visit_id}", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        assert f"/scores/{complete_id}/accept" in page.text
+        assert f"/scores/{draft_id}/accept" not in page.text
+        accepted = client.post(f"/visits/{visit_id}/scores/{complete_id}/accept",
+                               data={"csrf_token": token}, follow_redirects=False)
+        assert accepted.status_code == 303
+        refused = client.post(f"/visits/{visit_id}/scores/{draft_id}/accept",
+                              data={"csrf_token": token}, follow_redirects=False)
+        assert refused.status_code == 400 and "correct it in the form" in refused.text
+    with store.reading() as session:
+        from synkinesis.store.repository import find_visit
+
+        scores = [(s.instrument, s.rater) for s in find_visit(session, ref=visit_id).scores]
+    assert sorted(scores) == [("eface", "automatic"), ("house_brackmann", "automatic"),
+                              ("house_brackmann", "clinician")]
+    store.close()

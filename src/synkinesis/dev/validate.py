@@ -9,10 +9,11 @@ seen
     Both in the same unit: the applied change (known in the pixels, expressed in mm through the
     placing ``fast`` pass's iris scale and head pose) is converted into the mm of the scored
     method on the original video (its own iris scale and head pose). The methods read the same
-    iris differently (WolfgangLanger: ``composite-edges`` 9 % fewer mm per pixel than ``fast``):
-    that is a calibration of the whole face, both sides alike, not a share of a one-sided change
-    missed. A change of the method's scale caused by the injection (an eye narrowed on one side
-    reads its iris smaller) still counts against it: the original video's scale is used.
+    iris differently (WolfgangLanger, session 4: ``composite-edges`` 7 % fewer mm per pixel
+    than ``fast``): that is a calibration of the whole face, both sides alike, not a share of a
+    one-sided change missed. A change of the method's scale caused by the injection (an eye
+    narrowed on one side reads its iris smaller) still counts against it: the original video's
+    scale is used.
 leak
     the same for the other side: the untouched eye's apparent narrowing, or the untouched mouth
     corner's apparent movement in the mirrored direction (absolute value; 0 = no leak).
