@@ -196,11 +196,12 @@ METHODS = {
 
 #: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
 #: kept the model's (see :func:`_keep_rest_level`).
+#: Which refinement changes which quantity: the lid edges the eye's, the corner edge the
+#: mouth corner's and the fold's (drawn to the corner).
+LID_REFINED = ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
+CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "nasolabial_angle")
 REFINED_SIGNALS = tuple(signal_name(quantity, side)
-                        for quantity in ("palpebral_fissure", "eye_area", "eye_aspect_ratio",
-                                         "mouth_corner_x", "mouth_corner_y",
-                                         "nasolabial_length", "nasolabial_angle")
-                        for side in SIDES)
+                        for quantity in LID_REFINED + CORNER_REFINED for side in SIDES)
 
 #: Share of the quietest open-eye frames over which a refinement's resting level is taken (its
 #: trimmed mean there is taken off every frame): wider than the rest frames (10 %), so that which
@@ -566,11 +567,10 @@ def _refined_frames(sources: np.ndarray) -> dict[str, np.ndarray]:
               SOURCE_CODES["composite+lid-and-corner-edges"])
     out = {}
     for column, side in enumerate(("left", "right")):
-        for quantity in ("palpebral_fissure", "eye_area", "eye_aspect_ratio"):
-            out[signal_name(quantity, side)] = np.isin(codes[:, column], lids)
-        for quantity in ("mouth_corner_x", "mouth_corner_y", "nasolabial_length",
-                         "nasolabial_angle"):
-            out[signal_name(quantity, side)] = np.isin(codes[:, column], corner)
+        for quantities, codes_of in ((LID_REFINED, lids), (CORNER_REFINED, corner)):
+            done = np.isin(codes[:, column], codes_of)
+            for quantity in quantities:
+                out[signal_name(quantity, side)] = done
     return out
 
 
@@ -614,7 +614,11 @@ def _calibrate_and_write(
     # from these only.
     seen = usable & ~hidden["left"] & ~hidden["right"]
     broad = seen if seen.any() else usable
-    if millimetres_per_unit(data["iris_units"], data["interpupil_units"], broad) is None:
+    # Over all of those frames: the scale when too few frames measure each eye open (below).
+    every_frame_scale = millimetres_per_unit(
+        data["iris_units"], data["interpupil_units"], broad,
+        iris_diameter_mm=options.iris_diameter_mm, interpupil_mm=options.interpupil_mm)
+    if every_frame_scale is None:
         raise MeasureError(
             f"{source['description']}: no frame is usable for measurement "
             f"({_flag_summary(flag_counts(flags))})")
@@ -647,11 +651,7 @@ def _calibrate_and_write(
     scale_frames = (f"each eye's most open {OPEN_EYE_SCALE_FRACTION:.0%} of usable frames "
                     "(the lids cover part of the iris in expressions)")
     if scale is None:
-        scale_frames = "all usable frames"
-        scale = millimetres_per_unit(
-            data["iris_units"], data["interpupil_units"], broad,
-            iris_diameter_mm=options.iris_diameter_mm, interpupil_mm=options.interpupil_mm)
-    assert scale is not None  # checked above on the same frames
+        scale, scale_frames = every_frame_scale, "all usable frames"
     signals = {name: values * scale.mm_per_unit ** power.get(_unit(name), 1)
                for name, values in signals.items()}
     signals = anchor_brow_to_pupil(signals, open_by_side)

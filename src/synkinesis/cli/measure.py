@@ -41,7 +41,7 @@ def measure(
              "left out, the other half measured). composite: the same without the pixel "
              "refinement. symmetric: each frame landmarked as seen and mirrored and averaged "
              "(mirror-exact, but halves a one-sided movement). fast: one pass (live use; "
-             "leaks 13-32 % of a one-sided movement to the other side). Accuracy of each: "
+             "leaks 15-31 % of a one-sided movement to the other side). Accuracy of each: "
              "docs/one_sided.md."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
