@@ -42,9 +42,10 @@ def image(value: int) -> np.ndarray:
     return np.full((4, 6, 3), value, dtype=np.uint8)
 
 
-def test_each_engine_gets_its_own_images_in_order():
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_each_engine_gets_its_own_images_in_order(concurrent):
     first, second = Recording(), Recording()
-    paired = PairedDetection()
+    paired = PairedDetection(concurrent=concurrent)
     for k in range(5):
         a, b = paired(first, image(k), second, image(100 + k), 33 * k)
         assert a[0].landmarks_px[0, 2] == k and b[0].landmarks_px[0, 2] == 100 + k
@@ -56,25 +57,42 @@ def test_each_engine_gets_its_own_images_in_order():
 def test_the_two_calls_run_at_the_same_time():
     barrier = threading.Barrier(2, timeout=10)
     first, second = Recording(barrier), Recording(barrier)
-    paired = PairedDetection()
+    paired = PairedDetection(concurrent=True)
     paired(first, image(1), second, image(2), 0)  # would raise BrokenBarrierError if serial
     paired.close()
     assert first.seen[0][2] != second.seen[0][2]
 
 
+@pytest.mark.parametrize("concurrent", [True, False])
 @pytest.mark.parametrize("failing", ["first", "second"])
-def test_an_error_of_either_engine_reaches_the_caller(failing):
+def test_an_error_of_either_engine_reaches_the_caller(failing, concurrent):
     first = Recording(fail=failing == "first")
     second = Recording(fail=failing == "second")
-    paired = PairedDetection()
+    paired = PairedDetection(concurrent=concurrent)
     with pytest.raises(ValueError, match="no model"):
         paired(first, image(1), second, image(2), 0)
-    # Both were called; the pool is still usable afterwards.
-    assert len(first.seen) == len(second.seen) == 1
+    # Both were called at once (one after the other: up to the failing one); the pair is still
+    # usable afterwards.
+    assert len(first.seen) == 1
+    assert len(second.seen) == (1 if concurrent or failing == "second" else 0)
     first.fail = second.fail = False
     a, b = paired(first, image(3), second, image(4), 1)
     assert a and b
     paired.close()
+
+
+def test_one_usable_core_runs_the_two_one_after_the_other(monkeypatch):
+    from synkinesis.landmarks import engine
+
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert engine.usable_cpus() == 1
+    paired = PairedDetection()
+    assert not paired.concurrent
+    first, second = Recording(), Recording()
+    paired(first, image(1), second, image(2), 0)
+    assert first.seen[0][2] == second.seen[0][2] == threading.current_thread().name
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert PairedDetection().concurrent
 
 
 def test_mirror_averaged_engine_is_the_mean_of_the_image_and_its_mirror():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -71,14 +72,24 @@ class PairedDetection:
     inference instead of two (``docs/benchmarks.md``). The results are the same as one after the
     other: each engine sees only its own images, in order. One call is made on a worker thread,
     the other on the caller's; an exception of either is raised here.
+
+    A process allowed only one core (``taskset -c 0``, a one-CPU container) runs the two one
+    after the other on the caller's thread: there they cannot overlap, and switching between two
+    native graphs costs a little (single_face.mp4's composites on one core: 18.8 instead of
+    19.2 ms per pair).
+    ``concurrent`` forces either way (tests).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, concurrent: bool | None = None) -> None:
         self._pool: ThreadPoolExecutor | None = None
+        self.concurrent = usable_cpus() > 1 if concurrent is None else concurrent
 
     def __call__(self, first: LandmarkEngine, first_image: np.ndarray, second: LandmarkEngine,
                  second_image: np.ndarray, timestamp_ms: int | None,
                  ) -> tuple[list[FaceObservation], list[FaceObservation]]:
+        if not self.concurrent:
+            return (first.detect(first_image, timestamp_ms=timestamp_ms),
+                    second.detect(second_image, timestamp_ms=timestamp_ms))
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="synk-landmarks")
         pending = self._pool.submit(first.detect, first_image, timestamp_ms=timestamp_ms)
@@ -92,6 +103,14 @@ class PairedDetection:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity where the OS reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def main_face_index(
