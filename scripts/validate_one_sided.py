@@ -8,7 +8,10 @@ original video, the mirror error on the flipped video, and the time per frame re
 fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
-       [--max-frames N] [--json OUT]
+       [--max-frames N] [--json OUT] [--kind eye|mouth] [--known-level]
+           (--known-level: each case of a method with pixel refinements is also measured with
+           the refinements' resting level of the original video, as a neutral reference of the
+           same face would give it: docs/one_sided.md, Session 6)
        taskset -c 0 python scripts/validate_one_sided.py --bench [--video NAME ...] [--rounds 3]
            (frames per second of each method's full measure pipeline on the decoded frames of
            each video, both by default, interleaved rounds, best kept)
@@ -45,10 +48,12 @@ def media_dir() -> Path:
     return fetch(quiet=True)
 
 
-def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None) -> dict:
+def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None,
+              kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False) -> dict:
     import cv2
 
     from synkinesis.dev.validate import (
+        known_levels,
         load_recording,
         make_case,
         measure,
@@ -84,6 +89,8 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
             "noise_visible_mm": {region: value[0] for region, value in visible.items()},
             "mirror_mm": mirror_error(original, mirrored), "cases": []}
     for kind, side, amount in CASES:
+        if kind not in kinds:
+            continue
         case = make_case(recording, kind, side, amount)
         frames = with_images(recording.frames, case.frames)
         for method in methods:
@@ -91,12 +98,31 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
                                workdir / f"{path.stem}-{method}-{kind}-{side}-{amount}.synk")
             seen, leak, count = seen_and_leak(originals[method], injected, case,
                                               exclude=hand if kind == "mouth" else None)
-            out["methods"][method]["cases"].append(
-                {"kind": kind, "side": side, "amount_mm": amount, "seen": seen, "leak": leak,
-                 "frames": count})
+            figures = {"kind": kind, "side": side, "amount_mm": amount, "seen": seen,
+                       "leak": leak, "frames": count}
+            levels = known_levels(originals[method]) if known_level else None
+            if levels:
+                again = measure(frames, method, workdir / f"{path.stem}-{method}-known.synk",
+                                refinement_levels=levels)
+                figures["seen_known_level"], figures["leak_known_level"], _ = seen_and_leak(
+                    originals[method], again, case, exclude=hand if kind == "mouth" else None)
+            out["methods"][method]["cases"].append(figures)
             print(f"  {path.name} {method:9s} {kind:5s} {side:5s} {amount:3.1f} mm: "
                   f"seen {seen:5.2f} leak {leak:5.2f} ({count} frames)", file=sys.stderr)
     return out
+
+
+def _spread(cases: list[dict], median: bool = False) -> str:
+    """min..(median..)max of the cases' seen, or - when that kind was not run."""
+    if not cases:
+        return "-"
+    seen = [c["seen"] for c in cases]
+    middle = f"{np.median(seen):.2f}.." if median else ""
+    return f"{min(seen):.2f}..{middle}{max(seen):.2f}"
+
+
+def _worst_leak(cases: list[dict]) -> str:
+    return f"{max(c['leak'] for c in cases):.2f}" if cases else "-"
 
 
 def table(results: list[dict], base: str = "fast") -> str:
@@ -112,10 +138,8 @@ def table(results: list[dict], base: str = "fast") -> str:
             ratio = figures["seconds_per_frame"] / base_time if base_time else None
             lines.append(
                 f"| {result['video']} | {method} "
-                f"| {min(c['seen'] for c in eye):.2f}..{np.median([c['seen'] for c in eye]):.2f}"
-                f"..{max(c['seen'] for c in eye):.2f} | {max(c['leak'] for c in eye):.2f} "
-                f"| {min(c['seen'] for c in mouth):.2f}..{max(c['seen'] for c in mouth):.2f} "
-                f"| {max(c['leak'] for c in mouth):.2f} "
+                f"| {_spread(eye, median=True)} | {_worst_leak(eye)} "
+                f"| {_spread(mouth)} | {_worst_leak(mouth)} "
                 f"| {figures['noise_mm']['eye']:.3f} / {figures['noise_mm']['mouth']:.3f} "
                 f"| {figures['noise_visible_mm']['eye']:.3f} / "
                 f"{figures['noise_visible_mm']['mouth']:.3f} "
@@ -126,13 +150,21 @@ def table(results: list[dict], base: str = "fast") -> str:
 
 
 def detail(results: list[dict]) -> str:
-    lines = ["| video | method | case | seen | leak | frames |", "|---|---|---|---|---|---|"]
+    known = any("seen_known_level" in c for result in results
+                for figures in result["methods"].values() for c in figures["cases"])
+    lines = ["| video | method | case | seen | leak | frames |"
+             + (" seen / leak, known level |" if known else ""),
+             "|---|---|---|---|---|---|" + ("---|" if known else "")]
     for result in results:
         for method, figures in result["methods"].items():
             for c in figures["cases"]:
-                lines.append(f"| {result['video']} | {method} | {c['kind']} {c['side']} "
-                             f"{c['amount_mm']:g} mm | {c['seen']:.2f} | {c['leak']:.2f} "
-                             f"| {c['frames']} |")
+                line = (f"| {result['video']} | {method} | {c['kind']} {c['side']} "
+                        f"{c['amount_mm']:g} mm | {c['seen']:.2f} | {c['leak']:.2f} "
+                        f"| {c['frames']} |")
+                if known:
+                    line += (f" {c['seen_known_level']:.2f} / {c['leak_known_level']:.2f} |"
+                             if "seen_known_level" in c else " - |")
+                lines.append(line)
     return "\n".join(lines)
 
 
@@ -166,6 +198,10 @@ def main() -> None:
     parser.add_argument("--tables", type=Path, nargs="+",
                         help="only print the tables of figures saved with --json")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kind", choices=("eye", "mouth"), action="append",
+                        help="only these injected cases (repeat for both; default both)")
+    parser.add_argument("--known-level", action="store_true",
+                        help="also score each case with the original video's refinement levels")
     args = parser.parse_args()
     methods = args.method or ["fast", "symmetric", "composite"]
     if args.tables:
@@ -182,7 +218,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         for name in args.video or VIDEOS:
             results.append(run_video(media_dir() / name, methods, Path(directory),
-                                     args.max_frames))
+                                     args.max_frames, tuple(args.kind or ("eye", "mouth")),
+                                     args.known_level))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(f"Targets: seen >= {TARGETS['seen']:.2f}, leak <= {TARGETS['leak']:.2f}, rest noise <= "

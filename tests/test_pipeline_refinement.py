@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from synkinesis.pipeline import FrameArrays, _keep_rest_level
 
@@ -20,6 +21,38 @@ def test_refinement_level_at_rest_is_taken_off_every_frame():
     np.testing.assert_allclose(out["palpebral_fissure_left_mm"], model + movement)
     np.testing.assert_array_equal(out["brow_height_left_mm"], signals["brow_height_left_mm"])
     assert offsets == {"palpebral_fissure_left_mm": 0.6}
+
+
+def test_a_given_level_stands_for_a_neutral_reference():
+    # A narrowing that never leaves the face: the rest frames hold 1 of its 2 mm, so the
+    # recording's own level takes that 1 mm for the lashes; the level of a neutral reference
+    # (the lashes' 0.6 mm alone) keeps all of it. A signal without a given level keeps its own.
+    n = 10
+    model = np.full(n, 9.0)
+    movement = np.r_[np.full(5, -1.0), np.full(5, -2.0)]
+    lashes = 0.6
+    names = ("palpebral_fissure_left_mm", "palpebral_fissure_right_mm")
+    signals = {name: model + lashes + movement for name in names}
+    change = {name: lashes + movement for name in names}
+    rest = np.r_[np.ones(5, bool), np.zeros(5, bool)]
+    own, own_offsets = _keep_rest_level(signals, change, rest, 1.0, {"mm": 1})
+    np.testing.assert_allclose(own[names[0]], model + movement + 1.0)  # 1 mm lost
+    out, offsets = _keep_rest_level(signals, change, rest, 1.0, {"mm": 1},
+                                    given={names[0]: lashes})
+    np.testing.assert_allclose(out[names[0]], model + movement)
+    np.testing.assert_allclose(out[names[1]], own[names[1]])
+    assert offsets == {names[0]: 0.6, names[1]: own_offsets[names[1]]}
+
+
+def test_given_levels_are_checked():
+    from synkinesis.landmarks.sources import InputError
+    from synkinesis.pipeline import MeasureOptions
+
+    MeasureOptions(refinement_levels={"palpebral_fissure_left_mm": 0.9}).validate()
+    with pytest.raises(InputError, match="no refinement changes: brow_height_left_mm"):
+        MeasureOptions(refinement_levels={"brow_height_left_mm": 0.9}).validate()
+    with pytest.raises(InputError, match="finite"):
+        MeasureOptions(refinement_levels={"palpebral_fissure_left_mm": float("nan")}).validate()
 
 
 def test_no_rest_frame_leaves_the_signal_alone():

@@ -93,6 +93,12 @@ class MeasureOptions:
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)
     model_path: str | None = None
+    #: The pixel refinements' resting offsets (mm per signal name, as in a result's manifest
+    #: ``refinement_rest_offsets.values``) from a neutral recording of the same face, used
+    #: instead of the ones taken from this recording's quietest frames: a recording without a
+    #: neutral face cannot tell a one-sided change that never leaves it from the lashes' offset
+    #: (docs/one_sided.md, Session 6). Developer option (the validation's "known level").
+    refinement_levels: dict[str, float] | None = None
 
     def validate(self) -> None:
         if not 5.0 <= self.iris_diameter_mm <= 20.0:
@@ -108,6 +114,13 @@ class MeasureOptions:
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
             raise InputError(f"rest span must be START:END seconds with START < END, "
                              f"got {self.rest_span_s}")
+        if self.refinement_levels is not None:
+            unknown = sorted(set(self.refinement_levels) - set(REFINED_SIGNALS))
+            if unknown:
+                raise InputError(f"refinement levels for signals no refinement changes: "
+                                 f"{', '.join(unknown)}")
+            if not all(np.isfinite(float(v)) for v in self.refinement_levels.values()):
+                raise InputError("refinement levels must be finite numbers (mm)")
 
 
 @dataclass
@@ -662,7 +675,8 @@ def _calibrate_and_write(
                                        REFINEMENT_LEVEL_FRACTION)[0])
     signals, rest_level = _keep_rest_level(signals, data["refinement"], level_frames,
                                            scale.mm_per_unit, power,
-                                           _refined_frames(data["sources"]))
+                                           _refined_frames(data["sources"]),
+                                           given=options.refinement_levels)
     smoothed = bool(engine_info.get("smooth_signals"))
     if smoothed:
         signals = smooth_signals(signals, data["time_s"], usable)
@@ -705,7 +719,9 @@ def _calibrate_and_write(
                        "(or the given rest span), taken off every frame: the refinement "
                        "measures movement, the landmark model the resting level (lashes, for "
                        "one, bias the lid edges differently per eye)",
-            "values": rest_level}} if rest_level else {}),
+            "values": rest_level,
+            **({"given": sorted(set(options.refinement_levels) & set(rest_level))}
+               if options.refinement_levels else {})}} if rest_level else {}),
         "signals": [asdict(d) for d in definitions],
         "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
                   for flag in FrameFlag if flag.name},
@@ -783,6 +799,7 @@ def smooth_signals(signals: dict[str, np.ndarray], time_s: np.ndarray, usable: n
 def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.ndarray],
                      rest_mask: np.ndarray, mm_per_unit: float, power: dict[str, int],
                      refined: dict[str, np.ndarray] | None = None,
+                     given: dict[str, float] | None = None,
                      ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Take each refined signal's resting refinement (20 % trimmed mean over ``rest_mask``) off
     every frame in which it was refined.
@@ -802,6 +819,9 @@ def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.nd
     covered half) is the model's own and keeps its value: taking the offset off there too would
     shift it by the lashes' bias (0.96 mm on WolfgangLanger's left eye).
 
+    ``given``: offsets (mm) to take off instead of the ones over ``rest_mask``, per signal
+    (:attr:`MeasureOptions.refinement_levels`); signals not in it get their own.
+
     Returns the corrected signals and the offsets taken off (signal name -> value).
     """
     from scipy.stats import trim_mean
@@ -813,10 +833,13 @@ def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.nd
         change = change * mm_per_unit ** power.get(_unit(name), 1)
         done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
                 else np.asarray(refined[name], dtype=bool))
-        at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
-        if not at_rest.any():
-            continue
-        offset = float(trim_mean(change[at_rest], 0.2))
+        if given is not None and name in given:
+            offset = float(given[name])
+        else:
+            at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
+            if not at_rest.any():
+                continue
+            offset = float(trim_mean(change[at_rest], 0.2))
         out[name] = np.where(done, out[name] - offset, out[name])
         offsets[name] = round(offset, 4)
     return out, offsets

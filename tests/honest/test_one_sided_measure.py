@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from synkinesis.dev.validate import (
+    known_levels,
     load_recording,
     make_case,
     measure,
@@ -90,6 +91,21 @@ def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite,
     sources = original.manifest["landmark_sources"]
     assert sources["codes"]["5"] == "composite+lid-and-corner-edges"
     assert sources["counts"]["right"]["composite+lid-and-corner-edges"] >= 0.9 * original.n_frames
+
+
+def test_a_recordings_own_refinement_levels_given_back_change_nothing(recording, edges,
+                                                                       tmp_path):
+    # The validation's "known level" (docs/one_sided.md, Session 6) replaces only where the
+    # level comes from: given the levels this recording took itself, each refined signal is the same
+    # (to the 0.1 um the manifest rounds them to).
+    levels = known_levels(edges)
+    assert levels and any(name.startswith("palpebral_fissure") for name in levels)
+    again = measure(recording.frames, "composite-edges", tmp_path / "known.synk",
+                    refinement_levels=levels)
+    assert again.manifest["refinement_rest_offsets"]["given"] == sorted(levels)
+    for name in levels:
+        np.testing.assert_allclose(again.frames[name], edges.frames[name], atol=1e-4,
+                                   equal_nan=True, err_msg=name)
 
 
 def test_corner_edges_see_a_one_sided_corner_movement(recording, composite, edges, tmp_path):

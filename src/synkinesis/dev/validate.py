@@ -85,12 +85,23 @@ def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) 
     return Recording(path.stem, frames, reference)
 
 
-def measure(frames, method: str, output: Path):
-    """Measure in-memory frames with one method (VIDEO mode)."""
+def measure(frames, method: str, output: Path, *,
+            refinement_levels: dict[str, float] | None = None):
+    """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
+    refinements' resting offsets to use (``known_levels`` of another measurement)."""
     from synkinesis.pipeline import MeasureOptions, measure_frames
 
     return measure_frames(frames, output, source={"description": output.stem},
-                          options=MeasureOptions(method=method))
+                          options=MeasureOptions(method=method,
+                                                 refinement_levels=refinement_levels))
+
+
+def known_levels(measurement) -> dict[str, float] | None:
+    """The pixel refinements' resting offsets a measurement took (None without refinements):
+    given to the measurement of an injected video, they stand for a neutral reference of the
+    same face, which a recording without rest does not have (docs/one_sided.md, Session 6)."""
+    entry = measurement.manifest.get("refinement_rest_offsets")
+    return dict(entry["values"]) if entry else None
 
 
 def with_images(frames, images: list[np.ndarray]):
