@@ -101,14 +101,18 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
             figures = {"kind": kind, "side": side, "amount_mm": amount, "seen": seen,
                        "leak": leak, "frames": count}
             levels = known_levels(originals[method]) if known_level else None
+            known = ""
             if levels:
-                again = measure(frames, method, workdir / f"{path.stem}-{method}-known.synk",
+                again = measure(frames, method, workdir
+                                / f"{path.stem}-{method}-{kind}-{side}-{amount}-known.synk",
                                 refinement_levels=levels)
                 figures["seen_known_level"], figures["leak_known_level"], _ = seen_and_leak(
                     originals[method], again, case, exclude=hand if kind == "mouth" else None)
+                known = (f"; known level: seen {figures['seen_known_level']:5.2f} "
+                         f"leak {figures['leak_known_level']:5.2f}")
             out["methods"][method]["cases"].append(figures)
             print(f"  {path.name} {method:9s} {kind:5s} {side:5s} {amount:3.1f} mm: "
-                  f"seen {seen:5.2f} leak {leak:5.2f} ({count} frames)", file=sys.stderr)
+                  f"seen {seen:5.2f} leak {leak:5.2f} ({count} frames){known}", file=sys.stderr)
     return out
 
 
@@ -204,6 +208,12 @@ def main() -> None:
                         help="also score each case with the original video's refinement levels")
     args = parser.parse_args()
     methods = args.method or ["fast", "symmetric", "composite"]
+    if args.known_level and "composite-edges" not in methods:
+        parser.error("--known-level needs --method composite-edges (the only method with "
+                     "pixel refinements, whose resting level it replaces)")
+    if (args.kind or args.known_level) and (args.bench or args.tables):
+        parser.error("--kind and --known-level choose what the validation runs; "
+                     "--bench and --tables do not run it")
     if args.tables:
         saved = [result for path in args.tables for result in json.loads(path.read_text())]
         print(table(saved))

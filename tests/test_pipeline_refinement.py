@@ -48,11 +48,18 @@ def test_given_levels_are_checked():
     from synkinesis.landmarks.sources import InputError
     from synkinesis.pipeline import MeasureOptions
 
-    MeasureOptions(refinement_levels={"palpebral_fissure_left_mm": 0.9}).validate()
+    def options(*pairs, method="composite-edges"):
+        return MeasureOptions(method=method, refinement_levels=tuple(pairs))
+
+    options(("palpebral_fissure_left_mm", 0.9)).validate()
+    hash(options(("palpebral_fissure_left_mm", 0.9)))  # options stay immutable
     with pytest.raises(InputError, match="no refinement changes: brow_height_left_mm"):
-        MeasureOptions(refinement_levels={"brow_height_left_mm": 0.9}).validate()
-    with pytest.raises(InputError, match="finite"):
-        MeasureOptions(refinement_levels={"palpebral_fissure_left_mm": float("nan")}).validate()
+        options(("brow_height_left_mm", 0.9)).validate()
+    for bad in (float("nan"), "x", None):
+        with pytest.raises(InputError, match="finite"):
+            options(("palpebral_fissure_left_mm", bad)).validate()
+    with pytest.raises(InputError, match="composite-edges method"):
+        options(("palpebral_fissure_left_mm", 0.9), method="symmetric").validate()
 
 
 def test_no_rest_frame_leaves_the_signal_alone():

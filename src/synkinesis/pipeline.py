@@ -93,12 +93,13 @@ class MeasureOptions:
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)
     model_path: str | None = None
-    #: The pixel refinements' resting offsets (mm per signal name, as in a result's manifest
-    #: ``refinement_rest_offsets.values``) from a neutral recording of the same face, used
-    #: instead of the ones taken from this recording's quietest frames: a recording without a
-    #: neutral face cannot tell a one-sided change that never leaves it from the lashes' offset
-    #: (docs/one_sided.md, Session 6). Developer option (the validation's "known level").
-    refinement_levels: dict[str, float] | None = None
+    #: The pixel refinements' resting offsets ((signal name, offset in that signal's unit)
+    #: pairs, as in a result's manifest ``refinement_rest_offsets.values``) from a neutral
+    #: recording of the same face, used instead of the ones taken from this recording's
+    #: quietest frames: a recording without a neutral face cannot tell a one-sided change that
+    #: never leaves it from the lashes' offset (docs/one_sided.md, Session 6). Developer option
+    #: (the validation's "known level"); ``composite-edges`` only.
+    refinement_levels: tuple[tuple[str, float], ...] | None = None
 
     def validate(self) -> None:
         if not 5.0 <= self.iris_diameter_mm <= 20.0:
@@ -114,13 +115,21 @@ class MeasureOptions:
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
             raise InputError(f"rest span must be START:END seconds with START < END, "
                              f"got {self.rest_span_s}")
-        if self.refinement_levels is not None:
-            unknown = sorted(set(self.refinement_levels) - set(REFINED_SIGNALS))
+        if self.refinement_levels:
+            if self.method != "composite-edges":
+                raise InputError(f"refinement levels are for the composite-edges method (its "
+                                 f"pixel refinements), not {self.method!r}")
+            levels = dict(self.refinement_levels)
+            unknown = sorted(set(levels) - set(REFINED_SIGNALS))
             if unknown:
                 raise InputError(f"refinement levels for signals no refinement changes: "
                                  f"{', '.join(unknown)}")
-            if not all(np.isfinite(float(v)) for v in self.refinement_levels.values()):
-                raise InputError("refinement levels must be finite numbers (mm)")
+            try:
+                finite = all(np.isfinite(float(v)) for v in levels.values())
+            except (TypeError, ValueError):
+                finite = False
+            if not finite:
+                raise InputError("refinement levels must be finite numbers")
 
 
 @dataclass
@@ -676,7 +685,7 @@ def _calibrate_and_write(
     signals, rest_level = _keep_rest_level(signals, data["refinement"], level_frames,
                                            scale.mm_per_unit, power,
                                            _refined_frames(data["sources"]),
-                                           given=options.refinement_levels)
+                                           given=dict(options.refinement_levels or ()))
     smoothed = bool(engine_info.get("smooth_signals"))
     if smoothed:
         signals = smooth_signals(signals, data["time_s"], usable)
@@ -718,10 +727,13 @@ def _calibrate_and_write(
                        "edges) made to each signal in the quietest 30 % of open-eye frames "
                        "(or the given rest span), taken off every frame: the refinement "
                        "measures movement, the landmark model the resting level (lashes, for "
-                       "one, bias the lid edges differently per eye)",
+                       "one, bias the lid edges differently per eye); 'given' names the "
+                       "signals whose offset was given instead (MeasureOptions."
+                       "refinement_levels: from a neutral recording of the same face)",
             "values": rest_level,
-            **({"given": sorted(set(options.refinement_levels) & set(rest_level))}
-               if options.refinement_levels else {})}} if rest_level else {}),
+            **({"given": given} if (given := sorted(
+                dict(options.refinement_levels or ()).keys() & rest_level.keys())) else {}),
+        }} if rest_level else {}),
         "signals": [asdict(d) for d in definitions],
         "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
                   for flag in FrameFlag if flag.name},
@@ -819,8 +831,8 @@ def _keep_rest_level(signals: dict[str, np.ndarray], refinement: dict[str, np.nd
     covered half) is the model's own and keeps its value: taking the offset off there too would
     shift it by the lashes' bias (0.96 mm on WolfgangLanger's left eye).
 
-    ``given``: offsets (mm) to take off instead of the ones over ``rest_mask``, per signal
-    (:attr:`MeasureOptions.refinement_levels`); signals not in it get their own.
+    ``given``: offsets (each in its signal's unit) to take off instead of the ones over
+    ``rest_mask`` (:attr:`MeasureOptions.refinement_levels`); signals not in it get their own.
 
     Returns the corrected signals and the offsets taken off (signal name -> value).
     """
@@ -865,6 +877,8 @@ def _merge_spools(paths: list[str], directory: Path) -> Path:
 def _options_dict(options: MeasureOptions) -> dict[str, Any]:
     out = asdict(options)
     out["limits"] = asdict(options.limits)
+    if options.refinement_levels is not None:
+        out["refinement_levels"] = dict(options.refinement_levels)
     return out
 
 

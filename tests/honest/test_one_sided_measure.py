@@ -93,19 +93,28 @@ def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite,
     assert sources["counts"]["right"]["composite+lid-and-corner-edges"] >= 0.9 * original.n_frames
 
 
-def test_a_recordings_own_refinement_levels_given_back_change_nothing(recording, edges,
-                                                                       tmp_path):
-    # The validation's "known level" (docs/one_sided.md, Session 6) replaces only where the
-    # level comes from: given the levels this recording took itself, each refined signal is the same
-    # (to the 0.1 um the manifest rounds them to).
+def test_a_given_refinement_level_replaces_the_recordings_own(recording, edges, tmp_path):
+    # The validation's "known level" (docs/one_sided.md, Session 6): the left eye's level
+    # given 0.3 mm above the one this recording took moves its refined fissure 0.3 mm down and
+    # nothing else; the other levels given back as taken change nothing (to the 0.1 um the
+    # manifest rounds them to).
     levels = known_levels(edges)
-    assert levels and any(name.startswith("palpebral_fissure") for name in levels)
+    name = "palpebral_fissure_left_mm"
+    assert levels and name in levels
+    shifted = {**levels, name: levels[name] + 0.3}
     again = measure(recording.frames, "composite-edges", tmp_path / "known.synk",
-                    refinement_levels=levels)
-    assert again.manifest["refinement_rest_offsets"]["given"] == sorted(levels)
-    for name in levels:
-        np.testing.assert_allclose(again.frames[name], edges.frames[name], atol=1e-4,
-                                   equal_nan=True, err_msg=name)
+                    refinement_levels=shifted)
+    entry = again.manifest["refinement_rest_offsets"]
+    assert entry["given"] == sorted(levels)
+    assert entry["values"][name] == pytest.approx(levels[name] + 0.3, abs=1e-4)
+    source = again.frames["landmark_source_left"]
+    lid_refined = np.isin(source, [3, 5])  # composite+lid-edges, +lid-and-corner-edges
+    assert lid_refined.mean() > 0.8
+    moved = again.frames[name] - edges.frames[name]
+    np.testing.assert_allclose(moved[lid_refined], -0.3, atol=1e-3)
+    for other in set(levels) - {name}:
+        np.testing.assert_allclose(again.frames[other], edges.frames[other], atol=1e-4,
+                                   equal_nan=True, err_msg=other)
 
 
 def test_corner_edges_see_a_one_sided_corner_movement(recording, composite, edges, tmp_path):

@@ -91,9 +91,9 @@ def measure(frames, method: str, output: Path, *,
     refinements' resting offsets to use (``known_levels`` of another measurement)."""
     from synkinesis.pipeline import MeasureOptions, measure_frames
 
+    levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
-                          options=MeasureOptions(method=method,
-                                                 refinement_levels=refinement_levels))
+                          options=MeasureOptions(method=method, refinement_levels=levels))
 
 
 def known_levels(measurement) -> dict[str, float] | None:
