@@ -866,9 +866,9 @@ def segment_recording(
         span = (float(t[start]), _end_time(recording, stop))
         rest = RestInfo(*span, "quietest span", True, int(rest_mask.sum()), (span,))
         notes.append(f"no rest segment: the quietest span {rest.start_s:.2f}..{rest.end_s:.2f} s "
-                     "was used as rest (check it in the signals figure: if the face is not "
-                     "neutral there, a one-sided change that never leaves it is partly taken as "
-                     "its resting state and under-read; docs/one_sided.md): record a rest")
+                     "was used as rest (check it in the signals figure). If the face is not "
+                     "neutral there, a one-sided change present throughout is partly taken as "
+                     "rest and under-read: record a rest")
         if compound_distance is not None and np.isfinite(compound_distance).any():
             gap = float(np.min(compound_distance[start:stop]))
             if gap < options.compound_margin_s:

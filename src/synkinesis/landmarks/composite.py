@@ -19,8 +19,8 @@ Per frame:
    side's composite, mapped back into the frame; points on the midline are averaged.
 
 Cost: two inferences per frame, like the mirror-averaged method, but on one face each, so the
-face detector does not run while the face is tracked; the two run at the same time
-(:class:`~synkinesis.landmarks.engine.PairedDetection`).
+face detector does not run while the face is tracked; the two run at the same time where more
+than one CPU is usable (:class:`~synkinesis.landmarks.engine.PairedDetection`).
 
 Sides in this module are named by the MediaPipe index sets (``right`` = indices of the patient's
 right, seen on the image's left in a normal camera image); the pipeline's ``--mirrored`` renaming
@@ -286,7 +286,7 @@ class CompositeEngine:
         self._lids = LidEdgeTracker() if refine_lids else None
         self._corners = MouthCornerTracker() if refine_corners else None
         self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
-        self._paired = PairedDetection()  # the two composites landmarked at the same time
+        self._paired = PairedDetection()  # the two composites at once (given two CPUs)
         self._plain = plain
         self._track = track
         #: A video tracked without the landmark model's own smoothing over frames.

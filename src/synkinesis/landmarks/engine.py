@@ -73,10 +73,12 @@ class PairedDetection:
     other: each engine sees only its own images, in order. One call is made on a worker thread,
     the other on the caller's; an exception of either is raised here.
 
-    A process allowed only one core (``taskset -c 0``, a one-CPU container) runs the two one
-    after the other on the caller's thread: there they cannot overlap, and switching between two
+    A process pinned to one CPU (``taskset -c 0``, a cpuset of one CPU) runs the two one after
+    the other on the caller's thread: there they cannot overlap, and switching between two
     native graphs costs a little (single_face.mp4's composites on one core: 18.8 instead of
-    19.2 ms per pair).
+    19.2 ms per pair in isolation; in the whole pipeline the difference is within the noise).
+    A CPU quota (``docker --cpus=1``) does not show in the affinity: there the two threads stay.
+
     ``concurrent`` forces either way (tests).
     """
 
