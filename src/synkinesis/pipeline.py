@@ -216,12 +216,12 @@ METHODS = {
                        "and left out, the other half measured (the assessment default)",
 }
 
-#: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
-#: kept the model's (see :func:`_keep_rest_level`).
 #: Which refinement changes which quantity: the lid edges the eye's, the corner edge the
 #: mouth corner's and the fold's (drawn to the corner).
 LID_REFINED = ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
 CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "nasolabial_angle")
+#: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
+#: kept the model's (see :func:`_keep_rest_level`).
 REFINED_SIGNALS = tuple(signal_name(quantity, side)
                         for quantity in LID_REFINED + CORNER_REFINED for side in SIDES)
 
@@ -682,10 +682,11 @@ def _calibrate_and_write(
     level_frames = (rest_mask if options.rest_span_s is not None or not (seen & eyes_open).any()
                     else _quiet_frames(data["blendshapes"], seen & eyes_open,
                                        REFINEMENT_LEVEL_FRACTION)[0])
+    given_levels = dict(options.refinement_levels or ())
     signals, rest_level = _keep_rest_level(signals, data["refinement"], level_frames,
                                            scale.mm_per_unit, power,
-                                           _refined_frames(data["sources"]),
-                                           given=dict(options.refinement_levels or ()))
+                                           _refined_frames(data["sources"]), given=given_levels)
+    given_names = sorted(given_levels.keys() & rest_level.keys())
     smoothed = bool(engine_info.get("smooth_signals"))
     if smoothed:
         signals = smooth_signals(signals, data["time_s"], usable)
@@ -731,9 +732,7 @@ def _calibrate_and_write(
                        "signals whose offset was given instead (MeasureOptions."
                        "refinement_levels: from a neutral recording of the same face)",
             "values": rest_level,
-            **({"given": given} if (given := sorted(
-                dict(options.refinement_levels or ()).keys() & rest_level.keys())) else {}),
-        }} if rest_level else {}),
+            **({"given": given_names} if given_names else {})}} if rest_level else {}),
         "signals": [asdict(d) for d in definitions],
         "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
                   for flag in FrameFlag if flag.name},

@@ -107,8 +107,11 @@ def test_a_given_refinement_level_replaces_the_recordings_own(recording, edges, 
     entry = again.manifest["refinement_rest_offsets"]
     assert entry["given"] == sorted(levels)
     assert entry["values"][name] == pytest.approx(levels[name] + 0.3, abs=1e-4)
-    source = again.frames["landmark_source_left"]
-    lid_refined = np.isin(source, [3, 5])  # composite+lid-edges, +lid-and-corner-edges
+    from synkinesis.pipeline import SOURCE_CODES
+
+    lid_refined = np.isin(again.frames["landmark_source_left"],
+                          [SOURCE_CODES["composite+lid-edges"],
+                           SOURCE_CODES["composite+lid-and-corner-edges"]])
     assert lid_refined.mean() > 0.8
     moved = again.frames[name] - edges.frames[name]
     np.testing.assert_allclose(moved[lid_refined], -0.3, atol=1e-3)
