@@ -19,6 +19,11 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: Photos larger than this (long side, pixels) are downscaled before landmarking; MediaPipe
 #: works on a 256-pixel face crop, so nothing is lost, and memory stays bounded.
 MAX_IMAGE_SIDE = 4096
+#: Largest image accepted at all (width x height as its header declares, read before decoding):
+#: a 20000 x 20000 JPEG of 1.5 MB would otherwise take gigabytes to decode. 100 MP admits
+#: every phone and camera photo in common use (the largest phone sensors give 200 MP only in
+#: a special mode).
+MAX_IMAGE_PIXELS = 100_000_000
 
 
 class InputError(ValueError):
@@ -82,6 +87,44 @@ def classify_input(path: Path) -> str:
         f"{path}: unsupported format {suffix or '(no extension)'}; expected a video "
         f"({', '.join(VIDEO_SUFFIXES)}) or an image ({', '.join(IMAGE_SUFFIXES)})"
     )
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) declared by an encoded image's header, read without decoding the
+    pixels; None when the header is not one of a known image format.
+
+    Raises
+    ------
+    InputError
+        The header declares so many pixels that Pillow itself refuses it as a
+        decompression bomb (over about 179 megapixels).
+    """
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return int(image.width), int(image.height)
+    except Image.DecompressionBombError as error:
+        raise InputError(f"the image declares too many pixels ({error})") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+
+
+def check_image_size(data: bytes, *, what: str, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
+    """Refuse an encoded image whose header declares more than ``max_pixels`` pixels, before
+    any decoding (InputError naming ``what`` and the declared size)."""
+    try:
+        size = image_size(data)
+    except InputError as error:
+        raise InputError(f"{what}: {error}; resize it first") from None
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise InputError(f"{what}: the image declares {size[0]} x {size[1]} pixels, more than "
+                         f"the {max_pixels / 1e6:.0f} megapixels accepted; resize it first")
 
 
 def _check_file(path: Path) -> None:
