@@ -29,15 +29,37 @@ for member in landmarks/models/face_landmarker.task web/templates/base.html web/
     || { echo "the sdist lacks $member" >&2; exit 1; }
 done
 
-echo "== installing $(basename "$WHEEL") into a fresh venv"
-"$PYTHON" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL"
-if "$WORK/venv/bin/python" -m pip list 2>/dev/null | grep -qi '^opencv-python '; then
-  echo "opencv-python is installed beside opencv-contrib-python" >&2; exit 1
-fi
-
 cd "$WORK"
 export SYNK_DATABASE_URL="sqlite:///$WORK/record.sqlite" SYNK_DATA_DIR="$WORK/recordings"
+
+echo "== the core alone (no extra): measure, analyze, score; no database or web package"
+"$PYTHON" -m venv "$WORK/core"
+"$WORK/core/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL"
+for module in sqlalchemy alembic fhir fastapi uvicorn jinja2 pandas cv2.data; do
+  if "$WORK/core/bin/python" -c "import importlib.util as u, sys; \
+sys.exit(0 if u.find_spec('${module%%.*}') else 1)" 2>/dev/null && [ "$module" != cv2.data ]; then
+    echo "the core install brought $module" >&2; exit 1
+  fi
+done
+if "$WORK/core/bin/python" -m pip list 2>/dev/null | grep -qi '^opencv-python '; then
+  echo "opencv-python is installed beside opencv-contrib-python" >&2; exit 1
+fi
+"$WORK/core/bin/synk" measure "$MEDIA/single_face.mp4" -o core.synk --quiet
+"$WORK/core/bin/synk" analyze core.synk -o core.analysis.json >/dev/null
+"$WORK/core/bin/synk" score hb -i grade=II >/dev/null
+set +e
+"$WORK/core/bin/synk" patient list >"$WORK/no-extra.txt" 2>&1
+status=$?
+set -e
+if [ "$status" != 2 ] || ! grep -q "synkinesis\[record\]" "$WORK/no-extra.txt"; then
+  echo "synk patient list without the record extra:" >&2; cat "$WORK/no-extra.txt" >&2; exit 1
+fi
+echo "core venv: $(du -sm "$WORK/core" | cut -f1) MB"
+
+echo "== installing $(basename "$WHEEL")[all] into a fresh venv"
+"$PYTHON" -m venv "$WORK/venv"
+"$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL[all]"
+echo "all venv: $(du -sm "$WORK/venv" | cut -f1) MB"
 SYNK="$WORK/venv/bin/synk"
 "$WORK/venv/bin/python" -c "import synkinesis, sys; \
 assert synkinesis.__file__.startswith('$WORK'), synkinesis.__file__"

@@ -15,7 +15,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[all,test]"
 MEDIA=$(.venv/bin/python scripts/fetch_media.py --quiet)
 mkdir -p example-output
 .venv/bin/synk measure "$MEDIA/WolfgangLanger_Pexels.mp4" -o example-output/WolfgangLanger.synk --csv

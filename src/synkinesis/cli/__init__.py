@@ -48,5 +48,26 @@ def _register() -> None:
 _register()
 
 
+#: The top-level module of each optional stack -> the extra that installs it.
+_EXTRA_OF_MODULE = {
+    "sqlalchemy": "record", "alembic": "record", "fhir": "record", "psycopg": "postgresql",
+    "fastapi": "web", "starlette": "web", "uvicorn": "web", "jinja2": "web",
+    "multipart": "web", "python_multipart": "web", "websockets": "web",
+}
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as error:
+        extra = _EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:
+            raise
+        from rich.markup import escape
+
+        from synkinesis.cli.common import err_console
+
+        err_console.print("[red]error:[/red] " + escape(
+            f"this command needs the optional '{extra}' part ({error.name} is not installed): "
+            f"pip install 'synkinesis[{extra}]'"), highlight=False, soft_wrap=True)
+        raise SystemExit(2) from None
