@@ -25,3 +25,25 @@ def test_version_and_help():
     out = subprocess.run([sys.executable, "-m", "synkinesis", "--version"], capture_output=True,
                          text=True)
     assert out.returncode == 0 and out.stdout.startswith("synkinesis ")
+
+
+RECORD_STACK = {"sqlalchemy", "alembic", "fhir"}
+WEB_STACK = {"fastapi", "starlette", "uvicorn", "jinja2", "multipart"}
+
+
+def test_each_layer_loads_only_its_own_stack():
+    # the core's measure and analysis steps need neither the record nor the web app (they are
+    # optional extras); the record does not load the web app
+    measuring = _loaded_after("import synkinesis.pipeline, synkinesis.analysis, synkinesis.cli")
+    assert not measuring & (RECORD_STACK | WEB_STACK)
+    assert not _loaded_after("import synkinesis.store") & WEB_STACK
+
+
+def test_missing_extra_names_what_to_install():
+    # a command of the record run where its stack cannot be imported: one line, exit 2
+    code = ("import sys; sys.modules['sqlalchemy'] = None; sys.argv = ['synk', 'patient', "
+            "'list']; from synkinesis.cli import main; main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2, out.stderr
+    assert "pip install 'synkinesis[record]'" in out.stderr
+    assert "Traceback" not in out.stderr
