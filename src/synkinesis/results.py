@@ -228,12 +228,42 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
     return measurement
 
 
-def write_signals_csv(measurement: Measurement, path: Path) -> Path:
-    """Export the per-frame table (signals and flags) as CSV, atomically."""
+def signals_table(measurement: Measurement):
+    """The per-frame table as others read it (a ``pyarrow.Table``).
+
+    Columns as in the result file, except: after the ``flags`` bitmask, one boolean column per
+    quality flag (``flag_NO_FACE``, ``flag_BLINK_LEFT``, ...); the landmark sources as names
+    (``plain``, ``composite+lid-edges``, ...) instead of codes; and a missing value (a side not
+    measured in that frame) as null, never NaN.
+    """
     import pyarrow as pa
+
+    from synkinesis.landmarks.composite import SOURCE_NAMES
+    from synkinesis.quality import FrameFlag
+
+    columns: dict[str, object] = {}
+    for name, values in measurement.frames.items():
+        values = np.asarray(values)
+        if name.startswith("landmark_source_"):
+            columns[name] = pa.array([SOURCE_NAMES.get(int(code), str(int(code)))
+                                      for code in values])
+        elif values.dtype.kind == "f":
+            columns[name] = pa.array(values, mask=np.isnan(values))
+        else:
+            columns[name] = pa.array(values.tolist() if values.dtype == object else values)
+        if name == "flags":
+            flags = values.astype(np.int64)
+            for flag in FrameFlag:
+                columns[f"flag_{flag.name}"] = pa.array((flags & int(flag)) != 0)
+    return pa.table(columns)
+
+
+def write_signals_csv(measurement: Measurement, path: Path) -> Path:
+    """Export the per-frame table (:func:`signals_table`) as CSV, atomically: named flag
+    columns, sources as names, empty cells for missing values."""
     import pyarrow.csv as pacsv
 
-    table = pa.table({name: pa.array(values) for name, values in measurement.frames.items()})
+    table = signals_table(measurement)
     with atomic_output(path) as temporary:
         pacsv.write_csv(table, temporary)
     return path
