@@ -1,6 +1,6 @@
 """Synkinesis analysis: where files meet the pure core (protocol -> coupling -> findings).
 
-:func:`analyze_recording` runs the core on a :class:`synkinesis.protocol.Recording` and checks the
+:func:`analyze_recording` runs the core on a :class:`synkinesis.recording.Recording` and checks the
 input (too short, most frames flagged, spans that do not fit); :func:`run_analysis` reads a measure
 result (``.synk``) or measures a video first, analyses it, writes the analysis file and, on
 request, the figures.
@@ -43,14 +43,13 @@ from synkinesis.findings import (
 )
 from synkinesis.protocol import (
     PROTOCOL_VERSION,
-    REGION_SIGNALS,
     TASKS,
     ProtocolError,
-    Recording,
     Segmentation,
     SegmentationOptions,
     segment_recording,
 )
+from synkinesis.recording import REGION_SIGNALS, Recording
 from synkinesis.regions import SIDES, Side
 
 FORMAT_NAME = "synkinesis.analysis"

@@ -11,7 +11,7 @@ at the same instants.
 "Sustained" means held for at least ``min_duration_s`` (the level exceeded in every frame of the
 best window of that length): single-frame landmark noise never makes a cell. Blinks of both eyes
 are excluded from the eye region outside eye tasks (CLINICAL.md: exclude blinks from ocular
-synkinesis); a one-sided closure is kept (:meth:`synkinesis.protocol.Recording.blink_mask`).
+synkinesis); a one-sided closure is kept (:meth:`synkinesis.recording.Recording.blink_mask`).
 Sides are the PATIENT's.
 """
 
@@ -22,14 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synkinesis.protocol import (
-    EYE_TASKS,
-    TASK_NAMES,
-    Recording,
-    Segmentation,
-    get_task,
-    region_movements,
-)
+from synkinesis.protocol import EYE_TASKS, TASK_NAMES, Segmentation, get_task
+from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES, Side, other_side
 from synkinesis.signals import signal_name
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from synkinesis.protocol import Recording
 from synkinesis.quality import FrameFlag
+from synkinesis.recording import Recording
 from synkinesis.regions import SIDES, mirror_name
 from synkinesis.signals import signal_definitions, signal_name
 

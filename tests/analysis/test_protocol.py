@@ -94,7 +94,7 @@ def _laugh_then_settle():
 
     import numpy as np
 
-    from synkinesis.protocol import baseline_columns
+    from synkinesis.recording import baseline_columns
     from synkinesis.signals import signal_name
 
     steps = (("rest", 0.5), ("big_smile", 3.0), ("rest", 1.5), ("brow_raise", 1.5),
@@ -161,7 +161,7 @@ def test_rest_and_tasks_are_never_taken_from_frames_with_a_covered_half():
 
     import numpy as np
 
-    from synkinesis.protocol import baseline_columns
+    from synkinesis.recording import baseline_columns
 
     last = recording.time_s >= 10.0
     recording = replace(recording, rest_hint={

@@ -20,7 +20,7 @@ INDEX_TOLERANCE_POINTS = 0.5
 
 
 def test_region_conventions_agree_with_the_analysis():
-    from synkinesis.protocol import REGION_SIGNALS
+    from synkinesis.recording import REGION_SIGNALS
 
     for region in REGIONS:
         spec = REGION_SIGNALS[region]

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from synkinesis.protocol import COMPOUND, REGION_SIGNALS, region_movements
+from synkinesis.protocol import COMPOUND
+from synkinesis.recording import REGION_SIGNALS, region_movements
 from synkinesis.regions import SIDE_LANDMARKS, SIDES
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:orange"}

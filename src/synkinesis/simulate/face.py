@@ -142,7 +142,7 @@ REGION_SIGNAL: dict[str, str] = {
 
 #: +1 when a region's active movement raises its signal, -1 when it lowers it (the eye
 #: narrows, the nasolabial line shortens, the lower lip descends): movement = sign x change
-#: from rest, as in the analysis (``synkinesis.protocol.REGION_SIGNALS``; a test keeps the two
+#: from rest, as in the analysis (``synkinesis.recording.REGION_SIGNALS``; a test keeps the two
 #: in agreement).
 REGION_SIGN: dict[str, float] = {
     "brow": 1.0,

@@ -30,7 +30,7 @@ class Exercise:
     instruction : str
         What the patient is told.
     target_region, unwanted_region : str
-        Regions of :data:`synkinesis.protocol.REGION_SIGNALS` (movement in mm from rest).
+        Regions of :data:`synkinesis.recording.REGION_SIGNALS` (movement in mm from rest).
     task : str
         The protocol task whose co-movement sets the threshold.
     target_goal_mm : float

@@ -3,14 +3,14 @@
 The batch pipeline (:mod:`synkinesis.pipeline`) calibrates a whole recording at once; a live
 session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame by frame,
 reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normalize.fit_head_pose`,
-:func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.protocol.region_movements`):
+:func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.recording.region_movements`):
 
 * scale: millimetres from the running median of the iris diameter over the first good frames
   (:func:`~synkinesis.normalize.millimetres_per_unit`), then fixed;
 * rest: the median of the frames the client marks as rest (the exercise starts with a short
-  "relax" phase), as :func:`~synkinesis.protocol.rest_baseline` does for a recording;
+  "relax" phase), as :func:`~synkinesis.recording.rest_baseline` does for a recording;
 * movement per region and side, in mm, positive in the region's active direction
-  (:data:`~synkinesis.protocol.REGION_SIGNALS`). Sides are the patient's.
+  (:data:`~synkinesis.recording.REGION_SIGNALS`). Sides are the patient's.
 
 No new measurement is defined here; nothing is written to disk.
 """
@@ -113,7 +113,7 @@ class LiveMeasurer:
             millimetres_per_unit,
             to_head_frame,
         )
-        from synkinesis.protocol import Recording, baseline_columns, region_movements
+        from synkinesis.recording import Recording, baseline_columns, region_movements
         from synkinesis.signals import compute_signals
 
         faces = self.engine.detect(rgb, timestamp_ms=timestamp_ms)
