@@ -11,7 +11,7 @@ Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--m
        [--max-frames N] [--json OUT] [--kind eye|mouth] [--known-level]
            (--known-level: each case of a method with pixel refinements is also measured with
            the refinements' resting level of the original video, as a neutral reference of the
-           same face would give it: docs/one_sided.md, Session 6)
+           same face would give it: docs/dev/one_sided_history.md, session 6)
        taskset -c 0 python scripts/validate_one_sided.py --bench [--video NAME ...] [--rounds 3]
            (frames per second of each method's full measure pipeline on the decoded frames of
            each video, both by default, interleaved rounds, best kept)
