@@ -34,9 +34,6 @@ from synkinesis.findings import (
     AffectedSide,
     Finding,
     FindingOptions,
-    ItemEstimate,
-    ScaleEstimate,
-    estimate_scales,
     find_patterns,
     infer_affected_side,
     resting_tone,
@@ -51,6 +48,7 @@ from synkinesis.protocol import (
 )
 from synkinesis.recording import REGION_SIGNALS, Recording
 from synkinesis.regions import SIDES, Side
+from synkinesis.scales.automatic import ItemEstimate, ScaleEstimate, estimate_scales
 
 FORMAT_NAME = "synkinesis.analysis"
 FORMAT_VERSION = 1

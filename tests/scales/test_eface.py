@@ -150,7 +150,7 @@ def _coupling_at_rest(rest: dict[str, dict[str, float]]):
 def test_palpebral_fissure_rest_direction_follows_the_auto_eface_formula(affected_mm, end):
     # CLINICAL.md [V]: fissure at rest = 100 * PF_healthy / PF_affected, so an affected eye
     # narrower than the healthy one (synkinetic resting tone) reads above 100.
-    from synkinesis.findings import estimate_eface
+    from synkinesis.scales.automatic import estimate_eface
 
     rest = {"palpebral_fissure": {"left": affected_mm, "right": 10.0},
             "brow_height": {"left": 20.0, "right": 20.0},

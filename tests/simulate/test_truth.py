@@ -66,12 +66,8 @@ def test_ocular_oral_uses_the_clinical_mm_anchors(injured):
 
 
 def test_truth_is_what_the_analysis_reports_on_perfect_measurements(injured):
-    from synkinesis.findings import (
-        AffectedSide,
-        find_patterns,
-        points_grade,
-        task_synkinesis_points,
-    )
+    from synkinesis.findings import AffectedSide, find_patterns, points_grade
+    from synkinesis.scales.automatic import task_synkinesis_points
 
     coupling = _perfect_coupling(injured)
     for side in SIDES:

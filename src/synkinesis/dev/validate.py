@@ -99,7 +99,8 @@ def measure(frames, method: str, output: Path, *,
 def known_levels(measurement) -> dict[str, float] | None:
     """The pixel refinements' resting offsets a measurement took (None without refinements):
     given to the measurement of an injected video, they stand for a neutral reference of the
-    same face, which a recording without rest does not have (docs/dev/one_sided_history.md, session 6)."""
+    same face, which a recording without rest does not have
+    (docs/dev/one_sided_history.md, session 6)."""
     entry = measurement.manifest.get("refinement_rest_offsets")
     return dict(entry["values"]) if entry else None
 

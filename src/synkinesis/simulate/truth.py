@@ -33,10 +33,10 @@ from synkinesis.findings import (
     FindingOptions,
     pattern_index_from_excess,
     points_grade,
-    watched_excess_points,
 )
 from synkinesis.protocol import TASKS as PROTOCOL_TASKS
 from synkinesis.regions import SIDES
+from synkinesis.scales.automatic import watched_excess_points
 from synkinesis.simulate.anatomy import (
     MUSCLES,
     REGION_RANGE_TASK,
@@ -127,8 +127,8 @@ class GroundTruth:
     items : dict side -> dict
         Auto-scored items: Sunnybrook synkinesis grades (0..3) per expression
         (:data:`SUNNYBROOK_SYNKINESIS_TASKS`), their points (the task's largest watched-region
-        excess, :func:`synkinesis.findings.watched_excess_points`) and their sum; eFACE ocular
-        synkinesis (0..100, this side against the other: 100 x min fissure ratio in big smile
+        excess, :func:`synkinesis.scales.automatic.watched_excess_points`) and their sum; eFACE
+        ocular synkinesis (0..100, this side against the other: 100 x min fissure ratio in big smile
         and pucker [V formula]).
     injured_sides : tuple of str
     """

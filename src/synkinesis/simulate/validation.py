@@ -18,8 +18,8 @@ with its ground truth measured on the same face:
   (what it reports); so disagreements are measurement error and the floor, not definitions.
   The same with the analysis' index alone (no floor) separates the two;
 - severity agreement per pattern: the true x found grade table (none..severe), and the same for
-  the five Sunnybrook synkinesis items (:func:`synkinesis.findings.task_synkinesis_points`
-  against the truth's :func:`synkinesis.findings.watched_excess_points`);
+  the five Sunnybrook synkinesis items (:func:`synkinesis.scales.automatic.task_synkinesis_points`
+  against the truth's :func:`synkinesis.scales.automatic.watched_excess_points`);
 - affected-side accuracy: the analysis names the injured side (None for a healthy face).
 """
 
@@ -196,7 +196,8 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
                                                          dict[str, dict[str, int]]]:
     """The analysis' pattern indices and grades, and Sunnybrook synkinesis grades, with each
     side taken as affected (what :func:`synkinesis.findings.find_patterns` and
-    :func:`synkinesis.findings.estimate_sunnybrook` report for that side, noise floor included).
+    :func:`synkinesis.scales.automatic.estimate_sunnybrook` report for that side, noise floor
+    included).
 
     Parameters
     ----------
@@ -214,8 +215,8 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
         pattern_excess_mm,
         pattern_index_from_excess,
         points_grade,
-        task_synkinesis_points,
     )
+    from synkinesis.scales.automatic import task_synkinesis_points
 
     options = FindingOptions() if options is None else options
     index: dict[str, dict[str, float]] = {side: {} for side in SIDES}

@@ -1,0 +1,389 @@
+"""Scale items estimated automatically from a recording's coupling matrix and findings:
+eFACE (Auto-eFACE's formulas), Sunnybrook (resting symmetry, voluntary movement, synkinesis
+items) and a suggested House-Brackmann grade. Pure: frozen dataclasses in and out.
+
+Each estimate carries the measurement behind it and a confidence; items that cannot be measured
+are listed as missing, so the result is a draft until a clinician completes it. Scoring the
+items (totals, validation) is :mod:`synkinesis.scales`' job
+(:func:`synkinesis.analysis.score_estimates`). Sides are the PATIENT's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synkinesis.coupling import Coupling
+from synkinesis.findings import (
+    SEVERITIES,
+    AffectedSide,
+    Finding,
+    FindingOptions,
+    points_grade,
+    resting_components,
+)
+from synkinesis.regions import Side, other_side
+
+
+@dataclass(frozen=True)
+class ItemEstimate:
+    """An automatically estimated scale item and the measurement behind it."""
+
+    key: str
+    value: float | int | str
+    measurement: str
+    measured: float
+    unit: str
+    confidence: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ScaleEstimate:
+    """Estimated items of one instrument and, once scored, the result (a draft when items are
+    missing).
+
+    ``result`` is a :class:`synkinesis.scales.ScaleResult` after
+    :func:`synkinesis.analysis.score_estimates` (the scales library is a layer above this
+    module), None before."""
+
+    instrument: str
+    items: tuple[ItemEstimate, ...]
+    missing: tuple[str, ...]
+    result: Any = None
+    notes: tuple[str, ...] = ()
+
+
+#: Voluntary ratio (affected / healthy movement) lower bounds of Sunnybrook grades 2..5 [U].
+VOLUNTARY_CUTS = (0.1, 0.35, 0.65, 0.9)
+#: eFACE synkinesis item from a pattern index: 100 - POINTS_TO_EFACE * points [U].
+POINTS_TO_EFACE = 100.0 / 3.0
+#: eFACE oral commissure at rest: points of the 0..200 item per mm of height difference [U].
+EFACE_CORNER_PER_MM = 10.0
+
+
+def _ratio(a: float, h: float, floor: float) -> float:
+    if not (np.isfinite(a) and np.isfinite(h)) or h < floor:
+        return float("nan")
+    return max(a, 0.0) / h
+
+
+def _voluntary_ratio(coupling: Coupling, task: str, region: str, side: Side) -> float:
+    """Affected / healthy voluntary movement of ``region`` in ``task``. The eye compares
+    closure fractions (narrowing / that side's own rest fissure, as eFACE's eye closure does):
+    an eye narrow at rest that closes completely has closed completely, whatever its mm."""
+    h = other_side(side)
+    a = coupling.cell("movement_mm", side, task, region)
+    b = coupling.cell("movement_mm", h, task, region)
+    floor = float(coupling.noise_floor_mm[coupling.regions.index(region)])
+    if region == "eye":
+        rest_a = coupling.rest("palpebral_fissure", side)
+        rest_h = coupling.rest("palpebral_fissure", h)
+        if not (rest_a > 0 and rest_h > 0):
+            return float("nan")
+        a, b, floor = a / rest_a, b / rest_h, floor / rest_h
+    return _ratio(a, b, floor)
+
+
+def _task_confidence(coupling: Coupling, task: str) -> float:
+    if task not in coupling.tasks:
+        return 0.0
+    i = coupling.tasks.index(task)
+    c = float(coupling.label_confidence[i] * coupling.coverage[i])
+    return c * (0.5 if task in coupling.short_tasks else 1.0)
+
+
+def _voluntary_grade(ratio: float) -> int:
+    return 1 + sum(ratio >= c for c in VOLUNTARY_CUTS)
+
+
+def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
+                   ) -> tuple[list[ItemEstimate], list[str]]:
+    """The 15 eFACE items landmarks can support, affected side ``side`` (Auto-eFACE formulas,
+    CLINICAL.md [V]; fold items and the commissure at rest are proxies [U])."""
+    h = other_side(side)
+    items: list[ItemEstimate] = []
+    missing: list[str] = []
+    rest = coupling.rest
+
+    def static(key: str, raw: float, measurement: str, confidence: float, note: str) -> None:
+        if not np.isfinite(raw):
+            missing.append(key)
+            return
+        items.append(ItemEstimate(key, float(np.clip(raw, 0, 200)), measurement, float(raw),
+                                  "ratio x100", confidence, note))
+
+    static("brow_rest", 100 * rest("brow_height", side) / rest("brow_height", h),
+           "100 * brow height affected / healthy at rest", 0.8, "Auto-eFACE [V]")
+    static("palpebral_fissure_rest",
+           100 * rest("palpebral_fissure", h) / rest("palpebral_fissure", side),
+           "100 * palpebral fissure healthy / affected at rest", 0.8,
+           "Auto-eFACE formula [V] (note: above 100 means the affected eye is narrower)")
+    static("nasolabial_fold_rest",
+           100 * rest("nasolabial_length", h) / rest("nasolabial_length", side),
+           "100 * alar-base-to-corner line healthy / affected at rest", 0.3,
+           "proxy: fold depth is not visible to landmarks [U]")
+    static("oral_commissure_rest",
+           100 + EFACE_CORNER_PER_MM * (rest("mouth_corner_y", side) - rest("mouth_corner_y", h)),
+           f"100 + {EFACE_CORNER_PER_MM:g} * corner height difference (mm) at rest", 0.5,
+           "project mapping [U]")
+
+    def dynamic(key: str, task: str, region: str, measurement: str, note: str = "",
+                quality: float = 1.0) -> None:
+        a = coupling.cell("movement_mm", side, task, region)
+        b = coupling.cell("movement_mm", h, task, region)
+        ratio = _ratio(a, b, coupling.noise_floor_mm[coupling.regions.index(region)])
+        if not np.isfinite(ratio):
+            missing.append(key)
+            return
+        items.append(ItemEstimate(key, float(np.clip(100 * ratio, 0, 100)), measurement,
+                                  100 * ratio, "%", round(_task_confidence(coupling, task)
+                                                          * quality, 3), note))
+
+    dynamic("brow_elevation", "brow_raise", "brow",
+            "100 * brow rise affected / healthy (brow raise)", "Auto-eFACE [V]")
+    for key, task in (("gentle_eye_closure", "gentle_eye_closure"),
+                      ("full_eye_closure", "tight_eye_closure")):
+        closed = coupling.cell("movement_mm", side, task, "eye")
+        pf = rest("palpebral_fissure", side)
+        if not np.isfinite(closed) or not pf > 0:
+            missing.append(key)
+            continue
+        value = 100 * closed / pf
+        items.append(ItemEstimate(key, float(np.clip(value, 0, 100)),
+                                  f"100 * (PF rest - PF closed) / PF rest, affected ({task})",
+                                  value, "%", round(_task_confidence(coupling, task), 3),
+                                  "Auto-eFACE [V]"))
+    dynamic("nasolabial_fold_depth_smile", "big_smile", "nasolabial",
+            "100 * alar-base-to-corner shortening affected / healthy (big smile)",
+            "proxy [U]", 0.5)
+    a = coupling.auxiliary.get(side, {}).get("big_smile", {}).get("nasolabial_angle", np.nan)
+    b = coupling.auxiliary.get(h, {}).get("big_smile", {}).get("nasolabial_angle", np.nan)
+    ratio = _ratio(a, b, 1.0)
+    if np.isfinite(ratio):
+        items.append(ItemEstimate(
+            "nasolabial_fold_orientation_smile", float(np.clip(100 * ratio, 0, 100)),
+            "100 * fold-line angle change affected / healthy (big smile)", 100 * ratio, "%",
+            round(0.5 * _task_confidence(coupling, "big_smile"), 3), "proxy [U]"))
+    else:
+        missing.append("nasolabial_fold_orientation_smile")
+    dynamic("oral_commissure_smile", "big_smile", "mouth_corner",
+            "100 * mouth-corner excursion affected / healthy (big smile)", "Auto-eFACE [V]")
+    dynamic("lower_lip_eee", "eee", "lower_lip", "100 * lower-lip descent affected / healthy "
+            '("EEE")', "Auto-eFACE [V]")
+
+    ratios = []
+    for task in ("big_smile", "pucker"):
+        if task not in coupling.tasks:
+            continue
+        pf_a = rest("palpebral_fissure", side) - coupling.cell("movement_mm", side, task, "eye")
+        pf_h = rest("palpebral_fissure", h) - coupling.cell("movement_mm", h, task, "eye")
+        if np.isfinite(pf_a) and np.isfinite(pf_h) and pf_h > 0.5:
+            ratios.append((max(pf_a, 0) / pf_h, task))
+    if ratios:
+        value, task = min(ratios)
+        items.append(ItemEstimate(
+            "ocular_synkinesis", float(np.clip(100 * value, 0, 100)),
+            f"100 * min(PF affected / healthy during big smile, pucker): {task}", 100 * value,
+            "%", round(_task_confidence(coupling, task), 3), "Auto-eFACE [V]"))
+    else:
+        missing.append("ocular_synkinesis")
+    by_name = {f.pattern: f for f in findings}
+    for key, pattern in (("midfacial_synkinesis", "oral_ocular"),
+                         ("mentalis_synkinesis", "mentalis"),
+                         ("platysmal_synkinesis", "platysmal")):
+        finding = by_name.get(pattern)
+        if finding is None or not np.isfinite(finding.index):
+            missing.append(key)
+            continue
+        points = max(finding.index_by_side.get(side, finding.index), 0.0)
+        if (finding.severity == "none" and finding.side == side and finding.evidence
+                and finding.evidence[0].excess_mm < finding.noise_floor_mm):
+            points = 0.0  # within the noise floor: no synkinesis (as task_synkinesis_points)
+        value = float(np.clip(100 - POINTS_TO_EFACE * points, 0, 100))
+        confidence = finding.confidence * (0.3 if pattern == "platysmal" else 1.0)
+        items.append(ItemEstimate(
+            key, value, f"{pattern} index (Sunnybrook points), 100 - {POINTS_TO_EFACE:.1f} * "
+            "points", points, "points", round(confidence, 3),
+            "FLAGGED: proxy, the neck is not visible to face landmarks; confirm clinically"
+            if pattern == "platysmal" else "project mapping [U]"))
+    return items, missing
+
+
+_SUNNYBROOK_TASKS = {"brow_lift": ("brow_raise", "brow"),
+                     "eye_closure": ("gentle_eye_closure", "eye"),
+                     "smile": ("big_smile", "mouth_corner"),
+                     "snarl": ("snarl", "upper_lip"),
+                     "pucker": ("pucker", "mouth_corner")}
+
+#: mm per Sunnybrook synkinesis point for each watched region (the eye from CLINICAL.md [V],
+#: the others [U], as in :data:`PATTERNS`).
+_WATCH_ANCHORS = {"eye": 0.77, "mouth_corner": 1.5, "chin": 1.0, "nasolabial": 1.0,
+                  "lower_lip": 1.0, "upper_lip": 1.0, "brow": 1.0}
+
+
+def watched_excess_points(task: str, excess_mm: Mapping[str, float], *,
+                          floor_mm: Mapping[str, float] | None = None
+                          ) -> tuple[float, str, float]:
+    """Largest excess of a task's watched regions (:attr:`synkinesis.protocol.Task.watched`),
+    in Sunnybrook points (:data:`_WATCH_ANCHORS`; the eye in pucker: 1.0 mm per point [V]).
+
+    Parameters
+    ----------
+    task : str
+    excess_mm : mapping region -> float
+        Excess of one side over the other in ``task``, mm (active direction).
+    floor_mm : mapping region -> float, optional
+        Only excesses at or above their region's floor count (a recording's noise floor;
+        none for true movements).
+
+    Returns
+    -------
+    points, region, excess_mm : float, str, float
+        ``(0.0, "", 0.0)`` when no watched region has a positive excess above its floor.
+    """
+    from synkinesis.protocol import get_task
+
+    best = (0.0, "", 0.0)
+    for region in get_task(task).watched:
+        if region not in _WATCH_ANCHORS or region not in excess_mm:
+            continue
+        excess = excess_mm[region]
+        floor = floor_mm.get(region, 0.0) if floor_mm is not None else 0.0
+        if not np.isfinite(excess) or excess < floor:
+            continue
+        anchor = 1.0 if (region == "eye" and task == "pucker") else _WATCH_ANCHORS[region]
+        if excess / anchor > best[0]:
+            best = (float(excess / anchor), region, float(excess))
+    return best
+
+
+def task_synkinesis_points(coupling: Coupling, task: str, side: Side
+                           ) -> tuple[float, str, float]:
+    """Largest watched-region excess of ``side`` in ``task``, in points, with its region and mm
+    (only excesses above the region's noise floor count; :func:`watched_excess_points`)."""
+    if task not in coupling.tasks:
+        return float("nan"), "", float("nan")
+    i = coupling.tasks.index(task)
+    excess = {region: float(coupling.excess_mm[side][i, j])
+              for j, region in enumerate(coupling.regions)}
+    floor = {region: float(coupling.noise_floor_mm[j])
+             for j, region in enumerate(coupling.regions)}
+    return watched_excess_points(task, excess, floor_mm=floor)
+
+
+def estimate_sunnybrook(coupling: Coupling, side: Side, *,
+                        options: FindingOptions = FindingOptions()
+                        ) -> tuple[list[ItemEstimate], list[str]]:
+    """The 13 Sunnybrook items, affected side ``side`` ([U] mappings, see docs/analysis.md)."""
+    items: list[ItemEstimate] = []
+    missing: list[str] = []
+    rest = resting_components(coupling, side, options=options)
+    t = options.resting
+    eye = rest["palpebral_fissure"]
+    items.append(ItemEstimate(
+        "rest_eye", "narrow" if eye <= -t.eye_mm else "wide" if eye >= t.eye_mm else "normal",
+        "palpebral fissure affected - healthy at rest", eye, "mm", 0.7,
+        f"one point at +/- {t.eye_mm} mm [U]"))
+    fold = rest["nasolabial_length"]
+    items.append(ItemEstimate(
+        "rest_cheek", "more" if fold <= -t.fold_mm else "less" if fold >= t.fold_mm else "normal",
+        "alar-base-to-corner line affected - healthy at rest (shorter = deeper fold)", fold,
+        "mm", 0.3, f"proxy; one point at +/- {t.fold_mm} mm [U]; 'absent' is not detectable"))
+    corner = rest["mouth_corner_y"]
+    items.append(ItemEstimate(
+        "rest_mouth", "pulled" if corner >= t.corner_mm else "drooped"
+        if corner <= -t.corner_mm else "normal",
+        "mouth-corner height affected - healthy at rest", corner, "mm", 0.6,
+        f"one point at +/- {t.corner_mm} mm [U]"))
+    for expression, (task, region) in _SUNNYBROOK_TASKS.items():
+        ratio = _voluntary_ratio(coupling, task, region, side)
+        if not np.isfinite(ratio):
+            missing.append(f"voluntary_{expression}")
+        else:
+            what = ("eye closure fraction (narrowing / own rest fissure)" if region == "eye"
+                    else f"{region} movement")
+            items.append(ItemEstimate(
+                f"voluntary_{expression}", _voluntary_grade(ratio),
+                f"{what} affected / healthy ({task})", ratio, "ratio",
+                round(_task_confidence(coupling, task), 3),
+                f"grades 2..5 from ratio >= {', '.join(map(str, VOLUNTARY_CUTS))} [U]"))
+        points, watched, excess = task_synkinesis_points(coupling, task, side)
+        if not np.isfinite(points):
+            missing.append(f"synkinesis_{expression}")
+            continue
+        grade = points_grade(points, options.severity_cuts)
+        items.append(ItemEstimate(
+            f"synkinesis_{expression}", grade,
+            f"largest watched-region excess ({watched or 'none above noise'}) in {task}",
+            points, "points", round(_task_confidence(coupling, task), 3),
+            f"{excess:.2f} mm" if watched else ""))
+    return items, missing
+
+
+def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], side: Side
+                            ) -> tuple[ItemEstimate | None, str]:
+    """A House-Brackmann grade suggestion from voluntary ratios, eye closure and synkinesis
+    ([U] project mapping: HB is a global clinical judgement)."""
+    ratios = []
+    for task, region in (("brow_raise", "brow"), ("gentle_eye_closure", "eye"),
+                         ("big_smile", "mouth_corner")):
+        ratio = _voluntary_ratio(coupling, task, region, side)
+        if np.isfinite(ratio):
+            ratios.append(min(ratio, 1.0))
+    if not ratios:
+        return None, "needs at least one of brow raise, gentle eye closure, big smile"
+    mean_ratio = float(np.mean(ratios))
+    worst = max((SEVERITIES.index(f.severity) for f in findings if f.severity in SEVERITIES),
+                default=0)
+    closure = np.nan
+    for task in ("tight_eye_closure", "gentle_eye_closure"):
+        value = coupling.cell("movement_mm", side, task, "eye")
+        if np.isfinite(value):
+            closure = value / coupling.rest("palpebral_fissure", side)
+            break
+    if mean_ratio >= 0.9 and worst <= 1:
+        grade = 1 if worst == 0 else 2
+    elif mean_ratio >= 0.7 and worst <= 1:
+        grade = 2
+    elif mean_ratio >= 0.5 and (not np.isfinite(closure) or closure >= 0.9):
+        grade = 3
+    elif mean_ratio >= 0.25:
+        grade = 4
+    elif mean_ratio >= 0.05:
+        grade = 5
+    else:
+        grade = 6
+    confidence = float(np.mean([_task_confidence(coupling, t) for t in
+                                ("brow_raise", "gentle_eye_closure", "big_smile")]))
+    return ItemEstimate("grade", grade, "mean voluntary ratio affected / healthy (brow, eye "
+                        "closure, smile), eye closure, worst synkinesis severity", mean_ratio,
+                        "ratio", round(0.5 * confidence, 3),
+                        f"suggestion only [U]; worst synkinesis severity {SEVERITIES[worst]}, "
+                        f"eye closure {closure:.0%}" if np.isfinite(closure) else
+                        f"suggestion only [U]; worst synkinesis severity {SEVERITIES[worst]}"
+                        ), ""
+
+
+def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected: AffectedSide,
+                    *, options: FindingOptions = FindingOptions()) -> tuple[ScaleEstimate, ...]:
+    """eFACE, Sunnybrook and a House-Brackmann suggestion for the affected side (or, when no
+    side could be named, the side the evidence leans to; said in the notes), not yet scored
+    (:func:`synkinesis.analysis.score_estimates` scores them)."""
+    side = affected.side or affected.leaning
+    notes: tuple[str, ...] = ()
+    if affected.side is None:
+        notes = (f"no affected side could be named; items compare the {side} side (the side "
+                 "the evidence leans to) with the other",)
+    eface_items, eface_missing = estimate_eface(coupling, findings, side)
+    sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options)
+    out = [ScaleEstimate("eface", tuple(eface_items), tuple(eface_missing), notes=notes),
+           ScaleEstimate("sunnybrook", tuple(sb_items), tuple(sb_missing), notes=notes)]
+    hb, why = suggest_house_brackmann(coupling, findings, side)
+    if hb is not None:
+        out.append(ScaleEstimate("house_brackmann", (hb,), (), notes=notes + (
+            "a suggestion from measurements; House-Brackmann is a global clinical judgement",)))
+    return tuple(out)
