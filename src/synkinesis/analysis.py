@@ -617,11 +617,10 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         confidence = f"{low:.0%}" if low == high else f"{low:.0%}-{high:.0%}"
         line = f"{task:<19} {when} s ({spans[0].method}, confidence {confidence})"
         if task in coupling.tasks:
-            i = coupling.tasks.index(task)
             moves = []
             for region in get_task(task).drivers:
-                j = coupling.regions.index(region)
-                left, right = (coupling.movement_mm[side][i, j] for side in SIDES)
+                left, right = (coupling.cell(quantity="movement_mm", side=side, task=task,
+                                             region=region) for side in SIDES)
                 moves.append(f"{region.replace('_', ' ')} L {left:.1f} / R {right:.1f} mm")
             line += ": " + ", ".join(moves)
         elif task == COMPOUND:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -118,6 +119,11 @@ def sustained_level(values: np.ndarray, mask: np.ndarray, width: int) -> Sustain
     return Sustained(value, start, stop, peak, full)
 
 
+#: What a coupling cell can hold (:meth:`Coupling.cell`).
+CellQuantity = Literal["movement_mm", "normalised", "excess_mm"]
+CELL_QUANTITIES: tuple[str, ...] = ("movement_mm", "normalised", "excess_mm")
+
+
 @dataclass(frozen=True, eq=False)
 class Coupling:
     """Coupling matrices of one recording.
@@ -170,12 +176,50 @@ class Coupling:
     rest_values: Mapping[str, float]
     frame_interval_s: float
 
-    def cell(self, quantity: str, side: Side, task: str, region: str) -> float:
-        """One cell of ``movement_mm``/``normalised``/``excess_mm`` (NaN if the task is absent)."""
+    def cell(self, *, quantity: CellQuantity, side: Side, task: str, region: str) -> float:
+        """One cell, by its labels: ``quantity`` one of :data:`CELL_QUANTITIES` (mm, or a
+        fraction for ``normalised``), NaN when the task is not in the recording.
+
+        Raises
+        ------
+        ValueError
+            An unknown quantity or region.
+        """
+        if quantity not in CELL_QUANTITIES:
+            raise ValueError(f"quantity must be one of {', '.join(CELL_QUANTITIES)}, "
+                             f"got {quantity!r}")
+        column = self._column(region)
         if task not in self.tasks:
             return float("nan")
-        table = getattr(self, quantity)[side]
-        return float(table[self.tasks.index(task), self.regions.index(region)])
+        table = {"movement_mm": self.movement_mm, "normalised": self.normalised,
+                 "excess_mm": self.excess_mm}[quantity][side]
+        return float(table[self.tasks.index(task), column])
+
+    def excess_window_of(self, *, side: Side, task: str, region: str) -> tuple[int, int, int]:
+        """``(start, stop, peak)`` frames of the excess window of a cell (-1 when none, and
+        when the task is not in the recording)."""
+        column = self._column(region)
+        if task not in self.tasks:
+            return -1, -1, -1
+        start, stop, peak = self.excess_window[side][self.tasks.index(task), column]
+        return int(start), int(stop), int(peak)
+
+    def noise_floor(self, region: str) -> float:
+        """The region's left-right difference noise floor from the rest frames, mm."""
+        return float(self.noise_floor_mm[self._column(region)])
+
+    def task_reliability(self, task: str) -> float:
+        """How far a task's cells can be trusted, 0..1: its label confidence times the
+        fraction of its frames that were usable (0 when the task is not in the recording)."""
+        if task not in self.tasks:
+            return 0.0
+        row = self.tasks.index(task)
+        return float(self.label_confidence[row] * self.coverage[row])
+
+    def _column(self, region: str) -> int:
+        if region not in self.regions:
+            raise ValueError(f"region must be one of {', '.join(self.regions)}, got {region!r}")
+        return self.regions.index(region)
 
     def difference(self, affected: Side, *, normalised: bool = True) -> np.ndarray:
         """(T, R) affected minus healthy movement: mm, or (default) divided by the larger of

@@ -243,8 +243,8 @@ def pattern_excess_mm(pattern: PatternDefinition, coupling: Coupling, side: Side
                       ) -> dict[str, float]:
     """The sustained excess (mm) of ``side`` over the other side in each of the pattern's
     recorded tasks (:attr:`Coupling.excess_mm`, NaN kept)."""
-    j = coupling.regions.index(pattern.region)
-    return {task: float(coupling.excess_mm[side][coupling.tasks.index(task), j])
+    return {task: coupling.cell(quantity="excess_mm", side=side, task=task,
+                                region=pattern.region)
             for task in pattern.tasks if task in coupling.tasks}
 
 
@@ -379,14 +379,13 @@ def infer_affected_side(
     (confidence ``min(1, |score| / (2 * threshold))``).
     """
     deficits = []
-    for i, task in enumerate(coupling.tasks):
+    for task in coupling.tasks:
         for region in get_task(task).drivers:
-            j = coupling.regions.index(region)
-            left = coupling.movement_mm["left"][i, j]
-            right = coupling.movement_mm["right"][i, j]
+            left, right = (coupling.cell(quantity="movement_mm", side=side, task=task,
+                                         region=region) for side in ("left", "right"))
             if not (np.isfinite(left) and np.isfinite(right)):
                 continue
-            top = max(left, right, coupling.noise_floor_mm[j])
+            top = max(left, right, coupling.noise_floor(region))
             deficits.append((right - left) / top)
     weakness = float(np.mean(deficits)) if deficits else 0.0
     gaps = []
@@ -431,18 +430,18 @@ def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
         Largest points over the pattern's tasks (0 when no side exceeds); NaN when none of
         its tasks could be compared.
     """
-    j = coupling.regions.index(pattern.region)
-    region_floor = float(coupling.noise_floor_mm[j])
+    region_floor = coupling.noise_floor(pattern.region)
     out = {side: float("nan") for side in SIDES}
     for task in pattern.tasks:
         if task not in coupling.tasks:
             continue
-        i = coupling.tasks.index(task)
-        drivers = [coupling.regions.index(r) for r in get_task(task).drivers]
-        effort = {side: float(np.nansum(np.fmax(coupling.movement_mm[side][i, drivers], 0.0)))
+        drivers = get_task(task).drivers
+        effort = {side: float(np.nansum([np.fmax(coupling.cell(
+            quantity="movement_mm", side=side, task=task, region=r), 0.0) for r in drivers]))
                   for side in SIDES}
-        co = {side: float(coupling.movement_mm[side][i, j]) for side in SIDES}
-        floor = float(np.nansum(coupling.noise_floor_mm[drivers]))
+        co = {side: coupling.cell(quantity="movement_mm", side=side, task=task,
+                                  region=pattern.region) for side in SIDES}
+        floor = float(np.nansum([coupling.noise_floor(r) for r in drivers]))
         top = max(effort.values())
         if top < floor or not all(np.isfinite(v) for v in co.values()):
             continue
@@ -460,16 +459,16 @@ def relative_co_movement_points(pattern: PatternDefinition, coupling: Coupling
 
 def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
                      ) -> tuple[float, list[Evidence]]:
-    j = coupling.regions.index(pattern.region)
     healthy = other_side(side)
     excess = pattern_excess_mm(pattern, coupling, side)
     evidence = []
     for task, points in pattern_points(pattern, excess).items():
-        i = coupling.tasks.index(task)
-        start, stop, peak = (int(v) for v in coupling.excess_window[side][i, j])
-        evidence.append(Evidence(task, excess[task], points,
-                                 float(coupling.movement_mm[side][i, j]),
-                                 float(coupling.movement_mm[healthy][i, j]), start, stop, peak))
+        start, stop, peak = coupling.excess_window_of(side=side, task=task,
+                                                      region=pattern.region)
+        moved = {s: coupling.cell(quantity="movement_mm", side=s, task=task,
+                                  region=pattern.region) for s in (side, healthy)}
+        evidence.append(Evidence(task, excess[task], points, moved[side], moved[healthy],
+                                 start, stop, peak))
     evidence.sort(key=lambda e: -e.points)
     index = max((e.points for e in evidence), default=float("nan"))
     return index, evidence
@@ -493,12 +492,11 @@ def find_patterns(
     findings = []
     cuts = options.severity_cuts
     for pattern in options.patterns():
-        j = coupling.regions.index(pattern.region)
         by_side = {side: _pattern_on_side(pattern, coupling, side) for side in SIDES}
         index_by_side = {side: round(float(by_side[side][0]), 4) for side in SIDES}
         side: Side = affected.side if affected.side is not None else affected.leaning
         index, evidence = by_side[side]
-        floor = float(coupling.noise_floor_mm[j])
+        floor = coupling.noise_floor(pattern.region)
         if not evidence:
             findings.append(Finding(
                 pattern.name, pattern.label, side, float("nan"), index_by_side,
@@ -508,9 +506,7 @@ def find_patterns(
         key = evidence[0]
         index, severity = pattern_index_from_excess(
             pattern, {e.task: e.excess_mm for e in evidence}, floor_mm=floor, cuts=cuts)
-        i = coupling.tasks.index(key.task)
-        confidence = (coupling.label_confidence[i] * coupling.coverage[i]
-                      * _grade_confidence(index, cuts))
+        confidence = coupling.task_reliability(key.task) * _grade_confidence(index, cuts)
         if key.task in coupling.short_tasks:
             confidence *= 0.5
         if pattern.proxy is not None and pattern.name == "platysmal":

@@ -40,11 +40,13 @@ def test_healthy_synthetic_face_has_no_synkinesis():
         assert finding.severity == "none", finding
     assert analysis.affected.side is None
     # Voluntary movement recovered: the big smile moves each corner by hypot(4, 6) mm.
-    corner = analysis.coupling.cell("movement_mm", "left", "big_smile", "mouth_corner")
+    corner = analysis.coupling.cell(quantity="movement_mm", side="left", task="big_smile",
+                                    region="mouth_corner")
     assert corner == pytest.approx(np.hypot(4, 6), abs=0.3)
     # Symmetric eye narrowing on the smile (normal faces do it) is not ocular-oral.
-    assert analysis.coupling.cell("movement_mm", "right", "big_smile", "eye") == pytest.approx(
-        2.0, abs=0.2)
+    eye = analysis.coupling.cell(quantity="movement_mm", side="right", task="big_smile",
+                                 region="eye")
+    assert eye == pytest.approx(2.0, abs=0.2)
 
 
 @pytest.mark.parametrize(("extra_mm", "severity"), [
@@ -283,7 +285,8 @@ def test_a_side_not_measured_is_not_a_side_that_did_not_move():
     finding = analysis.finding("ocular_oral")
     assert finding.severity == "none"
     assert "big_smile" not in finding.tasks
-    assert np.isnan(analysis.coupling.cell("excess_mm", "left", "big_smile", "eye"))
+    assert np.isnan(analysis.coupling.cell(quantity="excess_mm", side="left", task="big_smile",
+                                           region="eye"))
 
 
 def test_two_rest_spans_are_two_spans_not_everything_between():
@@ -297,8 +300,7 @@ def test_two_rest_spans_are_two_spans_not_everything_between():
     rest = analysis.segmentation.rest
     assert rest.spans == ((0.0, 1.0), (5.0, 6.0))
     assert rest.n_frames == int(rest.mask(recording.time_s).sum()) == 60
-    eye = analysis.coupling.regions.index("eye")
-    assert analysis.coupling.noise_floor_mm[eye] == pytest.approx(0.3, abs=0.05)
+    assert analysis.coupling.noise_floor("eye") == pytest.approx(0.3, abs=0.05)
     assert analysis.finding("ocular_oral").severity == "severe"
     from synkinesis.analysis import summarise
 
@@ -338,3 +340,20 @@ def test_a_pattern_within_the_noise_floor_does_not_lower_the_eface_item():
     items = {i.key: i for i in analysis.scales[0].items}
     assert items["mentalis_synkinesis"].value == 100
     assert items["mentalis_synkinesis"].measured == 0.0
+
+
+def test_coupling_cells_are_read_by_their_labels():
+    recording, spans = make_recording()
+    coupling = analyze_recording(recording, spans=spans).coupling
+    row, column = coupling.tasks.index("big_smile"), coupling.regions.index("eye")
+    assert coupling.cell(quantity="movement_mm", side="left", task="big_smile",
+                         region="eye") == coupling.movement_mm["left"][row, column]
+    assert np.isnan(coupling.cell(quantity="normalised", side="left", task="not_recorded",
+                                  region="eye"))
+    assert coupling.excess_window_of(side="left", task="not_recorded", region="eye") == (
+        -1, -1, -1)
+    assert coupling.task_reliability("not_recorded") == 0.0
+    with pytest.raises(ValueError, match="quantity must be one of"):
+        coupling.cell(quantity="movement", side="left", task="big_smile", region="eye")
+    with pytest.raises(ValueError, match="region must be one of"):
+        coupling.noise_floor("nose")

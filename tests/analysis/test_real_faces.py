@@ -22,7 +22,7 @@ def assert_healthy(analysis):
 
 
 def driver_mm(analysis, task, region):
-    return [analysis.coupling.cell("movement_mm", side, task, region)
+    return [analysis.coupling.cell(quantity="movement_mm", side=side, task=task, region=region)
             for side in ("left", "right")]
 
 

@@ -76,9 +76,9 @@ def _voluntary_ratio(coupling: Coupling, task: str, region: str, side: Side) -> 
     closure fractions (narrowing / that side's own rest fissure, as eFACE's eye closure does):
     an eye narrow at rest that closes completely has closed completely, whatever its mm."""
     h = other_side(side)
-    a = coupling.cell("movement_mm", side, task, region)
-    b = coupling.cell("movement_mm", h, task, region)
-    floor = float(coupling.noise_floor_mm[coupling.regions.index(region)])
+    a, b = (coupling.cell(quantity="movement_mm", side=s, task=task, region=region)
+            for s in (side, h))
+    floor = coupling.noise_floor(region)
     if region == "eye":
         rest_a = coupling.rest("palpebral_fissure", side)
         rest_h = coupling.rest("palpebral_fissure", h)
@@ -89,11 +89,7 @@ def _voluntary_ratio(coupling: Coupling, task: str, region: str, side: Side) -> 
 
 
 def _task_confidence(coupling: Coupling, task: str) -> float:
-    if task not in coupling.tasks:
-        return 0.0
-    i = coupling.tasks.index(task)
-    c = float(coupling.label_confidence[i] * coupling.coverage[i])
-    return c * (0.5 if task in coupling.short_tasks else 1.0)
+    return coupling.task_reliability(task) * (0.5 if task in coupling.short_tasks else 1.0)
 
 
 def _voluntary_grade(ratio: float) -> int:
@@ -133,9 +129,9 @@ def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
 
     def dynamic(key: str, task: str, region: str, measurement: str, note: str = "",
                 quality: float = 1.0) -> None:
-        a = coupling.cell("movement_mm", side, task, region)
-        b = coupling.cell("movement_mm", h, task, region)
-        ratio = _ratio(a, b, coupling.noise_floor_mm[coupling.regions.index(region)])
+        a, b = (coupling.cell(quantity="movement_mm", side=s, task=task, region=region)
+                for s in (side, h))
+        ratio = _ratio(a, b, coupling.noise_floor(region))
         if not np.isfinite(ratio):
             missing.append(key)
             return
@@ -147,7 +143,7 @@ def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
             "100 * brow rise affected / healthy (brow raise)", "Auto-eFACE [V]")
     for key, task in (("gentle_eye_closure", "gentle_eye_closure"),
                       ("full_eye_closure", "tight_eye_closure")):
-        closed = coupling.cell("movement_mm", side, task, "eye")
+        closed = coupling.cell(quantity="movement_mm", side=side, task=task, region="eye")
         pf = rest("palpebral_fissure", side)
         if not np.isfinite(closed) or not pf > 0:
             missing.append(key)
@@ -179,8 +175,9 @@ def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
     for task in ("big_smile", "pucker"):
         if task not in coupling.tasks:
             continue
-        pf_a = rest("palpebral_fissure", side) - coupling.cell("movement_mm", side, task, "eye")
-        pf_h = rest("palpebral_fissure", h) - coupling.cell("movement_mm", h, task, "eye")
+        pf_a, pf_h = (rest("palpebral_fissure", s)
+                      - coupling.cell(quantity="movement_mm", side=s, task=task, region="eye")
+                      for s in (side, h))
         if np.isfinite(pf_a) and np.isfinite(pf_h) and pf_h > 0.5:
             ratios.append((max(pf_a, 0) / pf_h, task))
     if ratios:
@@ -267,11 +264,9 @@ def task_synkinesis_points(coupling: Coupling, task: str, side: Side
     (only excesses above the region's noise floor count; :func:`watched_excess_points`)."""
     if task not in coupling.tasks:
         return float("nan"), "", float("nan")
-    i = coupling.tasks.index(task)
-    excess = {region: float(coupling.excess_mm[side][i, j])
-              for j, region in enumerate(coupling.regions)}
-    floor = {region: float(coupling.noise_floor_mm[j])
-             for j, region in enumerate(coupling.regions)}
+    excess = {region: coupling.cell(quantity="excess_mm", side=side, task=task, region=region)
+              for region in coupling.regions}
+    floor = {region: coupling.noise_floor(region) for region in coupling.regions}
     return watched_excess_points(task, excess, floor_mm=floor)
 
 
@@ -341,7 +336,7 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                 default=0)
     closure = np.nan
     for task in ("tight_eye_closure", "gentle_eye_closure"):
-        value = coupling.cell("movement_mm", side, task, "eye")
+        value = coupling.cell(quantity="movement_mm", side=side, task=task, region="eye")
         if np.isfinite(value):
             closure = value / coupling.rest("palpebral_fissure", side)
             break

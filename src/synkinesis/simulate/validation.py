@@ -224,7 +224,7 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
     sunnybrook: dict[str, dict[str, int]] = {side: {} for side in SIDES}
     for side in SIDES:
         for pattern in options.patterns():
-            floor = float(coupling.noise_floor_mm[coupling.regions.index(pattern.region)])
+            floor = coupling.noise_floor(pattern.region)
             value, severity = pattern_index_from_excess(
                 pattern, pattern_excess_mm(pattern, coupling, side), floor_mm=floor,
                 cuts=options.severity_cuts)
