@@ -204,6 +204,11 @@ def measure_agreement(
     )
 
 
+def _clip(value: float) -> float:
+    """Into [-1, 1], the range of a correlation, an ICC of two raters and a kappa."""
+    return min(1.0, max(-1.0, value))
+
+
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -240,8 +245,9 @@ def _icc(a: np.ndarray, c: np.ndarray, notes: list[str]) -> tuple[Estimate | Non
         low, high = (_finite_or_none(float(bound)) for bound in table.at[kind, "CI95"])
         if low is None or high is None:
             notes.append("ICC interval undefined: no disagreement between the scores")
-            low = high = None
-        return Estimate(value, low, high)
+            return Estimate(_clip(value), None, None)
+        # rounding in the mean squares can put a perfect agreement a hair above 1
+        return Estimate(_clip(value), _clip(low), _clip(high))
 
     return estimate("ICC(A,1)"), estimate("ICC(C,1)")
 
@@ -262,10 +268,16 @@ def _weighted_kappa(a: np.ndarray, c: np.ndarray, categories: Sequence[float],
     if (weights * expected).sum() == 0:
         notes.append("kappa undefined: both scores give one and the same category throughout")
         return None
-    result = cohens_kappa(table, weights=levels, wt="quadratic")
-    low, high = (None if not math.isfinite(bound) else min(1.0, max(-1.0, float(bound)))
-                 for bound in (result.kappa_low, result.kappa_upp))
-    return Estimate(float(result.kappa), low, high)
+    with np.errstate(invalid="ignore"):
+        result = cohens_kappa(table, weights=levels, wt="quadratic")
+    kappa, variance = float(result.kappa), float(result.var_kappa)
+    if -1e-12 < variance < 0:  # rounding around a zero variance (perfect agreement)
+        variance = 0.0
+    if not variance >= 0:
+        notes.append("kappa interval undefined: its large-sample variance is not positive")
+        return Estimate(kappa, None, None)
+    half_width = _Z975 * math.sqrt(variance)  # statsmodels' own kappa_low/upp, unrounded
+    return Estimate(kappa, _clip(kappa - half_width), _clip(kappa + half_width))
 
 
 def _bland_altman(a: np.ndarray, c: np.ndarray) -> tuple[Estimate, float, Estimate, Estimate]:
