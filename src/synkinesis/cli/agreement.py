@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -66,6 +67,9 @@ def agreement(
         synk agreement cohort.parquet --instrument hb --json -
     """
     try:
+        import pingouin  # noqa: F401  (the statistics' own imports are lazy: check them here)
+        import statsmodels  # noqa: F401
+
         from synkinesis.cohort.agreement import (
             AgreementInputError,
             agreement_frame,
@@ -75,12 +79,12 @@ def agreement(
         )
         from synkinesis.cohort.tables import read_score_table
     except ModuleNotFoundError as error:
-        fail(f"this command needs the optional 'research' part ({error.name} is not "
+        _fail(f"this command needs the optional 'research' part ({error.name} is not "
              "installed): pip install 'synkinesis[research]'")
     from synkinesis.files import OutputPathError, check_output_path, use_private_umask
 
     if output is not None and output.suffix.lower() not in _OUTPUT_SUFFIXES:
-        fail(f"-o/--output must end in {' or '.join(_OUTPUT_SUFFIXES)}, got {output.name}")
+        _fail(f"-o/--output must end in {' or '.join(_OUTPUT_SUFFIXES)}, got {output.name}")
     targets = [path for path in (output, None if json_output in (None, "-") else
                                  Path(json_output)) if path is not None]
     try:
@@ -89,13 +93,13 @@ def agreement(
         table = read_score_table(table_path)
         pairs = paired_scores(table, instrument=instrument)
         if pairs.empty:
-            fail(f"{table_path}: the table has no rows")
+            _fail(f"{table_path}: the table has no rows")
         results = agreement_of_pairs(pairs)
     except (AgreementInputError, OutputPathError, FileNotFoundError, ValueError) as error:
         # ValueError: a file read_score_table cannot parse
-        fail(str(error))
+        _fail(str(error))
     if not any(result.statistics.enough_pairs for result in results):
-        fail("not enough pairs: every item has fewer than 5 recordings with both scores ("
+        _fail("not enough pairs: every item has fewer than 5 recordings with both scores ("
              + ", ".join(f"{r.instrument} {r.item}: {r.n}" for r in results[:6])
              + (", ..." if len(results) > 6 else "") + ")")
 
@@ -109,7 +113,7 @@ def agreement(
             written += save_bland_altman_plots(pairs, results, plots, overwrite=overwrite,
                                                inputs=[table_path])
     except OutputPathError as error:
-        fail(str(error))
+        _fail(str(error))
     if output is not None:
         if output.suffix.lower() == ".json":
             output.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
@@ -134,6 +138,13 @@ def agreement(
             console.print(f"wrote {path}", highlight=False)
 
 
+def _fail(message: str) -> NoReturn:
+    """One line on stderr, exit 2; the message is text, not Rich markup ("[research]")."""
+    from rich.markup import escape
+
+    fail(escape(message))
+
+
 def _software_versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -145,13 +156,17 @@ def _software_versions() -> dict[str, str]:
     return versions
 
 
-def _interval(estimate, pattern: str = "{:.2f}") -> str:
+def _number(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _interval(estimate) -> str:
+    """``0.90`` over ``[0.82, 0.95]`` (two lines keep the table within 80 columns)."""
     if estimate is None:
         return "-"
-    text = pattern.format(estimate.value)
     if estimate.low is None or estimate.high is None:
-        return text
-    return f"{text} [{pattern.format(estimate.low)}, {pattern.format(estimate.high)}]"
+        return _number(estimate.value)
+    return f"{_number(estimate.value)}\n[{_number(estimate.low)}, {_number(estimate.high)}]"
 
 
 def _print_table(results) -> None:
@@ -159,34 +174,42 @@ def _print_table(results) -> None:
     from rich.table import Table
 
     table = Table(title="Agreement, automatic vs clinician (95 % CI in brackets)",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for name, justify in (("item", "left"), ("n", "right"), ("ICC(A,1)", "right"),
-                          ("kappa", "right"), ("bias", "right"), ("LoA", "right"),
-                          ("rho", "right")):
-        table.add_column(name, justify=justify,  # type: ignore[arg-type]
-                         no_wrap=name != "item", overflow="fold")
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 0, 0, 2))
+    for name in ("item", "n", "ICC(A,1)", "kappa", "bias\nLoA", "rho"):
+        table.add_column(name, justify="left" if name == "item" else "right",
+                         no_wrap=name != "item", overflow="fold",
+                         min_width=15 if name == "item" else None)
     notes: list[str] = []
+    instrument = None
     for result in results:
+        if result.instrument != instrument:
+            instrument = result.instrument
+            table.add_row(f"[bold]{instrument}[/bold]")
         statistics = result.statistics
-        label = f"{result.instrument} {result.item}"
-        if result.rater is not None:
-            label += f" ({result.rater})"
-        n = f"{statistics.n}" + (f" (-{result.n_missing})" if result.n_missing else "")
+        label = f"{result.item}" + ("" if result.rater is None else f" ({result.rater})")
+        n = str(statistics.n)
+        if result.n_missing:
+            notes.append(f"{result.instrument} {label}: {result.n_missing} row(s) left out (a "
+                         "score missing)")
         if not statistics.enough_pairs:
-            table.add_row(label, n, "not enough pairs", "", "", "", "")
+            table.add_row(label, n, "not enough pairs", end_section=False)
             continue
         kappa = _interval(statistics.kappa) if result.ordinal else "n/a"
-        bias, lower, upper = statistics.bias, statistics.loa_lower, statistics.loa_upper
-        assert bias is not None and lower is not None and upper is not None
+        lower, upper = statistics.loa_lower, statistics.loa_upper
+        assert lower is not None and upper is not None
         rho = "-" if statistics.spearman is None else f"{statistics.spearman.value:.2f}"
+        bias = statistics.bias
+        assert bias is not None
         table.add_row(label, n, _interval(statistics.icc_agreement), kappa,
-                      f"{bias.value:.2f}", f"{lower.value:.2f} to {upper.value:.2f}", rho)
-        notes += [f"{label}: {note}" for note in statistics.notes]
+                      f"{_number(bias.value)}\n{_number(lower.value)} to {_number(upper.value)}",
+                      rho)
+        notes += [f"{result.instrument} {label}: {note}" for note in statistics.notes]
     console.print(table)
-    console.print("n (-m): m rows left out for a missing score. kappa: quadratic weights, "
-                  "n/a for a continuous item. bias and LoA (95 % limits of agreement): "
-                  "automatic - clinician. rho: Spearman. Every interval is in the -o/--json "
-                  "output.", highlight=False, soft_wrap=True)
+    console.print("n: recordings with both scores. kappa: quadratic weights, n/a for a "
+                  "continuous item. bias (mean) and LoA (95 % limits of agreement) of "
+                  "automatic - clinician. rho: Spearman. The -o/--json output has every "
+                  "interval and ICC(C,1).", highlight=False, soft_wrap=True)
     for note in notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)
 

@@ -449,12 +449,10 @@ def paired_scores(table: pd.DataFrame, *, instrument: str | None = None) -> pd.D
     order = {name: position for position, name in enumerate(INSTRUMENTS)}
     form_order = {(d.name, key): position for d in INSTRUMENTS.values()
                   for position, key in enumerate((*d.item_keys, TOTAL_ITEM))}
-    sort_key = pairs.apply(lambda row: (order[row["instrument"]],
-                                        form_order[(row["instrument"], row["item"])]), axis=1)
-    if len(pairs):
-        pairs = pairs.assign(_order=sort_key).sort_values(["_order"], kind="stable")
-        pairs = pairs.drop(columns="_order")
-    return pairs.reset_index(drop=True)
+    sort_key = [(order[name], form_order[(name, key)])
+                for name, key in zip(pairs["instrument"], pairs["item"])]
+    pairs = pairs.assign(_order=sort_key).sort_values("_order", kind="stable")
+    return pairs.drop(columns="_order").reset_index(drop=True)
 
 
 def _check_duplicates(pairs: pd.DataFrame, has_rater: bool) -> None:

@@ -21,7 +21,7 @@ def bland_altman_path(directory: str | os.PathLike[str], result: ItemAgreement) 
     parts = [result.instrument, result.item]
     if result.rater is not None:
         parts.append("mean" if result.rater == MEAN_OF_RATERS else result.rater)
-    name = "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", part).strip("-") for part in parts)
+    name = "_".join(re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip("-") for part in parts)
     return Path(directory) / f"{name}.png"
 
 
