@@ -46,7 +46,7 @@ def save_bland_altman_plots(
 ) -> list[Path]:
     """Write one Bland-Altman plot per result that has enough pairs.
 
-    Each plot shows, per recording, the difference ``automatic - clinician`` against the mean
+    Each plot shows, per recording (a larger marker where several coincide), the difference ``automatic - clinician`` against the mean
     of the two, the bias and the 95 % limits of agreement as lines, and their 95 % confidence
     intervals as shaded bands.
 
@@ -88,8 +88,12 @@ def save_bland_altman_plots(
         figure = Figure(figsize=(6, 4.5), layout="constrained")
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        axes.scatter((automatic + clinician) / 2, automatic - clinician, s=18, alpha=0.7,
-                     color="tab:blue", edgecolors="none")
+        # graded items put many recordings on one point: the marker area counts them
+        points, counts = np.unique(np.column_stack([(automatic + clinician) / 2,
+                                                    automatic - clinician]),
+                                   axis=0, return_counts=True)
+        axes.scatter(points[:, 0], points[:, 1], s=18 * counts, alpha=0.7, color="tab:blue",
+                     edgecolors="none")
         for estimate, name, style in ((statistics.bias, "bias", "-"),
                                       (statistics.loa_lower, "lower LoA", "--"),
                                       (statistics.loa_upper, "upper LoA", "--")):
@@ -103,8 +107,9 @@ def save_bland_altman_plots(
         axes.set_xlabel(f"mean of automatic and clinician ({units})")
         axes.set_ylabel(f"automatic - clinician ({units})")
         who = "" if result.rater is None else f", {result.rater}"
-        axes.set_title(f"{result.instrument} {result.item}{who} (n = {statistics.n})",
-                       fontsize=10)
+        repeated = ", marker area = recordings" if counts.max() > 1 else ""
+        axes.set_title(f"{result.instrument} {result.item}{who} (n = {statistics.n}"
+                       f"{repeated})", fontsize=10)
         axes.legend(fontsize=8, loc="best")
         figure.savefig(target, dpi=120, metadata={
             "Software": f"synkinesis {__version__}",
