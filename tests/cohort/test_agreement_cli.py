@@ -149,3 +149,31 @@ def test_without_the_research_extra_one_line_names_it(table_csv):
     assert done.returncode == 2
     assert "pip install 'synkinesis[research]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_command_line_loads_the_research_stack_only_when_the_command_runs():
+    code = ("import sys, synkinesis.cli, synkinesis.cohort; "
+            "print(' '.join(sorted(sys.modules)))")
+    loaded = {name.split(".")[0] for name in subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()}
+    assert not loaded & {"pandas", "pingouin", "statsmodels", "sklearn", "matplotlib"}
+
+
+def test_plots_per_rater_and_their_mean(tmp_path):
+    rows = []
+    for i in range(8):
+        for rater, offset in (("Dr A", 0), ("Dr B", 1)):
+            rows.append((f"r{i}", "hb", "grade", (i % 5) + 1, (i % 5) + 1 + offset * (i % 2),
+                         rater))
+    path = tmp_path / "raters.csv"
+    pd.DataFrame(rows, columns=["recording", "instrument", "item", "automatic", "clinician",
+                                "rater"]).to_csv(path, index=False)
+    plots = tmp_path / "plots"
+    result = run(path, "--plots", plots)
+    assert result.exit_code == 0, result.output
+    assert "mean of raters" in result.output
+    assert sorted(p.name for p in plots.iterdir()) == [
+        "house_brackmann_grade_Dr-A.png", "house_brackmann_grade_Dr-B.png",
+        "house_brackmann_grade_mean.png"]
+    again = run(path, "--plots", plots)
+    assert again.exit_code == 2 and "exists" in again.output

@@ -52,7 +52,10 @@ from synkinesis.scales.base import InstrumentDefinition, ScaleValidationError, v
 from synkinesis.scales.registry import INSTRUMENTS, get_instrument
 
 __all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
     "MEAN_OF_RATERS",
+    "METHODS",
     "MIN_PAIRS",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
@@ -62,6 +65,7 @@ __all__ = [
     "ItemAgreement",
     "PairAgreement",
     "agreement_frame",
+    "agreement_of_pairs",
     "agreement_to_dict",
     "compute_agreement",
     "measure_agreement",
@@ -226,7 +230,8 @@ def _icc(a: np.ndarray, c: np.ndarray, notes: list[str]) -> tuple[Estimate | Non
         "source": np.repeat(["automatic", "clinician"], n),
         "score": np.concatenate([a, c]),
     })
-    # pingouin rounds its CI95 column to 2 decimals by default; keep full precision.
+    # pingouin rounds its CI95 column to 2 decimals by default; keep full precision (its
+    # options are global: not thread-safe, restored right after).
     saved = pingouin.options.get("round.column.CI95")
     pingouin.options["round.column.CI95"] = None
     try:

@@ -46,9 +46,9 @@ def save_bland_altman_plots(
 ) -> list[Path]:
     """Write one Bland-Altman plot per result that has enough pairs.
 
-    Each plot shows, per recording (a larger marker where several coincide), the difference ``automatic - clinician`` against the mean
-    of the two, the bias and the 95 % limits of agreement as lines, and their 95 % confidence
-    intervals as shaded bands.
+    Each plot shows, per recording (a larger marker where several coincide), the difference
+    ``automatic - clinician`` against the mean of the two, the bias and the 95 % limits of
+    agreement as lines, and their 95 % confidence intervals as shaded bands.
 
     Parameters
     ----------
