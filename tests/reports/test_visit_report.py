@@ -314,3 +314,32 @@ def test_dose_diagram_svg():
     # the patient's left is on the reader's right
     labels = {t.text: float(t.get("x")) for t in root.iter("{http://www.w3.org/2000/svg}text")}
     assert labels["10 U"] > 200
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_web_visit_page_downloads_the_report(record, tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from synkinesis.store import open_store
+    from synkinesis.store.repository import find_visit
+    from synkinesis.web import create_app
+    from synkinesis.web.settings import load_web_settings
+
+    settings = load_web_settings(environ={}, accounts_path=tmp_path / "none.json",
+                                 database_url=record.url)
+    store = open_store(record.settings)
+    with store.reading() as session:
+        visit_id = find_visit(session, ref=VISIT).id
+        empty_id = find_visit(session, ref="P001@2026-10-01").id
+    with TestClient(create_app(settings, store=store)) as client:
+        page = client.get(f"/visits/{visit_id}", headers={"Accept": "text/html"})
+        assert f'href="/visits/{visit_id}/report.pdf"' in page.text
+        response = client.get(f"/visits/{visit_id}/report.pdf")
+        assert response.status_code == 200, response.text[:200]
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.headers["content-disposition"] == \
+            'attachment; filename="P001-2026-09-14.pdf"'
+        assert response.content.startswith(b"%PDF")
+        assert client.get(f"/visits/{empty_id}/report.pdf").status_code == 409
+    store.close()
