@@ -575,8 +575,9 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
                 higher = False  # Sunnybrook synkinesis points: more is worse
             verdict = ("unchanged" if change == 0 else "" if higher is None else
                        "better" if (change > 0) == higher else "worse")
-            changes.append(f"{label} {_number(old.value)} ({old.day.isoformat()}) "
-                           f"-> {_number(new.value)}" + (f", {verdict}" if verdict else ""))
+            name = label if not found.rater else f"{found.index.label} ({found.rater})"
+            changes.append(f"{name} {_number(old.value)} on {old.day.isoformat()} -> "
+                           f"{_number(new.value)} now" + (f", {verdict}" if verdict else ""))
     return sections, changes
 
 
@@ -655,7 +656,7 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
         changes = report_parts["changes"]
         treatments = report_parts["treatments_since"]
         text = f"Since the last visit ({previous.isoformat()}): "
-        text += ("treatments " + "; ".join(treatments) if treatments
+        text += ("treatment: " + ", ".join(treatments) if treatments
                  else "no treatment recorded")
         text += "; " + ("; ".join(changes) if changes else
                         "no index measured or scored at both visits") + "."
