@@ -296,6 +296,7 @@ def test_key_frames_need_the_source_video(record, tmp_path):
     edited = SimpleNamespace(**{**columns, "analysis_path": str(changed)})
     section, analysis = _recording_section(edited, 1, tmp_path, False)
     assert analysis is None and not section.analysed
+    assert section.status == "analysis not shown (see below)"
     assert any("has changed since it was recorded" in w for w in section.warnings)
 
 

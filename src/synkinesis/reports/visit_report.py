@@ -17,7 +17,6 @@ does not: no interval is invented.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -206,14 +205,6 @@ def _png(draw: Callable[[Path], Any], directory: Path, name: str) -> str:
     return _data_uri(path.read_bytes(), "image/png")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _checked_file(path: str | None, sha256: str | None, what: str) -> tuple[Path | None, str]:
     """The stored file when it exists and matches the sha256 the record kept; else None and
     why (a changed file is not shown: the report would not be what was recorded)."""
@@ -222,7 +213,9 @@ def _checked_file(path: str | None, sha256: str | None, what: str) -> tuple[Path
     file = Path(path)
     if not file.is_file():
         return None, f"the {what} file {file} is missing"
-    if sha256 and _sha256(file) != sha256:
+    from synkinesis.store.recordings import file_sha256
+
+    if sha256 and file_sha256(file) != sha256:
         return None, (f"the {what} file {file} has changed since it was recorded (sha256 "
                       f"differs from the record's {sha256[:12]}...): not used")
     return file, ""
@@ -382,6 +375,7 @@ def _recording_section(recording: Any, number: int, directory: Path,
     if analysis is None:
         status = recording.analysis_status or "no analysis"
         if analysis_problem and recording.analysis_path:
+            status = "analysis not shown (see below)"
             warnings.append(analysis_problem)
         section = RecordingSection(
             title=title, status=status, analysed=False,
