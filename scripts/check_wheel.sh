@@ -24,7 +24,8 @@ WHEEL=$(ls "$WORK"/dist/synkinesis-*.whl)
 SDIST=$(ls "$WORK"/dist/synkinesis-*.tar.gz)
 tar -tzf "$SDIST" >"$WORK/sdist.txt"
 for member in landmarks/models/face_landmarker.task web/templates/base.html web/static/app.css \
-              store/migrations/script.py.mako; do
+              store/migrations/script.py.mako reports/templates/visit_report.html \
+              reports/templates/visit_report.css; do
   grep -q "src/synkinesis/$member" "$WORK/sdist.txt" \
     || { echo "the sdist lacks $member" >&2; exit 1; }
 done

@@ -12,6 +12,14 @@ if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null; then
     echo "note: the web tests need chromium and ffmpeg: sudo apt-get install chromium ffmpeg" >&2
   fi
 fi
+# The PDF visit report (WeasyPrint, the [report] extra) needs Debian's Pango.
+if ! ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0
+  else
+    echo "note: PDF reports need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi

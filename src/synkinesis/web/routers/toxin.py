@@ -6,26 +6,12 @@ import warnings
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from synkinesis.reports.face_diagram import DIAGRAM
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import app_state, csrf_checked, patient_access, render, require_clinician
 from synkinesis.web.security import WebSession
 
 router = APIRouter(tags=["toxin"])
-
-#: Where each muscle sits on the diagram: (x, y) on the patient's RIGHT half of a face seen from
-#: the front, x from the side of the face (0) to the midline (100), y from the top (0) to the
-#: neck (260); the left half is mirrored. Drawing only, no clinical meaning.
-DIAGRAM = {
-    "frontalis": (62, 40), "corrugator": (80, 72), "procerus": (100, 80),
-    "orbicularis_oculi": (55, 98), "nasalis": (88, 118),
-    "levator_labii_superioris_alaeque_nasi": (82, 132), "levator_labii_superioris": (66, 140),
-    "zygomaticus_minor": (48, 140), "zygomaticus_major": (38, 158), "levator_anguli_oris": (62,
-                                                                                        160),
-    "risorius": (40, 180), "buccinator": (52, 172), "orbicularis_oris": (84, 178),
-    "depressor_anguli_oris": (62, 200), "depressor_labii_inferioris": (80, 204),
-    "mentalis": (92, 222), "platysma": (44, 240),
-}
-
 
 def _page(request: Request, code: str, error: str = "", notes: list[str] | None = None,
           status_code: int = 200):

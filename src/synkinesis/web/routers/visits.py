@@ -100,3 +100,27 @@ def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
     if path.parent != folder or path.suffix != ".png" or not path.is_file():
         raise HTTPException(404, "no such figure")
     return FileResponse(path, media_type="image/png")
+
+
+@router.get("/visits/{visit_id}/report.pdf")
+def visit_report_pdf(request: Request, visit_id: str, user: Account = Depends(current_user)):
+    """The visit report (``synk report``) as an A4 PDF download."""
+    from fastapi.responses import Response
+
+    from synkinesis.reports.visit_report import ReportError, collect_visit_report, html_to_pdf
+    from synkinesis.reports.visit_report import render_html as render_report
+
+    state = app_state(request)
+    with state.store.reading() as session:
+        visit = load_visit(session, visit_id, user, what=request.url.path)
+        try:
+            report = collect_visit_report(session, visit_ref=visit.id)
+        except ReportError as error:
+            raise HTTPException(409, str(error)) from None
+    try:
+        content = html_to_pdf(render_report(report))
+    except ImportError:
+        raise HTTPException(501, "PDF reports need pip install 'synkinesis[report]'") from None
+    name = f"{report.patient_code}-{report.visit_date.isoformat()}.pdf"
+    return Response(content, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
