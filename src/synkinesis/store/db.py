@@ -190,6 +190,11 @@ class Store:
     engine: Engine
     sessions: sessionmaker[Session]
 
+    def __post_init__(self) -> None:
+        from synkinesis.store import audit
+
+        audit.install(self.sessions)  # every write of every session lands in the trail
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back (nothing
