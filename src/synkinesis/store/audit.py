@@ -212,11 +212,10 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 counts = whole.setdefault((action, code), {})
                 counts[table] = counts.get(table, 0) + 1
                 continue
-            detail: dict[str, Any] = {}
-            if isinstance(obj, Patient):
-                detail = {"rows": whole.setdefault((action, code), {})}
+            counted = {"rows": whole.setdefault((action, code), {})} if isinstance(
+                obj, Patient) else {}
             events.append(_event(action, patient_code=code, entity=table,
-                                 entity_id=getattr(obj, "id", None), detail=detail))
+                                 entity_id=getattr(obj, "id", None), detail=counted))
     for obj in session.dirty:
         if not isinstance(obj, _AUDITED) or not session.is_modified(obj):
             continue
