@@ -426,3 +426,21 @@ def test_patient_code_cannot_leave_the_data_directory(visit_store, visit_copy, t
         record_video(visit_store, video=visit_copy, visit_ref=visit_id,
                      measurement=single_face_measurement.path, analyse=False)
     assert not (visit_store.settings.data_dir.parent / "escaped").exists()
+
+
+def test_source_video_is_stored_by_name_and_derived_files_private_under_any_umask(
+        visit_store, visit_copy, single_face_measurement):
+    """Issue 16 items 15 and 16: no folder names (user, patient) of the source video in the
+    record unless asked; the patient folder and its files 0700/0600 whatever the umask."""
+    previous = os.umask(0o022)
+    try:
+        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=single_face_measurement.path, analyse=False,
+                               force=True)
+    finally:
+        os.umask(previous)
+    with visit_store.reading() as session:
+        stored = session.get(Recording, outcome.recording_id)
+        assert stored.video_path == visit_copy.name and stored.sha256 == outcome.sha256
+    assert outcome.measurement_path.stat().st_mode & 0o777 == 0o600
+    assert outcome.measurement_path.parent.stat().st_mode & 0o777 == 0o700
