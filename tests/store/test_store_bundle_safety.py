@@ -306,3 +306,12 @@ def test_values_of_the_wrong_kind_are_refused_with_where_they_are(filled, field,
     with pytest.raises(StoreValidationError,
                        match=rf"toxin_sessions\[0\]\.injections\[0\]\.{field}: {message}"):
         _import(filled, bundle, replace=True)
+
+
+def test_attached_analysis_nested_too_deep_is_refused_without_a_traceback(tmp_path):
+    from synkinesis.store.analysis_bridge import read_analysis_file
+
+    deep = tmp_path / "deep.analysis.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="nested deeper than"):
+        read_analysis_file(deep)
