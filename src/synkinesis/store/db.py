@@ -183,7 +183,9 @@ class Store:
     """An opened record: settings, engine and session factory.
 
     Use :meth:`transaction` for every unit of work; the repository functions in
-    :mod:`synkinesis.store.repository` take its session.
+    :mod:`synkinesis.store.repository` take its session. Every creation, change and deletion
+    made through its sessions is written to the audit trail in the same transaction
+    (:mod:`synkinesis.store.audit`).
     """
 
     settings: StoreSettings
