@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -482,7 +483,8 @@ def add_recording(
     if existing is not None:
         raise DuplicateError(
             f"this video (sha256 {sha256[:12]}...) is already recorded for "
-            f"{visit_reference(existing.visit)} as {existing.video_path}; nothing was written")
+            f"{visit_reference(existing.visit)} as {Path(existing.video_path).name}; nothing "
+            "was written")
     recording = Recording(
         visit=visit, video_path=str(video_path), sha256=sha256,
         protocol_version=str(protocol_version or ""), measurement_path=measurement_path,
