@@ -114,14 +114,16 @@ def source_name(path: str | Path) -> str:
 
 def check_results_match_video(
     video: Path, *, measurement: Any = None, analysis: Mapping[str, Any] | None = None,
-    measured_frames: int | None = None,
+    measured_frames: int | None = None, video_sha256: str | None = None,
 ) -> list[str]:
     """Check that attached result files were made from ``video``.
 
     A measure result's ``source.video`` (frame count, frame rate, width, height) must match
     the video as probed; an analysis must cover as many frames as the measurement
-    (``measured_frames``). A different file name alone is weaker evidence (files get renamed):
-    it is returned as a note.
+    (``measured_frames``). A measure result that gives its source's sha256 (``source.sha256``
+    or ``source.video.sha256``) must give this video's (``video_sha256`` when known). A
+    different file name alone is weaker evidence (files get renamed): it is returned as a
+    note. Only names are read from the files, never a folder.
 
     Returns
     -------
@@ -160,8 +162,11 @@ def check_results_match_video(
                 f"({_described_name(described) or '?'}: " + ", ".join(differences)
                 + f" in {video.name}); nothing was written (use --force to attach it anyway)")
         name = _described_name(described)
-        claimed_sha = described.get("sha256")
-        if isinstance(claimed_sha, str) and claimed_sha and claimed_sha != file_sha256(video):
+        claimed_sha = described.get("sha256") or source.get("sha256")
+        if isinstance(claimed_sha, list) and len(claimed_sha) == 1:  # source.sha256 per file
+            claimed_sha = claimed_sha[0]
+        if isinstance(claimed_sha, str) and claimed_sha and claimed_sha != (
+                video_sha256 or file_sha256(video)):
             raise StoreValidationError(
                 f"the measure result {measurement.path} was made from another video (sha256 "
                 f"{claimed_sha[:12]}..., {video.name} has another); nothing was written (use "
@@ -328,7 +333,8 @@ def record_video(
 
         attached_measurement = read_measurement(Path(measurement))  # refuses other files
         if not force:
-            notes += check_results_match_video(video, measurement=attached_measurement)
+            notes += check_results_match_video(video, measurement=attached_measurement,
+                                               video_sha256=sha256)
     make_private_dir(directory)
     stem = f"{visit_date.isoformat()}_{sha256[:12]}"
     measurement_path = directory / f"{stem}.synk"
