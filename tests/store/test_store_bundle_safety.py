@@ -285,12 +285,16 @@ def test_store_folders_and_files_are_private_under_a_lax_umask(filled, tmp_path)
         with filled.reading() as session:
             export_csv(session, directory=tmp_path / "out" / "csv")
         backup = backup_database(filled, destination=tmp_path / "backups" / "today")
+        from synkinesis.store.exchange import write_json
+
+        bundle = write_json(_bundle(filled), tmp_path / "bundles" / "P001.json")
     finally:
         os.umask(previous)
     for folder in (tmp_path / "out", tmp_path / "out" / "csv", tmp_path / "backups",
                    tmp_path / "backups" / "today"):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
-    for path in [*(tmp_path / "out" / "csv").iterdir(), backup.database]:
+    assert (tmp_path / "bundles").stat().st_mode & 0o777 == 0o700
+    for path in [*(tmp_path / "out" / "csv").iterdir(), backup.database, bundle]:
         assert path.stat().st_mode & 0o777 == 0o600, path
 
 
@@ -315,3 +319,14 @@ def test_attached_analysis_nested_too_deep_is_refused_without_a_traceback(tmp_pa
     deep.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ValueError, match="nested deeper than"):
         read_analysis_file(deep)
+
+
+def test_depth_check_is_fast_on_long_strings():
+    import time
+
+    from synkinesis.store.exchange import json_depth
+
+    text = json.dumps({"notes": "x" * 20_000_000 + '\\"[[', "rows": [[[1]]]})
+    started = time.perf_counter()
+    assert json_depth(text) == 4
+    assert time.perf_counter() - started < 5  # was 15 s with a per-character alternation

@@ -516,9 +516,12 @@ def _ids_by_model(patient: Patient) -> dict[type[Base], list[str]]:
 
 
 def write_json(data: Mapping[str, Any], path: Path) -> Path:
-    """Write JSON atomically (UTF-8, indented)."""
+    """Write JSON atomically (UTF-8, indented), readable by the user only (0600; missing
+    folders 0700)."""
     from synkinesis.results import atomic_output
 
+    with writing(Path(path)):
+        make_private_dir(Path(path).parent)
     with writing(Path(path)), atomic_output(Path(path)) as temporary:
         temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     return Path(path)
@@ -557,7 +560,8 @@ def read_json(path: Path) -> Any:
         raise StoreValidationError(f"{path} is not valid JSON: {error}") from None
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# a JSON string, as an unrolled loop: linear even for a string of many megabytes
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
