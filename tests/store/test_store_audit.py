@@ -50,7 +50,14 @@ def test_every_write_is_recorded_with_the_acting_user(store):
         ("create", "patients"), ("create", "visits"), ("change", "visits")]
     assert {(e.actor, e.via, e.client) for e in events} == {("dr_a", "web", "10.0.0.7")}
     assert events[2].detail["changes"] == {"label": ["", "quietly edited"]}
+    assert events[0].entity_id == repository_ids(store)["patient"]
+    assert events[1].entity_id == events[2].entity_id  # the visit created, then changed
     assert all(e.at.tzinfo is not None for e in events)
+
+
+def repository_ids(store):
+    with store.reading() as session:
+        return {"patient": repository.get_patient(session, code="P001").id}
 
 
 def test_a_rolled_back_write_leaves_no_event(store):

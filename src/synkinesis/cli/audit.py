@@ -56,7 +56,7 @@ def audit(
         changed = ", ".join(sorted(detail.get("changes") or {}))
         console.print(f"{e['at'][:19]}Z {e['actor']} ({e['via']}"
                       f"{' ' + e['client'] if e['client'] else ''}) {e['action']} "
-                      f"{e['patient_code'] or '-'} {what}"
+                      f"{e['patient_code'] or '-'}" + (f" {what}" if what else "")
                       + (f" [{changed}]" if changed else "") + (f": {extra}" if extra else ""),
                       highlight=False, markup=False, soft_wrap=True)
 

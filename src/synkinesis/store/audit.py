@@ -41,6 +41,7 @@ from synkinesis.store.models import (
     TherapySession,
     ToxinSession,
     Visit,
+    new_id,
     utc_now,
 )
 
@@ -204,6 +205,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
         rows = [obj for obj in objects if isinstance(obj, _AUDITED)]
         patients = {obj.code for obj in rows if isinstance(obj, Patient)}
         for obj in rows:
+            if obj.id is None:  # the column default would only apply at INSERT
+                obj.id = new_id()
             code = _patient_code(session, obj) if not isinstance(obj, Patient) else obj.code
             table = obj.__tablename__
             if not isinstance(obj, Patient) and code in patients:
@@ -215,7 +218,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             counted = {"rows": whole.setdefault((action, code), {})} if isinstance(
                 obj, Patient) else {}
             events.append(_event(action, patient_code=code, entity=table,
-                                 entity_id=getattr(obj, "id", None), detail=counted))
+                                 entity_id=obj.id, detail=counted))
     for obj in session.dirty:
         if not isinstance(obj, _AUDITED) or not session.is_modified(obj):
             continue
