@@ -155,22 +155,22 @@ def _loaded_or_get(session: Session, obj: Any, relation: str, model: type,
     return related
 
 
+_TO_PATIENT = ("patient", Patient, "patient_id")
+_TO_VISIT = ("visit", Visit, "visit_id")
+#: How each row reaches its patient: (relationship, parent model, foreign key) steps.
+_PARENTS: dict[type, tuple[tuple[str, type, str], ...]] = {
+    Visit: (_TO_PATIENT,), ToxinSession: (_TO_PATIENT,), TherapySession: (_TO_PATIENT,),
+    Procedure: (_TO_PATIENT,), Recording: (_TO_VISIT, _TO_PATIENT),
+    ScaleScore: (_TO_VISIT, _TO_PATIENT),
+    MeasuredIndex: (("recording", Recording, "recording_id"), _TO_VISIT, _TO_PATIENT),
+    Injection: (("session", ToxinSession, "session_id"), _TO_PATIENT),
+}
+
+
 def _patient_code(session: Session, obj: Any) -> str | None:
     """The code of the patient a row belongs to (walking up the parents)."""
-    chain: list[tuple[str, type, str]] = {
-        Visit: [("patient", Patient, "patient_id")],
-        ToxinSession: [("patient", Patient, "patient_id")],
-        TherapySession: [("patient", Patient, "patient_id")],
-        Procedure: [("patient", Patient, "patient_id")],
-        Recording: [("visit", Visit, "visit_id"), ("patient", Patient, "patient_id")],
-        ScaleScore: [("visit", Visit, "visit_id"), ("patient", Patient, "patient_id")],
-        MeasuredIndex: [("recording", Recording, "recording_id"), ("visit", Visit, "visit_id"),
-                        ("patient", Patient, "patient_id")],
-        Injection: [("session", ToxinSession, "session_id"),
-                    ("patient", Patient, "patient_id")],
-    }.get(type(obj), [])
     current = obj
-    for relation, model, key in chain:
+    for relation, model, key in _PARENTS.get(type(obj), ()):
         current = _loaded_or_get(session, current, relation, model, key)
         if current is None:
             return None
