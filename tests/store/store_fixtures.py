@@ -189,7 +189,7 @@ def record_env(tmp_path, monkeypatch):
 @pytest.fixture
 def cli(record_env):
     """Run ``synk ...`` (the record's commands) in-process; returns the click Result."""
-    from synkinesis.cli import db, history, patient, record, treatment, visit
+    from synkinesis.cli import audit, db, history, patient, record, treatment, visit
 
     app = typer.Typer(pretty_exceptions_enable=False)
 
@@ -197,7 +197,7 @@ def cli(record_env):
     def _root() -> None:
         """Test root."""
 
-    for module in (db, history, patient, record, treatment, visit):
+    for module in (audit, db, history, patient, record, treatment, visit):
         module.register(app)
     runner = CliRunner()
 

@@ -122,7 +122,7 @@ def test_delete_patient_needs_confirmation_and_removes_derived_files(store, tmp_
                                  sha256="c" * 64, measurement_path=str(measurement),
                                  analysis_path=str(outside), files_managed=True)
     with pytest.raises(ValueError, match="needs confirmation"), store.transaction() as session:
-        repository.delete_patient(session, code="P001", confirm="p001")
+        repository.delete_patient(session, code="P001", confirm="P002")
     with store.reading() as session:
         assert repository.count_rows(session, Patient) == 1
     with store.transaction() as session:

@@ -34,7 +34,7 @@ from synkinesis.store.models import Base
 def test_empty_database_upgrades_to_head_and_matches_models(settings):
     engine = create_store_engine(settings.database_url)
     before, after = upgrade_database(engine)
-    assert (before, after) == (None, code_head()) and after == "0002"
+    assert (before, after) == (None, code_head()) and after == "0003"
     assert set(inspect(engine).get_table_names()) >= {t.name for t in
                                                       Base.metadata.sorted_tables}
     from alembic.autogenerate import compare_metadata
@@ -43,7 +43,7 @@ def test_empty_database_upgrades_to_head_and_matches_models(settings):
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
-    assert upgrade_database(engine) == ("0002", "0002")  # idempotent
+    assert upgrade_database(engine) == ("0003", "0003")  # idempotent
     engine.dispose()
 
 
@@ -71,7 +71,7 @@ def test_database_made_by_first_revision_upgrades_with_its_data(settings):
     engine.dispose()
     store = open_store(settings)  # upgrades automatically on first use
     try:
-        assert database_revision(store.engine) == "0002"
+        assert database_revision(store.engine) == "0003"
         from synkinesis.store.queries import trend
 
         with store.reading() as session:
@@ -132,3 +132,35 @@ def test_migrations_ship_as_package_files():
     names = {entry.name for entry in versions.iterdir()}
     assert {"__init__.py", "0001_initial.py", "0002_measured_indices.py"} <= names
     assert (files("synkinesis.store.migrations") / "env.py").is_file()
+
+
+def test_revision_0003_adds_the_audit_trail_and_void_columns_and_downgrades(settings):
+    engine = create_store_engine(settings.database_url)
+    upgrade_database(engine, revision="0002")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO patients (id, code, affected_side, cause, onset_date, notes, "
+            "created_at) VALUES ('p1', 'OLD1', 'right', 'trauma', '2024-01-02', '', "
+            "'2025-01-01 10:00:00')"))
+        connection.execute(text(
+            "INSERT INTO visits (id, patient_id, visit_date, label, clinician, notes, "
+            "created_at) VALUES ('v1', 'p1', '2025-02-03', '', '', '', "
+            "'2025-02-03 10:00:00')"))
+    upgrade_database(engine, revision="0003")
+    inspector = inspect(engine)
+    assert "audit_events" in inspector.get_table_names()
+    for table in ("visits", "scale_scores", "toxin_sessions", "therapy_sessions", "procedures"):
+        assert {"voided_at", "void_reason"} <= {c["name"] for c in inspector.get_columns(table)}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT voided_at, void_reason FROM visits")).all() == [
+            (None, "")]
+    from alembic import command
+
+    from synkinesis.store.db import alembic_config
+
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+    inspector = inspect(engine)
+    assert "audit_events" not in inspector.get_table_names()
+    assert "voided_at" not in {c["name"] for c in inspector.get_columns("visits")}
+    engine.dispose()

@@ -426,3 +426,57 @@ def test_patient_code_cannot_leave_the_data_directory(visit_store, visit_copy, t
         record_video(visit_store, video=visit_copy, visit_ref=visit_id,
                      measurement=single_face_measurement.path, analyse=False)
     assert not (visit_store.settings.data_dir.parent / "escaped").exists()
+
+
+def test_source_video_is_stored_by_name_and_derived_files_private_under_any_umask(
+        visit_store, visit_copy, single_face_measurement):
+    """Issue 16 items 15 and 16: no folder names (user, patient) of the source video in the
+    record unless asked; the patient folder and its files 0700/0600 whatever the umask."""
+    previous = os.umask(0o022)
+    try:
+        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=single_face_measurement.path, analyse=False,
+                               force=True)
+    finally:
+        os.umask(previous)
+    with visit_store.reading() as session:
+        stored = session.get(Recording, outcome.recording_id)
+        assert stored.video_path == visit_copy.name and stored.sha256 == outcome.sha256
+    assert outcome.measurement_path.stat().st_mode & 0o777 == 0o600
+    assert outcome.measurement_path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def _with_source_sha256(measurement, target, digest):
+    """A copy of a measure result whose manifest gives its source as name + sha256 (as
+    results written since issue 16 do), without any folder."""
+    import zipfile
+
+    with zipfile.ZipFile(measurement) as given, zipfile.ZipFile(target, "w") as copy:
+        for item in given.infolist():
+            data = given.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest["source"].update(files=["single_face.mp4"], sha256=[digest],
+                                          description="single_face.mp4")
+                manifest["source"]["video"]["path"] = "single_face.mp4"
+                data = json.dumps(manifest).encode()
+            copy.writestr(item, data)
+    return target
+
+
+def test_attached_measurement_is_matched_by_the_sha256_it_gives(
+        visit_store, visit_copy, tmp_path, single_face_measurement):
+    from synkinesis.store import StoreValidationError
+
+    other = _with_source_sha256(single_face_measurement.path, tmp_path / "other.synk",
+                                "0" * 64)
+    with pytest.raises(StoreValidationError, match=r"made from another video \(sha256 "
+                                                   r"000000000000\.\.\."):
+        record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                     measurement=other, analyse=False)
+    same = _with_source_sha256(single_face_measurement.path, tmp_path / "same.synk",
+                               file_sha256(visit_copy))
+    with pytest.warns(UserWarning, match="made from a file named single_face.mp4"):
+        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=same, analyse=False)
+    assert outcome.recording_id

@@ -7,7 +7,12 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import console
-from synkinesis.cli.store_support import bad_input_exits, open_record
+from synkinesis.cli.store_support import (
+    bad_input_exits,
+    include_voided_option,
+    open_record,
+    record_view,
+)
 
 db_app = typer.Typer(help="The patient record's database: schema, backups, export, import.",
                      no_args_is_help=True)
@@ -106,6 +111,10 @@ def db_backup(
 @db_app.command("export")
 def db_export(
     code: str = typer.Argument(None, help="Patient code (for --bundle and --fhir)."),
+    include_voided: bool = include_voided_option(),
+    source_paths: bool = typer.Option(False, "--source-paths",
+                                      help="Keep the source videos' full paths (default: "
+                                           "file name and sha256 only)."),
     bundle: Path = typer.Option(None, "--bundle", help="Write the whole patient as a JSON "
                                                        "bundle (imports back losslessly)."),
     fhir: Path = typer.Option(None, "--fhir", help="Write the patient's scores and measured "
@@ -130,19 +139,22 @@ def db_export(
         if (bundle is not None or fhir is not None) and not code:
             raise StoreValidationError("--bundle and --fhir need the patient code")
         store = open_record()
-        with store.reading() as session:
+        with store.transaction() as session:
+            record_view(session, code.upper() if code else None, "export")
             if bundle is not None:
-                data = export_bundle(session, patient_code=code)
+                data = export_bundle(session, patient_code=code, include_voided=include_voided,
+                                     source_paths=source_paths)
                 write_json(data, bundle)
                 visits = len(data["patient"]["visits"])
                 console.print(f"wrote {bundle} ({code}: {visits} visit(s))", highlight=False)
             if fhir is not None:
-                data = fhir_bundle(session, patient_code=code)
+                data = fhir_bundle(session, patient_code=code, include_voided=include_voided)
                 write_json(data, fhir)
                 console.print(f"wrote {fhir} ({len(data['entry'])} FHIR Observation(s), "
                               "validated)", highlight=False)
             if csv is not None:
-                paths = export_csv(session, directory=csv)
+                paths = export_csv(session, directory=csv, include_voided=include_voided,
+                                   source_paths=source_paths)
                 console.print(f"wrote {len(paths)} CSV files to {csv}: "
                               + ", ".join(p.name for p in paths), highlight=False)
 
@@ -156,6 +168,10 @@ def db_import(
 ) -> None:
     """Import a patient bundle, all of it or nothing (one transaction).
 
+    Every value is checked as when entered (scores re-scored by the scales library, numbers
+    finite and in range); derived-file paths are never taken from the bundle: they are the
+    patient's own folder of the record.
+
     Example:
 
         synk db import P001.json
@@ -166,7 +182,8 @@ def db_import(
         data = read_json(bundle)
         store = open_record()
         with store.transaction() as session:
-            patient = import_bundle(session, bundle=data, replace=replace)
+            patient = import_bundle(session, bundle=data, replace=replace,
+                                    data_dir=store.settings.data_dir)
             code, visits = patient.code, len(patient.visits)
     console.print(f"imported {code} ({visits} visit(s)) from {bundle}", highlight=False)
 

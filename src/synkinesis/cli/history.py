@@ -8,10 +8,19 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import console
-from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
+from synkinesis.cli.store_support import (
+    bad_input_exits,
+    fmt,
+    include_voided_option,
+    open_record,
+    record_view,
+)
 
 
-def history(code: str = typer.Argument(..., help="Patient code.")) -> None:
+def history(
+    code: str = typer.Argument(..., help="Patient code."),
+    include_voided: bool = include_voided_option(),
+) -> None:
     """A patient's history as a timeline.
 
     Onset, visits with scores and recordings, toxin sessions with their injections, therapy
@@ -21,17 +30,21 @@ def history(code: str = typer.Argument(..., help="Patient code.")) -> None:
 
         synk history P001
     """
+    from rich.markup import escape
+
     from synkinesis.store.queries import patient_timeline
 
     with bad_input_exits():
         store = open_record()
-        with store.reading() as session:
-            events = patient_timeline(session, patient_code=code)
+        with store.transaction() as session:
+            events = patient_timeline(session, patient_code=code, include_voided=include_voided)
+            record_view(session, code.upper(), "history")
     if not events:
         console.print(f"{code} has no onset date, visits or treatments recorded yet",
                       highlight=False)
     for event in events:
-        console.print(f"{event.day.isoformat()}  [bold]{event.kind:<9}[/bold] {event.title}"
+        console.print(f"{event.day.isoformat()}  [bold]{event.kind:<9}[/bold] "
+                      f"{escape(event.title)}"
                       + (f"  [dim]{event.ref if event.kind == 'visit' else event.ref[:8]}[/dim]"
                          if event.kind != "onset" else ""), highlight=False)
         for detail in event.details:
@@ -44,6 +57,7 @@ def trend(
                                           "its total), INSTRUMENT.SUBSCORE or INSTRUMENT.ITEM "
                                           "(e.g. eface.ocular_synkinesis), or a measured index "
                                           "(e.g. palpebral_fissure_range_affected_pct)."),
+    include_voided: bool = include_voided_option(),
     plot: Path = typer.Option(None, "--plot", help="Write the trend as a PNG plot here."),
     rater: str = typer.Option(None, "--rater",
                               help="Whose scale values: clinician, patient, automatic or any "
@@ -65,8 +79,10 @@ def trend(
 
     with bad_input_exits():
         store = open_record()
-        with store.reading() as session:
-            result = query_trend(session, patient_code=code, index=index, rater=rater)
+        with store.transaction() as session:
+            result = query_trend(session, patient_code=code, index=index, rater=rater,
+                                 include_voided=include_voided)
+            record_view(session, result.patient_code, f"trend {result.index.name}")
         if plot is not None:
             from synkinesis.store.plot import plot_trend
 
@@ -106,6 +122,7 @@ def compare(
                                        help="How far from that day a value may be."),
     date: str = typer.Option(None, "--date", help="Only the treatment on this date "
                                                   "(YYYY-MM-DD); any date works."),
+    include_voided: bool = include_voided_option(),
     rater: str = typer.Option(None, "--rater",
                               help="Whose scale values: clinician, patient, automatic or any "
                                    "(default: the clinician's when there are any; values of "
@@ -126,18 +143,19 @@ def compare(
 
     with bad_input_exits():
         store = open_record()
-        with store.reading() as session:
+        with store.transaction() as session:
+            record_view(session, code.upper(), f"compare {index}")
             if date is not None:
                 from synkinesis.store.repository import parse_date
 
                 rows = [before_after(session, patient_code=code, index=index,
                                      treatment_date=parse_date(date, what="--date"),
                                      after_days=after_days, tolerance_days=tolerance_days,
-                                     rater=rater)]
+                                     rater=rater, include_voided=include_voided)]
             else:
                 rows = compare_treatments(session, patient_code=code, index=index,
                                           after_days=after_days, tolerance_days=tolerance_days,
-                                          rater=rater)
+                                          rater=rater, include_voided=include_voided)
     if not rows:
         console.print(f"{code} has no toxin session or procedure to compare around")
         return
@@ -162,6 +180,7 @@ def due(
                                            "SYNK_TOXIN_INTERVAL_DAYS or 84 = 12 weeks)."),
     today: str = typer.Option(None, "--today", help="Reference date (default: today, UTC)."),
     code: str = typer.Option(None, "--patient", help="Only this patient."),
+    include_voided: bool = include_voided_option(),
 ) -> None:
     """When each patient's next toxin session is due.
 
@@ -181,9 +200,10 @@ def due(
         reference = today_utc() if today is None else parse_date(today, what="--today")
         store = open_record()
         interval = interval_days or store.settings.toxin_interval_days
-        with store.reading() as session:
+        with store.transaction() as session:
             entries = toxin_due(session, interval_days=interval, today=reference,
-                                patient_code=code)
+                                patient_code=code, include_voided=include_voided)
+            record_view(session, code.upper() if code else None, "toxin due")
     console.print(f"next toxin due (minimum interval {interval} days [U]; today "
                   f"{reference.isoformat()})", highlight=False)
     if not entries:
@@ -207,6 +227,7 @@ def doses(
                                       "muscle drives (before vs ~14 days after)."),
     after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
                                    help="Days after the session for --effects."),
+    include_voided: bool = include_voided_option(),
     rater: str = typer.Option(None, "--rater",
                               help="Whose scale values: clinician, patient, automatic or any "
                                    "(default: the clinician's when there are any; values of "
@@ -227,10 +248,11 @@ def doses(
 
     with bad_input_exits():
         store = open_record()
-        with store.reading() as session:
-            doses_by_day = dose_table(session, patient_code=code)
+        with store.transaction() as session:
+            doses_by_day = dose_table(session, patient_code=code, include_voided=include_voided)
             found = muscle_effects(session, patient_code=code, after_days=after_days,
-                                   rater=rater) if effects else []
+                                   rater=rater, include_voided=include_voided) if effects else []
+            record_view(session, code.upper(), "doses")
     if not doses_by_day.rows:
         console.print(f"{code} has no toxin sessions")
         return

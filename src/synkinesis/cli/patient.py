@@ -5,7 +5,13 @@ from __future__ import annotations
 import typer
 
 from synkinesis.cli.common import console
-from synkinesis.cli.store_support import AfterCommit, bad_input_exits, fmt, open_record
+from synkinesis.cli.store_support import (
+    AfterCommit,
+    bad_input_exits,
+    fmt,
+    open_record,
+    record_view,
+)
 
 patient_app = typer.Typer(
     help="Patients of the record, known by pseudonymous codes.", no_args_is_help=True)
@@ -56,8 +62,9 @@ def patient_list() -> None:
 
     with bad_input_exits():
         store = open_record()
-        with store.reading() as session:
+        with store.transaction() as session:
             patients = repository.list_patients(session)
+            record_view(session, None, "patient list")
             if not patients:
                 console.print("no patients yet (add one with `synk patient add`)")
                 return
@@ -71,12 +78,14 @@ def patient_list() -> None:
                 table.add_column(column, no_wrap=True, justify="right")
             table.add_column("last visit", no_wrap=True)
             for p in patients:
-                last = max((v.visit_date for v in p.visits), default=None)
+                visits, toxin, therapy, procedures = (
+                    [entry for entry in entries if not entry.voided] for entries in
+                    (p.visits, p.toxin_sessions, p.therapy_sessions, p.procedures))
+                last = max((v.visit_date for v in visits), default=None)
                 table.add_row(p.code, p.affected_side, p.cause.replace("_", " "),
                               p.onset_date.isoformat() if p.onset_date else "-",
-                              str(len(p.visits)), str(len(p.toxin_sessions)),
-                              str(len(p.therapy_sessions)), str(len(p.procedures)),
-                              last.isoformat() if last else "-")
+                              str(len(visits)), str(len(toxin)), str(len(therapy)),
+                              str(len(procedures)), last.isoformat() if last else "-")
             console.print(table)
 
 
@@ -92,28 +101,32 @@ def patient_show(code: str = typer.Argument(..., help="Patient code.")) -> None:
 
     with bad_input_exits():
         store = open_record()
-        with store.reading() as session:
+        with store.transaction() as session:
             p = repository.get_patient(session, code=code)
+            record_view(session, p.code, "patient show")
             console.print(f"[bold]{p.code}[/bold]: {p.affected_side} side, {p.cause}, onset "
                           f"{p.onset_date.isoformat() if p.onset_date else 'unknown'}",
                           highlight=False)
             if p.notes:
                 console.print(f"notes: {p.notes}", highlight=False, markup=False)
             console.print(f"created {p.created_at.isoformat(timespec='seconds')}")
-            for visit in p.visits:
+            for visit in (v for v in p.visits if not v.voided):
                 scores = ", ".join(f"{s.instrument} {fmt(s.total) if not s.draft else 'draft'}"
-                                   for s in visit.scores) or "no scores"
+                                   for s in visit.scores if not s.voided) or "no scores"
                 console.print(f"  visit {repository.visit_reference(visit)}"
                               f"{' ' + visit.label if visit.label else ''}: {scores}; "
                               f"{len(visit.recordings)} recording(s)", highlight=False,
                               markup=False)
-            if p.toxin_sessions:
-                last = p.toxin_sessions[-1]
+            toxins = [t for t in p.toxin_sessions if not t.voided]
+            if toxins:
+                last = toxins[-1]
                 console.print(f"  last toxin {last.session_date.isoformat()}: {last.product} "
                               f"{fmt(last.total_units)} U in {len(last.injections)} muscle(s)",
                               highlight=False)
-            console.print(f"  therapy sessions {len(p.therapy_sessions)}, procedures "
-                          f"{len(p.procedures)} (full timeline: synk history {p.code})",
+            console.print(f"  therapy sessions "
+                          f"{sum(not t.voided for t in p.therapy_sessions)}, procedures "
+                          f"{sum(not x.voided for x in p.procedures)} (full timeline: "
+                          f"synk history {p.code})",
                           highlight=False)
 
 
@@ -134,7 +147,7 @@ def patient_delete(
         synk patient delete P001 --confirm P001
     """
     from synkinesis.store import repository
-    from synkinesis.store.recordings import remove_derived_files, remove_patient_directory
+    from synkinesis.store.recordings import remove_patient_files
 
     with bad_input_exits():
         store = open_record()
@@ -148,9 +161,9 @@ def patient_delete(
                               highlight=False)
             confirm = typer.prompt("Type the patient code to confirm")
         with store.transaction() as session:
+            code = repository.get_patient(session, code=code).code
             files = repository.delete_patient(session, code=code, confirm=confirm)
-        removed = len(remove_derived_files(files, root=store.settings.data_dir))
-        removed += remove_patient_directory(store.settings.data_dir, code)
+        removed = remove_patient_files(store.settings.data_dir, code, files)
         console.print(f"deleted patient {code} and {removed} derived file(s)",
                       highlight=False)
 

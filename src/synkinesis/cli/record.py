@@ -47,6 +47,9 @@ def record_add(
                                help="Landmarking method (as `synk measure --method`). Default: "
                                     "SYNK_MEASURE_METHOD, else composite-edges."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    source_path: bool = typer.Option(False, "--source-path",
+                                     help="Store the video's full path (default: its file "
+                                          "name and sha256 only, no folder names)."),
 ) -> None:
     """Add a visit's video: measure, analyse, store.
 
@@ -77,7 +80,8 @@ def record_add(
                                    analyse=not no_analysis, measurement=measurement,
                                    analysis=analysis, protocol_version=protocol_version,
                                    spans=spans, force=force, measure_options=options,
-                                   progress=advance, on_total=advance.set_total)
+                                   progress=advance, on_total=advance.set_total,
+                                   keep_source_path=source_path)
     frames = outcome.summary.get("frames", {})
     console.print(f"recorded {video.name} for {outcome.visit_ref} (recording "
                   f"{outcome.recording_id[:8]}, sha256 {outcome.sha256[:12]}...)",

@@ -69,16 +69,59 @@ def _print_warnings(caught: list[Any]) -> None:
 
 
 def open_record(*, upgrade: bool = True) -> Any:
-    """The record named by SYNK_DATABASE_URL (or the default), migrated to the newest schema."""
-    from synkinesis.store import open_store
+    """The record named by SYNK_DATABASE_URL (or the default), migrated to the newest schema.
+
+    What the command then does is audited as the OS user on this host, via ``cli``.
+    """
+    from synkinesis.store import audit, open_store
     from synkinesis.store.errors import StoreError
     from synkinesis.store.settings import load_settings
+
+    audit.set_actor(audit.cli_actor())
 
     try:
         settings = load_settings()
     except ValueError as error:
         raise StoreError(str(error)) from None
     return open_store(settings, upgrade=upgrade)
+
+
+def record_view(session: Any, code: str | None, what: str) -> None:
+    """Put a view of patient ``code`` (None: of every patient) into the audit trail."""
+    from synkinesis.store import audit
+
+    audit.record_view(session, patient_code=code, what=what)
+
+
+def include_voided_option() -> Any:
+    """The ``--include-voided`` option of the commands that read entries."""
+    import typer
+
+    return typer.Option(False, "--include-voided",
+                        help="Also show voided entries (marked [voided: reason]).")
+
+
+def reason_option() -> Any:
+    """The required ``--reason`` of a correction."""
+    import typer
+
+    return typer.Option(..., "--reason", help="Why (required; kept in the audit trail).")
+
+
+def void_command(kind: str, ref: str, reason: str) -> None:
+    """Void a visit, score, toxin or therapy session or procedure (``synk KIND void``)."""
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        store = open_record()
+        later = AfterCommit()
+        with store.transaction() as session:
+            entry = repository.find_entry(session, kind=kind, ref=ref)
+            repository.void_entry(session, entry=entry, reason=reason)
+            shown = repository.visit_reference(entry) if kind == "visit" else entry.id[:8]
+            later.print(f"voided {kind} {shown} ({entry.void_reason}); it stays in the record, "
+                        "hidden unless --include-voided", highlight=False, markup=False)
+        later.flush()
 
 
 def parse_pairs(pairs: list[str] | None, *, what: str, numbers: bool = False) -> dict[str, Any]:

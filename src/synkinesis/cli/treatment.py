@@ -11,6 +11,8 @@ from synkinesis.cli.store_support import (
     fmt,
     open_record,
     parse_pairs,
+    reason_option,
+    void_command,
 )
 
 toxin_app = typer.Typer(help="Botulinum toxin sessions.", no_args_is_help=True)
@@ -216,6 +218,125 @@ def procedure_outcome(
                         + (f" (predicted {predicted})" if predicted else ""),
                         highlight=False)
         later.flush()
+
+
+@toxin_app.command("void")
+def toxin_void(
+    session_id: str = typer.Argument(..., metavar="SESSION",
+                                     help="Toxin session id (or its first 6+ characters; "
+                                          "`synk history` shows them)."),
+    reason: str = reason_option(),
+) -> None:
+    """Void a toxin session entered by mistake.
+
+    It stays in the record but no longer counts for due dates, dose totals, trends and
+    exports unless --include-voided.
+
+    Example:
+
+        synk toxin void 3f2a9c --reason "entered twice"
+    """
+    void_command("toxin", session_id, reason)
+
+
+@toxin_app.command("amend")
+def toxin_amend(
+    session_id: str = typer.Argument(..., metavar="SESSION",
+                                     help="Toxin session id (or its first 6+ characters)."),
+    reason: str = reason_option(),
+    date: str = typer.Option(None, "--date", help="Corrected date, YYYY-MM-DD."),
+    inject: list[str] = typer.Option(
+        None, "--inject", "-j", metavar="MUSCLE:SIDE:UNITS[:POINTS]",
+        help="Corrected injections, repeatable: they replace all of the session's."),
+    product: str = typer.Option(None, "--product", help="Corrected product."),
+    dilution: str = typer.Option(None, "--dilution", help="Corrected dilution."),
+    clinician: str = typer.Option(None, "--clinician", help="Corrected clinician."),
+    notes: str = typer.Option(None, "--notes", help="Corrected notes."),
+) -> None:
+    """Correct a toxin session; the old values (and injections) and the reason are kept in
+    the audit trail.
+
+    Example:
+
+        synk toxin amend 3f2a9c -j orbicularis_oculi:left:5 --reason "5 U, not 7.5"
+    """
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        specs = None if not inject else [repository.InjectionSpec.parse(t) for t in inject]
+        store = open_record()
+        later = AfterCommit()
+        with store.transaction() as session:
+            toxin = repository.find_entry(session, kind="toxin", ref=session_id)
+            repository.amend_toxin_session(
+                session, toxin=toxin, reason=reason, settings=store.settings,
+                session_date=date, product=product, injections=specs, dilution=dilution,
+                clinician=clinician, notes=notes)
+            later.print(f"amended toxin session {toxin.id[:8]}: "
+                        f"{toxin.session_date.isoformat()}, {toxin.product} "
+                        f"{fmt(toxin.total_units)} U", highlight=False)
+        later.flush()
+
+
+@therapy_app.command("void")
+def therapy_void(
+    session_id: str = typer.Argument(..., metavar="SESSION",
+                                     help="Therapy session id (or its first 6+ characters)."),
+    reason: str = reason_option(),
+) -> None:
+    """Void a therapy session entered by mistake (kept, hidden unless --include-voided).
+
+    Example:
+
+        synk therapy void 3f2a9c --reason "wrong patient"
+    """
+    void_command("therapy", session_id, reason)
+
+
+@therapy_app.command("amend")
+def therapy_amend(
+    session_id: str = typer.Argument(..., metavar="SESSION",
+                                     help="Therapy session id (or its first 6+ characters)."),
+    reason: str = reason_option(),
+    date: str = typer.Option(None, "--date", help="Corrected date, YYYY-MM-DD."),
+    minutes: int = typer.Option(None, "--minutes", help="Corrected duration (1..480)."),
+    exercise: list[str] = typer.Option(None, "--exercise", "-e",
+                                       help="Corrected exercises, repeatable (replace all)."),
+    therapist: str = typer.Option(None, "--therapist", help="Corrected therapist."),
+    notes: str = typer.Option(None, "--notes", help="Corrected notes."),
+) -> None:
+    """Correct a therapy session; the old values and the reason are kept in the audit trail.
+
+    Example:
+
+        synk therapy amend 3f2a9c --minutes 30 --reason "was 30 minutes"
+    """
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        store = open_record()
+        later = AfterCommit()
+        with store.transaction() as session:
+            therapy = repository.find_entry(session, kind="therapy", ref=session_id)
+            repository.amend_therapy_session(
+                session, therapy=therapy, reason=reason, session_date=date, minutes=minutes,
+                exercises=exercise or None, therapist=therapist, notes=notes)
+            later.print(f"amended therapy session {therapy.id[:8]}", highlight=False)
+        later.flush()
+
+
+@procedure_app.command("void")
+def procedure_void(
+    procedure: str = typer.Argument(..., help="Procedure id (or its first 6+ characters)."),
+    reason: str = reason_option(),
+) -> None:
+    """Void a procedure entered by mistake (kept, hidden unless --include-voided).
+
+    Example:
+
+        synk procedure void 3f2a9c --reason "entered for the wrong side"
+    """
+    void_command("procedure", procedure, reason)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,8 @@ from synkinesis.cli.store_support import (
     fmt,
     open_record,
     parse_pairs,
+    reason_option,
+    void_command,
 )
 
 visit_app = typer.Typer(help="Assessment visits and their scale scores.", no_args_is_help=True)
@@ -107,6 +109,104 @@ def visit_score(
             for note in score.result.get("uncertain", []):
                 later.print(f"  uncertain [U]: {note}", highlight=False, markup=False)
         later.flush()
+
+
+@visit_app.command("void")
+def visit_void(
+    visit: str = typer.Argument(..., help="Visit: CODE@YYYY-MM-DD or its id."),
+    reason: str = reason_option(),
+) -> None:
+    """Void a visit entered by mistake, with its scores and recordings.
+
+    It stays in the record (and the audit trail says who voided it and why) but is left out
+    of history, trends and exports unless --include-voided.
+
+    Example:
+
+        synk visit void P001@2026-03-02 --reason "entered for the wrong patient"
+    """
+    void_command("visit", visit, reason)
+
+
+@visit_app.command("amend")
+def visit_amend(
+    visit: str = typer.Argument(..., help="Visit: CODE@YYYY-MM-DD or its id."),
+    reason: str = reason_option(),
+    date: str = typer.Option(None, "--date", help="Corrected date, YYYY-MM-DD."),
+    label: str = typer.Option(None, "--label", help="Corrected label."),
+    clinician: str = typer.Option(None, "--clinician", help="Corrected clinician."),
+    notes: str = typer.Option(None, "--notes", help="Corrected notes."),
+) -> None:
+    """Correct a visit's date, label, clinician or notes.
+
+    The old values and the reason are kept in the audit trail (`synk audit`).
+
+    Example:
+
+        synk visit amend P001@2026-03-02 --date 2026-03-03 --reason "typo in the date"
+    """
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        store = open_record()
+        later = AfterCommit()
+        with store.transaction() as session:
+            found = repository.find_visit(session, ref=visit)
+            repository.amend_visit(session, visit=found, reason=reason, visit_date=date,
+                                   label=label, clinician=clinician, notes=notes)
+            later.print(f"amended visit {repository.visit_reference(found)} (id {found.id})",
+                        highlight=False)
+        later.flush()
+
+
+@visit_app.command("score-amend")
+def score_amend(
+    score: str = typer.Argument(..., help="Score id (or its first 6+ characters; "
+                                          "`synk history` shows them)."),
+    reason: str = reason_option(),
+    item: list[str] = typer.Option(None, "--item", "-i", help="Corrected ITEM=VALUE, "
+                                   "repeatable; the other items are kept."),
+    option: list[str] = typer.Option(None, "--option", "-o",
+                                     help="Scoring option NAME=VALUE, repeatable."),
+    rater_name: str = typer.Option(None, "--rater-name", help="Corrected rater name."),
+) -> None:
+    """Correct items of a stored scale score; it is re-scored by the scales library.
+
+    The old result and the reason are kept in the audit trail (`synk audit`).
+
+    Example:
+
+        synk visit score-amend 3f2a9c -i grade=IV --reason "grade misread"
+    """
+    from synkinesis.store import repository
+
+    with bad_input_exits():
+        items = parse_pairs(item, what="--item")
+        options = parse_pairs(option, what="--option")
+        store = open_record()
+        later = AfterCommit()
+        with store.transaction() as session:
+            found = repository.find_entry(session, kind="score", ref=score)
+            repository.amend_score(session, score=found, reason=reason, items=items,
+                                   options=options or None, rater_name=rater_name)
+            total = "draft (no total)" if found.draft else fmt(found.total)
+            later.print(f"amended {found.instrument} {found.id[:8]}: now {total}",
+                        highlight=False)
+        later.flush()
+
+
+@visit_app.command("score-void")
+def score_void(
+    score: str = typer.Argument(..., help="Score id (or its first 6+ characters)."),
+    reason: str = reason_option(),
+) -> None:
+    """Void a scale score entered by mistake (kept, hidden unless --include-voided).
+
+    Example:
+
+        synk visit score-void 3f2a9c --reason "scored the wrong visit"
+    """
+    void_command("score", score, reason)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,10 @@ SQLAlchemy 2 models (:mod:`.models`), repository functions with keyword-only arg
 (:mod:`.repository`), settings from the environment (:mod:`.settings`), the engine, sessions
 and Alembic migrations (:mod:`.db`), recordings with their measure/analysis files
 (:mod:`.recordings`), questions across visits (:mod:`.queries`), CSV / JSON bundle / FHIR
-exchange (:mod:`.exchange`) and backups (:mod:`.backup`).
+exchange (:mod:`.exchange`), backups (:mod:`.backup`) and the audit trail (:mod:`.audit`: who
+viewed, created, changed, voided, amended or deleted which patient's data, and who was
+denied). Entries are corrected by voiding or amending them with a reason
+(:func:`.repository.void_entry`, ``amend_*``), never silently edited.
 
 Not imported by ``import synkinesis``: importing this package loads SQLAlchemy.
 

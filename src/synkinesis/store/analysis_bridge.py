@@ -151,10 +151,18 @@ def read_analysis_file(path: Path) -> dict[str, Any]:
     Raises
     ------
     ValueError
-        Not JSON, or not a ``synkinesis.analysis`` file.
+        Not JSON, larger or deeper than a bundle may be, or not a ``synkinesis.analysis``
+        file.
     """
+    from synkinesis.store.exchange import MAX_JSON_BYTES, MAX_JSON_DEPTH, json_depth
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if Path(path).stat().st_size > MAX_JSON_BYTES:
+            raise ValueError(f"larger than {MAX_JSON_BYTES // 2**20} MB")
+        text = Path(path).read_text(encoding="utf-8")
+        if json_depth(text) > MAX_JSON_DEPTH:  # refused before Python's parser recurses
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        data = json.loads(text)
     except (OSError, ValueError) as error:
         raise ValueError(f"{path}: not a readable analysis file ({error})") from None
     if not isinstance(data, dict) or data.get("format") != ANALYSIS_FORMAT:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from synkinesis.files import make_private_dir
 from synkinesis.store.db import Store
 from synkinesis.store.errors import StoreError
 
@@ -44,7 +45,7 @@ def backup_database(
     destination = Path(destination)
     try:
         if not destination.exists():
-            destination.mkdir(mode=0o700, parents=True)
+            make_private_dir(destination)  # 0700 whatever the umask: backups hold patient data
         elif not destination.is_dir():
             raise StoreError(f"backup destination {destination} exists and is not a directory")
     except OSError as error:

@@ -183,12 +183,19 @@ class Store:
     """An opened record: settings, engine and session factory.
 
     Use :meth:`transaction` for every unit of work; the repository functions in
-    :mod:`synkinesis.store.repository` take its session.
+    :mod:`synkinesis.store.repository` take its session. Every creation, change and deletion
+    made through its sessions is written to the audit trail in the same transaction
+    (:mod:`synkinesis.store.audit`).
     """
 
     settings: StoreSettings
     engine: Engine
     sessions: sessionmaker[Session]
+
+    def __post_init__(self) -> None:
+        from synkinesis.store import audit
+
+        audit.install(self.sessions)  # every write of every session lands in the trail
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

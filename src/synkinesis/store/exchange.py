@@ -5,9 +5,22 @@ Patient bundle, format ``synkinesis.patient_bundle``, version history:
 - 1: first version (schema revision 0002): the patient row and every row that belongs to it,
   nested (visits -> recordings -> measured indices, visits -> scale scores, toxin sessions ->
   injections, therapy sessions, procedures), every column kept, ids included.
+- 2: schema revision 0003: ``voided_at`` / ``void_reason`` on visits, scores, toxin and
+  therapy sessions and procedures (voided entries only when exported with
+  ``include_voided``); paths are file names only: a recording's source video by name and
+  sha256 (its full path only with ``source_paths``), derived files by name. Version 1 bundles
+  still import (no voided entries).
 
 A bundle imports back into any record (SQLite or PostgreSQL) with the same ids and values, in
-one transaction. Derived files are referenced by path and sha256, not embedded.
+one transaction. Derived files are referenced by name and sha256, not embedded; on import
+their paths are always the importing record's own folder of the patient
+(``data_dir/<CODE>/<name>``), never a path from the bundle, so a bundle cannot make the record
+manage (and a patient deletion remove) another patient's files.
+
+Imports are checked before anything is written: nesting depth and size are bounded before
+parsing (:func:`read_json`), every number must be finite and in range, every row passes the
+validators of the ``create_*``/``add_*`` functions, and every scale score is re-scored by
+:mod:`synkinesis.scales` and must agree with what the bundle says.
 
 FHIR: scale scores and measured indices become R4 ``Observation`` resources in a
 ``collection`` Bundle, validated with fhir.resources (its R4B models: every element used here
@@ -18,18 +31,21 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, select
+from sqlalchemy import Boolean, Date, Float, Integer, String, Text, func, select
 from sqlalchemy.orm import Session
 
 from synkinesis import __version__
+from synkinesis.files import make_private_dir
 from synkinesis.store.errors import DuplicateError, StoreValidationError, writing
 from synkinesis.store.models import (
+    AuditEvent,
     Base,
     Injection,
     MeasuredIndex,
@@ -56,7 +72,18 @@ __all__ = [
 ]
 
 BUNDLE_FORMAT = "synkinesis.patient_bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
+
+#: Limits of an imported JSON file: its size, how deep it nests, how many values it holds.
+#: A real bundle nests about 10 deep; deeper input is refused before it is parsed (Python's
+#: parser would fail with a RecursionError).
+MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+MAX_JSON_VALUES = 20_000_000
+#: Largest magnitude of a measured index (mm, %, ratios: anything larger is not a measurement).
+MAX_INDEX_MAGNITUDE = 1e6
+_VOID_COLUMNS = ("voided_at", "void_reason")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
 # model -> (its children collections, their model), in nesting order
 _CHILDREN: dict[type[Base], tuple[tuple[str, type[Base]], ...]] = {
@@ -85,16 +112,28 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _row(obj: Base) -> dict[str, Any]:
+def _path_name(path: str | None) -> str | None:
+    return None if path is None else Path(str(path)).name
+
+
+def _row(obj: Base, *, include_voided: bool = False, source_paths: bool = False
+         ) -> dict[str, Any]:
     mapper = obj.__mapper__
     row = {column.key: _json_value(getattr(obj, column.key)) for column in mapper.column_attrs}
     row.pop(_PARENT_KEY.get(type(obj), ""), None)
+    if isinstance(obj, Recording):
+        row["measurement_path"] = _path_name(obj.measurement_path)
+        row["analysis_path"] = _path_name(obj.analysis_path)
+        if not source_paths:
+            row["video_path"] = _path_name(obj.video_path)
     for name, _ in _CHILDREN.get(type(obj), ()):
-        row[name] = [_row(child) for child in getattr(obj, name)]
+        row[name] = [_row(child, include_voided=include_voided, source_paths=source_paths)
+                     for child in getattr(obj, name)
+                     if include_voided or getattr(child, "voided_at", None) is None]
     return row
 
 
-def _from_row(model: type[Base], row: Any, where: str) -> Any:
+def _from_row(model: type[Base], row: Any, where: str, *, version: int = BUNDLE_VERSION) -> Any:
     if not isinstance(row, Mapping):
         raise StoreValidationError(f"bundle {where}: expected an object, got "
                                    f"{type(row).__name__}")
@@ -104,6 +143,9 @@ def _from_row(model: type[Base], row: Any, where: str) -> Any:
     children = dict(_CHILDREN.get(model, ()))
     unknown = set(row) - expected - set(children)
     missing = expected - set(row)
+    if version < 2:  # version 1 knew no voided entries
+        missing -= set(_VOID_COLUMNS)
+        row = {"voided_at": None, "void_reason": "", **row} if "voided_at" in columns else row
     if unknown or missing:
         raise StoreValidationError(
             f"bundle {where}: " + "; ".join(filter(None, [
@@ -121,19 +163,59 @@ def _from_row(model: type[Base], row: Any, where: str) -> Any:
         except (TypeError, ValueError) as error:
             raise StoreValidationError(f"bundle {where}.{key}: not a valid date/time "
                                        f"{value!r} ({error})") from None
+        _check_type(value, column, f"{where}.{key}")
         values[key] = value
     obj = model(**values)
     for name, child_model in children.items():
         items = row[name]
         if not isinstance(items, list):
             raise StoreValidationError(f"bundle {where}.{name}: expected a list")
-        setattr(obj, name, [_from_row(child_model, item, f"{where}.{name}[{i}]")
+        setattr(obj, name, [_from_row(child_model, item, f"{where}.{name}[{i}]",
+                                      version=version)
                             for i, item in enumerate(items)])
     return obj
 
 
-def export_bundle(session: Session, *, patient_code: str) -> dict[str, Any]:
-    """A whole patient as a JSON-ready dict (format ``synkinesis.patient_bundle``)."""
+def _check_type(value: Any, column: Any, where: str) -> None:
+    """A bundle value of the column's kind (a number where a number goes, text no longer than
+    the column...), before any validator or the database sees it."""
+    if value is None:
+        if not column.nullable and not column.primary_key:
+            raise StoreValidationError(f"bundle {where}: must not be null")
+        return
+    kind = column.type
+    if isinstance(kind, Boolean):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(kind, Integer):
+        ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
+        expected = "a whole number"
+    elif isinstance(kind, Float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(
+            value)
+        expected = "a finite number"
+    elif isinstance(kind, String | Text):
+        limit = getattr(kind, "length", None)
+        ok = isinstance(value, str) and (limit is None or len(value) <= limit)
+        expected = "text" + (f" of at most {limit} characters" if limit else "")
+    else:
+        return
+    if not ok:
+        raise StoreValidationError(f"bundle {where}: expected {expected}, got "
+                                   f"{str(value)[:80]!r}")
+
+
+def export_bundle(session: Session, *, patient_code: str, include_voided: bool = False,
+                  source_paths: bool = False) -> dict[str, Any]:
+    """A whole patient as a JSON-ready dict (format ``synkinesis.patient_bundle``).
+
+    Parameters
+    ----------
+    include_voided : bool
+        Also the voided entries (with when and why); by default they are left out.
+    source_paths : bool
+        Keep the full path of each recording's source video; by default only its file name
+        (with the sha256 that identifies it). Derived files are always named, never pathed.
+    """
     from synkinesis.store.db import code_head
 
     patient = get_patient(session, code=patient_code)
@@ -143,11 +225,95 @@ def export_bundle(session: Session, *, patient_code: str) -> dict[str, Any]:
         "software": f"synkinesis {__version__}",
         "schema_revision": code_head(),
         "exported_at": datetime.now(UTC).isoformat(),
-        "patient": _row(patient),
+        "patient": _row(patient, include_voided=include_voided, source_paths=source_paths),
     }
 
 
-def _validate(patient: Patient, *, today: date | None) -> None:
+def check_json_shape(data: Any, *, what: str = "bundle") -> None:
+    """Refuse data nested deeper than :data:`MAX_JSON_DEPTH`, holding more than
+    :data:`MAX_JSON_VALUES` values, or a number that is not finite (walked iteratively: no
+    recursion however deep the input).
+
+    Raises
+    ------
+    StoreValidationError
+    """
+    stack: list[tuple[Any, int, str]] = [(data, 1, what)]
+    count = 0
+    while stack:
+        value, depth, where = stack.pop()
+        count += 1
+        if count > MAX_JSON_VALUES:
+            raise StoreValidationError(f"{what} holds more than {MAX_JSON_VALUES} values; "
+                                       "refused")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise StoreValidationError(f"{where}: numbers must be finite, got {value!r}")
+        if isinstance(value, Mapping | list | tuple):
+            if depth > MAX_JSON_DEPTH:
+                raise StoreValidationError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels "
+                                           f"(at {where}); refused")
+            items = value.items() if isinstance(value, Mapping) else enumerate(value)
+            for key, child in items:
+                if isinstance(child, Mapping | list | tuple | float):
+                    stack.append((child, depth + 1, f"{where}.{key}" if isinstance(
+                        value, Mapping) else f"{where}[{key}]"))
+                else:
+                    count += 1
+
+
+def _rescore(score: ScaleScore) -> None:
+    """Re-score a bundle's scale score through :mod:`synkinesis.scales` (the validation of
+    ``synk visit score``): its items must be valid and its total, grade, instrument and rater
+    must be what they give. With the same instrument version the re-scored result is stored
+    (so no derived field can be forged); a result of another instrument version is kept as it
+    was scored, once its total and grade agree."""
+    from synkinesis.scales import ScaleValidationError, result_from_dict, result_to_dict
+    from synkinesis.scales import score as score_form
+
+    stored = score.result
+    result_from_dict(stored)  # the structure of a scale result
+    provenance = stored.get("provenance") or {}
+    items = {key: (stored.get("choices") or {}).get(key, value)
+             for key, value in (stored.get("items") or {}).items()}
+    rescored = score_form(stored["instrument"], items, rater=provenance.get("rater"),
+                          rated_at=score.rated_at, rater_name=provenance.get("rater_name"),
+                          visit_id=provenance.get("visit_id"),
+                          evidence=provenance.get("evidence") or None,
+                          options=stored.get("options") or None, draft=bool(stored.get("draft")))
+    grade = None if rescored.grade is None else rescored.grade.name
+    stored_grade = (stored.get("grade") or {}).get("name")
+    claims = {"instrument": (score.instrument, rescored.instrument),
+              "rater": (score.rater, rescored.provenance.rater.value),
+              "total": (score.total, rescored.total),
+              "result total": (stored.get("total"), rescored.total),
+              "grade": (stored_grade, grade)}
+    for name, (claimed, computed) in claims.items():
+        if claimed != computed and not (
+                isinstance(claimed, int | float) and isinstance(computed, int | float)
+                and abs(float(claimed) - float(computed)) <= 1e-9 * max(1.0, abs(computed))):
+            raise ScaleValidationError(f"{name} {claimed!r} is not what the items give "
+                                       f"({computed!r})")
+    if stored.get("instrument_version") == rescored.instrument_version:
+        canonical = result_to_dict(rescored)
+        canonical["software"] = stored.get("software", canonical["software"])
+        score.result = canonical
+    score.instrument_version = str(stored.get("instrument_version"))
+    score.draft = rescored.draft
+    score.total = None if rescored.total is None else float(rescored.total)
+
+
+def _derived_path(name: Any, *, where: str, directory: Path | None) -> str | None:
+    """A derived file's path on import: its name only, in the patient's own folder."""
+    if name is None:
+        return None
+    base = Path(str(name)).name
+    if not _FILE_NAME.match(base) or base.strip(".") == "":
+        raise StoreValidationError(f"bundle {where}: a derived file name must be a plain file "
+                                   f"name, got {name!r}")
+    return str(directory / base) if directory is not None else base
+
+
+def _validate(patient: Patient, *, today: date | None, data_dir: Path | None = None) -> None:
     """Check every row of an imported patient with the validators that guard the
     ``create_*``/``add_*`` functions of :mod:`synkinesis.store.repository` (one
     implementation), and put their canonical values in place.
@@ -157,7 +323,7 @@ def _validate(patient: Patient, *, today: date | None) -> None:
     StoreValidationError
         The first invalid value, with where it is in the bundle.
     """
-    from synkinesis.scales import ScaleValidationError, result_from_dict
+    from synkinesis.scales import ScaleValidationError
     from synkinesis.store import repository as repo
 
     def checked(where: str, check: Any, **values: Any) -> Any:
@@ -175,18 +341,45 @@ def _validate(patient: Patient, *, today: date | None) -> None:
     assign(patient, checked("patient", repo.check_patient_values, code=patient.code,
                             affected_side=patient.affected_side, cause=patient.cause,
                             onset_date=patient.onset_date, notes=patient.notes, today=today))
+    directory = None
+    if data_dir is not None:
+        from synkinesis.store.recordings import patient_directory
+
+        directory = patient_directory(data_dir, patient.code)
     for i, visit in enumerate(patient.visits):
         where = f"patient.visits[{i}]"
         assign(visit, checked(where, repo.check_visit_values, patient=patient,
                               visit_date=visit.visit_date, label=visit.label,
                               clinician=visit.clinician, notes=visit.notes, today=today))
         for j, recording in enumerate(visit.recordings):
-            if not isinstance(recording.sha256, str) or not re.fullmatch(
-                    r"[0-9a-f]{64}", recording.sha256):
-                raise StoreValidationError(f"bundle {where}.recordings[{j}]: sha256 must be 64 "
-                                           f"lowercase hex digits, got {recording.sha256!r}")
+            at = f"{where}.recordings[{j}]"
+            for key in ("sha256", "measurement_sha256", "analysis_sha256"):
+                digest = getattr(recording, key)
+                if (digest is not None or key == "sha256") and (
+                        not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest)):
+                    raise StoreValidationError(f"bundle {at}: {key} must be 64 lowercase hex "
+                                               f"digits, got {digest!r}")
+            recording.video_path = checked(f"{at}.video_path", repo._text,
+                                           value=recording.video_path, what="video path",
+                                           limit=4096)
+            for key in ("measurement_path", "analysis_path"):
+                setattr(recording, key, _derived_path(getattr(recording, key),
+                                                      where=f"{at}.{key}", directory=directory))
+            if not isinstance(recording.summary, Mapping):
+                raise StoreValidationError(f"bundle {at}.summary: expected an object")
+            for k, index in enumerate(recording.indices):
+                value = index.value
+                if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                        math.isfinite(value) and abs(value) <= MAX_INDEX_MAGNITUDE):
+                    raise StoreValidationError(
+                        f"bundle {at}.indices[{k}]: value of {index.name!r} must be a finite "
+                        f"number within +-{MAX_INDEX_MAGNITUDE:g}, got {value!r}")
+                for key in ("name", "unit", "source"):
+                    if not isinstance(getattr(index, key), str):
+                        raise StoreValidationError(f"bundle {at}.indices[{k}].{key}: expected "
+                                                   "text")
         for j, score in enumerate(visit.scores):
-            checked(f"{where}.scores[{j}]", result_from_dict, data=score.result)
+            checked(f"{where}.scores[{j}]", _rescore, score=score)
     visit_ids = {visit.id for visit in patient.visits}
     recording_ids = {r.id for visit in patient.visits for r in visit.recordings}
     for i, visit in enumerate(patient.visits):
@@ -217,6 +410,17 @@ def _validate(patient: Patient, *, today: date | None) -> None:
             session_date=therapy.session_date, minutes=therapy.minutes,
             exercises=therapy.exercises or [], biofeedback=therapy.biofeedback,
             therapist=therapy.therapist, notes=therapy.notes, today=today))
+    for entry in [*patient.visits, *(s for v in patient.visits for s in v.scores),
+                  *patient.toxin_sessions, *patient.therapy_sessions, *patient.procedures]:
+        if entry.voided_at is None:
+            entry.void_reason = ""
+        elif not isinstance(entry.void_reason, str) or not entry.void_reason.strip():
+            raise StoreValidationError(f"bundle: voided {entry.__tablename__} row {entry.id} "
+                                       "needs its void_reason")
+        else:
+            entry.void_reason = checked(f"{entry.__tablename__} {entry.id}", repo._text,
+                                        value=entry.void_reason, what="void reason",
+                                        limit=2000)
     for i, procedure in enumerate(patient.procedures):
         where = f"patient.procedures[{i}]"
         assign(procedure, checked(
@@ -234,7 +438,7 @@ def _validate(patient: Patient, *, today: date | None) -> None:
 
 def import_bundle(
     session: Session, *, bundle: Mapping[str, Any], replace: bool = False,
-    today: date | None = None,
+    today: date | None = None, data_dir: Path | None = None,
 ) -> Patient:
     """Add the patient of a bundle with all its rows (ids kept), in the caller's transaction.
 
@@ -247,6 +451,9 @@ def import_bundle(
         referenced by the bundle).
     today : date, optional
         Reference for "in the future" (default: today, UTC).
+    data_dir : Path, optional
+        The record's folder of derived files (``settings.data_dir``): derived-file paths
+        become ``data_dir/<CODE>/<name>``. Without it only the names are stored.
 
     Every row is checked with the same validators as when it is entered (codes, sides,
     muscles, units and points, dates not in the future nor before onset, minutes, scores).
@@ -267,9 +474,10 @@ def import_bundle(
         raise StoreValidationError(
             f"{BUNDLE_FORMAT} version {version!r} is not supported; this software reads "
             f"versions up to {BUNDLE_VERSION}")
-    patient = _from_row(Patient, bundle.get("patient"), "patient")
-    _validate(patient, today=today)
-    existing = session.scalar(select(Patient).where(Patient.code == patient.code))
+    check_json_shape(bundle)
+    patient = _from_row(Patient, bundle.get("patient"), "patient", version=version)
+    _validate(patient, today=today, data_dir=data_dir)
+    existing = session.scalar(select(Patient).where(func.upper(Patient.code) == patient.code))
     if existing is not None:
         if not replace:
             raise DuplicateError(f"patient {patient.code} already exists; use --replace "
@@ -308,51 +516,129 @@ def _ids_by_model(patient: Patient) -> dict[type[Base], list[str]]:
 
 
 def write_json(data: Mapping[str, Any], path: Path) -> Path:
-    """Write JSON atomically (UTF-8, indented)."""
+    """Write JSON atomically (UTF-8, indented), readable by the user only (0600; missing
+    folders 0700)."""
     from synkinesis.results import atomic_output
 
+    with writing(Path(path)):
+        make_private_dir(Path(path).parent)
     with writing(Path(path)), atomic_output(Path(path)) as temporary:
         temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     return Path(path)
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file; StoreValidationError when it cannot be read or parsed."""
+    """Read a JSON file, refusing before parsing one larger than :data:`MAX_JSON_BYTES` or
+    nested deeper than :data:`MAX_JSON_DEPTH`, and ``NaN``/``Infinity`` (not JSON numbers).
+
+    Raises
+    ------
+    StoreValidationError
+        It cannot be read, is too large or too deep, or is not valid JSON.
+    """
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        size = Path(path).stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise StoreValidationError(f"{path} is {size / 2**20:.0f} MB, more than the "
+                                       f"{MAX_JSON_BYTES // 2**20} MB a JSON file may have")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise StoreValidationError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise StoreValidationError(f"{path} is not UTF-8 text: {error}") from None
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise StoreValidationError(f"{path} nests {depth} levels deep, more than the "
+                                   f"{MAX_JSON_DEPTH} a JSON file may have; refused")
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows (numbers must be finite)")
+
+    try:
+        return json.loads(text, parse_constant=no_constant)
     except ValueError as error:
         raise StoreValidationError(f"{path} is not valid JSON: {error}") from None
+
+
+# a JSON string, as an unrolled loop: linear even for a string of many megabytes
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deep brackets nest in JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 # -------------------------------------------------------------------------------------------
 # CSV
 
 
-def export_csv(session: Session, *, directory: Path) -> list[Path]:
-    """One CSV file per table (``<table>.csv``, header = column names), whole database.
+def export_csv(session: Session, *, directory: Path, include_voided: bool = False,
+               source_paths: bool = False) -> list[Path]:
+    """One CSV file per table of patient data (``<table>.csv``, header = column names),
+    whole database, into a folder made readable by the user only (files 0600).
 
     Dates and times are ISO 8601 (times in UTC with offset); JSON columns are JSON text; empty
-    cells are NULL.
+    cells are NULL. Voided entries (and the scores and recordings of voided visits) only with
+    ``include_voided``; recordings' paths as file names only, the source video's full path
+    with ``source_paths``. The audit trail is not exported here (``synk audit --json``).
     """
     directory = Path(directory)
     with writing(directory):
-        directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(directory)
     written = []
     from synkinesis.results import atomic_output
 
+    hidden = set() if include_voided else _voided_ids(session)
     for table in Base.metadata.sorted_tables:
+        if table.name == AuditEvent.__tablename__:
+            continue
         path = directory / f"{table.name}.csv"
         rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        rows = [_csv_row(table.name, row._mapping, source_paths) for row in rows
+                if not _hidden_row(table.name, row._mapping, hidden)]
         with writing(path), atomic_output(path) as temporary, open(
                 temporary, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([column.name for column in table.columns])
             for row in rows:
-                writer.writerow([_csv_cell(value) for value in row])
+                writer.writerow([_csv_cell(row[column.name]) for column in table.columns])
         written.append(path)
     return written
+
+
+def _voided_ids(session: Session) -> set[str]:
+    """Ids of voided rows and of the rows under a voided visit or toxin session."""
+    hidden: set[str] = set()
+    for model in (Visit, ScaleScore, ToxinSession, TherapySession, Procedure):
+        hidden.update(session.scalars(select(model.id).where(model.voided_at.is_not(None))))
+    hidden.update(session.scalars(select(ScaleScore.id).where(ScaleScore.visit_id.in_(hidden))))
+    hidden.update(session.scalars(select(Recording.id).where(Recording.visit_id.in_(hidden))))
+    hidden.update(session.scalars(select(MeasuredIndex.id).where(
+        MeasuredIndex.recording_id.in_(hidden))))
+    hidden.update(session.scalars(select(Injection.id).where(Injection.session_id.in_(hidden))))
+    return hidden
+
+
+def _hidden_row(table: str, row: Mapping[str, Any], hidden: set[str]) -> bool:
+    return row["id"] in hidden
+
+
+def _csv_row(table: str, row: Mapping[str, Any], source_paths: bool) -> dict[str, Any]:
+    values = dict(row)
+    if table == Recording.__tablename__:
+        for key in ("measurement_path", "analysis_path") + (() if source_paths
+                                                            else ("video_path",)):
+            values[key] = _path_name(values[key])
+    return values
 
 
 def _csv_cell(value: Any) -> Any:
@@ -463,9 +749,13 @@ def _index_observation(index: MeasuredIndex, patient: Patient) -> dict[str, Any]
     }
 
 
-def fhir_bundle(session: Session, *, patient_code: str) -> dict[str, Any]:
+def fhir_bundle(session: Session, *, patient_code: str,
+                include_voided: bool = False) -> dict[str, Any]:
     """Scale scores and measured indices of a patient as a FHIR ``collection`` Bundle of
     Observations, validated with fhir.resources.
+
+    Voided scores and the values of voided visits are left out; with ``include_voided`` they
+    are included with status ``entered-in-error``.
 
     Raises
     ------
@@ -478,10 +768,19 @@ def fhir_bundle(session: Session, *, patient_code: str) -> dict[str, Any]:
     patient = get_patient(session, code=patient_code)
     resources = []
     for visit in patient.visits:
+        if visit.voided and not include_voided:
+            continue
         for score in visit.scores:
+            if score.voided and not include_voided:
+                continue
             resources.append(_score_observation(score, patient))
+            if score.voided or visit.voided:
+                resources[-1]["status"] = "entered-in-error"
         for recording in visit.recordings:
-            resources.extend(_index_observation(index, patient) for index in recording.indices)
+            for index in recording.indices:
+                resources.append(_index_observation(index, patient))
+                if visit.voided:
+                    resources[-1]["status"] = "entered-in-error"
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

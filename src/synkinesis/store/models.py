@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "Injection",
     "MeasuredIndex",
@@ -42,6 +43,7 @@ __all__ = [
     "TherapySession",
     "ToxinSession",
     "Visit",
+    "VoidableMixin",
     "new_id",
     "utc_now",
 ]
@@ -87,6 +89,20 @@ class Base(DeclarativeBase):
     """Declarative base of the record's tables."""
 
 
+class VoidableMixin:
+    """Columns of an entry that can be voided: it stays in the record (and in the audit
+    trail with who voided it and why) but is left out of history, trends, due dates, dose
+    totals and exports unless they are asked to include voided entries."""
+
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    void_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def voided(self) -> bool:
+        """True once the entry has been voided."""
+        return self.voided_at is not None
+
+
 class Patient(Base):
     """A patient, known only by a pseudonymous code."""
 
@@ -114,7 +130,7 @@ class Patient(Base):
         order_by="Procedure.procedure_date")
 
 
-class Visit(Base):
+class Visit(VoidableMixin, Base):
     """An assessment visit on one date."""
 
     __tablename__ = "visits"
@@ -179,7 +195,7 @@ class MeasuredIndex(Base):
     recording: Mapped[Recording] = relationship(back_populates="indices")
 
 
-class ScaleScore(Base):
+class ScaleScore(VoidableMixin, Base):
     """A clinical scale scored through :mod:`synkinesis.scales`, stored losslessly."""
 
     __tablename__ = "scale_scores"
@@ -202,7 +218,7 @@ class ScaleScore(Base):
     recording: Mapped[Recording | None] = relationship()
 
 
-class ToxinSession(Base):
+class ToxinSession(VoidableMixin, Base):
     """A botulinum toxin session: product, dilution and its injections."""
 
     __tablename__ = "toxin_sessions"
@@ -249,7 +265,7 @@ class Injection(Base):
     session: Mapped[ToxinSession] = relationship(back_populates="injections")
 
 
-class TherapySession(Base):
+class TherapySession(VoidableMixin, Base):
     """A neuromuscular retraining session."""
 
     __tablename__ = "therapy_sessions"
@@ -272,7 +288,7 @@ class TherapySession(Base):
     visit: Mapped[Visit | None] = relationship()
 
 
-class Procedure(Base):
+class Procedure(VoidableMixin, Base):
     """A nerve block, neurectomy or myectomy, with its prediction and outcome."""
 
     __tablename__ = "procedures"
@@ -299,3 +315,24 @@ class Procedure(Base):
     # many-to-one without a collection on Visit: orders inserts (bundle import) and lets
     # queries reach the visit; deleting a visit only clears visit_id (ON DELETE SET NULL)
     visit: Mapped[Visit | None] = relationship()
+
+
+class AuditEvent(Base):
+    """Who viewed, created, changed, voided, amended or deleted which patient's data, when
+    (UTC) and from where, and who was denied access (:mod:`synkinesis.store.audit`).
+
+    Kept without a foreign key to the patient: the trail outlives a deleted patient.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(16))
+    client: Mapped[str] = mapped_column(String(200), default="")
+    action: Mapped[str] = mapped_column(String(16), index=True)
+    patient_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(64), default="")
+    entity_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

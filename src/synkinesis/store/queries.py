@@ -1,7 +1,9 @@
 """Questions the record answers across visits: history, trends, before/after, toxin due, doses.
 
 All functions read only; they take a session first and everything else by keyword, and return
-frozen dataclasses. Dates are calendar dates; sides are the patient's.
+frozen dataclasses. Dates are calendar dates; sides are the patient's. Voided entries (and the
+scores and recordings of a voided visit) are left out unless ``include_voided=True``; the
+history then marks them ``[voided: reason]``.
 
 Index names (``INDEX`` of ``synk trend``) are resolved by :func:`resolve_index`:
 
@@ -17,6 +19,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -332,11 +335,27 @@ def chosen_rater(points: Sequence[TrendPoint], spec: IndexSpec, rater: str | Non
     return sources.pop() if len(sources) == 1 else "any"
 
 
+def _live(entry: object, include_voided: bool) -> bool:
+    """Whether an entry counts: not voided, nor its visit (scores), or voided ones asked for."""
+    if include_voided:
+        return True
+    if getattr(entry, "voided_at", None) is not None:
+        return False
+    visit = getattr(entry, "visit", None)
+    return visit is None or visit.voided_at is None
+
+
+def _voided_mark(entry: object) -> str:
+    reason = getattr(entry, "void_reason", "")
+    return f" [voided: {reason}]" if getattr(entry, "voided_at", None) is not None else ""
+
+
 def _rated_by(points: Sequence[TrendPoint], rater: str) -> list[TrendPoint]:
     return [p for p in points if rater in ("", "any") or p.source == rater]
 
 
-def index_points(session: Session, *, patient: Patient, spec: IndexSpec) -> list[TrendPoint]:
+def index_points(session: Session, *, patient: Patient, spec: IndexSpec,
+                 include_voided: bool = False) -> list[TrendPoint]:
     """Every stored value of an index for a patient, by date (drafts only where complete),
     whoever rated it (``source`` = the rater for scale indices)."""
     points: list[TrendPoint] = []
@@ -346,7 +365,7 @@ def index_points(session: Session, *, patient: Patient, spec: IndexSpec) -> list
                                                  ScaleScore.instrument == spec.instrument))
         for score in scores:
             value = _scale_value(score, spec)
-            if value is None:
+            if value is None or not _live(score, include_voided):
                 continue
             who = score.rater + (f" {score.rater_name}" if score.rater_name else "")
             points.append(TrendPoint(score.visit.visit_date, float(value),
@@ -357,8 +376,10 @@ def index_points(session: Session, *, patient: Patient, spec: IndexSpec) -> list
             .where(Visit.patient_id == patient.id, MeasuredIndex.name == spec.name))
         for index in rows:
             visit = index.recording.visit
+            if not _live(visit, include_voided):
+                continue
             points.append(TrendPoint(visit.visit_date, index.value, visit_reference(visit),
-                                     index.source, index.recording.video_path))
+                                     index.source, Path(index.recording.video_path).name))
     return sorted(points, key=lambda p: (p.day, p.visit_ref, p.source))
 
 
@@ -371,30 +392,40 @@ def _injection_text(injections: Iterable) -> str:
                      if i.points != 1 else "") for i in injections)
 
 
-def patient_timeline(session: Session, *, patient_code: str) -> list[TimelineEvent]:
-    """A patient's history: visits (scores, recordings), toxin, therapy, procedures, by date."""
+def patient_timeline(session: Session, *, patient_code: str,
+                     include_voided: bool = False) -> list[TimelineEvent]:
+    """A patient's history: visits (scores, recordings), toxin, therapy, procedures, by date.
+
+    Recordings are named by their video's file name (never a full path)."""
     patient = get_patient(session, code=patient_code)
+    live = [v for v in patient.visits if _live(v, include_voided)]
     events: list[TimelineEvent] = []
     if patient.onset_date is not None:
         events.append(TimelineEvent(patient.onset_date, "onset", patient.code,
                                     f"onset ({patient.cause.replace('_', ' ')}, "
                                     f"{patient.affected_side} side)"))
-    for visit in patient.visits:
+    for visit in live:
         details = []
         for score in visit.scores:
+            if not _live(score, include_voided):
+                continue
             total = "draft" if score.total is None else f"{score.total:g}"
             grade = (score.result.get("grade") or {}).get("name")
             details.append(f"{score.instrument} {total}" + (f" (grade {grade})" if grade else "")
                            + f" by {score.rater}" + (f" {score.rater_name}"
-                                                     if score.rater_name else ""))
+                                                     if score.rater_name else "")
+                           + f" [{score.id[:8]}]{_voided_mark(score)}")
         for recording in visit.recordings:
-            details.append(f"recording {recording.video_path} [{recording.id[:8]}]: "
-                           f"{len(recording.indices)} indices, {recording.analysis_status}")
-        title = "visit" + (f": {visit.label}" if visit.label else "")
+            details.append(f"recording {Path(recording.video_path).name} "
+                           f"[{recording.id[:8]}]: {len(recording.indices)} indices, "
+                           f"{recording.analysis_status}")
+        title = "visit" + (f": {visit.label}" if visit.label else "") + _voided_mark(visit)
         events.append(TimelineEvent(visit.visit_date, "visit", visit_reference(visit), title,
                                     tuple(details)))
     healthy = {"left": "right", "right": "left"}.get(patient.affected_side)
     for toxin in patient.toxin_sessions:
+        if not _live(toxin, include_voided):
+            continue
         details = [_injection_text(toxin.injections)]
         if healthy and any(i.side == healthy for i in toxin.injections):
             details.append(f"includes healthy-side ({healthy}) injections to balance")
@@ -402,8 +433,11 @@ def patient_timeline(session: Session, *, patient_code: str) -> list[TimelineEve
             details.append(f"dilution {toxin.dilution}")
         events.append(TimelineEvent(
             toxin.session_date, "toxin", toxin.id,
-            f"toxin {toxin.product} {toxin.total_units:g} U", tuple(details)))
+            f"toxin {toxin.product} {toxin.total_units:g} U{_voided_mark(toxin)}",
+            tuple(details)))
     for therapy in patient.therapy_sessions:
+        if not _live(therapy, include_voided):
+            continue
         details = []
         if therapy.exercises:
             details.append("exercises: " + ", ".join(therapy.exercises))
@@ -412,8 +446,11 @@ def patient_timeline(session: Session, *, patient_code: str) -> list[TimelineEve
                                                        therapy.biofeedback.items()))
         minutes = f" {therapy.minutes} min" if therapy.minutes else ""
         events.append(TimelineEvent(therapy.session_date, "therapy", therapy.id,
-                                    f"therapy{minutes}", tuple(details)))
+                                    f"therapy{minutes}{_voided_mark(therapy)}",
+                                    tuple(details)))
     for procedure in patient.procedures:
+        if not _live(procedure, include_voided):
+            continue
         details = []
         if procedure.agent:
             details.append(f"agent {procedure.agent}")
@@ -426,8 +463,8 @@ def patient_timeline(session: Session, *, patient_code: str) -> list[TimelineEve
                     f"{k} {v:g}" for k, v in procedure.outcome_values.items())])))
         events.append(TimelineEvent(
             procedure.procedure_date, "procedure", procedure.id,
-            f"{procedure.kind.replace('_', ' ')} {procedure.target} {procedure.side}",
-            tuple(details)))
+            f"{procedure.kind.replace('_', ' ')} {procedure.target} {procedure.side}"
+            f"{_voided_mark(procedure)}", tuple(details)))
     order = {"onset": 0, "visit": 1, "procedure": 2, "toxin": 3, "therapy": 4}
     return sorted(events, key=lambda e: (e.day, order[e.kind], e.ref))
 
@@ -436,16 +473,18 @@ def patient_timeline(session: Session, *, patient_code: str) -> list[TimelineEve
 # trend and comparisons
 
 
-def _treatments(patient: Patient) -> list[TimelineEvent]:
+def _treatments(patient: Patient, include_voided: bool = False) -> list[TimelineEvent]:
     events = [TimelineEvent(t.session_date, "toxin", t.id, f"toxin {t.total_units:g} U",
-                            (_injection_text(t.injections),)) for t in patient.toxin_sessions]
+                            (_injection_text(t.injections),)) for t in patient.toxin_sessions
+              if _live(t, include_voided)]
     events += [TimelineEvent(p.procedure_date, "procedure", p.id,
-                             f"{p.kind.replace('_', ' ')} {p.target}") for p in patient.procedures]
+                             f"{p.kind.replace('_', ' ')} {p.target}") for p in patient.procedures
+               if _live(p, include_voided)]
     return sorted(events, key=lambda e: (e.day, e.kind))
 
 
 def trend(session: Session, *, patient_code: str, index: str,
-          rater: str | None = None) -> Trend:
+          rater: str | None = None, include_voided: bool = False) -> Trend:
     """An index across a patient's visits, with their toxin sessions and procedures.
 
     Parameters
@@ -457,10 +496,10 @@ def trend(session: Session, *, patient_code: str, index: str,
     _check_rater(rater)
     patient = get_patient(session, code=patient_code)
     spec = resolve_index(session, patient=patient, name=index)
-    points = index_points(session, patient=patient, spec=spec)
+    points = index_points(session, patient=patient, spec=spec, include_voided=include_voided)
     chosen = chosen_rater(points, spec, rater)
     return Trend(patient.code, spec, tuple(_rated_by(points, chosen)),
-                 tuple(_treatments(patient)), chosen)
+                 tuple(_treatments(patient, include_voided)), chosen)
 
 
 def _compare(
@@ -495,6 +534,7 @@ def before_after(
     before_window_days: int = 120,
     tolerance_days: int = 7,
     rater: str | None = None,
+    include_voided: bool = False,
 ) -> BeforeAfter:
     """An index before and after a treatment given on ``treatment_date``.
 
@@ -517,10 +557,10 @@ def before_after(
     spec = resolve_index(session, patient=patient, name=index)
     day = treatment_date if isinstance(treatment_date, date) else date.fromisoformat(
         str(treatment_date))
-    matching = [t for t in _treatments(patient) if t.day == day]
+    matching = [t for t in _treatments(patient, include_voided) if t.day == day]
     treatment = matching[0] if matching else TimelineEvent(day, "date", day.isoformat(),
                                                            "given date")
-    points = index_points(session, patient=patient, spec=spec)
+    points = index_points(session, patient=patient, spec=spec, include_voided=include_voided)
     return _compare(treatment, spec, points, after_days=after_days,
                     before_window_days=before_window_days, tolerance_days=tolerance_days,
                     rater=chosen_rater(points, spec, rater))
@@ -535,17 +575,18 @@ def compare_treatments(
     before_window_days: int = 120,
     tolerance_days: int = 7,
     rater: str | None = None,
+    include_voided: bool = False,
 ) -> list[BeforeAfter]:
     """:func:`before_after` around every toxin session and procedure of the patient."""
     _check_rater(rater)
     patient = get_patient(session, code=patient_code)
     spec = resolve_index(session, patient=patient, name=index)
-    points = index_points(session, patient=patient, spec=spec)
+    points = index_points(session, patient=patient, spec=spec, include_voided=include_voided)
     chosen = chosen_rater(points, spec, rater)
     return [_compare(t, spec, points, after_days=after_days,
                      before_window_days=before_window_days, tolerance_days=tolerance_days,
                      rater=chosen)
-            for t in _treatments(patient)]
+            for t in _treatments(patient, include_voided)]
 
 
 def toxin_due(
@@ -554,6 +595,7 @@ def toxin_due(
     interval_days: int,
     today: date | None = None,
     patient_code: str | None = None,
+    include_voided: bool = False,
 ) -> list[DueEntry]:
     """When each patient's next toxin session may be given: the last session plus
     ``interval_days`` (not under ~12 weeks, CLINICAL.md [U]); soonest first."""
@@ -564,21 +606,24 @@ def toxin_due(
         session.scalars(select(Patient).order_by(Patient.code)))
     entries = []
     for patient in patients:
-        if not patient.toxin_sessions:
+        sessions = [t for t in patient.toxin_sessions if _live(t, include_voided)]
+        if not sessions:
             continue
-        last = max(t.session_date for t in patient.toxin_sessions)
+        last = max(t.session_date for t in sessions)
         due = last + timedelta(days=interval_days)
-        entries.append(DueEntry(patient.code, last, due, (due - today).days,
-                                len(patient.toxin_sessions)))
+        entries.append(DueEntry(patient.code, last, due, (due - today).days, len(sessions)))
     return sorted(entries, key=lambda e: (e.due_date, e.patient_code))
 
 
-def doses_per_muscle(session: Session, *, patient_code: str) -> list[DoseRow]:
+def doses_per_muscle(session: Session, *, patient_code: str,
+                     include_voided: bool = False) -> list[DoseRow]:
     """Every dose of a patient by date, muscle and side (injections of the same muscle and
     side in one session added up)."""
     patient = get_patient(session, code=patient_code)
     rows = []
     for toxin in patient.toxin_sessions:
+        if not _live(toxin, include_voided):
+            continue
         merged: dict[tuple[str, str], list[float]] = {}
         for injection in toxin.injections:
             units_points = merged.setdefault((injection.muscle, injection.side), [0.0, 0])
@@ -590,10 +635,12 @@ def doses_per_muscle(session: Session, *, patient_code: str) -> list[DoseRow]:
     return sorted(rows, key=lambda r: (r.day, r.muscle, r.side))
 
 
-def dose_table(session: Session, *, patient_code: str) -> DoseTable:
+def dose_table(session: Session, *, patient_code: str,
+               include_voided: bool = False) -> DoseTable:
     """:func:`doses_per_muscle` as a table: one row per muscle and side, one column per
     session day (units of that day added up), and the total."""
-    doses = doses_per_muscle(session, patient_code=patient_code)
+    doses = doses_per_muscle(session, patient_code=patient_code,
+                             include_voided=include_voided)
     days = tuple(sorted({r.day for r in doses}))
     rows = []
     for muscle, side in sorted({(r.muscle, r.side) for r in doses}):
@@ -606,7 +653,7 @@ def dose_table(session: Session, *, patient_code: str) -> DoseTable:
 
 def muscle_effects(
     session: Session, *, patient_code: str, after_days: int = 14, tolerance_days: int = 7,
-    before_window_days: int = 120, rater: str | None = None,
+    before_window_days: int = 120, rater: str | None = None, include_voided: bool = False,
 ) -> list[MuscleEffect]:
     """For every dose, the change of the pattern its muscle drives (vocabulary
     ``Muscle.pattern``), on each scale item or measured index that shows that pattern
@@ -616,8 +663,9 @@ def muscle_effects(
     measured = measured_index_names(session, patient=patient)
     effects = []
     cache: dict[str, tuple[IndexSpec, list[TrendPoint], str]] = {}
-    treatments = {t.ref: t for t in _treatments(patient)}
-    for dose in doses_per_muscle(session, patient_code=patient_code):
+    treatments = {t.ref: t for t in _treatments(patient, include_voided)}
+    for dose in doses_per_muscle(session, patient_code=patient_code,
+                                 include_voided=include_voided):
         pattern = MUSCLES[dose.muscle].pattern
         if pattern is None:
             continue
@@ -625,7 +673,8 @@ def muscle_effects(
         for name in names:
             if name not in cache:
                 spec = resolve_index(session, patient=patient, name=name)
-                points = index_points(session, patient=patient, spec=spec)
+                points = index_points(session, patient=patient, spec=spec,
+                                      include_voided=include_voided)
                 chosen = chosen_rater(points, spec, rater)
                 cache[name] = (spec, _rated_by(points, chosen), chosen)
             spec, points, chosen = cache[name]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import shutil
 import warnings
 from collections.abc import Callable, Mapping
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synkinesis.files import make_private_dir
 from synkinesis.store.db import Store
 from synkinesis.store.errors import DuplicateError, StoreValidationError, StoreWarning
 from synkinesis.store.repository import (
@@ -37,6 +39,8 @@ __all__ = [
     "record_video",
     "remove_derived_files",
     "remove_patient_directory",
+    "remove_patient_files",
+    "source_name",
 ]
 
 
@@ -84,39 +88,42 @@ def file_sha256(path: Path) -> str:
 
 
 def patient_directory(data_dir: Path, code: str) -> Path:
-    """The folder of a patient's derived files, ``data_dir / code``.
+    """The folder of a patient's derived files, ``data_dir / code`` (the code as stored).
 
     Raises
     ------
     StoreValidationError
         The code is not a valid patient code, or the folder would not lie inside
-        ``data_dir`` (a code such as ``../x`` must never place files elsewhere).
+        ``data_dir`` (a code such as ``../x`` must never place files elsewhere, nor a
+        symbolic link named like the patient lead into another folder).
     """
     root = Path(data_dir).resolve()
-    directory = (root / check_patient_code(code)).resolve()
-    if directory.parent != root:
+    named = root / check_patient_code(code, fold=False)
+    directory = named.resolve()
+    if directory.parent != root or directory != named:
         raise StoreValidationError(f"patient code {code!r} does not name a folder inside the "
                                    f"data directory {root}")
     return directory
 
 
-def _private_directory(path: Path) -> None:
-    """Create ``path`` (and missing parents) readable by the user only (0700)."""
-    missing = [parent for parent in (path, *path.parents) if not parent.exists()]
-    for directory in reversed(missing):
-        directory.mkdir(mode=0o700, exist_ok=True)
+def source_name(path: str | Path) -> str:
+    """What the record keeps of a source file's path by default: its name (no folders, so
+    no user or patient names from the path)."""
+    return Path(str(path)).name
 
 
 def check_results_match_video(
     video: Path, *, measurement: Any = None, analysis: Mapping[str, Any] | None = None,
-    measured_frames: int | None = None,
+    measured_frames: int | None = None, video_sha256: str | None = None,
 ) -> list[str]:
     """Check that attached result files were made from ``video``.
 
     A measure result's ``source.video`` (frame count, frame rate, width, height) must match
     the video as probed; an analysis must cover as many frames as the measurement
-    (``measured_frames``). A different file name alone is weaker evidence (files get renamed):
-    it is returned as a note.
+    (``measured_frames``). A measure result that gives its source's sha256 (``source.sha256``
+    or ``source.video.sha256``) must give this video's (``video_sha256`` when known). A
+    different file name alone is weaker evidence (files get renamed): it is returned as a
+    note. Only names are read from the files, never a folder.
 
     Returns
     -------
@@ -152,9 +159,18 @@ def check_results_match_video(
         if differences:
             raise StoreValidationError(
                 f"the measure result {measurement.path} was made from another video "
-                f"({Path(str(described.get('path', '?'))).name}: " + ", ".join(differences)
+                f"({_described_name(described) or '?'}: " + ", ".join(differences)
                 + f" in {video.name}); nothing was written (use --force to attach it anyway)")
-        name = Path(str(described.get("path", ""))).name
+        name = _described_name(described)
+        claimed_sha = described.get("sha256") or source.get("sha256")
+        if isinstance(claimed_sha, list) and len(claimed_sha) == 1:  # source.sha256 per file
+            claimed_sha = claimed_sha[0]
+        if isinstance(claimed_sha, str) and claimed_sha and claimed_sha != (
+                video_sha256 or file_sha256(video)):
+            raise StoreValidationError(
+                f"the measure result {measurement.path} was made from another video (sha256 "
+                f"{claimed_sha[:12]}..., {video.name} has another); nothing was written (use "
+                "--force to attach it anyway)")
         if name and name != video.name:
             notes.append(f"the measure result was made from a file named {name}, not "
                          f"{video.name} (same frame count, rate and size)")
@@ -166,11 +182,22 @@ def check_results_match_video(
                 f"{measured_frames}: it was made from another recording; nothing was written "
                 "(use --force to attach it anyway)")
         source = analysis.get("source") or {}
-        named = source.get("input") if isinstance(source, Mapping) else None
-        if named and Path(str(named)).name != video.name and Path(str(named)).suffix != ".synk":
-            notes.append(f"the analysis was made from a file named {Path(str(named)).name}, "
+        named = _described_name(source) if isinstance(source, Mapping) else ""
+        if named and named != video.name and Path(named).suffix != ".synk":
+            notes.append(f"the analysis was made from a file named {named}, "
                          f"not {video.name} (same frame count)")
     return notes
+
+
+def _described_name(described: Mapping[str, Any]) -> str:
+    """The file name a result file gives for its source: ``name`` (files written since
+    issue 16 give name and sha256, no folders), else the last part of an older ``path`` /
+    ``input``. Never a full path."""
+    for key in ("name", "input_name", "path", "input"):
+        value = described.get(key)
+        if isinstance(value, str) and value:
+            return source_name(value)
+    return ""
 
 
 def measure_indices(summary: Mapping[str, Any], *, affected_side: str) -> dict[str, IndexValue]:
@@ -234,6 +261,7 @@ def record_video(
     measure_options: Any = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    keep_source_path: bool = False,
 ) -> RecordOutcome:
     """Measure (or attach) a video of a visit, analyse it when possible, and store it.
 
@@ -258,6 +286,9 @@ def record_video(
     force : bool
         Attach result files even when they do not match the video.
     measure_options : synkinesis.pipeline.MeasureOptions, optional
+    keep_source_path : bool
+        Store the video's full path; by default only its file name is stored (with its
+        sha256, which identifies it), so no folder names (user, patient) enter the record.
 
     Raises
     ------
@@ -281,8 +312,8 @@ def record_video(
         if existing is not None:
             raise DuplicateError(
                 f"this video (sha256 {sha256[:12]}...) is already recorded for "
-                f"{visit_reference(existing.visit)} as {existing.video_path}; nothing was "
-                "written")
+                f"{visit_reference(existing.visit)} as {source_name(existing.video_path)}; "
+                "nothing was written")
     for given, what in ((measurement, "measurement"), (analysis, "analysis"),
                         (spans, "spans")):
         if given is not None and not Path(given).is_file():
@@ -302,8 +333,9 @@ def record_video(
 
         attached_measurement = read_measurement(Path(measurement))  # refuses other files
         if not force:
-            notes += check_results_match_video(video, measurement=attached_measurement)
-    _private_directory(directory)
+            notes += check_results_match_video(video, measurement=attached_measurement,
+                                               video_sha256=sha256)
+    make_private_dir(directory)
     stem = f"{visit_date.isoformat()}_{sha256[:12]}"
     measurement_path = directory / f"{stem}.synk"
     analysis_path = directory / f"{stem}.analysis.json"
@@ -340,6 +372,9 @@ def record_video(
                 analysis_bridge.sidecar_protocol(video))
         else:
             outcome = analysis_bridge.AnalysisOutcome(None, "analysis not requested")
+        for path in created:  # written by other layers: private whatever the umask
+            if path.is_file():
+                os.chmod(path, 0o600)
         indices.update(outcome.indices)
         protocol_version = protocol_version or outcome.protocol_version or \
             analysis_bridge.protocol_version()
@@ -350,7 +385,8 @@ def record_video(
         scale_notes: list[str] = []
         with store.transaction() as session:
             recording = add_recording(
-                session, visit=find_visit(session, ref=visit_id), video_path=str(video.resolve()),
+                session, visit=find_visit(session, ref=visit_id),
+                video_path=str(video.resolve()) if keep_source_path else video.name,
                 sha256=sha256, protocol_version=protocol_version,
                 measurement_path=str(measurement_path),
                 measurement_sha256=file_sha256(measurement_path),
@@ -403,6 +439,17 @@ def _store_automatic_score(session: Any, recording: Any, result: Mapping[str, An
     return f"automatic {score.instrument} {total}"
 
 
+def remove_patient_files(data_dir: Path, code: str, paths: list[str]) -> int:
+    """Delete a deleted patient's derived files and folder; return how many files went.
+
+    Only files inside the patient's own folder (``data_dir / code``, resolved, links
+    followed) are ever removed, whatever the record said their paths were: a bundle or a
+    tampered row pointing at another patient's files cannot make them disappear.
+    """
+    removed = len(remove_derived_files(paths, root=patient_directory(data_dir, code)))
+    return removed + remove_patient_directory(data_dir, code)
+
+
 def remove_patient_directory(data_dir: Path, code: str) -> int:
     """Delete a deleted patient's folder of derived data (record copies of measure results and
     analyses, the web app's converted videos and figures); return how many files it held.
@@ -420,9 +467,12 @@ def remove_patient_directory(data_dir: Path, code: str) -> int:
 
 
 def remove_derived_files(paths: list[str], *, root: Path) -> list[str]:
-    """Delete derived files the record manages (only inside ``root``); return those removed.
+    """Delete derived files the record manages (only inside ``root``: pass the patient's own
+    folder, :func:`patient_directory`); return those removed.
 
     Source videos are never touched: only measure results and analyses the record wrote.
+    Each path is resolved (links followed) and checked to lie inside ``root`` just before it
+    is unlinked.
     """
     removed = []
     root = Path(root).resolve()
@@ -430,7 +480,7 @@ def remove_derived_files(paths: list[str], *, root: Path) -> list[str]:
         path = Path(name).resolve()
         if root not in path.parents:
             continue
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():
             path.unlink()
             removed.append(str(path))
     return removed

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -38,6 +39,7 @@ from synkinesis.store.models import (
     TherapySession,
     ToxinSession,
     Visit,
+    utc_now,
 )
 from synkinesis.store.settings import (
     DEFAULT_MAX_SESSION_UNITS,
@@ -68,6 +70,10 @@ __all__ = [
     "add_score",
     "add_therapy_session",
     "add_toxin_session",
+    "amend_score",
+    "amend_therapy_session",
+    "amend_toxin_session",
+    "amend_visit",
     "check_injections",
     "check_outcome_values",
     "check_patient_code",
@@ -80,6 +86,7 @@ __all__ = [
     "create_patient",
     "create_visit",
     "delete_patient",
+    "find_entry",
     "find_recording_by_sha256",
     "find_visit",
     "get_patient",
@@ -89,6 +96,7 @@ __all__ = [
     "record_procedure_outcome",
     "today_utc",
     "visit_reference",
+    "void_entry",
 ]
 
 PATIENT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -143,10 +151,11 @@ def _check_date(
     return checked
 
 
-def check_patient_code(code: str) -> str:
+def check_patient_code(code: str, *, fold: bool = True) -> str:
     """A patient code as stored: 1..64 letters, digits, ``.``, ``_`` or ``-`` starting with a
     letter or digit, never ``.``/``..`` path parts (the code names the patient's folder of
-    derived files).
+    derived files), in upper case: ``p001`` and ``P001`` are one patient (one folder on a
+    case-insensitive file system). ``fold=False`` only checks (a stored code as it is).
 
     Raises
     ------
@@ -156,7 +165,7 @@ def check_patient_code(code: str) -> str:
     if not PATIENT_CODE.match(text) or text.strip(".") == "":
         raise _bad(f"patient code must be 1..64 letters, digits, '.', '_' or '-' starting with a "
                    f"letter or digit (a pseudonym, never a name), got {code!r}")
-    return text
+    return text.upper() if fold else text
 
 
 def _text(value: str | None, *, what: str, limit: int = 200) -> str:
@@ -202,8 +211,9 @@ def create_patient(
     values = check_patient_values(code=code, affected_side=affected_side, cause=cause,
                                   onset_date=onset_date, notes=notes, today=today)
     code = values["code"]
-    if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
-        raise DuplicateError(f"patient {code} already exists")
+    existing = session.scalar(select(Patient.code).where(func.upper(Patient.code) == code))
+    if existing is not None:
+        raise DuplicateError(f"patient {existing} already exists (codes are not case-sensitive)")
     patient = Patient(**values)
     session.add(patient)
     session.flush()
@@ -228,11 +238,16 @@ def check_patient_values(
 
 
 def get_patient(session: Session, *, code: str) -> Patient:
-    """The patient with ``code``; :class:`NotFoundError` otherwise."""
-    patient = session.scalar(select(Patient).where(Patient.code == str(code).strip()))
-    if patient is None:
-        raise NotFoundError(f"no patient {code!r} (`synk patient list` shows the codes)")
-    return patient
+    """The patient with ``code`` in any case; :class:`NotFoundError` otherwise."""
+    text = str(code).strip()
+    found = list(session.scalars(select(Patient).where(func.upper(Patient.code) == text.upper())))
+    exact = [patient for patient in found if patient.code == text]
+    if len(found) == 1 or len(exact) == 1:
+        return (exact or found)[0]
+    if not found:
+        raise NotFoundError(f"no patient {text!r} (`synk patient list` shows the codes)")
+    raise _bad(f"patient codes {', '.join(p.code for p in found)} differ only in case (made "
+               f"before codes were case-folded); give one exactly as stored")
 
 
 def list_patients(session: Session) -> list[Patient]:
@@ -257,7 +272,7 @@ def delete_patient(session: Session, *, code: str, confirm: str) -> list[str]:
         (:func:`synkinesis.store.recordings.remove_derived_files`).
     """
     patient = get_patient(session, code=code)
-    if confirm != patient.code:
+    if str(confirm or "").strip().upper() != patient.code.upper():
         raise _bad(f"deleting {patient.code} needs confirmation: repeat the patient code "
                    f"(got {confirm!r}); nothing was deleted")
     files = [path for visit in patient.visits for recording in visit.recordings
@@ -315,9 +330,22 @@ def visit_reference(visit: Visit) -> str:
     return base
 
 
-def find_visit(session: Session, *, ref: str) -> Visit:
-    """A visit by ``CODE@YYYY-MM-DD`` (``#n`` for the n-th that day) or by its id (or an id
-    prefix of at least 6 characters)."""
+def find_visit(session: Session, *, ref: str, include_voided: bool = False) -> Visit:
+    """A visit by ``CODE@YYYY-MM-DD`` (``#n`` for the n-th that day; the code in any case)
+    or by its id (or an id prefix of at least 6 characters).
+
+    A voided visit is refused (nothing more may be added to it) unless ``include_voided``;
+    voided visits keep their place in the ``#n`` numbering, so references never shift.
+    """
+    visit = _find_visit(session, ref=ref)
+    if visit.voided and not include_voided:
+        raise NotFoundError(f"visit {visit_reference(visit)} was voided on "
+                            f"{visit.voided_at.date().isoformat()} ({visit.void_reason}); "
+                            "add a new visit instead")
+    return visit
+
+
+def _find_visit(session: Session, *, ref: str) -> Visit:
     ref = str(ref).strip()
     match = _VISIT_REF.match(ref)
     if match:
@@ -455,7 +483,8 @@ def add_recording(
     if existing is not None:
         raise DuplicateError(
             f"this video (sha256 {sha256[:12]}...) is already recorded for "
-            f"{visit_reference(existing.visit)} as {existing.video_path}; nothing was written")
+            f"{visit_reference(existing.visit)} as {Path(existing.video_path).name}; nothing "
+            "was written")
     recording = Recording(
         visit=visit, video_path=str(video_path), sha256=sha256,
         protocol_version=str(protocol_version or ""), measurement_path=measurement_path,
@@ -627,9 +656,10 @@ def check_toxin_values(
 def _interval_notes(patient: Patient, when: date, *, settings: StoreSettings) -> list[str]:
     """A note when the session is closer to another toxin session of the patient than the
     minimum interval (not under ~12 weeks [U], CLINICAL.md "Timing"; the setting
-    ``toxin_interval_days`` that ``synk due`` uses)."""
+    ``toxin_interval_days`` that ``synk due`` uses). Voided sessions do not count."""
     minimum = settings.toxin_interval_days
-    others = [t.session_date for t in patient.toxin_sessions if t.session_date is not None]
+    others = [t.session_date for t in patient.toxin_sessions
+              if t.session_date is not None and not t.voided]
     close = [day for day in others if abs((when - day).days) < minimum]
     if not close:
         return []
@@ -824,6 +854,7 @@ def record_procedure_outcome(
     today: date | None = None,
 ) -> Procedure:
     """Record the outcome measured after a procedure (on or after its date)."""
+    _not_voided(procedure)
     values = check_outcome_values(procedure=procedure, outcome=outcome,
                                   outcome_values=outcome_values, outcome_date=outcome_date,
                                   today=today)
@@ -850,3 +881,198 @@ def check_outcome_values(
 def count_rows(session: Session, model: type) -> int:
     """Number of rows of a table (for tests and ``synk db``)."""
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# -------------------------------------------------------------------------------------------
+# corrections: entries are voided or amended with a reason, never silently edited
+
+#: Entries that can be voided, by the name the CLI uses.
+VOIDABLE: dict[str, type] = {"visit": Visit, "score": ScaleScore, "toxin": ToxinSession,
+                             "therapy": TherapySession, "procedure": Procedure}
+
+
+def find_entry(session: Session, *, kind: str, ref: str) -> Any:
+    """A visit, score, toxin or therapy session or procedure by id or id prefix (at least 6
+    characters); a visit also by ``CODE@YYYY-MM-DD``. Voided entries are found too."""
+    if kind not in VOIDABLE:
+        raise _bad(f"kind must be one of {', '.join(VOIDABLE)}, got {kind!r}")
+    if kind == "visit":
+        return find_visit(session, ref=ref, include_voided=True)
+    model = VOIDABLE[kind]
+    ref = str(ref).strip()
+    if len(ref) < 6:
+        raise _bad(f"give the {kind} id (at least 6 characters; `synk history PATIENT` lists "
+                   f"them), got {ref!r}")
+    found = list(session.scalars(
+        select(model).where(model.id.startswith(ref, autoescape=True)).limit(2)))
+    if not found:
+        raise NotFoundError(f"no {kind} {ref!r} (`synk history PATIENT` lists the ids)")
+    if len(found) > 1:
+        raise _bad(f"{kind} id prefix {ref!r} is ambiguous; give more characters")
+    return found[0]
+
+
+def _reason(reason: str | None) -> str:
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise _bad("a correction needs a reason (--reason TEXT), kept in the audit trail")
+    return _text(text, what="reason", limit=2000)
+
+
+def _not_voided(entry: Any) -> None:
+    if entry.voided:
+        raise _bad(f"this {entry.__tablename__[:-1].replace('_', ' ')} was voided on "
+                   f"{entry.voided_at.date().isoformat()} ({entry.void_reason}); a voided "
+                   "entry cannot be changed")
+
+
+def void_entry(session: Session, *, entry: Any, reason: str,
+               now: datetime | None = None) -> Any:
+    """Void a visit, score, toxin or therapy session or procedure: it stays in the record
+    with when and why (``voided_at``, ``void_reason``; who, in the audit trail) and is left
+    out of history, trends, due dates, dose totals and exports unless voided entries are
+    asked for. A voided visit hides its scores and recordings with it.
+
+    Raises
+    ------
+    StoreValidationError
+        No reason, or the entry is voided already.
+    """
+    from synkinesis.store import audit
+
+    if not isinstance(entry, tuple(VOIDABLE.values())):
+        raise _bad(f"only a {', '.join(VOIDABLE)} can be voided, got {type(entry).__name__}")
+    why = _reason(reason)
+    _not_voided(entry)
+    audit.explain(session, entry, action="void", reason=why)
+    entry.voided_at = now or utc_now()
+    entry.void_reason = why
+    session.flush()
+    return entry
+
+
+def _amend(session: Session, entry: Any, values: Mapping[str, Any], *, reason: str,
+           detail: Mapping[str, Any] | None = None) -> Any:
+    from synkinesis.store import audit
+
+    changed = {key: value for key, value in values.items() if getattr(entry, key) != value}
+    if not changed and not detail:
+        raise _bad("nothing to amend: every given value equals the stored one")
+    audit.explain(session, entry, action="amend", reason=reason, detail=detail)
+    for key, value in changed.items():
+        setattr(entry, key, value)
+    session.flush()
+    return entry
+
+
+def _given(value: Any, current: Any) -> Any:
+    return current if value is None else value
+
+
+def amend_visit(
+    session: Session, *, visit: Visit, reason: str, visit_date: date | str | None = None,
+    label: str | None = None, clinician: str | None = None, notes: str | None = None,
+    today: date | None = None,
+) -> Visit:
+    """Correct a visit's date, label, clinician or notes (None keeps a value), checked as
+    when entered; the old values and the reason go to the audit trail."""
+    why = _reason(reason)
+    _not_voided(visit)
+    values = check_visit_values(
+        patient=visit.patient, visit_date=_given(visit_date, visit.visit_date),
+        label=_given(label, visit.label), clinician=_given(clinician, visit.clinician),
+        notes=_given(notes, visit.notes), today=today)
+    return _amend(session, visit, values, reason=why)
+
+
+def amend_score(
+    session: Session, *, score: ScaleScore, reason: str, items: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None, rater_name: str | None = None,
+    draft: bool | None = None,
+) -> ScaleScore:
+    """Correct items (merged over the stored ones) or options of a scale score: re-scored
+    through :mod:`synkinesis.scales` like a new score; the old result and the reason go to the
+    audit trail.
+
+    Raises
+    ------
+    synkinesis.scales.ScaleValidationError
+        An unknown item or a value out of range.
+    """
+    from synkinesis.scales import result_to_dict
+    from synkinesis.scales import score as score_form
+
+    why = _reason(reason)
+    _not_voided(score)
+    stored = score.result
+    merged = {key: (stored.get("choices") or {}).get(key, value)
+              for key, value in (stored.get("items") or {}).items()}
+    merged.update(items or {})
+    result = score_form(
+        score.instrument, merged, rater=score.rater, rated_at=score.rated_at,
+        rater_name=_given(rater_name, score.rater_name) or None, visit_id=score.visit_id,
+        evidence=(stored.get("provenance") or {}).get("evidence") or None,
+        options={**(stored.get("options") or {}), **(options or {})} or None,
+        draft=_given(draft, score.draft))
+    values = {"instrument_version": result.instrument_version,
+              "rater_name": _text(_given(rater_name, score.rater_name), what="rater name"),
+              "draft": result.draft,
+              "total": None if result.total is None else float(result.total),
+              "result": result_to_dict(result)}
+    if values["result"] == stored and values["rater_name"] == score.rater_name:
+        raise _bad("nothing to amend: the re-scored form equals the stored one")
+    return _amend(session, score, values, reason=why)
+
+
+def amend_toxin_session(
+    session: Session, *, toxin: ToxinSession, reason: str, settings: StoreSettings,
+    session_date: date | str | None = None, product: str | None = None,
+    injections: Sequence[InjectionSpec] | None = None, dilution: str | None = None,
+    clinician: str | None = None, notes: str | None = None, today: date | None = None,
+) -> ToxinSession:
+    """Correct a toxin session (None keeps a value; ``injections`` replaces all of them),
+    checked as when entered (dose warnings again); the old values, the old injections and
+    the reason go to the audit trail."""
+    why = _reason(reason)
+    _not_voided(toxin)
+    current = [InjectionSpec(i.muscle, i.side, i.units, i.points) for i in toxin.injections]
+    values, checked, notes_ = check_toxin_values(
+        patient=toxin.patient, session_date=_given(session_date, toxin.session_date),
+        product=_given(product, toxin.product),
+        injections=current if injections is None else injections, settings=settings,
+        dilution=_given(dilution, toxin.dilution), clinician=_given(clinician, toxin.clinician),
+        notes=_given(notes, toxin.notes), today=today)
+    detail = None
+    if injections is not None and checked != current:
+        detail = {"old_injections": [[s.muscle, s.side, s.units, s.points] for s in current]}
+    _amend(session, toxin, values, reason=why, detail=detail)
+    if detail is not None:
+        toxin.injections.clear()
+        session.flush()
+        for position, spec in enumerate(checked):
+            toxin.injections.append(Injection(position=position, muscle=spec.muscle,
+                                              side=spec.side, units=spec.units,
+                                              points=spec.points))
+        session.flush()
+    for note in notes_:
+        warnings.warn(note, DoseWarning, stacklevel=2)
+    return toxin
+
+
+def amend_therapy_session(
+    session: Session, *, therapy: TherapySession, reason: str,
+    session_date: date | str | None = None, minutes: int | None = None,
+    exercises: Sequence[str] | None = None, biofeedback: Mapping[str, Any] | None = None,
+    therapist: str | None = None, notes: str | None = None, today: date | None = None,
+) -> TherapySession:
+    """Correct a therapy session (None keeps a value), checked as when entered; the old
+    values and the reason go to the audit trail."""
+    why = _reason(reason)
+    _not_voided(therapy)
+    values = check_therapy_values(
+        patient=therapy.patient, session_date=_given(session_date, therapy.session_date),
+        minutes=_given(minutes, therapy.minutes), exercises=_given(exercises, therapy.exercises),
+        biofeedback=_given(biofeedback, therapy.biofeedback),
+        therapist=_given(therapist, therapy.therapist), notes=_given(notes, therapy.notes),
+        today=today)
+    return _amend(session, therapy, values, reason=why)

@@ -81,7 +81,14 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
 
     @app.middleware("http")
     async def session_cookie_and_headers(request: Request, call_next):
-        response = await call_next(request)
+        from synkinesis.store.audit import Actor, acting_as
+
+        known = app.state.synk.sessions.get(request.cookies.get(COOKIE))
+        name = known.account.username if known else (
+            "local" if app.state.synk.open_mode() else "anonymous")
+        client = request.client.host if request.client else ""
+        with acting_as(Actor(name, "web", client)):  # the audit trail's "who", per request
+            response = await call_next(request)
         session = getattr(request.state, "web_session", None)
         if session is not None and not getattr(request.state, "logged_out", False):
             value = app.state.synk.sessions.cookie_value(session)

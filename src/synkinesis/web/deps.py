@@ -77,9 +77,16 @@ def require_clinician(user: Account = Depends(current_user)) -> Account:
 
 
 def patient_access(code: str, request: Request, user: Account = Depends(current_user)) -> str:
-    """The patient code of the path, after checking the user may see it (403 and a log line
-    otherwise)."""
-    check_patient_access(user, code, what=request.url.path)
+    """The patient code of the path (upper case), after checking the user may see it (403, a
+    log line and an audit event otherwise); a page read is recorded as a view."""
+    from synkinesis.store import audit
+
+    code = code.strip().upper()
+    store = app_state(request).store
+    check_patient_access(user, code, what=request.url.path, store=store)
+    if request.method == "GET":
+        with store.transaction() as session:
+            audit.record_view(session, patient_code=code, what=request.url.path)
     return code
 
 

@@ -16,6 +16,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from synkinesis.web.accounts import Account
 
@@ -92,9 +93,15 @@ class SessionManager:
             self._sessions.pop(token or "", None)
 
 
-def check_patient_access(account: Account, patient_code: str, *, what: str) -> None:
-    """Raise :class:`AccessDenied` (and log it) unless ``account`` may see the patient."""
+def check_patient_access(account: Account, patient_code: str, *, what: str,
+                         store: Any = None) -> None:
+    """Raise :class:`AccessDenied` (and log it, and with ``store`` put it in the record's
+    audit trail in its own transaction) unless ``account`` may see the patient."""
     if not account.may_see(patient_code):
         log.warning("access denied: user %r (%s of %r) asked for %s of patient %r",
                     account.username, account.role, account.patient_code, what, patient_code)
+        if store is not None:
+            from synkinesis.store.audit import record_denied
+
+            record_denied(store, patient_code=patient_code, what=what)
         raise AccessDenied(f"you may not see patient {patient_code}'s record")
