@@ -42,6 +42,7 @@ __all__ = [
     "TherapySession",
     "ToxinSession",
     "Visit",
+    "WebAccount",
     "new_id",
     "utc_now",
 ]
@@ -299,3 +300,24 @@ class Procedure(Base):
     # many-to-one without a collection on Visit: orders inserts (bundle import) and lets
     # queries reach the visit; deleting a visit only clears visit_id (ON DELETE SET NULL)
     visit: Mapped[Visit | None] = relationship()
+
+
+class WebAccount(Base):
+    """A login of the web app (``synk serve adduser``): a clinician sees every patient, a
+    patient account only its own patient's record (deleted with that patient).
+
+    ``password_hash`` is scrypt (:func:`synkinesis.web.accounts.hash_password`); no password
+    is ever stored.
+    """
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    patient_id: Mapped[str | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    patient: Mapped[Patient | None] = relationship(lazy="joined")
