@@ -78,19 +78,35 @@ def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screen
     shoot(page, screenshots, "exercise-bars")
     stats = page.evaluate("window.synkStats")
     assert stats["received"] > 20 and not stats["errors"], stats["errors"]
+    # The eye narrows with this smile (over the default 1 mm): no clean repetition, so
+    # finishing stores nothing, says why, and the session can go on.
+    assert page.inner_text("#reps") == "0"
+    page.click("#finish")
+    page.wait_for_function("document.getElementById('face-status').textContent"
+                           ".includes('no repetition')", timeout=10_000)
+    page.wait_for_selector("#finish:not([disabled])", timeout=10_000)
+    with server.store.reading() as session:
+        from synkinesis.store.repository import get_patient
+
+        assert get_patient(session, code="P001").therapy_sessions == []
+    # Pucker with a relaxed chin: the smile moves the mouth corner, the chin stays still, so
+    # repetitions count and the session is saved once.
+    page.goto(f"{server.url}/patients/P001/exercise?name=pucker_relaxed_chin")
+    page.wait_for_selector("#finish:not([disabled])", timeout=60_000)
+    page.wait_for_function("parseInt(document.getElementById('reps').textContent) >= 1",
+                           timeout=60_000)
     page.click("#finish")
     page.wait_for_selector("#saved:not([hidden])", timeout=10_000)
     assert page.inner_text("#saved").startswith("Saved:")
     shoot(page, screenshots, "exercise-saved")
     page.goto(f"{server.url}/patients/P001/exercise")
-    assert "Small smile, eye open" in page.inner_text("#recent-sessions")
+    assert "Pucker with a relaxed chin" in page.inner_text("#recent-sessions")
     context.close()
     with server.store.reading() as session:
-        from synkinesis.store.repository import get_patient
-
         therapy = get_patient(session, code="P001").therapy_sessions
-        assert therapy and therapy[-1].biofeedback["exercise"] == "smile_eye_open"
-        assert therapy[-1].biofeedback["peak_target_mm"] > 2
+        assert len(therapy) == 1 and therapy[0].biofeedback["exercise"] == "pucker_relaxed_chin"
+        assert therapy[0].biofeedback["repetitions"] >= 1
+        assert therapy[0].biofeedback["peak_target_mm"] > 2
 
 
 def test_dashboard_shows_the_trend(browser, server, screenshots):
@@ -150,15 +166,86 @@ def test_toxin_form_picks_muscles_on_the_face_diagram(browser, server, screensho
 def test_patient_cannot_open_another_patients_page(browser, server, screenshots, caplog):
     context, page = login(browser, server, "pat1")
     response = page.goto(f"{server.url}/patients/P002")
-    assert response.status == 403
-    assert "may not see patient P002" in page.inner_text("#error-message")
+    assert response.status == 404
+    forbidden = page.inner_text("#error-message")
     shoot(page, screenshots, "patient-forbidden")
-    assert page.goto(f"{server.url}/patients/P002/trend?index=sunnybrook").status == 403
+    # another patient's record reads exactly like one that does not exist
+    assert page.goto(f"{server.url}/patients/P999").status == 404
+    assert page.inner_text("#error-message") == forbidden
+    assert page.goto(f"{server.url}/patients/P002/trend?index=sunnybrook").status == 404
     assert page.goto(f"{server.url}/patients").status == 403
     assert page.goto(f"{server.url}/patients/P001").status == 200
     context.close()
     assert any("access denied" in r.getMessage() and "P002" in r.getMessage()
                for r in caplog.records)
+
+
+def test_a_page_under_another_host_name_cannot_read_the_record(playwright_instance, web_root,
+                                                               screenshots):
+    """DNS rebinding: a page of evil.example whose name then resolves to 127.0.0.1 (Chromium's
+    host resolver rules stand in for the attacker's DNS) reaches the server same-origin; even
+    the no-login server answers it nothing. Chromium's own Private Network Access block is
+    switched off: other browsers, and older ones, do not have it; the server must not rely
+    on it."""
+    from web_fixtures import start_server
+
+    srv, stop = start_server(web_root / "rebinding", patients={"P001": "left"},
+                             no_login=True)
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=BASE_ARGS + ["--host-resolver-rules=MAP evil.example 127.0.0.1",
+                          "--disable-features=BlockInsecurePrivateNetworkRequests,"
+                          "PrivateNetworkAccessSendPreflights,LocalNetworkAccessChecks"])
+    try:
+        page = browser.new_context(bypass_csp=True).new_page()
+        evil = f"http://evil.example:{srv.port}"
+        page.route(f"{evil}/attack", lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<title>attacker</title>"))
+        page.goto(f"{evil}/attack")
+        stolen = page.evaluate("""async () => {
+            const answer = await fetch('/patients');
+            const socket = await new Promise((resolve) => {
+                const ws = new WebSocket(location.origin.replace('http', 'ws') +
+                                         '/ws/live?patient=P001');
+                ws.onmessage = (event) => resolve('message: ' + event.data);
+                ws.onerror = () => resolve('refused');
+            });
+            return {status: answer.status, text: await answer.text(), socket};
+        }""")
+        assert stolen["status"] == 400 and "P001" not in stolen["text"], stolen
+        assert stolen["socket"] == "refused", stolen
+        direct = page.goto(f"{evil}/patients")
+        assert direct.status == 400 and "Invalid host header" in page.content()
+        shoot(page, screenshots, "rebinding-refused")
+        assert page.goto(f"{srv.url}/patients").status == 200   # the real name still works
+        assert "P001" in page.content()
+    finally:
+        browser.close()
+        stop()
+
+
+def test_login_page_says_the_account_is_locked_after_wrong_passwords(browser, server,
+                                                                     screenshots):
+    from web_fixtures import PASSWORD
+
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    for attempt in range(10):
+        page.fill("input[name=username]", "lockme")
+        page.fill("input[name=password]", f"wrong password {attempt}")
+        page.click("button[type=submit]")
+        page.wait_for_selector("p.error")
+    assert "locked" in page.inner_text("p.error")
+    page.fill("input[name=username]", "lockme")
+    page.fill("input[name=password]", PASSWORD)       # the right one, during the lockout
+    page.click("button[type=submit]")
+    page.wait_for_selector("p.error")
+    assert "this account is locked for 15 min" in page.inner_text("p.error")
+    assert "/login" in page.url and page.goto(f"{server.url}/patients").url.endswith(
+        "/login?next=/patients")
+    shoot(page, screenshots, "login-locked")
+    context.close()
 
 
 def test_scale_form_rejects_out_of_range_items(browser, server, screenshots):
