@@ -85,7 +85,7 @@ def test_no_login_mode_needs_no_login_but_forms_need_the_csrf_token(tmp_path):
     store = open_store(load_settings(database_url=url, environ={}))
     with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
         page = client.get("/patients", headers={"Accept": "text/html"})
-        assert page.status_code == 200 and "local mode" in page.text
+        assert page.status_code == 200 and "NO LOGIN" in page.text
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
         cookie = page.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie

@@ -131,6 +131,26 @@ def test_serve_refuses_to_start_without_accounts_or_with_a_broken_record(tmp_pat
     assert "Traceback" not in broken.output
 
 
+def test_serve_starts_with_logins_or_says_loudly_that_there_are_none(record, monkeypatch):
+    import uvicorn
+
+    from synkinesis.cli import app
+    from synkinesis.files import PRIVATE_UMASK
+
+    _store, url = record
+    monkeypatch.setenv("SYNK_DATABASE_URL", url)
+    umasks, served = [], []
+    monkeypatch.setattr(os, "umask", lambda mask: umasks.append(mask) or 0o022)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(
+        app.state.synk.settings.no_login))
+    runner = CliRunner()
+    with_login = runner.invoke(app, ["serve"])
+    assert with_login.exit_code == 0 and "login required" in with_login.output
+    no_login = runner.invoke(app, ["serve", "--no-login"])
+    assert no_login.exit_code == 0 and "NO LOGIN" in no_login.output
+    assert served == [False, True] and umasks == [PRIVATE_UMASK, PRIVATE_UMASK]
+
+
 # ------------------------------------------------------------------ item 4: never relaxes
 
 def test_removing_accounts_while_running_never_opens_the_app(record):
