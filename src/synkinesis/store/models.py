@@ -311,6 +311,8 @@ class WebAccount(Base):
     """
 
     __tablename__ = "web_accounts"
+    # logins, not clinical data: whole-record exports (CSV) leave this table out
+    __table_args__ = {"info": {"credentials": True}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
