@@ -4,6 +4,7 @@ test_web_security.py.)"""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -63,6 +64,16 @@ def test_cli_manages_accounts_in_the_record(tmp_path, monkeypatch):
     assert removed.exit_code == 0 and "no accounts" in runner.invoke(app, ["serve",
                                                                            "users"]).output
     assert runner.invoke(app, ["serve", "deluser", "p1"]).exit_code == 2
+    old = tmp_path / "web-accounts.json"
+    old.write_text(json.dumps({"format": "synkinesis.web_accounts", "format_version": 1,
+                               "accounts": [{"username": "drold", "role": "clinician",
+                                             "password_hash": hash_password("pw of before"),
+                                             "patient_code": None}]}))
+    imported = runner.invoke(app, ["serve", "users", "--import", str(old)])
+    assert imported.exit_code == 0 and "imported 1 accounts" in imported.output
+    assert "drold: clinician" in imported.output
+    again = runner.invoke(app, ["serve", "users", "--import", str(old)])
+    assert again.exit_code == 2 and "exists" in again.output
 
 
 def test_passwords_are_scrypt_hashed():

@@ -64,11 +64,19 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
 
 
 def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screenshots):
+    from synkinesis.store.repository import get_patient
+
     context, page = login(browser, server, "pat1")
     page.goto(f"{server.url}/patients/P001/exercise")
     shoot(page, screenshots, "exercise-list")
     page.click("text=Small smile, eye open")
     page.wait_for_selector("#finish:not([disabled])", timeout=60_000)
+    # Finished at once, before any repetition could be held: nothing is stored, the page
+    # says why and the session goes on.
+    page.click("#finish")
+    page.wait_for_function("document.getElementById('face-status').textContent"
+                           ".includes('no repetition')", timeout=10_000)
+    page.wait_for_selector("#finish:not([disabled])", timeout=10_000)
     # single_face.mp4 is a smile: the target bar (mouth corner) must rise above the goal.
     page.wait_for_function("window.synkStats.maxTarget !== null && window.synkStats.maxTarget > 2",
                            timeout=30_000)
@@ -77,21 +85,16 @@ def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screen
                            timeout=10_000)
     shoot(page, screenshots, "exercise-bars")
     stats = page.evaluate("window.synkStats")
-    assert stats["received"] > 20 and not stats["errors"], stats["errors"]
-    # The eye narrows with this smile (over the default 1 mm): no clean repetition, so
-    # finishing stores nothing, says why, and the session can go on.
-    assert page.inner_text("#reps") == "0"
-    page.click("#finish")
-    page.wait_for_function("document.getElementById('face-status').textContent"
-                           ".includes('no repetition')", timeout=10_000)
-    page.wait_for_selector("#finish:not([disabled])", timeout=10_000)
+    unexpected = [e for e in stats["errors"] if "no repetition" not in e]
+    assert stats["received"] > 20 and not unexpected, unexpected
+    context.close()
     with server.store.reading() as session:
-        from synkinesis.store.repository import get_patient
-
         assert get_patient(session, code="P001").therapy_sessions == []
-    # Pucker with a relaxed chin: the smile moves the mouth corner, the chin stays still, so
+    # Pucker with a relaxed chin, for P002 (no analysis yet, so the default 1 mm threshold
+    # whichever test ran first): the smile moves the mouth corner, the chin stays still, so
     # repetitions count and the session is saved once.
-    page.goto(f"{server.url}/patients/P001/exercise?name=pucker_relaxed_chin")
+    context, page = login(browser, server, "pat2")
+    page.goto(f"{server.url}/patients/P002/exercise?name=pucker_relaxed_chin")
     page.wait_for_selector("#finish:not([disabled])", timeout=60_000)
     page.wait_for_function("parseInt(document.getElementById('reps').textContent) >= 1",
                            timeout=60_000)
@@ -99,11 +102,11 @@ def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screen
     page.wait_for_selector("#saved:not([hidden])", timeout=10_000)
     assert page.inner_text("#saved").startswith("Saved:")
     shoot(page, screenshots, "exercise-saved")
-    page.goto(f"{server.url}/patients/P001/exercise")
+    page.goto(f"{server.url}/patients/P002/exercise")
     assert "Pucker with a relaxed chin" in page.inner_text("#recent-sessions")
     context.close()
     with server.store.reading() as session:
-        therapy = get_patient(session, code="P001").therapy_sessions
+        therapy = get_patient(session, code="P002").therapy_sessions
         assert len(therapy) == 1 and therapy[0].biofeedback["exercise"] == "pucker_relaxed_chin"
         assert therapy[0].biofeedback["repetitions"] >= 1
         assert therapy[0].biofeedback["peak_target_mm"] > 2

@@ -132,9 +132,9 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):
-        # Starlette sends this response from outside every middleware: headers set here
-        log.error("error on %s %s", request.method, request.url.path,
-                  exc_info=(type(exc), exc, exc.__traceback__))
+        # Starlette sends this response from outside every middleware: headers set here.
+        # The traceback goes to the server log (Starlette re-raises to the server), never here.
+        log.error("error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         response = JSONResponse({"detail": "internal error; the server log says more"},
                                 status_code=500)
         response.headers.update(SECURITY_HEADERS)
