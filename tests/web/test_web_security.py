@@ -11,17 +11,14 @@ import json
 import os
 import re
 import stat
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
+from web_fixtures import PASSWORD, open_test_record
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from web_fixtures import PASSWORD, open_test_record  # noqa: E402
-
-from synkinesis.web.settings import load_web_settings  # noqa: E402
+from synkinesis.web.settings import load_web_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 LOCAL = "http://127.0.0.1"
