@@ -307,7 +307,7 @@ def test_sqlite_backup_restores(sqlite_store, tmp_path):
     assert result.database.name.startswith("synkinesis-") and result.database.suffix == ".sqlite"
     copy = sqlite3.connect(result.database)
     assert copy.execute("SELECT code FROM patients").fetchall() == [("P001",)]
-    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
     copy.close()
     with zipfile.ZipFile(result.files) as archive:
         assert archive.namelist() == ["P001/x.synk"]

@@ -1,51 +1,79 @@
-"""The web app without a browser: settings refused when unsafe, accounts, open local mode,
-CSRF, and the exercise feedback logic."""
+"""The web app without a browser: settings refused when unsafe, accounts in the record, the
+no-login mode, CSRF, and the exercise feedback logic. (Issue 16's protections:
+test_web_security.py.)"""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from typer.testing import CliRunner
 
-from synkinesis.web.accounts import AccountError, AccountStore, hash_password, verify_password
+from synkinesis.web.accounts import AccountError, add_account, hash_password, verify_password
 from synkinesis.web.biofeedback import ExerciseTracker, get_exercise, threshold_from_analysis
 from synkinesis.web.settings import UnsafeSettingsError, load_web_settings
 
 
-def test_non_loopback_without_accounts_refuses_to_start(tmp_path):
-    with pytest.raises(UnsafeSettingsError, match="no accounts are configured"):
-        load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0",
-                          accounts_path=tmp_path / "none.json")
-    with pytest.raises(UnsafeSettingsError, match="no accounts are configured"):
-        load_web_settings(environ={}, host="0.0.0.0", accounts_path=tmp_path / "none.json")
+def test_unsafe_settings_are_refused(tmp_path):
     with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
         load_web_settings(environ={"SYNK_WEB_ENV": "production"}, host="127.0.0.1")
-    AccountStore(tmp_path / "a.json").add("drx", role="clinician", password="long enough pw")
     with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_SECRET"):
-        load_web_settings(environ={}, host="0.0.0.0", accounts_path=tmp_path / "a.json")
-    settings = load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0",
-                                 accounts_path=tmp_path / "a.json")
+        load_web_settings(environ={}, host="10.0.0.5")
+    with pytest.raises(UnsafeSettingsError, match="refusing --no-login on 10.0.0.5"):
+        load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="10.0.0.5",
+                          no_login=True)
+    with pytest.raises(UnsafeSettingsError, match="SYNK_WEB_ALLOWED_HOSTS"):
+        load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40}, host="0.0.0.0")
+    with pytest.raises(UnsafeSettingsError, match="host names like"):
+        load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40,
+                                   "SYNK_WEB_ALLOWED_HOSTS": "clinic.example:https"})
+    settings = load_web_settings(environ={"SYNK_WEB_SECRET": "s" * 40,
+                                          "SYNK_WEB_ALLOWED_HOSTS": "clinic.example:443"},
+                                 host="0.0.0.0", port=8443)
     assert settings.environment == "production" and settings.cookie_secure
+    assert settings.host_names == ("clinic.example",) and not settings.no_login
+    assert "https://clinic.example:443" in settings.origins
+    local = load_web_settings(environ={})
+    assert local.host_names == ("127.0.0.1", "localhost", "[::1]") and not local.no_login
 
 
-def test_cli_refuses_and_manages_accounts(tmp_path, monkeypatch):
+def test_cli_manages_accounts_in_the_record(tmp_path, monkeypatch):
     from synkinesis.cli import app
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.repository import create_patient
 
-    monkeypatch.setenv("SYNK_WEB_ACCOUNTS", str(tmp_path / "accounts.json"))
-    monkeypatch.setenv("SYNK_WEB_SECRET", "x" * 40)
+    url = f"sqlite:///{tmp_path / 'record.sqlite'}"
+    monkeypatch.setenv("SYNK_DATABASE_URL", url)
+    monkeypatch.setenv("SYNK_DATA_DIR", str(tmp_path))
+    store = open_store(load_settings())
+    with store.transaction() as session:
+        create_patient(session, code="P001", affected_side="left")
+    store.close()
     runner = CliRunner()
-    refused = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
-    assert refused.exit_code == 2 and "no accounts are configured" in refused.output
     added = runner.invoke(app, ["serve", "adduser", "p1", "--role", "patient", "--patient",
-                                "P001", "--password-stdin"], input="a long password\n")
+                                "p001", "--password-stdin"], input="a long password\n")
     assert added.exit_code == 0, added.output
+    assert "for patient P001" in added.output  # the record's code, compared upper-cased
     bad = runner.invoke(app, ["serve", "adduser", "p2", "--role", "patient",
                               "--password-stdin"], input="a long password\n")
     assert bad.exit_code == 2 and "--patient CODE" in bad.output
     listed = runner.invoke(app, ["serve", "users"])
     assert "p1: patient (patient P001)" in listed.output
-    assert "a long password" not in (tmp_path / "accounts.json").read_text()
+    removed = runner.invoke(app, ["serve", "deluser", "p1"])
+    assert removed.exit_code == 0 and "no accounts" in runner.invoke(app, ["serve",
+                                                                           "users"]).output
+    assert runner.invoke(app, ["serve", "deluser", "p1"]).exit_code == 2
+    old = tmp_path / "web-accounts.json"
+    old.write_text(json.dumps({"format": "synkinesis.web_accounts", "format_version": 1,
+                               "accounts": [{"username": "drold", "role": "clinician",
+                                             "password_hash": hash_password("pw of before"),
+                                             "patient_code": None}]}))
+    imported = runner.invoke(app, ["serve", "users", "--import", str(old)])
+    assert imported.exit_code == 0 and "imported 1 accounts" in imported.output
+    assert "drold: clinician" in imported.output
+    again = runner.invoke(app, ["serve", "users", "--import", str(old)])
+    assert again.exit_code == 2 and "exists" in again.output
 
 
 def test_passwords_are_scrypt_hashed():
@@ -53,24 +81,22 @@ def test_passwords_are_scrypt_hashed():
     assert stored.startswith("scrypt$") and verify_password("correct horse", stored)
     assert not verify_password("wrong horse", stored) and not verify_password("x", "garbage")
     with pytest.raises(AccountError, match="at least"):
-        AccountStore(__import__("pathlib").Path("/nonexistent/a.json")).add(
-            "short", role="clinician", password="short")
+        add_account(None, username="short", role="clinician", password="short")
 
 
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-def test_local_mode_needs_no_login_but_forms_need_the_csrf_token(tmp_path):
+def test_no_login_mode_needs_no_login_but_forms_need_the_csrf_token(tmp_path):
     from fastapi.testclient import TestClient
 
     from synkinesis.store import load_settings, open_store
     from synkinesis.web import create_app
 
     url = f"sqlite:///{tmp_path / 'record.sqlite'}"
-    settings = load_web_settings(environ={}, accounts_path=tmp_path / "none.json",
-                                 database_url=url)
+    settings = load_web_settings(environ={}, database_url=url, no_login=True)
     store = open_store(load_settings(database_url=url, environ={}))
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
         page = client.get("/patients", headers={"Accept": "text/html"})
-        assert page.status_code == 200 and "local mode" in page.text
+        assert page.status_code == 200 and "NO LOGIN" in page.text
         assert page.headers["content-security-policy"].startswith("default-src 'self'")
         cookie = page.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie
@@ -180,8 +206,7 @@ def test_a_clinician_accepts_a_complete_automatic_score_not_a_draft(tmp_path):
     from synkinesis.web import create_app
 
     url = f"sqlite:///{tmp_path / 'record.sqlite'}"
-    settings = load_web_settings(environ={}, accounts_path=tmp_path / "none.json",
-                                 database_url=url)
+    settings = load_web_settings(environ={}, database_url=url, no_login=True)
     store = open_store(load_settings(database_url=url, environ={}))
     with store.transaction() as session:
         create_patient(session, code="P010", affected_side="left")
@@ -198,7 +223,7 @@ def test_a_clinician_accepts_a_complete_automatic_score_not_a_draft(tmp_path):
                           rated_at=datetime.now(UTC), draft=True,
                           evidence=evidence("brow_rest"))
         visit_id, complete_id, draft_id = visit.id, complete.id, draft.id
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
         page = client.get(f"/visits/{visit_id}", headers={"Accept": "text/html"})
         assert page.status_code == 200
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

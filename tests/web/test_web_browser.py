@@ -63,12 +63,20 @@ def test_guided_recording_produces_an_analysed_visit(browser, server, screenshot
     context.close()
 
 
-def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screenshots):
+def test_biofeedback_shows_the_smile_and_saves_no_empty_session(browser, server, screenshots):
+    from synkinesis.store.repository import get_patient
+
     context, page = login(browser, server, "pat1")
     page.goto(f"{server.url}/patients/P001/exercise")
     shoot(page, screenshots, "exercise-list")
     page.click("text=Small smile, eye open")
     page.wait_for_selector("#finish:not([disabled])", timeout=60_000)
+    # Finished at once, before any repetition could be held: nothing is stored, the page
+    # says why and the session goes on.
+    page.click("#finish")
+    page.wait_for_function("document.getElementById('face-status').textContent"
+                           ".includes('no repetition')", timeout=10_000)
+    page.wait_for_selector("#finish:not([disabled])", timeout=10_000)
     # single_face.mp4 is a smile: the target bar (mouth corner) must rise above the goal.
     page.wait_for_function("window.synkStats.maxTarget !== null && window.synkStats.maxTarget > 2",
                            timeout=30_000)
@@ -77,20 +85,25 @@ def test_biofeedback_shows_the_smile_and_saves_a_session(browser, server, screen
                            timeout=10_000)
     shoot(page, screenshots, "exercise-bars")
     stats = page.evaluate("window.synkStats")
-    assert stats["received"] > 20 and not stats["errors"], stats["errors"]
-    page.click("#finish")
-    page.wait_for_selector("#saved:not([hidden])", timeout=10_000)
-    assert page.inner_text("#saved").startswith("Saved:")
-    shoot(page, screenshots, "exercise-saved")
+    unexpected = [e for e in stats["errors"] if "no repetition" not in e]
+    assert stats["received"] > 20 and not unexpected, unexpected
+    context.close()
+    with server.store.reading() as session:
+        assert get_patient(session, code="P001").therapy_sessions == []
+    # A saved session (saving itself, once per socket and only with a repetition, is tested
+    # without the browser: this video's loop is mostly smile, so the rest baseline the page
+    # takes may be the smile itself and a clean repetition cannot be counted on) is listed.
+    from synkinesis.store.repository import add_therapy_session
+
+    with server.store.transaction() as session:
+        add_therapy_session(session, patient_code="P001", session_date=datetime.now(UTC).date(),
+                            minutes=3, exercises=["Small smile, eye open"],
+                            biofeedback={"exercise": "smile_eye_open", "repetitions": 4,
+                                         "warnings": 1, "score_pct": 80.0})
+    context, page = login(browser, server, "pat1")
     page.goto(f"{server.url}/patients/P001/exercise")
     assert "Small smile, eye open" in page.inner_text("#recent-sessions")
     context.close()
-    with server.store.reading() as session:
-        from synkinesis.store.repository import get_patient
-
-        therapy = get_patient(session, code="P001").therapy_sessions
-        assert therapy and therapy[-1].biofeedback["exercise"] == "smile_eye_open"
-        assert therapy[-1].biofeedback["peak_target_mm"] > 2
 
 
 def test_dashboard_shows_the_trend(browser, server, screenshots):
@@ -150,15 +163,86 @@ def test_toxin_form_picks_muscles_on_the_face_diagram(browser, server, screensho
 def test_patient_cannot_open_another_patients_page(browser, server, screenshots, caplog):
     context, page = login(browser, server, "pat1")
     response = page.goto(f"{server.url}/patients/P002")
-    assert response.status == 403
-    assert "may not see patient P002" in page.inner_text("#error-message")
+    assert response.status == 404
+    forbidden = page.inner_text("#error-message")
     shoot(page, screenshots, "patient-forbidden")
-    assert page.goto(f"{server.url}/patients/P002/trend?index=sunnybrook").status == 403
+    # another patient's record reads exactly like one that does not exist
+    assert page.goto(f"{server.url}/patients/P999").status == 404
+    assert page.inner_text("#error-message") == forbidden
+    assert page.goto(f"{server.url}/patients/P002/trend?index=sunnybrook").status == 404
     assert page.goto(f"{server.url}/patients").status == 403
     assert page.goto(f"{server.url}/patients/P001").status == 200
     context.close()
     assert any("access denied" in r.getMessage() and "P002" in r.getMessage()
                for r in caplog.records)
+
+
+def test_a_page_under_another_host_name_cannot_read_the_record(playwright_instance, web_root,
+                                                               screenshots):
+    """DNS rebinding: a page of evil.example whose name then resolves to 127.0.0.1 (Chromium's
+    host resolver rules stand in for the attacker's DNS) reaches the server same-origin; even
+    the no-login server answers it nothing. Chromium's own Private Network Access block is
+    switched off: other browsers, and older ones, do not have it; the server must not rely
+    on it."""
+    from web_fixtures import start_server
+
+    srv, stop = start_server(web_root / "rebinding", patients={"P001": "left"},
+                             no_login=True)
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=BASE_ARGS + ["--host-resolver-rules=MAP evil.example 127.0.0.1",
+                          "--disable-features=BlockInsecurePrivateNetworkRequests,"
+                          "PrivateNetworkAccessSendPreflights,LocalNetworkAccessChecks"])
+    try:
+        page = browser.new_context(bypass_csp=True).new_page()
+        evil = f"http://evil.example:{srv.port}"
+        page.route(f"{evil}/attack", lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<title>attacker</title>"))
+        page.goto(f"{evil}/attack")
+        stolen = page.evaluate("""async () => {
+            const answer = await fetch('/patients');
+            const socket = await new Promise((resolve) => {
+                const ws = new WebSocket(location.origin.replace('http', 'ws') +
+                                         '/ws/live?patient=P001');
+                ws.onmessage = (event) => resolve('message: ' + event.data);
+                ws.onerror = () => resolve('refused');
+            });
+            return {status: answer.status, text: await answer.text(), socket};
+        }""")
+        assert stolen["status"] == 400 and "P001" not in stolen["text"], stolen
+        assert stolen["socket"] == "refused", stolen
+        direct = page.goto(f"{evil}/patients")
+        assert direct.status == 400 and "Invalid host header" in page.content()
+        shoot(page, screenshots, "rebinding-refused")
+        assert page.goto(f"{srv.url}/patients").status == 200   # the real name still works
+        assert "P001" in page.content()
+    finally:
+        browser.close()
+        stop()
+
+
+def test_login_page_says_the_account_is_locked_after_wrong_passwords(browser, server,
+                                                                     screenshots):
+    from web_fixtures import PASSWORD
+
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    for attempt in range(10):
+        page.fill("input[name=username]", "lockme")
+        page.fill("input[name=password]", f"wrong password {attempt}")
+        page.click("button[type=submit]")
+        page.wait_for_selector("p.error")
+    assert "locked" in page.inner_text("p.error")
+    page.fill("input[name=username]", "lockme")
+    page.fill("input[name=password]", PASSWORD)       # the right one, during the lockout
+    page.click("button[type=submit]")
+    page.wait_for_selector("p.error")
+    assert "this account is locked for 15 min" in page.inner_text("p.error")
+    assert "/login" in page.url and page.goto(f"{server.url}/patients").url.endswith(
+        "/login?next=/patients")
+    shoot(page, screenshots, "login-locked")
+    context.close()
 
 
 def test_scale_form_rejects_out_of_range_items(browser, server, screenshots):

@@ -97,12 +97,39 @@ def test_socket_refuses_strangers(server):
 
     base = server.url.replace("http", "ws") + "/ws/live?patient=P002"
 
-    async def first(headers: dict) -> dict:
-        async with websockets.connect(base, additional_headers=headers) as ws:
+    async def first(headers: dict, url: str = base) -> dict:
+        async with websockets.connect(url, additional_headers=headers) as ws:
             return json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
 
     assert "log in" in run(first({}))["message"]
     cookie = session_cookie(server, "pat1")
-    assert "may not see patient P002" in run(first({"Cookie": cookie}))["message"]
+    # another patient's record and one that does not exist get the same answer
+    assert run(first({"Cookie": cookie}))["message"] == "no patient record 'P002'"
+    missing = run(first({"Cookie": cookie}, url=base.replace("P002", "P999")))["message"]
+    assert missing == "no patient record 'P999'"
     assert "log in" in run(first({"Cookie": cookie,
                                           "Origin": "http://evil.example"}))["message"]
+    assert "log in" in run(first({"Cookie": cookie,
+                                  "Origin": f"http://127.0.0.1:{server.port + 1}"}))["message"]
+
+
+def test_one_account_cannot_take_every_live_slot(server):
+    import websockets
+
+    url = server.url.replace("http", "ws") + "/ws/live?patient=P002"
+    cookie = session_cookie(server, "pat2")
+
+    async def scenario():
+        async with websockets.connect(url, additional_headers={"Cookie": cookie}) as one, \
+                websockets.connect(url, additional_headers={"Cookie": cookie}) as two:
+            await receive_until(one, "ready")
+            await receive_until(two, "ready")
+            async with websockets.connect(url, additional_headers={"Cookie": cookie}) as three:
+                refused = json.loads(await asyncio.wait_for(three.recv(), timeout=20))
+            clinician = session_cookie(server, "drtest")
+            async with websockets.connect(url, additional_headers={"Cookie": clinician}) as dr:
+                await receive_until(dr, "ready")
+        return refused
+
+    refused = run(scenario())
+    assert refused["type"] == "error" and "already has 2 live sessions" in refused["message"]

@@ -58,30 +58,43 @@ class Server:
     app: object
     store: object
     root: Path
-    accounts: Path
 
     def state(self):
         return self.app.state.synk
 
 
-def start_server(root: Path, *, accounts: dict | None = None, **overrides) -> tuple:
+def open_test_record(root: Path, *, patients: dict | None = None,
+                     accounts: dict | None = None):
+    """A record in ``root`` with ``patients`` (code -> affected side) and ``accounts``
+    (name -> (role, patient code or None), all with :data:`PASSWORD`)."""
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.repository import create_patient
+    from synkinesis.web.accounts import add_account
+
+    root.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{root / 'record.sqlite'}"
+    store = open_store(load_settings(database_url=url, environ={}))
+    with store.transaction() as session:
+        for code, side in (patients or {}).items():
+            create_patient(session, code=code, affected_side=side)
+        for name, (role, code) in (accounts or {}).items():
+            add_account(session, username=name, role=role, password=PASSWORD,
+                        patient_code=code)
+    return store, url
+
+
+def start_server(root: Path, *, patients: dict | None = None, accounts: dict | None = None,
+                 **overrides) -> tuple:
     """A uvicorn server in a thread on a free loopback port; returns (Server, stop())."""
     import uvicorn
 
-    from synkinesis.store import load_settings, open_store
     from synkinesis.web import create_app
-    from synkinesis.web.accounts import AccountStore
     from synkinesis.web.settings import load_web_settings
 
-    root.mkdir(parents=True, exist_ok=True)
-    accounts_path = root / "accounts.json"
-    for name, (role, code) in (accounts or {}).items():
-        AccountStore(accounts_path).add(name, role=role, password=PASSWORD, patient_code=code)
+    store, url = open_test_record(root, patients=patients, accounts=accounts)
     port = free_port()
-    url = f"sqlite:///{root / 'record.sqlite'}"
-    settings = load_web_settings(environ={}, host="127.0.0.1", port=port,
-                                 accounts_path=accounts_path, database_url=url, **overrides)
-    store = open_store(load_settings(database_url=url, environ={}))
+    settings = load_web_settings(environ={}, host="127.0.0.1", port=port, database_url=url,
+                                 **overrides)
     app = create_app(settings, store=store)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            ws_max_size=4 * 1024 * 1024))
@@ -98,11 +111,11 @@ def start_server(root: Path, *, accounts: dict | None = None, **overrides) -> tu
         thread.join(timeout=10)
         store.close()
 
-    return Server(f"http://127.0.0.1:{port}", port, app, store, root, accounts_path), stop
+    return Server(f"http://127.0.0.1:{port}", port, app, store, root), stop
 
 
 ACCOUNTS = {"drtest": ("clinician", None), "pat1": ("patient", "P001"),
-            "pat2": ("patient", "P002")}
+            "pat2": ("patient", "P002"), "lockme": ("clinician", None)}
 
 
 @pytest.fixture(scope="session")
@@ -130,16 +143,13 @@ def shoot(page, folder: Path, name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def server(web_root):
-    """The app with a clinician and two patient accounts, short guided-recording timings."""
+    """The app with clinician and patient accounts (logins required), short guided-recording
+    timings; every test logs in from 127.0.0.1, so the per-client login rate is raised."""
     require_browser()
-    from synkinesis.store.repository import create_patient
-
-    srv, stop = start_server(web_root / "server", accounts=ACCOUNTS, record_countdown_s=0.3,
+    srv, stop = start_server(web_root / "server", patients={"P001": "left", "P002": "right"},
+                             accounts=ACCOUNTS, record_countdown_s=0.3,
                              record_hold_s=0.8, record_relax_s=0.3, exercise_hold_s=1.0,
-                             max_upload_bytes=12 * 1024 * 1024)
-    with srv.store.transaction() as session:
-        create_patient(session, code="P001", affected_side="left", cause="bell_palsy")
-        create_patient(session, code="P002", affected_side="right")
+                             max_upload_bytes=12 * 1024 * 1024, login_attempts_per_minute=1000)
     yield srv
     stop()
 

@@ -14,31 +14,30 @@ serve_app = typer.Typer(
     help="Serve the web app: guided recording, live biofeedback, the clinician's dashboard.",
     invoke_without_command=True)
 
-_ACCOUNTS_HELP = ("Accounts file (default: web-accounts.json in the user's data directory, or "
-                  "$SYNK_WEB_ACCOUNTS).")
+_NO_LOGIN_BANNER = ("[bold red]NO LOGIN[/bold red]: anyone using this computer can read and "
+                    "change the whole patient record in the browser (--no-login). Stop it "
+                    "with Ctrl+C when you leave the computer.")
 
 
-def _accounts(path: Path | None):
-    from synkinesis.web.accounts import AccountStore
-    from synkinesis.web.settings import load_web_settings
+def _open_record() -> Any:
+    from synkinesis.cli.store_support import open_record
+    from synkinesis.store.errors import StoreError
 
-    if path is not None:
-        return AccountStore(path)
-    import os
-
-    env = os.environ.get("SYNK_WEB_ACCOUNTS")
-    if env:
-        return AccountStore(Path(env).expanduser())
-    return AccountStore(load_web_settings().accounts_path)
+    try:
+        return open_record()
+    except (StoreError, ValueError) as error:
+        fail(" ".join(str(error).split()))
 
 
 @serve_app.callback()
 def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs "
-                             "accounts (synk serve adduser) and SYNK_WEB_SECRET."),
+                             "SYNK_WEB_SECRET; 0.0.0.0 also SYNK_WEB_ALLOWED_HOSTS."),
     port: int = typer.Option(8000, help="TCP port."),
-    accounts: Path | None = typer.Option(None, help=_ACCOUNTS_HELP),
+    no_login: bool = typer.Option(False, "--no-login", help="Use the app without logging in "
+                                  "(only on 127.0.0.1: anyone at this computer can then read "
+                                  "the record)."),
     max_upload_mb: float | None = typer.Option(None, help="Largest recording upload, MB "
                                                "(default 200)."),
     hold_s: float | None = typer.Option(None, help="Seconds each task is held in a guided "
@@ -52,41 +51,51 @@ def serve(
 ) -> None:
     """Serve the web app on http://HOST:PORT (127.0.0.1:8000 by default).
 
-    On 127.0.0.1 without accounts, the person at this computer uses it without logging in.
-    Bound to any other address it refuses to start unless accounts exist and SYNK_WEB_SECRET
-    is set. The record is the one of every synk command (SYNK_DATABASE_URL).
+    Everybody logs in, on 127.0.0.1 too: add an account first (synk serve adduser). Only
+    `--no-login`, on 127.0.0.1 only, lets the person at this computer in without a login.
+    Browsers must reach it by a name it knows (127.0.0.1, localhost, [::1] on loopback; the
+    bound address and SYNK_WEB_ALLOWED_HOSTS otherwise); any other Host is refused. Bound to
+    another address it also needs SYNK_WEB_SECRET. The record (and its accounts) is the one of
+    every synk command (SYNK_DATABASE_URL, SYNK_DATA_DIR). Files it writes are private (0600).
 
     Example:
 
-        synk serve
         synk serve adduser drsmith --role clinician
-        SYNK_WEB_SECRET=... synk serve --host 0.0.0.0 --port 8443
+        synk serve
+        synk serve --no-login
+        SYNK_WEB_SECRET=... SYNK_WEB_ALLOWED_HOSTS=clinic.example synk serve --host 0.0.0.0
     """
     if ctx.invoked_subcommand is not None:
         return
-    from synkinesis.web.accounts import AccountError
+    from synkinesis.files import use_private_umask
     from synkinesis.web.settings import UnsafeSettingsError, load_web_settings
 
-    overrides: dict[str, Any] = {"host": host, "port": port, "accounts_path": accounts,
+    use_private_umask()
+    overrides: dict[str, Any] = {"host": host, "port": port, "no_login": no_login or None,
                  "record_hold_s": hold_s, "record_countdown_s": countdown_s,
                  "record_relax_s": relax_s, "exercise_hold_s": exercise_hold_s,
                  "max_upload_bytes": None if max_upload_mb is None
                  else int(max_upload_mb * 1024 * 1024)}
     try:
         settings = load_web_settings(**overrides)
-    except (UnsafeSettingsError, AccountError, ValueError) as error:
+    except (UnsafeSettingsError, ValueError) as error:
         fail(" ".join(str(error).split()))
     import uvicorn
 
-    from synkinesis.store.errors import StoreError
     from synkinesis.web import create_app
+    from synkinesis.web.accounts import AccountError, check_accounts_for_login
 
-    try:
-        app = create_app(settings)
-    except StoreError as error:
-        fail(" ".join(str(error).split()))
-    mode = "local mode, no login" if settings.loopback and not _accounts(
-        settings.accounts_path).load() else "accounts required"
+    store = _open_record()
+    if not settings.no_login:
+        try:
+            check_accounts_for_login(store)
+        except AccountError as error:
+            store.close()
+            fail(" ".join(str(error).split()))
+    app = create_app(settings, store=store)
+    if settings.no_login:
+        console.print(_NO_LOGIN_BANNER, highlight=False)
+    mode = "NO LOGIN" if settings.no_login else "login required"
     console.print(f"synkinesis web app on http://{host}:{port} ({mode}); Ctrl+C stops it",
                   highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", ws_max_size=4 * 1024 * 1024)
@@ -96,58 +105,92 @@ def serve(
 def adduser(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option(..., help="clinician (every patient) or patient (own record)."),
-    patient: str | None = typer.Option(None, help="The patient code of a patient account."),
+    patient: str | None = typer.Option(None, help="The patient code of a patient account "
+                                       "(the patient must be in the record)."),
     password_stdin: bool = typer.Option(False, "--password-stdin",
                                         help="Read the password from standard input."),
     replace: bool = typer.Option(False, help="Change an existing account."),
-    accounts: Path | None = typer.Option(None, help=_ACCOUNTS_HELP),
 ) -> None:
-    """Add a web account (the password is asked for, or read with --password-stdin).
+    """Add a web account to the record (the password is asked for, or read with
+    --password-stdin).
 
     Example:
 
         synk serve adduser drsmith --role clinician
         synk serve adduser p001 --role patient --patient P001
     """
-    from synkinesis.web.accounts import AccountError
+    from synkinesis.store.errors import StoreError
+    from synkinesis.web.accounts import AccountError, add_account
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    store = _accounts(accounts)
+    store = _open_record()
     try:
-        account = store.add(username, role=role, password=password, patient_code=patient,
-                            replace=replace)
-    except AccountError as error:
+        with store.transaction() as session:
+            account = add_account(session, username=username, role=role, password=password,
+                                  patient_code=patient, replace=replace)
+    except (AccountError, StoreError) as error:
         fail(str(error))
+    finally:
+        store.close()
     where = f" for patient {account.patient_code}" if account.patient_code else ""
-    console.print(f"account {account.username} ({account.role}{where}) saved in {store.path}",
+    console.print(f"account {account.username} ({account.role}{where}) saved in the record",
                   highlight=False)
 
 
 @serve_app.command("deluser")
-def deluser(username: str = typer.Argument(...),
-            accounts: Path | None = typer.Option(None, help=_ACCOUNTS_HELP)) -> None:
-    """Remove a web account."""
-    from synkinesis.web.accounts import AccountError
+def deluser(username: str = typer.Argument(...)) -> None:
+    """Remove a web account (its browser sessions end at their next request)."""
+    from synkinesis.store.errors import StoreError
+    from synkinesis.web.accounts import AccountError, remove_account
 
-    store = _accounts(accounts)
+    store = _open_record()
     try:
-        store.remove(username)
-    except AccountError as error:
+        with store.transaction() as session:
+            remove_account(session, username=username)
+    except (AccountError, StoreError) as error:
         fail(str(error))
+    finally:
+        store.close()
     console.print(f"account {username} removed", highlight=False)
 
 
 @serve_app.command("users")
-def users(accounts: Path | None = typer.Option(None, help=_ACCOUNTS_HELP)) -> None:
-    """List the web accounts (names and roles; never passwords)."""
-    store = _accounts(accounts)
-    listed = store.load()
+def users(import_file: Path | None = typer.Option(
+        None, "--import", help="First bring in the accounts of an accounts file of earlier "
+        "versions (web-accounts.json); all or nothing."),
+          replace: bool = typer.Option(False, help="With --import: replace accounts of the "
+                                       "same name.")) -> None:
+    """List the web accounts (names and roles; never passwords).
+
+    Example:
+
+        synk serve users
+        synk serve users --import ~/.local/share/synkinesis/web-accounts.json
+    """
+    from synkinesis.store.errors import StoreError
+    from synkinesis.web.accounts import AccountError, import_accounts_file, list_accounts
+
+    store = _open_record()
+    try:
+        if import_file is not None:
+            with store.transaction() as session:
+                imported = import_accounts_file(session, path=import_file, replace=replace)
+            console.print(f"imported {len(imported)} accounts from {import_file} (their "
+                          "passwords are unchanged); the file is no longer used and can be "
+                          "deleted", highlight=False)
+        with store.reading() as session:
+            listed = list_accounts(session)
+    except (AccountError, StoreError) as error:
+        fail(" ".join(str(error).split()))
+    finally:
+        store.close()
     if not listed:
-        console.print(f"no accounts in {store.path}", highlight=False)
-    for account in listed.values():
+        console.print("no accounts in the record (synk serve adduser NAME --role clinician)",
+                      highlight=False)
+    for account in listed:
         where = f" (patient {account.patient_code})" if account.patient_code else ""
         console.print(f"{account.username}: {account.role}{where}", highlight=False)
 

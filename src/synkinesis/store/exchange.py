@@ -599,7 +599,8 @@ def export_csv(session: Session, *, directory: Path, include_voided: bool = Fals
 
     hidden = set() if include_voided else _voided_ids(session)
     for table in Base.metadata.sorted_tables:
-        if table.name == AuditEvent.__tablename__:
+        # the audit trail has its own listing; logins (password hashes) are not clinical data
+        if table.name == AuditEvent.__tablename__ or table.info.get("credentials"):
             continue
         path = directory / f"{table.name}.csv"
         rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()

@@ -44,6 +44,7 @@ __all__ = [
     "ToxinSession",
     "Visit",
     "VoidableMixin",
+    "WebAccount",
     "new_id",
     "utc_now",
 ]
@@ -336,3 +337,26 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(64), default="")
     entity_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class WebAccount(Base):
+    """A login of the web app (``synk serve adduser``): a clinician sees every patient, a
+    patient account only its own patient's record (deleted with that patient).
+
+    ``password_hash`` is scrypt (:func:`synkinesis.web.accounts.hash_password`); no password
+    is ever stored.
+    """
+
+    __tablename__ = "web_accounts"
+    # logins, not clinical data: whole-record exports (CSV) leave this table out
+    __table_args__ = {"info": {"credentials": True}}
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    patient_id: Mapped[str | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    patient: Mapped[Patient | None] = relationship(lazy="joined")

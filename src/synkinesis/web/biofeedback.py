@@ -187,27 +187,37 @@ class ExerciseTracker:
 
 
 class LiveLimiter:
-    """Caps simultaneous live sessions (each holds a landmark engine and CPU time) and runs
+    """Caps simultaneous live sessions (each holds a landmark engine and CPU time), in all and
+    per account (so one account cannot take every slot and lock the clinician out), and runs
     their measurements on one thread per core, so sessions share the CPU without
     oversubscribing it."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, per_account: int = 2) -> None:
         import os
         from concurrent.futures import ThreadPoolExecutor
 
         self.limit = limit
-        self._count = 0
+        self.per_account = per_account
+        self._by_account: dict[str, int] = {}
         self._lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
                                        thread_name_prefix="synk-live")
 
-    def acquire(self) -> bool:
+    def acquire(self, username: str) -> str | None:
+        """Take a slot for ``username``; None when taken, else why not (for the client)."""
         with self._lock:
-            if self._count >= self.limit:
-                return False
-            self._count += 1
-            return True
+            if sum(self._by_account.values()) >= self.limit:
+                return "too many live sessions at once; try again in a moment"
+            if self._by_account.get(username, 0) >= self.per_account:
+                return (f"this account already has {self.per_account} live sessions open; "
+                        "close another camera page first")
+            self._by_account[username] = self._by_account.get(username, 0) + 1
+            return None
 
-    def release(self) -> None:
+    def release(self, username: str) -> None:
         with self._lock:
-            self._count = max(0, self._count - 1)
+            left = self._by_account.get(username, 0) - 1
+            if left > 0:
+                self._by_account[username] = left
+            else:
+                self._by_account.pop(username, None)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Depends, Form, HTTPException, Request, WebSocket
 from fastapi.templating import Jinja2Templates
 
-from synkinesis.web.accounts import Account, AccountStore
+from synkinesis.web.accounts import Account, get_account
 from synkinesis.web.security import (
     COOKIE,
     LOCAL_ACCOUNT,
@@ -19,6 +19,7 @@ from synkinesis.web.security import (
     check_patient_access,
 )
 from synkinesis.web.settings import WebSettings
+from synkinesis.web.throttle import LoginThrottle
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -30,15 +31,16 @@ class AppState:
 
     settings: WebSettings
     store: Any  # synkinesis.store.Store
-    accounts: AccountStore
     sessions: SessionManager
+    throttle: LoginThrottle
     templates: Jinja2Templates
     jobs: Any  # synkinesis.web.jobs.JobManager
     live: Any  # synkinesis.web.biofeedback.LiveLimiter
 
     def open_mode(self) -> bool:
-        """No accounts on a loopback server: the local user is a clinician without a login."""
-        return self.settings.loopback and not self.accounts.load()
+        """``synk serve --no-login`` (loopback only): the local user is a clinician without a
+        login. Fixed when the app is made; nothing while it runs relaxes it."""
+        return self.settings.no_login
 
 
 def app_state(request: Request) -> AppState:
@@ -46,10 +48,22 @@ def app_state(request: Request) -> AppState:
 
 
 def session_for(state: AppState, token: str | None) -> WebSession | None:
-    """The session of a cookie token; in open mode a local session is created on demand."""
+    """The session of a cookie token; in open mode a local session is created on demand.
+
+    With logins, the session's account is read again from the record: an account removed or
+    changed (``synk serve deluser``, a new password) ends its sessions at once. A record that
+    cannot be read raises (the app answers 503), it never opens the app.
+    """
     session = state.sessions.get(token)
-    if session is None and state.open_mode():
-        session = state.sessions.create(LOCAL_ACCOUNT)
+    if state.open_mode():
+        return session or state.sessions.create(LOCAL_ACCOUNT)
+    if session is None:
+        return None
+    with state.store.reading() as db:
+        current = get_account(db, username=session.account.username)
+    if current != session.account:
+        state.sessions.drop(session.token)
+        return None
     return session
 
 
@@ -99,13 +113,29 @@ def csrf_checked(request: Request, csrf_token: str = Form("")) -> WebSession:
     return session
 
 
-def websocket_session(websocket: WebSocket) -> WebSession | None:
-    """The session of a WebSocket handshake from this app's own origin, else None."""
-    origin = websocket.headers.get("origin")
-    host = websocket.headers.get("host")
-    if origin is not None and origin.split("://", 1)[-1] != host:
+def normalised_origin(origin: str) -> str | None:
+    """``scheme://host:port`` of an Origin header (default ports written out), else None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
         return None
+    if not parts.hostname or port is None:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host.lower()}:{port}"
+
+
+def websocket_session(websocket: WebSocket) -> WebSession | None:
+    """The session of a WebSocket handshake from one of the app's configured origins (not
+    whatever the Host header says: a DNS-rebinding page controls both), else None. A
+    handshake without Origin is not from a browser page, and still needs the session."""
     state: AppState = websocket.app.state.synk
+    origin = websocket.headers.get("origin")
+    if origin is not None and normalised_origin(origin) not in state.settings.origins:
+        return None
     return session_for(state, websocket.cookies.get(COOKIE))
 
 

@@ -9,6 +9,7 @@ calls the library: :func:`synkinesis.pipeline.measure_video`,
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -56,13 +57,24 @@ def figures_dir(data_dir: Path, patient_code: str, recording_id: str) -> Path:
     return patient_directory(Path(data_dir), patient_code) / "figures" / recording_id
 
 
+def _private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 (whatever the umask); writers that open it later
+    (ffmpeg, copyfile) keep the mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
 def normalise_video(source: Path, output: Path) -> Path:
     """Re-encode a browser recording (WebM, variable frame rate, no frame count) to 30 fps
-    H.264 MP4 so frame times are exact; without ffmpeg the original is kept."""
+    H.264 MP4 so frame times are exact; without ffmpeg the original is kept. The file is
+    readable by this user only (0600)."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        shutil.copyfile(source, output.with_suffix(source.suffix))
-        return output.with_suffix(source.suffix)
+        kept = _private_file(output.with_suffix(source.suffix))
+        shutil.copyfile(source, kept)
+        return kept
+    _private_file(output)
     result = subprocess.run(
         [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(source), "-vf", "fps=30",
          "-c:v", "libx264", "-preset", "veryfast", "-crf", "17", "-pix_fmt", "yuv420p", "-an",
@@ -109,12 +121,13 @@ class JobManager:
             upload.unlink(missing_ok=True)
 
     def _record(self, job: Job, affected_side: str, upload: Path, spans: list) -> None:
+        from synkinesis.files import make_private_dir
+
         data_dir = Path(self.store.settings.data_dir)
         from synkinesis.store.recordings import patient_directory
 
         # Inside the patient's folder of the record: deleting the patient removes it.
-        videos = patient_directory(data_dir, job.patient_code) / "videos"
-        videos.mkdir(parents=True, exist_ok=True)
+        videos = make_private_dir(patient_directory(data_dir, job.patient_code) / "videos")
         job.stage, job.message = "converting", "converting the browser recording"
         video = normalise_video(upload, videos / f"{job.visit_ref.split('@')[-1]}_{job.id[:8]}.mp4")
         try:
@@ -134,6 +147,7 @@ class JobManager:
                            data_dir: Path) -> Any:
         """Measure, analyse with the spans (figures too), store; returns the RecordOutcome."""
         from synkinesis.analysis import AnalysisOptions, run_analysis
+        from synkinesis.files import make_private_dir
         from synkinesis.pipeline import MeasureOptions, measure_video
         from synkinesis.store.recordings import record_video
 
@@ -165,10 +179,12 @@ class JobManager:
             outcome = record_video(self.store, video=video, visit_ref=job.visit_ref,
                                    measurement=measured,
                                    analysis=run.analysis_path)
-            target = figures_dir(data_dir, job.patient_code, outcome.recording_id)
-            target.mkdir(parents=True, exist_ok=True)
+            target = make_private_dir(figures_dir(data_dir, job.patient_code,
+                                                  outcome.recording_id))
             for figure in run.figures:
-                shutil.move(str(figure), target / Path(figure).name)
+                moved = target / Path(figure).name
+                shutil.move(str(figure), moved)
+                os.chmod(moved, 0o600)
         return outcome
 
 

@@ -3,8 +3,9 @@
 Sessions live in server memory (a restart logs everybody out): the cookie holds only a random
 token signed with the app's secret (HMAC-SHA256; HttpOnly, SameSite=Strict, Secure when
 configured), so a forged or unsigned cookie is refused before any lookup. Every form carries
-the session's CSRF token; WebSockets must come from the app's own origin. A patient asking for
-another patient's data gets 403 and a warning in the log.
+the session's CSRF token; WebSockets must come from one of the app's configured origins. A
+patient asking for another patient's data gets the same 404 as for data that does not exist,
+and a warning in the log.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ __all__ = ["COOKIE", "LOCAL_ACCOUNT", "AccessDenied", "LoginRequired", "SessionM
 
 log = logging.getLogger("synkinesis.web.security")
 COOKIE = "synk_session"
-#: The implicit user of a loopback server without accounts (one person at their own computer).
+#: The implicit user of ``synk serve --no-login`` (loopback only: one person at their own
+#: computer).
 LOCAL_ACCOUNT = Account("local", "clinician", "")
 
 

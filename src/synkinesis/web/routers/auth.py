@@ -25,15 +25,36 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...),
-          next: str = Form("/")):
+def login(request: Request, username: str = Form(..., max_length=200),
+          password: str = Form(..., max_length=1000), next: str = Form("/")):
+    """Check the password unless the account is locked or the client too fast (429 with the
+    reason on the login page); wrong passwords count towards the account's lockout."""
+    from synkinesis.web.accounts import authenticate
+
     state = app_state(request)
-    account = state.accounts.authenticate(username, password)
+    client = request.client.host if request.client else "?"
+    refusal = state.throttle.begin(username=username, client=client)
+    if refusal is not None:
+        log.warning("login refused for %r from %s: %s", username, client, refusal.message)
+        response = render(request, "login.html", {"next": _safe_next(next),
+                                                  "error": refusal.message}, status_code=429)
+        response.headers["Retry-After"] = str(refusal.retry_after_s)
+        return response
+    account = None
+    try:
+        with state.store.reading() as session:
+            account = authenticate(session, username=username, password=password)
+    finally:
+        locked = state.throttle.finish(username=username, success=account is not None)
     if account is None:
-        log.warning("failed login for %r from %s", username,
-                    request.client.host if request.client else "?")
-        return render(request, "login.html", {"next": _safe_next(next),
-                                              "error": "wrong user name or password"},
+        log.warning("failed login for %r from %s", username, client)
+        error = "wrong user name or password"
+        if locked:
+            log.warning("account %r locked for %.0f min after %d wrong passwords (last from "
+                        "%s)", username, state.throttle.lockout_s / 60,
+                        state.throttle.max_failures, client)
+            error += "; " + state.throttle.lockout().message
+        return render(request, "login.html", {"next": _safe_next(next), "error": error},
                       status_code=401)
     session = state.sessions.create(account)
     request.state.web_session = session

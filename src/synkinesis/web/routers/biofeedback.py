@@ -5,7 +5,8 @@ the face, for guided recording):
 
 * browser -> server, binary: 8-byte header (uint32 little-endian frame id, uint8 flags: bit 0 =
   rest phase, 3 bytes reserved) followed by a JPEG image (at most 1920 x 1080);
-* browser -> server, text: ``{"type": "finish"}`` saves the session as a therapy session;
+* browser -> server, text: ``{"type": "finish"}`` saves the session as a therapy session
+  (once per socket, and only when at least one repetition was completed);
 * server -> browser, text JSON: ``ready``, ``frame`` (id, faces, pose, movements per side and
   region in mm, the exercise feedback, dropped count), ``saved``, ``error``.
 
@@ -43,6 +44,8 @@ log = logging.getLogger("synkinesis.web.live")
 
 HEADER = struct.Struct("<IB3x")
 MAX_FRAME_BYTES = 2 * 1024 * 1024
+#: Largest live frame: the page sends 640 x 480; 1920 x 1080 (a 1080p webcam, ~6 MB decoded)
+#: leaves room for a better camera while bounding what one frame may cost to decode.
 MAX_PIXELS = 1920 * 1080
 MAX_GARBAGE = 50
 FLAG_REST = 1
@@ -105,11 +108,20 @@ def exercise_page(request: Request, name: str = "", code: str = Depends(patient_
 
 
 def decode_jpeg(data: bytes) -> np.ndarray:
-    """RGB (H, W, 3) uint8 from JPEG bytes; ValueError for anything else."""
+    """RGB (H, W, 3) uint8 from JPEG bytes; ValueError for anything else.
+
+    The size the JPEG header declares is read first (without decoding): a small file declaring
+    a huge image is refused before any pixel memory is taken.
+    """
     import cv2
+
+    from synkinesis.landmarks.sources import check_image_size, image_size
 
     if data[:2] != b"\xff\xd8":
         raise ValueError("a frame must be a JPEG image after the 8-byte header")
+    if image_size(data) is None:
+        raise ValueError("the JPEG image could not be decoded (its header is unreadable)")
+    check_image_size(data, what="a live frame", max_pixels=MAX_PIXELS)
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError("the JPEG image could not be decoded")
@@ -134,6 +146,7 @@ class LiveConnection:
         self.started = time.monotonic()
         self.measurer: Any = None
         self.send_lock = asyncio.Lock()
+        self.saved = False
 
     async def send(self, message: dict) -> None:
         async with self.send_lock:
@@ -176,7 +189,16 @@ class LiveConnection:
             return
         kind = command.get("type") if isinstance(command, dict) else None
         if kind == "finish" and self.tracker is not None:
-            await self.send(await asyncio.to_thread(self.save))
+            if self.saved:
+                await self.error("this session is already saved; open the exercise again "
+                                 "for a new one")
+            elif self.tracker.reps == 0:
+                await self.error("nothing to save yet: no repetition was completed")
+            else:
+                self.saved = True  # before the thread runs: a second finish cannot slip in
+                reply = await asyncio.to_thread(self.save)
+                self.saved = reply["type"] == "saved"
+                await self.send(reply)
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:
@@ -254,15 +276,19 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
     try:
         check_patient_access(session.account, patient, what="live biofeedback")
         side, analysis = await asyncio.to_thread(patient_context, state.store, patient)
+    except (AccessDenied, NotFoundError):
+        # the same answer for another patient's record and one that does not exist
+        await refuse(f"no patient record {patient!r}", 1008)
+        return
+    try:
         chosen = get_exercise(exercise) if exercise else None
-    except AccessDenied as error:
+    except ValueError as error:
         await refuse(str(error), 1008)
         return
-    except (NotFoundError, ValueError) as error:
-        await refuse(str(error), 1008)
-        return
-    if not state.live.acquire():
-        await refuse("too many live sessions at once; try again in a moment", 1013)
+    username = session.account.username
+    busy = state.live.acquire(username)
+    if busy is not None:
+        await refuse(busy, 1013)
         return
     tracker: ExerciseTracker | None = None
     ready: dict[str, Any] = {"type": "ready", "side": side, "exercise": None}
@@ -287,6 +313,6 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
     except WebSocketDisconnect:
         pass
     finally:
-        state.live.release()
+        state.live.release(username)
         if connection.measurer is not None:
             await asyncio.to_thread(connection.measurer.close)

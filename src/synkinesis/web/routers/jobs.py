@@ -6,16 +6,21 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import app_state, current_user, render
-from synkinesis.web.security import check_patient_access
+from synkinesis.web.security import AccessDenied, check_patient_access
 
 router = APIRouter(tags=["jobs"])
 
 
 def _job(request: Request, job_id: str, user: Account):
+    """The job, after the access check: another patient's job is answered like a missing one."""
+    missing = HTTPException(404, "no such job (jobs are forgotten when the server restarts)")
     job = app_state(request).jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, "no such job (jobs are forgotten when the server restarts)")
-    check_patient_access(user, job.patient_code, what=request.url.path)
+        raise missing
+    try:
+        check_patient_access(user, job.patient_code, what=request.url.path)
+    except AccessDenied:
+        raise missing from None
     return job
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import uuid
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 
+from synkinesis.files import make_private_dir
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import app_state, csrf_checked, current_user, patient_access, render
 from synkinesis.web.security import WebSession
@@ -79,10 +81,10 @@ def upload_recording(request: Request, code: str = Depends(patient_access),
 
     state = app_state(request)
     task_spans = parse_spans(spans)
-    uploads = Path(state.store.settings.data_dir) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
+    uploads = make_private_dir(Path(state.store.settings.data_dir) / "uploads")
     target = uploads / f"{uuid.uuid4().hex}.upload"
-    with target.open("wb") as out:
+    # 0600 whatever the umask: a patient's video is readable by this user only
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         shutil.copyfileobj(video.file, out, 1 << 20)
     try:
         if target.stat().st_size == 0 or not _looks_like_video(target):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -9,13 +10,17 @@ from fastapi.responses import FileResponse
 
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import app_state, current_user, render
-from synkinesis.web.security import check_patient_access
+from synkinesis.web.security import AccessDenied, check_patient_access
 
 router = APIRouter(tags=["visits"])
+#: Figure files the analysis writes (anything else, a NUL or a slash included, is not one).
+FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
 
 
 def load_visit(session, visit_id: str, user: Account, *, what: str):
-    """The visit, after checking the user may see its patient (404 / 403)."""
+    """The visit, after checking the user may see its patient: 404 with the same body when
+    there is no such visit and when it is another patient's (a patient account learns
+    nothing about other patients' visits)."""
     from synkinesis.store.errors import StoreError
     from synkinesis.store.repository import find_visit
 
@@ -25,7 +30,10 @@ def load_visit(session, visit_id: str, user: Account, *, what: str):
         visit = find_visit(session, ref=visit_id)
     except StoreError:
         raise HTTPException(404, "no such visit") from None
-    check_patient_access(user, visit.patient.code, what=what)
+    try:
+        check_patient_access(user, visit.patient.code, what=what)
+    except AccessDenied:
+        raise HTTPException(404, "no such visit") from None
     return visit
 
 
@@ -92,6 +100,8 @@ def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
     state = app_state(request)
     with state.store.reading() as session:
         visit = load_visit(session, visit_id, user, what=request.url.path)
+        if not FIGURE_NAME.match(name):
+            raise HTTPException(404, "no such figure")
         if recording_id not in {r.id for r in visit.recordings}:
             raise HTTPException(404, "no such recording in this visit")
         code = visit.patient.code

@@ -74,6 +74,8 @@
           live.stop();
         } else if (m.type === "error") {
           $("face-status").textContent = m.message;
+          // e.g. "no repetition was completed": the session goes on and can be finished later
+          if (phase === "exercise" && $("saved").hidden) $("finish").disabled = false;
         }
         const st = live.stats;
         if (st.latencies.length && st.latencies.length % 30 === 0) {
