@@ -91,23 +91,25 @@ def test_web_view_by_a_clinician_and_denied_access_by_a_patient_are_recorded(tmp
 
     from synkinesis.store import load_settings, open_store
     from synkinesis.web import create_app
-    from synkinesis.web.accounts import AccountStore
+    from synkinesis.web.accounts import add_account
     from synkinesis.web.settings import load_web_settings
 
-    accounts = tmp_path / "accounts.json"
     password = "correct horse battery"
-    AccountStore(accounts).add("drweb", role="clinician", password=password)
-    AccountStore(accounts).add("pat2", role="patient", password=password, patient_code="P002")
     url = f"sqlite:///{tmp_path / 'record.sqlite'}"
     store = open_store(load_settings(database_url=url, environ={
         "SYNK_DATA_DIR": str(tmp_path / "derived")}))
     with store.transaction() as session:
         add_patient(session)
-    settings = load_web_settings(environ={}, accounts_path=accounts, database_url=url)
+        repository.create_patient(session, code="P002", affected_side="right")
+        add_account(session, username="drweb", role="clinician", password=password)
+        add_account(session, username="pat2", role="patient", password=password,
+                    patient_code="P002")
+    settings = load_web_settings(environ={}, database_url=url)
     app = create_app(settings, store=store)
+    # another patient's page answers as a missing one would (404), and is still recorded
     for user, path, status in (("drweb", "/patients/P001", 200),
-                               ("pat2", "/patients/P001", 403)):
-        with TestClient(app) as client:
+                               ("pat2", "/patients/P001", 404)):
+        with TestClient(app, base_url="http://127.0.0.1") as client:
             login = client.post("/login", data={"username": user, "password": password},
                                 follow_redirects=False)
             assert login.status_code == 303, login.text
