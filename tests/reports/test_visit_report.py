@@ -74,14 +74,15 @@ def record(tmp_path_factory, media):
 
 
 @pytest.fixture(scope="session")
-def report(record):
-    """The report content of the analysed visit (figures drawn)."""
+def report(record, media):
+    """The report content of the analysed visit (figures drawn; the source video found in
+    the media folder by its name and sha256)."""
     from synkinesis.reports.visit_report import collect_visit_report
     from synkinesis.store import open_store
 
     store = open_store(record.settings)
     with store.reading() as session:
-        content = collect_visit_report(session, visit_ref=VISIT)
+        content = collect_visit_report(session, visit_ref=VISIT, video_folders=[media])
     store.close()
     return content
 
@@ -287,7 +288,7 @@ def test_key_frames_need_the_source_video(record, tmp_path):
     moved = SimpleNamespace(**{**columns, "video_path": str(tmp_path / "gone.mp4")})
     section, analysis = _recording_section(moved, 1, tmp_path, True)
     assert analysis is not None and section.key_frames == ()
-    assert "source video" in section.key_frames_note and "not available" in \
+    assert "source video" in section.key_frames_note and "not found" in \
         section.key_frames_note
     changed = tmp_path / "changed.analysis.json"
     shutil.copyfile(columns["analysis_path"], changed)
@@ -328,13 +329,12 @@ def test_web_visit_page_downloads_the_report(record, tmp_path):
     from synkinesis.web import create_app
     from synkinesis.web.settings import load_web_settings
 
-    settings = load_web_settings(environ={}, accounts_path=tmp_path / "none.json",
-                                 database_url=record.url)
+    settings = load_web_settings(environ={}, database_url=record.url, no_login=True)
     store = open_store(record.settings)
     with store.reading() as session:
         visit_id = find_visit(session, ref=VISIT).id
         empty_id = find_visit(session, ref="P001@2026-10-01").id
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
         page = client.get(f"/visits/{visit_id}", headers={"Accept": "text/html"})
         assert f'href="/visits/{visit_id}/report.pdf"' in page.text
         response = client.get(f"/visits/{visit_id}/report.pdf")
@@ -345,3 +345,25 @@ def test_web_visit_page_downloads_the_report(record, tmp_path):
         assert response.content.startswith(b"%PDF")
         assert client.get(f"/visits/{empty_id}/report.pdf").status_code == 409
     store.close()
+
+
+def test_the_source_video_is_found_by_name_and_content(record, media, tmp_path):
+    """The record keeps the video's name and sha256: the report finds it in the folders it is
+    given (the patient's own video folder first), and a different file of that name is not
+    taken for it."""
+    from synkinesis.reports.visit_report import find_source_video
+    from synkinesis.store import open_store
+    from synkinesis.store.repository import find_visit
+
+    store = open_store(record.settings)
+    with store.reading() as session:
+        (stored,) = find_visit(session, ref=VISIT).recordings
+        recording = SimpleNamespace(video_path=stored.video_path, sha256=stored.sha256)
+    store.close()
+    assert recording.video_path == "single_face.mp4"  # the name only, no folder
+    impostor = tmp_path / "impostor"
+    impostor.mkdir()
+    (impostor / "single_face.mp4").write_bytes(b"another video of the same name")
+    assert find_source_video(recording, [impostor]) is None
+    assert find_source_video(recording, [impostor, media]) == media / "single_face.mp4"
+

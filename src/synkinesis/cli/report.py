@@ -19,6 +19,11 @@ def report(
                              help="Print this patient name on the report (the record keeps "
                                   "only the code)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+    videos: list[Path] = typer.Option(
+        [], "--videos", metavar="DIR",
+        help="A folder holding the source videos, for the key frames (repeatable). The record "
+             "keeps each video's name and sha256, not its folder; the patient's own video "
+             "folder in the record is always searched."),
 ) -> None:
     """Write the report of one visit: summary, findings, quality, figures, scales, trends,
     toxin doses, method.
@@ -31,6 +36,7 @@ def report(
     Example:
 
         synk report P001@2026-11-02 -o P001-2026-11-02.pdf
+        synk report P001@2026-11-02 -o report.html --videos ~/clinic/videos
     """
     from synkinesis.files import OutputPathError
 
@@ -57,7 +63,9 @@ def report(
         store = open_record()
         with store.reading() as session:
             try:
-                content = collect_visit_report(session, visit_ref=visit, name=name)
+                content = collect_visit_report(session, visit_ref=visit, name=name,
+                                               data_dir=store.settings.data_dir,
+                                               video_folders=videos)
             except ReportError as error:
                 fail(str(error))
     try:

@@ -221,6 +221,27 @@ def _checked_file(path: str | None, sha256: str | None, what: str) -> tuple[Path
     return file, ""
 
 
+def find_source_video(recording: Any, folders: Sequence[Path]) -> Path | None:
+    """The recording's source video, found by its name and proved by its sha256.
+
+    The record keeps a video's file name and sha256, not where it lies (a folder name can
+    hold a patient's name): it is looked for where the record says when that is a full path
+    (``record add --source-path``), then in each of ``folders`` (the patient's own video
+    folder, where the web app keeps its recordings, and any the user names). A file of that
+    name whose content differs is not used.
+    """
+    from synkinesis.store.recordings import file_sha256
+
+    stored = Path(recording.video_path)
+    candidates = ([stored] if stored.is_absolute() else []) + [
+        Path(folder) / stored.name for folder in folders]
+    for candidate in candidates:
+        if candidate.is_file() and (not recording.sha256
+                                    or file_sha256(candidate) == recording.sha256):
+            return candidate
+    return None
+
+
 # -------------------------------------------------------------------------------------------
 # collecting
 
@@ -346,8 +367,9 @@ def _key_frames(view: Any, measurement: Any, video: Path, directory: Path,
     return tuple(figures)
 
 
-def _recording_section(recording: Any, number: int, directory: Path,
-                       figures: bool) -> tuple[RecordingSection, dict[str, Any] | None]:
+def _recording_section(recording: Any, number: int, directory: Path, figures: bool,
+                       video_folders: Sequence[Path] = ()
+                       ) -> tuple[RecordingSection, dict[str, Any] | None]:
     from synkinesis.reports.stored_analysis import stored_analysis
     from synkinesis.store.analysis_bridge import read_analysis_file
 
@@ -424,15 +446,17 @@ def _recording_section(recording: Any, number: int, directory: Path,
     elif not view.coupling.tasks:
         coupling_note = "no protocol task was found in this recording: no coupling matrix"
     key_frames: tuple[Figure, ...] = ()
-    video = Path(recording.video_path)
+    video = find_source_video(recording, video_folders)
     if not figures:
         key_frames_note = "figures were not requested"
     elif measurement is None:
         key_frames_note = (f"key frames not shown: {measurement_problem}" if measurement_problem
                            else "key frames not shown: no measure result stored")
-    elif not video.is_file():
-        key_frames_note = (f"key frames not shown: the source video {video} is not available "
-                           "here (the landmarks alone would not show the face)")
+    elif video is None:
+        key_frames_note = (f"key frames not shown: the source video "
+                           f"{Path(recording.video_path).name} was not found with the content "
+                           "recorded (give its folder with --videos; the landmarks alone would "
+                           "not show the face)")
     else:
         try:
             view = stored_analysis(analysis, measurement)
@@ -659,7 +683,9 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = None,
-                         figures: bool = True, now: datetime | None = None) -> VisitReport:
+                         figures: bool = True, now: datetime | None = None,
+                         data_dir: Path | None = None,
+                         video_folders: Sequence[Path] = ()) -> VisitReport:
     """Read one visit and everything the report shows about it from the record and its files.
 
     Parameters
@@ -673,6 +699,11 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
         Draw the coupling, key-frame and trend figures (False: tables only, fast).
     now : datetime, optional
         When the report is made (UTC; default now).
+    data_dir : Path, optional
+        The record's folder of derived files: the patient's own ``videos`` folder there is
+        searched for the source videos (:func:`find_source_video`).
+    video_folders : sequence of Path
+        Further folders that may hold the source videos (for the key frames).
 
     Raises
     ------
@@ -689,11 +720,14 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
     if not visit.recordings:
         raise ReportError(f"visit {reference} has no recording: nothing to report (add one "
                           f"with `synk record add VIDEO --visit {reference}`)")
+    folders = [*([Path(data_dir) / patient.code / "videos"] if data_dir else []),
+               *map(Path, video_folders)]
     with tempfile.TemporaryDirectory(prefix="synk-report-") as temporary:
         directory = Path(temporary)
         sections, analyses = [], []
         for number, recording in enumerate(visit.recordings, start=1):
-            section, analysis = _recording_section(recording, number, directory, figures)
+            section, analysis = _recording_section(recording, number, directory, figures,
+                                                   folders)
             sections.append(section)
             if analysis is not None:
                 analyses.append((Path(recording.video_path).name, analysis))

@@ -124,7 +124,8 @@ def visit_report_pdf(request: Request, visit_id: str, user: Account = Depends(cu
     with state.store.reading() as session:
         visit = load_visit(session, visit_id, user, what=request.url.path)
         try:
-            report = collect_visit_report(session, visit_ref=visit.id)
+            report = collect_visit_report(session, visit_ref=visit.id,
+                                          data_dir=state.store.settings.data_dir)
         except ReportError as error:
             raise HTTPException(409, str(error)) from None
     try:
