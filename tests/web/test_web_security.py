@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
-from web_fixtures import PASSWORD, open_test_record
+from web_fixtures import PASSWORD, open_test_record, run_async
 
 from synkinesis.web.settings import load_web_settings
 
@@ -359,11 +359,11 @@ def test_one_socket_stores_one_session_and_none_without_repetitions(record):
     async def finish(times: int):
         await asyncio.gather(*(connection.on_text('{"type": "finish"}') for _ in range(times)))
 
-    asyncio.run(finish(3))
+    run_async(finish(3))
     assert {m["type"] for m in sent} == {"error"} and "no repetition" in sent[0]["message"]
     tracker.reps = 2
     sent.clear()
-    asyncio.run(finish(20))
+    run_async(finish(20))
     assert [m["type"] for m in sent].count("saved") == 1
     assert "already saved" in next(m for m in sent if m["type"] == "error")["message"]
     with store.reading() as session:
@@ -394,7 +394,7 @@ def test_an_anonymous_upload_is_refused_before_its_body_is_read(record):
              "root_path": "", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
              "headers": [(b"host", b"127.0.0.1:8000"), (b"content-length", b"100000"),
                          (b"content-type", b"multipart/form-data; boundary=x")]}
-    asyncio.run(app(scope, receive, send))
+    run_async(app(scope, receive, send))
     assert answer[0]["status"] == 401 and not read
     assert (b"x-content-type-options", b"nosniff") in answer[0]["headers"]
 

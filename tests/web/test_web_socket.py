@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from web_fixtures import PASSWORD, server, web_root
+from web_fixtures import PASSWORD, run_async, server, web_root
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,14 +36,6 @@ def jpeg_frames(media_dir: Path, count: int) -> list[bytes]:
                                                      cv2.COLOR_RGB2BGR))
         out.append(data.tobytes())
     return out
-
-
-def run(coroutine):
-    """asyncio.run in its own thread: Playwright's sync API keeps a loop in the main thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def receive_until(ws, kind: str, limit: int = 200) -> dict:
@@ -88,7 +80,7 @@ def test_garbage_gets_an_error_and_the_server_survives(server, media):
             await ws.send(struct.pack("<IB3x", 1, 0) + frames[0])
             assert (await receive_until(ws, "frame"))["id"] == 1
 
-    run(scenario())
+    run_async(scenario())
     assert httpx.get(server.url + "/healthz").text == "ok"
 
 
@@ -101,15 +93,15 @@ def test_socket_refuses_strangers(server):
         async with websockets.connect(url, additional_headers=headers) as ws:
             return json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
 
-    assert "log in" in run(first({}))["message"]
+    assert "log in" in run_async(first({}))["message"]
     cookie = session_cookie(server, "pat1")
     # another patient's record and one that does not exist get the same answer
-    assert run(first({"Cookie": cookie}))["message"] == "no patient record 'P002'"
-    missing = run(first({"Cookie": cookie}, url=base.replace("P002", "P999")))["message"]
+    assert run_async(first({"Cookie": cookie}))["message"] == "no patient record 'P002'"
+    missing = run_async(first({"Cookie": cookie}, url=base.replace("P002", "P999")))["message"]
     assert missing == "no patient record 'P999'"
-    assert "log in" in run(first({"Cookie": cookie,
+    assert "log in" in run_async(first({"Cookie": cookie,
                                           "Origin": "http://evil.example"}))["message"]
-    assert "log in" in run(first({"Cookie": cookie,
+    assert "log in" in run_async(first({"Cookie": cookie,
                                   "Origin": f"http://127.0.0.1:{server.port + 1}"}))["message"]
 
 
@@ -131,5 +123,5 @@ def test_one_account_cannot_take_every_live_slot(server):
                 await receive_until(dr, "ready")
         return refused
 
-    refused = run(scenario())
+    refused = run_async(scenario())
     assert refused["type"] == "error" and "already has 2 live sessions" in refused["message"]

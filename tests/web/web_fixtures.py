@@ -193,3 +193,14 @@ def login(browser, server: Server, username: str):
     page.click("button[type=submit]")
     page.wait_for_load_state()
     return context, page
+
+
+def run_async(coroutine):
+    """``asyncio.run`` in its own thread: Playwright's sync API (the browser tests) leaves an
+    event loop running in the main thread, where ``asyncio.run`` would refuse."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
