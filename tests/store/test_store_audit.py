@@ -140,3 +140,30 @@ def test_the_trail_outlives_the_patient_and_is_not_in_the_csv_export(sqlite_stor
                     & {"audit_events.csv"})
     actions = [a for a, *_ in _events(sqlite_store, patient_code="P001")]
     assert actions[0] == "create" and actions[-1] == "delete"
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_web_logins_and_refusals_are_in_the_trail(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.web import create_app
+    from synkinesis.web.accounts import add_account
+    from synkinesis.web.settings import load_web_settings
+
+    password = "correct horse battery"
+    url = f"sqlite:///{tmp_path / 'record.sqlite'}"
+    store = open_store(load_settings(database_url=url, environ={}))
+    with store.transaction() as session:
+        add_account(session, username="drweb", role="clinician", password=password)
+    app = create_app(load_web_settings(environ={}, database_url=url,
+                                       login_lockout_failures=2), store=store)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        for tried in ("wrong password 1", "wrong password 2", password, password):
+            client.post("/login", data={"username": "drweb", "password": tried},
+                        follow_redirects=False)
+    logins = [(e.actor, e.via, e.detail["username"], e.detail["outcome"])
+              for e in _all(store) if e.action == "login"]
+    assert logins == [("anonymous", "web", "drweb", "wrong password")] * 2 + [
+        ("anonymous", "web", "drweb", "locked")] * 2
+    store.close()

@@ -74,8 +74,9 @@ def test_biofeedback_shows_the_smile_and_saves_no_empty_session(browser, server,
     # Finished at once, before any repetition could be held: nothing is stored, the page
     # says why and the session goes on.
     page.click("#finish")
-    page.wait_for_function("document.getElementById('face-status').textContent"
+    page.wait_for_function("document.getElementById('session-message').textContent"
                            ".includes('no repetition')", timeout=10_000)
+    assert page.is_visible("#session-message")
     page.wait_for_selector("#finish:not([disabled])", timeout=10_000)
     # single_face.mp4 is a smile: the target bar (mouth corner) must rise above the goal.
     page.wait_for_function("window.synkStats.maxTarget !== null && window.synkStats.maxTarget > 2",

@@ -45,8 +45,8 @@ from synkinesis.store.models import (
     utc_now,
 )
 
-__all__ = ["ACTIONS", "Actor", "acting_as", "cli_actor", "current_actor", "explain",
-           "install", "list_events", "record_denied", "record_view"]
+__all__ = ["ACTIONS", "LOGIN_OUTCOMES", "Actor", "acting_as", "cli_actor", "current_actor",
+           "explain", "install", "list_events", "record_denied", "record_login", "record_view"]
 
 #: Actions of the trail.
 ACTIONS = ("view", "create", "change", "delete", "void", "amend", "denied", "login")
@@ -124,6 +124,23 @@ def record_denied(store: Any, *, patient_code: str | None, what: str) -> None:
     """Record a refused access in its own transaction (it must survive the refusal)."""
     with store.transaction() as session:
         session.add(_event("denied", patient_code=patient_code, detail={"what": what}))
+
+
+#: What a login attempt came to (:func:`record_login`).
+LOGIN_OUTCOMES = ("success", "wrong password", "locked", "throttled")
+
+
+def record_login(store: Any, *, username: str, outcome: str,
+                 patient_code: str | None = None) -> None:
+    """Record a web login attempt in its own transaction (a refused one must survive the
+    refusal): the name tried (whether or not such an account exists), the outcome, and for a
+    patient account its patient."""
+    if outcome not in LOGIN_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(LOGIN_OUTCOMES)}, "
+                         f"got {outcome!r}")
+    with store.transaction() as session:
+        session.add(_event("login", patient_code=patient_code, entity="web_accounts",
+                           detail={"username": username[:200], "outcome": outcome}))
 
 
 _EXPLAINED = "synkinesis_audit_explained"

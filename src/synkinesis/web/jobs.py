@@ -8,6 +8,7 @@ calls the library: :func:`synkinesis.pipeline.measure_video`,
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
@@ -104,7 +105,10 @@ class JobManager:
         job = Job(uuid.uuid4().hex, patient_code, visit_ref)
         with self._lock:
             self._jobs[job.id] = job
-        self._pool.submit(self._run, job, affected_side, Path(upload), list(spans))
+        # the job runs as the account that asked for it: the audit trail's acting user (a
+        # context variable) goes with it into the worker thread
+        context = contextvars.copy_context()
+        self._pool.submit(context.run, self._run, job, affected_side, Path(upload), list(spans))
         return job
 
     def shutdown(self) -> None:

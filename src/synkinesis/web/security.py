@@ -96,9 +96,12 @@ class SessionManager:
 
 
 def check_patient_access(account: Account, patient_code: str, *, what: str,
-                         store: Any = None) -> None:
-    """Raise :class:`AccessDenied` (and log it, and with ``store`` put it in the record's
-    audit trail in its own transaction) unless ``account`` may see the patient."""
+                         store: Any) -> None:
+    """Raise :class:`AccessDenied` (and log it, and put it in the record's audit trail in its
+    own transaction, so it survives the refusal) unless ``account`` may see the patient.
+
+    ``store`` is required so that no route can forget the trail; None only where there is no
+    record (a unit test of the rule)."""
     if not account.may_see(patient_code):
         log.warning("access denied: user %r (%s of %r) asked for %s of patient %r",
                     account.username, account.role, account.patient_code, what, patient_code)

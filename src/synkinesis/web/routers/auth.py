@@ -29,6 +29,7 @@ def login(request: Request, username: str = Form(..., max_length=200),
           password: str = Form(..., max_length=1000), next: str = Form("/")):
     """Check the password unless the account is locked or the client too fast (429 with the
     reason on the login page); wrong passwords count towards the account's lockout."""
+    from synkinesis.store.audit import record_login
     from synkinesis.web.accounts import authenticate
 
     state = app_state(request)
@@ -36,6 +37,8 @@ def login(request: Request, username: str = Form(..., max_length=200),
     refusal = state.throttle.begin(username=username, client=client)
     if refusal is not None:
         log.warning("login refused for %r from %s: %s", username, client, refusal.message)
+        record_login(state.store, username=username,
+                     outcome="locked" if refusal.account_locked else "throttled")
         response = render(request, "login.html", {"next": _safe_next(next),
                                                   "error": refusal.message}, status_code=429)
         response.headers["Retry-After"] = str(refusal.retry_after_s)
@@ -46,6 +49,9 @@ def login(request: Request, username: str = Form(..., max_length=200),
             account = authenticate(session, username=username, password=password)
     finally:
         locked = state.throttle.finish(username=username, success=account is not None)
+    record_login(state.store, username=username,
+                 outcome="success" if account is not None else "wrong password",
+                 patient_code=account.patient_code if account is not None else None)
     if account is None:
         log.warning("failed login for %r from %s", username, client)
         error = "wrong user name or password"

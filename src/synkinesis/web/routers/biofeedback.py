@@ -274,7 +274,8 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
         await refuse("log in first (and connect from this app's own pages)", 1008)
         return
     try:
-        check_patient_access(session.account, patient, what="live biofeedback")
+        check_patient_access(session.account, patient, what="live biofeedback",
+                             store=state.store)
         side, analysis = await asyncio.to_thread(patient_context, state.store, patient)
     except (AccessDenied, NotFoundError):
         # the same answer for another patient's record and one that does not exist

@@ -18,7 +18,8 @@ def _job(request: Request, job_id: str, user: Account):
     if job is None:
         raise missing
     try:
-        check_patient_access(user, job.patient_code, what=request.url.path)
+        check_patient_access(user, job.patient_code, what=request.url.path,
+                             store=app_state(request).store)
     except AccessDenied:
         raise missing from None
     return job

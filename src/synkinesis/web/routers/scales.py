@@ -56,7 +56,8 @@ def scale_form(request: Request, visit_id: str, instrument: str, from_score: str
     definition = _definition(instrument)
     _rater_for(user, definition)
     with app_state(request).store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path)
+        visit = load_visit(session, visit_id, user, what=request.url.path,
+                           store=app_state(request).store)
         values = {}
         for score in visit.scores:
             if score.id == from_score and score.instrument == definition.name:
@@ -81,7 +82,8 @@ async def scale_submit(request: Request, visit_id: str, instrument: str,
     unknown = [k[5:] for k in form if k.startswith("item.") and k[5:] not in definition.item_keys]
     draft = form.get("draft") == "1"
     with app_state(request).store.transaction() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path)
+        visit = load_visit(session, visit_id, user, what=request.url.path,
+                           store=app_state(request).store)
         try:
             if unknown:
                 raise ScaleValidationError(f"{definition.name} has no item {unknown[0]!r}",
@@ -105,7 +107,8 @@ def accept_score(request: Request, visit_id: str, score_id: str,
     if user.role != "clinician":
         raise HTTPException(403, "only a clinician accepts automatic scores")
     with app_state(request).store.transaction() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path)
+        visit = load_visit(session, visit_id, user, what=request.url.path,
+                           store=app_state(request).store)
         score = next((s for s in visit.scores if s.id == score_id and s.rater == "automatic"),
                      None)
         if score is None:

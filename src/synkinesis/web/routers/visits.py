@@ -17,10 +17,11 @@ router = APIRouter(tags=["visits"])
 FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
 
 
-def load_visit(session, visit_id: str, user: Account, *, what: str):
+def load_visit(session, visit_id: str, user: Account, *, what: str, store):
     """The visit, after checking the user may see its patient: 404 with the same body when
     there is no such visit and when it is another patient's (a patient account learns
-    nothing about other patients' visits)."""
+    nothing about other patients' visits). The read is recorded in the audit trail as a view
+    of that patient (a refusal as a denial)."""
     from synkinesis.store.errors import StoreError
     from synkinesis.store.repository import find_visit
 
@@ -31,9 +32,13 @@ def load_visit(session, visit_id: str, user: Account, *, what: str):
     except StoreError:
         raise HTTPException(404, "no such visit") from None
     try:
-        check_patient_access(user, visit.patient.code, what=what)
+        check_patient_access(user, visit.patient.code, what=what, store=store)
     except AccessDenied:
         raise HTTPException(404, "no such visit") from None
+    from synkinesis.store import audit
+
+    with store.transaction() as trail:
+        audit.record_view(trail, patient_code=visit.patient.code, what=what)
     return visit
 
 
@@ -72,7 +77,8 @@ def visit_page(request: Request, visit_id: str, user: Account = Depends(current_
 
     state = app_state(request)
     with state.store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path)
+        visit = load_visit(session, visit_id, user, what=request.url.path,
+                           store=app_state(request).store)
         recordings = []
         for recording in visit.recordings:
             folder = figures_dir(state.store.settings.data_dir, visit.patient.code, recording.id)
@@ -99,7 +105,8 @@ def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
 
     state = app_state(request)
     with state.store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path)
+        visit = load_visit(session, visit_id, user, what=request.url.path,
+                           store=app_state(request).store)
         if not FIGURE_NAME.match(name):
             raise HTTPException(404, "no such figure")
         if recording_id not in {r.id for r in visit.recordings}:
@@ -122,7 +129,8 @@ def visit_report_pdf(request: Request, visit_id: str, user: Account = Depends(cu
 
     state = app_state(request)
     with state.store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path)
+        visit = load_visit(session, visit_id, user, what=request.url.path,
+                           store=app_state(request).store)
         try:
             report = collect_visit_report(session, visit_ref=visit.id,
                                           data_dir=state.store.settings.data_dir)

@@ -68,12 +68,15 @@
           onFrame(m);
         } else if (m.type === "saved") {
           const s = m.summary;
+          $("session-message").hidden = true;
           $("saved").hidden = false;
           $("saved").textContent = "Saved: " + s.repetitions + " repetition(s), score " +
             (s.score_pct === undefined ? "–" : s.score_pct) + " %, " + s.warnings + " warning(s).";
           live.stop();
         } else if (m.type === "error") {
-          $("face-status").textContent = m.message;
+          // its own line: the face status below the video is rewritten on every frame
+          $("session-message").textContent = m.message;
+          $("session-message").hidden = false;
           // e.g. "no repetition was completed": the session goes on and can be finished later
           if (phase === "exercise" && $("saved").hidden) $("finish").disabled = false;
         }
