@@ -464,6 +464,24 @@ def source_info(measurement: Any) -> dict[str, Any]:
     }
 
 
+def analysis_outputs(input_path: Path, output_dir: Path, *, figures: bool) -> list[Path]:
+    """The files :func:`run_analysis` writes that exist already or are sure to be written:
+    the analysis file, the measure result of a video input, and the figures of an earlier
+    analysis of the same stem."""
+    import glob
+
+    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
+
+    input_path, output_dir = Path(input_path), Path(output_dir)
+    stem = input_path.stem
+    paths = [output_dir / (stem + SUFFIX)]
+    if input_path.suffix != MEASURE_SUFFIX:
+        paths.append(output_dir / (stem + MEASURE_SUFFIX))
+    if figures:
+        paths += sorted((output_dir / "figures").glob(glob.escape(stem) + "-*.png"))
+    return paths
+
+
 def load_or_measure(input_path: Path, output_dir: Path, *,
                     progress: Callable[[int], None] | None = None,
                     on_total: Callable[[int], None] | None = None,
@@ -481,7 +499,6 @@ def load_or_measure(input_path: Path, output_dir: Path, *,
         return read_measurement(input_path)
     from synkinesis.pipeline import measure_video
 
-    output_dir.mkdir(parents=True, exist_ok=True)
     extra = {} if measure_options is None else {"options": measure_options}
     return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
                          progress=progress, on_total=on_total, **extra)
@@ -498,10 +515,14 @@ def run_analysis(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     measure_options: Any = None,
+    overwrite: bool = True,
 ) -> AnalysisRun:
     """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
     figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
     (:class:`synkinesis.pipeline.MeasureOptions`) when given.
+
+    No output may be an input (the input or the protocol file). ``overwrite=False`` refuses
+    outputs that exist already (:func:`analysis_outputs`).
 
     Spans come from ``spans`` (command line), else ``protocol_file``, else a sidecar
     ``<stem>.protocol.json`` beside the input; without any, segmentation is unguided.
@@ -509,19 +530,25 @@ def run_analysis(
     Raises
     ------
     AnalysisError, synkinesis.results.ResultFileError, synkinesis.pipeline.MeasureError,
-    synkinesis.landmarks.sources.InputError
-        Input that cannot be analysed, with a message for the user.
+    synkinesis.landmarks.sources.InputError, synkinesis.files.OutputPathError
+        Input that cannot be analysed, or outputs that would destroy data, with a message
+        for the user.
     """
+    from synkinesis.files import check_output_path
+
     options.validate()
-    output_dir = prepare_output_dir(Path(output_dir))
     spans_source = None
+    if not spans:
+        protocol_file = protocol_file or sidecar_for(Path(input_path))
+    inputs = [Path(input_path), *([] if spans or protocol_file is None else [protocol_file])]
+    for planned in analysis_outputs(Path(input_path), Path(output_dir), figures=figures):
+        check_output_path(planned, inputs=inputs, overwrite=overwrite)
+    output_dir = prepare_output_dir(Path(output_dir))
     if spans:
         spans_source = "command line"
-    else:
-        protocol_file = protocol_file or sidecar_for(Path(input_path))
-        if protocol_file is not None:
-            spans = read_protocol_file(protocol_file)
-            spans_source = str(protocol_file)
+    elif protocol_file is not None:
+        spans = read_protocol_file(protocol_file)
+        spans_source = str(protocol_file)
     measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
                                   on_total=on_total, measure_options=measure_options)
     analysis = analyze_measurement(measurement, spans=spans, options=options)
@@ -554,8 +581,10 @@ def prepare_output_dir(output_dir: Path) -> Path:
     if output_dir.exists() and not output_dir.is_dir():
         raise AnalysisError(f"{output_dir} exists and is not a directory (-o names the output "
                             "directory)")
+    from synkinesis.files import make_private_dir
+
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(output_dir)
     except OSError as error:
         raise AnalysisError(f"cannot create the output directory {output_dir}: "
                             f"{error.strerror or error}") from None

@@ -885,6 +885,28 @@ def _flag_summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items() if count) or "none"
 
 
+def prepare_output(output: Path) -> Path:
+    """Make the output's folder (private, 0700, if it is new) and check that a file can be
+    written there, before any frame is landmarked.
+
+    Raises
+    ------
+    OSError
+        Naming ``output``: its folder cannot be made or written (read-only, a file where a
+        folder should be, no space).
+    """
+    from synkinesis.files import make_private_dir
+
+    output = Path(output)
+    try:
+        make_private_dir(output.parent)
+        with tempfile.TemporaryFile(dir=output.parent):
+            pass
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(output)) from None
+    return output
+
+
 def output_path_for(input_path: Path, output: Path | None, *, many: bool) -> Path:
     """Where the result of one input goes: OUT itself, or OUT/<input stem>.synk."""
     if output is None:
@@ -912,7 +934,7 @@ def measure_video(
     info = probe_video(Path(path))
     if on_total is not None:
         on_total(info.frame_count)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     source = {"kind": "video", "description": str(path), "files": [str(path)],
               "video": info.as_dict()}
     if workers <= 1 or info.frame_count < 2 * BATCH * workers:
@@ -966,7 +988,7 @@ def measure_images(
 ) -> Measurement:
     """Measure a set of photos of one patient (one frame per photo, IMAGE mode)."""
     options.validate()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     source = {"kind": "images", "description": ", ".join(p.name for p in paths[:5])
               + (" ..." if len(paths) > 5 else ""), "files": [str(p) for p in paths]}
     arrays, spool, engine_info = _run_segment(
@@ -989,7 +1011,7 @@ def measure_frames(
     ``mode`` is "video" (tracking; frames in time order) or "image" (independent photos).
     """
     options.validate()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     spool = LandmarkSpool(output.parent)
     try:
         with _engine(mode, options) as engine:
@@ -1013,7 +1035,7 @@ def measure_camera(
 ) -> Measurement:
     """Measure ``duration_s`` seconds from a camera (VIDEO mode, tracking)."""
     options.validate()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     source = {"kind": "camera", "description": f"camera {device}", "files": [],
               "device": device, "duration_s": duration_s}
     arrays, spool, engine_info = _run_segment(
@@ -1051,7 +1073,7 @@ def measurement_from_landmarks(
     n = landmarks_px.shape[0]
     if landmarks_px.shape[1:] != (478, 3) or np.asarray(time_s).shape != (n,):
         raise InputError("landmarks must be (N, 478, 3) with one time per frame")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     height, width = frame_size
     rgb = np.zeros((height, width, 3), dtype=np.uint8)  # shape only; never read
     from synkinesis.landmarks.engine import FaceObservation

@@ -133,9 +133,14 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds,
     so a failure never leaves a partial output file."""
+    from synkinesis.files import make_private_dir
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        make_private_dir(path.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:  # named after the output, not its temporary or a parent
+        raise OSError(error.errno, error.strerror, str(path)) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -157,6 +162,17 @@ def write_measurement(
 ) -> Path:
     """Write a result file atomically; the landmarks are copied from the spool file."""
     manifest = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **manifest}
+    try:
+        _write_archive(path, manifest=manifest, frames=frames, pose=pose,
+                       blendshapes=blendshapes, landmark_spool=landmark_spool, n_frames=n_frames)
+    except OSError as error:  # a full disk, a folder made read-only meanwhile: name the output
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    return path
+
+
+def _write_archive(path: Path, *, manifest: dict[str, Any], frames: dict[str, np.ndarray],
+                   pose: np.ndarray, blendshapes: np.ndarray, landmark_spool: Path,
+                   n_frames: int) -> None:
     with atomic_output(path) as temporary:
         with zipfile.ZipFile(temporary, "w", allowZip64=True) as archive:
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, default=_json_default),
@@ -176,7 +192,6 @@ def write_measurement(
                 member.write(header.getvalue())
                 for block in iter(lambda: spool.read(1 << 22), b""):
                     member.write(block)
-    return path
 
 
 def _json_default(value: Any) -> Any:

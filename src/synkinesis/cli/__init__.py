@@ -49,4 +49,9 @@ _register()
 
 
 def main() -> None:
+    from synkinesis.files import use_private_umask
+
+    # Every file and folder any command creates (results, tables, figures, the record, the
+    # web server's uploads) is readable by the user only: it is patient data.
+    use_private_umask()
     app()

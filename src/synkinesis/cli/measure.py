@@ -7,7 +7,13 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, fail, progress_bar
+from synkinesis.cli.common import (
+    console,
+    fail,
+    overwrite_option,
+    progress_bar,
+    write_error_message,
+)
 
 
 def measure(
@@ -46,6 +52,7 @@ def measure(
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
+    overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Measure faces in videos, photos or a camera stream.
@@ -61,6 +68,7 @@ def measure(
 
         synk measure visit-photos/ -o results/ --workers 2
     """
+    from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.pipeline import MeasureError, MeasureOptions, measure_camera, plan_outputs
@@ -78,21 +86,38 @@ def measure(
         options.validate()
         if camera is not None:
             target = output or Path(f"camera{camera}.synk")
+            _check_outputs([target], [], csv=csv, overwrite=overwrite)
             with progress_bar(quiet, "camera") as advance:
                 results = [measure_camera(camera, target, duration_s=duration, options=options,
                                           progress=advance)]
         else:
-            results, errors = _measure_files(plan_outputs(list(inputs), output), options,
-                                             workers, quiet)
+            jobs = plan_outputs(list(inputs), output)
+            _check_outputs([out for _, _, out in jobs],
+                           [p for _, src, _ in jobs for p in src.split(os.pathsep)],
+                           csv=csv, overwrite=overwrite)
+            results, errors = _measure_files(jobs, options, workers, quiet)
         for measurement in results:
             if csv:
                 write_signals_csv(measurement, measurement.path.with_suffix(".csv"))
             if not quiet:
                 _print_summary(measurement)
-    except (InputError, MeasureError, ModelError, ResultFileError) as exc:
+    except (InputError, MeasureError, ModelError, ResultFileError, OutputPathError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(write_error_message(exc))
     if errors:  # every input was tried; the ones that worked are written above
         fail("; ".join(errors))
+
+
+def _check_outputs(outputs: list[Path], inputs: list[str], *, csv: bool,
+                   overwrite: bool) -> None:
+    """Every file this run will write (results and, with --csv, their tables), before any
+    measuring: never an input, never an existing file without --overwrite."""
+    from synkinesis.files import check_output_path
+
+    for out in outputs:
+        for path in (out, out.with_suffix(".csv")) if csv else (out,):
+            check_output_path(path, inputs=inputs, overwrite=overwrite)
 
 
 def _measure_files(jobs, options, workers: int, quiet: bool):
@@ -106,7 +131,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
     from synkinesis.pipeline import MeasureError, measure_images, measure_job, measure_video
     from synkinesis.results import read_measurement
 
-    expected = (InputError, MeasureError, ModelError)
+    expected = (InputError, MeasureError, ModelError, OSError)
     results, errors = [], []
     if len(jobs) > 1 and workers > 1:
         import multiprocessing
@@ -121,7 +146,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                 try:
                     results.append(read_measurement(Path(future.result())))
                 except expected as exc:
-                    errors.append(str(exc))
+                    errors.append(_message(exc))
                 advance(1)
         return sorted(results, key=lambda m: str(m.path)), errors
     for kind, src, out in jobs:
@@ -137,8 +162,12 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                     results.append(measure_images(paths, out, options=options,
                                                   progress=advance))
         except expected as exc:
-            errors.append(str(exc))
+            errors.append(_message(exc))
     return results, errors
+
+
+def _message(error: Exception) -> str:
+    return write_error_message(error) if isinstance(error, OSError) else str(error)
 
 
 def _parse_span(text: str | None) -> tuple[float, float] | None:

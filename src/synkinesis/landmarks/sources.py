@@ -234,6 +234,10 @@ def iter_camera(device: int, *, duration_s: float) -> Iterator[Frame]:
     """Frames from a camera for ``duration_s`` seconds (stops early on Ctrl-C)."""
     import time
 
+    if isinstance(device, bool) or not isinstance(device, int) or device < 0:
+        # OpenCV ends the process (segmentation fault) on a negative camera number.
+        raise InputError(f"the camera number must be 0 or more (0 = the first camera), "
+                         f"got {device!r}")
     cv2 = _cv2()
     capture = cv2.VideoCapture(device)
     if not capture.isOpened():

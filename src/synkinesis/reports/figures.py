@@ -146,7 +146,6 @@ def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
         capture.release()
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if ok else None
 
-
 _PATTERN_POINTS = {
     "eye": ("eye_contour",), "mouth_corner": ("mouth_corner",), "chin": ("chin",),
     "nasolabial": ("alar_base", "mouth_corner"), "lower_lip": ("lower_lip", "mouth_corner"),
@@ -272,8 +271,9 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
     key-frame figure per measurable finding.
 
     Returns the written paths."""
-    directory = Path(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    from synkinesis.files import make_private_dir
+
+    directory = make_private_dir(directory)
     written = [plot_signals(analysis, directory / f"{stem}-signals.png"),
                plot_coupling(analysis, directory / f"{stem}-coupling.png")]
     if not key_frames:
