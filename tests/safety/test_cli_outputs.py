@@ -1,6 +1,6 @@
 """Every command that writes files: never over an input, never over an existing file without
---overwrite, private modes whatever the umask, and a one-line error (exit 2) where a write
-used to end in a traceback (issue 16 items 1, 15 and the tracebacks)."""
+--overwrite, private modes whatever the umask, and a one-line error (exit 2) where a write or
+a damaged input used to end in a traceback (issue 16 items 1, 15 and the tracebacks)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,34 @@ def test_unwritable_outputs_are_one_line_errors(video, tmp_path, monkeypatch):
 def test_negative_camera_number_is_refused_before_opening(tmp_path):
     result = synk("measure", "--camera", "-1", "--duration", "1", "-o", tmp_path / "c.synk")
     assert_one_line_error(result, "camera number must be 0 or more")
+
+
+def _damaged(source: Path, target: Path, *, drop: str = "", manifest=None) -> Path:
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+        for name in original.namelist():
+            if name == drop:
+                continue
+            data = original.read(name)
+            if name == "manifest.json" and manifest is not None:
+                data = manifest(json.loads(data))
+            copy.writestr(name, data)
+    return target
+
+
+@pytest.mark.parametrize("case", ["frames.parquet", "landmarks.npy", "pose.npy", "manifest",
+                                  "not json", "no signals", "version"])
+def test_a_damaged_result_file_is_a_one_line_error(single_face_measurement, tmp_path, case):
+    source = single_face_measurement.path
+    target = tmp_path / "damaged.synk"
+    if case.endswith((".parquet", ".npy")):
+        _damaged(source, target, drop=case)
+    elif case == "manifest":
+        _damaged(source, target, drop="manifest.json")
+    elif case == "not json":
+        _damaged(source, target, manifest=lambda m: b"{not json")
+    elif case == "no signals":
+        _damaged(source, target, manifest=lambda m: json.dumps({**m, "signals": None}))
+    else:
+        _damaged(source, target, manifest=lambda m: json.dumps({**m, "format_version": "x"}))
+    result = synk("analyze", target, "-o", tmp_path / "out", "-q")
+    assert_one_line_error(result, "damaged.synk")
