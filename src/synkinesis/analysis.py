@@ -448,11 +448,13 @@ class AnalysisRun:
     content: Mapping[str, Any]
 
 
-def source_info(measurement: Any) -> dict[str, Any]:
-    """The measure file an analysis came from: path, format version, engine, model hash."""
+def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]:
+    """The measure file an analysis came from: its name (full path with ``keep_paths``),
+    format version, engine, model hash, and the input files as its manifest names them."""
     manifest = measurement.manifest
     return {
-        "measure_file": str(measurement.path) if measurement.path is not None else None,
+        "measure_file": None if measurement.path is None else _named(measurement.path,
+                                                                     keep_paths),
         "measure_format": manifest.get("format"),
         "measure_format_version": manifest.get("format_version"),
         "measure_package_version": manifest.get("package", {}).get("version"),
@@ -462,6 +464,12 @@ def source_info(measurement: Any) -> dict[str, Any]:
         "mirrored_input_corrected": manifest.get("landmarks", {}).get(
             "mirrored_input_corrected"),
     }
+
+
+def _named(path: Path | str, keep_paths: bool) -> str:
+    """A file as an output file records it: the full path only on request (folder names
+    often hold user or patient names)."""
+    return str(path) if keep_paths else Path(path).name
 
 
 def analysis_outputs(input_path: Path, output_dir: Path, *, figures: bool) -> list[Path]:
@@ -516,13 +524,15 @@ def run_analysis(
     on_total: Callable[[int], None] | None = None,
     measure_options: Any = None,
     overwrite: bool = True,
+    keep_paths: bool = False,
 ) -> AnalysisRun:
     """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
     figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
     (:class:`synkinesis.pipeline.MeasureOptions`) when given.
 
     No output may be an input (the input or the protocol file). ``overwrite=False`` refuses
-    outputs that exist already (:func:`analysis_outputs`).
+    outputs that exist already (:func:`analysis_outputs`). The analysis file names the
+    measure result and protocol file by file name, by full path with ``keep_paths``.
 
     Spans come from ``spans`` (command line), else ``protocol_file``, else a sidecar
     ``<stem>.protocol.json`` beside the input; without any, segmentation is unguided.
@@ -548,12 +558,12 @@ def run_analysis(
         spans_source = "command line"
     elif protocol_file is not None:
         spans = read_protocol_file(protocol_file)
-        spans_source = str(protocol_file)
+        spans_source = _named(protocol_file, keep_paths)
     measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
                                   on_total=on_total, measure_options=measure_options)
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     stem = Path(input_path).stem
-    source = {**source_info(measurement), "spans_source": spans_source}
+    source = {**source_info(measurement, keep_paths=keep_paths), "spans_source": spans_source}
     content = analysis_to_dict(analysis, source=source, options=options,
                                frame_numbers=np.asarray(measurement.frames["frame"]))
     try:
@@ -565,7 +575,9 @@ def run_analysis(
     if figures:
         from synkinesis.reports import save_figures
 
-        written = save_figures(analysis, measurement, output_dir / "figures", stem=stem)
+        video = None if Path(input_path).suffix == ".synk" else Path(input_path)
+        written = save_figures(analysis, measurement, output_dir / "figures", stem=stem,
+                               video=video)
     return AnalysisRun(analysis, measurement, path, Path(measurement.path), written,
                        spans_source, content)
 

@@ -100,6 +100,9 @@ class MeasureOptions:
     #: never leaves it from the lashes' offset (docs/one_sided.md, Session 6). Developer option
     #: (the validation's "known level"); ``composite-edges`` only.
     refinement_levels: tuple[tuple[str, float], ...] | None = None
+    #: Store each input's full path in the result (default: its file name and sha256 only;
+    #: folder names often hold user or patient names).
+    keep_paths: bool = False
 
     def validate(self) -> None:
         if not 5.0 <= self.iris_diameter_mm <= 20.0:
@@ -916,6 +919,23 @@ def output_path_for(input_path: Path, output: Path | None, *, many: bool) -> Pat
     return output
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's content, read in blocks (memory does not grow with its size)."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def describe_files(paths: list[Path], *, keep_paths: bool) -> dict[str, Any]:
+    """What a result stores about its input files: their names (full paths only with
+    ``keep_paths``) and content sha256, which identifies a file wherever it is moved or
+    whatever it is renamed to, without a folder name that may carry a user's or patient's
+    name."""
+    return {"files": [str(p) if keep_paths else Path(p).name for p in paths],
+            "sha256": [file_sha256(Path(p)) for p in paths]}
+
+
 def measure_video(
     path: Path,
     output: Path,
@@ -935,8 +955,11 @@ def measure_video(
     if on_total is not None:
         on_total(info.frame_count)
     prepare_output(output)
-    source = {"kind": "video", "description": str(path), "files": [str(path)],
-              "video": info.as_dict()}
+    video = info.as_dict()
+    if not options.keep_paths:
+        video["path"] = Path(path).name
+    source = {"kind": "video", "description": Path(path).name,
+              **describe_files([Path(path)], keep_paths=options.keep_paths), "video": video}
     if workers <= 1 or info.frame_count < 2 * BATCH * workers:
         arrays, spool, engine_info = _run_segment(
             _Segment("video", (str(path),), fps=info.fps), options, str(output.parent), progress)
@@ -990,7 +1013,8 @@ def measure_images(
     options.validate()
     prepare_output(output)
     source = {"kind": "images", "description": ", ".join(p.name for p in paths[:5])
-              + (" ..." if len(paths) > 5 else ""), "files": [str(p) for p in paths]}
+              + (" ..." if len(paths) > 5 else ""),
+              **describe_files(list(paths), keep_paths=options.keep_paths)}
     arrays, spool, engine_info = _run_segment(
         _Segment("images", tuple(str(p) for p in paths)), options, str(output.parent), progress)
     return _finish(arrays, options=options, source=source, engine_info=engine_info,

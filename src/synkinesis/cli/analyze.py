@@ -41,6 +41,10 @@ def analyze(
              "ignored for a .synk input). The default, composite-edges, sees one-sided "
              "movement that symmetric and fast halve: docs/one_sided.md."),
     overwrite: bool = overwrite_option(),
+    keep_paths: bool = typer.Option(
+        False, "--keep-paths",
+        help="Store the full paths of the input, measure result and protocol file. Default: "
+             "their file names (folder names often hold user or patient names)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
@@ -75,13 +79,13 @@ def analyze(
         if is_video:
             from synkinesis.pipeline import MeasureOptions
 
-            measure_options = MeasureOptions(method=method)
+            measure_options = MeasureOptions(method=method, keep_paths=keep_paths)
             measure_options.validate()
         with progress_bar(quiet or not is_video, input_path.name) as advance:
             run = run_analysis(input_path, output, spans=spans, protocol_file=protocol,
                                options=options, figures=figures, progress=advance,
                                on_total=advance.set_total, measure_options=measure_options,
-                               overwrite=overwrite)
+                               overwrite=overwrite, keep_paths=keep_paths)
     except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError,
             OutputPathError) as error:
         fail(str(error))

@@ -53,6 +53,10 @@ def measure(
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
     overwrite: bool = overwrite_option(),
+    keep_paths: bool = typer.Option(
+        False, "--keep-paths",
+        help="Store each input's full path in the result. Default: only its file name and "
+             "content sha256 (folder names often hold user or patient names)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Measure faces in videos, photos or a camera stream.
@@ -80,7 +84,7 @@ def measure(
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
-                             method=method)
+                             method=method, keep_paths=keep_paths)
     errors: list[str] = []
     try:
         options.validate()

@@ -131,6 +131,32 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
     return Path(path)
 
 
+def source_video(measurement: Any) -> Path | None:
+    """The video a measurement was made from, for drawing its frames, or None.
+
+    A result stores its video's full path only when asked to (``--keep-paths``); otherwise
+    its file name, looked for beside the result file and taken only when its content sha256
+    is the recorded one (another patient's video of the same name must not be drawn under
+    these landmarks).
+    """
+    source = measurement.manifest.get("source", {})
+    files = source.get("files") or []
+    if source.get("kind") != "video" or not files:
+        return None
+    named = Path(files[0])
+    if named.is_absolute():
+        return named if named.is_file() else None
+    if measurement.path is None:
+        return None
+    candidate = Path(measurement.path).parent / named.name
+    recorded = (source.get("sha256") or [None])[0]
+    if not candidate.is_file() or recorded is None:
+        return None
+    from synkinesis.pipeline import file_sha256
+
+    return candidate if file_sha256(candidate) == recorded else None
+
+
 def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
     if video is None or not Path(video).is_file():
         return None
@@ -266,9 +292,11 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
 
 
 def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
-                 key_frames: bool = True) -> tuple[Path, ...]:
+                 key_frames: bool = True, video: Path | None = None) -> tuple[Path, ...]:
     """Write the signals and coupling figures, the rest frame (resting tightness) and one
     key-frame figure per measurable finding.
+
+    ``video``: the recording to draw the key frames from; default :func:`source_video`.
 
     Returns the written paths."""
     from synkinesis.files import make_private_dir
@@ -283,9 +311,7 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
         landmarks = measurement.load_landmarks()
     except Exception:  # noqa: BLE001 - figures are optional; a missing landmark array skips them
         return tuple(written)
-    source = measurement.manifest.get("source", {})
-    files = source.get("files") or []
-    video = Path(files[0]) if source.get("kind") == "video" and files else None
+    video = video or source_video(measurement)
     frame_numbers = np.asarray(measurement.frames["frame"])
     mirrored = bool(measurement.manifest.get("landmarks", {}).get("mirrored_input_corrected"))
     written.append(plot_rest_frame(analysis, landmarks, frame_numbers, video,
