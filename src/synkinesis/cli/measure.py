@@ -57,6 +57,10 @@ def measure(
         False, "--keep-paths",
         help="Store each input's full path in the result. Default: only its file name and "
              "content sha256 (folder names often hold user or patient names)."),
+    allow_truncated: bool = typer.Option(
+        False, "--allow-truncated",
+        help="Measure a video that decodes far fewer frames than its container declares (a "
+             "damaged or partly copied file) instead of refusing it; the result says so."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Measure faces in videos, photos or a camera stream.
@@ -84,7 +88,8 @@ def measure(
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
-                             method=method, keep_paths=keep_paths)
+                             method=method, keep_paths=keep_paths,
+                             allow_truncated=allow_truncated)
     errors: list[str] = []
     try:
         options.validate()
@@ -192,6 +197,13 @@ def _print_summary(measurement) -> None:
     summary = summarise(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
+    truncated = measurement.manifest["source"].get("truncated")
+    if truncated:
+        console.print(
+            f"  [bold red]TRUNCATED VIDEO:[/bold red] only {truncated['decoded_frames']} of the "
+            f"{truncated['declared_frames']} frames it declares decoded "
+            f"({truncated['decoded_s']:.1f} of {truncated['declared_s']:.1f} s); the rest of "
+            "the recording is missing from this result", highlight=False)
     console.print(
         f"  frames {frames['count']}, with a face {frames['with_face']}, usable "
         f"{frames['usable']}; scale {scale['mm_per_unit']:.2f} mm/unit from the "

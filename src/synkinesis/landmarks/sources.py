@@ -199,6 +199,21 @@ def iter_video(
         capture.release()
 
 
+def decoded_extent(path: Path) -> tuple[int, float]:
+    """How far a video decodes from its start: the number of frames and the presentation time
+    of the last one, seconds (one pass without colour conversion or landmarking)."""
+    cv2 = _cv2()
+    capture = cv2.VideoCapture(str(path))
+    frames, last_s = 0, 0.0
+    try:
+        while capture.grab():
+            frames += 1
+            last_s = float(capture.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000.0
+    finally:
+        capture.release()
+    return frames, last_s
+
+
 def _to_rgb(cv2, image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
