@@ -11,7 +11,7 @@ import os
 import platform
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,9 @@ class MeasureOptions:
     #: Measure a video that decodes far fewer frames than its container declares
     #: (:data:`MIN_DECODED_FRACTION`) instead of refusing it; the manifest records it.
     allow_truncated: bool = False
+    #: Turn a video or photo whose face is upside down or on its side upright before
+    #: landmarking (:mod:`synkinesis.landmarks.orientation`); False measures it as recorded.
+    auto_orient: bool = True
 
     def validate(self) -> None:
         if not 5.0 <= self.iris_diameter_mm <= 20.0:
@@ -450,6 +453,20 @@ class _Segment:
     stop: int | None = None
     fps: float = 30.0
     duration_s: float = 0.0
+    #: Quarter turns counter-clockwise that show the face upright: one for a video, one per
+    #: photo (:mod:`synkinesis.landmarks.orientation`); empty = as recorded.
+    turns: tuple[int, ...] = ()
+
+
+def _turned(frames: Iterable[Frame], turns: tuple[int, ...]) -> Iterable[Frame]:
+    """Frames turned upright (a video's one turn, or each photo's own)."""
+    from synkinesis.landmarks.orientation import turn
+
+    if not any(turns):
+        return frames
+    return (replace(frame, rgb=turn(frame.rgb, turns[0] if len(turns) == 1
+                                    else turns[frame.index]))
+            for frame in frames)
 
 
 def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
@@ -466,7 +483,8 @@ def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
                 frames = iter_camera(int(segment.paths[0]), duration_s=segment.duration_s)
             else:
                 frames = iter_images([Path(p) for p in segment.paths])
-            arrays = _landmark_pass(frames, engine, spool, options, progress)
+            arrays = _landmark_pass(_turned(frames, segment.turns), engine, spool, options,
+                                    progress)
             engine_info = _engine_info(engine, options)
     except BaseException:
         spool.discard()
@@ -763,7 +781,10 @@ def _calibrate_and_write(
         }} if arrays.engine_sources else {}),
         "pose_columns": ["scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
                          "tx", "ty", "tz", "residual"],
-        "landmarks": {"shape": [n, 478, 3], "units": "image pixels (x right, y down, z depth)",
+        "landmarks": {"shape": [n, 478, 3],
+                      "units": "image pixels (x right, y down, z depth) of the frames as "
+                               "landmarked: turned upright first when source.orientation "
+                               "says so",
                       "side_convention": "MediaPipe indices; left = the patient's left",
                       "mirrored_input_corrected": options.mirrored},
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
@@ -963,15 +984,20 @@ def measure_video(
         video["path"] = Path(path).name
     source = {"kind": "video", "description": Path(path).name,
               **describe_files([Path(path)], keep_paths=options.keep_paths), "video": video}
+    turns: tuple[int, ...] = ()
+    if options.auto_orient:
+        orientation = video_orientation(Path(path), info, options)
+        source["orientation"] = orientation.as_dict()
+        turns = (orientation.turns,)
     if workers <= 1 or info.frame_count < 2 * BATCH * workers:
         arrays, spool, engine_info = _run_segment(
-            _Segment("video", (str(path),), fps=info.fps), options, str(output.parent),
-            progress)
+            _Segment("video", (str(path),), fps=info.fps, turns=turns), options,
+            str(output.parent), progress)
         spools = [spool]
     else:
         bounds = np.linspace(0, info.frame_count, workers + 1).astype(int)
         segments = [_Segment("video", (str(path),), int(a), int(b) if i < workers - 1 else None,
-                             info.fps)
+                             info.fps, turns=turns)
                     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
         results = _run_parallel(segments, options, output.parent, workers, progress,
                                 sizes=[b - a for a, b in zip(bounds[:-1], bounds[1:])])
@@ -997,6 +1023,25 @@ def measure_video(
         raise
     return _finish(arrays, options=options, source=source, engine_info=engine_info,
                    spool_paths=spools, output=output)
+
+
+def video_orientation(path: Path, info, options: MeasureOptions):
+    """Which way up the face is in a video (:class:`synkinesis.landmarks.orientation.
+    Orientation`), from frames sampled over it."""
+    from synkinesis.landmarks.orientation import FaceOrientation, sample_video_frames
+
+    frames = sample_video_frames(Path(path), info.frame_count)
+    with FaceOrientation(Path(options.model_path) if options.model_path else None) as faces:
+        return faces.orientation(frames)
+
+
+def photo_orientations(paths: list[Path], options: MeasureOptions) -> tuple[int, ...]:
+    """Quarter turns counter-clockwise that show each photo's face upright."""
+    from synkinesis.landmarks.orientation import FaceOrientation
+    from synkinesis.landmarks.sources import read_image
+
+    with FaceOrientation(Path(options.model_path) if options.model_path else None) as faces:
+        return tuple(faces.orientation([read_image(path)[0]]).turns for path in paths)
 
 
 #: A video is truncated when fewer than this share of the frames its container declares
@@ -1070,8 +1115,17 @@ def measure_images(
     source = {"kind": "images", "description": ", ".join(p.name for p in paths[:5])
               + (" ..." if len(paths) > 5 else ""),
               **describe_files(list(paths), keep_paths=options.keep_paths)}
+    turns: tuple[int, ...] = ()
+    if options.auto_orient:
+        turns = photo_orientations(list(paths), options)
+        source["orientation"] = {
+            "turned_ccw_deg": [90 * k for k in turns],
+            "meaning": "each photo was turned this far counter-clockwise before landmarking, "
+                       "so that its face is upright (the face detector scored that turn "
+                       "highest); landmarks are in the pixels of the turned photo"}
     arrays, spool, engine_info = _run_segment(
-        _Segment("images", tuple(str(p) for p in paths)), options, str(output.parent), progress)
+        _Segment("images", tuple(str(p) for p in paths), turns=turns), options,
+        str(output.parent), progress)
     return _finish(arrays, options=options, source=source, engine_info=engine_info,
                    spool_paths=[spool], output=output)
 

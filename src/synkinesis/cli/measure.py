@@ -57,6 +57,11 @@ def measure(
         False, "--keep-paths",
         help="Store each input's full path in the result. Default: only its file name and "
              "content sha256 (folder names often hold user or patient names)."),
+    orient: bool = typer.Option(
+        True, "--orient/--no-orient",
+        help="Turn a video or photo whose face is upside down or on its side upright before "
+             "landmarking (found with the landmark model's own face detector; the result and "
+             "the summary say so). --no-orient measures the frames as recorded."),
     allow_truncated: bool = typer.Option(
         False, "--allow-truncated",
         help="Measure a video that decodes far fewer frames than its container declares (a "
@@ -89,7 +94,7 @@ def measure(
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
                              method=method, keep_paths=keep_paths,
-                             allow_truncated=allow_truncated)
+                             allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
     try:
         options.validate()
@@ -197,6 +202,14 @@ def _print_summary(measurement) -> None:
     summary = summarise(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
+    turned = (measurement.manifest["source"].get("orientation") or {}).get("turned_ccw_deg")
+    if turned and (turned if isinstance(turned, int) else any(turned)):
+        how = (f"every frame {turned} degrees" if isinstance(turned, int) else
+               "photos " + ", ".join(f"{name} {deg} degrees" for name, deg in
+                                     zip(measurement.manifest["source"]["files"], turned)
+                                     if deg))
+        console.print(f"  [bold yellow]orientation:[/bold yellow] the face was not upright: "
+                      f"turned {how} counter-clockwise before landmarking", highlight=False)
     truncated = measurement.manifest["source"].get("truncated")
     if truncated:
         console.print(

@@ -157,7 +157,9 @@ def source_video(measurement: Any) -> Path | None:
     return candidate if file_sha256(candidate) == recorded else None
 
 
-def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
+def _read_frame(video: Path | None, frame_number: int, turns: int = 0) -> np.ndarray | None:
+    """Frame ``frame_number`` of ``video`` as RGB, turned ``turns`` quarter turns
+    counter-clockwise as it was for landmarking (None when it cannot be read)."""
     if video is None or not Path(video).is_file():
         return None
     try:
@@ -170,7 +172,12 @@ def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
         ok, frame = capture.read()
     finally:
         capture.release()
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if ok else None
+    if not ok:
+        return None
+    from synkinesis.landmarks.orientation import turn
+
+    return turn(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), turns)
+
 
 _PATTERN_POINTS = {
     "eye": ("eye_contour",), "mouth_corner": ("mouth_corner",), "chin": ("chin",),
@@ -196,7 +203,8 @@ def _rest_frame(analysis: Any) -> int:
 
 
 def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_numbers:
-                   np.ndarray, video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
+                   np.ndarray, video: Path | None, path: Path, *, mirrored: bool = False,
+                   turns: int = 0) -> Path:
     """The rest frame and the key frame of ``finding`` side by side, landmarks drawn, the
     pattern's region outlined on both sides (affected side solid)."""
     plt = _pyplot()
@@ -212,7 +220,7 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
                              (axes[1], key.peak_frame,
                               f"{key.task.replace('_', ' ')} ({t[key.peak_frame]:.2f} s)")):
         points = landmarks_px[index]
-        image = _read_frame(video, int(frame_numbers[index]))
+        image = _read_frame(video, int(frame_numbers[index]), turns)
         if image is not None and mirrored:  # landmarks were mirrored to the patient's view
             image = image[:, ::-1]
         finite = np.isfinite(points).all(axis=1)
@@ -248,7 +256,8 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
 
 
 def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.ndarray,
-                    video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
+                    video: Path | None, path: Path, *, mirrored: bool = False,
+                    turns: int = 0) -> Path:
     """The middle rest frame with the eye outline, the alar-base-to-corner line and the mouth
     corner of each side drawn: what the resting-tightness finding compares."""
     plt = _pyplot()
@@ -257,7 +266,7 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
     rest = analysis.segmentation.rest
     index = _rest_frame(analysis)
     points = landmarks_px[index]
-    image = _read_frame(video, int(frame_numbers[index]))
+    image = _read_frame(video, int(frame_numbers[index]), turns)
     if image is not None and mirrored:
         image = image[:, ::-1]
     finding = analysis.resting
@@ -314,11 +323,15 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
     video = video or source_video(measurement)
     frame_numbers = np.asarray(measurement.frames["frame"])
     mirrored = bool(measurement.manifest.get("landmarks", {}).get("mirrored_input_corrected"))
+    # The landmarks are in the pixels of the frames as landmarked (turned upright).
+    turns = int((measurement.manifest.get("source", {}).get("orientation") or {}).get(
+        "quarter_turns_ccw", 0))
     written.append(plot_rest_frame(analysis, landmarks, frame_numbers, video,
                                    directory / f"{stem}-keyframe-resting_tightness.png",
-                                   mirrored=mirrored))
+                                   mirrored=mirrored, turns=turns))
     for finding in findings:
         written.append(plot_key_frame(
             analysis, finding, landmarks, frame_numbers, video,
-            directory / f"{stem}-keyframe-{finding.pattern}.png", mirrored=mirrored))
+            directory / f"{stem}-keyframe-{finding.pattern}.png", mirrored=mirrored,
+            turns=turns))
     return tuple(written)
