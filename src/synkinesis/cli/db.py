@@ -167,7 +167,8 @@ def _check_export_outputs(store, *, bundle: Path | None, fhir: Path | None, csv:
     if csv is not None:
         outputs += [csv / f"{table.name}.csv" for table in Base.metadata.sorted_tables]
     for path in outputs:
-        check_output_path(path, inputs=database, overwrite=overwrite)
+        if not path.is_dir():  # a folder given for a file: the writer says it cannot write it
+            check_output_path(path, inputs=database, overwrite=overwrite)
 
 
 @db_app.command("import")
