@@ -124,6 +124,11 @@ def test_simulate_score_and_export_refuse_existing_outputs(tmp_path):
     assert synk("db", "export", "--csv", exported, "--overwrite", env=record).returncode == 0
     assert_one_line_error(synk("db", "export", "P1", "--bundle", tmp_path / "record" /
                                "r.sqlite", "--overwrite", env=record), "is the input")
+    plot = tmp_path / "trend.png"
+    plot.write_bytes(b"an earlier plot")
+    assert_one_line_error(synk("trend", "P1", "hb", "--plot", plot, env=record),
+                          "trend.png exists")
+    assert plot.read_bytes() == b"an earlier plot"
 
 
 def test_unwritable_outputs_are_one_line_errors(video, tmp_path, monkeypatch):
