@@ -445,11 +445,13 @@ class AnalysisRun:
     content: Mapping[str, Any]
 
 
-def source_info(measurement: Any) -> dict[str, Any]:
-    """The measure file an analysis came from: path, format version, engine, model hash."""
+def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]:
+    """The measure file an analysis came from: its name (full path with ``keep_paths``),
+    format version, engine, model hash, and the input files as its manifest names them."""
     manifest = measurement.manifest
     return {
-        "measure_file": str(measurement.path) if measurement.path is not None else None,
+        "measure_file": None if measurement.path is None else _named(measurement.path,
+                                                                     keep_paths),
         "measure_format": manifest.get("format"),
         "measure_format_version": manifest.get("format_version"),
         "measure_package_version": manifest.get("package", {}).get("version"),
@@ -459,6 +461,30 @@ def source_info(measurement: Any) -> dict[str, Any]:
         "mirrored_input_corrected": manifest.get("landmarks", {}).get(
             "mirrored_input_corrected"),
     }
+
+
+def _named(path: Path | str, keep_paths: bool) -> str:
+    """A file as an output file records it: the full path only on request (folder names
+    often hold user or patient names)."""
+    return str(path) if keep_paths else Path(path).name
+
+
+def analysis_outputs(input_path: Path, output_dir: Path, *, figures: bool) -> list[Path]:
+    """The files :func:`run_analysis` writes that exist already or are sure to be written:
+    the analysis file, the measure result of a video input, and the figures of an earlier
+    analysis of the same stem."""
+    import glob
+
+    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
+
+    input_path, output_dir = Path(input_path), Path(output_dir)
+    stem = input_path.stem
+    paths = [output_dir / (stem + SUFFIX)]
+    if input_path.suffix != MEASURE_SUFFIX:
+        paths.append(output_dir / (stem + MEASURE_SUFFIX))
+    if figures:
+        paths += sorted((output_dir / "figures").glob(glob.escape(stem) + "-*.png"))
+    return paths
 
 
 def load_or_measure(input_path: Path, output_dir: Path, *,
@@ -478,7 +504,6 @@ def load_or_measure(input_path: Path, output_dir: Path, *,
         return read_measurement(input_path)
     from synkinesis.pipeline import measure_video
 
-    output_dir.mkdir(parents=True, exist_ok=True)
     extra = {} if measure_options is None else {"options": measure_options}
     return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
                          progress=progress, on_total=on_total, **extra)
@@ -495,10 +520,16 @@ def run_analysis(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     measure_options: Any = None,
+    overwrite: bool = True,
+    keep_paths: bool = False,
 ) -> AnalysisRun:
     """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
     figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
     (:class:`synkinesis.pipeline.MeasureOptions`) when given.
+
+    No output may be an input (the input or the protocol file). ``overwrite=False`` refuses
+    outputs that exist already (:func:`analysis_outputs`). The analysis file names the
+    measure result and protocol file by file name, by full path with ``keep_paths``.
 
     Spans come from ``spans`` (command line), else ``protocol_file``, else a sidecar
     ``<stem>.protocol.json`` beside the input; without any, segmentation is unguided.
@@ -506,24 +537,30 @@ def run_analysis(
     Raises
     ------
     AnalysisError, synkinesis.results.ResultFileError, synkinesis.pipeline.MeasureError,
-    synkinesis.landmarks.sources.InputError
-        Input that cannot be analysed, with a message for the user.
+    synkinesis.landmarks.sources.InputError, synkinesis.files.OutputPathError
+        Input that cannot be analysed, or outputs that would destroy data, with a message
+        for the user.
     """
+    from synkinesis.files import check_output_path
+
     options.validate()
-    output_dir = prepare_output_dir(Path(output_dir))
     spans_source = None
+    if not spans:
+        protocol_file = protocol_file or sidecar_for(Path(input_path))
+    inputs = [Path(input_path), *([] if spans or protocol_file is None else [protocol_file])]
+    for planned in analysis_outputs(Path(input_path), Path(output_dir), figures=figures):
+        check_output_path(planned, inputs=inputs, overwrite=overwrite)
+    output_dir = prepare_output_dir(Path(output_dir))
     if spans:
         spans_source = "command line"
-    else:
-        protocol_file = protocol_file or sidecar_for(Path(input_path))
-        if protocol_file is not None:
-            spans = read_protocol_file(protocol_file)
-            spans_source = str(protocol_file)
+    elif protocol_file is not None:
+        spans = read_protocol_file(protocol_file)
+        spans_source = _named(protocol_file, keep_paths)
     measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
                                   on_total=on_total, measure_options=measure_options)
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     stem = Path(input_path).stem
-    source = {**source_info(measurement), "spans_source": spans_source}
+    source = {**source_info(measurement, keep_paths=keep_paths), "spans_source": spans_source}
     content = analysis_to_dict(analysis, source=source, options=options,
                                frame_numbers=np.asarray(measurement.frames["frame"]))
     try:
@@ -535,7 +572,9 @@ def run_analysis(
     if figures:
         from synkinesis.reports import save_figures
 
-        written = save_figures(analysis, measurement, output_dir / "figures", stem=stem)
+        video = None if Path(input_path).suffix == ".synk" else Path(input_path)
+        written = save_figures(analysis, measurement, output_dir / "figures", stem=stem,
+                               video=video)
     return AnalysisRun(analysis, measurement, path, Path(measurement.path), written,
                        spans_source, content)
 
@@ -551,8 +590,10 @@ def prepare_output_dir(output_dir: Path) -> Path:
     if output_dir.exists() and not output_dir.is_dir():
         raise AnalysisError(f"{output_dir} exists and is not a directory (-o names the output "
                             "directory)")
+    from synkinesis.files import make_private_dir
+
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(output_dir)
     except OSError as error:
         raise AnalysisError(f"cannot create the output directory {output_dir}: "
                             f"{error.strerror or error}") from None

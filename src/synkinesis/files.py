@@ -13,11 +13,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["PRIVATE_UMASK", "OutputPathError", "check_output_path", "make_private_dir",
-           "use_private_umask"]
+__all__ = ["OVERWRITE_HELP", "PRIVATE_UMASK", "OutputPathError", "check_output_path",
+           "make_private_dir", "use_private_umask"]
 
 #: Files 0600, folders 0700.
 PRIVATE_UMASK = 0o077
+
+#: The help text of every command's ``--overwrite`` option (the rule it relaxes is here).
+OVERWRITE_HELP = ("Replace output files that already exist (an input file is never "
+                  "overwritten, with or without this).")
 
 
 class OutputPathError(ValueError):

@@ -11,7 +11,7 @@ import os
 import platform
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,15 @@ class MeasureOptions:
     #: never leaves it from the lashes' offset (docs/one_sided.md, Session 6). Developer option
     #: (the validation's "known level"); ``composite-edges`` only.
     refinement_levels: tuple[tuple[str, float], ...] | None = None
+    #: Store each input's full path in the result (default: its file name and sha256 only;
+    #: folder names often hold user or patient names).
+    keep_paths: bool = False
+    #: Measure a video that decodes far fewer frames than its container declares
+    #: (:data:`MIN_DECODED_FRACTION`) instead of refusing it; the manifest records it.
+    allow_truncated: bool = False
+    #: Turn a video or photo whose face is upside down or on its side upright before
+    #: landmarking (:mod:`synkinesis.landmarks.orientation`); False measures it as recorded.
+    auto_orient: bool = True
 
     def validate(self) -> None:
         if not 5.0 <= self.iris_diameter_mm <= 20.0:
@@ -444,6 +453,20 @@ class _Segment:
     stop: int | None = None
     fps: float = 30.0
     duration_s: float = 0.0
+    #: Quarter turns counter-clockwise that show the face upright: one for a video, one per
+    #: photo (:mod:`synkinesis.landmarks.orientation`); empty = as recorded.
+    turns: tuple[int, ...] = ()
+
+
+def _turned(frames: Iterable[Frame], turns: tuple[int, ...]) -> Iterable[Frame]:
+    """Frames turned upright (a video's one turn, or each photo's own)."""
+    from synkinesis.landmarks.orientation import turn
+
+    if not any(turns):
+        return frames
+    return (replace(frame, rgb=turn(frame.rgb, turns[0] if len(turns) == 1
+                                    else turns[frame.index]))
+            for frame in frames)
 
 
 def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
@@ -460,7 +483,8 @@ def _run_segment(segment: _Segment, options: MeasureOptions, spool_dir: str,
                 frames = iter_camera(int(segment.paths[0]), duration_s=segment.duration_s)
             else:
                 frames = iter_images([Path(p) for p in segment.paths])
-            arrays = _landmark_pass(frames, engine, spool, options, progress)
+            arrays = _landmark_pass(_turned(frames, segment.turns), engine, spool, options,
+                                    progress)
             engine_info = _engine_info(engine, options)
     except BaseException:
         spool.discard()
@@ -757,7 +781,10 @@ def _calibrate_and_write(
         }} if arrays.engine_sources else {}),
         "pose_columns": ["scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
                          "tx", "ty", "tz", "residual"],
-        "landmarks": {"shape": [n, 478, 3], "units": "image pixels (x right, y down, z depth)",
+        "landmarks": {"shape": [n, 478, 3],
+                      "units": "image pixels (x right, y down, z depth) of the frames as "
+                               "landmarked: turned upright first when source.orientation "
+                               "says so",
                       "side_convention": "MediaPipe indices; left = the patient's left",
                       "mirrored_input_corrected": options.mirrored},
         "platform": {"python": platform.python_version(), "machine": platform.machine()},
@@ -885,6 +912,28 @@ def _flag_summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items() if count) or "none"
 
 
+def prepare_output(output: Path) -> Path:
+    """Make the output's folder (private, 0700, if it is new) and check that a file can be
+    written there, before any frame is landmarked.
+
+    Raises
+    ------
+    OSError
+        Naming ``output``: its folder cannot be made or written (read-only, a file where a
+        folder should be, no space).
+    """
+    from synkinesis.files import make_private_dir
+
+    output = Path(output)
+    try:
+        make_private_dir(output.parent)
+        with tempfile.TemporaryFile(dir=output.parent):
+            pass
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(output)) from None
+    return output
+
+
 def output_path_for(input_path: Path, output: Path | None, *, many: bool) -> Path:
     """Where the result of one input goes: OUT itself, or OUT/<input stem>.synk."""
     if output is None:
@@ -892,6 +941,23 @@ def output_path_for(input_path: Path, output: Path | None, *, many: bool) -> Pat
     if many or output.is_dir() or output.suffix == "":
         return output / (input_path.stem + SUFFIX)
     return output
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's content, read in blocks (memory does not grow with its size)."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def describe_files(paths: list[Path], *, keep_paths: bool) -> dict[str, Any]:
+    """What a result stores about its input files: their names (full paths only with
+    ``keep_paths``) and content sha256, which identifies a file wherever it is moved or
+    whatever it is renamed to, without a folder name that may carry a user's or patient's
+    name."""
+    return {"files": [str(p) if keep_paths else Path(p).name for p in paths],
+            "sha256": [file_sha256(Path(p)) for p in paths]}
 
 
 def measure_video(
@@ -912,24 +978,103 @@ def measure_video(
     info = probe_video(Path(path))
     if on_total is not None:
         on_total(info.frame_count)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    source = {"kind": "video", "description": str(path), "files": [str(path)],
-              "video": info.as_dict()}
+    prepare_output(output)
+    video = info.as_dict()
+    if not options.keep_paths:
+        video["path"] = Path(path).name
+    source = {"kind": "video", "description": Path(path).name,
+              **describe_files([Path(path)], keep_paths=options.keep_paths), "video": video}
+    turns: tuple[int, ...] = ()
+    if options.auto_orient:
+        orientation = video_orientation(Path(path), info, options)
+        source["orientation"] = orientation.as_dict()
+        turns = (orientation.turns,)
     if workers <= 1 or info.frame_count < 2 * BATCH * workers:
         arrays, spool, engine_info = _run_segment(
-            _Segment("video", (str(path),), fps=info.fps), options, str(output.parent), progress)
-        return _finish(arrays, options=options, source=source, engine_info=engine_info,
-                       spool_paths=[spool], output=output)
-    bounds = np.linspace(0, info.frame_count, workers + 1).astype(int)
-    segments = [_Segment("video", (str(path),), int(a), int(b) if i < workers - 1 else None,
-                         info.fps) for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
-    results = _run_parallel(segments, options, output.parent, workers, progress,
-                            sizes=[b - a for a, b in zip(bounds[:-1], bounds[1:])])
-    merged = FrameArrays()
-    for arrays, _, _ in results:
-        merged.extend(arrays)
-    return _finish(merged, options=options, source=source, engine_info=results[0][2],
-                   spool_paths=[r[1] for r in results], output=output)
+            _Segment("video", (str(path),), fps=info.fps, turns=turns), options,
+            str(output.parent), progress)
+        spools = [spool]
+    else:
+        bounds = np.linspace(0, info.frame_count, workers + 1).astype(int)
+        segments = [_Segment("video", (str(path),), int(a), int(b) if i < workers - 1 else None,
+                             info.fps, turns=turns)
+                    for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+        results = _run_parallel(segments, options, output.parent, workers, progress,
+                                sizes=[b - a for a, b in zip(bounds[:-1], bounds[1:])])
+        arrays = FrameArrays()
+        for part, _, _ in results:
+            arrays.extend(part)
+        engine_info, spools = results[0][2], [r[1] for r in results]
+    try:
+        truncated = truncation(Path(path), info, sum(len(i) for i in arrays.index))
+        if truncated is not None:
+            if not options.allow_truncated:
+                raise InputError(
+                    f"{Path(path).name}: only {truncated['decoded_frames']} of the "
+                    f"{truncated['declared_frames']} frames its container declares could be "
+                    f"decoded ({truncated['decoded_s']:.1f} of {truncated['declared_s']:.1f} "
+                    "s): the file is truncated or damaged (an interrupted copy or recording?); "
+                    "copy or export it again (synk measure --allow-truncated measures the part "
+                    "that decodes)")
+            source["truncated"] = truncated
+    except BaseException:
+        for spool_path in spools:
+            Path(spool_path).unlink(missing_ok=True)
+        raise
+    return _finish(arrays, options=options, source=source, engine_info=engine_info,
+                   spool_paths=spools, output=output)
+
+
+def video_orientation(path: Path, info, options: MeasureOptions):
+    """Which way up the face is in a video (:class:`synkinesis.landmarks.orientation.
+    Orientation`), from frames sampled over it."""
+    from synkinesis.landmarks.orientation import FaceOrientation, sample_video_frames
+
+    frames = sample_video_frames(Path(path), info.frame_count)
+    with FaceOrientation(Path(options.model_path) if options.model_path else None) as faces:
+        return faces.orientation(frames)
+
+
+def photo_orientations(paths: list[Path], options: MeasureOptions) -> tuple[int, ...]:
+    """Quarter turns counter-clockwise that show each photo's face upright."""
+    from synkinesis.landmarks.orientation import FaceOrientation
+    from synkinesis.landmarks.sources import read_image
+
+    with FaceOrientation(Path(options.model_path) if options.model_path else None) as faces:
+        return tuple(faces.orientation([read_image(path)[0]]).turns for path in paths)
+
+
+#: A video is truncated when fewer than this share of the frames its container declares
+#: decode, and they end before this share of its declared duration. Intact files decode
+#: what they declare (the shared mp4, mkv, webm and y4m videos exactly; no_face.mp4 95 of 98,
+#: an MJPEG avi 72 of 73); a variable-frame-rate mkv, whose count the decoder estimates from
+#: duration x rate, decoded 72 of an estimated 143 frames but over 99 % of its duration,
+#: hence the second test. A file cut short by a tenth has lost a task of the protocol.
+MIN_DECODED_FRACTION = 0.9
+
+
+def truncation(path: Path, info, decoded_frames: int) -> dict[str, Any] | None:
+    """None for a video that decoded (nearly) as far as its container declares; else what
+    was decoded against what was declared (frames and seconds).
+
+    ``info`` is its :class:`synkinesis.landmarks.sources.VideoInfo`; ``decoded_frames`` the
+    frames the landmark pass decoded."""
+    from synkinesis.landmarks.sources import decoded_extent
+
+    declared = int(info.frame_count)
+    if decoded_frames >= MIN_DECODED_FRACTION * declared:
+        return None
+    declared_s = declared / info.fps
+    _, last_s = decoded_extent(Path(path))
+    decoded_s = last_s + 1.0 / info.fps  # the last frame lasts one frame interval
+    if decoded_s >= MIN_DECODED_FRACTION * declared_s:  # variable frame rate, not missing
+        return None
+    return {"decoded_frames": int(decoded_frames), "declared_frames": declared,
+            "decoded_s": round(decoded_s, 3), "declared_s": round(declared_s, 3),
+            "meaning": "the video decodes only this far of what its container declares (a "
+                       "truncated or damaged file); it was measured anyway on request "
+                       "(allow_truncated), and the rest of the recording is not in this "
+                       "result"}
 
 
 def _run_parallel(segments, options, directory: Path, workers: int, progress, *, sizes):
@@ -966,11 +1111,21 @@ def measure_images(
 ) -> Measurement:
     """Measure a set of photos of one patient (one frame per photo, IMAGE mode)."""
     options.validate()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     source = {"kind": "images", "description": ", ".join(p.name for p in paths[:5])
-              + (" ..." if len(paths) > 5 else ""), "files": [str(p) for p in paths]}
+              + (" ..." if len(paths) > 5 else ""),
+              **describe_files(list(paths), keep_paths=options.keep_paths)}
+    turns: tuple[int, ...] = ()
+    if options.auto_orient:
+        turns = photo_orientations(list(paths), options)
+        source["orientation"] = {
+            "turned_ccw_deg": [90 * k for k in turns],
+            "meaning": "each photo was turned this far counter-clockwise before landmarking, "
+                       "so that its face is upright (the face detector scored that turn "
+                       "highest); landmarks are in the pixels of the turned photo"}
     arrays, spool, engine_info = _run_segment(
-        _Segment("images", tuple(str(p) for p in paths)), options, str(output.parent), progress)
+        _Segment("images", tuple(str(p) for p in paths), turns=turns), options,
+        str(output.parent), progress)
     return _finish(arrays, options=options, source=source, engine_info=engine_info,
                    spool_paths=[spool], output=output)
 
@@ -989,7 +1144,7 @@ def measure_frames(
     ``mode`` is "video" (tracking; frames in time order) or "image" (independent photos).
     """
     options.validate()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     spool = LandmarkSpool(output.parent)
     try:
         with _engine(mode, options) as engine:
@@ -1013,7 +1168,7 @@ def measure_camera(
 ) -> Measurement:
     """Measure ``duration_s`` seconds from a camera (VIDEO mode, tracking)."""
     options.validate()
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     source = {"kind": "camera", "description": f"camera {device}", "files": [],
               "device": device, "duration_s": duration_s}
     arrays, spool, engine_info = _run_segment(
@@ -1051,7 +1206,7 @@ def measurement_from_landmarks(
     n = landmarks_px.shape[0]
     if landmarks_px.shape[1:] != (478, 3) or np.asarray(time_s).shape != (n,):
         raise InputError("landmarks must be (N, 478, 3) with one time per frame")
-    output.parent.mkdir(parents=True, exist_ok=True)
+    prepare_output(output)
     height, width = frame_size
     rgb = np.zeros((height, width, 3), dtype=np.uint8)  # shape only; never read
     from synkinesis.landmarks.engine import FaceObservation

@@ -83,8 +83,17 @@ class Measurement:
         if self.landmarks_px is None:
             if self.path is None:
                 raise ResultFileError("this measurement has no landmarks and no file to read")
-            with zipfile.ZipFile(self.path) as archive, archive.open("landmarks.npy") as handle:
-                self.landmarks_px = np.lib.format.read_array(handle)
+            try:
+                with zipfile.ZipFile(self.path) as archive, \
+                        archive.open("landmarks.npy") as handle:
+                    landmarks = np.lib.format.read_array(handle, allow_pickle=False)
+            except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+                raise ResultFileError(f"{self.path}: the landmarks cannot be read "
+                                      f"({type(error).__name__}: {error})") from None
+            if landmarks.shape != (self.n_frames, 478, 3):
+                raise ResultFileError(f"{self.path}: landmarks.npy holds {landmarks.shape}, "
+                                      f"expected ({self.n_frames}, 478, 3)")
+            self.landmarks_px = landmarks
         return self.landmarks_px
 
 
@@ -133,9 +142,14 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds,
     so a failure never leaves a partial output file."""
+    from synkinesis.files import make_private_dir
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        make_private_dir(path.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:  # named after the output, not its temporary or a parent
+        raise OSError(error.errno, error.strerror, str(path)) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -157,6 +171,17 @@ def write_measurement(
 ) -> Path:
     """Write a result file atomically; the landmarks are copied from the spool file."""
     manifest = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **manifest}
+    try:
+        _write_archive(path, manifest=manifest, frames=frames, pose=pose,
+                       blendshapes=blendshapes, landmark_spool=landmark_spool, n_frames=n_frames)
+    except OSError as error:  # a full disk, a folder made read-only meanwhile: name the output
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    return path
+
+
+def _write_archive(path: Path, *, manifest: dict[str, Any], frames: dict[str, np.ndarray],
+                   pose: np.ndarray, blendshapes: np.ndarray, landmark_spool: Path,
+                   n_frames: int) -> None:
     with atomic_output(path) as temporary:
         with zipfile.ZipFile(temporary, "w", allowZip64=True) as archive:
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, default=_json_default),
@@ -176,7 +201,6 @@ def write_measurement(
                 member.write(header.getvalue())
                 for block in iter(lambda: spool.read(1 << 22), b""):
                     member.write(block)
-    return path
 
 
 def _json_default(value: Any) -> Any:
@@ -204,28 +228,72 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
     with archive:
         try:
             manifest = json.loads(archive.read("manifest.json"))
-        except (KeyError, json.JSONDecodeError):
-            raise ResultFileError(f"{path}: not a synkinesis result file (no manifest)") from None
-        if manifest.get("format") != FORMAT_NAME:
-            raise ResultFileError(
-                f"{path}: a {manifest.get('format')!r} file, expected {FORMAT_NAME!r}")
-        version = int(manifest.get("format_version", 0))
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+            raise ResultFileError(f"{path}: not a synkinesis result file (no readable "
+                                  "manifest.json)") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+            found = manifest.get("format") if isinstance(manifest, dict) else manifest
+            raise ResultFileError(f"{path}: a {found!r} file, expected {FORMAT_NAME!r}")
+        version = manifest.get("format_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ResultFileError(f"{path}: format_version must be a whole number >= 1, got "
+                                  f"{version!r}")
         if version > FORMAT_VERSION:
             raise ResultFileError(
                 f"{path}: format version {version} is newer than this program reads "
                 f"({FORMAT_VERSION}); upgrade synkinesis")
-        # Single-threaded: the table is small, and an Arrow thread pool left alive at exit
-        # aborted the interpreter ("terminate called ...") after a process pool had run.
-        table = pq.read_table(io.BytesIO(archive.read("frames.parquet")), use_threads=False)
-        frames = {name: table.column(name).to_numpy(zero_copy_only=False)
-                  for name in table.column_names}
-        pose = np.load(io.BytesIO(archive.read("pose.npy")))
-        blendshapes = np.load(io.BytesIO(archive.read("blendshapes.npy")))
+        missing = [name for name in MEMBERS if name not in archive.namelist()]
+        if missing:
+            raise ResultFileError(f"{path}: a damaged result file (no {', '.join(missing)}; "
+                                  f"a result holds {', '.join(MEMBERS)})")
+        try:
+            # Single-threaded: the table is small, and an Arrow thread pool left alive at
+            # exit aborted the interpreter ("terminate called ...") after a process pool ran.
+            table = pq.read_table(io.BytesIO(archive.read("frames.parquet")),
+                                  use_threads=False)
+            frames = {name: table.column(name).to_numpy(zero_copy_only=False)
+                      for name in table.column_names}
+            pose = np.load(io.BytesIO(archive.read("pose.npy")), allow_pickle=False)
+            blendshapes = np.load(io.BytesIO(archive.read("blendshapes.npy")),
+                                  allow_pickle=False)
+        except ResultFileError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any damage in a member is the file's
+            raise ResultFileError(f"{path}: a damaged result file ({type(error).__name__}: "
+                                  f"{error})") from None
+    _check_contents(path, manifest, frames, pose, blendshapes)
     measurement = Measurement(manifest=manifest, frames=frames, pose=pose,
                               blendshapes=blendshapes, path=path)
     if landmarks:
         measurement.load_landmarks()
     return measurement
+
+
+#: The members of a result file.
+MEMBERS = ("manifest.json", "frames.parquet", "landmarks.npy", "pose.npy", "blendshapes.npy")
+
+
+def _check_contents(path: Path, manifest: dict[str, Any], frames: dict[str, np.ndarray],
+                    pose: np.ndarray, blendshapes: np.ndarray) -> None:
+    """The parts of a result agree with each other and with its manifest: one row per frame
+    everywhere, and every signal the manifest lists is a column."""
+    if "time_s" not in frames or "flags" not in frames:
+        raise ResultFileError(f"{path}: a damaged result file (frames.parquet has no time_s "
+                              "or flags column)")
+    n = frames["time_s"].shape[0]
+    if pose.ndim != 2 or pose.shape[0] != n or blendshapes.ndim != 2 or blendshapes.shape[0] != n:
+        raise ResultFileError(f"{path}: a damaged result file ({n} frames, but pose "
+                              f"{pose.shape} and blendshapes {blendshapes.shape})")
+    try:
+        names = [column["name"] for column in manifest["signals"]]
+        manifest["frames"]["count"], manifest["scale"]["mm_per_unit"]
+    except (KeyError, TypeError):
+        raise ResultFileError(f"{path}: a damaged result file (its manifest lacks the signals, "
+                              "frames or scale section)") from None
+    missing = [name for name in names if name not in frames]
+    if missing:
+        raise ResultFileError(f"{path}: a damaged result file (signals {', '.join(missing[:3])} "
+                              "listed in the manifest are not in frames.parquet)")
 
 
 def signals_table(measurement: Measurement):

@@ -39,7 +39,8 @@ def test_analyze_a_measure_result(single_face_measurement, tmp_path):
     assert data["protocol_version"] == "1"
     assert set(data["scale_versions"]) == {"eface", "sunnybrook", "house_brackmann"}
     assert data["source"]["engine"]["model_sha256"]
-    assert data["source"]["measure_file"] == str(single_face_measurement.path)
+    # File names only, no folders (they hold user and patient names): issue 16.
+    assert data["source"]["measure_file"] == single_face_measurement.path.name
     assert data["segmentation"]["method"] == "unguided"
     assert len(data["coupling"]["movement_mm"]["left"]) == len(data["coupling"]["tasks"])
     finding = next(f for f in data["findings"] if f["pattern"] == "ocular_oral")

@@ -367,7 +367,7 @@ def test_sidecar_protocol_beside_the_source_video_guides_the_analysis(
     assert (outcome.analysis_status, outcome.segmentation) == ("analysed", "guided")
     data = json.loads(outcome.analysis_path.read_text())
     assert data["segmentation"]["method"] == "guided"
-    assert data["source"]["spans_source"] == str(sidecar)
+    assert data["source"]["spans_source"] == sidecar.name  # no folder names (issue 16)
     # an explicit spans file wins over the sidecar
     other_video = tmp_path / "other" / "clip.mp4"
     other_video.parent.mkdir()
@@ -377,7 +377,7 @@ def test_sidecar_protocol_beside_the_source_video_guides_the_analysis(
     explicit = record_video(visit_store, video=other_video, visit_ref="P001@2026-01-05",
                             measurement=single_face_measurement.path, spans=spans, force=True)
     assert explicit.segmentation == "guided"
-    assert json.loads(explicit.analysis_path.read_text())["source"]["spans_source"] == str(spans)
+    assert json.loads(explicit.analysis_path.read_text())["source"]["spans_source"] == spans.name
 
 
 @pytest.mark.slow

@@ -57,6 +57,11 @@ _EXTRA_OF_MODULE = {
 
 
 def main() -> None:
+    from synkinesis.files import use_private_umask
+
+    # Every file and folder any command creates (results, tables, figures, the record, the
+    # web server's uploads) is readable by the user only: it is patient data.
+    use_private_umask()
     try:
         app()
     except ModuleNotFoundError as error:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, fail, progress_bar
+from synkinesis.cli.common import (
+    console,
+    fail,
+    overwrite_option,
+    progress_bar,
+    write_error_message,
+)
 
 
 def analyze(
@@ -34,6 +40,11 @@ def analyze(
         help="How a video is landmarked before the analysis (as `synk measure --method`; "
              "ignored for a .synk input). The default, composite-edges, sees one-sided "
              "movement that symmetric and fast halve: docs/one_sided.md."),
+    overwrite: bool = overwrite_option(),
+    keep_paths: bool = typer.Option(
+        False, "--keep-paths",
+        help="Store the full paths of the input, measure result and protocol file. Default: "
+             "their file names (folder names often hold user or patient names)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
@@ -51,6 +62,7 @@ def analyze(
         synk analyze visit.synk --protocol visit.protocol.json -o out/
     """
     from synkinesis.analysis import AnalysisError, AnalysisOptions, parse_span, run_analysis
+    from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.pipeline import MeasureError
@@ -67,14 +79,18 @@ def analyze(
         if is_video:
             from synkinesis.pipeline import MeasureOptions
 
-            measure_options = MeasureOptions(method=method)
+            measure_options = MeasureOptions(method=method, keep_paths=keep_paths)
             measure_options.validate()
         with progress_bar(quiet or not is_video, input_path.name) as advance:
             run = run_analysis(input_path, output, spans=spans, protocol_file=protocol,
                                options=options, figures=figures, progress=advance,
-                               on_total=advance.set_total, measure_options=measure_options)
-    except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError) as error:
+                               on_total=advance.set_total, measure_options=measure_options,
+                               overwrite=overwrite, keep_paths=keep_paths)
+    except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError,
+            OutputPathError) as error:
         fail(str(error))
+    except OSError as error:
+        fail(write_error_message(error))
     if not quiet:
         print_summary(run)
 

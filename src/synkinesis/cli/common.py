@@ -49,3 +49,17 @@ def progress_bar(quiet: bool, label: str, total: int | None = None) -> Iterator[
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as progress:
         yield _Advance(progress, progress.add_task(label, total=total))
+
+
+def overwrite_option():
+    """The ``--overwrite`` option, the same for every command that writes files."""
+    from synkinesis.files import OVERWRITE_HELP
+
+    return typer.Option(False, "--overwrite", help=OVERWRITE_HELP)
+
+
+def write_error_message(error: OSError) -> str:
+    """One line for an output the system could not write (a read-only folder, a full disk, a
+    file where a folder should be)."""
+    where = error.filename if error.filename is not None else "the output"
+    return f"cannot write {where}: {error.strerror or error}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console
+from synkinesis.cli.common import console, overwrite_option
 from synkinesis.cli.store_support import (
     bad_input_exits,
     include_voided_option,
@@ -121,6 +121,7 @@ def db_export(
                                                    "indices as FHIR R4 Observations (Bundle)."),
     csv: Path = typer.Option(None, "--csv", help="Write every table of the record as CSV "
                                                  "into this directory."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Export a patient's JSON bundle or FHIR Observations, or every table as CSV.
 
@@ -139,6 +140,7 @@ def db_export(
         if (bundle is not None or fhir is not None) and not code:
             raise StoreValidationError("--bundle and --fhir need the patient code")
         store = open_record()
+        _check_export_outputs(store, bundle=bundle, fhir=fhir, csv=csv, overwrite=overwrite)
         with store.transaction() as session:
             record_view(session, code.upper() if code else None, "export")
             if bundle is not None:
@@ -157,6 +159,28 @@ def db_export(
                                    source_paths=source_paths)
                 console.print(f"wrote {len(paths)} CSV files to {csv}: "
                               + ", ".join(p.name for p in paths), highlight=False)
+
+
+def _check_export_outputs(store, *, bundle: Path | None, fhir: Path | None, csv: Path | None,
+                          overwrite: bool) -> None:
+    """Every file the export will write, before any is written: never the database itself,
+    never an existing file without --overwrite."""
+    from sqlalchemy.engine import make_url
+
+    from synkinesis.files import check_output_path
+    from synkinesis.store.models import Base
+
+    url = make_url(store.settings.database_url)
+    database = ([Path(url.database).expanduser()]
+                if url.get_backend_name() == "sqlite" and url.database not in (None, "",
+                                                                                ":memory:")
+                else [])
+    outputs = [path for path in (bundle, fhir) if path is not None]
+    if csv is not None:
+        outputs += [csv / f"{table.name}.csv" for table in Base.metadata.sorted_tables]
+    for path in outputs:
+        if not path.is_dir():  # a folder given for a file: the writer says it cannot write it
+            check_output_path(path, inputs=database, overwrite=overwrite)
 
 
 @db_app.command("import")

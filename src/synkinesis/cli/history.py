@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console
+from synkinesis.cli.common import console, overwrite_option
 from synkinesis.cli.store_support import (
     bad_input_exits,
     fmt,
@@ -63,6 +63,7 @@ def trend(
                               help="Whose scale values: clinician, patient, automatic or any "
                                    "(default: the clinician's when there are any; values of "
                                    "different raters are never compared)."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Trend of a score or measured index across visits (table and PNG plot).
 
@@ -78,6 +79,10 @@ def trend(
     from synkinesis.store.queries import trend as query_trend
 
     with bad_input_exits():
+        if plot is not None and not plot.is_dir():  # a folder: the writer says it cannot
+            from synkinesis.files import check_output_path
+
+            check_output_path(plot, overwrite=overwrite)
         store = open_record()
         with store.transaction() as session:
             result = query_trend(session, patient_code=code, index=index, rater=rater,

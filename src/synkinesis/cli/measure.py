@@ -7,7 +7,13 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, fail, progress_bar
+from synkinesis.cli.common import (
+    console,
+    fail,
+    overwrite_option,
+    progress_bar,
+    write_error_message,
+)
 
 
 def measure(
@@ -46,6 +52,20 @@ def measure(
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
+    overwrite: bool = overwrite_option(),
+    keep_paths: bool = typer.Option(
+        False, "--keep-paths",
+        help="Store each input's full path in the result. Default: only its file name and "
+             "content sha256 (folder names often hold user or patient names)."),
+    orient: bool = typer.Option(
+        True, "--orient/--no-orient",
+        help="Turn a video or photo whose face is upside down or on its side upright before "
+             "landmarking (found with the landmark model's own face detector; the result and "
+             "the summary say so). --no-orient measures the frames as recorded."),
+    allow_truncated: bool = typer.Option(
+        False, "--allow-truncated",
+        help="Measure a video that decodes far fewer frames than its container declares (a "
+             "damaged or partly copied file) instead of refusing it; the result says so."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Measure faces in videos, photos or a camera stream.
@@ -61,6 +81,7 @@ def measure(
 
         synk measure visit-photos/ -o results/ --workers 2
     """
+    from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.pipeline import MeasureError, MeasureOptions, measure_camera, plan_outputs
@@ -72,27 +93,45 @@ def measure(
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
-                             method=method)
+                             method=method, keep_paths=keep_paths,
+                             allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
     try:
         options.validate()
         if camera is not None:
             target = output or Path(f"camera{camera}.synk")
+            _check_outputs([target], [], csv=csv, overwrite=overwrite)
             with progress_bar(quiet, "camera") as advance:
                 results = [measure_camera(camera, target, duration_s=duration, options=options,
                                           progress=advance)]
         else:
-            results, errors = _measure_files(plan_outputs(list(inputs), output), options,
-                                             workers, quiet)
+            jobs = plan_outputs(list(inputs), output)
+            _check_outputs([out for _, _, out in jobs],
+                           [p for _, src, _ in jobs for p in src.split(os.pathsep)],
+                           csv=csv, overwrite=overwrite)
+            results, errors = _measure_files(jobs, options, workers, quiet)
         for measurement in results:
             if csv:
                 write_signals_csv(measurement, measurement.path.with_suffix(".csv"))
             if not quiet:
                 _print_summary(measurement)
-    except (InputError, MeasureError, ModelError, ResultFileError) as exc:
+    except (InputError, MeasureError, ModelError, ResultFileError, OutputPathError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(write_error_message(exc))
     if errors:  # every input was tried; the ones that worked are written above
         fail("; ".join(errors))
+
+
+def _check_outputs(outputs: list[Path], inputs: list[str], *, csv: bool,
+                   overwrite: bool) -> None:
+    """Every file this run will write (results and, with --csv, their tables), before any
+    measuring: never an input, never an existing file without --overwrite."""
+    from synkinesis.files import check_output_path
+
+    for out in outputs:
+        for path in (out, out.with_suffix(".csv")) if csv else (out,):
+            check_output_path(path, inputs=inputs, overwrite=overwrite)
 
 
 def _measure_files(jobs, options, workers: int, quiet: bool):
@@ -106,7 +145,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
     from synkinesis.pipeline import MeasureError, measure_images, measure_job, measure_video
     from synkinesis.results import read_measurement
 
-    expected = (InputError, MeasureError, ModelError)
+    expected = (InputError, MeasureError, ModelError, OSError)
     results, errors = [], []
     if len(jobs) > 1 and workers > 1:
         import multiprocessing
@@ -121,7 +160,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                 try:
                     results.append(read_measurement(Path(future.result())))
                 except expected as exc:
-                    errors.append(str(exc))
+                    errors.append(_message(exc))
                 advance(1)
         return sorted(results, key=lambda m: str(m.path)), errors
     for kind, src, out in jobs:
@@ -137,8 +176,12 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                     results.append(measure_images(paths, out, options=options,
                                                   progress=advance))
         except expected as exc:
-            errors.append(str(exc))
+            errors.append(_message(exc))
     return results, errors
+
+
+def _message(error: Exception) -> str:
+    return write_error_message(error) if isinstance(error, OSError) else str(error)
 
 
 def _parse_span(text: str | None) -> tuple[float, float] | None:
@@ -159,6 +202,21 @@ def _print_summary(measurement) -> None:
     summary = summarise(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
+    turned = (measurement.manifest["source"].get("orientation") or {}).get("turned_ccw_deg")
+    if turned and (turned if isinstance(turned, int) else any(turned)):
+        how = (f"every frame {turned} degrees" if isinstance(turned, int) else
+               "photos " + ", ".join(f"{name} {deg} degrees" for name, deg in
+                                     zip(measurement.manifest["source"]["files"], turned)
+                                     if deg))
+        console.print(f"  [bold yellow]orientation:[/bold yellow] the face was not upright: "
+                      f"turned {how} counter-clockwise before landmarking", highlight=False)
+    truncated = measurement.manifest["source"].get("truncated")
+    if truncated:
+        console.print(
+            f"  [bold red]TRUNCATED VIDEO:[/bold red] only {truncated['decoded_frames']} of the "
+            f"{truncated['declared_frames']} frames it declares decoded "
+            f"({truncated['decoded_s']:.1f} of {truncated['declared_s']:.1f} s); the rest of "
+            "the recording is missing from this result", highlight=False)
     console.print(
         f"  frames {frames['count']}, with a face {frames['with_face']}, usable "
         f"{frames['usable']}; scale {scale['mm_per_unit']:.2f} mm/unit from the "

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from synkinesis.files import OVERWRITE_HELP
 from synkinesis.scales import (
     FORMAT_NAME,
     INSTRUMENTS,
@@ -386,6 +387,7 @@ def score_command(
     list_instruments: Annotated[
         bool, typer.Option("--list", help="List the instruments and exit.")
     ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Score a clinical scale: Sunnybrook, eFACE, House-Brackmann, FNGS 2.0, SAQ or FaCE.
 
@@ -421,6 +423,7 @@ def score_command(
             schema=schema,
             form=form,
             list_instruments=list_instruments,
+            overwrite=overwrite,
         )
     except (_BadInput, ScaleValidationError) as error:
         typer.echo(f"Error: {error}", err=True)
@@ -442,7 +445,16 @@ def _run(
     schema: bool,
     form: bool,
     list_instruments: bool,
+    overwrite: bool,
 ) -> None:
+    if json_out is not None and str(json_out) != "-":
+        from synkinesis.files import OutputPathError, check_output_path
+
+        try:
+            check_output_path(json_out, inputs=[file] if file is not None else [],
+                              overwrite=overwrite)
+        except OutputPathError as error:
+            raise _BadInput(str(error)) from None
     if list_instruments:
         _print_instruments()
         return

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from synkinesis.cli.common import console
+from synkinesis.cli.common import console, overwrite_option, write_error_message
 from synkinesis.cli.common import fail as _fail_markup
 
 _INJURY_HELP = ("Injury as SIDE\\[:SITE\\[:SEVERITY]]: side left/right (the patient's), site "
@@ -96,6 +96,7 @@ def simulate(
     blink_rate: float = typer.Option(0.15, "--blink-rate",
                                      help="Spontaneous blinks per second \\[assumption]."),
     fps: float = typer.Option(30.0, "--fps", help="Frames per second."),
+    overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:
     """Simulate a patient's recording of the standard protocol, with its ground truth.
@@ -123,11 +124,20 @@ def simulate(
         fail(f"the output must be a .synk file, got {output}")
     if output.exists() and output.is_dir():
         fail(f"the output is a directory: {output}")
+    from synkinesis.files import OutputPathError, check_output_path
+    from synkinesis.simulate.io import sidecar_paths
+
+    try:
+        for path in (output, *sidecar_paths(output)):
+            check_output_path(path, inputs=[face] if face is not None else [],
+                              overwrite=overwrite)
+    except OutputPathError as exc:
+        fail(str(exc))
     from synkinesis.landmarks.model import ModelError as LandmarkModelError
     from synkinesis.landmarks.model import load_canonical_face
     from synkinesis.pipeline import MeasureError
     from synkinesis.simulate import simulate_patient
-    from synkinesis.simulate.io import load_neutral_face, sidecar_paths, write_simulation
+    from synkinesis.simulate.io import load_neutral_face, write_simulation
     from synkinesis.simulate.patient import build_nerve, truth_on_day
 
     try:
@@ -140,6 +150,8 @@ def simulate(
         write_simulation(output, spec, recording, truth, neutral, face_truth=face_truth)
     except (FaceError, LandmarkModelError, MeasureError) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(write_error_message(exc))
     truth_path, protocol_path = sidecar_paths(output)
     if quiet:
         for path in (output, truth_path, protocol_path):

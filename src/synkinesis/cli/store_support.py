@@ -37,10 +37,12 @@ class AfterCommit:
 def bad_input_exits() -> Iterator[None]:
     """Run a record command: expected errors become ``error: ...`` and exit code 2, the
     record's warnings (doses, intervals, attached files) become ``warning: ...`` lines."""
+    from synkinesis.files import OutputPathError
     from synkinesis.scales import ScaleValidationError
     from synkinesis.store.errors import StoreError
 
-    expected: tuple[type[BaseException], ...] = (StoreError, ScaleValidationError)
+    expected: tuple[type[BaseException], ...] = (StoreError, ScaleValidationError,
+                                                 OutputPathError)
     try:
         from synkinesis.landmarks.sources import InputError
         from synkinesis.pipeline import MeasureError

@@ -115,9 +115,12 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def check_image_size(data: bytes, *, what: str, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
+def check_image_size(data: bytes, *, what: str,
+                     max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[int, int] | None:
     """Refuse an encoded image whose header declares more than ``max_pixels`` pixels, before
-    any decoding (InputError naming ``what`` and the declared size)."""
+    any decoding (InputError naming ``what`` and the declared size).
+
+    Returns the declared (width, height), None when the header is not a known format."""
     try:
         size = image_size(data)
     except InputError as error:
@@ -125,6 +128,7 @@ def check_image_size(data: bytes, *, what: str, max_pixels: int = MAX_IMAGE_PIXE
     if size is not None and size[0] * size[1] > max_pixels:
         raise InputError(f"{what}: the image declares {size[0]} x {size[1]} pixels, more than "
                          f"the {max_pixels / 1e6:.0f} megapixels accepted; resize it first")
+    return size
 
 
 def _check_file(path: Path) -> None:
@@ -143,6 +147,13 @@ def probe_video(path: Path) -> VideoInfo:
     try:
         if not capture.isOpened():
             raise InputError(f"{path}: not a readable video (the decoder could not open it)")
+        declared = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
+                    int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0))
+        if declared[0] * declared[1] > MAX_IMAGE_PIXELS:  # before a frame is decoded
+            raise InputError(f"{path}: the video declares frames of {declared[0]} x "
+                             f"{declared[1]} pixels, more than the "
+                             f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels accepted; scale it "
+                             "down first")
         ok, frame = capture.read()
         if not ok or frame is None:
             raise InputError(f"{path}: no frame could be decoded (corrupt or truncated video?)")
@@ -188,6 +199,21 @@ def iter_video(
         capture.release()
 
 
+def decoded_extent(path: Path) -> tuple[int, float]:
+    """How far a video decodes from its start: the number of frames and the presentation time
+    of the last one, seconds (one pass without colour conversion or landmarking)."""
+    cv2 = _cv2()
+    capture = cv2.VideoCapture(str(path))
+    frames, last_s = 0, 0.0
+    try:
+        while capture.grab():
+            frames += 1
+            last_s = float(capture.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000.0
+    finally:
+        capture.release()
+    return frames, last_s
+
+
 def _to_rgb(cv2, image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
@@ -208,19 +234,46 @@ def read_image(path: Path) -> tuple[np.ndarray, float]:
     _check_file(path)
     cv2 = _cv2()
     data = np.fromfile(str(path), dtype=np.uint8)
+    encoded = data.tobytes()
+    size = check_image_size(encoded, what=str(path))  # before a single pixel is decoded
+    reduction = _jpeg_reduction(encoded, size)
     try:
-        image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        image = cv2.imdecode(data, _REDUCED_FLAGS[reduction](cv2))
     except cv2.error as exc:  # e.g. larger than OpenCV's pixel limit
         raise InputError(f"{path}: the image could not be decoded ({exc.msg.strip()})") from None
     if image is None:
         raise InputError(f"{path}: not a readable image (corrupt or unsupported encoding)")
-    factor = 1.0
+    factor = float(reduction)
     long_side = max(image.shape[:2])
     if long_side > MAX_IMAGE_SIDE:
-        factor = long_side / MAX_IMAGE_SIDE
-        size = (round(image.shape[1] / factor), round(image.shape[0] / factor))
+        shrink = long_side / MAX_IMAGE_SIDE
+        size = (round(image.shape[1] / shrink), round(image.shape[0] / shrink))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        factor *= shrink
     return _to_rgb(cv2, image), factor
+
+
+#: imdecode flags by JPEG reduction (the decoder's own 1/2, 1/4, 1/8 scaling, which never
+#: holds the full-size image in memory).
+_REDUCED_FLAGS = {
+    1: lambda cv2: cv2.IMREAD_COLOR,
+    2: lambda cv2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: lambda cv2: cv2.IMREAD_REDUCED_COLOR_4,
+    8: lambda cv2: cv2.IMREAD_REDUCED_COLOR_8,
+}
+
+
+def _jpeg_reduction(data: bytes, size: tuple[int, int] | None) -> int:
+    """How much a JPEG can be reduced while decoding and still keep its long side at least
+    :data:`MAX_IMAGE_SIDE` (1, 2, 4 or 8; 1 for other formats and for photos of up to twice
+    that side, which are decoded whole as before). The decoded image then has at most
+    ``2 * MAX_IMAGE_SIDE`` on its long side, so memory stays bounded for any allowed photo."""
+    if data[:3] != b"\xff\xd8\xff" or size is None:
+        return 1
+    reduction, long_side = 1, max(size)
+    while reduction < 8 and long_side / (2 * reduction) >= MAX_IMAGE_SIDE:
+        reduction *= 2
+    return reduction
 
 
 def iter_images(paths: list[Path]) -> Iterator[Frame]:
@@ -234,6 +287,10 @@ def iter_camera(device: int, *, duration_s: float) -> Iterator[Frame]:
     """Frames from a camera for ``duration_s`` seconds (stops early on Ctrl-C)."""
     import time
 
+    if isinstance(device, bool) or not isinstance(device, int) or device < 0:
+        # OpenCV ends the process (segmentation fault) on a negative camera number.
+        raise InputError(f"the camera number must be 0 or more (0 = the first camera), "
+                         f"got {device!r}")
     cv2 = _cv2()
     capture = cv2.VideoCapture(device)
     if not capture.isOpened():

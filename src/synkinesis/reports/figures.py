@@ -132,7 +132,35 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
     return Path(path)
 
 
-def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
+def source_video(measurement: Any) -> Path | None:
+    """The video a measurement was made from, for drawing its frames, or None.
+
+    A result stores its video's full path only when asked to (``--keep-paths``); otherwise
+    its file name, looked for beside the result file and taken only when its content sha256
+    is the recorded one (another patient's video of the same name must not be drawn under
+    these landmarks).
+    """
+    source = measurement.manifest.get("source", {})
+    files = source.get("files") or []
+    if source.get("kind") != "video" or not files:
+        return None
+    named = Path(files[0])
+    if named.is_absolute():
+        return named if named.is_file() else None
+    if measurement.path is None:
+        return None
+    candidate = Path(measurement.path).parent / named.name
+    recorded = (source.get("sha256") or [None])[0]
+    if not candidate.is_file() or recorded is None:
+        return None
+    from synkinesis.pipeline import file_sha256
+
+    return candidate if file_sha256(candidate) == recorded else None
+
+
+def _read_frame(video: Path | None, frame_number: int, turns: int = 0) -> np.ndarray | None:
+    """Frame ``frame_number`` of ``video`` as RGB, turned ``turns`` quarter turns
+    counter-clockwise as it was for landmarking (None when it cannot be read)."""
     if video is None or not Path(video).is_file():
         return None
     try:
@@ -145,7 +173,11 @@ def _read_frame(video: Path | None, frame_number: int) -> np.ndarray | None:
         ok, frame = capture.read()
     finally:
         capture.release()
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if ok else None
+    if not ok:
+        return None
+    from synkinesis.landmarks.orientation import turn
+
+    return turn(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), turns)
 
 
 _PATTERN_POINTS = {
@@ -172,7 +204,8 @@ def _rest_frame(analysis: Any) -> int:
 
 
 def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_numbers:
-                   np.ndarray, video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
+                   np.ndarray, video: Path | None, path: Path, *, mirrored: bool = False,
+                   turns: int = 0) -> Path:
     """The rest frame and the key frame of ``finding`` side by side, landmarks drawn, the
     pattern's region outlined on both sides (affected side solid)."""
     plt = _pyplot()
@@ -188,7 +221,7 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
                              (axes[1], key.peak_frame,
                               f"{key.task.replace('_', ' ')} ({t[key.peak_frame]:.2f} s)")):
         points = landmarks_px[index]
-        image = _read_frame(video, int(frame_numbers[index]))
+        image = _read_frame(video, int(frame_numbers[index]), turns)
         if image is not None and mirrored:  # landmarks were mirrored to the patient's view
             image = image[:, ::-1]
         finite = np.isfinite(points).all(axis=1)
@@ -224,7 +257,8 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
 
 
 def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.ndarray,
-                    video: Path | None, path: Path, *, mirrored: bool = False) -> Path:
+                    video: Path | None, path: Path, *, mirrored: bool = False,
+                    turns: int = 0) -> Path:
     """The middle rest frame with the eye outline, the alar-base-to-corner line and the mouth
     corner of each side drawn: what the resting-tightness finding compares."""
     plt = _pyplot()
@@ -233,7 +267,7 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
     rest = analysis.segmentation.rest
     index = _rest_frame(analysis)
     points = landmarks_px[index]
-    image = _read_frame(video, int(frame_numbers[index]))
+    image = _read_frame(video, int(frame_numbers[index]), turns)
     if image is not None and mirrored:
         image = image[:, ::-1]
     finding = analysis.resting
@@ -268,13 +302,16 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
 
 
 def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
-                 key_frames: bool = True) -> tuple[Path, ...]:
+                 key_frames: bool = True, video: Path | None = None) -> tuple[Path, ...]:
     """Write the signals and coupling figures, the rest frame (resting tightness) and one
     key-frame figure per measurable finding.
 
+    ``video``: the recording to draw the key frames from; default :func:`source_video`.
+
     Returns the written paths."""
-    directory = Path(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    from synkinesis.files import make_private_dir
+
+    directory = make_private_dir(directory)
     written = [plot_signals(analysis, directory / f"{stem}-signals.png"),
                plot_coupling(analysis, directory / f"{stem}-coupling.png")]
     if not key_frames:
@@ -284,16 +321,18 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
         landmarks = measurement.load_landmarks()
     except Exception:  # noqa: BLE001 - figures are optional; a missing landmark array skips them
         return tuple(written)
-    source = measurement.manifest.get("source", {})
-    files = source.get("files") or []
-    video = Path(files[0]) if source.get("kind") == "video" and files else None
+    video = video or source_video(measurement)
     frame_numbers = np.asarray(measurement.frames["frame"])
     mirrored = bool(measurement.manifest.get("landmarks", {}).get("mirrored_input_corrected"))
+    # The landmarks are in the pixels of the frames as landmarked (turned upright).
+    turns = int((measurement.manifest.get("source", {}).get("orientation") or {}).get(
+        "quarter_turns_ccw", 0))
     written.append(plot_rest_frame(analysis, landmarks, frame_numbers, video,
                                    directory / f"{stem}-keyframe-resting_tightness.png",
-                                   mirrored=mirrored))
+                                   mirrored=mirrored, turns=turns))
     for finding in findings:
         written.append(plot_key_frame(
             analysis, finding, landmarks, frame_numbers, video,
-            directory / f"{stem}-keyframe-{finding.pattern}.png", mirrored=mirrored))
+            directory / f"{stem}-keyframe-{finding.pattern}.png", mirrored=mirrored,
+            turns=turns))
     return tuple(written)

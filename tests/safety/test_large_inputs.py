@@ -1,0 +1,95 @@
+"""Photos and videos whose headers declare absurd sizes are refused before decoding; large
+allowed JPEGs are decoded reduced (issue 16 item 8, measure part)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from synkinesis.landmarks import sources
+from synkinesis.landmarks.sources import InputError, probe_video, read_image
+
+
+def _jpeg_declaring(width: int, height: int) -> bytes:
+    """A tiny real JPEG whose SOF header is patched to declare width x height."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (128, 128, 128)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
+    return bytes(data)
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """Records the flags of every image decode."""
+    import cv2
+
+    calls = []
+    original = cv2.imdecode
+
+    def spy(data, flags):
+        calls.append(flags)
+        return original(data, flags)
+
+    monkeypatch.setattr(cv2, "imdecode", spy)
+    return calls
+
+
+def test_a_photo_declaring_20000_by_20000_is_refused_before_decoding(tmp_path, decoded):
+    bomb = tmp_path / "bomb.jpg"
+    bomb.write_bytes(_jpeg_declaring(20000, 20000))
+    with pytest.raises(InputError, match="bomb.jpg.*(megapixels|too many pixels)"):
+        read_image(bomb)
+    assert decoded == []
+
+
+def test_a_large_allowed_jpeg_is_decoded_reduced(tmp_path, decoded):
+    import cv2
+
+    photo = tmp_path / "wide.jpg"
+    image = np.full((1000, 8400, 3), 127, dtype=np.uint8)
+    cv2.imwrite(str(photo), image)
+    rgb, factor = read_image(photo)
+    assert decoded == [cv2.IMREAD_REDUCED_COLOR_2]  # the decoder never held 8400 x 1000
+    assert max(rgb.shape[:2]) == sources.MAX_IMAGE_SIDE
+    assert factor == pytest.approx(8400 / sources.MAX_IMAGE_SIDE)
+    # Up to twice the side a photo is decoded whole, as before.
+    cv2.imwrite(str(photo), np.full((600, 6000, 3), 127, dtype=np.uint8))
+    read_image(photo)
+    assert decoded[-1] == cv2.IMREAD_COLOR
+
+
+def test_a_video_declaring_absurd_frames_is_refused_before_decoding(tmp_path, monkeypatch):
+    import cv2
+
+    class Declaring:
+        """A capture whose stream declares 20000 x 20000 frames (encoding a real one would
+        take gigabytes); reading a frame from it fails the test."""
+
+        def __init__(self, *args):
+            pass
+
+        def isOpened(self):
+            return True
+
+        def get(self, prop):
+            return {cv2.CAP_PROP_FRAME_WIDTH: 20000.0, cv2.CAP_PROP_FRAME_HEIGHT: 20000.0}.get(
+                prop, 0.0)
+
+        def read(self):
+            raise AssertionError("a frame was decoded")
+
+        def release(self):
+            pass
+
+    video = tmp_path / "huge.mp4"
+    video.write_bytes(b"a video")
+    monkeypatch.setattr(cv2, "VideoCapture", Declaring)
+    with pytest.raises(InputError, match="huge.mp4: the video declares frames of 20000 x 20000"):
+        probe_video(video)

@@ -1,0 +1,80 @@
+"""A face recorded upside down or on its side is turned upright before landmarking, and
+measures as the upright recording does (issue 16 item 13)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synkinesis.pipeline import MeasureOptions, measure_images, measure_video, summarise
+from videotools import read_frames, write_lossless
+
+
+def rest(measurement, quantity: str) -> np.ndarray:
+    row = next(r for r in summarise(measurement)["rows"] if r["signal"] == quantity)
+    return np.array([row["rest_left"], row["rest_right"]])
+
+
+@pytest.fixture(scope="module")
+def upright(media, tmp_path_factory):
+    """single_face.mp4 written losslessly as recorded, so that the turned copies differ from it
+    only by the turn."""
+    folder = tmp_path_factory.mktemp("orientation")
+    frames = read_frames(media / "single_face.mp4")
+    path = write_lossless(folder / "upright.avi", frames)
+    return frames, measure_video(path, folder / "upright.synk")
+
+
+@pytest.mark.parametrize("turns", [2, 1, 3], ids=["upside-down", "turned-left",
+                                                   "turned-right"])
+def test_a_turned_video_measures_as_the_upright_one(upright, tmp_path, turns):
+    frames, reference = upright
+    # np.rot90 turns counter-clockwise: the recording is turned the other way round.
+    turned = [np.ascontiguousarray(np.rot90(frame, -turns)) for frame in frames]
+    measured = measure_video(write_lossless(tmp_path / "turned.avi", turned),
+                             tmp_path / "turned.synk")
+    orientation = measured.manifest["source"]["orientation"]
+    assert orientation["quarter_turns_ccw"] == turns
+    assert orientation["turned_ccw_deg"] == 90 * turns
+    assert reference.manifest["source"]["orientation"]["quarter_turns_ccw"] == 0
+    usable = (measured.manifest["frames"]["usable"], reference.manifest["frames"]["usable"])
+    assert usable[0] >= usable[1] - 2, usable
+    assert np.abs(rest(measured, "brow_height") - rest(reference, "brow_height")).max() < 1.0
+    assert np.abs(rest(measured, "palpebral_fissure")
+                  - rest(reference, "palpebral_fissure")).max() < 0.5
+
+
+def test_without_orientation_the_upside_down_face_is_not_measured_as_upright(upright,
+                                                                            tmp_path):
+    """What the turn prevents: the mesh fitted upright on the inverted face."""
+    frames, reference = upright
+    turned = [np.ascontiguousarray(np.rot90(frame, 2)) for frame in frames]
+    measured = measure_video(write_lossless(tmp_path / "turned.avi", turned),
+                             tmp_path / "turned.synk",
+                             options=MeasureOptions(auto_orient=False, method="fast"))
+    assert "orientation" not in measured.manifest["source"]
+    assert (measured.manifest["frames"]["usable"] < reference.manifest["frames"]["usable"] - 10
+            or np.abs(rest(measured, "brow_height")
+                      - rest(reference, "brow_height")).max() > 3.0)
+
+
+def test_each_photo_is_turned_upright_on_its_own(media, tmp_path):
+    import cv2
+
+    photo = cv2.imread(str(media / "single_face.jpg"))
+    cv2.imwrite(str(tmp_path / "a_upright.png"), photo)
+    cv2.imwrite(str(tmp_path / "b_sideways.png"), cv2.rotate(photo, cv2.ROTATE_90_CLOCKWISE))
+    measured = measure_images(sorted(tmp_path.glob("*.png")), tmp_path / "photos.synk")
+    assert measured.manifest["source"]["orientation"]["turned_ccw_deg"] == [0, 90]
+    assert measured.manifest["frames"]["usable"] == 2
+    brow = measured.frames["brow_height_left_mm"]
+    assert abs(brow[0] - brow[1]) < 1.0
+
+
+def test_key_frames_are_drawn_turned_as_they_were_landmarked(media):
+    from synkinesis.reports.figures import _read_frame
+
+    first = read_frames(media / "single_face.mp4")[0][:, :, ::-1]  # RGB
+    turned = _read_frame(media / "single_face.mp4", 0, turns=1)
+    assert turned.shape == (first.shape[1], first.shape[0], 3)
+    assert np.array_equal(turned, np.rot90(first, 1))
