@@ -73,7 +73,7 @@ echo "== synk measure / analyze / db upgrade from $WORK"
 echo "== synk serve answers"
 PORT=$("$WORK/venv/bin/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); \
 print(s.getsockname()[1])")
-"$SYNK" serve --port "$PORT" ${SYNK_SERVE_ARGS:-} >"$WORK/serve.log" 2>&1 &
+"$SYNK" serve --port "$PORT" --no-login >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break

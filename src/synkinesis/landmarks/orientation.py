@@ -121,7 +121,10 @@ class FaceOrientation:
 
     def close(self) -> None:
         if self._detector is not None:
-            self._detector.close()
+            from synkinesis.landmarks.mediapipe_engine import _native_stderr_silenced
+
+            with _native_stderr_silenced():  # LiteRT logs its accelerator's release
+                self._detector.close()
             self._detector = None
 
     def __enter__(self) -> FaceOrientation:
