@@ -7,6 +7,7 @@ import stat
 
 import pytest
 
+from imagetools import jpeg_declaring
 from synkinesis.files import OutputPathError, check_output_path, make_private_dir
 
 
@@ -41,27 +42,12 @@ def test_private_dir_is_0700_whatever_the_umask(tmp_path):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
-def _jpeg_declaring(width: int, height: int) -> bytes:
-    """A tiny real JPEG whose SOF header is patched to declare width x height."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (128, 128, 128)).save(buffer, "JPEG")
-    data = bytearray(buffer.getvalue())
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
-    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
-    return bytes(data)
-
-
 def test_image_header_is_refused_before_decoding():
     from synkinesis.landmarks.sources import InputError, check_image_size, image_size
 
-    assert image_size(_jpeg_declaring(640, 480)) == (640, 480)
-    check_image_size(_jpeg_declaring(640, 480), what="frame")
+    assert image_size(jpeg_declaring(640, 480)) == (640, 480)
+    check_image_size(jpeg_declaring(640, 480), what="frame")
     for width, height in ((20000, 20000), (12000, 9000)):
         with pytest.raises(InputError, match="megapixels|too many pixels"):
-            check_image_size(_jpeg_declaring(width, height), what="frame")
+            check_image_size(jpeg_declaring(width, height), what="frame")
     assert image_size(b"not an image") is None

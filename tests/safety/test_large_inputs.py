@@ -3,26 +3,12 @@ allowed JPEGs are decoded reduced (issue 16 item 8, measure part)."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 
+from imagetools import jpeg_declaring
 from synkinesis.landmarks import sources
 from synkinesis.landmarks.sources import InputError, probe_video, read_image
-
-
-def _jpeg_declaring(width: int, height: int) -> bytes:
-    """A tiny real JPEG whose SOF header is patched to declare width x height."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (128, 128, 128)).save(buffer, "JPEG")
-    data = bytearray(buffer.getvalue())
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
-    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
-    return bytes(data)
 
 
 @pytest.fixture
@@ -43,7 +29,7 @@ def decoded(monkeypatch):
 
 def test_a_photo_declaring_20000_by_20000_is_refused_before_decoding(tmp_path, decoded):
     bomb = tmp_path / "bomb.jpg"
-    bomb.write_bytes(_jpeg_declaring(20000, 20000))
+    bomb.write_bytes(jpeg_declaring(20000, 20000))
     with pytest.raises(InputError, match="bomb.jpg.*(megapixels|too many pixels)"):
         read_image(bomb)
     assert decoded == []

@@ -6,7 +6,6 @@ per socket, the login before any upload byte, 413 for chunked bodies, tracebacks
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 from web_fixtures import PASSWORD, open_test_record, run_async
 
+from imagetools import jpeg_declaring
 from synkinesis.web.settings import load_web_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -292,18 +292,6 @@ def test_a_patient_cannot_tell_other_patients_data_from_missing_data(record):
 
 # ------------------------------------------------------------------ item 8: image headers
 
-def _jpeg_declaring(width: int, height: int) -> bytes:
-    """A small real JPEG whose frame header claims ``width`` x ``height``."""
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (16, 16)).save(out, format="JPEG")
-    data = bytearray(out.getvalue())
-    sof = data.index(b"\xff\xc0")
-    data[sof + 5:sof + 9] = height.to_bytes(2, "big") + width.to_bytes(2, "big")
-    return bytes(data)
-
-
 def test_live_frames_are_refused_by_their_header_before_decoding(monkeypatch):
     import cv2
 
@@ -314,11 +302,11 @@ def test_live_frames_are_refused_by_their_header_before_decoding(monkeypatch):
 
     monkeypatch.setattr(cv2, "imdecode", no_decoding)
     with pytest.raises(ValueError, match="too many pixels"):       # the issue's 20000 x 20000
-        decode_jpeg(_jpeg_declaring(20000, 20000))
+        decode_jpeg(jpeg_declaring(20000, 20000))
     with pytest.raises(ValueError, match="12000 x 12000"):
-        decode_jpeg(_jpeg_declaring(12000, 12000))
+        decode_jpeg(jpeg_declaring(12000, 12000))
     with pytest.raises(ValueError, match="1921 x 1080"):
-        decode_jpeg(_jpeg_declaring(1921, 1080))
+        decode_jpeg(jpeg_declaring(1921, 1080))
 
 
 # ------------------------------------------------------------------ items 9, 10: live socket
