@@ -370,13 +370,20 @@ def _find_visit(session: Session, *, ref: str) -> Visit:
     if len(ref) < 6:
         raise _bad(f"a visit is given as CODE@YYYY-MM-DD (e.g. P001@2026-03-02) or its id, "
                    f"got {ref!r}")
-    visits = list(session.scalars(
-        select(Visit).where(Visit.id.startswith(ref, autoescape=True)).limit(2)))
-    if not visits:
-        raise NotFoundError(f"no visit {ref!r}")
-    if len(visits) > 1:
-        raise _bad(f"visit id prefix {ref!r} is ambiguous; give more characters")
-    return visits[0]
+    return _one_by_id_prefix(session, Visit, ref, what="visit")
+
+
+def _one_by_id_prefix(session: Session, model: type, ref: str, *, what: str,
+                      hint: str = "") -> Any:
+    """The one row of ``model`` whose id starts with ``ref`` (NotFoundError when none, a
+    validation error when several)."""
+    found = list(session.scalars(
+        select(model).where(model.id.startswith(ref, autoescape=True)).limit(2)))
+    if not found:
+        raise NotFoundError(f"no {what} {ref!r}{hint}")
+    if len(found) > 1:
+        raise _bad(f"{what} id prefix {ref!r} is ambiguous; give more characters")
+    return found[0]
 
 
 # -------------------------------------------------------------------------------------------
@@ -835,13 +842,8 @@ def get_procedure(session: Session, *, ref: str) -> Procedure:
     ref = str(ref).strip()
     if len(ref) < 6:
         raise _bad(f"give the procedure id (at least 6 characters), got {ref!r}")
-    found = list(session.scalars(
-        select(Procedure).where(Procedure.id.startswith(ref, autoescape=True)).limit(2)))
-    if not found:
-        raise NotFoundError(f"no procedure {ref!r} (`synk history PATIENT` lists them)")
-    if len(found) > 1:
-        raise _bad(f"procedure id prefix {ref!r} is ambiguous; give more characters")
-    return found[0]
+    return _one_by_id_prefix(session, Procedure, ref, what="procedure",
+                             hint=" (`synk history PATIENT` lists them)")
 
 
 def record_procedure_outcome(
@@ -903,13 +905,8 @@ def find_entry(session: Session, *, kind: str, ref: str) -> Any:
     if len(ref) < 6:
         raise _bad(f"give the {kind} id (at least 6 characters; `synk history PATIENT` lists "
                    f"them), got {ref!r}")
-    found = list(session.scalars(
-        select(model).where(model.id.startswith(ref, autoescape=True)).limit(2)))
-    if not found:
-        raise NotFoundError(f"no {kind} {ref!r} (`synk history PATIENT` lists the ids)")
-    if len(found) > 1:
-        raise _bad(f"{kind} id prefix {ref!r} is ambiguous; give more characters")
-    return found[0]
+    return _one_by_id_prefix(session, model, ref, what=kind,
+                             hint=" (`synk history PATIENT` lists the ids)")
 
 
 def _reason(reason: str | None) -> str:
