@@ -167,3 +167,32 @@ def test_web_logins_and_refusals_are_in_the_trail(tmp_path):
     assert logins == [("anonymous", "web", "drweb", "wrong password")] * 2 + [
         ("anonymous", "web", "drweb", "locked")] * 2
     store.close()
+
+
+def test_logins_are_audited_without_passwords_and_survive_a_bundle_replace(sqlite_store):
+    from synkinesis.store.exchange import export_bundle, import_bundle
+    from synkinesis.web.accounts import add_account, list_accounts, remove_account
+
+    with sqlite_store.transaction() as session:
+        add_patient(session)
+        add_account(session, username="pat1", role="patient", password="correct horse 1",
+                    patient_code="P001")
+        add_account(session, username="temp", role="clinician", password="correct horse 2")
+    with sqlite_store.transaction() as session:
+        add_account(session, username="temp", role="clinician", password="another secret 3",
+                    replace=True)
+        remove_account(session, username="temp")
+    with sqlite_store.transaction() as session:
+        bundle = export_bundle(session, patient_code="P001")
+    with sqlite_store.transaction() as session:
+        import_bundle(session, bundle=bundle, replace=True,
+                      data_dir=sqlite_store.settings.data_dir)
+    with sqlite_store.reading() as session:
+        assert [(a.username, a.patient_code) for a in list_accounts(session)] == [
+            ("pat1", "P001")]
+    events = [e for e in _all(sqlite_store) if e.entity == "web_accounts"]
+    assert [e.action for e in events] == ["create", "create", "change", "delete"] + [
+        "change"] * (len(events) - 4)
+    assert events[0].patient_code == "P001" and events[1].detail["username"] == "temp"
+    text = json.dumps([e.detail for e in events])
+    assert "scrypt" not in text and "(hidden)" in text

@@ -164,3 +164,35 @@ def test_revision_0003_adds_the_audit_trail_and_void_columns_and_downgrades(sett
     assert "audit_events" not in inspector.get_table_names()
     assert "voided_at" not in {c["name"] for c in inspector.get_columns("visits")}
     engine.dispose()
+
+
+def test_downgrades_that_would_lose_voids_the_trail_or_logins_are_refused(settings):
+    from alembic import command
+
+    from synkinesis.store.db import alembic_config
+
+    engine = create_store_engine(settings.database_url)
+    upgrade_database(engine)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO web_accounts (id, username, role, password_hash, created_at) VALUES "
+            "('a1', 'drx', 'clinician', 'scrypt$x', '2026-01-01 10:00:00')"))
+        connection.execute(text(
+            "INSERT INTO patients (id, code, affected_side, cause, onset_date, notes, "
+            "created_at) VALUES ('p1', 'OLD1', 'right', 'trauma', '2024-01-02', '', "
+            "'2025-01-01 10:00:00')"))
+        connection.execute(text(
+            "INSERT INTO visits (id, patient_id, visit_date, label, clinician, notes, "
+            "created_at, voided_at, void_reason) VALUES ('v1', 'p1', '2025-02-03', '', '', "
+            "'', '2025-02-03 10:00:00', '2025-02-04 10:00:00', 'wrong patient')"))
+    for revision, says in (("0003", "web account"), ("0002", "voided entries")):
+        with pytest.raises(RuntimeError, match=says), engine.begin() as connection:
+            command.downgrade(alembic_config(connection), revision)
+        if revision == "0003":
+            with engine.begin() as connection:
+                connection.execute(text("DELETE FROM web_accounts"))
+                command.downgrade(alembic_config(connection), "0003")
+    with engine.connect() as connection:  # the voided visit is still voided
+        assert connection.execute(text("SELECT void_reason FROM visits")).all() == [
+            ("wrong patient",)]
+    engine.dispose()

@@ -288,6 +288,10 @@ def test_a_patient_cannot_tell_other_patients_data_from_missing_data(record):
                                    f"/visits/{'0' * 36}/recordings/x/figures/a.png")):
             a, b = client.get(existing), client.get(missing)
             assert (a.status_code, a.text) == (b.status_code, b.text) and a.status_code == 404
+    with client_for(store, url) as client:  # control: the same pages are there for the owner
+        log_in(client, "pat2")
+        assert client.get(f"/visits/{visit_id}").status_code == 200
+        assert client.get("/patients/P002").status_code == 200
 
 
 # ------------------------------------------------------------------ item 8: image headers
@@ -464,3 +468,56 @@ def test_bad_figure_names_are_404_and_errors_carry_the_security_headers(record):
         assert crash.status_code == 500 and "Traceback" not in crash.text
         assert crash.headers["x-frame-options"] == "DENY"
         assert crash.headers["content-security-policy"].startswith("default-src")
+
+
+# ------------------------------------------------------------------ review: voided, changed
+
+def test_voided_scores_are_not_shown_or_accepted_and_a_changed_analysis_is_not_shown(
+        record, tmp_path):
+    from synkinesis.store.repository import add_score, create_visit, find_entry, void_entry
+
+    store, url = record
+    evidence = {"grade": {"measurement": "mean voluntary ratio", "value": 0.5,
+                          "confidence": 0.4, "unit": "ratio"}}
+    with store.transaction() as session:
+        visit = create_visit(session, patient_code="P001", visit_date="2026-03-04")
+        score = add_score(session, visit=visit, instrument="house_brackmann",
+                          items={"grade": 3}, rater="automatic", evidence=evidence)
+        visit_id, score_id = visit.id, score.id
+    with store.transaction() as session:
+        void_entry(session, entry=find_entry(session, kind="score", ref=score_id),
+                   reason="entered for the wrong patient")
+    with client_for(store, url) as client:
+        log_in(client, "drx")
+        page = client.get(f"/visits/{visit_id}", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and score_id not in page.text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        accepted = client.post(f"/visits/{visit_id}/scores/{score_id}/accept",
+                               data={"csrf_token": csrf}, follow_redirects=False)
+        assert accepted.status_code == 404
+    with store.reading() as session:
+        from synkinesis.store.repository import find_visit
+
+        assert [s.rater for s in find_visit(session, ref=visit_id).scores] == ["automatic"]
+
+    from synkinesis.web.routers.visits import analysis_view
+
+    analysis = tmp_path / "a.analysis.json"
+    analysis.write_text(json.dumps({"format": "synkinesis.analysis", "format_version": 1,
+                                    "findings": []}))
+    from synkinesis.store.recordings import file_sha256
+
+    recorded = file_sha256(analysis)
+    assert analysis_view(str(analysis), recorded) is not None
+    analysis.write_text(analysis.read_text() + " ")
+    assert analysis_view(str(analysis), recorded) is None
+
+
+def test_no_login_mode_keeps_one_session_for_cookieless_requests(record):
+    store, url = record
+    with client_for(store, url, no_login=True) as client:
+        for _ in range(50):
+            client.cookies.clear()
+            assert client.get("/patients").status_code == 200
+        assert len(client.app.state.synk.sessions._sessions) == 1
+

@@ -138,9 +138,10 @@ def patient_delete(
 ) -> None:
     """Delete a patient and everything recorded about them (asks for confirmation).
 
-    Removes all their visits, scores and treatments, and the derived files of their
-    recordings (measure results, analyses; source videos are kept). Cannot be undone:
-    back up first (`synk db backup`).
+    Removes all their visits, scores and treatments, and their folder in the record: the
+    derived files of their recordings (measure results, analyses, figures) and the videos the
+    web app recorded there. Videos added with `synk record add` stay where they are. Cannot be
+    undone: back up first (`synk db backup`).
 
     Example:
 

@@ -205,22 +205,6 @@ def _png(draw: Callable[[Path], Any], directory: Path, name: str) -> str:
     return _data_uri(path.read_bytes(), "image/png")
 
 
-def _checked_file(path: str | None, sha256: str | None, what: str) -> tuple[Path | None, str]:
-    """The stored file when it exists and matches the sha256 the record kept; else None and
-    why (a changed file is not shown: the report would not be what was recorded)."""
-    if not path:
-        return None, f"no {what} stored"
-    file = Path(path)
-    if not file.is_file():
-        return None, f"the {what} file {file} is missing"
-    from synkinesis.store.recordings import file_sha256
-
-    if sha256 and file_sha256(file) != sha256:
-        return None, (f"the {what} file {file} has changed since it was recorded (sha256 "
-                      f"differs from the record's {sha256[:12]}...): not used")
-    return file, ""
-
-
 def find_source_video(recording: Any, folders: Sequence[Path]) -> Path | None:
     """The recording's source video, found by its name and proved by its sha256.
 
@@ -372,10 +356,11 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
                        ) -> tuple[RecordingSection, dict[str, Any] | None]:
     from synkinesis.reports.stored_analysis import stored_analysis
     from synkinesis.store.analysis_bridge import read_analysis_file
+    from synkinesis.store.recordings import checked_file
 
     name = Path(recording.video_path).name
     title = f"Recording {number}: {name}"
-    analysis_file, analysis_problem = _checked_file(
+    analysis_file, analysis_problem = checked_file(
         recording.analysis_path, recording.analysis_sha256, "analysis")
     analysis = None
     if analysis_file is not None:
@@ -383,7 +368,7 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
             analysis = read_analysis_file(analysis_file)
         except ValueError as error:
             analysis_problem = str(error)
-    measurement_file, measurement_problem = _checked_file(
+    measurement_file, measurement_problem = checked_file(
         recording.measurement_path, recording.measurement_sha256, "measure result")
     measurement = None
     if measurement_file is not None:
@@ -603,9 +588,10 @@ def _toxin(patient: Any, visit: Any) -> tuple[list[Any], Figure | None]:
     """The toxin sessions of this visit (linked to it or on its date), else the last one
     before it, and the diagram of their units."""
     from synkinesis.reports.face_diagram import dose_diagram_svg, injected_units
+    from synkinesis.store.queries import is_live
 
-    sessions = [t for t in patient.toxin_sessions
-                if t.visit_id == visit.id or t.session_date == visit.visit_date]
+    sessions = [t for t in patient.toxin_sessions if is_live(t)
+                and (t.visit_id == visit.id or t.session_date == visit.visit_date)]
     if not sessions:
         return [], None
     units = injected_units((i.muscle, i.side, i.units) for t in sessions for i in t.injections)
@@ -712,6 +698,7 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
     ReportError
         The visit has no recording.
     """
+    from synkinesis.store.queries import is_live
     from synkinesis.store.repository import find_visit, visit_reference
 
     visit = find_visit(session, ref=visit_ref)
@@ -749,26 +736,26 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
         if any(c is not None for c in kept):
             dose_rows.append((_words(muscle), side, tuple(_number(c) for c in kept),
                               _number(math.fsum(c for c in kept if c is not None))))
-    earlier = [v for v in patient.visits if v.visit_date < visit.visit_date]
+    earlier = [v for v in patient.visits if is_live(v) and v.visit_date < visit.visit_date]
     previous = earlier[-1].visit_date if earlier else None
     treatments_since = []
     if previous is not None:
-        for toxin in patient.toxin_sessions:
+        for toxin in filter(is_live, patient.toxin_sessions):
             if previous <= toxin.session_date < visit.visit_date:
                 treatments_since.append(f"toxin {_number(toxin.total_units)} U on "
                                         f"{toxin.session_date.isoformat()}")
-        for procedure in patient.procedures:
+        for procedure in filter(is_live, patient.procedures):
             if previous <= procedure.procedure_date < visit.visit_date:
                 treatments_since.append(f"{_words(procedure.kind)} {procedure.target} on "
                                         f"{procedure.procedure_date.isoformat()}")
         therapy = [t for t in patient.therapy_sessions
-                   if previous <= t.session_date < visit.visit_date]
+                   if is_live(t) and previous <= t.session_date < visit.visit_date]
         if therapy:
             treatments_since.append(f"{len(therapy)} therapy session(s)")
     clinician_scores = [
         f"{s.instrument} {_number(s.total) if s.total is not None else 'draft'}"
         + (f" ({s.rater_name})" if s.rater_name else "")
-        for s in visit.scores if s.rater == "clinician"]
+        for s in visit.scores if s.rater == "clinician" and is_live(s)]
     summary = _summary({"analyses": analyses, "recordings": sections,
                         "clinician_scores": clinician_scores, "previous_visit": previous,
                         "changes": changes, "treatments_since": treatments_since})
@@ -793,7 +780,7 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
         patient_code=patient.code, patient_name=(name or "").strip(), visit_ref=reference,
         visit_date=visit.visit_date, visit_label=visit.label, clinician=visit.clinician,
         patient_lines=tuple(patient_lines), summary=summary, recordings=tuple(sections),
-        scales=_scale_tables(list(visit.scores)), trends=tuple(trends),
+        scales=_scale_tables([s for s in visit.scores if is_live(s)]), trends=tuple(trends),
         trends_note="" if trends else "no score or analysed index stored up to this visit",
         toxin_sessions=toxin_rows, toxin_diagram=diagram,
         dose_days=tuple(doses.days[i].isoformat() for i in keep), dose_rows=tuple(dose_rows),

@@ -41,6 +41,7 @@ from synkinesis.store.models import (
     TherapySession,
     ToxinSession,
     Visit,
+    WebAccount,
     new_id,
     utc_now,
 )
@@ -161,7 +162,9 @@ def explain(session: Session, entry: Any, *, action: str, reason: str,
 # the listener
 
 _AUDITED = (Patient, Visit, Recording, MeasuredIndex, ScaleScore, ToxinSession, Injection,
-            TherapySession, Procedure)
+            TherapySession, Procedure, WebAccount)
+#: Columns whose values never go into the trail (only that they changed).
+_SECRET_COLUMNS = ("password_hash",)
 
 
 def _loaded_or_get(session: Session, obj: Any, relation: str, model: type,
@@ -181,6 +184,7 @@ _PARENTS: dict[type, tuple[tuple[str, type, str], ...]] = {
     ScaleScore: (_TO_VISIT, _TO_PATIENT),
     MeasuredIndex: (("recording", Recording, "recording_id"), _TO_VISIT, _TO_PATIENT),
     Injection: (("session", ToxinSession, "session_id"), _TO_PATIENT),
+    WebAccount: (_TO_PATIENT,),  # a patient account's patient; none for a clinician
 }
 
 
@@ -210,7 +214,9 @@ def _changes(obj: Any) -> dict[str, list[Any]]:
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
             if old != new:
-                changed[attribute.key] = [_plain(old), _plain(new)]
+                changed[attribute.key] = (["(hidden)", "(changed)"]
+                                          if attribute.key in _SECRET_COLUMNS
+                                          else [_plain(old), _plain(new)])
     return changed
 
 
@@ -234,6 +240,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 continue
             counted = {"rows": whole.setdefault((action, code), {})} if isinstance(
                 obj, Patient) else {}
+            if isinstance(obj, WebAccount):  # who got (or lost) a login, never its password
+                counted = {"username": obj.username, "role": obj.role}
             events.append(_event(action, patient_code=code, entity=table,
                                  entity_id=obj.id, detail=counted))
     for obj in session.dirty:

@@ -57,6 +57,7 @@ from synkinesis.store.models import (
     ToxinSession,
     UTCDateTime,
     Visit,
+    WebAccount,
 )
 from synkinesis.store.repository import get_patient, visit_reference
 
@@ -478,10 +479,18 @@ def import_bundle(
     patient = _from_row(Patient, bundle.get("patient"), "patient", version=version)
     _validate(patient, today=today, data_dir=data_dir)
     existing = session.scalar(select(Patient).where(func.upper(Patient.code) == patient.code))
+    logins: list[WebAccount] = []
     if existing is not None:
         if not replace:
             raise DuplicateError(f"patient {patient.code} already exists; use --replace "
                                  "(replace=True) to overwrite it with the bundle")
+        # the patient's web logins are not clinical data and not in the bundle: they are
+        # kept and follow the replaced patient (the database would delete them with it)
+        logins = list(session.scalars(select(WebAccount).where(
+            WebAccount.patient_id == existing.id)))
+        for login in logins:
+            login.patient = None
+        session.flush()
         session.delete(existing)
         session.flush()
     for model, ids in _ids_by_model(patient).items():
@@ -498,6 +507,9 @@ def import_bundle(
         raise DuplicateError(f"recording sha256 {clash.sha256[:12]}... of the bundle is already "
                              f"stored for {visit_reference(clash.visit)}")
     session.add(patient)
+    session.flush()
+    for login in logins:
+        login.patient = patient
     session.flush()
     return patient
 

@@ -335,8 +335,9 @@ def chosen_rater(points: Sequence[TrendPoint], spec: IndexSpec, rater: str | Non
     return sources.pop() if len(sources) == 1 else "any"
 
 
-def _live(entry: object, include_voided: bool) -> bool:
-    """Whether an entry counts: not voided, nor its visit (scores), or voided ones asked for."""
+def is_live(entry: object, include_voided: bool = False) -> bool:
+    """Whether an entry counts: not voided, nor its visit (scores), or voided ones asked for.
+    Every reader that lists entries (history, trends, reports, web pages) asks this."""
     if include_voided:
         return True
     if getattr(entry, "voided_at", None) is not None:
@@ -365,7 +366,7 @@ def index_points(session: Session, *, patient: Patient, spec: IndexSpec,
                                                  ScaleScore.instrument == spec.instrument))
         for score in scores:
             value = _scale_value(score, spec)
-            if value is None or not _live(score, include_voided):
+            if value is None or not is_live(score, include_voided):
                 continue
             who = score.rater + (f" {score.rater_name}" if score.rater_name else "")
             points.append(TrendPoint(score.visit.visit_date, float(value),
@@ -376,7 +377,7 @@ def index_points(session: Session, *, patient: Patient, spec: IndexSpec,
             .where(Visit.patient_id == patient.id, MeasuredIndex.name == spec.name))
         for index in rows:
             visit = index.recording.visit
-            if not _live(visit, include_voided):
+            if not is_live(visit, include_voided):
                 continue
             points.append(TrendPoint(visit.visit_date, index.value, visit_reference(visit),
                                      index.source, Path(index.recording.video_path).name))
@@ -398,7 +399,7 @@ def patient_timeline(session: Session, *, patient_code: str,
 
     Recordings are named by their video's file name (never a full path)."""
     patient = get_patient(session, code=patient_code)
-    live = [v for v in patient.visits if _live(v, include_voided)]
+    live = [v for v in patient.visits if is_live(v, include_voided)]
     events: list[TimelineEvent] = []
     if patient.onset_date is not None:
         events.append(TimelineEvent(patient.onset_date, "onset", patient.code,
@@ -407,7 +408,7 @@ def patient_timeline(session: Session, *, patient_code: str,
     for visit in live:
         details = []
         for score in visit.scores:
-            if not _live(score, include_voided):
+            if not is_live(score, include_voided):
                 continue
             total = "draft" if score.total is None else f"{score.total:g}"
             grade = (score.result.get("grade") or {}).get("name")
@@ -424,7 +425,7 @@ def patient_timeline(session: Session, *, patient_code: str,
                                     tuple(details)))
     healthy = {"left": "right", "right": "left"}.get(patient.affected_side)
     for toxin in patient.toxin_sessions:
-        if not _live(toxin, include_voided):
+        if not is_live(toxin, include_voided):
             continue
         details = [_injection_text(toxin.injections)]
         if healthy and any(i.side == healthy for i in toxin.injections):
@@ -436,7 +437,7 @@ def patient_timeline(session: Session, *, patient_code: str,
             f"toxin {toxin.product} {toxin.total_units:g} U{_voided_mark(toxin)}",
             tuple(details)))
     for therapy in patient.therapy_sessions:
-        if not _live(therapy, include_voided):
+        if not is_live(therapy, include_voided):
             continue
         details = []
         if therapy.exercises:
@@ -449,7 +450,7 @@ def patient_timeline(session: Session, *, patient_code: str,
                                     f"therapy{minutes}{_voided_mark(therapy)}",
                                     tuple(details)))
     for procedure in patient.procedures:
-        if not _live(procedure, include_voided):
+        if not is_live(procedure, include_voided):
             continue
         details = []
         if procedure.agent:
@@ -476,10 +477,10 @@ def patient_timeline(session: Session, *, patient_code: str,
 def _treatments(patient: Patient, include_voided: bool = False) -> list[TimelineEvent]:
     events = [TimelineEvent(t.session_date, "toxin", t.id, f"toxin {t.total_units:g} U",
                             (_injection_text(t.injections),)) for t in patient.toxin_sessions
-              if _live(t, include_voided)]
+              if is_live(t, include_voided)]
     events += [TimelineEvent(p.procedure_date, "procedure", p.id,
                              f"{p.kind.replace('_', ' ')} {p.target}") for p in patient.procedures
-               if _live(p, include_voided)]
+               if is_live(p, include_voided)]
     return sorted(events, key=lambda e: (e.day, e.kind))
 
 
@@ -606,7 +607,7 @@ def toxin_due(
         session.scalars(select(Patient).order_by(Patient.code)))
     entries = []
     for patient in patients:
-        sessions = [t for t in patient.toxin_sessions if _live(t, include_voided)]
+        sessions = [t for t in patient.toxin_sessions if is_live(t, include_voided)]
         if not sessions:
             continue
         last = max(t.session_date for t in sessions)
@@ -622,7 +623,7 @@ def doses_per_muscle(session: Session, *, patient_code: str,
     patient = get_patient(session, code=patient_code)
     rows = []
     for toxin in patient.toxin_sessions:
-        if not _live(toxin, include_voided):
+        if not is_live(toxin, include_voided):
             continue
         merged: dict[tuple[str, str], list[float]] = {}
         for injection in toxin.injections:

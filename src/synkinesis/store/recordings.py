@@ -32,6 +32,7 @@ from synkinesis.store.repository import (
 
 __all__ = [
     "RecordOutcome",
+    "checked_file",
     "file_sha256",
     "check_results_match_video",
     "measure_indices",
@@ -76,6 +77,21 @@ class RecordOutcome:
     summary: Mapping[str, Any] = field(default_factory=dict)
     scale_notes: tuple[str, ...] = ()
     segmentation: str = ""
+
+
+def checked_file(path: str | None, sha256: str | None, what: str) -> tuple[Path | None, str]:
+    """A derived file of the record when it exists and matches the sha256 the record kept;
+    else None and why. Every reader that shows a stored file (the visit report, the web's
+    visit page) asks this: a changed file is not shown as if it were what was recorded."""
+    if not path:
+        return None, f"no {what} stored"
+    file = Path(path)
+    if not file.is_file():
+        return None, f"the {what} file {file} is missing"
+    if sha256 and file_sha256(file) != sha256:
+        return None, (f"the {what} file {file} has changed since it was recorded (sha256 "
+                      f"differs from the record's {sha256[:12]}...): not used")
+    return file, ""
 
 
 def file_sha256(path: Path) -> str:

@@ -56,7 +56,7 @@ def session_for(state: AppState, token: str | None) -> WebSession | None:
     """
     session = state.sessions.get(token)
     if state.open_mode():
-        return session or state.sessions.create(LOCAL_ACCOUNT)
+        return session or state.sessions.shared(LOCAL_ACCOUNT)
     if session is None:
         return None
     with state.store.reading() as db:

@@ -60,13 +60,33 @@ class SessionManager:
         self.lifetime_s = lifetime_s
         self._key = secret.encode()
         self._sessions: dict[str, WebSession] = {}
+        self._shared: dict[str, WebSession] = {}
         self._lock = threading.Lock()
 
     def create(self, account: Account) -> WebSession:
-        session = WebSession(secrets.token_urlsafe(32), account,
-                             expires=time.monotonic() + self.lifetime_s)
+        """A new session; sessions past their lifetime are dropped here too, so that the
+        table cannot grow with requests that never come back."""
+        now = time.monotonic()
+        session = WebSession(secrets.token_urlsafe(32), account, expires=now + self.lifetime_s)
         with self._lock:
+            for token in [t for t, s in self._sessions.items() if s.expires < now]:
+                del self._sessions[token]
             self._sessions[session.token] = session
+        return session
+
+    def shared(self, account: Account) -> WebSession:
+        """The one session of ``account`` for requests without a cookie (``--no-login``):
+        made once and renewed, never one per request (any web page open in the browser can
+        send cookieless requests to 127.0.0.1)."""
+        with self._lock:
+            session = self._shared.get(account.username)
+            now = time.monotonic()
+            if session is not None and session.expires >= now:
+                session.expires = now + self.lifetime_s
+                return session
+        session = self.create(account)
+        with self._lock:
+            self._shared[account.username] = session
         return session
 
     def _sign(self, token: str) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from synkinesis.store.queries import is_live
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import app_state, csrf_checked, current_user, render
 from synkinesis.web.routers.visits import load_visit
@@ -56,10 +57,9 @@ def scale_form(request: Request, visit_id: str, instrument: str, from_score: str
     definition = _definition(instrument)
     _rater_for(user, definition)
     with app_state(request).store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path,
-                           store=app_state(request).store)
+        visit = load_visit(session, visit_id, request, user)
         values = {}
-        for score in visit.scores:
+        for score in filter(is_live, visit.scores):
             if score.id == from_score and score.instrument == definition.name:
                 items = score.result.get("items") or {}
                 choices = score.result.get("choices") or {}
@@ -82,8 +82,7 @@ async def scale_submit(request: Request, visit_id: str, instrument: str,
     unknown = [k[5:] for k in form if k.startswith("item.") and k[5:] not in definition.item_keys]
     draft = form.get("draft") == "1"
     with app_state(request).store.transaction() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path,
-                           store=app_state(request).store)
+        visit = load_visit(session, visit_id, request, user)
         try:
             if unknown:
                 raise ScaleValidationError(f"{definition.name} has no item {unknown[0]!r}",
@@ -107,10 +106,9 @@ def accept_score(request: Request, visit_id: str, score_id: str,
     if user.role != "clinician":
         raise HTTPException(403, "only a clinician accepts automatic scores")
     with app_state(request).store.transaction() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path,
-                           store=app_state(request).store)
-        score = next((s for s in visit.scores if s.id == score_id and s.rater == "automatic"),
-                     None)
+        visit = load_visit(session, visit_id, request, user)
+        score = next((s for s in visit.scores
+                      if s.id == score_id and s.rater == "automatic" and is_live(s)), None)
         if score is None:
             raise HTTPException(404, "no automatic score of that id in this visit")
         items = {k: (score.result.get("choices") or {}).get(k, v)

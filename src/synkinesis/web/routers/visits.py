@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse
 
+from synkinesis.store.queries import is_live
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import app_state, current_user, render
 from synkinesis.web.security import AccessDenied, check_patient_access
@@ -17,11 +17,13 @@ router = APIRouter(tags=["visits"])
 FIGURE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.png$")
 
 
-def load_visit(session, visit_id: str, user: Account, *, what: str, store):
+def load_visit(session, visit_id: str, request: Request, user: Account, *,
+               view: bool = True):
     """The visit, after checking the user may see its patient: 404 with the same body when
-    there is no such visit and when it is another patient's (a patient account learns
-    nothing about other patients' visits). The read is recorded in the audit trail as a view
-    of that patient (a refusal as a denial)."""
+    there is no such visit, when it was voided and when it is another patient's (a patient
+    account learns nothing about other patients' visits). A refusal is recorded in the audit
+    trail as a denial, and with ``view`` the read as a view of that patient (a page, not each
+    of its figures)."""
     from synkinesis.store.errors import StoreError
     from synkinesis.store.repository import find_visit
 
@@ -31,25 +33,30 @@ def load_visit(session, visit_id: str, user: Account, *, what: str, store):
         visit = find_visit(session, ref=visit_id)
     except StoreError:
         raise HTTPException(404, "no such visit") from None
+    store, what = app_state(request).store, request.url.path
     try:
         check_patient_access(user, visit.patient.code, what=what, store=store)
     except AccessDenied:
         raise HTTPException(404, "no such visit") from None
-    from synkinesis.store import audit
+    if view:
+        from synkinesis.store import audit
 
-    with store.transaction() as trail:
-        audit.record_view(trail, patient_code=visit.patient.code, what=what)
+        with store.transaction() as trail:
+            audit.record_view(trail, patient_code=visit.patient.code, what=what)
     return visit
 
 
-def analysis_view(path: str | None) -> dict | None:
-    """What the visit page shows of an analysis file (findings, side, segments, scales)."""
+def analysis_view(path: str | None, sha256: str | None) -> dict | None:
+    """What the visit page shows of an analysis file (findings, side, segments, scales):
+    nothing when the file is missing or no longer the one recorded (its sha256)."""
     from synkinesis.store.analysis_bridge import read_analysis_file
+    from synkinesis.store.recordings import checked_file
 
-    if not path or not Path(path).is_file():
+    file, _why = checked_file(path, sha256, "analysis")
+    if file is None:
         return None
     try:
-        data = read_analysis_file(Path(path))
+        data = read_analysis_file(file)
     except ValueError:
         return None
     seg = data.get("segmentation") or {}
@@ -77,21 +84,21 @@ def visit_page(request: Request, visit_id: str, user: Account = Depends(current_
 
     state = app_state(request)
     with state.store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path,
-                           store=app_state(request).store)
+        visit = load_visit(session, visit_id, request, user)
         recordings = []
         for recording in visit.recordings:
             folder = figures_dir(state.store.settings.data_dir, visit.patient.code, recording.id)
             figures = sorted(p.name for p in folder.glob("*.png")) if folder.is_dir() else []
             recordings.append({"id": recording.id, "status": recording.analysis_status,
                                "frames": (recording.summary or {}).get("frames") or {},
-                               "analysis": analysis_view(recording.analysis_path),
+                               "analysis": analysis_view(recording.analysis_path,
+                                                         recording.analysis_sha256),
                                "figures": figures, "protocol": recording.protocol_version})
         scores = [{"id": s.id, "instrument": s.instrument, "total": s.total, "rater": s.rater,
                    "rater_name": s.rater_name, "draft": s.draft,
                    "grade": (s.result.get("grade") or {}).get("name"),
                    "missing": s.result.get("missing", [])}
-                  for s in sorted(visit.scores, key=lambda s: s.rated_at)]
+                  for s in sorted(filter(is_live, visit.scores), key=lambda s: s.rated_at)]
         info = {"id": visit.id, "ref": visit_reference(visit), "date": visit.visit_date,
                 "label": visit.label, "patient": visit.patient.code}
     return render(request, "visit.html", {"visit": info, "recordings": recordings,
@@ -105,8 +112,7 @@ def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
 
     state = app_state(request)
     with state.store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path,
-                           store=app_state(request).store)
+        visit = load_visit(session, visit_id, request, user, view=False)
         if not FIGURE_NAME.match(name):
             raise HTTPException(404, "no such figure")
         if recording_id not in {r.id for r in visit.recordings}:
@@ -129,8 +135,7 @@ def visit_report_pdf(request: Request, visit_id: str, user: Account = Depends(cu
 
     state = app_state(request)
     with state.store.reading() as session:
-        visit = load_visit(session, visit_id, user, what=request.url.path,
-                           store=app_state(request).store)
+        visit = load_visit(session, visit_id, request, user)
         try:
             report = collect_visit_report(session, visit_ref=visit.id,
                                           data_dir=state.store.settings.data_dir)

@@ -48,6 +48,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Below this revision a voided entry would read as a live one and the trail would be
+    # gone: refuse while there is either (a backup restores them; `synk db backup`).
+    connection = op.get_bind()
+    voided = sum(connection.execute(sa.text(
+        f"SELECT count(*) FROM {table} WHERE voided_at IS NOT NULL")).scalar_one()
+        for table in VOIDABLE)
+    events = connection.execute(sa.text("SELECT count(*) FROM audit_events")).scalar_one()
+    if voided or events:
+        raise RuntimeError(
+            f"refusing to downgrade below revision 0003: {voided} voided entries would become "
+            f"live again and {events} audit events would be lost; downgrade a copy, or "
+            "restore a backup made before the upgrade")
     for table in VOIDABLE:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("void_reason")

@@ -36,4 +36,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Below this revision the accounts would be gone (nobody could log in): refuse while
+    # there are any.
+    accounts = op.get_bind().execute(sa.text("SELECT count(*) FROM web_accounts")).scalar_one()
+    if accounts:
+        raise RuntimeError(f"refusing to downgrade below revision 0004: the {accounts} web "
+                           "account(s) would be lost; remove them first (synk serve deluser) "
+                           "or downgrade a copy")
     op.drop_table("web_accounts")
