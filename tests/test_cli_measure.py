@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from synkinesis.measure import read_measurement
 from synkinesis.quality import FrameFlag
-from synkinesis.results import read_measurement
 from videotools import read_frames, write_lossless
 
 

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from synkinesis.pipeline import MeasureError, measure_images, measure_video
+from synkinesis.measure import MeasureError, measure_images, measure_video
 from synkinesis.quality import FrameFlag
 from synkinesis.signals import mirror_signals
 from videotools import read_frames, write_lossless
@@ -65,7 +65,7 @@ def test_mirrored_video_gives_mirrored_signals(media, tmp_path, single_face_meas
 
 
 def test_fast_method_is_labelled(media, tmp_path):
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     fast = measure_video(media / "single_face.mp4", tmp_path / "fast.synk",
                          options=MeasureOptions(method="fast"))
@@ -98,7 +98,7 @@ PHOTO_SIZE_BOUNDS = {"symmetric": (0.03, 0.03), "composite-edges": (0.035, 0.045
 @pytest.mark.parametrize("method", sorted(PHOTO_SIZE_BOUNDS))
 @pytest.mark.parametrize("name", ["single_face.jpg", "astronaut.png"])
 def test_mm_signals_do_not_depend_on_rotation_or_image_size(media, tmp_path, name, method):
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     options = MeasureOptions(method=method)
     median_bound, signal_bound = PHOTO_SIZE_BOUNDS[method]
@@ -183,7 +183,7 @@ def test_blinks_are_flagged_not_dropped(wolfgang_measurement):
 
 
 def test_long_video_in_chunks_matches_one_pass(media, tmp_path):
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     options = MeasureOptions(method="fast")
     one = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "one.synk",
@@ -223,7 +223,7 @@ def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, m
     import types
 
     from synkinesis.landmarks import sources
-    from synkinesis.pipeline import MeasureOptions, measure_camera
+    from synkinesis.measure import MeasureOptions, measure_camera
 
     real_cv2 = sources._cv2()
 

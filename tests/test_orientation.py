@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synkinesis.pipeline import MeasureOptions, measure_images, measure_video, summarise
+from synkinesis.measure import MeasureOptions, measure_images, measure_video, summarise
 from videotools import read_frames, write_lossless
 
 

@@ -34,7 +34,7 @@ WEB_STACK = {"fastapi", "starlette", "uvicorn", "jinja2", "multipart"}
 def test_each_layer_loads_only_its_own_stack():
     # the core's measure and analysis steps need neither the record nor the web app (they are
     # optional extras); the record does not load the web app
-    measuring = _loaded_after("import synkinesis.pipeline, synkinesis.analysis, synkinesis.cli")
+    measuring = _loaded_after("import synkinesis.measure, synkinesis.analysis, synkinesis.cli")
     assert not measuring & (RECORD_STACK | WEB_STACK)
     assert not _loaded_after("import synkinesis.store") & WEB_STACK
 

@@ -6,8 +6,8 @@ import csv
 
 import numpy as np
 
+from synkinesis.measure import Measurement, write_signals_csv
 from synkinesis.quality import FrameFlag
-from synkinesis.results import Measurement, write_signals_csv
 
 
 def _measurement() -> Measurement:

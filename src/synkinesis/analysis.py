@@ -110,7 +110,7 @@ class Analysis:
 
 
 def recording_from_measurement(measurement: Any) -> Recording:
-    """The core's view of a :class:`synkinesis.results.Measurement`."""
+    """The core's view of a :class:`synkinesis.measure.Measurement`."""
     manifest = measurement.manifest
     recording = Recording(
         time_s=np.asarray(measurement.frames["time_s"], dtype=float),
@@ -403,7 +403,7 @@ def analysis_to_dict(analysis: Analysis, *, source: Mapping[str, Any] | None = N
 
 def write_analysis(path: Path, content: Mapping[str, Any]) -> Path:
     """Write an analysis file atomically."""
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(Path(path)) as temporary:
         temporary.write_text(json.dumps(content, indent=2, allow_nan=False))
@@ -475,7 +475,7 @@ def analysis_outputs(input_path: Path, output_dir: Path, *, figures: bool) -> li
     analysis of the same stem."""
     import glob
 
-    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
+    from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
 
     input_path, output_dir = Path(input_path), Path(output_dir)
     stem = input_path.stem
@@ -492,17 +492,17 @@ def load_or_measure(input_path: Path, output_dir: Path, *,
                     on_total: Callable[[int], None] | None = None,
                     measure_options: Any = None) -> Any:
     """Read a ``.synk`` result, or measure a video into ``output_dir/<stem>.synk`` (with
-    ``measure_options``, a :class:`synkinesis.pipeline.MeasureOptions`; default options when
+    ``measure_options``, a :class:`synkinesis.measure.MeasureOptions`; default options when
     None)."""
-    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
+    from synkinesis.measure import read_measurement
 
     input_path = Path(input_path)
     if not input_path.exists():
         raise AnalysisError(f"{input_path}: no such file")
     if input_path.suffix == MEASURE_SUFFIX:
         return read_measurement(input_path)
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
 
     extra = {} if measure_options is None else {"options": measure_options}
     return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
@@ -525,7 +525,7 @@ def run_analysis(
 ) -> AnalysisRun:
     """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
     figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
-    (:class:`synkinesis.pipeline.MeasureOptions`) when given.
+    (:class:`synkinesis.measure.MeasureOptions`) when given.
 
     No output may be an input (the input or the protocol file). ``overwrite=False`` refuses
     outputs that exist already (:func:`analysis_outputs`). The analysis file names the
@@ -536,7 +536,7 @@ def run_analysis(
 
     Raises
     ------
-    AnalysisError, synkinesis.results.ResultFileError, synkinesis.pipeline.MeasureError,
+    AnalysisError, synkinesis.measure.ResultFileError, synkinesis.measure.MeasureError,
     synkinesis.landmarks.sources.InputError, synkinesis.files.OutputPathError
         Input that cannot be analysed, or outputs that would destroy data, with a message
         for the user.
@@ -602,7 +602,7 @@ def prepare_output_dir(output_dir: Path) -> Path:
 
 def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object]] | None = None,
                         options: AnalysisOptions = AnalysisOptions()) -> Analysis:
-    """:func:`analyze_recording` on a :class:`synkinesis.results.Measurement`.
+    """:func:`analyze_recording` on a :class:`synkinesis.measure.Measurement`.
 
     Measurements whose landmarks the model pulled toward symmetry (``--method symmetric`` or
     ``fast``) get a warning saying how much of a one-sided movement they miss.

@@ -85,7 +85,7 @@ def test_analyze_a_video_with_honest_one_sided_signals(media, tmp_path):
     result = invoke(media / "single_face.mp4", "-o", tmp_path, "--method", "composite-edges",
                     "--no-figures")
     assert result.exit_code == 0, result.output
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import read_measurement
 
     manifest = read_measurement(tmp_path / "single_face.synk").manifest
     assert manifest["options"]["method"] == "composite-edges"

@@ -105,7 +105,7 @@ def test_mirrored_signals_give_the_mirrored_analysis(wolfgang_measurement, wolfg
 def test_flipped_video_gives_the_mirrored_result(media, tmp_path):
     import cv2
 
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
     from videotools import read_frames, write_lossless
 
     frames = read_frames(media / "single_face.mp4")

@@ -49,13 +49,13 @@ def assert_resting_level_is_the_models(refined, model, names):
     average, whatever the edges' own offset there."""
     from scipy.stats import trim_mean
 
-    from synkinesis.pipeline import REFINEMENT_LEVEL_FRACTION, _quiet_frames
+    from synkinesis.measure.calibrate import REFINEMENT_LEVEL_FRACTION, quiet_frames
     from synkinesis.quality import UNUSABLE, FrameFlag
 
     flags = refined.frames["flags"]
     candidates = ((flags & UNUSABLE) == 0) & (
         (flags & (FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0)
-    quiet, _ = _quiet_frames(refined.blendshapes, candidates, REFINEMENT_LEVEL_FRACTION)
+    quiet, _ = quiet_frames(refined.blendshapes, candidates, REFINEMENT_LEVEL_FRACTION)
     offsets = refined.manifest["refinement_rest_offsets"]["values"]
     for name in names:
         assert name in offsets
@@ -107,7 +107,7 @@ def test_a_given_refinement_level_replaces_the_recordings_own(recording, edges, 
     entry = again.manifest["refinement_rest_offsets"]
     assert entry["given"] == sorted(levels)
     assert entry["values"][name] == pytest.approx(levels[name] + 0.3, abs=1e-4)
-    from synkinesis.pipeline import SOURCE_CODES
+    from synkinesis.measure import SOURCE_CODES
 
     lid_refined = np.isin(again.frames["landmark_source_left"],
                           [SOURCE_CODES["composite+lid-edges"],

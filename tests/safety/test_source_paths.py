@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from synkinesis.results import read_measurement
+from synkinesis.measure import read_measurement
 
 
 def synk(*args):

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from synkinesis.landmarks.sources import InputError, probe_video
-from synkinesis.pipeline import MeasureOptions, measure_video, truncation
-from synkinesis.results import read_measurement
+from synkinesis.measure import MeasureOptions, measure_video, read_measurement, truncation
 
 
 @pytest.fixture(scope="module")

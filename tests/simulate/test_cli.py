@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from synkinesis.results import read_measurement
+from synkinesis.measure import read_measurement
 from synkinesis.signals import signal_name
 from synkinesis.simulate import REGIONS, TASKS, SimulationSpec
 from synkinesis.simulate.io import read_truth, sidecar_paths

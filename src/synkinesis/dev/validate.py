@@ -52,7 +52,7 @@ from synkinesis.quality import UNUSABLE, FrameFlag, distance_to_frames
 from synkinesis.regions import Side, other_side
 
 if TYPE_CHECKING:
-    from synkinesis.results import Measurement
+    from synkinesis.measure import Measurement
 
 #: Signals whose noise, jumps and mirror error are reported.
 WATCHED = ("palpebral_fissure_left_mm", "palpebral_fissure_right_mm", "mouth_corner_x_left_mm",
@@ -89,7 +89,7 @@ def measure(frames, method: str, output: Path, *,
             refinement_levels: dict[str, float] | None = None):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
     refinements' resting offsets to use (``known_levels`` of another measurement)."""
-    from synkinesis.pipeline import MeasureOptions, measure_frames
+    from synkinesis.measure import MeasureOptions, measure_frames
 
     levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
@@ -145,14 +145,13 @@ def off_at_rest(reference) -> np.ndarray:
     the face, are switched off there by this envelope. (Before it, the pulses were on in
     single_face's first second, where the pipeline finds its rest.)
     """
-    from synkinesis.pipeline import MeasureOptions, _choose_rest
+    from synkinesis.measure.calibrate import choose_rest
 
     time_s = np.asarray(reference.frames["time_s"], dtype=float)
     flags = np.asarray(reference.frames["flags"])
     usable = (flags & UNUSABLE) == 0
     eyes_open = (flags & _CLOSED) == 0
-    rest, _ = _choose_rest(time_s, np.asarray(reference.blendshapes), usable, eyes_open,
-                           MeasureOptions())
+    rest, _ = choose_rest(time_s, np.asarray(reference.blendshapes), usable, eyes_open)
     if not rest.any():
         return np.ones_like(time_s)
     distance = np.min(np.abs(time_s[:, None] - time_s[rest][None, :]), axis=1)

@@ -29,7 +29,7 @@ def _pyplot():
 def _save(fig: Any, path: Path, *, dpi: int) -> None:
     """Write a figure readable by its owner only (0600, atomically): figures show the
     patient's face."""
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(Path(path)) as temporary:
         fig.savefig(temporary, dpi=dpi, format="png")
@@ -153,7 +153,7 @@ def source_video(measurement: Any) -> Path | None:
     recorded = (source.get("sha256") or [None])[0]
     if not candidate.is_file() or recorded is None:
         return None
-    from synkinesis.pipeline import file_sha256
+    from synkinesis.measure import file_sha256
 
     return candidate if file_sha256(candidate) == recorded else None
 

@@ -387,7 +387,7 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
         recording.measurement_path, recording.measurement_sha256, "measure result")
     measurement = None
     if measurement_file is not None:
-        from synkinesis.results import ResultFileError, read_measurement
+        from synkinesis.measure import ResultFileError, read_measurement
 
         try:
             measurement = read_measurement(measurement_file)
@@ -894,7 +894,7 @@ def write_visit_report(report: VisitReport, path: Path, *, overwrite: bool = Fal
         As :func:`check_report_path`; the files the report was made from
         (``report.sources``: videos, measure results, analyses) are never overwritten.
     """
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     path = check_report_path(path, overwrite=overwrite, inputs=report.sources)
     html = render_html(report)

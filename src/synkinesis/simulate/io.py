@@ -4,7 +4,7 @@
 
 ``OUT.synk``
     The measure result format (:mod:`synkinesis.results`), written by
-    :func:`synkinesis.pipeline.measurement_from_landmarks` through the same normalisation,
+    :func:`synkinesis.measure.measurement_from_landmarks` through the same normalisation,
     signals and flags as ``synk measure``. Its manifest ``source`` is
     ``{"kind": "simulation", "parameters": <SimulationSpec.as_dict()>, "face": ..., ...}``.
 ``OUT.truth.json``
@@ -71,7 +71,7 @@ def default_face_path(directories: list[Path] | None = None) -> Path:
 
 def _rest_frames(measurement) -> np.ndarray:
     """Indices of the quietest usable frames (the measure pipeline's rest rule)."""
-    from synkinesis.pipeline import BLENDSHAPE_NAMES
+    from synkinesis.measure import BLENDSHAPE_NAMES
     from synkinesis.quality import UNUSABLE
 
     usable = (np.asarray(measurement.frames["flags"]) & int(UNUSABLE)) == 0
@@ -121,8 +121,14 @@ def load_neutral_face(path: Path | None = None, *, work_dir: Path | None = None)
     (lowest expression activity) gives the median neutral shape.
     """
     from synkinesis.landmarks.sources import InputError, expand_inputs
-    from synkinesis.pipeline import MeasureError, MeasureOptions, measure_images, measure_video
-    from synkinesis.results import ResultFileError, read_measurement
+    from synkinesis.measure import (
+        MeasureError,
+        MeasureOptions,
+        ResultFileError,
+        measure_images,
+        measure_video,
+        read_measurement,
+    )
 
     path = Path(path) if path is not None else default_face_path()
     if not path.exists():
@@ -159,7 +165,7 @@ def sidecar_paths(output: Path) -> tuple[Path, Path]:
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(payload, indent=2, default=_json_default))
@@ -205,7 +211,7 @@ def write_simulation(output: Path, spec, recording, truth, face, *, face_truth=N
     and is stored as ``truth_on_recorded_face``. The rest baseline is the protocol's rest span,
     given explicitly to the measure path.
     """
-    from synkinesis.pipeline import MeasureOptions, measurement_from_landmarks
+    from synkinesis.measure import MeasureOptions, measurement_from_landmarks
 
     output = Path(output)
     truth_path, protocol_path = sidecar_paths(output)

@@ -29,13 +29,13 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from synkinesis.files import atomic_output
 
 FORMAT_NAME = "synkinesis.measure"
 FORMAT_VERSION = 1
@@ -136,27 +136,6 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     sink = io.BytesIO()
     np.lib.format.write_array(sink, np.ascontiguousarray(array), allow_pickle=False)
     return sink.getvalue()
-
-
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds,
-    so a failure never leaves a partial output file."""
-    from synkinesis.files import make_private_dir
-
-    path = Path(path)
-    try:
-        make_private_dir(path.parent)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as error:  # named after the output, not its temporary or a parent
-        raise OSError(error.errno, error.strerror, str(path)) from None
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_measurement(
