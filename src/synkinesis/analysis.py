@@ -110,49 +110,20 @@ class Analysis:
 
 
 def recording_from_measurement(measurement: Any) -> Recording:
-    """The core's view of a :class:`synkinesis.measure.Measurement`."""
+    """The core's view of a :class:`synkinesis.measure.Measurement`: its signals, flags and
+    blendshapes, and the rest the measure step chose (its resting values and frames, as the
+    result file stores them)."""
     manifest = measurement.manifest
-    recording = Recording(
-        time_s=np.asarray(measurement.frames["time_s"], dtype=float),
+    time_s = np.asarray(measurement.frames["time_s"], dtype=float)
+    return Recording(
+        time_s=time_s,
         signals={k: np.asarray(v, dtype=float) for k, v in measurement.signals().items()},
         flags=np.asarray(measurement.frames["flags"], dtype=np.int64),
         blendshapes=np.asarray(measurement.blendshapes, dtype=float),
-        blendshape_names=tuple(manifest.get("blendshape_names", ())),
-        rest_hint=manifest.get("rest", {}).get("reference"),
+        blendshape_names=tuple(manifest.blendshape_names),
+        rest_hint=dict(manifest.rest.reference),
+        rest_hint_frames=manifest.rest.mask(time_s.shape[0]),
     )
-    return replace(recording, rest_hint_frames=measure_rest_frames(recording,
-                                                                    manifest.get("rest", {})))
-
-
-def measure_rest_frames(recording: Recording, rest: Mapping[str, Any]) -> np.ndarray | None:
-    """(N,) bool: the frames the measure step took as rest, from its manifest ``rest`` entry,
-    or None when the entry does not say which.
-
-    A given span (``span_s``) gives its usable frames. The measure step's default takes the
-    usable, eyes-open frames whose summed expression blendshapes (all but ``_neutral`` and the
-    ``eyeLook*`` gaze coefficients) are at most ``max_activity``; the same rule finds them.
-    """
-    from synkinesis.quality import FrameFlag
-
-    t = np.asarray(recording.time_s, dtype=float)
-    usable = recording.both_sides_seen  # as the measure step: rest has both sides seen
-    if isinstance(rest.get("span_s"), list | tuple) and len(rest["span_s"]) == 2:
-        start, stop = (float(v) for v in rest["span_s"])
-        mask = usable & (t >= start) & (t <= stop)
-    elif "max_activity" in rest and recording.blendshapes is not None:
-        names = recording.blendshape_names
-        active = [i for i, name in enumerate(names)
-                  if name != "_neutral" and not name.startswith("eyeLook")]
-        if not active:
-            return None
-        activity = np.nansum(np.asarray(recording.blendshapes)[:, active], axis=1)
-        flags = np.asarray(recording.flags, dtype=np.int64)
-        eyes_open = (flags & int(FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0
-        candidates = usable & eyes_open if (usable & eyes_open).any() else usable
-        mask = candidates & (activity <= float(rest["max_activity"]) + 1e-9)
-    else:
-        return None
-    return mask if mask.any() else None
 
 
 def analyze_recording(
@@ -452,14 +423,13 @@ def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]
     return {
         "measure_file": None if measurement.path is None else _named(measurement.path,
                                                                      keep_paths),
-        "measure_format": manifest.get("format"),
-        "measure_format_version": manifest.get("format_version"),
-        "measure_package_version": manifest.get("package", {}).get("version"),
-        "engine": manifest.get("engine"),
-        "input": manifest.get("source", {}).get("description"),
-        "input_files": manifest.get("source", {}).get("files"),
-        "mirrored_input_corrected": manifest.get("landmarks", {}).get(
-            "mirrored_input_corrected"),
+        "measure_format": manifest.format,
+        "measure_format_version": manifest.file_format_version,
+        "measure_package_version": manifest.package.version,
+        "engine": manifest.engine.to_dict(),
+        "input": manifest.source.description,
+        "input_files": None if manifest.source.files is None else list(manifest.source.files),
+        "mirrored_input_corrected": manifest.landmarks.mirrored_input_corrected,
     }
 
 
@@ -609,7 +579,7 @@ def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object
     """
     analysis = analyze_recording(recording_from_measurement(measurement), spans=spans,
                                  options=options)
-    method = (getattr(measurement, "manifest", {}) or {}).get("options", {}).get("method")
+    method = measurement.manifest.options.get("method")
     if method in PULLED_TOWARD_SYMMETRY:
         analysis = replace(analysis, warnings=(*analysis.warnings,
                                                PULLED_TOWARD_SYMMETRY[method]))

@@ -88,7 +88,7 @@ def test_analyze_a_video_with_honest_one_sided_signals(media, tmp_path):
     from synkinesis.measure import read_measurement
 
     manifest = read_measurement(tmp_path / "single_face.synk").manifest
-    assert manifest["options"]["method"] == "composite-edges"
+    assert manifest.options["method"] == "composite-edges"
     assert "pulls one-sided movement" not in result.output  # said only of symmetric / fast
     data = read_analysis(tmp_path / "single_face.analysis.json")
     assert all(f["severity"] in ("none", "mild", "not measurable") for f in data["findings"])

@@ -74,7 +74,7 @@ def test_wolfgang_is_healthy_and_brow_raise_blinks_smile_are_found(wolfgang,
     hidden_right = (frames["flags"][raise_span] & FrameFlag.HIDDEN_RIGHT) != 0
     assert hidden_right.mean() >= 0.9
     assert np.isnan(frames["brow_height_right_mm"][raise_span][hidden_right]).all()
-    rest = wolfgang_measurement.manifest["rest"]["reference"]["brow_height_left_mm"]
+    rest = wolfgang_measurement.manifest.rest.reference["brow_height_left_mm"]
     assert np.nanmedian(frames["brow_height_left_mm"][raise_span]) - rest > 1.5
     flags = np.asarray(wolfgang.recording.flags)
     from synkinesis.quality import FrameFlag

@@ -92,8 +92,8 @@ def test_record_add_measures_with_the_clinic_method(cli, media, monkeypatch):
     data_dir = Path(os.environ["SYNK_DATA_DIR"]) / "P001"
     (synk,) = data_dir.glob("*.synk")
     manifest = read_measurement(synk).manifest
-    assert manifest["options"]["method"] == "composite-edges"
-    assert "refinement_rest_offsets" in manifest
+    assert manifest.options["method"] == "composite-edges"
+    assert manifest.refinement_rest_offsets is not None
 
 
 def test_measure_indices_from_a_summary():

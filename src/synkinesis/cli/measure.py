@@ -213,15 +213,16 @@ def _print_summary(measurement) -> None:
     summary = summarise(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
-    turned = (measurement.manifest["source"].get("orientation") or {}).get("turned_ccw_deg")
+    source = measurement.manifest.source
+    turned = (source.orientation or {}).get("turned_ccw_deg")
     if turned and (turned if isinstance(turned, int) else any(turned)):
         how = (f"every frame {turned} degrees" if isinstance(turned, int) else
                "photos " + ", ".join(f"{name} {deg} degrees" for name, deg in
-                                     zip(measurement.manifest["source"]["files"], turned)
+                                     zip(source.files or (), turned)
                                      if deg))
         console.print(f"  [bold yellow]orientation:[/bold yellow] the face was not upright: "
                       f"turned {how} counter-clockwise before landmarking", highlight=False)
-    truncated = measurement.manifest["source"].get("truncated")
+    truncated = source.truncated
     if truncated:
         console.print(
             f"  [bold red]TRUNCATED VIDEO:[/bold red] only {truncated['decoded_frames']} of the "

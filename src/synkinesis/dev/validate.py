@@ -101,8 +101,8 @@ def known_levels(measurement) -> dict[str, float] | None:
     given to the measurement of an injected video, they stand for a neutral reference of the
     same face, which a recording without rest does not have
     (docs/dev/one_sided_history.md, session 6)."""
-    entry = measurement.manifest.get("refinement_rest_offsets")
-    return dict(entry["values"]) if entry else None
+    entry = measurement.manifest.refinement_rest_offsets
+    return dict(entry.values) if entry else None
 
 
 def with_images(frames, images: list[np.ndarray]):
@@ -119,9 +119,9 @@ def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> 
     while the recording rests: :func:`off_at_rest`)."""
     ref = recording.reference
     landmarks = ref.load_landmarks()
-    scale = ref.manifest["scale"]["mm_per_unit"]
+    scale = ref.manifest.scale.mm_per_unit
     if kind == "eye":
-        trigger = smile_trigger(ref.blendshapes, ref.manifest["blendshape_names"])
+        trigger = smile_trigger(ref.blendshapes, ref.manifest.blendshape_names)
         return inject_eye(recording.rgb, landmarks, ref.pose, scale, side=side,
                           amount_mm=amount_mm, trigger=trigger)
     trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
@@ -168,7 +168,7 @@ def applied_in_method_mm(case: InjectedCase, original) -> np.ndarray:
     """
     if case.mm_per_px is None:
         return np.asarray(case.applied_mm, dtype=float)
-    method = (float(original.manifest["scale"]["mm_per_unit"])
+    method = (float(original.manifest.scale.mm_per_unit)
               * np.asarray(original.pose, dtype=float)[:, 0])
     return np.asarray(case.applied_mm, dtype=float) * method / np.asarray(case.mm_per_px)
 
@@ -221,7 +221,7 @@ def rest_noise(measurement, reference,
     summed change of the reference's blendshapes (eye gaze excluded) is in the lower half of the
     recording's. ``exclude``: (N,) bool, frames left out (e.g. a hand over the face).
     """
-    names = reference.manifest["blendshape_names"]
+    names = reference.manifest.blendshape_names
     active = [i for i, n in enumerate(names) if n != "_neutral" and not n.startswith("eyeLook")]
     change = np.nansum(np.abs(np.diff(reference.blendshapes[:, active], axis=0)), axis=1)
     closed = ((measurement.frames["flags"] | reference.frames["flags"]) & _BLINKING) != 0

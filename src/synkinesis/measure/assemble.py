@@ -16,6 +16,18 @@ import numpy as np
 from synkinesis import __version__
 from synkinesis.measure import calibrate as steps
 from synkinesis.measure.landmark_pass import FrameArrays, PassArrays
+from synkinesis.measure.manifest import (
+    Engine,
+    FrameCounts,
+    LandmarkArray,
+    Manifest,
+    Package,
+    RefinementOffsets,
+    Rest,
+    ScaleRecord,
+    Source,
+    rest_rows,
+)
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
     SOURCE_CODES,
@@ -189,45 +201,49 @@ def _frame_columns(data: PassArrays, calibration: Calibration) -> dict[str, np.n
 
 
 def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOptions,
-              source: dict[str, Any], engine_info: dict[str, Any]) -> dict[str, Any]:
+              source: dict[str, Any], engine_info: dict[str, Any]) -> Manifest:
     n = data.time_s.shape[0]
     flags = calibration.flags
     usable = (flags & UNUSABLE) == 0
-    offsets, given = calibration.refinement_offsets, list(calibration.given_offsets)
-    return {
-        "package": {"name": "synkinesis", "version": __version__},
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "engine": engine_info,
-        "source": source,
-        "options": options.as_dict(),
-        "frames": {"count": n, "usable": int(usable.sum()),
-                   "with_face": int((data.n_faces > 0).sum())},
-        "scale": {**asdict(calibration.scale), "frames": calibration.scale_frames},
-        "rest": {**calibration.rest_info, "reference": calibration.rest},
-        **({"signal_smoothing": {
+    info = calibration.rest_info
+    span = info.get("span_s")
+    offsets = calibration.refinement_offsets
+    return Manifest(
+        package=Package("synkinesis", __version__),
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        engine=Engine.from_dict(engine_info),
+        source=Source.from_dict(source),
+        options=options.as_dict(),
+        frames=FrameCounts(count=n, usable=int(usable.sum()),
+                           with_face=int((data.n_faces > 0).sum())),
+        scale=ScaleRecord(**asdict(calibration.scale), frames=calibration.scale_frames),
+        rest=Rest(method=info["method"], frames=info["frames"], reference=calibration.rest,
+                  rows=rest_rows(calibration.rest_mask),
+                  span_s=None if span is None else (span[0], span[1]),
+                  max_activity=info.get("max_activity")),
+        signal_smoothing=({
             "method": "Savitzky-Golay, quadratic, centred, within runs of usable frames",
             "half_width_s": steps.SIGNAL_SMOOTHING_HALF_S,
             "meaning": "the landmark model's own smoothing over frames is off for this method "
                        "(it lags real movement); the signals are smoothed here instead, "
-                       "without delay"}}
-           if calibration.smoothed else {}),
-        **({"refinement_rest_offsets": {
-            "meaning": "mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
-                       "edges) made to each signal in the quietest 30 % of open-eye frames "
-                       "(or the given rest span), taken off every frame: the refinement "
-                       "measures movement, the landmark model the resting level (lashes, for "
-                       "one, bias the lid edges differently per eye); 'given' names the "
-                       "signals whose offset was given instead (MeasureOptions."
-                       "refinement_levels: from a neutral recording of the same face)",
-            "values": offsets,
-            **({"given": given} if given else {})}} if offsets else {}),
-        "signals": [asdict(d) for d in signal_definitions()],
-        "flags": {flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
-                  for flag in FrameFlag if flag.name},
-        "unusable_flags": [flag.name for flag in FrameFlag if flag & UNUSABLE],
-        "flag_counts": flag_counts(flags),
-        "blendshape_names": list(BLENDSHAPE_NAMES),
-        **({"landmark_sources": {
+                       "without delay"} if calibration.smoothed else None),
+        refinement_rest_offsets=RefinementOffsets(
+            values=offsets, given=calibration.given_offsets,
+            meaning="mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
+                    "edges) made to each signal in the quietest 30 % of open-eye frames "
+                    "(or the given rest span), taken off every frame: the refinement "
+                    "measures movement, the landmark model the resting level (lashes, for "
+                    "one, bias the lid edges differently per eye); 'given' names the "
+                    "signals whose offset was given instead (MeasureOptions."
+                    "refinement_levels: from a neutral recording of the same face)",
+        ) if offsets else None,
+        signals=signal_definitions(),
+        flags={flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
+               for flag in FrameFlag if flag.name},
+        unusable_flags=tuple(flag.name for flag in FrameFlag if flag & UNUSABLE),
+        flag_counts=flag_counts(flags),
+        blendshape_names=BLENDSHAPE_NAMES,
+        landmark_sources={
             "columns": ["landmark_source_left", "landmark_source_right"],
             "codes": {str(code): name for name, code in SOURCE_CODES.items()},
             "meaning": "where each side's landmarks came from in each frame (patient's sides): "
@@ -242,17 +258,17 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
             "counts": {side: {name: int((data.sources[:, column] == code).sum())
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},
-        }} if data.engine_sources else {}),
-        "pose_columns": ["scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
-                         "tx", "ty", "tz", "residual"],
-        "landmarks": {"shape": [n, 478, 3],
-                      "units": "image pixels (x right, y down, z depth) of the frames as "
-                               "landmarked: turned upright first when source.orientation "
-                               "says so",
-                      "side_convention": "MediaPipe indices; left = the patient's left",
-                      "mirrored_input_corrected": options.mirrored},
-        "platform": {"python": platform.python_version(), "machine": platform.machine()},
-    }
+        } if data.engine_sources else None,
+        pose_columns=("scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
+                      "tx", "ty", "tz", "residual"),
+        landmarks=LandmarkArray(
+            shape=(n, 478, 3),
+            units="image pixels (x right, y down, z depth) of the frames as landmarked: "
+                  "turned upright first when source.orientation says so",
+            side_convention="MediaPipe indices; left = the patient's left",
+            mirrored_input_corrected=options.mirrored),
+        platform={"python": platform.python_version(), "machine": platform.machine()},
+    )
 
 
 def _merge_spools(paths: list[str], directory: Path) -> Path:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -55,6 +55,24 @@ class Engine:
     #: anything else an engine reports (the simulator's own fields)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
+    _FIELDS = ("name", "version", "model_sha256", "method", "method_meaning", "smooth_signals")
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Engine:
+        return cls(name=raw["name"], version=raw["version"],
+                   model_sha256=raw.get("model_sha256"), method=raw.get("method"),
+                   method_meaning=raw.get("method_meaning"),
+                   smooth_signals=bool(raw.get("smooth_signals", False)),
+                   extra={k: v for k, v in raw.items() if k not in cls._FIELDS})
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "version": self.version,
+                               "model_sha256": self.model_sha256}
+        if self.method is not None:  # the measure step's engines; another producer's has none
+            out.update(method=self.method, method_meaning=self.method_meaning,
+                       smooth_signals=self.smooth_signals)
+        return {**out, **self.extra}
+
 
 @dataclass(frozen=True)
 class Source:
@@ -73,6 +91,30 @@ class Source:
     orientation: Mapping[str, Any] | None = None
     truncated: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    _FIELDS = ("kind", "description", "files", "sha256", "video", "orientation", "truncated")
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Source:
+        files, sha = raw.get("files"), raw.get("sha256")
+        return cls(kind=raw.get("kind"), description=str(raw["description"]),
+                   files=None if files is None else tuple(files),
+                   sha256=None if sha is None else tuple(sha),
+                   video=raw.get("video"), orientation=raw.get("orientation"),
+                   truncated=raw.get("truncated"),
+                   extra={k: v for k, v in raw.items() if k not in cls._FIELDS})
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {} if self.kind is None else {"kind": self.kind}
+        out["description"] = self.description
+        if self.files is not None:
+            out["files"] = list(self.files)
+        if self.sha256 is not None:
+            out["sha256"] = list(self.sha256)
+        for name in ("video", "orientation", "truncated"):
+            if getattr(self, name) is not None:
+                out[name] = dict(getattr(self, name))
+        return {**out, **self.extra}
 
 
 @dataclass(frozen=True)
@@ -109,6 +151,18 @@ class Rest:
     rows: tuple[tuple[int, int], ...] | None
     span_s: tuple[float, float] | None = None
     max_activity: float | None = None
+
+    def to_dict(self, *, with_rows: bool = True) -> dict[str, Any]:
+        """As ``manifest.json`` holds it (``with_rows=False``: as version 1 did, the summary
+        a clinician reads)."""
+        return {"method": self.method,
+                **({"span_s": list(self.span_s)} if self.span_s is not None else {}),
+                "frames": self.frames,
+                **({"max_activity": self.max_activity} if self.max_activity is not None
+                   else {}),
+                "reference": dict(self.reference),
+                **({"rows": None if self.rows is None else [list(r) for r in self.rows]}
+                   if with_rows else {})}
 
     def mask(self, n_frames: int) -> np.ndarray | None:
         """(N,) bool: the rest frames, or None when not known."""
@@ -166,6 +220,12 @@ class Manifest:
     refinement_rest_offsets: RefinementOffsets | None = None
     landmark_sources: Mapping[str, Any] | None = None
     upgraded_from: int | None = field(default=None, compare=False)
+    format: ClassVar[str] = FORMAT_NAME
+
+    @property
+    def file_format_version(self) -> int:
+        """The format version the file was written in (before any upgrade on read)."""
+        return self.upgraded_from or FORMAT_VERSION
 
     @property
     def signal_names(self) -> list[str]:
@@ -173,25 +233,18 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON content of ``manifest.json``."""
-        rest = self.rest
         offsets = self.refinement_rest_offsets
         return {
             "format": FORMAT_NAME,
             "format_version": FORMAT_VERSION,
             "package": asdict(self.package),
             "created_utc": self.created_utc,
-            "engine": _engine_dict(self.engine),
-            "source": _source_dict(self.source),
+            "engine": self.engine.to_dict(),
+            "source": self.source.to_dict(),
             "options": dict(self.options),
             "frames": asdict(self.frames),
             "scale": asdict(self.scale),
-            "rest": {"method": rest.method,
-                     **({"span_s": list(rest.span_s)} if rest.span_s is not None else {}),
-                     "frames": rest.frames,
-                     **({"max_activity": rest.max_activity}
-                        if rest.max_activity is not None else {}),
-                     "reference": dict(rest.reference),
-                     "rows": None if rest.rows is None else [list(r) for r in rest.rows]},
+            "rest": self.rest.to_dict(),
             **({"signal_smoothing": dict(self.signal_smoothing)}
                if self.signal_smoothing is not None else {}),
             **({"refinement_rest_offsets": {
@@ -226,8 +279,8 @@ class Manifest:
             return cls(
                 package=Package(**raw["package"]),
                 created_utc=str(raw.get("created_utc", "")),
-                engine=_engine(raw["engine"]),
-                source=_source(raw["source"]),
+                engine=Engine.from_dict(raw["engine"]),
+                source=Source.from_dict(raw["source"]),
                 options=dict(raw.get("options") or {}),
                 frames=FrameCounts(**raw["frames"]),
                 scale=ScaleRecord(**scale),
@@ -308,51 +361,3 @@ def _version1_rest(rest: Mapping[str, Any], time_s: np.ndarray, flags: np.ndarra
     eyes_open = (flags & int(FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0
     candidates = seen & eyes_open if (seen & eyes_open).any() else seen
     return candidates & (activity <= float(rest["max_activity"]) + 1e-9)
-
-
-_ENGINE_FIELDS = ("name", "version", "model_sha256", "method", "method_meaning",
-                  "smooth_signals")
-_SOURCE_FIELDS = ("kind", "description", "files", "sha256", "video", "orientation",
-                  "truncated")
-
-
-def _engine(raw: Mapping[str, Any]) -> Engine:
-    return Engine(name=raw["name"], version=raw["version"],
-                  model_sha256=raw.get("model_sha256"), method=raw.get("method"),
-                  method_meaning=raw.get("method_meaning"),
-                  smooth_signals=bool(raw.get("smooth_signals", False)),
-                  extra={k: v for k, v in raw.items() if k not in _ENGINE_FIELDS})
-
-
-def _engine_dict(engine: Engine) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": engine.name, "version": engine.version,
-                           "model_sha256": engine.model_sha256}
-    if engine.method is not None:  # the measure step's engines; another producer's has none
-        out.update(method=engine.method, method_meaning=engine.method_meaning,
-                   smooth_signals=engine.smooth_signals)
-    return {**out, **engine.extra}
-
-
-def _source(raw: Mapping[str, Any]) -> Source:
-    sha = raw.get("sha256")
-    files = raw.get("files")
-    return Source(kind=raw.get("kind"), description=str(raw["description"]),
-                  files=None if files is None else tuple(files),
-                  sha256=None if sha is None else tuple(sha),
-                  video=raw.get("video"), orientation=raw.get("orientation"),
-                  truncated=raw.get("truncated"),
-                  extra={k: v for k, v in raw.items() if k not in _SOURCE_FIELDS})
-
-
-def _source_dict(source: Source) -> dict[str, Any]:
-    out: dict[str, Any] = {} if source.kind is None else {"kind": source.kind}
-    out["description"] = source.description
-    if source.files is not None:
-        out["files"] = list(source.files)
-    if source.sha256 is not None:
-        out["sha256"] = list(source.sha256)
-    for name in ("video", "orientation", "truncated"):
-        if getattr(source, name) is not None:
-            out[name] = dict(getattr(source, name))
-    return {**out, **source.extra}
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -104,15 +105,15 @@ def summarise(measurement: Measurement) -> dict[str, Any]:
             name = signal_name(quantity, side)
             values = signals[name]
             finite = values[np.isfinite(values)]
-            row[f"rest_{side}"] = manifest["rest"]["reference"].get(name)
+            row[f"rest_{side}"] = manifest.rest.reference.get(name)
             row[f"range_{side}"] = (float(np.percentile(finite, 95) - np.percentile(finite, 5))
                                     if finite.size else float("nan"))
         rows.append(row)
     return {
-        "frames": manifest["frames"],
-        "scale": manifest["scale"],
-        "flag_counts": {k: v for k, v in manifest["flag_counts"].items() if v},
+        "frames": asdict(manifest.frames),
+        "scale": asdict(manifest.scale),
+        "flag_counts": {k: v for k, v in manifest.flag_counts.items() if v},
         "interpupil_mm": float(np.nanmedian(signals["interpupil_mm"])),
-        "rest": manifest["rest"],
+        "rest": manifest.rest.to_dict(with_rows=False),
         "rows": rows,
     }

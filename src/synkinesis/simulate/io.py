@@ -93,9 +93,9 @@ def neutral_face_from_measurement(measurement, *, model_path: Path | None = None
     canonical = load_canonical_face(model_path)
     frames = _rest_frames(measurement)
     landmarks = measurement.load_landmarks()[frames]
-    source = measurement.manifest.get("source", {})
-    if source.get("kind") == "video":
-        size = (source["video"]["height"], source["video"]["width"])
+    source = measurement.manifest.source
+    if source.kind == "video" and source.video is not None:
+        size = (source.video["height"], source.video["width"])
     else:
         valid = landmarks[np.isfinite(landmarks).all(axis=(1, 2))]
         size = (int(np.ceil(np.nanmax(valid[..., 1]) * 1.25)),
@@ -104,7 +104,7 @@ def neutral_face_from_measurement(measurement, *, model_path: Path | None = None
         return neutral_face_from_landmarks(
             landmarks, frame_size=size, canonical_vertices=canonical.vertices,
             basis_ids=canonical.basis_ids, basis_weights=canonical.basis_weights,
-            description=f"{source.get('description', measurement.path)} "
+            description=f"{source.description or measurement.path} "
                         f"(rest frames {frames.tolist()[:10]})")
     except ValueError as exc:
         raise FaceError(f"{measurement.path}: {exc}") from None

@@ -139,12 +139,12 @@ def check_results_match_video(
     if measurement is not None:
         from synkinesis.landmarks.sources import probe_video
 
-        source = measurement.manifest.get("source") or {}
-        described = source.get("video") if isinstance(source, Mapping) else None
+        source = measurement.manifest.source
+        described = source.video
         if not isinstance(described, Mapping):
             raise StoreValidationError(
                 f"the measure result {measurement.path} was not made from a video (source "
-                f"{source.get('kind') if isinstance(source, Mapping) else source!r}), so it "
+                f"{source.kind}), so it "
                 f"cannot be the measurement of {video.name}; use --force to attach it anyway")
         info = probe_video(video)
         differences = []
@@ -162,8 +162,8 @@ def check_results_match_video(
                 f"({_described_name(described) or '?'}: " + ", ".join(differences)
                 + f" in {video.name}); nothing was written (use --force to attach it anyway)")
         name = _described_name(described)
-        claimed_sha = described.get("sha256") or source.get("sha256")
-        if isinstance(claimed_sha, list) and len(claimed_sha) == 1:  # source.sha256 per file
+        claimed_sha = described.get("sha256") or source.sha256  # one per file
+        if isinstance(claimed_sha, list | tuple) and len(claimed_sha) == 1:
             claimed_sha = claimed_sha[0]
         if isinstance(claimed_sha, str) and claimed_sha and claimed_sha != (
                 video_sha256 or file_sha256(video)):
