@@ -39,6 +39,13 @@ def test_each_layer_loads_only_its_own_stack():
     assert not _loaded_after("import synkinesis.store") & WEB_STACK
 
 
+def test_the_measure_step_loads_no_record_web_or_plotting_stack():
+    # measuring needs the landmark model and arrays; plots, the record and the web app are
+    # later layers (matplotlib alone costs about a second of start-up)
+    loaded = _loaded_after("import synkinesis.measure")
+    assert not loaded & (RECORD_STACK | WEB_STACK | {"matplotlib", "mediapipe", "cv2"})
+
+
 def test_missing_extra_names_what_to_install():
     # a command of the record run where its stack cannot be imported: one line, exit 2
     code = ("import sys; sys.modules['sqlalchemy'] = None; sys.argv = ['synk', 'patient', "
