@@ -17,12 +17,15 @@ Modules, in the order a measurement runs through them:
     One input to one result: files, worker processes, progress.
 ``outputs``
     Output paths, the output folder check, input file descriptions, the printed summary.
+``manifest``
+    The typed, versioned manifest of a result file; older formats upgraded on read.
 ``result_file``
     The ``.synk`` format: reading, writing, CSV export.
 """
 
 from __future__ import annotations
 
+from synkinesis.measure.manifest import FORMAT_VERSION, Manifest
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
     METHODS,
@@ -58,9 +61,10 @@ from synkinesis.measure.run import (
 )
 
 __all__ = [
-    "BLENDSHAPE_NAMES", "METHODS", "REFINED_SIGNALS", "SOURCE_CODES", "SUFFIX", "MeasureError",
-    "MeasureOptions", "Measurement", "ResultFileError", "describe_files", "file_sha256",
-    "measure_camera", "measure_frames", "measure_images", "measure_job", "measure_video",
-    "measurement_from_landmarks", "output_path_for", "plan_outputs", "prepare_output",
-    "read_measurement", "signals_table", "summarise", "truncation", "write_signals_csv",
+    "BLENDSHAPE_NAMES", "FORMAT_VERSION", "METHODS", "REFINED_SIGNALS", "SOURCE_CODES",
+    "SUFFIX", "Manifest", "MeasureError", "MeasureOptions", "Measurement", "ResultFileError",
+    "describe_files", "file_sha256", "measure_camera", "measure_frames", "measure_images",
+    "measure_job", "measure_video", "measurement_from_landmarks", "output_path_for",
+    "plan_outputs", "prepare_output", "read_measurement", "signals_table", "summarise",
+    "truncation", "write_signals_csv",
 ]

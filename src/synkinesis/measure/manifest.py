@@ -4,8 +4,8 @@
 reads the current format (after :func:`upgrade` has brought an older one up to it) and
 :meth:`Manifest.to_dict` writes it. Sections that carry a decision a later step uses (scale,
 rest, refinement offsets, frame counts, signal definitions) are typed; sections that only
-describe (the input, the options, the flag and source code tables, the platform) stay
-read-only mappings.
+describe (the options, the flag and source code tables, the platform, a video's container
+details) stay mappings.
 
 Format history
 --------------
@@ -55,7 +55,8 @@ class Engine:
     #: anything else an engine reports (the simulator's own fields)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    _FIELDS = ("name", "version", "model_sha256", "method", "method_meaning", "smooth_signals")
+    _FIELDS: ClassVar[tuple[str, ...]] = ("name", "version", "model_sha256", "method",
+                                          "method_meaning", "smooth_signals")
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Engine:
@@ -92,7 +93,8 @@ class Source:
     truncated: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    _FIELDS = ("kind", "description", "files", "sha256", "video", "orientation", "truncated")
+    _FIELDS: ClassVar[tuple[str, ...]] = ("kind", "description", "files", "sha256", "video",
+                                          "orientation", "truncated")
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Source:

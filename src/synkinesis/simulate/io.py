@@ -70,16 +70,17 @@ def default_face_path(directories: list[Path] | None = None) -> Path:
 
 
 def _rest_frames(measurement) -> np.ndarray:
-    """Indices of the quietest usable frames (the measure pipeline's rest rule)."""
-    from synkinesis.measure import BLENDSHAPE_NAMES
+    """Indices of the quietest tenth of usable frames (lowest expression activity).
+
+    Closed eyes and covered halves are not excluded here, unlike the rest the measure step
+    stores (``manifest.rest``): the simulator's neutral faces were made this way."""
+    from synkinesis.measure.calibrate import expression_activity
     from synkinesis.quality import UNUSABLE
 
     usable = (np.asarray(measurement.frames["flags"]) & int(UNUSABLE)) == 0
     if not usable.any():
         raise FaceError(f"{measurement.path}: no usable frame for a neutral face")
-    active = [i for i, name in enumerate(BLENDSHAPE_NAMES)
-              if name != "_neutral" and not name.startswith("eyeLook")]
-    activity = np.nansum(np.asarray(measurement.blendshapes, dtype=float)[:, active], axis=1)
+    activity = expression_activity(np.asarray(measurement.blendshapes, dtype=float))
     candidates = np.flatnonzero(usable)
     order = candidates[np.argsort(activity[candidates], kind="stable")]
     return np.sort(order[: max(1, int(round(0.1 * order.size)))])
