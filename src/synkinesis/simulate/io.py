@@ -3,7 +3,7 @@
 ``synk simulate -o OUT.synk`` writes three files:
 
 ``OUT.synk``
-    The measure result format (:mod:`synkinesis.results`), written by
+    The measure result format (:mod:`synkinesis.measure.result_file`), written by
     :func:`synkinesis.measure.measurement_from_landmarks` through the same normalisation,
     signals and flags as ``synk measure``. Its manifest ``source`` is
     ``{"kind": "simulation", "parameters": <SimulationSpec.as_dict()>, "face": ..., ...}``.
