@@ -428,7 +428,7 @@ def truncated(lab: Lab):
 
 @item("13", "an upside-down video is turned upright (or its frames flagged)")
 def upside_down(lab: Lab):
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import read_measurement
 
     flipped = lab.work / "flipped.mp4"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i",

@@ -34,9 +34,8 @@ def _default_videos() -> list[Path]:
 
 def bench(video: Path, repeat: int, directory: Path) -> dict[str, float]:
     from synkinesis.analysis import analysis_to_dict, analyze_measurement, write_analysis
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video, read_measurement
     from synkinesis.reports import save_figures
-    from synkinesis.results import read_measurement
 
     result = directory / (video.stem + ".synk")
     start = time.perf_counter()

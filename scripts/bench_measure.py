@@ -39,7 +39,7 @@ def warm_imports() -> None:
     import mediapipe  # noqa: F401
     import pyarrow.parquet  # noqa: F401
 
-    from synkinesis import pipeline  # noqa: F401
+    import synkinesis.measure  # noqa: F401
     from synkinesis.landmarks import mediapipe_engine  # noqa: F401
     from synkinesis.landmarks.model import load_canonical_face
 
@@ -67,7 +67,7 @@ def raw_inference_fps(frames, repeats: int) -> float:
 
 def pipeline_fps(frames, repeats: int, method: str, directory: Path) -> float:
     from synkinesis.landmarks.sources import Frame
-    from synkinesis.pipeline import MeasureOptions, measure_frames
+    from synkinesis.measure import MeasureOptions, measure_frames
 
     fps = frames[1].time_s and 1 / frames[1].time_s
     stream = [Frame(index=i, time_s=i / fps, rgb=f.rgb)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 def main() -> None:
     from conftest import media_dir
     from golden.golden import VIDEOS, save
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
 
     media = media_dir()
     with tempfile.TemporaryDirectory() as work:

@@ -190,7 +190,7 @@ def bench(video: str, methods: list[str], rounds: int) -> None:
 
 
 def main() -> None:
-    from synkinesis.pipeline import METHODS
+    from synkinesis.measure import METHODS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video", action="append", help="file name in the media folder")

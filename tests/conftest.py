@@ -36,14 +36,14 @@ def measured_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def single_face_measurement(media, measured_dir):
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
 
     return measure_video(media / "single_face.mp4", measured_dir / "single_face.synk")
 
 
 @pytest.fixture(scope="session")
 def wolfgang_measurement(media, measured_dir):
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
 
     return measure_video(media / "WolfgangLanger_Pexels.mp4", measured_dir / "wolfgang.synk")
 

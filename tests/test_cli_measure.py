@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from synkinesis.measure import read_measurement
 from synkinesis.quality import FrameFlag
-from synkinesis.results import read_measurement
 from videotools import read_frames, write_lossless
 
 
@@ -142,7 +142,7 @@ def test_grayscale_huge_and_portrait_inputs_work(media, tmp_path):
     write_lossless(tmp_path / "portrait.avi", portrait)
     result = synk("measure", tmp_path / "portrait.avi", "-o", tmp_path / "portrait.synk", "-q")
     assert result.returncode == 0, result.stderr
-    assert read_measurement(tmp_path / "portrait.synk").manifest["source"]["video"]["height"] == 640
+    assert read_measurement(tmp_path / "portrait.synk").manifest.source.video["height"] == 640
 
 
 @pytest.mark.parametrize("case", ["sideways", "tiny"])
@@ -211,7 +211,7 @@ def test_the_clinic_method_setting_is_the_default_method(media, tmp_path):
                           str(media / "single_face.jpg"), "-o", str(tmp_path / "a.synk"), "-q"],
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert read_measurement(tmp_path / "a.synk").manifest["options"]["method"] == "composite"
+    assert read_measurement(tmp_path / "a.synk").manifest.options["method"] == "composite"
     env["SYNK_MEASURE_METHOD"] = "nonsense"
     bad = subprocess.run([sys.executable, "-m", "synkinesis", "measure",
                           str(media / "single_face.jpg"), "-o", str(tmp_path / "b.synk")],

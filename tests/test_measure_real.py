@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from synkinesis.pipeline import MeasureError, measure_images, measure_video
+from synkinesis.measure import MeasureError, measure_images, measure_video
 from synkinesis.quality import FrameFlag
 from synkinesis.signals import mirror_signals
 from videotools import read_frames, write_lossless
@@ -20,13 +20,13 @@ def test_face_in_every_frame_of_the_real_videos(single_face_measurement, wolfgan
 
 def test_result_file_is_self_describing(single_face_measurement):
     manifest = single_face_measurement.manifest
-    assert manifest["format"] == "synkinesis.measure" and manifest["format_version"] == 1
-    assert manifest["engine"]["model_sha256"] == (
+    assert manifest.format == "synkinesis.measure" and manifest.file_format_version == 2
+    assert manifest.engine.model_sha256 == (
         "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff")
-    assert manifest["engine"]["version"].startswith("mediapipe")
-    assert manifest["package"]["version"]
-    assert manifest["source"]["video"]["width"] == 640
-    assert manifest["scale"]["method"] == "iris"
+    assert manifest.engine.version.startswith("mediapipe")
+    assert manifest.package.version
+    assert manifest.source.video["width"] == 640
+    assert manifest.scale.method == "iris"
     landmarks = single_face_measurement.load_landmarks()
     assert landmarks.shape == (72, 478, 3) and landmarks.dtype == np.float32
     assert single_face_measurement.pose.shape == (72, 14)
@@ -59,18 +59,18 @@ def test_mirrored_video_gives_mirrored_signals(media, tmp_path, single_face_meas
     for name in ("palpebral_fissure_left_mm", "mouth_corner_x_left_mm", "mouth_corner_y_left_mm"):
         difference = np.nanmedian(np.abs(original[name] - mirrored[name]))
         assert difference <= 0.05, f"{name}: median |difference| {difference:.3f} mm"
-    assert single_face_measurement.manifest["rest"]["reference"]["palpebral_fissure_left_mm"] == (
-        pytest.approx(flipped.manifest["rest"]["reference"]["palpebral_fissure_right_mm"],
+    assert single_face_measurement.manifest.rest.reference["palpebral_fissure_left_mm"] == (
+        pytest.approx(flipped.manifest.rest.reference["palpebral_fissure_right_mm"],
                       abs=0.01))
 
 
 def test_fast_method_is_labelled(media, tmp_path):
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     fast = measure_video(media / "single_face.mp4", tmp_path / "fast.synk",
                          options=MeasureOptions(method="fast"))
-    assert fast.manifest["engine"]["method"] == "fast"
-    assert fast.manifest["engine"]["name"] == "mediapipe-face-landmarker"
+    assert fast.manifest.engine.method == "fast"
+    assert fast.manifest.engine.name == "mediapipe-face-landmarker"
 
 
 def _variants(image: np.ndarray) -> dict[str, np.ndarray]:
@@ -98,7 +98,7 @@ PHOTO_SIZE_BOUNDS = {"symmetric": (0.03, 0.03), "composite-edges": (0.035, 0.045
 @pytest.mark.parametrize("method", sorted(PHOTO_SIZE_BOUNDS))
 @pytest.mark.parametrize("name", ["single_face.jpg", "astronaut.png"])
 def test_mm_signals_do_not_depend_on_rotation_or_image_size(media, tmp_path, name, method):
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     options = MeasureOptions(method=method)
     median_bound, signal_bound = PHOTO_SIZE_BOUNDS[method]
@@ -134,7 +134,7 @@ def _factor(label: str) -> float:
 
 def test_plausible_resting_values(single_face_measurement, wolfgang_measurement, media, tmp_path):
     for measurement in (single_face_measurement, wolfgang_measurement):
-        rest = measurement.manifest["rest"]["reference"]
+        rest = measurement.manifest.rest.reference
         for side in ("left", "right"):
             assert 7 <= rest[f"palpebral_fissure_{side}_mm"] <= 14
         assert 54 <= rest["interpupil_mm"] <= 74
@@ -144,13 +144,13 @@ def test_plausible_resting_values(single_face_measurement, wolfgang_measurement,
 
 
 def test_brow_rises_during_the_brow_raise(wolfgang_measurement):
-    names = wolfgang_measurement.manifest["blendshape_names"]
+    names = wolfgang_measurement.manifest.blendshape_names
     blend = wolfgang_measurement.blendshapes
     outer_up = 0.5 * (blend[:, names.index("browOuterUpLeft")]
                       + blend[:, names.index("browOuterUpRight")])
     raised = outer_up > 0.4
     assert raised.sum() >= 10
-    rest = wolfgang_measurement.manifest["rest"]["reference"]
+    rest = wolfgang_measurement.manifest.rest.reference
     signals = wolfgang_measurement.signals()
     for side in ("left", "right"):
         rise = np.nanmedian(signals[f"brow_height_{side}_mm"][raised]) - rest[
@@ -159,12 +159,12 @@ def test_brow_rises_during_the_brow_raise(wolfgang_measurement):
 
 
 def test_mouth_corners_rise_on_both_sides_during_the_smile(single_face_measurement):
-    names = single_face_measurement.manifest["blendshape_names"]
+    names = single_face_measurement.manifest.blendshape_names
     blend = single_face_measurement.blendshapes
     smiling = 0.5 * (blend[:, names.index("mouthSmileLeft")]
                      + blend[:, names.index("mouthSmileRight")]) > 0.5
     assert smiling.sum() >= 5
-    rest = single_face_measurement.manifest["rest"]["reference"]
+    rest = single_face_measurement.manifest.rest.reference
     signals = single_face_measurement.signals()
     for side in ("left", "right"):
         rise = np.nanmedian(signals[f"mouth_corner_y_{side}_mm"][smiling]) - rest[
@@ -183,7 +183,7 @@ def test_blinks_are_flagged_not_dropped(wolfgang_measurement):
 
 
 def test_long_video_in_chunks_matches_one_pass(media, tmp_path):
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     options = MeasureOptions(method="fast")
     one = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "one.synk",
@@ -215,7 +215,7 @@ def test_partial_faces_and_gaps_are_flagged(media, tmp_path):
     assert ((flags[20:30] & FrameFlag.NO_FACE) != 0).all()
     assert np.isnan(measured.frames["palpebral_fissure_left_mm"][20:30]).all()
     assert ((flags[40:] & FrameFlag.NO_FACE) == 0).all()
-    assert measured.manifest["flag_counts"]["NO_FACE"] == 10
+    assert measured.manifest.flag_counts["NO_FACE"] == 10
 
 
 def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, monkeypatch):
@@ -223,7 +223,7 @@ def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, m
     import types
 
     from synkinesis.landmarks import sources
-    from synkinesis.pipeline import MeasureOptions, measure_camera
+    from synkinesis.measure import MeasureOptions, measure_camera
 
     real_cv2 = sources._cv2()
 
@@ -257,7 +257,7 @@ def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, m
     monkeypatch.setattr(sources, "_cv2", lambda: fake)
     measured = measure_camera(3, tmp_path / "camera.synk", duration_s=1.5,
                               options=MeasureOptions(method="fast"))
-    assert measured.manifest["source"]["kind"] == "camera"
+    assert measured.manifest.source.kind == "camera"
     assert 1.2 <= measured.frames["time_s"][-1] <= 1.6
     assert measured.n_frames >= 10 and (measured.frames["n_faces"] >= 1).all()
     assert np.all(np.diff(measured.frames["time_s"]) > 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synkinesis.pipeline import MeasureOptions, measure_images, measure_video, summarise
+from synkinesis.measure import MeasureOptions, measure_images, measure_video, summarise
 from videotools import read_frames, write_lossless
 
 
@@ -33,11 +33,11 @@ def test_a_turned_video_measures_as_the_upright_one(upright, tmp_path, turns):
     turned = [np.ascontiguousarray(np.rot90(frame, -turns)) for frame in frames]
     measured = measure_video(write_lossless(tmp_path / "turned.avi", turned),
                              tmp_path / "turned.synk")
-    orientation = measured.manifest["source"]["orientation"]
+    orientation = measured.manifest.source.orientation
     assert orientation["quarter_turns_ccw"] == turns
     assert orientation["turned_ccw_deg"] == 90 * turns
-    assert reference.manifest["source"]["orientation"]["quarter_turns_ccw"] == 0
-    usable = (measured.manifest["frames"]["usable"], reference.manifest["frames"]["usable"])
+    assert reference.manifest.source.orientation["quarter_turns_ccw"] == 0
+    usable = (measured.manifest.frames.usable, reference.manifest.frames.usable)
     assert usable[0] >= usable[1] - 2, usable
     assert np.abs(rest(measured, "brow_height") - rest(reference, "brow_height")).max() < 1.0
     assert np.abs(rest(measured, "palpebral_fissure")
@@ -52,8 +52,8 @@ def test_without_orientation_the_upside_down_face_is_not_measured_as_upright(upr
     measured = measure_video(write_lossless(tmp_path / "turned.avi", turned),
                              tmp_path / "turned.synk",
                              options=MeasureOptions(auto_orient=False, method="fast"))
-    assert "orientation" not in measured.manifest["source"]
-    assert (measured.manifest["frames"]["usable"] < reference.manifest["frames"]["usable"] - 10
+    assert measured.manifest.source.orientation is None
+    assert (measured.manifest.frames.usable < reference.manifest.frames.usable - 10
             or np.abs(rest(measured, "brow_height")
                       - rest(reference, "brow_height")).max() > 3.0)
 
@@ -65,8 +65,8 @@ def test_each_photo_is_turned_upright_on_its_own(media, tmp_path):
     cv2.imwrite(str(tmp_path / "a_upright.png"), photo)
     cv2.imwrite(str(tmp_path / "b_sideways.png"), cv2.rotate(photo, cv2.ROTATE_90_CLOCKWISE))
     measured = measure_images(sorted(tmp_path.glob("*.png")), tmp_path / "photos.synk")
-    assert measured.manifest["source"]["orientation"]["turned_ccw_deg"] == [0, 90]
-    assert measured.manifest["frames"]["usable"] == 2
+    assert measured.manifest.source.orientation["turned_ccw_deg"] == [0, 90]
+    assert measured.manifest.frames.usable == 2
     brow = measured.frames["brow_height_left_mm"]
     assert abs(brow[0] - brow[1]) < 1.0
 

@@ -34,9 +34,16 @@ WEB_STACK = {"fastapi", "starlette", "uvicorn", "jinja2", "multipart"}
 def test_each_layer_loads_only_its_own_stack():
     # the core's measure and analysis steps need neither the record nor the web app (they are
     # optional extras); the record does not load the web app
-    measuring = _loaded_after("import synkinesis.pipeline, synkinesis.analysis, synkinesis.cli")
+    measuring = _loaded_after("import synkinesis.measure, synkinesis.analysis, synkinesis.cli")
     assert not measuring & (RECORD_STACK | WEB_STACK)
     assert not _loaded_after("import synkinesis.store") & WEB_STACK
+
+
+def test_the_measure_step_loads_no_record_web_or_plotting_stack():
+    # measuring needs the landmark model and arrays; plots, the record and the web app are
+    # later layers (matplotlib alone costs about a second of start-up)
+    loaded = _loaded_after("import synkinesis.measure")
+    assert not loaded & (RECORD_STACK | WEB_STACK | {"matplotlib", "mediapipe", "cv2"})
 
 
 def test_missing_extra_names_what_to_install():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+from types import SimpleNamespace
 
 import numpy as np
 
+from synkinesis.measure import Measurement, write_signals_csv
 from synkinesis.quality import FrameFlag
-from synkinesis.results import Measurement, write_signals_csv
 
 
 def _measurement() -> Measurement:
@@ -20,7 +21,8 @@ def _measurement() -> Measurement:
         "palpebral_fissure_left_mm": np.array([9.5, 3.0, np.nan], dtype=np.float32),
         "landmark_source_left": np.array([5, 2, 0], dtype=np.int8),
     }
-    manifest = {"signals": [{"name": "palpebral_fissure_left_mm"}]}
+    # the table is the frames alone: a manifest naming the signal is enough
+    manifest = SimpleNamespace(signal_names=["palpebral_fissure_left_mm"])
     return Measurement(manifest=manifest, frames=frames, pose=np.zeros((3, 14)),
                        blendshapes=np.zeros((3, 52), dtype=np.float32))
 

@@ -110,49 +110,20 @@ class Analysis:
 
 
 def recording_from_measurement(measurement: Any) -> Recording:
-    """The core's view of a :class:`synkinesis.results.Measurement`."""
+    """The core's view of a :class:`synkinesis.measure.Measurement`: its signals, flags and
+    blendshapes, and the rest the measure step chose (its resting values and frames, as the
+    result file stores them)."""
     manifest = measurement.manifest
-    recording = Recording(
-        time_s=np.asarray(measurement.frames["time_s"], dtype=float),
+    time_s = np.asarray(measurement.frames["time_s"], dtype=float)
+    return Recording(
+        time_s=time_s,
         signals={k: np.asarray(v, dtype=float) for k, v in measurement.signals().items()},
         flags=np.asarray(measurement.frames["flags"], dtype=np.int64),
         blendshapes=np.asarray(measurement.blendshapes, dtype=float),
-        blendshape_names=tuple(manifest.get("blendshape_names", ())),
-        rest_hint=manifest.get("rest", {}).get("reference"),
+        blendshape_names=tuple(manifest.blendshape_names),
+        rest_hint=dict(manifest.rest.reference),
+        rest_hint_frames=manifest.rest.mask(time_s.shape[0]),
     )
-    return replace(recording, rest_hint_frames=measure_rest_frames(recording,
-                                                                    manifest.get("rest", {})))
-
-
-def measure_rest_frames(recording: Recording, rest: Mapping[str, Any]) -> np.ndarray | None:
-    """(N,) bool: the frames the measure step took as rest, from its manifest ``rest`` entry,
-    or None when the entry does not say which.
-
-    A given span (``span_s``) gives its usable frames. The measure step's default takes the
-    usable, eyes-open frames whose summed expression blendshapes (all but ``_neutral`` and the
-    ``eyeLook*`` gaze coefficients) are at most ``max_activity``; the same rule finds them.
-    """
-    from synkinesis.quality import FrameFlag
-
-    t = np.asarray(recording.time_s, dtype=float)
-    usable = recording.both_sides_seen  # as the measure step: rest has both sides seen
-    if isinstance(rest.get("span_s"), list | tuple) and len(rest["span_s"]) == 2:
-        start, stop = (float(v) for v in rest["span_s"])
-        mask = usable & (t >= start) & (t <= stop)
-    elif "max_activity" in rest and recording.blendshapes is not None:
-        names = recording.blendshape_names
-        active = [i for i, name in enumerate(names)
-                  if name != "_neutral" and not name.startswith("eyeLook")]
-        if not active:
-            return None
-        activity = np.nansum(np.asarray(recording.blendshapes)[:, active], axis=1)
-        flags = np.asarray(recording.flags, dtype=np.int64)
-        eyes_open = (flags & int(FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0
-        candidates = usable & eyes_open if (usable & eyes_open).any() else usable
-        mask = candidates & (activity <= float(rest["max_activity"]) + 1e-9)
-    else:
-        return None
-    return mask if mask.any() else None
 
 
 def analyze_recording(
@@ -403,7 +374,7 @@ def analysis_to_dict(analysis: Analysis, *, source: Mapping[str, Any] | None = N
 
 def write_analysis(path: Path, content: Mapping[str, Any]) -> Path:
     """Write an analysis file atomically."""
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(Path(path)) as temporary:
         temporary.write_text(json.dumps(content, indent=2, allow_nan=False))
@@ -452,14 +423,13 @@ def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]
     return {
         "measure_file": None if measurement.path is None else _named(measurement.path,
                                                                      keep_paths),
-        "measure_format": manifest.get("format"),
-        "measure_format_version": manifest.get("format_version"),
-        "measure_package_version": manifest.get("package", {}).get("version"),
-        "engine": manifest.get("engine"),
-        "input": manifest.get("source", {}).get("description"),
-        "input_files": manifest.get("source", {}).get("files"),
-        "mirrored_input_corrected": manifest.get("landmarks", {}).get(
-            "mirrored_input_corrected"),
+        "measure_format": manifest.format,
+        "measure_format_version": manifest.file_format_version,
+        "measure_package_version": manifest.package.version,
+        "engine": manifest.engine.to_dict(),
+        "input": manifest.source.description,
+        "input_files": None if manifest.source.files is None else list(manifest.source.files),
+        "mirrored_input_corrected": manifest.landmarks.mirrored_input_corrected,
     }
 
 
@@ -475,7 +445,7 @@ def analysis_outputs(input_path: Path, output_dir: Path, *, figures: bool) -> li
     analysis of the same stem."""
     import glob
 
-    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
+    from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
 
     input_path, output_dir = Path(input_path), Path(output_dir)
     stem = input_path.stem
@@ -492,17 +462,17 @@ def load_or_measure(input_path: Path, output_dir: Path, *,
                     on_total: Callable[[int], None] | None = None,
                     measure_options: Any = None) -> Any:
     """Read a ``.synk`` result, or measure a video into ``output_dir/<stem>.synk`` (with
-    ``measure_options``, a :class:`synkinesis.pipeline.MeasureOptions`; default options when
+    ``measure_options``, a :class:`synkinesis.measure.MeasureOptions`; default options when
     None)."""
-    from synkinesis.results import SUFFIX as MEASURE_SUFFIX
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
+    from synkinesis.measure import read_measurement
 
     input_path = Path(input_path)
     if not input_path.exists():
         raise AnalysisError(f"{input_path}: no such file")
     if input_path.suffix == MEASURE_SUFFIX:
         return read_measurement(input_path)
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
 
     extra = {} if measure_options is None else {"options": measure_options}
     return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
@@ -525,7 +495,7 @@ def run_analysis(
 ) -> AnalysisRun:
     """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
     figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
-    (:class:`synkinesis.pipeline.MeasureOptions`) when given.
+    (:class:`synkinesis.measure.MeasureOptions`) when given.
 
     No output may be an input (the input or the protocol file). ``overwrite=False`` refuses
     outputs that exist already (:func:`analysis_outputs`). The analysis file names the
@@ -536,7 +506,7 @@ def run_analysis(
 
     Raises
     ------
-    AnalysisError, synkinesis.results.ResultFileError, synkinesis.pipeline.MeasureError,
+    AnalysisError, synkinesis.measure.ResultFileError, synkinesis.measure.MeasureError,
     synkinesis.landmarks.sources.InputError, synkinesis.files.OutputPathError
         Input that cannot be analysed, or outputs that would destroy data, with a message
         for the user.
@@ -602,14 +572,14 @@ def prepare_output_dir(output_dir: Path) -> Path:
 
 def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object]] | None = None,
                         options: AnalysisOptions = AnalysisOptions()) -> Analysis:
-    """:func:`analyze_recording` on a :class:`synkinesis.results.Measurement`.
+    """:func:`analyze_recording` on a :class:`synkinesis.measure.Measurement`.
 
     Measurements whose landmarks the model pulled toward symmetry (``--method symmetric`` or
     ``fast``) get a warning saying how much of a one-sided movement they miss.
     """
     analysis = analyze_recording(recording_from_measurement(measurement), spans=spans,
                                  options=options)
-    method = (getattr(measurement, "manifest", {}) or {}).get("options", {}).get("method")
+    method = measurement.manifest.options.get("method")
     if method in PULLED_TOWARD_SYMMETRY:
         analysis = replace(analysis, warnings=(*analysis.warnings,
                                                PULLED_TOWARD_SYMMETRY[method]))

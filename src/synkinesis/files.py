@@ -10,11 +10,13 @@ written by a library call from a test or a notebook is private too.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["OVERWRITE_HELP", "PRIVATE_UMASK", "OutputPathError", "check_output_path",
-           "make_private_dir", "use_private_umask"]
+__all__ = ["OVERWRITE_HELP", "PRIVATE_UMASK", "OutputPathError", "atomic_output",
+           "check_output_path", "make_private_dir", "use_private_umask"]
 
 #: Files 0600, folders 0700.
 PRIVATE_UMASK = 0o077
@@ -89,3 +91,22 @@ def check_output_path(output: str | os.PathLike[str], *,
         raise OutputPathError(f"{target} exists: choose another output path, or pass "
                               "--overwrite to replace it")
     return target
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds,
+    so a failure never leaves a partial output file."""
+    path = Path(path)
+    try:
+        make_private_dir(path.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:  # named after the output, not its temporary or a parent
+        raise OSError(error.errno, error.strerror, str(path)) from None
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

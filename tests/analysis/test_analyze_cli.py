@@ -85,10 +85,10 @@ def test_analyze_a_video_with_honest_one_sided_signals(media, tmp_path):
     result = invoke(media / "single_face.mp4", "-o", tmp_path, "--method", "composite-edges",
                     "--no-figures")
     assert result.exit_code == 0, result.output
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import read_measurement
 
     manifest = read_measurement(tmp_path / "single_face.synk").manifest
-    assert manifest["options"]["method"] == "composite-edges"
+    assert manifest.options["method"] == "composite-edges"
     assert "pulls one-sided movement" not in result.output  # said only of symmetric / fast
     data = read_analysis(tmp_path / "single_face.analysis.json")
     assert all(f["severity"] in ("none", "mild", "not measurable") for f in data["findings"])

@@ -74,7 +74,7 @@ def test_wolfgang_is_healthy_and_brow_raise_blinks_smile_are_found(wolfgang,
     hidden_right = (frames["flags"][raise_span] & FrameFlag.HIDDEN_RIGHT) != 0
     assert hidden_right.mean() >= 0.9
     assert np.isnan(frames["brow_height_right_mm"][raise_span][hidden_right]).all()
-    rest = wolfgang_measurement.manifest["rest"]["reference"]["brow_height_left_mm"]
+    rest = wolfgang_measurement.manifest.rest.reference["brow_height_left_mm"]
     assert np.nanmedian(frames["brow_height_left_mm"][raise_span]) - rest > 1.5
     flags = np.asarray(wolfgang.recording.flags)
     from synkinesis.quality import FrameFlag
@@ -105,7 +105,7 @@ def test_mirrored_signals_give_the_mirrored_analysis(wolfgang_measurement, wolfg
 def test_flipped_video_gives_the_mirrored_result(media, tmp_path):
     import cv2
 
-    from synkinesis.pipeline import measure_video
+    from synkinesis.measure import measure_video
     from videotools import read_frames, write_lossless
 
     frames = read_frames(media / "single_face.mp4")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,11 @@ def analysis_of(measurement) -> dict[str, Any]:
 
 
 def manifest_of(measurement) -> dict[str, Any]:
-    return json.loads(json.dumps({k: measurement.manifest.get(k) for k in _MANIFEST_KEYS},
-                                 default=str))
+    # The typed manifest's scale and rest as the saved files hold them (rest without the
+    # frame rows format 2 added: the rest frames are compared through the analysis).
+    manifest = measurement.manifest
+    sections = {"scale": asdict(manifest.scale), "rest": manifest.rest.to_dict(with_rows=False)}
+    return json.loads(json.dumps({k: sections[k] for k in _MANIFEST_KEYS}, default=str))
 
 
 def save(name: str, measurement) -> None:

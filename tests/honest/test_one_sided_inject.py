@@ -27,7 +27,7 @@ def recording(media, tmp_path_factory):
 
 def _inputs(recording):
     ref = recording.reference
-    return ref.load_landmarks(), ref.pose, ref.manifest["scale"]["mm_per_unit"]
+    return ref.load_landmarks(), ref.pose, ref.manifest.scale.mm_per_unit
 
 
 def _dots(shape: tuple[int, int], points: np.ndarray) -> list[np.ndarray]:
@@ -51,7 +51,7 @@ def _centroid(image: np.ndarray) -> np.ndarray:
 def test_eye_truth_is_the_requested_narrowing(recording, side):
     landmarks, pose, scale = _inputs(recording)
     trigger = smile_trigger(recording.reference.blendshapes,
-                            recording.reference.manifest["blendshape_names"])
+                            recording.reference.manifest.blendshape_names)
     case = inject_eye(recording.rgb, landmarks, pose, scale, side=side, amount_mm=AMOUNT_MM,
                       trigger=trigger)
     # A narrowing is capped at half the frame's fissure (blinks); frames the warp could not
@@ -71,7 +71,7 @@ def test_lid_points_move_where_the_truth_says(recording):
     lm = SIDE_LANDMARKS["left"]
     lids = list(lm.upper_lid) + list(lm.lower_lid)
     k = int(np.argmax(smile_trigger(recording.reference.blendshapes,
-                                    recording.reference.manifest["blendshape_names"])))
+                                    recording.reference.manifest.blendshape_names)))
     dots = _dots(recording.rgb[k].shape[:2], landmarks[k, lids, :2])
     moved = []
     for image in dots:  # one frame per dot, same landmarks: the same warp for each
@@ -138,7 +138,7 @@ def test_a_score_takes_the_applied_change_into_the_scored_methods_mm():
 
     def measured(fissure_left):
         return SimpleNamespace(
-            manifest={"scale": {"mm_per_unit": 2.0}}, pose=pose,
+            manifest=SimpleNamespace(scale=SimpleNamespace(mm_per_unit=2.0)), pose=pose,
             frames={"flags": np.zeros(n, dtype=np.int64),
                     "palpebral_fissure_left_mm": np.asarray(fissure_left, dtype=float),
                     "palpebral_fissure_right_mm": np.full(n, 10.0)})

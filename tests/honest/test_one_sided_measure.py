@@ -49,19 +49,19 @@ def assert_resting_level_is_the_models(refined, model, names):
     average, whatever the edges' own offset there."""
     from scipy.stats import trim_mean
 
-    from synkinesis.pipeline import REFINEMENT_LEVEL_FRACTION, _quiet_frames
+    from synkinesis.measure.calibrate import REFINEMENT_LEVEL_FRACTION, quiet_frames
     from synkinesis.quality import UNUSABLE, FrameFlag
 
     flags = refined.frames["flags"]
     candidates = ((flags & UNUSABLE) == 0) & (
         (flags & (FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT)) == 0)
-    quiet, _ = _quiet_frames(refined.blendshapes, candidates, REFINEMENT_LEVEL_FRACTION)
-    offsets = refined.manifest["refinement_rest_offsets"]["values"]
+    quiet, _ = quiet_frames(refined.blendshapes, candidates, REFINEMENT_LEVEL_FRACTION)
+    offsets = refined.manifest.refinement_rest_offsets.values
     for name in names:
         assert name in offsets
         # The same units: each method takes its iris scale from each eye's most open frames,
         # which the refined fissures rank a little differently (0.3 % on this face).
-        ratio = refined.manifest["scale"]["mm_per_unit"] / model.manifest["scale"]["mm_per_unit"]
+        ratio = refined.manifest.scale.mm_per_unit / model.manifest.scale.mm_per_unit
         difference = refined.frames[name][quiet] - ratio * model.frames[name][quiet]
         assert abs(trim_mean(difference, 0.2)) < 0.02, (name, offsets[name])
 
@@ -82,13 +82,13 @@ def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite,
     assert 0.80 <= seen <= 1.2 and leak <= 0.10, (seen, leak)
     # The lid edges add movement, not a resting level: at rest the eye signals are the
     # landmark model's (the composite's), whatever the lashes do to the edges.
-    offsets = original.manifest["refinement_rest_offsets"]["values"]
+    offsets = original.manifest.refinement_rest_offsets.values
     assert set(offsets) >= {"palpebral_fissure_left_mm", "palpebral_fissure_right_mm"}
     # (without this, the edges read the right eye 0.4 mm narrower and the left 0.6 mm wider
     # at rest than the model, and a healthy face got a moderate resting-tightness grade)
     assert_resting_level_is_the_models(original, composite, [
         f"palpebral_fissure_{side}_mm" for side in ("left", "right")])
-    sources = original.manifest["landmark_sources"]
+    sources = original.manifest.landmark_sources
     assert sources["codes"]["5"] == "composite+lid-and-corner-edges"
     assert sources["counts"]["right"]["composite+lid-and-corner-edges"] >= 0.9 * original.n_frames
 
@@ -104,10 +104,10 @@ def test_a_given_refinement_level_replaces_the_recordings_own(recording, edges, 
     shifted = {**levels, name: levels[name] + 0.3}
     again = measure(recording.frames, "composite-edges", tmp_path / "known.synk",
                     refinement_levels=shifted)
-    entry = again.manifest["refinement_rest_offsets"]
-    assert entry["given"] == sorted(levels)
-    assert entry["values"][name] == pytest.approx(levels[name] + 0.3, abs=1e-4)
-    from synkinesis.pipeline import SOURCE_CODES
+    entry = again.manifest.refinement_rest_offsets
+    assert list(entry.given) == sorted(levels)
+    assert entry.values[name] == pytest.approx(levels[name] + 0.3, abs=1e-4)
+    from synkinesis.measure import SOURCE_CODES
 
     lid_refined = np.isin(again.frames["landmark_source_left"],
                           [SOURCE_CODES["composite+lid-edges"],
@@ -171,7 +171,7 @@ def test_flipped_video_gives_the_mirrored_result(recording, composite, tmp_path)
 
 
 def test_each_sides_source_is_recorded(composite):
-    sources = composite.manifest["landmark_sources"]
+    sources = composite.manifest.landmark_sources
     assert sources["codes"]["2"] == "composite"
     for side in ("left", "right"):
         column = composite.frames[f"landmark_source_{side}"]
@@ -211,7 +211,7 @@ def test_symmetric_landmarks_are_said_to_miss_one_sided_movement(recording, tmp_
     warnings = analyze_measurement(symmetric).warnings
     assert any("--method symmetric: the landmark model pulls" in w for w in warnings)
     # The default is the honest method, and says nothing of the kind.
-    assert single_face_measurement.manifest["options"]["method"] == "composite-edges"
+    assert single_face_measurement.manifest.options["method"] == "composite-edges"
     assert not any("pulls one-sided movement" in w
                    for w in analyze_measurement(single_face_measurement).warnings)
 
@@ -249,12 +249,12 @@ def test_a_hand_over_half_the_face_is_flagged_and_the_face_reads_healthy(media, 
     only_right = hidden_right & ~hidden_left & ((flags & UNUSABLE) == 0)
     assert np.isfinite(measured.frames["palpebral_fissure_left_mm"][only_right]).mean() >= 0.9
     assert (((flags & FrameFlag.HALF_HIDDEN) != 0) == (hidden_left & hidden_right)).all()
-    sources = measured.manifest["landmark_sources"]
+    sources = measured.manifest.landmark_sources
     assert sources["codes"]["6"] == "hidden"
     found = sources["counts"]["right"]["hidden"] + sources["counts"]["left"]["hidden"]
     assert 0.8 * hidden.sum() <= found <= hidden_left.sum() + hidden_right.sum()
     assert sources["counts"]["right"]["hidden"] >= 0.9 * found  # the hand's side (154 of 163)
-    assert measured.manifest["signal_smoothing"]["half_width_s"] == 0.1
+    assert measured.manifest.signal_smoothing["half_width_s"] == 0.1
     analysis = analyze_measurement(measured)
     for finding in analysis.findings:
         assert finding.severity in ("none", "mild", "not measurable"), finding

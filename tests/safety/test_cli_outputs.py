@@ -141,13 +141,13 @@ def test_unwritable_outputs_are_one_line_errors(video, tmp_path, monkeypatch):
     # A read-only folder (root is not stopped by chmod, so the write itself fails here).
     from typer.testing import CliRunner
 
-    import synkinesis.results
+    import synkinesis.measure.result_file
     from synkinesis.cli import app
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / ".x.part"))
 
-    monkeypatch.setattr(synkinesis.results, "_write_archive", refuse)
+    monkeypatch.setattr(synkinesis.measure.result_file, "_write_archive", refuse)
     run = CliRunner().invoke(app, ["measure", str(video), "-o", str(tmp_path / "r.synk"),
                                    "--method", "fast", "-q"])
     assert run.exit_code == 2, run.output

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from synkinesis.results import read_measurement
+from synkinesis.measure import read_measurement
 
 
 def synk(*args):
@@ -46,14 +46,14 @@ def test_results_name_the_file_and_its_sha256_not_its_folder(patient_video, tmp_
     for written in (out / "visit.synk", out / "visit.analysis.json"):
         text = all_text(written)
         assert "Jane Doe" not in text and str(tmp_path) not in text, written
-    source = read_measurement(out / "visit.synk").manifest["source"]
-    assert source["files"] == ["visit.mp4"] and source["video"]["path"] == "visit.mp4"
-    assert source["sha256"] == [hashlib.sha256(patient_video.read_bytes()).hexdigest()]
+    source = read_measurement(out / "visit.synk").manifest.source
+    assert source.files == ("visit.mp4",) and source.video["path"] == "visit.mp4"
+    assert source.sha256 == (hashlib.sha256(patient_video.read_bytes()).hexdigest(),)
 
     kept = tmp_path / "kept.synk"
     assert synk("measure", patient_video, "-o", kept, "--method", "fast", "--keep-paths",
                 "-q").returncode == 0
-    assert read_measurement(kept).manifest["source"]["files"] == [str(patient_video)]
+    assert read_measurement(kept).manifest.source.files == (str(patient_video),)
 
 
 def test_figures_find_the_video_beside_the_result_only_when_its_content_matches(

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from synkinesis.landmarks.sources import InputError, probe_video
-from synkinesis.pipeline import MeasureOptions, measure_video, truncation
-from synkinesis.results import read_measurement
+from synkinesis.measure import MeasureOptions, measure_video, read_measurement, truncation
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +37,9 @@ def test_allow_truncated_measures_it_and_says_so_loudly(truncated, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "TRUNCATED VIDEO: only 24 of the 472 frames" in result.stdout
     manifest = read_measurement(tmp_path / "cut.synk").manifest
-    assert manifest["source"]["truncated"]["decoded_frames"] == 24
-    assert manifest["source"]["truncated"]["declared_frames"] == 472
-    assert manifest["options"]["allow_truncated"] is True
+    assert manifest.source.truncated["decoded_frames"] == 24
+    assert manifest.source.truncated["declared_frames"] == 472
+    assert manifest.options["allow_truncated"] is True
 
 
 def test_whole_videos_and_variable_frame_rate_are_not_truncated(media, tmp_path):

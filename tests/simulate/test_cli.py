@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from synkinesis.results import read_measurement
+from synkinesis.measure import read_measurement
 from synkinesis.signals import signal_name
 from synkinesis.simulate import REGIONS, TASKS, SimulationSpec
 from synkinesis.simulate.io import read_truth, sidecar_paths
@@ -22,7 +22,7 @@ def _hold(measurement, spans, task, quantity, side):
     name = signal_name(quantity, side)
     values = measurement.frames[name]
     rest = 0.0 if quantity == "mouth_corner_excursion" else \
-        measurement.manifest["rest"]["reference"][name]
+        measurement.manifest.rest.reference[name]
     return float(np.nanmedian(values[hold]) - rest)
 
 
@@ -36,21 +36,21 @@ def written(simulated):
 def test_simulate_writes_the_measure_format_with_its_sidecars(simulated, written):
     measurement, truth, protocol = written
     manifest = measurement.manifest
-    assert manifest["format"] == "synkinesis.measure"
-    source = manifest["source"]
-    assert source["kind"] == "simulation"
-    spec = SimulationSpec.from_dict(source["parameters"])
+    assert manifest.format == "synkinesis.measure"
+    source = manifest.source
+    assert source.kind == "simulation"
+    spec = SimulationSpec.from_dict(source.extra["parameters"])
     assert spec.seed == 7 and spec.injuries[0].side == "left"
     assert spec.regrowth.misrouting == 0.9 and spec.regrowth.n_axons == 7000
-    assert manifest["engine"]["name"] == "synkinesis.simulate"
-    assert manifest["frames"]["usable"] == manifest["frames"]["count"] > 900
-    assert manifest["rest"]["method"] == "given span"
-    assert measurement.load_landmarks().shape == (manifest["frames"]["count"], 478, 3)
+    assert manifest.engine.name == "synkinesis.simulate"
+    assert manifest.frames.usable == manifest.frames.count > 900
+    assert manifest.rest.method == "given span"
+    assert measurement.load_landmarks().shape == (manifest.frames.count, 478, 3)
     with zipfile.ZipFile(simulated) as archive:
         assert {"manifest.json", "frames.parquet", "landmarks.npy"} <= set(archive.namelist())
     # truth sidecar: self-describing, same parameters, the coupling per side
     assert truth["format"] == "synkinesis.simulation-truth" and truth["format_version"] == 2
-    assert truth["parameters"] == source["parameters"]
+    assert truth["parameters"] == source.extra["parameters"]
     assert truth["truth"]["affected_side"] == "left"
     assert np.array(truth["truth"]["coupling"]["left"]).shape == (len(TASKS), len(REGIONS))
     assert truth["truth"]["tasks"] == list(TASKS) and truth["truth"]["regions"] == list(REGIONS)

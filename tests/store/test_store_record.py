@@ -47,7 +47,7 @@ def test_record_add_real_video_end_to_end(cli, media, tmp_path):
     assert analysis_line.endswith("(analysed, unguided)"), analysis_line
     derived = tmp_path / "derived" / "P001"
     (synk,) = derived.glob("*.synk")
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import read_measurement
 
     assert read_measurement(synk).n_frames == 72
     # patient data readable by the user only: the record's database, folders and files
@@ -77,7 +77,7 @@ def test_record_add_real_video_end_to_end(cli, media, tmp_path):
 def test_record_add_measures_with_the_clinic_method(cli, media, monkeypatch):
     """SYNK_MEASURE_METHOD chooses how the record measures (a clinic that records protocol
     videos can choose the honest one-sided method for everything)."""
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import read_measurement
 
     assert cli("patient", "add", "P001", "--side", "left", "--onset", "2025-01-10").exit_code == 0
     assert cli("visit", "add", "P001", "--date", "2025-03-03").exit_code == 0
@@ -92,8 +92,8 @@ def test_record_add_measures_with_the_clinic_method(cli, media, monkeypatch):
     data_dir = Path(os.environ["SYNK_DATA_DIR"]) / "P001"
     (synk,) = data_dir.glob("*.synk")
     manifest = read_measurement(synk).manifest
-    assert manifest["options"]["method"] == "composite-edges"
-    assert "refinement_rest_offsets" in manifest
+    assert manifest.options["method"] == "composite-edges"
+    assert manifest.refinement_rest_offsets is not None
 
 
 def test_measure_indices_from_a_summary():
@@ -273,7 +273,7 @@ def test_bad_attached_files(visit_store, inputs, tmp_path):
     with pytest.raises(StoreValidationError, match="expected 'synkinesis.analysis'"):
         record_video(visit_store, video=video, visit_ref="P001@2026-01-05",
                      measurement=measurement, analysis=not_analysis)
-    from synkinesis.results import ResultFileError
+    from synkinesis.measure import ResultFileError
 
     with pytest.raises(ResultFileError):
         record_video(visit_store, video=video, visit_ref="P001@2026-01-05",

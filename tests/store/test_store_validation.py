@@ -130,7 +130,7 @@ def test_per_muscle_maximum_is_configurable(seeded):
 
 
 def test_measuring_method_is_a_clinic_setting():
-    from synkinesis.pipeline import METHODS
+    from synkinesis.measure import METHODS
     from synkinesis.store.settings import MEASURE_METHODS
 
     assert MEASURE_METHODS == tuple(METHODS)

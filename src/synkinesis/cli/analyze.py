@@ -65,8 +65,7 @@ def analyze(
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
-    from synkinesis.pipeline import MeasureError
-    from synkinesis.results import ResultFileError
+    from synkinesis.measure import MeasureError, ResultFileError
 
     side = affected_side.strip().lower()
     if side not in ("left", "right", "auto"):
@@ -77,7 +76,7 @@ def analyze(
         is_video = input_path.suffix != ".synk"
         measure_options = None
         if is_video:
-            from synkinesis.pipeline import MeasureOptions
+            from synkinesis.measure import MeasureOptions
 
             measure_options = MeasureOptions(method=method, keep_paths=keep_paths)
             measure_options.validate()

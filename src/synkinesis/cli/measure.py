@@ -84,8 +84,14 @@ def measure(
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
-    from synkinesis.pipeline import MeasureError, MeasureOptions, measure_camera, plan_outputs
-    from synkinesis.results import ResultFileError, write_signals_csv
+    from synkinesis.measure import (
+        MeasureError,
+        MeasureOptions,
+        ResultFileError,
+        measure_camera,
+        plan_outputs,
+        write_signals_csv,
+    )
 
     if not inputs and camera is None:
         fail("give at least one video, photo or directory, or --camera N (see --help)")
@@ -142,8 +148,13 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
     """
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
-    from synkinesis.pipeline import MeasureError, measure_images, measure_job, measure_video
-    from synkinesis.results import read_measurement
+    from synkinesis.measure import (
+        MeasureError,
+        measure_images,
+        measure_job,
+        measure_video,
+        read_measurement,
+    )
 
     expected = (InputError, MeasureError, ModelError, OSError)
     results, errors = [], []
@@ -197,20 +208,21 @@ def _parse_span(text: str | None) -> tuple[float, float] | None:
 def _print_summary(measurement) -> None:
     from rich.table import Table
 
-    from synkinesis.pipeline import summarise
+    from synkinesis.measure import summarise
 
     summary = summarise(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
-    turned = (measurement.manifest["source"].get("orientation") or {}).get("turned_ccw_deg")
+    source = measurement.manifest.source
+    turned = (source.orientation or {}).get("turned_ccw_deg")
     if turned and (turned if isinstance(turned, int) else any(turned)):
         how = (f"every frame {turned} degrees" if isinstance(turned, int) else
                "photos " + ", ".join(f"{name} {deg} degrees" for name, deg in
-                                     zip(measurement.manifest["source"]["files"], turned)
+                                     zip(source.files or (), turned)
                                      if deg))
         console.print(f"  [bold yellow]orientation:[/bold yellow] the face was not upright: "
                       f"turned {how} counter-clockwise before landmarking", highlight=False)
-    truncated = measurement.manifest["source"].get("truncated")
+    truncated = source.truncated
     if truncated:
         console.print(
             f"  [bold red]TRUNCATED VIDEO:[/bold red] only {truncated['decoded_frames']} of the "

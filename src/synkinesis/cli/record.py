@@ -70,7 +70,7 @@ def record_add(
         options = None
         store = open_record()
         if measurement is None:
-            from synkinesis.pipeline import MeasureOptions
+            from synkinesis.measure import MeasureOptions
 
             options = MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored,
                                      method=method or store.settings.measure_method)

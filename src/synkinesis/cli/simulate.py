@@ -135,7 +135,7 @@ def simulate(
         fail(str(exc))
     from synkinesis.landmarks.model import ModelError as LandmarkModelError
     from synkinesis.landmarks.model import load_canonical_face
-    from synkinesis.pipeline import MeasureError
+    from synkinesis.measure import MeasureError
     from synkinesis.simulate import simulate_patient
     from synkinesis.simulate.io import load_neutral_face, write_simulation
     from synkinesis.simulate.patient import build_nerve, truth_on_day
@@ -461,7 +461,7 @@ def validate(
         fail(str(exc))
     from synkinesis.landmarks.model import ModelError as LandmarkModelError
     from synkinesis.landmarks.model import load_canonical_face
-    from synkinesis.pipeline import MeasureError
+    from synkinesis.measure import MeasureError
     from synkinesis.simulate.io import FaceError, load_neutral_face
 
     try:

@@ -45,8 +45,7 @@ def bad_input_exits() -> Iterator[None]:
                                                  OutputPathError)
     try:
         from synkinesis.landmarks.sources import InputError
-        from synkinesis.pipeline import MeasureError
-        from synkinesis.results import ResultFileError
+        from synkinesis.measure import MeasureError, ResultFileError
 
         expected += (InputError, MeasureError, ResultFileError)
     except ImportError:  # measuring needs MediaPipe; the record works without it

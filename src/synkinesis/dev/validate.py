@@ -52,7 +52,7 @@ from synkinesis.quality import UNUSABLE, FrameFlag, distance_to_frames
 from synkinesis.regions import Side, other_side
 
 if TYPE_CHECKING:
-    from synkinesis.results import Measurement
+    from synkinesis.measure import Measurement
 
 #: Signals whose noise, jumps and mirror error are reported.
 WATCHED = ("palpebral_fissure_left_mm", "palpebral_fissure_right_mm", "mouth_corner_x_left_mm",
@@ -89,7 +89,7 @@ def measure(frames, method: str, output: Path, *,
             refinement_levels: dict[str, float] | None = None):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
     refinements' resting offsets to use (``known_levels`` of another measurement)."""
-    from synkinesis.pipeline import MeasureOptions, measure_frames
+    from synkinesis.measure import MeasureOptions, measure_frames
 
     levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
@@ -101,8 +101,8 @@ def known_levels(measurement) -> dict[str, float] | None:
     given to the measurement of an injected video, they stand for a neutral reference of the
     same face, which a recording without rest does not have
     (docs/dev/one_sided_history.md, session 6)."""
-    entry = measurement.manifest.get("refinement_rest_offsets")
-    return dict(entry["values"]) if entry else None
+    entry = measurement.manifest.refinement_rest_offsets
+    return dict(entry.values) if entry else None
 
 
 def with_images(frames, images: list[np.ndarray]):
@@ -119,9 +119,9 @@ def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> 
     while the recording rests: :func:`off_at_rest`)."""
     ref = recording.reference
     landmarks = ref.load_landmarks()
-    scale = ref.manifest["scale"]["mm_per_unit"]
+    scale = ref.manifest.scale.mm_per_unit
     if kind == "eye":
-        trigger = smile_trigger(ref.blendshapes, ref.manifest["blendshape_names"])
+        trigger = smile_trigger(ref.blendshapes, ref.manifest.blendshape_names)
         return inject_eye(recording.rgb, landmarks, ref.pose, scale, side=side,
                           amount_mm=amount_mm, trigger=trigger)
     trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
@@ -145,14 +145,13 @@ def off_at_rest(reference) -> np.ndarray:
     the face, are switched off there by this envelope. (Before it, the pulses were on in
     single_face's first second, where the pipeline finds its rest.)
     """
-    from synkinesis.pipeline import MeasureOptions, _choose_rest
+    from synkinesis.measure.calibrate import choose_rest
 
     time_s = np.asarray(reference.frames["time_s"], dtype=float)
     flags = np.asarray(reference.frames["flags"])
     usable = (flags & UNUSABLE) == 0
     eyes_open = (flags & _CLOSED) == 0
-    rest, _ = _choose_rest(time_s, np.asarray(reference.blendshapes), usable, eyes_open,
-                           MeasureOptions())
+    rest, _ = choose_rest(time_s, np.asarray(reference.blendshapes), usable, eyes_open)
     if not rest.any():
         return np.ones_like(time_s)
     distance = np.min(np.abs(time_s[:, None] - time_s[rest][None, :]), axis=1)
@@ -169,7 +168,7 @@ def applied_in_method_mm(case: InjectedCase, original) -> np.ndarray:
     """
     if case.mm_per_px is None:
         return np.asarray(case.applied_mm, dtype=float)
-    method = (float(original.manifest["scale"]["mm_per_unit"])
+    method = (float(original.manifest.scale.mm_per_unit)
               * np.asarray(original.pose, dtype=float)[:, 0])
     return np.asarray(case.applied_mm, dtype=float) * method / np.asarray(case.mm_per_px)
 
@@ -222,7 +221,7 @@ def rest_noise(measurement, reference,
     summed change of the reference's blendshapes (eye gaze excluded) is in the lower half of the
     recording's. ``exclude``: (N,) bool, frames left out (e.g. a hand over the face).
     """
-    names = reference.manifest["blendshape_names"]
+    names = reference.manifest.blendshape_names
     active = [i for i, n in enumerate(names) if n != "_neutral" and not n.startswith("eyeLook")]
     change = np.nansum(np.abs(np.diff(reference.blendshapes[:, active], axis=0)), axis=1)
     closed = ((measurement.frames["flags"] | reference.frames["flags"]) & _BLINKING) != 0

@@ -29,7 +29,7 @@ def _pyplot():
 def _save(fig: Any, path: Path, *, dpi: int) -> None:
     """Write a figure readable by its owner only (0600, atomically): figures show the
     patient's face."""
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(Path(path)) as temporary:
         fig.savefig(temporary, dpi=dpi, format="png")
@@ -140,9 +140,9 @@ def source_video(measurement: Any) -> Path | None:
     is the recorded one (another patient's video of the same name must not be drawn under
     these landmarks).
     """
-    source = measurement.manifest.get("source", {})
-    files = source.get("files") or []
-    if source.get("kind") != "video" or not files:
+    source = measurement.manifest.source
+    files = source.files or ()
+    if source.kind != "video" or not files:
         return None
     named = Path(files[0])
     if named.is_absolute():
@@ -150,10 +150,10 @@ def source_video(measurement: Any) -> Path | None:
     if measurement.path is None:
         return None
     candidate = Path(measurement.path).parent / named.name
-    recorded = (source.get("sha256") or [None])[0]
+    recorded = (source.sha256 or (None,))[0]
     if not candidate.is_file() or recorded is None:
         return None
-    from synkinesis.pipeline import file_sha256
+    from synkinesis.measure import file_sha256
 
     return candidate if file_sha256(candidate) == recorded else None
 
@@ -323,9 +323,9 @@ def save_figures(analysis: Any, measurement: Any, directory: Path, *, stem: str,
         return tuple(written)
     video = video or source_video(measurement)
     frame_numbers = np.asarray(measurement.frames["frame"])
-    mirrored = bool(measurement.manifest.get("landmarks", {}).get("mirrored_input_corrected"))
+    mirrored = measurement.manifest.landmarks.mirrored_input_corrected
     # The landmarks are in the pixels of the frames as landmarked (turned upright).
-    turns = int((measurement.manifest.get("source", {}).get("orientation") or {}).get(
+    turns = int((measurement.manifest.source.orientation or {}).get(
         "quarter_turns_ccw", 0))
     written.append(plot_rest_frame(analysis, landmarks, frame_numbers, video,
                                    directory / f"{stem}-keyframe-resting_tightness.png",

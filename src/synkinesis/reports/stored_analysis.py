@@ -138,7 +138,7 @@ def stored_analysis(data: Mapping[str, Any], measurement: Any = None) -> StoredA
     ----------
     data : mapping
         The content of a ``synkinesis.analysis`` file.
-    measurement : synkinesis.results.Measurement, optional
+    measurement : synkinesis.measure.Measurement, optional
         The measure result it was made from; must have as many frames as the analysis.
 
     Raises

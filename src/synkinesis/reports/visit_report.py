@@ -290,16 +290,16 @@ def _method_lines(analysis: Mapping[str, Any] | None, measurement: Any,
                   recording: Any) -> tuple[str, ...]:
     lines = [f"video {recording.video_path} (sha256 {recording.sha256[:12]}...), protocol "
              f"version {recording.protocol_version or '-'}"]
-    manifest = getattr(measurement, "manifest", None) or {}
-    engine = manifest.get("engine") or ((analysis or {}).get("source") or {}).get("engine") or {}
+    manifest = getattr(measurement, "manifest", None)
+    engine = (manifest.engine.to_dict() if manifest is not None
+              else ((analysis or {}).get("source") or {}).get("engine") or {})
     if engine:
         lines.append(f"landmarks: {engine.get('name', '-')} ({engine.get('version', '-')}, model "
                      f"sha256 {str(engine.get('model_sha256', '-'))[:12]}...), method "
                      f"{engine.get('method', '-')}")
-    if manifest:
-        lines.append(f"measure result made by synkinesis "
-                     f"{(manifest.get('package') or {}).get('version', '-')} (format "
-                     f"{manifest.get('format')} {manifest.get('format_version')})")
+    if manifest is not None:
+        lines.append(f"measure result made by synkinesis {manifest.package.version} (format "
+                     f"{manifest.format} {manifest.file_format_version})")
     if analysis is not None:
         scales = ", ".join(f"{k} {v}" for k, v in (analysis.get("scale_versions") or {}).items())
         lines.append(f"analysis made by synkinesis "
@@ -323,7 +323,7 @@ def _key_frames(view: Any, measurement: Any, video: Path, directory: Path,
 
     landmarks = measurement.load_landmarks()
     frame_numbers = np.asarray(measurement.frames["frame"])
-    mirrored = bool((measurement.manifest.get("landmarks") or {}).get("mirrored_input_corrected"))
+    mirrored = measurement.manifest.landmarks.mirrored_input_corrected
     figures = []
     resting = view.resting
     if resting is not None and math.isfinite(resting.index):
@@ -372,7 +372,7 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
         recording.measurement_path, recording.measurement_sha256, "measure result")
     measurement = None
     if measurement_file is not None:
-        from synkinesis.results import ResultFileError, read_measurement
+        from synkinesis.measure import ResultFileError, read_measurement
 
         try:
             measurement = read_measurement(measurement_file)
@@ -881,7 +881,7 @@ def write_visit_report(report: VisitReport, path: Path, *, overwrite: bool = Fal
         As :func:`check_report_path`; the files the report was made from
         (``report.sources``: videos, measure results, analyses) are never overwritten.
     """
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     path = check_report_path(path, overwrite=overwrite, inputs=report.sources)
     html = render_html(report)

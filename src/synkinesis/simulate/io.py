@@ -3,8 +3,8 @@
 ``synk simulate -o OUT.synk`` writes three files:
 
 ``OUT.synk``
-    The measure result format (:mod:`synkinesis.results`), written by
-    :func:`synkinesis.pipeline.measurement_from_landmarks` through the same normalisation,
+    The measure result format (:mod:`synkinesis.measure.result_file`), written by
+    :func:`synkinesis.measure.measurement_from_landmarks` through the same normalisation,
     signals and flags as ``synk measure``. Its manifest ``source`` is
     ``{"kind": "simulation", "parameters": <SimulationSpec.as_dict()>, "face": ..., ...}``.
 ``OUT.truth.json``
@@ -70,16 +70,17 @@ def default_face_path(directories: list[Path] | None = None) -> Path:
 
 
 def _rest_frames(measurement) -> np.ndarray:
-    """Indices of the quietest usable frames (the measure pipeline's rest rule)."""
-    from synkinesis.pipeline import BLENDSHAPE_NAMES
+    """Indices of the quietest tenth of usable frames (lowest expression activity).
+
+    Closed eyes and covered halves are not excluded here, unlike the rest the measure step
+    stores (``manifest.rest``): the simulator's neutral faces were made this way."""
+    from synkinesis.measure.calibrate import expression_activity
     from synkinesis.quality import UNUSABLE
 
     usable = (np.asarray(measurement.frames["flags"]) & int(UNUSABLE)) == 0
     if not usable.any():
         raise FaceError(f"{measurement.path}: no usable frame for a neutral face")
-    active = [i for i, name in enumerate(BLENDSHAPE_NAMES)
-              if name != "_neutral" and not name.startswith("eyeLook")]
-    activity = np.nansum(np.asarray(measurement.blendshapes, dtype=float)[:, active], axis=1)
+    activity = expression_activity(np.asarray(measurement.blendshapes, dtype=float))
     candidates = np.flatnonzero(usable)
     order = candidates[np.argsort(activity[candidates], kind="stable")]
     return np.sort(order[: max(1, int(round(0.1 * order.size)))])
@@ -93,9 +94,9 @@ def neutral_face_from_measurement(measurement, *, model_path: Path | None = None
     canonical = load_canonical_face(model_path)
     frames = _rest_frames(measurement)
     landmarks = measurement.load_landmarks()[frames]
-    source = measurement.manifest.get("source", {})
-    if source.get("kind") == "video":
-        size = (source["video"]["height"], source["video"]["width"])
+    source = measurement.manifest.source
+    if source.kind == "video" and source.video is not None:
+        size = (source.video["height"], source.video["width"])
     else:
         valid = landmarks[np.isfinite(landmarks).all(axis=(1, 2))]
         size = (int(np.ceil(np.nanmax(valid[..., 1]) * 1.25)),
@@ -104,7 +105,7 @@ def neutral_face_from_measurement(measurement, *, model_path: Path | None = None
         return neutral_face_from_landmarks(
             landmarks, frame_size=size, canonical_vertices=canonical.vertices,
             basis_ids=canonical.basis_ids, basis_weights=canonical.basis_weights,
-            description=f"{source.get('description', measurement.path)} "
+            description=f"{source.description or measurement.path} "
                         f"(rest frames {frames.tolist()[:10]})")
     except ValueError as exc:
         raise FaceError(f"{measurement.path}: {exc}") from None
@@ -121,8 +122,14 @@ def load_neutral_face(path: Path | None = None, *, work_dir: Path | None = None)
     (lowest expression activity) gives the median neutral shape.
     """
     from synkinesis.landmarks.sources import InputError, expand_inputs
-    from synkinesis.pipeline import MeasureError, MeasureOptions, measure_images, measure_video
-    from synkinesis.results import ResultFileError, read_measurement
+    from synkinesis.measure import (
+        MeasureError,
+        MeasureOptions,
+        ResultFileError,
+        measure_images,
+        measure_video,
+        read_measurement,
+    )
 
     path = Path(path) if path is not None else default_face_path()
     if not path.exists():
@@ -159,7 +166,7 @@ def sidecar_paths(output: Path) -> tuple[Path, Path]:
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(payload, indent=2, default=_json_default))
@@ -205,7 +212,7 @@ def write_simulation(output: Path, spec, recording, truth, face, *, face_truth=N
     and is stored as ``truth_on_recorded_face``. The rest baseline is the protocol's rest span,
     given explicitly to the measure path.
     """
-    from synkinesis.pipeline import MeasureOptions, measurement_from_landmarks
+    from synkinesis.measure import MeasureOptions, measurement_from_landmarks
 
     output = Path(output)
     truth_path, protocol_path = sidecar_paths(output)

@@ -93,7 +93,7 @@ def backup_database(
     archive, count = None, 0
     data_dir = store.settings.data_dir
     if include_files and data_dir.is_dir():
-        from synkinesis.results import atomic_output
+        from synkinesis.files import atomic_output
 
         archive = destination / f"synkinesis-{stamp}-recordings.zip"
         with atomic_output(archive) as temporary, zipfile.ZipFile(

@@ -530,7 +530,7 @@ def _ids_by_model(patient: Patient) -> dict[type[Base], list[str]]:
 def write_json(data: Mapping[str, Any], path: Path) -> Path:
     """Write JSON atomically (UTF-8, indented), readable by the user only (0600; missing
     folders 0700)."""
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with writing(Path(path)):
         make_private_dir(Path(path).parent)
@@ -607,7 +607,7 @@ def export_csv(session: Session, *, directory: Path, include_voided: bool = Fals
     with writing(directory):
         make_private_dir(directory)
     written = []
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     hidden = set() if include_voided else _voided_ids(session)
     for table in Base.metadata.sorted_tables:

@@ -28,7 +28,7 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     from matplotlib.dates import date2num
     from matplotlib.figure import Figure
 
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     figure = Figure(figsize=(8, 4.5), layout="constrained")
     axes = figure.add_subplot()

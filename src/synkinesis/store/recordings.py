@@ -155,12 +155,12 @@ def check_results_match_video(
     if measurement is not None:
         from synkinesis.landmarks.sources import probe_video
 
-        source = measurement.manifest.get("source") or {}
-        described = source.get("video") if isinstance(source, Mapping) else None
+        source = measurement.manifest.source
+        described = source.video
         if not isinstance(described, Mapping):
             raise StoreValidationError(
                 f"the measure result {measurement.path} was not made from a video (source "
-                f"{source.get('kind') if isinstance(source, Mapping) else source!r}), so it "
+                f"{source.kind}), so it "
                 f"cannot be the measurement of {video.name}; use --force to attach it anyway")
         info = probe_video(video)
         differences = []
@@ -178,8 +178,8 @@ def check_results_match_video(
                 f"({_described_name(described) or '?'}: " + ", ".join(differences)
                 + f" in {video.name}); nothing was written (use --force to attach it anyway)")
         name = _described_name(described)
-        claimed_sha = described.get("sha256") or source.get("sha256")
-        if isinstance(claimed_sha, list) and len(claimed_sha) == 1:  # source.sha256 per file
+        claimed_sha = described.get("sha256") or source.sha256  # one per file
+        if isinstance(claimed_sha, list | tuple) and len(claimed_sha) == 1:
             claimed_sha = claimed_sha[0]
         if isinstance(claimed_sha, str) and claimed_sha and claimed_sha != (
                 video_sha256 or file_sha256(video)):
@@ -217,7 +217,7 @@ def _described_name(described: Mapping[str, Any]) -> str:
 
 
 def measure_indices(summary: Mapping[str, Any], *, affected_side: str) -> dict[str, IndexValue]:
-    """Indices of a measurement summary (:func:`synkinesis.pipeline.summarise`).
+    """Indices of a measurement summary (:func:`synkinesis.measure.summarise`).
 
     Per signal and side (the patient's): the rest value ``<signal>_rest_<side>_mm`` and the
     movement range (5th..95th percentile) ``<signal>_range_<side>_mm``; with a one-sided palsy
@@ -301,7 +301,7 @@ def record_video(
         there is one; else the analysis segments the recording unguided.
     force : bool
         Attach result files even when they do not match the video.
-    measure_options : synkinesis.pipeline.MeasureOptions, optional
+    measure_options : synkinesis.measure.MeasureOptions, optional
     keep_source_path : bool
         Store the video's full path; by default only its file name is stored (with its
         sha256, which identifies it), so no folder names (user, patient) enter the record.
@@ -310,7 +310,7 @@ def record_video(
     ------
     StoreValidationError, NotFoundError, DuplicateError
         Before anything is measured or written.
-    synkinesis.landmarks.sources.InputError, synkinesis.pipeline.MeasureError
+    synkinesis.landmarks.sources.InputError, synkinesis.measure.MeasureError
         The video cannot be measured (nothing is written).
     """
     from synkinesis.store import analysis_bridge
@@ -345,7 +345,7 @@ def record_video(
     notes: list[str] = []
     attached_measurement = None
     if measurement is not None:
-        from synkinesis.results import read_measurement
+        from synkinesis.measure import read_measurement
 
         attached_measurement = read_measurement(Path(measurement))  # refuses other files
         if not force:
@@ -357,15 +357,14 @@ def record_video(
     analysis_path = directory / f"{stem}.analysis.json"
     created: list[Path] = []
     try:
-        from synkinesis.pipeline import summarise
-        from synkinesis.results import read_measurement
+        from synkinesis.measure import read_measurement, summarise
 
         if attached_measurement is not None:
             created.append(measurement_path)
             _copy_private(Path(measurement), measurement_path)  # type: ignore[arg-type]
             measured = read_measurement(measurement_path)
         else:
-            from synkinesis.pipeline import MeasureOptions, measure_video
+            from synkinesis.measure import MeasureOptions, measure_video
 
             created.append(measurement_path)
             measured = measure_video(video, measurement_path,
@@ -426,7 +425,7 @@ def record_video(
 
 def _copy_private(source: Path, target: Path) -> None:
     """Copy a file atomically into a new file readable by the user only (0600)."""
-    from synkinesis.results import atomic_output
+    from synkinesis.files import atomic_output
 
     with atomic_output(target) as temporary:
         shutil.copyfile(source, temporary)

@@ -33,7 +33,7 @@ from synkinesis.store.vocabulary import MUSCLES, resolve_muscle
 
 __all__ = ["MEASURE_METHODS", "StoreSettings", "default_data_dir", "load_settings"]
 
-#: The landmarking methods of ``synk measure`` (``synkinesis.pipeline.METHODS``; the pipeline is
+#: The landmarking methods of ``synk measure`` (``synkinesis.measure.METHODS``; the pipeline is
 #: not imported here so that the record works without the measuring stack).
 MEASURE_METHODS = ("symmetric", "fast", "composite", "composite-edges")
 

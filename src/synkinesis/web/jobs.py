@@ -1,7 +1,7 @@
 """Background analysis of uploaded recordings, one at a time, with progress the page polls.
 
 A job converts the browser's recording to a constant-frame-rate video (Debian's ffmpeg), then
-calls the library: :func:`synkinesis.pipeline.measure_video`,
+calls the library: :func:`synkinesis.measure.measure_video`,
 :func:`synkinesis.analysis.run_analysis` with the guided task spans, and
 :func:`synkinesis.store.recordings.record_video`, which stores both files with the visit.
 """
@@ -152,7 +152,7 @@ class JobManager:
         """Measure, analyse with the spans (figures too), store; returns the RecordOutcome."""
         from synkinesis.analysis import AnalysisOptions, run_analysis
         from synkinesis.files import make_private_dir
-        from synkinesis.pipeline import MeasureOptions, measure_video
+        from synkinesis.measure import MeasureOptions, measure_video
         from synkinesis.store.recordings import record_video
 
         with tempfile.TemporaryDirectory(prefix=".web-job-", dir=data_dir) as scratch:

@@ -1,6 +1,6 @@
 """Per-frame (online) measurement for the live loop: one camera frame -> region movements.
 
-The batch pipeline (:mod:`synkinesis.pipeline`) calibrates a whole recording at once; a live
+The batch pipeline (:mod:`synkinesis.measure`) calibrates a whole recording at once; a live
 session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame by frame,
 reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normalize.fit_head_pose`,
 :func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.recording.region_movements`):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synkinesis.pipeline import FrameArrays, _keep_rest_level
+from synkinesis.measure.calibrate import keep_rest_level
+from synkinesis.measure.landmark_pass import FrameArrays
 
 
 def test_refinement_level_at_rest_is_taken_off_every_frame():
@@ -17,7 +18,7 @@ def test_refinement_level_at_rest_is_taken_off_every_frame():
                "brow_height_left_mm": np.full(n, 20.0)}
     change = {"palpebral_fissure_left_mm": (lashes + movement) / 2.0}  # raw units, 2 mm/unit
     rest = np.r_[np.ones(5, bool), np.zeros(5, bool)]
-    out, offsets = _keep_rest_level(signals, change, rest, 2.0, {"mm": 1})
+    out, offsets = keep_rest_level(signals, change, rest, 2.0)
     np.testing.assert_allclose(out["palpebral_fissure_left_mm"], model + movement)
     np.testing.assert_array_equal(out["brow_height_left_mm"], signals["brow_height_left_mm"])
     assert offsets == {"palpebral_fissure_left_mm": 0.6}
@@ -35,9 +36,9 @@ def test_a_given_level_stands_for_a_neutral_reference():
     signals = {name: model + lashes + movement for name in names}
     change = {name: lashes + movement for name in names}
     rest = np.r_[np.ones(5, bool), np.zeros(5, bool)]
-    own, own_offsets = _keep_rest_level(signals, change, rest, 1.0, {"mm": 1})
+    own, own_offsets = keep_rest_level(signals, change, rest, 1.0)
     np.testing.assert_allclose(own[names[0]], model + movement + 1.0)  # 1 mm lost
-    out, offsets = _keep_rest_level(signals, change, rest, 1.0, {"mm": 1},
+    out, offsets = keep_rest_level(signals, change, rest, 1.0,
                                     given={names[0]: lashes})
     np.testing.assert_allclose(out[names[0]], model + movement)
     np.testing.assert_allclose(out[names[1]], own[names[1]])
@@ -46,7 +47,7 @@ def test_a_given_level_stands_for_a_neutral_reference():
 
 def test_given_levels_are_checked():
     from synkinesis.landmarks.sources import InputError
-    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.measure import MeasureOptions
 
     def options(*pairs, method="composite-edges"):
         return MeasureOptions(method=method, refinement_levels=tuple(pairs))
@@ -64,8 +65,8 @@ def test_given_levels_are_checked():
 
 def test_no_rest_frame_leaves_the_signal_alone():
     signals = {"palpebral_fissure_left_mm": np.array([9.0, 8.0])}
-    out, offsets = _keep_rest_level(signals, {"palpebral_fissure_left_mm": np.ones(2)},
-                                    np.zeros(2, bool), 1.0, {"mm": 1})
+    out, offsets = keep_rest_level(signals, {"palpebral_fissure_left_mm": np.ones(2)},
+                                    np.zeros(2, bool), 1.0)
     np.testing.assert_array_equal(out["palpebral_fissure_left_mm"], [9.0, 8.0])
     assert offsets == {}
 
@@ -76,12 +77,12 @@ def test_refinement_of_some_batches_lines_up_with_the_frames():
     arrays.refinement += [{}, {"palpebral_fissure_left_mm": np.array([0.5, 0.7])}]
     other = FrameArrays(index=[np.arange(5, 6)], refinement=[{}])
     arrays.extend(other)
-    np.testing.assert_array_equal(arrays._refinement()["palpebral_fissure_left_mm"],
+    np.testing.assert_array_equal(arrays.concatenated().refinement["palpebral_fissure_left_mm"],
                                   [0, 0, 0, 0.5, 0.7, 0])
 
 
 def test_signal_smoothing_is_centred_keeps_quadratics_and_cuts_noise():
-    from synkinesis.pipeline import smooth_signals
+    from synkinesis.measure.calibrate import smooth_signals
 
     t = np.arange(120) / 30.0
     usable = np.ones(t.size, dtype=bool)
@@ -101,7 +102,7 @@ def test_signal_smoothing_is_centred_keeps_quadratics_and_cuts_noise():
 
 
 def test_signal_smoothing_stays_inside_runs_of_usable_frames():
-    from synkinesis.pipeline import smooth_signals
+    from synkinesis.measure.calibrate import smooth_signals
 
     t = np.arange(40) / 30.0
     usable = np.ones(t.size, dtype=bool)
@@ -117,16 +118,16 @@ def test_signal_smoothing_stays_inside_runs_of_usable_frames():
         smooth_signals({"x": short}, t[:3], np.ones(3, dtype=bool))["x"], short)
 
 
-def test_hidden_frames_are_padded_in_time():
-    from synkinesis.pipeline import _padded_in_time
+def test_hidden_frames_arepadded_in_time():
+    from synkinesis.measure.calibrate import padded_in_time
 
     t = np.arange(10) * 0.04
     mask = np.zeros(10, dtype=bool)
     mask[5] = True
-    np.testing.assert_array_equal(_padded_in_time(mask, t, 0.1),
+    np.testing.assert_array_equal(padded_in_time(mask, t, 0.1),
                                   [False, False, False, True, True, True, True, True, False,
                                    False])
-    assert not _padded_in_time(np.zeros(10, dtype=bool), t, 0.1).any()
+    assert not padded_in_time(np.zeros(10, dtype=bool), t, 0.1).any()
 
 
 def test_a_frame_without_the_refinement_keeps_the_models_level():
@@ -139,20 +140,21 @@ def test_a_frame_without_the_refinement_keeps_the_models_level():
     signals = {"palpebral_fissure_left_mm": model + lashes}
     change = {"palpebral_fissure_left_mm": lashes}
     rest = np.ones(6, dtype=bool)
-    out, offsets = _keep_rest_level(signals, change, rest, 1.0, {"mm": 1},
+    out, offsets = keep_rest_level(signals, change, rest, 1.0,
                                     {"palpebral_fissure_left_mm": refined})
     np.testing.assert_allclose(out["palpebral_fissure_left_mm"], model)
     assert offsets == {"palpebral_fissure_left_mm": 0.6}
 
 
 def test_refined_frames_follow_each_sides_source():
-    from synkinesis.pipeline import SOURCE_CODES, _refined_frames
+    from synkinesis.measure import SOURCE_CODES
+    from synkinesis.measure.calibrate import refined_frames
 
     codes = np.array([[SOURCE_CODES["composite+lid-edges"], SOURCE_CODES["hidden"]],
                       [SOURCE_CODES["composite+corner-edges"],
                        SOURCE_CODES["composite+lid-and-corner-edges"]],
                       [SOURCE_CODES["plain"], SOURCE_CODES["composite"]]])
-    refined = _refined_frames(codes)
+    refined = refined_frames(codes)
     np.testing.assert_array_equal(refined["palpebral_fissure_left_mm"], [True, False, False])
     np.testing.assert_array_equal(refined["palpebral_fissure_right_mm"], [False, True, False])
     np.testing.assert_array_equal(refined["mouth_corner_x_left_mm"], [False, True, False])
@@ -160,18 +162,19 @@ def test_refined_frames_follow_each_sides_source():
 
 
 def test_a_covered_half_is_flagged_per_side_and_padded():
-    from synkinesis.pipeline import SOURCE_CODES, _hidden_halves
+    from synkinesis.measure import SOURCE_CODES
+    from synkinesis.measure.calibrate import hidden_halves
 
     n = 20
     t = np.arange(n) * 0.04
     codes = np.full((n, 2), SOURCE_CODES["composite"])
     codes[8:10, 1] = SOURCE_CODES["hidden"]  # the patient's right, frames 8 and 9
-    hidden = _hidden_halves(codes, t, np.ones(n, dtype=bool))
+    hidden = hidden_halves(codes, t, np.ones(n, dtype=bool))
     assert not hidden["left"].any()
     np.testing.assert_array_equal(np.flatnonzero(hidden["right"]), np.arange(6, 12))
     # Hidden in most of the recording: a half the model never scores high, not a hand.
     codes[:, 1] = SOURCE_CODES["hidden"]
-    hidden = _hidden_halves(codes, t, np.ones(n, dtype=bool))
+    hidden = hidden_halves(codes, t, np.ones(n, dtype=bool))
     assert not hidden["left"].any() and not hidden["right"].any()
 
 

@@ -3,9 +3,10 @@
 A result file (``.synk``) is a zip archive:
 
 ``manifest.json``
-    format name and version, package version, landmark engine and model sha256, input and
-    video information, options, scale calibration, rest reference, column definitions, flag
-    definitions, summary counts.
+    a :class:`synkinesis.measure.manifest.Manifest`: format name and version, package
+    version, landmark engine and model sha256, input and video information, options, scale
+    calibration, rest frames and reference, column definitions, flag definitions, summary
+    counts.
 ``frames.parquet``
     one row per frame: frame index, time (s), source file (photos), quality flags, number of
     faces, and every region signal (mm, mm², degrees, ratios; side from the patient's view).
@@ -17,9 +18,7 @@ A result file (``.synk``) is a zip archive:
 ``blendshapes.npy``
     (N, 52) float32 expression coefficients, names in the manifest.
 
-Format history
---------------
-1 (package 0.1.0): first version.
+Format history: :mod:`synkinesis.measure.manifest` (older files are upgraded on read).
 """
 
 from __future__ import annotations
@@ -29,21 +28,26 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-FORMAT_NAME = "synkinesis.measure"
-FORMAT_VERSION = 1
+from synkinesis.files import atomic_output
+from synkinesis.measure.manifest import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    Manifest,
+    ResultFileError,
+    upgrade,
+)
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MEMBERS", "SUFFIX", "LandmarkSpool", "Measurement",
+           "ResultFileError", "read_measurement", "signals_table", "write_measurement",
+           "write_signals_csv"]
+
 SUFFIX = ".synk"
-
-
-class ResultFileError(ValueError):
-    """A file that is not a readable measure result."""
 
 
 @dataclass
@@ -52,7 +56,7 @@ class Measurement:
 
     Attributes
     ----------
-    manifest : dict
+    manifest : Manifest
     frames : dict of column -> (N,) array
         ``frame``, ``time_s``, ``source``, ``flags``, ``n_faces`` and the signal columns.
     pose : (N, 14) float64 array
@@ -60,7 +64,7 @@ class Measurement:
     landmarks_px : (N, 478, 3) float32 array or None (loaded on demand)
     """
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     frames: dict[str, np.ndarray]
     pose: np.ndarray
     blendshapes: np.ndarray
@@ -73,7 +77,7 @@ class Measurement:
 
     @property
     def signal_names(self) -> list[str]:
-        return [column["name"] for column in self.manifest["signals"]]
+        return self.manifest.signal_names
 
     def signals(self) -> dict[str, np.ndarray]:
         return {name: self.frames[name] for name in self.signal_names}
@@ -138,31 +142,10 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return sink.getvalue()
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds,
-    so a failure never leaves a partial output file."""
-    from synkinesis.files import make_private_dir
-
-    path = Path(path)
-    try:
-        make_private_dir(path.parent)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as error:  # named after the output, not its temporary or a parent
-        raise OSError(error.errno, error.strerror, str(path)) from None
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_measurement(
     path: Path,
     *,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     frames: dict[str, np.ndarray],
     pose: np.ndarray,
     blendshapes: np.ndarray,
@@ -170,9 +153,8 @@ def write_measurement(
     n_frames: int,
 ) -> Path:
     """Write a result file atomically; the landmarks are copied from the spool file."""
-    manifest = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **manifest}
     try:
-        _write_archive(path, manifest=manifest, frames=frames, pose=pose,
+        _write_archive(path, manifest=manifest.to_dict(), frames=frames, pose=pose,
                        blendshapes=blendshapes, landmark_spool=landmark_spool, n_frames=n_frames)
     except OSError as error:  # a full disk, a folder made read-only meanwhile: name the output
         raise OSError(error.errno, error.strerror, str(path)) from None
@@ -261,8 +243,19 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
         except Exception as error:  # noqa: BLE001 - any damage in a member is the file's
             raise ResultFileError(f"{path}: a damaged result file ({type(error).__name__}: "
                                   f"{error})") from None
-    _check_contents(path, manifest, frames, pose, blendshapes)
-    measurement = Measurement(manifest=manifest, frames=frames, pose=pose,
+    _check_arrays(path, frames, pose, blendshapes)
+    raw, version = upgrade(manifest, time_s=frames["time_s"], flags=frames["flags"],
+                           blendshapes=blendshapes)
+    try:
+        typed = Manifest.from_dict(raw, upgraded_from=version if version < FORMAT_VERSION
+                                   else None)
+    except ResultFileError as error:
+        raise ResultFileError(f"{path}: a damaged result file ({error})") from None
+    missing = [name for name in typed.signal_names if name not in frames]
+    if missing:
+        raise ResultFileError(f"{path}: a damaged result file (signals {', '.join(missing[:3])} "
+                              "listed in the manifest are not in frames.parquet)")
+    measurement = Measurement(manifest=typed, frames=frames, pose=pose,
                               blendshapes=blendshapes, path=path)
     if landmarks:
         measurement.load_landmarks()
@@ -273,10 +266,9 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
 MEMBERS = ("manifest.json", "frames.parquet", "landmarks.npy", "pose.npy", "blendshapes.npy")
 
 
-def _check_contents(path: Path, manifest: dict[str, Any], frames: dict[str, np.ndarray],
-                    pose: np.ndarray, blendshapes: np.ndarray) -> None:
-    """The parts of a result agree with each other and with its manifest: one row per frame
-    everywhere, and every signal the manifest lists is a column."""
+def _check_arrays(path: Path, frames: dict[str, np.ndarray], pose: np.ndarray,
+                  blendshapes: np.ndarray) -> None:
+    """The arrays of a result agree with each other: one row per frame everywhere."""
     if "time_s" not in frames or "flags" not in frames:
         raise ResultFileError(f"{path}: a damaged result file (frames.parquet has no time_s "
                               "or flags column)")
@@ -284,16 +276,6 @@ def _check_contents(path: Path, manifest: dict[str, Any], frames: dict[str, np.n
     if pose.ndim != 2 or pose.shape[0] != n or blendshapes.ndim != 2 or blendshapes.shape[0] != n:
         raise ResultFileError(f"{path}: a damaged result file ({n} frames, but pose "
                               f"{pose.shape} and blendshapes {blendshapes.shape})")
-    try:
-        names = [column["name"] for column in manifest["signals"]]
-        manifest["frames"]["count"], manifest["scale"]["mm_per_unit"]
-    except (KeyError, TypeError):
-        raise ResultFileError(f"{path}: a damaged result file (its manifest lacks the signals, "
-                              "frames or scale section)") from None
-    missing = [name for name in names if name not in frames]
-    if missing:
-        raise ResultFileError(f"{path}: a damaged result file (signals {', '.join(missing[:3])} "
-                              "listed in the manifest are not in frames.parquet)")
 
 
 def signals_table(measurement: Measurement):

@@ -1,0 +1,385 @@
+"""Calibration of the landmark pass, as pure steps: arrays in, arrays out.
+
+Each step takes per-frame arrays of one recording (N frames, in time order) and returns new
+arrays; none reads a file, the clock or an option object. :func:`synkinesis.measure.assemble.
+calibrate` runs them in order:
+
+1. :func:`quality_flags` and :func:`hidden_halves` - which frames are usable, which halves are
+   covered;
+2. :func:`eye_flags` - closed eyes and blinks (relative to each eye's own open height);
+3. :func:`open_eye_iris_scale` - millimetres per head-frame unit;
+4. :func:`choose_rest` / :func:`quiet_frames` - the rest frames;
+5. :func:`keep_rest_level` - the pixel refinements' resting offsets taken off;
+6. :func:`smooth_signals` - centred smoothing of videos tracked without the model's own.
+
+Sides are the patient's; ``(N, 2)`` side arrays are ordered (left, right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from synkinesis.landmarks.sources import InputError
+from synkinesis.measure.options import (
+    BLENDSHAPE_NAMES,
+    CORNER_REFINED,
+    LID_REFINED,
+    SOURCE_CODES,
+)
+from synkinesis.normalize import Scale
+from synkinesis.quality import (
+    HIDDEN_PAD_S,
+    HIDDEN_SIDE,
+    FrameFlag,
+    QualityLimits,
+    distance_to_frames,
+    eye_closure_flags,
+    fit_outliers,
+    partial_blinks,
+)
+from synkinesis.regions import SIDES
+from synkinesis.signals import signal_name
+
+#: The iris scale: each eye's iris is measured over the frames in which that eye is most open
+#: (this share of the usable frames with a plausible iris, at least MIN_SCALE_FRAMES; else
+#: over every usable frame). A recording without rest keeps an eye that narrows with the smile
+#: narrowed in most frames: with its widest 30 % (session 4), WolfgangLanger's left eye narrowed
+#: 1 mm with her ever-present smile still grew the scale 0.9 % (its iris read smaller) and the
+#: untouched eye "narrowed" 0.10 mm; with its widest tenth 0.1 % and 0.03 mm.
+OPEN_EYE_SCALE_FRACTION = 0.1
+MIN_SCALE_FRAMES = 3
+
+#: Share of usable frames taken as rest when no rest span is given (the quietest ones).
+REST_FRACTION = 0.1
+
+#: Share of the quietest open-eye frames over which a refinement's resting level is taken (its
+#: trimmed mean there is taken off every frame): wider than the rest frames (10 %), so that which
+#: frames count as rest moves it less (a flipped video, or one change elsewhere in the video,
+#: picks other rest frames); a synkinetic movement comes with an expression, so these frames
+#: stay clear of it.
+REFINEMENT_LEVEL_FRACTION = 0.3
+
+#: Half-width of the signals' smoothing (:func:`smooth_signals`), seconds (5 frames at 24 fps,
+#: 7 at 30, 13 at 60).
+SIGNAL_SMOOTHING_HALF_S = 0.1
+
+#: Power of the mm scale each unit carries (mm2 scales with its square; angles and ratios not).
+UNIT_POWER = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
+
+
+def unit_of(column: str) -> str:
+    """Unit suffix of a signal column name (mm, mm2, deg, ratio)."""
+    return column.rsplit("_", 1)[-1] if not column.startswith("_") else "mm"
+
+
+def quality_flags(
+    *,
+    n_faces: np.ndarray,
+    angles_deg: np.ndarray,
+    fit_residual: np.ndarray,
+    outside_fraction: np.ndarray,
+    iris_px: np.ndarray,
+    hidden: Mapping[str, np.ndarray],
+    limits: QualityLimits,
+) -> np.ndarray:
+    """(N,) int64 :class:`synkinesis.quality.FrameFlag` bits from what the landmark pass saw.
+
+    Parameters
+    ----------
+    n_faces : (N,) int, faces found per frame
+    angles_deg : (N, 3) head yaw, pitch and roll, degrees
+    fit_residual : (N,) head-pose fit residual
+    outside_fraction : (N,) share of the landmarks outside the image
+    iris_px : (N,) iris diameter, image pixels
+    hidden : side -> (N,) bool, covered halves (:func:`hidden_halves`)
+    limits : the quality limits
+    """
+    n_faces = np.asarray(n_faces)
+    has_face = n_faces > 0
+    flags = np.zeros(n_faces.shape[0], dtype=np.int64)
+    flags[~has_face] |= FrameFlag.NO_FACE
+    flags[n_faces > 1] |= FrameFlag.MULTIPLE_FACES
+    angles = np.asarray(angles_deg)
+    with np.errstate(invalid="ignore"):
+        beyond = ((np.abs(angles[:, 0]) > limits.max_yaw_deg)
+                  | (np.abs(angles[:, 1]) > limits.max_pitch_deg)
+                  | (np.abs(angles[:, 2]) > limits.max_roll_deg))
+        flags[has_face & beyond] |= FrameFlag.POSE_LIMIT
+        flags[has_face & (np.asarray(outside_fraction) > limits.max_outside_fraction)] |= (
+            FrameFlag.PARTLY_OUTSIDE)
+        flags[has_face & (np.asarray(iris_px) < limits.min_iris_px)] |= FrameFlag.SMALL_FACE
+    flags[fit_outliers(fit_residual, has_face & ~beyond, limits=limits)] |= FrameFlag.FIT_OUTLIER
+    for side, mask in hidden.items():
+        flags[mask] |= HIDDEN_SIDE[side]
+    flags[hidden["left"] & hidden["right"]] |= FrameFlag.HALF_HIDDEN
+    return flags
+
+
+def padded_in_time(mask: np.ndarray, time_s: np.ndarray, pad_s: float) -> np.ndarray:
+    """(N,) bool: ``mask`` widened to every frame within ``pad_s`` seconds of a True frame."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any() or pad_s <= 0:
+        return mask
+    return mask | (distance_to_frames(time_s, mask) <= pad_s + 1e-9)
+
+
+def hidden_halves(sources: np.ndarray, time_s: np.ndarray,
+                  has_face: np.ndarray) -> dict[str, np.ndarray]:
+    """Per patient's side, (N,) bool: frames where that half is covered, padded by
+    :data:`synkinesis.quality.HIDDEN_PAD_S` seconds.
+
+    ``sources`` is (N, 2) :data:`SOURCE_CODES` of the (left, right) landmarks; ``time_s`` (N,)
+    seconds; ``has_face`` (N,) bool. A half hidden in more than half of the frames with a face
+    is not a hand passing over it (the model scores that face's half low throughout): nothing
+    is hidden then.
+    """
+    codes = np.asarray(sources)
+    found = {side: codes[:, column] == SOURCE_CODES["hidden"]
+             for column, side in enumerate(("left", "right"))}
+    if (found["left"] | found["right"]).sum() > 0.5 * np.asarray(has_face).sum():
+        return {side: np.zeros(codes.shape[0], dtype=bool) for side in found}
+    return {side: padded_in_time(mask, time_s, HIDDEN_PAD_S) & has_face
+            for side, mask in found.items()}
+
+
+def eye_flags(fissures: Mapping[str, np.ndarray], time_s: np.ndarray, usable: np.ndarray, *,
+              limits: QualityLimits) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Closed eyes and blinks: ``(flags, open_by_side)``.
+
+    ``fissures`` maps each side to its (N,) palpebral fissure (any unit: relative to the eye's
+    own open height); ``usable`` (N,) bool. ``flags`` is (N,) int64 with ``EYE_CLOSED_*`` and
+    ``BLINK_*`` bits; ``open_by_side`` maps each side to (N,) bool, usable frames where that eye
+    is not closed.
+    """
+    n = np.asarray(time_s).shape[0]
+    flags = np.zeros(n, dtype=np.int64)
+    open_by_side = {}
+    for side in SIDES:
+        closed, blink = eye_closure_flags(fissures[side], time_s, usable, limits=limits)
+        upper = side.upper()
+        flags[closed] |= FrameFlag[f"EYE_CLOSED_{upper}"]
+        flags[blink] |= FrameFlag[f"BLINK_{upper}"]
+        open_by_side[side] = usable & ~closed
+    flags[partial_blinks(fissures["left"], fissures["right"], time_s, usable,
+                         limits=limits)] |= FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT
+    return flags, open_by_side
+
+
+def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
+                        fissures: Mapping[str, np.ndarray], frames: np.ndarray,
+                        iris_diameter_mm: float) -> Scale | None:
+    """The iris :class:`synkinesis.normalize.Scale` from each eye's most open frames, or None
+    when an eye has fewer than :data:`MIN_SCALE_FRAMES` frames with a plausible iris (12..30 %
+    of the inter-pupillary distance).
+
+    Parameters
+    ----------
+    iris_sides : (N, 2) iris diameter of the (left, right) eye, head-frame units
+    interpupil : (N,) inter-pupillary distance, head-frame units
+    fissures : side -> (N,) palpebral fissure, head-frame units
+    frames : (N,) bool, the frames that may measure it
+    iris_diameter_mm : the iris' true diameter, mm
+
+    Each eye's median iris over the :data:`OPEN_EYE_SCALE_FRACTION` of frames in which its own
+    fissure is widest, the two medians averaged: a narrowing of one eye (a blink, a squint,
+    synkinesis) does not change which frames measure the other eye's iris, and its own iris is
+    measured where the lids leave it whole.
+    """
+    iris_sides = np.asarray(iris_sides, dtype=float)
+    interpupil = np.asarray(interpupil, dtype=float)
+    medians, used = [], 0
+    for column, side in enumerate(("left", "right")):
+        iris, fissure = iris_sides[:, column], np.asarray(fissures[side], dtype=float)
+        with np.errstate(invalid="ignore"):
+            good = (np.asarray(frames, dtype=bool) & np.isfinite(iris) & np.isfinite(fissure)
+                    & (iris > 0.12 * interpupil) & (iris < 0.30 * interpupil))
+        count = int(round(OPEN_EYE_SCALE_FRACTION * good.sum()))
+        if count < MIN_SCALE_FRAMES:
+            return None
+        widest = np.flatnonzero(good)[np.argsort(-fissure[good], kind="stable")[:count]]
+        medians.append(float(np.median(iris[widest])))
+        used += count
+    measured = float(np.mean(medians))
+    return Scale(iris_diameter_mm / measured, "iris", iris_diameter_mm, measured, used)
+
+
+def scale_signals(signals: Mapping[str, np.ndarray],
+                  mm_per_unit: float) -> dict[str, np.ndarray]:
+    """Signals in head-frame units -> in their own unit (mm, mm2; degrees and ratios as
+    they are)."""
+    return {name: values * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
+            for name, values in signals.items()}
+
+
+def expression_activity(blendshapes: np.ndarray,
+                        names: Sequence[str] = BLENDSHAPE_NAMES) -> np.ndarray:
+    """(N,) summed expression blendshapes per frame: all but ``_neutral`` and the ``eyeLook*``
+    gaze coefficients (NaN counts 0). ``blendshapes`` is (N, B) in ``names`` order."""
+    active = [i for i, name in enumerate(names)
+              if name != "_neutral" and not name.startswith("eyeLook")]
+    return np.nansum(np.asarray(blendshapes)[:, active], axis=1)
+
+
+def quiet_frames(blendshapes: np.ndarray, candidates: np.ndarray,
+                 fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``fraction`` of candidate frames with the least expression, at least one.
+
+    ``blendshapes`` is (N, 52) in :data:`BLENDSHAPE_NAMES` order, ``candidates`` (N,) bool.
+    Returns ``(mask, activity)``: (N,) bool, and every frame's :func:`expression_activity`.
+    Ties go to the earlier frame.
+    """
+    activity = expression_activity(blendshapes)
+    order = np.flatnonzero(candidates)[np.argsort(activity[candidates], kind="stable")]
+    count = max(1, int(round(fraction * order.size)))
+    mask = np.zeros(candidates.shape, dtype=bool)
+    mask[order[:count]] = True
+    return mask, activity
+
+
+def choose_rest(time_s: np.ndarray, blendshapes: np.ndarray, usable: np.ndarray,
+                eyes_open: np.ndarray, *,
+                rest_span_s: tuple[float, float] | None = None) -> tuple[np.ndarray, dict]:
+    """Frames that define rest: the usable frames of the given span, else the quietest
+    :data:`REST_FRACTION` of the usable frames with both eyes open (of all usable frames when
+    none has them open).
+
+    Parameters
+    ----------
+    time_s : (N,) seconds
+    blendshapes : (N, 52) in :data:`BLENDSHAPE_NAMES` order
+    usable : (N,) bool, frames that may be rest
+    eyes_open : (N,) bool
+    rest_span_s : (start, stop) seconds, optional
+
+    Returns
+    -------
+    mask : (N,) bool
+    info : how it was chosen (``method``, ``frames`` and ``span_s`` or ``max_activity``)
+
+    Raises
+    ------
+    InputError
+        The given span holds no usable frame.
+    """
+    if rest_span_s is not None:
+        start, stop = rest_span_s
+        mask = usable & (time_s >= start) & (time_s <= stop)
+        if not mask.any():
+            raise InputError(f"the rest span {start}..{stop} s holds no usable frame")
+        return mask, {"method": "given span", "span_s": [start, stop], "frames": int(mask.sum())}
+    candidates = usable & eyes_open
+    if not candidates.any():
+        candidates = usable
+    mask, activity = quiet_frames(blendshapes, candidates, REST_FRACTION)
+    return mask, {
+        "method": "quietest 10% of usable frames (lowest blendshape activity)",
+        "frames": int(mask.sum()),
+        "max_activity": float(activity[mask].max()),
+    }
+
+
+def refined_frames(sources: np.ndarray) -> dict[str, np.ndarray]:
+    """Per refined signal, (N,) bool: frames where its side's landmarks were refined in the
+    pixels (lid edges for the eye signals, the corner edge for the mouth corner and fold).
+    ``sources`` is (N, 2) :data:`SOURCE_CODES` of the (left, right) landmarks."""
+    codes = np.asarray(sources)
+    lids = (SOURCE_CODES["composite+lid-edges"], SOURCE_CODES["composite+lid-and-corner-edges"])
+    corner = (SOURCE_CODES["composite+corner-edges"],
+              SOURCE_CODES["composite+lid-and-corner-edges"])
+    out = {}
+    for column, side in enumerate(("left", "right")):
+        for quantities, codes_of in ((LID_REFINED, lids), (CORNER_REFINED, corner)):
+            done = np.isin(codes[:, column], codes_of)
+            for quantity in quantities:
+                out[signal_name(quantity, side)] = done
+    return out
+
+
+def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, np.ndarray],
+                    rest_mask: np.ndarray, mm_per_unit: float,
+                    refined: Mapping[str, np.ndarray] | None = None,
+                    given: Mapping[str, float] | None = None,
+                    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Take each refined signal's resting refinement (20 % trimmed mean over ``rest_mask``) off
+    every frame in which it was refined.
+
+    Parameters
+    ----------
+    signals : name -> (N,) signals in their units (mm, mm2, deg, ratio)
+    refinement : name -> (N,) change a pixel refinement made, head-frame units
+    rest_mask : (N,) bool, the frames whose resting level is kept
+    mm_per_unit : the recording's scale
+    refined : name -> (N,) bool, the frames its refinement was made in (all when not given)
+    given : name -> offset (its signal's unit) to take off instead of the one over
+        ``rest_mask`` (:attr:`MeasureOptions.refinement_levels`)
+
+    Returns the corrected signals and the offsets taken off (signal name -> value, rounded to
+    4 decimals).
+
+    Pixel lid edges follow lid movement the model misses, but their absolute position includes
+    the lashes, which differ between the eyes: a healthy face read one eye 1.4 mm narrower at
+    rest with them (docs/one_sided.md); a mouth-corner edge lies 0.2..2.6 mm from the model's
+    corner depending on the side. Keeping the model's level at rest and the refinement's
+    movement from it removes that bias without touching what the refinement adds.
+
+    A trimmed mean rather than a median: where a refinement sometimes takes one edge and
+    sometimes another, a median jumps between them when a few frames enter or leave the set
+    (a flipped video differed by 0.21 mm; trimmed mean: 0.11 mm).
+
+    A frame without refinement (the first, a re-acquired face, the seen side beside a covered
+    half) is the model's own and keeps its value: taking the offset off there too would shift
+    it by the lashes' bias (0.96 mm on WolfgangLanger's left eye).
+    """
+    from scipy.stats import trim_mean
+
+    out, offsets = dict(signals), {}
+    for name, change in refinement.items():
+        if name not in out:
+            continue
+        change = change * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
+        done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
+                else np.asarray(refined[name], dtype=bool))
+        if given is not None and name in given:
+            offset = float(given[name])
+        else:
+            at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
+            if not at_rest.any():
+                continue
+            offset = float(trim_mean(change[at_rest], 0.2))
+        out[name] = np.where(done, out[name] - offset, out[name])
+        offsets[name] = round(offset, 4)
+    return out, offsets
+
+
+def smooth_signals(signals: Mapping[str, np.ndarray], time_s: np.ndarray, usable: np.ndarray,
+                   ) -> dict[str, np.ndarray]:
+    """Centred Savitzky-Golay smoothing (quadratic, half-width :data:`SIGNAL_SMOOTHING_HALF_S`)
+    of every (N,) signal, within runs of usable frames: for videos tracked without MediaPipe's
+    own smoothing over frames (its one-euro filter lags real movement:
+    :class:`synkinesis.landmarks.mediapipe_engine.MediaPipeEngine`).
+
+    Centred, so it does not delay a movement, and quadratic, so it keeps a movement's height
+    (a blink is flagged from the raw signals before this). Each run of usable frames is smoothed
+    on its own; runs shorter than the window are left as they are.
+    """
+    from scipy.signal import savgol_filter
+
+    t = np.asarray(time_s, dtype=float)
+    if t.size < 3:
+        return dict(signals)
+    step = float(np.median(np.diff(t)))
+    half = max(2, int(round(SIGNAL_SMOOTHING_HALF_S / step))) if step > 0 else 2
+    window = 2 * half + 1
+    out = {}
+    for name, values in signals.items():
+        values = np.asarray(values, dtype=float)
+        good = np.asarray(usable, dtype=bool) & np.isfinite(values)
+        smoothed = values.copy()
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(np.int8), [0]])))
+        for start, stop in zip(edges[::2], edges[1::2]):
+            if stop - start >= window:
+                smoothed[start:stop] = savgol_filter(values[start:stop], window, 2)
+        out[name] = smoothed
+    return out

@@ -1,0 +1,82 @@
+"""The landmark engine each method runs, and the face detector that finds which way up a face
+is. MediaPipe is imported only inside these functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from synkinesis.measure.options import METHODS, MeasureOptions
+
+
+def make_engine(mode: str, options: MeasureOptions):
+    """The landmark engine of ``options.method`` for ``mode`` ("video": tracking over frames in
+    time order; "image": independent photos). A context manager."""
+    from synkinesis.landmarks.engine import RunningMode
+    from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+
+    def make(run_mode: str = mode, max_faces: int | None = None,
+             min_confidence: float | None = None, smoothing: bool = True) -> MediaPipeEngine:
+        running: RunningMode = "image" if run_mode == "image" else "video"
+        extra = {} if max_faces is None else {"max_faces": max_faces}
+        return MediaPipeEngine(mode=running, smoothing=smoothing,
+                               min_confidence=min_confidence or options.min_confidence,
+                               model_path=_model_path(options), **extra)
+
+    if options.method == "fast":
+        return make()
+    from synkinesis.landmarks.engine import MirrorAveragedEngine
+
+    if options.method in ("composite", "composite-edges"):
+        from synkinesis.landmarks.composite import COMPOSITE_MIN_CONFIDENCE, CompositeEngine
+
+        plain = MirrorAveragedEngine(make("image"), make("image"))
+        edges = options.method == "composite-edges"
+        presence = max(COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
+        if mode == "image":  # photos: each one's midline from its own plain landmarks
+            return CompositeEngine(lambda: make("image", 1, presence), plain, track=False,
+                                   refine_lids=edges, refine_corners=edges)
+        # Assessment measures movement: MediaPipe's own smoothing, which lags it, is off.
+        return CompositeEngine(lambda: make("video", 1, presence, smoothing=False), plain,
+                               refine_lids=edges,
+                               refine_corners=edges)
+    return MirrorAveragedEngine(make(), make())
+
+
+def canonical_face(options: MeasureOptions):
+    """The landmark model's canonical face (the head pose is fitted to it)."""
+    from synkinesis.landmarks.model import load_canonical_face
+
+    return load_canonical_face(_model_path(options))
+
+
+def engine_info(engine, options: MeasureOptions) -> dict[str, Any]:
+    """What the manifest records about the engine that landmarked a recording."""
+    # A video tracked without MediaPipe's own smoothing over frames (the composite methods: it
+    # lags real movement) gets a centred smoothing of its signals instead (smooth_signals).
+    return {"name": engine.name, "version": engine.version, "model_sha256": engine.model_sha256,
+            "method": options.method, "method_meaning": METHODS[options.method],
+            "smooth_signals": bool(getattr(engine, "tracks_unsmoothed", False))}
+
+
+def video_orientation(path: Path, info, options: MeasureOptions):
+    """Which way up the face is in a video (:class:`synkinesis.landmarks.orientation.
+    Orientation`), from frames sampled over it."""
+    from synkinesis.landmarks.orientation import FaceOrientation, sample_video_frames
+
+    frames = sample_video_frames(Path(path), info.frame_count)
+    with FaceOrientation(_model_path(options)) as faces:
+        return faces.orientation(frames)
+
+
+def photo_orientations(paths: list[Path], options: MeasureOptions) -> tuple[int, ...]:
+    """Quarter turns counter-clockwise that show each photo's face upright."""
+    from synkinesis.landmarks.orientation import FaceOrientation
+    from synkinesis.landmarks.sources import read_image
+
+    with FaceOrientation(_model_path(options)) as faces:
+        return tuple(faces.orientation([read_image(path)[0]]).turns for path in paths)
+
+
+def _model_path(options: MeasureOptions) -> Path | None:
+    return Path(options.model_path) if options.model_path else None

@@ -1,0 +1,326 @@
+"""The landmark pass: frames -> raw landmarks (to a spool file), head pose, raw signals in
+head-frame units, landmark sources and blendshapes, before any calibration.
+
+The per-frame loop only runs the landmark engine and copies its output into a small batch; pose
+fitting and signals are computed on whole batches with NumPy, and landmarks go to a spool file,
+so the cost per frame stays small and memory stays flat however long the video is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synkinesis.landmarks.sources import Frame, iter_camera, iter_images, iter_video
+from synkinesis.measure.engines import canonical_face, engine_info, make_engine
+from synkinesis.measure.options import (
+    BLENDSHAPE_NAMES,
+    N_BLENDSHAPES,
+    REFINED_SIGNALS,
+    SOURCE_CODES,
+    MeasureError,
+    MeasureOptions,
+)
+from synkinesis.measure.result_file import LandmarkSpool
+from synkinesis.normalize import (
+    fit_head_pose,
+    interpupil_distance,
+    iris_diameter,
+    iris_diameters,
+    mirror_image_landmarks,
+    to_head_frame,
+)
+from synkinesis.regions import mirror_name
+from synkinesis.signals import compute_signals
+
+Progress = Callable[[int], None]
+BATCH = 64
+_BLEND_MIRROR = [BLENDSHAPE_NAMES.index(mirror_name(name)) for name in BLENDSHAPE_NAMES]
+
+
+@dataclass(frozen=True)
+class PassArrays:
+    """The landmark pass over a whole recording (N frames), before calibration.
+
+    Attributes
+    ----------
+    index : (N,) int64, frame numbers
+    time_s : (N,) float, seconds
+    n_faces : (N,) int16, faces found
+    pose : (N, 14) float, head pose (:class:`synkinesis.normalize.HeadPose`)
+    blendshapes : (N, 52) float32, in :data:`BLENDSHAPE_NAMES` order, NaN without a face
+    signals : signal name -> (N,) raw signals in head-frame units (patient's sides)
+    iris_sides : (N, 2) iris diameter of the patient's (left, right) eye, head-frame units
+    interpupil_units : (N,) inter-pupillary distance, head-frame units
+    iris_px : (N,) iris diameter, image pixels
+    outside_fraction : (N,) share of landmarks outside the image
+    sources : (N, 2) int8, :data:`SOURCE_CODES` of the patient's (left, right) landmarks
+    refinement : refined signal name -> (N,) change a pixel refinement made, head-frame units
+    names : (N,) source file name per frame ("" for a video)
+    engine_sources : whether the engine reported the sources itself
+    """
+
+    index: np.ndarray
+    time_s: np.ndarray
+    n_faces: np.ndarray
+    pose: np.ndarray
+    blendshapes: np.ndarray
+    signals: dict[str, np.ndarray]
+    iris_sides: np.ndarray
+    interpupil_units: np.ndarray
+    iris_px: np.ndarray
+    outside_fraction: np.ndarray
+    sources: np.ndarray
+    refinement: dict[str, np.ndarray]
+    names: list[str]
+    engine_sources: bool
+
+    @property
+    def iris_units(self) -> np.ndarray:
+        """(N,) iris diameter of both eyes (their mean), head-frame units."""
+        return self.iris_sides.mean(axis=1)
+
+
+@dataclass
+class FrameArrays:
+    """Per-frame results of the landmark pass, batch by batch (small, no landmarks)."""
+
+    index: list[np.ndarray] = field(default_factory=list)
+    time_s: list[np.ndarray] = field(default_factory=list)
+    n_faces: list[np.ndarray] = field(default_factory=list)
+    pose: list[np.ndarray] = field(default_factory=list)
+    blendshapes: list[np.ndarray] = field(default_factory=list)
+    raw_signals: list[dict[str, np.ndarray]] = field(default_factory=list)
+    #: per batch: (n, 2) iris diameter of the patient's left and right eye (head units)
+    iris_sides: list[np.ndarray] = field(default_factory=list)
+    interpupil_units: list[np.ndarray] = field(default_factory=list)
+    iris_px: list[np.ndarray] = field(default_factory=list)
+    outside_fraction: list[np.ndarray] = field(default_factory=list)
+    #: (n, 2) int8 per batch: where the patient's (left, right) landmarks came from
+    #: (codes of :data:`SOURCE_CODES`), and whether the engine said so itself.
+    sources: list[np.ndarray] = field(default_factory=list)
+    engine_sources: bool = False
+    #: per batch: signal name -> (n,) change made by a pixel refinement of the landmarks (lid
+    #: and mouth-corner edges), raw units; empty when the batch was not refined.
+    refinement: list[dict[str, np.ndarray]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    blendshape_names: tuple[str, ...] = ()
+
+    def concatenated(self) -> PassArrays:
+        signals = {name: np.concatenate([block[name] for block in self.raw_signals])
+                   for name in self.raw_signals[0]} if self.raw_signals else {}
+
+        def cat(parts: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros((0, *shape))
+
+        return PassArrays(
+            index=cat(self.index, ()).astype(np.int64),
+            time_s=cat(self.time_s, ()),
+            n_faces=cat(self.n_faces, ()).astype(np.int16),
+            pose=cat(self.pose, (14,)),
+            blendshapes=cat(self.blendshapes, (N_BLENDSHAPES,)).astype(np.float32),
+            signals=signals,
+            iris_sides=cat(self.iris_sides, (2,)),
+            interpupil_units=cat(self.interpupil_units, ()),
+            iris_px=cat(self.iris_px, ()),
+            outside_fraction=cat(self.outside_fraction, ()),
+            sources=cat(self.sources, (2,)).astype(np.int8),
+            refinement=self._refinement(),
+            names=list(self.names),
+            engine_sources=self.engine_sources,
+        )
+
+    def _refinement(self) -> dict[str, np.ndarray]:
+        names = sorted({name for block in self.refinement for name in block})
+        sizes = [len(index) for index in self.index]
+        return {name: np.concatenate([block.get(name, np.zeros(size))
+                                      for block, size in zip(self.refinement, sizes)])
+                for name in names}
+
+    def extend(self, other: FrameArrays) -> None:
+        for name in ("index", "time_s", "n_faces", "pose", "blendshapes", "raw_signals",
+                     "iris_sides", "interpupil_units", "iris_px", "outside_fraction", "sources",
+                     "refinement", "names"):
+            getattr(self, name).extend(getattr(other, name))
+        self.blendshape_names = self.blendshape_names or other.blendshape_names
+        self.engine_sources = self.engine_sources or other.engine_sources
+
+
+class Batcher:
+    """Collects engine output frame by frame and processes it a batch at a time."""
+
+    def __init__(self, spool: LandmarkSpool, canonical, options: MeasureOptions) -> None:
+        self.spool = spool
+        self.canonical = canonical
+        self.options = options
+        self.out = FrameArrays()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.landmarks = np.full((BATCH, 478, 3), np.nan, dtype=np.float32)
+        self.blend = np.full((BATCH, N_BLENDSHAPES), np.nan, dtype=np.float32)
+        self.meta = np.zeros((BATCH, 5))  # index, time, n_faces, width, height
+        self.sources = np.zeros((BATCH, 2), dtype=np.int8)  # patient's left, right
+        self.model = np.full((BATCH, 478, 3), np.nan, dtype=np.float32)  # before refinement
+        self.refined = np.zeros(BATCH, dtype=bool)
+        self.count = 0
+
+    def add(self, frame: Frame, faces, main: int | None) -> None:
+        k = self.count
+        height, width = frame.rgb.shape[:2]
+        self.meta[k] = (frame.index, frame.time_s, len(faces), width, height)
+        if main is not None:
+            self.landmarks[k] = faces[main].landmarks_px
+            if faces[main].blendshapes is not None:
+                self.blend[k, : faces[main].blendshapes.shape[0]] = faces[main].blendshapes
+            model = getattr(faces[main], "model_landmarks_px", None)
+            if model is not None:
+                self.model[k] = model
+                self.refined[k] = True
+            sources = getattr(faces[main], "sources", None)
+            if sources is not None:
+                self.out.engine_sources = True
+                self.sources[k] = (sources["left"], sources["right"])
+            else:
+                self.sources[k] = (SOURCE_CODES["plain"], SOURCE_CODES["plain"])
+        else:
+            self.landmarks[k] = np.nan
+            self.blend[k] = np.nan
+            self.sources[k] = (SOURCE_CODES["none"], SOURCE_CODES["none"])
+        self.out.names.append(frame.name)
+        self.count += 1
+        if self.count == BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        n = self.count
+        if n == 0:
+            return
+        landmarks = self.landmarks[:n].astype(np.float64)
+        width, height = self.meta[:n, 3], self.meta[:n, 4]
+        blend = self.blend[:n]
+        sources = self.sources[:n].copy()
+        if self.options.mirrored:
+            landmarks = mirror_image_landmarks(landmarks, width[:, None])
+            blend = blend[:, _BLEND_MIRROR] if len(_BLEND_MIRROR) == blend.shape[1] else blend
+            sources = sources[:, ::-1].copy()
+        xy = landmarks[:, :, :2]
+        outside = ((xy[..., 0] < 0) | (xy[..., 0] > width[:, None])
+                   | (xy[..., 1] < 0) | (xy[..., 1] > height[:, None])).mean(axis=1)
+        pose = fit_head_pose(landmarks, self.canonical.vertices, self.canonical.basis_ids,
+                             self.canonical.basis_weights)
+        head = to_head_frame(landmarks, pose)
+        self.spool.append(landmarks.astype(np.float32))
+        out = self.out
+        out.index.append(self.meta[:n, 0].copy())
+        out.time_s.append(self.meta[:n, 1].copy())
+        out.n_faces.append(self.meta[:n, 2].copy())
+        out.pose.append(pose.as_array())
+        out.blendshapes.append(blend.copy())
+        raw = compute_signals(head, 1.0)
+        out.raw_signals.append(raw)
+        out.refinement.append(self._refinement(raw, pose, width))
+        out.iris_sides.append(iris_diameters(head))
+        out.interpupil_units.append(interpupil_distance(head))
+        out.iris_px.append(iris_diameter(landmarks))
+        out.outside_fraction.append(np.where(np.isfinite(xy[..., 0]).all(axis=1), outside, 0.0))
+        out.sources.append(sources)
+        self._reset()
+
+    def _refinement(self, raw: dict[str, np.ndarray], pose, width: np.ndarray,
+                    ) -> dict[str, np.ndarray]:
+        """Change that a pixel refinement made to each refined signal (raw units), or {}."""
+        n = self.count
+        refined = self.refined[:n]
+        if not refined.any():
+            return {}
+        model = np.where(refined[:, None, None], self.model[:n],
+                         self.landmarks[:n]).astype(np.float64)
+        if self.options.mirrored:
+            model = mirror_image_landmarks(model, width[:, None])
+        before = compute_signals(to_head_frame(model, pose), 1.0)
+        return {name: np.nan_to_num(raw[name] - before[name])
+                for name in REFINED_SIGNALS if name in raw}
+
+
+def landmark_pass(
+    frames: Iterable[Frame],
+    engine,
+    spool: LandmarkSpool,
+    options: MeasureOptions,
+    progress: Progress | None = None,
+) -> FrameArrays:
+    """Run ``engine`` over ``frames`` (the main face of each), landmarks into ``spool``."""
+    batcher = Batcher(spool, canonical_face(options), options)
+    previous_box = None
+    from synkinesis.landmarks.engine import main_face_index
+
+    for done, frame in enumerate(frames, start=1):
+        faces = engine.detect(frame.rgb, timestamp_ms=int(round(frame.time_s * 1000)))
+        main = None
+        if faces:
+            main = main_face_index(faces, frame.rgb.shape[:2], previous_box)
+            previous_box = faces[main].bounding_box() if len(faces) > 1 else None
+        batcher.add(frame, faces, main)
+        if progress is not None and done % 16 == 0:
+            progress(16)
+    batcher.flush()
+    if progress is not None:
+        progress(len(batcher.out.names) % 16)
+    if engine.blendshape_names and tuple(engine.blendshape_names) != BLENDSHAPE_NAMES:
+        raise MeasureError("the landmark engine reports unexpected blendshape names")
+    return batcher.out
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of work for one process: a whole input or a range of a long video."""
+
+    kind: str  # "video" | "images" | "camera"
+    paths: tuple[str, ...]
+    start: int = 0
+    stop: int | None = None
+    fps: float = 30.0
+    duration_s: float = 0.0
+    #: Quarter turns counter-clockwise that show the face upright: one for a video, one per
+    #: photo (:mod:`synkinesis.landmarks.orientation`); empty = as recorded.
+    turns: tuple[int, ...] = ()
+
+
+def _turned(frames: Iterable[Frame], turns: tuple[int, ...]) -> Iterable[Frame]:
+    """Frames turned upright (a video's one turn, or each photo's own)."""
+    from synkinesis.landmarks.orientation import turn
+
+    if not any(turns):
+        return frames
+    return (replace(frame, rgb=turn(frame.rgb, turns[0] if len(turns) == 1
+                                    else turns[frame.index]))
+            for frame in frames)
+
+
+def run_segment(segment: Segment, options: MeasureOptions, spool_dir: str,
+                progress: Progress | None = None) -> tuple[FrameArrays, str, dict[str, Any]]:
+    """Landmark one segment into its own spool file (runs in a worker process too)."""
+    spool = LandmarkSpool(Path(spool_dir))
+    try:
+        mode = "image" if segment.kind == "images" else "video"
+        with make_engine(mode, options) as engine:
+            if segment.kind == "video":
+                frames = iter_video(Path(segment.paths[0]), fps=segment.fps, start=segment.start,
+                                    stop=segment.stop)
+            elif segment.kind == "camera":
+                frames = iter_camera(int(segment.paths[0]), duration_s=segment.duration_s)
+            else:
+                frames = iter_images([Path(p) for p in segment.paths])
+            arrays = landmark_pass(_turned(frames, segment.turns), engine, spool, options,
+                                   progress)
+            info = engine_info(engine, options)
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    return arrays, str(spool.path), info

@@ -1,0 +1,189 @@
+"""Each calibration step on its own: known arrays in, known arrays out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synkinesis.landmarks.sources import InputError
+from synkinesis.measure import BLENDSHAPE_NAMES
+from synkinesis.measure.calibrate import (
+    MIN_SCALE_FRAMES,
+    choose_rest,
+    expression_activity,
+    eye_flags,
+    open_eye_iris_scale,
+    quality_flags,
+    quiet_frames,
+    scale_signals,
+    unit_of,
+)
+from synkinesis.quality import FrameFlag, QualityLimits
+
+LIMITS = QualityLimits()
+
+
+def _no_hidden(n):
+    return {"left": np.zeros(n, dtype=bool), "right": np.zeros(n, dtype=bool)}
+
+
+def test_quality_flags_mark_each_condition_in_its_frame():
+    n = 8
+    n_faces = np.array([1, 0, 2, 1, 1, 1, 1, 1])
+    angles = np.zeros((n, 3))
+    angles[3] = (30.0, 0.0, 0.0)  # yaw beyond 25 degrees
+    outside = np.zeros(n)
+    outside[4] = 0.05  # 5 % of the landmarks outside the image
+    iris_px = np.full(n, 20.0)
+    iris_px[5] = 3.0  # below 4 px
+    hidden = _no_hidden(n)
+    hidden["right"][6] = True
+    hidden["left"][7] = hidden["right"][7] = True
+    flags = quality_flags(n_faces=n_faces, angles_deg=angles, fit_residual=np.full(n, 1.0),
+                          outside_fraction=outside, iris_px=iris_px, hidden=hidden,
+                          limits=LIMITS)
+    assert flags.dtype == np.int64 and flags.shape == (n,)
+    expected = [0, FrameFlag.NO_FACE, FrameFlag.MULTIPLE_FACES, FrameFlag.POSE_LIMIT,
+                FrameFlag.PARTLY_OUTSIDE, FrameFlag.SMALL_FACE, FrameFlag.HIDDEN_RIGHT,
+                FrameFlag.HIDDEN_LEFT | FrameFlag.HIDDEN_RIGHT | FrameFlag.HALF_HIDDEN]
+    assert flags.tolist() == [int(e) for e in expected]
+
+
+def test_quality_flags_find_a_fit_outlier():
+    n = 10
+    residual = np.full(n, 1.0)
+    residual[4] = 50.0  # a hand distorting the landmarks
+    flags = quality_flags(n_faces=np.ones(n, dtype=int), angles_deg=np.zeros((n, 3)),
+                          fit_residual=residual, outside_fraction=np.zeros(n),
+                          iris_px=np.full(n, 20.0), hidden=_no_hidden(n), limits=LIMITS)
+    assert np.flatnonzero(flags).tolist() == [4] and flags[4] == FrameFlag.FIT_OUTLIER
+
+
+def test_eye_flags_tell_a_blink_from_a_closed_eye():
+    t = np.arange(60) / 30.0  # 2 s at 30 fps
+    left = np.full(60, 10.0)
+    left[10:13] = 1.0  # 0.07 s closed: a blink
+    right = np.full(60, 10.0)
+    right[30:60] = 1.0  # closed for 1 s: a closed eye, not a blink
+    flags, open_by_side = eye_flags({"left": left, "right": right}, t, np.ones(60, bool),
+                                    limits=LIMITS)
+    closed_left = (flags & FrameFlag.EYE_CLOSED_LEFT) != 0
+    blink_left = (flags & FrameFlag.BLINK_LEFT) != 0
+    closed_right = (flags & FrameFlag.EYE_CLOSED_RIGHT) != 0
+    blink_right = (flags & FrameFlag.BLINK_RIGHT) != 0
+    assert np.flatnonzero(closed_left).tolist() == [10, 11, 12]
+    assert np.flatnonzero(blink_left).tolist() == [10, 11, 12]
+    assert np.flatnonzero(closed_right).tolist() == list(range(30, 60))
+    assert not blink_right.any()
+    np.testing.assert_array_equal(open_by_side["left"], ~closed_left)
+    np.testing.assert_array_equal(open_by_side["right"], ~closed_right)
+
+
+def test_eye_flags_find_a_partial_blink_of_both_eyes():
+    t = np.arange(30) / 30.0
+    fissure = np.full(30, 10.0)
+    fissure[5:7] = 4.5  # both eyes to 45 % of open: not closed (35 %), but a blink
+    flags, _ = eye_flags({"left": fissure, "right": fissure.copy()}, t, np.ones(30, bool),
+                         limits=LIMITS)
+    both = FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT
+    assert np.flatnonzero(flags).tolist() == [5, 6] and (flags[5:7] == both).all()
+
+
+def test_iris_scale_comes_from_each_eyes_most_open_frames():
+    # 100 frames; each eye's iris reads 1.0 unit where the eye is open and 0.8 where its lids
+    # cover part of it (the left eye narrowed in frames 0..59). The widest tenth of each eye's
+    # frames reads the whole iris: 11.77 mm per unit exactly.
+    n = 100
+    fissure_left = np.where(np.arange(n) < 60, 0.3, 0.5)
+    fissure_right = np.full(n, 0.5) + np.linspace(0, 0.01, n)
+    iris = np.column_stack([np.where(fissure_left < 0.4, 0.8, 1.0), np.ones(n)])
+    scale = open_eye_iris_scale(iris, np.full(n, 6.0),
+                                {"left": fissure_left, "right": fissure_right},
+                                np.ones(n, dtype=bool), 11.77)
+    assert scale is not None and scale.method == "iris"
+    assert scale.mm_per_unit == pytest.approx(11.77)
+    assert scale.measured_units == pytest.approx(1.0) and scale.frames_used == 20
+
+
+def test_iris_scale_needs_enough_plausible_frames():
+    n = 10 * MIN_SCALE_FRAMES - 10  # a tenth of them is below the minimum
+    iris = np.ones((n, 2))
+    assert open_eye_iris_scale(iris, np.full(n, 6.0), {"left": np.ones(n), "right": np.ones(n)},
+                               np.ones(n, dtype=bool), 11.77) is None
+    # An iris of 40 % of the inter-pupillary distance is not an iris: none is plausible.
+    n = 100
+    assert open_eye_iris_scale(np.full((n, 2), 2.4), np.full(n, 6.0),
+                               {"left": np.ones(n), "right": np.ones(n)},
+                               np.ones(n, dtype=bool), 11.77) is None
+
+
+def test_signals_are_scaled_by_their_unit():
+    signals = {"brow_height_left_mm": np.array([2.0]), "eye_area_left_mm2": np.array([2.0]),
+               "nasolabial_angle_left_deg": np.array([2.0]),
+               "eye_aspect_ratio_left_ratio": np.array([2.0])}
+    out = scale_signals(signals, 10.0)
+    assert {name: float(v[0]) for name, v in out.items()} == {
+        "brow_height_left_mm": 20.0, "eye_area_left_mm2": 200.0,
+        "nasolabial_angle_left_deg": 2.0, "eye_aspect_ratio_left_ratio": 2.0}
+    assert [unit_of(n) for n in signals] == ["mm", "mm2", "deg", "ratio"]
+    assert unit_of("_canthus_above_pupil_mm_right") == "mm"
+
+
+def _blendshapes(activity_per_frame):
+    """(N, 52) blendshapes whose expression activity is the given value per frame: it sits
+    in jawOpen; gaze (eyeLook*) and _neutral are set high and must not count."""
+    n = len(activity_per_frame)
+    out = np.zeros((n, len(BLENDSHAPE_NAMES)), dtype=np.float32)
+    out[:, BLENDSHAPE_NAMES.index("jawOpen")] = activity_per_frame
+    out[:, BLENDSHAPE_NAMES.index("_neutral")] = 0.9
+    out[:, BLENDSHAPE_NAMES.index("eyeLookUpLeft")] = 0.9
+    return out
+
+
+def test_expression_activity_leaves_out_gaze_and_neutral():
+    blend = _blendshapes([0.25, 0.5])
+    blend[1, BLENDSHAPE_NAMES.index("browInnerUp")] = np.nan  # NaN counts 0
+    np.testing.assert_allclose(expression_activity(blend), [0.25, 0.5])
+
+
+def test_quiet_frames_are_the_least_active_candidates_ties_to_the_earlier():
+    activity = [0.5, 0.1, 0.3, 0.1, 0.9, 0.0, 0.2, 0.4, 0.6, 0.7]
+    candidates = np.ones(10, dtype=bool)
+    candidates[5] = False  # the quietest frame is not a candidate
+    mask, measured = quiet_frames(_blendshapes(activity), candidates, 0.3)
+    assert np.flatnonzero(mask).tolist() == [1, 3, 6]  # round(0.3 * 9) = 3 frames
+    np.testing.assert_allclose(measured, activity, atol=1e-6)
+    one, _ = quiet_frames(_blendshapes(activity), candidates, 0.01)
+    assert np.flatnonzero(one).tolist() == [1]  # at least one; the earlier of the tie
+
+
+def test_rest_is_the_quietest_tenth_of_open_eyed_usable_frames():
+    n = 20
+    activity = np.linspace(1.0, 2.0, n)
+    activity[[3, 4]] = 0.0  # the quietest frames, but frame 4 has an eye closed
+    eyes_open = np.ones(n, dtype=bool)
+    eyes_open[4] = False
+    usable = np.ones(n, dtype=bool)
+    usable[0] = False
+    t = np.arange(n) / 10.0
+    mask, info = choose_rest(t, _blendshapes(activity), usable, eyes_open)
+    assert np.flatnonzero(mask).tolist() == [1, 3]  # round(0.1 * 18) = 2
+    assert info == {"method": "quietest 10% of usable frames (lowest blendshape activity)",
+                    "frames": 2, "max_activity": pytest.approx(activity[1], abs=1e-6)}
+    # No frame with both eyes open: the usable frames are the candidates.
+    mask, _ = choose_rest(t, _blendshapes(activity), usable, np.zeros(n, dtype=bool))
+    assert np.flatnonzero(mask).tolist() == [3, 4]
+
+
+def test_a_given_rest_span_takes_its_usable_frames():
+    t = np.arange(10) / 10.0
+    usable = np.ones(10, dtype=bool)
+    usable[2] = False
+    mask, info = choose_rest(t, _blendshapes(np.zeros(10)), usable, np.ones(10, dtype=bool),
+                             rest_span_s=(0.1, 0.35))
+    assert np.flatnonzero(mask).tolist() == [1, 3]
+    assert info == {"method": "given span", "span_s": [0.1, 0.35], "frames": 2}
+    with pytest.raises(InputError, match="holds no usable frame"):
+        choose_rest(t, _blendshapes(np.zeros(10)), usable, np.ones(10, dtype=bool),
+                    rest_span_s=(0.15, 0.25))
+
