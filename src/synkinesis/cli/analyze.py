@@ -61,31 +61,28 @@ def analyze(
 
         synk analyze visit.synk --protocol visit.protocol.json -o out/
     """
-    from synkinesis.analysis import AnalysisError, AnalysisOptions, parse_span, run_analysis
+    from synkinesis.analysis import AnalysisError, AnalysisOptions, parse_span
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
-    from synkinesis.pipeline import MeasureError
+    from synkinesis.pipeline import MeasureError, MeasureOptions
     from synkinesis.results import ResultFileError
+    from synkinesis.workflow import WorkflowOptions, measure_and_analyse
 
     side = affected_side.strip().lower()
     if side not in ("left", "right", "auto"):
         fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
     try:
-        spans = [parse_span(text) for text in span] if span else None
-        options = AnalysisOptions(affected_side=None if side == "auto" else side)  # type: ignore[arg-type]
+        options = WorkflowOptions(
+            measure=MeasureOptions(method=method),
+            analysis=AnalysisOptions(affected_side=None if side == "auto" else side),  # type: ignore[arg-type]
+            spans=tuple(parse_span(text) for text in span) if span else None,
+            protocol_file=protocol, figures=figures, overwrite=overwrite,
+            keep_paths=keep_paths)
         is_video = input_path.suffix != ".synk"
-        measure_options = None
-        if is_video:
-            from synkinesis.pipeline import MeasureOptions
-
-            measure_options = MeasureOptions(method=method, keep_paths=keep_paths)
-            measure_options.validate()
         with progress_bar(quiet or not is_video, input_path.name) as advance:
-            run = run_analysis(input_path, output, spans=spans, protocol_file=protocol,
-                               options=options, figures=figures, progress=advance,
-                               on_total=advance.set_total, measure_options=measure_options,
-                               overwrite=overwrite, keep_paths=keep_paths)
+            run = measure_and_analyse(input_path, options=options, output_dir=output,
+                                      progress=advance, on_total=advance.set_total)
     except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError,
             OutputPathError) as error:
         fail(str(error))

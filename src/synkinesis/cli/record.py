@@ -64,24 +64,21 @@ def record_add(
 
         synk record add smile.mp4 --visit P001@2026-03-02
     """
-    from synkinesis.store.recordings import record_video
+    from synkinesis.pipeline import MeasureOptions
+    from synkinesis.workflow import WorkflowOptions, record_recording
 
     with bad_input_exits():
-        options = None
         store = open_record()
-        if measurement is None:
-            from synkinesis.pipeline import MeasureOptions
-
-            options = MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored,
-                                     method=method or store.settings.measure_method)
-            options.validate()
+        options = WorkflowOptions(
+            measure=MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored,
+                                   method=method or store.settings.measure_method),
+            protocol_file=spans, analyse=not no_analysis)
         with progress_bar(quiet or measurement is not None, video.name) as advance:
-            outcome = record_video(store, video=video, visit_ref=visit,
-                                   analyse=not no_analysis, measurement=measurement,
-                                   analysis=analysis, protocol_version=protocol_version,
-                                   spans=spans, force=force, measure_options=options,
-                                   progress=advance, on_total=advance.set_total,
-                                   keep_source_path=source_path)
+            outcome = record_recording(store, video=video, visit_ref=visit, options=options,
+                                       measurement=measurement, analysis=analysis,
+                                       protocol_version=protocol_version, force=force,
+                                       progress=advance, on_total=advance.set_total,
+                                       keep_source_path=source_path)
     frames = outcome.summary.get("frames", {})
     console.print(f"recorded {video.name} for {outcome.visit_ref} (recording "
                   f"{outcome.recording_id[:8]}, sha256 {outcome.sha256[:12]}...)",

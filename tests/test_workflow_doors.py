@@ -1,0 +1,111 @@
+"""One workflow, three doors (issue 17): the same recording with the same options gives the same
+analysis whether it comes in by ``synk analyze``, ``synk record add`` or the web app's
+recording job."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from synkinesis.cli import app
+
+#: Guided spans of single_face.mp4 (2.4 s), as a recorder would give them.
+SPANS = [{"task": "rest", "start_s": 0.0, "end_s": 0.5},
+         {"task": "big_smile", "start_s": 0.7, "end_s": 2.3}]
+#: What says where, when and by which program a file was made, not what was found.
+PROVENANCE = ("package", "source", "rated_at")
+
+
+def without_provenance(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_provenance(v) for k, v in value.items() if k not in PROVENANCE}
+    if isinstance(value, list):
+        return [without_provenance(v) for v in value]
+    return value
+
+
+def through_analyze(video: Path, output: Path) -> dict[str, Any]:
+    spans = [f"--span={s['task']}={s['start_s']}:{s['end_s']}" for s in SPANS]
+    result = CliRunner().invoke(app, ["analyze", str(video), "-o", str(output), "-q",
+                                      "--no-figures", "--affected-side", "left", *spans])
+    assert result.exit_code == 0, result.output
+    return json.loads((output / f"{video.stem}.analysis.json").read_text())
+
+
+def through_record_add(video: Path, root: Path, monkeypatch) -> dict[str, Any]:
+    root.mkdir()
+    monkeypatch.setenv("SYNK_DATABASE_URL", f"sqlite:///{root / 'record.sqlite'}")
+    monkeypatch.setenv("SYNK_DATA_DIR", str(root / "derived"))
+    monkeypatch.delenv("SYNK_MEASURE_METHOD", raising=False)
+    spans = root / "spans.json"
+    spans.write_text(json.dumps(SPANS))
+    runner = CliRunner()
+    for args in (["patient", "add", "P001", "--side", "left"],
+                 ["visit", "add", "P001", "--date", "2026-01-05"],
+                 ["record", "add", str(video), "--visit", "P001@2026-01-05", "-q",
+                  "--spans", str(spans)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    (analysis,) = (root / "derived" / "P001").glob("*.analysis.json")
+    return json.loads(analysis.read_text())
+
+
+def through_web_job(video: Path, root: Path, monkeypatch) -> dict[str, Any]:
+    """The JobManager path without a browser. The browser's WebM is converted to MP4 first
+    (the web door's own input step); here the upload is an MP4 already and kept as it is,
+    so that all three doors measure the same bytes."""
+    import synkinesis.web.jobs as jobs
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.repository import create_patient, create_visit
+
+    root.mkdir()
+
+    def keep(source: Path, output: Path) -> Path:
+        shutil.copyfile(source, output)
+        return output
+
+    monkeypatch.setattr(jobs, "normalise_video", keep)
+    store = open_store(load_settings(database_url=f"sqlite:///{root / 'web.sqlite'}",
+                                     environ={"SYNK_DATA_DIR": str(root / "derived")}))
+    with store.transaction() as session:
+        create_patient(session, code="P1", affected_side="left")
+        visit_id = create_visit(session, patient_code="P1", visit_date="2026-01-05").id
+    upload = root / "upload.bin"
+    shutil.copyfile(video, upload)
+    manager = jobs.JobManager(store)
+    job = manager.submit_recording(patient_code="P1", affected_side="left", visit_ref=visit_id,
+                                   upload=upload, spans=SPANS)
+    deadline = time.monotonic() + 600
+    while not (job.done or job.failed) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    manager.shutdown()
+    assert job.done, job.message
+    with store.reading() as session:
+        from synkinesis.store.models import Recording
+
+        (recording,) = session.query(Recording).all()
+        path = Path(recording.analysis_path)
+    store.close()
+    return json.loads(path.read_text())
+
+
+@pytest.mark.slow
+def test_the_three_doors_give_the_same_analysis(media, tmp_path, monkeypatch):
+    video = tmp_path / "visit.mp4"
+    shutil.copyfile(media / "single_face.mp4", video)
+    doors = {
+        "synk analyze": through_analyze(video, tmp_path / "analyze"),
+        "synk record add": through_record_add(video, tmp_path / "record", monkeypatch),
+        "web job": through_web_job(video, tmp_path / "web", monkeypatch),
+    }
+    reference = without_provenance(doors["synk analyze"])
+    assert reference["segmentation"]["method"] == "guided"
+    assert reference["affected_side"]["side"] == "left"
+    for door, content in doors.items():
+        assert without_provenance(content) == reference, door
