@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -136,16 +135,16 @@ class JobManager:
 
             job.visit_id = find_visit(session, ref=job.visit_ref).id
         job.stage, job.progress, job.done = "done", 1.0, True
-        job.message = f"analysed: {outcome.analysis_status}"
+        job.message = f"saved to the visit ({outcome.analysis_status})"
 
     def _analyse_and_store(self, job: Job, affected_side: str, video: Path, spans: list,
                            data_dir: Path) -> Any:
-        """Measure, analyse with the spans (figures too), store; returns the RecordOutcome."""
+        """Measure, analyse with the spans (figures too) and store, as ``synk record add``
+        does; returns the RecordOutcome. An analysis that fails (a recording too short, say)
+        leaves the measurement stored with a status that says why."""
         from synkinesis.analysis import AnalysisOptions
-        from synkinesis.files import make_private_dir
         from synkinesis.pipeline import MeasureOptions
-        from synkinesis.store.recordings import figures_dir
-        from synkinesis.workflow import WorkflowOptions, measure_and_analyse, record_recording
+        from synkinesis.workflow import WorkflowOptions, record_recording
 
         def on_total(total: int) -> None:
             job._total = max(total, 1)
@@ -165,18 +164,8 @@ class JobManager:
         options = WorkflowOptions(
             measure=MeasureOptions(method=self.store.settings.measure_method),
             analysis=AnalysisOptions(affected_side=side),
-            spans=tuple(spans) or None, spans_outrun_recording=True, figures=True)
-        with tempfile.TemporaryDirectory(prefix=".web-job-", dir=data_dir) as scratch:
-            run = measure_and_analyse(video, options=options, output_dir=Path(scratch),
-                                      progress=progress, on_total=on_total, on_stage=on_stage)
-            on_stage("storing")
-            outcome = record_recording(self.store, video=video, visit_ref=job.visit_ref,
-                                       measurement=run.measurement_path,
-                                       analysis=run.analysis_path)
-            target = make_private_dir(figures_dir(data_dir, job.patient_code,
-                                                  outcome.recording_id))
-            for figure in run.figures:
-                moved = target / Path(figure).name
-                shutil.move(str(figure), moved)
-                os.chmod(moved, 0o600)
-        return outcome
+            spans=tuple(spans) or None, spans_source="browser recording",
+            spans_outrun_recording=True, figures=True)
+        return record_recording(self.store, video=video, visit_ref=job.visit_ref,
+                                options=options, progress=progress, on_total=on_total,
+                                on_stage=on_stage)
