@@ -30,15 +30,16 @@ def without_provenance(value: Any) -> Any:
     return value
 
 
-def through_analyze(video: Path, output: Path) -> dict[str, Any]:
+def through_analyze(video: Path, output: Path, *extra: str) -> dict[str, Any]:
     spans = [f"--span={s['task']}={s['start_s']}:{s['end_s']}" for s in SPANS]
     result = CliRunner().invoke(app, ["analyze", str(video), "-o", str(output), "-q",
-                                      "--no-figures", "--affected-side", "left", *spans])
+                                      "--no-figures", "--affected-side", "left", *spans,
+                                      *extra])
     assert result.exit_code == 0, result.output
     return json.loads((output / f"{video.stem}.analysis.json").read_text())
 
 
-def through_record_add(video: Path, root: Path, monkeypatch) -> dict[str, Any]:
+def through_record_add(video: Path, root: Path, monkeypatch, *extra: str) -> dict[str, Any]:
     root.mkdir()
     monkeypatch.setenv("SYNK_DATABASE_URL", f"sqlite:///{root / 'record.sqlite'}")
     monkeypatch.setenv("SYNK_DATA_DIR", str(root / "derived"))
@@ -49,7 +50,7 @@ def through_record_add(video: Path, root: Path, monkeypatch) -> dict[str, Any]:
     for args in (["patient", "add", "P001", "--side", "left"],
                  ["visit", "add", "P001", "--date", "2026-01-05"],
                  ["record", "add", str(video), "--visit", "P001@2026-01-05", "-q",
-                  "--spans", str(spans)]):
+                  "--spans", str(spans), *extra]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
     (analysis,) = (root / "derived" / "P001").glob("*.analysis.json")
@@ -109,3 +110,33 @@ def test_the_three_doors_give_the_same_analysis(media, tmp_path, monkeypatch):
     assert reference["affected_side"]["side"] == "left"
     for door, content in doors.items():
         assert without_provenance(content) == reference, door
+
+
+def test_the_commands_that_measure_take_the_same_measure_options():
+    """synk analyze and synk record add declare their measure options once (cli/common.py):
+    before issue 17, analyze had no --iris-mm or --mirrored, neither had --rest."""
+    from typer.main import get_command
+
+    command = get_command(app)
+    analyze = command.commands["analyze"]  # type: ignore[attr-defined]
+    record_add = command.commands["record"].commands["add"]  # type: ignore[attr-defined]
+    shared = {"--method", "--iris-mm", "--mirrored", "--rest"}
+    for door in (analyze, record_add):
+        options = {name: param for param in door.params for name in param.opts}
+        assert shared <= set(options), door.name
+        assert options["--method"].envvar == "SYNK_MEASURE_METHOD"
+        assert options["--iris-mm"].default == 11.77
+
+
+@pytest.mark.slow
+def test_analyze_and_record_add_agree_on_a_childs_iris(media, tmp_path, monkeypatch):
+    """A child's iris (11.22 mm) through both commands: the same analysis, and another one
+    than the adult default (single_face.mp4: ocular-oral index 0.94 vs 0.99)."""
+    video = tmp_path / "visit.mp4"
+    shutil.copyfile(media / "single_face.mp4", video)
+    child = ("--iris-mm", "11.22", "--rest", "0:0.5")
+    analyzed = through_analyze(video, tmp_path / "analyze", *child)
+    recorded = through_record_add(video, tmp_path / "record", monkeypatch, *child)
+    assert without_provenance(analyzed) == without_provenance(recorded)
+    adult = through_analyze(video, tmp_path / "adult")
+    assert without_provenance(adult) != without_provenance(analyzed)

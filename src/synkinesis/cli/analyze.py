@@ -9,8 +9,13 @@ import typer
 from synkinesis.cli.common import (
     console,
     fail,
+    iris_option,
+    measure_options,
+    method_option,
+    mirrored_option,
     overwrite_option,
     progress_bar,
+    rest_option,
     write_error_message,
 )
 
@@ -35,11 +40,10 @@ def analyze(
         "auto", "--affected-side", help="The patient's affected side: left, right or auto "
                                         "(inferred)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
-    method: str = typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
-        help="How a video is landmarked before the analysis (as `synk measure --method`; "
-             "ignored for a .synk input). The default, composite-edges, sees one-sided "
-             "movement that symmetric and fast halve: docs/one_sided.md."),
+    method: str = method_option(),
+    iris_mm: float = iris_option(),
+    mirrored: bool = mirrored_option(),
+    rest: str = rest_option(),
     overwrite: bool = overwrite_option(),
     keep_paths: bool = typer.Option(
         False, "--keep-paths",
@@ -65,7 +69,7 @@ def analyze(
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
-    from synkinesis.pipeline import MeasureError, MeasureOptions
+    from synkinesis.pipeline import MeasureError
     from synkinesis.results import ResultFileError
     from synkinesis.workflow import WorkflowOptions, measure_and_analyse
 
@@ -74,7 +78,8 @@ def analyze(
         fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
     try:
         options = WorkflowOptions(
-            measure=MeasureOptions(method=method),
+            measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
+                                    rest=rest),
             analysis=AnalysisOptions(affected_side=None if side == "auto" else side),  # type: ignore[arg-type]
             spans=tuple(parse_span(text) for text in span) if span else None,
             protocol_file=protocol, figures=figures, overwrite=overwrite,

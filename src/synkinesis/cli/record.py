@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, progress_bar
+from synkinesis.cli.common import (
+    console,
+    iris_option,
+    measure_options,
+    method_option,
+    mirrored_option,
+    progress_bar,
+    rest_option,
+)
 from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
 
 record_app = typer.Typer(help="Recordings of visits with their measurements and analyses.",
@@ -39,13 +47,10 @@ def record_add(
     force: bool = typer.Option(False, "--force",
                                help="Attach --measurement/--analysis even when they were not "
                                     "made from this video."),
-    iris_mm: float = typer.Option(11.77, "--iris-mm",
-                                  help="Iris diameter for the mm scale (11.22 in children)."),
-    mirrored: bool = typer.Option(False, "--mirrored",
-                                  help="The video shows the patient as in a mirror."),
-    method: str = typer.Option(None, "--method",
-                               help="Landmarking method (as `synk measure --method`). Default: "
-                                    "SYNK_MEASURE_METHOD, else composite-edges."),
+    iris_mm: float = iris_option(),
+    mirrored: bool = mirrored_option(),
+    method: str = method_option(),
+    rest: str = rest_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     source_path: bool = typer.Option(False, "--source-path",
                                      help="Store the video's full path (default: its file "
@@ -64,15 +69,13 @@ def record_add(
 
         synk record add smile.mp4 --visit P001@2026-03-02
     """
-    from synkinesis.pipeline import MeasureOptions
     from synkinesis.workflow import WorkflowOptions, record_recording
 
+    options = WorkflowOptions(
+        measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored, rest=rest),
+        protocol_file=spans, analyse=not no_analysis)
     with bad_input_exits():
         store = open_record()
-        options = WorkflowOptions(
-            measure=MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored,
-                                   method=method or store.settings.measure_method),
-            protocol_file=spans, analyse=not no_analysis)
         with progress_bar(quiet or measurement is not None, video.name) as advance:
             outcome = record_recording(store, video=video, visit_ref=visit, options=options,
                                        measurement=measurement, analysis=analysis,
