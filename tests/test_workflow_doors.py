@@ -39,18 +39,22 @@ def through_analyze(video: Path, output: Path, *extra: str) -> dict[str, Any]:
     return json.loads((output / f"{video.stem}.analysis.json").read_text())
 
 
-def through_record_add(video: Path, root: Path, monkeypatch, *extra: str) -> dict[str, Any]:
+def through_record_add(video: Path, root: Path, monkeypatch, *extra: str,
+                       spans_file: bool = True) -> dict[str, Any]:
+    """``synk record add`` with the spans in a protocol file, or as --span options."""
     root.mkdir()
     monkeypatch.setenv("SYNK_DATABASE_URL", f"sqlite:///{root / 'record.sqlite'}")
     monkeypatch.setenv("SYNK_DATA_DIR", str(root / "derived"))
     monkeypatch.delenv("SYNK_MEASURE_METHOD", raising=False)
-    spans = root / "spans.json"
-    spans.write_text(json.dumps(SPANS))
+    protocol = root / "spans.json"
+    protocol.write_text(json.dumps(SPANS))
+    spans = ["--spans", str(protocol)] if spans_file else [
+        f"--span={s['task']}={s['start_s']}:{s['end_s']}" for s in SPANS]
     runner = CliRunner()
     for args in (["patient", "add", "P001", "--side", "left"],
                  ["visit", "add", "P001", "--date", "2026-01-05"],
-                 ["record", "add", str(video), "--visit", "P001@2026-01-05", "-q",
-                  "--spans", str(spans), *extra]):
+                 ["record", "add", str(video), "--visit", "P001@2026-01-05", "-q", *spans,
+                  *extra]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
     (analysis,) = (root / "derived" / "P001").glob("*.analysis.json")
@@ -113,14 +117,15 @@ def test_the_three_doors_give_the_same_analysis(media, tmp_path, monkeypatch):
 
 
 def test_the_commands_that_measure_take_the_same_measure_options():
-    """synk analyze and synk record add declare their measure options once (cli/common.py):
-    before issue 17, analyze had no --iris-mm or --mirrored, neither had --rest."""
+    """synk analyze and synk record add declare their measure and spans options once
+    (cli/common.py): before issue 17, analyze had no --iris-mm or --mirrored, neither had
+    --rest, record add had no --span and called --protocol --spans."""
     from typer.main import get_command
 
     command = get_command(app)
     analyze = command.commands["analyze"]  # type: ignore[attr-defined]
     record_add = command.commands["record"].commands["add"]  # type: ignore[attr-defined]
-    shared = {"--method", "--iris-mm", "--mirrored", "--rest"}
+    shared = {"--method", "--iris-mm", "--mirrored", "--rest", "--span", "--protocol"}
     for door in (analyze, record_add):
         options = {name: param for param in door.params for name in param.opts}
         assert shared <= set(options), door.name
@@ -136,7 +141,10 @@ def test_analyze_and_record_add_agree_on_a_childs_iris(media, tmp_path, monkeypa
     shutil.copyfile(media / "single_face.mp4", video)
     child = ("--iris-mm", "11.22", "--rest", "0:0.5")
     analyzed = through_analyze(video, tmp_path / "analyze", *child)
-    recorded = through_record_add(video, tmp_path / "record", monkeypatch, *child)
+    recorded = through_record_add(video, tmp_path / "record", monkeypatch, *child,
+                                  spans_file=False)
     assert without_provenance(analyzed) == without_provenance(recorded)
+    assert recorded["source"]["spans_source"] == analyzed["source"]["spans_source"] == \
+        "command line"
     adult = through_analyze(video, tmp_path / "adult")
     assert without_provenance(adult) != without_provenance(analyzed)

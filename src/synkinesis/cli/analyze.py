@@ -14,8 +14,11 @@ from synkinesis.cli.common import (
     method_option,
     mirrored_option,
     overwrite_option,
+    parse_spans,
     progress_bar,
+    protocol_option,
     rest_option,
+    span_option,
     write_error_message,
 )
 
@@ -28,14 +31,8 @@ def analyze(
         ..., "-o", "--output", help="Output directory: <stem>.analysis.json, figures/ and, for a "
                                     "video, the measure result <stem>.synk.",
         show_default=False),
-    protocol: Path = typer.Option(
-        None, "--protocol", help="Task spans (JSON list of {task, start_s, end_s}). Default: "
-                                 "<stem>.protocol.json beside INPUT if present, else unguided "
-                                 "segmentation."),
-    span: list[str] = typer.Option(
-        None, "--span", metavar="TASK=START:END",
-        help="A task span in seconds, e.g. --span rest=0:2 --span big_smile=5:8 (repeatable; "
-             "overrides --protocol)."),
+    protocol: Path = protocol_option(),
+    span: list[str] = span_option(),
     affected_side: str = typer.Option(
         "auto", "--affected-side", help="The patient's affected side: left, right or auto "
                                         "(inferred)."),
@@ -65,7 +62,7 @@ def analyze(
 
         synk analyze visit.synk --protocol visit.protocol.json -o out/
     """
-    from synkinesis.analysis import AnalysisError, AnalysisOptions, parse_span
+    from synkinesis.analysis import AnalysisError, AnalysisOptions
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
@@ -81,7 +78,7 @@ def analyze(
             measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
                                     rest=rest),
             analysis=AnalysisOptions(affected_side=None if side == "auto" else side),  # type: ignore[arg-type]
-            spans=tuple(parse_span(text) for text in span) if span else None,
+            spans=parse_spans(span),
             protocol_file=protocol, figures=figures, overwrite=overwrite,
             keep_paths=keep_paths)
         is_video = input_path.suffix != ".synk"

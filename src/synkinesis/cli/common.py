@@ -65,7 +65,7 @@ def write_error_message(error: OSError) -> str:
     return f"cannot write {where}: {error.strerror or error}"
 
 
-# The measure options of every command that measures a video before analysing it (synk
+# The measure and spans options of every command that measures a video and analyses it (synk
 # analyze, synk record add): declared once so that the doors cannot drift apart again.
 
 
@@ -112,3 +112,31 @@ def measure_options(*, method: str, iris_mm: float, mirrored: bool, rest: str | 
         span = (start, end)
     return MeasureOptions(method=method, iris_diameter_mm=iris_mm, mirrored=mirrored,
                           rest_span_s=span)
+
+
+def protocol_option():
+    """``--protocol FILE`` (also ``--spans``): the recorder's task spans."""
+    return typer.Option(
+        None, "--protocol", "--spans",
+        help="Task spans (JSON list of {task, start_s, end_s}). Default: the recorder's "
+             "<stem>.protocol.json beside the video if present, else unguided segmentation.")
+
+
+def span_option():
+    """``--span TASK=START:END``, repeatable: task spans on the command line."""
+    return typer.Option(
+        None, "--span", metavar="TASK=START:END",
+        help="A task span in seconds, e.g. --span rest=0:2 --span big_smile=5:8 (repeatable; "
+             "overrides --protocol).")
+
+
+def parse_spans(texts: list[str] | None) -> tuple[dict, ...] | None:
+    """The task spans of ``--span`` options (None without any)."""
+    if not texts:
+        return None
+    from synkinesis.analysis import AnalysisError, parse_span
+
+    try:
+        return tuple(parse_span(text) for text in texts)
+    except AnalysisError as error:
+        fail(str(error))

@@ -12,8 +12,11 @@ from synkinesis.cli.common import (
     measure_options,
     method_option,
     mirrored_option,
+    parse_spans,
     progress_bar,
+    protocol_option,
     rest_option,
+    span_option,
 )
 from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
 
@@ -36,10 +39,8 @@ def record_add(
     analysis: Path = typer.Option(None, "--analysis",
                                   help="Attach this existing analysis JSON instead of "
                                        "running the analysis."),
-    spans: Path = typer.Option(None, "--spans",
-                               help="Task spans for the analysis: a protocol JSON file as "
-                                    "`synk analyze --protocol` takes (default: the "
-                                    "recorder's VIDEO_STEM.protocol.json beside the video)."),
+    protocol: Path = protocol_option(),
+    span: list[str] = span_option(),
     protocol_version: str = typer.Option(None, "--protocol-version",
                                          help="Recording protocol version stored with the "
                                               "recording (default: the analysis's, else "
@@ -60,8 +61,9 @@ def record_add(
 
     Measures the video (`synk measure`), analyses it when the analysis stage is installed
     (else says why not), and stores the result files with their sha256 and summary indices.
-    The analysis is guided by the recorder's task spans: --spans FILE, else
-    VIDEO_STEM.protocol.json beside the video; without them it segments unguided.
+    The analysis is guided by task spans as in `synk analyze`: --span TASK=START:END, else
+    --protocol FILE (also --spans FILE), else the recorder's VIDEO_STEM.protocol.json beside
+    the video; without them it segments unguided.
     Attached results must come from this video (frames, rate, size), unless --force.
     The same video (same sha256) cannot be added twice.
 
@@ -73,7 +75,7 @@ def record_add(
 
     options = WorkflowOptions(
         measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored, rest=rest),
-        protocol_file=spans, analyse=not no_analysis)
+        spans=parse_spans(span), protocol_file=protocol, analyse=not no_analysis)
     with bad_input_exits():
         store = open_record()
         with progress_bar(quiet or measurement is not None, video.name) as advance:
