@@ -1,9 +1,10 @@
 """Synkinesis analysis: where files meet the pure core (protocol -> coupling -> findings).
 
 :func:`analyze_recording` runs the core on a :class:`synkinesis.recording.Recording` and checks the
-input (too short, most frames flagged, spans that do not fit); :func:`run_analysis` reads a measure
-result (``.synk``) or measures a video first, analyses it, writes the analysis file and, on
-request, the figures.
+input (too short, most frames flagged, spans that do not fit); :func:`analyze_measurement` runs it
+on a measure result; :func:`analysis_to_dict` and :func:`write_analysis` make the analysis file.
+The end-to-end path (measure a video, analyse it, write the files, store them) is
+:mod:`synkinesis.workflow`, the same for every door.
 
 The analysis file (JSON) says what it is:
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -400,20 +401,7 @@ def read_analysis(path: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# end to end
-
-
-@dataclass(frozen=True, eq=False)
-class AnalysisRun:
-    """What :func:`run_analysis` produced."""
-
-    analysis: Analysis
-    measurement: Any
-    analysis_path: Path
-    measurement_path: Path
-    figures: tuple[Path, ...]
-    spans_source: str | None
-    content: Mapping[str, Any]
+# provenance and output folder
 
 
 def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]:
@@ -421,8 +409,8 @@ def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]
     format version, engine, model hash, and the input files as its manifest names them."""
     manifest = measurement.manifest
     return {
-        "measure_file": None if measurement.path is None else _named(measurement.path,
-                                                                     keep_paths),
+        "measure_file": None if measurement.path is None else recorded_name(measurement.path,
+                                                                            keep_paths),
         "measure_format": manifest.format,
         "measure_format_version": manifest.file_format_version,
         "measure_package_version": manifest.package.version,
@@ -433,120 +421,10 @@ def source_info(measurement: Any, *, keep_paths: bool = False) -> dict[str, Any]
     }
 
 
-def _named(path: Path | str, keep_paths: bool) -> str:
+def recorded_name(path: Path | str, keep_paths: bool) -> str:
     """A file as an output file records it: the full path only on request (folder names
     often hold user or patient names)."""
     return str(path) if keep_paths else Path(path).name
-
-
-def analysis_outputs(input_path: Path, output_dir: Path, *, figures: bool) -> list[Path]:
-    """The files :func:`run_analysis` writes that exist already or are sure to be written:
-    the analysis file, the measure result of a video input, and the figures of an earlier
-    analysis of the same stem."""
-    import glob
-
-    from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
-
-    input_path, output_dir = Path(input_path), Path(output_dir)
-    stem = input_path.stem
-    paths = [output_dir / (stem + SUFFIX)]
-    if input_path.suffix != MEASURE_SUFFIX:
-        paths.append(output_dir / (stem + MEASURE_SUFFIX))
-    if figures:
-        paths += sorted((output_dir / "figures").glob(glob.escape(stem) + "-*.png"))
-    return paths
-
-
-def load_or_measure(input_path: Path, output_dir: Path, *,
-                    progress: Callable[[int], None] | None = None,
-                    on_total: Callable[[int], None] | None = None,
-                    measure_options: Any = None) -> Any:
-    """Read a ``.synk`` result, or measure a video into ``output_dir/<stem>.synk`` (with
-    ``measure_options``, a :class:`synkinesis.measure.MeasureOptions`; default options when
-    None)."""
-    from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
-    from synkinesis.measure import read_measurement
-
-    input_path = Path(input_path)
-    if not input_path.exists():
-        raise AnalysisError(f"{input_path}: no such file")
-    if input_path.suffix == MEASURE_SUFFIX:
-        return read_measurement(input_path)
-    from synkinesis.measure import measure_video
-
-    extra = {} if measure_options is None else {"options": measure_options}
-    return measure_video(input_path, output_dir / (input_path.stem + MEASURE_SUFFIX),
-                         progress=progress, on_total=on_total, **extra)
-
-
-def run_analysis(
-    input_path: Path,
-    output_dir: Path,
-    *,
-    spans: Sequence[Mapping[str, object]] | None = None,
-    protocol_file: Path | None = None,
-    options: AnalysisOptions = AnalysisOptions(),
-    figures: bool = True,
-    progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
-    measure_options: Any = None,
-    overwrite: bool = True,
-    keep_paths: bool = False,
-) -> AnalysisRun:
-    """Analyse a video or a measure result and write ``output_dir/<stem>.analysis.json`` (and
-    figures under ``output_dir/figures``). A video is measured first, with ``measure_options``
-    (:class:`synkinesis.measure.MeasureOptions`) when given.
-
-    No output may be an input (the input or the protocol file). ``overwrite=False`` refuses
-    outputs that exist already (:func:`analysis_outputs`). The analysis file names the
-    measure result and protocol file by file name, by full path with ``keep_paths``.
-
-    Spans come from ``spans`` (command line), else ``protocol_file``, else a sidecar
-    ``<stem>.protocol.json`` beside the input; without any, segmentation is unguided.
-
-    Raises
-    ------
-    AnalysisError, synkinesis.measure.ResultFileError, synkinesis.measure.MeasureError,
-    synkinesis.landmarks.sources.InputError, synkinesis.files.OutputPathError
-        Input that cannot be analysed, or outputs that would destroy data, with a message
-        for the user.
-    """
-    from synkinesis.files import check_output_path
-
-    options.validate()
-    spans_source = None
-    if not spans:
-        protocol_file = protocol_file or sidecar_for(Path(input_path))
-    inputs = [Path(input_path), *([] if spans or protocol_file is None else [protocol_file])]
-    for planned in analysis_outputs(Path(input_path), Path(output_dir), figures=figures):
-        check_output_path(planned, inputs=inputs, overwrite=overwrite)
-    output_dir = prepare_output_dir(Path(output_dir))
-    if spans:
-        spans_source = "command line"
-    elif protocol_file is not None:
-        spans = read_protocol_file(protocol_file)
-        spans_source = _named(protocol_file, keep_paths)
-    measurement = load_or_measure(Path(input_path), output_dir, progress=progress,
-                                  on_total=on_total, measure_options=measure_options)
-    analysis = analyze_measurement(measurement, spans=spans, options=options)
-    stem = Path(input_path).stem
-    source = {**source_info(measurement, keep_paths=keep_paths), "spans_source": spans_source}
-    content = analysis_to_dict(analysis, source=source, options=options,
-                               frame_numbers=np.asarray(measurement.frames["frame"]))
-    try:
-        path = write_analysis(output_dir / (stem + SUFFIX), content)
-    except OSError as error:
-        raise AnalysisError(f"cannot write the analysis into {output_dir}: "
-                            f"{error.strerror or error}") from None
-    written: tuple[Path, ...] = ()
-    if figures:
-        from synkinesis.reports import save_figures
-
-        video = None if Path(input_path).suffix == ".synk" else Path(input_path)
-        written = save_figures(analysis, measurement, output_dir / "figures", stem=stem,
-                               video=video)
-    return AnalysisRun(analysis, measurement, path, Path(measurement.path), written,
-                       spans_source, content)
 
 
 def prepare_output_dir(output_dir: Path) -> Path:
@@ -579,7 +457,7 @@ def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object
     """
     analysis = analyze_recording(recording_from_measurement(measurement), spans=spans,
                                  options=options)
-    method = measurement.manifest.options.get("method")
+    method = (getattr(measurement, "manifest", {}) or {}).get("options", {}).get("method")
     if method in PULLED_TOWARD_SYMMETRY:
         analysis = replace(analysis, warnings=(*analysis.warnings,
                                                PULLED_TOWARD_SYMMETRY[method]))

@@ -40,8 +40,8 @@ def record(tmp_path_factory, media):
     visit P001@2026-09-14 with the real video measured and analysed (clinician's Sunnybrook
     38, toxin), and a later visit without a recording."""
     from synkinesis.store import open_store, repository
-    from synkinesis.store.recordings import record_video
     from synkinesis.store.settings import load_settings
+    from synkinesis.workflow import record_recording
 
     root = tmp_path_factory.mktemp("report-record")
     url = f"sqlite:///{root / 'record.sqlite'}"
@@ -67,7 +67,7 @@ def record(tmp_path_factory, media):
                 injections=[repository.InjectionSpec("oo", "left", 7.5, 3),
                             repository.InjectionSpec("mentalis", "left", 2.5)],
                 settings=settings, today=TODAY)
-    outcome = record_video(store, video=media / "single_face.mp4", visit_ref=VISIT)
+    outcome = record_recording(store, video=media / "single_face.mp4", visit_ref=VISIT)
     assert outcome.analysis_path is not None, outcome.analysis_status
     store.close()
     return SimpleNamespace(url=url, data_dir=root / "derived", root=root, settings=settings)
@@ -198,8 +198,12 @@ def test_report_reads_the_record_and_recomputes_nothing(record, report, monkeypa
     def refuse(*args, **kwargs):
         raise AssertionError("the report recomputed the analysis")
 
-    for name in ("run_analysis", "analyze_recording", "analyze_measurement"):
+    import synkinesis.workflow as workflow
+
+    for name in ("analyze_recording", "analyze_measurement"):
         monkeypatch.setattr(analysis, name, refuse)
+    for name in ("measure_and_analyse", "record_recording", "analyze_measurement"):
+        monkeypatch.setattr(workflow, name, refuse)
     store = open_store(record.settings)
     with store.reading() as session:
         again = collect_visit_report(session, visit_ref=VISIT, figures=False)

@@ -53,9 +53,9 @@ def test_fit_recovers_a_model_patient_exactly(face_mm, fields):
 
 def test_fitted_patient_predicts_the_true_patterns_from_an_analysis(simulated, canonical,
                                                                     tmp_path):
-    from synkinesis.analysis import run_analysis
+    from synkinesis.workflow import measure_and_analyse
 
-    run = run_analysis(simulated, tmp_path, figures=False)
+    run = measure_and_analyse(simulated, output_dir=tmp_path)
     movement, side = movement_from_analysis(run.analysis_path)
     assert side == "left"
     truth = read_truth(sidecar_paths(simulated)[0])["truth"]
@@ -89,9 +89,9 @@ def test_fit_refuses_too_little_data(face_mm, fields):
 
 
 def test_predict_fit_cli(run_cli, simulated, tmp_path):
-    from synkinesis.analysis import run_analysis
+    from synkinesis.workflow import measure_and_analyse
 
-    run = run_analysis(simulated, tmp_path, figures=False)
+    run = measure_and_analyse(simulated, output_dir=tmp_path)
     result = run_cli("predict", "--fit", run.analysis_path, "--json", "--treatment",
                      "toxin:orbicularis_oculi:left:5@400", "--at", "399,414")
     assert result.exit_code == 0, result.output

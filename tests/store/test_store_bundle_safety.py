@@ -313,7 +313,7 @@ def test_values_of_the_wrong_kind_are_refused_with_where_they_are(filled, field,
 
 
 def test_attached_analysis_nested_too_deep_is_refused_without_a_traceback(tmp_path):
-    from synkinesis.store.analysis_bridge import read_analysis_file
+    from synkinesis.store.analysis_files import read_analysis_file
 
     deep = tmp_path / "deep.analysis.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)

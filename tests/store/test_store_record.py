@@ -1,5 +1,6 @@
-"""``synk record add``: the real video measured end to end, and the analysis coupling
-(available, missing, failing) checked with stand-in analysis modules."""
+"""``synk record add`` / :func:`synkinesis.workflow.record_recording`: the real video measured
+end to end, and the analysis step (run, failing, attached, not asked for) checked with stand-in
+analysis functions."""
 
 # pytest fixtures are imported from store_fixtures by name, and used as parameters:
 # ruff: noqa: F401, F811
@@ -10,7 +11,6 @@ import json
 import os
 import shutil
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,10 @@ from store_fixtures import (
 
 from synkinesis.store import DuplicateError, repository
 from synkinesis.store.models import MeasuredIndex, Recording, ScaleScore
-from synkinesis.store.recordings import file_sha256, measure_indices, record_video
+from synkinesis.store.recordings import file_sha256, measure_indices
+from synkinesis.workflow import WorkflowOptions, record_recording
+
+MEASURE_ONLY = WorkflowOptions(analyse=False)
 
 
 @pytest.mark.slow
@@ -133,12 +136,20 @@ def inputs(single_face_measurement, tmp_path):
     return video, measurement
 
 
-def _fake_analysis(monkeypatch, **attributes):
-    module = types.ModuleType("synkinesis.analysis")
-    for name, value in attributes.items():
-        setattr(module, name, value)
-    monkeypatch.setitem(sys.modules, "synkinesis.analysis", module)
-    return module
+def _fake_analysis(monkeypatch, *, content=None, seen=None, error=None):
+    """Stand in for the analysis inside the workflow: record what it was asked, then fail
+    with ``error`` or make ``content`` the analysis file."""
+    import synkinesis.workflow as workflow
+
+    def analyze_measurement(measurement, *, spans=None, options=None):
+        if seen is not None:
+            seen.update(input=measurement.path, side=options.affected_side, spans=spans)
+        if error is not None:
+            raise error
+        return object()
+
+    monkeypatch.setattr(workflow, "analyze_measurement", analyze_measurement)
+    monkeypatch.setattr(workflow, "analysis_to_dict", lambda *_a, **_k: content)
 
 
 def _analysis_content(**extra):
@@ -158,37 +169,18 @@ def _analysis_content(**extra):
 
 def _record(store, inputs, **options):
     """Attach the real measurement to the stand-in video (``force``: these tests are about
-    the analysis coupling, not about matching the files)."""
+    the analysis step, not about matching the files)."""
     video, measurement = inputs
-    return record_video(store, video=video, visit_ref="P001@2026-01-05",
-                        measurement=measurement, **{"force": True, **options})
-
-
-class _Options:
-    def __init__(self, affected_side=None):
-        self.affected_side = affected_side
-
-
-def _run_analysis_writing(content, seen=None):
-    def run_analysis(input_path, output_dir, *, protocol_file=None, options=None, figures=True):
-        if seen is not None:
-            seen.update(input=input_path, side=options.affected_side, figures=figures,
-                        protocol_file=protocol_file)
-        path = output_dir / "x.analysis.json"
-        path.write_text(json.dumps(content))
-        return types.SimpleNamespace(analysis_path=path)
-
-    return run_analysis
+    return record_recording(store, video=video, visit_ref="P001@2026-01-05",
+                            measurement=measurement, **{"force": True, **options})
 
 
 def test_analysis_is_run_with_the_affected_side(visit_store, inputs, monkeypatch):
     seen = {}
-    _fake_analysis(monkeypatch, run_analysis=_run_analysis_writing(_analysis_content(), seen),
-                   AnalysisOptions=_Options)
+    _fake_analysis(monkeypatch, content=_analysis_content(), seen=seen)
     outcome = _record(visit_store, inputs)
     assert outcome.analysis_status == "analysed" and outcome.analysis_path.is_file()
-    assert seen == {"input": outcome.measurement_path, "side": "left", "figures": False,
-                    "protocol_file": None}
+    assert seen == {"input": outcome.measurement_path, "side": "left", "spans": None}
     assert not [p for p in outcome.analysis_path.parent.iterdir() if p.name.startswith(".")]
     assert outcome.indices["analysis.ocular_oral.index"].value == 1.5
     assert outcome.indices["analysis.resting_tone.index"].value == 0.25
@@ -203,19 +195,13 @@ def test_analysis_is_run_with_the_affected_side(visit_store, inputs, monkeypatch
             "automatic", "synkinesis analysis", recording.id, 2)
 
 
-def _boom(*_args, **_kwargs):
-    raise RuntimeError("boom")
-
-
-@pytest.mark.parametrize(("attributes", "status"), [
-    ({}, "analysis failed: module 'synkinesis.analysis' has no attribute"),
-    ({"run_analysis": _boom, "AnalysisOptions": _Options}, "analysis failed: boom"),
-    ({"run_analysis": _run_analysis_writing({"format": "something.else"}),
-      "AnalysisOptions": _Options}, "analysis failed: "),
+@pytest.mark.parametrize(("stand_in", "status"), [
+    ({"error": RuntimeError("boom")}, "analysis failed: boom"),
+    ({"content": {"format": "something.else"}}, "analysis failed: "),
 ])
 def test_analysis_degrades_and_keeps_the_measurement(visit_store, inputs, monkeypatch,
-                                                     attributes, status):
-    _fake_analysis(monkeypatch, **attributes)
+                                                     stand_in, status):
+    _fake_analysis(monkeypatch, **stand_in)
     outcome = _record(visit_store, inputs)
     assert outcome.analysis_status.startswith(status)
     assert outcome.analysis_path is None and outcome.measurement_path.is_file()
@@ -227,15 +213,20 @@ def test_analysis_degrades_and_keeps_the_measurement(visit_store, inputs, monkey
         assert session.query(MeasuredIndex).count() == len(outcome.indices) > 20
 
 
-def test_missing_analysis_module(visit_store, inputs, monkeypatch):
-    monkeypatch.setitem(sys.modules, "synkinesis.analysis", None)
-    outcome = _record(visit_store, inputs)
-    assert outcome.analysis_status == (
-        "analysis not available: this synkinesis has no analysis module")
+def test_the_store_does_not_import_the_analysis():
+    """The store only persists: the workflow, a layer above both, runs the analysis and
+    hands its file down (issue 17)."""
+    import subprocess
+
+    code = ("import sys, synkinesis.store.recordings, synkinesis.store.analysis_files, "
+            "synkinesis.store.exchange; print([m for m in ('synkinesis.analysis', "
+            "'synkinesis.workflow') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
 
 
 def test_attached_analysis_and_no_analysis(visit_store, inputs, tmp_path, monkeypatch):
-    _fake_analysis(monkeypatch)
+    _fake_analysis(monkeypatch, error=AssertionError("the analysis ran"))
     given = tmp_path / "given.analysis.json"
     given.write_text(json.dumps(_analysis_content()))
     outcome = _record(visit_store, inputs, analysis=given)
@@ -243,15 +234,16 @@ def test_attached_analysis_and_no_analysis(visit_store, inputs, tmp_path, monkey
     assert outcome.indices["analysis.ocular_oral.index"].value == 1.5
     video2 = tmp_path / "clip2.mp4"
     video2.write_bytes(b"another")
-    second = record_video(visit_store, video=video2, visit_ref="P001@2026-01-05",
-                          measurement=inputs[1], analyse=False, force=True)
+    second = record_recording(visit_store, video=video2, visit_ref="P001@2026-01-05",
+                              measurement=inputs[1], options=MEASURE_ONLY,
+                              force=True)
     assert second.analysis_status == "analysis not requested"
 
 
 def test_failure_while_storing_removes_new_files(visit_store, inputs, monkeypatch):
     import synkinesis.store.recordings as recordings
 
-    _fake_analysis(monkeypatch)
+    _fake_analysis(monkeypatch, error=RuntimeError("not needed here"))
 
     def refuse(*_args, **_kwargs):
         raise DuplicateError("raced by another writer")
@@ -271,13 +263,13 @@ def test_bad_attached_files(visit_store, inputs, tmp_path):
     not_analysis = tmp_path / "x.json"
     not_analysis.write_text("{}")
     with pytest.raises(StoreValidationError, match="expected 'synkinesis.analysis'"):
-        record_video(visit_store, video=video, visit_ref="P001@2026-01-05",
-                     measurement=measurement, analysis=not_analysis)
+        record_recording(visit_store, video=video, visit_ref="P001@2026-01-05",
+                         measurement=measurement, analysis=not_analysis)
     from synkinesis.measure import ResultFileError
 
     with pytest.raises(ResultFileError):
-        record_video(visit_store, video=video, visit_ref="P001@2026-01-05",
-                     measurement=not_analysis)
+        record_recording(visit_store, video=video, visit_ref="P001@2026-01-05",
+                         measurement=not_analysis)
     assert not list((visit_store.settings.data_dir / "P001").glob("*"))
 
 
@@ -313,14 +305,14 @@ def test_attached_measurement_of_another_video_is_refused(visit_store, media,
     with pytest.raises(StoreValidationError, match=(
             r"made from another video \(single_face.mp4: frame_count 72 vs 98, fps 30.0 vs "
             r"23.67.*, width 640 vs 960, height 360 vs 540 in no_face.mp4\)")):
-        record_video(visit_store, video=media / "no_face.mp4", visit_ref="P001@2026-01-05",
-                     measurement=single_face_measurement.path, analyse=False)
+        record_recording(visit_store, video=media / "no_face.mp4", visit_ref="P001@2026-01-05",
+                         measurement=single_face_measurement.path, options=MEASURE_ONLY)
     assert not (visit_store.settings.data_dir / "P001").exists()
     with visit_store.reading() as session:
         assert session.query(Recording).count() == 0
-    forced = record_video(visit_store, video=media / "no_face.mp4",
-                          visit_ref="P001@2026-01-05", measurement=single_face_measurement.path,
-                          analyse=False, force=True)
+    forced = record_recording(visit_store, video=media / "no_face.mp4",
+                              visit_ref="P001@2026-01-05", measurement=single_face_measurement.path,
+                              options=MEASURE_ONLY, force=True)
     assert forced.summary["frames"]["count"] == 72
 
 
@@ -333,8 +325,8 @@ def test_attached_analysis_of_another_recording_is_refused(visit_store, visit_co
                                                   source={"input": "/v/other.mp4"})))
     with pytest.raises(StoreValidationError, match="the analysis covers 300 frames, the "
                                                    "measurement of visit.mp4 72"):
-        record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                     measurement=single_face_measurement.path, analysis=other)
+        record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                         measurement=single_face_measurement.path, analysis=other)
     assert not list((visit_store.settings.data_dir / "P001").iterdir())
 
 
@@ -346,8 +338,8 @@ def test_matching_attached_files_are_accepted_with_a_note_on_the_name(
     given.write_text(json.dumps(_analysis_content(recording={"frames": 72},
                                                   source={"input": "/v/single_face.mp4"})))
     with pytest.warns(StoreWarning) as caught:
-        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                               measurement=single_face_measurement.path, analysis=given)
+        outcome = record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                                   measurement=single_face_measurement.path, analysis=given)
     assert outcome.analysis_status == "attached"
     assert [str(w.message) for w in caught] == [
         "the measure result was made from a file named single_face.mp4, not visit.mp4 (same "
@@ -362,8 +354,8 @@ def test_sidecar_protocol_beside_the_source_video_guides_the_analysis(
     sidecar = visit_copy.with_name("visit.protocol.json")
     sidecar.write_text(json.dumps([{"task": "rest", "start_s": 0, "end_s": 0.5},
                                    {"task": "big_smile", "start_s": 0.7, "end_s": 2.3}]))
-    outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                           measurement=single_face_measurement.path, force=True)
+    outcome = record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=single_face_measurement.path, force=True)
     assert (outcome.analysis_status, outcome.segmentation) == ("analysed", "guided")
     data = json.loads(outcome.analysis_path.read_text())
     assert data["segmentation"]["method"] == "guided"
@@ -374,8 +366,9 @@ def test_sidecar_protocol_beside_the_source_video_guides_the_analysis(
     other_video.write_bytes(visit_copy.read_bytes() + b"\0")
     spans = tmp_path / "spans.json"
     spans.write_text(sidecar.read_text())
-    explicit = record_video(visit_store, video=other_video, visit_ref="P001@2026-01-05",
-                            measurement=single_face_measurement.path, spans=spans, force=True)
+    explicit = record_recording(visit_store, video=other_video, visit_ref="P001@2026-01-05",
+                                measurement=single_face_measurement.path,
+                                options=WorkflowOptions(protocol_file=spans), force=True)
     assert explicit.segmentation == "guided"
     assert json.loads(explicit.analysis_path.read_text())["source"]["spans_source"] == spans.name
 
@@ -384,8 +377,8 @@ def test_sidecar_protocol_beside_the_source_video_guides_the_analysis(
 def test_real_analysis_indices_are_stored(visit_store, visit_copy, single_face_measurement):
     """The indices stored from a real analysis of single_face.mp4 are its findings' indices,
     by pattern, in Sunnybrook points (and nothing else of the analysis file)."""
-    outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                           measurement=single_face_measurement.path, force=True)
+    outcome = record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=single_face_measurement.path, force=True)
     assert (outcome.analysis_status, outcome.segmentation) == ("analysed", "unguided")
     data = json.loads(outcome.analysis_path.read_text())
     expected = {f"analysis.{f['pattern']}.index": f["index"]
@@ -400,8 +393,9 @@ def test_real_analysis_indices_are_stored(visit_store, visit_copy, single_face_m
 
 def test_derived_files_and_folders_are_private(visit_store, visit_copy,
                                                single_face_measurement):
-    outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                           measurement=single_face_measurement.path, analyse=False, force=True)
+    outcome = record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                               measurement=single_face_measurement.path, options=MEASURE_ONLY,
+                               force=True)
     assert outcome.measurement_path.stat().st_mode & 0o777 == 0o600
     assert outcome.measurement_path.parent.stat().st_mode & 0o777 == 0o700
 
@@ -423,8 +417,8 @@ def test_patient_code_cannot_leave_the_data_directory(visit_store, visit_copy, t
         visit_id = repository.find_visit(session, ref="P001@2026-01-05").id
         session.execute(text("UPDATE patients SET code = '../escaped'"))
     with pytest.raises(StoreValidationError, match="patient code"):
-        record_video(visit_store, video=visit_copy, visit_ref=visit_id,
-                     measurement=single_face_measurement.path, analyse=False)
+        record_recording(visit_store, video=visit_copy, visit_ref=visit_id,
+                         measurement=single_face_measurement.path, options=MEASURE_ONLY)
     assert not (visit_store.settings.data_dir.parent / "escaped").exists()
 
 
@@ -434,9 +428,9 @@ def test_source_video_is_stored_by_name_and_derived_files_private_under_any_umas
     record unless asked; the patient folder and its files 0700/0600 whatever the umask."""
     previous = os.umask(0o022)
     try:
-        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                               measurement=single_face_measurement.path, analyse=False,
-                               force=True)
+        outcome = record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                                   measurement=single_face_measurement.path, options=MEASURE_ONLY,
+                                   force=True)
     finally:
         os.umask(previous)
     with visit_store.reading() as session:
@@ -472,11 +466,11 @@ def test_attached_measurement_is_matched_by_the_sha256_it_gives(
                                 "0" * 64)
     with pytest.raises(StoreValidationError, match=r"made from another video \(sha256 "
                                                    r"000000000000\.\.\."):
-        record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                     measurement=other, analyse=False)
+        record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                         measurement=other, options=MEASURE_ONLY)
     same = _with_source_sha256(single_face_measurement.path, tmp_path / "same.synk",
                                file_sha256(visit_copy))
     with pytest.warns(UserWarning, match="made from a file named single_face.mp4"):
-        outcome = record_video(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
-                               measurement=same, analyse=False)
+        outcome = record_recording(visit_store, video=visit_copy, visit_ref="P001@2026-01-05",
+                                   measurement=same, options=MEASURE_ONLY)
     assert outcome.recording_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synkinesis.web.jobs import recorded_spans
+from synkinesis.workflow import recorded_spans
 
 
 def test_a_span_that_starts_after_the_recording_ends_is_left_out():

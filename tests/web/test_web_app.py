@@ -191,6 +191,49 @@ def test_a_failing_recording_job_says_why_and_leaves_no_video(tmp_path, media):
     store.close()
 
 
+def test_a_recording_too_short_to_analyse_is_stored_with_its_measurement(tmp_path, media):
+    """The web job stores as ``synk record add`` does (issue 17): an analysis that fails
+    keeps the measurement, and the recording's status says why (before, the job failed and
+    nothing was kept)."""
+    import shutil
+    import subprocess
+    import time
+
+    from synkinesis.store import load_settings, open_store
+    from synkinesis.store.models import Recording
+    from synkinesis.store.repository import create_patient, create_visit
+    from synkinesis.web.jobs import JobManager
+
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is not installed: apt-get install ffmpeg")
+    store = open_store(load_settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite'}",
+                                     environ={"SYNK_DATA_DIR": str(tmp_path / "data")}))
+    with store.transaction() as session:
+        create_patient(session, code="P1", affected_side="left")
+        visit_id = create_visit(session, patient_code="P1", visit_date="2026-01-05").id
+    upload = tmp_path / "upload.mp4"  # 20 frames, 0.67 s: shorter than the analysis needs
+    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-i", str(media / "single_face.mp4"),
+                    "-frames:v", "20", "-an", str(upload)], check=True)
+    jobs = JobManager(store)
+    job = jobs.submit_recording(patient_code="P1", affected_side="left", visit_ref=visit_id,
+                                upload=upload, spans=[])
+    deadline = time.monotonic() + 300
+    while not (job.done or job.failed) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    jobs.shutdown()
+    assert job.done, job.message
+    assert "analysis failed: the recording is too short to analyse" in job.message
+    with store.reading() as session:
+        (recording,) = session.query(Recording).all()
+        assert recording.analysis_status.startswith("analysis failed: the recording is too "
+                                                    "short")
+        assert recording.analysis_path is None
+    assert list((tmp_path / "data" / "P1").glob("*.synk"))
+    assert not list((tmp_path / "data" / "P1").glob("*.analysis.json"))
+    store.close()
+
+
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_a_clinician_accepts_a_complete_automatic_score_not_a_draft(tmp_path):
     """The accept button of the visit page (in the browser test only when the fake camera's

@@ -9,8 +9,16 @@ import typer
 from synkinesis.cli.common import (
     console,
     fail,
+    iris_option,
+    measure_options,
+    method_option,
+    mirrored_option,
     overwrite_option,
+    parse_spans,
     progress_bar,
+    protocol_option,
+    rest_option,
+    span_option,
     write_error_message,
 )
 
@@ -23,23 +31,16 @@ def analyze(
         ..., "-o", "--output", help="Output directory: <stem>.analysis.json, figures/ and, for a "
                                     "video, the measure result <stem>.synk.",
         show_default=False),
-    protocol: Path = typer.Option(
-        None, "--protocol", help="Task spans (JSON list of {task, start_s, end_s}). Default: "
-                                 "<stem>.protocol.json beside INPUT if present, else unguided "
-                                 "segmentation."),
-    span: list[str] = typer.Option(
-        None, "--span", metavar="TASK=START:END",
-        help="A task span in seconds, e.g. --span rest=0:2 --span big_smile=5:8 (repeatable; "
-             "overrides --protocol)."),
+    protocol: Path = protocol_option(),
+    span: list[str] = span_option(),
     affected_side: str = typer.Option(
         "auto", "--affected-side", help="The patient's affected side: left, right or auto "
                                         "(inferred)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
-    method: str = typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
-        help="How a video is landmarked before the analysis (as `synk measure --method`; "
-             "ignored for a .synk input). The default, composite-edges, sees one-sided "
-             "movement that symmetric and fast halve: docs/one_sided.md."),
+    method: str = method_option(),
+    iris_mm: float = iris_option(),
+    mirrored: bool = mirrored_option(),
+    rest: str = rest_option(),
     overwrite: bool = overwrite_option(),
     keep_paths: bool = typer.Option(
         False, "--keep-paths",
@@ -61,30 +62,28 @@ def analyze(
 
         synk analyze visit.synk --protocol visit.protocol.json -o out/
     """
-    from synkinesis.analysis import AnalysisError, AnalysisOptions, parse_span, run_analysis
+    from synkinesis.analysis import AnalysisError, AnalysisOptions
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import ModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import MeasureError, ResultFileError
+    from synkinesis.workflow import WorkflowOptions, measure_and_analyse
 
     side = affected_side.strip().lower()
     if side not in ("left", "right", "auto"):
         fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
     try:
-        spans = [parse_span(text) for text in span] if span else None
-        options = AnalysisOptions(affected_side=None if side == "auto" else side)  # type: ignore[arg-type]
+        options = WorkflowOptions(
+            measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
+                                    rest=rest),
+            analysis=AnalysisOptions(affected_side=None if side == "auto" else side),  # type: ignore[arg-type]
+            spans=parse_spans(span),
+            protocol_file=protocol, figures=figures, overwrite=overwrite,
+            keep_paths=keep_paths)
         is_video = input_path.suffix != ".synk"
-        measure_options = None
-        if is_video:
-            from synkinesis.measure import MeasureOptions
-
-            measure_options = MeasureOptions(method=method, keep_paths=keep_paths)
-            measure_options.validate()
         with progress_bar(quiet or not is_video, input_path.name) as advance:
-            run = run_analysis(input_path, output, spans=spans, protocol_file=protocol,
-                               options=options, figures=figures, progress=advance,
-                               on_total=advance.set_total, measure_options=measure_options,
-                               overwrite=overwrite, keep_paths=keep_paths)
+            run = measure_and_analyse(input_path, options=options, output_dir=output,
+                                      progress=advance, on_total=advance.set_total)
     except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError,
             OutputPathError) as error:
         fail(str(error))

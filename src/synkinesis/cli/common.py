@@ -63,3 +63,80 @@ def write_error_message(error: OSError) -> str:
     file where a folder should be)."""
     where = error.filename if error.filename is not None else "the output"
     return f"cannot write {where}: {error.strerror or error}"
+
+
+# The measure and spans options of every command that measures a video and analyses it (synk
+# analyze, synk record add): declared once so that the doors cannot drift apart again.
+
+
+def method_option():
+    """``--method``: how a video is landmarked; SYNK_MEASURE_METHOD sets the default."""
+    return typer.Option(
+        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+        help="How a video is landmarked (as `synk measure --method`; ignored for a .synk "
+             "input). Default: SYNK_MEASURE_METHOD, else composite-edges, which sees "
+             "one-sided movement that symmetric and fast halve: docs/one_sided.md.")
+
+
+def iris_option():
+    """``--iris-mm``: the iris diameter of the millimetre scale."""
+    return typer.Option(11.77, "--iris-mm",
+                        help="Iris diameter for the mm scale (11.22 in children).")
+
+
+def mirrored_option():
+    """``--mirrored``: the video shows the patient as in a mirror."""
+    return typer.Option(False, "--mirrored",
+                        help="The video shows the patient as in a mirror (selfie camera); "
+                             "left and right are corrected.")
+
+
+def rest_option():
+    """``--rest START:END``: the measure step's rest segment."""
+    return typer.Option(None, "--rest", metavar="START:END",
+                        help="Seconds of the rest segment the measure step scales signals "
+                             "from. Default: the quietest frames.")
+
+
+def measure_options(*, method: str, iris_mm: float, mirrored: bool, rest: str | None):
+    """The :class:`synkinesis.measure.MeasureOptions` of the shared options (not yet
+    validated: the workflow validates them when it measures)."""
+    from synkinesis.measure import MeasureOptions
+
+    span = None
+    if rest is not None:
+        try:
+            start, end = (float(part) for part in rest.split(":"))
+        except ValueError:
+            fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {rest!r}")
+        span = (start, end)
+    return MeasureOptions(method=method, iris_diameter_mm=iris_mm, mirrored=mirrored,
+                          rest_span_s=span)
+
+
+def protocol_option():
+    """``--protocol FILE`` (also ``--spans``): the recorder's task spans."""
+    return typer.Option(
+        None, "--protocol", "--spans",
+        help="Task spans (JSON list of {task, start_s, end_s}). Default: the recorder's "
+             "<stem>.protocol.json beside the video if present, else unguided segmentation.")
+
+
+def span_option():
+    """``--span TASK=START:END``, repeatable: task spans on the command line."""
+    return typer.Option(
+        None, "--span", metavar="TASK=START:END",
+        help="A task span in seconds, e.g. --span rest=0:2 --span big_smile=5:8 (repeatable; "
+             "overrides --protocol).")
+
+
+def parse_spans(texts: list[str] | None) -> tuple[dict, ...] | None:
+    """The task spans of ``--span`` options (None without any)."""
+    if not texts:
+        return None
+    from synkinesis.analysis import AnalysisError, parse_span
+
+    try:
+        return tuple(parse_span(text) for text in texts)
+    except AnalysisError as error:
+        fail(str(error))

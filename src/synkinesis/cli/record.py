@@ -6,7 +6,18 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, progress_bar
+from synkinesis.cli.common import (
+    console,
+    iris_option,
+    measure_options,
+    method_option,
+    mirrored_option,
+    parse_spans,
+    progress_bar,
+    protocol_option,
+    rest_option,
+    span_option,
+)
 from synkinesis.cli.store_support import bad_input_exits, fmt, open_record
 
 record_app = typer.Typer(help="Recordings of visits with their measurements and analyses.",
@@ -28,10 +39,8 @@ def record_add(
     analysis: Path = typer.Option(None, "--analysis",
                                   help="Attach this existing analysis JSON instead of "
                                        "running the analysis."),
-    spans: Path = typer.Option(None, "--spans",
-                               help="Task spans for the analysis: a protocol JSON file as "
-                                    "`synk analyze --protocol` takes (default: the "
-                                    "recorder's VIDEO_STEM.protocol.json beside the video)."),
+    protocol: Path = protocol_option(),
+    span: list[str] = span_option(),
     protocol_version: str = typer.Option(None, "--protocol-version",
                                          help="Recording protocol version stored with the "
                                               "recording (default: the analysis's, else "
@@ -39,13 +48,10 @@ def record_add(
     force: bool = typer.Option(False, "--force",
                                help="Attach --measurement/--analysis even when they were not "
                                     "made from this video."),
-    iris_mm: float = typer.Option(11.77, "--iris-mm",
-                                  help="Iris diameter for the mm scale (11.22 in children)."),
-    mirrored: bool = typer.Option(False, "--mirrored",
-                                  help="The video shows the patient as in a mirror."),
-    method: str = typer.Option(None, "--method",
-                               help="Landmarking method (as `synk measure --method`). Default: "
-                                    "SYNK_MEASURE_METHOD, else composite-edges."),
+    iris_mm: float = iris_option(),
+    mirrored: bool = mirrored_option(),
+    method: str = method_option(),
+    rest: str = rest_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     source_path: bool = typer.Option(False, "--source-path",
                                      help="Store the video's full path (default: its file "
@@ -55,8 +61,9 @@ def record_add(
 
     Measures the video (`synk measure`), analyses it when the analysis stage is installed
     (else says why not), and stores the result files with their sha256 and summary indices.
-    The analysis is guided by the recorder's task spans: --spans FILE, else
-    VIDEO_STEM.protocol.json beside the video; without them it segments unguided.
+    The analysis is guided by task spans as in `synk analyze`: --span TASK=START:END, else
+    --protocol FILE (also --spans FILE), else the recorder's VIDEO_STEM.protocol.json beside
+    the video; without them it segments unguided.
     Attached results must come from this video (frames, rate, size), unless --force.
     The same video (same sha256) cannot be added twice.
 
@@ -64,24 +71,19 @@ def record_add(
 
         synk record add smile.mp4 --visit P001@2026-03-02
     """
-    from synkinesis.store.recordings import record_video
+    from synkinesis.workflow import WorkflowOptions, record_recording
 
+    options = WorkflowOptions(
+        measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored, rest=rest),
+        spans=parse_spans(span), protocol_file=protocol, analyse=not no_analysis)
     with bad_input_exits():
-        options = None
         store = open_record()
-        if measurement is None:
-            from synkinesis.measure import MeasureOptions
-
-            options = MeasureOptions(iris_diameter_mm=iris_mm, mirrored=mirrored,
-                                     method=method or store.settings.measure_method)
-            options.validate()
         with progress_bar(quiet or measurement is not None, video.name) as advance:
-            outcome = record_video(store, video=video, visit_ref=visit,
-                                   analyse=not no_analysis, measurement=measurement,
-                                   analysis=analysis, protocol_version=protocol_version,
-                                   spans=spans, force=force, measure_options=options,
-                                   progress=advance, on_total=advance.set_total,
-                                   keep_source_path=source_path)
+            outcome = record_recording(store, video=video, visit_ref=visit, options=options,
+                                       measurement=measurement, analysis=analysis,
+                                       protocol_version=protocol_version, force=force,
+                                       progress=advance, on_total=advance.set_total,
+                                       keep_source_path=source_path)
     frames = outcome.summary.get("frames", {})
     console.print(f"recorded {video.name} for {outcome.visit_ref} (recording "
                   f"{outcome.recording_id[:8]}, sha256 {outcome.sha256[:12]}...)",

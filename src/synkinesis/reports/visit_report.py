@@ -355,7 +355,7 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
                        video_folders: Sequence[Path] = ()
                        ) -> tuple[RecordingSection, dict[str, Any] | None]:
     from synkinesis.reports.stored_analysis import stored_analysis
-    from synkinesis.store.analysis_bridge import read_analysis_file
+    from synkinesis.store.analysis_files import read_analysis_file
     from synkinesis.store.recordings import checked_file
 
     name = Path(recording.video_path).name

@@ -1,9 +1,12 @@
-"""Add a recording to a visit: measure the video, analyse it when possible, store the results.
+"""A visit's recording in the record: its rows and the files the record manages.
 
-The expensive steps (measure, analysis) run before the database transaction and write their
-files into the record's data directory (``settings.data_dir/<patient code>/``); the record is
-then written in one transaction. If that fails, the new files are removed again, so a failed
-``synk record add`` leaves neither rows nor files behind.
+The store only persists. :func:`synkinesis.workflow.record_recording` drives a recording in:
+:func:`plan_recording` checks the video and the files given with it against the record and
+names the recording's files in the record's data directory (``settings.data_dir/<patient
+code>/``); the workflow measures and analyses into them; :func:`store_recording` writes the
+record in one transaction. If anything fails, the new files are removed again
+(:func:`discard_recording_files`), so a failed ``synk record add`` leaves neither rows nor
+files behind.
 """
 
 from __future__ import annotations
@@ -12,15 +15,20 @@ import hashlib
 import math
 import os
 import shutil
-import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from synkinesis.files import make_private_dir
+from synkinesis.store.analysis_files import (
+    analysis_segmentation,
+    indices_from_analysis,
+    read_analysis_file,
+    scale_results_from_analysis,
+)
 from synkinesis.store.db import Store
-from synkinesis.store.errors import DuplicateError, StoreValidationError, StoreWarning
+from synkinesis.store.errors import DuplicateError, StoreValidationError
 from synkinesis.store.repository import (
     IndexValue,
     add_recording,
@@ -32,22 +40,28 @@ from synkinesis.store.repository import (
 
 __all__ = [
     "RecordOutcome",
+    "RecordingPlan",
+    "attach_file",
     "checked_file",
-    "file_sha256",
     "check_results_match_video",
+    "discard_recording_files",
+    "figures_dir",
+    "file_sha256",
+    "keep_figures",
     "measure_indices",
     "patient_directory",
-    "record_video",
+    "plan_recording",
     "remove_derived_files",
     "remove_patient_directory",
     "remove_patient_files",
     "source_name",
+    "store_recording",
 ]
 
 
 @dataclass(frozen=True)
 class RecordOutcome:
-    """What ``record_video`` stored.
+    """What :func:`synkinesis.workflow.record_recording` stored.
 
     Attributes
     ----------
@@ -63,8 +77,10 @@ class RecordOutcome:
     scale_notes : tuple of str
         The automatic scale scores stored from the analysis (or why one was not).
     segmentation : str
-        How the analysis found the tasks: ``"guided"`` (task spans from a protocol file),
-        ``"unguided"``, or "" without an analysis.
+        How the analysis found the tasks: ``"guided"`` (task spans given), ``"unguided"``,
+        or "" without an analysis.
+    figures : tuple of Path
+        The analysis's figures kept with the recording (:func:`figures_dir`), when asked for.
     """
 
     recording_id: str
@@ -77,6 +93,7 @@ class RecordOutcome:
     summary: Mapping[str, Any] = field(default_factory=dict)
     scale_notes: tuple[str, ...] = ()
     segmentation: str = ""
+    figures: tuple[Path, ...] = ()
 
 
 def checked_file(path: str | None, sha256: str | None, what: str) -> tuple[Path | None, str]:
@@ -263,23 +280,52 @@ def _jsonable_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
     return clean(summary)
 
 
-def record_video(
-    store: Store,
-    *,
-    video: Path,
-    visit_ref: str,
-    analyse: bool = True,
-    measurement: Path | None = None,
-    analysis: Path | None = None,
-    protocol_version: str | None = None,
-    spans: Path | None = None,
-    force: bool = False,
-    measure_options: Any = None,
-    progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
-    keep_source_path: bool = False,
-) -> RecordOutcome:
-    """Measure (or attach) a video of a visit, analyse it when possible, and store it.
+@dataclass(frozen=True)
+class RecordingPlan:
+    """A recording the record accepted and where its files go, before anything is measured.
+
+    Attributes
+    ----------
+    video : Path
+    sha256 : str
+        The video's, which identifies it.
+    visit_id, visit_ref : str
+    patient_code : str
+    affected_side : str
+        The patient's, as recorded (``left``, ``right`` or another value that names none).
+    directory : Path
+        The patient's folder of derived files (0700).
+    measurement_path, analysis_path : Path
+        Where the measure result and the analysis of this recording go (named by visit date
+        and sha256, never by the source's name).
+    attached_measurement : synkinesis.measure.Measurement or None
+        A measure result given to attach instead of measuring (read, not yet copied).
+    attached_analysis : mapping or None
+        An analysis file given to attach (read, not yet copied).
+    notes : tuple of str
+        Differences in file names between the video and attached files.
+    """
+
+    video: Path
+    sha256: str
+    visit_id: str
+    visit_ref: str
+    patient_code: str
+    affected_side: str
+    directory: Path
+    measurement_path: Path
+    analysis_path: Path
+    attached_measurement: Any = None
+    attached_analysis: Mapping[str, Any] | None = None
+    notes: tuple[str, ...] = ()
+
+
+def plan_recording(
+    store: Store, *, video: Path, visit_ref: str, measurement: Path | None = None,
+    analysis: Path | None = None, spans: Path | None = None, force: bool = False,
+) -> RecordingPlan:
+    """Check a video (and the files given with it) against the record before anything is
+    measured or written, and name the files it will have.
 
     Parameters
     ----------
@@ -287,34 +333,17 @@ def record_video(
         The recording; its sha256 identifies it (the same video cannot be added twice).
     visit_ref : str
         ``CODE@YYYY-MM-DD`` or a visit id.
-    analyse : bool
-        Run the analysis stage when it is available (see
-        :mod:`synkinesis.store.analysis_bridge`).
     measurement, analysis : Path, optional
-        Attach existing result files instead of computing them (copied into the record).
-        They must have been made from ``video`` (:func:`check_results_match_video`).
-    protocol_version : str, optional
-        Recording protocol version (default: the analysis's, else this software's).
+        Existing result files to attach instead of computing them. A measure result must
+        have been made from ``video`` (:func:`check_results_match_video`) unless ``force``.
     spans : Path, optional
-        Task spans for the analysis (a protocol file as ``synk analyze --protocol`` takes).
-        Default: the recorder's sidecar ``<video stem>.protocol.json`` beside the video, if
-        there is one; else the analysis segments the recording unguided.
-    force : bool
-        Attach result files even when they do not match the video.
-    measure_options : synkinesis.measure.MeasureOptions, optional
-    keep_source_path : bool
-        Store the video's full path; by default only its file name is stored (with its
-        sha256, which identifies it), so no folder names (user, patient) enter the record.
+        A protocol file given for the analysis (only checked to exist here).
 
     Raises
     ------
     StoreValidationError, NotFoundError, DuplicateError
-        Before anything is measured or written.
-    synkinesis.landmarks.sources.InputError, synkinesis.measure.MeasureError
-        The video cannot be measured (nothing is written).
+        Nothing was written.
     """
-    from synkinesis.store import analysis_bridge
-
     video = Path(video)
     if not video.is_file():
         raise StoreValidationError(f"video {video} does not exist or is not a file")
@@ -337,10 +366,9 @@ def record_video(
     attached_analysis = None
     if analysis is not None:
         try:
-            attached_analysis = analysis_bridge.read_analysis_file(Path(analysis))
+            attached_analysis = read_analysis_file(Path(analysis))
         except ValueError as error:
             raise StoreValidationError(str(error)) from None
-
     directory = patient_directory(store.settings.data_dir, code)
     notes: list[str] = []
     attached_measurement = None
@@ -353,82 +381,116 @@ def record_video(
                                                video_sha256=sha256)
     make_private_dir(directory)
     stem = f"{visit_date.isoformat()}_{sha256[:12]}"
-    measurement_path = directory / f"{stem}.synk"
-    analysis_path = directory / f"{stem}.analysis.json"
-    created: list[Path] = []
+    return RecordingPlan(video=video, sha256=sha256, visit_id=visit_id, visit_ref=reference,
+                         patient_code=code, affected_side=affected_side, directory=directory,
+                         measurement_path=directory / f"{stem}.synk",
+                         analysis_path=directory / f"{stem}.analysis.json",
+                         attached_measurement=attached_measurement,
+                         attached_analysis=attached_analysis, notes=tuple(notes))
+
+
+def store_recording(
+    store: Store, *, plan: RecordingPlan, summary: Mapping[str, Any],
+    analysis: Mapping[str, Any] | None, analysis_status: str, protocol_version: str,
+    keep_source_path: bool = False,
+) -> RecordOutcome:
+    """Write a planned recording, its files already in place, in one transaction: the
+    recording row with its files' sha256, the measured indices and the analysis's automatic
+    scale scores.
+
+    Parameters
+    ----------
+    plan : RecordingPlan
+        Its ``measurement_path`` must hold the measure result; its ``analysis_path`` the
+        analysis when ``analysis`` is given.
+    summary : mapping
+        The measurement's summary (:func:`synkinesis.measure.summarise`).
+    analysis : mapping or None
+        The content of the analysis file at ``plan.analysis_path``; None without one.
+    analysis_status : str
+        ``"analysed"``, ``"attached"`` or why there is no analysis.
+    protocol_version : str
+        The recording protocol version stored with the recording.
+    keep_source_path : bool
+        Store the video's full path; by default only its file name is stored (with its
+        sha256, which identifies it), so no folder names (user, patient) enter the record.
+
+    The files are made private (0600) whichever layer wrote them. When the transaction
+    fails they are removed (:func:`discard_recording_files`) and the error is raised.
+    """
     try:
-        from synkinesis.measure import read_measurement, summarise
-
-        if attached_measurement is not None:
-            created.append(measurement_path)
-            _copy_private(Path(measurement), measurement_path)  # type: ignore[arg-type]
-            measured = read_measurement(measurement_path)
-        else:
-            from synkinesis.measure import MeasureOptions, measure_video
-
-            created.append(measurement_path)
-            measured = measure_video(video, measurement_path,
-                                     options=measure_options or MeasureOptions(),
-                                     progress=progress, on_total=on_total)
-        summary = _jsonable_summary(summarise(measured))
-        indices = measure_indices(summary, affected_side=affected_side)
-        if attached_analysis is not None:
-            if not force:
-                notes += check_results_match_video(video, analysis=attached_analysis,
-                                                   measured_frames=measured.n_frames)
-            created.append(analysis_path)
-            _copy_private(Path(analysis), analysis_path)  # type: ignore[arg-type]
-            outcome = analysis_bridge.outcome_of(analysis_path, attached_analysis, "attached")
-        elif analyse:
-            created.append(analysis_path)
-            outcome = analysis_bridge.run_analysis(
-                measurement_path, analysis_path, affected_side=affected_side,
-                protocol_file=spans if spans is not None else
-                analysis_bridge.sidecar_protocol(video))
-        else:
-            outcome = analysis_bridge.AnalysisOutcome(None, "analysis not requested")
-        for path in created:  # written by other layers: private whatever the umask
-            if path.is_file():
+        summary = _jsonable_summary(summary)
+        indices = measure_indices(summary, affected_side=plan.affected_side)
+        stored_analysis = plan.analysis_path if analysis is not None else None
+        automatic = [] if analysis is None else scale_results_from_analysis(analysis)
+        if analysis is not None:
+            indices.update(indices_from_analysis(analysis))
+        for path in (plan.measurement_path, stored_analysis):
+            if path is not None and path.is_file():
                 os.chmod(path, 0o600)
-        indices.update(outcome.indices)
-        protocol_version = protocol_version or outcome.protocol_version or \
-            analysis_bridge.protocol_version()
-        stored_analysis = outcome.path if outcome.path and outcome.path.is_file() else None
-        automatic = [] if stored_analysis is None else \
-            analysis_bridge.scale_results_from_analysis(
-                analysis_bridge.read_analysis_file(stored_analysis))
         scale_notes: list[str] = []
         with store.transaction() as session:
             recording = add_recording(
-                session, visit=find_visit(session, ref=visit_id),
-                video_path=str(video.resolve()) if keep_source_path else video.name,
-                sha256=sha256, protocol_version=protocol_version,
-                measurement_path=str(measurement_path),
-                measurement_sha256=file_sha256(measurement_path),
+                session, visit=find_visit(session, ref=plan.visit_id),
+                video_path=str(plan.video.resolve()) if keep_source_path else plan.video.name,
+                sha256=plan.sha256, protocol_version=protocol_version,
+                measurement_path=str(plan.measurement_path),
+                measurement_sha256=file_sha256(plan.measurement_path),
                 analysis_path=None if stored_analysis is None else str(stored_analysis),
                 analysis_sha256=None if stored_analysis is None else file_sha256(stored_analysis),
-                analysis_status=outcome.status, files_managed=True, summary=summary,
+                analysis_status=analysis_status, files_managed=True, summary=summary,
                 indices=indices)
             recording_id = recording.id
             for estimate in automatic:
                 scale_notes.append(_store_automatic_score(session, recording, estimate))
     except BaseException:
-        remove_derived_files([str(path) for path in created], root=store.settings.data_dir)
+        discard_recording_files(plan)
         raise
-    for note in notes:
-        warnings.warn(note, StoreWarning, stacklevel=2)
-    return RecordOutcome(recording_id=recording_id, visit_ref=reference, sha256=sha256,
-                         measurement_path=measurement_path, analysis_path=stored_analysis,
-                         analysis_status=outcome.status, indices=indices, summary=summary,
-                         scale_notes=tuple(scale_notes), segmentation=outcome.segmentation)
+    return RecordOutcome(recording_id=recording_id, visit_ref=plan.visit_ref, sha256=plan.sha256,
+                         measurement_path=plan.measurement_path, analysis_path=stored_analysis,
+                         analysis_status=analysis_status, indices=indices, summary=summary,
+                         scale_notes=tuple(scale_notes),
+                         segmentation="" if analysis is None else analysis_segmentation(analysis))
 
 
-def _copy_private(source: Path, target: Path) -> None:
-    """Copy a file atomically into a new file readable by the user only (0600)."""
+def discard_recording_files(plan: RecordingPlan) -> list[str]:
+    """Remove the files of a planned recording that was not stored (its measure result and
+    analysis, only inside the patient's folder); returns those removed."""
+    return remove_derived_files([str(plan.measurement_path), str(plan.analysis_path)],
+                                root=plan.directory)
+
+
+def figures_dir(data_dir: Path, patient_code: str, recording_id: str) -> Path:
+    """Where the figures of a recording's analysis are kept: in the patient's own folder of
+    the record, so that deleting the patient removes them."""
+    return patient_directory(Path(data_dir), patient_code) / "figures" / recording_id
+
+
+def keep_figures(store: Store, *, plan: RecordingPlan, recording_id: str,
+                 figures: Sequence[Path]) -> tuple[Path, ...]:
+    """Move a stored recording's figures into its folder (:func:`figures_dir`), private
+    (0600); returns their new paths."""
+    if not figures:
+        return ()
+    target = make_private_dir(figures_dir(store.settings.data_dir, plan.patient_code,
+                                          recording_id))
+    kept = []
+    for figure in figures:
+        moved = target / Path(figure).name
+        shutil.move(str(figure), moved)
+        os.chmod(moved, 0o600)
+        kept.append(moved)
+    return tuple(kept)
+
+
+def attach_file(source: Path, target: Path) -> Path:
+    """Copy a given result file atomically into the record as a new file readable by the
+    user only (0600)."""
     from synkinesis.files import atomic_output
 
-    with atomic_output(target) as temporary:
+    with atomic_output(Path(target)) as temporary:
         shutil.copyfile(source, temporary)
+    return Path(target)
 
 
 def _store_automatic_score(session: Any, recording: Any, result: Mapping[str, Any]) -> str:

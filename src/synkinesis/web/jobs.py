@@ -1,9 +1,8 @@
 """Background analysis of uploaded recordings, one at a time, with progress the page polls.
 
 A job converts the browser's recording to a constant-frame-rate video (Debian's ffmpeg), then
-calls the library: :func:`synkinesis.measure.measure_video`,
-:func:`synkinesis.analysis.run_analysis` with the guided task spans, and
-:func:`synkinesis.store.recordings.record_video`, which stores both files with the visit.
+calls :func:`synkinesis.workflow.record_recording` with the guided task spans: the one path that
+measures, analyses and stores the files with the visit, as ``synk record add`` does.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,7 +22,7 @@ from typing import Any
 
 log = logging.getLogger("synkinesis.web.jobs")
 
-__all__ = ["Job", "JobManager", "figures_dir", "normalise_video"]
+__all__ = ["Job", "JobManager", "normalise_video"]
 
 
 @dataclass
@@ -48,14 +46,6 @@ class Job:
         return {"id": self.id, "stage": self.stage, "progress": round(self.progress, 3),
                 "message": self.message, "done": self.done, "failed": self.failed,
                 "visit_id": self.visit_id, "recording_id": self.recording_id}
-
-
-def figures_dir(data_dir: Path, patient_code: str, recording_id: str) -> Path:
-    """Where the figures of a recording's analysis are kept: in the patient's own folder of
-    the record, so that deleting the patient removes them."""
-    from synkinesis.store.recordings import patient_directory
-
-    return patient_directory(Path(data_dir), patient_code) / "figures" / recording_id
 
 
 def _private_file(path: Path) -> Path:
@@ -145,68 +135,37 @@ class JobManager:
 
             job.visit_id = find_visit(session, ref=job.visit_ref).id
         job.stage, job.progress, job.done = "done", 1.0, True
-        job.message = f"analysed: {outcome.analysis_status}"
+        job.message = f"saved to the visit ({outcome.analysis_status})"
 
     def _analyse_and_store(self, job: Job, affected_side: str, video: Path, spans: list,
                            data_dir: Path) -> Any:
-        """Measure, analyse with the spans (figures too), store; returns the RecordOutcome."""
-        from synkinesis.analysis import AnalysisOptions, run_analysis
-        from synkinesis.files import make_private_dir
-        from synkinesis.measure import MeasureOptions, measure_video
-        from synkinesis.store.recordings import record_video
+        """Measure, analyse with the spans (figures too) and store, as ``synk record add``
+        does; returns the RecordOutcome. An analysis that fails (a recording too short, say)
+        leaves the measurement stored with a status that says why."""
+        from synkinesis.analysis import AnalysisOptions
+        from synkinesis.measure import MeasureOptions
+        from synkinesis.workflow import WorkflowOptions, record_recording
 
-        with tempfile.TemporaryDirectory(prefix=".web-job-", dir=data_dir) as scratch:
-            work = Path(scratch)
+        def on_total(total: int) -> None:
+            job._total = max(total, 1)
 
-            def on_total(total: int) -> None:
-                job._total = max(total, 1)
+        def progress(frames: int) -> None:
+            job._frames += frames
+            job.progress = min(0.7, 0.05 + 0.65 * job._frames / max(job._total, 1))
 
-            def progress(frames: int) -> None:
-                job._frames += frames
-                job.progress = min(0.7, 0.05 + 0.65 * job._frames / max(job._total, 1))
+        def on_stage(stage: str) -> None:
+            job.stage, job.message, job.progress = {
+                "measuring": ("measuring", "finding the face in every frame", 0.05),
+                "analysing": ("analysing", "segmenting tasks, coupling, findings and scale "
+                                           "items", 0.75),
+                "storing": ("storing", "saving to the visit", 0.9)}[stage]
 
-            job.stage, job.progress = "measuring", 0.05
-            job.message = "finding the face in every frame"
-            measurement = measure_video(video, work / "recording.synk",
-                                        options=MeasureOptions(
-                                            method=self.store.settings.measure_method),
-                                        progress=progress,
-                                        on_total=on_total)
-            job.stage, job.progress = "analysing", 0.75
-            job.message = "segmenting tasks, coupling, findings and scale items"
-            side: Any = affected_side if affected_side in ("left", "right") else None
-            measured = Path(str(measurement.path))
-            spans = recorded_spans(spans, measurement.frames["time_s"])
-            run = run_analysis(measured, work, spans=spans or None,
-                               options=AnalysisOptions(affected_side=side), figures=True)
-            job.stage, job.message, job.progress = "storing", "saving to the visit", 0.9
-            outcome = record_video(self.store, video=video, visit_ref=job.visit_ref,
-                                   measurement=measured,
-                                   analysis=run.analysis_path)
-            target = make_private_dir(figures_dir(data_dir, job.patient_code,
-                                                  outcome.recording_id))
-            for figure in run.figures:
-                moved = target / Path(figure).name
-                shutil.move(str(figure), moved)
-                os.chmod(moved, 0o600)
-        return outcome
-
-
-def recorded_spans(spans: Sequence[Mapping[str, Any]], time_s: Any) -> list[Mapping[str, Any]]:
-    """The task spans that the browser's recording holds.
-
-    The page times the tasks with its own clock and stops the recorder after the last one; the
-    recording (converted to 30 fps) can end a few frames before the last span's start on a busy
-    machine. Such a span was not recorded: it is left out (the analysis then reports the task
-    as missing) instead of failing the whole visit's analysis.
-    """
-    import numpy as np
-
-    t = np.asarray(time_s, dtype=float)
-    if t.size == 0:
-        return list(spans)
-    step = float(np.median(np.diff(t))) if t.size > 1 else 0.0
-    end = float(t[-1] - t[0] + step)
-    return [span for span in spans
-            if not isinstance(span.get("start_s"), int | float)
-            or float(span["start_s"]) < end - 1e-6]
+        side: Any = affected_side if affected_side in ("left", "right") else None
+        options = WorkflowOptions(
+            measure=MeasureOptions(method=self.store.settings.measure_method),
+            analysis=AnalysisOptions(affected_side=side),
+            spans=tuple(spans) or None, spans_source="browser recording",
+            spans_outrun_recording=True, figures=True)
+        return record_recording(self.store, video=video, visit_ref=job.visit_ref,
+                                options=options, progress=progress, on_total=on_total,
+                                on_stage=on_stage)

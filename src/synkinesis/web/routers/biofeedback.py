@@ -53,7 +53,7 @@ FLAG_REST = 1
 
 def patient_context(store: Any, code: str) -> tuple[str, dict | None]:
     """The patient's affected side and latest analysis (None when never analysed)."""
-    from synkinesis.store.analysis_bridge import read_analysis_file
+    from synkinesis.store.analysis_files import read_analysis_file
     from synkinesis.store.repository import get_patient
 
     with store.reading() as session:

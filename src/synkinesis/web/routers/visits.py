@@ -49,7 +49,7 @@ def load_visit(session, visit_id: str, request: Request, user: Account, *,
 def analysis_view(path: str | None, sha256: str | None) -> dict | None:
     """What the visit page shows of an analysis file (findings, side, segments, scales):
     nothing when the file is missing or no longer the one recorded (its sha256)."""
-    from synkinesis.store.analysis_bridge import read_analysis_file
+    from synkinesis.store.analysis_files import read_analysis_file
     from synkinesis.store.recordings import checked_file
 
     file, _why = checked_file(path, sha256, "analysis")
@@ -79,8 +79,8 @@ def analysis_view(path: str | None, sha256: str | None) -> dict | None:
 @router.get("/visits/{visit_id}")
 def visit_page(request: Request, visit_id: str, user: Account = Depends(current_user)):
     from synkinesis.scales import INSTRUMENTS
+    from synkinesis.store.recordings import figures_dir
     from synkinesis.store.repository import visit_reference
-    from synkinesis.web.jobs import figures_dir
 
     state = app_state(request)
     with state.store.reading() as session:
@@ -108,7 +108,7 @@ def visit_page(request: Request, visit_id: str, user: Account = Depends(current_
 @router.get("/visits/{visit_id}/recordings/{recording_id}/figures/{name}")
 def visit_figure(request: Request, visit_id: str, recording_id: str, name: str,
                  user: Account = Depends(current_user)):
-    from synkinesis.web.jobs import figures_dir
+    from synkinesis.store.recordings import figures_dir
 
     state = app_state(request)
     with state.store.reading() as session:
