@@ -127,7 +127,8 @@ class JobManager:
         try:
             outcome = self._analyse_and_store(job, affected_side, video, spans, data_dir)
         except BaseException:
-            video.unlink(missing_ok=True)  # nothing stored refers to it
+            if not self._stored(video):  # a recording stored before the failure keeps it
+                video.unlink(missing_ok=True)
             raise
         job.recording_id = outcome.recording_id
         with self.store.reading() as session:
@@ -136,6 +137,16 @@ class JobManager:
             job.visit_id = find_visit(session, ref=job.visit_ref).id
         job.stage, job.progress, job.done = "done", 1.0, True
         job.message = f"saved to the visit ({outcome.analysis_status})"
+
+    def _stored(self, video: Path) -> bool:
+        """Whether a recording of the record refers to this video (by its content)."""
+        from synkinesis.store.recordings import file_sha256
+        from synkinesis.store.repository import find_recording_by_sha256
+
+        if not video.is_file():
+            return False
+        with self.store.reading() as session:
+            return find_recording_by_sha256(session, sha256=file_sha256(video)) is not None
 
     def _analyse_and_store(self, job: Job, affected_side: str, video: Path, spans: list,
                            data_dir: Path) -> Any:
