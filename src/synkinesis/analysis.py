@@ -457,7 +457,8 @@ def analyze_measurement(measurement: Any, *, spans: Sequence[Mapping[str, object
     """
     analysis = analyze_recording(recording_from_measurement(measurement), spans=spans,
                                  options=options)
-    method = (getattr(measurement, "manifest", {}) or {}).get("options", {}).get("method")
+    manifest = getattr(measurement, "manifest", None)
+    method = manifest.options.get("method") if manifest is not None else None
     if method in PULLED_TOWARD_SYMMETRY:
         analysis = replace(analysis, warnings=(*analysis.warnings,
                                                PULLED_TOWARD_SYMMETRY[method]))
