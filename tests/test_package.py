@@ -54,3 +54,17 @@ def test_missing_extra_names_what_to_install():
     assert out.returncode == 2, out.stderr
     assert "pip install 'synkinesis[record]'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_help_loads_no_heavy_library():
+    # `synk --help` (and every command's --help) answers at once: it imports no landmark,
+    # array, table, database, web or report stack. Checked by what it loads, not by a clock.
+    code = ("import io, sys, contextlib; sys.argv = ['synk', '--help']\n"
+            "from synkinesis.cli import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        app()\n    except SystemExit:\n        pass\n"
+            "print(' '.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    loaded = {name.split(".")[0] for name in out}
+    assert not loaded & (set(HEAVY) | RECORD_STACK | WEB_STACK | {"numpy", "scipy", "PIL"})
