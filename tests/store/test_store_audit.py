@@ -196,3 +196,26 @@ def test_logins_are_audited_without_passwords_and_survive_a_bundle_replace(sqlit
     assert events[0].patient_code == "P001" and events[1].detail["username"] == "temp"
     text = json.dumps([e.detail for e in events])
     assert "scrypt" not in text and "(hidden)" in text
+
+
+def test_every_store_opened_records_its_writes(tmp_path):
+    # SQLAlchemy's event registry keys targets by id(): a new store's sessionmaker that got the
+    # id of a collected one looked "already installed" and its writes left no trail (3 of 60
+    # here before the fix; an event missing now and then in full test runs)
+    import gc
+
+    from synkinesis.store import load_settings, open_store
+
+    url = f"sqlite:///{tmp_path / 'record.sqlite'}"
+    for number in range(60):
+        store = open_store(load_settings(database_url=url, environ={}))
+        with store.transaction() as session:
+            repository.create_patient(session, code=f"P{number:03d}", affected_side="left")
+        store.close()
+        del store
+        gc.collect()
+    store = open_store(load_settings(database_url=url, environ={}))
+    with store.reading() as session:
+        created = [e.patient_code for e in audit.list_events(session) if e.action == "create"]
+    store.close()
+    assert len(created) == 60
