@@ -44,8 +44,10 @@ if TYPE_CHECKING:
 __all__ = [
     "WorkflowOptions",
     "WorkflowResult",
+    "analyse_measurement",
     "measure_and_analyse",
     "planned_outputs",
+    "read_spans",
     "record_recording",
     "recorded_spans",
 ]
@@ -144,14 +146,17 @@ class WorkflowResult:
     spans_source: str | None = None
 
 
-def _protocol_file(source: Path, options: WorkflowOptions) -> Path | None:
-    """The protocol file the spans come from (None: spans given directly, or none)."""
+def _protocol_file(source: Path | None, options: WorkflowOptions) -> Path | None:
+    """The protocol file the spans come from (None: spans given directly, or none); the
+    sidecar is looked for beside ``source`` (None: no sidecar)."""
     if options.spans:
         return None
-    return options.protocol_file or sidecar_for(source)
+    if options.protocol_file is not None or source is None:
+        return options.protocol_file
+    return sidecar_for(source)
 
 
-def _read_spans(source: Path, options: WorkflowOptions
+def read_spans(source: Path | None, options: WorkflowOptions
                 ) -> tuple[list[Mapping[str, Any]] | None, str | None]:
     """The task spans and where they came from: given spans, else the protocol file, else
     the sidecar beside ``source``; (None, None) for unguided segmentation."""
@@ -184,12 +189,11 @@ def recorded_spans(spans: Sequence[Mapping[str, Any]], time_s: Any) -> list[Mapp
             or float(span["start_s"]) < end - 1e-6]
 
 
-def _analyse(measurement: Measurement, *, options: WorkflowOptions,
-             spans: Sequence[Mapping[str, Any]] | None, spans_source: str | None,
-             analysis_path: Path, figures_dir: Path | None, video: Path | None
-             ) -> tuple[Analysis, dict[str, Any], tuple[Path, ...]]:
-    """Analyse a measurement, write its analysis file and, into ``figures_dir``, its figures.
-    The same for every door."""
+def analyse_measurement(measurement: Measurement, *, options: WorkflowOptions,
+                        spans: Sequence[Mapping[str, Any]] | None, spans_source: str | None
+                        ) -> tuple[Analysis, dict[str, Any]]:
+    """The analysis step in memory: the analysis and the analysis file's content, nothing
+    written. Every door (and the Python API, :mod:`synkinesis.api`) analyses through it."""
     import numpy as np
 
     if spans and options.spans_outrun_recording:
@@ -199,6 +203,17 @@ def _analyse(measurement: Measurement, *, options: WorkflowOptions,
               "spans_source": spans_source}
     content = analysis_to_dict(analysis, source=source, options=options.analysis,
                                frame_numbers=np.asarray(measurement.frames["frame"]))
+    return analysis, content
+
+
+def _analyse(measurement: Measurement, *, options: WorkflowOptions,
+             spans: Sequence[Mapping[str, Any]] | None, spans_source: str | None,
+             analysis_path: Path, figures_dir: Path | None, video: Path | None
+             ) -> tuple[Analysis, dict[str, Any], tuple[Path, ...]]:
+    """Analyse a measurement, write its analysis file and, into ``figures_dir``, its figures.
+    The same for every door."""
+    analysis, content = analyse_measurement(measurement, options=options, spans=spans,
+                                            spans_source=spans_source)
     try:
         write_analysis(analysis_path, content)
     except OSError as error:
@@ -264,7 +279,7 @@ def measure_and_analyse(
     for planned in planned_outputs(source, output_dir, figures=options.figures):
         check_output_path(planned, inputs=inputs, overwrite=options.overwrite)
     output_dir = prepare_output_dir(output_dir)
-    spans, spans_source = _read_spans(source, options)
+    spans, spans_source = read_spans(source, options)
     measurement = _load_or_measure(source, output_dir / (source.stem + ".synk"),
                                    options=options, progress=progress, on_total=on_total,
                                    on_stage=on_stage)
@@ -388,7 +403,7 @@ def record_recording(
                 if on_stage is not None:
                     on_stage("analysing")
                 try:
-                    spans, spans_source = _read_spans(plan.video, options)
+                    spans, spans_source = read_spans(plan.video, options)
                     _, _, figures = _analyse(
                         measured, options=options, spans=spans, spans_source=spans_source,
                         analysis_path=plan.analysis_path,

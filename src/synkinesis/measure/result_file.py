@@ -82,6 +82,17 @@ class Measurement:
     def signals(self) -> dict[str, np.ndarray]:
         return {name: self.frames[name] for name in self.signal_names}
 
+    def to_dataframe(self, decode_flags: bool = True):
+        """The per-frame table as a ``pandas.DataFrame`` (needs the ``research`` extra).
+
+        With ``decode_flags`` (default) as :func:`signals_table` gives it: one boolean column
+        per quality flag after the ``flags`` bitmask, landmark sources as names, a side not
+        measured in a frame as NaN. Without, the columns exactly as the result file stores
+        them (flags as the bitmask, sources as codes).
+        """
+        _require_pandas()
+        return signals_table(self, decode=decode_flags).to_pandas()
+
     def load_landmarks(self) -> np.ndarray:
         """(N, 478, 3) float32 landmarks in pixels, read from the file on first use."""
         if self.landmarks_px is None:
@@ -278,13 +289,22 @@ def _check_arrays(path: Path, frames: dict[str, np.ndarray], pose: np.ndarray,
                               f"{pose.shape} and blendshapes {blendshapes.shape})")
 
 
-def signals_table(measurement: Measurement):
+def _require_pandas() -> None:
+    """pandas is the ``research`` extra's: say how to install it when it is missing."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise ImportError("a DataFrame needs pandas, which the research extra installs: "
+                          "pip install 'synkinesis[research]'") from None
+
+
+def signals_table(measurement: Measurement, *, decode: bool = True):
     """The per-frame table as others read it (a ``pyarrow.Table``).
 
     Columns as in the result file, except: after the ``flags`` bitmask, one boolean column per
     quality flag (``flag_NO_FACE``, ``flag_BLINK_LEFT``, ...); the landmark sources as names
     (``plain``, ``composite+lid-edges``, ...) instead of codes; and a missing value (a side not
-    measured in that frame) as null, never NaN.
+    measured in that frame) as null, never NaN. ``decode=False``: the columns as stored.
     """
     import pyarrow as pa
 
@@ -294,14 +314,16 @@ def signals_table(measurement: Measurement):
     columns: dict[str, object] = {}
     for name, values in measurement.frames.items():
         values = np.asarray(values)
-        if name.startswith("landmark_source_"):
+        if not decode:
+            columns[name] = pa.array(values.tolist() if values.dtype == object else values)
+        elif name.startswith("landmark_source_"):
             columns[name] = pa.array([SOURCE_NAMES.get(int(code), str(int(code)))
                                       for code in values])
         elif values.dtype.kind == "f":
             columns[name] = pa.array(values, mask=np.isnan(values))
         else:
             columns[name] = pa.array(values.tolist() if values.dtype == object else values)
-        if name == "flags":
+        if decode and name == "flags":
             flags = values.astype(np.int64)
             for flag in FrameFlag:
                 columns[f"flag_{flag.name}"] = pa.array((flags & int(flag)) != 0)
