@@ -20,10 +20,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from synkinesis.store.errors import DuplicateError, NotFoundError
+from synkinesis.store.errors import DuplicateError
+from synkinesis.store.errors import NotFoundError as NotFoundError
 from synkinesis.store.models import (
     Injection,
     MeasuredIndex,
@@ -49,16 +50,27 @@ from synkinesis.store.repository._common import (
     parse_date,
     today_utc,
 )
+from synkinesis.store.repository.patients import (
+    check_patient_values,
+    create_patient,
+    delete_patient,
+    get_patient,
+    list_patients,
+)
+from synkinesis.store.repository.visits import (
+    _check_visit_patient,
+    check_visit_values,
+    create_visit,
+    find_visit,
+    visit_reference,
+)
 from synkinesis.store.settings import (
     DEFAULT_MAX_SESSION_UNITS,
     HARD_MAX_INJECTION_UNITS,
     StoreSettings,
 )
 from synkinesis.store.vocabulary import (
-    AFFECTED_SIDES,
     BRANCHES,
-    CAUSE_ALIASES,
-    CAUSES,
     INJECTION_SIDES,
     MUSCLE_ALIASES,
     MUSCLES,
@@ -110,202 +122,6 @@ __all__ = [
 MAX_POINTS = 20
 
 
-# -------------------------------------------------------------------------------------------
-# patients
-
-
-def create_patient(
-    session: Session,
-    *,
-    code: str,
-    affected_side: str,
-    cause: str = "unknown",
-    onset_date: date | str | None = None,
-    notes: str = "",
-    today: date | None = None,
-) -> Patient:
-    """Add a patient.
-
-    Parameters
-    ----------
-    code : str
-        Pseudonymous code (letters, digits, ``.``, ``_``, ``-``; up to 64). Never a name.
-    affected_side : str
-        ``left``, ``right`` or ``bilateral`` (the patient's side).
-    cause : str
-        One of :data:`synkinesis.store.vocabulary.CAUSES`.
-    onset_date : date or str, optional
-        Onset of the palsy; later dates are checked against it.
-    today : date, optional
-        Reference for "in the future" (default: today, UTC).
-
-    Raises
-    ------
-    StoreValidationError, DuplicateError
-    """
-    values = check_patient_values(code=code, affected_side=affected_side, cause=cause,
-                                  onset_date=onset_date, notes=notes, today=today)
-    code = values["code"]
-    existing = session.scalar(select(Patient.code).where(func.upper(Patient.code) == code))
-    if existing is not None:
-        raise DuplicateError(f"patient {existing} already exists (codes are not case-sensitive)")
-    patient = Patient(**values)
-    session.add(patient)
-    session.flush()
-    return patient
-
-
-def check_patient_values(
-    *, code: str, affected_side: str, cause: str, onset_date: date | str | None, notes: str,
-    today: date | None = None,
-) -> dict[str, Any]:
-    """The checked, canonical columns of a patient (for :func:`create_patient` and bundle
-    imports)."""
-    return {
-        "code": check_patient_code(code),
-        "affected_side": _choice(affected_side, AFFECTED_SIDES, what="affected side"),
-        "cause": _choice(cause, CAUSES, what="cause", aliases=CAUSE_ALIASES),
-        "onset_date": None if onset_date in (None, "") else _check_date(
-            onset_date, what="onset date", patient=None,  # type: ignore[arg-type]
-            today=today),
-        "notes": _text(notes, what="notes", limit=10_000),
-    }
-
-
-def get_patient(session: Session, *, code: str) -> Patient:
-    """The patient with ``code`` in any case; :class:`NotFoundError` otherwise."""
-    text = str(code).strip()
-    found = list(session.scalars(select(Patient).where(func.upper(Patient.code) == text.upper())))
-    exact = [patient for patient in found if patient.code == text]
-    if len(found) == 1 or len(exact) == 1:
-        return (exact or found)[0]
-    if not found:
-        raise NotFoundError(f"no patient {text!r} (`synk patient list` shows the codes)")
-    raise _bad(f"patient codes {', '.join(p.code for p in found)} differ only in case (made "
-               f"before codes were case-folded); give one exactly as stored")
-
-
-def list_patients(session: Session) -> list[Patient]:
-    """All patients, by code."""
-    return list(session.scalars(select(Patient).order_by(Patient.code)))
-
-
-def delete_patient(session: Session, *, code: str, confirm: str) -> list[str]:
-    """Delete a patient and everything recorded about them.
-
-    Parameters
-    ----------
-    code : str
-    confirm : str
-        Must repeat ``code`` exactly: deletion cannot be undone.
-
-    Returns
-    -------
-    list of str
-        Derived files (measure results, analyses) that the record manages for this patient's
-        recordings; delete them once the transaction has committed
-        (:func:`synkinesis.store.recordings.remove_derived_files`).
-    """
-    patient = get_patient(session, code=code)
-    if str(confirm or "").strip().upper() != patient.code.upper():
-        raise _bad(f"deleting {patient.code} needs confirmation: repeat the patient code "
-                   f"(got {confirm!r}); nothing was deleted")
-    files = [path for visit in patient.visits for recording in visit.recordings
-             if recording.files_managed
-             for path in (recording.measurement_path, recording.analysis_path) if path]
-    session.delete(patient)
-    session.flush()
-    return files
-
-
-# -------------------------------------------------------------------------------------------
-# visits
-
-_VISIT_REF = re.compile(r"^(?P<code>[^@]+)@(?P<date>\d{4}-\d{2}-\d{2})(?:#(?P<n>\d+))?$")
-
-
-def create_visit(
-    session: Session,
-    *,
-    patient_code: str,
-    visit_date: date | str,
-    label: str = "",
-    clinician: str = "",
-    notes: str = "",
-    today: date | None = None,
-) -> Visit:
-    """Add an assessment visit (not in the future, not before onset)."""
-    patient = get_patient(session, code=patient_code)
-    visit = Visit(patient=patient, **check_visit_values(
-        patient=patient, visit_date=visit_date, label=label, clinician=clinician, notes=notes,
-        today=today))
-    session.add(visit)
-    session.flush()
-    return visit
-
-
-def check_visit_values(
-    *, patient: Patient, visit_date: date | str, label: str, clinician: str, notes: str,
-    today: date | None = None,
-) -> dict[str, Any]:
-    """The checked columns of a visit (for :func:`create_visit` and bundle imports)."""
-    return {"visit_date": _check_date(visit_date, what="visit date", patient=patient,
-                                      today=today),
-            "label": _text(label, what="label"), "clinician": _text(clinician, what="clinician"),
-            "notes": _text(notes, what="notes", limit=10_000)}
-
-
-def visit_reference(visit: Visit) -> str:
-    """``CODE@YYYY-MM-DD`` (with ``#n`` when the patient had several visits that day)."""
-    same_day = [v for v in visit.patient.visits if v.visit_date == visit.visit_date]
-    base = f"{visit.patient.code}@{visit.visit_date.isoformat()}"
-    if len(same_day) > 1:
-        ordered = sorted(same_day, key=lambda v: (v.created_at, v.id))
-        return f"{base}#{ordered.index(visit) + 1}"
-    return base
-
-
-def find_visit(session: Session, *, ref: str, include_voided: bool = False) -> Visit:
-    """A visit by ``CODE@YYYY-MM-DD`` (``#n`` for the n-th that day; the code in any case)
-    or by its id (or an id prefix of at least 6 characters).
-
-    A voided visit is refused (nothing more may be added to it) unless ``include_voided``;
-    voided visits keep their place in the ``#n`` numbering, so references never shift.
-    """
-    visit = _find_visit(session, ref=ref)
-    if visit.voided and not include_voided:
-        raise NotFoundError(f"visit {visit_reference(visit)} was voided on "
-                            f"{visit.voided_at.date().isoformat()} ({visit.void_reason}); "
-                            "add a new visit instead")
-    return visit
-
-
-def _find_visit(session: Session, *, ref: str) -> Visit:
-    ref = str(ref).strip()
-    match = _VISIT_REF.match(ref)
-    if match:
-        patient = get_patient(session, code=match["code"])
-        when = parse_date(match["date"], what="visit date")
-        visits = sorted((v for v in patient.visits if v.visit_date == when),
-                        key=lambda v: (v.created_at, v.id))
-        if not visits:
-            dates = ", ".join(sorted({v.visit_date.isoformat() for v in patient.visits}))
-            raise NotFoundError(f"{patient.code} has no visit on {when.isoformat()} "
-                                f"(visits: {dates or 'none'})")
-        if match["n"]:
-            number = int(match["n"])
-            if not 1 <= number <= len(visits):
-                raise NotFoundError(f"{patient.code} has {len(visits)} visit(s) on "
-                                    f"{when.isoformat()}, not #{number}")
-            return visits[number - 1]
-        if len(visits) > 1:
-            raise _bad(f"{patient.code} has {len(visits)} visits on {when.isoformat()}; add "
-                       f"#1..#{len(visits)} to the reference, e.g. {ref}#1")
-        return visits[0]
-    if len(ref) < 6:
-        raise _bad(f"a visit is given as CODE@YYYY-MM-DD (e.g. P001@2026-03-02) or its id, "
-                   f"got {ref!r}")
-    return _one_by_id_prefix(session, Visit, ref, what="visit")
 
 
 # -------------------------------------------------------------------------------------------
@@ -597,12 +413,6 @@ def _interval_notes(patient: Patient, when: date, *, settings: StoreSettings) ->
     return [f"toxin session on {when.isoformat()} is {gap} day(s) from the session on "
             f"{nearest.isoformat()}, under the minimum interval of {minimum} days "
             "(not under ~12 weeks [U], CLINICAL.md; set SYNK_TOXIN_INTERVAL_DAYS to change)"]
-
-
-def _check_visit_patient(visit: Visit | None, patient: Patient) -> None:
-    if visit is not None and visit.patient_id != patient.id:
-        raise _bad(f"visit {visit_reference(visit)} belongs to another patient, not "
-                   f"{patient.code}")
 
 
 # -------------------------------------------------------------------------------------------
