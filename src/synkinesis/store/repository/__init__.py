@@ -12,25 +12,19 @@ maximum of the settings give a :class:`DoseWarning` (``warnings.warn``), never a
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from synkinesis.store.errors import DuplicateError
 from synkinesis.store.errors import NotFoundError as NotFoundError
 from synkinesis.store.models import (
     Injection,
-    MeasuredIndex,
     Patient,
     Procedure,
-    Recording,
     ScaleScore,
     TherapySession,
     ToxinSession,
@@ -57,6 +51,12 @@ from synkinesis.store.repository.patients import (
     get_patient,
     list_patients,
 )
+from synkinesis.store.repository.recordings import (
+    IndexValue,
+    add_recording,
+    find_recording_by_sha256,
+)
+from synkinesis.store.repository.scores import add_score
 from synkinesis.store.repository.visits import (
     _check_visit_patient,
     check_visit_values,
@@ -124,126 +124,6 @@ MAX_POINTS = 20
 
 
 
-# -------------------------------------------------------------------------------------------
-# scores
-
-
-def add_score(
-    session: Session,
-    *,
-    visit: Visit,
-    instrument: str,
-    items: Mapping[str, Any],
-    rater: str | None = None,
-    rater_name: str = "",
-    rated_at: datetime | None = None,
-    options: Mapping[str, Any] | None = None,
-    evidence: Mapping[str, Any] | None = None,
-    draft: bool = False,
-    recording: Recording | None = None,
-) -> ScaleScore:
-    """Validate and score a form through :mod:`synkinesis.scales` and store the result.
-
-    The whole result (items, choices, subscores, total, formula, uncertainties, provenance) is
-    kept in the scales library's ``synkinesis.scale_result`` JSON, so it reads back exactly.
-
-    Raises
-    ------
-    synkinesis.scales.ScaleValidationError
-        Unknown instrument or item, a value out of range, missing items (unless ``draft``).
-    """
-    from synkinesis.scales import result_to_dict, score
-
-    rated_at = rated_at or datetime.now(UTC)
-    if rated_at.tzinfo is None:
-        raise _bad(f"rated_at must carry a UTC offset, got {rated_at.isoformat()}")
-    result = score(instrument, items, rater=rater, rated_at=rated_at,
-                   rater_name=rater_name or None, visit_id=visit.id, evidence=evidence,
-                   options=options, draft=draft)
-    stored = ScaleScore(
-        visit=visit, recording_id=None if recording is None else recording.id,
-        instrument=result.instrument, instrument_version=result.instrument_version,
-        rater=result.provenance.rater.value, rater_name=_text(rater_name, what="rater name"),
-        rated_at=rated_at, draft=result.draft,
-        total=None if result.total is None else float(result.total),
-        result=result_to_dict(result))
-    session.add(stored)
-    session.flush()
-    return stored
-
-
-# -------------------------------------------------------------------------------------------
-# recordings
-
-
-@dataclass(frozen=True)
-class IndexValue:
-    """A scalar measured on a recording.
-
-    Attributes
-    ----------
-    value : float
-    unit : str
-        ``"mm"``, ``"%"``, ``"ratio"``, ...
-    source : str
-        ``"measure"`` or ``"analysis"``.
-    """
-
-    value: float
-    unit: str = ""
-    source: str = "measure"
-
-
-def find_recording_by_sha256(session: Session, *, sha256: str) -> Recording | None:
-    """The recording of the video with this sha256, if one is stored."""
-    return session.scalar(select(Recording).where(Recording.sha256 == sha256))
-
-
-def add_recording(
-    session: Session,
-    *,
-    visit: Visit,
-    video_path: str,
-    sha256: str,
-    protocol_version: str = "",
-    measurement_path: str | None = None,
-    measurement_sha256: str | None = None,
-    analysis_path: str | None = None,
-    analysis_sha256: str | None = None,
-    analysis_status: str = "",
-    files_managed: bool = False,
-    summary: Mapping[str, Any] | None = None,
-    indices: Mapping[str, IndexValue] | None = None,
-) -> Recording:
-    """Store a recording with its result files and indices.
-
-    Raises
-    ------
-    DuplicateError
-        A recording with the same sha256 is already stored (the same video twice).
-    """
-    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
-        raise _bad(f"sha256 must be 64 lowercase hex digits, got {sha256!r}")
-    existing = find_recording_by_sha256(session, sha256=sha256)
-    if existing is not None:
-        raise DuplicateError(
-            f"this video (sha256 {sha256[:12]}...) is already recorded for "
-            f"{visit_reference(existing.visit)} as {Path(existing.video_path).name}; nothing "
-            "was written")
-    recording = Recording(
-        visit=visit, video_path=str(video_path), sha256=sha256,
-        protocol_version=str(protocol_version or ""), measurement_path=measurement_path,
-        measurement_sha256=measurement_sha256, analysis_path=analysis_path,
-        analysis_sha256=analysis_sha256, analysis_status=analysis_status,
-        files_managed=files_managed, summary=dict(summary or {}))
-    for name, index in sorted((indices or {}).items()):
-        if not math.isfinite(index.value):
-            continue
-        recording.indices.append(MeasuredIndex(name=name, value=float(index.value),
-                                               unit=index.unit, source=index.source))
-    session.add(recording)
-    session.flush()
-    return recording
 
 
 # -------------------------------------------------------------------------------------------
