@@ -28,12 +28,12 @@ from synkinesis.store.analysis_files import (
     scale_results_from_analysis,
 )
 from synkinesis.store.db import Store
-from synkinesis.store.errors import DuplicateError, StoreValidationError
+from synkinesis.store.errors import StoreValidationError
 from synkinesis.store.repository import (
     IndexValue,
     add_recording,
+    check_not_recorded,
     check_patient_code,
-    find_recording_by_sha256,
     find_visit,
     visit_reference,
 )
@@ -353,12 +353,7 @@ def plan_recording(
         visit_id, reference = visit.id, visit_reference(visit)
         code, affected_side = visit.patient.code, visit.patient.affected_side
         visit_date = visit.visit_date
-        existing = find_recording_by_sha256(session, sha256=sha256)
-        if existing is not None:
-            raise DuplicateError(
-                f"this video (sha256 {sha256[:12]}...) is already recorded for "
-                f"{visit_reference(existing.visit)} as {source_name(existing.video_path)}; "
-                "nothing was written")
+        check_not_recorded(session, sha256=sha256)
     for given, what in ((measurement, "measurement"), (analysis, "analysis"),
                         (spans, "spans")):
         if given is not None and not Path(given).is_file():

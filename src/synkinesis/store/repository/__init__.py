@@ -52,6 +52,7 @@ from synkinesis.store.repository.procedures import (
 from synkinesis.store.repository.recordings import (
     IndexValue,
     add_recording,
+    check_not_recorded,
     find_recording_by_sha256,
 )
 from synkinesis.store.repository.scores import add_score
@@ -95,6 +96,7 @@ __all__ = [
     "create_visit",
     "delete_patient",
     "find_entry",
+    "check_not_recorded",
     "find_recording_by_sha256",
     "find_visit",
     "get_patient",

@@ -42,6 +42,17 @@ def find_recording_by_sha256(session: Session, *, sha256: str) -> Recording | No
     return session.scalar(select(Recording).where(Recording.sha256 == sha256))
 
 
+def check_not_recorded(session: Session, *, sha256: str) -> None:
+    """Refuse a video that is already recorded (by its content): DuplicateError naming the
+    visit and the file name it was stored under."""
+    existing = find_recording_by_sha256(session, sha256=sha256)
+    if existing is not None:
+        raise DuplicateError(
+            f"this video (sha256 {sha256[:12]}...) is already recorded for "
+            f"{visit_reference(existing.visit)} as {Path(existing.video_path).name}; nothing "
+            "was written")
+
+
 def add_recording(
     session: Session,
     *,
@@ -67,12 +78,7 @@ def add_recording(
     """
     if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
         raise _bad(f"sha256 must be 64 lowercase hex digits, got {sha256!r}")
-    existing = find_recording_by_sha256(session, sha256=sha256)
-    if existing is not None:
-        raise DuplicateError(
-            f"this video (sha256 {sha256[:12]}...) is already recorded for "
-            f"{visit_reference(existing.visit)} as {Path(existing.video_path).name}; nothing "
-            "was written")
+    check_not_recorded(session, sha256=sha256)
     recording = Recording(
         visit=visit, video_path=str(video_path), sha256=sha256,
         protocol_version=str(protocol_version or ""), measurement_path=measurement_path,
