@@ -168,7 +168,7 @@ def _check_export_outputs(store, *, bundle: Path | None, fhir: Path | None, csv:
     from sqlalchemy.engine import make_url
 
     from synkinesis.files import check_output_path
-    from synkinesis.store.models import Base
+    from synkinesis.store.exchange import csv_tables
 
     url = make_url(store.settings.database_url)
     database = ([Path(url.database).expanduser()]
@@ -177,7 +177,7 @@ def _check_export_outputs(store, *, bundle: Path | None, fhir: Path | None, csv:
                 else [])
     outputs = [path for path in (bundle, fhir) if path is not None]
     if csv is not None:
-        outputs += [csv / f"{table.name}.csv" for table in Base.metadata.sorted_tables]
+        outputs += [csv / f"{table.name}.csv" for table in csv_tables()]
     for path in outputs:
         if not path.is_dir():  # a folder given for a file: the writer says it cannot write it
             check_output_path(path, inputs=database, overwrite=overwrite)

@@ -65,6 +65,7 @@ __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
     "export_bundle",
+    "csv_tables",
     "export_csv",
     "fhir_bundle",
     "import_bundle",
@@ -593,6 +594,14 @@ def json_depth(text: str) -> int:
 # CSV
 
 
+def csv_tables() -> list[Any]:
+    """The tables a CSV export writes, one file each: every table of the record but the
+    audit trail (it has its own listing, ``synk audit``) and the logins (password hashes are
+    not clinical data)."""
+    return [table for table in Base.metadata.sorted_tables
+            if table.name != AuditEvent.__tablename__ and not table.info.get("credentials")]
+
+
 def export_csv(session: Session, *, directory: Path, include_voided: bool = False,
                source_paths: bool = False) -> list[Path]:
     """One CSV file per table of patient data (``<table>.csv``, header = column names),
@@ -610,10 +619,7 @@ def export_csv(session: Session, *, directory: Path, include_voided: bool = Fals
     from synkinesis.files import atomic_output
 
     hidden = set() if include_voided else _voided_ids(session)
-    for table in Base.metadata.sorted_tables:
-        # the audit trail has its own listing; logins (password hashes) are not clinical data
-        if table.name == AuditEvent.__tablename__ or table.info.get("credentials"):
-            continue
+    for table in csv_tables():
         path = directory / f"{table.name}.csv"
         rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
         rows = [_csv_row(table.name, row._mapping, source_paths) for row in rows
