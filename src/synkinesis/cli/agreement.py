@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import typer
 
-from synkinesis.cli.common import console, fail
+from synkinesis.cli.common import console, fail, overwrite_option
 
 __all__ = ["agreement", "register"]
 
@@ -35,7 +35,7 @@ def agreement(
         None, "--json", metavar="PATH|-", show_default=False,
         help="Write the JSON document to PATH, or to standard output with '-' (then no "
              "table is printed)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Agreement of automatic scale items with clinicians' scores, item by item.
 

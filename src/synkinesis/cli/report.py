@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, fail
+from synkinesis.cli.common import console, fail, overwrite_option
 from synkinesis.cli.store_support import bad_input_exits, open_record
 
 
@@ -18,7 +18,7 @@ def report(
     name: str = typer.Option(None, "--name",
                              help="Print this patient name on the report (the record keeps "
                                   "only the code)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+    overwrite: bool = overwrite_option(),
     videos: list[Path] = typer.Option(
         [], "--videos", metavar="DIR",
         help="A folder holding the source videos, for the key frames (repeatable). The record "
