@@ -1,0 +1,334 @@
+"""Whole archives through the one workflow: every recording measured and analysed once, resumable.
+
+An archive is a folder of videos or a CSV manifest (:func:`read_archive`). Each recording is one
+task (:func:`run_recording`) that calls :func:`synkinesis.workflow.measure_and_analyse` into its
+own folder ``OUT/recordings/<key>/``, where ``key`` is the sha256 of the video's content, this
+software's version and the options (:func:`job_key`). The task writes ``done.json`` last and
+atomically; a task whose ``done.json`` exists is skipped, so a run that was killed resumes where
+it stopped and a recording is never done twice. A recording that fails is reported with its
+reason and never stops the others.
+
+:func:`run_batch` runs the tasks in a local process pool, or on a Dask distributed cluster when
+given a ``distributed.Client`` (one task per recording); the results are the same.
+:mod:`synkinesis.cohort.tables` turns them into the cohort tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from synkinesis import __version__
+
+__all__ = [
+    "CLINICIAN_PREFIX",
+    "DONE_FORMAT",
+    "DONE_FORMAT_VERSION",
+    "MANIFEST_COLUMNS",
+    "VIDEO_SUFFIXES",
+    "ArchiveError",
+    "BatchEntry",
+    "BatchRun",
+    "job_key",
+    "read_archive",
+    "run_batch",
+    "run_recording",
+]
+
+#: Video files a folder archive holds (others are ignored).
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
+#: Manifest columns: ``path`` is required, the others optional.
+MANIFEST_COLUMNS = ("path", "recording", "subject", "visit", "side", "protocol", "rater")
+#: A manifest column ``clinician.<instrument>.<item>`` holds a clinician's score of that item.
+CLINICIAN_PREFIX = "clinician."
+#: Format of a recording's ``done.json``; 1: first version.
+DONE_FORMAT = "synkinesis.batch_result"
+DONE_FORMAT_VERSION = 1
+_SIDES = ("left", "right", "auto", "")
+
+
+class ArchiveError(ValueError):
+    """An archive that cannot be read: no such folder, a manifest without a ``path`` column, an
+    unknown side or instrument item. The message is one line."""
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One recording of an archive.
+
+    Attributes
+    ----------
+    path : Path
+        The video (or ``.synk`` measure result).
+    recording : str
+        Its name in the cohort tables (manifest ``recording``, else the path as the manifest or
+        the folder gives it, relative to the archive).
+    subject, visit : str
+    side : {"left", "right"} or None
+        The patient's affected side (None: inferred).
+    protocol : Path or None
+        Its protocol file of task spans (None: the sidecar beside the video, if any).
+    rater : str
+        Who gave the clinician scores ("" when unnamed).
+    clinician : tuple of (instrument, item, value)
+        The clinician's scores of this recording, as the manifest gives them (text).
+    """
+
+    path: Path
+    recording: str
+    subject: str = ""
+    visit: str = ""
+    side: str | None = None
+    protocol: Path | None = None
+    rater: str = ""
+    clinician: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """What :func:`run_batch` did.
+
+    Attributes
+    ----------
+    results : tuple of mapping
+        One per recording, in archive order: the ``done.json`` content of a recording done (now
+        or by an earlier run), or ``{"status": "failed", "reason": ...}``.
+    done_now, skipped, failed : int
+        Recordings analysed by this run, found done by an earlier run, and failed.
+    """
+
+    results: tuple[Mapping[str, Any], ...]
+    done_now: int
+    skipped: int
+    failed: int
+
+
+def _clinician_column(column: str) -> tuple[str, str]:
+    from synkinesis.scales.base import ScaleValidationError
+    from synkinesis.scales.registry import get_instrument
+
+    parts = column[len(CLINICIAN_PREFIX):].split(".")
+    if len(parts) != 2 or not all(parts):
+        raise ArchiveError(f"manifest column {column!r}: expected clinician.INSTRUMENT.ITEM, "
+                           "e.g. clinician.house_brackmann.grade")
+    try:
+        definition = get_instrument(parts[0])
+    except ScaleValidationError as error:
+        raise ArchiveError(f"manifest column {column!r}: {error}") from None
+    keys = [item.key for item in definition.items] + ["total"]
+    if parts[1] not in keys:
+        raise ArchiveError(f"manifest column {column!r}: {definition.name} has no item "
+                           f"{parts[1]!r} (items: {', '.join(keys)})")
+    return definition.name, parts[1]
+
+
+def _read_manifest(manifest: Path) -> list[BatchEntry]:
+    try:
+        with manifest.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            columns = [c.strip() for c in reader.fieldnames or []]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ArchiveError(f"{manifest}: cannot read it as a CSV manifest: {error}") from None
+    if not rows:
+        raise ArchiveError(f"{manifest}: the manifest has no rows")
+    if "path" not in columns:
+        raise ArchiveError(f"{manifest}: the manifest needs a 'path' column (optional: "
+                           f"{', '.join(MANIFEST_COLUMNS[1:])}, clinician.INSTRUMENT.ITEM), "
+                           f"got {', '.join(columns)}")
+    scored = {c: _clinician_column(c) for c in columns if c.startswith(CLINICIAN_PREFIX)}
+    unknown = [c for c in columns if c not in MANIFEST_COLUMNS and c not in scored]
+    if unknown:
+        raise ArchiveError(f"{manifest}: unknown manifest columns {', '.join(unknown)} (allowed: "
+                           f"{', '.join(MANIFEST_COLUMNS)}, clinician.INSTRUMENT.ITEM)")
+    entries = []
+    for number, raw in enumerate(rows, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if not row["path"]:
+            raise ArchiveError(f"{manifest}, line {number}: the path is empty")
+        side = row.get("side", "").lower()
+        if side not in _SIDES:
+            raise ArchiveError(f"{manifest}, line {number}: side must be one of left, right, "
+                               f"auto or empty, got {row['side']!r}")
+        path = manifest.parent / row["path"]
+        protocol = row.get("protocol", "")
+        entries.append(BatchEntry(
+            path=path, recording=row.get("recording") or row["path"],
+            subject=row.get("subject", ""), visit=row.get("visit", ""),
+            side=side if side in ("left", "right") else None,
+            protocol=manifest.parent / protocol if protocol else None,
+            rater=row.get("rater", ""),
+            clinician=tuple((*scored[c], row[c]) for c in scored if row.get(c))))
+    return entries
+
+
+def read_archive(archive: str | os.PathLike[str]) -> list[BatchEntry]:
+    """The recordings of an archive: a folder (every video under it, sorted, named by their
+    path relative to it) or a CSV manifest (columns :data:`MANIFEST_COLUMNS` and
+    ``clinician.INSTRUMENT.ITEM``; relative paths are relative to the manifest's folder).
+
+    Raises
+    ------
+    ArchiveError
+        No such folder or file, a folder without videos, a manifest that cannot be read.
+        Recordings that do not exist are not checked here: they fail in their task.
+    """
+    source = Path(archive)
+    if source.is_dir():
+        videos = sorted(p for p in source.rglob("*")
+                        if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(source).parts))
+        if not videos:
+            raise ArchiveError(f"{source}: no videos in this folder ({', '.join(VIDEO_SUFFIXES)})")
+        return [BatchEntry(path=p, recording=p.relative_to(source).as_posix()) for p in videos]
+    if source.is_file():
+        if source.suffix.lower() != ".csv":
+            raise ArchiveError(f"{source}: the archive must be a folder or a CSV manifest, "
+                               f"got a {source.suffix or 'suffix-less'} file")
+        return _read_manifest(source)
+    raise ArchiveError(f"{source}: no such folder or file")
+
+
+def _options_description(options: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(options), default=str, sort_keys=True))
+
+
+def job_key(content_sha256: str, options: Any) -> str:
+    """The identity of a recording's task: its content, this software's version and the
+    workflow options (a change to any of them makes it a new task)."""
+    import hashlib
+
+    text = json.dumps({"sha256": content_sha256, "version": __version__,
+                       "options": _options_description(options)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _entry_options(entry: BatchEntry, options: Any) -> Any:
+    from dataclasses import replace
+
+    analysis = options.analysis
+    if entry.side is not None:
+        analysis = replace(analysis, affected_side=entry.side)
+    return replace(options, analysis=analysis, overwrite=True,
+                   protocol_file=entry.protocol or options.protocol_file)
+
+
+def _reason(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike[str]
+                  ) -> dict[str, Any]:
+    """Measure and analyse one recording into ``output_dir/recordings/<key>/`` (one task).
+
+    Returns the content of its ``done.json`` (``"status": "done"``; ``"skipped": True`` when an
+    earlier run had done it) or ``{"status": "failed", "reason": ...}``; never raises for a bad
+    recording. ``options`` is a :class:`synkinesis.workflow.WorkflowOptions`; the entry's side
+    and protocol file replace its own.
+    """
+    from synkinesis.files import atomic_output
+    from synkinesis.measure import file_sha256
+    from synkinesis.workflow import measure_and_analyse
+
+    base = {"recording": entry.recording, "subject": entry.subject, "visit": entry.visit,
+            "input": entry.path.name}
+    try:
+        options = _entry_options(entry, options)
+        sha256 = file_sha256(entry.path)
+        key = job_key(sha256, options)
+        folder = Path(output_dir) / "recordings" / key
+        done = folder / "done.json"
+        if done.is_file():
+            content = json.loads(done.read_text(encoding="utf-8"))
+            return {**content, **base, "skipped": True}
+        run = measure_and_analyse(entry.path, options=options, output_dir=folder)
+        content = {
+            "format": DONE_FORMAT, "format_version": DONE_FORMAT_VERSION,
+            "status": "done", **base, "key": key, "sha256": sha256,
+            "side": entry.side, "rater": entry.rater,
+            "clinician": [list(score) for score in entry.clinician],
+            "options": _options_description(options),
+            "analysis_file": f"recordings/{key}/{Path(str(run.analysis_path)).name}",
+            "analysis": run.content,
+        }
+        with atomic_output(done) as temporary:
+            temporary.write_text(json.dumps(content), encoding="utf-8")
+        return {**content, "skipped": False}
+    except Exception as error:  # one bad recording never stops the archive
+        return {"status": "failed", **base, "reason": _reason(error)}
+
+
+def _local_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
+                   workers: int) -> Iterable[tuple[int, dict[str, Any]]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: MediaPipe's threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_recording, entry, options, output_dir): i
+                   for i, entry in enumerate(entries)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _dask_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
+                  client: Any) -> Iterable[tuple[int, dict[str, Any]]]:
+    from distributed import as_completed
+
+    futures = {client.submit(run_recording, entry, options, str(output_dir), pure=False,
+                             key=f"synk-batch-{i}-{entry.path.name}"): i
+               for i, entry in enumerate(entries)}
+    for future in as_completed(list(futures)):
+        yield futures[future], future.result()
+
+
+def run_batch(entries: Sequence[BatchEntry], *, options: Any, output_dir: str | os.PathLike[str],
+              workers: int = 1, client: Any = None,
+              on_result: Callable[[Mapping[str, Any]], None] | None = None) -> BatchRun:
+    """Run every recording's task (:func:`run_recording`) and collect the results.
+
+    Parameters
+    ----------
+    entries : sequence of BatchEntry
+    options : synkinesis.workflow.WorkflowOptions
+        How every recording is measured and analysed (validated here, once).
+    output_dir : path
+        Where ``recordings/<key>/`` are written (and found by a resumed run).
+    workers : int
+        Local worker processes (ignored with ``client``).
+    client : distributed.Client, optional
+        Run the tasks on this Dask cluster instead, one task per recording. Its workers need
+        this package (same version) and read access to the recordings and ``output_dir`` at
+        the same paths.
+    on_result : callable, optional
+        Called with each result as it arrives (progress).
+
+    Raises
+    ------
+    AnalysisError, MeasureError
+        Bad options (before any task runs).
+    """
+    options.validate()
+    output = Path(output_dir).resolve()
+    (output / "recordings").mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any] | None] = [None] * len(entries)
+    if client is not None:
+        stream = _dask_results(entries, options, output, client)
+    else:
+        stream = _local_results(entries, options, output, max(1, int(workers)))
+    for index, result in stream:
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+    final = tuple(r for r in results if r is not None)
+    failed = sum(r["status"] == "failed" for r in final)
+    skipped = sum(bool(r.get("skipped")) for r in final)
+    return BatchRun(final, len(final) - failed - skipped, skipped, failed)
+
