@@ -29,15 +29,19 @@ __all__ = [
     "CLINICIAN_PREFIX",
     "DONE_FORMAT",
     "DONE_FORMAT_VERSION",
+    "REPORT_FORMAT",
+    "REPORT_FORMAT_VERSION",
     "MANIFEST_COLUMNS",
     "VIDEO_SUFFIXES",
     "ArchiveError",
     "BatchEntry",
     "BatchRun",
+    "batch_report",
     "job_key",
     "read_archive",
     "run_batch",
     "run_recording",
+    "write_run",
 ]
 
 #: Video files a folder archive holds (others are ignored).
@@ -223,6 +227,13 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def _entry_fields(entry: BatchEntry) -> dict[str, Any]:
+    """What a result says of its entry (not of the recording's content)."""
+    return {"recording": entry.recording, "subject": entry.subject, "visit": entry.visit,
+            "input": entry.path.name, "side": entry.side, "rater": entry.rater,
+            "clinician": [list(score) for score in entry.clinician]}
+
+
 def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike[str]
                   ) -> dict[str, Any]:
     """Measure and analyse one recording into ``output_dir/recordings/<key>/`` (one task).
@@ -236,8 +247,7 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
     from synkinesis.measure import file_sha256
     from synkinesis.workflow import measure_and_analyse
 
-    base = {"recording": entry.recording, "subject": entry.subject, "visit": entry.visit,
-            "input": entry.path.name}
+    base = _entry_fields(entry)
     try:
         options = _entry_options(entry, options)
         sha256 = file_sha256(entry.path)
@@ -245,14 +255,11 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
         folder = Path(output_dir) / "recordings" / key
         done = folder / "done.json"
         if done.is_file():
-            content = json.loads(done.read_text(encoding="utf-8"))
-            return {**content, **base, "skipped": True}
+            return {**json.loads(done.read_text(encoding="utf-8")), **base, "skipped": True}
         run = measure_and_analyse(entry.path, options=options, output_dir=folder)
         content = {
             "format": DONE_FORMAT, "format_version": DONE_FORMAT_VERSION,
             "status": "done", **base, "key": key, "sha256": sha256,
-            "side": entry.side, "rater": entry.rater,
-            "clinician": [list(score) for score in entry.clinician],
             "options": _options_description(options),
             "analysis_file": f"recordings/{key}/{Path(str(run.analysis_path)).name}",
             "analysis": run.content,
@@ -318,17 +325,62 @@ def run_batch(entries: Sequence[BatchEntry], *, options: Any, output_dir: str | 
     options.validate()
     output = Path(output_dir).resolve()
     (output / "recordings").mkdir(parents=True, exist_ok=True)
-    results: list[dict[str, Any] | None] = [None] * len(entries)
+    # Rows of a manifest that name the same file with the same side and protocol (several
+    # raters, say) are one task: two tasks would write the same folder at once.
+    tasks: dict[tuple[str, str | None, str | None], list[int]] = {}
+    for index, entry in enumerate(entries):
+        identity = (str(entry.path.resolve()), entry.side,
+                    None if entry.protocol is None else str(entry.protocol.resolve()))
+        tasks.setdefault(identity, []).append(index)
+    unique = [entries[indices[0]] for indices in tasks.values()]
     if client is not None:
-        stream = _dask_results(entries, options, output, client)
+        stream = _dask_results(unique, options, output, client)
     else:
-        stream = _local_results(entries, options, output, max(1, int(workers)))
-    for index, result in stream:
-        results[index] = result
-        if on_result is not None:
-            on_result(result)
+        stream = _local_results(unique, options, output, max(1, int(workers)))
+    groups = list(tasks.values())
+    results: list[dict[str, Any] | None] = [None] * len(entries)
+    for task, result in stream:
+        for position, index in enumerate(groups[task]):
+            results[index] = {**result, **_entry_fields(entries[index]),
+                              "skipped": result.get("skipped", False) or position > 0}
+            if on_result is not None:
+                on_result(results[index])
     final = tuple(r for r in results if r is not None)
     failed = sum(r["status"] == "failed" for r in final)
     skipped = sum(bool(r.get("skipped")) for r in final)
     return BatchRun(final, len(final) - failed - skipped, skipped, failed)
 
+
+
+#: Format of the run's report ``batch-report.json``; 1: first version.
+REPORT_FORMAT = "synkinesis.batch_report"
+REPORT_FORMAT_VERSION = 1
+
+
+def batch_report(run: BatchRun, *, options: Any, elapsed_s: float | None = None
+                 ) -> dict[str, Any]:
+    """The run's report: counts, every failed recording with its reason, the options."""
+    return {
+        "format": REPORT_FORMAT, "format_version": REPORT_FORMAT_VERSION,
+        "package": {"name": "synkinesis", "version": __version__},
+        "recordings": len(run.results), "done_now": run.done_now, "skipped": run.skipped,
+        "failed": run.failed, "elapsed_s": elapsed_s,
+        "failures": [{"recording": r["recording"], "input": r["input"], "reason": r["reason"]}
+                     for r in run.results if r["status"] == "failed"],
+        "options": _options_description(options),
+    }
+
+
+def write_run(run: BatchRun, output_dir: str | os.PathLike[str], *, options: Any,
+              elapsed_s: float | None = None) -> list[Path]:
+    """Write the cohort tables (:func:`synkinesis.cohort.tables.write_cohort_tables`) and the
+    report ``batch-report.json`` into ``output_dir``; returns the paths written."""
+    from synkinesis.cohort.tables import cohort_tables, write_cohort_tables
+    from synkinesis.files import atomic_output
+
+    written = write_cohort_tables(cohort_tables(run.results), output_dir)
+    report = Path(output_dir) / "batch-report.json"
+    with atomic_output(report) as temporary:
+        temporary.write_text(json.dumps(batch_report(run, options=options, elapsed_s=elapsed_s),
+                                        indent=2) + "\n", encoding="utf-8")
+    return [*written, report]

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["COHORT_TABLES", "COHORT_TABLE_VERSION", "PATTERN_COLUMNS", "RECORDING_COLUMNS",
-           "SCALE_COLUMNS", "TABLE_SUFFIXES", "cohort_tables", "read_score_table",
+           "SCALE_COLUMNS", "TABLE_SUFFIXES", "UNNAMED_RATER", "cohort_tables", "read_score_table",
            "write_cohort_tables"]
 
 #: The batch tables, by file stem.
@@ -29,7 +29,10 @@ COHORT_TABLE_VERSION = 1
 PATTERN_COLUMNS = ("recording", "subject", "visit", "pattern", "side", "index", "severity",
                    "confidence", "uncertain", "key_task", "key_start_s", "key_end_s",
                    "usable_fraction")
-#: Columns of the scales table (one row per recording x instrument item, ``total`` included).
+#: The ``rater`` of rows whose manifest row names none, when other rows name one.
+UNNAMED_RATER = "unnamed"
+#: Columns of the scales table (one row per recording x instrument item, ``total`` included;
+#: ``rater`` only when the manifest names raters).
 SCALE_COLUMNS = ("recording", "subject", "visit", "instrument", "item", "automatic",
                  "automatic_choice", "automatic_confidence", "automatic_draft", "clinician",
                  "rater")
@@ -183,10 +186,15 @@ def cohort_tables(results: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFram
         patterns += _pattern_rows(result, row["usable_fraction"])
         scales += _scale_rows(result)
     extra = sorted({k for row in patterns for k in row} - set(PATTERN_COLUMNS))
+    scale_table = pd.DataFrame(scales, columns=list(SCALE_COLUMNS)).astype(
+        {"clinician": "string", "automatic_choice": "string", "rater": "string"})
+    if scale_table["rater"].isna().all():  # no rater named: synk agreement then needs none
+        scale_table = scale_table.drop(columns="rater")
+    else:
+        scale_table["rater"] = scale_table["rater"].fillna(UNNAMED_RATER)
     return {
         "patterns": pd.DataFrame(patterns, columns=[*PATTERN_COLUMNS, *extra]),
-        "scales": pd.DataFrame(scales, columns=list(SCALE_COLUMNS)).astype(
-            {"clinician": "string", "automatic_choice": "string", "rater": "string"}),
+        "scales": scale_table,
         "recordings": pd.DataFrame(recordings, columns=list(RECORDING_COLUMNS)),
     }
 
