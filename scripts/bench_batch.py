@@ -112,17 +112,26 @@ class MemorySampler:
         return out
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) of the ended child processes (the pool's workers)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_local(archive: Path, output: Path, workers: int, finished: list | None = None):
-    """Seconds of a local run and its result; ``finished`` gets each recording's end time."""
+    """Wall seconds, CPU seconds of the workers, and the result of a local run; ``finished``
+    gets each recording's end time."""
     from synkinesis.cohort.batch import read_archive, run_batch
     from synkinesis.workflow import WorkflowOptions
 
-    start = time.monotonic()
+    start, cpu = time.monotonic(), _children_cpu_s()
     run = run_batch(read_archive(archive), options=WorkflowOptions(), output_dir=output,
                     workers=workers,
                     on_result=None if finished is None
                     else lambda _: finished.append(time.monotonic()))
-    return time.monotonic() - start, run
+    return time.monotonic() - start, _children_cpu_s() - cpu, run
 
 
 def timed_dask(archive: Path, output: Path):
@@ -182,15 +191,17 @@ def main() -> None:
         for line in make_archive(archive, n=args.n, seconds=args.seconds, rng=rng):
             print("  ", line)
         print(f"load average before: {os.getloadavg()[0]:.1f}")
-        one_s, one = timed_local(archive, folder / "one", 1)
+        one_s, one_cpu, one = timed_local(archive, folder / "one", 1)
         finished: list[float] = []
         with MemorySampler() as sampler:
-            two_s, two = timed_local(archive, folder / "two", 2, finished)
+            two_s, two_cpu, two = timed_local(archive, folder / "two", 2, finished)
         up_s, dask_s, dask = timed_dask(archive, folder / "dask")
         assert one.done_now == two.done_now == dask.done_now == args.n, "a recording failed"
-        print(f"local pool, 1 worker : {one_s:6.1f} s  ({args.n / one_s:.2f} recordings/s)")
+        print(f"local pool, 1 worker : {one_s:6.1f} s  ({args.n / one_s:.2f} recordings/s), "
+              f"workers' CPU {one_cpu:.1f} s = {one_cpu / one_s:.2f} cores busy")
         print(f"local pool, 2 workers: {two_s:6.1f} s  speed-up {one_s / two_s:.2f}x "
-              "(target >= 1.8x)")
+              f"(target >= 1.8x), workers' CPU {two_cpu:.1f} s = {two_cpu / two_s:.2f} cores "
+              "busy")
         print(f"Dask LocalCluster 2  : {dask_s:6.1f} s  {100 * (dask_s / two_s - 1):+.1f} % vs "
               f"the local pool (target <= +10 %); cluster start {up_s:.1f} s apart")
         # from the second recording's end on: each worker has then done at least one

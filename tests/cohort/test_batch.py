@@ -204,3 +204,16 @@ def test_manifest_errors_name_the_line(tmp_path):
     manifest.write_text("path,side\na.mp4,left\nb.mp4,up\n")
     with pytest.raises(ArchiveError, match="line 3: side must be one of"):
         read_archive(manifest)
+
+
+def test_a_worker_that_dies_fails_its_recording_not_the_run(tmp_path):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from synkinesis.cohort.batch import BatchEntry, _result_of
+
+    future: Future = Future()
+    future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+    result = _result_of(future, BatchEntry(path=tmp_path / "a.mp4", recording="a"))
+    assert result["status"] == "failed" and result["recording"] == "a"
+    assert "the worker running it stopped: BrokenProcessPool" in result["reason"]

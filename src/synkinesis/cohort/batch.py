@@ -271,6 +271,16 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
         return {"status": "failed", **base, "reason": _reason(error)}
 
 
+def _result_of(future: Any, entry: BatchEntry) -> dict[str, Any]:
+    """A task's result; a worker that died under it (a decoder crash, the memory killer, a
+    lost cluster node) fails that recording, not the run."""
+    try:
+        return dict(future.result())
+    except Exception as error:
+        return {"status": "failed", **_entry_fields(entry),
+                "reason": f"the worker running it stopped: {_reason(error)}"}
+
+
 def _local_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
                    workers: int) -> Iterable[tuple[int, dict[str, Any]]]:
     import multiprocessing
@@ -282,7 +292,7 @@ def _local_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path
         futures = {pool.submit(run_recording, entry, options, output_dir): i
                    for i, entry in enumerate(entries)}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            yield futures[future], _result_of(future, entries[futures[future]])
 
 
 def _dask_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
@@ -293,7 +303,7 @@ def _dask_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
                              key=f"synk-batch-{i}-{entry.path.name}"): i
                for i, entry in enumerate(entries)}
     for future in as_completed(list(futures)):
-        yield futures[future], future.result()
+        yield futures[future], _result_of(future, entries[futures[future]])
 
 
 def run_batch(entries: Sequence[BatchEntry], *, options: Any, output_dir: str | os.PathLike[str],
