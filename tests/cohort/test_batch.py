@@ -217,3 +217,16 @@ def test_a_worker_that_dies_fails_its_recording_not_the_run(tmp_path):
     result = _result_of(future, BatchEntry(path=tmp_path / "a.mp4", recording="a"))
     assert result["status"] == "failed" and result["recording"] == "a"
     assert "the worker running it stopped: BrokenProcessPool" in result["reason"]
+
+
+def test_the_key_follows_the_protocol_file_by_content_not_by_path(tmp_path):
+    from synkinesis.cohort.batch import job_key
+
+    options = WorkflowOptions()
+    one = job_key("ab" * 32, options, protocol_sha256="cd" * 32)
+    moved = job_key("ab" * 32, WorkflowOptions(protocol_file=tmp_path / "elsewhere.json"),
+                    protocol_sha256="cd" * 32)
+    assert one == moved
+    assert job_key("ab" * 32, options, protocol_sha256="ef" * 32) != one
+    assert job_key("ab" * 32, options) != one
+    assert job_key("ab" * 32, WorkflowOptions(figures=True), protocol_sha256="cd" * 32) != one

@@ -3,10 +3,10 @@
 An archive is a folder of videos or a CSV manifest (:func:`read_archive`). Each recording is one
 task (:func:`run_recording`) that calls :func:`synkinesis.workflow.measure_and_analyse` into its
 own folder ``OUT/recordings/<key>/``, where ``key`` is the sha256 of the video's content, this
-software's version and the options (:func:`job_key`). The task writes ``done.json`` last and
-atomically; a task whose ``done.json`` exists is skipped, so a run that was killed resumes where
-it stopped and a recording is never done twice. A recording that fails is reported with its
-reason and never stops the others.
+software's version, the options and its protocol file's content (:func:`job_key`). The task
+writes ``done.json`` last and atomically; a task whose ``done.json`` exists is skipped, so a run
+that was killed resumes where it stopped and a recording is never done twice. A recording that
+fails is reported with its reason and never stops the others.
 
 :func:`run_batch` runs the tasks in a local process pool, or on a Dask distributed cluster when
 given a ``distributed.Client`` (one task per recording); the results are the same.
@@ -202,13 +202,18 @@ def _options_description(options: Any) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(options), default=str, sort_keys=True))
 
 
-def job_key(content_sha256: str, options: Any) -> str:
-    """The identity of a recording's task: its content, this software's version and the
-    workflow options (a change to any of them makes it a new task)."""
+def job_key(content_sha256: str, options: Any, *, protocol_sha256: str | None = None) -> str:
+    """The identity of a recording's task: its content, this software's version, the workflow
+    options and the content of its protocol file (a change to any of them makes it a new
+    task). The protocol file counts by content, not by path: an archive that moves keeps its
+    keys, an edited protocol file does not."""
     import hashlib
 
+    described = _options_description(options)
+    described.pop("protocol_file", None)
     text = json.dumps({"sha256": content_sha256, "version": __version__,
-                       "options": _options_description(options)}, sort_keys=True)
+                       "options": described, "protocol_sha256": protocol_sha256},
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -243,6 +248,7 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
     recording. ``options`` is a :class:`synkinesis.workflow.WorkflowOptions`; the entry's side
     and protocol file replace its own.
     """
+    from synkinesis.analysis import sidecar_for
     from synkinesis.files import atomic_output
     from synkinesis.measure import file_sha256
     from synkinesis.workflow import measure_and_analyse
@@ -251,7 +257,9 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
     try:
         options = _entry_options(entry, options)
         sha256 = file_sha256(entry.path)
-        key = job_key(sha256, options)
+        protocol = options.protocol_file or sidecar_for(entry.path)
+        key = job_key(sha256, options, protocol_sha256=None if options.spans or protocol is None
+                      else file_sha256(protocol))
         folder = Path(output_dir) / "recordings" / key
         done = folder / "done.json"
         if done.is_file():
