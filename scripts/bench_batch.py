@@ -97,18 +97,16 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
 
-    def per_worker(self, after: float, min_mb: float = 150.0) -> list[tuple[int, float, float]]:
-        """(pid, RSS MB at the first sample after ``after`` s, RSS MB at the end) of each
-        worker that loaded the landmarker (RSS above ``min_mb``: not the resource tracker)."""
-        if not self.samples:
-            return []
+    def per_worker(self, after: float, before: float, min_mb: float = 150.0
+                   ) -> list[tuple[int, float, float]]:
+        """(pid, RSS MB at the first sample after ``after`` s, at the last sample before
+        ``before`` s) of each worker that loaded the landmarker (RSS above ``min_mb``: not the
+        pool's resource tracker)."""
         out = []
         for pid in sorted({p for _, p, _ in self.samples}):
-            mine = [(t, rss) for t, p, rss in self.samples if p == pid]
-            if max(rss for _, rss in mine) < min_mb:
-                continue
-            quarter = next((rss for t, rss in mine if t >= after), mine[0][1])
-            out.append((pid, quarter, mine[-1][1]))
+            mine = [(t, rss) for t, p, rss in self.samples if p == pid and after <= t <= before]
+            if mine and max(rss for _, rss in mine) >= min_mb:
+                out.append((pid, mine[0][1], mine[-1][1]))
         return out
 
 
@@ -140,14 +138,16 @@ def timed_dask(archive: Path, output: Path):
     from synkinesis.cohort.batch import read_archive, run_batch
     from synkinesis.workflow import WorkflowOptions
 
-    start = time.monotonic()
+    start, cpu = time.monotonic(), _children_cpu_s()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         up = time.monotonic() - start
         start = time.monotonic()
         run = run_batch(read_archive(archive), options=WorkflowOptions(), output_dir=output,
                         client=client)
-        return up, time.monotonic() - start, run
+        elapsed = time.monotonic() - start
+    # the cluster's processes, start and stop included
+    return up, elapsed, _children_cpu_s() - cpu, run
 
 
 def kill_and_resume(archive: Path, output: Path, *, n: int, full_s: float,
@@ -195,7 +195,7 @@ def main() -> None:
         finished: list[float] = []
         with MemorySampler() as sampler:
             two_s, two_cpu, two = timed_local(archive, folder / "two", 2, finished)
-        up_s, dask_s, dask = timed_dask(archive, folder / "dask")
+        up_s, dask_s, dask_cpu, dask = timed_dask(archive, folder / "dask")
         assert one.done_now == two.done_now == dask.done_now == args.n, "a recording failed"
         print(f"local pool, 1 worker : {one_s:6.1f} s  ({args.n / one_s:.2f} recordings/s), "
               f"workers' CPU {one_cpu:.1f} s = {one_cpu / one_s:.2f} cores busy")
@@ -203,9 +203,11 @@ def main() -> None:
               f"(target >= 1.8x), workers' CPU {two_cpu:.1f} s = {two_cpu / two_s:.2f} cores "
               "busy")
         print(f"Dask LocalCluster 2  : {dask_s:6.1f} s  {100 * (dask_s / two_s - 1):+.1f} % vs "
-              f"the local pool (target <= +10 %); cluster start {up_s:.1f} s apart")
+              f"the local pool (target <= +10 %); cluster start {up_s:.1f} s apart; "
+              f"cluster CPU {dask_cpu:.1f} s")
         # from the second recording's end on: each worker has then done at least one
-        for pid, first, end in sampler.per_worker(after=finished[1] - sampler.start):
+        for pid, first, end in sampler.per_worker(after=finished[1] - sampler.start,
+                                                  before=finished[-1] - sampler.start):
             print(f"worker {pid} RSS: {first:.0f} MB after its first recording, {end:.0f} MB "
                   f"at the end ({end - first:+.0f} MB over {args.n // 2 - 1} more recordings)")
         resumed = kill_and_resume(archive, folder / "killed", n=args.n, full_s=two_s, rng=rng)
