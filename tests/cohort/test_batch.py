@@ -230,3 +230,12 @@ def test_the_key_follows_the_protocol_file_by_content_not_by_path(tmp_path):
     assert job_key("ab" * 32, options, protocol_sha256="ef" * 32) != one
     assert job_key("ab" * 32, options) != one
     assert job_key("ab" * 32, WorkflowOptions(figures=True), protocol_sha256="cd" * 32) != one
+
+
+def test_cli_summary_names_counts_and_failures(archive, local_run):
+    output, _ = local_run
+    result = runner.invoke(app, ["batch", str(archive), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "3 recordings: 0 analysed, 2 already done, 1 failed" in result.output
+    assert "failed: broken.mp4: InputError" in result.output
+    assert (output / "recordings.parquet").is_file()
