@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from web_fixtures import PASSWORD, open_test_record
@@ -247,3 +249,9 @@ def test_upload_of_an_existing_video_goes_through_the_workflow(record, media, tm
         assert recording.sha256 == file_sha256(clip)
         assert recording.analysis_status.startswith("analysis failed: the recording is too "
                                                     "short")
+        video = Path(recording.video_path)
+    # in the patient's own folder, private, named after the file; the upload copy is gone
+    stored = list((store.settings.data_dir / "P001" / "videos").glob(f"*{video.name}"))
+    assert len(stored) == 1 and stored[0].name.startswith("phone_clip_")
+    assert stat.S_IMODE(stored[0].stat().st_mode) == 0o600
+    assert not list((store.settings.data_dir / "uploads").glob("*"))
