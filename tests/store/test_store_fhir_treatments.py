@@ -55,11 +55,19 @@ def test_treatments_are_exported_and_validate(filled):
     assert oo.dosage.site.text == "orbicularis oculi, left"
     assert oo.medicationCodeableConcept.coding[0].code == "onabotulinumtoxinA"
     assert "Botox" in oo.medicationCodeableConcept.text
-    assert oo.category.coding[0].system == codes.SNOMED
-    assert oo.category.coding[0].code == "442695005"
     assert {i.value for i in oo.identifier} >= {ids["toxin"]}
+    assert oo.partOf[0].reference == f"urn:uuid:{ids['toxin']}"
     assert "3 point(s)" in oo.dosage.text and "100 U / 2.5 mL" in oo.dosage.text
     procedures = {r["id"]: Procedure.model_validate(r) for r in found["Procedure"]}
+    assert len(procedures) == 3  # the toxin session, the therapy session, the block
+    toxin = procedures[ids["toxin"]]  # what the MedicationAdministrations are part of
+    assert f"urn:uuid:{toxin.id}" in {e["fullUrl"] for e in data["entry"]}
+    assert (toxin.code.coding[0].system, toxin.code.coding[0].code) == (codes.SNOMED,
+                                                                       "442695005")
+    assert "10 U in total" in toxin.code.text
+    assert [site.text for site in toxin.bodySite] == ["orbicularis oculi, left",
+                                                      "mentalis, left"]
+    assert any(n.text == "dilution: 100 U / 2.5 mL" for n in toxin.note)
     block = procedures[ids["procedure"]]
     assert block.code.coding[0].code == "nerve_block" and block.status == "completed"
     assert block.bodySite[0].coding[0].code == "depressor_anguli_oris"
@@ -103,6 +111,7 @@ def test_voided_treatments_are_left_out_or_marked(filled):
         plain = _by_type(fhir_bundle(session, patient_code="P001"))
         full = _by_type(fhir_bundle(session, patient_code="P001", include_voided=True))
     assert "MedicationAdministration" not in plain
+    assert ids["toxin"] not in {r["id"] for r in plain["Procedure"]}
     given = full["MedicationAdministration"]
     assert {g["status"] for g in given} == {"entered-in-error"}
     assert any("voided: wrong patient" in n["text"] for g in given for n in g["note"])

@@ -859,7 +859,8 @@ def _injection_administration(injection: Injection, toxin: ToxinSession,
         "identifier": [{"system": "urn:synkinesis:injection", "value": injection.id},
                        {"system": "urn:synkinesis:toxin-session", "value": toxin.id}],
         "status": "entered-in-error" if toxin.voided else "completed",
-        "category": {"coding": [TOXIN_INJECTION.coding()], "text": TOXIN_INJECTION.display},
+        "partOf": [{"reference": f"urn:uuid:{toxin.id}",
+                    "display": f"{TOXIN_INJECTION.display} {toxin.session_date.isoformat()}"}],
         "medicationCodeableConcept": {
             "coding": [{"system": PRODUCT_SYSTEM, "code": toxin.product}],
             "text": f"botulinum toxin A, {toxin.product}{brand}"},
@@ -886,6 +887,34 @@ def _values_text(values: Mapping[str, Any]) -> str:
     """``{"sunnybrook": 58.0}`` -> ``"sunnybrook 58"``."""
     return ", ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
                      for key, value in sorted(values.items()))
+
+
+def _toxin_procedure(toxin: ToxinSession, patient: Patient) -> dict[str, Any]:
+    """A toxin session as the ``Procedure`` its injections' MedicationAdministrations are part
+    of (SNOMED CT "Injection of botulinum toxin"), with every injected site."""
+    from synkinesis.store.codes import TOXIN_INJECTION, body_site
+
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": toxin.id,
+        "identifier": [{"system": "urn:synkinesis:toxin-session", "value": toxin.id}],
+        "status": "entered-in-error" if toxin.voided else "completed",
+        "code": {"coding": [TOXIN_INJECTION.coding()],
+                 "text": f"{TOXIN_INJECTION.display}: {toxin.product}, "
+                         f"{toxin.total_units:g} U in total"},
+        "subject": _subject(patient),
+        "performedDateTime": toxin.session_date.isoformat(),
+    }
+    sites = [body_site(injection.muscle, injection.side) for injection in toxin.injections]
+    if sites:
+        resource["bodySite"] = sites
+    if toxin.clinician:
+        resource["performer"] = [{"actor": {"display": toxin.clinician}}]
+    notes = [text for text in (toxin.dilution and f"dilution: {toxin.dilution}", toxin.notes,
+                               toxin.void_reason and f"voided: {toxin.void_reason}") if text]
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
 
 
 def _procedure(procedure: Procedure, patient: Patient) -> dict[str, Any]:
@@ -958,6 +987,7 @@ def _treatment_resources(patient: Patient, *, include_voided: bool) -> list[dict
     resources = []
     for toxin in patient.toxin_sessions:
         if include_voided or not toxin.voided:
+            resources.append(_toxin_procedure(toxin, patient))
             resources += [_injection_administration(injection, toxin, patient)
                           for injection in toxin.injections]
     for therapy in patient.therapy_sessions:
@@ -972,9 +1002,9 @@ def _treatment_resources(patient: Patient, *, include_voided: bool) -> list[dict
 def fhir_bundle(session: Session, *, patient_code: str,
                 include_voided: bool = False) -> dict[str, Any]:
     """A patient's record as a FHIR ``collection`` Bundle, validated with fhir.resources:
-    scale scores and measured indices as Observations, each injected muscle of a toxin
-    session as a MedicationAdministration, therapy sessions and procedures (blocks with their
-    outcome) as Procedures. Codes: :mod:`synkinesis.store.codes`.
+    scale scores and measured indices as Observations; a toxin session as a Procedure and each
+    injected muscle as a MedicationAdministration ``partOf`` it; therapy sessions and
+    procedures (blocks with their outcome) as Procedures. Codes: :mod:`synkinesis.store.codes`.
 
     Voided entries and the values of voided visits are left out; with ``include_voided`` they
     are included with status ``entered-in-error``.
