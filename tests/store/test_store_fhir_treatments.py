@@ -80,19 +80,19 @@ def test_treatments_are_exported_and_validate(filled):
     assert any(n.text == "45 minutes" for n in therapy.note)
 
 
-def test_a_muscle_with_a_checked_snomed_code_gets_it_with_laterality():
+def test_a_muscle_with_a_checked_snomed_code_gets_it_and_the_side_in_words():
     site = codes.body_site("platysma", "right")
-    assert site["coding"][0] == {"system": codes.SNOMED, "code": "18252004",
-                                 "display": "Structure of platysma muscle"}
-    assert site["coding"][1]["code"] == "24028007"
-    # ours: no SNOMED laterality beside a code of our own system
-    assert len(codes.body_site("mentalis", "left")["coding"]) == 1
+    # one coding: the codings of a CodeableConcept are alternatives, not a laterality
+    assert site == {"coding": [{"system": codes.SNOMED, "code": "18252004",
+                                "display": "Structure of platysma muscle"}],
+                    "text": "platysma, right"}
+    assert codes.body_site("mentalis", "left")["coding"][0]["system"] == codes.MUSCLE_SYSTEM
     assert codes.body_site("buccal")["coding"][0]["system"] == codes.NERVE_BRANCH_SYSTEM
 
 
 def test_every_standard_code_names_its_source():
-    tables = [*codes.BODY_SITES.values(), *codes.LATERALITY.values(),
-              *codes.PROCEDURE_CODES.values(), codes.TOXIN_INJECTION, codes.DOSE_UNIT]
+    tables = [*codes.BODY_SITES.values(), *codes.PROCEDURE_CODES.values(),
+              codes.TOXIN_INJECTION, codes.DOSE_UNIT]
     for code in tables:
         if code.system in (codes.SNOMED, codes.UCUM):
             assert code.source, code

@@ -8,8 +8,7 @@ standard code. ``docs/record.md`` lists which concepts are standard-coded and wh
 Sources checked (December 2026):
 
 - ``DICOM-PS3.16``: the DICOM anatomic-region mapping to SNOMED CT, as published in FHIR form
-  (DICOM PS3.16 context groups; the "Structure of platysma muscle" row with its laterality
-  qualifiers).
+  (DICOM PS3.16 context groups; the "Structure of platysma muscle" row).
 - ``FHIR-R4-bodysite``: the SNOMED CT body-structure value set shipped with FHIR R4
   (``http://hl7.org/fhir/ValueSet/body-site``, "Levator labii superioris muscle").
 - ``SNOMED-INT``: the SNOMED CT International Edition concept "Injection of botulinum toxin
@@ -35,7 +34,6 @@ from types import MappingProxyType
 __all__ = [
     "BODY_SITES",
     "DOSE_UNIT",
-    "LATERALITY",
     "MUSCLE_SYSTEM",
     "NERVE_BRANCH_SYSTEM",
     "PROCEDURE_CODES",
@@ -80,12 +78,6 @@ BODY_SITES: Mapping[str, Code] = MappingProxyType({
                                      "FHIR-R4-bodysite"),
 })
 
-#: Laterality qualifiers (SNOMED CT qualifier values), the patient's side.
-LATERALITY: Mapping[str, Code] = MappingProxyType({
-    "left": Code(SNOMED, "7771000", "Left", "DICOM-PS3.16"),
-    "right": Code(SNOMED, "24028007", "Right", "DICOM-PS3.16"),
-})
-
 #: The procedure of a toxin session.
 TOXIN_INJECTION = Code(SNOMED, "442695005", "Injection of botulinum toxin", "SNOMED-INT")
 
@@ -108,19 +100,18 @@ DOSE_UNIT = Code(UCUM, "[arb'U]", "U (product-specific)", "UCUM")
 
 def body_site(target: str, side: str | None = None) -> dict[str, object]:
     """A FHIR ``CodeableConcept`` for a muscle or nerve branch on a side: the SNOMED CT
-    structure when :data:`BODY_SITES` has one (with the SNOMED laterality qualifier beside it),
-    our own code otherwise; the text always names target and side."""
+    structure when :data:`BODY_SITES` has one, our own code otherwise; the side (the
+    patient's) is in the text. (The codings of one CodeableConcept are alternatives for the
+    same concept, so a laterality code cannot go beside the structure; a post-coordinated
+    SNOMED expression would, but we have not checked one.)"""
     from synkinesis.store.vocabulary import BRANCHES
 
     site = BODY_SITES.get(target)
     if site is None:
         system = NERVE_BRANCH_SYSTEM if target in BRANCHES else MUSCLE_SYSTEM
         site = Code(system, target, target.replace("_", " "))
-    codings = [site.coding()]
-    if side in LATERALITY and site.system == SNOMED:
-        codings.append(LATERALITY[side].coding())
     text = target.replace("_", " ") + (f", {side}" if side else "")
-    return {"coding": codings, "text": text}
+    return {"coding": [site.coding()], "text": text}
 
 
 def procedure_code(kind: str) -> dict[str, object]:
