@@ -81,6 +81,11 @@ def test_visit_form_creates_a_visit_and_refuses_bad_input_on_the_page(record):
 def test_patients_cannot_use_the_clinician_forms_nor_see_other_patients(record):
     store, url = record
     with client_for(store, url) as client:
+        for path in ("/patients/P001/visits/new", "/patients/P001/therapy",
+                     "/patients/P001/procedures", "/patients/P001/compare"):
+            assert client.get(path).status_code == 401, path  # no login: nothing
+        assert client.post("/patients/P001/visits", data={"visit_date": "2026-01-05"}
+                           ).status_code in (401, 403)
         logged_in(client, "pat1")
         for path in ("/patients/P001/visits/new", "/patients/P001/therapy",
                      "/patients/P001/procedures"):
