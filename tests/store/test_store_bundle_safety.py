@@ -226,7 +226,7 @@ def test_exports_keep_file_names_not_paths_unless_asked(filled, tmp_path):
         paths = export_csv(session, directory=tmp_path / "csv")
     text = (tmp_path / "csv" / "recordings.csv").read_text()
     assert "a.mp4" in text and "/videos/" not in text and "/derived/" not in text
-    assert len(paths) == 9
+    assert len(paths) == 10  # 9 tables and the tidy scale items
 
 
 def test_results_are_matched_by_the_name_and_sha256_they_give(tmp_path):

@@ -123,8 +123,10 @@ def test_db_commands(clinic, tmp_path):
     assert "schema revision 0004" in status and "injections: 3" in status
     bundle, fhir, csv_dir = tmp_path / "b.json", tmp_path / "f.json", tmp_path / "csv"
     out = ok(clinic("db", "export", "P001", "--bundle", bundle, "--fhir", fhir, "--csv", csv_dir))
-    assert "3 FHIR Observation(s), validated" in out
-    assert len(list(csv_dir.glob("*.csv"))) == 9
+    # two toxin sessions (Procedure) with three injections (MedicationAdministration)
+    assert "8 FHIR resource(s): 3 MedicationAdministration, 3 Observation, 2 Procedure; " \
+           "validated" in " ".join(out.split())
+    assert len(list(csv_dir.glob("*.csv"))) == 10  # 9 tables and the tidy scale items
     assert json.loads(bundle.read_text())["patient"]["code"] == "P001"
     backup = ok(clinic("db", "backup", tmp_path / "backups"))
     assert "database backed up to" in backup

@@ -245,7 +245,8 @@ def test_fhir_observations_validate(filled):
     with filled.reading() as session:
         data = fhir_bundle(session, patient_code="P001")
     bundle = Bundle.model_validate(json.loads(json.dumps(data)))
-    observations = [Observation.model_validate(e["resource"]) for e in data["entry"]]
+    observations = [Observation.model_validate(e["resource"]) for e in data["entry"]
+                    if e["resource"]["resourceType"] == "Observation"]
     assert len(observations) == 2  # one Sunnybrook score, one measured index
     score, index = observations
     assert score.status == "final" and float(score.valueQuantity.value) == 37
@@ -279,7 +280,7 @@ def test_csv_per_table(filled, tmp_path):
     names = sorted(p.name for p in paths)
     assert names == sorted(f"{t}.csv" for t in (
         "patients", "visits", "recordings", "measured_indices", "scale_scores",
-        "toxin_sessions", "injections", "therapy_sessions", "procedures"))
+        "toxin_sessions", "injections", "therapy_sessions", "procedures", "scale_items"))
     with open(tmp_path / "csv" / "injections.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted((r["muscle"], float(r["units"])) for r in rows) == [

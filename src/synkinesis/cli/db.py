@@ -131,6 +131,8 @@ def db_export(
 
         synk db export --csv exported/
     """
+    from collections import Counter
+
     from synkinesis.store.errors import StoreValidationError
     from synkinesis.store.exchange import export_bundle, export_csv, fhir_bundle, write_json
 
@@ -152,8 +154,10 @@ def db_export(
             if fhir is not None:
                 data = fhir_bundle(session, patient_code=code, include_voided=include_voided)
                 write_json(data, fhir)
-                console.print(f"wrote {fhir} ({len(data['entry'])} FHIR Observation(s), "
-                              "validated)", highlight=False)
+                kinds = Counter(e["resource"]["resourceType"] for e in data["entry"])
+                console.print(f"wrote {fhir} ({len(data['entry'])} FHIR resource(s): "
+                              + (", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+                                 or "none") + "; validated)", highlight=False)
             if csv is not None:
                 paths = export_csv(session, directory=csv, include_voided=include_voided,
                                    source_paths=source_paths)
@@ -168,7 +172,7 @@ def _check_export_outputs(store, *, bundle: Path | None, fhir: Path | None, csv:
     from sqlalchemy.engine import make_url
 
     from synkinesis.files import check_output_path
-    from synkinesis.store.exchange import csv_tables
+    from synkinesis.store.exchange import csv_file_names
 
     url = make_url(store.settings.database_url)
     database = ([Path(url.database).expanduser()]
@@ -177,7 +181,7 @@ def _check_export_outputs(store, *, bundle: Path | None, fhir: Path | None, csv:
                 else [])
     outputs = [path for path in (bundle, fhir) if path is not None]
     if csv is not None:
-        outputs += [csv / f"{table.name}.csv" for table in csv_tables()]
+        outputs += [csv / name for name in csv_file_names()]
     for path in outputs:
         if not path.is_dir():  # a folder given for a file: the writer says it cannot write it
             check_output_path(path, inputs=database, overwrite=overwrite)

@@ -22,7 +22,8 @@ parsing (:func:`read_json`), every number must be finite and in range, every row
 validators of the ``create_*``/``add_*`` functions, and every scale score is re-scored by
 :mod:`synkinesis.scales` and must agree with what the bundle says.
 
-FHIR: scale scores and measured indices become R4 ``Observation`` resources in a
+FHIR: scale scores and measured indices become R4 ``Observation`` resources, toxin injections
+``MedicationAdministration`` and therapy sessions and procedures ``Procedure`` resources, in a
 ``collection`` Bundle, validated with fhir.resources (its R4B models: every element used here
 is unchanged between R4 4.0.1 and R4B).
 """
@@ -65,8 +66,10 @@ __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_VERSION",
     "export_bundle",
+    "csv_file_names",
     "csv_tables",
     "export_csv",
+    "scale_item_rows",
     "fhir_bundle",
     "import_bundle",
     "read_json",
@@ -605,7 +608,8 @@ def csv_tables() -> list[Any]:
 def export_csv(session: Session, *, directory: Path, include_voided: bool = False,
                source_paths: bool = False) -> list[Path]:
     """One CSV file per table of patient data (``<table>.csv``, header = column names),
-    whole database, into a folder made readable by the user only (files 0600).
+    whole database, into a folder made readable by the user only (files 0600), and the scale
+    items in tidy form, one row per scored item (``scale_items.csv``, :func:`scale_item_rows`).
 
     Dates and times are ISO 8601 (times in UTC with offset); JSON columns are JSON text; empty
     cells are NULL. Voided entries (and the scores and recordings of voided visits) only with
@@ -631,7 +635,80 @@ def export_csv(session: Session, *, directory: Path, include_voided: bool = Fals
             for row in rows:
                 writer.writerow([_csv_cell(row[column.name]) for column in table.columns])
         written.append(path)
+    path = directory / SCALE_ITEMS_CSV
+    with writing(path), atomic_output(path) as temporary, open(
+            temporary, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SCALE_ITEM_COLUMNS)
+        writer.writeheader()
+        for row in scale_item_rows(session, hidden=hidden):
+            writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+    written.append(path)
     return written
+
+
+#: The tidy file of scale items a CSV export writes beside the tables.
+SCALE_ITEMS_CSV = "scale_items.csv"
+#: Its columns: one row per scored item (``kind`` ``item``), subscore and total of a score.
+SCALE_ITEM_COLUMNS = (
+    "patient_code", "visit_id", "visit_date", "visit_label", "score_id", "instrument",
+    "instrument_version", "rater", "rater_name", "rated_at", "draft", "kind", "item",
+    "item_label", "value", "choice")
+
+
+def csv_file_names() -> list[str]:
+    """Every file a CSV export writes: one per table of :func:`csv_tables`, and
+    :data:`SCALE_ITEMS_CSV`."""
+    return [f"{table.name}.csv" for table in csv_tables()] + [SCALE_ITEMS_CSV]
+
+
+def scale_item_rows(session: Session, *, hidden: set[str] | None = None
+                    ) -> list[dict[str, Any]]:
+    """Every scale score of the record in tidy form: one row per scored item, then one per
+    subscore and one for the total (``kind``), each with its instrument, rater and visit.
+
+    ``value`` is the item's score (empty for an item a draft has not scored yet); ``choice``
+    the named choice it was entered as (e.g. ``narrow`` for Sunnybrook's resting eye), if any.
+    Scores whose id is in ``hidden`` (voided, or of a voided visit) are left out.
+    """
+    from synkinesis.scales import get_instrument
+
+    hidden = hidden or set()
+    scores = session.scalars(select(ScaleScore).join(Visit).join(Patient).order_by(
+        Patient.code, Visit.visit_date, ScaleScore.rated_at, ScaleScore.id))
+    rows = []
+    for score in scores:
+        if score.id in hidden:
+            continue
+        visit, result = score.visit, score.result
+        base = {"patient_code": visit.patient.code, "visit_id": visit.id,
+                "visit_date": visit.visit_date, "visit_label": visit.label,
+                "score_id": score.id, "instrument": score.instrument,
+                "instrument_version": score.instrument_version, "rater": score.rater,
+                "rater_name": score.rater_name, "rated_at": score.rated_at,
+                "draft": score.draft}
+        try:
+            definition = get_instrument(score.instrument)
+        except (KeyError, ValueError):
+            definition = None
+        item_scores = result.get("item_scores") or {}
+        choices = result.get("choices") or {}
+        for key in list(result.get("items") or {}) + [
+                key for key in item_scores if key not in (result.get("items") or {})]:
+            try:
+                label = definition.item(key).label if definition else ""
+            except (KeyError, ValueError):
+                label = ""
+            rows.append({**base, "kind": "item", "item": key, "item_label": label,
+                         "value": item_scores.get(key), "choice": choices.get(key, "")})
+        for subscore in result.get("subscores") or []:
+            rows.append({**base, "kind": "subscore", "item": subscore["key"],
+                         "item_label": subscore.get("label", ""), "value": subscore["value"],
+                         "choice": ""})
+        grade = (result.get("grade") or {}).get("name", "")
+        rows.append({**base, "kind": "total", "item": "total",
+                     "item_label": definition.total.label if definition else "total",
+                     "value": score.total, "choice": grade})
+    return rows
 
 
 def _voided_ids(session: Session) -> set[str]:
@@ -768,12 +845,168 @@ def _index_observation(index: MeasuredIndex, patient: Patient) -> dict[str, Any]
     }
 
 
+def _injection_administration(injection: Injection, toxin: ToxinSession,
+                               patient: Patient) -> dict[str, Any]:
+    """One injected muscle of a toxin session as a ``MedicationAdministration``."""
+    from synkinesis.store.codes import DOSE_UNIT, PRODUCT_SYSTEM, TOXIN_INJECTION, body_site
+    from synkinesis.store.vocabulary import PRODUCTS
+
+    product = PRODUCTS.get(toxin.product)
+    brand = f" ({product.note.split(';')[0]})" if product and product.note else ""
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": injection.id,
+        "identifier": [{"system": "urn:synkinesis:injection", "value": injection.id},
+                       {"system": "urn:synkinesis:toxin-session", "value": toxin.id}],
+        "status": "entered-in-error" if toxin.voided else "completed",
+        "partOf": [{"reference": f"urn:uuid:{toxin.id}",
+                    "display": f"{TOXIN_INJECTION.display} {toxin.session_date.isoformat()}"}],
+        "medicationCodeableConcept": {
+            "coding": [{"system": PRODUCT_SYSTEM, "code": toxin.product}],
+            "text": f"botulinum toxin A, {toxin.product}{brand}"},
+        "subject": _subject(patient),
+        "effectiveDateTime": toxin.session_date.isoformat(),
+        "dosage": {
+            "site": body_site(injection.muscle, injection.side),
+            "route": {"text": "intramuscular injection"},
+            "dose": {"value": injection.units, "unit": DOSE_UNIT.display,
+                     "system": DOSE_UNIT.system, "code": DOSE_UNIT.code},
+            "text": f"{injection.units:g} U {toxin.product} in {injection.points} point(s)"
+                    + (f", dilution {toxin.dilution}" if toxin.dilution else "")},
+    }
+    if toxin.clinician:
+        resource["performer"] = [{"actor": {"display": toxin.clinician}}]
+    notes = [text for text in (toxin.notes, toxin.void_reason and
+                               f"voided: {toxin.void_reason}") if text]
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
+
+
+def _values_text(values: Mapping[str, Any]) -> str:
+    """``{"sunnybrook": 58.0}`` -> ``"sunnybrook 58"``."""
+    return ", ".join(f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+                     for key, value in sorted(values.items()))
+
+
+def _toxin_procedure(toxin: ToxinSession, patient: Patient) -> dict[str, Any]:
+    """A toxin session as the ``Procedure`` its injections' MedicationAdministrations are part
+    of (SNOMED CT "Injection of botulinum toxin"), with every injected site."""
+    from synkinesis.store.codes import TOXIN_INJECTION, body_site
+
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": toxin.id,
+        "identifier": [{"system": "urn:synkinesis:toxin-session", "value": toxin.id}],
+        "status": "entered-in-error" if toxin.voided else "completed",
+        "code": {"coding": [TOXIN_INJECTION.coding()],
+                 "text": f"{TOXIN_INJECTION.display}: {toxin.product}, "
+                         f"{toxin.total_units:g} U in total"},
+        "subject": _subject(patient),
+        "performedDateTime": toxin.session_date.isoformat(),
+    }
+    sites = [body_site(injection.muscle, injection.side) for injection in toxin.injections]
+    if sites:
+        resource["bodySite"] = sites
+    if toxin.clinician:
+        resource["performer"] = [{"actor": {"display": toxin.clinician}}]
+    notes = [text for text in (toxin.dilution and f"dilution: {toxin.dilution}", toxin.notes,
+                               toxin.void_reason and f"voided: {toxin.void_reason}") if text]
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
+
+
+def _procedure(procedure: Procedure, patient: Patient) -> dict[str, Any]:
+    """A nerve block, neurectomy or myectomy as a ``Procedure`` with its outcome."""
+    from synkinesis.store.codes import body_site, procedure_code
+
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": procedure.id,
+        "identifier": [{"system": "urn:synkinesis:procedure", "value": procedure.id}],
+        "status": "entered-in-error" if procedure.voided else "completed",
+        "code": procedure_code(procedure.kind),
+        "subject": _subject(patient),
+        "performedDateTime": procedure.procedure_date.isoformat(),
+        "bodySite": [body_site(procedure.target, procedure.side)],
+    }
+    if procedure.clinician:
+        resource["performer"] = [{"actor": {"display": procedure.clinician}}]
+    outcome = procedure.outcome
+    if procedure.outcome_values:
+        outcome += (": " if outcome else "") + _values_text(procedure.outcome_values)
+    if outcome:
+        when = f" ({procedure.outcome_date.isoformat()})" if procedure.outcome_date else ""
+        resource["outcome"] = {"text": outcome + when}
+    notes = []
+    if procedure.agent:
+        notes.append(f"agent: {procedure.agent}")
+    prediction = procedure.prediction
+    if procedure.prediction_values:
+        prediction += (": " if prediction else "") + _values_text(procedure.prediction_values)
+    if prediction:
+        notes.append(f"predicted before the procedure: {prediction}")
+    notes += [text for text in (procedure.notes, procedure.void_reason and
+                                f"voided: {procedure.void_reason}") if text]
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
+
+
+def _therapy_procedure(therapy: TherapySession, patient: Patient) -> dict[str, Any]:
+    """A neuromuscular retraining session as a ``Procedure``."""
+    from synkinesis.store.codes import procedure_code
+
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": therapy.id,
+        "identifier": [{"system": "urn:synkinesis:therapy-session", "value": therapy.id}],
+        "status": "entered-in-error" if therapy.voided else "completed",
+        "code": procedure_code("therapy"),
+        "subject": _subject(patient),
+        "performedDateTime": therapy.session_date.isoformat(),
+    }
+    if therapy.therapist:
+        resource["performer"] = [{"actor": {"display": therapy.therapist}}]
+    notes = []
+    if therapy.minutes is not None:
+        notes.append(f"{therapy.minutes} minutes")
+    if therapy.exercises:
+        notes.append("exercises: " + "; ".join(therapy.exercises))
+    if therapy.biofeedback:
+        notes.append("biofeedback: " + _values_text(therapy.biofeedback))
+    notes += [text for text in (therapy.notes, therapy.void_reason and
+                                f"voided: {therapy.void_reason}") if text]
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
+
+
+def _treatment_resources(patient: Patient, *, include_voided: bool) -> list[dict[str, Any]]:
+    resources = []
+    for toxin in patient.toxin_sessions:
+        if include_voided or not toxin.voided:
+            resources.append(_toxin_procedure(toxin, patient))
+            resources += [_injection_administration(injection, toxin, patient)
+                          for injection in toxin.injections]
+    for therapy in patient.therapy_sessions:
+        if include_voided or not therapy.voided:
+            resources.append(_therapy_procedure(therapy, patient))
+    for procedure in patient.procedures:
+        if include_voided or not procedure.voided:
+            resources.append(_procedure(procedure, patient))
+    return resources
+
+
 def fhir_bundle(session: Session, *, patient_code: str,
                 include_voided: bool = False) -> dict[str, Any]:
-    """Scale scores and measured indices of a patient as a FHIR ``collection`` Bundle of
-    Observations, validated with fhir.resources.
+    """A patient's record as a FHIR ``collection`` Bundle, validated with fhir.resources:
+    scale scores and measured indices as Observations; a toxin session as a Procedure and each
+    injected muscle as a MedicationAdministration ``partOf`` it; therapy sessions and
+    procedures (blocks with their outcome) as Procedures. Codes: :mod:`synkinesis.store.codes`.
 
-    Voided scores and the values of voided visits are left out; with ``include_voided`` they
+    Voided entries and the values of voided visits are left out; with ``include_voided`` they
     are included with status ``entered-in-error``.
 
     Raises
@@ -800,6 +1033,7 @@ def fhir_bundle(session: Session, *, patient_code: str,
                 resources.append(_index_observation(index, patient))
                 if visit.voided:
                     resources[-1]["status"] = "entered-in-error"
+    resources += _treatment_resources(patient, include_voided=include_voided)
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",

@@ -42,9 +42,12 @@ __all__ = [
     "Trend",
     "TrendPoint",
     "TrendRow",
+    "VisitChange",
+    "VisitComparison",
     "before_after",
     "chosen_rater",
     "compare_treatments",
+    "compare_visits",
     "dose_table",
     "doses_per_muscle",
     "index_points",
@@ -687,3 +690,173 @@ def muscle_effects(
             effects.append(MuscleEffect(dose.day, dose.muscle, dose.side, dose.units, pattern,
                                         comparison))
     return effects
+
+
+# -------------------------------------------------------------------------------------------
+# visit against visit
+
+#: What a change between two visits is called (:attr:`VisitChange.verdict`).
+VERDICTS = ("better", "worse", "unchanged", "within the interval", "no direction", "-")
+
+
+@dataclass(frozen=True)
+class VisitChange:
+    """One index at two visits: its values, their change and what the change means.
+
+    ``verdict``: ``better`` or ``worse`` by the index's direction; ``unchanged``; ``within the
+    interval`` when both values carry the analysis's interval and the intervals overlap (the
+    change is within what the measurement can tell apart); ``no direction`` for measured
+    indices, whose better direction is not defined (a wider fissure can be recovery or a
+    weaker blink); ``-`` when one visit has no value. ``interval_a``/``interval_b`` are the
+    analysis's intervals where it stores one, never invented.
+    """
+
+    index: IndexSpec
+    rater: str
+    value_a: float | None
+    value_b: float | None
+    interval_a: tuple[float, float] | None = None
+    interval_b: tuple[float, float] | None = None
+
+    @property
+    def change(self) -> float | None:
+        """``value_b - value_a`` (None when one is missing)."""
+        if self.value_a is None or self.value_b is None:
+            return None
+        return self.value_b - self.value_a
+
+    @property
+    def verdict(self) -> str:
+        change = self.change
+        if change is None:
+            return "-"
+        if math.isclose(change, 0.0, abs_tol=1e-9):
+            return "unchanged"
+        if self.interval_a and self.interval_b and (
+                self.interval_a[0] <= self.interval_b[1]
+                and self.interval_b[0] <= self.interval_a[1]):
+            return "within the interval"
+        if self.index.higher_is_better is None:
+            return "no direction"
+        return "better" if (change > 0) == self.index.higher_is_better else "worse"
+
+
+@dataclass(frozen=True)
+class VisitComparison:
+    """Every index two visits of one patient share or either has (visit A earlier or as
+    chosen, B the other)."""
+
+    patient_code: str
+    visit_a: str
+    visit_b: str
+    date_a: date
+    date_b: date
+    changes: tuple[VisitChange, ...]
+
+
+def _visit_scale_values(visit: Visit) -> dict[tuple[str, str], tuple[IndexSpec, float]]:
+    """(index name, rater) -> value of the visit's live, scored totals and subscores (the
+    latest score of an instrument and rater when there are several)."""
+    from synkinesis.scales import ScaleValidationError, get_instrument
+
+    values: dict[tuple[str, str], tuple[IndexSpec, float]] = {}
+    for score in sorted(filter(is_live, visit.scores), key=lambda s: s.rated_at):
+        try:
+            definition = get_instrument(score.instrument)
+        except ScaleValidationError:
+            continue
+        keys: list[str | None] = [None, *(sub.key for sub in definition.subscores)]
+        for key in keys:
+            if key is None:
+                spec = IndexSpec(definition.name, f"{definition.title} "
+                                 f"{definition.total.label}", "",
+                                 _direction(definition.name, None), definition.name, None)
+            else:
+                label = next(sub.label for sub in definition.subscores if sub.key == key)
+                spec = IndexSpec(f"{definition.name}.{key}", f"{definition.title}: {label}", "",
+                                 _direction(definition.name, key), definition.name, key)
+            value = _scale_value(score, spec)
+            if value is not None:
+                values[(spec.name, score.rater)] = (spec, float(value))
+    return values
+
+
+def _visit_measured_values(visit: Visit) -> dict[str, tuple[IndexSpec, float,
+                                                            tuple[float, float] | None]]:
+    """Index name -> (spec, value, interval) of the visit's measured indices (the latest
+    recording's where several have one); analysis indices carry the interval their analysis
+    file stores, and their direction (synkinesis points: lower is better)."""
+    found: dict[str, tuple[IndexSpec, float, tuple[float, float] | None]] = {}
+    for recording in sorted(visit.recordings, key=lambda r: r.created_at):
+        intervals = _analysis_intervals(recording)
+        for index in recording.indices:
+            analysis = index.name.startswith("analysis.")
+            spec = IndexSpec(index.name, index.name.replace("_", " "), index.unit,
+                             False if analysis else None)
+            found[index.name] = (spec, index.value, intervals.get(index.name))
+    return found
+
+
+def _analysis_intervals(recording: Recording) -> dict[str, tuple[float, float]]:
+    """``analysis.<pattern>.index`` -> the (low, high) interval its analysis file stores."""
+    from synkinesis.store.analysis_files import read_analysis_file
+    from synkinesis.store.recordings import checked_file
+
+    file, _why = checked_file(recording.analysis_path, recording.analysis_sha256, "analysis")
+    if file is None:
+        return {}
+    try:
+        data = read_analysis_file(file)
+    except ValueError:
+        return {}
+    intervals = {}
+    for finding in [*(data.get("findings") or []), data.get("resting")]:
+        if not isinstance(finding, dict) or "pattern" not in finding:
+            continue
+        interval = finding.get("interval")
+        if (isinstance(interval, list | tuple) and len(interval) == 2
+                and all(isinstance(v, int | float) and not isinstance(v, bool)
+                        and math.isfinite(v) for v in interval)):
+            intervals[f"analysis.{finding['pattern']}.index"] = (float(min(interval)),
+                                                                 float(max(interval)))
+    return intervals
+
+
+def compare_visits(session: Session, *, patient_code: str, visit_a: str,
+                   visit_b: str) -> VisitComparison:
+    """Two visits of one patient side by side: every scale total and subscore (per rater:
+    a clinician's score is never compared with a patient's) and every measured index,
+    with the change from A to B and its verdict (:class:`VisitChange`).
+
+    Raises
+    ------
+    NotFoundError
+        A visit does not exist (or was voided).
+    StoreValidationError
+        A visit is another patient's, or both are the same visit.
+    """
+    from synkinesis.store.repository import find_visit
+
+    patient = get_patient(session, code=patient_code)
+    first = find_visit(session, ref=visit_a)
+    second = find_visit(session, ref=visit_b)
+    for visit in (first, second):
+        if visit.patient_id != patient.id:
+            raise StoreValidationError(f"visit {visit_reference(visit)} is not a visit of "
+                                       f"{patient.code}")
+    if first.id == second.id:
+        raise StoreValidationError("choose two different visits to compare")
+    scales_a, scales_b = _visit_scale_values(first), _visit_scale_values(second)
+    changes = []
+    for key in sorted(set(scales_a) | set(scales_b)):
+        spec = (scales_a.get(key) or scales_b[key])[0]
+        changes.append(VisitChange(spec, key[1], scales_a.get(key, (spec, None))[1],
+                                   scales_b.get(key, (spec, None))[1]))
+    measured_a, measured_b = _visit_measured_values(first), _visit_measured_values(second)
+    for name in sorted(set(measured_a) | set(measured_b)):
+        spec = (measured_a.get(name) or measured_b[name])[0]
+        a, b = measured_a.get(name), measured_b.get(name)
+        changes.append(VisitChange(spec, "", a[1] if a else None, b[1] if b else None,
+                                   a[2] if a else None, b[2] if b else None))
+    return VisitComparison(patient.code, visit_reference(first), visit_reference(second),
+                           first.visit_date, second.visit_date, tuple(changes))

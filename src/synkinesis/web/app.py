@@ -58,6 +58,7 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
     from synkinesis.web.routers import (
         auth,
         biofeedback,
+        forms,
         jobs,
         patients,
         recordings,
@@ -89,7 +90,8 @@ def create_app(settings: WebSettings, *, store=None) -> FastAPI:
         templates=templates, jobs=JobManager(store),
         live=LiveLimiter(settings.max_live_sessions, per_account=settings.max_live_per_account))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (auth, patients, visits, scales, toxin, recordings, jobs, biofeedback):
+    for module in (auth, patients, visits, scales, toxin, recordings, jobs, biofeedback,
+                   forms):
         app.include_router(module.router)
 
     # Inside the cookie middleware: its receive wrapper would turn the limit's 413 into an

@@ -39,6 +39,8 @@ class Job:
     failed: bool = False
     visit_id: str | None = None
     recording_id: str | None = None
+    convert: bool = field(default=True, repr=False)
+    name: str = field(default="", repr=False)
     _total: int = field(default=0, repr=False)
     _frames: int = field(default=0, repr=False)
 
@@ -90,9 +92,13 @@ class JobManager:
             return self._jobs.get(job_id)
 
     def submit_recording(self, *, patient_code: str, affected_side: str, visit_ref: str,
-                         upload: Path, spans: Sequence[Mapping[str, Any]]) -> Job:
-        """Queue the analysis of an uploaded recording; returns the job at once."""
-        job = Job(uuid.uuid4().hex, patient_code, visit_ref)
+                         upload: Path, spans: Sequence[Mapping[str, Any]],
+                         convert: bool = True, name: str = "") -> Job:
+        """Queue the analysis of an uploaded recording; returns the job at once.
+
+        ``convert``: re-encode a browser recording (:func:`normalise_video`); an existing
+        video file (``convert=False``) is kept as it is, named after ``name``."""
+        job = Job(uuid.uuid4().hex, patient_code, visit_ref, convert=convert, name=name)
         with self._lock:
             self._jobs[job.id] = job
         # the job runs as the account that asked for it: the audit trail's acting user (a
@@ -122,8 +128,14 @@ class JobManager:
 
         # Inside the patient's folder of the record: deleting the patient removes it.
         videos = make_private_dir(patient_directory(data_dir, job.patient_code) / "videos")
-        job.stage, job.message = "converting", "converting the browser recording"
-        video = normalise_video(upload, videos / f"{job.visit_ref.split('@')[-1]}_{job.id[:8]}.mp4")
+        stem = f"{job.visit_ref.split('@')[-1]}_{job.id[:8]}"
+        if job.convert:
+            job.stage, job.message = "converting", "converting the browser recording"
+            video = normalise_video(upload, videos / f"{stem}.mp4")
+        else:  # an existing video file: kept as it is, under a safe name
+            safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in job.name)[:60]
+            video = _private_file(videos / f"{safe + '_' if safe else ''}{stem}{upload.suffix}")
+            shutil.copyfile(upload, video)
         try:
             outcome = self._analyse_and_store(job, affected_side, video, spans, data_dir)
         except BaseException:
