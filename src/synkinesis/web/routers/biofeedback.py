@@ -260,7 +260,7 @@ class LiveConnection:
 @router.websocket("/ws/live")
 async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = ""):
     from synkinesis.store.errors import NotFoundError
-    from synkinesis.web.live import LiveMeasurer
+    from synkinesis.measure.live import LiveMeasurer
 
     session = websocket_session(websocket)
     await websocket.accept()
