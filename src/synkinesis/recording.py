@@ -19,8 +19,8 @@ from synkinesis.quality import UNUSABLE, FrameFlag
 from synkinesis.regions import SIDES, Side
 from synkinesis.signals import signal_name
 
-__all__ = ["MEASURED_REGIONS", "REGION_SIGNALS", "Baseline", "Recording", "RegionSignal", "baseline_columns",
-           "region_movements", "rest_baseline"]
+__all__ = ["MEASURED_REGIONS", "REGION_SIGNALS", "Baseline", "Recording", "RegionSignal",
+           "baseline_columns", "region_movements", "rest_baseline"]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from synkinesis.cli.common import (
     progress_bar,
     write_error_message,
 )
+from synkinesis.defaults import DEFAULT_INTERPUPIL_MM, DEFAULT_IRIS_DIAMETER_MM, DEFAULT_METHOD
 
 
 def measure(
@@ -31,16 +32,16 @@ def measure(
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Processes: several inputs run side by side; a single long "
                                      "video is cut into this many chunks."),
-    iris_mm: float = typer.Option(11.77, "--iris-mm",
+    iris_mm: float = typer.Option(DEFAULT_IRIS_DIAMETER_MM, "--iris-mm",
                                   help="Iris diameter used for the mm scale (11.22 in children)."),
-    interpupil_mm: float = typer.Option(63.0, "--interpupil-mm",
+    interpupil_mm: float = typer.Option(DEFAULT_INTERPUPIL_MM, "--interpupil-mm",
                                         help="Fallback inter-pupillary distance when the iris "
                                              "cannot be measured."),
     mirrored: bool = typer.Option(False, "--mirrored",
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
     method: str = typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+        DEFAULT_METHOD, "--method", envvar="SYNK_MEASURE_METHOD",
         help="composite-edges (default, assessment): each side landmarked in its own half-face "
              "mirror composite, lids and mouth corners refined on their edges in the pixels "
              "(sees most of a one-sided movement; a half covered by a hand is flagged and "
