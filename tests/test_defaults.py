@@ -38,7 +38,8 @@ def test_no_module_writes_a_default_literally():
     # the values themselves appear once in the source: in synkinesis/defaults.py
     patterns = {"iris diameter": r"\b11\.77\b", "inter-pupillary distance": r"\b63\.0\b",
                 # an assignment or field default, or a CLI option's default
-                "default method": r"(?m)^\s*\w+(:[^=\n]+)?\s*=\s*\"composite-edges\"|Option\(\s*\"composite-edges\""}
+                "default method": (r"(?m)^\s*\w+(:[^=\n]+)?\s*=\s*\"composite-edges\""
+                                   r"|Option\(\s*\"composite-edges\"")}
     for what, pattern in patterns.items():
         where = [str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
                  if re.search(pattern, path.read_text(encoding="utf-8"))]

@@ -476,7 +476,7 @@ PULLED_TOWARD_SYMMETRY = {
 }
 
 
-def summarise(analysis: Analysis) -> dict[str, Any]:
+def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
     """What a clinician reads first, as short lines and rows (for the CLI and reports).
 
     Returns

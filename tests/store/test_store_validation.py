@@ -28,7 +28,7 @@ from synkinesis.store.models import (
     Injection,
     Patient,
     Procedure,
-    Recording,
+    RecordingRow,
     ScaleScore,
     TherapySession,
     ToxinSession,
@@ -37,7 +37,7 @@ from synkinesis.store.models import (
 from synkinesis.store.repository import InjectionSpec as Inj
 from synkinesis.store.settings import load_settings
 
-ALL = (Patient, Visit, Recording, ScaleScore, ToxinSession, Injection, TherapySession,
+ALL = (Patient, Visit, RecordingRow, ScaleScore, ToxinSession, Injection, TherapySession,
        Procedure)
 
 

@@ -16,8 +16,11 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error and exit non-zero (never a traceback)."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """Print a one-line error and exit non-zero (never a traceback). The message is shown
+    literally (Rich markup escaped: "SIDE[:SITE]", "[research]" and paths with brackets stay)."""
+    from rich.markup import escape
+
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -83,7 +83,7 @@ def measure(
         synk measure visit-photos/ -o results/ --workers 2
     """
     from synkinesis.files import OutputPathError
-    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import (
         MeasureError,
@@ -122,7 +122,7 @@ def measure(
                 write_signals_csv(measurement, measurement.path.with_suffix(".csv"))
             if not quiet:
                 _print_summary(measurement)
-    except (InputError, MeasureError, ModelError, ResultFileError, OutputPathError) as exc:
+    except (InputError, MeasureError, LandmarkModelError, ResultFileError, OutputPathError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(write_error_message(exc))
@@ -147,7 +147,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
     Returns the measurements that worked and one message per input that did not: a bad input
     never stops the others.
     """
-    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import (
         MeasureError,
@@ -157,7 +157,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
         read_measurement,
     )
 
-    expected = (InputError, MeasureError, ModelError, OSError)
+    expected = (InputError, MeasureError, LandmarkModelError, OSError)
     results, errors = [], []
     if len(jobs) > 1 and workers > 1:
         import multiprocessing
@@ -209,9 +209,9 @@ def _parse_span(text: str | None) -> tuple[float, float] | None:
 def _print_summary(measurement) -> None:
     from rich.table import Table
 
-    from synkinesis.measure import summarise
+    from synkinesis.measure import summarise_measurement
 
-    summary = summarise(measurement)
+    summary = summarise_measurement(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
     source = measurement.manifest.source

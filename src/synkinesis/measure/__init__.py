@@ -40,7 +40,7 @@ from synkinesis.measure.outputs import (
     output_path_for,
     plan_outputs,
     prepare_output,
-    summarise,
+    summarise_measurement,
 )
 from synkinesis.measure.result_file import (
     SUFFIX,
@@ -65,6 +65,6 @@ __all__ = [
     "SUFFIX", "Manifest", "MeasureError", "MeasureOptions", "Measurement", "ResultFileError",
     "describe_files", "file_sha256", "measure_camera", "measure_frames", "measure_images",
     "measure_job", "measure_video", "measurement_from_landmarks", "output_path_for",
-    "plan_outputs", "prepare_output", "read_measurement", "signals_table", "summarise",
+    "plan_outputs", "prepare_output", "read_measurement", "signals_table", "summarise_measurement",
     "truncation", "write_signals_csv",
 ]

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from synkinesis.store.errors import StoreValidationError
-from synkinesis.store.models import MeasuredIndex, Patient, Recording, ScaleScore, Visit
+from synkinesis.store.models import MeasuredIndex, Patient, RecordingRow, ScaleScore, Visit
 from synkinesis.store.repository import get_patient, today_utc, visit_reference
 from synkinesis.store.vocabulary import MUSCLES
 
@@ -286,7 +286,7 @@ def resolve_index(session: Session, *, patient: Patient, name: str) -> IndexSpec
         raise StoreValidationError(f"{definition.name} has no subscore or item {key!r}; "
                                    f"known: {', '.join(keys)}")
     row = session.execute(
-        select(MeasuredIndex.unit).join(Recording).join(Visit)
+        select(MeasuredIndex.unit).join(RecordingRow).join(Visit)
         .where(Visit.patient_id == patient.id, MeasuredIndex.name == text).limit(1)).first()
     if row is not None:
         return IndexSpec(text, text.replace("_", " "), row.unit, None)
@@ -303,7 +303,7 @@ def resolve_index(session: Session, *, patient: Patient, name: str) -> IndexSpec
 def measured_index_names(session: Session, *, patient: Patient) -> list[str]:
     """Names of the measured indices stored for a patient."""
     return list(session.scalars(
-        select(MeasuredIndex.name).join(Recording).join(Visit)
+        select(MeasuredIndex.name).join(RecordingRow).join(Visit)
         .where(Visit.patient_id == patient.id).distinct().order_by(MeasuredIndex.name)))
 
 
@@ -373,7 +373,7 @@ def index_points(session: Session, *, patient: Patient, spec: IndexSpec,
                                      visit_reference(score.visit), score.rater, who))
     else:
         rows = session.scalars(
-            select(MeasuredIndex).join(Recording).join(Visit)
+            select(MeasuredIndex).join(RecordingRow).join(Visit)
             .where(Visit.patient_id == patient.id, MeasuredIndex.name == spec.name))
         for index in rows:
             visit = index.recording.visit

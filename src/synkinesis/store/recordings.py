@@ -234,7 +234,7 @@ def _described_name(described: Mapping[str, Any]) -> str:
 
 
 def measure_indices(summary: Mapping[str, Any], *, affected_side: str) -> dict[str, IndexValue]:
-    """Indices of a measurement summary (:func:`synkinesis.measure.summarise`).
+    """Indices of a measurement summary (:func:`synkinesis.measure.summarise_measurement`).
 
     Per signal and side (the patient's): the rest value ``<signal>_rest_<side>_mm`` and the
     movement range (5th..95th percentile) ``<signal>_range_<side>_mm``; with a one-sided palsy
@@ -399,7 +399,7 @@ def store_recording(
         Its ``measurement_path`` must hold the measure result; its ``analysis_path`` the
         analysis when ``analysis`` is given.
     summary : mapping
-        The measurement's summary (:func:`synkinesis.measure.summarise`).
+        The measurement's summary (:func:`synkinesis.measure.summarise_measurement`).
     analysis : mapping or None
         The content of the analysis file at ``plan.analysis_path``; None without one.
     analysis_status : str
