@@ -11,6 +11,9 @@ Index names (``INDEX`` of ``synk trend``) are resolved by :func:`resolve_index`:
 - ``INSTRUMENT.KEY`` for a subscore or item, e.g. ``sunnybrook.synkinesis`` or
   ``eface.ocular_synkinesis``;
 - a measured index stored with a recording, e.g. ``palpebral_fissure_range_affected_pct``.
+
+Why one file of over 500 lines: the record's read side; every question shares the voided-entry
+rule, the index resolution and the date handling, and none is over 100 lines.
 """
 
 from __future__ import annotations

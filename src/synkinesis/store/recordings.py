@@ -7,6 +7,10 @@ code>/``); the workflow measures and analyses into them; :func:`store_recording`
 record in one transaction. If anything fails, the new files are removed again
 (:func:`discard_recording_files`), so a failed ``synk record add`` leaves neither rows nor
 files behind.
+
+Why one file of over 500 lines: planning, writing and discarding a recording are one
+transaction's three phases over the same file plan (:class:`RecordingPlan`); split, each
+half would have to export the plan's internals to the other.
 """
 
 from __future__ import annotations
