@@ -21,6 +21,12 @@ Modules, in the order a measurement runs through them:
     The typed, versioned manifest of a result file; older formats upgraded on read.
 ``result_file``
     The ``.synk`` format: reading, writing, CSV export.
+``live``
+    One camera frame at a time -> region movements (the web's biofeedback); imported on its
+    own (``synkinesis.measure.live``), not re-exported here.
+
+The defaults (methods, default method, iris and inter-pupillary mm) are
+:mod:`synkinesis.defaults`'.
 """
 
 from __future__ import annotations
