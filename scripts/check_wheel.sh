@@ -55,7 +55,56 @@ set -e
 if [ "$status" != 2 ] || ! grep -q "synkinesis\[record\]" "$WORK/no-extra.txt"; then
   echo "synk patient list without the record extra:" >&2; cat "$WORK/no-extra.txt" >&2; exit 1
 fi
-echo "core venv: $(du -sm "$WORK/core" | cut -f1) MB"
+echo "core venv: $(du -sm "$WORK/core" | cut -f1) MB ($("$WORK/core/bin/python" -V))"
+
+# The oldest Python we declare is the one CI runs on (.venv, scripts/setup.sh); the core wheel is
+# also installed on the newest one (the last "Programming Language :: Python :: 3.X" classifier)
+# and must give the same numbers. Skipped, saying why, only when that interpreter is missing.
+NEWEST=$("$ROOT/.venv/bin/python" -c "import re, tomllib; \
+c = tomllib.load(open('$ROOT/pyproject.toml', 'rb'))['project']['classifiers']; \
+print(max((m for m in (re.fullmatch(r'Programming Language :: Python :: (3\.\d+)', x) \
+for x in c) if m), key=lambda m: int(m[1].split('.')[1]))[1])")
+NEWEST_PYTHON=${NEWEST_PYTHON:-}
+if [ -z "$NEWEST_PYTHON" ]; then
+  for candidate in "$(command -v "python$NEWEST" || true)" \
+                   "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$NEWEST".*/bin/python3; do
+    if [ -x "$candidate" ] && "$candidate" -c "import sys; \
+sys.exit(0 if '%d.%d' % sys.version_info[:2] == '$NEWEST' else 1)" 2>/dev/null; then
+      NEWEST_PYTHON=$candidate; break
+    fi
+  done
+fi
+if [ -z "$NEWEST_PYTHON" ]; then
+  echo "== SKIPPED the core on Python $NEWEST (the newest we declare): no python$NEWEST on PATH" \
+       "nor in pyenv; set NEWEST_PYTHON=/path/to/python$NEWEST to run it"
+else
+  echo "== the core alone on Python $NEWEST ($NEWEST_PYTHON): measure, analyze, same numbers"
+  "$NEWEST_PYTHON" -m venv "$WORK/newest"
+  "$WORK/newest/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL"
+  "$WORK/newest/bin/synk" measure "$MEDIA/single_face.mp4" -o newest.synk --quiet
+  "$WORK/newest/bin/synk" analyze newest.synk -o newest.analysis.json >/dev/null
+  "$WORK/newest/bin/python" - core.synk newest.synk <<'PY'
+import sys
+
+import numpy as np
+
+from synkinesis.measure import read_measurement
+
+oldest, newest = (read_measurement(path) for path in sys.argv[1:3])
+worst = 0.0
+for name, values in oldest.frames.items():
+    a, b = np.asarray(values), np.asarray(newest.frames[name])
+    if a.dtype == object:
+        assert list(a) == list(b), name
+        continue
+    a, b = a.astype(float), b.astype(float)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), name
+    if np.isfinite(a).any():
+        worst = max(worst, float(np.nanmax(np.abs(a - b))))
+assert worst <= 1e-3, f"Python {sys.version_info[:2]} measures differently: {worst}"
+print(f"  {len(oldest.frames)} columns, largest difference from the oldest Python: {worst:g}")
+PY
+fi
 
 echo "== installing $(basename "$WHEEL")[all] into a fresh venv"
 "$PYTHON" -m venv "$WORK/venv"

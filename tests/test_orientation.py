@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synkinesis.measure import MeasureOptions, measure_images, measure_video, summarise
+from synkinesis.measure import MeasureOptions, measure_images, measure_video, summarise_measurement
 from videotools import read_frames, write_lossless
 
 
 def rest(measurement, quantity: str) -> np.ndarray:
-    row = next(r for r in summarise(measurement)["rows"] if r["signal"] == quantity)
+    row = next(r for r in summarise_measurement(measurement)["rows"] if r["signal"] == quantity)
     return np.array([row["rest_left"], row["rest_right"]])
 
 

@@ -92,9 +92,9 @@ def through_web_job(video: Path, root: Path, monkeypatch) -> dict[str, Any]:
     manager.shutdown()
     assert job.done, job.message
     with store.reading() as session:
-        from synkinesis.store.models import Recording
+        from synkinesis.store.models import RecordingRow
 
-        (recording,) = session.query(Recording).all()
+        (recording,) = session.query(RecordingRow).all()
         path = Path(recording.analysis_path)
     store.close()
     return json.loads(path.read_text())

@@ -15,6 +15,10 @@ version, landmark engine and model sha256.
 Format history
 --------------
 1 (package 0.1.0): first version.
+
+Why one file of over 500 lines: it is the core's boundary (input checks, options, the
+analysis file's format and its reader); the core itself is already split (protocol, coupling,
+findings, scales/automatic), and the format's writer and reader belong together.
 """
 
 from __future__ import annotations
@@ -476,7 +480,7 @@ PULLED_TOWARD_SYMMETRY = {
 }
 
 
-def summarise(analysis: Analysis) -> dict[str, Any]:
+def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
     """What a clinician reads first, as short lines and rows (for the CLI and reports).
 
     Returns

@@ -16,12 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synkinesis.defaults import DEFAULT_INTERPUPIL_MM, DEFAULT_IRIS_DIAMETER_MM
 from synkinesis.regions import MIRROR_PAIRS, SIDE_LANDMARKS
-
-#: Horizontal visible iris diameter used for scale (Emotrics default, user-settable) [CLINICAL.md].
-DEFAULT_IRIS_DIAMETER_MM = 11.77
-#: Fallback inter-pupillary distance when the iris cannot be measured [CLINICAL.md].
-DEFAULT_INTERPUPIL_MM = 63.0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ The recording itself and its region movements are :mod:`synkinesis.recording`'s.
 Format history of :data:`PROTOCOL_VERSION`
 ------------------------------------------
 1: first version (11 tasks, 8 regions).
+
+Why one file of over 500 lines: the task definitions and both segmentations (guided,
+unguided) share their rules (drivers, minimum spans, rest search); split, the rules would be
+imported back by both halves.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from synkinesis.quality import UNUSABLE, FrameFlag
 from synkinesis.regions import SIDES, Side
 from synkinesis.signals import signal_name
 
-__all__ = ["REGION_SIGNALS", "Baseline", "Recording", "RegionSignal", "baseline_columns",
-           "region_movements", "rest_baseline"]
+__all__ = ["MEASURED_REGIONS", "REGION_SIGNALS", "Baseline", "Recording", "RegionSignal",
+           "baseline_columns", "region_movements", "rest_baseline"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,10 @@ REGION_SIGNALS: dict[str, RegionSignal] = {
     "neck": RegionSignal("neck", None, +1,
                          "not measurable: face landmarks do not cover the neck (platysma)"),
 }
+
+#: Regions whose movement the face landmarks measure (all but the neck), in display order: the
+#: live feedback and the signal figure show these.
+MEASURED_REGIONS: tuple[str, ...] = tuple(region for region in REGION_SIGNALS if region != "neck")
 
 
 @dataclass(frozen=True, eq=False)

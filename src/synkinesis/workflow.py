@@ -366,7 +366,7 @@ def record_recording(
     """
     import tempfile
 
-    from synkinesis.measure import read_measurement, summarise
+    from synkinesis.measure import read_measurement, summarise_measurement
     from synkinesis.protocol import PROTOCOL_VERSION
     from synkinesis.store import recordings
     from synkinesis.store.analysis_files import analysis_protocol, read_analysis_file
@@ -389,7 +389,7 @@ def record_recording(
                 measured = _load_or_measure(plan.video, plan.measurement_path,
                                             options=options, progress=progress,
                                             on_total=on_total, on_stage=on_stage)
-            summary = summarise(measured)
+            summary = summarise_measurement(measured)
             content: Mapping[str, Any] | None = None
             figures: tuple[Path, ...] = ()
             if plan.attached_analysis is not None:

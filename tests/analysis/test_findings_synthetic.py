@@ -302,9 +302,9 @@ def test_two_rest_spans_are_two_spans_not_everything_between():
     assert rest.n_frames == int(rest.mask(recording.time_s).sum()) == 60
     assert analysis.coupling.noise_floor("eye") == pytest.approx(0.3, abs=0.05)
     assert analysis.finding("ocular_oral").severity == "severe"
-    from synkinesis.analysis import summarise
+    from synkinesis.analysis import summarise_analysis
 
-    assert "rest 0.00-1.00, 5.00-6.00 s" in summarise(analysis)["segmentation"]
+    assert "rest 0.00-1.00, 5.00-6.00 s" in summarise_analysis(analysis)["segmentation"]
 
 
 def test_an_eye_narrow_at_rest_that_closes_completely_is_graded_complete():

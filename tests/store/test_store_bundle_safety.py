@@ -31,7 +31,7 @@ from synkinesis.store.exchange import (
     import_bundle,
     read_json,
 )
-from synkinesis.store.models import Patient, Recording
+from synkinesis.store.models import Patient, RecordingRow
 from synkinesis.store.recordings import remove_derived_files, remove_patient_files
 
 
@@ -74,7 +74,7 @@ def test_bundle_cannot_point_at_another_patients_files(filled, tmp_path):
     _retarget_ids(bundle)
     _import(filled, bundle)
     with filled.reading() as session:
-        stored = session.query(Recording).filter(Recording.sha256 == "e" * 64).one()
+        stored = session.query(RecordingRow).filter(RecordingRow.sha256 == "e" * 64).one()
         assert stored.measurement_path == str((data_dir / "EVIL" / victim_files[0].name)
                                               .resolve())
         assert Path(stored.analysis_path).parent == (data_dir / "EVIL").resolve()

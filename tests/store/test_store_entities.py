@@ -131,7 +131,7 @@ def test_delete_patient_needs_confirmation_and_removes_derived_files(store, tmp_
     assert removed == [str(measurement.resolve())]
     assert not measurement.exists() and outside.exists()  # never outside the data directory
     with store.reading() as session:
-        from synkinesis.store.models import Injection, MeasuredIndex, Recording, Visit
+        from synkinesis.store.models import Injection, MeasuredIndex, RecordingRow, Visit
 
-        for model in (Patient, Visit, Recording, MeasuredIndex, ScaleScore, Injection):
+        for model in (Patient, Visit, RecordingRow, MeasuredIndex, ScaleScore, Injection):
             assert repository.count_rows(session, model) == 0

@@ -28,7 +28,7 @@ from store_fixtures import (
 )
 
 from synkinesis.store import DuplicateError, repository
-from synkinesis.store.models import MeasuredIndex, Recording, ScaleScore
+from synkinesis.store.models import MeasuredIndex, RecordingRow, ScaleScore
 from synkinesis.store.recordings import file_sha256, measure_indices
 from synkinesis.workflow import WorkflowOptions, record_recording
 
@@ -187,7 +187,7 @@ def test_analysis_is_run_with_the_affected_side(visit_store, inputs, monkeypatch
     assert "analysis.mentalis.index" not in outcome.indices
     assert outcome.scale_notes == ("automatic house_brackmann 2",)
     with visit_store.reading() as session:
-        (recording,) = session.query(Recording).all()
+        (recording,) = session.query(RecordingRow).all()
         assert recording.protocol_version == "7"
         assert recording.analysis_sha256 == file_sha256(outcome.analysis_path)
         (score,) = session.query(ScaleScore).all()
@@ -207,7 +207,7 @@ def test_analysis_degrades_and_keeps_the_measurement(visit_store, inputs, monkey
     assert outcome.analysis_path is None and outcome.measurement_path.is_file()
     assert not list(outcome.measurement_path.parent.glob("*.analysis.json"))
     with visit_store.reading() as session:
-        (recording,) = session.query(Recording).all()
+        (recording,) = session.query(RecordingRow).all()
         assert recording.analysis_status == outcome.analysis_status
         assert recording.analysis_path is None
         assert session.query(MeasuredIndex).count() == len(outcome.indices) > 20
@@ -253,7 +253,7 @@ def test_failure_while_storing_removes_new_files(visit_store, inputs, monkeypatc
         _record(visit_store, inputs)
     assert not list((visit_store.settings.data_dir / "P001").iterdir())
     with visit_store.reading() as session:
-        assert session.query(Recording).count() == 0
+        assert session.query(RecordingRow).count() == 0
 
 
 def test_bad_attached_files(visit_store, inputs, tmp_path):
@@ -309,7 +309,7 @@ def test_attached_measurement_of_another_video_is_refused(visit_store, media,
                          measurement=single_face_measurement.path, options=MEASURE_ONLY)
     assert not (visit_store.settings.data_dir / "P001").exists()
     with visit_store.reading() as session:
-        assert session.query(Recording).count() == 0
+        assert session.query(RecordingRow).count() == 0
     forced = record_recording(visit_store, video=media / "no_face.mp4",
                               visit_ref="P001@2026-01-05", measurement=single_face_measurement.path,
                               options=MEASURE_ONLY, force=True)
@@ -434,7 +434,7 @@ def test_source_video_is_stored_by_name_and_derived_files_private_under_any_umas
     finally:
         os.umask(previous)
     with visit_store.reading() as session:
-        stored = session.get(Recording, outcome.recording_id)
+        stored = session.get(RecordingRow, outcome.recording_id)
         assert stored.video_path == visit_copy.name and stored.sha256 == outcome.sha256
     assert outcome.measurement_path.stat().st_mode & 0o777 == 0o600
     assert outcome.measurement_path.parent.stat().st_mode & 0o777 == 0o700

@@ -28,7 +28,7 @@ from synkinesis.store.models import (
     Injection,
     Patient,
     Procedure,
-    Recording,
+    RecordingRow,
     ScaleScore,
     TherapySession,
     ToxinSession,
@@ -37,7 +37,7 @@ from synkinesis.store.models import (
 from synkinesis.store.repository import InjectionSpec as Inj
 from synkinesis.store.settings import load_settings
 
-ALL = (Patient, Visit, Recording, ScaleScore, ToxinSession, Injection, TherapySession,
+ALL = (Patient, Visit, RecordingRow, ScaleScore, ToxinSession, Injection, TherapySession,
        Procedure)
 
 
@@ -130,11 +130,11 @@ def test_per_muscle_maximum_is_configurable(seeded):
 
 
 def test_measuring_method_is_a_clinic_setting():
-    from synkinesis.measure import METHODS
-    from synkinesis.store.settings import MEASURE_METHODS
+    from synkinesis.measure import METHODS, MeasureOptions
 
-    assert MEASURE_METHODS == tuple(METHODS)
-    assert load_settings(environ={}).measure_method == "composite-edges"
+    assert load_settings(environ={}).measure_method == MeasureOptions().method
+    for method in METHODS:
+        assert load_settings(environ={"SYNK_MEASURE_METHOD": method}).measure_method == method
     assert load_settings(environ={"SYNK_MEASURE_METHOD": "composite-edges"}).measure_method \
         == "composite-edges"
     with pytest.raises(ValueError, match="measure_method: .*must be one of symmetric, fast"):

@@ -200,7 +200,7 @@ def test_a_recording_too_short_to_analyse_is_stored_with_its_measurement(tmp_pat
     import time
 
     from synkinesis.store import load_settings, open_store
-    from synkinesis.store.models import Recording
+    from synkinesis.store.models import RecordingRow
     from synkinesis.store.repository import create_patient, create_visit
     from synkinesis.web.jobs import JobManager
 
@@ -225,7 +225,7 @@ def test_a_recording_too_short_to_analyse_is_stored_with_its_measurement(tmp_pat
     assert job.done, job.message
     assert "analysis failed: the recording is too short to analyse" in job.message
     with store.reading() as session:
-        (recording,) = session.query(Recording).all()
+        (recording,) = session.query(RecordingRow).all()
         assert recording.analysis_status.startswith("analysis failed: the recording is too "
                                                     "short")
         assert recording.analysis_path is None

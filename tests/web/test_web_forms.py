@@ -202,7 +202,7 @@ def test_comparison_page_names_the_direction_of_every_change(record):
 
 
 def test_upload_of_an_existing_video_goes_through_the_workflow(record, media, tmp_path):
-    from synkinesis.store.models import Recording
+    from synkinesis.store.models import RecordingRow
     from synkinesis.store.recordings import file_sha256
 
     ffmpeg = shutil.which("ffmpeg")
@@ -248,7 +248,7 @@ def test_upload_of_an_existing_video_goes_through_the_workflow(record, media, tm
         assert status["done"], status
         assert status["visit_id"] == visit_id
     with store.reading() as session:
-        (recording,) = session.query(Recording).all()
+        (recording,) = session.query(RecordingRow).all()
         assert recording.visit_id == visit_id
         # kept as uploaded (not re-encoded): the stored video is the file, byte for byte
         assert recording.sha256 == file_sha256(clip)

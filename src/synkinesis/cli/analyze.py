@@ -64,7 +64,7 @@ def analyze(
     """
     from synkinesis.analysis import AnalysisError, AnalysisOptions
     from synkinesis.files import OutputPathError
-    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import MeasureError, ResultFileError
     from synkinesis.workflow import WorkflowOptions, measure_and_analyse
@@ -84,7 +84,7 @@ def analyze(
         with progress_bar(quiet or not is_video, input_path.name) as advance:
             run = measure_and_analyse(input_path, options=options, output_dir=output,
                                       progress=advance, on_total=advance.set_total)
-    except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError,
+    except (AnalysisError, InputError, MeasureError, LandmarkModelError, ResultFileError,
             OutputPathError) as error:
         fail(str(error))
     except OSError as error:
@@ -99,9 +99,9 @@ def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
 
 def print_summary(run) -> None:
     """The readable summary of an analysis run."""
-    from synkinesis.analysis import summarise
+    from synkinesis.analysis import summarise_analysis
 
-    summary = summarise(run.analysis)
+    summary = summarise_analysis(run.analysis)
 
     def say(text: str) -> None:
         console.print(text, highlight=False, soft_wrap=True)

@@ -9,13 +9,18 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+from synkinesis.defaults import DEFAULT_IRIS_DIAMETER_MM, DEFAULT_METHOD
+
 console = Console()
 err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error and exit non-zero (never a traceback)."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """Print a one-line error and exit non-zero (never a traceback). The message is shown
+    literally (Rich markup escaped: "SIDE[:SITE]", "[research]" and paths with brackets stay)."""
+    from rich.markup import escape
+
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -72,7 +77,7 @@ def write_error_message(error: OSError) -> str:
 def method_option():
     """``--method``: how a video is landmarked; SYNK_MEASURE_METHOD sets the default."""
     return typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+        DEFAULT_METHOD, "--method", envvar="SYNK_MEASURE_METHOD",
         help="How a video is landmarked (as `synk measure --method`; ignored for a .synk "
              "input). Default: SYNK_MEASURE_METHOD, else composite-edges, which sees "
              "one-sided movement that symmetric and fast halve: docs/one_sided.md.")
@@ -80,7 +85,7 @@ def method_option():
 
 def iris_option():
     """``--iris-mm``: the iris diameter of the millimetre scale."""
-    return typer.Option(11.77, "--iris-mm",
+    return typer.Option(DEFAULT_IRIS_DIAMETER_MM, "--iris-mm",
                         help="Iris diameter for the mm scale (11.22 in children).")
 
 

@@ -14,6 +14,7 @@ from synkinesis.cli.common import (
     progress_bar,
     write_error_message,
 )
+from synkinesis.defaults import DEFAULT_INTERPUPIL_MM, DEFAULT_IRIS_DIAMETER_MM, DEFAULT_METHOD
 
 
 def measure(
@@ -31,16 +32,16 @@ def measure(
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Processes: several inputs run side by side; a single long "
                                      "video is cut into this many chunks."),
-    iris_mm: float = typer.Option(11.77, "--iris-mm",
+    iris_mm: float = typer.Option(DEFAULT_IRIS_DIAMETER_MM, "--iris-mm",
                                   help="Iris diameter used for the mm scale (11.22 in children)."),
-    interpupil_mm: float = typer.Option(63.0, "--interpupil-mm",
+    interpupil_mm: float = typer.Option(DEFAULT_INTERPUPIL_MM, "--interpupil-mm",
                                         help="Fallback inter-pupillary distance when the iris "
                                              "cannot be measured."),
     mirrored: bool = typer.Option(False, "--mirrored",
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
     method: str = typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+        DEFAULT_METHOD, "--method", envvar="SYNK_MEASURE_METHOD",
         help="composite-edges (default, assessment): each side landmarked in its own half-face "
              "mirror composite, lids and mouth corners refined on their edges in the pixels "
              "(sees most of a one-sided movement; a half covered by a hand is flagged and "
@@ -82,7 +83,7 @@ def measure(
         synk measure visit-photos/ -o results/ --workers 2
     """
     from synkinesis.files import OutputPathError
-    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import (
         MeasureError,
@@ -121,7 +122,7 @@ def measure(
                 write_signals_csv(measurement, measurement.path.with_suffix(".csv"))
             if not quiet:
                 _print_summary(measurement)
-    except (InputError, MeasureError, ModelError, ResultFileError, OutputPathError) as exc:
+    except (InputError, MeasureError, LandmarkModelError, ResultFileError, OutputPathError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(write_error_message(exc))
@@ -146,7 +147,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
     Returns the measurements that worked and one message per input that did not: a bad input
     never stops the others.
     """
-    from synkinesis.landmarks.model import ModelError
+    from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import (
         MeasureError,
@@ -156,7 +157,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
         read_measurement,
     )
 
-    expected = (InputError, MeasureError, ModelError, OSError)
+    expected = (InputError, MeasureError, LandmarkModelError, OSError)
     results, errors = [], []
     if len(jobs) > 1 and workers > 1:
         import multiprocessing
@@ -208,9 +209,9 @@ def _parse_span(text: str | None) -> tuple[float, float] | None:
 def _print_summary(measurement) -> None:
     from rich.table import Table
 
-    from synkinesis.measure import summarise
+    from synkinesis.measure import summarise_measurement
 
-    summary = summarise(measurement)
+    summary = summarise_measurement(measurement)
     frames, scale = summary["frames"], summary["scale"]
     console.print(f"[bold]{measurement.path}[/bold]")
     source = measurement.manifest.source

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 
-from synkinesis.cli.common import console, overwrite_option, write_error_message
-from synkinesis.cli.common import fail as _fail_markup
+from synkinesis.cli.common import console, fail, overwrite_option, write_error_message
 
 _INJURY_HELP = ("Injury as SIDE\\[:SITE\\[:SEVERITY]]: side left/right (the patient's), site "
                 "proximal (as in Bell's palsy, default) or a branch (temporal, zygomatic, buccal, "
@@ -21,13 +19,6 @@ _TREATMENT_HELP = ("Treatment as KIND:ARGS\\[@DAY] (DAY in days since the injury
                    "neurectomy:BRANCH:SIDE\\[:MUSCLE+MUSCLE], "
                    "myectomy:MUSCLE_NAME:SIDE\\[:FRACTION], retraining:SIDE\\[:EFFICACY]. "
                    "Repeatable.")
-
-
-def fail(message: str) -> NoReturn:
-    """One-line error, exit code 2; the message is shown literally (no Rich markup)."""
-    from rich.markup import escape
-
-    _fail_markup(escape(message))
 
 
 def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment, seed,
@@ -133,8 +124,7 @@ def simulate(
                               overwrite=overwrite)
     except OutputPathError as exc:
         fail(str(exc))
-    from synkinesis.landmarks.model import ModelError as LandmarkModelError
-    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
     from synkinesis.simulate import simulate_patient
     from synkinesis.simulate.io import load_neutral_face, write_simulation
@@ -287,8 +277,7 @@ def predict(
     except (ModelError, TreatmentError) as exc:
         fail(str(exc))
     days = _days(at, plan, day)
-    from synkinesis.landmarks.model import ModelError as LandmarkModelError
-    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.simulate import predict as predict_truth
 
     try:
@@ -459,8 +448,7 @@ def validate(
             noise_px=_floats(noise, "--noise-px", 0, 20), seed=seed)
     except ModelError as exc:
         fail(str(exc))
-    from synkinesis.landmarks.model import ModelError as LandmarkModelError
-    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
     from synkinesis.simulate.io import FaceError, load_neutral_face
 

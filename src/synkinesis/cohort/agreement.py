@@ -35,6 +35,9 @@ With a ``rater`` column the automatic score is compared with each clinician sepa
 there are several, with their mean per recording (no kappa there: a mean is not a category).
 
 Pure: a DataFrame in, frozen dataclasses and a DataFrame out; no files, clock or printing.
+
+Why one file of over 500 lines: one statistic family per item, each with its interval, over
+the same paired table; about half of it is the interval arithmetic documented above.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ _BLINKING = _CLOSED | FrameFlag.BLINK_LEFT | FrameFlag.BLINK_RIGHT
 
 
 @dataclass
-class Recording:
+class DecodedVideo:
     """A real video decoded into memory and its plain reference measurement."""
 
     name: str
@@ -75,14 +75,14 @@ class Recording:
         return [frame.rgb for frame in self.frames]
 
 
-def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) -> Recording:
+def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) -> DecodedVideo:
     """Decode a video (optionally its first ``max_frames``) and measure it with the fast method."""
     from synkinesis.landmarks.sources import iter_video, probe_video
 
     info = probe_video(path)
     frames = list(iter_video(path, fps=info.fps))[:max_frames]
     reference = measure(frames, "fast", workdir / f"{path.stem}-reference.synk")
-    return Recording(path.stem, frames, reference)
+    return DecodedVideo(path.stem, frames, reference)
 
 
 def measure(frames, method: str, output: Path, *,
@@ -113,7 +113,7 @@ def with_images(frames, images: list[np.ndarray]):
             for f, image in zip(frames, images)]
 
 
-def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> InjectedCase:
+def make_case(recording: DecodedVideo, kind: str, side: Side, amount_mm: float) -> InjectedCase:
     """An injected case from the recording: the eye narrowed with the smile (ocular-oral), or the
     mouth corner moved in 2-second pulses (oral-ocular; a trigger independent of the face, off
     while the recording rests: :func:`off_at_rest`)."""

@@ -23,7 +23,7 @@ MODEL_SOURCE = "synkinesis/landmarks/models/face_landmarker.task (MediaPipe, Apa
 _GEOMETRY_MEMBER = "geometry_pipeline_metadata_landmarks.binarypb"
 
 
-class ModelError(RuntimeError):
+class LandmarkModelError(RuntimeError):
     """The landmark model is missing or is not the expected file."""
 
 
@@ -51,11 +51,12 @@ def verified_model_path(path: Path | None = None) -> Path:
     """Return the model path after checking that its sha256 is :data:`MODEL_SHA256`."""
     path = Path(path) if path is not None else find_model_path()
     if not path.is_file():
-        raise ModelError(f"landmark model not found at {path} (expected from {MODEL_SOURCE})")
+        raise LandmarkModelError(
+            f"landmark model not found at {path} (expected from {MODEL_SOURCE})")
     stat = path.stat()
     actual = _sha256_of(str(path), stat.st_size, stat.st_mtime_ns)
     if actual != MODEL_SHA256:
-        raise ModelError(
+        raise LandmarkModelError(
             f"landmark model at {path} has sha256 {actual}, expected {MODEL_SHA256} "
             f"({MODEL_SOURCE}); refusing to use an unknown model"
         )
@@ -109,7 +110,8 @@ def _protobuf_fields(buffer: bytes):
         elif wire == 1:
             value, offset = buffer[offset : offset + 8], offset + 8
         else:
-            raise ModelError(f"unexpected protobuf wire type {wire} in the face geometry data")
+            raise LandmarkModelError(
+                f"unexpected protobuf wire type {wire} in the face geometry data")
         yield field, value
 
 
@@ -132,7 +134,8 @@ def parse_geometry_metadata(buffer: bytes) -> CanonicalFace:
             weights.append(struct.unpack("<f", ref[2])[0] if 2 in ref else 0.0)
     vertices = np.asarray(floats, dtype=np.float64).reshape(-1, 5)[:, :3]
     if vertices.shape[0] != 468 or not ids:
-        raise ModelError("the model's face geometry data is not the 468-vertex canonical mesh")
+        raise LandmarkModelError(
+            "the model's face geometry data is not the 468-vertex canonical mesh")
     return CanonicalFace(
         vertices=vertices,
         basis_ids=np.asarray(ids, dtype=np.int64),

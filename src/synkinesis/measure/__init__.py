@@ -21,6 +21,12 @@ Modules, in the order a measurement runs through them:
     The typed, versioned manifest of a result file; older formats upgraded on read.
 ``result_file``
     The ``.synk`` format: reading, writing, CSV export.
+``live``
+    One camera frame at a time -> region movements (the web's biofeedback); imported on its
+    own (``synkinesis.measure.live``), not re-exported here.
+
+The defaults (methods, default method, iris and inter-pupillary mm) are
+:mod:`synkinesis.defaults`'.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from synkinesis.measure.outputs import (
     output_path_for,
     plan_outputs,
     prepare_output,
-    summarise,
+    summarise_measurement,
 )
 from synkinesis.measure.result_file import (
     SUFFIX,
@@ -65,6 +71,6 @@ __all__ = [
     "SUFFIX", "Manifest", "MeasureError", "MeasureOptions", "Measurement", "ResultFileError",
     "describe_files", "file_sha256", "measure_camera", "measure_frames", "measure_images",
     "measure_job", "measure_video", "measurement_from_landmarks", "output_path_for",
-    "plan_outputs", "prepare_output", "read_measurement", "signals_table", "summarise",
+    "plan_outputs", "prepare_output", "read_measurement", "signals_table", "summarise_measurement",
     "truncation", "write_signals_csv",
 ]

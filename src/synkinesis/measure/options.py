@@ -1,5 +1,6 @@
 """What ``synk measure`` is asked to do (:class:`MeasureOptions`), and the names its outputs
-use: landmarking methods, refined signals, blendshape order, per-frame landmark source codes."""
+use: refined signals, blendshape order, per-frame landmark source codes. The defaults and the
+landmarking methods are :mod:`synkinesis.defaults`' (re-exported here as ``METHODS``)."""
 
 from __future__ import annotations
 
@@ -8,38 +9,25 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis.defaults import (
+    DEFAULT_INTERPUPIL_MM,
+    DEFAULT_IRIS_DIAMETER_MM,
+    DEFAULT_METHOD,
+    METHODS,
+)
 from synkinesis.landmarks.composite import SOURCE_NAMES
 from synkinesis.landmarks.sources import InputError
-from synkinesis.normalize import DEFAULT_INTERPUPIL_MM, DEFAULT_IRIS_DIAMETER_MM
 from synkinesis.quality import QualityLimits
 from synkinesis.regions import SIDES
 from synkinesis.signals import signal_name
+
+__all__ = ["BLENDSHAPE_NAMES", "CORNER_REFINED", "DEFAULT_METHOD", "LID_REFINED", "METHODS",
+           "N_BLENDSHAPES", "REFINED_SIGNALS", "SOURCE_CODES", "MeasureError", "MeasureOptions"]
 
 
 class MeasureError(RuntimeError):
     """A recording that cannot give a result (no face anywhere, nothing decodable)."""
 
-
-#: Landmarking methods: what each costs and why it exists.
-METHODS = {
-    "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
-                 "mirror-equivariant, less noise; twice the inference time; "
-                 "like fast, sees only 41-57 % of a one-sided eye narrowing and leaks 17-23 % "
-                 "of it to the other eye (docs/one_sided.md)",
-    "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
-            "sees only 40-60 % of a one-sided eye narrowing and leaks 16-26 % of it (and "
-            "15-31 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
-    "composite": "each side landmarked in its own half-face mirror composite, so the model has "
-                 "no other side to copy (issue 8); two single-face inferences per frame; "
-                 "sees 60-80 % of a one-sided eye narrowing, 56-104 % of a mouth-corner "
-                 "movement, leak <= 8 %",
-    "composite-edges": "composite, with the central lid points and the mouth corners moved "
-                       "onto the edges found in the pixels (resting level kept the model's): "
-                       "sees 75-115 % of a one-sided eye narrowing (102-115 % on a plain face, "
-                       "75-95 % on a mascara face) and 86-122 % of a mouth-corner movement, "
-                       "leak <= 9 % (docs/one_sided.md); a half covered by a hand is flagged "
-                       "and left out, the other half measured (the assessment default)",
-}
 
 #: Which refinement changes which quantity: the lid edges the eye's, the corner edge the
 #: mouth corner's and the fold's (drawn to the corner).
@@ -78,7 +66,7 @@ class MeasureOptions:
     iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
     interpupil_mm: float = DEFAULT_INTERPUPIL_MM
     mirrored: bool = False  # input shows the patient as in a mirror (selfie camera)
-    method: str = "composite-edges"  # one of METHODS; the assessment default sees one side honestly
+    method: str = DEFAULT_METHOD  # one of METHODS
     rest_span_s: tuple[float, float] | None = None
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)

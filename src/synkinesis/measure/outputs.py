@@ -93,7 +93,7 @@ def plan_outputs(inputs: list[Path], output: Path | None) -> list[tuple[str, str
     return unique
 
 
-def summarise(measurement: Measurement) -> dict[str, Any]:
+def summarise_measurement(measurement: Measurement) -> dict[str, Any]:
     """Figures a clinician reads first: frames, scale, rest values per side, movement ranges."""
     manifest = measurement.manifest
     signals = measurement.signals()

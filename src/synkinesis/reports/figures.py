@@ -8,13 +8,12 @@ from typing import Any
 import numpy as np
 
 from synkinesis.protocol import COMPOUND
-from synkinesis.recording import REGION_SIGNALS, region_movements
+from synkinesis.recording import MEASURED_REGIONS, REGION_SIGNALS, region_movements
 from synkinesis.regions import SIDE_LANDMARKS, SIDES
 
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:orange"}
 _TASK_COLOURS = ("#cfe8ff", "#ffe0b3", "#d9f2d0", "#f6d5e5", "#e6dcf7", "#fff3b0", "#d5f0ef",
                  "#f2d7c9", "#e0e0e0", "#cde3c3")
-_PLOT_REGIONS = ("brow", "eye", "nasolabial", "mouth_corner", "upper_lip", "lower_lip", "chin")
 
 
 def _pyplot():
@@ -52,9 +51,10 @@ def plot_signals(analysis: Any, path: Path) -> Path:
     t = np.asarray(recording.time_s, dtype=float)
     blink = recording.blink_mask(pad_s=0.0)
     tasks = sorted({s.task for s in analysis.segmentation.segments})
-    fig, axes = plt.subplots(len(_PLOT_REGIONS), 1, figsize=(11, 1.55 * len(_PLOT_REGIONS) + 1),
+    fig, axes = plt.subplots(len(MEASURED_REGIONS), 1,
+                             figsize=(11, 1.55 * len(MEASURED_REGIONS) + 1),
                              sharex=True)
-    for ax, region in zip(axes, _PLOT_REGIONS):
+    for ax, region in zip(axes, MEASURED_REGIONS):
         for segment in analysis.segmentation.segments:
             ax.axvspan(segment.start_s, segment.end_s, color=_task_colour(segment.task, tasks),
                        alpha=0.9, lw=0)

@@ -12,6 +12,10 @@ URL that is not a ``data:`` URI).
 Sides are the PATIENT's. Indices are Sunnybrook synkinesis points (0 none, 1 mild, 2 moderate,
 3 severe), shown with their interval where the analysis stores one and "no interval" where it
 does not: no interval is invented.
+
+Why one file of over 500 lines: one report, collected from the record into one frozen
+:class:`VisitReport` and rendered by one template; the collecting functions (most of the file)
+each fill one section of that dataclass.
 """
 
 from __future__ import annotations

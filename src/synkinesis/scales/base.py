@@ -6,6 +6,10 @@ follows, and which parts are uncertain. :func:`score_items` is the single place 
 form is validated and scored; instrument modules only contribute definitions and formulas.
 
 This module is pure: no files, clock, printing or landmark code. Timestamps come from the caller.
+
+Why one file of over 500 lines: the instrument definition model and its one validation and
+scoring path (:func:`score_items`), shared by all six instruments; the instruments themselves
+live in their own modules.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from synkinesis.simulate.patient import (
     predict,
     simulate_patient,
 )
-from synkinesis.simulate.recording import ProtocolTiming, Recording, TaskSpan
+from synkinesis.simulate.recording import ProtocolTiming, SyntheticRecording, TaskSpan
 from synkinesis.simulate.treatments import (
     Myectomy,
     NerveBlock,
@@ -73,7 +73,7 @@ __all__ = [
     "ProtocolTiming",
     "REGIONS",
     "REGION_RANGE_TASK",
-    "Recording",
+    "SyntheticRecording",
     "RegrowthParameters",
     "Retraining",
     "SITES",

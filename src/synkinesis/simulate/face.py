@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synkinesis.defaults import DEFAULT_IRIS_DIAMETER_MM
 from synkinesis.normalize import (
     fit_head_pose,
     interpupil_distance,
@@ -167,12 +168,13 @@ def canonical_face_mm(canonical_vertices: np.ndarray) -> np.ndarray:
     Returns
     -------
     (478, 3) array, mm
-        The mesh, plus iris landmarks placed at each eye's centre with an 11.77 mm diameter.
+        The mesh, plus iris landmarks placed at each eye's centre with the default iris diameter
+        (:data:`~synkinesis.defaults.DEFAULT_IRIS_DIAMETER_MM`).
     """
     mesh = np.asarray(canonical_vertices, dtype=float) * 10.0
     face = np.zeros((N_LANDMARKS, 3))
     face[:N_MESH] = mesh
-    radius = 11.77 / 2.0
+    radius = DEFAULT_IRIS_DIAMETER_MM / 2.0
     for side in SIDES:
         lm = SIDE_LANDMARKS[side]
         centre = mesh[list(lm.eye_contour)].mean(axis=0)

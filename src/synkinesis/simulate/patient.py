@@ -15,7 +15,7 @@ import numpy as np
 from synkinesis.simulate.anatomy import MUSCLE_ALIASES
 from synkinesis.simulate.face import NeutralFace, canonical_face_mm, muscle_fields
 from synkinesis.simulate.nerve import Injury, ModelError, Nerve, RegrowthParameters, regenerate
-from synkinesis.simulate.recording import ProtocolTiming, Recording, synthesize_recording
+from synkinesis.simulate.recording import ProtocolTiming, SyntheticRecording, synthesize_recording
 from synkinesis.simulate.treatments import (
     Myectomy,
     NerveBlock,
@@ -215,7 +215,7 @@ def simulate_patient(
     face: NeutralFace,
     *,
     canonical_vertices: np.ndarray,
-) -> tuple[Recording, GroundTruth]:
+) -> tuple[SyntheticRecording, GroundTruth]:
     """Record the protocol of the patient ``spec`` describes, on ``spec.day``, and the truth.
 
     Parameters
@@ -228,7 +228,7 @@ def simulate_patient(
 
     Returns
     -------
-    recording : Recording
+    recording : SyntheticRecording
     truth : GroundTruth
         Measured on the canonical face, so it depends on the patient and not on the photo.
     """

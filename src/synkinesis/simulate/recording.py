@@ -19,7 +19,8 @@ from synkinesis.simulate.face import NeutralFace, displace, to_pixels
 from synkinesis.simulate.nerve import ModelError, Nerve, drive_at
 from synkinesis.simulate.treatments import Treatment
 
-__all__ = ["ProtocolTiming", "Recording", "TaskSpan", "protocol_commands", "synthesize_recording"]
+__all__ = ["ProtocolTiming", "SyntheticRecording", "TaskSpan", "protocol_commands",
+           "synthesize_recording"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class TaskSpan:
 
 
 @dataclass(frozen=True)
-class Recording:
+class SyntheticRecording:
     """A synthetic recording.
 
     Attributes
@@ -192,7 +193,7 @@ def synthesize_recording(
     treatments: tuple[Treatment, ...] = (),
     timing: ProtocolTiming = ProtocolTiming(),
     rng: np.random.Generator,
-) -> Recording:
+) -> SyntheticRecording:
     """Landmark frames of the protocol performed by a simulated patient on ``day``.
 
     Parameters
@@ -209,7 +210,7 @@ def synthesize_recording(
 
     Returns
     -------
-    Recording
+    SyntheticRecording
     """
     time_s, command, spans = protocol_commands(timing, rng=rng)
     states = [drive_at(nerve, side, day, treatments=treatments) for side in SIDES]
@@ -221,7 +222,7 @@ def synthesize_recording(
     pixels = to_pixels(head, face, head_angles_rad=np.radians(timing.head_motion_deg) * angles,
                        head_shift_mm=timing.head_shift_mm * shift)
     pixels = pixels + timing.noise_px * rng.standard_normal(pixels.shape)
-    return Recording(
+    return SyntheticRecording(
         landmarks_px=pixels.astype(np.float32),
         time_s=time_s,
         frame_size=face.frame_size,

@@ -36,7 +36,7 @@ from synkinesis.store.models import (
     MeasuredIndex,
     Patient,
     Procedure,
-    Recording,
+    RecordingRow,
     ScaleScore,
     TherapySession,
     ToxinSession,
@@ -161,7 +161,7 @@ def explain(session: Session, entry: Any, *, action: str, reason: str,
 # -------------------------------------------------------------------------------------------
 # the listener
 
-_AUDITED = (Patient, Visit, Recording, MeasuredIndex, ScaleScore, ToxinSession, Injection,
+_AUDITED = (Patient, Visit, RecordingRow, MeasuredIndex, ScaleScore, ToxinSession, Injection,
             TherapySession, Procedure, WebAccount)
 #: Columns whose values never go into the trail (only that they changed).
 _SECRET_COLUMNS = ("password_hash",)
@@ -180,9 +180,9 @@ _TO_VISIT = ("visit", Visit, "visit_id")
 #: How each row reaches its patient: (relationship, parent model, foreign key) steps.
 _PARENTS: dict[type, tuple[tuple[str, type, str], ...]] = {
     Visit: (_TO_PATIENT,), ToxinSession: (_TO_PATIENT,), TherapySession: (_TO_PATIENT,),
-    Procedure: (_TO_PATIENT,), Recording: (_TO_VISIT, _TO_PATIENT),
+    Procedure: (_TO_PATIENT,), RecordingRow: (_TO_VISIT, _TO_PATIENT),
     ScaleScore: (_TO_VISIT, _TO_PATIENT),
-    MeasuredIndex: (("recording", Recording, "recording_id"), _TO_VISIT, _TO_PATIENT),
+    MeasuredIndex: (("recording", RecordingRow, "recording_id"), _TO_VISIT, _TO_PATIENT),
     Injection: (("session", ToxinSession, "session_id"), _TO_PATIENT),
     WebAccount: (_TO_PATIENT,),  # a patient account's patient; none for a clinician
 }

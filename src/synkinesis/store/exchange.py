@@ -26,6 +26,10 @@ FHIR: scale scores and measured indices become R4 ``Observation`` resources, tox
 ``MedicationAdministration`` and therapy sessions and procedures ``Procedure`` resources, in a
 ``collection`` Bundle, validated with fhir.resources (its R4B models: every element used here
 is unchanged between R4 4.0.1 and R4B).
+
+Why one file of over 500 lines: three exchange formats (CSV, bundle, FHIR) share the row walk
+(:data:`_CHILDREN`, the parent keys) and the import checks; splitting by format would move
+that shared walk into a fourth module all three import.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from synkinesis.store.models import (
     MeasuredIndex,
     Patient,
     Procedure,
-    Recording,
+    RecordingRow,
     ScaleScore,
     TherapySession,
     ToxinSession,
@@ -94,14 +98,14 @@ _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 _CHILDREN: dict[type[Base], tuple[tuple[str, type[Base]], ...]] = {
     Patient: (("visits", Visit), ("toxin_sessions", ToxinSession),
               ("therapy_sessions", TherapySession), ("procedures", Procedure)),
-    Visit: (("recordings", Recording), ("scores", ScaleScore)),
-    Recording: (("indices", MeasuredIndex),),
+    Visit: (("recordings", RecordingRow), ("scores", ScaleScore)),
+    RecordingRow: (("indices", MeasuredIndex),),
     ToxinSession: (("injections", Injection),),
 }
 # foreign keys implied by nesting (restored from the parent on import)
 _PARENT_KEY: dict[type[Base], str] = {
     Visit: "patient_id", ToxinSession: "patient_id", TherapySession: "patient_id",
-    Procedure: "patient_id", Recording: "visit_id", ScaleScore: "visit_id",
+    Procedure: "patient_id", RecordingRow: "visit_id", ScaleScore: "visit_id",
     MeasuredIndex: "recording_id", Injection: "session_id"}
 
 
@@ -126,7 +130,7 @@ def _row(obj: Base, *, include_voided: bool = False, source_paths: bool = False
     mapper = obj.__mapper__
     row = {column.key: _json_value(getattr(obj, column.key)) for column in mapper.column_attrs}
     row.pop(_PARENT_KEY.get(type(obj), ""), None)
-    if isinstance(obj, Recording):
+    if isinstance(obj, RecordingRow):
         row["measurement_path"] = _path_name(obj.measurement_path)
         row["analysis_path"] = _path_name(obj.analysis_path)
         if not source_paths:
@@ -506,7 +510,8 @@ def import_bundle(
     shas = [r.sha256 for v in patient.visits for r in v.recordings]
     if len(set(shas)) != len(shas):
         raise StoreValidationError("bundle holds the same recording (sha256) twice")
-    clash = session.scalars(select(Recording).where(Recording.sha256.in_(shas)).limit(1)).first()
+    clash = session.scalars(
+        select(RecordingRow).where(RecordingRow.sha256.in_(shas)).limit(1)).first()
     if clash is not None:
         raise DuplicateError(f"recording sha256 {clash.sha256[:12]}... of the bundle is already "
                              f"stored for {visit_reference(clash.visit)}")
@@ -717,7 +722,7 @@ def _voided_ids(session: Session) -> set[str]:
     for model in (Visit, ScaleScore, ToxinSession, TherapySession, Procedure):
         hidden.update(session.scalars(select(model.id).where(model.voided_at.is_not(None))))
     hidden.update(session.scalars(select(ScaleScore.id).where(ScaleScore.visit_id.in_(hidden))))
-    hidden.update(session.scalars(select(Recording.id).where(Recording.visit_id.in_(hidden))))
+    hidden.update(session.scalars(select(RecordingRow.id).where(RecordingRow.visit_id.in_(hidden))))
     hidden.update(session.scalars(select(MeasuredIndex.id).where(
         MeasuredIndex.recording_id.in_(hidden))))
     hidden.update(session.scalars(select(Injection.id).where(Injection.session_id.in_(hidden))))
@@ -730,7 +735,7 @@ def _hidden_row(table: str, row: Mapping[str, Any], hidden: set[str]) -> bool:
 
 def _csv_row(table: str, row: Mapping[str, Any], source_paths: bool) -> dict[str, Any]:
     values = dict(row)
-    if table == Recording.__tablename__:
+    if table == RecordingRow.__tablename__:
         for key in ("measurement_path", "analysis_path") + (() if source_paths
                                                             else ("video_path",)):
             values[key] = _path_name(values[key])

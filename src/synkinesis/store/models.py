@@ -38,7 +38,7 @@ __all__ = [
     "MeasuredIndex",
     "Patient",
     "Procedure",
-    "Recording",
+    "RecordingRow",
     "ScaleScore",
     "TherapySession",
     "ToxinSession",
@@ -146,16 +146,17 @@ class Visit(VoidableMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     patient: Mapped[Patient] = relationship(back_populates="visits")
-    recordings: Mapped[list[Recording]] = relationship(
+    recordings: Mapped[list[RecordingRow]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="Recording.created_at")
+        order_by="RecordingRow.created_at")
     scores: Mapped[list[ScaleScore]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", passive_deletes=True,
         order_by="ScaleScore.rated_at")
 
 
-class Recording(Base):
-    """A video recorded at a visit, with the files derived from it."""
+class RecordingRow(Base):
+    """A video recorded at a visit, with the files derived from it (a row of the record; the
+    analysis' data model of a measured recording is :class:`synkinesis.recording.Recording`)."""
 
     __tablename__ = "recordings"
 
@@ -193,7 +194,7 @@ class MeasuredIndex(Base):
     unit: Mapped[str] = mapped_column(String(32), default="")
     source: Mapped[str] = mapped_column(String(32))
 
-    recording: Mapped[Recording] = relationship(back_populates="indices")
+    recording: Mapped[RecordingRow] = relationship(back_populates="indices")
 
 
 class ScaleScore(VoidableMixin, Base):
@@ -216,7 +217,7 @@ class ScaleScore(VoidableMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
     visit: Mapped[Visit] = relationship(back_populates="scores")
-    recording: Mapped[Recording | None] = relationship()
+    recording: Mapped[RecordingRow | None] = relationship()
 
 
 class ToxinSession(VoidableMixin, Base):

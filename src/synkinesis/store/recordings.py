@@ -7,6 +7,10 @@ code>/``); the workflow measures and analyses into them; :func:`store_recording`
 record in one transaction. If anything fails, the new files are removed again
 (:func:`discard_recording_files`), so a failed ``synk record add`` leaves neither rows nor
 files behind.
+
+Why one file of over 500 lines: planning, writing and discarding a recording are one
+transaction's three phases over the same file plan (:class:`RecordingPlan`); split, each
+half would have to export the plan's internals to the other.
 """
 
 from __future__ import annotations
@@ -234,7 +238,7 @@ def _described_name(described: Mapping[str, Any]) -> str:
 
 
 def measure_indices(summary: Mapping[str, Any], *, affected_side: str) -> dict[str, IndexValue]:
-    """Indices of a measurement summary (:func:`synkinesis.measure.summarise`).
+    """Indices of a measurement summary (:func:`synkinesis.measure.summarise_measurement`).
 
     Per signal and side (the patient's): the rest value ``<signal>_rest_<side>_mm`` and the
     movement range (5th..95th percentile) ``<signal>_range_<side>_mm``; with a one-sided palsy
@@ -399,7 +403,7 @@ def store_recording(
         Its ``measurement_path`` must hold the measure result; its ``analysis_path`` the
         analysis when ``analysis`` is given.
     summary : mapping
-        The measurement's summary (:func:`synkinesis.measure.summarise`).
+        The measurement's summary (:func:`synkinesis.measure.summarise_measurement`).
     analysis : mapping or None
         The content of the analysis file at ``plan.analysis_path``; None without one.
     analysis_status : str

@@ -29,13 +29,10 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from synkinesis.defaults import DEFAULT_METHOD, METHODS
 from synkinesis.store.vocabulary import MUSCLES, resolve_muscle
 
-__all__ = ["MEASURE_METHODS", "StoreSettings", "default_data_dir", "load_settings"]
-
-#: The landmarking methods of ``synk measure`` (``synkinesis.measure.METHODS``; the pipeline is
-#: not imported here so that the record works without the measuring stack).
-MEASURE_METHODS = ("symmetric", "fast", "composite", "composite-edges")
+__all__ = ["StoreSettings", "default_data_dir", "load_settings"]
 
 #: Re-injection not under ~12 weeks [U, CLINICAL.md "Timing"].
 DEFAULT_TOXIN_INTERVAL_DAYS = 84
@@ -85,13 +82,13 @@ class StoreSettings(BaseModel):
     max_units: Mapping[str, float] = Field(
         default_factory=lambda: MappingProxyType({m.name: m.max_units for m in MUSCLES.values()}))
     max_session_units: float = Field(DEFAULT_MAX_SESSION_UNITS, gt=0)
-    measure_method: str = "composite-edges"
+    measure_method: str = DEFAULT_METHOD
 
     @field_validator("measure_method")
     @classmethod
     def _known_method(cls, value: str) -> str:
-        if value not in MEASURE_METHODS:
-            raise ValueError(f"must be one of {', '.join(MEASURE_METHODS)}, got {value!r}")
+        if value not in METHODS:  # the landmarking methods of synk measure
+            raise ValueError(f"must be one of {', '.join(METHODS)}, got {value!r}")
         return value
 
     @field_validator("max_units")

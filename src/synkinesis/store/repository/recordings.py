@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from synkinesis.store.errors import DuplicateError
-from synkinesis.store.models import MeasuredIndex, Recording, Visit
+from synkinesis.store.models import MeasuredIndex, RecordingRow, Visit
 from synkinesis.store.repository._common import _bad
 from synkinesis.store.repository.visits import visit_reference
 
@@ -37,9 +37,9 @@ class IndexValue:
     source: str = "measure"
 
 
-def find_recording_by_sha256(session: Session, *, sha256: str) -> Recording | None:
+def find_recording_by_sha256(session: Session, *, sha256: str) -> RecordingRow | None:
     """The recording of the video with this sha256, if one is stored."""
-    return session.scalar(select(Recording).where(Recording.sha256 == sha256))
+    return session.scalar(select(RecordingRow).where(RecordingRow.sha256 == sha256))
 
 
 def check_not_recorded(session: Session, *, sha256: str) -> None:
@@ -68,7 +68,7 @@ def add_recording(
     files_managed: bool = False,
     summary: Mapping[str, Any] | None = None,
     indices: Mapping[str, IndexValue] | None = None,
-) -> Recording:
+) -> RecordingRow:
     """Store a recording with its result files and indices.
 
     Raises
@@ -79,7 +79,7 @@ def add_recording(
     if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
         raise _bad(f"sha256 must be 64 lowercase hex digits, got {sha256!r}")
     check_not_recorded(session, sha256=sha256)
-    recording = Recording(
+    recording = RecordingRow(
         visit=visit, video_path=str(video_path), sha256=sha256,
         protocol_version=str(protocol_version or ""), measurement_path=measurement_path,
         measurement_sha256=measurement_sha256, analysis_path=analysis_path,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from synkinesis.store.models import Recording, ScaleScore, Visit
+from synkinesis.store.models import RecordingRow, ScaleScore, Visit
 from synkinesis.store.repository._common import _bad, _text
 
 
@@ -24,7 +24,7 @@ def add_score(
     options: Mapping[str, Any] | None = None,
     evidence: Mapping[str, Any] | None = None,
     draft: bool = False,
-    recording: Recording | None = None,
+    recording: RecordingRow | None = None,
 ) -> ScaleScore:
     """Validate and score a form through :mod:`synkinesis.scales` and store the result.
 

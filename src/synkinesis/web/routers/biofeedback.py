@@ -259,8 +259,8 @@ class LiveConnection:
 
 @router.websocket("/ws/live")
 async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = ""):
+    from synkinesis.measure.live import LiveMeasurer
     from synkinesis.store.errors import NotFoundError
-    from synkinesis.web.live import LiveMeasurer
 
     session = websocket_session(websocket)
     await websocket.accept()

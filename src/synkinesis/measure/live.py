@@ -1,7 +1,8 @@
 """Per-frame (online) measurement for the live loop: one camera frame -> region movements.
 
-The batch pipeline (:mod:`synkinesis.measure`) calibrates a whole recording at once; a live
-session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame by frame,
+The batch measurement (the rest of :mod:`synkinesis.measure`) calibrates a whole recording at
+once; a live session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame
+by frame (the web's live socket only streams frames to it and its answers back),
 reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normalize.fit_head_pose`,
 :func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.recording.region_movements`):
 
@@ -12,7 +13,10 @@ reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normali
 * movement per region and side, in mm, positive in the region's active direction
   (:data:`~synkinesis.recording.REGION_SIGNALS`). Sides are the patient's.
 
-No new measurement is defined here; nothing is written to disk.
+No new measurement is defined here (the regions are :data:`~synkinesis.recording.MEASURED_REGIONS`,
+the signals :func:`~synkinesis.signals.compute_signals`'s); nothing is written to disk. The pure
+steps (:func:`head_frame`, :func:`frame_signals`, :func:`frame_movements`) are array functions,
+tested against the batch computation on the same landmarks.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ MAX_REST_FRAMES = 90
 #: quality limits (:class:`~synkinesis.quality.QualityLimits`), tightened for live guidance.
 FRONTAL_YAW_DEG = 15.0
 FRONTAL_PITCH_DEG = 15.0
-REGIONS = ("brow", "eye", "nasolabial", "mouth_corner", "upper_lip", "lower_lip", "chin")
 
 
 @dataclass
@@ -62,6 +65,44 @@ class LiveFrame:
                                                                  for a in self.pose_deg],
                 "frontal": self.frontal, "calibrated": self.calibrated,
                 "movements": self.movements}
+
+
+def head_frame(landmarks_px: np.ndarray, canonical: Any) -> tuple[np.ndarray, Any]:
+    """Landmarks (N, 478, 3) image pixels -> (head-frame landmarks, head pose), as the batch
+    landmark pass computes them (:func:`~synkinesis.normalize.fit_head_pose`,
+    :func:`~synkinesis.normalize.to_head_frame`)."""
+    from synkinesis.normalize import fit_head_pose, to_head_frame
+
+    landmarks = np.asarray(landmarks_px, dtype=np.float64)
+    pose = fit_head_pose(landmarks, canonical.vertices, canonical.basis_ids,
+                         canonical.basis_weights)
+    return to_head_frame(landmarks, pose), pose
+
+
+def is_frontal(n_faces: int, yaw_deg: float, pitch_deg: float) -> bool:
+    """One face, within :data:`FRONTAL_YAW_DEG` / :data:`FRONTAL_PITCH_DEG`."""
+    return n_faces == 1 and abs(yaw_deg) <= FRONTAL_YAW_DEG and abs(pitch_deg) <= FRONTAL_PITCH_DEG
+
+
+def frame_signals(head: np.ndarray, mm_per_unit: float) -> dict[str, float]:
+    """One frame's signal columns (mm / degrees) from its head-frame landmarks (1, 478, 3)."""
+    from synkinesis.signals import compute_signals
+
+    return {name: float(values[0]) for name, values in compute_signals(head, mm_per_unit).items()}
+
+
+def frame_movements(signals: dict[str, float], baseline: dict[str, float],
+                    time_s: float = 0.0) -> dict[str, dict[str, float | None]]:
+    """Movement from rest of every measured region, per side (patient's), mm rounded to 0.01,
+    None where not finite; :func:`~synkinesis.recording.region_movements` on one frame."""
+    from synkinesis.recording import MEASURED_REGIONS, Recording, region_movements
+
+    recording = Recording(time_s=np.array([time_s]),
+                          signals={k: np.array([v]) for k, v in signals.items()},
+                          flags=np.zeros(1, dtype=np.int64))
+    moves = region_movements(recording, baseline)
+    return {side: {region: _finite(moves[side][region][0]) for region in MEASURED_REGIONS}
+            for side in moves}
 
 
 class LiveMeasurer:
@@ -106,15 +147,8 @@ class LiveMeasurer:
     def measure(self, rgb: np.ndarray, *, timestamp_ms: int, rest: bool = False) -> LiveFrame:
         """Measure one RGB frame (H, W, 3) uint8; ``rest`` adds it to the rest baseline."""
         from synkinesis.landmarks.engine import main_face_index
-        from synkinesis.normalize import (
-            fit_head_pose,
-            interpupil_distance,
-            iris_diameter,
-            millimetres_per_unit,
-            to_head_frame,
-        )
-        from synkinesis.recording import Recording, baseline_columns, region_movements
-        from synkinesis.signals import compute_signals
+        from synkinesis.normalize import interpupil_distance, iris_diameter, millimetres_per_unit
+        from synkinesis.recording import baseline_columns
 
         faces = self.engine.detect(rgb, timestamp_ms=timestamp_ms)
         if not faces:
@@ -122,14 +156,10 @@ class LiveMeasurer:
             return LiveFrame(n_faces=0)
         main = main_face_index(faces, rgb.shape[:2], self._previous_box)
         self._previous_box = faces[main].bounding_box() if len(faces) > 1 else None
-        landmarks = faces[main].landmarks_px[None].astype(np.float64)
-        pose = fit_head_pose(landmarks, self.canonical.vertices, self.canonical.basis_ids,
-                             self.canonical.basis_weights)
+        head, pose = head_frame(faces[main].landmarks_px[None], self.canonical)
         yaw, pitch, roll = (float(a) for a in pose.angles_deg()[0])
-        frontal = (len(faces) == 1 and abs(yaw) <= FRONTAL_YAW_DEG
-                   and abs(pitch) <= FRONTAL_PITCH_DEG)
+        frontal = is_frontal(len(faces), yaw, pitch)
         frame = LiveFrame(n_faces=len(faces), pose_deg=(yaw, pitch, roll), frontal=frontal)
-        head = to_head_frame(landmarks, pose)
         if self.mm_per_unit is None:
             if frontal:
                 self._iris.append(float(iris_diameter(head)[0]))
@@ -141,8 +171,7 @@ class LiveMeasurer:
             if self.mm_per_unit is None:
                 return frame
         frame.calibrated = True
-        signals = {name: float(values[0])
-                   for name, values in compute_signals(head, self.mm_per_unit).items()}
+        signals = frame_signals(head, self.mm_per_unit)
         if rest and frontal:
             self._rest.append({name: signals[name] for name in baseline_columns()})
             self._rest = self._rest[-MAX_REST_FRAMES:]
@@ -150,12 +179,7 @@ class LiveMeasurer:
                              for name in baseline_columns()}
         if self.baseline is None:
             return frame
-        recording = Recording(time_s=np.array([timestamp_ms / 1000.0]),
-                              signals={k: np.array([v]) for k, v in signals.items()},
-                              flags=np.zeros(1, dtype=np.int64))
-        moves = region_movements(recording, self.baseline)
-        frame.movements = {side: {region: _finite(moves[side][region][0]) for region in REGIONS}
-                           for side in moves}
+        frame.movements = frame_movements(signals, self.baseline, timestamp_ms / 1000.0)
         return frame
 
 

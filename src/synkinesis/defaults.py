@@ -1,0 +1,41 @@
+"""The measure step's defaults and choices, defined once: the landmarking methods, the default
+method, the millimetre-scale references.
+
+This module imports nothing, so that everyone can take them from here without loading a stack:
+the measure step (:class:`synkinesis.measure.MeasureOptions`), the CLI's option defaults (whose
+``--help`` loads no array library), the record's settings (``measure_method``) and the simulator.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_INTERPUPIL_MM", "DEFAULT_IRIS_DIAMETER_MM", "DEFAULT_METHOD", "METHODS"]
+
+#: Landmarking methods: what each costs and why it exists.
+METHODS = {
+    "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
+                 "mirror-equivariant, less noise; twice the inference time; "
+                 "like fast, sees only 41-57 % of a one-sided eye narrowing and leaks 17-23 % "
+                 "of it to the other eye (docs/one_sided.md)",
+    "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
+            "sees only 40-60 % of a one-sided eye narrowing and leaks 16-26 % of it (and "
+            "15-31 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
+    "composite": "each side landmarked in its own half-face mirror composite, so the model has "
+                 "no other side to copy (issue 8); two single-face inferences per frame; "
+                 "sees 60-80 % of a one-sided eye narrowing, 56-104 % of a mouth-corner "
+                 "movement, leak <= 8 %",
+    "composite-edges": "composite, with the central lid points and the mouth corners moved "
+                       "onto the edges found in the pixels (resting level kept the model's): "
+                       "sees 75-115 % of a one-sided eye narrowing (102-115 % on a plain face, "
+                       "75-95 % on a mascara face) and 86-122 % of a mouth-corner movement, "
+                       "leak <= 9 % (docs/one_sided.md); a half covered by a hand is flagged "
+                       "and left out, the other half measured (the assessment default)",
+}
+
+#: The method of every door (synk measure / analyze / record add, the web app) unless asked
+#: otherwise: the assessment default, which sees a one-sided movement honestly.
+DEFAULT_METHOD = "composite-edges"
+
+#: Horizontal visible iris diameter used for scale (Emotrics default, user-settable) [CLINICAL.md].
+DEFAULT_IRIS_DIAMETER_MM = 11.77
+#: Fallback inter-pupillary distance when the iris cannot be measured [CLINICAL.md].
+DEFAULT_INTERPUPIL_MM = 63.0
