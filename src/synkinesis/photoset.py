@@ -13,8 +13,8 @@ measured from a rest span.
 Tasks come from the file names (``rest.jpg``, ``brow_raise.jpg``, ``eye_closure_gentle.jpg``,
 ... :data:`TASK_FILE_NAMES`; a ``PERSON_`` prefix groups the photos of several people in one
 folder) or from a list file (one ``TASK PATH`` per line). A set holds one person: a set in which two
-photos' face embeddings (dlib's face-recognition network, :func:`face_embeddings`) lie further
-apart than :data:`IDENTITY_THRESHOLD` is refused with a message naming them.
+photos' face embeddings (:mod:`synkinesis.landmarks.identity`) lie further apart than its
+threshold is refused with a message naming them.
 """
 
 from __future__ import annotations
@@ -55,13 +55,6 @@ GAP_FRAMES = 4
 #: Slightly moved copies of the rest photo landmarked besides it; their spread gives the noise
 #: floor (:func:`rest_copies`).
 REST_COPIES = 6
-
-#: Largest face-embedding distance between two photos of one person: dlib's documented threshold
-#: for its face-recognition ResNet (99.38 % on LFW). Measured on the shared media
-#: (docs/photos.md): one person across rest, smile and eye closure 0.29..0.50; different people
-#: 0.52..0.96, so a lookalike below it passes; the file names are the first safeguard.
-IDENTITY_THRESHOLD = 0.6
-
 
 class PhotoSetError(ValueError):
     """A photo set that cannot be assessed (the message says why and what to do)."""
@@ -201,63 +194,6 @@ def find_photo_sets(source: Path) -> list[PhotoSet]:
             + ", ".join(unnamed[:6]) + (" ..." if len(unnamed) > 6 else "") + ". "
             + _names_hint())
     return _group(pairs)
-
-
-# ---------------------------------------------------------------------------------------------
-# identity
-
-
-def face_embeddings(paths: Sequence[Path], landmarks: np.ndarray,
-                    turns: Sequence[int] = ()) -> list[np.ndarray | None]:
-    """128-d face embeddings (dlib's face-recognition ResNet, models from the
-    ``face_recognition_models`` package: nothing is downloaded) of each photo's face, found
-    where the measure step's landmarks put it (``turns``: the quarter turns the measure step
-    gave each photo). None where the photo had no face.
-
-    Raises
-    ------
-    PhotoSetError
-        The ``photos`` extra (dlib-bin, face_recognition_models) is not installed.
-    """
-    try:
-        import dlib
-        import face_recognition_models as models
-    except ImportError:
-        raise PhotoSetError(
-            "checking that a photo set shows one person needs the photos extra: pip install "
-            "'synkinesis[photos]' (or pass --no-identity-check)") from None
-    from synkinesis.landmarks.sources import read_image
-
-    shape = dlib.shape_predictor(models.pose_predictor_five_point_model_location())
-    encoder = dlib.face_recognition_model_v1(models.face_recognition_model_location())
-    out: list[np.ndarray | None] = []
-    for k, path in enumerate(paths):
-        points = np.asarray(landmarks[k], dtype=float)
-        if not np.isfinite(points).all():
-            out.append(None)
-            continue
-        image, _ = read_image(Path(path))
-        if turns and turns[k]:
-            image = np.rot90(image, turns[k])
-        image = np.ascontiguousarray(image)
-        (x0, y0), (x1, y1) = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
-        box = dlib.rectangle(int(x0), int(y0), int(round(x1)), int(round(y1)))
-        out.append(np.asarray(encoder.compute_face_descriptor(image, shape(image, box))))
-    return out
-
-
-def most_distant_pair(embeddings: Sequence[np.ndarray | None]) -> tuple[float, int, int]:
-    """(distance, i, j) of the two least alike faces (NaN, -1, -1 with fewer than two)."""
-    best = (float("nan"), -1, -1)
-    for i, a in enumerate(embeddings):
-        for j in range(i + 1, len(embeddings)):
-            b = embeddings[j]
-            if a is None or b is None:
-                continue
-            distance = float(np.linalg.norm(a - b))
-            if not distance <= best[0]:
-                best = (distance, i, j)
-    return best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,7 +344,7 @@ def assess_photo_set(photo_set: PhotoSet, output_dir: Path, *,
                      measure_options: Any = None, analysis_options: Any = None,
                      keep_paths: bool = False, overwrite: bool = False,
                      identity_check: bool = True,
-                     identity_threshold: float = IDENTITY_THRESHOLD) -> PhotoSetResult:
+                     identity_threshold: float | None = None) -> PhotoSetResult:
     """Measure one person's photo set, check it shows one face, analyse it and write
     ``<name>.synk`` and ``<name>.analysis.json`` into ``output_dir``.
 
@@ -457,9 +393,22 @@ def assess_photo_set(photo_set: PhotoSet, output_dir: Path, *,
                             "and every movement are measured against it")
     identity: dict[str, Any] = {"checked": False}
     if identity_check:
+        from synkinesis.landmarks.identity import (
+            IDENTITY_THRESHOLD,
+            IdentityError,
+            face_embeddings,
+            most_distant_pair,
+        )
+
+        if identity_threshold is None:
+            identity_threshold = IDENTITY_THRESHOLD
         orientation = measurement.manifest.source.orientation or {}
         turns = [int(d) // 90 for d in orientation.get("turned_ccw_deg", [])]
-        embeddings = face_embeddings(paths, landmarks, turns)
+        try:
+            embeddings = face_embeddings(paths, landmarks, turns)
+        except IdentityError as error:
+            synk.unlink(missing_ok=True)
+            raise PhotoSetError(f"{error} (or pass --no-identity-check)") from None
         distance, i, j = most_distant_pair(embeddings)
         identity = {"checked": True, "method": "dlib face-recognition ResNet embedding",
                     "largest_distance": distance, "threshold": identity_threshold,

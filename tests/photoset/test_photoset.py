@@ -13,8 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from extracts import extract_photo_set  # noqa: E402
 
+from synkinesis.landmarks.identity import IDENTITY_THRESHOLD  # noqa: E402
 from synkinesis.photoset import (  # noqa: E402
-    IDENTITY_THRESHOLD,
     PhotoSetError,
     assess_photo_set,
     find_photo_sets,
@@ -227,3 +227,15 @@ def test_cli_splits_by_prefix_and_refuses_clearly(extracts, tmp_path):
     spans = runner.invoke(app, ["analyze", "--photos", str(folder), "-o", str(tmp_path / "q"),
                                 "--span", "rest=0:1"])
     assert spans.exit_code != 0 and "do not apply to --photos" in spans.output
+
+
+def test_most_distant_pair_skips_faces_not_found():
+    import numpy as np
+
+    from synkinesis.landmarks.identity import most_distant_pair
+
+    a, b, c = np.zeros(128), np.full(128, 0.01), np.full(128, 0.1)
+    assert most_distant_pair([a, None, b, c])[1:] == (0, 3)
+    assert np.isclose(most_distant_pair([a, None, b, c])[0], np.sqrt(128) * 0.1)
+    distance, i, j = most_distant_pair([a, None])
+    assert np.isnan(distance) and (i, j) == (-1, -1)
