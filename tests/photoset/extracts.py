@@ -49,12 +49,11 @@ def peak_frames(name: str) -> dict[str, int]:
     return chosen
 
 
-def extract_photo_set(video: Path, name: str, folder: Path) -> dict[str, Path]:
-    """Write the rest and peak frames of ``video`` (golden ``name``) as lossless PNGs named by
-    task into ``folder``; returns stem -> path."""
+def extract_frames(video: Path, wanted: dict[str, int], folder: Path) -> dict[str, Path]:
+    """Write the frames ``wanted`` (file stem -> frame number) of ``video`` as lossless PNGs
+    into ``folder``; returns stem -> path."""
     import cv2
 
-    wanted = peak_frames(name)
     by_frame: dict[int, list[str]] = {}
     for stem, frame in wanted.items():
         by_frame.setdefault(frame, []).append(stem)
@@ -78,3 +77,9 @@ def extract_photo_set(video: Path, name: str, folder: Path) -> dict[str, Path]:
         raise RuntimeError(f"{video.name}: decoded {index} frames, missing "
                            f"{sorted(set(wanted) - set(written))}")
     return written
+
+
+def extract_photo_set(video: Path, name: str, folder: Path) -> dict[str, Path]:
+    """Write the rest and peak frames of ``video`` (golden ``name``) as lossless PNGs named by
+    task into ``folder``; returns stem -> path."""
+    return extract_frames(video, peak_frames(name), folder)

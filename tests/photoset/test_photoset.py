@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from extracts import extract_photo_set  # noqa: E402
+from extracts import extract_frames, extract_photo_set  # noqa: E402
 
 from synkinesis.landmarks.identity import IDENTITY_THRESHOLD  # noqa: E402
 from synkinesis.photoset import (  # noqa: E402
@@ -151,6 +151,28 @@ def test_video_extracts_give_dynamic_items_and_patterns(assessed):
     # the noise floor was measured on the rest photo's moved copies, not assumed
     floors = wolfgang["coupling"]["noise_floor_mm"]
     assert max(f for f in floors if f is not None) > 0.3
+
+
+def test_a_nine_photo_set_analyses_every_task(media, extracts, tmp_path):
+    """The standard set of nine photos: every task is analysed (the mechanics; the woman's video
+    has no brow raise, snarl, pucker or "EEE" of its own, so those photos are other frames of
+    her laughing and frowning)."""
+    folder = tmp_path / "nine"
+    shutil.copytree(extracts["wolfgang"], folder)
+    extract_frames(media / VIDEOS["wolfgang"], {
+        "brow_raise": 278, "eye_closure_tight": 12, "smile_closed": 330, "snarl": 400,
+        "pucker": 430, "eee": 450}, folder)
+    (photo_set,) = find_photo_sets(folder)
+    assert len(photo_set.photos) == 9
+    content = assess_photo_set(photo_set, tmp_path / "out").content
+    assert content["coupling"]["tasks"] == [
+        "brow_raise", "gentle_eye_closure", "tight_eye_closure", "closed_smile", "big_smile",
+        "snarl", "pucker", "eee"]
+    assert content["segmentation"]["missing_tasks"] == []
+    assert len(_eface(content)) >= 13  # of 15; platysmal is the clinician's
+    patterns = {f["pattern"]: f["severity"] for f in content["findings"]}
+    assert all(patterns[p] != "not measurable"
+               for p in ("ocular_oral", "oral_ocular", "mentalis", "platysmal"))
 
 
 def test_posed_photos_of_four_people_are_refused(media, tmp_path):
