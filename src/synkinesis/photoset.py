@@ -459,7 +459,17 @@ def assess_photos(source: Path, output_dir: Path, **options: Any) -> list[PhotoS
     """Every photo set in a folder or list file (:func:`find_photo_sets`: one per person
     prefix), each assessed into ``output_dir`` as ``<person>.synk`` and
     ``<person>.analysis.json`` (``photos.*`` without a prefix). ``options`` as
-    :func:`assess_photo_set`. Every set is checked (names, rest photo) before any is measured.
+    :func:`assess_photo_set`. Every set's names, rest photo and outputs are checked before any
+    is measured.
     """
-    return [assess_photo_set(photo_set, output_dir, **options)
-            for photo_set in find_photo_sets(Path(source))]
+    from synkinesis.analysis import SUFFIX
+    from synkinesis.files import check_output_path
+    from synkinesis.measure.result_file import SUFFIX as MEASURE_SUFFIX
+
+    sets = find_photo_sets(Path(source))
+    for photo_set in sets:
+        for suffix in (MEASURE_SUFFIX, SUFFIX):
+            check_output_path(Path(output_dir) / (photo_set.name + suffix),
+                              inputs=list(photo_set.photos.values()),
+                              overwrite=bool(options.get("overwrite", False)))
+    return [assess_photo_set(photo_set, output_dir, **options) for photo_set in sets]

@@ -241,6 +241,11 @@ def test_cli_splits_by_prefix_and_refuses_clearly(extracts, tmp_path):
     # again: the outputs exist
     again = runner.invoke(app, ["analyze", "--photos", str(folder), "-o", str(tmp_path / "o")])
     assert again.exit_code != 0 and "--overwrite" in again.output
+    # the second person's output exists: refused before the first is measured
+    _touch(tmp_path / "o2", "woman.synk")
+    partial = runner.invoke(app, ["analyze", "--photos", str(folder), "-o", str(tmp_path / "o2")])
+    assert partial.exit_code != 0 and "woman.synk exists" in partial.output
+    assert not (tmp_path / "o2" / "man.analysis.json").exists()
     # unnamed photos
     bad = _touch(tmp_path / "bad", "rest.jpg", "DSC1.jpg")
     refused = runner.invoke(app, ["analyze", "--photos", str(bad), "-o", str(tmp_path / "p")])
