@@ -266,3 +266,39 @@ def test_most_distant_pair_skips_faces_not_found():
     assert np.isclose(most_distant_pair([a, None, b, c])[0], np.sqrt(128) * 0.1)
     distance, i, j = most_distant_pair([a, None])
     assert np.isnan(distance) and (i, j) == (-1, -1)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_one_sided_eye_narrowing_warped_into_the_smile_photo_is_found(extracts, tmp_path,
+                                                                       side):
+    """Ocular-oral synkinesis of known size on a real face: the smile photo of the healthy man
+    with one palpebral fissure narrowed 2 mm by image warping (synkinesis.dev.inject). The
+    photo set sees it on that side (measured: 2.3 mm left, 2.1 mm right, ~100 %); the healthy
+    set reads none (test above)."""
+    import cv2
+    import numpy as np
+
+    from synkinesis.dev.inject import inject_eye
+    from synkinesis.landmarks.sources import read_image
+    from synkinesis.measure import MeasureOptions, measure_images, read_measurement
+
+    folder = tmp_path / "injected"
+    shutil.copytree(extracts["single_face"], folder)
+    smile = folder / "smile_open.png"
+    plain = measure_images([smile], tmp_path / "smile.synk", options=MeasureOptions(method="fast"))
+    reference = read_measurement(plain.path, landmarks=True)
+    rgb, _ = read_image(smile)
+    case = inject_eye([rgb], reference.load_landmarks(), reference.pose,
+                      reference.manifest.scale.mm_per_unit, side=side, amount_mm=2.0,
+                      trigger=np.ones(1))
+    assert case.applied_mm[0] == pytest.approx(2.0, abs=0.01)
+    cv2.imwrite(str(smile), cv2.cvtColor(case.frames[0], cv2.COLOR_RGB2BGR))
+    (photo_set,) = find_photo_sets(folder)
+    content = assess_photo_set(photo_set, tmp_path / "out").content
+    coupling = content["coupling"]
+    excess = coupling["excess_mm"][side][coupling["tasks"].index("big_smile")][
+        coupling["regions"].index("eye")]
+    assert 1.4 < excess < 3.0
+    finding = {f["pattern"]: f for f in content["findings"]}["ocular_oral"]
+    assert finding["side"] == side
+    assert finding["severity"] in ("moderate", "severe")
