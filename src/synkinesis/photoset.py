@@ -6,14 +6,15 @@ same landmarks, half-face composites and edge refinement as a video), with the r
 measure step's rest. Each photo is then one *held* posture: the analysis sees it as a span of
 :data:`HOLD_FRAMES` identical frames labelled with its task (a guided span), so the coupling
 matrix, findings and scale estimates are the video path's own code: static items from the rest
-photo, dynamic items and synkinesis from each task photo against rest. A still photo carries no
-landmark jitter, so the noise floor is the configured minimum (:class:`CouplingOptions`), not one
-measured from a rest span.
+photo, dynamic items and synkinesis from each task photo against rest. A still photo has no
+frame-to-frame jitter to measure its landmark noise from, so moved copies of the rest photo are
+landmarked too (:func:`rest_spread`) and stand as further rest postures: the coupling's noise
+floor is their spread.
 
 Tasks come from the file names (``rest.jpg``, ``brow_raise.jpg``, ``eye_closure_gentle.jpg``,
 ... :data:`TASK_FILE_NAMES`; a ``PERSON_`` prefix groups the photos of several people in one
-folder) or from a list file (one ``TASK PATH`` per line). A set holds one person: a set in which two
-photos' face embeddings (:mod:`synkinesis.landmarks.identity`) lie further apart than its
+folder) or from a list file (one ``TASK PATH`` per line). A set holds one person: a set in
+which two photos' face embeddings (:mod:`synkinesis.landmarks.identity`) lie further apart than its
 threshold is refused with a message naming them.
 """
 

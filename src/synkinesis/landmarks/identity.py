@@ -19,7 +19,7 @@ class IdentityError(RuntimeError):
 
 #: Largest face-embedding distance between two photos of one person: dlib's documented threshold
 #: for its face-recognition ResNet (99.38 % on LFW). Measured on the shared media
-#: (docs/photos.md): one person across rest, smile and eye closure 0.29..0.50; different people
+#: (docs/photos.md): one person across rest, smile and eye closure 0.29..0.51; different people
 #: 0.52..0.96, so a lookalike below it passes; the file names are the first safeguard.
 IDENTITY_THRESHOLD = 0.6
 
