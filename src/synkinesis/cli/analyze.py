@@ -25,7 +25,8 @@ from synkinesis.cli.common import (
 
 def analyze(
     input_path: Path = typer.Argument(
-        ..., metavar="INPUT", help="A video, or a measure result (.synk) from `synk measure`.",
+        ..., metavar="INPUT", help="A video, or a measure result (.synk) from `synk measure`; "
+                                  "with --photos a folder of task photos or a list file.",
         show_default=False),
     output: Path = typer.Option(
         ..., "-o", "--output", help="Output directory: <stem>.analysis.json, figures/ and, for a "
@@ -47,6 +48,13 @@ def analyze(
         help="Store the full paths of the input, measure result and protocol file. Default: "
              "their file names (folder names often hold user or patient names)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    photos: bool = typer.Option(
+        False, "--photos",
+        help="INPUT is a standard photo set: a folder of photos named by task (rest.jpg, "
+             "brow_raise.jpg, eye_closure_gentle.jpg, eye_closure_tight.jpg, "
+             "smile_closed.jpg, smile_open.jpg, snarl.jpg, pucker.jpg, eee.jpg; "
+             "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
+             "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
 
@@ -61,6 +69,8 @@ def analyze(
         synk analyze visit.mp4 -o visit-analysis --affected-side left
 
         synk analyze visit.synk --protocol visit.protocol.json -o out/
+
+        synk analyze --photos visit-photos/ -o out/
     """
     from synkinesis.analysis import AnalysisError, AnalysisOptions
     from synkinesis.files import OutputPathError
@@ -72,6 +82,14 @@ def analyze(
     side = affected_side.strip().lower()
     if side not in ("left", "right", "auto"):
         fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
+    if photos:
+        if span or protocol is not None or rest is not None:
+            fail("--span, --protocol and --rest do not apply to --photos: each photo's task "
+                 "comes from its file name or the list file, and rest is the rest photo")
+        _analyze_photos(input_path, output, side=side, method=method, iris_mm=iris_mm,
+                        mirrored=mirrored, keep_paths=keep_paths, overwrite=overwrite,
+                        quiet=quiet)
+        return
     try:
         options = WorkflowOptions(
             measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
@@ -91,6 +109,34 @@ def analyze(
         fail(write_error_message(error))
     if not quiet:
         print_summary(run)
+
+
+def _analyze_photos(source: Path, output: Path, *, side: str, method: str, iris_mm: float,
+                    mirrored: bool, keep_paths: bool, overwrite: bool,
+                    quiet: bool) -> None:
+    """``synk analyze --photos``: the photo sets in a folder or list file (synkinesis.photoset)."""
+    from synkinesis.analysis import AnalysisError, AnalysisOptions
+    from synkinesis.files import OutputPathError
+    from synkinesis.landmarks.model import LandmarkModelError
+    from synkinesis.landmarks.sources import InputError
+    from synkinesis.measure import MeasureError, ResultFileError
+    from synkinesis.photoset import PhotoSetError, assess_photos
+
+    try:
+        results = assess_photos(
+            source, output,
+            measure_options=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
+                                            rest=None),
+            analysis_options=AnalysisOptions(affected_side=None if side == "auto" else side),  # type: ignore[arg-type]
+            keep_paths=keep_paths, overwrite=overwrite)
+    except (PhotoSetError, AnalysisError, InputError, MeasureError, LandmarkModelError,
+            ResultFileError, OutputPathError) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(write_error_message(error))
+    if not quiet:
+        for result in results:
+            print_summary(result)
 
 
 def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:

@@ -67,6 +67,14 @@ SOURCE_NAMES = {SOURCE_NONE: "none", SOURCE_PLAIN: "plain", SOURCE_COMPOSITE: "c
 #: detection only 27 did (the detector re-found the hand-face). The whole-frame passes keep the
 #: usual 0.5.
 COMPOSITE_MIN_CONFIDENCE = 0.9
+#: The same for independent photos. A photo has no tracked face to tell a covered half by (a
+#: covered half is never flagged in a photo, at either level), and at 0.9 the composites of
+#: expressive photos fell back to plain landmarks, which pull one-sided movement toward symmetry:
+#: the open-smile frames of both shared videos and the eyes-shut frame of
+#: WolfgangLanger_Pexels.mp4 (docs/photos.md). At 0.5 they are composites, and a 2 mm one-sided
+#: narrowing warped into the smile photo of single_face.mp4 reads as 2.3 mm (left) and 2.1 mm
+#: (right) excess, against 1.1 and 0.5 mm at 0.9.
+PHOTO_COMPOSITE_MIN_CONFIDENCE = 0.5
 
 #: Largest median distance (composite pixels, where the face's half-width is
 #: FACE_HALF_WIDTH_PX) between the two composites' landmarks on the lower facial midline (lips,

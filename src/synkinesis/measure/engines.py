@@ -28,13 +28,18 @@ def make_engine(mode: str, options: MeasureOptions):
     from synkinesis.landmarks.engine import MirrorAveragedEngine
 
     if options.method in ("composite", "composite-edges"):
-        from synkinesis.landmarks.composite import COMPOSITE_MIN_CONFIDENCE, CompositeEngine
+        from synkinesis.landmarks.composite import (
+            COMPOSITE_MIN_CONFIDENCE,
+            PHOTO_COMPOSITE_MIN_CONFIDENCE,
+            CompositeEngine,
+        )
 
         plain = MirrorAveragedEngine(make("image"), make("image"))
         edges = options.method == "composite-edges"
         presence = max(COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
         if mode == "image":  # photos: each one's midline from its own plain landmarks
-            return CompositeEngine(lambda: make("image", 1, presence), plain, track=False,
+            photo = max(PHOTO_COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
+            return CompositeEngine(lambda: make("image", 1, photo), plain, track=False,
                                    refine_lids=edges, refine_corners=edges)
         # Assessment measures movement: MediaPipe's own smoothing, which lags it, is off.
         return CompositeEngine(lambda: make("video", 1, presence, smoothing=False), plain,

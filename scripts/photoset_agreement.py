@@ -1,0 +1,68 @@
+"""The photo-set result against the video result of the same recording (docs/photos.md).
+
+For each shared video: its rest frame and each analysed task's peak frame (found with the
+video's own saved analysis, tests/golden) are written as a photo set, assessed as
+``synk analyze --photos`` does, and the eFACE items and pattern indices are printed beside the
+video's, as Markdown tables.
+
+    SYNK_MEDIA_DIR=/path/to/media python scripts/photoset_agreement.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "photoset"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+VIDEOS = {"single_face": "single_face.mp4", "wolfgang": "WolfgangLanger_Pexels.mp4"}
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def main() -> None:
+    from extracts import extract_photo_set, peak_frames
+    from fetch_media import candidates
+
+    from synkinesis.photoset import assess_photo_set, find_photo_sets
+
+    media = next(c for c in candidates() if (c / "single_face.mp4").is_file())
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, video in VIDEOS.items():
+            folder = Path(scratch) / name
+            extract_photo_set(media / video, name, folder)
+            (photo_set,) = find_photo_sets(folder)
+            result = assess_photo_set(photo_set, Path(scratch) / f"out-{name}")
+            golden = json.loads((ROOT / "tests" / "golden" / f"{name}.json").read_text())
+            video_content = golden["analysis"]
+            print(f"\n### {video} (frames {peak_frames(name)})\n")
+            items = {}
+            for label, content in (("photo", result.content), ("video", video_content)):
+                scale = next(s for s in content["scales"] if s["instrument"] == "eface")
+                for item in scale["items"]:
+                    items.setdefault(item["key"], {})[label] = item["value"]
+            print("| eFACE item | photo set | video | difference |\n|---|---:|---:|---:|")
+            for key, pair in items.items():
+                photo, vid = pair.get("photo"), pair.get("video")
+                diff = "-" if photo is None or vid is None else f"{photo - vid:+.1f}"
+                print(f"| {key} | {_fmt(photo)} | {_fmt(vid)} | {diff} |")
+            print("\n| pattern | photo set | video |\n|---|---|---|")
+            for mine, theirs in zip(result.content["findings"], video_content["findings"]):
+                print(f"| {mine['pattern']} | {mine['severity']} ({_fmt(mine['index'])}) | "
+                      f"{theirs['severity']} ({_fmt(theirs['index'])}) |")
+            floors = result.content["coupling"]["noise_floor_mm"]
+            video_floors = video_content["coupling"]["noise_floor_mm"]
+            regions = result.content["coupling"]["regions"]
+            print("\nnoise floor mm (photo set / video): " + ", ".join(
+                f"{r} {_fmt(a)}/{_fmt(b)}" for r, a, b in zip(regions, floors, video_floors)
+                if a is not None))
+
+
+if __name__ == "__main__":
+    main()
