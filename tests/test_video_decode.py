@@ -126,3 +126,25 @@ def test_a_file_without_a_video_stream_is_a_clear_error(tmp_path):
             container.mux(packet)
     with pytest.raises(InputError, match="holds no video stream"):
         probe_video(path)
+
+
+def test_orientation_metadata_is_applied_as_opencv_did(media, tmp_path):
+    """A phone video stored sideways with a 'rotate' tag decodes upright (the same pixels as
+    OpenCV's automatic orientation gave)."""
+    import shutil
+    import subprocess
+
+    import cv2
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg (a test tool here) writes the rotate tag")
+    video = tmp_path / "rotated.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(media / "single_face.mp4"), "-c",
+                    "copy", "-metadata:s:v:0", "rotate=90", str(video)], check=True)
+    info = probe_video(video)
+    assert (info.width, info.height) == (360, 640)
+    first = next(iter(iter_video(video, fps=info.fps)))
+    capture = cv2.VideoCapture(str(video))
+    ok, bgr = capture.read()
+    capture.release()
+    assert ok and np.array_equal(first.rgb, bgr[..., ::-1])
