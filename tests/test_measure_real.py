@@ -264,3 +264,35 @@ def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, m
     assert 1.2 <= measured.frames["time_s"][-1] <= 1.6
     assert measured.n_frames >= 10 and (measured.frames["n_faces"] >= 1).all()
     assert np.all(np.diff(measured.frames["time_s"]) > 0)
+
+
+@pytest.mark.parametrize("method, chunks", [("composite-edges", 1), ("composite", 1),
+                                            ("symmetric", 2), ("fast", 2)])
+def test_only_methods_that_forget_their_start_cut_a_video(media, tmp_path, monkeypatch,
+                                                           method, chunks):
+    """The half-face composites' state does not forget where it started (docs/measure.md):
+    --workers measures one video in one pass with them, and in chunks with the others."""
+    from synkinesis.measure import MeasureOptions
+    from synkinesis.measure import run as run_module
+
+    planned = []
+
+    class Planned(Exception):
+        pass
+
+    def one_pass(segment, *args, **kwargs):
+        planned.append([segment])
+        raise Planned
+
+    def in_chunks(segments, *args, **kwargs):
+        planned.append(list(segments))
+        raise Planned
+
+    monkeypatch.setattr(run_module, "run_segment", one_pass)
+    monkeypatch.setattr(run_module, "run_parallel", in_chunks)
+    with pytest.raises(Planned):
+        measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "out.synk",
+                      options=MeasureOptions(method=method, auto_orient=False), workers=2)
+    (segments,) = planned
+    assert len(segments) == chunks
+    assert segments[0].start == 0 and segments[-1].stop is None
