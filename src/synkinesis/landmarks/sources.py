@@ -156,6 +156,7 @@ def _open_video(path: Path):
         container.close()
         raise InputError(f"{path}: the file holds no video stream")
     stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # frame and slice threads, as OpenCV decoded: the same pixels
     return container, stream
 
 
