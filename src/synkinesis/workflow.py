@@ -50,6 +50,7 @@ __all__ = [
     "read_spans",
     "record_recording",
     "recorded_spans",
+    "rest_span",
 ]
 
 #: ``progress(frames)``: frames measured since the last call.
@@ -114,9 +115,29 @@ class WorkflowOptions:
             self.measure_options().validate()
         self.analysis.validate()
 
-    def measure_options(self) -> MeasureOptions:
-        """The measure step's options, naming files as ``keep_paths`` says."""
-        return replace(self.measure, keep_paths=self.keep_paths)
+    def measure_options(self, spans: Sequence[Mapping[str, Any]] | None = None
+                        ) -> MeasureOptions:
+        """The measure step's options, naming files as ``keep_paths`` says; with task
+        ``spans`` (a guided recording), rest is the protocol's rest span (:func:`rest_span`)
+        unless a rest span was given explicitly."""
+        measure = replace(self.measure, keep_paths=self.keep_paths)
+        span = rest_span(spans)
+        if span is not None and measure.rest_span_s is None:
+            measure = replace(measure, rest_span_s=span)
+        return measure
+
+
+def rest_span(spans: Sequence[Mapping[str, Any]] | None) -> tuple[float, float] | None:
+    """The rest span of a guided recording's task spans (seconds): the first span of the
+    task "rest", which the measure step then takes as rest (its frames set the resting level
+    and the pixel refinements' resting offsets) instead of the quietest frames. None when
+    the spans hold no rest task."""
+    for span in spans or ():
+        if str(span.get("task", "")).strip().lower() == "rest":
+            start, end = float(span["start_s"]), float(span["end_s"])
+            if 0 <= start < end:
+                return (start, end)
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -282,7 +303,7 @@ def measure_and_analyse(
     spans, spans_source = read_spans(source, options)
     measurement = _load_or_measure(source, output_dir / (source.stem + ".synk"),
                                    options=options, progress=progress, on_total=on_total,
-                                   on_stage=on_stage)
+                                   on_stage=on_stage, spans=spans)
     if not options.analyse:
         return WorkflowResult(measurement, Path(str(measurement.path)))
     if on_stage is not None:
@@ -298,8 +319,10 @@ def measure_and_analyse(
 
 def _load_or_measure(source: Path, target: Path, *, options: WorkflowOptions,
                      progress: Progress | None, on_total: Callable[[int], None] | None,
-                     on_stage: StageCallback | None) -> Measurement:
-    """Read a ``.synk`` result, or measure a video into ``target``."""
+                     on_stage: StageCallback | None,
+                     spans: Sequence[Mapping[str, Any]] | None = None) -> Measurement:
+    """Read a ``.synk`` result, or measure a video into ``target`` (with the rest span of
+    the task ``spans``, if any)."""
     from synkinesis.measure import SUFFIX as MEASURE_SUFFIX
     from synkinesis.measure import read_measurement
 
@@ -311,8 +334,19 @@ def _load_or_measure(source: Path, target: Path, *, options: WorkflowOptions,
 
     if on_stage is not None:
         on_stage("measuring")
-    return measure_video(source, target, options=options.measure_options(),
+    return measure_video(source, target, options=options.measure_options(spans),
                          progress=progress, on_total=on_total)
+
+
+def _spans_or_none(video: Path, options: WorkflowOptions
+                   ) -> list[Mapping[str, Any]] | None:
+    """The task spans for the measure step's rest; None when there are none or the protocol
+    file cannot be read (the analysis then reports that, as before, and the measurement is
+    kept)."""
+    try:
+        return read_spans(video, options)[0]
+    except AnalysisError:  # the analysis step reads them again and says why
+        return None
 
 
 def record_recording(
@@ -388,7 +422,8 @@ def record_recording(
             else:
                 measured = _load_or_measure(plan.video, plan.measurement_path,
                                             options=options, progress=progress,
-                                            on_total=on_total, on_stage=on_stage)
+                                            on_total=on_total, on_stage=on_stage,
+                                            spans=_spans_or_none(plan.video, options))
             summary = summarise_measurement(measured)
             content: Mapping[str, Any] | None = None
             figures: tuple[Path, ...] = ()

@@ -31,7 +31,8 @@ def measure(
     csv: bool = typer.Option(False, "--csv", help="Also write the per-frame table as CSV."),
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Processes: several inputs run side by side; a single long "
-                                     "video is cut into this many chunks."),
+                                     "video is cut into this many chunks with --method fast or "
+                                     "symmetric (the same result as one pass)."),
     iris_mm: float = typer.Option(DEFAULT_IRIS_DIAMETER_MM, "--iris-mm",
                                   help="Iris diameter used for the mm scale (11.22 in children)."),
     interpupil_mm: float = typer.Option(DEFAULT_INTERPUPIL_MM, "--interpupil-mm",

@@ -138,80 +138,174 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path}: the file is empty (0 bytes)")
 
 
+def _av():
+    import av
+
+    return av
+
+
+def _open_video(path: Path):
+    """(container, its first video stream) opened with PyAV; InputError if it cannot be."""
+    av = _av()
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable video (the decoder could not open it: "
+                         f"{_reason(error)})") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path}: the file holds no video stream")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"  # frame and slice threads, as OpenCV decoded: the same pixels
+    return container, stream
+
+
+def _reason(error: BaseException) -> str:
+    return str(getattr(error, "strerror", None) or error).strip() or type(error).__name__
+
+
+def _decoded(container, stream) -> Iterator:
+    """The stream's frames in presentation order; stops quietly at the first frame that
+    cannot be decoded (a truncated or damaged file yields the frames before the damage)."""
+    av = _av()
+    try:
+        yield from container.decode(stream)
+    except (av.error.FFmpegError, OSError):
+        return
+
+
+def _rate(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and 0 < float(rate) < 1000:
+            return float(rate)
+    return 30.0
+
+
+def _upright(frame) -> np.ndarray:
+    """A decoded frame as RGB uint8, turned as its display matrix says (phone videos)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    turns = round((frame.rotation or 0) / 90) % 4  # counter-clockwise quarter turns
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+
+
 def probe_video(path: Path) -> VideoInfo:
     """Open a video and read its properties; raises InputError if it cannot be decoded."""
     path = Path(path)
     _check_file(path)
-    cv2 = _cv2()
-    capture = cv2.VideoCapture(str(path))
+    container, stream = _open_video(path)
     try:
-        if not capture.isOpened():
-            raise InputError(f"{path}: not a readable video (the decoder could not open it)")
-        declared = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0),
-                    int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0))
+        declared = (int(stream.codec_context.width or 0), int(stream.codec_context.height or 0))
         if declared[0] * declared[1] > MAX_IMAGE_PIXELS:  # before a frame is decoded
             raise InputError(f"{path}: the video declares frames of {declared[0]} x "
                              f"{declared[1]} pixels, more than the "
                              f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels accepted; scale it "
                              "down first")
-        ok, frame = capture.read()
-        if not ok or frame is None:
+        first = next(_decoded(container, stream), None)
+        if first is None:
             raise InputError(f"{path}: no frame could be decoded (corrupt or truncated video?)")
-        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC))
-        codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\x00 ")
-        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        fps = _rate(stream)
+        count = int(stream.frames or 0)
+        if count <= 0:  # no index (webm, y4m): estimate from the duration
+            if stream.duration is not None and stream.time_base is not None:
+                seconds = float(stream.duration * stream.time_base)
+            else:
+                seconds = float(container.duration or 0) / 1_000_000
+            count = round(seconds * fps)
+        turns = round((first.rotation or 0) / 90) % 4
+        width, height = (first.height, first.width) if turns % 2 else (first.width,
+                                                                        first.height)
         return VideoInfo(
             path=str(path),
-            width=int(frame.shape[1]),
-            height=int(frame.shape[0]),
-            fps=fps if 0 < fps < 1000 else 30.0,
-            frame_count=max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 1),
-            codec=codec,
-            rotation_deg=int(capture.get(cv2.CAP_PROP_ORIENTATION_META) or 0),
+            width=int(width),
+            height=int(height),
+            fps=fps,
+            frame_count=max(count, 1),
+            codec=str(stream.codec_context.name),
+            rotation_deg=(-90 * turns) % 360,  # clockwise, as the container's "rotate" tag
         )
     finally:
-        capture.release()
+        container.close()
+
+
+def frame_times(path: Path) -> np.ndarray:
+    """Presentation times of every frame of a video, in stream time-base units, sorted (read
+    from the packets without decoding); empty when a packet carries no timestamp."""
+    container, stream = _open_video(path)
+    try:
+        stamps = []
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.is_discard:  # edit-list pre-roll: never shown
+                continue
+            if packet.pts is None:
+                return np.zeros(0, dtype=np.int64)
+            stamps.append(packet.pts)
+    except (_av().error.FFmpegError, OSError):
+        pass
+    finally:
+        container.close()
+    return np.sort(np.asarray(stamps, dtype=np.int64))
 
 
 def iter_video(
     path: Path, *, fps: float, start: int = 0, stop: int | None = None
 ) -> Iterator[Frame]:
-    """Decode frames ``start`` .. ``stop - 1`` of a video as RGB.
+    """Decode frames ``start`` .. ``stop - 1`` of a video as RGB, each with its presentation
+    time (seconds after the first frame; ``index / fps`` only for a frame without one).
 
-    Decoding stops quietly at the end of the stream or at the first frame that cannot be
-    decoded (a truncated file yields the frames before the damage).
+    Frames are numbered in presentation order. A ``start`` beyond 0 seeks to the key frame
+    before it and decodes forward to exactly that frame. Decoding stops quietly at the end of
+    the stream or at the first frame that cannot be decoded (a truncated file yields the
+    frames before the damage).
     """
-    cv2 = _cv2()
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise InputError(f"{path}: not a readable video")
+    path = Path(path)
+    stamps = frame_times(path) if start > 0 else None
+    container, stream = _open_video(path)
     try:
-        if start > 0:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, start)
-        index = start
-        while stop is None or index < stop:
-            ok, bgr = capture.read()
-            if not ok or bgr is None:
+        base = stream.time_base
+        origin = None
+        positions: dict[int, int] | None = None
+        if stamps is not None and len(stamps) > start:
+            origin = int(stamps[0])
+            # lands on the key frame at or before the wanted one
+            container.seek(int(stamps[start]), stream=stream, backward=True)
+            positions = {int(stamp): i for i, stamp in enumerate(stamps)}
+        index = 0
+        for frame in _decoded(container, stream):
+            if positions is not None:  # after a seek: the frame's place in the whole video
+                found = positions.get(int(frame.pts)) if frame.pts is not None else None
+                if found is None:
+                    continue
+                index = found
+            if origin is None:
+                origin = int(frame.pts) if frame.pts is not None else 0
+            if stop is not None and index >= stop:
                 break
-            yield Frame(index=index, time_s=index / fps, rgb=_to_rgb(cv2, bgr))
+            if index >= start:
+                if frame.pts is not None and base is not None:
+                    time_s = float((int(frame.pts) - origin) * base)
+                else:
+                    time_s = index / fps
+                yield Frame(index=index, time_s=time_s, rgb=_upright(frame))
             index += 1
     finally:
-        capture.release()
+        container.close()
 
 
 def decoded_extent(path: Path) -> tuple[int, float]:
     """How far a video decodes from its start: the number of frames and the presentation time
-    of the last one, seconds (one pass without colour conversion or landmarking)."""
-    cv2 = _cv2()
-    capture = cv2.VideoCapture(str(path))
-    frames, last_s = 0, 0.0
+    of the last one, seconds after the first (one pass without colour conversion or
+    landmarking)."""
+    container, stream = _open_video(Path(path))
+    frames, first, last = 0, None, None
     try:
-        while capture.grab():
+        for frame in _decoded(container, stream):
             frames += 1
-            last_s = float(capture.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000.0
+            if frame.time is not None:
+                first = frame.time if first is None else first
+                last = frame.time
     finally:
-        capture.release()
-    return frames, last_s
+        container.close()
+    return frames, (last - first) if last is not None else 0.0
 
 
 def _to_rgb(cv2, image: np.ndarray) -> np.ndarray:

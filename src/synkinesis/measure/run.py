@@ -28,6 +28,7 @@ from synkinesis.measure.engines import (
 )
 from synkinesis.measure.landmark_pass import (
     BATCH,
+    CHUNKABLE_METHODS,
     Batcher,
     FrameArrays,
     Progress,
@@ -51,8 +52,10 @@ def measure_video(
 ) -> Measurement:
     """Measure one video file into a result file.
 
-    With ``workers > 1`` the video is cut into that many consecutive chunks landmarked in
-    parallel processes (tracking restarts at each cut); results are merged in frame order.
+    With ``workers > 1`` and a method of :data:`CHUNKABLE_METHODS`, the video is cut into that
+    many consecutive chunks landmarked in parallel processes, each after
+    :data:`CHUNK_WARMUP` frames that bring the tracking to where one pass has it; results are
+    merged in frame order and equal one pass's. Other methods measure in one pass.
     """
     options.validate()
     info = probe_video(Path(path))
@@ -69,7 +72,8 @@ def measure_video(
         orientation = video_orientation(Path(path), info, options)
         source["orientation"] = orientation.as_dict()
         turns = (orientation.turns,)
-    if workers <= 1 or info.frame_count < 2 * BATCH * workers:
+    if (workers <= 1 or info.frame_count < 2 * BATCH * workers
+            or options.method not in CHUNKABLE_METHODS):
         arrays, spool, engine_info = run_segment(
             Segment("video", (str(path),), fps=info.fps, turns=turns), options,
             str(output.parent), progress)

@@ -163,21 +163,15 @@ def _read_frame(video: Path | None, frame_number: int, turns: int = 0) -> np.nda
     counter-clockwise as it was for landmarking (None when it cannot be read)."""
     if video is None or not Path(video).is_file():
         return None
-    try:
-        import cv2
-    except ImportError:  # pragma: no cover - OpenCV is a dependency of mediapipe
-        return None
-    capture = cv2.VideoCapture(str(video))
-    try:
-        capture.set(cv2.CAP_PROP_POS_FRAMES, int(frame_number))
-        ok, frame = capture.read()
-    finally:
-        capture.release()
-    if not ok:
-        return None
     from synkinesis.landmarks.orientation import turn
+    from synkinesis.landmarks.sources import InputError, iter_video
 
-    return turn(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), turns)
+    try:  # the same frame numbering (presentation order) and seeking as the landmark pass
+        frame = next(iter(iter_video(Path(video), fps=30.0, start=int(frame_number),
+                                     stop=int(frame_number) + 1)), None)
+    except InputError:
+        return None
+    return None if frame is None else turn(frame.rgb, turns)
 
 
 _PATTERN_POINTS = {

@@ -1,6 +1,6 @@
 """Background analysis of uploaded recordings, one at a time, with progress the page polls.
 
-A job converts the browser's recording to a constant-frame-rate video (Debian's ffmpeg), then
+A job converts the browser's recording to a constant-frame-rate video (PyAV), then
 calls :func:`synkinesis.workflow.record_recording` with the guided task spans: the one path that
 measures, analyses and stores the files with the visit, as ``synk record add`` does.
 """
@@ -11,7 +11,6 @@ import contextvars
 import logging
 import os
 import shutil
-import subprocess
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -52,30 +51,101 @@ class Job:
 
 def _private_file(path: Path) -> Path:
     """Create ``path`` empty with mode 0600 (whatever the umask); writers that open it later
-    (ffmpeg, copyfile) keep the mode."""
+    (the converter, copyfile) keep the mode."""
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     os.chmod(path, 0o600)
     return path
 
 
+#: Frame rate of a converted browser recording (the rate the recording page asks for).
+NORMALISED_FPS = 30
+
+
 def normalise_video(source: Path, output: Path) -> Path:
-    """Re-encode a browser recording (WebM, variable frame rate, no frame count) to 30 fps
-    H.264 MP4 so frame times are exact; without ffmpeg the original is kept. The file is
-    readable by this user only (0600)."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        kept = _private_file(output.with_suffix(source.suffix))
-        shutil.copyfile(source, kept)
-        return kept
+    """Re-encode a browser recording (WebM from MediaRecorder: variable frame rate, no frame
+    count, no index to seek in) to a 30 fps H.264 MP4, so frame times are regular and the
+    file can be cut into chunks. Done with PyAV (FFmpeg's libraries in the wheel, the same
+    ``fps`` filter as the ffmpeg tool: each 1/30 s tick takes the frame shown at that time).
+    The file is readable by this user only (0600).
+
+    Raises
+    ------
+    ValueError
+        The upload is not a video that decodes (with the decoder's reason).
+    """
+    import av
+    from av.filter import Graph
+
+    from synkinesis.landmarks.sources import InputError, _decoded, _open_video, _upright
+
+    try:
+        container, stream = _open_video(source)
+    except InputError as error:
+        raise ValueError(f"the upload is not a readable video: {error}") from None
     _private_file(output)
-    result = subprocess.run(
-        [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(source), "-vf", "fps=30",
-         "-c:v", "libx264", "-preset", "veryfast", "-crf", "17", "-pix_fmt", "yuv420p", "-an",
-         str(output)], capture_output=True, text=True, timeout=600, check=False)
-    if result.returncode != 0 or not output.is_file():
-        raise ValueError("the upload is not a readable video: "
-                         + (result.stderr.strip().splitlines() or ["ffmpeg failed"])[-1])
+    written = 0
+    try:
+        with container, av.open(str(output), "w", format="mp4") as out:
+            encoder = None
+            graph = sink = None
+            for frame in _decoded(container, stream):
+                if frame.pts is None:
+                    continue
+                image = av.VideoFrame.from_ndarray(_upright(frame), format="rgb24")
+                image.pts, image.time_base = frame.pts, stream.time_base
+                image.duration = frame.duration  # the last frame lasts its own time
+                if encoder is None:
+                    encoder = out.add_stream("libx264", rate=NORMALISED_FPS)
+                    encoder.width, encoder.height = image.width - image.width % 2, \
+                        image.height - image.height % 2
+                    encoder.pix_fmt = "yuv420p"
+                    encoder.options = {"preset": "veryfast", "crf": "17"}
+                    graph = Graph()
+                    buffer = graph.add_buffer(width=image.width, height=image.height,
+                                              format="rgb24", time_base=stream.time_base)
+                    rate = graph.add("fps", f"fps={NORMALISED_FPS}")
+                    crop = graph.add("crop", f"{encoder.width}:{encoder.height}:0:0")
+                    scale = graph.add("format", "yuv420p")
+                    sink = graph.add("buffersink")
+                    buffer.link_to(rate)
+                    rate.link_to(crop)
+                    crop.link_to(scale)
+                    scale.link_to(sink)
+                    graph.configure()
+                graph.push(image)
+                written += _drain(graph, encoder, out)
+            if encoder is None:
+                raise ValueError("the upload is not a readable video: no frame could be "
+                                 "decoded")
+            graph.push(None)  # end of stream: the fps filter gives its last frames
+            written += _drain(graph, encoder, out)
+            for packet in encoder.encode():
+                out.mux(packet)
+    except (av.error.FFmpegError, OSError) as error:
+        output.unlink(missing_ok=True)
+        raise ValueError(f"the upload could not be converted: {error}") from None
+    except BaseException:
+        output.unlink(missing_ok=True)
+        raise
+    if written == 0:
+        output.unlink(missing_ok=True)
+        raise ValueError("the upload is not a readable video: no frame could be decoded")
     return output
+
+
+def _drain(graph, encoder, out) -> int:
+    """Encode every frame the filter graph has ready; returns how many."""
+    import av
+
+    count = 0
+    while True:
+        try:
+            frame = graph.pull()
+        except (av.error.BlockingIOError, av.error.EOFError):
+            return count
+        for packet in encoder.encode(frame):
+            out.mux(packet)
+        count += 1
 
 
 class JobManager:
