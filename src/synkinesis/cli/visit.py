@@ -19,7 +19,8 @@ from synkinesis.cli.store_support import (
     void_command,
 )
 
-visit_app = typer.Typer(help="Assessment visits and their scale scores.", no_args_is_help=True)
+visit_app = typer.Typer(help="Assessment visits, their scale scores, and two visits compared.",
+                        no_args_is_help=True)
 
 
 @visit_app.command("add")
