@@ -111,6 +111,7 @@ def test_a_real_analysed_recording_at_each_visit(cli, media, tmp_path):
     ocular_oral = changes["analysis.ocular_oral.index"]
     assert ocular_oral["a"] is not None and ocular_oral["b"] is not None
     assert ocular_oral["higher_is_better"] is False
+    assert ocular_oral["label"] == "ocular-oral index (analysis)"
     expected = ("unchanged" if ocular_oral["change"] == 0
                 else "better" if ocular_oral["change"] < 0 else "worse")
     assert ocular_oral["verdict"] == expected
