@@ -1,4 +1,5 @@
-"""``synk visit add|score``: assessment visits and the clinical scales scored at them."""
+"""``synk visit add|score|compare``: assessment visits, the clinical scales scored at them,
+and any two visits side by side."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from synkinesis.cli.common import console, overwrite_option
 from synkinesis.cli.store_support import (
     AfterCommit,
     bad_input_exits,
@@ -13,10 +15,12 @@ from synkinesis.cli.store_support import (
     open_record,
     parse_pairs,
     reason_option,
+    record_view,
     void_command,
 )
 
-visit_app = typer.Typer(help="Assessment visits and their scale scores.", no_args_is_help=True)
+visit_app = typer.Typer(help="Assessment visits, their scale scores, and two visits compared.",
+                        no_args_is_help=True)
 
 
 @visit_app.command("add")
@@ -207,6 +211,114 @@ def score_void(
         synk visit score-void 3f2a9c --reason "scored the wrong visit"
     """
     void_command("score", score, reason)
+
+
+@visit_app.command("compare")
+def visit_compare(
+    visit_a: str = typer.Argument(..., help="First visit: CODE@YYYY-MM-DD or its id."),
+    visit_b: str = typer.Argument(..., help="Second visit of the same patient."),
+    json_output: str = typer.Option(
+        None, "--json", metavar="PATH|-", show_default=False,
+        help="Write the comparison as JSON to PATH, or to standard output with '-' (then no "
+             "table is printed)."),
+    overwrite: bool = overwrite_option(),
+) -> None:
+    """Two visits of one patient side by side, every index with its change.
+
+    Each scale total and subscore (per rater: a clinician's score is never compared with a
+    patient's) and each measured index, with both values, the analysis's interval where it
+    stores one, the change from A to B and what it means: better, worse, unchanged, within
+    the interval (the intervals overlap), or no direction (a measured index whose better
+    direction is not defined). `synk compare` is the before/after around each treatment.
+
+    Example:
+
+        synk visit compare P001@2026-01-05 P001@2026-03-02 --json -
+    """
+    import json
+    import sys
+
+    from synkinesis.store import repository
+    from synkinesis.store.queries import compare_visits
+
+    with bad_input_exits():
+        if json_output not in (None, "-"):
+            from synkinesis.files import check_output_path
+
+            check_output_path(Path(json_output), overwrite=overwrite)
+        store = open_record()
+        with store.transaction() as session:
+            patient_code = repository.find_visit(session, ref=visit_a).patient.code
+            result = compare_visits(session, patient_code=patient_code, visit_a=visit_a,
+                                    visit_b=visit_b)
+            record_view(session, result.patient_code,
+                        f"compare visits {result.visit_a} {result.visit_b}")
+    document = comparison_document(result)
+    if json_output is not None:
+        text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+        if json_output == "-":
+            sys.stdout.write(text)
+            return
+        with bad_input_exits():
+            _write_text(Path(json_output), text)
+    _print_comparison(result)
+    if json_output is not None:
+        console.print(f"wrote {json_output}", highlight=False, markup=False)
+
+
+def comparison_document(result) -> dict:
+    """The comparison as a self-describing JSON document (values as stored, None = no value)."""
+    return {
+        "format": "synkinesis.visit_comparison", "patient": result.patient_code,
+        "visit_a": {"ref": result.visit_a, "date": result.date_a.isoformat()},
+        "visit_b": {"ref": result.visit_b, "date": result.date_b.isoformat()},
+        "changes": [{
+            "index": change.index.name, "label": change.index.label,
+            "unit": change.index.unit, "rater": change.rater or None,
+            "higher_is_better": change.index.higher_is_better,
+            "a": change.value_a, "b": change.value_b,
+            "interval_a": list(change.interval_a) if change.interval_a else None,
+            "interval_b": list(change.interval_b) if change.interval_b else None,
+            "change": change.change, "verdict": change.verdict,
+        } for change in result.changes]}
+
+
+def _write_text(path: Path, text: str) -> None:
+    from synkinesis.cli.common import write_error_message
+    from synkinesis.store.errors import StoreError
+
+    try:
+        path.write_text(text)
+    except OSError as error:
+        raise StoreError(write_error_message(error)) from None
+
+
+def _print_comparison(result) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    def value(number: float | None, interval: tuple[float, float] | None) -> str:
+        if number is None:
+            return "-"
+        return fmt(number) + (f" [{fmt(interval[0])}, {fmt(interval[1])}]" if interval else "")
+
+    console.print(f"[bold]{result.patient_code}[/bold]: {result.visit_a} (A) vs "
+                  f"{result.visit_b} (B)", highlight=False)
+    if not result.changes:
+        console.print("neither visit has a score or a measured index to compare")
+        return
+    table = Table(box=None, padding=(0, 2))
+    for column in ("index", "rater", "A", "B", "change", "direction"):
+        table.add_column(column, justify="right" if column in ("A", "B", "change") else "left",
+                         overflow="fold")
+    for change in result.changes:
+        unit = f" ({change.index.unit})" if change.index.unit else ""
+        table.add_row(Text(change.index.label + unit), change.rater or "",
+                      value(change.value_a, change.interval_a),
+                      value(change.value_b, change.interval_b),
+                      "-" if change.change is None else f"{change.change:+.4g}",
+                      change.verdict)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -794,10 +794,22 @@ def _visit_measured_values(visit: Visit) -> dict[str, tuple[IndexSpec, float,
         intervals = _analysis_intervals(recording)
         for index in recording.indices:
             analysis = index.name.startswith("analysis.")
-            spec = IndexSpec(index.name, index.name.replace("_", " "), index.unit,
+            spec = IndexSpec(index.name, _measured_label(index.name), index.unit,
                              False if analysis else None)
             found[index.name] = (spec, index.value, intervals.get(index.name))
     return found
+
+
+def _measured_label(name: str) -> str:
+    """A measured index's label in words: ``analysis.ocular_oral.index`` -> ``ocular-oral
+    index (analysis)``, ``palpebral_fissure_rest_left_mm`` -> ``palpebral fissure rest left
+    mm``."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "analysis" and parts[2] == "index":
+        pattern = {"ocular_oral": "ocular-oral", "oral_ocular": "oral-ocular"}.get(
+            parts[1], parts[1].replace("_", " "))
+        return f"{pattern} index (analysis)"
+    return name.replace("_", " ")
 
 
 def _analysis_intervals(recording: RecordingRow) -> dict[str, tuple[float, float]]:
