@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from synkinesis.analysis import (
     FORMAT_NAME,
+    FORMAT_VERSION,
     AnalysisError,
     AnalysisOptions,
     analyze_recording,
@@ -35,7 +36,7 @@ def test_analyze_a_measure_result(single_face_measurement, tmp_path):
                  "house_brackmann", "no rest segment"):
         assert text in result.output
     data = read_analysis(tmp_path / "single_face.analysis.json")
-    assert data["format"] == FORMAT_NAME and data["format_version"] == 1
+    assert data["format"] == FORMAT_NAME and data["format_version"] == FORMAT_VERSION
     assert data["protocol_version"] == "1"
     assert set(data["scale_versions"]) == {"eface", "sunnybrook", "house_brackmann"}
     assert data["source"]["engine"]["model_sha256"]

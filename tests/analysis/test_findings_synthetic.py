@@ -8,9 +8,13 @@ from synthetic_faces import FULL_PROTOCOL, close_eyes, guided, make_recording, m
 
 from synkinesis.analysis import AnalysisOptions, analyze_recording
 from synkinesis.coupling import sustained_level
+from synkinesis.uncertainty import UncertaintyOptions
 
 
 def analyse(recording, spans, **options):
+    # The point findings are tested here; their intervals in test_uncertainty.py (the
+    # resampling would make this file several times slower).
+    options.setdefault("uncertainty", UncertaintyOptions(replicates=0))
     return analyze_recording(recording, spans=guided(spans), options=AnalysisOptions(**options))
 
 

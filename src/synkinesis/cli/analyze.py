@@ -112,12 +112,13 @@ def print_summary(run) -> None:
     for line in summary["tasks"]:
         say(f"    {line}")
     say(f"  affected side: {summary['affected']}")
-    say(f"  {'pattern':<20} {'side':<6} {'severity':<15} {'index':>6} {'L / R':>13}  "
-        f"{'key task':<19} {'excess mm':>9} {'conf.':>5}")
+    say(f"  {'pattern':<20} {'side':<6} {'severity':<15} {'index':>6} {'90% interval':>13} "
+        f"{'L / R':>13}  {'key task':<19} {'excess mm':>9} {'conf.':>5}")
     for row in summary["findings"]:
         both = f"{_fmt(row['index_left'])} / {_fmt(row['index_right'])}"
+        interval = f"{_fmt(row['index_low'])}..{_fmt(row['index_high'])}"
         say(f"  {row['pattern']:<20} {row['side'] or '-':<6} {row['severity']:<15} "
-            f"{_fmt(row['index']):>6} {both:>13}  {row['task'] or '-':<19} "
+            f"{_fmt(row['index']):>6} {interval:>13} {both:>13}  {row['task'] or '-':<19} "
             f"{_fmt(row['excess_mm']):>9} {_fmt(row['confidence'], '{:.0%}'):>5}")
     for row in summary["findings"]:
         if row["note"]:
@@ -126,6 +127,8 @@ def print_summary(run) -> None:
         "(L / R: each side taken as affected); severity none < 0.5 <= mild < 1.5 <= moderate "
         "< 2.5 <= severe")
     for line in summary["scales"]:
+        say(f"  {line}")
+    for line in summary["uncertainty"]:
         say(f"  {line}")
     for warning in summary["warnings"]:
         say(f"  [yellow]note:[/yellow] {warning}")
