@@ -54,7 +54,12 @@ from synkinesis.protocol import (
 from synkinesis.recording import REGION_SIGNALS, Recording
 from synkinesis.regions import SIDES, Side
 from synkinesis.scales.automatic import ItemEstimate, ScaleEstimate, estimate_scales
-from synkinesis.uncertainty import Uncertainty, UncertaintyOptions, estimate_uncertainty
+from synkinesis.uncertainty import (
+    Uncertainty,
+    UncertaintyOptions,
+    decide_findings,
+    estimate_uncertainty,
+)
 
 FORMAT_NAME = "synkinesis.analysis"
 FORMAT_VERSION = 2
@@ -210,6 +215,9 @@ def analyze_recording(
             recording, segmentation, affected, findings=findings, resting=resting,
             scales=scales, coupling_options=options.coupling, finding_options=options.findings,
             options=options.uncertainty)
+        findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
+        resting = decide_findings((resting,), uncertainty, segmentation,
+                                  options=options.findings)[0]
     return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
                     tuple(warnings), uncertainty)
 
@@ -583,7 +591,10 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         rows.append({
             "pattern": finding.pattern + (" (proxy)" if finding.pattern == "platysmal" else ""),
             "side": finding.side if finding.severity != "not measurable" else None,
-            "severity": finding.severity, "index": finding.index,
+            "severity": (f"uncertain ({finding.severity_range[0]}..{finding.severity_range[1]})"
+                         if finding.severity == "uncertain" and finding.severity_range
+                         else finding.severity),
+            "settle": finding.settle, "index": finding.index,
             "index_low": None if interval is None else interval.low,
             "index_high": None if interval is None else interval.high,
             "index_left": finding.index_by_side.get("left"),

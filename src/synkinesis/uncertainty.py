@@ -54,6 +54,7 @@ from synkinesis.findings import (
     FindingOptions,
     find_patterns,
     resting_tone,
+    severity_from_interval,
 )
 from synkinesis.protocol import TASK_NAMES, Segmentation
 from synkinesis.recording import Recording, region_movements
@@ -225,7 +226,9 @@ def resample_recording(
                recording.signals.items()}
     baseline = dict(segmentation.baseline)
     if rest_rows.size >= 3 and columns:
-        block = max(1, int(round(options.block_s / recording.frame_interval_s)))
+        # A block at most a quarter of the rest, so that a short rest still gives many draws.
+        block = max(1, min(int(round(options.block_s / recording.frame_interval_s)),
+                           rest_rows.size // 4))
         outside = ~segmentation.rest.mask(t)
         jitter_rows = rest_rows[_blocks(rest_rows.size, int(outside.sum()), block, rng)]
         rest_draw = rest_rows[_blocks(rest_rows.size, rest_rows.size, block, rng)]
@@ -409,3 +412,50 @@ def estimate_uncertainty(
     return Uncertainty(options.level, options.replicates, options.seed, indices, items,
                        region_resolution(recording, segmentation, pixel_mm=pixel_mm),
                        repetitions)
+
+
+def decide_findings(
+    findings: Sequence[Finding],
+    uncertainty: Uncertainty,
+    segmentation: Segmentation,
+    *,
+    options: FindingOptions = FindingOptions(),
+) -> tuple[Finding, ...]:
+    """Each finding's severity decided from its index's interval
+    (:func:`synkinesis.findings.severity_from_interval`), with what would settle an uncertain
+    one. Findings without an interval (not measurable) are returned as they are.
+
+    What would settle it, in the order a clinician can act on it: a recording without a rest
+    segment -> record a rest; a key task done once -> repeat the task; a region whose smallest
+    resolvable change is more than half a point of the pattern's anchor -> come closer to the
+    camera (more pixels per mm).
+    """
+    anchors = {p.name: p for p in options.patterns()}
+    out = []
+    for finding in findings:
+        interval = uncertainty.indices.get(finding.pattern)
+        if interval is None or finding.severity == "not measurable":
+            out.append(finding)
+            continue
+        severity, ends = severity_from_interval(interval.low, interval.high,
+                                                options.severity_cuts)
+        settle = ""
+        if severity == "uncertain":
+            steps = []
+            if segmentation.rest.flagged:
+                steps.append("record a rest (a few seconds of a still, relaxed face)")
+            task = finding.evidence[0].task if finding.evidence else None
+            if task is not None and uncertainty.repetitions.get(task, 0) < 2:
+                steps.append(f"repeat the task ({task.replace('_', ' ')}) at least twice")
+            pattern = anchors.get(finding.pattern)
+            if pattern is not None and task in pattern.mm_per_point:
+                anchor = pattern.mm_per_point[task]
+                resolvable = {r.region: r.smallest_change_mm for r in uncertainty.resolution}
+                smallest = resolvable.get(pattern.region, float("nan"))
+                if np.isfinite(smallest) and smallest > 0.5 * anchor:
+                    region = pattern.region.replace("_", " ")
+                    steps.append(f"come closer to the camera (the {region} resolves "
+                                 f"{smallest:.2f} mm; one point is {anchor:g} mm)")
+            settle = "; ".join(steps) or "repeat the recording to narrow the interval"
+        out.append(replace(finding, severity=severity, severity_range=ends, settle=settle))
+    return tuple(out)

@@ -169,3 +169,40 @@ def test_batched_sustained_levels_equal_one_at_a_time():
             single = sustained_level(values[row], masks[row], width)
             assert (np.isnan(single.value) and np.isnan(batched[row].value)) or (
                 batched[row] == single), (row, width)
+
+
+@pytest.mark.parametrize(("low", "high", "severity", "ends"), [
+    (0.1, 0.45, "none", ("none", "none")),
+    (0.6, 1.4, "mild", ("mild", "mild")),
+    (2.6, 4.0, "severe", ("severe", "severe")),
+    (0.3, 1.6, "uncertain", ("none", "moderate")),
+    (-0.4, 0.7, "uncertain", ("none", "mild")),
+])
+def test_a_severity_is_called_only_when_its_whole_interval_supports_it(low, high, severity,
+                                                                        ends):
+    from synkinesis.findings import severity_from_interval
+
+    assert severity_from_interval(low, high) == (severity, ends)
+
+
+def test_clear_cases_are_called_and_a_boundary_case_is_never_called_two_ways():
+    healthy, spans = make_recording(STEPS, noise_mm=0.05, rng=np.random.default_rng(8))
+    assert analyse(healthy, spans, affected_side="left").finding("ocular_oral").severity == "none"
+    severe_extra = {key: -3.0 for key in OCULAR_ORAL_1_5MM}
+    severe, spans = make_recording(STEPS, extra=severe_extra, noise_mm=0.05,
+                                   rng=np.random.default_rng(8))
+    assert analyse(severe, spans, affected_side="left").finding("ocular_oral").severity == "severe"
+    # 1.5 points (the mild / moderate boundary at 0.77 mm per point) with 0.2 mm tracker noise:
+    # the point estimate falls either side of the knife edge; the call must not.
+    boundary = {key: -1.5 * 0.77 for key in OCULAR_ORAL_1_5MM}
+    calls = set()
+    for seed in range(6):
+        recording, spans = make_recording(STEPS, extra=boundary, noise_mm=0.2,
+                                          rng=np.random.default_rng(200 + seed))
+        finding = analyse(recording, spans, affected_side="left").finding("ocular_oral")
+        calls.add(finding.severity)
+        if finding.severity == "uncertain":
+            assert finding.severity_range[0] in ("none", "mild")
+            assert finding.severity_range[1] in ("moderate", "severe")
+            assert "repeat the task" in finding.settle
+    assert len(calls - {"uncertain"}) <= 1, calls
