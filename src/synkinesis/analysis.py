@@ -208,7 +208,8 @@ def analyze_recording(
     scales = tuple(score_estimates(e.instrument, list(e.items), list(e.missing), e.notes,
                                    rated_at=rated_at)
                    for e in estimate_scales(coupling, findings, affected,
-                                            options=options.findings))
+                                            options=options.findings,
+                                            rest_recorded=not segmentation.rest.flagged))
     uncertainty = None
     if options.uncertainty.replicates > 0:
         uncertainty = estimate_uncertainty(
@@ -218,6 +219,12 @@ def analyze_recording(
         findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
         resting = decide_findings((resting,), uncertainty, segmentation,
                                   options=options.findings)[0]
+    if segmentation.rest.flagged:
+        # Resting tightness compares the sides at rest; the quietest span of a recording
+        # without a rest segment may be an expression (single_face's smile onset read "mild").
+        resting = replace(resting, severity="not assessable", note=(
+            "not assessable: the recording has no rest segment (its quietest span was used as "
+            "the baseline of the movements); record a few seconds of a still, relaxed face"))
     return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
                     tuple(warnings), uncertainty)
 
@@ -590,7 +597,8 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
         interval = None if uncertainty is None else uncertainty.indices.get(finding.pattern)
         rows.append({
             "pattern": finding.pattern + (" (proxy)" if finding.pattern == "platysmal" else ""),
-            "side": finding.side if finding.severity != "not measurable" else None,
+            "side": (finding.side if finding.severity not in ("not measurable", "not assessable")
+                     else None),
             "severity": (f"uncertain ({finding.severity_range[0]}..{finding.severity_range[1]})"
                          if finding.severity == "uncertain" and finding.severity_range
                          else finding.severity),
@@ -602,7 +610,8 @@ def summarise(analysis: Analysis) -> dict[str, Any]:
             "task": key.task if key else ("rest" if finding.pattern == "resting_tightness"
                                           else None),
             "excess_mm": key.excess_mm if key else None, "confidence": finding.confidence,
-            "note": finding.note if finding.pattern != "resting_tightness" else "",
+            "note": (finding.note if finding.pattern != "resting_tightness"
+                     or finding.severity == "not assessable" else ""),
         })
     scales = []
     for estimate in analysis.scales:

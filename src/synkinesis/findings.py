@@ -37,7 +37,8 @@ from synkinesis.coupling import Coupling
 from synkinesis.protocol import EYE_TASKS, get_task
 from synkinesis.regions import SIDES, Side, other_side
 
-Severity = Literal["none", "mild", "moderate", "severe", "uncertain", "not measurable"]
+Severity = Literal["none", "mild", "moderate", "severe", "uncertain", "not measurable",
+                   "not assessable"]
 SEVERITIES: tuple[str, ...] = ("none", "mild", "moderate", "severe")
 #: Index (Sunnybrook points) where mild, moderate and severe start [U: rounding to the nearest
 #: point]; the default of :attr:`FindingOptions.severity_cuts`.
@@ -324,7 +325,9 @@ class Finding:
         The index with each side taken as affected (for mirror checks and bilateral cases).
     severity : str
         none / mild / moderate / severe / not measurable; "uncertain" when the index's
-        interval spans more than one class (:func:`severity_from_interval`).
+        interval spans more than one class (:func:`severity_from_interval`); "not assessable"
+        when the recording cannot support it (resting tightness without a rest segment; the
+        note says why).
     confidence : float
         0..1: task label confidence x usable-frame coverage x distance from a severity boundary.
     evidence : tuple of Evidence

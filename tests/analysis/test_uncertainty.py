@@ -206,3 +206,24 @@ def test_clear_cases_are_called_and_a_boundary_case_is_never_called_two_ways():
             assert finding.severity_range[1] in ("moderate", "severe")
             assert "repeat the task" in finding.settle
     assert len(calls - {"uncertain"}) <= 1, calls
+
+
+def test_without_a_rest_segment_resting_tightness_and_resting_items_are_not_assessable():
+    steps = (("closed_smile", 2.0), ("big_smile", 2.0), ("gentle_eye_closure", 2.0))
+    recording, spans = make_recording(steps, rng=np.random.default_rng(9))
+    analysis = analyse(recording, spans, replicates=5)
+    assert analysis.segmentation.rest.flagged
+    assert analysis.resting.severity == "not assessable"
+    assert "no rest segment" in analysis.resting.note
+    from synkinesis.scales.automatic import RESTING_ITEMS
+
+    for estimate in analysis.scales:
+        keys = {item.key for item in estimate.items}
+        for resting in RESTING_ITEMS.get(estimate.instrument, ()):
+            assert resting not in keys and resting in estimate.missing
+    # With a rest, the same items are estimated.
+    with_rest, spans = make_recording((("rest", 2.0), *steps), rng=np.random.default_rng(9))
+    analysis = analyse(with_rest, spans, replicates=5)
+    assert analysis.resting.severity != "not assessable"
+    sunnybrook = next(e for e in analysis.scales if e.instrument == "sunnybrook")
+    assert "rest_eye" in {item.key for item in sunnybrook.items}
