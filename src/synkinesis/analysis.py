@@ -15,6 +15,10 @@ version, landmark engine and model sha256.
 Format history
 --------------
 1 (package 0.1.0): first version.
+2: ``uncertainty`` (level, draws, seed, what the draws vary, each region's smallest resolvable
+change in mm, repetitions per task); every finding and scale item gains ``interval``
+(``{low, high, level, replicates}`` or null). Version 1 files are read as they are (no
+intervals).
 
 Why one file of over 500 lines: it is the core's boundary (input checks, options, the
 analysis file's format and its reader); the core itself is already split (protocol, coupling,
@@ -54,9 +58,15 @@ from synkinesis.protocol import (
 from synkinesis.recording import REGION_SIGNALS, Recording
 from synkinesis.regions import SIDES, Side
 from synkinesis.scales.automatic import ItemEstimate, ScaleEstimate, estimate_scales
+from synkinesis.uncertainty import (
+    Uncertainty,
+    UncertaintyOptions,
+    decide_findings,
+    estimate_uncertainty,
+)
 
 FORMAT_NAME = "synkinesis.analysis"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".analysis.json"
 
 
@@ -78,6 +88,8 @@ class AnalysisOptions:
         Fewer usable frames than this are refused.
     warn_flagged_fraction : float
         Warn when more than this fraction of frames is unusable.
+    uncertainty : UncertaintyOptions
+        Intervals of every index and scale item (``replicates=0``: none).
     """
 
     affected_side: Side | None = None
@@ -87,16 +99,22 @@ class AnalysisOptions:
     segmentation: SegmentationOptions = field(default_factory=SegmentationOptions)
     coupling: CouplingOptions = field(default_factory=CouplingOptions)
     findings: FindingOptions = field(default_factory=FindingOptions)
+    uncertainty: UncertaintyOptions = field(default_factory=UncertaintyOptions)
 
     def validate(self) -> None:
         if self.affected_side not in (None, "left", "right"):
             raise AnalysisError(
                 f"affected side must be one of 'left', 'right', 'auto', got {self.affected_side!r}")
+        try:
+            self.uncertainty.validate()
+        except ValueError as error:
+            raise AnalysisError(f"uncertainty options: {error}") from None
 
 
 @dataclass(frozen=True, eq=False)
 class Analysis:
-    """Everything the analysis found (what the analysis file stores)."""
+    """Everything the analysis found (what the analysis file stores); ``uncertainty`` is None
+    when intervals were switched off."""
 
     recording: Recording
     segmentation: Segmentation
@@ -106,6 +124,7 @@ class Analysis:
     resting: Finding
     scales: tuple[ScaleEstimate, ...]
     warnings: tuple[str, ...]
+    uncertainty: Uncertainty | None = None
 
     def finding(self, pattern: str) -> Finding:
         for finding in (*self.findings, self.resting):
@@ -193,9 +212,25 @@ def analyze_recording(
     scales = tuple(score_estimates(e.instrument, list(e.items), list(e.missing), e.notes,
                                    rated_at=rated_at)
                    for e in estimate_scales(coupling, findings, affected,
-                                            options=options.findings))
+                                            options=options.findings,
+                                            rest_recorded=not segmentation.rest.flagged))
+    uncertainty = None
+    if options.uncertainty.replicates > 0:
+        uncertainty = estimate_uncertainty(
+            recording, segmentation, affected, findings=findings, resting=resting,
+            scales=scales, coupling_options=options.coupling, finding_options=options.findings,
+            options=options.uncertainty)
+        findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
+        resting = decide_findings((resting,), uncertainty, segmentation,
+                                  options=options.findings)[0]
+    if segmentation.rest.flagged:
+        # Resting tightness compares the sides at rest; the quietest span of a recording
+        # without a rest segment may be an expression (single_face's smile onset read "mild").
+        resting = replace(resting, severity="not assessable", note=(
+            "not assessable: the recording has no rest segment (its quietest span was used as "
+            "the baseline of the movements); record a few seconds of a still, relaxed face"))
     return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
-                    tuple(warnings))
+                    tuple(warnings), uncertainty)
 
 
 def score_estimates(instrument: str, items: Sequence[ItemEstimate], missing: Sequence[str],
@@ -291,9 +326,16 @@ def _frame_ref(recording: Recording, frame_numbers: np.ndarray | None, index: in
     return {"index": int(index), "frame": frame, "time_s": round(float(t[index]), 4)}
 
 
+def _interval_dict(interval: Any) -> dict[str, Any] | None:
+    return None if interval is None else asdict(interval)
+
+
 def _finding_dict(finding: Finding, recording: Recording,
-                  frame_numbers: np.ndarray | None) -> dict[str, Any]:
+                  frame_numbers: np.ndarray | None,
+                  uncertainty: Uncertainty | None = None) -> dict[str, Any]:
     out = asdict(finding)
+    out["interval"] = _interval_dict(
+        None if uncertainty is None else uncertainty.indices.get(finding.pattern))
     out["tasks"] = list(finding.tasks)
     evidence = []
     for e in finding.evidence:
@@ -308,12 +350,15 @@ def _finding_dict(finding: Finding, recording: Recording,
     return out
 
 
-def _scale_dict(estimate: ScaleEstimate) -> dict[str, Any]:
+def _scale_dict(estimate: ScaleEstimate, uncertainty: Uncertainty | None = None
+                ) -> dict[str, Any]:
     from synkinesis.scales import result_to_dict
 
+    intervals = {} if uncertainty is None else uncertainty.items.get(estimate.instrument, {})
     return {
         "instrument": estimate.instrument,
-        "items": [asdict(item) for item in estimate.items],
+        "items": [{**asdict(item), "interval": _interval_dict(intervals.get(item.key))}
+                  for item in estimate.items],
         "missing_items": list(estimate.missing),
         "notes": list(estimate.notes),
         "result": result_to_dict(estimate.result),
@@ -339,6 +384,17 @@ def coupling_dict(coupling: Coupling, affected: AffectedSide) -> dict[str, Any]:
         "short_tasks": list(coupling.short_tasks),
         "auxiliary": coupling.auxiliary,
     }
+
+
+def uncertainty_dict(uncertainty: Uncertainty | None) -> dict[str, Any] | None:
+    """The ``uncertainty`` section of an analysis file (the intervals themselves sit in each
+    finding and item)."""
+    if uncertainty is None:
+        return None
+    return {"level": uncertainty.level, "replicates": uncertainty.replicates,
+            "seed": uncertainty.seed, "sources": list(uncertainty.sources),
+            "resolution": [asdict(r) for r in uncertainty.resolution],
+            "repetitions": dict(uncertainty.repetitions)}
 
 
 def analysis_to_dict(analysis: Analysis, *, source: Mapping[str, Any] | None = None,
@@ -370,9 +426,12 @@ def analysis_to_dict(analysis: Analysis, *, source: Mapping[str, Any] | None = N
         },
         "coupling": coupling_dict(analysis.coupling, analysis.affected),
         "affected_side": asdict(analysis.affected),
-        "findings": [_finding_dict(f, recording, frame_numbers) for f in analysis.findings],
-        "resting": _finding_dict(analysis.resting, recording, frame_numbers),
-        "scales": [_scale_dict(e) for e in analysis.scales],
+        "findings": [_finding_dict(f, recording, frame_numbers, analysis.uncertainty)
+                     for f in analysis.findings],
+        "resting": _finding_dict(analysis.resting, recording, frame_numbers,
+                                 analysis.uncertainty),
+        "scales": [_scale_dict(e, analysis.uncertainty) for e in analysis.scales],
+        "uncertainty": uncertainty_dict(analysis.uncertainty),
         "warnings": list(analysis.warnings),
     })
 
@@ -486,7 +545,9 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
     Returns
     -------
     dict with ``recording``, ``segmentation``, ``tasks`` (one line per span with the driver
-    movement per side, mm), ``affected``, ``findings`` (rows), ``scales`` (lines), ``warnings``.
+    movement per side, mm), ``affected``, ``findings`` (rows, with the index's interval),
+    ``scales`` (lines), ``uncertainty`` (lines: how the intervals were made, each region's
+    smallest resolvable change), ``warnings``.
     """
     from synkinesis.protocol import COMPOUND, get_task
     from synkinesis.quality import FrameFlag
@@ -534,18 +595,27 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
         side_text = (f"{affected.side} (inferred, confidence {affected.confidence:.0%}: weakness "
                      f"{affected.weakness:+.2f}, co-movement {affected.co_movement:+.2f})")
     rows = []
+    uncertainty = analysis.uncertainty
     for finding in (*analysis.findings, analysis.resting):
         key = finding.evidence[0] if finding.evidence else None
+        interval = None if uncertainty is None else uncertainty.indices.get(finding.pattern)
         rows.append({
             "pattern": finding.pattern + (" (proxy)" if finding.pattern == "platysmal" else ""),
-            "side": finding.side if finding.severity != "not measurable" else None,
-            "severity": finding.severity, "index": finding.index,
+            "side": (finding.side if finding.severity not in ("not measurable", "not assessable")
+                     else None),
+            "severity": (f"uncertain ({finding.severity_range[0]}..{finding.severity_range[1]})"
+                         if finding.severity == "uncertain" and finding.severity_range
+                         else finding.severity),
+            "settle": finding.settle, "index": finding.index,
+            "index_low": None if interval is None else interval.low,
+            "index_high": None if interval is None else interval.high,
             "index_left": finding.index_by_side.get("left"),
             "index_right": finding.index_by_side.get("right"),
             "task": key.task if key else ("rest" if finding.pattern == "resting_tightness"
                                           else None),
             "excess_mm": key.excess_mm if key else None, "confidence": finding.confidence,
-            "note": finding.note if finding.pattern != "resting_tightness" else "",
+            "note": (finding.note if finding.pattern != "resting_tightness"
+                     or finding.severity == "not assessable" else ""),
         })
     scales = []
     for estimate in analysis.scales:
@@ -558,6 +628,11 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
                                                            else ""))
         elif result.grade is not None:
             text = f"{estimate.instrument}: grade {result.grade.name} suggested"
+            grade_interval = (None if uncertainty is None else
+                              uncertainty.items.get(estimate.instrument, {}).get("grade"))
+            if grade_interval is not None and grade_interval.low != grade_interval.high:
+                text += (f" ({grade_interval.level:.0%} interval: grades "
+                         f"{int(grade_interval.low)}..{int(grade_interval.high)})")
         else:
             text = f"{estimate.instrument}: total {result.total:.1f} ({result.total_formula})"
         scales.append(text)
@@ -572,5 +647,23 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
         "affected": side_text,
         "findings": rows,
         "scales": scales,
+        "uncertainty": _uncertainty_lines(uncertainty),
         "warnings": list(analysis.warnings),
     }
+
+
+def _uncertainty_lines(uncertainty: Uncertainty | None) -> list[str]:
+    if uncertainty is None:
+        return ["intervals switched off (no uncertainty was estimated)"]
+    lines = [f"intervals: {uncertainty.level:.0%}, from {uncertainty.replicates} resamplings of "
+             f"this recording (seed {uncertainty.seed}): "
+             + "; ".join(uncertainty.sources)]
+    resolution = ", ".join(f"{r.region.replace('_', ' ')} {r.smallest_change_mm:.2f}"
+                           for r in uncertainty.resolution if math.isfinite(r.smallest_change_mm))
+    frames = uncertainty.resolution[0].rest_frames if uncertainty.resolution else 0
+    lines.append(f"smallest resolvable change, mm (from {frames} rest frames): "
+                 + (resolution or "unknown (too few rest frames)"))
+    repeated = [f"{task} x{n}" for task, n in uncertainty.repetitions.items() if n > 1]
+    if repeated:
+        lines.append("repetitions resampled: " + ", ".join(repeated))
+    return lines

@@ -96,7 +96,13 @@ def sustained_level(values: np.ndarray, mask: np.ndarray, width: int) -> Sustain
     Sustained
         ``max over windows of min over the window``.
     """
-    v = np.where(np.asarray(mask, dtype=bool), np.asarray(values, dtype=float), np.nan)
+    mask = np.asarray(mask, dtype=bool)
+    inside = np.flatnonzero(mask)
+    if inside.size == 0:
+        return Sustained(float("nan"), 0, 0, 0, False)
+    # Only the span of the task is searched (the intervals run this per cell many times).
+    offset, end = int(inside[0]), int(inside[-1]) + 1
+    v = np.where(mask[offset:end], np.asarray(values, dtype=float)[offset:end], np.nan)
     finite = np.isfinite(v)
     if not finite.any():
         return Sustained(float("nan"), 0, 0, 0, False)
@@ -116,7 +122,49 @@ def sustained_level(values: np.ndarray, mask: np.ndarray, width: int) -> Sustain
     value = float(minima[start])
     stop = start + width
     peak = start + int(np.argmax(filled[start:stop]))
-    return Sustained(value, start, stop, peak, full)
+    return Sustained(value, offset + start, offset + stop, offset + peak, full)
+
+
+def sustained_levels(values: np.ndarray, masks: np.ndarray, width: int) -> list[Sustained]:
+    """:func:`sustained_level` of many series at once (one result per row, the same numbers):
+    the coupling computes some thirty per task, and the intervals repeat the coupling a hundred
+    times.
+
+    Parameters
+    ----------
+    values : (K, N) float array
+    masks : (K, N) bool array
+    width : int
+    """
+    values = np.asarray(values, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    out: list[Sustained | None] = [None] * values.shape[0]
+    inside = np.flatnonzero(masks.any(axis=0))
+    if inside.size == 0:
+        return [Sustained(float("nan"), 0, 0, 0, False)] * values.shape[0]
+    offset, end = int(inside[0]), int(inside[-1]) + 1
+    v = np.where(masks[:, offset:end], values[:, offset:end], np.nan)
+    finite = np.isfinite(v)
+    position = np.arange(v.shape[1])
+    # Length of the finite run ending at each frame: distance to the last non-finite frame.
+    last_gap = np.maximum.accumulate(np.where(finite, -1, position), axis=1)
+    longest = (position - last_gap).max(axis=1) if v.shape[1] else np.zeros(v.shape[0], int)
+    batch = np.flatnonzero(longest >= max(width, 1))
+    for row in np.flatnonzero(longest < max(width, 1)):
+        out[row] = sustained_level(values[row], masks[row], width)
+    if batch.size:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        filled = np.where(finite[batch], v[batch], -np.inf)
+        minima = (sliding_window_view(filled, width, axis=1).min(axis=2) if width > 1
+                  else filled)
+        starts = np.argmax(minima, axis=1)
+        for k, row in enumerate(batch):
+            start = int(starts[k])
+            peak = start + int(np.argmax(filled[k, start:start + width]))
+            out[row] = Sustained(float(minima[k, start]), offset + start,
+                                 offset + start + width, offset + peak, True)
+    return [item for item in out if item is not None]
 
 
 #: What a coupling cell can hold (:meth:`Coupling.cell`).
@@ -303,6 +351,7 @@ def compute_coupling(
         confidence[i] = min((s.confidence for s in segmentation.segments if s.task == task),
                             default=0.0)
         any_short = False
+        cells, series, cell_masks = [], [], []
         for j, region in enumerate(regions):
             if region == "neck":
                 continue
@@ -310,24 +359,32 @@ def compute_coupling(
             if region == "eye" and task not in EYE_TASKS:
                 cell_mask = mask & ~blink
             for side in SIDES:
-                level = sustained_level(moves[side][region], cell_mask, width)
-                movement[side][i, j] = level.value
-                any_short |= not level.full_window and np.isfinite(level.value)
                 # Only movement in the active direction is co-movement: a healthy side moving
                 # the other way (a lower lip that rises) must not read as excess here. A side
                 # not measured in a frame (NaN) is not "no movement": that frame has no excess.
                 mine, theirs = moves[side][region], moves[other_side(side)][region]
                 d = np.where(np.isnan(mine) | np.isnan(theirs), np.nan,
                              np.fmax(mine, 0.0) - np.fmax(theirs, 0.0))
-                gap = sustained_level(d, cell_mask, width)
-                excess[side][i, j] = gap.value
-                windows[side][i, j] = (gap.start, gap.stop, gap.peak)
+                cells.append((j, side))
+                series.extend((mine, d))
+                cell_masks.extend((cell_mask, cell_mask))
+        for side in SIDES:
+            series.extend(np.abs(moves[side][name]) for name in AUXILIARY)
+            cell_masks.extend([mask] * len(AUXILIARY))
+        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width)
+        for k, (j, side) in enumerate(cells):
+            level, gap = levels[2 * k], levels[2 * k + 1]
+            movement[side][i, j] = level.value
+            any_short |= not level.full_window and np.isfinite(level.value)
+            excess[side][i, j] = gap.value
+            windows[side][i, j] = (gap.start, gap.stop, gap.peak)
         if any_short:
             short.append(task)
-        for side in SIDES:
+        rest_levels = levels[2 * len(cells):]
+        for s, side in enumerate(SIDES):
             auxiliary[side][task] = {
-                name: sustained_level(np.abs(moves[side][name]), mask, width).value
-                for name in AUXILIARY}
+                name: rest_levels[s * len(AUXILIARY) + a].value
+                for a, name in enumerate(AUXILIARY)}
 
     ranges = {}
     for side in SIDES:

@@ -41,7 +41,8 @@ from synkinesis.coupling import Coupling
 from synkinesis.protocol import EYE_TASKS, get_task
 from synkinesis.regions import SIDES, Side, other_side
 
-Severity = Literal["none", "mild", "moderate", "severe", "not measurable"]
+Severity = Literal["none", "mild", "moderate", "severe", "uncertain", "not measurable",
+                   "not assessable"]
 SEVERITIES: tuple[str, ...] = ("none", "mild", "moderate", "severe")
 #: Index (Sunnybrook points) where mild, moderate and severe start [U: rounding to the nearest
 #: point]; the default of :attr:`FindingOptions.severity_cuts`.
@@ -181,6 +182,32 @@ def severity_of(points: float, excess_mm: float, floor_mm: float,
     return "moderate" if points < cuts[2] else "severe"
 
 
+def severity_from_interval(low: float, high: float,
+                           cuts: tuple[float, float, float] = SEVERITY_CUTS
+                           ) -> tuple[str, tuple[str, str]]:
+    """The severity an interval of an index supports (no knife edge on the point estimate).
+
+    A severity is called when the whole interval lies in its class; "none" only when the
+    interval stays below mild; otherwise "uncertain", with the classes its ends fall in.
+
+    Parameters
+    ----------
+    low, high : float
+        Interval of the index, Sunnybrook points.
+    cuts : (float, float, float)
+        Where mild, moderate and severe start (points).
+
+    Returns
+    -------
+    severity : str
+        none / mild / moderate / severe / uncertain.
+    range : (str, str)
+        The classes of the interval's ends (equal when a severity is called).
+    """
+    ends = (SEVERITIES[points_grade(low, cuts)], SEVERITIES[points_grade(high, cuts)])
+    return (ends[0] if ends[0] == ends[1] else "uncertain"), ends
+
+
 def points_grade(points: float, cuts: tuple[float, float, float] = SEVERITY_CUTS) -> int:
     """Sunnybrook synkinesis grade 0..3 (none, mild, moderate, severe) of an index in points
     (no noise floor: the caller has applied it)."""
@@ -301,7 +328,10 @@ class Finding:
     index_by_side : mapping side -> float
         The index with each side taken as affected (for mirror checks and bilateral cases).
     severity : str
-        none / mild / moderate / severe / not measurable.
+        none / mild / moderate / severe / not measurable; "uncertain" when the index's
+        interval spans more than one class (:func:`severity_from_interval`); "not assessable"
+        when the recording cannot support it (resting tightness without a rest segment; the
+        note says why).
     confidence : float
         0..1: task label confidence x usable-frame coverage x distance from a severity boundary.
     evidence : tuple of Evidence
@@ -312,6 +342,11 @@ class Finding:
     uncertain : bool
     proxy : str or None
     note : str
+    severity_range : (str, str) or None
+        The classes of the ends of the index's interval, when intervals were estimated.
+    settle : str
+        For an uncertain severity: what would settle it (record a rest, repeat the task, come
+        closer to the camera).
     """
 
     pattern: str
@@ -327,6 +362,8 @@ class Finding:
     uncertain: bool
     proxy: str | None = None
     note: str = ""
+    severity_range: tuple[str, str] | None = None
+    settle: str = ""
 
     @property
     def tasks(self) -> tuple[str, ...]:

@@ -8,9 +8,13 @@ from synthetic_faces import FULL_PROTOCOL, close_eyes, guided, make_recording, m
 
 from synkinesis.analysis import AnalysisOptions, analyze_recording
 from synkinesis.coupling import sustained_level
+from synkinesis.uncertainty import UncertaintyOptions
 
 
 def analyse(recording, spans, **options):
+    # The point findings are tested here; their intervals in test_uncertainty.py (the
+    # resampling would make this file several times slower).
+    options.setdefault("uncertainty", UncertaintyOptions(replicates=0))
     return analyze_recording(recording, spans=guided(spans), options=AnalysisOptions(**options))
 
 
@@ -301,7 +305,13 @@ def test_two_rest_spans_are_two_spans_not_everything_between():
     assert rest.spans == ((0.0, 1.0), (5.0, 6.0))
     assert rest.n_frames == int(rest.mask(recording.time_s).sum()) == 60
     assert analysis.coupling.noise_floor("eye") == pytest.approx(0.3, abs=0.05)
-    assert analysis.finding("ocular_oral").severity == "severe"
+    # 2 mm is 2.6 points, just above the severe cut (2.5): the interval decides between
+    # moderate and severe, never lower.
+    finding = analysis.finding("ocular_oral")
+    assert finding.index == pytest.approx(2.0 / 0.77, abs=0.15)
+    assert finding.severity in ("severe", "uncertain")
+    assert finding.severity_range[0] in ("moderate", "severe")
+    assert finding.severity_range[1] == "severe"
     from synkinesis.analysis import summarise_analysis
 
     assert "rest 0.00-1.00, 5.00-6.00 s" in summarise_analysis(analysis)["segmentation"]

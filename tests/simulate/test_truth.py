@@ -97,3 +97,34 @@ def test_options_of_the_analysis_change_the_truth_alike(truth_of, face_mm, field
     assert halved.patterns["left"]["oral_ocular"] == pytest.approx(
         2 * default.patterns["left"]["oral_ocular"])
     assert halved.patterns["left"]["ocular_oral"] == default.patterns["left"]["ocular_oral"]
+
+
+def test_the_truth_grades_with_its_own_table_not_the_analysis_code():
+    # Issue 19: a wrong anchor or grading rule in synkinesis.findings must not cancel out in
+    # validation, so the truth restates CLINICAL.md itself. Its [V] anchors:
+    import inspect
+
+    from synkinesis.findings import PATTERNS as ANALYSIS_PATTERNS
+    from synkinesis.scales import automatic
+    from synkinesis.simulate import truth
+
+    eye, ocular = truth.TRUTH_PATTERNS["ocular_oral"]
+    assert eye == "eye" and ocular["big_smile"] == 0.77 and ocular["pucker"] == 1.0
+    source = inspect.getsource(truth)
+    for shared in ("pattern_index_from_excess", "points_grade", "watched_excess_points",
+                   "severity_of", "findings.PATTERNS"):
+        assert shared not in source, shared
+    # The two tables describe one clinical convention; this says when they part (then decide
+    # which one is right, do not copy one into the other).
+    for pattern in ANALYSIS_PATTERNS:
+        region, anchors = truth.TRUTH_PATTERNS[pattern.name]
+        assert region == pattern.region
+        assert anchors == dict(pattern.mm_per_point), pattern.name
+    assert truth.TRUTH_WATCH_ANCHORS == automatic._WATCH_ANCHORS
+
+
+def test_truth_grade_is_the_nearest_whole_point():
+    from synkinesis.simulate.truth import truth_grade
+
+    assert [truth_grade(p) for p in (-1.0, 0.0, 0.49, 0.5, 1.49, 1.5, 2.5, 7.0, np.nan)] == [
+        0, 0, 0, 1, 1, 2, 3, 3, 0]

@@ -158,20 +158,26 @@ def print_summary(run) -> None:
     for line in summary["tasks"]:
         say(f"    {line}")
     say(f"  affected side: {summary['affected']}")
-    say(f"  {'pattern':<20} {'side':<6} {'severity':<15} {'index':>6} {'L / R':>13}  "
-        f"{'key task':<19} {'excess mm':>9} {'conf.':>5}")
+    say(f"  {'pattern':<20} {'side':<6} {'severity':<27} {'index':>6} {'90% interval':>13} "
+        f"{'L / R':>13}  {'key task':<19} {'excess mm':>9} {'conf.':>5}")
     for row in summary["findings"]:
         both = f"{_fmt(row['index_left'])} / {_fmt(row['index_right'])}"
-        say(f"  {row['pattern']:<20} {row['side'] or '-':<6} {row['severity']:<15} "
-            f"{_fmt(row['index']):>6} {both:>13}  {row['task'] or '-':<19} "
+        interval = f"{_fmt(row['index_low'])}..{_fmt(row['index_high'])}"
+        say(f"  {row['pattern']:<20} {row['side'] or '-':<6} {row['severity']:<27} "
+            f"{_fmt(row['index']):>6} {interval:>13} {both:>13}  {row['task'] or '-':<19} "
             f"{_fmt(row['excess_mm']):>9} {_fmt(row['confidence'], '{:.0%}'):>5}")
     for row in summary["findings"]:
         if row["note"]:
             say(f"    {row['pattern']}: {row['note']}")
+        if row["settle"]:
+            say(f"    {row['pattern']}: to settle it: {row['settle']}")
     say("  index: Sunnybrook synkinesis points, the named side against the other "
-        "(L / R: each side taken as affected); severity none < 0.5 <= mild < 1.5 <= moderate "
-        "< 2.5 <= severe")
+        "(L / R: each side taken as affected); a severity is called when its whole interval "
+        "lies in one class (none < 0.5 <= mild < 1.5 <= moderate "
+        "< 2.5 <= severe)")
     for line in summary["scales"]:
+        say(f"  {line}")
+    for line in summary["uncertainty"]:
         say(f"  {line}")
     for warning in summary["warnings"]:
         say(f"  [yellow]note:[/yellow] {warning}")

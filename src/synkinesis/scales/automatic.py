@@ -363,11 +363,31 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                         ), ""
 
 
+#: Items that compare the two sides AT REST: not assessable without a recorded rest.
+RESTING_ITEMS: dict[str, tuple[str, ...]] = {
+    "eface": ("brow_rest", "palpebral_fissure_rest", "nasolabial_fold_rest",
+              "oral_commissure_rest"),
+    "sunnybrook": ("rest_eye", "rest_cheek", "rest_mouth"),
+}
+
+
+def _without_rest(items: list[ItemEstimate], missing: list[str], instrument: str
+                  ) -> tuple[list[ItemEstimate], list[str]]:
+    resting = RESTING_ITEMS[instrument]
+    return ([i for i in items if i.key not in resting],
+            missing + [i.key for i in items if i.key in resting])
+
+
 def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected: AffectedSide,
-                    *, options: FindingOptions = FindingOptions()) -> tuple[ScaleEstimate, ...]:
+                    *, options: FindingOptions = FindingOptions(),
+                    rest_recorded: bool = True) -> tuple[ScaleEstimate, ...]:
     """eFACE, Sunnybrook and a House-Brackmann suggestion for the affected side (or, when no
     side could be named, the side the evidence leans to; said in the notes), not yet scored
-    (:func:`synkinesis.analysis.score_estimates` scores them)."""
+    (:func:`synkinesis.analysis.score_estimates` scores them).
+
+    ``rest_recorded=False`` (the recording has no rest segment, its rest is only the quietest
+    span): the resting-symmetry items (:data:`RESTING_ITEMS`) are not assessable and left
+    missing, with a note, rather than estimated from a face that may not have been at rest."""
     side = affected.side or affected.leaning
     notes: tuple[str, ...] = ()
     if affected.side is None:
@@ -375,6 +395,11 @@ def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected:
                  "the evidence leans to) with the other",)
     eface_items, eface_missing = estimate_eface(coupling, findings, side)
     sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options)
+    if not rest_recorded:
+        eface_items, eface_missing = _without_rest(eface_items, eface_missing, "eface")
+        sb_items, sb_missing = _without_rest(sb_items, sb_missing, "sunnybrook")
+        notes = notes + ("resting items not assessable: the recording has no rest segment "
+                         "(record a few seconds of a still, relaxed face)",)
     out = [ScaleEstimate("eface", tuple(eface_items), tuple(eface_missing), notes=notes),
            ScaleEstimate("sunnybrook", tuple(sb_items), tuple(sb_missing), notes=notes)]
     hb, why = suggest_house_brackmann(coupling, findings, side)

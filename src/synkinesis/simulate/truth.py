@@ -9,15 +9,19 @@ movement in :data:`~synkinesis.simulate.anatomy.REGION_RANGE_TASK`). A healthy f
 the driver cells and small normal co-movement elsewhere (the eyes narrow on a big smile on both
 sides).
 
-Patterns and the Sunnybrook synkinesis items are graded in the analysis' clinical convention,
-by the analysis' own code (:mod:`synkinesis.findings`), on the TRUE movements: for each side,
-the excess of its active movement over the other side's in each task (mm; movement against the
-active direction counts as 0 on both sides, as in
-:attr:`synkinesis.coupling.Coupling.excess_mm`) is converted to Sunnybrook points with the
-findings' mm-per-point anchors (palpebral fissure 0.77 mm per point in smile, 1.0 mm in pucker
-[V, CLINICAL.md]; the other anchors [U] project defaults) and graded with the findings'
-severity cuts. The truth has no noise floor. Normal co-movement is on both sides and cancels;
-a healthy face reads none.
+Patterns and the Sunnybrook synkinesis items are graded on the TRUE movements with the truth's
+OWN table and arithmetic (:data:`TRUTH_PATTERNS`, :data:`TRUTH_WATCH_ANCHORS`), restated from
+CLINICAL.md and not read from :mod:`synkinesis.findings`: the validation compares the analysis
+with this truth, and a wrong anchor or grading rule shared by both would cancel out
+(issue 19). For each side, the excess of its active movement over the other side's in each
+task (mm; movement against the active direction counts as 0 on both sides) is converted to
+Sunnybrook points (palpebral fissure 0.77 mm per point in smile, 1.0 mm in pucker [V,
+CLINICAL.md]; the other anchors are [U] project defaults, the same numbers the analysis uses,
+and a test says when the two tables part) and graded by the nearest whole point, 0..3
+(Sunnybrook's none / mild / moderate / severe). A user's anchor overrides and severity cuts
+(:class:`synkinesis.findings.FindingOptions`) are a clinical convention both sides share, so
+they apply here too. The truth has no noise floor. Normal co-movement is on both sides and
+cancels; a healthy face reads none.
 """
 
 from __future__ import annotations
@@ -27,16 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from synkinesis import findings
-from synkinesis.findings import (
-    SEVERITIES,
-    FindingOptions,
-    pattern_index_from_excess,
-    points_grade,
-)
+from synkinesis.findings import FindingOptions
 from synkinesis.protocol import TASKS as PROTOCOL_TASKS
+from synkinesis.protocol import get_task
 from synkinesis.regions import SIDES
-from synkinesis.scales.automatic import watched_excess_points
 from synkinesis.simulate.anatomy import (
     MUSCLES,
     REGION_RANGE_TASK,
@@ -57,17 +55,50 @@ __all__ = [
     "task_activations",
 ]
 
-#: The named patterns, as graded by the analysis (:data:`synkinesis.findings.PATTERNS`).
-PATTERNS: tuple[str, ...] = tuple(pattern.name for pattern in findings.PATTERNS)
+#: Grades of the Sunnybrook synkinesis items, 0..3 [V].
+GRADES: tuple[str, ...] = ("none", "mild", "moderate", "severe")
 
-#: Each pattern's coupling cells (task, region) among the simulated tasks (DESIGN.md), read
-#: from :data:`synkinesis.findings.PATTERNS`: ocular-oral = eye in the mouth tasks and snarl,
-#: oral-ocular = mouth corner in the eye tasks, mentalis = chin in smiles, "EEE" and closures,
-#: platysmal = the analysis' proxy (lower lip in a closed smile; the platysma itself is the
-#: neck column), nasolabial = nasolabial line in the eye tasks.
+_MOUTH_TASKS = ("closed_smile", "big_smile", "pucker", "eee", "speech", "snarl")
+_EYE_DRIVEN = ("gentle_eye_closure", "tight_eye_closure", "brow_raise")
+
+#: The truth's pattern table (DESIGN.md, CLINICAL.md): name -> (watched region, task -> mm of
+#: excess per Sunnybrook point). Ocular-oral: 0.77 mm palpebral fissure per point in smile,
+#: 1.0 mm in pucker [V, 29 patients]; the other mouth tasks use the smile anchor [U].
+#: Oral-ocular 1.5 mm of mouth corner, mentalis 1.0 mm of chin, platysmal proxy 1.0 mm of lower
+#: lip in a closed smile, nasolabial 1.0 mm of the alar-base-to-corner line [U, project
+#: defaults].
+TRUTH_PATTERNS: dict[str, tuple[str, dict[str, float]]] = {
+    "ocular_oral": ("eye", {task: 1.0 if task == "pucker" else 0.77 for task in _MOUTH_TASKS}),
+    "oral_ocular": ("mouth_corner", dict.fromkeys(_EYE_DRIVEN, 1.5)),
+    "mentalis": ("chin", dict.fromkeys(("closed_smile", "big_smile", "eee",
+                                        "gentle_eye_closure", "tight_eye_closure"), 1.0)),
+    "platysmal": ("lower_lip", {"closed_smile": 1.0}),
+    "nasolabial": ("nasolabial", dict.fromkeys(_EYE_DRIVEN, 1.0)),
+}
+
+#: mm of excess per Sunnybrook point of each watched region for the synkinesis items (the eye
+#: in pucker: 1.0 mm [V]; others as :data:`TRUTH_PATTERNS`; brow and upper lip 1.0 mm [U]).
+TRUTH_WATCH_ANCHORS: dict[str, float] = {
+    "eye": 0.77, "mouth_corner": 1.5, "chin": 1.0, "nasolabial": 1.0, "lower_lip": 1.0,
+    "upper_lip": 1.0, "brow": 1.0}
+
+#: The named patterns.
+PATTERNS: tuple[str, ...] = tuple(TRUTH_PATTERNS)
+
+#: Each pattern's coupling cells (task, region) among the simulated tasks (DESIGN.md):
+#: ocular-oral = eye in the mouth tasks and snarl, oral-ocular = mouth corner in the eye tasks,
+#: mentalis = chin in smiles, "EEE" and closures, platysmal = the analysis' proxy (lower lip in
+#: a closed smile; the platysma itself is the neck column), nasolabial = nasolabial line in the
+#: eye tasks.
 PATTERN_CELLS: dict[str, tuple[tuple[str, str], ...]] = {
-    pattern.name: tuple((task, pattern.region) for task in pattern.tasks if task in TASKS)
-    for pattern in findings.PATTERNS}
+    name: tuple((task, region) for task in anchors if task in TASKS)
+    for name, (region, anchors) in TRUTH_PATTERNS.items()}
+
+
+def truth_grade(points: float, cuts: tuple[float, float, float] = (0.5, 1.5, 2.5)) -> int:
+    """Sunnybrook synkinesis grade 0..3 of an excess in points: the nearest whole point
+    (``cuts``: where mild, moderate and severe start)."""
+    return int(sum(points >= cut for cut in cuts)) if np.isfinite(points) else 0
 
 #: Sunnybrook synkinesis is graded 0..3 on five expressions [V]: expression (the Sunnybrook
 #: scale's item key, ``synkinesis_<expression>``) -> protocol task.
@@ -120,14 +151,13 @@ class GroundTruth:
     patterns : dict side -> dict pattern -> float
         Index of each :data:`PATTERNS` entry with this side taken as affected, Sunnybrook
         points: the largest ``excess_mm / mm per point`` over the pattern's tasks
-        (:func:`synkinesis.findings.pattern_index_from_excess`); negative when the other side
-        moves more.
+        (:data:`TRUTH_PATTERNS`); negative when the other side moves more.
     severities : dict side -> dict pattern -> str
         none / mild / moderate / severe from the index (no noise floor).
     items : dict side -> dict
         Auto-scored items: Sunnybrook synkinesis grades (0..3) per expression
         (:data:`SUNNYBROOK_SYNKINESIS_TASKS`), their points (the task's largest watched-region
-        excess, :func:`synkinesis.scales.automatic.watched_excess_points`) and their sum; eFACE
+        excess, :data:`TRUTH_WATCH_ANCHORS`) and their sum; eFACE
         ocular synkinesis (0..100, this side against the other: 100 x min fissure ratio in big smile
         and pucker [V formula]).
     injured_sides : tuple of str
@@ -148,7 +178,7 @@ class GroundTruth:
 
     def pattern_grades(self) -> dict[str, dict[str, int]]:
         """side -> pattern -> 0..3 (none, mild, moderate, severe)."""
-        return {side: {name: SEVERITIES.index(severity) for name, severity in by_name.items()}
+        return {side: {name: GRADES.index(severity) for name, severity in by_name.items()}
                 for side, by_name in self.severities.items()}
 
     @property
@@ -246,19 +276,26 @@ def ground_truth(
         out["offset"][side] = np.nan_to_num(values[0, s, :] - healthy_values[0, s, :])
         out["excess"][side] = excess
         patterns[side], severities[side] = {}, {}
-        for pattern in options.patterns():
-            r = REGIONS.index(pattern.region)
-            index, severity = pattern_index_from_excess(
-                pattern, {task: float(excess[t, r]) for t, task in enumerate(TASKS)},
-                floor_mm=0.0, cuts=options.severity_cuts)
-            patterns[side][pattern.name], severities[side][pattern.name] = index, severity
+        for name, (region, anchors) in TRUTH_PATTERNS.items():
+            r = REGIONS.index(region)
+            override = options.anchor_overrides.get(name)
+            points = [float(excess[TASKS.index(task), r]) / (override or anchor)
+                      for task, anchor in anchors.items() if task in TASKS]
+            index = max(points) if points else float("nan")
+            patterns[side][name] = index
+            severities[side][name] = GRADES[truth_grade(index, options.severity_cuts)]
         sunnybrook, sunnybrook_points = {}, {}
         for expression, task in SUNNYBROOK_SYNKINESIS_TASKS.items():
             t = TASKS.index(task)
-            points = watched_excess_points(
-                task, {region: float(excess[t, r]) for r, region in enumerate(REGIONS)})[0]
+            points = 0.0
+            for region in get_task(task).watched:
+                if region not in TRUTH_WATCH_ANCHORS or region not in REGIONS:
+                    continue
+                anchor = 1.0 if (region == "eye" and task == "pucker") else \
+                    TRUTH_WATCH_ANCHORS[region]
+                points = max(points, float(excess[t, REGIONS.index(region)]) / anchor)
             sunnybrook_points[expression] = round(points, 6)
-            sunnybrook[expression] = points_grade(points, options.severity_cuts)
+            sunnybrook[expression] = truth_grade(points, options.severity_cuts)
         fissure = values[:, s, eye]
         other_fissure = values[:, 1 - s, eye]
         ratios = [fissure[TASKS.index(t)] / other_fissure[TASKS.index(t)]

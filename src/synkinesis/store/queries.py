@@ -829,6 +829,8 @@ def _analysis_intervals(recording: RecordingRow) -> dict[str, tuple[float, float
         if not isinstance(finding, dict) or "pattern" not in finding:
             continue
         interval = finding.get("interval")
+        if isinstance(interval, dict):  # analysis format 2: {low, high, level, replicates}
+            interval = [interval.get("low"), interval.get("high")]
         if (isinstance(interval, list | tuple) and len(interval) == 2
                 and all(isinstance(v, int | float) and not isinstance(v, bool)
                         and math.isfinite(v) for v in interval)):

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Does the same face give the same call? Compare an original recording's analysis with the
+analyses of perturbed copies of the same video (issue 19: re-encoded, scaled, mirrored,
+brightened...): every copy's index against the original's 90 % interval (the mirrored copy on
+the other side), the calls, the side the evidence leans to, and the House-Brackmann suggestion.
+
+Usage:
+    python scripts/validate_findings.py ORIGINAL.synk COPY.synk [COPY.synk ...]
+A copy whose file name contains "mirror" is compared with sides swapped. Measure the copies
+first (``synk measure copy.mp4 -o copy.synk``); docs/validation.md says how ours were made.
+Exit status 1 when an input cannot be read.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def _calls(analysis) -> dict[str, str]:
+    out = {}
+    for finding in (*analysis.findings, analysis.resting):
+        call = finding.severity
+        if call == "uncertain" and finding.severity_range:
+            call = f"uncertain ({finding.severity_range[0]}..{finding.severity_range[1]})"
+        out[finding.pattern] = call
+    return out
+
+
+def _house_brackmann(analysis) -> str:
+    for estimate in analysis.scales:
+        if estimate.instrument == "house_brackmann" and estimate.items:
+            return str(estimate.items[0].value)
+    return "-"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2:
+        print(__doc__.strip().splitlines()[6], file=sys.stderr)
+        return 2
+    from synkinesis.analysis import AnalysisError, analyze_measurement
+    from synkinesis.measure import read_measurement
+
+    try:
+        original = analyze_measurement(read_measurement(Path(argv[0])))
+        copies = [(Path(p), analyze_measurement(read_measurement(Path(p)))) for p in argv[1:]]
+    except (AnalysisError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    side = original.affected.side or original.affected.leaning
+    other = "left" if side == "right" else "right"
+    reference = _calls(original)
+    print(f"original {Path(argv[0]).name}: compared side {side}, House-Brackmann "
+          f"{_house_brackmann(original)}")
+    for pattern, call in reference.items():
+        interval = original.uncertainty.indices.get(pattern) if original.uncertainty else None
+        index = original.finding(pattern).index
+        span = f"[{interval.low:.2f}..{interval.high:.2f}]" if interval else ""
+        print(f"  {pattern:<18} {index:6.2f} {span:<16} {call}")
+    print(f"{'copy':<22} {'inside':>7} {'same calls':>10} {'leans':>6} {'HB':>3}  indices "
+          "(OUT = outside the original's interval)")
+    inside_total = count_total = same_total = 0
+    for path, analysis in copies:
+        compared = other if "mirror" in path.name else side
+        inside = count = 0
+        parts = []
+        for finding in (*analysis.findings, analysis.resting):
+            interval = (original.uncertainty.indices.get(finding.pattern)
+                        if original.uncertainty else None)
+            value = finding.index_by_side.get(compared)
+            if interval is None or value is None or value != value:
+                continue
+            count += 1
+            ok = interval.low <= value <= interval.high
+            inside += ok
+            parts.append(f"{finding.pattern} {value:.2f}" + ("" if ok else " OUT"))
+        calls = _calls(analysis)
+        same = calls == reference  # per pattern; the side is in the "leans" column
+        leans = analysis.affected.side or analysis.affected.leaning
+        inside_total, count_total, same_total = (inside_total + inside, count_total + count,
+                                                 same_total + same)
+        print(f"{path.name:<22} {inside:>3}/{count:<3} {str(same):>10} {leans:>6} "
+              f"{_house_brackmann(analysis):>3}  " + ", ".join(parts))
+        if not same:
+            changed = {p: c for p, c in calls.items() if reference.get(p) != c}
+            print(f"{'':<22} calls that differ: {changed}")
+    print(f"indices inside the original's interval: {inside_total}/{count_total}; copies with "
+          f"the same calls: {same_total}/{len(copies)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,461 @@
+"""How far a recording's own numbers can move: 90 % intervals for every index and scale item,
+and the smallest change each region can resolve. Pure: arrays and frozen dataclasses in and out,
+randomness only through a seeded generator (the same recording gives the same intervals).
+
+An index is a function of the recording; the recording is one draw of what the same face could
+have given. :func:`resample_recording` draws another one from the recording itself:
+
+- **repetitions**: a task recorded more than once keeps a draw (with replacement) of its
+  repetitions, so a task done once strongly and once weakly is uncertain;
+- **frames of the sustained window**: every frame outside the rest gets a fresh draw of the
+  rest's own frame-to-frame jitter (blocks of consecutive rest frames, the same frames for
+  every column so left and right stay simultaneous): a held level that only just holds drops
+  out of its window;
+- **rest noise**: the resting values are re-taken from a block resample of the rest frames;
+- **pixels per mm**: every mm column is multiplied by one factor per draw, of relative SD
+  :attr:`UncertaintyOptions.scale_relative_sd` (the iris diameter that sets the scale varies
+  between adults by about 4 % [U: CLINICAL.md gives 11.77 mm with 11.22 / 12.2 mm alternatives]).
+
+:func:`estimate_uncertainty` runs the analysis core (coupling, findings, resting tone, scale
+items) on ``replicates`` such draws with the affected side held fixed, and gives each number the
+spread of its draws *centred on the number itself* (a basic bootstrap: fresh jitter lowers a
+"held in every frame" level, so the draws' median is below the estimate; the spread, not the
+shift, is the uncertainty). Integer items (grades) get whole-number bounds within the values the
+draws reached.
+
+Which interval: by default a **repeat interval**, where a repeat recording of the same face
+would read 90 % of the time. Both the first and the repeat recording carry the error, so the
+deviations are widened by sqrt(2) (the same factor as the minimal detectable change). On
+synthetic faces with 0.3 mm tracker noise the draws' SD (0.20 points) matches the SD of the
+index over 20 independent recordings of the same face (0.16 points), so the confidence interval
+of the index itself (``repeat=False``) is about right, and a repeat lands in the first
+recording's repeat interval (tests/analysis/test_uncertainty.py).
+
+The smallest resolvable change of a region (:func:`region_resolution`) is the minimal
+detectable change at 90 %, ``1.645 * sqrt(2) * SD`` of the region's movement over the rest
+frames (the usual test-retest formula, with the rest jitter as the measurement error), and
+never less than one pixel in mm when the pixel size is known.
+
+Sides are the PATIENT's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from synkinesis.coupling import CouplingOptions, compute_coupling
+from synkinesis.findings import (
+    AffectedSide,
+    Finding,
+    FindingOptions,
+    find_patterns,
+    resting_tone,
+    severity_from_interval,
+)
+from synkinesis.protocol import TASK_NAMES, Segmentation
+from synkinesis.recording import Recording, region_movements
+from synkinesis.regions import REGIONS, SIDES
+from synkinesis.scales.automatic import ItemEstimate, ScaleEstimate, estimate_scales
+
+#: z of a two-sided 90 % normal interval (minimal detectable change at 90 %).
+Z90 = 1.6448536269514722
+
+
+@dataclass(frozen=True)
+class UncertaintyOptions:
+    """Options of the intervals.
+
+    Attributes
+    ----------
+    replicates : int
+        Resampled recordings (0 switches intervals off).
+    level : float
+        Coverage of the intervals (0.9: from the 5th to the 95th percentile).
+    seed : int
+        Seed of the generator: the same recording and seed give the same intervals.
+    block_s : float
+        Length of the blocks of consecutive rest frames drawn together, seconds (keeps the
+        jitter's own time structure).
+    scale_relative_sd : float
+        Relative SD of the mm-per-pixel scale [U: adult iris diameter spread, about 4 %].
+    repeat : bool
+        True: repeat intervals (where a repeat recording would read); False: confidence
+        intervals of the number itself (narrower by sqrt(2)).
+    """
+
+    replicates: int = 100
+    level: float = 0.9
+    seed: int = 0
+    block_s: float = 0.5
+    scale_relative_sd: float = 0.04
+    repeat: bool = True
+
+    def validate(self) -> None:
+        if self.replicates < 0:
+            raise ValueError(f"replicates must be >= 0, got {self.replicates}")
+        if not 0.5 <= self.level < 1.0:
+            raise ValueError(f"level must be in 0.5..1 (e.g. 0.9), got {self.level}")
+        if self.block_s <= 0 or self.scale_relative_sd < 0:
+            raise ValueError("block_s must be > 0 and scale_relative_sd >= 0, got "
+                             f"{self.block_s}, {self.scale_relative_sd}")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A ``level`` interval ``[low, high]`` of a number, in its own unit; ``replicates`` is how
+    many resampled recordings gave a finite value; ``kind`` "repeat" (where a repeat recording
+    of the same face would read) or "confidence" (of the number itself)."""
+
+    low: float
+    high: float
+    level: float
+    replicates: int
+    kind: str = "repeat"
+
+    def contains(self, value: float) -> bool:
+        return bool(self.low <= value <= self.high)
+
+
+@dataclass(frozen=True)
+class RegionResolution:
+    """The smallest change of a region a recording can tell from its own jitter.
+
+    Attributes
+    ----------
+    region : str
+    rest_sd_mm : float
+        Robust SD (1.4826 x MAD) of the region's movement over the rest frames, root mean square
+        of the two sides, mm; NaN when fewer than 3 rest frames.
+    pixel_mm : float or None
+        One image pixel in mm, when the measurement knows it.
+    smallest_change_mm : float
+        ``max(1.645 * sqrt(2) * rest_sd_mm, pixel_mm)``, mm.
+    rest_frames : int
+    """
+
+    region: str
+    rest_sd_mm: float
+    pixel_mm: float | None
+    smallest_change_mm: float
+    rest_frames: int
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """Intervals of one analysis.
+
+    Attributes
+    ----------
+    level : float
+    replicates, seed : int
+    indices : mapping pattern -> Interval
+        Each finding's index (points), resting tightness included; missing when fewer than half
+        of the draws gave a value.
+    items : mapping instrument -> mapping item -> Interval
+        Each numeric scale item's value (its own unit: eFACE 0..100, grades).
+    resolution : tuple of RegionResolution
+    repetitions : mapping task -> int
+        How many repetitions of each task were resampled.
+    sources : tuple of str
+        What the draws varied (for the reader).
+    """
+
+    level: float
+    replicates: int
+    seed: int
+    indices: Mapping[str, Interval]
+    items: Mapping[str, Mapping[str, Interval]]
+    resolution: tuple[RegionResolution, ...]
+    repetitions: Mapping[str, int]
+    sources: tuple[str, ...] = field(default=(
+        "repetitions of each task (drawn with replacement)",
+        "frame-to-frame jitter of the rest added to every task frame (blocks of rest frames)",
+        "resting values re-taken from a block resample of the rest frames",
+        "mm scale (relative SD of the iris-based pixels per mm)"))
+
+    def resolution_of(self, region: str) -> RegionResolution:
+        for entry in self.resolution:
+            if entry.region == region:
+                return entry
+        raise KeyError(region)
+
+
+def _mm_columns(recording: Recording) -> tuple[str, ...]:
+    return tuple(name for name in recording.signals if name.endswith("_mm"))
+
+
+def _blocks(positions: int, length: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices 0..positions-1 in consecutive blocks of ``block`` drawn with replacement,
+    ``length`` of them."""
+    block = max(1, min(block, positions))
+    starts = rng.integers(0, positions - block + 1, size=-(-length // block))
+    return (starts[:, None] + np.arange(block)[None, :]).ravel()[:length]
+
+
+def resample_recording(
+    recording: Recording,
+    segmentation: Segmentation,
+    *,
+    rng: np.random.Generator,
+    options: UncertaintyOptions = UncertaintyOptions(),
+) -> tuple[Recording, Segmentation]:
+    """One resampled copy of a segmented recording (the module docstring says what varies).
+
+    Parameters
+    ----------
+    recording : Recording
+    segmentation : Segmentation
+    rng : numpy.random.Generator
+    options : UncertaintyOptions
+
+    Returns
+    -------
+    Recording, Segmentation
+        Same frames and times; signals (mm columns), resting values and the repetitions of each
+        task drawn anew. Without at least 3 rest frames only repetitions and scale vary.
+    """
+    t = np.asarray(recording.time_s, dtype=float)
+    rest_rows = np.flatnonzero(segmentation.rest.mask(t) & recording.usable)
+    columns = _mm_columns(recording)
+    factor = float(1.0 + options.scale_relative_sd * rng.standard_normal())
+    signals = {name: np.asarray(values, dtype=float) for name, values in
+               recording.signals.items()}
+    baseline = dict(segmentation.baseline)
+    if rest_rows.size >= 3 and columns:
+        # A block at most a quarter of the rest, so that a short rest still gives many draws.
+        block = max(1, min(int(round(options.block_s / recording.frame_interval_s)),
+                           rest_rows.size // 4))
+        outside = ~segmentation.rest.mask(t)
+        jitter_rows = rest_rows[_blocks(rest_rows.size, int(outside.sum()), block, rng)]
+        rest_draw = rest_rows[_blocks(rest_rows.size, rest_rows.size, block, rng)]
+        table = np.stack([signals[name] for name in columns])  # (C, N)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+            centre = np.nanmedian(table[:, rest_rows], axis=1)
+            table[:, outside] += np.nan_to_num(table[:, jitter_rows] - centre[:, None])
+            shift = np.nanmedian(table[:, rest_draw], axis=1) - centre
+        for c, name in enumerate(columns):
+            signals[name] = table[c]
+            if name in baseline and np.isfinite(baseline[name]) and np.isfinite(shift[c]):
+                baseline[name] = baseline[name] + float(shift[c])
+    for name in columns:
+        signals[name] = signals[name] * factor
+        if name in baseline:
+            baseline[name] = baseline[name] * factor
+    kept = []
+    for task in dict.fromkeys(s.task for s in segmentation.segments):
+        repeats = segmentation.task_segments(task)
+        if len(repeats) < 2:
+            kept.extend(repeats)
+            continue
+        drawn = set(rng.integers(0, len(repeats), size=len(repeats)).tolist())
+        kept.extend(repeats[i] for i in sorted(drawn))
+    kept.sort(key=lambda s: s.start_s)
+    return (replace(recording, signals=signals),
+            replace(segmentation, segments=tuple(kept), baseline=baseline))
+
+
+def region_resolution(recording: Recording, segmentation: Segmentation, *,
+                      pixel_mm: float | None = None) -> tuple[RegionResolution, ...]:
+    """Smallest resolvable change of every measured region (see :class:`RegionResolution`).
+
+    Parameters
+    ----------
+    recording, segmentation
+    pixel_mm : float, optional
+        One image pixel in mm (the measurement's scale), when known.
+    """
+    t = np.asarray(recording.time_s, dtype=float)
+    rest = segmentation.rest.mask(t) & recording.usable
+    moves = region_movements(recording, segmentation.baseline)
+    out = []
+    for region in REGIONS:
+        if region == "neck":
+            continue
+        variances = []
+        for side in SIDES:
+            values = moves[side][region][rest]
+            values = values[np.isfinite(values)]
+            if values.size >= 3:
+                variances.append((1.4826 * float(np.median(np.abs(values - np.median(values)))))
+                                 ** 2)
+        sd = float(np.sqrt(np.mean(variances))) if variances else float("nan")
+        smallest = Z90 * np.sqrt(2.0) * sd
+        if pixel_mm is not None:
+            smallest = float(np.fmax(smallest, pixel_mm))
+        out.append(RegionResolution(region, round(sd, 4), pixel_mm, round(float(smallest), 4),
+                                    int(rest.sum())))
+    return tuple(out)
+
+
+def centred_interval(estimate: float, draws: Sequence[float], *, level: float,
+                     integer: bool = False, bounded: bool = False, repeat: bool = False
+                     ) -> Interval | None:
+    """``estimate`` plus the ``level`` quantiles of the draws' deviations from their median
+    (times sqrt(2) with ``repeat``: where a repeat recording would read).
+
+    Parameters
+    ----------
+    estimate : float
+    draws : sequence of float
+        NaN draws are left out; None is returned when fewer than half are finite (or the
+        estimate is not).
+    level : float
+    integer : bool
+        Whole-number bounds (floor / ceil).
+    bounded : bool
+        Bounds kept within the values the draws and the estimate reached (a scale item never
+        leaves its range: a grade interval stays within the grades seen, eFACE within 0..100).
+
+    Returns
+    -------
+    Interval or None
+    """
+    values = np.asarray(draws, dtype=float)
+    finite = values[np.isfinite(values)]
+    if not np.isfinite(estimate) or finite.size == 0 or finite.size < values.size / 2:
+        return None
+    tail = (1.0 - level) / 2.0
+    deviation = (finite - np.median(finite)) * (np.sqrt(2.0) if repeat else 1.0)
+    low = estimate + float(np.quantile(deviation, tail))
+    high = estimate + float(np.quantile(deviation, 1.0 - tail))
+    if integer:
+        low, high = float(np.floor(low + 1e-9)), float(np.ceil(high - 1e-9))
+    if bounded:
+        low = max(low, min(float(finite.min()), estimate))
+        high = min(high, max(float(finite.max()), estimate))
+    # Rounded outward: the interval always holds the number it is about.
+    return Interval(float(np.floor(low * 1e4) / 1e4), float(np.ceil(high * 1e4) / 1e4), level,
+                    int(finite.size), "repeat" if repeat else "confidence")
+
+
+def _numeric(item: ItemEstimate) -> float:
+    if isinstance(item.value, bool) or not isinstance(item.value, int | float):
+        return float("nan")
+    return float(item.value)
+
+
+def estimate_uncertainty(
+    recording: Recording,
+    segmentation: Segmentation,
+    affected: AffectedSide,
+    *,
+    findings: Sequence[Finding],
+    resting: Finding,
+    scales: Sequence[ScaleEstimate],
+    coupling_options: CouplingOptions = CouplingOptions(),
+    finding_options: FindingOptions = FindingOptions(),
+    options: UncertaintyOptions = UncertaintyOptions(),
+    pixel_mm: float | None = None,
+) -> Uncertainty:
+    """Intervals of every index and numeric scale item of an analysis, from the recording.
+
+    Parameters
+    ----------
+    recording, segmentation
+        What was analysed.
+    affected : AffectedSide
+        Held fixed in every draw (the intervals are of the numbers as reported).
+    findings, resting, scales
+        The analysis' own numbers (the intervals are centred on them).
+    coupling_options, finding_options
+        As the analysis used them.
+    options : UncertaintyOptions
+    pixel_mm : float, optional
+        One image pixel in mm, for the smallest resolvable change.
+
+    Returns
+    -------
+    Uncertainty
+    """
+    options.validate()
+    rng = np.random.default_rng(options.seed)
+    index_draws: dict[str, list[float]] = {f.pattern: [] for f in (*findings, resting)}
+    item_draws: dict[str, dict[str, list[float]]] = {
+        e.instrument: {i.key: [] for i in e.items} for e in scales}
+    for _ in range(options.replicates):
+        rec, seg = resample_recording(recording, segmentation, rng=rng, options=options)
+        coupling = compute_coupling(rec, seg, options=coupling_options)
+        drawn = find_patterns(coupling, affected, options=finding_options)
+        drawn_rest = resting_tone(coupling, affected, options=finding_options)
+        by_pattern = {f.pattern: f.index for f in (*drawn, drawn_rest)}
+        for pattern, values in index_draws.items():
+            values.append(by_pattern.get(pattern, float("nan")))
+        drawn_items = {e.instrument: {i.key: _numeric(i) for i in e.items}
+                       for e in estimate_scales(coupling, drawn, affected,
+                                                options=finding_options)}
+        for instrument, keys in item_draws.items():
+            for key, values in keys.items():
+                values.append(drawn_items.get(instrument, {}).get(key, float("nan")))
+    indices = {}
+    for finding in (*findings, resting):
+        interval = centred_interval(finding.index, index_draws[finding.pattern],
+                                    level=options.level, repeat=options.repeat)
+        if interval is not None:
+            indices[finding.pattern] = interval
+    items: dict[str, dict[str, Interval]] = {}
+    for estimate in scales:
+        for item in estimate.items:
+            integer = isinstance(item.value, int) and not isinstance(item.value, bool)
+            interval = centred_interval(_numeric(item), item_draws[estimate.instrument][item.key],
+                                        level=options.level, integer=integer, bounded=True,
+                                        repeat=options.repeat)
+            if interval is not None:
+                items.setdefault(estimate.instrument, {})[item.key] = interval
+    repetitions = {task: len(segmentation.task_segments(task))
+                   for task in dict.fromkeys(s.task for s in segmentation.segments)
+                   if task in TASK_NAMES and task != "rest"}
+    return Uncertainty(options.level, options.replicates, options.seed, indices, items,
+                       region_resolution(recording, segmentation, pixel_mm=pixel_mm),
+                       repetitions)
+
+
+def decide_findings(
+    findings: Sequence[Finding],
+    uncertainty: Uncertainty,
+    segmentation: Segmentation,
+    *,
+    options: FindingOptions = FindingOptions(),
+) -> tuple[Finding, ...]:
+    """Each finding's severity decided from its index's interval
+    (:func:`synkinesis.findings.severity_from_interval`), with what would settle an uncertain
+    one. Findings without an interval (not measurable) are returned as they are.
+
+    What would settle it, in the order a clinician can act on it: a recording without a rest
+    segment -> record a rest; a key task done once -> repeat the task; a region whose smallest
+    resolvable change is more than half a point of the pattern's anchor -> come closer to the
+    camera (more pixels per mm).
+    """
+    anchors = {p.name: p for p in options.patterns()}
+    out = []
+    for finding in findings:
+        interval = uncertainty.indices.get(finding.pattern)
+        if interval is None or finding.severity == "not measurable":
+            out.append(finding)
+            continue
+        severity, ends = severity_from_interval(interval.low, interval.high,
+                                                options.severity_cuts)
+        settle = ""
+        if severity == "uncertain":
+            steps = []
+            if segmentation.rest.flagged:
+                steps.append("record a rest (a few seconds of a still, relaxed face)")
+            task = finding.evidence[0].task if finding.evidence else None
+            if task is not None and uncertainty.repetitions.get(task, 0) < 2:
+                steps.append(f"repeat the task ({task.replace('_', ' ')}) at least twice")
+            pattern = anchors.get(finding.pattern)
+            if pattern is not None and task in pattern.mm_per_point:
+                anchor = pattern.mm_per_point[task]
+                resolvable = {r.region: r.smallest_change_mm for r in uncertainty.resolution}
+                smallest = resolvable.get(pattern.region, float("nan"))
+                if np.isfinite(smallest) and smallest > 0.5 * anchor:
+                    region = pattern.region.replace("_", " ")
+                    steps.append(f"come closer to the camera (the {region} resolves "
+                                 f"{smallest:.2f} mm; one point is {anchor:g} mm)")
+            settle = "; ".join(steps) or "repeat the recording to narrow the interval"
+        out.append(replace(finding, severity=severity, severity_range=ends, settle=settle))
+    return tuple(out)
