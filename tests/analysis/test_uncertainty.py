@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from synthetic_faces import guided, make_recording
 
-from synkinesis.analysis import AnalysisOptions, analysis_to_dict, analyze_recording, summarise_analysis
+from synkinesis.analysis import (
+    AnalysisOptions,
+    analysis_to_dict,
+    analyze_recording,
+    summarise_analysis,
+)
 from synkinesis.uncertainty import (
     Z90,
     UncertaintyOptions,

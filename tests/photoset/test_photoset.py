@@ -126,8 +126,15 @@ def test_video_extracts_agree_with_the_video_on_static_items(assessed):
     for name, result in assessed.items():
         video = json.loads((GOLDEN / f"{name}.json").read_text())["analysis"]
         photo_items, video_items = _eface(result.content), _eface(video)
-        for key in STATIC:
+        # a video without a rest segment leaves its resting items unassessed (no guess); the
+        # photo set always has its rest photo
+        assert set(STATIC) <= set(photo_items), name
+        compared = [key for key in STATIC if key in video_items]
+        for key in compared:
             assert abs(photo_items[key] - video_items[key]) < 5.0, (name, key)
+        if len(compared) < len(STATIC):
+            # the video had no rest segment: its resting items are not assessed (issue 19)
+            assert video["resting"]["severity"] == "not assessable", name
         assert result.analysis_path.is_file() and result.measurement_path.is_file()
         assert result.identity["checked"] is False and "naming" in result.identity["reason"]
 
@@ -279,4 +286,7 @@ def test_a_one_sided_eye_narrowing_warped_into_the_smile_photo_is_found(extracts
     assert 1.4 < excess < 3.0
     finding = {f["pattern"]: f for f in content["findings"]}["ocular_oral"]
     assert finding["side"] == side
-    assert finding["severity"] in ("moderate", "severe")
+    # the interval may straddle the moderate/severe cut: then it reads uncertain within them
+    assert finding["severity"] in ("moderate", "severe") or (
+        finding["severity"] == "uncertain"
+        and set(finding["severity_range"]) <= {"moderate", "severe"})
