@@ -113,18 +113,27 @@ def with_images(frames, images: list[np.ndarray]):
             for f, image in zip(frames, images)]
 
 
-def make_case(recording: Recording, kind: str, side: Side, amount_mm: float) -> InjectedCase:
+def make_case(recording: Recording, kind: str, side: Side, amount_mm: float, *,
+              constant: bool = False) -> InjectedCase:
     """An injected case from the recording: the eye narrowed with the smile (ocular-oral), or the
     mouth corner moved in 2-second pulses (oral-ocular; a trigger independent of the face, off
-    while the recording rests: :func:`off_at_rest`)."""
+    while the recording rests: :func:`off_at_rest`).
+
+    ``constant``: the change is there in every frame, rest included (resting tightness: a
+    narrower eye, a raised mouth corner; issue 18), instead of coming with a movement.
+    """
     ref = recording.reference
     landmarks = ref.load_landmarks()
     scale = ref.manifest.scale.mm_per_unit
-    if kind == "eye":
+    if constant:
+        trigger = np.ones(len(recording.frames))
+    elif kind == "eye":
         trigger = smile_trigger(ref.blendshapes, ref.manifest.blendshape_names)
+    else:
+        trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
+    if kind == "eye":
         return inject_eye(recording.rgb, landmarks, ref.pose, scale, side=side,
                           amount_mm=amount_mm, trigger=trigger)
-    trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
     return inject_mouth(recording.rgb, landmarks, ref.pose, scale, side=side,
                         amount_mm=amount_mm, trigger=trigger)
 
