@@ -23,6 +23,7 @@ from synkinesis.measure.manifest import (
     Manifest,
     Package,
     RefinementOffsets,
+    Resolution,
     Rest,
     ScaleRecord,
     Source,
@@ -64,6 +65,7 @@ class Calibration:
     refinement_offsets : refined signal -> resting offset taken off (its unit)
     given_offsets : the refined signals whose offset was given (``refinement_levels``)
     smoothed : whether the signals were smoothed (:func:`steps.smooth_signals`)
+    resolution : the smallest change resolvable per region (:func:`steps.change_resolution`)
     """
 
     flags: np.ndarray
@@ -76,6 +78,7 @@ class Calibration:
     refinement_offsets: dict[str, float]
     given_offsets: tuple[str, ...]
     smoothed: bool
+    resolution: Resolution | None = None
 
 
 def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
@@ -142,6 +145,8 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
     if smooth:
         signals = steps.smooth_signals(signals, data.time_s, usable)
     rest = rest_reference(signals, rest_mask)
+    resolution = steps.change_resolution(signals, rest_mask, data.iris_px, usable,
+                                         options.iris_diameter_mm)
     signals = add_rest_excursions(signals, rest)
     signals = {name: np.where(usable, values, np.nan)  # unusable frames carry no measurement
                for name, values in signals.items()}
@@ -149,7 +154,7 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
                        rest_mask=rest_mask, rest_info=rest_info, rest=rest,
                        refinement_offsets=offsets,
                        given_offsets=tuple(sorted(given.keys() & offsets.keys())),
-                       smoothed=smooth)
+                       smoothed=smooth, resolution=resolution)
 
 
 def write_result(
@@ -259,6 +264,7 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},
         } if data.engine_sources else None,
+        resolution=calibration.resolution,
         pose_columns=("scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
                       "tx", "ty", "tz", "residual"),
         landmarks=LandmarkArray(

@@ -10,7 +10,8 @@ calibrate` runs them in order:
 3. :func:`open_eye_iris_scale` - millimetres per head-frame unit;
 4. :func:`choose_rest` / :func:`quiet_frames` - the rest frames;
 5. :func:`keep_rest_level` - the pixel refinements' resting offsets taken off;
-6. :func:`smooth_signals` - centred smoothing of videos tracked without the model's own.
+6. :func:`smooth_signals` - centred smoothing of videos tracked without the model's own;
+7. :func:`change_resolution` - the smallest change resolvable per region.
 
 Sides are the patient's; ``(N, 2)`` side arrays are ordered (left, right).
 """
@@ -22,6 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from synkinesis.landmarks.sources import InputError
+from synkinesis.measure.manifest import RegionResolution, Resolution
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
     CORNER_REFINED,
@@ -64,6 +66,26 @@ REFINEMENT_LEVEL_FRACTION = 0.3
 #: Half-width of the signals' smoothing (:func:`smooth_signals`), seconds (5 frames at 24 fps,
 #: 7 at 30, 13 at 60).
 SIGNAL_SMOOTHING_HALF_S = 0.1
+
+#: The smallest movement, image pixels, a landmark or pixel refinement is taken to resolve
+#: whatever the face: a one-sided 1 mm eye narrowing, a median 1.3 px in the trigger frames of
+#: the mascara face (WolfgangLanger, 1.7 px per mm), was seen 0.70..0.83 even with a known
+#: resting level (docs/dev/one_sided_history.md, session 6), at the resolution limit (issue 18);
+#: the plain face (single_face, 1.2 px per mm) saw it in full. Two pixels keeps clear of that.
+RESOLVABLE_PX = 2.0
+#: A change is resolvable at this many rest-noise standard deviations: the difference of two
+#: readings each with that noise, at 95 % (1.96 * sqrt 2).
+RESOLVABLE_NOISE_FACTOR = 2.77
+#: Signal quantities whose rest noise stands for each region (the worst one counts).
+RESOLUTION_SIGNALS: dict[str, tuple[str, ...]] = {
+    "brow": ("brow_height",),
+    "eye": ("palpebral_fissure",),
+    "nasolabial": ("nasolabial_length",),
+    "mouth_corner": ("mouth_corner_x", "mouth_corner_y"),
+    "upper_lip": ("upper_lip_height",),
+    "lower_lip": ("lower_lip_height",),
+    "chin": ("chin_height",),
+}
 
 #: Power of the mm scale each unit carries (mm2 scales with its square; angles and ratios not).
 UNIT_POWER = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
@@ -383,3 +405,56 @@ def smooth_signals(signals: Mapping[str, np.ndarray], time_s: np.ndarray, usable
                 smoothed[start:stop] = savgol_filter(values[start:stop], window, 2)
         out[name] = smoothed
     return out
+
+
+def change_resolution(signals: Mapping[str, np.ndarray], rest_mask: np.ndarray,
+                      iris_px: np.ndarray, usable: np.ndarray,
+                      iris_diameter_mm: float) -> Resolution | None:
+    """The smallest change the recording resolves per region (None without a usable iris).
+
+    Parameters
+    ----------
+    signals : name -> (N,) signals in mm (patient's sides), as the analysis reads them
+    rest_mask : (N,) bool, the rest frames
+    iris_px : (N,) iris diameter, image pixels
+    usable : (N,) bool
+    iris_diameter_mm : the iris' true diameter, mm
+
+    Per region (:data:`RESOLUTION_SIGNALS`), the rest noise is the largest standard deviation
+    over the rest frames of its signals on either side (None with fewer than 3 finite values),
+    and the resolvable change ``max(RESOLVABLE_PX / px_per_mm, RESOLVABLE_NOISE_FACTOR *
+    noise)``: a change smaller than a few pixels, or than the face's own stillness at rest,
+    cannot be told from measurement error.
+    """
+    iris = np.asarray(iris_px, dtype=float)[np.asarray(usable, dtype=bool)]
+    iris = iris[np.isfinite(iris) & (iris > 0)]
+    if iris.size == 0:
+        return None
+    px_per_mm = float(np.median(iris)) / iris_diameter_mm
+    floor_mm = RESOLVABLE_PX / px_per_mm
+    rest = np.asarray(rest_mask, dtype=bool)
+    regions = {}
+    for region, quantities in RESOLUTION_SIGNALS.items():
+        spreads = []
+        for quantity in quantities:
+            for side in SIDES:
+                values = signals.get(signal_name(quantity, side))
+                if values is None:
+                    continue
+                at_rest = np.asarray(values, dtype=float)[rest]
+                at_rest = at_rest[np.isfinite(at_rest)]
+                if at_rest.size >= 3:
+                    spreads.append(float(np.std(at_rest, ddof=1)))
+        noise = max(spreads) if spreads else None
+        resolvable = (None if noise is None
+                      else max(floor_mm, RESOLVABLE_NOISE_FACTOR * noise))
+        regions[region] = RegionResolution(
+            noise_mm=None if noise is None else round(noise, 4),
+            resolvable_mm=None if resolvable is None else round(resolvable, 4))
+    return Resolution(
+        px_per_mm=round(px_per_mm, 4), pixel_floor_px=RESOLVABLE_PX,
+        noise_factor=RESOLVABLE_NOISE_FACTOR, regions=regions,
+        meaning="smallest change (mm) the recording resolves per region: the larger of "
+                "pixel_floor_px at the face's pixels per mm (median iris) and noise_factor "
+                "times the rest noise (largest standard deviation of the region's signals, "
+                "either side, over the rest frames)")
