@@ -11,7 +11,7 @@ fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
        [--max-frames N] [--json OUT] [--kind eye|mouth] [--timing moving|constant]
-       [--known-level]
+       [--resting-level model|edges|corner-edges] [--known-level]
            (--known-level: each case of a method with pixel refinements is also measured with
            the refinements' resting level of the original video, as a neutral reference of the
            same face would give it: docs/dev/one_sided_history.md, session 6)
@@ -62,7 +62,8 @@ def media_dir() -> Path:
 
 def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None,
               kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False,
-              timings: tuple[str, ...] = ("moving", "constant")) -> dict:
+              timings: tuple[str, ...] = ("moving", "constant"),
+              resting_level: str = "model") -> dict:
     import cv2
 
     from synkinesis.dev.validate import (
@@ -84,7 +85,8 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
     for _ in range(2):  # interleaved, best kept: the machine is shared
         for method in methods:
             originals[method], per_frame = timed_measure(
-                recording.frames, method, workdir / f"{path.stem}-{method}.synk")
+                recording.frames, method, workdir / f"{path.stem}-{method}.synk",
+                resting_level=_level(method, resting_level))
             seconds[method].append(per_frame)
     time_s = np.array([frame.time_s for frame in recording.frames])
     hand = np.zeros(time_s.shape, dtype=bool)
@@ -94,7 +96,8 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
         original = originals[method]
         noise = rest_noise(original, recording.reference)
         visible = rest_noise(original, recording.reference, exclude=hand)
-        mirrored = measure(flipped, method, workdir / f"{path.stem}-{method}-flipped.synk")
+        mirrored = measure(flipped, method, workdir / f"{path.stem}-{method}-flipped.synk",
+                           resting_level=_level(method, resting_level))
         out["methods"][method] = {
             "seconds_per_frame": min(seconds[method]),
             "noise_mm": {region: value[0] for region, value in noise.items()},
@@ -108,7 +111,8 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
         frames = with_images(recording.frames, case.frames)
         label = f"{kind}-{side}-{amount}" + ("-constant" if constant else "")
         for method in methods:
-            injected = measure(frames, method, workdir / f"{path.stem}-{method}-{label}.synk")
+            injected = measure(frames, method, workdir / f"{path.stem}-{method}-{label}.synk",
+                               resting_level=_level(method, resting_level))
             seen, leak, count = seen_and_leak(originals[method], injected, case,
                                               exclude=hand if kind == "mouth" else None)
             figures = {"kind": kind, "side": side, "amount_mm": amount, "constant": constant,
@@ -128,6 +132,11 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
                   f"{' constant' if constant else ''}: "
                   f"seen {seen:5.2f} leak {leak:5.2f} ({count} frames){known}", file=sys.stderr)
     return out
+
+
+def _level(method: str, resting_level: str) -> str:
+    """The resting level a method is measured with (only composite-edges has a choice)."""
+    return resting_level if method == "composite-edges" else "model"
 
 
 def _spread(cases: list[dict], median: bool = False) -> str:
@@ -240,6 +249,10 @@ def main() -> None:
     parser.add_argument("--timing", choices=("moving", "constant"), action="append",
                         help="only the injected changes that come with a movement (issue 8) or "
                              "only those present in every frame (issue 18); default both")
+    parser.add_argument("--resting-level", default="model",
+                        choices=("model", "edges", "corner-edges"),
+                        help="resting level of composite-edges' refined signals "
+                             "(MeasureOptions.resting_level)")
     parser.add_argument("--known-level", action="store_true",
                         help="also score each case with the original video's refinement levels")
     args = parser.parse_args()
@@ -268,7 +281,8 @@ def main() -> None:
             results.append(run_video(media_dir() / name, methods, Path(directory),
                                      args.max_frames, tuple(args.kind or ("eye", "mouth")),
                                      args.known_level,
-                                     tuple(args.timing or ("moving", "constant"))))
+                                     tuple(args.timing or ("moving", "constant")),
+                                     args.resting_level))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(f"Targets: seen >= {TARGETS['seen']:.2f}, leak <= {TARGETS['leak']:.2f}, rest noise <= "

@@ -86,14 +86,17 @@ def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) 
 
 
 def measure(frames, method: str, output: Path, *,
-            refinement_levels: dict[str, float] | None = None):
+            refinement_levels: dict[str, float] | None = None,
+            resting_level: str | None = None):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
-    refinements' resting offsets to use (``known_levels`` of another measurement)."""
+    refinements' resting offsets to use (``known_levels`` of another measurement);
+    ``resting_level``: :attr:`MeasureOptions.resting_level` (default "model")."""
     from synkinesis.measure import MeasureOptions, measure_frames
 
     levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
-                          options=MeasureOptions(method=method, refinement_levels=levels))
+                          options=MeasureOptions(method=method, refinement_levels=levels,
+                                                 resting_level=resting_level or "model"))
 
 
 def known_levels(measurement) -> dict[str, float] | None:
@@ -263,8 +266,8 @@ def mirror_error(original, flipped) -> float:
     return max(float(np.nanmedian(np.abs(original.frames[n] - mirrored[n]))) for n in WATCHED)
 
 
-def timed_measure(frames, method: str, output: Path):
+def timed_measure(frames, method: str, output: Path, *, resting_level: str | None = None):
     """(measurement, seconds per frame)."""
     start = time.perf_counter()
-    result = measure(frames, method, output)
+    result = measure(frames, method, output, resting_level=resting_level)
     return result, (time.perf_counter() - start) / len(frames)

@@ -34,6 +34,7 @@ from synkinesis.measure.options import (
     SOURCE_CODES,
     MeasureError,
     MeasureOptions,
+    edge_level_signals,
 )
 from synkinesis.measure.result_file import Measurement, read_measurement, write_measurement
 from synkinesis.normalize import HeadPose, Scale, millimetres_per_unit
@@ -141,7 +142,9 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
     given = dict(options.refinement_levels or ())
     signals, offsets = steps.keep_rest_level(signals, data.refinement, level_frames,
                                              scale.mm_per_unit,
-                                             steps.refined_frames(data.sources), given=given)
+                                             steps.refined_frames(data.sources), given=given,
+                                             edge_level=edge_level_signals(
+                                                 options.resting_level))
     if smooth:
         signals = steps.smooth_signals(signals, data.time_s, usable)
     rest = rest_reference(signals, rest_mask)
@@ -234,13 +237,18 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
                        "without delay"} if calibration.smoothed else None),
         refinement_rest_offsets=RefinementOffsets(
             values=offsets, given=calibration.given_offsets,
-            meaning="mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
-                    "edges) made to each signal in the quietest 30 % of open-eye frames "
-                    "(or the given rest span), taken off every frame: the refinement "
-                    "measures movement, the landmark model the resting level (lashes, for "
-                    "one, bias the lid edges differently per eye); 'given' names the "
-                    "signals whose offset was given instead (MeasureOptions."
-                    "refinement_levels: from a neutral recording of the same face)",
+            meaning=("mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
+                     "edges) made to each signal in the quietest 30 % of open-eye frames "
+                     "(or the given rest span); "
+                     + ("added to the frames without the refinement: the resting level is "
+                        "the refinements' for the signals options.resting_level names, so "
+                        "a one-sided change present in every frame is seen, and the edges' "
+                        "own per-side offset (lashes, light) is kept as asymmetry"
+                        if options.resting_level != "model" else
+                        "taken off every refined frame: the resting level is the landmark "
+                        "model's (options.resting_level 'model')")
+                     + "; 'given' names the signals whose offset was given instead "
+                       "(MeasureOptions.refinement_levels)"),
         ) if offsets else None,
         signals=signal_definitions(),
         flags={flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}

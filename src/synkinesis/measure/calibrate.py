@@ -9,7 +9,7 @@ calibrate` runs them in order:
 2. :func:`eye_flags` - closed eyes and blinks (relative to each eye's own open height);
 3. :func:`open_eye_iris_scale` - millimetres per head-frame unit;
 4. :func:`choose_rest` / :func:`quiet_frames` - the rest frames;
-5. :func:`keep_rest_level` - the pixel refinements' resting offsets taken off;
+5. :func:`keep_rest_level` - one resting level for refined and unrefined frames;
 6. :func:`smooth_signals` - centred smoothing of videos tracked without the model's own;
 7. :func:`change_resolution` - the smallest change resolvable per region.
 
@@ -18,7 +18,7 @@ Sides are the patient's; ``(N, 2)`` side arrays are ordered (left, right).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -323,36 +323,45 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
                     rest_mask: np.ndarray, mm_per_unit: float,
                     refined: Mapping[str, np.ndarray] | None = None,
                     given: Mapping[str, float] | None = None,
+                    *, edge_level: Collection[str] = (),
                     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Take each refined signal's resting refinement (20 % trimmed mean over ``rest_mask``) off
-    every frame in which it was refined.
+    """Put every frame of each refined signal on one resting level: the landmark model's
+    (default), or for the signals named in ``edge_level`` the pixel refinements' own.
 
     Parameters
     ----------
     signals : name -> (N,) signals in their units (mm, mm2, deg, ratio)
     refinement : name -> (N,) change a pixel refinement made, head-frame units
-    rest_mask : (N,) bool, the frames whose resting level is kept
+    rest_mask : (N,) bool, the frames whose resting offset is measured
     mm_per_unit : the recording's scale
     refined : name -> (N,) bool, the frames its refinement was made in (all when not given)
-    given : name -> offset (its signal's unit) to take off instead of the one over
-        ``rest_mask`` (:attr:`MeasureOptions.refinement_levels`)
+    given : name -> offset (its signal's unit) to use instead of the one over ``rest_mask``
+        (:attr:`MeasureOptions.refinement_levels`)
+    edge_level : signal names that keep the refinements' resting level
+        (:attr:`MeasureOptions.resting_level`)
 
-    Returns the corrected signals and the offsets taken off (signal name -> value, rounded to
-    4 decimals).
+    Returns the corrected signals and the resting offsets (signal name -> the refinement's
+    20 % trimmed mean change over ``rest_mask``, or the given one; rounded to 4 decimals).
 
-    Pixel lid edges follow lid movement the model misses, but their absolute position includes
-    the lashes, which differ between the eyes: a healthy face read one eye 1.4 mm narrower at
-    rest with them (docs/one_sided.md); a mouth-corner edge lies 0.2..2.6 mm from the model's
-    corner depending on the side. Keeping the model's level at rest and the refinement's
-    movement from it removes that bias without touching what the refinement adds.
+    Model level: the resting offset is taken off every refined frame, so the refinements add
+    only movement from rest. Pixel lid edges follow lid movement the model misses, but their
+    absolute position includes the lashes and any second edge near the lid (single_face's left
+    lower lid: a skin fold 3..4 px below the margin pulls the edge centroid down, reading that
+    healthy eye 0.85 mm wider than the model at rest, the other eye 0.16 mm); a mouth-corner
+    edge lies 0.2..2.6 mm from the model's corner depending on the side. The model level removes
+    that bias, and with it part of a one-sided change present in every frame (a constant
+    1..2.5 mm narrowing of one eye read 0.62..0.73 on single_face; docs/dev/
+    one_sided_history.md, session 7).
+
+    Edge level: the refined frames keep the refinement, resting level included (the same
+    narrowing read 0.92..1.08, but that healthy face's resting tightness went from mild to
+    moderate); frames without the refinement (the first, a re-acquired face, the seen side
+    beside a covered half) are the model's own and get the resting offset added, so that they
+    do not step by it (0.96 mm on WolfgangLanger's left eye).
 
     A trimmed mean rather than a median: where a refinement sometimes takes one edge and
     sometimes another, a median jumps between them when a few frames enter or leave the set
     (a flipped video differed by 0.21 mm; trimmed mean: 0.11 mm).
-
-    A frame without refinement (the first, a re-acquired face, the seen side beside a covered
-    half) is the model's own and keeps its value: taking the offset off there too would shift
-    it by the lashes' bias (0.96 mm on WolfgangLanger's left eye).
     """
     from scipy.stats import trim_mean
 
@@ -370,7 +379,10 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
             if not at_rest.any():
                 continue
             offset = float(trim_mean(change[at_rest], 0.2))
-        out[name] = np.where(done, out[name] - offset, out[name])
+        if name in edge_level:
+            out[name] = np.where(done, out[name], out[name] + offset)
+        else:
+            out[name] = np.where(done, out[name] - offset, out[name])
         offsets[name] = round(offset, 4)
     return out, offsets
 
