@@ -11,7 +11,7 @@ fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
        [--max-frames N] [--json OUT] [--kind eye|mouth] [--timing moving|constant]
-       [--resting-level model|edges|corner-edges] [--known-level]
+       [--resting-level model|edges|corner-edges|upper-lid-edges] [--known-level]
            (--known-level: each case of a method with pixel refinements is also measured with
            the refinements' resting level of the original video, as a neutral reference of the
            same face would give it: docs/dev/one_sided_history.md, session 6)
@@ -250,7 +250,7 @@ def main() -> None:
                         help="only the injected changes that come with a movement (issue 8) or "
                              "only those present in every frame (issue 18); default both")
     parser.add_argument("--resting-level", default="model",
-                        choices=("model", "edges", "corner-edges"),
+                        choices=("model", "edges", "corner-edges", "upper-lid-edges"),
                         help="resting level of composite-edges' refined signals "
                              "(MeasureOptions.resting_level)")
     parser.add_argument("--known-level", action="store_true",

@@ -223,3 +223,28 @@ def test_a_covered_side_has_no_signals_and_the_other_side_keeps_them():
     np.testing.assert_array_equal(out["_canthus_above_pupil_mm_right"], [1, np.nan, 1])
     np.testing.assert_array_equal(out["mouth_width_mm"], [1, np.nan, 1])  # uses both sides
     np.testing.assert_array_equal(out["palpebral_fissure_left_mm"], [1, 1, 1])
+
+
+def test_the_upper_lid_level_keeps_the_upper_lids_offset_and_only_the_lower_lids_movement():
+    # The lids' edges see a 1.5 mm narrowing in every frame, 0.75 mm from each lid, of which
+    # the model saw nothing. The lower lid's edge also sits 0.8 mm low (a skin fold under it):
+    # that resting offset is taken off, the upper lid's is kept; the lower lid's movement
+    # (here 0.5 mm in the last frames) is kept too.
+    from synkinesis.measure.options import upper_lid_share
+
+    n = 10
+    name = "palpebral_fissure_left_mm"
+    model = np.full(n, 9.0)
+    upper = np.full(n, -0.75)
+    lower_movement = np.r_[np.zeros(5), np.full(5, -0.5)]
+    lower = -0.75 + 0.8 + lower_movement
+    rest = np.r_[np.ones(5, bool), np.zeros(5, bool)]
+    signals = {name: model + upper + lower}
+    refinement = {name: upper + lower, upper_lid_share(name): upper}
+    out, offsets = keep_rest_level(signals, refinement, rest, 1.0, upper_lid_level=(name,))
+    # model 9, upper -0.75 kept, lower's resting 0.05 taken off, its -0.5 movement kept
+    np.testing.assert_allclose(out[name], model - 0.75 + lower_movement)
+    assert offsets == {name: pytest.approx(-0.7), upper_lid_share(name): -0.75}  # all, upper
+    # Without its upper-lid share a signal keeps the model's level.
+    out, _ = keep_rest_level(signals, {name: upper + lower}, rest, 1.0, upper_lid_level=(name,))
+    np.testing.assert_allclose(out[name], model + lower_movement)

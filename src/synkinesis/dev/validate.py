@@ -104,8 +104,11 @@ def known_levels(measurement) -> dict[str, float] | None:
     given to the measurement of an injected video, they stand for a neutral reference of the
     same face, which a recording without rest does not have
     (docs/dev/one_sided_history.md, session 6)."""
+    from synkinesis.measure.options import REFINED_SIGNALS
+
     entry = measurement.manifest.refinement_rest_offsets
-    return dict(entry.values) if entry else None
+    return ({name: value for name, value in entry.values.items() if name in REFINED_SIGNALS}
+            if entry else None)
 
 
 def with_images(frames, images: list[np.ndarray]):

@@ -35,6 +35,7 @@ from synkinesis.measure.options import (
     MeasureError,
     MeasureOptions,
     edge_level_signals,
+    upper_lid_level_signals,
 )
 from synkinesis.measure.result_file import Measurement, read_measurement, write_measurement
 from synkinesis.normalize import HeadPose, Scale, millimetres_per_unit
@@ -144,6 +145,8 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
                                              scale.mm_per_unit,
                                              steps.refined_frames(data.sources), given=given,
                                              edge_level=edge_level_signals(
+                                                 options.resting_level),
+                                             upper_lid_level=upper_lid_level_signals(
                                                  options.resting_level))
     if smooth:
         signals = steps.smooth_signals(signals, data.time_s, usable)

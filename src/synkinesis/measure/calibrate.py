@@ -29,6 +29,7 @@ from synkinesis.measure.options import (
     CORNER_REFINED,
     LID_REFINED,
     SOURCE_CODES,
+    upper_lid_share,
 )
 from synkinesis.normalize import Scale
 from synkinesis.quality import (
@@ -324,6 +325,7 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
                     refined: Mapping[str, np.ndarray] | None = None,
                     given: Mapping[str, float] | None = None,
                     *, edge_level: Collection[str] = (),
+                    upper_lid_level: Collection[str] = (),
                     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Put every frame of each refined signal on one resting level: the landmark model's
     (default), or for the signals named in ``edge_level`` the pixel refinements' own.
@@ -339,6 +341,9 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
         (:attr:`MeasureOptions.refinement_levels`)
     edge_level : signal names that keep the refinements' resting level
         (:attr:`MeasureOptions.resting_level`)
+    upper_lid_level : eye signal names whose upper lids' share of the refinement
+        (``refinement[upper_lid_share(name)]``) keeps its resting level while the lower lids'
+        share has its resting offset taken off
 
     Returns the corrected signals and the resting offsets (signal name -> the refinement's
     20 % trimmed mean change over ``rest_mask``, or the given one; rounded to 4 decimals).
@@ -352,6 +357,11 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
     that bias, and with it part of a one-sided change present in every frame (a constant
     1..2.5 mm narrowing of one eye read 0.62..0.73 on single_face; docs/dev/
     one_sided_history.md, session 7).
+
+    Upper-lid level: the lower lids' edges carry single_face's per-eye bias (a skin fold),
+    the upper lids' do not (at their own level they read its healthy eyes 0.21 mm apart); so
+    the upper lids keep their level and the lower lids add only movement (the share recorded
+    under ``upper_lid_share(name)`` in the returned offsets).
 
     Edge level: the refined frames keep the refinement, resting level included (the same
     narrowing read 0.92..1.08, but that healthy face's resting tightness went from mild to
@@ -372,6 +382,18 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
         change = change * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
         done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
                 else np.asarray(refined[name], dtype=bool))
+        share = refinement.get(upper_lid_share(name))
+        if name in upper_lid_level and share is not None and not (given and name in given):
+            upper = share * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
+            at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
+            if not at_rest.any():
+                continue
+            upper_offset = float(trim_mean(upper[at_rest], 0.2))
+            lower_offset = float(trim_mean((change - upper)[at_rest], 0.2))
+            out[name] = np.where(done, out[name] - lower_offset, out[name] + upper_offset)
+            offsets[name] = round(upper_offset + lower_offset, 4)
+            offsets[upper_lid_share(name)] = round(upper_offset, 4)
+            continue
         if given is not None and name in given:
             offset = float(given[name])
         else:

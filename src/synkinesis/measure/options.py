@@ -46,14 +46,28 @@ METHODS = {
 LID_REFINED = ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
 CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "nasolabial_angle")
 #: Whose resting level refined signals can keep (:attr:`MeasureOptions.resting_level`).
-RESTING_LEVELS = ("model", "edges", "corner-edges")
+RESTING_LEVELS = ("model", "edges", "corner-edges", "upper-lid-edges")
+#: The eye signals the lid edges refine (their upper lids' share is reported apart).
+LID_REFINED_SIGNALS = tuple(signal_name(quantity, side) for quantity in LID_REFINED
+                            for side in SIDES)
+
+
+def upper_lid_share(name: str) -> str:
+    """Key of the upper lids' share of an eye signal's refinement (landmark pass)."""
+    return f"{name}:upper_lid"
+
+
+def upper_lid_level_signals(resting_level: str) -> tuple[str, ...]:
+    """The eye signals whose upper lids keep their edges' resting level under
+    ``resting_level``."""
+    return LID_REFINED_SIGNALS if resting_level == "upper-lid-edges" else ()
 
 
 def edge_level_signals(resting_level: str) -> tuple[str, ...]:
     """The refined signals that keep the pixel refinements' resting level under
     ``resting_level`` (one of :data:`RESTING_LEVELS`)."""
     quantities = {"model": (), "edges": LID_REFINED + CORNER_REFINED,
-                  "corner-edges": CORNER_REFINED}[resting_level]
+                  "corner-edges": CORNER_REFINED, "upper-lid-edges": ()}[resting_level]
     return tuple(signal_name(quantity, side) for quantity in quantities for side in SIDES)
 
 
@@ -106,7 +120,9 @@ class MeasureOptions:
     #: refinements add movement only), "edges" (the pixel refinements' own, eye and mouth:
     #: a one-sided change present in every frame is seen, but each edge's own per-side offset
     #: is kept as asymmetry) or "corner-edges" (the mouth corner's and fold's edges, the eye's
-    #: model): :func:`synkinesis.measure.calibrate.keep_rest_level`,
+    #: model) or "upper-lid-edges" (the eye signals keep their upper lids' edge level and the
+    #: model's lower lids plus the lower lids' movement; the rest the model's):
+    #: :func:`synkinesis.measure.calibrate.keep_rest_level`,
     #: docs/dev/one_sided_history.md, session 7. Developer option; ``composite-edges`` only.
     resting_level: str = "model"
     #: Store each input's full path in the result (default: its file name and sha256 only;
