@@ -7,9 +7,12 @@ Measures, on the real 640x360 example video:
 2. the full measure pipeline (landmarks, pose removal, signals, flags, result file) on the same
    decoded frames, one core, for --method fast and --method symmetric, and the ratios;
 3. one worker vs two workers on two files (wall time, both cores);
-4. peak memory (max RSS) of `synk measure` on the example looped to 1 and 10 minutes.
+4. peak memory (max RSS) of `synk measure` on the example looped to 1 and 10 minutes;
+5. the default method (composite-edges) as a whole `synk measure` process on one core: frames
+   per CPU second (user + system time of the process: imports, model loading, decoding,
+   landmarks, file), the cost the issue 18 ruling gates at >= 30 fps per core.
 
-Usage: python scripts/bench_measure.py [--skip-memory] [--minutes 10]
+Usage: python scripts/bench_measure.py [--skip-memory] [--minutes 10] [--default-only]
 """
 
 from __future__ import annotations
@@ -123,12 +126,31 @@ def peak_memory_mb(video: Path, directory: Path, method: str) -> tuple[float, fl
     return float(out[0]), float(out[1])
 
 
+def default_process_fps(video: Path, directory: Path, n_frames: int) -> tuple[float, float]:
+    """The default method as a whole `synk measure` child process pinned to one core:
+    (frames per CPU second, frames per wall second)."""
+    script = (
+        "import os, resource, subprocess, sys, time\n"
+        "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+        "t = time.perf_counter()\n"
+        f"subprocess.run([sys.executable, '-m', 'synkinesis', 'measure', {str(video)!r}, '-o', "
+        f"{str(directory / 'default.synk')!r}, '--overwrite', '-q'], check=True)\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(usage.ru_utime + usage.ru_stime, time.perf_counter() - t)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True).stdout.split()
+    return n_frames / float(out[0]), n_frames / float(out[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=2, help="passes over the video per run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs; best is kept")
+    parser.add_argument("--default-only", action="store_true",
+                        help="only the default method as a whole process on one core")
     args = parser.parse_args()
     from fetch_media import fetch
 
@@ -140,6 +162,15 @@ def main() -> None:
           f"{len(frames)} frames; repeats {args.repeats}; cpu count {os.cpu_count()}")
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
+        best_cpu = best_wall = 0.0
+        for _ in range(args.rounds):
+            cpu, wall = default_process_fps(video, directory, len(frames))
+            best_cpu, best_wall = max(best_cpu, cpu), max(best_wall, wall)
+        print(f"default method (composite-edges), whole `synk measure` process on one core "
+              f"(best of {args.rounds}): {best_cpu:.1f} frames per CPU second, "
+              f"{best_wall:.1f} per wall second")
+        if args.default_only:
+            return
         all_cores = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {min(all_cores)})
         # The machine is shared: interleave the three measurements and keep the best of each.

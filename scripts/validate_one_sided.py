@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Validation table of issue 8: does a method see one-sided change, and only on its side?
+"""Validation table of issues 8 and 18: does a method see one-sided change, and only on its side?
 
 For each real video and method: 1, 2 and 3.5 mm ocular-oral narrowing (with the smile) of either
-eye, and 2 and 3 mm oral-ocular mouth-corner movement (2-second pulses) on either side, injected
+eye, and 2 and 3 mm oral-ocular mouth-corner movement (2-second pulses) on either side; and
+constant changes present in every frame (resting tightness, issue 18): 1, 1.5 and 2.5 mm
+narrowing of either eye, 1 and 2 mm raise (up and out) of either mouth corner; injected
 by image warping (synkinesis.dev.inject); then seen and leak per case, rest noise and jumps on the
 original video, the mirror error on the flipped video, and the time per frame relative to the
 fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
-       [--max-frames N] [--json OUT] [--kind eye|mouth] [--known-level]
+       [--max-frames N] [--json OUT] [--kind eye|mouth] [--timing moving|constant]
+       [--resting-level model|edges|corner-edges|upper-lid-edges] [--known-level]
            (--known-level: each case of a method with pixel refinements is also measured with
            the refinements' resting level of the original video, as a neutral reference of the
            same face would give it: docs/dev/one_sided_history.md, session 6)
@@ -31,8 +34,17 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 VIDEOS = ("single_face.mp4", "WolfgangLanger_Pexels.mp4")
-CASES = ([("eye", side, amount) for amount in (1.0, 2.0, 3.5) for side in ("left", "right")]
-         + [("mouth", side, amount) for amount in (2.0, 3.0) for side in ("left", "right")])
+#: (kind, side, amount mm, constant). Moving: the eye narrowed with the smile, the mouth corner
+#: in pulses (issue 8). Constant: the same change in every frame, rest included (resting
+#: tightness: a narrower eye, a raised corner; issue 18).
+CASES = ([("eye", side, amount, False) for amount in (1.0, 2.0, 3.5) for side in ("left", "right")]
+         + [("mouth", side, amount, False) for amount in (2.0, 3.0)
+            for side in ("left", "right")]
+         + [("eye", side, amount, True) for amount in (1.0, 1.5, 2.5)
+            for side in ("left", "right")]
+         + [("mouth", side, amount, True) for amount in (1.0, 2.0)
+            for side in ("left", "right")])
+CONSTANT_TARGETS = (0.80, 1.20)
 TARGETS = {"seen": 0.80, "leak": 0.10, "noise": 0.15, "jumps": 0.02}
 #: Spans (seconds) where a hand covers the mouth and chin, and at times one side of the face
 #: (checked by eye on the video): the mouth corner there is a guess for every method, so mouth
@@ -49,7 +61,9 @@ def media_dir() -> Path:
 
 
 def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None,
-              kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False) -> dict:
+              kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False,
+              timings: tuple[str, ...] = ("moving", "constant"),
+              resting_level: str = "model") -> dict:
     import cv2
 
     from synkinesis.dev.validate import (
@@ -71,7 +85,8 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
     for _ in range(2):  # interleaved, best kept: the machine is shared
         for method in methods:
             originals[method], per_frame = timed_measure(
-                recording.frames, method, workdir / f"{path.stem}-{method}.synk")
+                recording.frames, method, workdir / f"{path.stem}-{method}.synk",
+                resting_level=_level(method, resting_level))
             seconds[method].append(per_frame)
     time_s = np.array([frame.time_s for frame in recording.frames])
     hand = np.zeros(time_s.shape, dtype=bool)
@@ -81,39 +96,47 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
         original = originals[method]
         noise = rest_noise(original, recording.reference)
         visible = rest_noise(original, recording.reference, exclude=hand)
-        mirrored = measure(flipped, method, workdir / f"{path.stem}-{method}-flipped.synk")
+        mirrored = measure(flipped, method, workdir / f"{path.stem}-{method}-flipped.synk",
+                           resting_level=_level(method, resting_level))
         out["methods"][method] = {
             "seconds_per_frame": min(seconds[method]),
             "noise_mm": {region: value[0] for region, value in noise.items()},
             "jumps": {region: value[1] for region, value in noise.items()},
             "noise_visible_mm": {region: value[0] for region, value in visible.items()},
             "mirror_mm": mirror_error(original, mirrored), "cases": []}
-    for kind, side, amount in CASES:
-        if kind not in kinds:
+    for kind, side, amount, constant in CASES:
+        if kind not in kinds or ("constant" if constant else "moving") not in timings:
             continue
-        case = make_case(recording, kind, side, amount)
+        case = make_case(recording, kind, side, amount, constant=constant)
         frames = with_images(recording.frames, case.frames)
+        label = f"{kind}-{side}-{amount}" + ("-constant" if constant else "")
         for method in methods:
-            injected = measure(frames, method,
-                               workdir / f"{path.stem}-{method}-{kind}-{side}-{amount}.synk")
+            injected = measure(frames, method, workdir / f"{path.stem}-{method}-{label}.synk",
+                               resting_level=_level(method, resting_level))
             seen, leak, count = seen_and_leak(originals[method], injected, case,
                                               exclude=hand if kind == "mouth" else None)
-            figures = {"kind": kind, "side": side, "amount_mm": amount, "seen": seen,
-                       "leak": leak, "frames": count}
+            figures = {"kind": kind, "side": side, "amount_mm": amount, "constant": constant,
+                       "seen": seen, "leak": leak, "frames": count}
             levels = known_levels(originals[method]) if known_level else None
             known = ""
             if levels:
                 again = measure(frames, method, workdir
-                                / f"{path.stem}-{method}-{kind}-{side}-{amount}-known.synk",
+                                / f"{path.stem}-{method}-{label}-known.synk",
                                 refinement_levels=levels)
                 figures["seen_known_level"], figures["leak_known_level"], _ = seen_and_leak(
                     originals[method], again, case, exclude=hand if kind == "mouth" else None)
                 known = (f"; known level: seen {figures['seen_known_level']:5.2f} "
                          f"leak {figures['leak_known_level']:5.2f}")
             out["methods"][method]["cases"].append(figures)
-            print(f"  {path.name} {method:9s} {kind:5s} {side:5s} {amount:3.1f} mm: "
+            print(f"  {path.name} {method:9s} {kind:5s} {side:5s} {amount:3.1f} mm"
+                  f"{' constant' if constant else ''}: "
                   f"seen {seen:5.2f} leak {leak:5.2f} ({count} frames){known}", file=sys.stderr)
     return out
+
+
+def _level(method: str, resting_level: str) -> str:
+    """The resting level a method is measured with (only composite-edges has a choice)."""
+    return resting_level if method == "composite-edges" else "model"
 
 
 def _spread(cases: list[dict], median: bool = False) -> str:
@@ -137,8 +160,9 @@ def table(results: list[dict], base: str = "fast") -> str:
     for result in results:
         base_time = result["methods"].get(base, {}).get("seconds_per_frame")
         for method, figures in result["methods"].items():
-            eye = [c for c in figures["cases"] if c["kind"] == "eye"]
-            mouth = [c for c in figures["cases"] if c["kind"] == "mouth"]
+            moving = [c for c in figures["cases"] if not c.get("constant")]
+            eye = [c for c in moving if c["kind"] == "eye"]
+            mouth = [c for c in moving if c["kind"] == "mouth"]
             ratio = figures["seconds_per_frame"] / base_time if base_time else None
             lines.append(
                 f"| {result['video']} | {method} "
@@ -153,6 +177,23 @@ def table(results: list[dict], base: str = "fast") -> str:
     return "\n".join(lines)
 
 
+def constant_table(results: list[dict]) -> str:
+    """Seen and leak of the constant cases (issue 18): one row per video and method."""
+    lines = ["| video | method | constant eye narrowing seen (min..median..max) | eye leak (max) "
+             "| constant corner raise seen (min..max) | corner leak (max) |",
+             "|---|---|---|---|---|---|"]
+    for result in results:
+        for method, figures in result["methods"].items():
+            constant = [c for c in figures["cases"] if c.get("constant")]
+            if not constant:
+                continue
+            eye = [c for c in constant if c["kind"] == "eye"]
+            mouth = [c for c in constant if c["kind"] == "mouth"]
+            lines.append(f"| {result['video']} | {method} | {_spread(eye, median=True)} "
+                         f"| {_worst_leak(eye)} | {_spread(mouth)} | {_worst_leak(mouth)} |")
+    return "\n".join(lines)
+
+
 def detail(results: list[dict]) -> str:
     known = any("seen_known_level" in c for result in results
                 for figures in result["methods"].values() for c in figures["cases"])
@@ -162,8 +203,9 @@ def detail(results: list[dict]) -> str:
     for result in results:
         for method, figures in result["methods"].items():
             for c in figures["cases"]:
+                timing = " constant" if c.get("constant") else ""
                 line = (f"| {result['video']} | {method} | {c['kind']} {c['side']} "
-                        f"{c['amount_mm']:g} mm | {c['seen']:.2f} | {c['leak']:.2f} "
+                        f"{c['amount_mm']:g} mm{timing} | {c['seen']:.2f} | {c['leak']:.2f} "
                         f"| {c['frames']} |")
                 if known:
                     line += (f" {c['seen_known_level']:.2f} / {c['leak_known_level']:.2f} |"
@@ -204,6 +246,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kind", choices=("eye", "mouth"), action="append",
                         help="only these injected cases (repeat for both; default both)")
+    parser.add_argument("--timing", choices=("moving", "constant"), action="append",
+                        help="only the injected changes that come with a movement (issue 8) or "
+                             "only those present in every frame (issue 18); default both")
+    parser.add_argument("--resting-level", default="model",
+                        choices=("model", "edges", "corner-edges", "upper-lid-edges"),
+                        help="resting level of composite-edges' refined signals "
+                             "(MeasureOptions.resting_level)")
     parser.add_argument("--known-level", action="store_true",
                         help="also score each case with the original video's refinement levels")
     args = parser.parse_args()
@@ -211,12 +260,14 @@ def main() -> None:
     if args.known_level and "composite-edges" not in methods:
         parser.error("--known-level needs --method composite-edges (the only method with "
                      "pixel refinements, whose resting level it replaces)")
-    if (args.kind or args.known_level) and (args.bench or args.tables):
-        parser.error("--kind and --known-level choose what the validation runs; "
+    if (args.kind or args.timing or args.known_level) and (args.bench or args.tables):
+        parser.error("--kind, --timing and --known-level choose what the validation runs; "
                      "--bench and --tables do not run it")
     if args.tables:
         saved = [result for path in args.tables for result in json.loads(path.read_text())]
         print(table(saved))
+        print()
+        print(constant_table(saved))
         print()
         print(detail(saved))
         return
@@ -229,13 +280,19 @@ def main() -> None:
         for name in args.video or VIDEOS:
             results.append(run_video(media_dir() / name, methods, Path(directory),
                                      args.max_frames, tuple(args.kind or ("eye", "mouth")),
-                                     args.known_level))
+                                     args.known_level,
+                                     tuple(args.timing or ("moving", "constant")),
+                                     args.resting_level))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(f"Targets: seen >= {TARGETS['seen']:.2f}, leak <= {TARGETS['leak']:.2f}, rest noise <= "
           f"{TARGETS['noise']} mm, jumps <= {100 * TARGETS['jumps']:.0f} %, mirror: mirrored "
           "result, time <= 2x plain.\n")
     print(table(results))
+    print()
+    print(f"Constant cases: seen {CONSTANT_TARGETS[0]:.2f}..{CONSTANT_TARGETS[1]:.2f}, leak <= "
+          f"{TARGETS['leak']:.2f}.\n")
+    print(constant_table(results))
     print()
     print(detail(results))
 

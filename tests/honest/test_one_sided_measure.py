@@ -266,3 +266,23 @@ def test_a_hand_over_half_the_face_is_flagged_and_the_face_reads_healthy(media, 
     assert measured.manifest.signal_smoothing["half_width_s"] == 0.1
     analysis = analyze_measurement(measured)
     assert_nothing_called_above_mild(analysis)
+
+
+def test_a_constant_narrowing_is_read_at_the_models_rate_unless_the_edges_keep_their_level(
+        recording, edges, tmp_path):
+    # Issue 18: a 1.5 mm narrowing of the right eye in every frame, rest included. The default
+    # keeps the model's resting level and reads about two thirds of it (0.68 measured); the
+    # edges' own level reads it in full (1.03), the same as the original's level given back.
+    case = make_case(recording, "eye", "right", 1.5, constant=True)
+    assert (case.trigger == 1.0).all()
+    frames = with_images(recording.frames, case.frames)
+    default = measure(frames, "composite-edges", tmp_path / "model.synk")
+    seen, _, count = seen_and_leak(edges, default, case)
+    assert count > 0.9 * recording.reference.n_frames
+    assert 0.55 <= seen <= 0.80, seen
+    original = measure(recording.frames, "composite-edges", tmp_path / "edges-original.synk",
+                       resting_level="edges")
+    injected = measure(frames, "composite-edges", tmp_path / "edges.synk",
+                       resting_level="edges")
+    seen, leak, _ = seen_and_leak(original, injected, case)
+    assert 0.90 <= seen <= 1.15 and leak <= 0.10, (seen, leak)

@@ -187,3 +187,44 @@ def test_a_given_rest_span_takes_its_usable_frames():
         choose_rest(t, _blendshapes(np.zeros(10)), usable, np.ones(10, dtype=bool),
                     rest_span_s=(0.15, 0.25))
 
+
+
+def test_change_resolution_is_the_larger_of_the_pixel_floor_and_the_rest_noise():
+    from synkinesis.measure.calibrate import (
+        RESOLVABLE_NOISE_FACTOR,
+        RESOLVABLE_PX,
+        change_resolution,
+    )
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    rest = np.zeros(n, dtype=bool)
+    rest[:2000] = True
+    noisy = 0.8  # mm, the mouth corner's rest noise on the right side
+    signals = {
+        "palpebral_fissure_left_mm": 10 + rng.normal(0, 0.01, n),
+        "palpebral_fissure_right_mm": 10 + rng.normal(0, 0.01, n),
+        "mouth_corner_x_left_mm": 25 + rng.normal(0, 0.01, n),
+        "mouth_corner_y_right_mm": -30 + np.where(rest, rng.normal(0, noisy, n), 5.0),
+    }
+    # An expression starting in a few of the rest frames does not count as noise.
+    signals["mouth_corner_x_left_mm"][1900:2000] += 4.0
+    iris_px = np.full(n, 23.54)  # 2 px per mm at an 11.77 mm iris
+    iris_px[-5:] = np.nan
+    resolution = change_resolution(signals, rest, iris_px, np.ones(n, dtype=bool), 11.77)
+    assert resolution is not None
+    assert resolution.px_per_mm == pytest.approx(2.0)
+    # The eye is still: the pixels limit it (RESOLVABLE_PX at 2 px per mm).
+    assert resolution.resolvable_mm("eye") == pytest.approx(RESOLVABLE_PX / 2.0)
+    # The mouth corner's worst signal is noisy at rest: its noise limits it (the frames
+    # outside rest, far away, do not count).
+    mouth = resolution.regions["mouth_corner"]
+    assert mouth.noise_mm == pytest.approx(noisy, rel=0.1)
+    assert mouth.resolvable_mm == pytest.approx(RESOLVABLE_NOISE_FACTOR * mouth.noise_mm,
+                                                rel=1e-3)
+    # A region none of whose signals was measured: not stated.
+    assert resolution.resolvable_mm("chin") is None
+    assert resolution.resolvable_mm("neck") is None
+    # No iris seen in a usable frame: no resolution.
+    assert change_resolution(signals, rest, np.full(n, np.nan), np.ones(n, dtype=bool),
+                             11.77) is None

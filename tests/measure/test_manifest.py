@@ -97,3 +97,25 @@ def test_upgrade_replays_version_1s_rules():
 def test_a_manifest_without_its_sections_is_a_damaged_file():
     with pytest.raises(ResultFileError, match="lacks a section"):
         Manifest.from_dict({"format_version": FORMAT_VERSION, "rest": {}})
+
+
+def test_a_result_states_the_smallest_change_it_resolves_per_region(single_face_measurement,
+                                                                    tmp_path):
+    measurement = single_face_measurement
+    resolution = measurement.manifest.resolution
+    assert resolution is not None
+    # single_face: a small face in a 1280x720 frame, its iris about 14 px (1.2 px per mm).
+    assert 1.0 < resolution.px_per_mm < 1.5
+    for region in ("brow", "eye", "nasolabial", "mouth_corner", "upper_lip", "lower_lip",
+                   "chin"):
+        value = measurement.resolvable_change_mm(region)
+        assert value is not None
+        assert value >= resolution.pixel_floor_px / resolution.px_per_mm - 1e-3  # rounded
+    assert measurement.resolvable_change_mm("neck") is None
+
+    def without(manifest):  # a file written before issue 18
+        manifest.pop("resolution")
+        return manifest
+
+    older = read_measurement(_rewritten(measurement.path, tmp_path / "older.synk", without))
+    assert older.manifest.resolution is None and older.resolvable_change_mm("eye") is None

@@ -1,4 +1,5 @@
-"""A pixel refinement of the landmarks changes movement, never the resting level (issue 8)."""
+"""One resting level for refined and unrefined frames: the pixel refinements' by default
+(issue 18), the landmark model's on request (issue 8)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,30 @@ from synkinesis.measure.calibrate import keep_rest_level
 from synkinesis.measure.landmark_pass import FrameArrays
 
 
-def test_refinement_level_at_rest_is_taken_off_every_frame():
+def test_the_edge_level_keeps_a_one_sided_change_present_in_every_frame():
+    # The refinement sees a 1.5 mm narrowing of the left eye in every frame, rest included,
+    # of which the model saw only 0.5 mm: the refined signal keeps all of it. A frame without
+    # the refinement (the first) is the model's and is lifted to the refinements' level. The
+    # model level (the default) reads the model's 9 mm.
+    n = 10
+    truth = np.full(n, 8.0)  # a healthy 9.5 mm fissure narrowed by 1.5 mm
+    model = np.full(n, 9.0)
+    refined = np.ones(n, dtype=bool)
+    refined[0] = False
+    change = np.where(refined, truth - model, 0.0)
+    signals = {"palpebral_fissure_left_mm": model + change}
+    rest = np.ones(n, dtype=bool)
+    out, offsets = keep_rest_level(signals, {"palpebral_fissure_left_mm": change}, rest, 1.0,
+                                    {"palpebral_fissure_left_mm": refined},
+                                    edge_level=("palpebral_fissure_left_mm",))
+    np.testing.assert_allclose(out["palpebral_fissure_left_mm"], truth)
+    assert offsets == {"palpebral_fissure_left_mm": -1.0}
+    model_level, _ = keep_rest_level(signals, {"palpebral_fissure_left_mm": change}, rest, 1.0,
+                                     {"palpebral_fissure_left_mm": refined})
+    np.testing.assert_allclose(model_level["palpebral_fissure_left_mm"], model)
+
+
+def test_the_model_level_takes_the_refinement_at_rest_off_every_frame():
     n = 10
     model = np.full(n, 9.0)
     movement = np.r_[np.zeros(5), np.full(5, -2.0)]  # the refinement sees a 2 mm narrowing
@@ -61,6 +85,16 @@ def test_given_levels_are_checked():
             options(("palpebral_fissure_left_mm", bad)).validate()
     with pytest.raises(InputError, match="composite-edges method"):
         options(("palpebral_fissure_left_mm", 0.9), method="symmetric").validate()
+    with pytest.raises(InputError, match="resting level must be one of model, edges"):
+        MeasureOptions(resting_level="lashes").validate()
+    with pytest.raises(InputError, match="composite-edges method"):
+        MeasureOptions(resting_level="edges", method="fast").validate()
+    from synkinesis.measure.options import edge_level_signals
+
+    assert edge_level_signals("model") == ()
+    assert "palpebral_fissure_left_mm" in edge_level_signals("edges")
+    assert "palpebral_fissure_left_mm" not in edge_level_signals("corner-edges")
+    assert "mouth_corner_y_right_mm" in edge_level_signals("corner-edges")
 
 
 def test_no_rest_frame_leaves_the_signal_alone():
@@ -130,7 +164,7 @@ def test_hidden_frames_arepadded_in_time():
     assert not padded_in_time(np.zeros(10, dtype=bool), t, 0.1).any()
 
 
-def test_a_frame_without_the_refinement_keeps_the_models_level():
+def test_with_the_model_level_a_frame_without_the_refinement_keeps_its_value():
     # Frames 0..3 refined (lashes read the eye 0.6 mm wider), frames 4..5 not (the first frame,
     # a re-acquired face, the side beside a covered half): those are the model's own values and
     # must not lose the lashes' 0.6 mm.
@@ -189,3 +223,28 @@ def test_a_covered_side_has_no_signals_and_the_other_side_keeps_them():
     np.testing.assert_array_equal(out["_canthus_above_pupil_mm_right"], [1, np.nan, 1])
     np.testing.assert_array_equal(out["mouth_width_mm"], [1, np.nan, 1])  # uses both sides
     np.testing.assert_array_equal(out["palpebral_fissure_left_mm"], [1, 1, 1])
+
+
+def test_the_upper_lid_level_keeps_the_upper_lids_offset_and_only_the_lower_lids_movement():
+    # The lids' edges see a 1.5 mm narrowing in every frame, 0.75 mm from each lid, of which
+    # the model saw nothing. The lower lid's edge also sits 0.8 mm low (a skin fold under it):
+    # that resting offset is taken off, the upper lid's is kept; the lower lid's movement
+    # (here 0.5 mm in the last frames) is kept too.
+    from synkinesis.measure.options import upper_lid_share
+
+    n = 10
+    name = "palpebral_fissure_left_mm"
+    model = np.full(n, 9.0)
+    upper = np.full(n, -0.75)
+    lower_movement = np.r_[np.zeros(5), np.full(5, -0.5)]
+    lower = -0.75 + 0.8 + lower_movement
+    rest = np.r_[np.ones(5, bool), np.zeros(5, bool)]
+    signals = {name: model + upper + lower}
+    refinement = {name: upper + lower, upper_lid_share(name): upper}
+    out, offsets = keep_rest_level(signals, refinement, rest, 1.0, upper_lid_level=(name,))
+    # model 9, upper -0.75 kept, lower's resting 0.05 taken off, its -0.5 movement kept
+    np.testing.assert_allclose(out[name], model - 0.75 + lower_movement)
+    assert offsets == {name: pytest.approx(-0.7), upper_lid_share(name): -0.75}  # all, upper
+    # Without its upper-lid share a signal keeps the model's level.
+    out, _ = keep_rest_level(signals, {name: upper + lower}, rest, 1.0, upper_lid_level=(name,))
+    np.testing.assert_allclose(out[name], model + lower_movement)

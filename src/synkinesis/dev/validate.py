@@ -86,14 +86,17 @@ def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) 
 
 
 def measure(frames, method: str, output: Path, *,
-            refinement_levels: dict[str, float] | None = None):
+            refinement_levels: dict[str, float] | None = None,
+            resting_level: str | None = None):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
-    refinements' resting offsets to use (``known_levels`` of another measurement)."""
+    refinements' resting offsets to use (``known_levels`` of another measurement);
+    ``resting_level``: :attr:`MeasureOptions.resting_level` (default "model")."""
     from synkinesis.measure import MeasureOptions, measure_frames
 
     levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
-                          options=MeasureOptions(method=method, refinement_levels=levels))
+                          options=MeasureOptions(method=method, refinement_levels=levels,
+                                                 resting_level=resting_level or "model"))
 
 
 def known_levels(measurement) -> dict[str, float] | None:
@@ -101,8 +104,11 @@ def known_levels(measurement) -> dict[str, float] | None:
     given to the measurement of an injected video, they stand for a neutral reference of the
     same face, which a recording without rest does not have
     (docs/dev/one_sided_history.md, session 6)."""
+    from synkinesis.measure.options import REFINED_SIGNALS
+
     entry = measurement.manifest.refinement_rest_offsets
-    return dict(entry.values) if entry else None
+    return ({name: value for name, value in entry.values.items() if name in REFINED_SIGNALS}
+            if entry else None)
 
 
 def with_images(frames, images: list[np.ndarray]):
@@ -113,18 +119,27 @@ def with_images(frames, images: list[np.ndarray]):
             for f, image in zip(frames, images)]
 
 
-def make_case(recording: DecodedVideo, kind: str, side: Side, amount_mm: float) -> InjectedCase:
+def make_case(recording: DecodedVideo, kind: str, side: Side, amount_mm: float, *,
+              constant: bool = False) -> InjectedCase:
     """An injected case from the recording: the eye narrowed with the smile (ocular-oral), or the
     mouth corner moved in 2-second pulses (oral-ocular; a trigger independent of the face, off
-    while the recording rests: :func:`off_at_rest`)."""
+    while the recording rests: :func:`off_at_rest`).
+
+    ``constant``: the change is there in every frame, rest included (resting tightness: a
+    narrower eye, a raised mouth corner; issue 18), instead of coming with a movement.
+    """
     ref = recording.reference
     landmarks = ref.load_landmarks()
     scale = ref.manifest.scale.mm_per_unit
-    if kind == "eye":
+    if constant:
+        trigger = np.ones(len(recording.frames))
+    elif kind == "eye":
         trigger = smile_trigger(ref.blendshapes, ref.manifest.blendshape_names)
+    else:
+        trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
+    if kind == "eye":
         return inject_eye(recording.rgb, landmarks, ref.pose, scale, side=side,
                           amount_mm=amount_mm, trigger=trigger)
-    trigger = pulse_trigger(ref.frames["time_s"]) * off_at_rest(ref)
     return inject_mouth(recording.rgb, landmarks, ref.pose, scale, side=side,
                         amount_mm=amount_mm, trigger=trigger)
 
@@ -254,8 +269,8 @@ def mirror_error(original, flipped) -> float:
     return max(float(np.nanmedian(np.abs(original.frames[n] - mirrored[n]))) for n in WATCHED)
 
 
-def timed_measure(frames, method: str, output: Path):
+def timed_measure(frames, method: str, output: Path, *, resting_level: str | None = None):
     """(measurement, seconds per frame)."""
     start = time.perf_counter()
-    result = measure(frames, method, output)
+    result = measure(frames, method, output, resting_level=resting_level)
     return result, (time.perf_counter() - start) / len(frames)

@@ -23,6 +23,7 @@ from synkinesis.measure.manifest import (
     Manifest,
     Package,
     RefinementOffsets,
+    Resolution,
     Rest,
     ScaleRecord,
     Source,
@@ -33,6 +34,8 @@ from synkinesis.measure.options import (
     SOURCE_CODES,
     MeasureError,
     MeasureOptions,
+    edge_level_signals,
+    upper_lid_level_signals,
 )
 from synkinesis.measure.result_file import Measurement, read_measurement, write_measurement
 from synkinesis.normalize import HeadPose, Scale, millimetres_per_unit
@@ -64,6 +67,7 @@ class Calibration:
     refinement_offsets : refined signal -> resting offset taken off (its unit)
     given_offsets : the refined signals whose offset was given (``refinement_levels``)
     smoothed : whether the signals were smoothed (:func:`steps.smooth_signals`)
+    resolution : the smallest change resolvable per region (:func:`steps.change_resolution`)
     """
 
     flags: np.ndarray
@@ -76,6 +80,7 @@ class Calibration:
     refinement_offsets: dict[str, float]
     given_offsets: tuple[str, ...]
     smoothed: bool
+    resolution: Resolution | None = None
 
 
 def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
@@ -138,10 +143,16 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
     given = dict(options.refinement_levels or ())
     signals, offsets = steps.keep_rest_level(signals, data.refinement, level_frames,
                                              scale.mm_per_unit,
-                                             steps.refined_frames(data.sources), given=given)
+                                             steps.refined_frames(data.sources), given=given,
+                                             edge_level=edge_level_signals(
+                                                 options.resting_level),
+                                             upper_lid_level=upper_lid_level_signals(
+                                                 options.resting_level))
     if smooth:
         signals = steps.smooth_signals(signals, data.time_s, usable)
     rest = rest_reference(signals, rest_mask)
+    resolution = steps.change_resolution(signals, rest_mask, data.iris_px, usable,
+                                         options.iris_diameter_mm)
     signals = add_rest_excursions(signals, rest)
     signals = {name: np.where(usable, values, np.nan)  # unusable frames carry no measurement
                for name, values in signals.items()}
@@ -149,7 +160,7 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
                        rest_mask=rest_mask, rest_info=rest_info, rest=rest,
                        refinement_offsets=offsets,
                        given_offsets=tuple(sorted(given.keys() & offsets.keys())),
-                       smoothed=smooth)
+                       smoothed=smooth, resolution=resolution)
 
 
 def write_result(
@@ -229,13 +240,18 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
                        "without delay"} if calibration.smoothed else None),
         refinement_rest_offsets=RefinementOffsets(
             values=offsets, given=calibration.given_offsets,
-            meaning="mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
-                    "edges) made to each signal in the quietest 30 % of open-eye frames "
-                    "(or the given rest span), taken off every frame: the refinement "
-                    "measures movement, the landmark model the resting level (lashes, for "
-                    "one, bias the lid edges differently per eye); 'given' names the "
-                    "signals whose offset was given instead (MeasureOptions."
-                    "refinement_levels: from a neutral recording of the same face)",
+            meaning=("mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
+                     "edges) made to each signal in the quietest 30 % of open-eye frames "
+                     "(or the given rest span); "
+                     + ("added to the frames without the refinement: the resting level is "
+                        "the refinements' for the signals options.resting_level names, so "
+                        "a one-sided change present in every frame is seen, and the edges' "
+                        "own per-side offset (lashes, light) is kept as asymmetry"
+                        if options.resting_level != "model" else
+                        "taken off every refined frame: the resting level is the landmark "
+                        "model's (options.resting_level 'model')")
+                     + "; 'given' names the signals whose offset was given instead "
+                       "(MeasureOptions.refinement_levels)"),
         ) if offsets else None,
         signals=signal_definitions(),
         flags={flag.name: {"bit": int(flag), "meaning": FLAG_DESCRIPTIONS[flag.name]}
@@ -259,6 +275,7 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
                               for name, code in SOURCE_CODES.items()}
                        for column, side in enumerate(("left", "right"))},
         } if data.engine_sources else None,
+        resolution=calibration.resolution,
         pose_columns=("scale", *[f"r{i}{j}" for i in range(3) for j in range(3)],
                       "tx", "ty", "tz", "residual"),
         landmarks=LandmarkArray(

@@ -9,24 +9,27 @@ calibrate` runs them in order:
 2. :func:`eye_flags` - closed eyes and blinks (relative to each eye's own open height);
 3. :func:`open_eye_iris_scale` - millimetres per head-frame unit;
 4. :func:`choose_rest` / :func:`quiet_frames` - the rest frames;
-5. :func:`keep_rest_level` - the pixel refinements' resting offsets taken off;
-6. :func:`smooth_signals` - centred smoothing of videos tracked without the model's own.
+5. :func:`keep_rest_level` - one resting level for refined and unrefined frames;
+6. :func:`smooth_signals` - centred smoothing of videos tracked without the model's own;
+7. :func:`change_resolution` - the smallest change resolvable per region.
 
 Sides are the patient's; ``(N, 2)`` side arrays are ordered (left, right).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
 from synkinesis.landmarks.sources import InputError
+from synkinesis.measure.manifest import RegionResolution, Resolution
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
     CORNER_REFINED,
     LID_REFINED,
     SOURCE_CODES,
+    upper_lid_share,
 )
 from synkinesis.normalize import Scale
 from synkinesis.quality import (
@@ -64,6 +67,26 @@ REFINEMENT_LEVEL_FRACTION = 0.3
 #: Half-width of the signals' smoothing (:func:`smooth_signals`), seconds (5 frames at 24 fps,
 #: 7 at 30, 13 at 60).
 SIGNAL_SMOOTHING_HALF_S = 0.1
+
+#: The smallest movement, image pixels, a landmark or pixel refinement is taken to resolve
+#: whatever the face: a one-sided 1 mm eye narrowing, a median 1.3 px in the trigger frames of
+#: the mascara face (WolfgangLanger, 1.7 px per mm), was seen 0.70..0.83 even with a known
+#: resting level (docs/dev/one_sided_history.md, session 6), at the resolution limit (issue 18);
+#: the plain face (single_face, 1.2 px per mm) saw it in full. Two pixels keeps clear of that.
+RESOLVABLE_PX = 2.0
+#: A change is resolvable at this many rest-noise standard deviations: the difference of two
+#: readings each with that noise, at 95 % (1.96 * sqrt 2).
+RESOLVABLE_NOISE_FACTOR = 2.77
+#: Signal quantities whose rest noise stands for each region (the worst one counts).
+RESOLUTION_SIGNALS: dict[str, tuple[str, ...]] = {
+    "brow": ("brow_height",),
+    "eye": ("palpebral_fissure",),
+    "nasolabial": ("nasolabial_length",),
+    "mouth_corner": ("mouth_corner_x", "mouth_corner_y"),
+    "upper_lip": ("upper_lip_height",),
+    "lower_lip": ("lower_lip_height",),
+    "chin": ("chin_height",),
+}
 
 #: Power of the mm scale each unit carries (mm2 scales with its square; angles and ratios not).
 UNIT_POWER = {"mm": 1, "mm2": 2, "deg": 0, "ratio": 0}
@@ -301,36 +324,54 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
                     rest_mask: np.ndarray, mm_per_unit: float,
                     refined: Mapping[str, np.ndarray] | None = None,
                     given: Mapping[str, float] | None = None,
+                    *, edge_level: Collection[str] = (),
+                    upper_lid_level: Collection[str] = (),
                     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Take each refined signal's resting refinement (20 % trimmed mean over ``rest_mask``) off
-    every frame in which it was refined.
+    """Put every frame of each refined signal on one resting level: the landmark model's
+    (default), or for the signals named in ``edge_level`` the pixel refinements' own.
 
     Parameters
     ----------
     signals : name -> (N,) signals in their units (mm, mm2, deg, ratio)
     refinement : name -> (N,) change a pixel refinement made, head-frame units
-    rest_mask : (N,) bool, the frames whose resting level is kept
+    rest_mask : (N,) bool, the frames whose resting offset is measured
     mm_per_unit : the recording's scale
     refined : name -> (N,) bool, the frames its refinement was made in (all when not given)
-    given : name -> offset (its signal's unit) to take off instead of the one over
-        ``rest_mask`` (:attr:`MeasureOptions.refinement_levels`)
+    given : name -> offset (its signal's unit) to use instead of the one over ``rest_mask``
+        (:attr:`MeasureOptions.refinement_levels`)
+    edge_level : signal names that keep the refinements' resting level
+        (:attr:`MeasureOptions.resting_level`)
+    upper_lid_level : eye signal names whose upper lids' share of the refinement
+        (``refinement[upper_lid_share(name)]``) keeps its resting level while the lower lids'
+        share has its resting offset taken off
 
-    Returns the corrected signals and the offsets taken off (signal name -> value, rounded to
-    4 decimals).
+    Returns the corrected signals and the resting offsets (signal name -> the refinement's
+    20 % trimmed mean change over ``rest_mask``, or the given one; rounded to 4 decimals).
 
-    Pixel lid edges follow lid movement the model misses, but their absolute position includes
-    the lashes, which differ between the eyes: a healthy face read one eye 1.4 mm narrower at
-    rest with them (docs/one_sided.md); a mouth-corner edge lies 0.2..2.6 mm from the model's
-    corner depending on the side. Keeping the model's level at rest and the refinement's
-    movement from it removes that bias without touching what the refinement adds.
+    Model level: the resting offset is taken off every refined frame, so the refinements add
+    only movement from rest. Pixel lid edges follow lid movement the model misses, but their
+    absolute position includes the lashes and any second edge near the lid (single_face's left
+    lower lid: a skin fold 3..4 px below the margin pulls the edge centroid down, reading that
+    healthy eye 0.85 mm wider than the model at rest, the other eye 0.16 mm); a mouth-corner
+    edge lies 0.2..2.6 mm from the model's corner depending on the side. The model level removes
+    that bias, and with it part of a one-sided change present in every frame (a constant
+    1..2.5 mm narrowing of one eye read 0.62..0.73 on single_face; docs/dev/
+    one_sided_history.md, session 7).
+
+    Upper-lid level: the lower lids' edges carry single_face's per-eye bias (a skin fold),
+    the upper lids' do not (at their own level they read its healthy eyes 0.21 mm apart); so
+    the upper lids keep their level and the lower lids add only movement (the share recorded
+    under ``upper_lid_share(name)`` in the returned offsets).
+
+    Edge level: the refined frames keep the refinement, resting level included (the same
+    narrowing read 0.92..1.08, but that healthy face's resting tightness went from mild to
+    moderate); frames without the refinement (the first, a re-acquired face, the seen side
+    beside a covered half) are the model's own and get the resting offset added, so that they
+    do not step by it (0.96 mm on WolfgangLanger's left eye).
 
     A trimmed mean rather than a median: where a refinement sometimes takes one edge and
     sometimes another, a median jumps between them when a few frames enter or leave the set
     (a flipped video differed by 0.21 mm; trimmed mean: 0.11 mm).
-
-    A frame without refinement (the first, a re-acquired face, the seen side beside a covered
-    half) is the model's own and keeps its value: taking the offset off there too would shift
-    it by the lashes' bias (0.96 mm on WolfgangLanger's left eye).
     """
     from scipy.stats import trim_mean
 
@@ -341,6 +382,18 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
         change = change * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
         done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
                 else np.asarray(refined[name], dtype=bool))
+        share = refinement.get(upper_lid_share(name))
+        if name in upper_lid_level and share is not None and not (given and name in given):
+            upper = share * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
+            at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
+            if not at_rest.any():
+                continue
+            upper_offset = float(trim_mean(upper[at_rest], 0.2))
+            lower_offset = float(trim_mean((change - upper)[at_rest], 0.2))
+            out[name] = np.where(done, out[name] - lower_offset, out[name] + upper_offset)
+            offsets[name] = round(upper_offset + lower_offset, 4)
+            offsets[upper_lid_share(name)] = round(upper_offset, 4)
+            continue
         if given is not None and name in given:
             offset = float(given[name])
         else:
@@ -348,7 +401,10 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
             if not at_rest.any():
                 continue
             offset = float(trim_mean(change[at_rest], 0.2))
-        out[name] = np.where(done, out[name] - offset, out[name])
+        if name in edge_level:
+            out[name] = np.where(done, out[name], out[name] + offset)
+        else:
+            out[name] = np.where(done, out[name] - offset, out[name])
         offsets[name] = round(offset, 4)
     return out, offsets
 
@@ -383,3 +439,63 @@ def smooth_signals(signals: Mapping[str, np.ndarray], time_s: np.ndarray, usable
                 smoothed[start:stop] = savgol_filter(values[start:stop], window, 2)
         out[name] = smoothed
     return out
+
+
+def change_resolution(signals: Mapping[str, np.ndarray], rest_mask: np.ndarray,
+                      iris_px: np.ndarray, usable: np.ndarray,
+                      iris_diameter_mm: float) -> Resolution | None:
+    """The smallest change the recording resolves per region (None without a usable iris).
+
+    Parameters
+    ----------
+    signals : name -> (N,) signals in mm (patient's sides), as the analysis reads them
+    rest_mask : (N,) bool, the rest frames
+    iris_px : (N,) iris diameter, image pixels
+    usable : (N,) bool
+    iris_diameter_mm : the iris' true diameter, mm
+
+    Per region (:data:`RESOLUTION_SIGNALS`), the rest noise is the largest robust standard
+    deviation (1.4826 x the median absolute deviation) over the rest frames of its signals on
+    either side (None with fewer than 3 finite values),
+    and the resolvable change ``max(RESOLVABLE_PX / px_per_mm, RESOLVABLE_NOISE_FACTOR *
+    noise)``: a change smaller than a few pixels, or than the face's own stillness at rest,
+    cannot be told from measurement error.
+    """
+    iris = np.asarray(iris_px, dtype=float)[np.asarray(usable, dtype=bool)]
+    iris = iris[np.isfinite(iris) & (iris > 0)]
+    if iris.size == 0:
+        return None
+    px_per_mm = float(np.median(iris)) / iris_diameter_mm
+    floor_mm = RESOLVABLE_PX / px_per_mm
+    rest = np.asarray(rest_mask, dtype=bool)
+    regions = {}
+    for region, quantities in RESOLUTION_SIGNALS.items():
+        spreads = []
+        for quantity in quantities:
+            for side in SIDES:
+                values = signals.get(signal_name(quantity, side))
+                if values is None:
+                    continue
+                at_rest = np.asarray(values, dtype=float)[rest]
+                at_rest = at_rest[np.isfinite(at_rest)]
+                if at_rest.size >= 3:
+                    # Robust (1.4826 x median absolute deviation): a recording without a rest
+                    # task has the start of an expression among its quietest frames
+                    # (single_face's mouth corner rises 4.5 mm in its last two; standard
+                    # deviation 1.7 mm, robust 0.2 mm).
+                    deviation = np.abs(at_rest - np.median(at_rest))
+                    spreads.append(1.4826 * float(np.median(deviation)))
+        noise = max(spreads) if spreads else None
+        resolvable = (None if noise is None
+                      else max(floor_mm, RESOLVABLE_NOISE_FACTOR * noise))
+        regions[region] = RegionResolution(
+            noise_mm=None if noise is None else round(noise, 4),
+            resolvable_mm=None if resolvable is None else round(resolvable, 4))
+    return Resolution(
+        px_per_mm=round(px_per_mm, 4), pixel_floor_px=RESOLVABLE_PX,
+        noise_factor=RESOLVABLE_NOISE_FACTOR, regions=regions,
+        meaning="smallest change (mm) the recording resolves per region: the larger of "
+                "pixel_floor_px at the face's pixels per mm (median iris) and noise_factor "
+                "times the rest noise (largest robust standard deviation, 1.4826 x median "
+                "absolute deviation, of the region's signals, either side, over the rest "
+                "frames)")

@@ -19,11 +19,13 @@ from synkinesis.landmarks.sources import Frame, iter_camera, iter_images, iter_v
 from synkinesis.measure.engines import canonical_face, engine_info, make_engine
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
+    LID_REFINED_SIGNALS,
     N_BLENDSHAPES,
     REFINED_SIGNALS,
     SOURCE_CODES,
     MeasureError,
     MeasureOptions,
+    upper_lid_share,
 )
 from synkinesis.measure.result_file import LandmarkSpool
 from synkinesis.normalize import (
@@ -34,7 +36,7 @@ from synkinesis.normalize import (
     mirror_image_landmarks,
     to_head_frame,
 )
-from synkinesis.regions import mirror_name
+from synkinesis.regions import SIDE_LANDMARKS, mirror_name
 from synkinesis.signals import compute_signals
 
 Progress = Callable[[int], None]
@@ -243,8 +245,21 @@ class Batcher:
         if self.options.mirrored:
             model = mirror_image_landmarks(model, width[:, None])
         before = compute_signals(to_head_frame(model, pose), 1.0)
-        return {name: np.nan_to_num(raw[name] - before[name])
-                for name in REFINED_SIGNALS if name in raw}
+        out = {name: np.nan_to_num(raw[name] - before[name])
+               for name in REFINED_SIGNALS if name in raw}
+        # The upper lids' share of the eye signals' refinement (issue 18: the lower lids' edges
+        # carry a face's per-eye bias, a skin fold under the lid): the signals once more with
+        # only the lower lids refined.
+        lower = [i for side in SIDE_LANDMARKS.values() for i in side.lower_lid]
+        lower_only = np.where(refined[:, None, None], self.model[:n],
+                              self.landmarks[:n]).astype(np.float64)
+        lower_only[:, lower] = self.landmarks[:n, lower]
+        if self.options.mirrored:
+            lower_only = mirror_image_landmarks(lower_only, width[:, None])
+        partial = compute_signals(to_head_frame(lower_only, pose), 1.0)
+        out.update({upper_lid_share(name): np.nan_to_num(raw[name] - partial[name])
+                    for name in LID_REFINED_SIGNALS if name in raw})
+        return out
 
 
 def landmark_pass(

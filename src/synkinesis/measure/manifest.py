@@ -13,6 +13,8 @@ Format history
 2 (issue 17): ``rest.rows`` stores the frames taken as rest (runs of frame rows), so that no
   later step recomputes them; a version 1 file gets them on read from the rule that chose them
   (:func:`upgrade`).
+  Optional section added within version 2 (issue 18): ``resolution``, the smallest change the
+  recording can resolve per region (:class:`Resolution`); a file without it reads as None.
 """
 
 from __future__ import annotations
@@ -186,6 +188,56 @@ class RefinementOffsets:
 
 
 @dataclass(frozen=True)
+class RegionResolution:
+    """One region's rest noise and the smallest change resolvable in it, mm (None when the
+    region's signals were not measured at rest)."""
+
+    noise_mm: float | None
+    resolvable_mm: float | None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The smallest change this recording can resolve, per region (issue 18).
+
+    ``px_per_mm``: image pixels per mm at the face (median iris diameter in pixels over the
+    usable frames / the iris' diameter in mm). ``pixel_floor_px``: the smallest movement, in
+    pixels, that the landmarks and pixel refinements are taken to resolve; ``noise_factor``:
+    the resolvable change is at least this many times the rest noise. Per region,
+    ``resolvable_mm = max(pixel_floor_px / px_per_mm, noise_factor * noise_mm)``.
+    """
+
+    px_per_mm: float
+    pixel_floor_px: float
+    noise_factor: float
+    regions: Mapping[str, RegionResolution]
+    meaning: str = ""
+
+    def resolvable_mm(self, region: str) -> float | None:
+        """The smallest change (mm) resolvable in ``region`` (a name of
+        :data:`synkinesis.regions.REGIONS`), or None when it was not measured."""
+        entry = self.regions.get(region)
+        return None if entry is None else entry.resolvable_mm
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"px_per_mm": self.px_per_mm, "pixel_floor_px": self.pixel_floor_px,
+                "noise_factor": self.noise_factor, "meaning": self.meaning,
+                "regions": {name: asdict(entry) for name, entry in self.regions.items()}}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Resolution:
+        return cls(px_per_mm=float(raw["px_per_mm"]),
+                   pixel_floor_px=float(raw["pixel_floor_px"]),
+                   noise_factor=float(raw["noise_factor"]),
+                   regions={name: RegionResolution(
+                       noise_mm=None if entry["noise_mm"] is None else float(entry["noise_mm"]),
+                       resolvable_mm=(None if entry["resolvable_mm"] is None
+                                      else float(entry["resolvable_mm"])))
+                       for name, entry in dict(raw["regions"]).items()},
+                   meaning=str(raw.get("meaning", "")))
+
+
+@dataclass(frozen=True)
 class LandmarkArray:
     """What ``landmarks.npy`` holds."""
 
@@ -221,6 +273,7 @@ class Manifest:
     signal_smoothing: Mapping[str, Any] | None = None
     refinement_rest_offsets: RefinementOffsets | None = None
     landmark_sources: Mapping[str, Any] | None = None
+    resolution: Resolution | None = None
     upgraded_from: int | None = field(default=None, compare=False)
     format: ClassVar[str] = FORMAT_NAME
 
@@ -232,6 +285,11 @@ class Manifest:
     @property
     def signal_names(self) -> list[str]:
         return [definition.name for definition in self.signals]
+
+    def resolvable_change_mm(self, region: str) -> float | None:
+        """The smallest change (mm) this recording resolves in ``region``, or None (not
+        measured there, or a file written before issue 18): :class:`Resolution`."""
+        return None if self.resolution is None else self.resolution.resolvable_mm(region)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON content of ``manifest.json``."""
@@ -260,6 +318,8 @@ class Manifest:
             "blendshape_names": list(self.blendshape_names),
             **({"landmark_sources": dict(self.landmark_sources)}
                if self.landmark_sources is not None else {}),
+            **({"resolution": self.resolution.to_dict()}
+               if self.resolution is not None else {}),
             "pose_columns": list(self.pose_columns),
             "landmarks": {**asdict(self.landmarks), "shape": list(self.landmarks.shape)},
             "platform": dict(self.platform),
@@ -309,6 +369,8 @@ class Manifest:
                     values=dict(offsets["values"]), meaning=offsets.get("meaning", ""),
                     given=tuple(offsets.get("given") or ()))),
                 landmark_sources=raw.get("landmark_sources"),
+                resolution=(None if raw.get("resolution") is None
+                            else Resolution.from_dict(raw["resolution"])),
                 upgraded_from=upgraded_from,
             )
         except (KeyError, TypeError, ValueError, IndexError) as error:

@@ -33,6 +33,32 @@ class MeasureError(RuntimeError):
 #: mouth corner's and the fold's (drawn to the corner).
 LID_REFINED = ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
 CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "nasolabial_angle")
+#: Whose resting level refined signals can keep (:attr:`MeasureOptions.resting_level`).
+RESTING_LEVELS = ("model", "edges", "corner-edges", "upper-lid-edges")
+#: The eye signals the lid edges refine (their upper lids' share is reported apart).
+LID_REFINED_SIGNALS = tuple(signal_name(quantity, side) for quantity in LID_REFINED
+                            for side in SIDES)
+
+
+def upper_lid_share(name: str) -> str:
+    """Key of the upper lids' share of an eye signal's refinement (landmark pass)."""
+    return f"{name}:upper_lid"
+
+
+def upper_lid_level_signals(resting_level: str) -> tuple[str, ...]:
+    """The eye signals whose upper lids keep their edges' resting level under
+    ``resting_level``."""
+    return LID_REFINED_SIGNALS if resting_level == "upper-lid-edges" else ()
+
+
+def edge_level_signals(resting_level: str) -> tuple[str, ...]:
+    """The refined signals that keep the pixel refinements' resting level under
+    ``resting_level`` (one of :data:`RESTING_LEVELS`)."""
+    quantities = {"model": (), "edges": LID_REFINED + CORNER_REFINED,
+                  "corner-edges": CORNER_REFINED, "upper-lid-edges": ()}[resting_level]
+    return tuple(signal_name(quantity, side) for quantity in quantities for side in SIDES)
+
+
 #: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
 #: kept the model's (:func:`synkinesis.measure.calibrate.keep_rest_level`).
 REFINED_SIGNALS = tuple(signal_name(quantity, side)
@@ -78,6 +104,15 @@ class MeasureOptions:
     #: never leaves it from the lashes' offset (docs/one_sided.md, Session 6). Developer option
     #: (the validation's "known level"); ``composite-edges`` only.
     refinement_levels: tuple[tuple[str, float], ...] | None = None
+    #: Whose resting level the refined signals keep: "model" (the landmark model's: the
+    #: refinements add movement only), "edges" (the pixel refinements' own, eye and mouth:
+    #: a one-sided change present in every frame is seen, but each edge's own per-side offset
+    #: is kept as asymmetry) or "corner-edges" (the mouth corner's and fold's edges, the eye's
+    #: model) or "upper-lid-edges" (the eye signals keep their upper lids' edge level and the
+    #: model's lower lids plus the lower lids' movement; the rest the model's):
+    #: :func:`synkinesis.measure.calibrate.keep_rest_level`,
+    #: docs/dev/one_sided_history.md, session 7. Developer option; ``composite-edges`` only.
+    resting_level: str = "model"
     #: Store each input's full path in the result (default: its file name and sha256 only;
     #: folder names often hold user or patient names).
     keep_paths: bool = False
@@ -103,6 +138,12 @@ class MeasureOptions:
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
             raise InputError(f"rest span must be START:END seconds with START < END, "
                              f"got {self.rest_span_s}")
+        if self.resting_level not in RESTING_LEVELS:
+            raise InputError(f"resting level must be one of {', '.join(RESTING_LEVELS)}, "
+                             f"got {self.resting_level!r}")
+        if self.resting_level != "model" and self.method != "composite-edges":
+            raise InputError(f"a resting level of the pixel refinements is for the "
+                             f"composite-edges method, not {self.method!r}")
         if self.refinement_levels:
             if self.method != "composite-edges":
                 raise InputError(f"refinement levels are for the composite-edges method (its "

@@ -82,6 +82,13 @@ class Measurement:
     def signals(self) -> dict[str, np.ndarray]:
         return {name: self.frames[name] for name in self.signal_names}
 
+    def resolvable_change_mm(self, region: str) -> float | None:
+        """The smallest change (mm) this recording resolves in ``region`` (a name of
+        :data:`synkinesis.regions.REGIONS`), from its pixels per mm and rest noise; None when
+        not measured there or for a file written before it was recorded
+        (:class:`synkinesis.measure.manifest.Resolution`)."""
+        return self.manifest.resolvable_change_mm(region)
+
     def to_dataframe(self, decode_flags: bool = True):
         """The per-frame table as a ``pandas.DataFrame`` (needs the ``research`` extra).
 
