@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import typer
 
@@ -79,12 +78,12 @@ def agreement(
         )
         from synkinesis.cohort.tables import read_score_table
     except ModuleNotFoundError as error:
-        _fail(f"this command needs the optional 'research' part ({error.name} is not "
+        fail(f"this command needs the optional 'research' part ({error.name} is not "
              "installed): pip install 'synkinesis[research]'")
     from synkinesis.files import OutputPathError, check_output_path, use_private_umask
 
     if output is not None and output.suffix.lower() not in _OUTPUT_SUFFIXES:
-        _fail(f"-o/--output must end in {' or '.join(_OUTPUT_SUFFIXES)}, got {output.name}")
+        fail(f"-o/--output must end in {' or '.join(_OUTPUT_SUFFIXES)}, got {output.name}")
     targets = [path for path in (output, None if json_output in (None, "-") else
                                  Path(json_output)) if path is not None]
     try:
@@ -93,13 +92,13 @@ def agreement(
         table = read_score_table(table_path)
         pairs = paired_scores(table, instrument=instrument)
         if pairs.empty:
-            _fail(f"{table_path}: the table has no rows")
+            fail(f"{table_path}: the table has no rows")
         results = agreement_of_pairs(pairs)
     except (AgreementInputError, OutputPathError, FileNotFoundError, ValueError) as error:
         # ValueError: a file read_score_table cannot parse
-        _fail(str(error))
+        fail(str(error))
     if not any(result.statistics.enough_pairs for result in results):
-        _fail("not enough pairs: every item has fewer than 5 recordings with both scores ("
+        fail("not enough pairs: every item has fewer than 5 recordings with both scores ("
              + ", ".join(f"{r.instrument} {r.item}: {r.n}" for r in results[:6])
              + (", ..." if len(results) > 6 else "") + ")")
 
@@ -113,7 +112,7 @@ def agreement(
             written += save_bland_altman_plots(pairs, results, plots, overwrite=overwrite,
                                                inputs=[table_path])
     except OutputPathError as error:
-        _fail(str(error))
+        fail(str(error))
     if output is not None:
         if output.suffix.lower() == ".json":
             output.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
@@ -136,13 +135,6 @@ def agreement(
     for path in written:
         if path.suffix != ".png":
             console.print(f"wrote {path}", highlight=False)
-
-
-def _fail(message: str) -> NoReturn:
-    """One line on stderr, exit 2; the message is text, not Rich markup ("[research]")."""
-    from rich.markup import escape
-
-    fail(escape(message))
 
 
 def _software_versions() -> dict[str, str]:

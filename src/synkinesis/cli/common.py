@@ -1,22 +1,68 @@
-"""Helpers shared by the CLI commands: error exit, console, progress bar."""
+"""Helpers shared by the CLI commands: the one error exit, consoles, --json, progress bar."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+#: Width of tables when the output is not a terminal (a pipe, a file): wide enough that nothing
+#: is hard-wrapped in the middle of a row; a terminal uses its own width.
+PIPE_WIDTH = 200
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A Rich console; piped or redirected, it does not wrap lines at 80 columns."""
+    probe = Console(stderr=stderr)
+    if probe.is_terminal:
+        return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True,
+                   width=max(probe.width, PIPE_WIDTH))
+
+
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+def print_error(message: str) -> None:
+    """One ``error:`` line on stderr; the message is text, not Rich markup."""
+    from rich.markup import escape
+
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print a one-line error and exit non-zero (never a traceback)."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """The one error exit of every command: one ``error:`` line on stderr, exit ``code``."""
+    print_error(message)
     raise typer.Exit(code)
+
+
+def json_option(what: str = "the report"):
+    """``--json [PATH|-]``: the same option on every command that reports."""
+    return typer.Option(None, "--json", metavar="PATH|-", show_default=False,
+                        help=f"Write {what} as JSON to PATH ('-': standard output, "
+                             "and nothing else is printed there).")
+
+
+def emit_json(data: object, target: str | Path, *, overwrite: bool = True) -> None:
+    """Write ``data`` as JSON to ``target``, ``-`` meaning standard output."""
+    import json
+
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    if str(target) == "-":
+        typer.echo(text, nl=False)
+        return
+    path = Path(target)
+    if path.exists() and not overwrite:
+        fail(f"{path} exists; give --overwrite to replace it")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(write_error_message(error))
 
 
 class _Advance:
@@ -140,3 +186,92 @@ def parse_spans(texts: list[str] | None) -> tuple[dict, ...] | None:
         return tuple(parse_span(text) for text in texts)
     except AnalysisError as error:
         fail(str(error))
+
+
+# The conventions every command shares, applied once to the whole command tree: one `error:`
+# line for every error (usage errors included), help without type noise. Typer vendors Click
+# (typer._click); its exceptions are the ones it raises.
+
+
+def _type_label(param) -> str | None:
+    """What the help's type column shows: the choices, or one plain word (PATH, NUMBER), or
+    nothing for a flag or an argument (its name is shown already)."""
+    if getattr(param, "is_flag", False) or getattr(param, "count", False):
+        return None
+    desc = getattr(param, "type_descriptor", None)
+    many = "..." if getattr(param, "multiple", False) else ""
+    if desc is not None and desc.is_choice:
+        return "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + many
+    if param.param_type_name == "argument":
+        return None
+    if param.metavar is not None:
+        return param.metavar
+    if desc is None:
+        return None
+    if desc.is_path:
+        word = "PATH"
+    else:
+        annotation = desc.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        kinds = {getattr(a, "__name__", "") for a in inner} - {"NoneType"}
+        word = ("INTEGER" if kinds == {"int"} else "NUMBER" if kinds == {"float"}
+                else "TEXT")
+    return word + many
+
+
+def apply_conventions(command) -> None:
+    """Give every parameter of ``command`` and its sub-commands a plain type label."""
+    for param in getattr(command, "params", ()):
+        label = _type_label(param)
+        param.display_type_rich = lambda ctx, label=label: label
+    if not getattr(command, "_synk_conventions", False):
+        # --help is made afresh for each call: label it as it is made.
+        make_help = command.get_help_option
+
+        def get_help_option(ctx, make_help=make_help):
+            option = make_help(ctx)
+            if option is not None:
+                option.display_type_rich = lambda ctx: None
+            return option
+
+        command.get_help_option = get_help_option
+        command._synk_conventions = True
+    for sub in getattr(command, "commands", {}).values():
+        apply_conventions(sub)
+
+
+def _group_class():
+    from typer import Abort
+    from typer._click.exceptions import ClickException, UsageError
+    from typer.core import TyperGroup
+
+    class SynkGroup(TyperGroup):
+        """The ``synk`` group: help without type noise, every error as one ``error:`` line."""
+
+        def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+                 **extra):
+            import sys
+
+            apply_conventions(self)
+            try:
+                rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            except UsageError as error:
+                where = error.ctx.command_path if error.ctx is not None else "synk"
+                print_error(f"{error.format_message()} (see '{where} --help')")
+                code = error.exit_code
+            except ClickException as error:
+                print_error(error.format_message())
+                code = error.exit_code
+            except Abort:
+                print_error("aborted")
+                code = 1
+            else:
+                if not standalone_mode:
+                    return rv
+                code = rv if isinstance(rv, int) else 0
+            if standalone_mode:
+                sys.exit(code)
+            raise typer.Exit(code)
+
+    return SynkGroup
