@@ -7,9 +7,13 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    AffectedSide,
+    Method,
     console,
+    emit_json,
     fail,
     iris_option,
+    json_option,
     measure_options,
     method_option,
     mirrored_option,
@@ -33,11 +37,11 @@ def analyze(
         show_default=False),
     protocol: Path = protocol_option(),
     span: list[str] = span_option(),
-    affected_side: str = typer.Option(
-        "auto", "--affected-side", help="The patient's affected side: left, right or auto "
-                                        "(inferred)."),
+    affected_side: AffectedSide = typer.Option(
+        AffectedSide.AUTO, "--affected-side", help="The patient's affected side (auto: "
+                                                   "inferred)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
-    method: str = method_option(),
+    method: Method = method_option(),
     iris_mm: float = iris_option(),
     mirrored: bool = mirrored_option(),
     rest: str = rest_option(),
@@ -47,6 +51,7 @@ def analyze(
         help="Store the full paths of the input, measure result and protocol file. Default: "
              "their file names (folder names often hold user or patient names)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
 
@@ -69,9 +74,7 @@ def analyze(
     from synkinesis.measure import MeasureError, ResultFileError
     from synkinesis.workflow import WorkflowOptions, measure_and_analyse
 
-    side = affected_side.strip().lower()
-    if side not in ("left", "right", "auto"):
-        fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
+    side = str(affected_side)
     try:
         options = WorkflowOptions(
             measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
@@ -81,7 +84,7 @@ def analyze(
             protocol_file=protocol, figures=figures, overwrite=overwrite,
             keep_paths=keep_paths)
         is_video = input_path.suffix != ".synk"
-        with progress_bar(quiet or not is_video, input_path.name) as advance:
+        with progress_bar(quiet or not is_video or as_json == "-", input_path.name) as advance:
             run = measure_and_analyse(input_path, options=options, output_dir=output,
                                       progress=advance, on_total=advance.set_total)
     except (AnalysisError, InputError, MeasureError, ModelError, ResultFileError,
@@ -89,6 +92,13 @@ def analyze(
         fail(str(error))
     except OSError as error:
         fail(write_error_message(error))
+    if as_json is not None:
+        from synkinesis.analysis import summarise
+
+        emit_json({"analysis": run.analysis_path, "measurement": run.measurement_path,
+                   "figures": list(run.figures), **summarise(run.analysis)}, as_json)
+        if as_json == "-":
+            return
     if not quiet:
         print_summary(run)
 

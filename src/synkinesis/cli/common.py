@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
 
@@ -48,11 +49,42 @@ def json_option(what: str = "the report"):
                              "and nothing else is printed there).")
 
 
+def jsonable(value: object) -> object:
+    """``value`` as plain JSON data: dataclasses and mappings as objects, dates as ISO text,
+    enums as their values, NumPy numbers and arrays as numbers and lists, NaN as null."""
+    import dataclasses
+    import enum
+    import math
+    from collections.abc import Mapping
+    from datetime import date
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars
+        return jsonable(value.tolist())
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)
+
+
 def emit_json(data: object, target: str | Path, *, overwrite: bool = True) -> None:
-    """Write ``data`` as JSON to ``target``, ``-`` meaning standard output."""
+    """Write ``data`` (made :func:`jsonable`) as JSON to ``target``, ``-`` meaning standard
+    output."""
     import json
 
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    text = json.dumps(jsonable(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if str(target) == "-":
         typer.echo(text, nl=False)
         return
@@ -118,7 +150,7 @@ def write_error_message(error: OSError) -> str:
 def method_option():
     """``--method``: how a video is landmarked; SYNK_MEASURE_METHOD sets the default."""
     return typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+        Method.COMPOSITE_EDGES, "--method", envvar="SYNK_MEASURE_METHOD",
         help="How a video is landmarked (as `synk measure --method`; ignored for a .synk "
              "input). Default: SYNK_MEASURE_METHOD, else composite-edges, which sees "
              "one-sided movement that symmetric and fast halve: docs/one_sided.md.")
@@ -144,7 +176,7 @@ def rest_option():
                              "from. Default: the quietest frames.")
 
 
-def measure_options(*, method: str, iris_mm: float, mirrored: bool, rest: str | None):
+def measure_options(*, method: str | Method, iris_mm: float, mirrored: bool, rest: str | None):
     """The :class:`synkinesis.measure.MeasureOptions` of the shared options (not yet
     validated: the workflow validates them when it measures)."""
     from synkinesis.measure import MeasureOptions
@@ -156,7 +188,7 @@ def measure_options(*, method: str, iris_mm: float, mirrored: bool, rest: str | 
         except ValueError:
             fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {rest!r}")
         span = (start, end)
-    return MeasureOptions(method=method, iris_diameter_mm=iris_mm, mirrored=mirrored,
+    return MeasureOptions(method=str(method), iris_diameter_mm=iris_mm, mirrored=mirrored,
                           rest_span_s=span)
 
 
@@ -275,3 +307,41 @@ def _group_class():
             raise typer.Exit(code)
 
     return SynkGroup
+
+
+# Choices shown in help and checked before any work starts. Their values are the library's
+# own names (a test checks that they have not drifted apart: the library's lists live in
+# modules too heavy to import for `synk --help`).
+
+
+class Method(StrEnum):
+    """How a video is landmarked (:data:`synkinesis.measure.METHODS`)."""
+
+    COMPOSITE_EDGES = "composite-edges"
+    COMPOSITE = "composite"
+    SYMMETRIC = "symmetric"
+    FAST = "fast"
+
+
+class Side(StrEnum):
+    """The patient's side."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class AffectedSide(StrEnum):
+    """The patient's affected side, or ``auto`` to infer it."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    AUTO = "auto"
+
+
+class ScaleRater(StrEnum):
+    """Whose scale values a query uses (:data:`synkinesis.store.queries` raters, or any)."""
+
+    CLINICIAN = "clinician"
+    PATIENT = "patient"
+    AUTOMATIC = "automatic"
+    ANY = "any"

@@ -8,8 +8,11 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    Method,
     console,
+    emit_json,
     fail,
+    json_option,
     overwrite_option,
     progress_bar,
     write_error_message,
@@ -39,8 +42,8 @@ def measure(
     mirrored: bool = typer.Option(False, "--mirrored",
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
-    method: str = typer.Option(
-        "composite-edges", "--method", envvar="SYNK_MEASURE_METHOD",
+    method: Method = typer.Option(
+        Method.COMPOSITE_EDGES, "--method", envvar="SYNK_MEASURE_METHOD",
         help="composite-edges (default, assessment): each side landmarked in its own half-face "
              "mirror composite, lids and mouth corners refined on their edges in the pixels "
              "(sees most of a one-sided movement; a half covered by a hand is flagged and "
@@ -67,6 +70,7 @@ def measure(
         help="Measure a video that decodes far fewer frames than its container declares (a "
              "damaged or partly copied file) instead of refusing it; the result says so."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    as_json: str = json_option("the summary of each result (a list)"),
 ) -> None:
     """Measure faces in videos, photos or a camera stream.
 
@@ -99,9 +103,10 @@ def measure(
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
-                             method=method, keep_paths=keep_paths,
+                             method=str(method), keep_paths=keep_paths,
                              allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
+    quiet = quiet or as_json == "-"
     try:
         options.validate()
         if camera is not None:
@@ -125,6 +130,10 @@ def measure(
         fail(str(exc))
     except OSError as exc:
         fail(write_error_message(exc))
+    if as_json is not None:
+        from synkinesis.measure import summarise
+
+        emit_json([{"path": m.path, **summarise(m)} for m in results], as_json)
     if errors:  # every input was tried; the ones that worked are written above
         fail("; ".join(errors))
 

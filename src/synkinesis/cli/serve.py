@@ -141,8 +141,13 @@ def adduser(
 
 
 @serve_app.command("deluser")
-def deluser(username: str = typer.Argument(...)) -> None:
-    """Remove a web account (its browser sessions end at their next request)."""
+def deluser(username: str = typer.Argument(..., help="The account's user name.")) -> None:
+    """Remove a web account (its browser sessions end at their next request).
+
+    Example:
+
+        synk serve deluser drsmith
+    """
     from synkinesis.store.errors import StoreError
     from synkinesis.web.accounts import AccountError, remove_account
 

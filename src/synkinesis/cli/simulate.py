@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    Side,
     console,
     emit_json,
     fail,
@@ -206,7 +207,7 @@ def predict(
                                   help="Start from a measured patient: fit the injury "
                                        "severity, misrouting and sprouting to the asymmetry "
                                        "in this analysis file (`synk analyze`)."),
-    fit_side: str = typer.Option(None, "--side",
+    fit_side: Side = typer.Option(None, "--side", show_default=False,
                                  help="Affected side for --fit (default: the analysis' "
                                       "affected side)."),
     injury: list[str] = typer.Option(None, "--injury", help=_INJURY_HELP, show_default=False),
