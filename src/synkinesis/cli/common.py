@@ -109,6 +109,11 @@ class _Advance:
         if self._progress is not None:
             self._progress.update(self._task, total=total)
 
+    def phase(self, name: str) -> None:
+        """Name the step under way (``loading the model``, ``landmarks``, ``writing``...)."""
+        if self._progress is not None:
+            self._progress.update(self._task, phase=name)
+
 
 @contextmanager
 def progress_bar(quiet: bool, label: str, total: int | None = None) -> Iterator[_Advance]:
@@ -124,9 +129,10 @@ def progress_bar(quiet: bool, label: str, total: int | None = None) -> Iterator[
         TimeRemainingColumn,
     )
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
-        yield _Advance(progress, progress.add_task(label, total=total))
+    with Progress(TextColumn("{task.description}"), TextColumn("{task.fields[phase]}"),
+                  BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err_console, transient=True) as progress:
+        yield _Advance(progress, progress.add_task(label, total=total, phase=""))
 
 
 def overwrite_option():

@@ -189,7 +189,8 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                 with progress_bar(quiet, Path(src).name) as advance:
                     results.append(measure_video(Path(src), out, options=options,
                                                  workers=workers, progress=advance,
-                                                 on_total=advance.set_total))
+                                                 on_total=advance.set_total,
+                                                 on_phase=advance.phase))
             else:
                 paths = [Path(p) for p in src.split(os.pathsep)]
                 with progress_bar(quiet, f"{len(paths)} photos", total=len(paths)) as advance:
