@@ -88,9 +88,13 @@ def emit_json(data: object, target: str | Path, *, overwrite: bool = True) -> No
     if str(target) == "-":
         typer.echo(text, nl=False)
         return
+    from synkinesis.files import OutputPathError, check_output_path
+
     path = Path(target)
-    if path.exists() and not overwrite:
-        fail(f"{path} exists; give --overwrite to replace it")
+    try:
+        check_output_path(path, overwrite=overwrite)
+    except OutputPathError as error:
+        fail(str(error))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
