@@ -159,3 +159,16 @@ def test_the_reports_hold_the_numbers_shown(record):
                               "total": 5.0}]
     due = json.loads(synk("due", "--today", "2025-06-01", "--json", "-").stdout)
     assert due["patients"][0]["due_date"] == "2025-05-25"  # 2025-03-02 + 84 days
+
+
+def test_the_cli_choices_are_the_library_vocabularies():
+    from synkinesis.cli import common
+    from synkinesis.scales import Rater
+    from synkinesis.store import vocabulary
+    from synkinesis.web.accounts import ROLES
+
+    assert set(common.PatientSide) == set(vocabulary.AFFECTED_SIDES)
+    assert set(common.TreatedSide) == set(vocabulary.INJECTION_SIDES)
+    assert set(common.ProcedureKind) == set(vocabulary.PROCEDURE_KINDS)
+    assert set(common.Role) == set(ROLES)
+    assert set(common.ScaleRater) == {*Rater, "any"}

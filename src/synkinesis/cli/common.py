@@ -191,15 +191,19 @@ def measure_options(*, method: str | Method, iris_mm: float, mirrored: bool, res
     validated: the workflow validates them when it measures)."""
     from synkinesis.measure import MeasureOptions
 
-    span = None
-    if rest is not None:
-        try:
-            start, end = (float(part) for part in rest.split(":"))
-        except ValueError:
-            fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {rest!r}")
-        span = (start, end)
     return MeasureOptions(method=str(method), iris_diameter_mm=iris_mm, mirrored=mirrored,
-                          rest_span_s=span)
+                          rest_span_s=parse_rest(rest))
+
+
+def parse_rest(text: str | None) -> tuple[float, float] | None:
+    """``--rest START:END`` in seconds (None without it)."""
+    if text is None:
+        return None
+    try:
+        start, end = (float(part) for part in text.split(":"))
+    except ValueError:
+        fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {text!r}")
+    return start, end
 
 
 def protocol_option():
@@ -300,7 +304,9 @@ def _group_class():
                                   standalone_mode=False, **extra)
             except UsageError as error:
                 where = error.ctx.command_path if error.ctx is not None else "synk"
-                print_error(f"{error.format_message()} (see '{where} --help')")
+                # Typer's enum conversion prefixes its message with pydantic's "Value error, "
+                message = error.format_message().replace("Value error, ", "")
+                print_error(f"{message} (see '{where} --help')")
                 code = error.exit_code
             except ClickException as error:
                 print_error(error.format_message())
@@ -355,3 +361,35 @@ class ScaleRater(StrEnum):
     PATIENT = "patient"
     AUTOMATIC = "automatic"
     ANY = "any"
+
+
+class PatientSide(StrEnum):
+    """The affected side of a patient (:data:`synkinesis.store.vocabulary.AFFECTED_SIDES`)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+
+
+class TreatedSide(StrEnum):
+    """Where a procedure is done (:data:`synkinesis.store.vocabulary.INJECTION_SIDES`)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    MIDLINE = "midline"
+
+
+class ProcedureKind(StrEnum):
+    """A procedure (:data:`synkinesis.store.vocabulary.PROCEDURE_KINDS`)."""
+
+    NERVE_BLOCK = "nerve_block"
+    NEURECTOMY = "neurectomy"
+    MYECTOMY = "myectomy"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    """A web account's role (:data:`synkinesis.web.accounts.ROLES`)."""
+
+    CLINICIAN = "clinician"
+    PATIENT = "patient"

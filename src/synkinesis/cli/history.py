@@ -17,6 +17,10 @@ from synkinesis.cli.store_support import (
 )
 
 
+def _text(choice: ScaleRater | None) -> str | None:
+    return None if choice is None else str(choice)
+
+
 def history(
     code: str = typer.Argument(..., help="Patient code."),
     include_voided: bool = include_voided_option(),
@@ -91,7 +95,7 @@ def trend(
             check_output_path(plot, overwrite=overwrite)
         store = open_record()
         with store.transaction() as session:
-            result = query_trend(session, patient_code=code, index=index, rater=rater,
+            result = query_trend(session, patient_code=code, index=index, rater=_text(rater),
                                  include_voided=include_voided)
             record_view(session, result.patient_code, f"trend {result.index.name}")
         if plot is not None:
@@ -168,11 +172,11 @@ def compare(
                 rows = [before_after(session, patient_code=code, index=index,
                                      treatment_date=parse_date(date, what="--date"),
                                      after_days=after_days, tolerance_days=tolerance_days,
-                                     rater=rater, include_voided=include_voided)]
+                                     rater=_text(rater), include_voided=include_voided)]
             else:
                 rows = compare_treatments(session, patient_code=code, index=index,
                                           after_days=after_days, tolerance_days=tolerance_days,
-                                          rater=rater, include_voided=include_voided)
+                                          rater=_text(rater), include_voided=include_voided)
     if as_json is not None:
         emit_json({"patient_code": code.upper(), "after_days": after_days, "rows": rows},
                   as_json)
@@ -279,7 +283,8 @@ def doses(
         with store.transaction() as session:
             doses_by_day = dose_table(session, patient_code=code, include_voided=include_voided)
             found = muscle_effects(session, patient_code=code, after_days=after_days,
-                                   rater=rater, include_voided=include_voided) if effects else []
+                                   rater=_text(rater),
+                                   include_voided=include_voided) if effects else []
             record_view(session, code.upper(), "doses")
     if as_json is not None:
         emit_json({"patient_code": code.upper(), "days": doses_by_day.days,

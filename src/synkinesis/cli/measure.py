@@ -14,6 +14,7 @@ from synkinesis.cli.common import (
     fail,
     json_option,
     overwrite_option,
+    parse_rest,
     progress_bar,
     write_error_message,
 )
@@ -102,7 +103,7 @@ def measure(
     if inputs and camera is not None:
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
-                             mirrored=mirrored, rest_span_s=_parse_span(rest),
+                             mirrored=mirrored, rest_span_s=parse_rest(rest),
                              method=str(method), keep_paths=keep_paths,
                              allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
@@ -203,16 +204,6 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
 
 def _message(error: Exception) -> str:
     return write_error_message(error) if isinstance(error, OSError) else str(error)
-
-
-def _parse_span(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        start, end = (float(part) for part in text.split(":"))
-    except ValueError:
-        fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {text!r}")
-    return start, end
 
 
 def _print_summary(measurement) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from synkinesis.cli.common import console, emit_json, json_option
+from synkinesis.cli.common import PatientSide, console, emit_json, json_option
 from synkinesis.cli.store_support import (
     AfterCommit,
     bad_input_exits,
@@ -20,8 +20,7 @@ patient_app = typer.Typer(
 @patient_app.command("add")
 def patient_add(
     code: str = typer.Argument(..., help="Pseudonymous code, e.g. P001 (never a name)."),
-    side: str = typer.Option(..., "--side", help="Affected side: left, right or bilateral "
-                                                 "(the patient's side)."),
+    side: PatientSide = typer.Option(..., "--side", help="Affected side (the patient's)."),
     cause: str = typer.Option("unknown", "--cause",
                               help="bell_palsy, ramsay_hunt, acoustic_neuroma, other_tumour, "
                                    "trauma, iatrogenic, infection, congenital, other, unknown."),
@@ -40,7 +39,7 @@ def patient_add(
         store = open_record()
         later = AfterCommit()
         with store.transaction() as session:
-            patient = repository.create_patient(session, code=code, affected_side=side,
+            patient = repository.create_patient(session, code=code, affected_side=str(side),
                                                 cause=cause, onset_date=onset, notes=notes)
             onset_text = patient.onset_date.isoformat() if patient.onset_date else "unknown"
             later.print(f"added patient {patient.code}: {patient.affected_side} side, "
