@@ -172,3 +172,19 @@ def test_the_cli_choices_are_the_library_vocabularies():
     assert set(common.ProcedureKind) == set(vocabulary.PROCEDURE_KINDS)
     assert set(common.Role) == set(ROLES)
     assert set(common.ScaleRater) == {*Rater, "any"}
+
+
+def test_piped_output_is_not_wrapped_at_80_columns():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    result = subprocess.run([sys.executable, "-m", "synkinesis", "score", "hb", "-i", "grade=II"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (source,) = [line for line in result.stdout.splitlines() if line.startswith("source: ")]
+    assert len(source) > 80  # one line, as long as it is
+    from synkinesis.scales import get_instrument
+
+    assert source == f"source: {get_instrument('hb').source}"
