@@ -149,6 +149,8 @@ def test_reporting_commands_print_valid_json_with_dash(record, args):
     assert again.exit_code == 0, again.stderr
     if args[0] not in ("audit", "score"):  # these change with each run (a view, a time)
         assert json.loads(written.read_text()) == data
+    _one_error_line(synk(*args, "--json", written))  # an existing file needs --overwrite
+    assert synk(*args, "--json", written, "--overwrite").exit_code == 0
 
 
 def test_the_reports_hold_the_numbers_shown(record):

@@ -9,6 +9,7 @@ import typer
 from synkinesis.cli.common import (
     AffectedSide,
     Method,
+    check_json_target,
     console,
     emit_json,
     fail,
@@ -75,6 +76,7 @@ def analyze(
     from synkinesis.workflow import WorkflowOptions, measure_and_analyse
 
     side = str(affected_side)
+    check_json_target(as_json, overwrite=overwrite)
     try:
         options = WorkflowOptions(
             measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
@@ -96,7 +98,8 @@ def analyze(
         from synkinesis.analysis import summarise
 
         emit_json({"analysis": run.analysis_path, "measurement": run.measurement_path,
-                   "figures": list(run.figures), **summarise(run.analysis)}, as_json)
+                   "figures": list(run.figures), **summarise(run.analysis)}, as_json,
+                  overwrite=overwrite)
         if as_json == "-":
             return
     if not quiet:

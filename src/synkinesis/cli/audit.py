@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from synkinesis.cli.common import console, emit_json, json_option
+from synkinesis.cli.common import console, emit_json, json_option, overwrite_option
 from synkinesis.cli.store_support import bad_input_exits, open_record
 
 
@@ -15,6 +15,7 @@ def audit(
     since: str = typer.Option(None, "--since", help="Only events on or after this date "
                                                     "(YYYY-MM-DD, UTC)."),
     as_json: str = json_option("the events (a list)"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """List the audit trail of the record, oldest first.
 
@@ -41,7 +42,7 @@ def audit(
                        "entity": e.entity, "entity_id": e.entity_id, "detail": e.detail}
                       for e in list_events(session, patient_code=code, since=start)]
     if as_json is not None:
-        emit_json(events, as_json)
+        emit_json(events, as_json, overwrite=overwrite)
         if as_json == "-":
             return
     if not events:

@@ -79,7 +79,19 @@ def jsonable(value: object) -> object:
     return str(value)
 
 
-def emit_json(data: object, target: str | Path, *, overwrite: bool = True) -> None:
+def check_json_target(target: str | Path | None, *, overwrite: bool) -> None:
+    """Before any work: ``--json PATH`` may be written (``-`` and None always may)."""
+    if target is None or str(target) == "-":
+        return
+    from synkinesis.files import OutputPathError, check_output_path
+
+    try:
+        check_output_path(Path(target), overwrite=overwrite)
+    except OutputPathError as error:
+        fail(str(error))
+
+
+def emit_json(data: object, target: str | Path, *, overwrite: bool = False) -> None:
     """Write ``data`` (made :func:`jsonable`) as JSON to ``target``, ``-`` meaning standard
     output."""
     import json
@@ -88,13 +100,8 @@ def emit_json(data: object, target: str | Path, *, overwrite: bool = True) -> No
     if str(target) == "-":
         typer.echo(text, nl=False)
         return
-    from synkinesis.files import OutputPathError, check_output_path
-
+    check_json_target(target, overwrite=overwrite)
     path = Path(target)
-    try:
-        check_output_path(path, overwrite=overwrite)
-    except OutputPathError as error:
-        fail(str(error))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:

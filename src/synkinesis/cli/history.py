@@ -25,6 +25,7 @@ def history(
     code: str = typer.Argument(..., help="Patient code."),
     include_voided: bool = include_voided_option(),
     as_json: str = json_option("the timeline"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """A patient's history as a timeline.
 
@@ -45,7 +46,8 @@ def history(
             events = patient_timeline(session, patient_code=code, include_voided=include_voided)
             record_view(session, code.upper(), "history")
     if as_json is not None:
-        emit_json({"patient_code": code.upper(), "events": events}, as_json)
+        emit_json({"patient_code": code.upper(), "events": events}, as_json,
+                  overwrite=overwrite)
         if as_json == "-":
             return
     if not events:
@@ -104,7 +106,7 @@ def trend(
             plot_trend(result, plot)
     if as_json is not None:
         emit_json({"patient_code": result.patient_code, "index": result.index,
-                   "rater": result.rater, "rows": result.rows}, as_json)
+                   "rater": result.rater, "rows": result.rows}, as_json, overwrite=overwrite)
         if as_json == "-":
             return
     spec = result.index
@@ -148,6 +150,7 @@ def compare(
                                           "there are any; values of different raters are "
                                           "never compared)."),
     as_json: str = json_option("the comparisons"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Before/after comparison of an index around each treatment.
 
@@ -179,7 +182,7 @@ def compare(
                                           rater=_text(rater), include_voided=include_voided)
     if as_json is not None:
         emit_json({"patient_code": code.upper(), "after_days": after_days, "rows": rows},
-                  as_json)
+                  as_json, overwrite=overwrite)
         if as_json == "-":
             return
     if not rows:
@@ -208,6 +211,7 @@ def due(
     code: str = typer.Option(None, "--patient", help="Only this patient."),
     include_voided: bool = include_voided_option(),
     as_json: str = json_option("the due dates"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """When each patient's next toxin session is due.
 
@@ -232,7 +236,8 @@ def due(
                                 patient_code=code, include_voided=include_voided)
             record_view(session, code.upper() if code else None, "toxin due")
     if as_json is not None:
-        emit_json({"interval_days": interval, "today": reference, "patients": entries}, as_json)
+        emit_json({"interval_days": interval, "today": reference, "patients": entries},
+                  as_json, overwrite=overwrite)
         if as_json == "-":
             return
     console.print(f"next toxin due (minimum interval {interval} days [U]; today "
@@ -264,6 +269,7 @@ def doses(
                                           "there are any; values of different raters are "
                                           "never compared)."),
     as_json: str = json_option("the doses (and effects)"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Doses per muscle and side over time, and their effect.
 
@@ -290,7 +296,7 @@ def doses(
         emit_json({"patient_code": code.upper(), "days": doses_by_day.days,
                    "rows": [{"muscle": muscle, "side": side, "units": cells, "total": total}
                             for muscle, side, cells, total in doses_by_day.rows],
-                   "effects": found}, as_json)
+                   "effects": found}, as_json, overwrite=overwrite)
         if as_json == "-":
             return
     if not doses_by_day.rows:

@@ -9,6 +9,7 @@ import typer
 
 from synkinesis.cli.common import (
     Method,
+    check_json_target,
     console,
     emit_json,
     fail,
@@ -108,6 +109,7 @@ def measure(
                              allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
     quiet = quiet or as_json == "-"
+    check_json_target(as_json, overwrite=overwrite)
     try:
         options.validate()
         if camera is not None:
@@ -134,7 +136,8 @@ def measure(
     if as_json is not None:
         from synkinesis.measure import summarise
 
-        emit_json([{"path": m.path, **summarise(m)} for m in results], as_json)
+        emit_json([{"path": m.path, **summarise(m)} for m in results], as_json,
+                  overwrite=overwrite)
     if errors:  # every input was tried; the ones that worked are written above
         fail("; ".join(errors))
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from synkinesis.cli.common import PatientSide, console, emit_json, json_option
+from synkinesis.cli.common import (
+    PatientSide,
+    console,
+    emit_json,
+    json_option,
+    overwrite_option,
+)
 from synkinesis.cli.store_support import (
     AfterCommit,
     bad_input_exits,
@@ -48,7 +54,8 @@ def patient_add(
 
 
 @patient_app.command("list")
-def patient_list(as_json: str = json_option("the patients")) -> None:
+def patient_list(as_json: str = json_option("the patients"),
+                 overwrite: bool = overwrite_option()) -> None:
     """List the patients with their visits and treatments.
 
     Example:
@@ -65,7 +72,7 @@ def patient_list(as_json: str = json_option("the patients")) -> None:
             patients = repository.list_patients(session)
             record_view(session, None, "patient list")
             if as_json is not None:
-                emit_json([_patient_row(p) for p in patients], as_json)
+                emit_json([_patient_row(p) for p in patients], as_json, overwrite=overwrite)
                 if as_json == "-":
                     return
             if not patients:
@@ -105,7 +112,8 @@ def _patient_row(p) -> dict:
 
 @patient_app.command("show")
 def patient_show(code: str = typer.Argument(..., help="Patient code."),
-                 as_json: str = json_option("the patient")) -> None:
+                 as_json: str = json_option("the patient"),
+                 overwrite: bool = overwrite_option()) -> None:
     """Show a patient: details, visits with their scores, latest toxin session.
 
     Example:
@@ -127,7 +135,7 @@ def patient_show(code: str = typer.Argument(..., help="Patient code."),
                      "scores": [{"instrument": s.instrument, "total": s.total,
                                  "draft": s.draft} for s in v.scores if not s.voided]}
                     for v in p.visits if not v.voided])
-                emit_json(row, as_json)
+                emit_json(row, as_json, overwrite=overwrite)
                 if as_json == "-":
                     return
             console.print(f"[bold]{p.code}[/bold]: {p.affected_side} side, {p.cause}, onset "

@@ -9,6 +9,7 @@ import typer
 
 from synkinesis.cli.common import (
     Side,
+    check_json_target,
     console,
     emit_json,
     fail,
@@ -223,6 +224,7 @@ def predict(
                               show_default=False),
     seed: int = typer.Option(0, "--seed", help="Random seed of the patient's wiring."),
     as_json: str = json_option("the predictions"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Predict what a treatment plan changes: coupling, patterns and auto-scored items at chosen
     dates, before (no plan) and after (with the plan), for a simulated patient.
@@ -246,6 +248,7 @@ def predict(
     from synkinesis.simulate import ModelError, SimulationSpec, TreatmentError, parse_treatment
     from synkinesis.simulate.io import read_truth
 
+    check_json_target(as_json, overwrite=overwrite)
     if sum(x is not None and x != [] for x in (truth_file, fit_file, injury or None)) > 1:
         fail("give only one of --from, --fit and --injury")
     if fit_file is not None:
@@ -287,7 +290,8 @@ def predict(
     if as_json is not None:
         from synkinesis.simulate.scenarios import prediction_payload
 
-        emit_json(prediction_payload(spec, plan, days, before, after), as_json)
+        emit_json(prediction_payload(spec, plan, days, before, after), as_json,
+                  overwrite=overwrite)
         if as_json == "-":
             return
     _print_prediction(spec, plan, days, before, after)
@@ -364,6 +368,7 @@ def validate(
     face: Path = typer.Option(None, "--face", help="Real neutral face, as in `synk simulate`."),
     seed: int = typer.Option(0, "--seed", help="Seed of the first case (then +1 per case)."),
     as_json: str = json_option("the report"),
+    overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Check the analysis against simulated patients whose synkinesis is known.
@@ -383,6 +388,8 @@ def validate(
     from synkinesis.cli.common import progress_bar
     from synkinesis.simulate import ModelError
     from synkinesis.simulate.scenarios import parse_number_list, parse_sides
+
+    check_json_target(as_json, overwrite=overwrite)
     from synkinesis.simulate.validation import run_validation, validation_grid
 
     try:
@@ -410,7 +417,7 @@ def validate(
     except (FaceError, LandmarkModelError, MeasureError) as exc:
         fail(str(exc))
     if as_json is not None:
-        emit_json(report.as_dict(), as_json)
+        emit_json(report.as_dict(), as_json, overwrite=overwrite)
         if as_json == "-":
             return
     _print_validation(report)
