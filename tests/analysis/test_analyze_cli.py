@@ -102,14 +102,14 @@ def test_analyze_a_video_with_honest_one_sided_signals(media, tmp_path):
     data = read_analysis(tmp_path / "single_face.analysis.json")
     assert all(nothing_called_above_mild(f) for f in data["findings"])
     bad = invoke(media / "single_face.mp4", "-o", tmp_path / "b", "--method", "honest")
-    assert bad.exit_code == 2 and "method must be one of" in bad.output
+    assert bad.exit_code == 2 and "'honest' is not one of 'composite-edges'" in bad.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--span", "big_smile=5:8"], "does not match the recording"),
     (["--span", "smile=0:1"], "unknown task 'smile'"),
     (["--span", "big_smile"], "TASK=START:END"),
-    (["--affected-side", "up"], "left, right, auto"),
+    (["--affected-side", "up"], "'left', 'right', 'auto'"),
 ])
 def test_bad_options_exit_2_with_a_message(single_face_measurement, tmp_path, args, message):
     result = invoke(single_face_measurement.path, "-o", tmp_path, *args)

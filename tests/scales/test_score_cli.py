@@ -35,13 +35,8 @@ SYNKINETIC = {
 
 @pytest.fixture
 def app() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
+    from synkinesis.cli import app
 
-    @app.callback()
-    def _root() -> None:
-        """Test root so that ``score`` stays a sub-command."""
-
-    register(app)
     return app
 
 
@@ -166,7 +161,7 @@ def test_saved_result_can_be_rescored(run, tmp_path):
 
 def test_eface_option_and_uncertainty_labels(run):
     items = {item.key: 150 if item.bidirectional else 80 for item in get_instrument("eface").items}
-    result = run("eface", *flags(items), "-o", "total_formula=weighted")
+    result = run("eface", *flags(items), "--option", "total_formula=weighted")
     assert result.exit_code == 0, result.output
     assert "weighted" in result.output
     assert "[U]" in result.output
@@ -224,9 +219,10 @@ def test_draft_from_flags(run):
         (["bells", "-i", "x=1"], "unknown instrument 'bells'"),
         ([], "give an INSTRUMENT"),
         (["saq"], "no items given"),
-        (["eface", "--draft", "-o", "total_formula=median"], "'total_formula' must be one of"),
+        (["eface", "--draft", "--option", "total_formula=median"],
+         "'total_formula' must be one of"),
         (["hb", "-i", "grade=2", "--rater", "automatic"], "needs evidence"),
-        (["hb", "-i", "grade=2", "--rater", "nurse"], "rater must be one of"),
+        (["hb", "-i", "grade=2", "--rater", "nurse"], "'nurse' is not one of"),
         (["hb", "-f", "/nonexistent/form.yaml"], "cannot read"),
     ],
 )
@@ -234,7 +230,7 @@ def test_bad_input_exits_2_with_one_clear_line(run, args, message):
     result = run(*args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1
     assert "Traceback" not in result.output
 
@@ -261,12 +257,12 @@ def test_bad_file_contents_exit_2(run, tmp_path):
 
 def test_option_syntax_error_shows_an_option():
     """The example of a malformed --option names an option, not an item."""
-    from synkinesis.cli.score import _BadInput, _parse_pairs
+    from synkinesis.scales.entry import EntryError, parse_pairs
 
-    with pytest.raises(_BadInput, match="e.g. total_formula=weighted"):
-        _parse_pairs(["total_formula"], "--option")
-    with pytest.raises(_BadInput, match="e.g. rest_eye=1"):
-        _parse_pairs(["rest_eye"], "--item")
+    with pytest.raises(EntryError, match="e.g. total_formula=weighted"):
+        parse_pairs(["total_formula"], what="--option")
+    with pytest.raises(EntryError, match="e.g. rest_eye=1"):
+        parse_pairs(["rest_eye"], what="--item")
 
 
 @pytest.mark.parametrize("name", list(INSTRUMENTS))

@@ -172,7 +172,7 @@ def test_predict_prints_before_and_after(run_cli):
 
 
 def test_predict_json_from_a_simulated_patient(run_cli, simulated):
-    result = run_cli("predict", "--from", sidecar_paths(simulated)[0], "--json",
+    result = run_cli("predict", "--from", sidecar_paths(simulated)[0], "--json", "-",
                      "--treatment", "neurectomy:buccal:left@400", "--at", "399,430,900")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)

@@ -92,7 +92,7 @@ def test_predict_fit_cli(run_cli, simulated, tmp_path):
     from synkinesis.workflow import measure_and_analyse
 
     run = measure_and_analyse(simulated, output_dir=tmp_path)
-    result = run_cli("predict", "--fit", run.analysis_path, "--json", "--treatment",
+    result = run_cli("predict", "--fit", run.analysis_path, "--json", "-", "--treatment",
                      "toxin:orbicularis_oculi:left:5@400", "--at", "399,414")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output[result.output.index("{"):])

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 #: Every test uses this as "today", so dates in the future are well defined.
@@ -189,16 +188,8 @@ def record_env(tmp_path, monkeypatch):
 @pytest.fixture
 def cli(record_env):
     """Run ``synk ...`` (the record's commands) in-process; returns the click Result."""
-    from synkinesis.cli import audit, db, history, patient, record, treatment, visit
+    from synkinesis.cli import app  # the real command: its usage errors are error: lines too
 
-    app = typer.Typer(pretty_exceptions_enable=False)
-
-    @app.callback()
-    def _root() -> None:
-        """Test root."""
-
-    for module in (audit, db, history, patient, record, treatment, visit):
-        module.register(app)
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None, columns: int = 200):

@@ -72,9 +72,9 @@ def test_cli_create_and_delete_are_recorded_with_the_os_user(cli, tmp_path):
     assert cli("visit", "add", "p001", "--date", "2026-01-05").exit_code == 0
     assert cli("patient", "show", "P001").exit_code == 0
     assert cli("patient", "delete", "P001", "--confirm", "P001").exit_code == 0
-    listed = cli("audit", "--patient", "P001", "--json")
+    listed = cli("audit", "--patient", "P001", "--json", "-")
     assert listed.exit_code == 0, listed.output
-    events = [json.loads(line) for line in listed.output.splitlines()]
+    events = json.loads(listed.output)
     assert [(e["action"], e["entity"]) for e in events] == [
         ("create", "patients"), ("create", "visits"), ("view", ""), ("delete", "patients")]
     assert {(e["actor"], e["via"], e["client"]) for e in events} == {

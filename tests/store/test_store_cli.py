@@ -166,7 +166,7 @@ def test_patient_delete_removes_everything_the_app_made_for_them(clinic, tmp_pat
 
 @pytest.mark.parametrize(("args", "message"), [
     (("patient", "add", "P001", "--side", "left"), "patient P001 already exists"),
-    (("patient", "add", "P9", "--side", "up"), "unknown affected side 'up'"),
+    (("patient", "add", "P9", "--side", "up"), "'up' is not one of 'left', 'right'"),
     (("patient", "add", "P9", "--side", "left", "--onset", "2999-01-01"), "in the future"),
     (("patient", "show", "P404"), "no patient 'P404'"),
     (("visit", "add", "P001", "--date", "2024-12-31"), "before the onset of P001"),
@@ -181,7 +181,7 @@ def test_patient_delete_removes_everything_the_app_made_for_them(clinic, tmp_pat
      "MUSCLE:SIDE:UNITS[:POINTS]"),
     (("therapy", "add", "P001", "--date", "2999-01-01"), "in the future"),
     (("procedure", "add", "P001", "--kind", "facelift", "--target", "dao", "--side", "left",
-      "--date", "2025-07-01"), "unknown procedure 'facelift'"),
+      "--date", "2025-07-01"), "'facelift' is not one of 'nerve_block'"),
     (("procedure", "outcome", "abc", "--date", "2025-07-01"), "at least 6 characters"),
     (("trend", "P001", "nothing"), "unknown index 'nothing'"),
     (("compare", "P001", "sunnybrook", "--date", "soon"), "--date must be a date"),

@@ -6,12 +6,13 @@ from __future__ import annotations
 import typer
 
 from synkinesis import __version__
+from synkinesis.cli.common import _group_class
 
 app = typer.Typer(
+    cls=_group_class(),
     name="synk",
     help="Measure, score, track and model facial synkinesis.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     # Markdown: docstring paragraphs are reflowed and indented examples stay code blocks.
     rich_markup_mode="markdown",
@@ -68,11 +69,8 @@ def main() -> None:
         extra = _EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
         if extra is None:
             raise
-        from rich.markup import escape
+        from synkinesis.cli.common import print_error
 
-        from synkinesis.cli.common import err_console
-
-        err_console.print("[red]error:[/red] " + escape(
-            f"this command needs the optional '{extra}' part ({error.name} is not installed): "
-            f"pip install 'synkinesis[{extra}]'"), highlight=False, soft_wrap=True)
+        print_error(f"this command needs the optional '{extra}' part ({error.name} is not "
+                    f"installed): pip install 'synkinesis[{extra}]'")
         raise SystemExit(2) from None

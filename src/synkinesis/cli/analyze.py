@@ -7,9 +7,14 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    AffectedSide,
+    Method,
+    check_json_target,
     console,
+    emit_json,
     fail,
     iris_option,
+    json_option,
     measure_options,
     method_option,
     mirrored_option,
@@ -34,11 +39,11 @@ def analyze(
         show_default=False),
     protocol: Path = protocol_option(),
     span: list[str] = span_option(),
-    affected_side: str = typer.Option(
-        "auto", "--affected-side", help="The patient's affected side: left, right or auto "
-                                        "(inferred)."),
+    affected_side: AffectedSide = typer.Option(
+        AffectedSide.AUTO, "--affected-side", help="The patient's affected side (auto: "
+                                                   "inferred)."),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
-    method: str = method_option(),
+    method: Method = method_option(),
     iris_mm: float = iris_option(),
     mirrored: bool = mirrored_option(),
     rest: str = rest_option(),
@@ -55,6 +60,7 @@ def analyze(
              "smile_closed.jpg, smile_open.jpg, snarl.jpg, pucker.jpg, eee.jpg; "
              "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
+    as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
 
@@ -79,9 +85,8 @@ def analyze(
     from synkinesis.measure import MeasureError, ResultFileError
     from synkinesis.workflow import WorkflowOptions, measure_and_analyse
 
-    side = affected_side.strip().lower()
-    if side not in ("left", "right", "auto"):
-        fail(f"--affected-side must be one of left, right, auto, got {affected_side!r}")
+    side = str(affected_side)
+    check_json_target(as_json, overwrite=overwrite)
     if photos:
         if span or protocol is not None or rest is not None:
             fail("--span, --protocol and --rest do not apply to --photos: each photo's task "
@@ -99,7 +104,7 @@ def analyze(
             protocol_file=protocol, figures=figures, overwrite=overwrite,
             keep_paths=keep_paths)
         is_video = input_path.suffix != ".synk"
-        with progress_bar(quiet or not is_video, input_path.name) as advance:
+        with progress_bar(quiet or not is_video or as_json == "-", input_path.name) as advance:
             run = measure_and_analyse(input_path, options=options, output_dir=output,
                                       progress=advance, on_total=advance.set_total)
     except (AnalysisError, InputError, MeasureError, LandmarkModelError, ResultFileError,
@@ -107,6 +112,14 @@ def analyze(
         fail(str(error))
     except OSError as error:
         fail(write_error_message(error))
+    if as_json is not None:
+        from synkinesis.analysis import summarise
+
+        emit_json({"analysis": run.analysis_path, "measurement": run.measurement_path,
+                   "figures": list(run.figures), **summarise(run.analysis)}, as_json,
+                  overwrite=overwrite)
+        if as_json == "-":
+            return
     if not quiet:
         print_summary(run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from synkinesis.cli.common import console
+from synkinesis.cli.common import console, emit_json, json_option, overwrite_option
 from synkinesis.cli.store_support import bad_input_exits, open_record
 
 
@@ -14,7 +14,8 @@ def audit(
                                                      "in any case; deleted patients too)."),
     since: str = typer.Option(None, "--since", help="Only events on or after this date "
                                                     "(YYYY-MM-DD, UTC)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the events as JSON lines."),
+    as_json: str = json_option("the events (a list)"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """List the audit trail of the record, oldest first.
 
@@ -26,7 +27,6 @@ def audit(
 
         synk audit --patient P001 --since 2026-01-01
     """
-    import json
     from datetime import UTC, datetime, time
 
     from synkinesis.store.audit import list_events
@@ -41,10 +41,10 @@ def audit(
                        "client": e.client, "action": e.action, "patient_code": e.patient_code,
                        "entity": e.entity, "entity_id": e.entity_id, "detail": e.detail}
                       for e in list_events(session, patient_code=code, since=start)]
-    if as_json:
-        for e in events:
-            typer.echo(json.dumps(e, ensure_ascii=False, sort_keys=True))
-        return
+    if as_json is not None:
+        emit_json(events, as_json, overwrite=overwrite)
+        if as_json == "-":
+            return
     if not events:
         console.print("no audit events" + (f" for patient {code}" if code else "")
                       + (f" since {since}" if since else ""), highlight=False)

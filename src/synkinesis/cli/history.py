@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, overwrite_option
+from synkinesis.cli.common import ScaleRater, console, emit_json, json_option, overwrite_option
 from synkinesis.cli.store_support import (
     bad_input_exits,
     fmt,
@@ -17,9 +17,15 @@ from synkinesis.cli.store_support import (
 )
 
 
+def _text(choice: ScaleRater | None) -> str | None:
+    return None if choice is None else str(choice)
+
+
 def history(
     code: str = typer.Argument(..., help="Patient code."),
     include_voided: bool = include_voided_option(),
+    as_json: str = json_option("the timeline"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """A patient's history as a timeline.
 
@@ -39,6 +45,11 @@ def history(
         with store.transaction() as session:
             events = patient_timeline(session, patient_code=code, include_voided=include_voided)
             record_view(session, code.upper(), "history")
+    if as_json is not None:
+        emit_json({"patient_code": code.upper(), "events": events}, as_json,
+                  overwrite=overwrite)
+        if as_json == "-":
+            return
     if not events:
         console.print(f"{code} has no onset date, visits or treatments recorded yet",
                       highlight=False)
@@ -59,11 +70,12 @@ def trend(
                                           "(e.g. palpebral_fissure_range_affected_pct)."),
     include_voided: bool = include_voided_option(),
     plot: Path = typer.Option(None, "--plot", help="Write the trend as a PNG plot here."),
-    rater: str = typer.Option(None, "--rater",
-                              help="Whose scale values: clinician, patient, automatic or any "
-                                   "(default: the clinician's when there are any; values of "
-                                   "different raters are never compared)."),
+    rater: ScaleRater = typer.Option(None, "--rater", show_default=False,
+                                     help="Whose scale values (default: the clinician's when "
+                                          "there are any; values of different raters are "
+                                          "never compared)."),
     overwrite: bool = overwrite_option(),
+    as_json: str = json_option("the trend"),
 ) -> None:
     """Trend of a score or measured index across visits (table and PNG plot).
 
@@ -85,13 +97,18 @@ def trend(
             check_output_path(plot, overwrite=overwrite)
         store = open_record()
         with store.transaction() as session:
-            result = query_trend(session, patient_code=code, index=index, rater=rater,
+            result = query_trend(session, patient_code=code, index=index, rater=_text(rater),
                                  include_voided=include_voided)
             record_view(session, result.patient_code, f"trend {result.index.name}")
         if plot is not None:
             from synkinesis.store.plot import plot_trend
 
             plot_trend(result, plot)
+    if as_json is not None:
+        emit_json({"patient_code": result.patient_code, "index": result.index,
+                   "rater": result.rater, "rows": result.rows}, as_json, overwrite=overwrite)
+        if as_json == "-":
+            return
     spec = result.index
     direction = {True: "higher is better", False: "lower is better",
                  None: "direction not defined"}[spec.higher_is_better]
@@ -128,10 +145,12 @@ def compare(
     date: str = typer.Option(None, "--date", help="Only the treatment on this date "
                                                   "(YYYY-MM-DD); any date works."),
     include_voided: bool = include_voided_option(),
-    rater: str = typer.Option(None, "--rater",
-                              help="Whose scale values: clinician, patient, automatic or any "
-                                   "(default: the clinician's when there are any; values of "
-                                   "different raters are never compared)."),
+    rater: ScaleRater = typer.Option(None, "--rater", show_default=False,
+                                     help="Whose scale values (default: the clinician's when "
+                                          "there are any; values of different raters are "
+                                          "never compared)."),
+    as_json: str = json_option("the comparisons"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Before/after comparison of an index around each treatment.
 
@@ -156,11 +175,16 @@ def compare(
                 rows = [before_after(session, patient_code=code, index=index,
                                      treatment_date=parse_date(date, what="--date"),
                                      after_days=after_days, tolerance_days=tolerance_days,
-                                     rater=rater, include_voided=include_voided)]
+                                     rater=_text(rater), include_voided=include_voided)]
             else:
                 rows = compare_treatments(session, patient_code=code, index=index,
                                           after_days=after_days, tolerance_days=tolerance_days,
-                                          rater=rater, include_voided=include_voided)
+                                          rater=_text(rater), include_voided=include_voided)
+    if as_json is not None:
+        emit_json({"patient_code": code.upper(), "after_days": after_days, "rows": rows},
+                  as_json, overwrite=overwrite)
+        if as_json == "-":
+            return
     if not rows:
         console.print(f"{code} has no toxin session or procedure to compare around")
         return
@@ -186,6 +210,8 @@ def due(
     today: str = typer.Option(None, "--today", help="Reference date (default: today, UTC)."),
     code: str = typer.Option(None, "--patient", help="Only this patient."),
     include_voided: bool = include_voided_option(),
+    as_json: str = json_option("the due dates"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """When each patient's next toxin session is due.
 
@@ -209,6 +235,11 @@ def due(
             entries = toxin_due(session, interval_days=interval, today=reference,
                                 patient_code=code, include_voided=include_voided)
             record_view(session, code.upper() if code else None, "toxin due")
+    if as_json is not None:
+        emit_json({"interval_days": interval, "today": reference, "patients": entries},
+                  as_json, overwrite=overwrite)
+        if as_json == "-":
+            return
     console.print(f"next toxin due (minimum interval {interval} days [U]; today "
                   f"{reference.isoformat()})", highlight=False)
     if not entries:
@@ -233,10 +264,12 @@ def doses(
     after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
                                    help="Days after the session for --effects."),
     include_voided: bool = include_voided_option(),
-    rater: str = typer.Option(None, "--rater",
-                              help="Whose scale values: clinician, patient, automatic or any "
-                                   "(default: the clinician's when there are any; values of "
-                                   "different raters are never compared)."),
+    rater: ScaleRater = typer.Option(None, "--rater", show_default=False,
+                                     help="Whose scale values (default: the clinician's when "
+                                          "there are any; values of different raters are "
+                                          "never compared)."),
+    as_json: str = json_option("the doses (and effects)"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Doses per muscle and side over time, and their effect.
 
@@ -256,8 +289,16 @@ def doses(
         with store.transaction() as session:
             doses_by_day = dose_table(session, patient_code=code, include_voided=include_voided)
             found = muscle_effects(session, patient_code=code, after_days=after_days,
-                                   rater=rater, include_voided=include_voided) if effects else []
+                                   rater=_text(rater),
+                                   include_voided=include_voided) if effects else []
             record_view(session, code.upper(), "doses")
+    if as_json is not None:
+        emit_json({"patient_code": code.upper(), "days": doses_by_day.days,
+                   "rows": [{"muscle": muscle, "side": side, "units": cells, "total": total}
+                            for muscle, side, cells, total in doses_by_day.rows],
+                   "effects": found}, as_json, overwrite=overwrite)
+        if as_json == "-":
+            return
     if not doses_by_day.rows:
         console.print(f"{code} has no toxin sessions")
         return

@@ -8,9 +8,14 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    Method,
+    check_json_target,
     console,
+    emit_json,
     fail,
+    json_option,
     overwrite_option,
+    parse_rest,
     progress_bar,
     write_error_message,
 )
@@ -41,8 +46,8 @@ def measure(
     mirrored: bool = typer.Option(False, "--mirrored",
                                   help="The input shows the patient as in a mirror (selfie "
                                        "camera); left and right are corrected."),
-    method: str = typer.Option(
-        DEFAULT_METHOD, "--method", envvar="SYNK_MEASURE_METHOD",
+    method: Method = typer.Option(
+        Method(DEFAULT_METHOD), "--method", envvar="SYNK_MEASURE_METHOD",
         help="composite-edges (default, assessment): each side landmarked in its own half-face "
              "mirror composite, lids and mouth corners refined on their edges in the pixels "
              "(sees most of a one-sided movement; a half covered by a hand is flagged and "
@@ -69,6 +74,7 @@ def measure(
         help="Measure a video that decodes far fewer frames than its container declares (a "
              "damaged or partly copied file) instead of refusing it; the result says so."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    as_json: str = json_option("the summary of each result (a list)"),
 ) -> None:
     """Measure faces in videos, photos or a camera stream.
 
@@ -100,10 +106,12 @@ def measure(
     if inputs and camera is not None:
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
-                             mirrored=mirrored, rest_span_s=_parse_span(rest),
-                             method=method, keep_paths=keep_paths,
+                             mirrored=mirrored, rest_span_s=parse_rest(rest),
+                             method=str(method), keep_paths=keep_paths,
                              allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
+    quiet = quiet or as_json == "-"
+    check_json_target(as_json, overwrite=overwrite)
     try:
         options.validate()
         if camera is not None:
@@ -127,6 +135,11 @@ def measure(
         fail(str(exc))
     except OSError as exc:
         fail(write_error_message(exc))
+    if as_json is not None:
+        from synkinesis.measure import summarise
+
+        emit_json([{"path": m.path, **summarise(m)} for m in results], as_json,
+                  overwrite=overwrite)
     if errors:  # every input was tried; the ones that worked are written above
         fail("; ".join(errors))
 
@@ -182,7 +195,8 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                 with progress_bar(quiet, Path(src).name) as advance:
                     results.append(measure_video(Path(src), out, options=options,
                                                  workers=workers, progress=advance,
-                                                 on_total=advance.set_total))
+                                                 on_total=advance.set_total,
+                                                 on_phase=advance.phase))
             else:
                 paths = [Path(p) for p in src.split(os.pathsep)]
                 with progress_bar(quiet, f"{len(paths)} photos", total=len(paths)) as advance:
@@ -195,16 +209,6 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
 
 def _message(error: Exception) -> str:
     return write_error_message(error) if isinstance(error, OSError) else str(error)
-
-
-def _parse_span(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        start, end = (float(part) for part in text.split(":"))
-    except ValueError:
-        fail(f"--rest must be START:END in seconds, e.g. 0:2.5, got {text!r}")
-    return start, end
 
 
 def _print_summary(measurement) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from synkinesis.cli.common import console
+from synkinesis.cli.common import (
+    PatientSide,
+    console,
+    emit_json,
+    json_option,
+    overwrite_option,
+)
 from synkinesis.cli.store_support import (
     AfterCommit,
     bad_input_exits,
@@ -20,8 +26,7 @@ patient_app = typer.Typer(
 @patient_app.command("add")
 def patient_add(
     code: str = typer.Argument(..., help="Pseudonymous code, e.g. P001 (never a name)."),
-    side: str = typer.Option(..., "--side", help="Affected side: left, right or bilateral "
-                                                 "(the patient's side)."),
+    side: PatientSide = typer.Option(..., "--side", help="Affected side (the patient's)."),
     cause: str = typer.Option("unknown", "--cause",
                               help="bell_palsy, ramsay_hunt, acoustic_neuroma, other_tumour, "
                                    "trauma, iatrogenic, infection, congenital, other, unknown."),
@@ -40,7 +45,7 @@ def patient_add(
         store = open_record()
         later = AfterCommit()
         with store.transaction() as session:
-            patient = repository.create_patient(session, code=code, affected_side=side,
+            patient = repository.create_patient(session, code=code, affected_side=str(side),
                                                 cause=cause, onset_date=onset, notes=notes)
             onset_text = patient.onset_date.isoformat() if patient.onset_date else "unknown"
             later.print(f"added patient {patient.code}: {patient.affected_side} side, "
@@ -49,7 +54,8 @@ def patient_add(
 
 
 @patient_app.command("list")
-def patient_list() -> None:
+def patient_list(as_json: str = json_option("the patients"),
+                 overwrite: bool = overwrite_option()) -> None:
     """List the patients with their visits and treatments.
 
     Example:
@@ -65,6 +71,10 @@ def patient_list() -> None:
         with store.transaction() as session:
             patients = repository.list_patients(session)
             record_view(session, None, "patient list")
+            if as_json is not None:
+                emit_json([_patient_row(p) for p in patients], as_json, overwrite=overwrite)
+                if as_json == "-":
+                    return
             if not patients:
                 console.print("no patients yet (add one with `synk patient add`)")
                 return
@@ -89,8 +99,21 @@ def patient_list() -> None:
             console.print(table)
 
 
+def _patient_row(p) -> dict:
+    """A patient's line of `synk patient list` as data (voided entries not counted)."""
+    visits, toxin, therapy, procedures = (
+        [entry for entry in entries if not entry.voided] for entries in
+        (p.visits, p.toxin_sessions, p.therapy_sessions, p.procedures))
+    return {"code": p.code, "affected_side": p.affected_side, "cause": p.cause,
+            "onset_date": p.onset_date, "visits": len(visits), "toxin_sessions": len(toxin),
+            "therapy_sessions": len(therapy), "procedures": len(procedures),
+            "last_visit": max((v.visit_date for v in visits), default=None)}
+
+
 @patient_app.command("show")
-def patient_show(code: str = typer.Argument(..., help="Patient code.")) -> None:
+def patient_show(code: str = typer.Argument(..., help="Patient code."),
+                 as_json: str = json_option("the patient"),
+                 overwrite: bool = overwrite_option()) -> None:
     """Show a patient: details, visits with their scores, latest toxin session.
 
     Example:
@@ -104,6 +127,17 @@ def patient_show(code: str = typer.Argument(..., help="Patient code.")) -> None:
         with store.transaction() as session:
             p = repository.get_patient(session, code=code)
             record_view(session, p.code, "patient show")
+            if as_json is not None:
+                row = _patient_row(p)
+                row.update(notes=p.notes, created_at=p.created_at, visit_scores=[
+                    {"visit": repository.visit_reference(v), "label": v.label,
+                     "recordings": len(v.recordings),
+                     "scores": [{"instrument": s.instrument, "total": s.total,
+                                 "draft": s.draft} for s in v.scores if not s.voided]}
+                    for v in p.visits if not v.voided])
+                emit_json(row, as_json, overwrite=overwrite)
+                if as_json == "-":
+                    return
             console.print(f"[bold]{p.code}[/bold]: {p.affected_side} side, {p.cause}, onset "
                           f"{p.onset_date.isoformat() if p.onset_date else 'unknown'}",
                           highlight=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    Method,
     console,
     iris_option,
     measure_options,
@@ -50,7 +51,7 @@ def record_add(
                                     "made from this video."),
     iris_mm: float = iris_option(),
     mirrored: bool = mirrored_option(),
-    method: str = method_option(),
+    method: Method = method_option(),
     rest: str = rest_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     source_path: bool = typer.Option(False, "--source-path",

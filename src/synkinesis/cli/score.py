@@ -8,18 +8,23 @@ in the library.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from synkinesis.cli.common import (
+    fail,
+    make_console,
+    print_error,
+    write_error_message,
+)
 from synkinesis.files import OVERWRITE_HELP
 from synkinesis.scales import (
-    FORMAT_NAME,
     INSTRUMENTS,
     InstrumentDefinition,
+    Rater,
     ScaleResult,
     ScaleValidationError,
     form_json_schema,
@@ -29,85 +34,26 @@ from synkinesis.scales import (
     validate_item,
 )
 from synkinesis.scales.base import format_number
+from synkinesis.scales.entry import EntryError, parse_form_text, parse_scalar, score_input
 
 __all__ = ["register", "score_command"]
 
-#: Exit code for bad input (as click uses for usage errors).
-EXIT_BAD_INPUT = 2
-
-
-class _BadInput(Exception):
-    """Input the user must fix; reported as one line, exit code 2."""
-
-
-def _parse_scalar(text: Any) -> Any:
-    """``"3"`` -> 3, ``"62.5"`` -> 62.5, anything else unchanged (choice names, numbers)."""
-    if not isinstance(text, str):
-        return text
-    stripped = text.strip()
-    try:
-        return int(stripped)
-    except ValueError:
-        pass
-    try:
-        return float(stripped)
-    except ValueError:
-        return stripped
-
-
-def _parse_pairs(pairs: list[str] | None, what: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            example = "total_formula=weighted" if what == "--option" else "rest_eye=1"
-            raise _BadInput(f"{what} {pair!r} must be written NAME=VALUE, e.g. {example}")
-        parsed[key.strip()] = value.strip()
-    return parsed
-
-
 def _read_form(path: Path) -> dict[str, Any]:
-    """Read a JSON or YAML form; return ``{"items": ..., optional options/rater/...}``."""
+    """The form in a JSON or YAML file ('-' for standard input)."""
+    if str(path) == "-":
+        return parse_form_text(typer.get_text_stream("stdin").read(), name="stdin.yaml")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise _BadInput(f"cannot read {path}: {error.strerror or error}") from error
+        fail(f"cannot read {path}: {error.strerror or error}")
     except UnicodeDecodeError as error:
-        raise _BadInput(f"{path} is not a text (UTF-8) JSON/YAML form: {error.reason} at byte "
-                        f"{error.start}") from error
-    import yaml  # type: ignore[import-untyped]  # no stubs in the environment
-
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as error:
-        message = " ".join(str(error).split())
-        raise _BadInput(f"{path} is not valid JSON/YAML: {message}") from error
-    if not isinstance(data, Mapping):
-        raise _BadInput(f"{path} must contain a mapping of item names to values")
-    if data.get("format") == FORMAT_NAME:
-        # A saved result: score its items again, keeping choice names such as "narrow".
-        choices = data.get("choices") or {}
-        saved = data.get("items")
-        if isinstance(saved, Mapping) and isinstance(choices, Mapping):
-            saved = {key: choices.get(key, value) for key, value in saved.items()}
-        data = {
-            "instrument": data.get("instrument"),
-            "items": saved,
-            "options": data.get("options"),
-        }
-    elif "items" not in data:
-        data = {"items": data}
-    if not isinstance(data["items"], Mapping):
-        raise _BadInput(f"{path}: 'items' must be a mapping of item names to values")
-    if not isinstance(data.get("options") or {}, Mapping):
-        raise _BadInput(f"{path}: 'options' must be a mapping of option names to values")
-    return dict(data)
+        fail(f"{path} is not a text (UTF-8) JSON/YAML form: {error.reason} at byte "
+             f"{error.start}")
+    return parse_form_text(text, name=path.name)
 
 
 def _console(*, stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False, stderr=stderr)
+    return make_console(stderr=stderr)
 
 
 def _print_instruments() -> None:
@@ -293,31 +239,13 @@ def _prompt_items(
             if draft and not str(answer).strip():
                 break
             try:
-                validate_item(definition, item.key, _parse_scalar(answer))
+                validate_item(definition, item.key, parse_scalar(answer))
             except ScaleValidationError as error:
-                typer.echo(f"Error: {error}", err=True)
+                print_error(str(error))
                 continue
-            items[item.key] = _parse_scalar(answer)
+            items[item.key] = parse_scalar(answer)
             break
     return items
-
-
-def _text(value: Any) -> str | None:
-    """Identifiers from YAML may come as numbers or dates; they are recorded as text."""
-    return None if value is None else str(value)
-
-
-def _rated_at(value: Any) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    if isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError as error:
-        raise _BadInput(
-            f"rated_at must be an ISO 8601 time with a UTC offset, got {value!r}"
-        ) from error
 
 
 def score_command(
@@ -349,15 +277,14 @@ def score_command(
         list[str] | None,
         typer.Option(
             "--option",
-            "-o",
             help="Scoring option NAME=VALUE, e.g. total_formula=weighted.",
             show_default=False,
         ),
     ] = None,
     rater: Annotated[
-        str | None,
+        Rater | None,
         typer.Option(
-            help="clinician, patient or automatic (default: the instrument's usual rater).",
+            help="Who rated (default: the instrument's usual rater).",
             show_default=False,
         ),
     ] = None,
@@ -374,6 +301,9 @@ def score_command(
         Path | None,
         typer.Option(
             "--json",
+            "-o",
+            "--output",
+            metavar="PATH|-",
             help="Write the result as JSON to this file ('-' for standard output).",
             show_default=False,
         ),
@@ -404,7 +334,7 @@ def score_command(
 
       synk score hb -i grade=III
 
-      synk score eface -f eface.yaml -o total_formula=weighted --json eface.json
+      synk score eface -f eface.yaml --option total_formula=weighted -o eface.json
 
       synk score saq --interactive --draft
     """
@@ -425,9 +355,8 @@ def score_command(
             list_instruments=list_instruments,
             overwrite=overwrite,
         )
-    except (_BadInput, ScaleValidationError) as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (EntryError, ScaleValidationError) as error:
+        fail(str(error))
 
 
 def _run(
@@ -437,7 +366,7 @@ def _run(
     file: Path | None,
     interactive: bool,
     option: list[str] | None,
-    rater: str | None,
+    rater: Rater | None,
     rater_name: str | None,
     visit: str | None,
     draft: bool,
@@ -454,12 +383,12 @@ def _run(
             check_output_path(json_out, inputs=[file] if file is not None else [],
                               overwrite=overwrite)
         except OutputPathError as error:
-            raise _BadInput(str(error)) from None
+            fail(str(error))
     if list_instruments:
         _print_instruments()
         return
     if instrument is None:
-        raise _BadInput(f"give an INSTRUMENT, one of: {', '.join(INSTRUMENTS)} (or --list)")
+        fail(f"give an INSTRUMENT, one of: {', '.join(INSTRUMENTS)} (or --list)")
     definition = get_instrument(instrument)
     if schema:
         typer.echo(json.dumps(form_json_schema(definition, draft=draft), indent=2))
@@ -468,34 +397,18 @@ def _run(
         _print_form(definition)
         return
 
-    document: dict[str, Any] = _read_form(file) if file is not None else {"items": {}}
-    named = document.get("instrument")
-    if named is not None and get_instrument(named).name != definition.name:
-        raise _BadInput(f"{file} is a {named} form, not {definition.name}")
-    items = {key: _parse_scalar(value) for key, value in document["items"].items()}
-    items.update({key: _parse_scalar(v) for key, v in _parse_pairs(item, "--item").items()})
-    options = dict(document.get("options") or {})
-    options.update(_parse_pairs(option, "--option"))
+    form_data = _read_form(file) if file is not None else None
+    items, arguments = score_input(
+        definition.name, form=form_data, items=item, options=option,
+        rater=rater.value if rater is not None else None, rater_name=rater_name,
+        visit_id=visit, now=datetime.now(UTC))
     if interactive:
         items = _prompt_items(definition, items, draft=draft)
     elif not items and not draft:
         _print_form(definition)
-        raise _BadInput(
-            f"no items given for {definition.name}: use --item ITEM=VALUE, --file or "
-            "--interactive (the items are listed above)"
-        )
-
-    result = score(
-        definition,
-        items,
-        rater=rater or document.get("rater"),
-        rated_at=_rated_at(document.get("rated_at")),
-        rater_name=_text(rater_name or document.get("rater_name")),
-        visit_id=_text(visit or document.get("visit_id")),
-        evidence=document.get("evidence"),
-        options=options,
-        draft=draft,
-    )
+        fail(f"no items given for {definition.name}: use --item ITEM=VALUE, --file or "
+             "--interactive (the items are listed above)")
+    result = score(definition, items, draft=draft, **arguments)
     text = json.dumps(result_to_dict(result), indent=2, ensure_ascii=False) + "\n"
     if json_out is not None and str(json_out) == "-":
         typer.echo(text, nl=False)
@@ -505,7 +418,7 @@ def _run(
         try:
             json_out.write_text(text, encoding="utf-8")
         except OSError as error:
-            raise _BadInput(f"cannot write {json_out}: {error.strerror or error}") from error
+            fail(write_error_message(error))
         typer.echo(f"wrote {json_out}")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from synkinesis.cli.common import console, fail
+from synkinesis.cli.common import Role, console, fail
 
 serve_app = typer.Typer(
     help="Serve the web app: guided recording, live biofeedback, the clinician's dashboard.",
@@ -104,7 +104,7 @@ def serve(
 @serve_app.command("adduser")
 def adduser(
     username: str = typer.Argument(..., help="Login name."),
-    role: str = typer.Option(..., help="clinician (every patient) or patient (own record)."),
+    role: Role = typer.Option(..., help="clinician (every patient) or patient (own record)."),
     patient: str | None = typer.Option(None, help="The patient code of a patient account "
                                        "(the patient must be in the record)."),
     password_stdin: bool = typer.Option(False, "--password-stdin",
@@ -129,7 +129,7 @@ def adduser(
     store = _open_record()
     try:
         with store.transaction() as session:
-            account = add_account(session, username=username, role=role, password=password,
+            account = add_account(session, username=username, role=str(role), password=password,
                                   patient_code=patient, replace=replace)
     except (AccountError, StoreError) as error:
         fail(str(error))
@@ -141,8 +141,13 @@ def adduser(
 
 
 @serve_app.command("deluser")
-def deluser(username: str = typer.Argument(...)) -> None:
-    """Remove a web account (its browser sessions end at their next request)."""
+def deluser(username: str = typer.Argument(..., help="The account's user name.")) -> None:
+    """Remove a web account (its browser sessions end at their next request).
+
+    Example:
+
+        synk serve deluser drsmith
+    """
     from synkinesis.store.errors import StoreError
     from synkinesis.web.accounts import AccountError, remove_account
 

@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, fail, overwrite_option, write_error_message
+from synkinesis.cli.common import (
+    Side,
+    check_json_target,
+    console,
+    emit_json,
+    fail,
+    json_option,
+    overwrite_option,
+    write_error_message,
+)
 
 _INJURY_HELP = ("Injury as SIDE\\[:SITE\\[:SEVERITY]]: side left/right (the patient's), site "
                 "proximal (as in Bell's palsy, default) or a branch (temporal, zygomatic, buccal, "
@@ -23,34 +31,15 @@ _TREATMENT_HELP = ("Treatment as KIND:ARGS\\[@DAY] (DAY in days since the injury
 
 def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment, seed,
           timing_changes=None):
-    """Build and validate a SimulationSpec from options (exits with one line on bad input)."""
-    from dataclasses import replace
-
-    from synkinesis.simulate import (
-        ModelError,
-        ProtocolTiming,
-        RegrowthParameters,
-        SimulationSpec,
-        TreatmentError,
-        parse_injury,
-        parse_treatment,
-    )
+    """The validated SimulationSpec of the options (exits with one line on bad input)."""
+    from synkinesis.simulate.scenarios import build_spec
 
     try:
-        spec = SimulationSpec(
-            injuries=tuple(parse_injury(text) for text in injury or ()),
-            regrowth=RegrowthParameters(
-                n_axons=axons, misrouting=misrouting, collateral_sprouts=sprouts,
-                terminal_sprouting=terminal, non_reaching=non_reaching),
-            day=day,
-            treatments=tuple(parse_treatment(text, default_day=day) for text in treatment or ()),
-            timing=replace(ProtocolTiming(), **(timing_changes or {})),
-            seed=seed,
-        )
-        spec.validate()
-    except (ModelError, TreatmentError) as exc:
+        return build_spec(injuries=injury or (), misrouting=misrouting, sprouts=sprouts,
+                          terminal_sprouting=terminal, non_reaching=non_reaching, axons=axons,
+                          day=day, treatments=treatment or (), seed=seed, timing=timing_changes)
+    except ValueError as exc:
         fail(str(exc))
-    return spec
 
 
 def simulate(
@@ -218,7 +207,7 @@ def predict(
                                   help="Start from a measured patient: fit the injury "
                                        "severity, misrouting and sprouting to the asymmetry "
                                        "in this analysis file (`synk analyze`)."),
-    fit_side: str = typer.Option(None, "--side",
+    fit_side: Side = typer.Option(None, "--side", show_default=False,
                                  help="Affected side for --fit (default: the analysis' "
                                       "affected side)."),
     injury: list[str] = typer.Option(None, "--injury", help=_INJURY_HELP, show_default=False),
@@ -233,7 +222,8 @@ def predict(
                                    "recording's day with --from, else 365.",
                               show_default=False),
     seed: int = typer.Option(0, "--seed", help="Random seed of the patient's wiring."),
-    as_json: bool = typer.Option(False, "--json", help="Print the predictions as JSON."),
+    as_json: str = json_option("the predictions"),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Predict what a treatment plan changes: coupling, patterns and auto-scored items at chosen
     dates, before (no plan) and after (with the plan), for a simulated patient.
@@ -257,10 +247,14 @@ def predict(
     from synkinesis.simulate import ModelError, SimulationSpec, TreatmentError, parse_treatment
     from synkinesis.simulate.io import read_truth
 
+    check_json_target(as_json, overwrite=overwrite)
     if sum(x is not None and x != [] for x in (truth_file, fit_file, injury or None)) > 1:
         fail("give only one of --from, --fit and --injury")
     if fit_file is not None:
-        spec = _fitted_spec(fit_file, fit_side, seed, 365.0 if day is None else day)
+        from synkinesis.cli.common import err_console
+
+        spec = _fitted_spec(fit_file, fit_side, seed, 365.0 if day is None else day,
+                            out=err_console if as_json == "-" else console)
         day = spec.day
     elif truth_file is not None:
         try:
@@ -276,7 +270,12 @@ def predict(
         plan = tuple(parse_treatment(text, default_day=day) for text in treatment or ())
     except (ModelError, TreatmentError) as exc:
         fail(str(exc))
-    days = _days(at, plan, day)
+    from synkinesis.simulate.scenarios import prediction_days
+
+    try:
+        days = prediction_days(at, plan=plan, today=day)
+    except ValueError as exc:
+        fail(str(exc))
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.simulate import predict as predict_truth
 
@@ -286,69 +285,43 @@ def predict(
         after = predict_truth(spec, plan=plan, days=days, canonical_vertices=vertices)
     except (ModelError, TreatmentError, LandmarkModelError) as exc:
         fail(str(exc))
-    if as_json:
-        from synkinesis.simulate import format_treatment
+    if as_json is not None:
+        from synkinesis.simulate.scenarios import prediction_payload
 
-        payload = {"parameters": spec.as_dict(), "plan": [format_treatment(t) for t in plan],
-                   "days": list(days),
-                   "before": [t.as_dict() for t in before], "after": [t.as_dict() for t in after]}
-        typer.echo(json.dumps(payload, indent=2))
-        return
+        emit_json(prediction_payload(spec, plan, days, before, after), as_json,
+                  overwrite=overwrite)
+        if as_json == "-":
+            return
     _print_prediction(spec, plan, days, before, after)
 
 
-def _fitted_spec(path: Path, side: str | None, seed: int, day: float):
+def _fitted_spec(path: Path, side: str | None, seed: int, day: float, *, out=console):
     """Fit the model to an analysis file and say how well it matches."""
     from synkinesis.landmarks.model import load_canonical_face
-    from synkinesis.simulate import ModelError, canonical_face_mm, muscle_fields
-    from synkinesis.simulate.fit import fit_patient
     from synkinesis.simulate.io import movement_from_analysis
+    from synkinesis.simulate.scenarios import describe_fit, fit_on_canonical_face
 
     try:
         movement, named = movement_from_analysis(path)
+        side = side or named
+        result = fit_on_canonical_face(movement, side=side or "",
+                                       vertices=load_canonical_face().vertices, day=day,
+                                       seed=seed)
     except ValueError as exc:
         fail(str(exc))
-    side = side or named
-    if side not in ("left", "right"):
-        fail("the analysis names no affected side: give --side left or --side right")
-    vertices = load_canonical_face().vertices
-    face_mm = canonical_face_mm(vertices)
-    try:
-        result = fit_patient(movement, side=side, face_mm=face_mm,
-                             fields=muscle_fields(vertices, face_mm), day=day, seed=seed)
-    except ModelError as exc:
-        fail(str(exc))
-    injury, regrowth = result.spec.injuries[0], result.spec.regrowth
-    console.print(f"fitted to {path}: {side} proximal injury, severity {injury.severity:.2f}, "
-                  f"misrouting {regrowth.misrouting:.2f}, sprouts "
-                  f"{regrowth.collateral_sprouts:.2f}; RMS asymmetry error {result.error:.2f} "
-                  f"of the healthy range over {result.cells} cells (severity and misrouting "
-                  f"trade off: read the predictions, not the parameters)", highlight=False)
+    out.print(f"fitted to {path}: {describe_fit(result, side=side)}", highlight=False)
     return result.spec
 
 
-def _days(text: str | None, plan, today: float) -> tuple[float, ...]:
-    if text:
-        try:
-            days = tuple(float(part) for part in text.split(",") if part.strip())
-        except ValueError:
-            fail(f"--at must be days separated by commas, e.g. 379,394,470, got {text!r}")
-        if not days or any(not 0 <= d <= 36500 for d in days):
-            fail(f"--at days must be in 0..36500, got {text!r}")
-        return days
-    start = min((t.day for t in plan), default=today)
-    return (max(start - 1, 0.0), start + 14, start + 30, start + 90, start + 120, start + 180)
-
-
 def _print_prediction(spec, plan, days, before, after) -> None:
-    import numpy as np
     from rich.table import Table
 
-    from synkinesis.simulate import PATTERNS, REGIONS, TASKS, format_treatment
+    from synkinesis.simulate import PATTERNS, format_treatment
+    from synkinesis.simulate.scenarios import describe_spec, largest_coupling_changes
 
     console = _wide_console()
     injured = sorted({i.side for i in spec.injuries}) or ["left", "right"]
-    console.print(f"patient: {_describe(spec)}", highlight=False)
+    console.print(f"patient: {describe_spec(spec)}", highlight=False)
     console.print("plan: " + (", ".join(format_treatment(t) for t in plan) or "none"),
                   highlight=False)
     for side in injured:
@@ -370,39 +343,16 @@ def _print_prediction(spec, plan, days, before, after) -> None:
                           f"{ib['sunnybrook_synkinesis_sum']} -> "
                           f"{ia['sunnybrook_synkinesis_sum']}")
         console.print(table)
-        changes = np.stack([a.coupling[side] - b.coupling[side] for a, b in zip(after, before)])
-        k = int(np.argmax(np.abs(changes).reshape(len(days), -1).max(axis=1)))
-        flat = np.argsort(-np.abs(changes[k]).ravel())[:6]
-        if np.abs(changes[k]).max() < 0.005:
+        k, cells = largest_coupling_changes(before, after, side=side)
+        if not cells:
             console.print(f"  no coupling cell on the {side} changes by 0.005 or more",
                           highlight=False)
             continue
         console.print(f"  largest coupling changes on the {side}, day {days[k]:g}:",
                       highlight=False)
-        for index in flat:
-            t, r = divmod(int(index), len(REGIONS))
-            if abs(changes[k, t, r]) < 0.005:
-                break
-            console.print(f"    {TASKS[t]:>18} x {REGIONS[r]:<12} "
-                          f"{before[k].coupling[side][t, r]:.2f} -> "
-                          f"{after[k].coupling[side][t, r]:.2f}", highlight=False)
-
-
-def _describe(spec) -> str:
-    injuries = ", ".join(f"{i.side} {i.site} (severity {i.severity:g})" for i in spec.injuries)
-    r = spec.regrowth
-    return (f"{injuries or 'no injury'}; misrouting {r.misrouting:g}, sprouts "
-            f"{r.collateral_sprouts:g}, {r.n_axons} axons, seed {spec.seed}")
-
-
-def _floats(text: str, option: str, low: float, high: float) -> tuple[float, ...]:
-    try:
-        values = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        fail(f"{option} must be numbers separated by commas, got {text!r}")
-    if not values or any(not low <= v <= high for v in values):
-        fail(f"{option} values must be in {low:g}..{high:g}, got {text!r}")
-    return values
+        for cell in cells:
+            console.print(f"    {cell.task:>18} x {cell.region:<12} "
+                          f"{cell.before:.2f} -> {cell.after:.2f}", highlight=False)
 
 
 def validate(
@@ -415,7 +365,8 @@ def validate(
     noise: str = typer.Option("0.3,1", "--noise-px", help="SDs of landmark noise, pixels."),
     face: Path = typer.Option(None, "--face", help="Real neutral face, as in `synk simulate`."),
     seed: int = typer.Option(0, "--seed", help="Seed of the first case (then +1 per case)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    as_json: str = json_option("the report"),
+    overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Check the analysis against simulated patients whose synkinesis is known.
@@ -434,18 +385,19 @@ def validate(
     """
     from synkinesis.cli.common import progress_bar
     from synkinesis.simulate import ModelError
+    from synkinesis.simulate.scenarios import parse_number_list, parse_sides
+
+    check_json_target(as_json, overwrite=overwrite)
     from synkinesis.simulate.validation import run_validation, validation_grid
 
-    side_list = tuple(s.strip() for s in sides.split(",") if s.strip())
-    for side in side_list:
-        if side not in ("left", "right"):
-            fail(f"unknown side {side!r} in --sides; expected left, right")
     try:
         specs = validation_grid(
-            severities=_floats(severities, "--severities", 0, 1),
-            misrouting=_floats(misrouting, "--misrouting", 0, 1), sides=side_list,
-            head_motion_deg=_floats(head_motion, "--head-motion-deg", 0, 20),
-            noise_px=_floats(noise, "--noise-px", 0, 20), seed=seed)
+            severities=parse_number_list(severities, name="--severities", low=0, high=1),
+            misrouting=parse_number_list(misrouting, name="--misrouting", low=0, high=1),
+            sides=parse_sides(sides),
+            head_motion_deg=parse_number_list(head_motion, name="--head-motion-deg",
+                                              low=0, high=20),
+            noise_px=parse_number_list(noise, name="--noise-px", low=0, high=20), seed=seed)
     except ModelError as exc:
         fail(str(exc))
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
@@ -455,15 +407,16 @@ def validate(
     try:
         neutral = load_neutral_face(face)
         vertices = load_canonical_face().vertices
-        with progress_bar(quiet or as_json, f"{len(specs)} simulated patients",
+        with progress_bar(quiet or as_json == "-", f"{len(specs)} simulated patients",
                           total=len(specs)) as advance:
             report = run_validation(specs, neutral, canonical_vertices=vertices,
                                     progress=advance)
     except (FaceError, LandmarkModelError, MeasureError) as exc:
         fail(str(exc))
-    if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2))
-        return
+    if as_json is not None:
+        emit_json(report.as_dict(), as_json, overwrite=overwrite)
+        if as_json == "-":
+            return
     _print_validation(report)
 
 
@@ -532,7 +485,7 @@ def _wide_console():
     """The shared console, but at least 120 columns wide so the matrices are not cut."""
     from rich.console import Console
 
-    return console if console.width >= 120 else Console(width=120)
+    return console if console.width >= 120 else Console(width=120, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

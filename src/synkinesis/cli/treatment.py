@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from synkinesis.cli.common import console
+from synkinesis.cli.common import ProcedureKind, TreatedSide, console
 from synkinesis.cli.store_support import (
     AfterCommit,
     bad_input_exits,
@@ -146,10 +146,10 @@ def therapy_add(
 @procedure_app.command("add")
 def procedure_add(
     code: str = typer.Argument(..., help="Patient code."),
-    kind: str = typer.Option(..., "--kind", help="nerve_block, neurectomy, myectomy or other."),
+    kind: ProcedureKind = typer.Option(..., "--kind", help="The procedure."),
     target: str = typer.Option(..., "--target", help="A muscle (e.g. depressor_anguli_oris) "
                                                       "or a nerve branch (e.g. buccal)."),
-    side: str = typer.Option(..., "--side", help="left, right or midline (the patient's)."),
+    side: TreatedSide = typer.Option(..., "--side", help="The patient's side."),
     date: str = typer.Option(..., "--date", help="Procedure date, YYYY-MM-DD."),
     agent: str = typer.Option("", "--agent", help="For a block, e.g. 'lidocaine 1% 1 mL'."),
     predict: str = typer.Option("", "--predict", help="The prediction made before it."),
@@ -177,7 +177,7 @@ def procedure_add(
         later = AfterCommit()
         with store.transaction() as session:
             procedure = repository.add_procedure(
-                session, patient_code=code, kind=kind, target=target, side=side,
+                session, patient_code=code, kind=str(kind), target=target, side=str(side),
                 procedure_date=date, agent=agent, prediction=predict,
                 prediction_values=values, clinician=clinician, notes=notes,
                 visit=_visit(session, visit))

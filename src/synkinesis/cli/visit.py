@@ -18,6 +18,7 @@ from synkinesis.cli.store_support import (
     record_view,
     void_command,
 )
+from synkinesis.scales.base import Rater
 
 visit_app = typer.Typer(help="Assessment visits, their scale scores, and two visits compared.",
                         no_args_is_help=True)
@@ -63,10 +64,10 @@ def visit_score(
                                    "(`synk score INSTRUMENT --form` lists the items)."),
     file: Path = typer.Option(None, "--file", "-f", help="JSON form: {item: value} or "
                               "{\"items\": {...}}, or a saved synkinesis.scale_result."),
-    option: list[str] = typer.Option(None, "--option", "-o",
+    option: list[str] = typer.Option(None, "--option",
                                      help="Scoring option NAME=VALUE, repeatable."),
-    rater: str = typer.Option(None, "--rater", help="clinician, patient or automatic "
-                              "(default: the instrument's usual rater)."),
+    rater: Rater = typer.Option(None, "--rater", show_default=False,
+                                help="Who rated (default: the instrument's usual rater)."),
     rater_name: str = typer.Option("", "--rater-name", help="Who scored (name or id)."),
     draft: bool = typer.Option(False, "--draft", help="Allow missing items (no total)."),
 ) -> None:
@@ -170,7 +171,7 @@ def score_amend(
     reason: str = reason_option(),
     item: list[str] = typer.Option(None, "--item", "-i", help="Corrected ITEM=VALUE, "
                                    "repeatable; the other items are kept."),
-    option: list[str] = typer.Option(None, "--option", "-o",
+    option: list[str] = typer.Option(None, "--option",
                                      help="Scoring option NAME=VALUE, repeatable."),
     rater_name: str = typer.Option(None, "--rater-name", help="Corrected rater name."),
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,18 +172,22 @@ def write_result(
     engine_info: dict[str, Any],
     spool_paths: list[str],
     output: Path,
+    on_phase: Callable[[str], None] | None = None,
 ) -> Measurement:
     """Calibrate the landmark pass and write the result file; raises MeasureError when nothing
     is measurable. The landmark spool files are always removed, whether or not a result is
-    written."""
+    written. ``on_phase`` is told "calibrating", then "writing"."""
+    say = on_phase or (lambda phase: None)
     try:
         data = arrays.concatenated()
+        say("calibrating")
         calibration = calibrate(data, options=options,
                                 smooth=bool(engine_info.get("smooth_signals")),
                                 description=source["description"])
         frames = _frame_columns(data, calibration)
         manifest = _manifest(data, calibration, options=options, source=source,
                              engine_info=engine_info)
+        say("writing")
         spool_path = _merge_spools(spool_paths, output.parent)
         try:
             write_measurement(output, manifest=manifest, frames=frames, pose=data.pose,

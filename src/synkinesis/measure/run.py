@@ -49,6 +49,7 @@ def measure_video(
     workers: int = 1,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> Measurement:
     """Measure one video file into a result file.
 
@@ -56,7 +57,10 @@ def measure_video(
     many consecutive chunks landmarked in parallel processes, each after
     :data:`CHUNK_WARMUP` frames that bring the tracking to where one pass has it; results are
     merged in frame order and equal one pass's. Other methods measure in one pass.
+    ``on_phase`` is told each step as it starts: "orienting" (with ``auto_orient``), "loading
+    the model", "landmarks" (then ``progress`` counts frames), "calibrating", "writing".
     """
+    say = on_phase or (lambda phase: None)
     options.validate()
     info = probe_video(Path(path))
     if on_total is not None:
@@ -69,9 +73,12 @@ def measure_video(
               **describe_files([Path(path)], keep_paths=options.keep_paths), "video": video}
     turns: tuple[int, ...] = ()
     if options.auto_orient:
+        say("orienting")
         orientation = video_orientation(Path(path), info, options)
         source["orientation"] = orientation.as_dict()
         turns = (orientation.turns,)
+    say("loading the model")
+    progress = _announcing(progress, say) if on_phase is not None else progress
     if (workers <= 1 or info.frame_count < 2 * BATCH * workers
             or options.method not in CHUNKABLE_METHODS):
         arrays, spool, engine_info = run_segment(
@@ -106,7 +113,22 @@ def measure_video(
             Path(spool_path).unlink(missing_ok=True)
         raise
     return write_result(arrays, options=options, source=source, engine_info=engine_info,
-                   spool_paths=spools, output=output)
+                        spool_paths=spools, output=output, on_phase=on_phase)
+
+
+def _announcing(progress: Progress | None, say: Callable[[str], None]) -> Progress:
+    """``progress`` that first says "landmarks" (the model is loaded when frames count)."""
+    started = False
+
+    def counted(frames: int) -> None:
+        nonlocal started
+        if not started:
+            started = True
+            say("landmarks")
+        if progress is not None:
+            progress(frames)
+
+    return counted
 
 
 #: A video is truncated when fewer than this share of the frames its container declares
