@@ -78,7 +78,7 @@ def test_choices_are_shown_in_help():
     def help_text(*path):
         return synk(*path, "--help", columns=400).output
 
-    assert "composite-edges|composite|symmetric|fast" in help_text("measure")
+    assert "|".join(METHODS) in help_text("measure")
     assert "left|right|auto" in help_text("analyze")
     assert "clinician|patient|automatic|any" in help_text("trend")
     assert "clinician|patient|automatic" in help_text("score")

@@ -7,8 +7,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "synkinesis"
 LIMIT = 500
-#: Being thinned by moving their logic below the CLI; the table names them as such.
-BEING_THINNED = {"cli/score.py", "cli/simulate.py"}
+#: Modules allowed over the limit without a reason while their logic moves out (none now: the
+#: CLI's score and simulate commands were thinned below 500 lines).
+BEING_THINNED: set[str] = set()
 
 
 def _long_modules() -> dict[str, str]:

@@ -53,6 +53,13 @@ def manifest_schema() -> dict[str, Any]:
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _SIDES = {"enum": ["left", "right"]}
 _SEVERITY = {"enum": ["none", "mild", "moderate", "severe", "not measurable"]}
+#: A 90 % (``level``) interval of a number from the recording itself (format 2), or null.
+_INTERVAL = {"anyOf": [{"type": "null"}, {
+    "type": "object", "required": ["low", "high", "level"],
+    "properties": {"low": _NUMBER_OR_NULL, "high": _NUMBER_OR_NULL,
+                   "level": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                   "replicates": {"type": "integer", "minimum": 0},
+                   "kind": {"type": "string"}}}]}
 _MATRIX = {"type": "array", "items": {"type": "array", "items": _NUMBER_OR_NULL}}
 _PER_SIDE_MATRIX = {"type": "object", "properties": {"left": _MATRIX, "right": _MATRIX},
                     "required": ["left", "right"]}
@@ -77,6 +84,11 @@ _FINDING = {
         "proxy": {"type": ["string", "null"]},
         "source": {"type": "string"},
         "uncertain": {"type": "boolean"},
+        "interval": _INTERVAL,
+        "severity_range": {"anyOf": [{"type": "null"}, {
+            "type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}]},
+        "settle": {"type": ["string", "null"],
+                   "description": "what would settle an uncertain call"},
     },
 }
 
@@ -175,6 +187,25 @@ def analysis_schema() -> dict[str, Any]:
                                "result": {"type": "object",
                                           "required": ["format", "instrument", "items"]}}}},
             "warnings": {"type": "array", "items": {"type": "string"}},
+            "uncertainty": {
+                "description": "How the intervals were made (format 2): their level, the "
+                               "number of resampled replicates, the repetitions per task and "
+                               "each region's smallest resolvable change in mm.",
+                "anyOf": [{"type": "null"}, {
+                    "type": "object", "required": ["level", "replicates"],
+                    "properties": {
+                        "level": {"type": "number"},
+                        "replicates": {"type": "integer", "minimum": 0},
+                        "repetitions": {"type": "object",
+                                        "additionalProperties": {"type": "integer"}},
+                        "resolution": {"type": "array", "items": {
+                            "type": "object", "required": ["region", "smallest_change_mm"],
+                            "properties": {"region": {"type": "string"},
+                                           "smallest_change_mm": _NUMBER_OR_NULL,
+                                           "rest_sd_mm": _NUMBER_OR_NULL,
+                                           "rest_frames": {"type": "integer"},
+                                           "pixel_mm": _NUMBER_OR_NULL}}},
+                    }}]},
         },
     }
 

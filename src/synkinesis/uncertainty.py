@@ -14,7 +14,8 @@ have given. :func:`resample_recording` draws another one from the recording itse
 - **rest noise**: the resting values are re-taken from a block resample of the rest frames;
 - **pixels per mm**: every mm column is multiplied by one factor per draw, of relative SD
   :attr:`UncertaintyOptions.scale_relative_sd` (the iris diameter that sets the scale varies
-  between adults by about 4 % [U: CLINICAL.md gives 11.77 mm with 11.22 / 12.2 mm alternatives]).
+  between adults by about 4 % [U: CLINICAL.md gives the default
+  :data:`synkinesis.defaults.DEFAULT_IRIS_DIAMETER_MM` with 11.22 / 12.2 mm alternatives]).
 
 :func:`estimate_uncertainty` runs the analysis core (coupling, findings, resting tone, scale
 items) on ``replicates`` such draws with the affected side held fixed, and gives each number the

@@ -113,10 +113,10 @@ def analyze(
     except OSError as error:
         fail(write_error_message(error))
     if as_json is not None:
-        from synkinesis.analysis import summarise
+        from synkinesis.analysis import summarise_analysis
 
         emit_json({"analysis": run.analysis_path, "measurement": run.measurement_path,
-                   "figures": list(run.figures), **summarise(run.analysis)}, as_json,
+                   "figures": list(run.figures), **summarise_analysis(run.analysis)}, as_json,
                   overwrite=overwrite)
         if as_json == "-":
             return

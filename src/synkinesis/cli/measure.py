@@ -136,9 +136,9 @@ def measure(
     except OSError as exc:
         fail(write_error_message(exc))
     if as_json is not None:
-        from synkinesis.measure import summarise
+        from synkinesis.measure import summarise_measurement
 
-        emit_json([{"path": m.path, **summarise(m)} for m in results], as_json,
+        emit_json([{"path": m.path, **summarise_measurement(m)} for m in results], as_json,
                   overwrite=overwrite)
     if errors:  # every input was tried; the ones that worked are written above
         fail("; ".join(errors))

@@ -14,6 +14,10 @@ calibrate` runs them in order:
 7. :func:`change_resolution` - the smallest change resolvable per region.
 
 Sides are the patient's; ``(N, 2)`` side arrays are ordered (left, right).
+
+Why one file of over 500 lines: the steps are one sequence over the same arrays (flags feed the
+scale, the scale and flags feed rest, rest feeds the levels and the resolution); each is a
+short public function tested on its own.
 """
 
 from __future__ import annotations
