@@ -126,25 +126,26 @@ def void_command(kind: str, ref: str, reason: str) -> None:
 
 
 def parse_pairs(pairs: list[str] | None, *, what: str, numbers: bool = False) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (numbers where they parse)."""
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``: the one NAME=VALUE reader
+    (:func:`synkinesis.scales.entry.parse_pairs`), values as numbers where they parse
+    (:func:`~synkinesis.scales.entry.parse_scalar`); an empty value is refused here, and with
+    ``numbers`` so is text."""
+    from synkinesis.scales.entry import EntryError, parse_scalar
+    from synkinesis.scales.entry import parse_pairs as split_pairs
     from synkinesis.store.errors import StoreValidationError
 
+    try:
+        texts = split_pairs(pairs, what=what)
+    except EntryError as error:
+        raise StoreValidationError(str(error)) from None
     parsed: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise StoreValidationError(f"{what} must be NAME=VALUE, got {pair!r}")
-        text = value.strip()
-        try:
-            parsed[key.strip()] = int(text)
-        except ValueError:
-            try:
-                parsed[key.strip()] = float(text)
-            except ValueError:
-                if numbers:
-                    raise StoreValidationError(
-                        f"{what} {key.strip()!r} must be a number, got {text!r}") from None
-                parsed[key.strip()] = text
+    for key, text in texts.items():
+        if not text:
+            raise StoreValidationError(f"{what} {key!r} has no value: write NAME=VALUE")
+        value = parse_scalar(text)
+        if numbers and isinstance(value, str):
+            raise StoreValidationError(f"{what} {key!r} must be a number, got {text!r}")
+        parsed[key] = value
     return parsed
 
 

@@ -45,6 +45,10 @@ def parse_scalar(text: Any) -> Any:
     return stripped
 
 
+#: An example of each scale option's NAME=VALUE, shown when a pair is malformed.
+_PAIR_EXAMPLES = {"--option": "total_formula=weighted", "--item": "rest_eye=1"}
+
+
 def parse_pairs(pairs: list[str] | tuple[str, ...] | None, *, what: str) -> dict[str, Any]:
     """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}`` (values stay text: see :func:`parse_scalar`).
 
@@ -54,8 +58,9 @@ def parse_pairs(pairs: list[str] | tuple[str, ...] | None, *, what: str) -> dict
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            example = "total_formula=weighted" if what == "--option" else "rest_eye=1"
-            raise EntryError(f"{what} {pair!r} must be written NAME=VALUE, e.g. {example}")
+            example = _PAIR_EXAMPLES.get(what)
+            raise EntryError(f"{what} {pair!r} must be written NAME=VALUE"
+                             + (f", e.g. {example}" if example else ""))
         parsed[key.strip()] = value.strip()
     return parsed
 
