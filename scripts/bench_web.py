@@ -64,8 +64,10 @@ def start_server(root: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"sqlite:///{root / 'record.sqlite'}"
+    # no_login: a loopback-only server without accounts (the tests' way; login is not measured)
     settings = load_web_settings(environ={}, port=port, accounts_path=root / "none.json",
-                                 database_url=url)
+                                 database_url=url, no_login=True,
+                                 max_live_per_account=4)
     store = open_store(load_settings(database_url=url, environ={}))
     with store.transaction() as session:
         create_patient(session, code="BENCH", affected_side="left")
@@ -208,6 +210,17 @@ def measurer_cpu(video: Path, method: str, n_frames: int) -> dict:
             "rss_last": rss[-1]}
 
 
+def _with_method(method: str):
+    """LiveMeasurer with ``method`` forced (the router imports it from its module per socket)."""
+    from synkinesis.measure.live import LiveMeasurer
+
+    class Forced(LiveMeasurer):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **{**kwargs, "method": method})
+
+    return Forced
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -216,7 +229,31 @@ def main() -> None:
     parser.add_argument("--measurer", type=int, default=0, metavar="FRAMES",
                         help="only the live measurement's CPU time per frame, over FRAMES "
                              "frames (no browser)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="only the Python socket clients (no Chromium)")
+    parser.add_argument("--live-method", choices=("composite-edges", "fast"), default=None,
+                        help="measure the exercises with this method instead of the app's "
+                             "(composite-edges); 'fast' = the old single pass, for comparison")
     options = parser.parse_args()
+    if options.live_method:
+        import synkinesis.measure.live as live
+
+        live.LiveMeasurer = _with_method(options.live_method)  # type: ignore[misc]
+    if options.no_browser:
+        root = Path(tempfile.mkdtemp(prefix="synk-bench-web-"))
+        try:
+            base, server = start_server(root)
+            print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+                  f"live method {options.live_method or 'composite-edges (the app)'}")
+            for sessions, fps in ((1, 30.0), (4, 15.0)):
+                r = socket_clients(base, media_video(), sessions=sessions, fps=fps,
+                                   seconds=options.seconds)
+                print(f"  {sessions} x {fps:g} fps: send -> feedback p50 {r['p50']:.1f} ms, "
+                      f"p95 {r['p95']:.1f} ms, {r['per_s']:.1f} frames/s per session answered")
+            server.should_exit = True
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
     if options.measurer:
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
               f"{media_video().name} looped to {options.measurer} frames; CPU = process_time")
