@@ -3,13 +3,20 @@
 The batch measurement (the rest of :mod:`synkinesis.measure`) calibrates a whole recording at
 once; a live session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame
 by frame (the web's live socket only streams frames to it and its answers back),
-reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normalize.fit_head_pose`,
-:func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.recording.region_movements`):
+reusing the library's functions (the method's landmark engine,
+:func:`~synkinesis.measure.engines.make_engine`; :func:`~synkinesis.normalize.fit_head_pose`,
+:func:`~synkinesis.signals.compute_signals`, the calibration steps of
+:mod:`synkinesis.measure.calibrate`, :func:`~synkinesis.recording.region_movements`):
 
-* scale: millimetres from the running median of the iris diameter over the first good frames
-  (:func:`~synkinesis.normalize.millimetres_per_unit`), then fixed;
-* rest: the median of the frames the client marks as rest (the exercise starts with a short
-  "relax" phase), as :func:`~synkinesis.recording.rest_baseline` does for a recording;
+* landmarks: by default the assessment's one-sided method (``composite-edges``: half-face
+  composites, lid and mouth-corner edges), tracked frame by frame;
+* scale: millimetres from the iris over the first :data:`SCALE_FRAMES` frontal frames, each
+  eye's most open ones (:func:`~synkinesis.measure.calibrate.open_eye_iris_scale`), then fixed;
+* rest: the frames the client marks as rest (the exercise starts with a short "relax" phase):
+  the pixel refinements' resting offset over them taken off
+  (:func:`~synkinesis.measure.calibrate.keep_rest_level`), then their median, as
+  :func:`~synkinesis.recording.rest_baseline` does for a recording;
+* no smoothing (the assessment's centred smoothing looks ahead);
 * movement per region and side, in mm, positive in the region's active direction
   (:data:`~synkinesis.recording.REGION_SIGNALS`). Sides are the patient's.
 
