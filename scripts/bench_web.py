@@ -13,6 +13,12 @@ the server (one-slot buffer), and the p50 of the first and last third of the run
 backlog would show as a rising delay).
 
     .venv/bin/python scripts/bench_web.py [--seconds 20] [--inflight 1]
+
+``--measurer FRAMES`` measures only the live measurement itself, without the web app: CPU time
+per frame (``time.process_time``, all threads of the process: it does not depend on what else
+runs on the machine, unlike wall time) of the honest one-sided path the exercises use
+(``composite-edges``) and of the old single pass (``fast``), over the real video looped to
+FRAMES frames, with the resident memory at the start and end of each run.
 """
 
 from __future__ import annotations
@@ -58,8 +64,10 @@ def start_server(root: Path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"sqlite:///{root / 'record.sqlite'}"
+    # no_login: a loopback-only server without accounts (the tests' way; login is not measured)
     settings = load_web_settings(environ={}, port=port, accounts_path=root / "none.json",
-                                 database_url=url)
+                                 database_url=url, no_login=True,
+                                 max_live_per_account=4)
     store = open_store(load_settings(database_url=url, environ={}))
     with store.transaction() as session:
         create_patient(session, code="BENCH", affected_side="left")
@@ -168,12 +176,93 @@ def socket_clients(base: str, video: Path, *, sessions: int, fps: float,
             "per_s": lat.size / (seconds - 60 / fps) / sessions}
 
 
+def measurer_cpu(video: Path, method: str, n_frames: int) -> dict:
+    """Per-frame CPU time (ms) and resident memory (MB) of one LiveMeasurer over the video
+    looped to ``n_frames`` frames (timestamps keep rising; the first 60 frames are rest)."""
+    import resource
+
+    from synkinesis.landmarks.sources import iter_video, probe_video
+    from synkinesis.measure.live import LiveMeasurer
+
+    info = probe_video(video)
+    frames = [frame.rgb for frame in iter_video(video, fps=info.fps)]
+    frames = frames + frames[::-1][1:-1]  # ping-pong: no jump when the loop restarts
+
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize() / 1e6
+
+    measurer = LiveMeasurer(method=method)
+    cpu, rss = [], []
+    try:
+        for k in range(n_frames):
+            start = time.process_time()
+            measurer.measure(frames[k % len(frames)], timestamp_ms=int(k * 1000 / info.fps),
+                             rest=k < 60)
+            cpu.append(1000 * (time.process_time() - start))
+            if k % 100 == 0:
+                rss.append(rss_mb())
+    finally:
+        measurer.close()
+    cpu_ms = np.array(cpu[30:])  # without the first frames (model start-up)
+    return {"p50": np.percentile(cpu_ms, 50), "p95": np.percentile(cpu_ms, 95),
+            "mean": cpu_ms.mean(), "rss_first": rss[1] if len(rss) > 1 else rss[0],
+            "rss_last": rss[-1]}
+
+
+def _with_method(method: str):
+    """LiveMeasurer with ``method`` forced (the router imports it from its module per socket)."""
+    from synkinesis.measure.live import LiveMeasurer
+
+    class Forced(LiveMeasurer):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **{**kwargs, "method": method})
+
+    return Forced
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--inflight", type=int, default=1,
                         help="frames in flight per page (the app uses 1)")
+    parser.add_argument("--measurer", type=int, default=0, metavar="FRAMES",
+                        help="only the live measurement's CPU time per frame, over FRAMES "
+                             "frames (no browser)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="only the Python socket clients (no Chromium)")
+    parser.add_argument("--live-method", choices=("composite-edges", "fast"), default=None,
+                        help="measure the exercises with this method instead of the app's "
+                             "(composite-edges); 'fast' = the old single pass, for comparison")
     options = parser.parse_args()
+    if options.live_method:
+        import synkinesis.measure.live as live
+
+        live.LiveMeasurer = _with_method(options.live_method)  # type: ignore[misc]
+    if options.no_browser:
+        root = Path(tempfile.mkdtemp(prefix="synk-bench-web-"))
+        try:
+            base, server = start_server(root)
+            print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+                  f"live method {options.live_method or 'composite-edges (the app)'}")
+            for sessions, fps in ((1, 30.0), (4, 15.0)):
+                r = socket_clients(base, media_video(), sessions=sessions, fps=fps,
+                                   seconds=options.seconds)
+                print(f"  {sessions} x {fps:g} fps: send -> feedback p50 {r['p50']:.1f} ms, "
+                      f"p95 {r['p95']:.1f} ms, {r['per_s']:.1f} frames/s per session answered")
+            server.should_exit = True
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return
+    if options.measurer:
+        print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+              f"{media_video().name} looped to {options.measurer} frames; CPU = process_time")
+        for method in ("fast", "composite-edges"):
+            r = measurer_cpu(media_video(), method, options.measurer)
+            print(f"  {method:16s} CPU per frame p50 {r['p50']:5.1f} ms  p95 {r['p95']:5.1f} ms"
+                  f"  mean {r['mean']:5.1f} ms; memory {r['rss_first']:.0f} -> "
+                  f"{r['rss_last']:.0f} MB")
+        return
     if not Path(CHROMIUM).is_file() or shutil.which("ffmpeg") is None:
         sys.exit("needs Debian's chromium and ffmpeg: apt-get install chromium ffmpeg")
     from playwright.sync_api import sync_playwright

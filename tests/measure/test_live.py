@@ -5,13 +5,14 @@ same head frame, same signals at the same scale, same region movements from the 
 import numpy as np
 import pytest
 
+from synkinesis.defaults import DEFAULT_IRIS_DIAMETER_MM
 from synkinesis.landmarks.engine import FaceObservation
 from synkinesis.landmarks.model import load_canonical_face
-from synkinesis.measure.calibrate import scale_signals
+from synkinesis.measure.calibrate import open_eye_iris_scale, scale_signals
 from synkinesis.measure.live import SCALE_FRAMES, LiveMeasurer, frame_movements, head_frame
-from synkinesis.normalize import interpupil_distance, iris_diameter, millimetres_per_unit
+from synkinesis.normalize import interpupil_distance, iris_diameters
 from synkinesis.recording import MEASURED_REGIONS, Recording, region_movements, rest_baseline
-from synkinesis.signals import compute_signals
+from synkinesis.signals import compute_signals, signal_name
 
 N_FRAMES = 60
 N_REST = 20  # frames after the scale frames that the client marks as rest
@@ -78,9 +79,12 @@ def test_live_frames_equal_the_batch_signals_and_movements():
     # the batch computation: one pose fit over all frames, raw signals, the scale applied after
     canonical = load_canonical_face()
     head, _ = head_frame(pixels, canonical)
-    scale = millimetres_per_unit(iris_diameter(head)[:SCALE_FRAMES],
-                                 interpupil_distance(head)[:SCALE_FRAMES],
-                                 np.ones(SCALE_FRAMES, dtype=bool))
+    first = slice(0, SCALE_FRAMES)
+    raw = compute_signals(head[first], 1.0)
+    scale = open_eye_iris_scale(iris_diameters(head[first]), interpupil_distance(head[first]),
+                                {side: raw[signal_name("palpebral_fissure", side)]
+                                 for side in ("left", "right")},
+                                np.ones(SCALE_FRAMES, dtype=bool), DEFAULT_IRIS_DIAMETER_MM)
     assert measurer.mm_per_unit == pytest.approx(scale.mm_per_unit, rel=1e-12)
     signals = scale_signals(compute_signals(head, 1.0), scale.mm_per_unit)
     recording = Recording(time_s=np.arange(N_FRAMES) * 0.033, signals=signals,

@@ -146,6 +146,23 @@ def test_threshold_starts_from_the_healthy_side_of_the_latest_analysis():
     assert threshold_from_analysis(exercise, None, affected_side="left")[0] == 1.0
 
 
+def test_threshold_from_an_odd_analysis_is_capped_and_says_so(caplog):
+    from synkinesis.web.biofeedback import MAX_THRESHOLD_MM
+
+    exercise = get_exercise("smile_eye_open")
+    analysis = {"coupling": {"tasks": ["closed_smile"], "regions": ["eye"],
+                             "noise_floor_mm": [0.6],
+                             "movement_mm": {"left": [[3.0]], "right": [[10.87]]}}}
+    with caplog.at_level("WARNING", logger="synkinesis.web.biofeedback"):
+        threshold, source = threshold_from_analysis(exercise, analysis, affected_side="left")
+    assert threshold == MAX_THRESHOLD_MM == 3.0
+    assert "CAPPED at 3 mm" in source and "10.87" in source
+    assert "capped" in caplog.text
+    analysis["coupling"]["movement_mm"]["right"] = [[2.9]]       # just below: not capped
+    threshold, source = threshold_from_analysis(exercise, analysis, affected_side="left")
+    assert threshold == 2.9 and "CAPPED" not in source
+
+
 def test_session_cookies_are_signed():
     from synkinesis.web.security import LOCAL_ACCOUNT, SessionManager
 

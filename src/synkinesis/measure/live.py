@@ -3,13 +3,20 @@
 The batch measurement (the rest of :mod:`synkinesis.measure`) calibrates a whole recording at
 once; a live session cannot wait for the end. :class:`LiveMeasurer` applies the same steps frame
 by frame (the web's live socket only streams frames to it and its answers back),
-reusing the library's functions (MediaPipe landmarks, :func:`~synkinesis.normalize.fit_head_pose`,
-:func:`~synkinesis.signals.compute_signals`, :func:`~synkinesis.recording.region_movements`):
+reusing the library's functions (the method's landmark engine,
+:func:`~synkinesis.measure.engines.make_engine`; :func:`~synkinesis.normalize.fit_head_pose`,
+:func:`~synkinesis.signals.compute_signals`, the calibration steps of
+:mod:`synkinesis.measure.calibrate`, :func:`~synkinesis.recording.region_movements`):
 
-* scale: millimetres from the running median of the iris diameter over the first good frames
-  (:func:`~synkinesis.normalize.millimetres_per_unit`), then fixed;
-* rest: the median of the frames the client marks as rest (the exercise starts with a short
-  "relax" phase), as :func:`~synkinesis.recording.rest_baseline` does for a recording;
+* landmarks: by default the assessment's one-sided method (``composite-edges``: half-face
+  composites, lid and mouth-corner edges), tracked frame by frame;
+* scale: millimetres from the iris over the first :data:`SCALE_FRAMES` frontal frames, each
+  eye's most open ones (:func:`~synkinesis.measure.calibrate.open_eye_iris_scale`), then fixed;
+* rest: the frames the client marks as rest (the exercise starts with a short "relax" phase):
+  the pixel refinements' resting offset over them taken off
+  (:func:`~synkinesis.measure.calibrate.keep_rest_level`), then their median, as
+  :func:`~synkinesis.recording.rest_baseline` does for a recording;
+* no smoothing (the assessment's centred smoothing looks ahead);
 * movement per region and side, in mm, positive in the region's active direction
   (:data:`~synkinesis.recording.REGION_SIGNALS`). Sides are the patient's.
 
@@ -51,6 +58,9 @@ class LiveFrame:
         The millimetre scale is known.
     movements : dict side -> dict region -> float (mm) or None
         Movement from rest; empty until a rest baseline exists.
+    signals : dict signal name -> float
+        The frame's signals (mm, degrees; the refinements' resting offsets taken off once a
+        rest baseline exists); empty until calibrated. Not sent to the browser.
     """
 
     n_faces: int
@@ -58,6 +68,7 @@ class LiveFrame:
     frontal: bool = False
     calibrated: bool = False
     movements: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    signals: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"n_faces": self.n_faces,
@@ -111,28 +122,54 @@ class LiveMeasurer:
     Parameters
     ----------
     engine : landmark engine, optional
-        Default: a :class:`~synkinesis.landmarks.mediapipe_engine.MediaPipeEngine` (one per
-        session: it tracks across frames and is not shared between threads).
+        Default: the engine of ``method`` (:func:`~synkinesis.measure.engines.make_engine`, one
+        per session: it tracks across frames and is not shared between threads).
     max_faces : int
-        Faces the default engine looks for. MediaPipe re-runs its face detector on every frame
-        while it tracks fewer faces than this, so 1 is fastest (exercises); 2 is enough to
-        notice a second person (guided recording).
+        Faces the ``fast`` engine looks for. MediaPipe re-runs its face detector on every frame
+        while it tracks fewer faces than this, so 1 is fastest; 2 is enough to notice a second
+        person (guided recording). The one-sided methods track one face.
+    method : str
+        A :data:`~synkinesis.measure.options.METHODS` name. ``composite-edges`` (the
+        assessment's default, for exercises): each side from its own half-face composite with
+        lid and mouth-corner edges, the edges' resting offset taken off as
+        :func:`~synkinesis.measure.calibrate.keep_rest_level` does, over the rest frames.
+        ``fast``: the single-pass model (framing guidance only: it sees a fraction of a
+        one-sided movement).
+
+    Differences from the assessment, by necessity of a live signal: the scale comes from the
+    first :data:`SCALE_FRAMES` frontal frames (each eye's most open ones,
+    :func:`~synkinesis.measure.calibrate.open_eye_iris_scale`), the rest and the edges'
+    resting offset from the frames the client marks as rest; and the signal is not smoothed
+    (the assessment's centred smoothing looks ahead).
     """
 
-    def __init__(self, engine: Any = None, *, max_faces: int = 1) -> None:
-        from synkinesis.landmarks.model import load_canonical_face
+    def __init__(self, engine: Any = None, *, max_faces: int = 1,
+                 method: str = "composite-edges") -> None:
+        from synkinesis.measure.engines import canonical_face, make_engine
+        from synkinesis.measure.options import METHODS, MeasureOptions
 
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        options = MeasureOptions(method=method)
         if engine is None:
-            from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+            if method == "fast":
+                from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
-            engine = MediaPipeEngine(mode="video", max_faces=max_faces)
+                engine = MediaPipeEngine(mode="video", max_faces=max_faces)
+            else:
+                engine = make_engine("video", options)
+        self.method = method
         self.engine = engine
-        self.canonical = load_canonical_face()
-        self._iris: deque[float] = deque(maxlen=SCALE_FRAMES)
+        self.canonical = canonical_face(options)
+        self.iris_diameter_mm = options.iris_diameter_mm
+        self._iris: deque[np.ndarray] = deque(maxlen=SCALE_FRAMES)
         self._interpupil: deque[float] = deque(maxlen=SCALE_FRAMES)
+        self._fissures: deque[tuple[float, float]] = deque(maxlen=SCALE_FRAMES)
         self.mm_per_unit: float | None = None
-        self._rest: list[dict[str, float]] = []
+        self._rest: list[tuple[dict[str, float], dict[str, float], dict[str, bool]]] = []
         self.baseline: dict[str, float] | None = None
+        #: the pixel refinements' resting offsets (signal -> mm), from the rest frames
+        self.refinement_offsets: dict[str, float] = {}
         self._previous_box = None
 
     def close(self) -> None:
@@ -143,12 +180,13 @@ class LiveMeasurer:
         """Forget the rest baseline (a new rest phase follows)."""
         self._rest = []
         self.baseline = None
+        self.refinement_offsets = {}
 
     def measure(self, rgb: np.ndarray, *, timestamp_ms: int, rest: bool = False) -> LiveFrame:
         """Measure one RGB frame (H, W, 3) uint8; ``rest`` adds it to the rest baseline."""
         from synkinesis.landmarks.engine import main_face_index
-        from synkinesis.normalize import interpupil_distance, iris_diameter, millimetres_per_unit
-        from synkinesis.recording import baseline_columns
+        from synkinesis.normalize import interpupil_distance, iris_diameters
+        from synkinesis.signals import signal_name
 
         faces = self.engine.detect(rgb, timestamp_ms=timestamp_ms)
         if not faces:
@@ -156,31 +194,122 @@ class LiveMeasurer:
             return LiveFrame(n_faces=0)
         main = main_face_index(faces, rgb.shape[:2], self._previous_box)
         self._previous_box = faces[main].bounding_box() if len(faces) > 1 else None
-        head, pose = head_frame(faces[main].landmarks_px[None], self.canonical)
+        face = faces[main]
+        head, pose = head_frame(face.landmarks_px[None], self.canonical)
         yaw, pitch, roll = (float(a) for a in pose.angles_deg()[0])
         frontal = is_frontal(len(faces), yaw, pitch)
         frame = LiveFrame(n_faces=len(faces), pose_deg=(yaw, pitch, roll), frontal=frontal)
+        raw, change, refined = self._raw_signals(face, head, pose)
+        if rest and frontal:
+            self._rest.append((raw, change, refined))
+            self._rest = self._rest[-MAX_REST_FRAMES:]
         if self.mm_per_unit is None:
             if frontal:
-                self._iris.append(float(iris_diameter(head)[0]))
+                self._iris.append(iris_diameters(head)[0])
                 self._interpupil.append(float(interpupil_distance(head)[0]))
+                self._fissures.append((raw[signal_name("palpebral_fissure", "left")],
+                                       raw[signal_name("palpebral_fissure", "right")]))
             if len(self._iris) == SCALE_FRAMES:
-                scale = millimetres_per_unit(np.array(self._iris), np.array(self._interpupil),
-                                             np.ones(SCALE_FRAMES, dtype=bool))
-                self.mm_per_unit = None if scale is None else scale.mm_per_unit
+                self.mm_per_unit = self._scale()
             if self.mm_per_unit is None:
                 return frame
         frame.calibrated = True
-        signals = frame_signals(head, self.mm_per_unit)
-        if rest and frontal:
-            self._rest.append({name: signals[name] for name in baseline_columns()})
-            self._rest = self._rest[-MAX_REST_FRAMES:]
-            self.baseline = {name: float(np.median([r[name] for r in self._rest]))
-                             for name in baseline_columns()}
+        if self._rest and (rest and frontal or self.baseline is None):
+            self._rest_level()
+        signals = self._level(raw, change, refined)
+        frame.signals = signals
         if self.baseline is None:
             return frame
         frame.movements = frame_movements(signals, self.baseline, timestamp_ms / 1000.0)
         return frame
+
+    def _scale(self) -> float | None:
+        """mm per head unit from the scale frames: each eye's most open ones (as the assessment),
+        else all of them."""
+        from synkinesis.measure.calibrate import open_eye_iris_scale
+        from synkinesis.normalize import millimetres_per_unit
+
+        iris = np.array(self._iris)
+        interpupil = np.array(self._interpupil)
+        fissures = np.array(self._fissures)
+        every = np.ones(len(iris), dtype=bool)
+        scale = open_eye_iris_scale(iris, interpupil, {"left": fissures[:, 0],
+                                                       "right": fissures[:, 1]},
+                                    every, self.iris_diameter_mm)
+        if scale is None:
+            scale = millimetres_per_unit(iris.mean(axis=1), interpupil, every,
+                                         iris_diameter_mm=self.iris_diameter_mm)
+        return None if scale is None else scale.mm_per_unit
+
+    def _raw_signals(self, face: Any, head: np.ndarray, pose: Any,
+                     ) -> tuple[dict[str, float], dict[str, float], dict[str, bool]]:
+        """This frame's signals in head-frame units (a covered half's NaN), the change the
+        pixel refinements made to the refined ones (head-frame units), and whether each was
+        refined, as the landmark pass and :func:`~synkinesis.measure.calibrate.refined_frames`
+        compute them."""
+        from synkinesis.measure.calibrate import refined_frames
+        from synkinesis.measure.options import REFINED_SIGNALS, SOURCE_CODES
+        from synkinesis.normalize import to_head_frame
+        from synkinesis.signals import blank_side
+
+        signals = frame_signals(head, 1.0)
+        change: dict[str, float] = {}
+        refined: dict[str, bool] = {}
+        model = getattr(face, "model_landmarks_px", None)
+        sources = getattr(face, "sources", None)
+        if model is not None and sources is not None:
+            before = frame_signals(to_head_frame(np.asarray(model, dtype=np.float64)[None], pose),
+                                   1.0)
+            change = {name: float(np.nan_to_num(signals[name] - before[name]))
+                      for name in REFINED_SIGNALS if name in signals}
+            done = refined_frames(np.array([[sources["left"], sources["right"]]]))
+            refined = {name: bool(done[name][0]) for name in change if name in done}
+        if sources is not None:
+            arrays = {name: np.array([value]) for name, value in signals.items()}
+            for side in ("left", "right"):
+                if sources[side] == SOURCE_CODES["hidden"]:
+                    arrays = blank_side(arrays, side, np.array([True]))
+            signals = {name: float(values[0]) for name, values in arrays.items()}
+        return signals, change, refined
+
+    def _rest_level(self) -> None:
+        """The refinements' resting offsets and the rest baseline from the rest frames so far
+        (:func:`~synkinesis.measure.calibrate.keep_rest_level`, then the median)."""
+        from synkinesis.measure.calibrate import keep_rest_level, scale_signals
+        from synkinesis.recording import baseline_columns
+
+        assert self.mm_per_unit is not None
+        names = sorted({name for _, change, _ in self._rest for name in change})
+        n = len(self._rest)
+        signals = scale_signals({name: np.array([s[name] for s, _, _ in self._rest])
+                                 for name in self._rest[0][0]}, self.mm_per_unit)
+        change = {name: np.array([c.get(name, 0.0) for _, c, _ in self._rest]) for name in names}
+        refined = {name: np.array([r.get(name, False) for _, _, r in self._rest])
+                   for name in names}
+        levelled, self.refinement_offsets = keep_rest_level(
+            signals, change, np.ones(n, dtype=bool), self.mm_per_unit, refined)
+        with np.errstate(all="ignore"):
+            self.baseline = {name: float(np.nanmedian(levelled[name]))
+                             if np.isfinite(levelled[name]).any() else float("nan")
+                             for name in baseline_columns()}
+
+    def _level(self, raw: dict[str, float], change: dict[str, float],
+               refined: dict[str, bool]) -> dict[str, float]:
+        """One frame's signals in mm with the refinements' resting offsets taken off where
+        refined (:func:`~synkinesis.measure.calibrate.keep_rest_level` given the rest frames'
+        offsets)."""
+        from synkinesis.measure.calibrate import keep_rest_level, scale_signals
+
+        assert self.mm_per_unit is not None
+        signals = scale_signals({name: np.array([value]) for name, value in raw.items()},
+                                self.mm_per_unit)
+        if self.refinement_offsets:
+            signals, _ = keep_rest_level(
+                signals, {name: np.array([value]) for name, value in change.items()},
+                np.ones(1, dtype=bool), self.mm_per_unit,
+                {name: np.array([value]) for name, value in refined.items()},
+                given=self.refinement_offsets)
+        return {name: float(values[0]) for name, values in signals.items()}
 
 
 def _finite(value: float) -> float | None:

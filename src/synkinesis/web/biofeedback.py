@@ -8,14 +8,27 @@ affected side; the unwanted movement warns once it passes the patient's threshol
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EXERCISES", "Exercise", "ExerciseTracker", "LiveLimiter", "get_exercise",
-           "threshold_from_analysis"]
+__all__ = ["EXERCISES", "MAX_THRESHOLD_MM", "MIN_THRESHOLD_MM", "Exercise", "ExerciseTracker",
+           "LiveLimiter", "get_exercise", "threshold_from_analysis"]
+
+log = logging.getLogger(__name__)
+
+#: Lowest unwanted-movement threshold (mm): below it the live signal's noise would warn.
+MIN_THRESHOLD_MM = 0.5
+#: Highest unwanted-movement threshold (mm) an analysis may set. One Sunnybrook synkinesis
+#: point is ~0.77 mm of palpebral-fissure difference in a smile, ~1.0 mm in a pucker
+#: (CLINICAL.md [V, 29 patients]), so severe synkinesis (3 points) is ~2.3..3 mm: a threshold
+#: above 3 mm would let it pass without a warning. A healthy side's co-movement above that is
+#: not physiological for these small, slow exercise movements but a measurement artefact (an
+#: analysis once set 10.87 mm) [U, project default].
+MAX_THRESHOLD_MM = 3.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,9 @@ def threshold_from_analysis(exercise: Exercise, analysis: Mapping[str, Any] | No
 
     From the latest analysis: what the HEALTHY side's same region did in the exercise's task
     (normal faces co-move a little, CLINICAL.md: judge against the healthy side), at least the
-    region's noise floor and 0.5 mm. Without an analysis (or the cell): the exercise default.
+    region's noise floor and :data:`MIN_THRESHOLD_MM`, at most :data:`MAX_THRESHOLD_MM` (the
+    source then says it was capped, and the log records it). Without an analysis (or the
+    cell): the exercise default.
     """
     default = (exercise.default_threshold_mm, "default (no analysis of this patient yet) [U]")
     if not analysis or affected_side not in ("left", "right"):
@@ -101,10 +116,17 @@ def threshold_from_analysis(exercise: Exercise, analysis: Mapping[str, Any] | No
         return default
     if value is None or not math.isfinite(float(value)):
         return default
-    threshold = max(float(value), float(floor or 0.0), 0.5)
+    threshold = max(float(value), float(floor or 0.0), MIN_THRESHOLD_MM)
     region, task = exercise.unwanted_region.replace("_", " "), exercise.task.replace("_", " ")
-    return round(threshold, 2), (f"latest analysis: healthy ({healthy}) side's {region} "
-                                 f"movement in the {task}, at least the noise floor and 0.5 mm")
+    source = (f"latest analysis: healthy ({healthy}) side's {region} movement in the {task}, "
+              f"at least the noise floor and {MIN_THRESHOLD_MM:g} mm")
+    if threshold > MAX_THRESHOLD_MM:
+        log.warning("exercise %s: the analysis's threshold %.2f mm is capped at %g mm",
+                    exercise.name, threshold, MAX_THRESHOLD_MM)
+        source += (f"; CAPPED at {MAX_THRESHOLD_MM:g} mm (the analysis gave {threshold:.2f} mm, "
+                   "beyond a physiological co-movement: check that analysis)")
+        threshold = MAX_THRESHOLD_MM
+    return round(threshold, 2), source
 
 
 @dataclass

@@ -301,8 +301,11 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
                              "goal_mm": chosen.target_goal_mm, "hold_s": tracker.hold_s}
     connection = LiveConnection(websocket, code=patient, user=session.account, tracker=tracker)
     try:
+        # An exercise measures what the assessment measures (the one-sided method); guided
+        # recording only guides the framing (the single pass, which notices a second face).
         connection.measurer = await asyncio.to_thread(
-            LiveMeasurer, max_faces=1 if chosen is not None else 2)
+            LiveMeasurer, max_faces=1 if chosen is not None else 2,
+            method="composite-edges" if chosen is not None else "fast")
         await connection.send(ready)
         measuring = asyncio.create_task(connection.measure_loop())
         try:
