@@ -49,6 +49,11 @@ def measure(
              "(mirror-exact, but halves a one-sided movement). fast: one pass (live use; "
              "leaks 15-31 % of a one-sided movement to the other side). Accuracy of each: "
              "docs/one_sided.md."),
+    engine: str = typer.Option(
+        "mediapipe-tasks", "--engine", envvar="SYNK_LANDMARK_ENGINE",
+        help="What runs the landmark networks: mediapipe-tasks (default, MediaPipe's Tasks "
+             "API, the reference) or litert (the same networks run directly with LiteRT in "
+             "our own tracking loop; needs the 'fast' extra)."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
@@ -99,7 +104,7 @@ def measure(
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=_parse_span(rest),
-                             method=method, keep_paths=keep_paths,
+                             method=method, engine=engine, keep_paths=keep_paths,
                              allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
     try:

@@ -71,6 +71,14 @@ BLENDSHAPE_NAMES: tuple[str, ...] = (
 )
 
 
+#: Landmark engines (``synk measure --engine``): what runs the bundle's networks.
+ENGINES = {
+    "mediapipe-tasks": "MediaPipe's Tasks API FaceLandmarker (the reference)",
+    "litert": "the bundle's networks run directly with LiteRT, our own tracking loop "
+              "(needs the 'fast' extra)",
+}
+
+
 @dataclass(frozen=True)
 class MeasureOptions:
     """Options of ``synk measure`` (all documented in its --help)."""
@@ -83,6 +91,8 @@ class MeasureOptions:
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)
     model_path: str | None = None
+    #: One of ENGINES.
+    engine: str = "mediapipe-tasks"
     #: The pixel refinements' resting offsets ((signal name, offset in that signal's unit)
     #: pairs, as in a result's manifest ``refinement_rest_offsets.values``) from a neutral
     #: recording of the same face, used instead of the ones taken from this recording's
@@ -110,6 +120,8 @@ class MeasureOptions:
                 f"inter-pupillary distance must be between 30 and 100 mm, got {self.interpupil_mm}")
         if self.method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.engine not in ENGINES:
+            raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if not 0.0 < self.min_confidence < 1.0:
             raise InputError(f"confidence must be between 0 and 1, got {self.min_confidence}")
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
