@@ -164,3 +164,31 @@ def test_the_honest_method_with_litert_gives_the_tasks_api_result(media, tmp_pat
         return [(f["pattern"], f["side"], f["severity"]) for f in content["findings"]]
 
     assert findings(litert) == findings(single_face_measurement)
+
+
+def _synk(*args, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "synkinesis", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+
+
+@pytest.mark.slow
+def test_synk_measure_engine_option(media, tmp_path):
+    from synkinesis.measure import read_measurement
+
+    out = tmp_path / "photo.synk"
+    run = _synk("measure", media / "single_face.jpg", "--engine", "litert", "-o", out, "-q",
+                tmp_path=tmp_path)
+    assert run.returncode == 0, run.stderr
+    measurement = read_measurement(out)
+    assert measurement.manifest.options["engine"] == "litert"
+    assert measurement.manifest.engine.name.startswith("litert-face-landmarker")
+    bad = _synk("measure", media / "single_face.jpg", "--engine", "tasks", "-o",
+                tmp_path / "bad.synk", tmp_path=tmp_path)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "engine must be one of mediapipe-tasks, litert" in bad.stderr
+    assert not (tmp_path / "bad.synk").exists()
