@@ -192,3 +192,18 @@ def test_synk_measure_engine_option(media, tmp_path):
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "engine must be one of mediapipe-tasks, litert" in bad.stderr
     assert not (tmp_path / "bad.synk").exists()
+
+
+@pytest.mark.slow
+def test_without_litert_the_engine_names_what_to_install(media, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['ai_edge_litert'] = None; sys.argv = ['synk', 'measure', "
+            f"{str(media / 'single_face.jpg')!r}, '--engine', 'litert', '-o', "
+            f"{str(tmp_path / 'x.synk')!r}]; from synkinesis.cli import main; main()")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "pip install ai-edge-litert" in run.stderr
+    assert not (tmp_path / "x.synk").exists()

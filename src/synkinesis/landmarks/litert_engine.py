@@ -71,7 +71,8 @@ def _litert():
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise LiteRTUnavailable(
-            "the litert engine needs ai-edge-litert: pip install 'synkinesis[fast]'") from error
+            "the litert engine needs ai-edge-litert (the optional 'fast' part): "
+            "pip install ai-edge-litert") from error
     return ai_edge_litert, Interpreter
 
 
