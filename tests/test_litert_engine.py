@@ -207,3 +207,18 @@ def test_without_litert_the_engine_names_what_to_install(media, tmp_path):
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "pip install ai-edge-litert" in run.stderr
     assert not (tmp_path / "x.synk").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["fast", "symmetric"])
+def test_the_single_pass_methods_run_with_litert_and_smooth_the_signals(media, tmp_path,
+                                                                        method):
+    """litert has no smoothing over frames: the pipeline smooths the signals instead."""
+    from synkinesis.measure import measure_video
+
+    measurement = measure_video(media / "single_face.mp4", tmp_path / f"{method}.synk",
+                                options=MeasureOptions(method=method, engine="litert"))
+    assert measurement.n_frames == 72
+    assert measurement.manifest.engine.name.startswith("litert-face-landmarker")
+    assert measurement.manifest.engine.smooth_signals is True
+    assert np.isfinite(np.asarray(measurement.frames["palpebral_fissure_left_mm"])).all()

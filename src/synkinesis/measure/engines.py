@@ -47,7 +47,11 @@ def make_engine(mode: str, options: MeasureOptions):
         return CompositeEngine(lambda: make("video", 1, presence, smoothing=False), plain,
                                refine_lids=edges,
                                refine_corners=edges)
-    return MirrorAveragedEngine(make(), make())
+    symmetric = MirrorAveragedEngine(make(), make())
+    # litert never smooths over frames: the pipeline smooths the signals instead (as for the
+    # composite methods and litert's fast method).
+    symmetric.tracks_unsmoothed = options.engine == "litert" and mode == "video"
+    return symmetric
 
 
 def canonical_face(options: MeasureOptions):
