@@ -236,6 +236,8 @@ def main() -> None:
                         help="only the CPU time per frame of each engine and stage")
     parser.add_argument("--video", default="WolfgangLanger_Pexels.mp4",
                         help="a file of the shared media")
+    parser.add_argument("--size", metavar="WxH",
+                        help="--engines: resize the decoded frames first (e.g. 1280x720)")
     args = parser.parse_args()
     from fetch_media import fetch
 
@@ -244,7 +246,18 @@ def main() -> None:
     frames, info = decoded_frames(video)
     warm_imports()
     if args.engines:
-        print(f"video: {video.name} {info.width}x{info.height}, {len(frames)} frames")
+        if args.size:
+            import cv2
+
+            from synkinesis.landmarks.sources import Frame
+
+            width, height = (int(v) for v in args.size.lower().split("x"))
+            frames = [Frame(index=f.index, time_s=f.time_s,
+                            rgb=cv2.resize(f.rgb, (width, height), interpolation=cv2.INTER_CUBIC))
+                      for f in frames]
+        height, width = frames[0].rgb.shape[:2]
+        print(f"video: {video.name} {info.width}x{info.height} as {width}x{height}, "
+              f"{len(frames)} frames")
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         with tempfile.TemporaryDirectory() as tmp:
             engine_cpu(frames, args.rounds, Path(tmp))
