@@ -12,7 +12,14 @@ Measures, on the real 640x360 example video:
    per CPU second (user + system time of the process: imports, model loading, decoding,
    landmarks, file), the cost the issue 18 ruling gates at >= 30 fps per core.
 
+``--engines``: instead, CPU time per frame on one core (time.process_time of this process,
+all its threads: meaningful on a loaded machine, where wall time is not) of the raw Tasks API
+FaceLandmarker, the landmark network alone (LiteRT, one thread), the LiteRT engine's loop
+(--engine litert) with and without blendshapes, and `measure` --method fast and
+composite-edges with either engine.
+
 Usage: python scripts/bench_measure.py [--skip-memory] [--minutes 10] [--default-only]
+       python scripts/bench_measure.py --engines [--video single_face.mp4]
 """
 
 from __future__ import annotations
@@ -79,6 +86,102 @@ def pipeline_fps(frames, repeats: int, method: str, directory: Path) -> float:
     measure_frames(stream, directory / f"bench-{method}.synk", source={"description": "bench"},
                    options=MeasureOptions(method=method))
     return len(stream) / (time.perf_counter() - start)
+
+
+def cpu_ms(run, count: int, rounds: int) -> float:
+    """Least CPU time per item over ``rounds`` runs of ``run()`` (which handles ``count``
+    items), ms."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        run()
+        best = min(best, time.process_time() - start)
+    return 1000 * best / count
+
+
+def engine_cpu(frames, rounds: int, directory: Path) -> None:
+    """--engines: CPU ms per frame of each stage on one core (see the module docstring)."""
+    import numpy as np
+
+    from synkinesis.landmarks.litert_engine import (
+        LANDMARK_SIZE,
+        LiteRTEngine,
+        region_from_landmarks,
+    )
+    from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+    from synkinesis.landmarks.sources import Frame
+    from synkinesis.measure import MeasureOptions, measure_frames
+
+    n = len(frames)
+
+    def tasks(**kw):
+        def run():
+            with MediaPipeEngine(mode="video", **kw) as engine:
+                for i, frame in enumerate(frames):
+                    engine.detect(frame.rgb, timestamp_ms=i * 34)
+        return run
+
+    def loop(**kw):
+        def run():
+            with LiteRTEngine(mode="video", **kw) as engine:
+                for frame in frames:
+                    engine.detect(frame.rgb)
+        return run
+
+    probe = LiteRTEngine(mode="video")
+    points = probe.detect(frames[0].rgb)[0].landmarks_px
+    crop = np.random.default_rng(0).random((1, LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
+    region = region_from_landmarks(points)
+
+    def network():
+        for _ in frames:
+            probe._landmarker.set_tensor(probe._lm_in, crop)
+            probe._landmarker.invoke()
+            probe._landmarker.get_tensor(probe._lm_points)
+
+    def blendshapes():
+        for _ in frames:
+            probe.blend(points)
+
+    def detector():
+        for frame in frames[:50]:
+            probe.detect_faces(frame.rgb)
+
+    def crop_and_map():
+        for frame in frames:
+            probe.landmark(frame.rgb, region)
+
+    def pipeline(method: str, engine: str):
+        fps = 1 / frames[1].time_s
+
+        def run():
+            stream = [Frame(index=i, time_s=i / fps, rgb=f.rgb) for i, f in enumerate(frames)]
+            measure_frames(stream, directory / f"cpu-{method}-{engine}.synk",
+                           source={"description": "bench"},
+                           options=MeasureOptions(method=method, engine=engine))
+        return run
+
+    rows = [
+        ("raw Tasks API FaceLandmarker (VIDEO, 3 faces, smoothing)", tasks(), n),
+        ("Tasks API, 1 face, no smoothing (the composite trackers')",
+         tasks(max_faces=1, smoothing=False), n),
+        ("landmark network alone (LiteRT invoke)", network, n),
+        ("blendshape network alone", blendshapes, n),
+        ("face detector with decoding (per call)", detector, min(50, n)),
+        ("landmark network + crop + mapping back", crop_and_map, n),
+        ("litert loop (--engine litert), blendshapes", loop(), n),
+        ("litert loop, no blendshapes", loop(blendshapes=False), n),
+        ("measure --method fast, mediapipe-tasks", pipeline("fast", "mediapipe-tasks"), n),
+        ("measure --method fast, litert", pipeline("fast", "litert"), n),
+        ("measure composite-edges, mediapipe-tasks",
+         pipeline("composite-edges", "mediapipe-tasks"), n),
+        ("measure composite-edges, litert", pipeline("composite-edges", "litert"), n),
+    ]
+    print(f"CPU ms per frame, one core (least of {rounds} rounds; load "
+          f"{os.getloadavg()[0]:.1f} at start):")
+    for label, run, count in rows:
+        print(f"  {label:58s} {cpu_ms(run, count, rounds):7.2f}")
+    print(f"load {os.getloadavg()[0]:.1f} at the end")
 
 
 def two_workers(video: Path, directory: Path) -> tuple[float, float]:
@@ -151,13 +254,36 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs; best is kept")
     parser.add_argument("--default-only", action="store_true",
                         help="only the default method as a whole process on one core")
+    parser.add_argument("--engines", action="store_true",
+                        help="only the CPU time per frame of each engine and stage")
+    parser.add_argument("--video", default="WolfgangLanger_Pexels.mp4",
+                        help="a file of the shared media")
+    parser.add_argument("--size", metavar="WxH",
+                        help="--engines: resize the decoded frames first (e.g. 1280x720)")
     args = parser.parse_args()
     from fetch_media import fetch
 
     media = fetch(quiet=True)
-    video = media / "WolfgangLanger_Pexels.mp4"
+    video = media / args.video
     frames, info = decoded_frames(video)
     warm_imports()
+    if args.engines:
+        if args.size:
+            import cv2
+
+            from synkinesis.landmarks.sources import Frame
+
+            width, height = (int(v) for v in args.size.lower().split("x"))
+            frames = [Frame(index=f.index, time_s=f.time_s,
+                            rgb=cv2.resize(f.rgb, (width, height), interpolation=cv2.INTER_CUBIC))
+                      for f in frames]
+        height, width = frames[0].rgb.shape[:2]
+        print(f"video: {video.name} {info.width}x{info.height} as {width}x{height}, "
+              f"{len(frames)} frames")
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        with tempfile.TemporaryDirectory() as tmp:
+            engine_cpu(frames, args.rounds, Path(tmp))
+        return
     print(f"video: {video.name} {info.width}x{info.height} {info.fps:.2f} fps, "
           f"{len(frames)} frames; repeats {args.repeats}; cpu count {os.cpu_count()}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -46,6 +46,7 @@ MEASURE_OPTIONS = {
     "mirrored": "mirrored",
     "rest_span_s": "rest_span_s",
     "min_confidence": "min_confidence",
+    "engine": "engine",
     "auto_orient": "auto_orient",
     "allow_truncated": "allow_truncated",
     "keep_paths": "keep_paths",
@@ -112,8 +113,8 @@ def measure_recording(path_or_paths: PathLike | Sequence[PathLike], *,
     **options
         ``method`` (one of :data:`synkinesis.measure.METHODS`, default ``composite-edges``),
         ``iris_mm`` (5-20), ``interpupil_mm`` (30-100), ``mirrored``, ``rest_span_s``
-        (``(start, end)`` seconds), ``min_confidence``, ``auto_orient``, ``allow_truncated``,
-        ``keep_paths``: as ``synk measure``'s options.
+        (``(start, end)`` seconds), ``min_confidence``, ``engine``, ``auto_orient``,
+        ``allow_truncated``, ``keep_paths``: as ``synk measure``'s options.
 
     Raises
     ------

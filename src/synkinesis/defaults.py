@@ -8,7 +8,8 @@ the measure step (:class:`synkinesis.measure.MeasureOptions`), the CLI's option 
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_INTERPUPIL_MM", "DEFAULT_IRIS_DIAMETER_MM", "DEFAULT_METHOD", "METHODS"]
+__all__ = ["DEFAULT_ENGINE", "DEFAULT_INTERPUPIL_MM", "DEFAULT_IRIS_DIAMETER_MM", "DEFAULT_METHOD",
+           "ENGINES", "METHODS"]
 
 #: Landmarking methods: what each costs and why it exists.
 METHODS = {
@@ -34,6 +35,17 @@ METHODS = {
 #: The method of every door (synk measure / analyze / record add, the web app) unless asked
 #: otherwise: the assessment default, which sees a one-sided movement honestly.
 DEFAULT_METHOD = "composite-edges"
+
+#: Landmark engines (``synk measure --engine``): what runs the model bundle's networks.
+ENGINES = {
+    "mediapipe-tasks": "MediaPipe's Tasks API FaceLandmarker (the reference)",
+    "litert": "the bundle's networks run directly with LiteRT, our own tracking loop "
+              "(needs the 'fast' extra)",
+}
+
+#: The engine unless asked otherwise: the reference, until the LiteRT loop gives the same
+#: findings on every shared video (docs/benchmarks.md).
+DEFAULT_ENGINE = "mediapipe-tasks"
 
 #: Horizontal visible iris diameter used for scale (Emotrics default, user-settable) [CLINICAL.md].
 DEFAULT_IRIS_DIAMETER_MM = 11.77

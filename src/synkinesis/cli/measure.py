@@ -19,7 +19,12 @@ from synkinesis.cli.common import (
     progress_bar,
     write_error_message,
 )
-from synkinesis.defaults import DEFAULT_INTERPUPIL_MM, DEFAULT_IRIS_DIAMETER_MM, DEFAULT_METHOD
+from synkinesis.defaults import (
+    DEFAULT_ENGINE,
+    DEFAULT_INTERPUPIL_MM,
+    DEFAULT_IRIS_DIAMETER_MM,
+    DEFAULT_METHOD,
+)
 
 
 def measure(
@@ -56,6 +61,11 @@ def measure(
              "(mirror-exact, but halves a one-sided movement). fast: one pass (live use; "
              "leaks 15-31 % of a one-sided movement to the other side). Accuracy of each: "
              "docs/one_sided.md."),
+    engine: str = typer.Option(
+        DEFAULT_ENGINE, "--engine", envvar="SYNK_LANDMARK_ENGINE",
+        help="What runs the landmark networks: mediapipe-tasks (default, MediaPipe's Tasks "
+             "API, the reference) or litert (the same networks run directly with LiteRT in "
+             "our own tracking loop; needs the 'fast' extra)."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),
@@ -107,7 +117,7 @@ def measure(
         fail("give either input files or --camera, not both")
     options = MeasureOptions(iris_diameter_mm=iris_mm, interpupil_mm=interpupil_mm,
                              mirrored=mirrored, rest_span_s=parse_rest(rest),
-                             method=str(method), keep_paths=keep_paths,
+                             method=str(method), engine=str(engine), keep_paths=keep_paths,
                              allow_truncated=allow_truncated, auto_orient=orient)
     errors: list[str] = []
     quiet = quiet or as_json == "-"

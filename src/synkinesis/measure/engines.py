@@ -13,15 +13,22 @@ def make_engine(mode: str, options: MeasureOptions):
     """The landmark engine of ``options.method`` for ``mode`` ("video": tracking over frames in
     time order; "image": independent photos). A context manager."""
     from synkinesis.landmarks.engine import RunningMode
-    from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+
+    if options.engine == "litert":
+        from synkinesis.landmarks.litert_engine import LiteRTEngine as Engine
+    else:
+        from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine as Engine
 
     def make(run_mode: str = mode, max_faces: int | None = None,
-             min_confidence: float | None = None, smoothing: bool = True) -> MediaPipeEngine:
+             min_confidence: float | None = None, smoothing: bool = True):
         running: RunningMode = "image" if run_mode == "image" else "video"
         extra = {} if max_faces is None else {"max_faces": max_faces}
-        return MediaPipeEngine(mode=running, smoothing=smoothing,
-                               min_confidence=min_confidence or options.min_confidence,
-                               model_path=_model_path(options), **extra)
+        if options.engine == "litert":  # no smoothing over frames to switch
+            return Engine(mode=running, min_confidence=min_confidence or options.min_confidence,
+                          model_path=_model_path(options), **extra)
+        return Engine(mode=running, smoothing=smoothing,
+                      min_confidence=min_confidence or options.min_confidence,
+                      model_path=_model_path(options), **extra)
 
     if options.method == "fast":
         return make()
@@ -45,7 +52,11 @@ def make_engine(mode: str, options: MeasureOptions):
         return CompositeEngine(lambda: make("video", 1, presence, smoothing=False), plain,
                                refine_lids=edges,
                                refine_corners=edges)
-    return MirrorAveragedEngine(make(), make())
+    symmetric = MirrorAveragedEngine(make(), make())
+    # litert never smooths over frames: the pipeline smooths the signals instead (as for the
+    # composite methods and litert's fast method).
+    symmetric.tracks_unsmoothed = options.engine == "litert" and mode == "video"
+    return symmetric
 
 
 def canonical_face(options: MeasureOptions):

@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from synkinesis.defaults import (
+from synkinesis.defaults import (  # noqa: F401  (ENGINES: re-exported where it was)
+    DEFAULT_ENGINE,
     DEFAULT_INTERPUPIL_MM,
     DEFAULT_IRIS_DIAMETER_MM,
     DEFAULT_METHOD,
+    ENGINES,
     METHODS,
 )
 from synkinesis.landmarks.composite import SOURCE_NAMES
@@ -97,6 +99,8 @@ class MeasureOptions:
     min_confidence: float = 0.5
     limits: QualityLimits = field(default_factory=QualityLimits)
     model_path: str | None = None
+    #: One of ENGINES.
+    engine: str = DEFAULT_ENGINE
     #: The pixel refinements' resting offsets ((signal name, offset in that signal's unit)
     #: pairs, as in a result's manifest ``refinement_rest_offsets.values``) from a neutral
     #: recording of the same face, used instead of the ones taken from this recording's
@@ -133,6 +137,8 @@ class MeasureOptions:
                 f"inter-pupillary distance must be between 30 and 100 mm, got {self.interpupil_mm}")
         if self.method not in METHODS:
             raise InputError(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.engine not in ENGINES:
+            raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if not 0.0 < self.min_confidence < 1.0:
             raise InputError(f"confidence must be between 0 and 1, got {self.min_confidence}")
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
