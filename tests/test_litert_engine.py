@@ -190,7 +190,7 @@ def test_synk_measure_engine_option(media, tmp_path):
     bad = _synk("measure", media / "single_face.jpg", "--engine", "tasks", "-o",
                 tmp_path / "bad.synk", tmp_path=tmp_path)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
-    assert "engine must be one of mediapipe-tasks, litert" in bad.stderr
+    assert "'tasks' is not one of 'mediapipe-tasks', 'litert'" in bad.stderr
     assert not (tmp_path / "bad.synk").exists()
 
 

@@ -11,8 +11,18 @@ from __future__ import annotations
 __all__ = ["DEFAULT_ENGINE", "DEFAULT_INTERPUPIL_MM", "DEFAULT_IRIS_DIAMETER_MM", "DEFAULT_METHOD",
            "ENGINES", "METHODS"]
 
-#: Landmarking methods: what each costs and why it exists.
+#: Landmarking methods, the assessment default first: what each costs and why it exists.
 METHODS = {
+    "composite-edges": "composite, with the central lid points and the mouth corners moved "
+                       "onto the edges found in the pixels (resting level kept the model's): "
+                       "sees 75-115 % of a one-sided eye narrowing (102-115 % on a plain face, "
+                       "75-95 % on a mascara face) and 86-122 % of a mouth-corner movement, "
+                       "leak <= 9 % (docs/one_sided.md); a half covered by a hand is flagged "
+                       "and left out, the other half measured (the assessment default)",
+    "composite": "each side landmarked in its own half-face mirror composite, so the model has "
+                 "no other side to copy (issue 8); two single-face inferences per frame; "
+                 "sees 60-80 % of a one-sided eye narrowing, 56-104 % of a mouth-corner "
+                 "movement, leak <= 8 %",
     "symmetric": "each frame landmarked as seen and mirrored, anatomically averaged: "
                  "mirror-equivariant, less noise; twice the inference time; "
                  "like fast, sees only 41-57 % of a one-sided eye narrowing and leaks 17-23 % "
@@ -20,16 +30,6 @@ METHODS = {
     "fast": "one landmark pass per frame (live use); the model's left/right noise remains; "
             "sees only 40-60 % of a one-sided eye narrowing and leaks 16-26 % of it (and "
             "15-31 % of a mouth-corner movement) to the other side (docs/one_sided.md)",
-    "composite": "each side landmarked in its own half-face mirror composite, so the model has "
-                 "no other side to copy (issue 8); two single-face inferences per frame; "
-                 "sees 60-80 % of a one-sided eye narrowing, 56-104 % of a mouth-corner "
-                 "movement, leak <= 8 %",
-    "composite-edges": "composite, with the central lid points and the mouth corners moved "
-                       "onto the edges found in the pixels (resting level kept the model's): "
-                       "sees 75-115 % of a one-sided eye narrowing (102-115 % on a plain face, "
-                       "75-95 % on a mascara face) and 86-122 % of a mouth-corner movement, "
-                       "leak <= 9 % (docs/one_sided.md); a half covered by a hand is flagged "
-                       "and left out, the other half measured (the assessment default)",
 }
 
 #: The method of every door (synk measure / analyze / record add, the web app) unless asked

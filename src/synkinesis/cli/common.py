@@ -11,7 +11,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from synkinesis.defaults import DEFAULT_IRIS_DIAMETER_MM, DEFAULT_METHOD, METHODS
+from synkinesis.defaults import DEFAULT_IRIS_DIAMETER_MM, DEFAULT_METHOD, ENGINES, METHODS
 
 #: Width of tables when the output is not a terminal (a pipe, a file): wide enough that nothing
 #: is hard-wrapped in the middle of a row; a terminal uses its own width.
@@ -341,6 +341,8 @@ def _group_class():
 
 #: How a video is landmarked: one member per method of :data:`synkinesis.defaults.METHODS`.
 Method = StrEnum("Method", {name.upper().replace("-", "_"): name for name in METHODS})
+#: What runs the landmark networks: one member per engine of :data:`synkinesis.defaults.ENGINES`.
+Engine = StrEnum("Engine", {name.upper().replace("-", "_"): name for name in ENGINES})
 
 
 class Side(StrEnum):

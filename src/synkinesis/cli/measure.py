@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    Engine,
     Method,
     check_json_target,
     console,
@@ -61,8 +62,8 @@ def measure(
              "(mirror-exact, but halves a one-sided movement). fast: one pass (live use; "
              "leaks 15-31 % of a one-sided movement to the other side). Accuracy of each: "
              "docs/one_sided.md."),
-    engine: str = typer.Option(
-        DEFAULT_ENGINE, "--engine", envvar="SYNK_LANDMARK_ENGINE",
+    engine: Engine = typer.Option(
+        Engine(DEFAULT_ENGINE), "--engine", envvar="SYNK_LANDMARK_ENGINE",
         help="What runs the landmark networks: mediapipe-tasks (default, MediaPipe's Tasks "
              "API, the reference) or litert (the same networks run directly with LiteRT in "
              "our own tracking loop; needs the 'fast' extra)."),

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis.defaults import DEFAULT_METHOD
+
 #: Frames used to fix the millimetre scale (about 1 s at 30 fps).
 SCALE_FRAMES = 30
 #: Most rest frames kept for the baseline.
@@ -144,7 +146,7 @@ class LiveMeasurer:
     """
 
     def __init__(self, engine: Any = None, *, max_faces: int = 1,
-                 method: str = "composite-edges") -> None:
+                 method: str = DEFAULT_METHOD) -> None:
         from synkinesis.measure.engines import canonical_face, make_engine
         from synkinesis.measure.options import METHODS, MeasureOptions
 

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
 
+from synkinesis.defaults import DEFAULT_METHOD
 from synkinesis.web.biofeedback import (
     EXERCISES,
     ExerciseTracker,
@@ -305,7 +306,7 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
         # recording only guides the framing (the single pass, which notices a second face).
         connection.measurer = await asyncio.to_thread(
             LiveMeasurer, max_faces=1 if chosen is not None else 2,
-            method="composite-edges" if chosen is not None else "fast")
+            method=DEFAULT_METHOD if chosen is not None else "fast")
         await connection.send(ready)
         measuring = asyncio.create_task(connection.measure_loop())
         try:
