@@ -13,6 +13,9 @@ Format history
 2 (issue 17): ``rest.rows`` stores the frames taken as rest (runs of frame rows), so that no
   later step recomputes them; a version 1 file gets them on read from the rule that chose them
   (:func:`upgrade`).
+3 (issue 20): the per-frame table is ``frames.npy`` (a NumPy structured array) instead of
+  ``frames.parquet``, so that the core needs no pyarrow; the manifest is unchanged (a version 2
+  file is read, with pyarrow, as it is).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from synkinesis.signals import SignalDefinition
 
 FORMAT_NAME = "synkinesis.measure"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class ResultFileError(ValueError):
