@@ -151,3 +151,17 @@ def test_float_cells_as_arrow_formats_them(value):
 
 def test_a_missing_value_is_an_empty_cell():
     assert _float_cell(np.float32("nan")) == ""
+
+
+def test_a_frames_table_without_columns_is_a_damaged_file(photos, tmp_path):
+    target = tmp_path / "flat.synk"
+    with zipfile.ZipFile(photos.path) as original, zipfile.ZipFile(target, "w") as copy:
+        for name in original.namelist():
+            data = original.read(name)
+            if name == "frames.npy":
+                sink = io.BytesIO()
+                np.save(sink, np.zeros(2), allow_pickle=False)
+                data = sink.getvalue()
+            copy.writestr(name, data)
+    with pytest.raises(ResultFileError, match="flat.synk: a damaged result file .*named columns"):
+        read_measurement(target)

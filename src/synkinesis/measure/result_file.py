@@ -161,8 +161,8 @@ def _storable(values: np.ndarray) -> np.ndarray:
 def _frames_from_npy(data: bytes) -> dict[str, np.ndarray]:
     table = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
     if table.ndim != 1 or table.dtype.names is None:
-        raise ResultFileError(f"frames.npy holds a {table.shape} {table.dtype} array, "
-                              "expected one row per frame with named columns")
+        raise ValueError(f"frames.npy holds a {table.shape} {table.dtype} array, expected "
+                         "one row per frame with named columns")
     # text back to Python strings, as the measure step made them (and as pandas keeps text)
     return {name: table[name].astype(object) if table.dtype[name].kind == "U"
             else table[name].copy() for name in table.dtype.names}
