@@ -472,7 +472,7 @@ def _with_hb_99(bundle: dict) -> dict:
     return bundle
 
 
-@item("T", "tracebacks: unwritable -o, a .synk without frames.parquet, %00 in a figure name, "
+@item("T", "tracebacks: unwritable -o, a .synk without frames.npy, %00 in a figure name, "
       "--camera -1")
 def tracebacks(lab: Lab):
     import zipfile
@@ -482,7 +482,7 @@ def tracebacks(lab: Lab):
     with zipfile.ZipFile(lab.work / "upright.synk") as source, \
             zipfile.ZipFile(damaged, "w") as target:
         for member in source.namelist():
-            if member != "frames.parquet":
+            if member != "frames.npy":
                 target.writestr(member, source.read(member))
     analysed = lab.synk("analyze", damaged, "-o", lab.work / "damaged-out")
     camera = lab.synk("measure", "--camera", "-1", "-o", lab.work / "cam.synk")

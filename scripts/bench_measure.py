@@ -47,7 +47,6 @@ def decoded_frames(path: Path):
 def warm_imports() -> None:
     """Import everything both timed paths use, so neither pays for imports."""
     import mediapipe  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
 
     import synkinesis.measure  # noqa: F401
     from synkinesis.landmarks import mediapipe_engine  # noqa: F401

@@ -33,10 +33,10 @@ done
 cd "$WORK"
 export SYNK_DATABASE_URL="sqlite:///$WORK/record.sqlite" SYNK_DATA_DIR="$WORK/recordings"
 
-echo "== the core alone (no extra): measure, analyze, score; no database or web package"
+echo "== the core alone (no extra): measure, analyze, score; no database, web, pandas or pyarrow package"
 "$PYTHON" -m venv "$WORK/core"
 "$WORK/core/bin/python" -m pip install --quiet --disable-pip-version-check "$WHEEL"
-for module in sqlalchemy alembic fhir fastapi uvicorn jinja2 pandas cv2.data; do
+for module in sqlalchemy alembic fhir fastapi uvicorn jinja2 pandas pyarrow cv2.data; do
   if "$WORK/core/bin/python" -c "import importlib.util as u, sys; \
 sys.exit(0 if u.find_spec('${module%%.*}') else 1)" 2>/dev/null && [ "$module" != cv2.data ]; then
     echo "the core install brought $module" >&2; exit 1

@@ -188,7 +188,7 @@ def test_manifest_is_json_readable_by_other_tools(media, tmp_path):
     synk("measure", media / "single_face.jpg", "-o", tmp_path / "photo.synk", "-q")
     with zipfile.ZipFile(tmp_path / "photo.synk") as archive:
         manifest = json.loads(archive.read("manifest.json"))
-        assert set(archive.namelist()) == {"manifest.json", "frames.parquet", "landmarks.npy",
+        assert set(archive.namelist()) == {"manifest.json", "frames.npy", "landmarks.npy",
                                            "pose.npy", "blendshapes.npy"}
     assert manifest["format"] == "synkinesis.measure"
     assert {s["unit"] for s in manifest["signals"]} <= {"mm", "mm2", "deg", "ratio"}

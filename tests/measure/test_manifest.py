@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zipfile
 
 import numpy as np
 import pytest
@@ -42,23 +41,13 @@ def test_a_result_stores_its_rest_frames_and_reads_back_the_same_manifest(
     assert again == manifest
 
 
-def _rewritten(source, target, change):
-    with zipfile.ZipFile(source) as given, zipfile.ZipFile(target, "w") as copy:
-        for item in given.infolist():
-            data = given.read(item.filename)
-            if item.filename == "manifest.json":
-                data = json.dumps(change(json.loads(data))).encode()
-            copy.writestr(item, data)
-    return target
-
-
 def test_a_format_1_file_gets_the_rest_frames_its_rule_chose(single_face_measurement,
-                                                             tmp_path):
+                                                             tmp_path, rewritten):
     def as_version_1(manifest):
         del manifest["rest"]["rows"]
         return {**manifest, "format_version": 1}
 
-    old = read_measurement(_rewritten(single_face_measurement.path, tmp_path / "v1.synk",
+    old = read_measurement(rewritten(single_face_measurement.path, tmp_path / "v1.synk",
                                       as_version_1))
     assert old.manifest.upgraded_from == 1 and old.manifest.file_format_version == 1
     assert old.manifest.rest.rows == single_face_measurement.manifest.rest.rows
@@ -100,7 +89,7 @@ def test_a_manifest_without_its_sections_is_a_damaged_file():
 
 
 def test_a_result_states_the_smallest_change_it_resolves_per_region(single_face_measurement,
-                                                                    tmp_path):
+                                                                    tmp_path, rewritten):
     measurement = single_face_measurement
     resolution = measurement.manifest.resolution
     assert resolution is not None
@@ -117,5 +106,5 @@ def test_a_result_states_the_smallest_change_it_resolves_per_region(single_face_
         manifest.pop("resolution")
         return manifest
 
-    older = read_measurement(_rewritten(measurement.path, tmp_path / "older.synk", without))
+    older = read_measurement(rewritten(measurement.path, tmp_path / "older.synk", without))
     assert older.manifest.resolution is None and older.resolvable_change_mm("eye") is None

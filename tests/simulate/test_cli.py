@@ -47,7 +47,7 @@ def test_simulate_writes_the_measure_format_with_its_sidecars(simulated, written
     assert manifest.rest.method == "given span"
     assert measurement.load_landmarks().shape == (manifest.frames.count, 478, 3)
     with zipfile.ZipFile(simulated) as archive:
-        assert {"manifest.json", "frames.parquet", "landmarks.npy"} <= set(archive.namelist())
+        assert {"manifest.json", "frames.npy", "landmarks.npy"} <= set(archive.namelist())
     # truth sidecar: self-describing, same parameters, the coupling per side
     assert truth["format"] == "synkinesis.simulation-truth" and truth["format_version"] == 2
     assert truth["parameters"] == source.extra["parameters"]

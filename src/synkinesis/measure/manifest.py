@@ -15,6 +15,9 @@ Format history
   (:func:`upgrade`).
   Optional section added within version 2 (issue 18): ``resolution``, the smallest change the
   recording can resolve per region (:class:`Resolution`); a file without it reads as None.
+3 (issue 20): the per-frame table is ``frames.npy`` (a NumPy structured array) instead of
+  ``frames.parquet``, so that the core needs no pyarrow; the manifest is unchanged (a version 2
+  file is read, with pyarrow, as it is).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import numpy as np
 from synkinesis.signals import SignalDefinition
 
 FORMAT_NAME = "synkinesis.measure"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class ResultFileError(ValueError):

@@ -7,9 +7,12 @@ A result file (``.synk``) is a zip archive:
     version, landmark engine and model sha256, input and video information, options, scale
     calibration, rest frames and reference, column definitions, flag definitions, summary
     counts.
-``frames.parquet``
-    one row per frame: frame index, time (s), source file (photos), quality flags, number of
+``frames.npy``
+    one row per frame, as one NumPy structured array whose fields are the columns: frame
+    index, time (s), source file (photos, fixed-width unicode), quality flags, number of
     faces, and every region signal (mm, mm², degrees, ratios; side from the patient's view).
+    Read with ``allow_pickle=False``: plain numbers and text, no Python objects. (Format
+    versions 1 and 2 kept this table as ``frames.parquet``, read when pyarrow is installed.)
 ``landmarks.npy``
     (N, 478, 3) float32 landmarks in image pixels (NaN where no face); stored uncompressed and
     written from a spool so that memory does not grow with the recording.
@@ -23,6 +26,7 @@ Format history: :mod:`synkinesis.measure.manifest` (older files are upgraded on 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -98,7 +102,9 @@ class Measurement:
         them (flags as the bitmask, sources as codes).
         """
         _require_pandas()
-        return signals_table(self, decode=decode_flags).to_pandas()
+        import pandas as pd
+
+        return pd.DataFrame(signals_table(self, decode=decode_flags))
 
     def load_landmarks(self) -> np.ndarray:
         """(N, 478, 3) float32 landmarks in pixels, read from the file on first use."""
@@ -143,15 +149,46 @@ class LandmarkSpool:
         self.path.unlink(missing_ok=True)
 
 
-def _frames_table_bytes(frames: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def _frames_npy_bytes(frames: dict[str, np.ndarray]) -> bytes:
+    """The per-frame columns as one structured array (text as fixed-width unicode)."""
+    columns = {name: _storable(np.asarray(values)) for name, values in frames.items()}
+    n = len(next(iter(columns.values()))) if columns else 0
+    table = np.empty(n, dtype=[(name, values.dtype) for name, values in columns.items()])
+    for name, values in columns.items():
+        table[name] = values
+    return _npy_bytes(table)
 
-    table = pa.table({name: pa.array(values) for name, values in frames.items()})
-    table = table.replace_schema_metadata({k.encode(): v.encode() for k, v in metadata.items()})
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
+
+def _storable(values: np.ndarray) -> np.ndarray:
+    if values.dtype == object:  # file names: Python strings -> '<U<longest>'
+        return values.astype(str) if len(values) else values.astype("<U1")
+    return values
+
+
+def _frames_from_npy(data: bytes) -> dict[str, np.ndarray]:
+    table = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    if table.ndim != 1 or table.dtype.names is None:
+        raise ValueError(f"frames.npy holds a {table.shape} {table.dtype} array, expected "
+                         "one row per frame with named columns")
+    # text back to Python strings, as the measure step made them (and as pandas keeps text)
+    return {name: table[name].astype(object) if table.dtype[name].kind == "U"
+            else table[name].copy() for name in table.dtype.names}
+
+
+def _frames_from_parquet(path: Path, data: bytes) -> dict[str, np.ndarray]:
+    """The per-frame table of a format 1 or 2 file (Parquet), which needs pyarrow."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ResultFileError(
+            f"{path}: an older result file (format version 1 or 2) keeps its frames as "
+            "Parquet, which needs pyarrow: pip install 'synkinesis[research]' (or measure "
+            "the recording again)") from None
+    # Single-threaded: the table is small, and an Arrow thread pool left alive at exit
+    # aborted the interpreter ("terminate called ...") after a process pool ran.
+    table = pq.read_table(io.BytesIO(data), use_threads=False)
+    return {name: table.column(name).to_numpy(zero_copy_only=False)
+            for name in table.column_names}
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -186,8 +223,8 @@ def _write_archive(path: Path, *, manifest: dict[str, Any], frames: dict[str, np
         with zipfile.ZipFile(temporary, "w", allowZip64=True) as archive:
             archive.writestr("manifest.json", json.dumps(manifest, indent=2, default=_json_default),
                              compress_type=zipfile.ZIP_DEFLATED)
-            archive.writestr("frames.parquet", _frames_table_bytes(
-                frames, {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}))
+            archive.writestr("frames.npy", _frames_npy_bytes(frames),
+                             compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("pose.npy", _npy_bytes(pose), compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("blendshapes.npy", _npy_bytes(blendshapes),
                              compress_type=zipfile.ZIP_DEFLATED)
@@ -217,9 +254,8 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
     """Read a result file written by :func:`write_measurement`.
 
     Raises ResultFileError for a file that is not a measure result or is of a newer format.
+    Files of format 1 and 2 (frames as Parquet) need pyarrow (the ``research`` extra).
     """
-    import pyarrow.parquet as pq
-
     path = Path(path)
     try:
         archive = zipfile.ZipFile(path)
@@ -242,17 +278,16 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
             raise ResultFileError(
                 f"{path}: format version {version} is newer than this program reads "
                 f"({FORMAT_VERSION}); upgrade synkinesis")
-        missing = [name for name in MEMBERS if name not in archive.namelist()]
+        members = MEMBERS if version >= 3 else _PARQUET_MEMBERS
+        missing = [name for name in members if name not in archive.namelist()]
         if missing:
             raise ResultFileError(f"{path}: a damaged result file (no {', '.join(missing)}; "
-                                  f"a result holds {', '.join(MEMBERS)})")
+                                  f"a result holds {', '.join(members)})")
+        frames_member = members[1]
         try:
-            # Single-threaded: the table is small, and an Arrow thread pool left alive at
-            # exit aborted the interpreter ("terminate called ...") after a process pool ran.
-            table = pq.read_table(io.BytesIO(archive.read("frames.parquet")),
-                                  use_threads=False)
-            frames = {name: table.column(name).to_numpy(zero_copy_only=False)
-                      for name in table.column_names}
+            data = archive.read(frames_member)
+            frames = (_frames_from_npy(data) if version >= 3
+                      else _frames_from_parquet(path, data))
             pose = np.load(io.BytesIO(archive.read("pose.npy")), allow_pickle=False)
             blendshapes = np.load(io.BytesIO(archive.read("blendshapes.npy")),
                                   allow_pickle=False)
@@ -272,7 +307,7 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
     missing = [name for name in typed.signal_names if name not in frames]
     if missing:
         raise ResultFileError(f"{path}: a damaged result file (signals {', '.join(missing[:3])} "
-                              "listed in the manifest are not in frames.parquet)")
+                              f"listed in the manifest are not in {frames_member})")
     measurement = Measurement(manifest=typed, frames=frames, pose=pose,
                               blendshapes=blendshapes, path=path)
     if landmarks:
@@ -281,15 +316,18 @@ def read_measurement(path: Path, *, landmarks: bool = False) -> Measurement:
 
 
 #: The members of a result file.
-MEMBERS = ("manifest.json", "frames.parquet", "landmarks.npy", "pose.npy", "blendshapes.npy")
+MEMBERS = ("manifest.json", "frames.npy", "landmarks.npy", "pose.npy", "blendshapes.npy")
+#: ... of format versions 1 and 2.
+_PARQUET_MEMBERS = ("manifest.json", "frames.parquet", "landmarks.npy", "pose.npy",
+                    "blendshapes.npy")
 
 
 def _check_arrays(path: Path, frames: dict[str, np.ndarray], pose: np.ndarray,
                   blendshapes: np.ndarray) -> None:
     """The arrays of a result agree with each other: one row per frame everywhere."""
     if "time_s" not in frames or "flags" not in frames:
-        raise ResultFileError(f"{path}: a damaged result file (frames.parquet has no time_s "
-                              "or flags column)")
+        raise ResultFileError(f"{path}: a damaged result file (the frames table has no "
+                              "time_s or flags column)")
     n = frames["time_s"].shape[0]
     if pose.ndim != 2 or pose.shape[0] != n or blendshapes.ndim != 2 or blendshapes.shape[0] != n:
         raise ResultFileError(f"{path}: a damaged result file ({n} frames, but pose "
@@ -305,44 +343,94 @@ def _require_pandas() -> None:
                           "pip install 'synkinesis[research]'") from None
 
 
-def signals_table(measurement: Measurement, *, decode: bool = True):
-    """The per-frame table as others read it (a ``pyarrow.Table``).
+def signals_table(measurement: Measurement, *, decode: bool = True) -> dict[str, np.ndarray]:
+    """The per-frame table as others read it: column name -> (N,) NumPy array, in order.
 
-    Columns as in the result file, except: after the ``flags`` bitmask, one boolean column per
-    quality flag (``flag_NO_FACE``, ``flag_BLINK_LEFT``, ...); the landmark sources as names
-    (``plain``, ``composite+lid-edges``, ...) instead of codes; and a missing value (a side not
-    measured in that frame) as null, never NaN. ``decode=False``: the columns as stored.
+    ``pandas.DataFrame(table)`` (what :meth:`Measurement.to_dataframe` does) or
+    ``pyarrow.table(table)`` take it as it is. Columns as in the result file, except: after
+    the ``flags`` bitmask, one boolean column per quality flag (``flag_NO_FACE``,
+    ``flag_BLINK_LEFT``, ...); the landmark sources as names (``plain``,
+    ``composite+lid-edges``, ...) instead of codes. A missing value (a side not measured in
+    that frame) is NaN in the float columns; the CSV leaves it empty. ``decode=False``: the
+    columns as stored.
     """
-    import pyarrow as pa
-
     from synkinesis.landmarks.composite import SOURCE_NAMES
     from synkinesis.quality import FrameFlag
 
-    columns: dict[str, object] = {}
+    columns: dict[str, np.ndarray] = {}
     for name, values in measurement.frames.items():
         values = np.asarray(values)
-        if not decode:
-            columns[name] = pa.array(values.tolist() if values.dtype == object else values)
-        elif name.startswith("landmark_source_"):
-            columns[name] = pa.array([SOURCE_NAMES.get(int(code), str(int(code)))
-                                      for code in values])
-        elif values.dtype.kind == "f":
-            columns[name] = pa.array(values, mask=np.isnan(values))
-        else:
-            columns[name] = pa.array(values.tolist() if values.dtype == object else values)
+        if decode and name.startswith("landmark_source_"):
+            values = np.array([SOURCE_NAMES.get(int(code), str(int(code))) for code in values],
+                              dtype=object)
+        columns[name] = values
         if decode and name == "flags":
             flags = values.astype(np.int64)
             for flag in FrameFlag:
-                columns[f"flag_{flag.name}"] = pa.array((flags & int(flag)) != 0)
-    return pa.table(columns)
+                columns[f"flag_{flag.name}"] = (flags & int(flag)) != 0
+    return columns
+
+
+class _Bare(str):
+    """A CSV cell written as it is: under ``QUOTE_NONNUMERIC`` the csv module quotes what is
+    not a number, and a ``str`` with ``__float__`` counts as one. Numbers, ``true``/``false``
+    and empty (missing) cells are bare; text cells (file and source names) are quoted."""
+
+    def __float__(self) -> float:
+        text = str(self)
+        return {"true": 1.0, "false": 0.0, "": float("nan")}.get(text) or float(text)
+
+
+_TRUE, _FALSE, _EMPTY = _Bare("true"), _Bare("false"), _Bare("")
+
+
+def _float_cell(value: np.floating) -> str:
+    """The shortest text that reads back as the same float32/float64 (as Arrow's CSV writer
+    gave it: plain from 1e-6 to below 1e10, else ``1.5e+16``/``2.5e-7``; ``0``, ``-0``)."""
+    if np.isnan(value):
+        return _EMPTY
+    if np.isinf(value):
+        return _Bare("inf" if value > 0 else "-inf")
+    if value == 0:
+        return _Bare("-0" if np.signbit(value) else "0")
+    mantissa, exponent_text = np.format_float_scientific(value, unique=True, trim="-").split("e")
+    sign = "-" if mantissa.startswith("-") else ""
+    digits = mantissa.lstrip("-").replace(".", "")
+    exponent = int(exponent_text)
+    if -6 <= exponent < 10:
+        point = exponent + 1
+        if point <= 0:
+            text = "0." + "0" * -point + digits
+        elif point >= len(digits):
+            text = digits + "0" * (point - len(digits))
+        else:
+            text = digits[:point] + "." + digits[point:]
+    else:
+        text = digits[0] + ("." + digits[1:] if len(digits) > 1 else "") + "e" + \
+            ("+" if exponent > 0 else "-") + str(abs(exponent))
+    return _Bare(sign + text)
+
+
+def _csv_cells(values: np.ndarray) -> list[str]:
+    kind = values.dtype.kind
+    if kind == "b":
+        return [_TRUE if value else _FALSE for value in values]
+    if kind in "iu":
+        return [_Bare(value) for value in values.tolist()]
+    if kind == "f":
+        return [_float_cell(value) for value in values]
+    return [_EMPTY if value is None else str(value) for value in values.tolist()]
 
 
 def write_signals_csv(measurement: Measurement, path: Path) -> Path:
     """Export the per-frame table (:func:`signals_table`) as CSV, atomically: named flag
-    columns, sources as names, empty cells for missing values."""
-    import pyarrow.csv as pacsv
-
+    columns, sources as names, empty cells for missing values; column names and text
+    quoted, numbers in their shortest exact form."""
     table = signals_table(measurement)
-    with atomic_output(path) as temporary:
-        pacsv.write_csv(table, temporary)
+    cells = [_csv_cells(values) for values in table.values()]
+    with atomic_output(path) as temporary, open(temporary, "w", newline="",
+                                                encoding="utf-8") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+        writer.writerow(list(table))
+        writer.writerows(zip(*cells, strict=True))
     return path
