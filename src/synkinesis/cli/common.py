@@ -31,6 +31,18 @@ console = make_console()
 err_console = make_console(stderr=True)
 
 
+def help_width() -> int | None:
+    """The width of ``--help``: TERMINAL_WIDTH if set (Typer's own setting), else a
+    terminal's own width (None), else, piped or redirected, at least :data:`PIPE_WIDTH`, as
+    the command output's consoles (:func:`make_console`)."""
+    import os
+
+    if os.environ.get("TERMINAL_WIDTH", "").strip().isdigit():
+        return int(os.environ["TERMINAL_WIDTH"])
+    probe = Console()
+    return None if probe.is_terminal else max(probe.width, PIPE_WIDTH)
+
+
 def print_error(message: str) -> None:
     """One ``error:`` line on stderr; the message is text, not Rich markup."""
     from rich.markup import escape
@@ -307,7 +319,11 @@ def _group_class():
                  **extra):
             import sys
 
+            from typer import rich_utils
+
             apply_conventions(self)
+            # Typer makes its help consoles with this width (read when each is made).
+            rich_utils.MAX_WIDTH = help_width()
             try:
                 rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                   standalone_mode=False, **extra)
