@@ -5,8 +5,8 @@ as ``synk analyze``."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -202,6 +202,7 @@ def test_lazy_exports():
 def photo_folder(media, tmp_path_factory) -> Path:
     """single_face.mp4's rest frame (9) and smile peak (39) as a photo set named by task."""
     import cv2
+
     from videotools import read_frames
 
     frames = read_frames(media / "single_face.mp4")
