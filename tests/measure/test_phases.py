@@ -10,7 +10,7 @@ from videotools import read_frames, write_lossless
 
 
 def test_measure_video_announces_each_phase_in_order(media, tmp_path):
-    frames = read_frames(media / "single_face.mp4")[:20]
+    frames = read_frames(media / "single_face.mp4", 20)
     video = write_lossless(tmp_path / "short.avi", frames)
     events: list[object] = []
     measured = measure_video(video, tmp_path / "short.synk",
@@ -28,7 +28,7 @@ MEASURE_PHASES = ["orienting", "loading the model", "landmarks", "calibrating", 
 
 
 def _short_video(media, tmp_path, count=36):
-    return write_lossless(tmp_path / "short.avi", read_frames(media / "single_face.mp4")[:count])
+    return write_lossless(tmp_path / "short.avi", read_frames(media / "single_face.mp4", count))
 
 
 def test_analyze_names_the_measure_phases_then_analysing(media, tmp_path):
