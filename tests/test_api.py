@@ -167,8 +167,10 @@ def test_the_same_analysis_as_synk_analyze(video, tmp_path, measured):
     api = synkinesis.analyze(out / "single_face.synk", protocol=protocol, affected_side="left")
     assert _without_provenance(api.to_dict()) == _without_provenance(cli)
     assert api.to_dict()["source"]["spans_source"] == cli["source"]["spans_source"]
-    # spans given as a list, and the API's own measurement of the video
-    listed = synkinesis.analyze(measured[0], protocol=spans, affected_side="left")
+    # spans given as a list, and the API's own measurement of the video with the protocol's
+    # rest span (a guided recording is measured with its rest, by every door)
+    rested = synkinesis.measure_recording(video, rest_span_s=(0.0, 0.8))
+    listed = synkinesis.analyze(rested, protocol=spans, affected_side="left")
     assert _without_provenance(listed.to_dict()) == _without_provenance(cli)
     # a video path: measured and analysed in one call
     direct = synkinesis.analyze(str(video), protocol=str(protocol), affected_side="left")

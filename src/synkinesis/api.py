@@ -35,7 +35,7 @@ from typing import Any
 
 from synkinesis.analysis import Analysis, AnalysisOptions
 from synkinesis.measure import METHODS, SUFFIX, Measurement, MeasureOptions, read_measurement
-from synkinesis.workflow import WorkflowOptions, analyse_measurement, read_spans
+from synkinesis.workflow import WorkflowOptions, analyse_measurement, read_spans, rest_span
 
 __all__ = ["AFFECTED_SIDES", "MEASURE_OPTIONS", "AnalysisResult", "PhotoSetAnalysis", "analyze",
            "analyze_photos", "measure_recording"]
@@ -248,7 +248,9 @@ def analyze(measurement_or_path: Measurement | PathLike | Sequence[PathLike], *,
     affected_side : None, "auto", "left" or "right"
         The patient's affected side; None or "auto" infers it.
 
-    Nothing is written unless ``save_to`` asks for the measure result.
+    A video measured here with task spans that hold a rest span is measured with that rest
+    (``rest_span_s``, unless given), as ``synk analyze`` measures it. Nothing is written
+    unless ``save_to`` asks for the measure result.
     """
     side = _affected_side(affected_side)
     spans: tuple[Mapping[str, Any], ...] | None = None
@@ -261,21 +263,27 @@ def analyze(measurement_or_path: Measurement | PathLike | Sequence[PathLike], *,
             raise ValueError("protocol must be None, a protocol file path, or a non-empty list "
                              f"of {{task, start_s, end_s}} mappings; got {protocol!r}")
         spans = tuple(protocol)
+    workflow = WorkflowOptions(analysis=AnalysisOptions(affected_side=side), spans=spans,
+                               spans_source="python", protocol_file=protocol_file,
+                               keep_paths=bool(options.get("keep_paths", False)))
+    workflow.validate(measuring=False)
     if isinstance(measurement_or_path, Measurement):
         if options or save_to is not None:
             raise ValueError("options and save_to apply to a path to measure, not to a "
                              "Measurement")
         measurement, source = measurement_or_path, measurement_or_path.path
+        found_spans, spans_source = read_spans(
+            None if source is None else Path(source), workflow)
     else:
         paths = _inputs(measurement_or_path)
-        measurement = measure_recording(measurement_or_path, save_to=save_to, **options)
         source = paths[0] if len(paths) == 1 else None
-    workflow = WorkflowOptions(analysis=AnalysisOptions(affected_side=side), spans=spans,
-                               spans_source="python", protocol_file=protocol_file,
-                               keep_paths=bool(options.get("keep_paths", False)))
-    workflow.validate(measuring=False)
-    found_spans, spans_source = read_spans(
-        None if source is None else Path(source), workflow)
+        found_spans, spans_source = read_spans(source, workflow)
+        rest = rest_span(found_spans)
+        if (rest is not None and source is not None and source.suffix.lower() != SUFFIX
+                and options.get("rest_span_s") is None):
+            # as every door measures a guided recording: rest is the protocol's rest span
+            options = {**options, "rest_span_s": rest}
+        measurement = measure_recording(measurement_or_path, save_to=save_to, **options)
     analysis, content = analyse_measurement(measurement, options=workflow,
                                             spans=found_spans, spans_source=spans_source)
     return AnalysisResult(analysis, measurement, content)
