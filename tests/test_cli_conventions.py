@@ -211,3 +211,12 @@ def test_terminal_width_still_sets_the_help_width():
     result = runner.invoke(app, ["analyze", "--help"], env={"TERMINAL_WIDTH": "70"})
     assert result.exit_code == 0, result.output
     assert max(len(shown) for shown in result.output.splitlines()) == 70
+
+
+def test_file_name_patterns_in_help_are_shown_as_written():
+    """Help is Markdown: <stem>.synk must not vanish as an HTML tag."""
+    result = runner.invoke(app, ["analyze", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "<stem>.analysis.json" in result.output and "\\<" not in result.output
+    again = runner.invoke(app, ["analyze", "--help"])  # escaped once, not on every call
+    assert again.output == result.output

@@ -286,11 +286,21 @@ def _type_label(param) -> str | None:
     return word + many
 
 
+def _keep_angle_brackets(text: str) -> str:
+    """Help is Markdown: ``<stem>.synk`` would be read as an HTML tag and vanish from the
+    help; escaped, it shows as written (idempotent: the conventions run on every call)."""
+    import re
+
+    return re.sub(r"(?<!\\)<([\w/.-]+)>", r"\\<\1\\>", text)
+
+
 def apply_conventions(command) -> None:
     """Give every parameter of ``command`` and its sub-commands a plain type label."""
     for param in getattr(command, "params", ()):
         label = _type_label(param)
         param.display_type_rich = lambda ctx, label=label: label
+        if getattr(param, "help", None):
+            param.help = _keep_angle_brackets(param.help)
     if not getattr(command, "_synk_conventions", False):
         # --help is made afresh for each call: label it as it is made.
         make_help = command.get_help_option
