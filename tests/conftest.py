@@ -24,6 +24,18 @@ def media_dir() -> Path:
                 "SYNK_MEDIA_DIR")
 
 
+@pytest.fixture
+def restore_umask():
+    """The process umask as it was before the test: commands that make their files private
+    set umask 077 for the rest of the process."""
+    import os
+
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
+
+
 @pytest.fixture(scope="session")
 def media() -> Path:
     return media_dir()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -167,8 +168,10 @@ def test_the_same_analysis_as_synk_analyze(video, tmp_path, measured):
     api = synkinesis.analyze(out / "single_face.synk", protocol=protocol, affected_side="left")
     assert _without_provenance(api.to_dict()) == _without_provenance(cli)
     assert api.to_dict()["source"]["spans_source"] == cli["source"]["spans_source"]
-    # spans given as a list, and the API's own measurement of the video
-    listed = synkinesis.analyze(measured[0], protocol=spans, affected_side="left")
+    # spans given as a list, and the API's own measurement of the video with the protocol's
+    # rest span (a guided recording is measured with its rest, by every door)
+    rested = synkinesis.measure_recording(video, rest_span_s=(0.0, 0.8))
+    listed = synkinesis.analyze(rested, protocol=spans, affected_side="left")
     assert _without_provenance(listed.to_dict()) == _without_provenance(cli)
     # a video path: measured and analysed in one call
     direct = synkinesis.analyze(str(video), protocol=str(protocol), affected_side="left")
@@ -192,3 +195,74 @@ def test_lazy_exports():
     subprocess.run([sys.executable, "-c", code], check=True)
     with pytest.raises(AttributeError):
         synkinesis.no_such_name  # noqa: B018
+
+
+# ---------------------------------------------------------------------------------------------
+# photo sets
+
+
+@pytest.fixture(scope="module")
+def photo_folder(media, tmp_path_factory) -> Path:
+    """single_face.mp4's rest frame (9) and smile peak (39) as a photo set named by task."""
+    import cv2
+
+    from videotools import read_frames
+
+    frames = read_frames(media / "single_face.mp4")
+    folder = tmp_path_factory.mktemp("photos")
+    for name, index in (("rest.png", 9), ("smile_open.png", 39)):
+        cv2.imwrite(str(folder / name), frames[index])
+    return folder
+
+
+def test_analyze_photos_as_synk_analyze_photos_and_writes_nothing(photo_folder, tmp_path,
+                                                                 monkeypatch):
+    from typer.testing import CliRunner
+
+    from synkinesis.cli import app
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    before = _files(cwd, photo_folder)
+    (result,) = synkinesis.analyze_photos(str(photo_folder), affected_side="left")
+    assert _files(cwd, photo_folder) == before
+    assert isinstance(result, synkinesis.PhotoSetAnalysis)
+    assert result.person == "photos" and set(result.photos) == {"rest", "big_smile"}
+    assert result.measurement.path is None and result.measurement.n_frames == 2
+    assert result.identity["checked"] is False
+    findings = result.findings
+    assert "ocular_oral" in set(findings["pattern"]) and findings["index"].dtype == "float64"
+    out = tmp_path / "out"
+    cli = CliRunner().invoke(app, ["analyze", "--photos", str(photo_folder), "-o", str(out),
+                                   "-q", "--affected-side", "left"])
+    assert cli.exit_code == 0, cli.output
+    written = json.loads((out / "photos.analysis.json").read_text())
+    assert _without_provenance(result.to_dict()) == _without_provenance(written)
+    # the same set as a mapping task -> photo (Path), saved where asked
+    saved = tmp_path / "saved"
+    (mapped,) = synkinesis.analyze_photos(
+        {"rest": photo_folder / "rest.png", "smile_open": photo_folder / "smile_open.png"},
+        affected_side="left", save_to=saved)
+    assert _without_provenance(mapped.to_dict()) == _without_provenance(written)
+    assert {p.name for p in saved.iterdir()} == {"photos.synk", "photos.analysis.json"}
+    assert mapped.measurement.path == saved / "photos.synk"
+
+
+@pytest.mark.parametrize(("photos", "options", "named"), [
+    ({"rest": "rest.png", "frown": "x.png"}, {}, "unknown task 'frown'"),
+    (["rest.png", "holiday.png"], {}, "holiday.png"),
+    ({"smile_open": "smile_open.png"}, {}, "no rest photo"),
+    ("rest.png", {}, "is one photo"),
+    (["rest.png"], {"rest_span_s": (0, 1)}, "rest is the rest photo"),
+    (["rest.png"], {"method": "quick"}, "composite-edges"),
+    ([1, 2], {}, "a mapping task -> photo"),
+])
+def test_analyze_photos_refuses_what_makes_no_set(photo_folder, photos, options, named):
+    def inside(value):
+        return str(photo_folder / value) if isinstance(value, str) else value
+
+    given = ({k: inside(v) for k, v in photos.items()} if isinstance(photos, dict)
+             else [inside(p) for p in photos] if isinstance(photos, list) else inside(photos))
+    with pytest.raises(ValueError, match=re.escape(named)):
+        synkinesis.analyze_photos(given, **options)

@@ -190,3 +190,33 @@ def test_piped_output_is_not_wrapped_at_80_columns():
     from synkinesis.scales import get_instrument
 
     assert source == f"source: {get_instrument('hb').source}"
+
+
+@pytest.mark.parametrize("columns", [None, "80"])
+def test_piped_help_is_not_wrapped_at_80_columns(columns):
+    """--help into a pipe or file keeps an option's help on one line, as the commands' output
+    does (at least PIPE_WIDTH columns: a terminal uses its own width, TERMINAL_WIDTH wins)."""
+    from synkinesis.cli.common import PIPE_WIDTH
+
+    line = ("A task span in seconds, e.g. --span rest=0:2 --span big_smile=5:8 "
+            "(repeatable; overrides --protocol).")
+    result = runner.invoke(app, ["analyze", "--help"],
+                           env={"COLUMNS": columns, "TERMINAL_WIDTH": None})
+    assert result.exit_code == 0, result.output
+    assert any(line in shown for shown in result.output.splitlines()), result.output
+    assert max(len(shown) for shown in result.output.splitlines()) == PIPE_WIDTH
+
+
+def test_terminal_width_still_sets_the_help_width():
+    result = runner.invoke(app, ["analyze", "--help"], env={"TERMINAL_WIDTH": "70"})
+    assert result.exit_code == 0, result.output
+    assert max(len(shown) for shown in result.output.splitlines()) == 70
+
+
+def test_file_name_patterns_in_help_are_shown_as_written():
+    """Help is Markdown: <stem>.synk must not vanish as an HTML tag."""
+    result = runner.invoke(app, ["analyze", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "<stem>.analysis.json" in result.output and "\\<" not in result.output
+    again = runner.invoke(app, ["analyze", "--help"])  # escaped once, not on every call
+    assert again.output == result.output

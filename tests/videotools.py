@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 
 
-def read_frames(path: Path) -> list[np.ndarray]:
-    """All frames of a video as BGR arrays (for building derived test videos)."""
+def read_frames(path: Path, count: int | None = None) -> list[np.ndarray]:
+    """The frames of a video (all, or the first ``count``) as BGR arrays (for building
+    derived test videos)."""
     import cv2
 
     capture = cv2.VideoCapture(str(path))
     frames = []
-    while True:
+    while count is None or len(frames) < count:
         ok, frame = capture.read()
         if not ok:
             break

@@ -18,15 +18,23 @@ _LAZY = {
     "measure_recording": "synkinesis.api",
     "analyze": "synkinesis.api",
     "AnalysisResult": "synkinesis.api",
+    "PhotoSetAnalysis": "synkinesis.api",
+    "analyze_photos": "synkinesis.api",
     "Measurement": "synkinesis.measure",
     "read_measurement": "synkinesis.measure",
 }
 
-__all__ = ["AnalysisResult", "Measurement", "__version__", "analyze", "measure_recording",
-           "read_measurement"]
+__all__ = ["AnalysisResult", "Measurement", "PhotoSetAnalysis", "__version__", "analyze",
+           "analyze_photos", "measure_recording", "read_measurement"]
 
 if TYPE_CHECKING:
-    from synkinesis.api import AnalysisResult, analyze, measure_recording
+    from synkinesis.api import (
+        AnalysisResult,
+        PhotoSetAnalysis,
+        analyze,
+        analyze_photos,
+        measure_recording,
+    )
     from synkinesis.measure import Measurement, read_measurement
 
 

@@ -9,6 +9,8 @@
     result = synkinesis.analyze(m, affected_side="left")
     result.findings                             # one row per pattern (a DataFrame)
     result.to_dict()                            # what `synk analyze` writes as .analysis.json
+    (photos,) = synkinesis.analyze_photos("visit-photos/")   # a standard photo set
+    photos.findings
 
 Nothing is written unless asked (``save_to``): a video or photos are measured in a temporary
 folder and the result kept in memory. The measure and analysis steps are the ones every other
@@ -33,10 +35,10 @@ from typing import Any
 
 from synkinesis.analysis import Analysis, AnalysisOptions
 from synkinesis.measure import METHODS, SUFFIX, Measurement, MeasureOptions, read_measurement
-from synkinesis.workflow import WorkflowOptions, analyse_measurement, read_spans
+from synkinesis.workflow import WorkflowOptions, analyse_measurement, read_spans, rest_span
 
-__all__ = ["AFFECTED_SIDES", "MEASURE_OPTIONS", "AnalysisResult", "analyze",
-           "measure_recording"]
+__all__ = ["AFFECTED_SIDES", "MEASURE_OPTIONS", "AnalysisResult", "PhotoSetAnalysis", "analyze",
+           "analyze_photos", "measure_recording"]
 
 #: The keyword options of :func:`measure_recording` -> the :class:`MeasureOptions` field.
 MEASURE_OPTIONS = {
@@ -86,6 +88,14 @@ def _measure_options(options: Mapping[str, Any]) -> MeasureOptions:
     measure = MeasureOptions(**{MEASURE_OPTIONS[k]: v for k, v in options.items()})
     measure.validate()  # ranges (iris 5-20 mm, ...): InputError, a ValueError
     return measure
+
+
+def _affected_side(affected_side: str | None) -> str | None:
+    """``affected_side`` checked: "left", "right" or None (inferred)."""
+    if affected_side not in AFFECTED_SIDES:
+        raise ValueError(f"affected_side must be one of "
+                         f"{', '.join(map(repr, AFFECTED_SIDES))}, got {affected_side!r}")
+    return None if affected_side in (None, "auto") else affected_side
 
 
 def _inputs(path_or_paths: PathLike | Sequence[PathLike]) -> list[Path]:
@@ -239,11 +249,11 @@ def analyze(measurement_or_path: Measurement | PathLike | Sequence[PathLike], *,
     affected_side : None, "auto", "left" or "right"
         The patient's affected side; None or "auto" infers it.
 
-    Nothing is written unless ``save_to`` asks for the measure result.
+    A video measured here with task spans that hold a rest span is measured with that rest
+    (``rest_span_s``, unless given), as ``synk analyze`` measures it. Nothing is written
+    unless ``save_to`` asks for the measure result.
     """
-    if affected_side not in AFFECTED_SIDES:
-        raise ValueError(f"affected_side must be one of "
-                         f"{', '.join(map(repr, AFFECTED_SIDES))}, got {affected_side!r}")
+    side = _affected_side(affected_side)
     spans: tuple[Mapping[str, Any], ...] | None = None
     protocol_file: Path | None = None
     if isinstance(protocol, str | os.PathLike):
@@ -254,22 +264,112 @@ def analyze(measurement_or_path: Measurement | PathLike | Sequence[PathLike], *,
             raise ValueError("protocol must be None, a protocol file path, or a non-empty list "
                              f"of {{task, start_s, end_s}} mappings; got {protocol!r}")
         spans = tuple(protocol)
-    side = None if affected_side in (None, "auto") else affected_side
+    workflow = WorkflowOptions(analysis=AnalysisOptions(affected_side=side), spans=spans,
+                               spans_source="python", protocol_file=protocol_file,
+                               keep_paths=bool(options.get("keep_paths", False)))
+    workflow.validate(measuring=False)
     if isinstance(measurement_or_path, Measurement):
         if options or save_to is not None:
             raise ValueError("options and save_to apply to a path to measure, not to a "
                              "Measurement")
         measurement, source = measurement_or_path, measurement_or_path.path
+        found_spans, spans_source = read_spans(
+            None if source is None else Path(source), workflow)
     else:
         paths = _inputs(measurement_or_path)
-        measurement = measure_recording(measurement_or_path, save_to=save_to, **options)
         source = paths[0] if len(paths) == 1 else None
-    workflow = WorkflowOptions(analysis=AnalysisOptions(affected_side=side), spans=spans,
-                               spans_source="python", protocol_file=protocol_file,
-                               keep_paths=bool(options.get("keep_paths", False)))
-    workflow.validate(measuring=False)
-    found_spans, spans_source = read_spans(
-        None if source is None else Path(source), workflow)
+        found_spans, spans_source = read_spans(source, workflow)
+        rest = rest_span(found_spans)
+        if (rest is not None and source is not None and source.suffix.lower() != SUFFIX
+                and options.get("rest_span_s") is None):
+            # as every door measures a guided recording: rest is the protocol's rest span
+            options = {**options, "rest_span_s": rest}
+        measurement = measure_recording(measurement_or_path, save_to=save_to, **options)
     analysis, content = analyse_measurement(measurement, options=workflow,
                                             spans=found_spans, spans_source=spans_source)
     return AnalysisResult(analysis, measurement, content)
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoSetAnalysis(AnalysisResult):
+    """What :func:`analyze_photos` found for one person's photo set: an
+    :class:`AnalysisResult` (``findings``, ``to_dict()``...) and the set.
+
+    Attributes
+    ----------
+    person : str
+        The person's file-name prefix, or ``"photos"`` without one.
+    photos : mapping task -> Path
+        The protocol task of each photo.
+    identity : mapping
+        How one person per set was decided (the file naming; faces are not compared).
+    """
+
+    person: str
+    photos: Mapping[str, Path]
+    identity: Mapping[str, Any]
+
+
+def analyze_photos(photos: PathLike | Mapping[str, PathLike] | Sequence[PathLike], *,
+                   affected_side: str | None = None, save_to: PathLike | None = None,
+                   **options: Any) -> list[PhotoSetAnalysis]:
+    """Assess standard photo sets (rest, brow raise, eye closures, smiles, snarl, pucker,
+    "EEE") as ``synk analyze --photos`` does: one result per person.
+
+    Parameters
+    ----------
+    photos : str or Path, a mapping, or a list of paths
+        A folder of photos named by task (``rest.jpg``, ``smile_open.jpg``...;
+        ``PERSON_TASK.jpg`` splits several people), a list file of ``TASK PATH`` lines, a
+        mapping task -> photo (one person), or a list of photos named by task. Tasks and
+        names: ``synkinesis.photoset.TASK_FILE_NAMES`` (docs/photos.md).
+    affected_side : None, "auto", "left" or "right"
+        The patient's affected side; None or "auto" infers it.
+    save_to : str or Path, optional
+        A folder to write ``<person>.synk`` and ``<person>.analysis.json`` into (existing
+        ones are not replaced). Default: nothing is written.
+    **options
+        The measure options of :func:`measure_recording` but ``rest_span_s`` (rest is the
+        rest photo).
+
+    Raises
+    ------
+    ValueError
+        Photos that do not make a set (:class:`synkinesis.photoset.PhotoSetError`: the
+        message says why), an unknown option or a bad value.
+    synkinesis.measure.MeasureError, synkinesis.files.OutputPathError
+    """
+    from synkinesis.photoset import assess_photo_sets, find_photo_sets, photo_sets_of
+
+    side = _affected_side(affected_side)
+    if "rest_span_s" in options:
+        raise ValueError("rest_span_s does not apply to a photo set: rest is the rest photo")
+    measure = _measure_options(options)
+    if isinstance(photos, str | os.PathLike):
+        sets = find_photo_sets(Path(photos))
+    elif isinstance(photos, Mapping | Sequence) and all(
+            isinstance(p, str | os.PathLike)
+            for p in (photos.values() if isinstance(photos, Mapping) else photos)):
+        sets = photo_sets_of(photos)
+    else:
+        raise ValueError("give a folder or list file (str or Path), a mapping task -> photo "
+                         f"path, or a list of photo paths named by task; got {photos!r}")
+
+    def run(output: Path) -> list[PhotoSetAnalysis]:
+        results = assess_photo_sets(sets, output, measure_options=measure,
+                                    analysis_options=AnalysisOptions(affected_side=side),
+                                    keep_paths=measure.keep_paths)
+        found = []
+        for result in results:
+            measurement = read_measurement(result.measurement_path, landmarks=True)
+            if save_to is None:
+                measurement.path = None  # held in memory; its file is gone
+            found.append(PhotoSetAnalysis(result.analysis, measurement, result.content,
+                                          result.photo_set.name,
+                                          dict(result.photo_set.photos), result.identity))
+        return found
+
+    if save_to is not None:
+        return run(Path(save_to))
+    with tempfile.TemporaryDirectory(prefix="synkinesis-") as scratch:
+        return run(Path(scratch))

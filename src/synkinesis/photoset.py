@@ -182,6 +182,12 @@ def find_photo_sets(source: Path) -> list[PhotoSet]:
                     if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not photos:
         raise PhotoSetError(f"{source} holds no photos ({', '.join(IMAGE_SUFFIXES)})")
+    return _group(_named_pairs(photos, where=f" in {source.name}"))
+
+
+def _named_pairs(photos: Sequence[Path], *, where: str = "") -> list[tuple[str, str, Path]]:
+    """(person, task, path) of photos named by task (:func:`task_of`); photos whose names
+    give no task are refused, all named in the message."""
     pairs, unnamed = [], []
     for photo in photos:
         found = task_of(photo.name)
@@ -191,10 +197,10 @@ def find_photo_sets(source: Path) -> list[PhotoSet]:
             pairs.append((found[0], found[1], photo))
     if unnamed:
         raise PhotoSetError(
-            f"{len(unnamed)} photo(s) in {source.name} name no task: "
+            f"{len(unnamed)} photo(s){where} name no task: "
             + ", ".join(unnamed[:6]) + (" ..." if len(unnamed) > 6 else "") + ". "
             + _names_hint())
-    return _group(pairs)
+    return pairs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,6 +435,52 @@ def assess_photo_set(photo_set: PhotoSet, output_dir: Path, *,
     return PhotoSetResult(photo_set, analysis, content, synk, analysis_path, identity)
 
 
+def photo_sets_of(photos: Mapping[str, Any] | Sequence[Any]) -> list[PhotoSet]:
+    """The photo sets of photos given in Python: a mapping task -> photo (one person; tasks as
+    in :data:`TASK_FILE_NAMES`), or a list of photos named by task as in a folder
+    (:func:`task_of`; a ``PERSON_`` prefix splits people).
+
+    Raises
+    ------
+    PhotoSetError
+        An unknown task, a photo that is not a file or names no task, two photos of one task,
+        or no rest photo.
+    """
+    pairs: list[tuple[str, str, Path]] = []
+    if isinstance(photos, Mapping):
+        for alias, photo in photos.items():
+            task = TASK_FILE_NAMES.get(str(alias).strip().lower().replace("-", "_"))
+            if task is None:
+                raise PhotoSetError(f"unknown task {alias!r}; tasks are: "
+                                    f"{', '.join(TASK_FILE_NAMES)}")
+            pairs.append(("", task, Path(photo)))
+    else:
+        pairs = _named_pairs([Path(photo) for photo in photos])
+    if not pairs:
+        raise PhotoSetError("no photos given")
+    missing = [str(path) for _, _, path in pairs if not path.is_file()]
+    if missing:
+        raise PhotoSetError(f"{', '.join(missing[:6])}: no such file")
+    return _group(pairs)
+
+
+def assess_photo_sets(sets: Sequence[PhotoSet], output_dir: Path, **options: Any
+                      ) -> list[PhotoSetResult]:
+    """Assess each of ``sets`` into ``output_dir`` as ``<person>.synk`` and
+    ``<person>.analysis.json``; ``options`` as :func:`assess_photo_set`. Every set's outputs
+    are checked before any is measured."""
+    from synkinesis.analysis import SUFFIX
+    from synkinesis.files import check_output_path
+    from synkinesis.measure.result_file import SUFFIX as MEASURE_SUFFIX
+
+    for photo_set in sets:
+        for suffix in (MEASURE_SUFFIX, SUFFIX):
+            check_output_path(Path(output_dir) / (photo_set.name + suffix),
+                              inputs=list(photo_set.photos.values()),
+                              overwrite=bool(options.get("overwrite", False)))
+    return [assess_photo_set(photo_set, output_dir, **options) for photo_set in sets]
+
+
 def assess_photos(source: Path, output_dir: Path, **options: Any) -> list[PhotoSetResult]:
     """Every photo set in a folder or list file (:func:`find_photo_sets`: one per person
     prefix), each assessed into ``output_dir`` as ``<person>.synk`` and
@@ -436,14 +488,4 @@ def assess_photos(source: Path, output_dir: Path, **options: Any) -> list[PhotoS
     :func:`assess_photo_set`. Every set's names, rest photo and outputs are checked before any
     is measured.
     """
-    from synkinesis.analysis import SUFFIX
-    from synkinesis.files import check_output_path
-    from synkinesis.measure.result_file import SUFFIX as MEASURE_SUFFIX
-
-    sets = find_photo_sets(Path(source))
-    for photo_set in sets:
-        for suffix in (MEASURE_SUFFIX, SUFFIX):
-            check_output_path(Path(output_dir) / (photo_set.name + suffix),
-                              inputs=list(photo_set.photos.values()),
-                              overwrite=bool(options.get("overwrite", False)))
-    return [assess_photo_set(photo_set, output_dir, **options) for photo_set in sets]
+    return assess_photo_sets(find_photo_sets(Path(source)), output_dir, **options)

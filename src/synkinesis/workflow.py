@@ -57,6 +57,23 @@ __all__ = [
 Progress = Callable[[int], None]
 #: ``on_stage(stage)``: ``"measuring"``, ``"analysing"`` or ``"storing"`` begins.
 StageCallback = Callable[[str], None]
+#: ``on_phase(phase)``: the finer steps of a progress bar, in order: the measure step's
+#: (``"orienting"``, ``"loading the model"``, ``"landmarks"``, ``"calibrating"``,
+#: ``"writing"``: :func:`synkinesis.measure.measure_video`), then ``"analysing"`` and, for
+#: the record, ``"storing"``.
+PhaseCallback = Callable[[str], None]
+
+
+def _teller(on_stage: StageCallback | None, on_phase: PhaseCallback | None
+            ) -> Callable[[str], None]:
+    """One callback for a stage that begins: ``on_stage`` hears every stage, ``on_phase``
+    all but "measuring" (the measure step names its own finer phases)."""
+    def tell(stage: str) -> None:
+        if on_stage is not None:
+            on_stage(stage)
+        if on_phase is not None and stage != "measuring":
+            on_phase(stage)
+    return tell
 
 
 @dataclass(frozen=True)
@@ -275,10 +292,14 @@ def measure_and_analyse(
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
     on_stage: StageCallback | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> WorkflowResult:
     """Measure a video (or read a measure result) and analyse it into ``output_dir``:
     ``<stem>.synk`` for a video, ``<stem>.analysis.json`` and, with ``options.figures``, the
     figures under ``output_dir/figures``.
+
+    ``progress`` counts the frames measured; ``on_stage`` hears "measuring" and "analysing";
+    ``on_phase`` the finer steps of a progress bar (:data:`PhaseCallback`).
 
     No output may be an input (the source or the protocol file); ``options.overwrite=False``
     refuses outputs that exist already (:func:`planned_outputs`).
@@ -303,11 +324,10 @@ def measure_and_analyse(
     spans, spans_source = read_spans(source, options)
     measurement = _load_or_measure(source, output_dir / (source.stem + ".synk"),
                                    options=options, progress=progress, on_total=on_total,
-                                   on_stage=on_stage, spans=spans)
+                                   on_stage=on_stage, on_phase=on_phase, spans=spans)
     if not options.analyse:
         return WorkflowResult(measurement, Path(str(measurement.path)))
-    if on_stage is not None:
-        on_stage("analysing")
+    _teller(on_stage, on_phase)("analysing")
     video = None if source.suffix == ".synk" else source
     analysis, content, figures = _analyse(
         measurement, options=options, spans=spans, spans_source=spans_source,
@@ -319,7 +339,7 @@ def measure_and_analyse(
 
 def _load_or_measure(source: Path, target: Path, *, options: WorkflowOptions,
                      progress: Progress | None, on_total: Callable[[int], None] | None,
-                     on_stage: StageCallback | None,
+                     on_stage: StageCallback | None, on_phase: PhaseCallback | None = None,
                      spans: Sequence[Mapping[str, Any]] | None = None) -> Measurement:
     """Read a ``.synk`` result, or measure a video into ``target`` (with the rest span of
     the task ``spans``, if any)."""
@@ -332,10 +352,9 @@ def _load_or_measure(source: Path, target: Path, *, options: WorkflowOptions,
         return read_measurement(source)
     from synkinesis.measure import measure_video
 
-    if on_stage is not None:
-        on_stage("measuring")
+    _teller(on_stage, on_phase)("measuring")
     return measure_video(source, target, options=options.measure_options(spans),
-                         progress=progress, on_total=on_total)
+                         progress=progress, on_total=on_total, on_phase=on_phase)
 
 
 def _spans_or_none(video: Path, options: WorkflowOptions
@@ -363,6 +382,7 @@ def record_recording(
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
     on_stage: StageCallback | None = None,
+    on_phase: PhaseCallback | None = None,
 ) -> RecordOutcome:
     """Measure (or attach) a video of a visit, analyse it as :func:`measure_and_analyse`
     does, and store it with the visit.
@@ -386,6 +406,9 @@ def record_recording(
         Recording protocol version (default: the analysis's, else this software's).
     keep_source_path : bool
         Store the video's full path (default: its file name and sha256 only).
+    progress, on_total, on_stage, on_phase
+        As for :func:`measure_and_analyse`; ``on_stage`` and ``on_phase`` also hear
+        "storing".
 
     An analysis that fails leaves the recording stored with its measurement and an
     ``analysis_status`` that says why. Files whose names differ from the video's are noted
@@ -414,6 +437,7 @@ def record_recording(
         options = replace(options, analysis=replace(options.analysis,
                                                     affected_side=plan.affected_side))
     notes = list(plan.notes)
+    tell = _teller(on_stage, on_phase)
     with tempfile.TemporaryDirectory(prefix=".figures-", dir=plan.directory) as scratch:
         try:
             if plan.attached_measurement is not None:
@@ -423,6 +447,7 @@ def record_recording(
                 measured = _load_or_measure(plan.video, plan.measurement_path,
                                             options=options, progress=progress,
                                             on_total=on_total, on_stage=on_stage,
+                                            on_phase=on_phase,
                                             spans=_spans_or_none(plan.video, options))
             summary = summarise_measurement(measured)
             content: Mapping[str, Any] | None = None
@@ -435,8 +460,7 @@ def record_recording(
                 recordings.attach_file(Path(str(analysis)), plan.analysis_path)
                 content, status = plan.attached_analysis, "attached"
             elif options.analyse:
-                if on_stage is not None:
-                    on_stage("analysing")
+                tell("analysing")
                 try:
                     spans, spans_source = read_spans(plan.video, options)
                     _, _, figures = _analyse(
@@ -452,8 +476,7 @@ def record_recording(
                     status = f"analysis failed: {message}"
             else:
                 status = "analysis not requested"
-            if on_stage is not None:
-                on_stage("storing")
+            tell("storing")
             protocol = protocol_version or (analysis_protocol(content) if content else "") \
                 or PROTOCOL_VERSION
         except BaseException:

@@ -21,13 +21,8 @@ from synkinesis.cli import app  # noqa: E402
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _restore_umask():
-    """The command makes its files private (umask 077); give the test process its own back."""
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
+#: The command makes its files private (umask 077): give the test process its own back.
+pytestmark = pytest.mark.usefixtures("restore_umask")
 
 
 def cohort(n: int = 30, *, seed: int = 0) -> pd.DataFrame:

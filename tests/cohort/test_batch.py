@@ -5,7 +5,6 @@ CSV manifest with clinician scores whose scales table ``synk agreement`` reads."
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -34,39 +33,20 @@ runner = CliRunner()
 CLIP_FRAMES = 60  # 2 s at 30 fps: every test runs in seconds
 
 
-@pytest.fixture(autouse=True)
-def _restore_umask():
-    """The command makes its files private (umask 077); give the test process its own back."""
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
-
-
-def _first_frames(path: Path, count: int) -> list:
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < count:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
-    return frames
+#: The command makes its files private (umask 077): give the test process its own back.
+pytestmark = pytest.mark.usefixtures("restore_umask")
 
 
 @pytest.fixture(scope="module")
 def archive(media, tmp_path_factory) -> Path:
     """Two 2 s clips of the shared videos (lossless) and a file that is not a video."""
-    from videotools import write_lossless
+    from videotools import read_frames, write_lossless
 
     folder = tmp_path_factory.mktemp("archive")
     (folder / "visits").mkdir()
     write_lossless(folder / "visits" / "wolfgang.avi",
-                   _first_frames(media / "WolfgangLanger_Pexels.mp4", CLIP_FRAMES))
-    write_lossless(folder / "single.avi", _first_frames(media / "single_face.mp4", CLIP_FRAMES))
+                   read_frames(media / "WolfgangLanger_Pexels.mp4", CLIP_FRAMES))
+    write_lossless(folder / "single.avi", read_frames(media / "single_face.mp4", CLIP_FRAMES))
     (folder / "broken.mp4").write_bytes(b"not a video at all")
     return folder
 

@@ -49,6 +49,24 @@ def peak_frames(name: str) -> dict[str, int]:
     return chosen
 
 
+def video_spans(content: dict) -> list[dict]:
+    """Task spans from a video's unguided analysis (its content): its rest span (the
+    quietest span) declared as rest, and its task segments (not compound episodes), each
+    starting no earlier than rest ends. Analysed with them, the video assesses its resting
+    items from the same span the rest photo is taken from."""
+    rest = content["segmentation"]["rest"]
+    spans = [{"task": "rest", "start_s": rest["start_s"], "end_s": rest["end_s"]}]
+    for segment in content["segmentation"]["segments"]:
+        if segment["task"] in ("rest", "compound"):
+            continue
+        start, end = segment["start_s"], segment["end_s"]
+        if start < rest["end_s"] and end > rest["start_s"]:
+            start = rest["end_s"]
+        if end > start:
+            spans.append({"task": segment["task"], "start_s": start, "end_s": end})
+    return spans
+
+
 def extract_frames(video: Path, wanted: dict[str, int], folder: Path) -> dict[str, Path]:
     """Write the frames ``wanted`` (file stem -> frame number) of ``video`` as lossless PNGs
     into ``folder``; returns stem -> path."""

@@ -139,6 +139,27 @@ def test_video_extracts_agree_with_the_video_on_static_items(assessed):
         assert result.identity["checked"] is False and "naming" in result.identity["reason"]
 
 
+def test_static_items_agree_with_the_video_at_its_declared_rest(
+        assessed, single_face_measurement, wolfgang_measurement):
+    """The videos have no rest task: analysed with their own segments as spans and their
+    quietest span declared as rest (the span the rest photo comes from), they assess the
+    static items, and the photo set agrees within 5 points (docs/photos.md)."""
+    from extracts import video_spans
+
+    from synkinesis.analysis import analysis_to_dict, analyze_measurement
+
+    for name, measurement in (("single_face", single_face_measurement),
+                              ("wolfgang", wolfgang_measurement)):
+        golden = json.loads((GOLDEN / f"{name}.json").read_text())["analysis"]
+        spans = video_spans(golden)
+        assert spans[0]["task"] == "rest" and len(spans) > 1, name
+        video = analysis_to_dict(analyze_measurement(measurement, spans=spans))
+        assert video["resting"]["severity"] != "not assessable", name
+        photo_items, video_items = _eface(assessed[name].content), _eface(video)
+        for key in STATIC:
+            assert abs(photo_items[key] - video_items[key]) < 5.0, (name, key)
+
+
 def test_video_extracts_give_dynamic_items_and_patterns(assessed):
     wolfgang = assessed["wolfgang"].content
     items = _eface(wolfgang)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, fail, overwrite_option
+from synkinesis.cli.common import console, fail, json_option, overwrite_option
 
 __all__ = ["agreement", "register"]
 
@@ -30,10 +30,7 @@ def agreement(
         None, "--instrument", metavar="NAME", show_default=False,
         help="Only this instrument (sunnybrook, eface, house_brackmann/hb, fngs2, saq, "
              "face_qol)."),
-    json_output: str = typer.Option(
-        None, "--json", metavar="PATH|-", show_default=False,
-        help="Write the JSON document to PATH, or to standard output with '-' (then no "
-             "table is printed)."),
+    json_output: str = json_option("the agreement document"),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Agreement of automatic scale items with clinicians' scores, item by item.

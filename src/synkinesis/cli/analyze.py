@@ -106,7 +106,8 @@ def analyze(
         is_video = input_path.suffix != ".synk"
         with progress_bar(quiet or not is_video or as_json == "-", input_path.name) as advance:
             run = measure_and_analyse(input_path, options=options, output_dir=output,
-                                      progress=advance, on_total=advance.set_total)
+                                      progress=advance, on_total=advance.set_total,
+                                      on_phase=advance.phase)
     except (AnalysisError, InputError, MeasureError, LandmarkModelError, ResultFileError,
             OutputPathError) as error:
         fail(str(error))

@@ -31,6 +31,18 @@ console = make_console()
 err_console = make_console(stderr=True)
 
 
+def help_width() -> int | None:
+    """The width of ``--help``: TERMINAL_WIDTH if set (Typer's own setting), else a
+    terminal's own width (None), else, piped or redirected, at least :data:`PIPE_WIDTH`, as
+    the command output's consoles (:func:`make_console`)."""
+    import os
+
+    if os.environ.get("TERMINAL_WIDTH", "").strip().isdigit():
+        return int(os.environ["TERMINAL_WIDTH"])
+    probe = Console()
+    return None if probe.is_terminal else max(probe.width, PIPE_WIDTH)
+
+
 def print_error(message: str) -> None:
     """One ``error:`` line on stderr; the message is text, not Rich markup."""
     from rich.markup import escape
@@ -274,11 +286,21 @@ def _type_label(param) -> str | None:
     return word + many
 
 
+def _keep_angle_brackets(text: str) -> str:
+    """Help is Markdown: ``<stem>.synk`` would be read as an HTML tag and vanish from the
+    help; escaped, it shows as written (idempotent: the conventions run on every call)."""
+    import re
+
+    return re.sub(r"(?<!\\)<([\w/.-]+)>", r"\\<\1\\>", text)
+
+
 def apply_conventions(command) -> None:
     """Give every parameter of ``command`` and its sub-commands a plain type label."""
     for param in getattr(command, "params", ()):
         label = _type_label(param)
         param.display_type_rich = lambda ctx, label=label: label
+        if getattr(param, "help", None):
+            param.help = _keep_angle_brackets(param.help)
     if not getattr(command, "_synk_conventions", False):
         # --help is made afresh for each call: label it as it is made.
         make_help = command.get_help_option
@@ -307,7 +329,11 @@ def _group_class():
                  **extra):
             import sys
 
+            from typer import rich_utils
+
             apply_conventions(self)
+            # Typer makes its help consoles with this width (read when each is made).
+            rich_utils.MAX_WIDTH = help_width()
             try:
                 rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                   standalone_mode=False, **extra)

@@ -17,6 +17,12 @@ from synkinesis.cli.store_support import (
 )
 
 
+def rater_option():
+    """``--rater``: whose scale values a query uses, the same for every command here."""
+    return typer.Option(None, "--rater", show_default=False,
+                        help="Whose scale values (default: the clinician's when there are "
+                             "any; values of different raters are never compared).")
+
 def _text(choice: ScaleRater | None) -> str | None:
     return None if choice is None else str(choice)
 
@@ -70,10 +76,7 @@ def trend(
                                           "(e.g. palpebral_fissure_range_affected_pct)."),
     include_voided: bool = include_voided_option(),
     plot: Path = typer.Option(None, "--plot", help="Write the trend as a PNG plot here."),
-    rater: ScaleRater = typer.Option(None, "--rater", show_default=False,
-                                     help="Whose scale values (default: the clinician's when "
-                                          "there are any; values of different raters are "
-                                          "never compared)."),
+    rater: ScaleRater = rater_option(),
     overwrite: bool = overwrite_option(),
     as_json: str = json_option("the trend"),
 ) -> None:
@@ -145,10 +148,7 @@ def compare(
     date: str = typer.Option(None, "--date", help="Only the treatment on this date "
                                                   "(YYYY-MM-DD); any date works."),
     include_voided: bool = include_voided_option(),
-    rater: ScaleRater = typer.Option(None, "--rater", show_default=False,
-                                     help="Whose scale values (default: the clinician's when "
-                                          "there are any; values of different raters are "
-                                          "never compared)."),
+    rater: ScaleRater = rater_option(),
     as_json: str = json_option("the comparisons"),
     overwrite: bool = overwrite_option(),
 ) -> None:
@@ -264,10 +264,7 @@ def doses(
     after_days: int = typer.Option(14, "--after-days", min=0, max=3650,
                                    help="Days after the session for --effects."),
     include_voided: bool = include_voided_option(),
-    rater: ScaleRater = typer.Option(None, "--rater", show_default=False,
-                                     help="Whose scale values (default: the clinician's when "
-                                          "there are any; values of different raters are "
-                                          "never compared)."),
+    rater: ScaleRater = rater_option(),
     as_json: str = json_option("the doses (and effects)"),
     overwrite: bool = overwrite_option(),
 ) -> None:

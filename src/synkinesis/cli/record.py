@@ -84,7 +84,7 @@ def record_add(
                                        measurement=measurement, analysis=analysis,
                                        protocol_version=protocol_version, force=force,
                                        progress=advance, on_total=advance.set_total,
-                                       keep_source_path=source_path)
+                                       on_phase=advance.phase, keep_source_path=source_path)
     frames = outcome.summary.get("frames", {})
     console.print(f"recorded {video.name} for {outcome.visit_ref} (recording "
                   f"{outcome.recording_id[:8]}, sha256 {outcome.sha256[:12]}...)",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from synkinesis.cli.common import console, overwrite_option
+from synkinesis.cli.common import console, json_option, overwrite_option
 from synkinesis.cli.store_support import (
     AfterCommit,
     bad_input_exits,
@@ -218,10 +218,7 @@ def score_void(
 def visit_compare(
     visit_a: str = typer.Argument(..., help="First visit: CODE@YYYY-MM-DD or its id."),
     visit_b: str = typer.Argument(..., help="Second visit of the same patient."),
-    json_output: str = typer.Option(
-        None, "--json", metavar="PATH|-", show_default=False,
-        help="Write the comparison as JSON to PATH, or to standard output with '-' (then no "
-             "table is printed)."),
+    json_output: str = json_option("the comparison"),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Two visits of one patient side by side, every index with its change.
