@@ -141,11 +141,16 @@ def test_a_dask_local_cluster_gives_the_same_tables(archive, local_run, tmp_path
 
 def test_manifest_with_clinician_scores_feeds_synk_agreement(archive, local_run, tmp_path):
     output, _ = local_run
-    rows = ["path,recording,subject,visit,clinician.eface.brow_rest,clinician.hb.grade"]
+    # the resting items need a rest: without one they are not assessed (issue 19), so the
+    # manifest names a protocol file with a rest span for each clip
+    protocol = tmp_path / "rest.json"
+    protocol.write_text(json.dumps([{"task": "rest", "start_s": 0.0, "end_s": 0.6}]))
+    rows = ["path,recording,subject,visit,protocol,clinician.eface.brow_rest,clinician.hb.grade"]
     for i, (clip, brow) in enumerate([("single.avi", 97), ("single.avi", 92),
                                       ("visits/wolfgang.avi", 101), ("single.avi", 99),
                                       ("visits/wolfgang.avi", 108)]):
-        rows.append(f"{archive / clip},r{i},S{i % 3},2026-01-0{i + 1},{brow},{'II' if i else ''}")
+        rows.append(f"{archive / clip},r{i},S{i % 3},2026-01-0{i + 1},{protocol},{brow},"
+                    f"{'II' if i else ''}")
     manifest = tmp_path / "manifest.csv"
     manifest.write_text("\n".join(rows) + "\n")
     result = runner.invoke(app, ["batch", str(manifest), "-o", str(output), "-q"])
@@ -154,8 +159,10 @@ def test_manifest_with_clinician_scores_feeds_synk_agreement(archive, local_run,
     brow = scales[scales["item"] == "brow_rest"].set_index("recording")
     assert list(brow["clinician"]) == ["97", "92", "101", "99", "108"]
     assert brow.loc["r0", "automatic"] == brow.loc["r1", "automatic"]  # one file, one task
+    assert brow["automatic"].notna().all()
     report = json.loads((output / "batch-report.json").read_text())
-    assert (report["done_now"], report["skipped"]) == (0, 5)  # done by the folder run
+    # a protocol is part of a task's key: these are new tasks, not the folder run's
+    assert report["done_now"] + report["skipped"] == 5 and report["done_now"] >= 1
     agreement = runner.invoke(app, ["agreement", str(output / "scales.parquet"),
                                     "--instrument", "eface", "--json", "-"])
     assert agreement.exit_code == 0, agreement.output
