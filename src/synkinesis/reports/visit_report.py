@@ -237,15 +237,18 @@ def find_source_video(recording: Any, folders: Sequence[Path]) -> Path | None:
 def _finding_row(data: Mapping[str, Any]) -> FindingRow:
     severity = str(data.get("severity") or "")
     evidence = (data.get("evidence") or [{}])[0] if data.get("evidence") else {}
-    interval = data.get("interval")
-    if (isinstance(interval, Sequence) and len(interval) == 2
-            and all(isinstance(v, int | float) for v in interval)):
-        interval_text = f"{_number(interval[0])} to {_number(interval[1])}"
-    else:
+    from synkinesis.store.analysis_files import finding_interval, severity_text
+
+    interval = finding_interval(data)
+    if interval is None:
         interval_text = "no interval"
+    else:
+        coverage = "" if interval[2] is None else f"{interval[2]:.0%} ".replace("%", " %")
+        interval_text = f"{coverage}{_number(interval[0])}..{_number(interval[1])}"
     by_side = data.get("index_by_side") or {}
     resting = data.get("pattern") == "resting_tightness"
-    words = (RESTING_WORDS if resting else SEVERITY_WORDS).get(severity, severity)
+    words = ((RESTING_WORDS if resting else SEVERITY_WORDS).get(severity)
+             or severity_text(data))
     if severity == "not measurable" and data.get("note"):
         words += f" ({data['note']})"
     label = str(data.get("label") or _words(data.get("pattern", "")))
@@ -557,7 +560,7 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
         rows = []
         for row in found.rows:
             source = row.point.detail if found.index.instrument else row.point.source
-            rows.append((row.point.day.isoformat(), _number(row.point.value),
+            rows.append((row.point.day.isoformat(), _trend_value(row.point),
                          row.point.visit_ref, source,
                          ", ".join(t.title for t in row.treatments_since_previous)))
         if index.startswith("analysis."):
@@ -580,12 +583,26 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
             higher = found.index.higher_is_better
             if found.index.name.startswith("analysis."):
                 higher = False  # Sunnybrook synkinesis points: more is worse
-            verdict = ("unchanged" if change == 0 else "" if higher is None else
+            overlap = (old.interval is not None and new.interval is not None
+                       and old.interval[0] <= new.interval[1]
+                       and new.interval[0] <= old.interval[1])
+            verdict = ("unchanged" if change == 0 else "within the interval" if overlap
+                       else "" if higher is None else
                        "better" if (change > 0) == higher else "worse")
             name = label if not found.rater else f"{found.index.label} ({found.rater})"
-            changes.append(f"{name} {_number(old.value)} on {old.day.isoformat()} -> "
-                           f"{_number(new.value)} now" + (f", {verdict}" if verdict else ""))
+            changes.append(f"{name} {_trend_value(old)} on {old.day.isoformat()} -> "
+                           f"{_trend_value(new)} now" + (f", {verdict}" if verdict else ""))
     return sections, changes
+
+
+def _trend_value(point: Any) -> str:
+    """A trend value with the interval the record stores for it (none for scale scores and
+    for indices stored without one)."""
+    if point.interval is None:
+        return _number(point.value)
+    coverage = "" if point.level is None else f"{point.level:.0%} ".replace("%", " %")
+    return (f"{_number(point.value)} ({coverage}{_number(point.interval[0])}.."
+            f"{_number(point.interval[1])})")
 
 
 def _toxin(patient: Any, visit: Any) -> tuple[list[Any], Figure | None]:
@@ -610,6 +627,8 @@ def _toxin(patient: Any, visit: Any) -> tuple[list[Any], Figure | None]:
 
 def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
     """The clinician-facing paragraph: what was found, how sure, what changed."""
+    from synkinesis.store.analysis_files import finding_interval, index_text, severity_text
+
     sentences: list[str] = []
     analyses: list[tuple[str, Mapping[str, Any]]] = report_parts["analyses"]
     recordings: Sequence[RecordingSection] = report_parts["recordings"]
@@ -617,19 +636,22 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
         sentences.append(f"{len(recordings)} recording(s) at this visit, none analysed ("
                          + "; ".join(r.status for r in recordings) + "): no findings.")
     for name, analysis in analyses:
-        found, normal, unmeasured = [], [], []
-        for finding in [*(analysis.get("findings") or []), analysis.get("resting") or {}]:
-            if not finding:
-                continue
+        found, normal, unmeasured, uncertain = [], [], [], []
+        entries = [f for f in [*(analysis.get("findings") or []), analysis.get("resting") or {}]
+                   if f]
+        for finding in entries:
             pattern = pattern_name(finding.get("pattern", ""))
             severity = finding.get("severity")
             if severity in ("mild", "moderate", "severe"):
                 what = pattern if pattern == "resting tightness" else f"{pattern} synkinesis"
                 found.append(f"{severity} {what} on the patient's {finding.get('side')} side "
-                             f"(index {_number(finding.get('index'))} Sunnybrook points, "
+                             f"(index {index_text(finding)} Sunnybrook points, "
                              f"confidence {_percent(finding.get('confidence'))})")
             elif severity == "none":
                 normal.append(pattern)
+            elif severity == "uncertain":
+                uncertain.append(f"{pattern}: index {index_text(finding)}, "
+                                 f"{severity_text(finding)}")
             else:
                 unmeasured.append(pattern)
         seg = analysis.get("segmentation") or {}
@@ -638,14 +660,22 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
         sentence += "."
         if normal and found:
             sentence += f" Nothing beyond the other side: {', '.join(normal)}."
+        if uncertain:
+            sentence += (" Not called, the interval spans more than one class: "
+                         + "; ".join(uncertain) + ".")
         if unmeasured:
             sentence += (f" Not measurable here: {', '.join(unmeasured)} (their tasks were not "
                          "recorded or not usable).")
         sentences.append(sentence)
-        sure = ("How sure: each index is a single value with no interval (the analysis "
-                "stores none), so a value near a severity boundary could fall either side; "
-                "the confidence combines how clearly the task was recognised, the usable "
-                "frames and the distance from a boundary.")
+        if any(finding_interval(f) is not None for f in entries):
+            sure = ("How sure: each index is shown with the interval where a repeat recording "
+                    "of the same face would read; a severity is called only where the whole "
+                    "interval lies in one class.")
+        else:
+            sure = ("How sure: each index is a single value with no interval (the analysis "
+                    "stores none), so a value near a severity boundary could fall either side; "
+                    "the confidence combines how clearly the task was recognised, the usable "
+                    "frames and the distance from a boundary.")
         if (seg.get("rest") or {}).get("flagged"):
             sure += (" The rest baseline is the quietest span, not a recorded rest task, which "
                      "can under-read a change present throughout.")
