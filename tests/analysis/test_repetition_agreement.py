@@ -87,3 +87,27 @@ def test_the_analysis_file_with_agreement_matches_its_schema():
     import json
 
     jsonschema.validate(json.loads(json.dumps(data)), analysis_schema())
+
+
+def test_the_guided_protocol_asks_every_task_twice_and_the_analysis_uses_both():
+    from synkinesis.protocol import GUIDED_REPETITIONS, TASKS, ProtocolError, guided_steps
+
+    steps = guided_steps()
+    asked = [task.name for task, _ in steps]
+    assert GUIDED_REPETITIONS == 2
+    for task in TASKS:
+        assert asked.count(task.name) == (0 if task.optional else 2), task.name
+    assert asked[0] == asked[-1] == "rest"
+    repeated = [name for name in asked if name != "rest"]
+    assert all(repeated[i] == repeated[i + 1] for i in range(0, len(repeated), 2))
+    assert [k for task, k in steps if task.name == "big_smile"] == [1, 2]
+    assert len(guided_steps(repetitions=1)) == 9
+    with pytest.raises(ProtocolError, match="repetitions must be"):
+        guided_steps(repetitions=0)
+    # a recording that follows the steps (each held 2 s): every task is analysed twice
+    recording, spans = make_recording(tuple((task.name, 2.0) for task, _ in steps))
+    analysis = _analyse(recording, spans)
+    moving = {name for name in asked if name != "rest"}
+    assert {t: n for t, n in analysis.uncertainty.repetitions.items() if t != "rest"} == \
+        dict.fromkeys(moving, 2)
+    assert {a.task for a in analysis.uncertainty.agreement} == moving
