@@ -33,7 +33,15 @@ ANALYSIS = {
                 "severity": "none", "index": 0.3, "confidence": 0.9, "evidence": [],
                 "interval": {"low": 0.1, "high": 0.5, "level": 0.9, "replicates": 100}},
     "scales": [], "warnings": [],
+    "uncertainty": {"level": 0.9, "replicates": 100, "agreement": [
+        {"task": "big_smile", "repetitions": 2, "regions": ["eye", "mouth_corner"],
+         "levels_mm": {}, "spread_mm": [0.05, 5.06], "smallest_change_mm": [0.12, 0.09],
+         "disagreeing": ["mouth_corner"], "agree": False},
+        {"task": "brow_raise", "repetitions": 2, "regions": ["brow"], "levels_mm": {},
+         "spread_mm": [0.1], "smallest_change_mm": [0.2], "disagreeing": [], "agree": True}]},
 }
+DISAGREE = ("big smile x2: repetitions DISAGREE (mouth corner 5.06 mm apart, resolves 0.09 "
+            "mm): record the task again")
 
 
 def _visit_with_analysis(store, folder: Path, analysis: dict) -> str:
@@ -84,6 +92,7 @@ def test_visit_page_shows_each_index_with_its_interval_and_what_would_settle_it(
     assert f"uncertain (none..severe): {SETTLE}" in text
     assert "1.20 (90 % 1.05..1.41)" in text
     assert "0.30 (90 % 0.10..0.50)" in text  # resting tightness is a row too
+    assert DISAGREE in text and "brow raise x2: repetitions agree" in text
 
 
 def test_visit_page_of_an_old_analysis_says_no_interval(record):
@@ -92,8 +101,10 @@ def test_visit_page_of_an_old_analysis_says_no_interval(record):
     for finding in [*old["findings"], old["resting"]]:
         finding.pop("interval")
     old["format_version"] = 1
+    old.pop("uncertainty")
     text = _page(store, url, _visit_with_analysis(store, folder, old))
     assert "2.10 (no interval)" in text and "(90 %" not in text
+    assert "repetitions" not in text
 
 
 def test_visit_report_html_carries_the_intervals(record):
@@ -115,6 +126,7 @@ def test_visit_report_html_carries_the_intervals(record):
            "1.05..1.41) Sunnybrook points" in html
     assert "a severity is called only where the whole interval lies in one class" in html
     assert "no interval" not in html
+    assert DISAGREE in html and "brow raise x2: repetitions agree" in html
     trend = next(t for t in report.trends if t.title.startswith("ocular-oral"))
     assert [row[1] for row in trend.rows] == ["2.1 (90 % 0.28..4.35)"]  # stored with it
 

@@ -406,9 +406,13 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
                       str(s.get("note") or "")) for s in seg.get("segments") or [])
     rest = seg.get("rest") or {}
     missing = [_words(t) for t in seg.get("missing_tasks") or []]
+    from synkinesis.store.analysis_files import repetition_lines
+
+    repeated = repetition_lines(analysis)
     segmentation = (f"{seg.get('method', '-')} segmentation; rest: {rest.get('method', '-')}"
                     + (" (flagged: not a recorded rest task)" if rest.get("flagged") else "")
-                    + (f"; protocol tasks not found: {', '.join(missing)}" if missing else ""))
+                    + (f"; protocol tasks not found: {', '.join(missing)}" if missing else "")
+                    + (f"; repeated tasks: {'; '.join(repeated)}" if repeated else ""))
     affected = analysis.get("affected_side") or {}
     if affected.get("method") == "given":
         affected_text = f"{affected.get('side')} (from the record)"

@@ -24,6 +24,7 @@ __all__ = [
     "finding_interval",
     "index_text",
     "indices_from_analysis",
+    "repetition_lines",
     "read_analysis_file",
     "scale_results_from_analysis",
     "severity_text",
@@ -117,6 +118,32 @@ def severity_text(entry: Mapping[str, Any]) -> str:
         severity += f" ({span[0]}..{span[1]})"
     settle = str(entry.get("settle") or "")
     return f"{severity}: {settle}" if settle and severity.startswith("uncertain") else severity
+
+
+def repetition_lines(data: Mapping[str, Any]) -> list[str]:
+    """Per task recorded more than once, whether its repetitions agree, from the analysis
+    file's ``uncertainty.agreement``: "big smile x2: repetitions agree" or "big smile x2:
+    repetitions DISAGREE (mouth corner 5.06 mm apart, resolves 0.09 mm): record the task
+    again". Empty for a file without it (format 1, intervals off, no repeated task)."""
+    uncertainty = data.get("uncertainty")
+    entries = uncertainty.get("agreement") if isinstance(uncertainty, Mapping) else None
+    lines = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        task = f"{str(entry.get('task', '?')).replace('_', ' ')} x{entry.get('repetitions')}"
+        if entry.get("agree"):
+            lines.append(f"{task}: repetitions agree")
+            continue
+        apart = [f"{str(region).replace('_', ' ')} {spread:.2f} mm apart, resolves "
+                 f"{limit:.2f} mm" for region, spread, limit in zip(
+                     entry.get("regions") or [], entry.get("spread_mm") or [],
+                     entry.get("smallest_change_mm") or [])
+                 if region in (entry.get("disagreeing") or []) and _finite(spread)
+                 and _finite(limit)]
+        lines.append(f"{task}: repetitions DISAGREE ({'; '.join(apart)}): record the task "
+                     "again")
+    return lines
 
 
 def indices_from_analysis(data: Mapping[str, Any]) -> dict[str, IndexValue]:

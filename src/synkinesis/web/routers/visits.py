@@ -49,7 +49,12 @@ def load_visit(session, visit_id: str, request: Request, user: Account, *,
 def analysis_view(path: str | None, sha256: str | None) -> dict | None:
     """What the visit page shows of an analysis file (findings, side, segments, scales):
     nothing when the file is missing or no longer the one recorded (its sha256)."""
-    from synkinesis.store.analysis_files import index_text, read_analysis_file, severity_text
+    from synkinesis.store.analysis_files import (
+        index_text,
+        read_analysis_file,
+        repetition_lines,
+        severity_text,
+    )
     from synkinesis.store.recordings import checked_file
 
     file, _why = checked_file(path, sha256, "analysis")
@@ -74,6 +79,7 @@ def analysis_view(path: str | None, sha256: str | None) -> dict | None:
                     "total": (s.get("result") or {}).get("total")} for s in data.get("scales",
                                                                                    [])],
         "warnings": data.get("warnings", []),
+        "repetitions": repetition_lines(data),
         "recording": data.get("recording") or {},
     }
 
