@@ -153,3 +153,20 @@ def test_report_names_a_change_inside_both_intervals_as_such(record):
             "interval") in summary
     assert ("mentalis index (analysis, Sunnybrook synkinesis points; higher is more) "
             "2.6 (90 % 2.4..2.8) on 2026-08-01 -> 1.2 (90 % 1.05..1.41) now, better") in summary
+
+
+def test_the_dashboard_trend_carries_the_stored_interval(record):
+    from fastapi.testclient import TestClient
+
+    from synkinesis.web import create_app
+
+    store, url, folder = record
+    _visit_with_analysis(store, folder, ANALYSIS)
+    settings = load_web_settings(environ={}, database_url=url)
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1") as client:
+        assert client.post("/login", data={"username": "drx", "password": PASSWORD},
+                           follow_redirects=False).status_code == 303
+        data = client.get("/patients/P001/trend",
+                          params={"index": "analysis.ocular_oral.index"}).json()
+    assert [(p["value"], p["interval"], p["level"]) for p in data["points"]] == [
+        (2.1, [0.28, 4.35], 0.9)]
