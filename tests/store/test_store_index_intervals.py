@@ -12,7 +12,15 @@ import warnings
 
 import pytest
 from sqlalchemy import text
-from store_fixtures import TODAY, fill_record, settings, sqlite_settings, sqlite_store
+from store_fixtures import (
+    TODAY,
+    cli,
+    fill_record,
+    record_env,
+    settings,
+    sqlite_settings,
+    sqlite_store,
+)
 
 from synkinesis.store import open_store, repository
 from synkinesis.store.analysis_files import (
@@ -144,3 +152,29 @@ def test_a_version_2_bundle_imports_without_intervals(sqlite_store, tmp_path):
         assert points and all(p.interval is None for p in points)
     finally:
         other.close()
+
+
+def test_synk_trend_prints_the_interval_column(cli, record_env, tmp_path):
+    from synkinesis.store.settings import load_settings
+
+    store = open_store(load_settings(database_url=record_env, environ={
+        "SYNK_DATA_DIR": str(tmp_path / "derived")}))
+    try:
+        with store.transaction() as session:
+            repository.create_patient(session, code="P001", affected_side="left")
+            visit = repository.create_visit(session, patient_code="P001",
+                                            visit_date="2026-02-01", today=TODAY)
+            repository.add_recording(session, visit=visit, video_path="/a.mp4",
+                                     sha256="f" * 64,
+                                     indices=indices_from_analysis({"findings": [UNCERTAIN]}))
+    finally:
+        store.close()
+    result = cli("trend", "P001", "analysis.ocular_oral.index")
+    assert result.exit_code == 0, result.output
+    assert "interval" in result.output and "90 % 0.28..4.35" in result.output
+    as_json = cli("trend", "P001", "analysis.ocular_oral.index", "--json", "-")
+    point = json.loads(as_json.output)["rows"][0]["point"]
+    assert (point["interval"], point["level"]) == ([0.28, 4.35], 0.9)
+    plot = tmp_path / "trend.png"  # drawn with the interval as an error bar
+    assert cli("trend", "P001", "analysis.ocular_oral.index", "--plot", plot).exit_code == 0
+    assert plot.stat().st_size > 0
