@@ -170,3 +170,34 @@ def test_the_dashboard_trend_carries_the_stored_interval(record):
                           params={"index": "analysis.ocular_oral.index"}).json()
     assert [(p["value"], p["interval"], p["level"]) for p in data["points"]] == [
         (2.1, [0.28, 4.35], 0.9)]
+
+
+def test_report_scale_table_prints_an_automatic_items_interval(record):
+    from synkinesis.reports.visit_report import collect_visit_report
+    from synkinesis.store import repository
+    from synkinesis.store.analysis_files import indices_from_analysis
+    from synkinesis.store.recordings import file_sha256
+
+    store, _url, folder = record
+    analysis = {**ANALYSIS, "scales": [{"instrument": "house_brackmann", "items": [
+        {"key": "grade", "value": 2, "interval": {"low": 2, "high": 3, "level": 0.9}}]}]}
+    file = folder / "s.analysis.json"
+    file.write_text(json.dumps(analysis))
+    with store.transaction() as session:
+        visit = repository.create_visit(session, patient_code="P001", visit_date="2026-11-03")
+        recording = repository.add_recording(
+            session, visit=visit, video_path="/videos/s.mp4", sha256="d" * 64,
+            analysis_path=str(file), analysis_sha256=file_sha256(file),
+            analysis_status="analysed", indices=indices_from_analysis(analysis))
+        repository.add_score(session, visit=visit, instrument="house_brackmann",
+                             items={"grade": 2}, rater="automatic", recording=recording,
+                             evidence={"grade": {"measurement": "voluntary_ratio",
+                                                 "value": 0.9, "confidence": 0.5}})
+        repository.add_score(session, visit=visit, instrument="house_brackmann",
+                             items={"grade": 2}, rater="clinician")
+    with store.reading() as session:
+        report = collect_visit_report(session, visit_ref="P001@2026-11-03", figures=False)
+    (table,) = report.scales
+    grade = dict(table.rows)[next(label for label, _ in table.rows if label != "total")]
+    assert table.columns[:2] == ("clinician", "automatic")
+    assert grade[:2] == ("2", "2 (90 % 2..3)")  # the clinician's score has no interval

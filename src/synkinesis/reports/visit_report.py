@@ -479,8 +479,11 @@ def _score_column(score: Any) -> str:
     return who + (", draft" if score.draft else "")
 
 
-def _scale_tables(scores: Sequence[Any]) -> tuple[ScaleTable, ...]:
-    """Per instrument, the clinician's scores first, then the automatic drafts, then others."""
+def _scale_tables(scores: Sequence[Any], intervals: Mapping[str, Mapping[str, Mapping[
+        str, tuple[float, float, float | None]]]] | None = None) -> tuple[ScaleTable, ...]:
+    """Per instrument, the clinician's scores first, then the automatic drafts, then others.
+    ``intervals``: recording id -> instrument -> item -> interval, from the analysis files;
+    an automatic item whose interval spans more than its value is printed with it."""
     from synkinesis.scales import ScaleValidationError, get_instrument
 
     order = {"clinician": 0, "automatic": 1, "patient": 2}
@@ -501,7 +504,13 @@ def _scale_tables(scores: Sequence[Any]) -> tuple[ScaleTable, ...]:
             for score in chosen:
                 items = score.result.get("items") or {}
                 value = items.get(key)
-                values.append(_number(value) if not isinstance(value, str) else _words(value))
+                text = _number(value) if not isinstance(value, str) else _words(value)
+                found = ((intervals or {}).get(score.recording_id or "") or {}).get(
+                    instrument, {}).get(key) if score.rater == "automatic" else None
+                if found is not None and not isinstance(value, str) and found[0] != found[1]:
+                    coverage = "" if found[2] is None else f"{found[2]:.0%} ".replace("%", " %")
+                    text += f" ({coverage}{_number(found[0])}..{_number(found[1])})"
+                values.append(text)
             if any(v != "-" for v in values):
                 label = definition.item(key).label if definition else _words(key)
                 rows.append((label, tuple(values)))
@@ -749,13 +758,16 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
                *map(Path, video_folders)]
     with tempfile.TemporaryDirectory(prefix="synk-report-") as temporary:
         directory = Path(temporary)
-        sections, analyses = [], []
+        from synkinesis.store.analysis_files import item_intervals
+
+        sections, analyses, intervals = [], [], {}
         for number, recording in enumerate(visit.recordings, start=1):
             section, analysis = _recording_section(recording, number, directory, figures,
                                                    folders)
             sections.append(section)
             if analysis is not None:
                 analyses.append((Path(recording.video_path).name, analysis))
+                intervals[recording.id] = item_intervals(analysis)
         trends, changes = _trends(session, patient, visit, directory, figures)
     sessions, diagram = _toxin(patient, visit)
     toxin_rows = tuple(
@@ -818,7 +830,8 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
         patient_code=patient.code, patient_name=(name or "").strip(), visit_ref=reference,
         visit_date=visit.visit_date, visit_label=visit.label, clinician=visit.clinician,
         patient_lines=tuple(patient_lines), summary=summary, recordings=tuple(sections),
-        scales=_scale_tables([s for s in visit.scores if is_live(s)]), trends=tuple(trends),
+        scales=_scale_tables([s for s in visit.scores if is_live(s)], intervals),
+        trends=tuple(trends),
         trends_note="" if trends else "no score or analysed index stored up to this visit",
         toxin_sessions=toxin_rows, toxin_diagram=diagram,
         dose_days=tuple(doses.days[i].isoformat() for i in keep), dose_rows=tuple(dose_rows),

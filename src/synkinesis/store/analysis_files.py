@@ -24,6 +24,7 @@ __all__ = [
     "finding_interval",
     "index_text",
     "indices_from_analysis",
+    "item_intervals",
     "repetition_lines",
     "read_analysis_file",
     "scale_results_from_analysis",
@@ -118,6 +119,21 @@ def severity_text(entry: Mapping[str, Any]) -> str:
         severity += f" ({span[0]}..{span[1]})"
     settle = str(entry.get("settle") or "")
     return f"{severity}: {settle}" if settle and severity.startswith("uncertain") else severity
+
+
+def item_intervals(data: Mapping[str, Any]
+                   ) -> dict[str, dict[str, tuple[float, float, float | None]]]:
+    """instrument -> item key -> ``(low, high, level)`` of each automatic scale item's interval
+    an analysis file stores (format 2); items without one are left out."""
+    out: dict[str, dict[str, tuple[float, float, float | None]]] = {}
+    for entry in data.get("scales") or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("items"), list):
+            continue
+        for item in entry["items"]:
+            interval = finding_interval(item) if isinstance(item, Mapping) else None
+            if interval is not None and "key" in item:
+                out.setdefault(str(entry.get("instrument")), {})[str(item["key"])] = interval
+    return out
 
 
 def repetition_lines(data: Mapping[str, Any]) -> list[str]:
