@@ -138,12 +138,20 @@ def test_a_version_2_bundle_imports_without_intervals(sqlite_store, tmp_path):
     for index in indices:
         for key in ("low", "high", "level"):
             del index[key]
+    broken = json.loads(json.dumps(bundle))
+    next(i for v in broken["patient"]["visits"] for r in v["recordings"]
+         for i in r["indices"])["high"] = float("inf")
     bundle["format_version"] = 2
     from synkinesis.store.settings import load_settings
 
     other = open_store(load_settings(database_url=f"sqlite:///{tmp_path / 'other.sqlite'}",
                                      environ={"SYNK_DATA_DIR": str(tmp_path / "other")}))
     try:
+        from synkinesis.store.errors import StoreValidationError
+
+        with pytest.raises(StoreValidationError, match=r"\.high: numbers must be finite"), \
+                other.transaction() as session:
+            import_bundle(session, bundle=broken)
         with other.transaction() as session:
             import_bundle(session, bundle=bundle)
         with other.reading() as session:
