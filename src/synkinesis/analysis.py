@@ -63,6 +63,7 @@ from synkinesis.uncertainty import (
     UncertaintyOptions,
     decide_findings,
     estimate_uncertainty,
+    repetition_agreement,
 )
 
 FORMAT_NAME = "synkinesis.analysis"
@@ -220,6 +221,9 @@ def analyze_recording(
             recording, segmentation, affected, findings=findings, resting=resting,
             scales=scales, coupling_options=options.coupling, finding_options=options.findings,
             options=options.uncertainty)
+        uncertainty = replace(uncertainty, agreement=repetition_agreement(
+            recording, segmentation, resolution=uncertainty.resolution,
+            coupling_options=options.coupling))
         findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
         resting = decide_findings((resting,), uncertainty, segmentation,
                                   options=options.findings)[0]
@@ -394,7 +398,8 @@ def uncertainty_dict(uncertainty: Uncertainty | None) -> dict[str, Any] | None:
     return {"level": uncertainty.level, "replicates": uncertainty.replicates,
             "seed": uncertainty.seed, "sources": list(uncertainty.sources),
             "resolution": [asdict(r) for r in uncertainty.resolution],
-            "repetitions": dict(uncertainty.repetitions)}
+            "repetitions": dict(uncertainty.repetitions),
+            "agreement": [{**asdict(a), "agree": a.agree} for a in uncertainty.agreement]}
 
 
 def analysis_to_dict(analysis: Analysis, *, source: Mapping[str, Any] | None = None,
@@ -666,4 +671,25 @@ def _uncertainty_lines(uncertainty: Uncertainty | None) -> list[str]:
     repeated = [f"{task} x{n}" for task, n in uncertainty.repetitions.items() if n > 1]
     if repeated:
         lines.append("repetitions resampled: " + ", ".join(repeated))
+    lines += agreement_lines(uncertainty.agreement)
+    return lines
+
+
+def agreement_lines(agreement: Sequence[Any]) -> list[str]:
+    """One line per repeated task: whether its repetitions agree, and where they do not by
+    how much (the largest spread, mm, against the region's smallest resolvable change)."""
+    lines = []
+    for entry in agreement:
+        task = entry.task.replace("_", " ")
+        if entry.agree:
+            lines.append(f"repetitions agree: {task} x{entry.repetitions} (every region "
+                         "within its smallest resolvable change)")
+            continue
+        worst = ", ".join(
+            f"{region.replace('_', ' ')} {spread:.2f} mm apart (resolves "
+            f"{limit:.2f})" for region, spread, limit in zip(
+                entry.regions, entry.spread_mm, entry.smallest_change_mm)
+            if region in entry.disagreeing)
+        lines.append(f"repetitions DISAGREE: {task} x{entry.repetitions}: {worst}; "
+                     "record the task again")
     return lines

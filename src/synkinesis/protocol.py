@@ -117,6 +117,34 @@ COMPOUND = "compound"
 UNKNOWN = "unknown"
 
 
+#: How many times the guided protocol asks for each task: a clinician repeats a movement to
+#: see whether it holds, and the analysis resamples the repetitions (its intervals) and
+#: reports whether they agree (:func:`synkinesis.uncertainty.repetition_agreement`).
+GUIDED_REPETITIONS = 2
+
+
+def guided_steps(*, repetitions: int = GUIDED_REPETITIONS,
+                 optional: bool = False) -> tuple[tuple[Task, int], ...]:
+    """The order a guided recording asks for the tasks: ``(task, repetition)`` with
+    repetition 1.. ``repetitions``. Rest opens and closes the recording (``repetitions``
+    rests, the others between them); every other task is asked ``repetitions`` times in a row,
+    each with its own relax, as a clinician asks. Optional tasks only with ``optional``.
+
+    Raises
+    ------
+    ProtocolError
+        ``repetitions`` below 1.
+    """
+    if isinstance(repetitions, bool) or not isinstance(repetitions, int) or repetitions < 1:
+        raise ProtocolError(f"repetitions must be a whole number >= 1, got {repetitions!r}")
+    rest = get_task("rest")
+    middle = [(task, k) for task in TASKS if task.name != "rest"
+              and (optional or not task.optional) for k in range(1, repetitions + 1)]
+    rests = [(rest, k) for k in range(1, repetitions + 1)]
+    half = len(middle) // repetitions // 2 * repetitions  # never between two repetitions
+    return (rests[0], *middle[:half], *rests[1:-1], *middle[half:], *rests[1:][-1:])
+
+
 def get_task(name: str) -> Task:
     """The task called ``name``; raises ProtocolError listing the known names."""
     for task in TASKS:

@@ -198,6 +198,27 @@ def analysis_schema() -> dict[str, Any]:
                         "replicates": {"type": "integer", "minimum": 0},
                         "repetitions": {"type": "object",
                                         "additionalProperties": {"type": "integer"}},
+                        "agreement": {
+                            "description": "Per task recorded more than once: each "
+                                           "repetition's movement per region and side (mm), "
+                                           "their spread, and the regions where it exceeds "
+                                           "the smallest resolvable change.",
+                            "type": "array", "items": {
+                                "type": "object",
+                                "required": ["task", "repetitions", "regions", "levels_mm",
+                                             "spread_mm", "smallest_change_mm",
+                                             "disagreeing", "agree"],
+                                "properties": {
+                                    "task": {"type": "string"},
+                                    "repetitions": {"type": "integer", "minimum": 2},
+                                    "regions": {"type": "array", "items": {"type": "string"}},
+                                    "levels_mm": {"type": "object"},
+                                    "spread_mm": {"type": "array", "items": _NUMBER_OR_NULL},
+                                    "smallest_change_mm": {"type": "array",
+                                                           "items": _NUMBER_OR_NULL},
+                                    "disagreeing": {"type": "array",
+                                                    "items": {"type": "string"}},
+                                    "agree": {"type": "boolean"}}}},
                         "resolution": {"type": "array", "items": {
                             "type": "object", "required": ["region", "smallest_change_mm"],
                             "properties": {"region": {"type": "string"},

@@ -161,6 +161,8 @@ class Uncertainty:
     resolution : tuple of RegionResolution
     repetitions : mapping task -> int
         How many repetitions of each task were resampled.
+    agreement : tuple of RepetitionAgreement
+        Per repeated task, how far its repetitions' levels lie apart.
     sources : tuple of str
         What the draws varied (for the reader).
     """
@@ -172,6 +174,8 @@ class Uncertainty:
     items: Mapping[str, Mapping[str, Interval]]
     resolution: tuple[RegionResolution, ...]
     repetitions: Mapping[str, int]
+    #: How the repetitions of each repeated task agree (:func:`repetition_agreement`).
+    agreement: tuple[RepetitionAgreement, ...] = ()
     sources: tuple[str, ...] = field(default=(
         "repetitions of each task (drawn with replacement)",
         "frame-to-frame jitter of the rest added to every task frame (blocks of rest frames)",
@@ -459,4 +463,95 @@ def decide_findings(
                                  f"{smallest:.2f} mm; one point is {anchor:g} mm)")
             settle = "; ".join(steps) or "repeat the recording to narrow the interval"
         out.append(replace(finding, severity=severity, severity_range=ends, settle=settle))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RepetitionAgreement:
+    """How the repetitions of one task agree, as a clinician compares two tries of a smile.
+
+    Each repetition's level is the task's row of the coupling matrix computed with only that
+    repetition of the task (the other tasks unchanged): the sustained movement of every region
+    on each side, mm. Two repetitions disagree in a region when their levels lie further apart
+    than the region's smallest resolvable change (:class:`RegionResolution`, a 90 % minimal
+    detectable change: the spread two readings of the same held level stay within).
+
+    Attributes
+    ----------
+    task : str
+    repetitions : int
+    regions : tuple of str
+        The regions compared (measured, finite in every repetition on both sides).
+    levels_mm : mapping side -> tuple of tuples
+        ``levels_mm[side][k][j]``: repetition ``k``'s movement of ``regions[j]``, mm.
+    spread_mm : tuple of float
+        Per region, the largest range of the repetitions' levels over the two sides, mm.
+    smallest_change_mm : tuple of float
+        Per region, its smallest resolvable change (NaN when unknown: never flagged).
+    disagreeing : tuple of str
+        The regions whose spread exceeds their smallest resolvable change.
+    """
+
+    task: str
+    repetitions: int
+    regions: tuple[str, ...]
+    levels_mm: Mapping[str, tuple[tuple[float, ...], ...]]
+    spread_mm: tuple[float, ...]
+    smallest_change_mm: tuple[float, ...]
+    disagreeing: tuple[str, ...]
+
+    @property
+    def agree(self) -> bool:
+        return not self.disagreeing
+
+
+def repetition_agreement(recording: Recording, segmentation: Segmentation, *,
+                         resolution: Sequence[RegionResolution],
+                         coupling_options: CouplingOptions = CouplingOptions(),
+                         ) -> tuple[RepetitionAgreement, ...]:
+    """The agreement of the repetitions of every task recorded more than once (rest excluded),
+    in protocol order (see :class:`RepetitionAgreement`). Sides are the patient's.
+
+    Parameters
+    ----------
+    recording, segmentation
+    resolution : sequence of RegionResolution
+        From :func:`region_resolution` on the same recording.
+    coupling_options : CouplingOptions
+        As for the analysis' own coupling matrix.
+    """
+    smallest = {r.region: r.smallest_change_mm for r in resolution}
+    out = []
+    for task in TASK_NAMES:
+        repeats = segmentation.task_segments(task)
+        if task == "rest" or len(repeats) < 2:
+            continue
+        rows: dict[str, list[np.ndarray]] = {side: [] for side in SIDES}
+        regions: tuple[str, ...] = ()
+        for repeat in repeats:
+            alone = replace(segmentation, segments=tuple(
+                s for s in segmentation.segments if s.task != task or s is repeat))
+            coupling = compute_coupling(recording, alone, options=coupling_options)
+            if task not in coupling.tasks:
+                break
+            regions = coupling.regions
+            row = coupling.tasks.index(task)
+            for side in SIDES:
+                rows[side].append(np.asarray(coupling.movement_mm[side][row], dtype=float))
+        if not regions or len(rows["left"]) < 2:
+            continue
+        levels = {side: np.vstack(rows[side]) for side in SIDES}
+        finite = np.all(np.isfinite(levels["left"]), axis=0) & np.all(
+            np.isfinite(levels["right"]), axis=0)
+        keep = [j for j, region in enumerate(regions) if finite[j] and region in smallest]
+        spread = [max(float(np.ptp(levels[side][:, j])) for side in SIDES) for j in keep]
+        names = tuple(regions[j] for j in keep)
+        limits = tuple(float(smallest[name]) for name in names)
+        out.append(RepetitionAgreement(
+            task=task, repetitions=len(rows["left"]), regions=names,
+            levels_mm={side: tuple(tuple(round(float(levels[side][k, j]), 4) for j in keep)
+                                   for k in range(levels[side].shape[0])) for side in SIDES},
+            spread_mm=tuple(round(v, 4) for v in spread), smallest_change_mm=limits,
+            disagreeing=tuple(name for name, v, limit in zip(names, spread, limits)
+                              if np.isfinite(limit) and v > limit)))
     return tuple(out)

@@ -136,7 +136,7 @@ def test_pdf_report_of_an_analysed_visit(pdf):
     text = " ".join(" ".join(pages).split())
     for name in FINDING_NAMES:
         assert name in text, name
-    assert "no interval" in text
+    assert "90 % " in text  # the analysis' intervals (format 2), not "no interval"
     assert f"synkinesis {__version__}" in text
     assert "Coupling matrix" in text and "Key frames" in text
     assert "Units per muscle up to this visit" in text
@@ -179,7 +179,7 @@ def test_html_headings_and_alt_texts(html):
 def test_report_reads_the_record_and_recomputes_nothing(record, report, monkeypatch):
     (section,) = report.recordings
     assert section.analysed and section.coupling is not None
-    assert {f.interval for f in section.findings} == {"no interval"}
+    assert all(f.interval.startswith("90 % ") for f in section.findings if f.index != "-")
     ocular = next(f for f in section.findings if f.name.startswith("ocular-oral"))
     assert (ocular.severity, ocular.side) == ("mild", "left")
     assert [f.title for f in section.key_frames][:1] == ["Rest frame (resting tightness)"]

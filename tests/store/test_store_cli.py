@@ -118,9 +118,9 @@ def test_therapy_and_procedure(clinic):
 
 
 def test_db_commands(clinic, tmp_path):
-    assert "schema already at revision 0004" in ok(clinic("db", "upgrade"))
+    assert "schema already at revision 0005" in ok(clinic("db", "upgrade"))
     status = ok(clinic("db", "status"))
-    assert "schema revision 0004" in status and "injections: 3" in status
+    assert "schema revision 0005" in status and "injections: 3" in status
     bundle, fhir, csv_dir = tmp_path / "b.json", tmp_path / "f.json", tmp_path / "csv"
     out = ok(clinic("db", "export", "P001", "--bundle", bundle, "--fhir", fhir, "--csv", csv_dir))
     # two toxin sessions (Procedure) with three injections (MedicationAdministration)

@@ -68,7 +68,7 @@ def _other_store(tmp_path, name="other"):
 
 def test_bundle_round_trips_losslessly(filled, tmp_path):
     first = _export(filled)
-    assert first["format"] == BUNDLE_FORMAT and first["format_version"] == 2
+    assert first["format"] == BUNDLE_FORMAT and first["format_version"] == 3
     other = _other_store(tmp_path)
     with other.transaction() as session:
         import_bundle(session, bundle=first)
@@ -97,7 +97,7 @@ def test_bad_bundles_are_refused(sqlite_store, tmp_path):
         fill_record(sqlite_store)
     good = _export(sqlite_store)
     other = _other_store(tmp_path)
-    newer = dict(good, format_version=3)
+    newer = dict(good, format_version=4)
     wrong_muscle = json.loads(json.dumps(good))
     wrong_muscle["patient"]["toxin_sessions"][0]["injections"][0]["muscle"] = "biceps"
     extra_field = json.loads(json.dumps(good))
@@ -105,7 +105,7 @@ def test_bad_bundles_are_refused(sqlite_store, tmp_path):
     bad_date = json.loads(json.dumps(good))
     bad_date["patient"]["onset_date"] = "yesterday"
     for bundle, message in [({"format": "other"}, "not a synkinesis.patient_bundle"),
-                            (newer, "version 3 is not supported"),
+                            (newer, "version 4 is not supported"),
                             (wrong_muscle, "muscle 'biceps'"),
                             (extra_field, r"unknown fields \['colour'\]"),
                             (bad_date, "not a valid date")]:
@@ -308,7 +308,7 @@ def test_sqlite_backup_restores(sqlite_store, tmp_path):
     assert result.database.name.startswith("synkinesis-") and result.database.suffix == ".sqlite"
     copy = sqlite3.connect(result.database)
     assert copy.execute("SELECT code FROM patients").fetchall() == [("P001",)]
-    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0005",)]
     copy.close()
     with zipfile.ZipFile(result.files) as archive:
         assert archive.namelist() == ["P001/x.synk"]

@@ -34,7 +34,7 @@ from synkinesis.store.models import Base
 def test_empty_database_upgrades_to_head_and_matches_models(settings):
     engine = create_store_engine(settings.database_url)
     before, after = upgrade_database(engine)
-    assert (before, after) == (None, code_head()) and after == "0004"
+    assert (before, after) == (None, code_head()) and after == "0005"
     assert set(inspect(engine).get_table_names()) >= {t.name for t in
                                                       Base.metadata.sorted_tables}
     from alembic.autogenerate import compare_metadata
@@ -43,7 +43,7 @@ def test_empty_database_upgrades_to_head_and_matches_models(settings):
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
-    assert upgrade_database(engine) == ("0004", "0004")  # idempotent
+    assert upgrade_database(engine) == ("0005", "0005")  # idempotent
     engine.dispose()
 
 
@@ -71,7 +71,7 @@ def test_database_made_by_first_revision_upgrades_with_its_data(settings):
     engine.dispose()
     store = open_store(settings)  # upgrades automatically on first use
     try:
-        assert database_revision(store.engine) == "0004"
+        assert database_revision(store.engine) == "0005"
         from synkinesis.store.queries import trend
 
         with store.reading() as session:

@@ -123,11 +123,15 @@ def trend(
         console.print("no values stored yet")
     else:
         table = Table(box=None, padding=(0, 2))
-        for column in ("date", "value", "vs first", "visit", "source", "treatments since last"):
+        for column in ("date", "value", "interval", "vs first", "visit", "source",
+                       "treatments since last"):
             table.add_column(column, justify="right" if column in ("value", "vs first") else "left")
         for row in result.rows:
             point = row.point
-            table.add_row(point.day.isoformat(), fmt(point.value),
+            interval = "" if point.interval is None else (
+                (f"{point.level:.0%} ".replace("%", " %") if point.level else "")
+                + f"{fmt(point.interval[0])}..{fmt(point.interval[1])}")
+            table.add_row(point.day.isoformat(), fmt(point.value), interval,
                           "" if row.change_from_first is None
                           else f"{row.change_from_first:+.4g}",
                           point.visit_ref, point.source,

@@ -87,6 +87,30 @@ def plot_signals(analysis: Any, path: Path) -> Path:
     return Path(path)
 
 
+def finding_caption(analysis: Any, finding: Any) -> str:
+    """A finding's call with its interval, as the figures print it: ``uncertain
+    (none..severe), index 2.10 points (90 % 0.28..4.35)``. Reads a live analysis
+    (``analysis.uncertainty``) or a stored one (the finding's ``interval``); "no interval"
+    where there is none."""
+    severity = str(finding.severity)
+    span = getattr(finding, "severity_range", None)
+    if severity == "uncertain" and span:
+        severity += f" ({span[0]}..{span[1]})"
+    if not np.isfinite(finding.index):
+        return severity
+    interval = getattr(finding, "interval", None)
+    uncertainty = getattr(analysis, "uncertainty", None)
+    if uncertainty is not None and finding.pattern in uncertainty.indices:
+        found = uncertainty.indices[finding.pattern]
+        interval = (found.low, found.high, found.level)
+    if interval is None:
+        bounds = "no interval"
+    else:
+        coverage = "" if interval[2] is None else f"{interval[2]:.0%} ".replace("%", " %")
+        bounds = f"{coverage}{interval[0]:.2f}..{interval[1]:.2f}"
+    return f"{severity}, index {finding.index:.2f} points ({bounds})"
+
+
 def plot_coupling(analysis: Any, path: Path) -> Path:
     """Coupling heatmaps: normalised movement (fraction of each region's voluntary range) for
     each side, and affected minus healthy; cells annotated in mm."""
@@ -126,7 +150,13 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
     fig.suptitle("Coupling matrix: movement in each task as a fraction of the region's "
                  "voluntary range (numbers: mm). Neck: not measurable with face landmarks.",
                  fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    resting = getattr(analysis, "resting", None)
+    calls = [f"{f.pattern.replace('_', '-')}: {finding_caption(analysis, f)}"
+             for f in (*analysis.findings, *([resting] if resting is not None else []))
+             if np.isfinite(f.index)]
+    fig.text(0.01, 0.005, "Findings (affected side, repeat interval): " + "; ".join(calls)
+             if calls else "No measurable finding.", fontsize=6, color="0.2", wrap=True)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.93))
     _save(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
@@ -240,8 +270,8 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
         ax.axis("off")
     axes[1].legend(loc="lower right", fontsize=7)
     fig.suptitle(
-        f"{finding.label}\n{finding.side} side: {finding.severity}, index {finding.index:.2f} "
-        f"points (excess {key.excess_mm:.2f} mm over the other side, {key.task.replace('_', ' ')};"
+        f"{finding.label}\n{finding.side} side: {finding_caption(analysis, finding)} "
+        f"(excess {key.excess_mm:.2f} mm over the other side, {key.task.replace('_', ' ')};"
         f" confidence {finding.confidence:.0%})" + (" - PROXY" if finding.proxy else ""),
         fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
@@ -287,8 +317,8 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
     ax.axis("off")
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title(f"rest ({t[index]:.2f} s){' - quietest span, flagged' if rest.flagged else ''}"
-                 f"\nresting tightness, {finding.side} side: {finding.severity}, index "
-                 f"{finding.index:.2f}\n{finding.note}", fontsize=8)
+                 f"\nresting tightness, {finding.side} side: "
+                 f"{finding_caption(analysis, finding)}\n{finding.note}", fontsize=8)
     fig.tight_layout()
     _save(fig, path, dpi=100)
     plt.close(fig)

@@ -72,6 +72,8 @@ class StoredFinding:
     evidence: tuple[StoredEvidence, ...]
     proxy: str | None
     note: str
+    interval: tuple[float, float, float | None] | None = None
+    severity_range: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,19 @@ def _finding(data: Mapping[str, Any]) -> StoredFinding:
         if isinstance(peak, int) and not isinstance(peak, bool):
             evidence.append(StoredEvidence(str(item.get("task", "")),
                                            float(item.get("excess_mm") or 0.0), peak))
+    from synkinesis.store.analysis_files import finding_interval
+
     index = data.get("index")
+    span = data.get("severity_range")
     return StoredFinding(
         pattern=str(data.get("pattern", "")), label=str(data.get("label", "")),
         side=data.get("side"), severity=str(data.get("severity", "")),
         index=float("nan") if index is None else float(index),
         confidence=float(data.get("confidence") or 0.0), evidence=tuple(evidence),
-        proxy=data.get("proxy"), note=str(data.get("note") or ""))
+        proxy=data.get("proxy"), note=str(data.get("note") or ""),
+        interval=finding_interval(data),
+        severity_range=(str(span[0]), str(span[1])) if isinstance(span, list | tuple)
+        and len(span) == 2 else None)
 
 
 def _rest(data: Mapping[str, Any]) -> RestInfo:

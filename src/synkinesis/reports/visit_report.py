@@ -237,15 +237,18 @@ def find_source_video(recording: Any, folders: Sequence[Path]) -> Path | None:
 def _finding_row(data: Mapping[str, Any]) -> FindingRow:
     severity = str(data.get("severity") or "")
     evidence = (data.get("evidence") or [{}])[0] if data.get("evidence") else {}
-    interval = data.get("interval")
-    if (isinstance(interval, Sequence) and len(interval) == 2
-            and all(isinstance(v, int | float) for v in interval)):
-        interval_text = f"{_number(interval[0])} to {_number(interval[1])}"
-    else:
+    from synkinesis.store.analysis_files import finding_interval, severity_text
+
+    interval = finding_interval(data)
+    if interval is None:
         interval_text = "no interval"
+    else:
+        coverage = "" if interval[2] is None else f"{interval[2]:.0%} ".replace("%", " %")
+        interval_text = f"{coverage}{_number(interval[0])}..{_number(interval[1])}"
     by_side = data.get("index_by_side") or {}
     resting = data.get("pattern") == "resting_tightness"
-    words = (RESTING_WORDS if resting else SEVERITY_WORDS).get(severity, severity)
+    words = ((RESTING_WORDS if resting else SEVERITY_WORDS).get(severity)
+             or severity_text(data))
     if severity == "not measurable" and data.get("note"):
         words += f" ({data['note']})"
     label = str(data.get("label") or _words(data.get("pattern", "")))
@@ -403,9 +406,13 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
                       str(s.get("note") or "")) for s in seg.get("segments") or [])
     rest = seg.get("rest") or {}
     missing = [_words(t) for t in seg.get("missing_tasks") or []]
+    from synkinesis.store.analysis_files import repetition_lines
+
+    repeated = repetition_lines(analysis)
     segmentation = (f"{seg.get('method', '-')} segmentation; rest: {rest.get('method', '-')}"
                     + (" (flagged: not a recorded rest task)" if rest.get("flagged") else "")
-                    + (f"; protocol tasks not found: {', '.join(missing)}" if missing else ""))
+                    + (f"; protocol tasks not found: {', '.join(missing)}" if missing else "")
+                    + (f"; repeated tasks: {'; '.join(repeated)}" if repeated else ""))
     affected = analysis.get("affected_side") or {}
     if affected.get("method") == "given":
         affected_text = f"{affected.get('side')} (from the record)"
@@ -472,8 +479,11 @@ def _score_column(score: Any) -> str:
     return who + (", draft" if score.draft else "")
 
 
-def _scale_tables(scores: Sequence[Any]) -> tuple[ScaleTable, ...]:
-    """Per instrument, the clinician's scores first, then the automatic drafts, then others."""
+def _scale_tables(scores: Sequence[Any], intervals: Mapping[str, Mapping[str, Mapping[
+        str, tuple[float, float, float | None]]]] | None = None) -> tuple[ScaleTable, ...]:
+    """Per instrument, the clinician's scores first, then the automatic drafts, then others.
+    ``intervals``: recording id -> instrument -> item -> interval, from the analysis files;
+    an automatic item whose interval spans more than its value is printed with it."""
     from synkinesis.scales import ScaleValidationError, get_instrument
 
     order = {"clinician": 0, "automatic": 1, "patient": 2}
@@ -494,7 +504,13 @@ def _scale_tables(scores: Sequence[Any]) -> tuple[ScaleTable, ...]:
             for score in chosen:
                 items = score.result.get("items") or {}
                 value = items.get(key)
-                values.append(_number(value) if not isinstance(value, str) else _words(value))
+                text = _number(value) if not isinstance(value, str) else _words(value)
+                found = ((intervals or {}).get(score.recording_id or "") or {}).get(
+                    instrument, {}).get(key) if score.rater == "automatic" else None
+                if found is not None and not isinstance(value, str) and found[0] != found[1]:
+                    coverage = "" if found[2] is None else f"{found[2]:.0%} ".replace("%", " %")
+                    text += f" ({coverage}{_number(found[0])}..{_number(found[1])})"
+                values.append(text)
             if any(v != "-" for v in values):
                 label = definition.item(key).label if definition else _words(key)
                 rows.append((label, tuple(values)))
@@ -557,7 +573,7 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
         rows = []
         for row in found.rows:
             source = row.point.detail if found.index.instrument else row.point.source
-            rows.append((row.point.day.isoformat(), _number(row.point.value),
+            rows.append((row.point.day.isoformat(), _trend_value(row.point),
                          row.point.visit_ref, source,
                          ", ".join(t.title for t in row.treatments_since_previous)))
         if index.startswith("analysis."):
@@ -580,12 +596,26 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
             higher = found.index.higher_is_better
             if found.index.name.startswith("analysis."):
                 higher = False  # Sunnybrook synkinesis points: more is worse
-            verdict = ("unchanged" if change == 0 else "" if higher is None else
+            overlap = (old.interval is not None and new.interval is not None
+                       and old.interval[0] <= new.interval[1]
+                       and new.interval[0] <= old.interval[1])
+            verdict = ("unchanged" if change == 0 else "within the interval" if overlap
+                       else "" if higher is None else
                        "better" if (change > 0) == higher else "worse")
             name = label if not found.rater else f"{found.index.label} ({found.rater})"
-            changes.append(f"{name} {_number(old.value)} on {old.day.isoformat()} -> "
-                           f"{_number(new.value)} now" + (f", {verdict}" if verdict else ""))
+            changes.append(f"{name} {_trend_value(old)} on {old.day.isoformat()} -> "
+                           f"{_trend_value(new)} now" + (f", {verdict}" if verdict else ""))
     return sections, changes
+
+
+def _trend_value(point: Any) -> str:
+    """A trend value with the interval the record stores for it (none for scale scores and
+    for indices stored without one)."""
+    if point.interval is None:
+        return _number(point.value)
+    coverage = "" if point.level is None else f"{point.level:.0%} ".replace("%", " %")
+    return (f"{_number(point.value)} ({coverage}{_number(point.interval[0])}.."
+            f"{_number(point.interval[1])})")
 
 
 def _toxin(patient: Any, visit: Any) -> tuple[list[Any], Figure | None]:
@@ -610,6 +640,8 @@ def _toxin(patient: Any, visit: Any) -> tuple[list[Any], Figure | None]:
 
 def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
     """The clinician-facing paragraph: what was found, how sure, what changed."""
+    from synkinesis.store.analysis_files import finding_interval, index_text, severity_text
+
     sentences: list[str] = []
     analyses: list[tuple[str, Mapping[str, Any]]] = report_parts["analyses"]
     recordings: Sequence[RecordingSection] = report_parts["recordings"]
@@ -617,19 +649,22 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
         sentences.append(f"{len(recordings)} recording(s) at this visit, none analysed ("
                          + "; ".join(r.status for r in recordings) + "): no findings.")
     for name, analysis in analyses:
-        found, normal, unmeasured = [], [], []
-        for finding in [*(analysis.get("findings") or []), analysis.get("resting") or {}]:
-            if not finding:
-                continue
+        found, normal, unmeasured, uncertain = [], [], [], []
+        entries = [f for f in [*(analysis.get("findings") or []), analysis.get("resting") or {}]
+                   if f]
+        for finding in entries:
             pattern = pattern_name(finding.get("pattern", ""))
             severity = finding.get("severity")
             if severity in ("mild", "moderate", "severe"):
                 what = pattern if pattern == "resting tightness" else f"{pattern} synkinesis"
                 found.append(f"{severity} {what} on the patient's {finding.get('side')} side "
-                             f"(index {_number(finding.get('index'))} Sunnybrook points, "
+                             f"(index {index_text(finding)} Sunnybrook points, "
                              f"confidence {_percent(finding.get('confidence'))})")
             elif severity == "none":
                 normal.append(pattern)
+            elif severity == "uncertain":
+                uncertain.append(f"{pattern}: index {index_text(finding)}, "
+                                 f"{severity_text(finding)}")
             else:
                 unmeasured.append(pattern)
         seg = analysis.get("segmentation") or {}
@@ -638,14 +673,22 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
         sentence += "."
         if normal and found:
             sentence += f" Nothing beyond the other side: {', '.join(normal)}."
+        if uncertain:
+            sentence += (" Not called, the interval spans more than one class: "
+                         + "; ".join(uncertain) + ".")
         if unmeasured:
             sentence += (f" Not measurable here: {', '.join(unmeasured)} (their tasks were not "
                          "recorded or not usable).")
         sentences.append(sentence)
-        sure = ("How sure: each index is a single value with no interval (the analysis "
-                "stores none), so a value near a severity boundary could fall either side; "
-                "the confidence combines how clearly the task was recognised, the usable "
-                "frames and the distance from a boundary.")
+        if any(finding_interval(f) is not None for f in entries):
+            sure = ("How sure: each index is shown with the interval where a repeat recording "
+                    "of the same face would read; a severity is called only where the whole "
+                    "interval lies in one class.")
+        else:
+            sure = ("How sure: each index is a single value with no interval (the analysis "
+                    "stores none), so a value near a severity boundary could fall either side; "
+                    "the confidence combines how clearly the task was recognised, the usable "
+                    "frames and the distance from a boundary.")
         if (seg.get("rest") or {}).get("flagged"):
             sure += (" The rest baseline is the quietest span, not a recorded rest task, which "
                      "can under-read a change present throughout.")
@@ -715,13 +758,16 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
                *map(Path, video_folders)]
     with tempfile.TemporaryDirectory(prefix="synk-report-") as temporary:
         directory = Path(temporary)
-        sections, analyses = [], []
+        from synkinesis.store.analysis_files import item_intervals
+
+        sections, analyses, intervals = [], [], {}
         for number, recording in enumerate(visit.recordings, start=1):
             section, analysis = _recording_section(recording, number, directory, figures,
                                                    folders)
             sections.append(section)
             if analysis is not None:
                 analyses.append((Path(recording.video_path).name, analysis))
+                intervals[recording.id] = item_intervals(analysis)
         trends, changes = _trends(session, patient, visit, directory, figures)
     sessions, diagram = _toxin(patient, visit)
     toxin_rows = tuple(
@@ -784,7 +830,8 @@ def collect_visit_report(session: Any, *, visit_ref: str, name: str | None = Non
         patient_code=patient.code, patient_name=(name or "").strip(), visit_ref=reference,
         visit_date=visit.visit_date, visit_label=visit.label, clinician=visit.clinician,
         patient_lines=tuple(patient_lines), summary=summary, recordings=tuple(sections),
-        scales=_scale_tables([s for s in visit.scores if is_live(s)]), trends=tuple(trends),
+        scales=_scale_tables([s for s in visit.scores if is_live(s)], intervals),
+        trends=tuple(trends),
         trends_note="" if trends else "no score or analysed index stored up to this visit",
         toxin_sessions=toxin_rows, toxin_diagram=diagram,
         dose_days=tuple(doses.days[i].isoformat() for i in keep), dose_rows=tuple(dose_rows),

@@ -21,9 +21,14 @@ __all__ = [
     "ANALYSIS_FORMAT",
     "analysis_protocol",
     "analysis_segmentation",
+    "finding_interval",
+    "index_text",
     "indices_from_analysis",
+    "item_intervals",
+    "repetition_lines",
     "read_analysis_file",
     "scale_results_from_analysis",
+    "severity_text",
 ]
 
 ANALYSIS_FORMAT = "synkinesis.analysis"
@@ -69,10 +74,99 @@ def analysis_protocol(data: Mapping[str, Any]) -> str:
     return "" if protocol is None else str(protocol)
 
 
+def _finite(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def finding_interval(entry: Mapping[str, Any]) -> tuple[float, float, float | None] | None:
+    """``(low, high, level)`` of a finding's or scale item's interval as an analysis file
+    stores it: format 2 ``{low, high, level, replicates}``, format 1 ``[low, high]`` (level
+    unknown: None). None when the entry has no finite interval (intervals switched off, an
+    older file): no interval is invented."""
+    interval = entry.get("interval")
+    level = None
+    if isinstance(interval, Mapping):
+        level = interval.get("level") if _finite(interval.get("level")) else None
+        interval = [interval.get("low"), interval.get("high")]
+    if (isinstance(interval, list | tuple) and len(interval) == 2
+            and all(_finite(v) for v in interval)):
+        return float(min(interval)), float(max(interval)), level
+    return None
+
+
+def index_text(entry: Mapping[str, Any], *, digits: int = 2) -> str:
+    """A finding's index with its interval, as every page prints it: ``2.10 (90 % 0.28..4.35)``;
+    ``2.10 (no interval)`` when the file stores none; "-" without an index."""
+    value = entry.get("index")
+    if not _finite(value):
+        return "-"
+    interval = finding_interval(entry)
+    if interval is None:
+        return f"{value:.{digits}f} (no interval)"
+    low, high, level = interval
+    coverage = "" if level is None else f"{level:.0%} ".replace("%", " %")
+    return f"{value:.{digits}f} ({coverage}{low:.{digits}f}..{high:.{digits}f})"
+
+
+def severity_text(entry: Mapping[str, Any]) -> str:
+    """A finding's severity as every page prints it: the class where the interval supports
+    one, ``uncertain (none..severe): record a rest ...`` (the classes of the interval's ends,
+    and what would settle it) where it does not."""
+    severity = str(entry.get("severity") or "")
+    span = entry.get("severity_range")
+    if severity == "uncertain" and isinstance(span, list | tuple) and len(span) == 2:
+        severity += f" ({span[0]}..{span[1]})"
+    settle = str(entry.get("settle") or "")
+    return f"{severity}: {settle}" if settle and severity.startswith("uncertain") else severity
+
+
+def item_intervals(data: Mapping[str, Any]
+                   ) -> dict[str, dict[str, tuple[float, float, float | None]]]:
+    """instrument -> item key -> ``(low, high, level)`` of each automatic scale item's interval
+    an analysis file stores (format 2); items without one are left out."""
+    out: dict[str, dict[str, tuple[float, float, float | None]]] = {}
+    for entry in data.get("scales") or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("items"), list):
+            continue
+        for item in entry["items"]:
+            interval = finding_interval(item) if isinstance(item, Mapping) else None
+            if interval is not None and "key" in item:
+                out.setdefault(str(entry.get("instrument")), {})[str(item["key"])] = interval
+    return out
+
+
+def repetition_lines(data: Mapping[str, Any]) -> list[str]:
+    """Per task recorded more than once, whether its repetitions agree, from the analysis
+    file's ``uncertainty.agreement``: "big smile x2: repetitions agree" or "big smile x2:
+    repetitions DISAGREE (mouth corner 5.06 mm apart, resolves 0.09 mm): record the task
+    again". Empty for a file without it (format 1, intervals off, no repeated task)."""
+    uncertainty = data.get("uncertainty")
+    entries = uncertainty.get("agreement") if isinstance(uncertainty, Mapping) else None
+    lines = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        task = f"{str(entry.get('task', '?')).replace('_', ' ')} x{entry.get('repetitions')}"
+        if entry.get("agree"):
+            lines.append(f"{task}: repetitions agree")
+            continue
+        apart = [f"{str(region).replace('_', ' ')} {spread:.2f} mm apart, resolves "
+                 f"{limit:.2f} mm" for region, spread, limit in zip(
+                     entry.get("regions") or [], entry.get("spread_mm") or [],
+                     entry.get("smallest_change_mm") or [])
+                 if region in (entry.get("disagreeing") or []) and _finite(spread)
+                 and _finite(limit)]
+        lines.append(f"{task}: repetitions DISAGREE ({'; '.join(apart)}): record the task "
+                     "again")
+    return lines
+
+
 def indices_from_analysis(data: Mapping[str, Any]) -> dict[str, IndexValue]:
     """The findings' indices of an analysis file: ``analysis.<pattern>.index`` in Sunnybrook
     synkinesis points (on the affected side), for each entry of ``findings`` and for
-    ``resting``. Findings without an index (not measurable) are left out."""
+    ``resting``, with the interval the file stores (:func:`finding_interval`). Findings
+    without an index (not measurable) are left out."""
     found: dict[str, IndexValue] = {}
     findings = data.get("findings")
     entries = [*(findings if isinstance(findings, list) else []), data.get("resting")]
@@ -80,10 +174,10 @@ def indices_from_analysis(data: Mapping[str, Any]) -> dict[str, IndexValue]:
         if not isinstance(finding, Mapping) or "pattern" not in finding:
             continue
         value = finding.get("index")
-        if isinstance(value, int | float) and not isinstance(value, bool) and \
-                math.isfinite(value):
-            found[f"analysis.{finding['pattern']}.index"] = IndexValue(float(value), "points",
-                                                                       "analysis")
+        if _finite(value):
+            low, high, level = finding_interval(finding) or (None, None, None)
+            found[f"analysis.{finding['pattern']}.index"] = IndexValue(
+                float(value), "points", "analysis", low=low, high=high, level=level)
     return found
 
 

@@ -81,7 +81,9 @@ __all__ = [
 ]
 
 BUNDLE_FORMAT = "synkinesis.patient_bundle"
-BUNDLE_VERSION = 2
+#: 2: voided entries (``voided_at``, ``void_reason``); 3: a measured index's interval
+#: (``low``, ``high``, ``level``; read as none from older bundles).
+BUNDLE_VERSION = 3
 
 #: Limits of an imported JSON file: its size, how deep it nests, how many values it holds.
 #: A real bundle nests about 10 deep; deeper input is refused before it is parsed (Python's
@@ -92,6 +94,7 @@ MAX_JSON_VALUES = 20_000_000
 #: Largest magnitude of a measured index (mm, %, ratios: anything larger is not a measurement).
 MAX_INDEX_MAGNITUDE = 1e6
 _VOID_COLUMNS = ("voided_at", "void_reason")
+_INTERVAL_COLUMNS = ("low", "high", "level")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
 # model -> (its children collections, their model), in nesting order
@@ -155,6 +158,9 @@ def _from_row(model: type[Base], row: Any, where: str, *, version: int = BUNDLE_
     if version < 2:  # version 1 knew no voided entries
         missing -= set(_VOID_COLUMNS)
         row = {"voided_at": None, "void_reason": "", **row} if "voided_at" in columns else row
+    if version < 3 and model is MeasuredIndex:  # version 2 stored no interval
+        missing -= set(_INTERVAL_COLUMNS)
+        row = {**dict.fromkeys(_INTERVAL_COLUMNS), **row}
     if unknown or missing:
         raise StoreValidationError(
             f"bundle {where}: " + "; ".join(filter(None, [

@@ -193,6 +193,11 @@ class MeasuredIndex(Base):
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32), default="")
     source: Mapped[str] = mapped_column(String(32))
+    #: The value's interval (same unit) and its coverage (0.9), where its analysis estimated
+    #: one; None for measure indices and for rows stored before revision 0005.
+    low: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
+    high: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
+    level: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
 
     recording: Mapped[RecordingRow] = relationship(back_populates="indices")
 

@@ -35,8 +35,14 @@ def plot_trend(trend: Trend, path: Path, *, dpi: int = 120) -> Path:
     sources = sorted({p.source for p in trend.points})
     for source in sources:
         points = [p for p in trend.points if p.source == source]
-        axes.plot(date2num([p.day for p in points]), [p.value for p in points], marker="o",
-                  label=source)
+        line = axes.plot(date2num([p.day for p in points]), [p.value for p in points],
+                         marker="o", label=source)[0]
+        bounded = [p for p in points if p.interval is not None]
+        if bounded:  # the stored interval of each value, where there is one
+            axes.errorbar(date2num([p.day for p in bounded]), [p.value for p in bounded],
+                          yerr=[[p.value - p.interval[0] for p in bounded],
+                                [p.interval[1] - p.value for p in bounded]],
+                          fmt="none", ecolor=line.get_color(), capsize=3, alpha=0.8)
     for treatment in trend.treatments:
         toxin = treatment.kind == "toxin"
         day = float(date2num(treatment.day))

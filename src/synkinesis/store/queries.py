@@ -108,13 +108,17 @@ class IndexSpec:
 
 @dataclass(frozen=True)
 class TrendPoint:
-    """One value of an index: its date, the visit and where it came from."""
+    """One value of an index: its date, the visit and where it came from, and its interval
+    (``interval`` = (low, high) at coverage ``level``) where the record stores one (analysis
+    indices stored since revision 0005; None otherwise: no interval is invented)."""
 
     day: date
     value: float
     visit_ref: str
     source: str
     detail: str = ""
+    interval: tuple[float, float] | None = None
+    level: float | None = None
 
 
 @dataclass(frozen=True)
@@ -386,7 +390,8 @@ def index_points(session: Session, *, patient: Patient, spec: IndexSpec,
             if not is_live(visit, include_voided):
                 continue
             points.append(TrendPoint(visit.visit_date, index.value, visit_reference(visit),
-                                     index.source, Path(index.recording.video_path).name))
+                                     index.source, Path(index.recording.video_path).name,
+                                     _stored_interval(index), index.level))
     return sorted(points, key=lambda p: (p.day, p.visit_ref, p.source))
 
 
@@ -791,13 +796,23 @@ def _visit_measured_values(visit: Visit) -> dict[str, tuple[IndexSpec, float,
     file stores, and their direction (synkinesis points: lower is better)."""
     found: dict[str, tuple[IndexSpec, float, tuple[float, float] | None]] = {}
     for recording in sorted(visit.recordings, key=lambda r: r.created_at):
-        intervals = _analysis_intervals(recording)
+        # rows stored before revision 0005 kept no interval: their analysis file may have one
+        intervals = (None if all(_stored_interval(i) is not None for i in recording.indices
+                                 if i.name.startswith("analysis."))
+                     else _analysis_intervals(recording))
         for index in recording.indices:
             analysis = index.name.startswith("analysis.")
             spec = IndexSpec(index.name, _measured_label(index.name), index.unit,
                              False if analysis else None)
-            found[index.name] = (spec, index.value, intervals.get(index.name))
+            found[index.name] = (spec, index.value, _stored_interval(index) or (
+                None if intervals is None else intervals.get(index.name)))
     return found
+
+
+def _stored_interval(index: MeasuredIndex) -> tuple[float, float] | None:
+    if index.low is None or index.high is None:
+        return None
+    return float(index.low), float(index.high)
 
 
 def _measured_label(name: str) -> str:

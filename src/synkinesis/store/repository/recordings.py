@@ -30,11 +30,18 @@ class IndexValue:
         ``"mm"``, ``"%"``, ``"ratio"``, ...
     source : str
         ``"measure"`` or ``"analysis"``.
+    low, high : float or None
+        The interval of the value (same unit), where its analysis estimated one.
+    level : float or None
+        The interval's coverage (0.9 for 90 %); None when unknown or without an interval.
     """
 
     value: float
     unit: str = ""
     source: str = "measure"
+    low: float | None = None
+    high: float | None = None
+    level: float | None = None
 
 
 def find_recording_by_sha256(session: Session, *, sha256: str) -> RecordingRow | None:
@@ -88,8 +95,12 @@ def add_recording(
     for name, index in sorted((indices or {}).items()):
         if not math.isfinite(index.value):
             continue
-        recording.indices.append(MeasuredIndex(name=name, value=float(index.value),
-                                               unit=index.unit, source=index.source))
+        interval = (index.low, index.high)
+        known = all(v is not None and math.isfinite(v) for v in interval)
+        recording.indices.append(MeasuredIndex(
+            name=name, value=float(index.value), unit=index.unit, source=index.source,
+            low=index.low if known else None, high=index.high if known else None,
+            level=index.level if known else None))
     session.add(recording)
     session.flush()
     return recording

@@ -118,6 +118,8 @@ def patient_trend(request: Request, index: str, code: str = Depends(patient_acce
     return {"index": result.index.name, "label": result.index.label, "unit": result.index.unit,
             "higher_is_better": result.index.higher_is_better,
             "points": [{"day": p.day.isoformat(), "value": p.value, "detail":
-                        f"{p.visit_ref} {p.detail}".strip()} for p in result.points],
+                        f"{p.visit_ref} {p.detail}".strip(),
+                        "interval": None if p.interval is None else list(p.interval),
+                        "level": p.level} for p in result.points],
             "treatments": [{"day": t.day.isoformat(), "title": t.title}
                            for t in result.treatments]}

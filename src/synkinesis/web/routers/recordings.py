@@ -26,10 +26,14 @@ MAX_SPANS = 40
 
 
 def protocol_steps() -> list[dict]:
-    """The tasks of the standard protocol the page guides through (optional ones left out)."""
-    from synkinesis.protocol import TASKS
+    """The steps the page guides through: :func:`synkinesis.protocol.guided_steps` (every
+    task of the standard protocol asked twice, optional ones left out)."""
+    from synkinesis.protocol import GUIDED_REPETITIONS, guided_steps
 
-    return [{"task": t.name, "label": t.label} for t in TASKS if not t.optional]
+    return [{"task": t.name, "repetition": k,
+             "label": t.label + (f" ({k} of {GUIDED_REPETITIONS})" if GUIDED_REPETITIONS > 1
+                                 else "")}
+            for t, k in guided_steps()]
 
 
 @router.get("/patients/{code}/record")

@@ -49,7 +49,12 @@ def load_visit(session, visit_id: str, request: Request, user: Account, *,
 def analysis_view(path: str | None, sha256: str | None) -> dict | None:
     """What the visit page shows of an analysis file (findings, side, segments, scales):
     nothing when the file is missing or no longer the one recorded (its sha256)."""
-    from synkinesis.store.analysis_files import read_analysis_file
+    from synkinesis.store.analysis_files import (
+        index_text,
+        read_analysis_file,
+        repetition_lines,
+        severity_text,
+    )
     from synkinesis.store.recordings import checked_file
 
     file, _why = checked_file(path, sha256, "analysis")
@@ -65,13 +70,16 @@ def analysis_view(path: str | None, sha256: str | None) -> dict | None:
         "method": seg.get("method"),
         "segments": [s for s in seg.get("segments", []) if s.get("task")],
         "missing_tasks": seg.get("missing_tasks", []),
-        "findings": data.get("findings", []),
+        "findings": [{**f, "index_text": index_text(f), "severity_text": severity_text(f)}
+                     for f in [*(data.get("findings") or []), data.get("resting")]
+                     if isinstance(f, dict)],
         "resting": data.get("resting"),
         "scales": [{"instrument": s.get("instrument"), "missing": s.get("missing_items", []),
                     "notes": s.get("notes", []),
                     "total": (s.get("result") or {}).get("total")} for s in data.get("scales",
                                                                                    [])],
         "warnings": data.get("warnings", []),
+        "repetitions": repetition_lines(data),
         "recording": data.get("recording") or {},
     }
 

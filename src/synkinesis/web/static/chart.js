@@ -21,7 +21,8 @@
     const days = data.points.map((p) => Date.parse(p.day)).concat(data.treatments.map((t) => Date.parse(t.day)));
     let x0 = Math.min(...days), x1 = Math.max(...days);
     if (x1 === x0) { x0 -= 86400000 * 15; x1 += 86400000 * 15; }
-    const values = data.points.map((p) => p.value);
+    const values = data.points.map((p) => p.value).concat(
+      ...data.points.filter((p) => p.interval).map((p) => p.interval));
     let y0 = Math.min(...values), y1 = Math.max(...values);
     if (y1 === y0) { y0 -= 1; y1 += 1; }
     const pad = (y1 - y0) * 0.1; y0 -= pad; y1 += pad;
@@ -51,8 +52,14 @@
     el("path", {d: path, class: "series"}, svg);
     const tip = el("text", {x: M.l + 8, y: M.t + 28, class: "tooltip"}, svg);
     data.points.forEach((p) => {
+      if (p.interval) {  // the interval the record stored with the value
+        const x = sx(Date.parse(p.day));
+        el("line", {x1: x, y1: sy(p.interval[0]), x2: x, y2: sy(p.interval[1]), class: "interval"}, svg);
+      }
       const dot = el("circle", {cx: sx(Date.parse(p.day)), cy: sy(p.value), r: 5, class: "point", tabindex: 0}, svg);
-      const text = p.day + ": " + (+p.value.toFixed(2)) + (data.unit ? " " + data.unit : "") + (p.detail ? " · " + p.detail : "");
+      const bounds = p.interval ? " (" + (p.level ? Math.round(p.level * 100) + " % " : "") +
+        (+p.interval[0].toFixed(2)) + ".." + (+p.interval[1].toFixed(2)) + ")" : "";
+      const text = p.day + ": " + (+p.value.toFixed(2)) + bounds + (data.unit ? " " + data.unit : "") + (p.detail ? " · " + p.detail : "");
       el("title", {}, dot).textContent = text;
       const show = () => { tip.textContent = text; };
       dot.addEventListener("mouseenter", show);
