@@ -17,13 +17,24 @@ Sides are the PATIENT's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from synkinesis.protocol import EYE_TASKS, TASK_NAMES, Segmentation, get_task
+from synkinesis.protocol import (
+    ACTIVITY_SCALES_MM,
+    DRIVER_GROUP,
+    EYE_CLOSURE_FRACTION,
+    EYE_TASKS,
+    TASK_NAMES,
+    Segment,
+    Segmentation,
+    get_task,
+)
+from synkinesis.quality import FrameFlag
 from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES, Side, other_side
 from synkinesis.signals import signal_name
@@ -207,6 +218,10 @@ class Coupling:
     rest_fissure_mm, rest_values : mapping
         Rest baseline (mm, degrees) per column.
     frame_interval_s : float
+    not_assessable : mapping task -> str
+        Tasks with a labelled span whose cells were left out, and why
+        (:func:`span_not_assessable`: a covered side, a span that is not the task). A task all
+        of whose spans were left out is not in ``tasks``.
     """
 
     tasks: tuple[str, ...]
@@ -223,6 +238,7 @@ class Coupling:
     auxiliary: Mapping[Side, Mapping[str, Mapping[str, float]]]
     rest_values: Mapping[str, float]
     frame_interval_s: float
+    not_assessable: Mapping[str, str] = field(default_factory=dict)
 
     def cell(self, *, quantity: CellQuantity, side: Side, task: str, region: str) -> float:
         """One cell, by its labels: ``quantity`` one of :data:`CELL_QUANTITIES` (mm, or a
@@ -284,12 +300,100 @@ class Coupling:
         return float(self.rest_values[signal_name(quantity, side)])
 
 
-def task_masks(recording: Recording, segmentation: Segmentation) -> dict[str, np.ndarray]:
-    """(N,) bool mask per analysed task (union of its segments)."""
+#: A span labelled with a task is not that task when a region of ANOTHER driver group (brow,
+#: eye, mouth) moves on BOTH sides by at least this fraction of the task's own driver movement
+#: (crying labelled as eye closure: the brows rise and the lips move with the closed eyes)
+#: [U, project default, set on WolfgangLanger's crying span: 0.8 of a clear movement of the
+#: brows on the weaker side against 1.5 of the eyes]. Synkinesis is one-sided: a healthy side
+#: does not co-move as much as the task itself, so a real synkinetic span is kept.
+NOT_THE_TASK_RATIO = 0.5
+#: ... and at least this much on the weaker side, activity units (1 = a clear movement) [U].
+NOT_THE_TASK_MIN = 0.5
+#: A side covered (``HIDDEN_LEFT``/``RIGHT``, a hand over it) in more than this fraction of a
+#: span's usable frames: the span's cells are not assessable [U].
+HIDDEN_FRACTION = 0.5
+#: An unguided span that starts within this time of the first usable frame, with its driver
+#: already at half of the span's movement there, was under way when the recording began: its
+#: onset, and what it is, were not seen [U].
+ONSET_MARGIN_S = 1.0
+_GROUP_REGIONS = {"brow": ("brow",), "eye": ("eye",),
+                  "mouth": ("mouth_corner", "upper_lip", "lower_lip")}
+
+
+def _activity(moves: Mapping[str, np.ndarray], region: str, rest_fissure: float) -> np.ndarray:
+    scale = (max(rest_fissure, 1.0) * EYE_CLOSURE_FRACTION if region == "eye"
+             else ACTIVITY_SCALES_MM[region])
+    return moves[region] / scale
+
+
+def span_not_assessable(recording: Recording, segment: Segment,
+                        moves: Mapping[Side, Mapping[str, np.ndarray]],
+                        baseline: Mapping[str, float]) -> str:
+    """Why a task span's cells cannot be assessed, or "" when they can.
+
+    Three reasons, each explainable from the recording:
+
+    - one side covered (a hand) in more than :data:`HIDDEN_FRACTION` of its usable frames;
+    - (unguided spans) already under way at the first frames (:data:`ONSET_MARGIN_S`);
+    - (unguided spans) not the task: a region of another driver group moves on BOTH sides,
+      median over the span, by at least :data:`NOT_THE_TASK_RATIO` of the driver's movement
+      and :data:`NOT_THE_TASK_MIN` (crying or laughing labelled as one task).
+    """
+    t = np.asarray(recording.time_s, dtype=float)
+    mask = segment.mask(t) & recording.usable
+    if not mask.any():
+        return ""
+    flags = np.asarray(recording.flags, dtype=np.int64)[mask]
+    for side, flag in (("left", FrameFlag.HIDDEN_LEFT), ("right", FrameFlag.HIDDEN_RIGHT)):
+        covered = float(np.mean((flags & int(flag)) != 0))
+        if covered > HIDDEN_FRACTION:
+            return (f"the {side} half of the face was covered in {covered:.0%} of the span's "
+                    "frames (a hand?): its cells are left out")
+    if segment.method != "unguided":
+        return ""
+    task = segment.task
+    fissure = {side: baseline[signal_name("palpebral_fissure", side)] for side in SIDES}
+    first = np.flatnonzero(recording.usable)[:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        drive = at_start = 0.0
+        for region in get_task(task).drivers:
+            if region != "eye" and region not in ACTIVITY_SCALES_MM:
+                continue
+            both = np.nanmean([_activity(moves[s], region, fissure[s]) for s in SIDES], axis=0)
+            if np.isfinite(both[mask]).any():
+                drive = max(drive, float(np.nanmedian(both[mask])))
+                if np.isfinite(both[first]).any():
+                    at_start = max(at_start, float(np.nanmedian(both[first])))
+        if (segment.start_s - float(t[first[0]]) < ONSET_MARGIN_S
+                and drive > 0 and at_start >= 0.5 * drive):
+            return ("already under way when the recording began (its driver at "
+                    f"{at_start / drive:.0%} of the span's in the first frames): its onset, "
+                    "and so what it is, were not seen")
+        other, value = "", 0.0
+        for group, regions in _GROUP_REGIONS.items():
+            if group == DRIVER_GROUP.get(task):
+                continue
+            for region in regions:
+                weaker = np.fmin(*(_activity(moves[s], region, fissure[s])[mask]
+                                   for s in SIDES))
+                if np.isfinite(weaker).any() and float(np.nanmedian(weaker)) > value:
+                    other, value = region, float(np.nanmedian(weaker))
+    if value >= NOT_THE_TASK_MIN and value >= NOT_THE_TASK_RATIO * drive:
+        return (f"not the task: the {other.replace('_', ' ')} moved on both sides "
+                f"({value:.1f} of a clear movement on the weaker side) as much as "
+                f"{value / max(drive, 1e-9):.0%} of the {task.replace('_', ' ')} itself "
+                "(crying or laughing labelled as a task?)")
+    return ""
+
+
+def task_masks(recording: Recording, segmentation: Segmentation,
+               excluded: Sequence[Segment] = ()) -> dict[str, np.ndarray]:
+    """(N,) bool mask per analysed task (union of its segments, without ``excluded``)."""
     t = np.asarray(recording.time_s, dtype=float)
     masks: dict[str, np.ndarray] = {}
     for segment in segmentation.segments:
-        if segment.task not in TASK_NAMES or segment.task == "rest":
+        if segment.task not in TASK_NAMES or segment.task == "rest" or segment in excluded:
             continue
         masks[segment.task] = masks.get(segment.task, np.zeros(t.size, dtype=bool)) | (
             segment.mask(t))
@@ -316,7 +420,17 @@ def compute_coupling(
     Coupling
     """
     moves = region_movements(recording, segmentation.baseline)
-    masks = task_masks(recording, segmentation)
+    excluded, not_assessable = [], {}
+    for segment in segmentation.segments:
+        if segment.task not in TASK_NAMES or segment.task == "rest":
+            continue
+        why = span_not_assessable(recording, segment, moves, segmentation.baseline)
+        if why:
+            excluded.append(segment)
+            reason = f"{segment.start_s:.2f}-{segment.end_s:.2f} s {why}"
+            not_assessable[segment.task] = "; ".join(
+                filter(None, (not_assessable.get(segment.task, ""), reason)))
+    masks = task_masks(recording, segmentation, excluded)
     tasks = tuple(masks)
     regions = REGIONS
     n_t, n_r = len(tasks), len(regions)
@@ -405,4 +519,5 @@ def compute_coupling(
         voluntary_range_mm=ranges, excess_mm=excess, excess_window=windows,
         noise_floor_mm=noise, coverage=coverage, label_confidence=confidence,
         short_tasks=tuple(short), auxiliary=auxiliary,
-        rest_values=dict(segmentation.baseline), frame_interval_s=dt)
+        rest_values=dict(segmentation.baseline), frame_interval_s=dt,
+        not_assessable=not_assessable)

@@ -515,6 +515,10 @@ def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
     return index, evidence
 
 
+def _left_out_note(left_out: Mapping[str, str]) -> str:
+    return "; ".join(f"{task.replace('_', ' ')} {why}" for task, why in left_out.items())
+
+
 def find_patterns(
     coupling: Coupling,
     affected: AffectedSide,
@@ -529,6 +533,10 @@ def find_patterns(
     co-movement would otherwise give the healthy side "synkinesis". Both sides' indices stay
     in ``index_by_side``. Negative indices (the other side moves more) are kept as they are:
     they read as "none".
+
+    Spans the coupling left out (:attr:`Coupling.not_assessable`: a covered side, a span that
+    is not the task) give no evidence; a pattern whose every task was left out is "not
+    assessable", with the reason in its note.
     """
     findings = []
     cuts = options.severity_cuts
@@ -538,7 +546,14 @@ def find_patterns(
         side: Side = affected.side if affected.side is not None else affected.leaning
         index, evidence = by_side[side]
         floor = coupling.noise_floor(pattern.region)
+        left_out = {t: why for t, why in coupling.not_assessable.items() if t in pattern.tasks}
         if not evidence:
+            if left_out:
+                findings.append(Finding(
+                    pattern.name, pattern.label, side, float("nan"), index_by_side,
+                    "not assessable", 0.0, (), floor, pattern.source, pattern.uncertain,
+                    pattern.proxy, "not assessable: " + _left_out_note(left_out)))
+                continue
             findings.append(Finding(
                 pattern.name, pattern.label, side, float("nan"), index_by_side,
                 "not measurable", 0.0, (), floor, pattern.source, pattern.uncertain,
@@ -555,6 +570,8 @@ def find_patterns(
         note = ""
         if severity == "none" and index >= cuts[0]:
             note = f"excess {key.excess_mm:.2f} mm is within the noise floor ({floor:.2f} mm)"
+        if left_out:
+            note = "; ".join(filter(None, (note, "left out: " + _left_out_note(left_out))))
         findings.append(Finding(
             pattern.name, pattern.label, side, round(float(index), 4), index_by_side, severity,
             round(float(confidence), 3), tuple(evidence), round(floor, 4), pattern.source,

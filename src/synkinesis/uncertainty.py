@@ -435,7 +435,7 @@ def decide_findings(
     out = []
     for finding in findings:
         interval = uncertainty.indices.get(finding.pattern)
-        if interval is None or finding.severity == "not measurable":
+        if interval is None or finding.severity in ("not measurable", "not assessable"):
             out.append(finding)
             continue
         severity, ends = severity_from_interval(interval.low, interval.high,
