@@ -121,6 +121,18 @@ PATTERNS: tuple[PatternDefinition, ...] = (
 )
 
 
+#: Left-right difference that HEALTHY faces show in a pattern's index, Sunnybrook points: a
+#: call of mild or above needs the index's whole interval above it, and an interval below it
+#: reads "none" (docs/validation.md, "Normal asymmetry", says where each number comes from).
+#: Measured on the two healthy shared videos (scripts/normal_asymmetry.py): the largest index
+#: with either side taken as affected, rounded up to 0.1 point (ocular-oral 2.10, WolfgangLanger
+#: right, big smile; mentalis 1.78, WolfgangLanger right). Two faces only [U]: the same faces
+#: the healthy checks run on, so those checks are not independent of it. Patterns without a
+#: healthy-face measurement keep the mild cut (the simulator's symmetric healthy patients,
+#: tracker noise alone, stay below 0.25 point in every pattern).
+NORMAL_ASYMMETRY: dict[str, float] = {"ocular_oral": 2.1, "mentalis": 1.8}
+
+
 @dataclass(frozen=True)
 class RestingThresholds:
     """Asymmetries at rest that count as one Sunnybrook resting point [U, project defaults].
@@ -154,12 +166,24 @@ class FindingOptions:
     resting : RestingThresholds
     side_threshold : float
         |affected-side score| needed to name an affected side when inferring [U].
+    normal_asymmetry : mapping pattern -> points
+        Index that healthy faces reach (:data:`NORMAL_ASYMMETRY`): the decision from an
+        interval calls nothing below it (:func:`severity_from_interval`).
     """
 
     severity_cuts: tuple[float, float, float] = SEVERITY_CUTS
     anchor_overrides: Mapping[str, float] = field(default_factory=dict)
     resting: RestingThresholds = field(default_factory=RestingThresholds)
     side_threshold: float = 0.3
+    normal_asymmetry: Mapping[str, float] = field(
+        default_factory=lambda: dict(NORMAL_ASYMMETRY))
+
+    def decision_cuts(self, pattern: str) -> tuple[float, float, float]:
+        """The severity cuts a pattern's interval is decided with: none below the larger of
+        the mild cut and the pattern's normal asymmetry (healthy faces reach it)."""
+        normal = float(self.normal_asymmetry.get(pattern, 0.0))
+        c = self.severity_cuts
+        return (max(c[0], normal), max(c[1], normal), max(c[2], normal))
 
     def patterns(self) -> tuple[PatternDefinition, ...]:
         out = []
