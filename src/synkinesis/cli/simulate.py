@@ -479,25 +479,10 @@ def _print_validation(report) -> None:
     out.print(table)
     out.print(f"affected side named correctly (none for healthy faces): "
               f"{report.side_accuracy:.0%} of {len(report.cases)} patients", highlight=False)
-    if report.decisions is None:
-        return
-    table = Table(title="decisions from the 90 % intervals (what `synk analyze` calls; issue 19 "
-                        "targets: sensitivity >= 0.90, specificity >= 0.95, side >= 0.95, "
-                        "within one class >= 0.90, Spearman >= 0.90)", box=None,
-                  padding=(0, 1), title_justify="left")
-    for header in ("pattern", "case-sides", "sensitivity", "specificity", "uncertain", "side",
-                   "within one class", "Spearman", "TP", "FN", "TN", "FP"):
-        table.add_column(header, justify="right" if header != "pattern" else "left")
-    for pattern in PATTERNS:
-        d = report.decisions[pattern]
-        table.add_row(pattern, f"{d['case_sides']:.0f}", number(d["sensitivity"]),
-                      number(d["specificity"]), number(d["uncertain"]), number(d["side"]),
-                      number(d["within_one"]), number(d["spearman"]),
-                      *(f"{d[k]:.0f}" for k in ("tp", "fn", "tn", "fp")))
-    out.print(table)
-    out.print("  found = the interval's low end at least mild (an uncertain call reaching down to "
-              "none is not found); side: of those found, on the side the analysis names or "
-              "leans to", highlight=False)
+    if report.decisions is not None:  # what `synk analyze` calls, from the intervals
+        from synkinesis.cli.decisions import decision_table
+
+        out.print(decision_table(report))
 
 
 def _wide_console():
