@@ -59,7 +59,8 @@ def main(argv: list[str]) -> int:
         print(f"  {pattern:<18} {index:6.2f} {span:<16} {call}")
     print(f"{'copy':<22} {'inside':>7} {'same calls':>10} {'leans':>6} {'HB':>3}  indices "
           "(OUT = outside the original's interval)")
-    inside_total = count_total = same_total = 0
+    inside_total = count_total = same_total = above_mild = same_side = 0
+    grades = [_house_brackmann(original)]
     for path, analysis in copies:
         compared = other if "mirror" in path.name else side
         inside = count = 0
@@ -79,13 +80,21 @@ def main(argv: list[str]) -> int:
         leans = analysis.affected.side or analysis.affected.leaning
         inside_total, count_total, same_total = (inside_total + inside, count_total + count,
                                                  same_total + same)
+        above_mild += any(c in ("moderate", "severe") for c in calls.values())
+        same_side += leans == compared
+        grades.append(_house_brackmann(analysis))
         print(f"{path.name:<22} {inside:>3}/{count:<3} {str(same):>10} {leans:>6} "
               f"{_house_brackmann(analysis):>3}  " + ", ".join(parts))
         if not same:
             changed = {p: c for p, c in calls.items() if reference.get(p) != c}
             print(f"{'':<22} calls that differ: {changed}")
+    numeric = [int(g) for g in grades if g.isdigit()]
     print(f"indices inside the original's interval: {inside_total}/{count_total}; copies with "
-          f"the same calls: {same_total}/{len(copies)}")
+          f"the same calls: {same_total}/{len(copies)}; leaning to the original's side "
+          f"(mirrored: the other): {same_side}/{len(copies)}; copies with a call above mild: "
+          f"{above_mild}/{len(copies)}; House-Brackmann over the original and copies: "
+          + (f"{min(numeric)}..{max(numeric)}" if numeric else "-")
+          + f" ({len(grades) - len(numeric)} without a suggestion)")
     return 0
 
 

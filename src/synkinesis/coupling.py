@@ -17,13 +17,14 @@ Sides are the PATIENT's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from synkinesis.protocol import EYE_TASKS, TASK_NAMES, Segmentation, get_task
+from synkinesis.assessable import span_not_assessable
+from synkinesis.protocol import EYE_TASKS, TASK_NAMES, Segment, Segmentation, get_task
 from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES, Side, other_side
 from synkinesis.signals import signal_name
@@ -207,6 +208,10 @@ class Coupling:
     rest_fissure_mm, rest_values : mapping
         Rest baseline (mm, degrees) per column.
     frame_interval_s : float
+    not_assessable : mapping task -> str
+        Tasks with a labelled span whose cells were left out, and why
+        (:func:`span_not_assessable`: a covered side, a span that is not the task). A task all
+        of whose spans were left out is not in ``tasks``.
     """
 
     tasks: tuple[str, ...]
@@ -223,6 +228,7 @@ class Coupling:
     auxiliary: Mapping[Side, Mapping[str, Mapping[str, float]]]
     rest_values: Mapping[str, float]
     frame_interval_s: float
+    not_assessable: Mapping[str, str] = field(default_factory=dict)
 
     def cell(self, *, quantity: CellQuantity, side: Side, task: str, region: str) -> float:
         """One cell, by its labels: ``quantity`` one of :data:`CELL_QUANTITIES` (mm, or a
@@ -284,12 +290,13 @@ class Coupling:
         return float(self.rest_values[signal_name(quantity, side)])
 
 
-def task_masks(recording: Recording, segmentation: Segmentation) -> dict[str, np.ndarray]:
-    """(N,) bool mask per analysed task (union of its segments)."""
+def task_masks(recording: Recording, segmentation: Segmentation,
+               excluded: Sequence[Segment] = ()) -> dict[str, np.ndarray]:
+    """(N,) bool mask per analysed task (union of its segments, without ``excluded``)."""
     t = np.asarray(recording.time_s, dtype=float)
     masks: dict[str, np.ndarray] = {}
     for segment in segmentation.segments:
-        if segment.task not in TASK_NAMES or segment.task == "rest":
+        if segment.task not in TASK_NAMES or segment.task == "rest" or segment in excluded:
             continue
         masks[segment.task] = masks.get(segment.task, np.zeros(t.size, dtype=bool)) | (
             segment.mask(t))
@@ -316,7 +323,17 @@ def compute_coupling(
     Coupling
     """
     moves = region_movements(recording, segmentation.baseline)
-    masks = task_masks(recording, segmentation)
+    excluded, not_assessable = [], {}
+    for segment in segmentation.segments:
+        if segment.task not in TASK_NAMES or segment.task == "rest":
+            continue
+        why = span_not_assessable(recording, segment, moves, segmentation.baseline)
+        if why:
+            excluded.append(segment)
+            reason = f"{segment.start_s:.2f}-{segment.end_s:.2f} s {why}"
+            not_assessable[segment.task] = "; ".join(
+                filter(None, (not_assessable.get(segment.task, ""), reason)))
+    masks = task_masks(recording, segmentation, excluded)
     tasks = tuple(masks)
     regions = REGIONS
     n_t, n_r = len(tasks), len(regions)
@@ -405,4 +422,5 @@ def compute_coupling(
         voluntary_range_mm=ranges, excess_mm=excess, excess_window=windows,
         noise_floor_mm=noise, coverage=coverage, label_confidence=confidence,
         short_tasks=tuple(short), auxiliary=auxiliary,
-        rest_values=dict(segmentation.baseline), frame_interval_s=dt)
+        rest_values=dict(segmentation.baseline), frame_interval_s=dt,
+        not_assessable=not_assessable)

@@ -121,6 +121,18 @@ PATTERNS: tuple[PatternDefinition, ...] = (
 )
 
 
+#: Left-right difference that HEALTHY faces show in a pattern's index, Sunnybrook points: a
+#: call of mild or above needs the index's whole interval above it, and an interval below it
+#: reads "none" (docs/validation.md, "Normal asymmetry", says where each number comes from).
+#: Measured on the two healthy shared videos (scripts/normal_asymmetry.py): the largest index
+#: with either side taken as affected, rounded up to 0.1 point (ocular-oral 2.10, WolfgangLanger
+#: right, big smile; mentalis 1.78, WolfgangLanger right). Two faces only [U]: the same faces
+#: the healthy checks run on, so those checks are not independent of it. Patterns without a
+#: healthy-face measurement keep the mild cut (the simulator's symmetric healthy patients,
+#: tracker noise alone, stay below 0.25 point in every pattern).
+NORMAL_ASYMMETRY: dict[str, float] = {"ocular_oral": 2.1, "mentalis": 1.8}
+
+
 @dataclass(frozen=True)
 class RestingThresholds:
     """Asymmetries at rest that count as one Sunnybrook resting point [U, project defaults].
@@ -154,12 +166,24 @@ class FindingOptions:
     resting : RestingThresholds
     side_threshold : float
         |affected-side score| needed to name an affected side when inferring [U].
+    normal_asymmetry : mapping pattern -> points
+        Index that healthy faces reach (:data:`NORMAL_ASYMMETRY`): the decision from an
+        interval calls nothing below it (:func:`severity_from_interval`).
     """
 
     severity_cuts: tuple[float, float, float] = SEVERITY_CUTS
     anchor_overrides: Mapping[str, float] = field(default_factory=dict)
     resting: RestingThresholds = field(default_factory=RestingThresholds)
     side_threshold: float = 0.3
+    normal_asymmetry: Mapping[str, float] = field(
+        default_factory=lambda: dict(NORMAL_ASYMMETRY))
+
+    def decision_cuts(self, pattern: str) -> tuple[float, float, float]:
+        """The severity cuts a pattern's interval is decided with: none below the larger of
+        the mild cut and the pattern's normal asymmetry (healthy faces reach it)."""
+        normal = float(self.normal_asymmetry.get(pattern, 0.0))
+        c = self.severity_cuts
+        return (max(c[0], normal), max(c[1], normal), max(c[2], normal))
 
     def patterns(self) -> tuple[PatternDefinition, ...]:
         out = []
@@ -515,6 +539,10 @@ def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
     return index, evidence
 
 
+def _left_out_note(left_out: Mapping[str, str]) -> str:
+    return "; ".join(f"{task.replace('_', ' ')} {why}" for task, why in left_out.items())
+
+
 def find_patterns(
     coupling: Coupling,
     affected: AffectedSide,
@@ -529,6 +557,10 @@ def find_patterns(
     co-movement would otherwise give the healthy side "synkinesis". Both sides' indices stay
     in ``index_by_side``. Negative indices (the other side moves more) are kept as they are:
     they read as "none".
+
+    Spans the coupling left out (:attr:`Coupling.not_assessable`: a covered side, a span that
+    is not the task) give no evidence; a pattern whose every task was left out is "not
+    assessable", with the reason in its note.
     """
     findings = []
     cuts = options.severity_cuts
@@ -538,7 +570,14 @@ def find_patterns(
         side: Side = affected.side if affected.side is not None else affected.leaning
         index, evidence = by_side[side]
         floor = coupling.noise_floor(pattern.region)
+        left_out = {t: why for t, why in coupling.not_assessable.items() if t in pattern.tasks}
         if not evidence:
+            if left_out:
+                findings.append(Finding(
+                    pattern.name, pattern.label, side, float("nan"), index_by_side,
+                    "not assessable", 0.0, (), floor, pattern.source, pattern.uncertain,
+                    pattern.proxy, "not assessable: " + _left_out_note(left_out)))
+                continue
             findings.append(Finding(
                 pattern.name, pattern.label, side, float("nan"), index_by_side,
                 "not measurable", 0.0, (), floor, pattern.source, pattern.uncertain,
@@ -555,6 +594,8 @@ def find_patterns(
         note = ""
         if severity == "none" and index >= cuts[0]:
             note = f"excess {key.excess_mm:.2f} mm is within the noise floor ({floor:.2f} mm)"
+        if left_out:
+            note = "; ".join(filter(None, (note, "left out: " + _left_out_note(left_out))))
         findings.append(Finding(
             pattern.name, pattern.label, side, round(float(index), 4), index_by_side, severity,
             round(float(confidence), 3), tuple(evidence), round(floor, 4), pattern.source,

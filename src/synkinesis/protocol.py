@@ -425,6 +425,10 @@ _DRIVER_GROUP = {"brow_raise": "brow", "gentle_eye_closure": "eye", "tight_eye_c
                  "pucker": "mouth", "eee": "mouth"}
 
 
+#: The driver group of each task (public: the coupling's "not the task" check reads it).
+DRIVER_GROUP: Mapping[str, str] = _DRIVER_GROUP
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     padded = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]]).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))

@@ -428,7 +428,9 @@ def decide_findings(
 ) -> tuple[Finding, ...]:
     """Each finding's severity decided from its index's interval
     (:func:`synkinesis.findings.severity_from_interval`), with what would settle an uncertain
-    one. Findings without an interval (not measurable) are returned as they are.
+    one. Findings without an interval (not measurable) are returned as they are. The cuts are
+    :meth:`synkinesis.findings.FindingOptions.decision_cuts`: nothing is called below the index
+    healthy faces reach (normal asymmetry).
 
     What would settle it, in the order a clinician can act on it: a recording without a rest
     segment -> record a rest; a key task done once -> repeat the task; a region whose smallest
@@ -439,11 +441,11 @@ def decide_findings(
     out = []
     for finding in findings:
         interval = uncertainty.indices.get(finding.pattern)
-        if interval is None or finding.severity == "not measurable":
+        if interval is None or finding.severity in ("not measurable", "not assessable"):
             out.append(finding)
             continue
-        severity, ends = severity_from_interval(interval.low, interval.high,
-                                                options.severity_cuts)
+        cuts = options.decision_cuts(finding.pattern)
+        severity, ends = severity_from_interval(interval.low, interval.high, cuts)
         settle = ""
         if severity == "uncertain":
             steps = []
@@ -462,7 +464,13 @@ def decide_findings(
                     steps.append(f"come closer to the camera (the {region} resolves "
                                  f"{smallest:.2f} mm; one point is {anchor:g} mm)")
             settle = "; ".join(steps) or "repeat the recording to narrow the interval"
-        out.append(replace(finding, severity=severity, severity_range=ends, settle=settle))
+        note = finding.note
+        if cuts[0] > options.severity_cuts[0] and interval.low < cuts[0]:
+            note = "; ".join(filter(None, (note, (
+                f"healthy faces reach {cuts[0]:g} points in this index (normal asymmetry, "
+                "docs/validation.md): nothing below it is called"))))
+        out.append(replace(finding, severity=severity, severity_range=ends, settle=settle,
+                           note=note))
     return tuple(out)
 
 

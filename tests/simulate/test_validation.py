@@ -70,7 +70,38 @@ def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, can
         assert set(case.found_grades[other].values()) == {0}
     table = report.severity_table["ocular_oral"]
     assert table.sum() == 6 and table[0, 0] == 4  # 4 healthy sides, none found on them
+    # The same targets graded on the interval decisions (what `synk analyze` calls).
+    decided = report.decisions["ocular_oral"]
+    assert decided["specificity"] == 1.0  # nothing found on the healthy face and sides
+    assert decided["side"] == 1.0 and decided["within_one"] == 1.0
+    # Both injured sides are severe (3.0 and 2.9 points); the right one reads 2.5 with an
+    # interval reaching below the normal asymmetry (2.1), so it is "uncertain (none..severe)"
+    # and not found: the cost of the healthy-face threshold (docs/validation.md).
+    assert decided["sensitivity"] == 0.5 and decided["uncertain"] >= 2 / 6
+    assert decided["case_sides"] == 6
+    # An uncertain call reaching down to none is not "found"; one from mild up is.
+    from dataclasses import replace
+
+    from synkinesis.simulate.validation import interval_decisions
+
+    def called(case, call):
+        calls = {side: dict(c) for side, c in case.interval_calls.items()}
+        calls[case.true_side]["ocular_oral"] = call
+        return replace(case, interval_calls=calls)
+
+    doubtful = (report.cases[0], called(report.cases[1], ("uncertain", "none", "moderate")),
+                report.cases[2])
+    found = [case for case in report.cases[1:]
+             if case.interval_calls[case.true_side]["ocular_oral"][1] != "none"]
+    missed = [case for case in report.cases[1:] if case not in found]
+    doubtful = (report.cases[0], called(found[0], ("uncertain", "none", "moderate")),
+                *missed)
+    assert interval_decisions(doubtful)["ocular_oral"]["sensitivity"] == 0.0
+    leaning_up = (report.cases[0], found[0],
+                  *(called(case, ("uncertain", "mild", "severe")) for case in missed))
+    assert interval_decisions(leaning_up)["ocular_oral"]["sensitivity"] == 1.0
     payload = json.loads(json.dumps(report.as_dict()))
+    assert payload["decisions"]["ocular_oral"]["sensitivity"] == 0.5
     assert payload["cases"] == 3
     assert payload["grades"] == ["none", "mild", "moderate", "severe"]
     assert np.array(payload["sunnybrook_table"]).sum() == 3 * 2 * 5
@@ -84,6 +115,7 @@ def test_validate_cli(run_cli, face_file):
     assert "recovery error per coupling cell" in result.output
     assert "affected side named correctly" in result.output and "100%" in result.output
     assert "severity agreement" in result.output and "Sunnybrook items" in result.output
+    assert "decisions from the 90 % intervals" in result.output
     bad = run_cli("validate", "--severities", "2", "--face", face_file)
     assert bad.exit_code == 2 and "--severities values must be in 0..1" in bad.output
     bad = run_cli("validate", "--sides", "top", "--face", face_file)

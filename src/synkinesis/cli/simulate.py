@@ -479,6 +479,10 @@ def _print_validation(report) -> None:
     out.print(table)
     out.print(f"affected side named correctly (none for healthy faces): "
               f"{report.side_accuracy:.0%} of {len(report.cases)} patients", highlight=False)
+    if report.decisions is not None:  # what `synk analyze` calls, from the intervals
+        from synkinesis.cli.decisions import decision_table
+
+        out.print(decision_table(report))
 
 
 def _wide_console():

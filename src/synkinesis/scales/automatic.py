@@ -393,6 +393,10 @@ def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected:
     if affected.side is None:
         notes = (f"no affected side could be named; items compare the {side} side (the side "
                  "the evidence leans to) with the other",)
+    if coupling.not_assessable:
+        notes = notes + ("not assessable, left out of every item (House-Brackmann included): "
+                         + "; ".join(f"{task.replace('_', ' ')} {why}"
+                                     for task, why in coupling.not_assessable.items()),)
     eface_items, eface_missing = estimate_eface(coupling, findings, side)
     sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options)
     if not rest_recorded:

@@ -105,6 +105,12 @@ class ValidationCase:
         Sunnybrook synkinesis grade of each expression with that side taken as affected
         (found: -1 when the task was not analysed).
     true_side, found_side : str or None
+    interval_calls : dict side -> dict pattern -> (call, low class, high class), optional
+        What ``synk analyze`` says with that side taken as affected: the severity decided from
+        the index's 90 % interval (:func:`synkinesis.findings.severity_from_interval`; "uncertain"
+        when the interval spans classes) and the classes of the interval's ends.
+    leaning : str or None
+        The side the analysis names, or leans to when it names none.
     """
 
     spec: SimulationSpec
@@ -118,6 +124,8 @@ class ValidationCase:
     found_sunnybrook: dict[str, dict[str, int]]
     true_side: str | None
     found_side: str | None
+    interval_calls: dict[str, dict[str, tuple[str, str, str]]] | None = None
+    leaning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,14 @@ class ValidationReport:
         The same table for the Sunnybrook synkinesis items, all five expressions pooled.
     side_accuracy : float
         Fraction of cases whose affected side (or "none") the analysis named correctly.
+    decisions : dict pattern -> dict
+        The interval decisions (issue 19 targets), when the cases have them: ``sensitivity``
+        (truly present and the interval's low end at least mild), ``specificity`` (truly absent
+        and the low end none), ``uncertain`` (fraction of case-sides whose call is
+        "uncertain"), ``side`` (of the case-sides found, the fraction on the injured side that
+        the analysis names or leans to), ``within_one`` (found class within one of the true
+        class; the found class is the call, or for an uncertain call the index's class within
+        its interval's classes), ``spearman`` (found against true index).
     """
 
     cases: tuple[ValidationCase, ...]
@@ -162,6 +178,7 @@ class ValidationReport:
     index_bias: dict[str, float]
     sunnybrook_table: np.ndarray
     side_accuracy: float
+    decisions: dict[str, dict[str, float]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""
@@ -188,6 +205,8 @@ class ValidationReport:
             "index_bias": values(self.index_bias),
             "sunnybrook_table": self.sunnybrook_table.tolist(),
             "side_accuracy": self.side_accuracy,
+            "decisions": None if self.decisions is None else {
+                p: values(d) for p, d in self.decisions.items()},
         }
 
 
@@ -262,6 +281,13 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     spans = [{"task": s.task, "start_s": s.start_s, "end_s": s.end_s} for s in recording.spans]
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     coupling = analysis.coupling
+    interval_calls: dict[str, dict[str, tuple[str, str, str]]] = {}
+    for side in SIDES:  # the interval decision with each side taken as affected
+        taken = (analysis if analysis.affected.side == side else analyze_measurement(
+            measurement, spans=spans, options=replace(options, affected_side=side)))
+        interval_calls[side] = {
+            f.pattern: (f.severity, *(f.severity_range or (f.severity, f.severity)))
+            for f in taken.findings}
     measured: dict[str, np.ndarray] = {side: np.full((len(TASKS), len(REGIONS)), np.nan)
                                        for side in SIDES}
     for i, task in enumerate(coupling.tasks):
@@ -293,6 +319,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         found_sunnybrook=found_sunnybrook,
         true_side=truth.affected_side,
         found_side=analysis.affected.side,
+        interval_calls=interval_calls,
+        leaning=analysis.affected.side or analysis.affected.leaning,
     )
 
 
@@ -354,13 +382,66 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
                 if found_grade >= 0:
                     sunnybrook[true_grade, found_grade] += 1
     side_accuracy = float(np.mean([case.found_side == case.true_side for case in cases]))
+    decisions = (interval_decisions(cases)
+                 if all(case.interval_calls for case in cases) else None)
     return ValidationReport(cases=cases, cell_error_mm=cell_error, cell_bias_mm=cell_bias,
                             sensitivity=sensitivity, specificity=specificity, counts=counts,
                             index_sensitivity=index_sensitivity,
                             index_specificity=index_specificity, severity_table=tables,
                             severity_agreement=agreement,
                             index_bias=bias, sunnybrook_table=sunnybrook,
-                            side_accuracy=side_accuracy)
+                            side_accuracy=side_accuracy, decisions=decisions)
+
+
+def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str, float]]:
+    """The issue 19 targets graded on the interval decisions (see
+    :attr:`ValidationReport.decisions`)."""
+    from scipy.stats import spearmanr
+
+    from synkinesis.findings import points_grade
+
+    out = {}
+    for pattern in PATTERNS:
+        c = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
+        uncertain = total = named = within = 0
+        true_points, found_points = [], []
+        for case in cases:
+            assert case.interval_calls is not None
+            for side in SIDES:
+                if pattern not in case.interval_calls[side]:
+                    continue
+                call, low, high = case.interval_calls[side][pattern]
+                if call not in (*SEVERITIES, "uncertain"):
+                    continue  # not measurable / not assessable: no call to grade
+                true_grade = case.true_grades[side][pattern]
+                truly = true_grade >= 1
+                found = low in SEVERITIES[1:]
+                c[("t" if truly == found else "f") + ("p" if found else "n")] += 1
+                total += 1
+                uncertain += call == "uncertain"
+                if truly and found:
+                    named += case.leaning == side
+                index = case.found_index[side][pattern]
+                grade = (SEVERITIES.index(call) if call in SEVERITIES else int(np.clip(
+                    points_grade(index) if np.isfinite(index) else 0,
+                    SEVERITIES.index(low), SEVERITIES.index(high))))
+                within += abs(grade - true_grade) <= 1
+                if np.isfinite(index):
+                    true_points.append(max(case.true_index[side][pattern], 0.0))
+                    found_points.append(max(index, 0.0))
+        sensitivity, specificity = _rates(c)
+        rho = float("nan")
+        if len(set(true_points)) > 1 and len(set(found_points)) > 1:
+            rho = float(spearmanr(true_points, found_points).statistic)
+        out[pattern] = {
+            "sensitivity": sensitivity, "specificity": specificity,
+            "uncertain": uncertain / total if total else float("nan"),
+            "side": named / c["tp"] if c["tp"] else float("nan"),
+            "within_one": within / total if total else float("nan"),
+            "spearman": rho, "case_sides": float(total),
+            "tp": float(c["tp"]), "fn": float(c["fn"]), "tn": float(c["tn"]),
+            "fp": float(c["fp"])}
+    return out
 
 
 def run_validation(

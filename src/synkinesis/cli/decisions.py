@@ -1,0 +1,34 @@
+"""The table of ``synk validate``'s interval decisions (issue 19 targets), for the console."""
+
+from __future__ import annotations
+
+import math
+
+from rich.table import Table
+
+from synkinesis.simulate import PATTERNS
+
+TITLE = ("decisions from the 90 % intervals (what `synk analyze` calls; issue 19 targets: "
+         "sensitivity >= 0.90, specificity >= 0.95, side >= 0.95, within one class >= 0.90, "
+         "Spearman >= 0.90). Found = the interval's low end at least mild (an uncertain call "
+         "reaching down to none is not found); side: of those found, on the side the analysis "
+         "names or leans to")
+COLUMNS = ("pattern", "case-sides", "sensitivity", "specificity", "uncertain", "side",
+           "within one class", "Spearman", "TP", "FN", "TN", "FP")
+
+
+def decision_table(report) -> Table:
+    """A rich table of :attr:`synkinesis.simulate.validation.ValidationReport.decisions`."""
+    def number(value: float) -> str:
+        return "-" if math.isnan(value) else f"{value:.2f}"
+
+    table = Table(title=TITLE, box=None, padding=(0, 1), title_justify="left")
+    for header in COLUMNS:
+        table.add_column(header, justify="left" if header == "pattern" else "right")
+    for pattern in PATTERNS:
+        d = report.decisions[pattern]
+        table.add_row(pattern, f"{d['case_sides']:.0f}", number(d["sensitivity"]),
+                      number(d["specificity"]), number(d["uncertain"]), number(d["side"]),
+                      number(d["within_one"]), number(d["spearman"]),
+                      *(f"{d[k]:.0f}" for k in ("tp", "fn", "tn", "fp")))
+    return table

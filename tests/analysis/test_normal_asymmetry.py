@@ -1,0 +1,58 @@
+"""Normal asymmetry (issue 19, item 3): nothing is called below the index healthy faces reach."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from synthetic_faces import make_recording
+
+from synkinesis.analysis import AnalysisOptions, analyze_recording
+from synkinesis.findings import (
+    NORMAL_ASYMMETRY,
+    SEVERITY_CUTS,
+    FindingOptions,
+    severity_from_interval,
+)
+from synkinesis.uncertainty import UncertaintyOptions
+
+
+def test_decision_cuts_start_at_the_normal_asymmetry():
+    options = FindingOptions()
+    assert options.decision_cuts("ocular_oral") == (NORMAL_ASYMMETRY["ocular_oral"],
+                                                   NORMAL_ASYMMETRY["ocular_oral"], 2.5)
+    assert options.decision_cuts("nasolabial") == SEVERITY_CUTS  # no healthy-face number
+    # An interval a healthy face can show is not called; without the norm it would be.
+    assert severity_from_interval(0.9, 1.4, options.decision_cuts("ocular_oral"))[0] == "none"
+    assert severity_from_interval(0.9, 1.4, FindingOptions(
+        normal_asymmetry={}).decision_cuts("ocular_oral"))[0] == "mild"
+    assert severity_from_interval(1.9, 2.4, options.decision_cuts("ocular_oral")) == (
+        "uncertain", ("none", "moderate"))
+    assert severity_from_interval(2.7, 3.5, options.decision_cuts("ocular_oral"))[0] == "severe"
+
+
+def _ocular_oral(narrowing_mm, **findings):
+    steps = (("rest", 2.0), ("big_smile", 2.0), ("rest", 1.0), ("big_smile", 2.0),
+             ("rest", 1.0))
+    recording, spans = make_recording(
+        steps, extra={("big_smile", "left", "palpebral_fissure"): -narrowing_mm},
+        rng=np.random.default_rng(11))
+    options = AnalysisOptions(affected_side="left",
+                              uncertainty=UncertaintyOptions(replicates=40),
+                              findings=FindingOptions(**findings))
+    return analyze_recording(recording, spans=spans, options=options).finding("ocular_oral")
+
+
+@pytest.mark.parametrize("narrowing_mm", [0.8, 1.2])
+def test_an_excess_within_normal_asymmetry_is_not_called(narrowing_mm):
+    # 0.8 and 1.2 mm on a smile: 1.0 and 1.6 points, within what healthy faces show (2.1).
+    finding = _ocular_oral(narrowing_mm)
+    assert finding.severity == "none", finding
+    assert "normal asymmetry" in finding.note
+    without_norm = _ocular_oral(narrowing_mm, normal_asymmetry={})
+    assert without_norm.severity in ("mild", "moderate", "uncertain")
+    assert without_norm.severity_range[1] in ("mild", "moderate")
+
+
+def test_an_excess_beyond_normal_asymmetry_is_still_called():
+    finding = _ocular_oral(3.0)  # 3.9 points
+    assert finding.severity == "severe", finding
