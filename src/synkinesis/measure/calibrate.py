@@ -342,7 +342,9 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
     mm_per_unit : the recording's scale
     refined : name -> (N,) bool, the frames its refinement was made in (all when not given)
     given : name -> offset (its signal's unit) to use instead of the one over ``rest_mask``
-        (:attr:`MeasureOptions.refinement_levels`)
+        (:attr:`MeasureOptions.refinement_levels`); for a signal in ``upper_lid_level`` its
+        upper lids' share can be given too (key ``upper_lid_share(name)``), else a given
+        offset puts that signal on the model's level
     edge_level : signal names that keep the refinements' resting level
         (:attr:`MeasureOptions.resting_level`)
     upper_lid_level : eye signal names whose upper lids' share of the refinement
@@ -387,13 +389,19 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
         done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
                 else np.asarray(refined[name], dtype=bool))
         share = refinement.get(upper_lid_share(name))
-        if name in upper_lid_level and share is not None and not (given and name in given):
+        known = given is not None and name in given
+        known_share = known and upper_lid_share(name) in given
+        if name in upper_lid_level and share is not None and (known_share or not known):
             upper = share * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
             at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
-            if not at_rest.any():
+            if known_share:  # both given: the lower lids' is their difference
+                upper_offset = float(given[upper_lid_share(name)])
+                lower_offset = float(given[name]) - upper_offset
+            elif not at_rest.any():
                 continue
-            upper_offset = float(trim_mean(upper[at_rest], 0.2))
-            lower_offset = float(trim_mean((change - upper)[at_rest], 0.2))
+            else:
+                upper_offset = float(trim_mean(upper[at_rest], 0.2))
+                lower_offset = float(trim_mean((change - upper)[at_rest], 0.2))
             out[name] = np.where(done, out[name] - lower_offset, out[name] + upper_offset)
             offsets[name] = round(upper_offset + lower_offset, 4)
             offsets[upper_lid_share(name)] = round(upper_offset, 4)
