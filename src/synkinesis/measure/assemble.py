@@ -131,7 +131,8 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
     scale = steps.open_eye_iris_scale(data.iris_sides, data.interpupil_units, fissures, broad,
                                       options.iris_diameter_mm)
     scale_frames = (f"each eye's most open {steps.OPEN_EYE_SCALE_FRACTION:.0%} of usable "
-                    "frames (the lids cover part of the iris in expressions)")
+                    f"frames, at least {steps.MIN_OPEN_EYE_FRAMES} (the lids cover part of the "
+                    "iris in expressions)")
     if scale is None:
         scale, scale_frames = every_frame_scale, "all usable frames"
     signals = anchor_brow_to_pupil(steps.scale_signals(signals, scale.mm_per_unit),
