@@ -26,9 +26,9 @@ METHODS = {
                  "movement, leak <= 8 %",
     "composite-edges": "composite, with the central lid points and the mouth corners moved "
                        "onto the edges found in the pixels (the eye's resting level from its "
-                       "upper lids' edges): sees 104-115 % of a one-sided eye narrowing on a "
+                       "upper lids' edges): sees 104-114 % of a one-sided eye narrowing on a "
                        "plain face, 88-101 % from 2 mm on a low-resolution mascara face (1 mm: "
-                       "62-71 %), 80-99 % of one present in every frame, and 86-122 % of a "
+                       "62-71 %), 86-99 % of one present in every frame, and 86-122 % of a "
                        "mouth-corner movement, leak <= 9 % (docs/one_sided.md); a half covered "
                        "by a hand is flagged and left out, the other half measured (the "
                        "assessment default)",
