@@ -63,7 +63,7 @@ def media_dir() -> Path:
 def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None,
               kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False,
               timings: tuple[str, ...] = ("moving", "constant"),
-              resting_level: str = "model") -> dict:
+              resting_level: str | None = None) -> dict:
     import cv2
 
     from synkinesis.dev.validate import (
@@ -134,9 +134,10 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
     return out
 
 
-def _level(method: str, resting_level: str) -> str:
-    """The resting level a method is measured with (only composite-edges has a choice)."""
-    return resting_level if method == "composite-edges" else "model"
+def _level(method: str, resting_level: str | None) -> str | None:
+    """The resting level a method is measured with (only composite-edges has a choice; None:
+    the method's default, MeasureOptions.level)."""
+    return resting_level if method == "composite-edges" else None
 
 
 def _spread(cases: list[dict], median: bool = False) -> str:
@@ -249,10 +250,11 @@ def main() -> None:
     parser.add_argument("--timing", choices=("moving", "constant"), action="append",
                         help="only the injected changes that come with a movement (issue 8) or "
                              "only those present in every frame (issue 18); default both")
-    parser.add_argument("--resting-level", default="model",
+    parser.add_argument("--resting-level", default=None,
                         choices=("model", "edges", "corner-edges", "upper-lid-edges"),
                         help="resting level of composite-edges' refined signals "
-                             "(MeasureOptions.resting_level)")
+                             "(MeasureOptions.resting_level; default: the method's, "
+                             "synkinesis.defaults.DEFAULT_RESTING_LEVEL)")
     parser.add_argument("--known-level", action="store_true",
                         help="also score each case with the original video's refinement levels")
     args = parser.parse_args()

@@ -20,7 +20,7 @@ def test_face_in_every_frame_of_the_real_videos(single_face_measurement, wolfgan
 
 def test_result_file_is_self_describing(single_face_measurement):
     manifest = single_face_measurement.manifest
-    assert manifest.format == "synkinesis.measure" and manifest.file_format_version == 2
+    assert manifest.format == "synkinesis.measure" and manifest.file_format_version == 3
     assert manifest.engine.model_sha256 == (
         "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff")
     assert manifest.engine.version.startswith("mediapipe")

@@ -42,11 +42,12 @@ def test_one_sided_narrowing_is_seen_on_its_side_only(recording, composite, tmp_
     assert leak <= 0.10, f"{leak:.2f} leaked to the other eye"
 
 
-def assert_resting_level_is_the_models(refined, model, names):
+def assert_resting_level_is_the_models(refined, model, names, kept=None):
     """composite-edges' model landmarks are exactly the composite's (same midline, same
     trackers), so, in the same units, over the frames where the pipeline takes the
     refinement's resting level (the quietest 30 % of open-eye frames) the two must agree on
-    average, whatever the edges' own offset there."""
+    average, whatever the edges' own offset there; or, for a signal named in ``kept``, differ
+    by the offset given there (the part of the edges' level the signal keeps)."""
     from scipy.stats import trim_mean
 
     from synkinesis.measure.calibrate import REFINEMENT_LEVEL_FRACTION, quiet_frames
@@ -63,13 +64,26 @@ def assert_resting_level_is_the_models(refined, model, names):
         # which the refined fissures rank a little differently (0.3 % on this face).
         ratio = refined.manifest.scale.mm_per_unit / model.manifest.scale.mm_per_unit
         difference = refined.frames[name][quiet] - ratio * model.frames[name][quiet]
-        assert abs(trim_mean(difference, 0.2)) < 0.02, (name, offsets[name])
+        expected = (kept or {}).get(name, 0.0)
+        # A kept share varies from frame to frame within the rest frames, and the signals are
+        # smoothed after the level is set: 0.03 mm off measured (the model's level: < 0.01).
+        tolerance = 0.05 if name in (kept or {}) else 0.02
+        assert abs(trim_mean(difference, 0.2) - expected) < tolerance, (
+            name, offsets[name], expected)
 
 
 @pytest.fixture(scope="module")
 def edges(recording, tmp_path_factory):
     return measure(recording.frames, "composite-edges",
                    tmp_path_factory.mktemp("edges") / "original.synk")
+
+
+@pytest.fixture(scope="module")
+def model_level(recording, tmp_path_factory):
+    """composite-edges with the landmark model's resting level (issue 8's)."""
+    return measure(recording.frames, "composite-edges",
+                   tmp_path_factory.mktemp("model-level") / "original.synk",
+                   resting_level="model")
 
 
 def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite, edges,
@@ -80,14 +94,22 @@ def test_lid_edges_see_the_whole_narrowing_on_a_plain_face(recording, composite,
                        tmp_path / "eye.synk")
     seen, leak, _ = seen_and_leak(original, injected, case)
     assert 0.80 <= seen <= 1.2 and leak <= 0.10, (seen, leak)
-    # The lid edges add movement, not a resting level: at rest the eye signals are the
-    # landmark model's (the composite's), whatever the lashes do to the edges.
+    # The eye's resting level is its upper lids' edges' (issue 18; the default resting level
+    # "upper-lid-edges"): at rest each fissure is the landmark model's (the composite's) plus
+    # the upper lids' share of the edge offset, which the manifest records, and nothing of the
+    # lower lids' (on this face a skin fold below the left lower lid pulls its edge 1 px down;
+    # with both lids' level the healthy eyes read 1.5 mm apart, a moderate resting tightness).
     offsets = original.manifest.refinement_rest_offsets.values
-    assert set(offsets) >= {"palpebral_fissure_left_mm", "palpebral_fissure_right_mm"}
-    # (without this, the edges read the right eye 0.4 mm narrower and the left 0.6 mm wider
-    # at rest than the model, and a healthy face got a moderate resting-tightness grade)
-    assert_resting_level_is_the_models(original, composite, [
-        f"palpebral_fissure_{side}_mm" for side in ("left", "right")])
+    names = [f"palpebral_fissure_{side}_mm" for side in ("left", "right")]
+    assert set(offsets) >= {*names, *(f"{name}:upper_lid" for name in names)}
+    kept = {name: offsets[f"{name}:upper_lid"] for name in names}
+    # measured: left 0.45, right 0.87 mm (both lids: 1.00 and 0.16)
+    assert all(0.2 <= value <= 1.2 for value in kept.values()), kept
+    assert_resting_level_is_the_models(original, composite, names, kept=kept)
+    # The healthy eyes then read within half a millimetre of each other at rest (0.2 mm
+    # measured; the model's level 0.6 mm, both lids' edges 1.5 mm).
+    rest = np.nanmedian(original.frames[names[0]][:10] - original.frames[names[1]][:10])
+    assert abs(rest) <= 0.5, rest
     sources = original.manifest.landmark_sources
     assert sources["codes"]["5"] == "composite+lid-and-corner-edges"
     assert sources["counts"]["right"]["composite+lid-and-corner-edges"] >= 0.9 * original.n_frames
@@ -97,8 +119,9 @@ def test_a_given_refinement_level_replaces_the_recordings_own(recording, edges, 
     # The validation's "known level" (docs/one_sided.md, Session 6): the left eye's level
     # given 0.3 mm above the one this recording took moves its refined fissure 0.3 mm down and
     # nothing else; the other levels given back as taken change nothing (to the 0.1 um the
-    # manifest rounds them to).
+    # manifest rounds them to, twice for an eye signal: its upper lids' share is given too).
     levels = known_levels(edges)
+    assert "palpebral_fissure_left_mm:upper_lid" in levels
     name = "palpebral_fissure_left_mm"
     assert levels and name in levels
     shifted = {**levels, name: levels[name] + 0.3}
@@ -115,8 +138,8 @@ def test_a_given_refinement_level_replaces_the_recordings_own(recording, edges, 
     assert lid_refined.mean() > 0.8
     moved = again.frames[name] - edges.frames[name]
     np.testing.assert_allclose(moved[lid_refined], -0.3, atol=1e-3)
-    for other in set(levels) - {name}:
-        np.testing.assert_allclose(again.frames[other], edges.frames[other], atol=1e-4,
+    for other in set(levels) - {name} - {f"{n}:upper_lid" for n in levels}:
+        np.testing.assert_allclose(again.frames[other], edges.frames[other], atol=2e-4,
                                    equal_nan=True, err_msg=other)
 
 
@@ -204,8 +227,8 @@ def assert_nothing_called_above_mild(analysis):
 
 def test_the_healthy_face_reads_healthy_through_the_analysis_with_pixel_edges(edges):
     """Honest per-side signals carry each side's own noise and the face's natural asymmetry;
-    on the healthy single_face video that stays below mild (the resting level of the refined
-    signals is the model's, not the lashes')."""
+    on the healthy single_face video that stays below mild (the eye's resting level is its
+    upper lids' edges', not the lower lids', which a skin fold pulls on one side)."""
     from synkinesis.analysis import analyze_measurement
 
     analysis = analyze_measurement(edges)
@@ -269,21 +292,20 @@ def test_a_hand_over_half_the_face_is_flagged_and_the_face_reads_healthy(media, 
     assert_nothing_called_above_mild(analysis)
 
 
-def test_a_constant_narrowing_is_read_at_the_models_rate_unless_the_edges_keep_their_level(
-        recording, edges, tmp_path):
+def test_a_constant_narrowing_is_seen_at_the_upper_lids_level_and_not_at_the_models(
+        recording, edges, model_level, tmp_path):
     # Issue 18: a 1.5 mm narrowing of the right eye in every frame, rest included. The default
-    # keeps the model's resting level and reads about two thirds of it (0.68 measured); the
-    # edges' own level reads it in full (1.03), the same as the original's level given back.
+    # ("upper-lid-edges": the eye keeps its upper lids' edge level) reads it almost in full
+    # (0.94 measured); the model's resting level reads about two thirds of it (0.68), because
+    # its resting offset takes what the model missed at rest for the lashes' offset.
     case = make_case(recording, "eye", "right", 1.5, constant=True)
     assert (case.trigger == 1.0).all()
     frames = with_images(recording.frames, case.frames)
-    default = measure(frames, "composite-edges", tmp_path / "model.synk")
-    seen, _, count = seen_and_leak(edges, default, case)
+    default = measure(frames, "composite-edges", tmp_path / "default.synk")
+    seen, leak, count = seen_and_leak(edges, default, case)
     assert count > 0.9 * recording.reference.n_frames
+    assert 0.80 <= seen <= 1.20 and leak <= 0.10, (seen, leak)
+    injected = measure(frames, "composite-edges", tmp_path / "model.synk",
+                       resting_level="model")
+    seen, _, _ = seen_and_leak(model_level, injected, case)
     assert 0.55 <= seen <= 0.80, seen
-    original = measure(recording.frames, "composite-edges", tmp_path / "edges-original.synk",
-                       resting_level="edges")
-    injected = measure(frames, "composite-edges", tmp_path / "edges.synk",
-                       resting_level="edges")
-    seen, leak, _ = seen_and_leak(original, injected, case)
-    assert 0.90 <= seen <= 1.15 and leak <= 0.10, (seen, leak)

@@ -102,7 +102,32 @@ def test_iris_scale_comes_from_each_eyes_most_open_frames():
                                 np.ones(n, dtype=bool), 11.77)
     assert scale is not None and scale.method == "iris"
     assert scale.mm_per_unit == pytest.approx(11.77)
-    assert scale.measured_units == pytest.approx(1.0) and scale.frames_used == 20
+    # a tenth of 100 frames is 10 per eye; the median is taken over at least 14
+    assert scale.measured_units == pytest.approx(1.0) and scale.frames_used == 28
+
+
+def test_iris_scale_takes_at_least_a_minimum_of_frames_per_eye():
+    # A short recording: a tenth of its frames is 7 per eye, too few for a steady median (one
+    # odd iris reading among them moves it); the scale takes each eye's widest 14. Here 5 of
+    # the 7 widest frames of the left eye read the iris 1.3, all others 1.0: the median over
+    # 14 is 1.0 (over 7 it would be 1.3). A long one keeps its tenth.
+    from synkinesis.measure.calibrate import MIN_OPEN_EYE_FRAMES
+
+    assert MIN_OPEN_EYE_FRAMES == 14
+    n = 70
+    fissure = np.linspace(1.0, 0.5, n)  # frame 0 the widest
+    iris = np.ones((n, 2))
+    iris[:5, 0] = 1.3
+    scale = open_eye_iris_scale(iris, np.full(n, 6.0), {"left": fissure, "right": fissure},
+                                np.ones(n, dtype=bool), 11.77)
+    assert scale.frames_used == 28
+    assert scale.measured_units == pytest.approx(1.0)
+    n = 300
+    fissure = np.linspace(1.0, 0.5, n)
+    scale = open_eye_iris_scale(np.ones((n, 2)), np.full(n, 6.0),
+                                {"left": fissure, "right": fissure}, np.ones(n, dtype=bool),
+                                11.77)
+    assert scale.frames_used == 60
 
 
 def test_iris_scale_needs_enough_plausible_frames():

@@ -89,12 +89,49 @@ def test_given_levels_are_checked():
         MeasureOptions(resting_level="lashes").validate()
     with pytest.raises(InputError, match="composite-edges method"):
         MeasureOptions(resting_level="edges", method="fast").validate()
+    options(("palpebral_fissure_left_mm:upper_lid", 0.4)).validate()  # an upper lids' share
+    with pytest.raises(InputError, match="no refinement changes: mouth_corner_x_left_mm:upper"):
+        options(("mouth_corner_x_left_mm:upper_lid", 0.4)).validate()
+    # The default resting level is the method's: composite-edges keeps its upper lids' edge
+    # level (issue 18); the methods without refinements have only the model's.
+    assert MeasureOptions().level == "upper-lid-edges"
+    assert MeasureOptions().as_dict()["resting_level"] == "upper-lid-edges"
+    for method in ("fast", "symmetric", "composite"):
+        MeasureOptions(method=method).validate()
+        assert MeasureOptions(method=method).level == "model"
+    assert MeasureOptions(resting_level="model").level == "model"
     from synkinesis.measure.options import edge_level_signals
 
     assert edge_level_signals("model") == ()
     assert "palpebral_fissure_left_mm" in edge_level_signals("edges")
     assert "palpebral_fissure_left_mm" not in edge_level_signals("corner-edges")
     assert "mouth_corner_y_right_mm" in edge_level_signals("corner-edges")
+
+
+def test_the_upper_lid_level_keeps_the_upper_lids_offset_and_takes_the_lower_lids_off():
+    # The upper lids' edges read the eye 0.3 mm wider than the model at rest, the lower lids'
+    # 0.5 mm (a skin fold); in the second half the edges see a 1 mm narrowing the model missed,
+    # all of it by the upper lid. The upper-lid level keeps the 0.3 mm and the movement and
+    # takes the lower lids' 0.5 mm off; a given pair of offsets (total, upper share) does the
+    # same with those; a given total alone puts the signal on the model's level.
+    from synkinesis.measure.options import upper_lid_share
+
+    n = 10
+    name, share = "palpebral_fissure_left_mm", upper_lid_share("palpebral_fissure_left_mm")
+    model = np.full(n, 9.0)
+    movement = np.r_[np.zeros(5), np.full(5, -1.0)]
+    refinement = {name: 0.8 + movement, share: 0.3 + movement}
+    signals = {name: model + refinement[name]}
+    rest = np.r_[np.ones(5, bool), np.zeros(5, bool)]
+    out, offsets = keep_rest_level(signals, refinement, rest, 1.0, upper_lid_level=(name,))
+    np.testing.assert_allclose(out[name], model + 0.3 + movement)
+    assert offsets == {name: 0.8, share: 0.3}
+    again, _ = keep_rest_level(signals, refinement, rest, 1.0, given={name: 1.0, share: 0.3},
+                               upper_lid_level=(name,))
+    np.testing.assert_allclose(again[name], model + 0.1 + movement)  # lower lids' 0.7 off
+    total, _ = keep_rest_level(signals, refinement, rest, 1.0, given={name: 0.8},
+                               upper_lid_level=(name,))
+    np.testing.assert_allclose(total[name], model + movement)
 
 
 def test_no_rest_frame_leaves_the_signal_alone():

@@ -90,13 +90,13 @@ def measure(frames, method: str, output: Path, *,
             resting_level: str | None = None):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
     refinements' resting offsets to use (``known_levels`` of another measurement);
-    ``resting_level``: :attr:`MeasureOptions.resting_level` (default "model")."""
+    ``resting_level``: :attr:`MeasureOptions.resting_level` (default: the method's)."""
     from synkinesis.measure import MeasureOptions, measure_frames
 
     levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
                           options=MeasureOptions(method=method, refinement_levels=levels,
-                                                 resting_level=resting_level or "model"))
+                                                 resting_level=resting_level))
 
 
 def known_levels(measurement) -> dict[str, float] | None:
@@ -104,10 +104,11 @@ def known_levels(measurement) -> dict[str, float] | None:
     given to the measurement of an injected video, they stand for a neutral reference of the
     same face, which a recording without rest does not have
     (docs/dev/one_sided_history.md, session 6)."""
-    from synkinesis.measure.options import REFINED_SIGNALS
+    from synkinesis.measure.options import LID_REFINED_SIGNALS, REFINED_SIGNALS, upper_lid_share
 
     entry = measurement.manifest.refinement_rest_offsets
-    return ({name: value for name, value in entry.values.items() if name in REFINED_SIGNALS}
+    names = {*REFINED_SIGNALS, *(upper_lid_share(name) for name in LID_REFINED_SIGNALS)}
+    return ({name: value for name, value in entry.values.items() if name in names}
             if entry else None)
 
 

@@ -131,7 +131,8 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
     scale = steps.open_eye_iris_scale(data.iris_sides, data.interpupil_units, fissures, broad,
                                       options.iris_diameter_mm)
     scale_frames = (f"each eye's most open {steps.OPEN_EYE_SCALE_FRACTION:.0%} of usable "
-                    "frames (the lids cover part of the iris in expressions)")
+                    f"frames, at least {steps.MIN_OPEN_EYE_FRAMES} (the lids cover part of the "
+                    "iris in expressions)")
     if scale is None:
         scale, scale_frames = every_frame_scale, "all usable frames"
     signals = anchor_brow_to_pupil(steps.scale_signals(signals, scale.mm_per_unit),
@@ -146,9 +147,9 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
                                              scale.mm_per_unit,
                                              steps.refined_frames(data.sources), given=given,
                                              edge_level=edge_level_signals(
-                                                 options.resting_level),
+                                                 options.level),
                                              upper_lid_level=upper_lid_level_signals(
-                                                 options.resting_level))
+                                                 options.level))
     if smooth:
         signals = steps.smooth_signals(signals, data.time_s, usable)
     rest = rest_reference(signals, rest_mask)
@@ -248,11 +249,17 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
             meaning=("mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
                      "edges) made to each signal in the quietest 30 % of open-eye frames "
                      "(or the given rest span); "
-                     + ("added to the frames without the refinement: the resting level is "
+                     + ("the eye signals keep their upper lids' share (the ':upper_lid' "
+                        "entries; added to the frames without the refinement) and have the "
+                        "lower lids' taken off, so that a one-sided eye narrowing present in "
+                        "every frame is seen; the other signals have theirs taken off every "
+                        "refined frame (options.resting_level 'upper-lid-edges')"
+                        if options.level == "upper-lid-edges" else
+                        "added to the frames without the refinement: the resting level is "
                         "the refinements' for the signals options.resting_level names, so "
                         "a one-sided change present in every frame is seen, and the edges' "
                         "own per-side offset (lashes, light) is kept as asymmetry"
-                        if options.resting_level != "model" else
+                        if options.level != "model" else
                         "taken off every refined frame: the resting level is the landmark "
                         "model's (options.resting_level 'model')")
                      + "; 'given' names the signals whose offset was given instead "

@@ -57,6 +57,13 @@ from synkinesis.signals import signal_name
 #: untouched eye "narrowed" 0.10 mm; with its widest tenth 0.1 % and 0.03 mm.
 OPEN_EYE_SCALE_FRACTION = 0.1
 MIN_SCALE_FRAMES = 3
+#: ... but over at least this many frames per eye (half a second at 30 fps): the iris landmarks
+#: of one frame scatter by 2.4 % (single_face), and a median of its 7 widest frames (a tenth of
+#: 72) moved 0.8..1.1 % when a constant one-sided corner raise made one half-face another
+#: picture to the model, which read 0.13..0.20 of the raise on the untouched corner (every
+#: signal is scaled); over 14 frames 0.15..0.25 % and 0.03..0.05 (docs/dev/one_sided_history.md,
+#: session 8). Longer recordings (from 140 usable frames) are not affected.
+MIN_OPEN_EYE_FRAMES = 14
 
 #: Share of usable frames taken as rest when no rest span is given (the quietest ones).
 REST_FRACTION = 0.1
@@ -209,7 +216,8 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
     frames : (N,) bool, the frames that may measure it
     iris_diameter_mm : the iris' true diameter, mm
 
-    Each eye's median iris over the :data:`OPEN_EYE_SCALE_FRACTION` of frames in which its own
+    Each eye's median iris over the :data:`OPEN_EYE_SCALE_FRACTION` of frames (at least
+    :data:`MIN_OPEN_EYE_FRAMES`) in which its own
     fissure is widest, the two medians averaged: a narrowing of one eye (a blink, a squint,
     synkinesis) does not change which frames measure the other eye's iris, and its own iris is
     measured where the lids leave it whole.
@@ -225,6 +233,7 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
         count = int(round(OPEN_EYE_SCALE_FRACTION * good.sum()))
         if count < MIN_SCALE_FRAMES:
             return None
+        count = max(count, min(MIN_OPEN_EYE_FRAMES, int(good.sum())))
         widest = np.flatnonzero(good)[np.argsort(-fissure[good], kind="stable")[:count]]
         medians.append(float(np.median(iris[widest])))
         used += count
@@ -342,7 +351,9 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
     mm_per_unit : the recording's scale
     refined : name -> (N,) bool, the frames its refinement was made in (all when not given)
     given : name -> offset (its signal's unit) to use instead of the one over ``rest_mask``
-        (:attr:`MeasureOptions.refinement_levels`)
+        (:attr:`MeasureOptions.refinement_levels`); for a signal in ``upper_lid_level`` its
+        upper lids' share can be given too (key ``upper_lid_share(name)``), else a given
+        offset puts that signal on the model's level
     edge_level : signal names that keep the refinements' resting level
         (:attr:`MeasureOptions.resting_level`)
     upper_lid_level : eye signal names whose upper lids' share of the refinement
@@ -387,13 +398,19 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
         done = (np.ones(change.shape, dtype=bool) if refined is None or name not in refined
                 else np.asarray(refined[name], dtype=bool))
         share = refinement.get(upper_lid_share(name))
-        if name in upper_lid_level and share is not None and not (given and name in given):
+        known = given is not None and name in given
+        known_share = known and upper_lid_share(name) in given
+        if name in upper_lid_level and share is not None and (known_share or not known):
             upper = share * mm_per_unit ** UNIT_POWER.get(unit_of(name), 1)
             at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
-            if not at_rest.any():
+            if known_share:  # both given: the lower lids' is their difference
+                upper_offset = float(given[upper_lid_share(name)])
+                lower_offset = float(given[name]) - upper_offset
+            elif not at_rest.any():
                 continue
-            upper_offset = float(trim_mean(upper[at_rest], 0.2))
-            lower_offset = float(trim_mean((change - upper)[at_rest], 0.2))
+            else:
+                upper_offset = float(trim_mean(upper[at_rest], 0.2))
+                lower_offset = float(trim_mean((change - upper)[at_rest], 0.2))
             out[name] = np.where(done, out[name] - lower_offset, out[name] + upper_offset)
             offsets[name] = round(upper_offset + lower_offset, 4)
             offsets[upper_lid_share(name)] = round(upper_offset, 4)

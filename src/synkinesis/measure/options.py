@@ -14,6 +14,7 @@ from synkinesis.defaults import (  # noqa: F401  (ENGINES: re-exported where it 
     DEFAULT_INTERPUPIL_MM,
     DEFAULT_IRIS_DIAMETER_MM,
     DEFAULT_METHOD,
+    DEFAULT_RESTING_LEVEL,
     ENGINES,
     METHODS,
 )
@@ -115,8 +116,11 @@ class MeasureOptions:
     #: model) or "upper-lid-edges" (the eye signals keep their upper lids' edge level and the
     #: model's lower lids plus the lower lids' movement; the rest the model's):
     #: :func:`synkinesis.measure.calibrate.keep_rest_level`,
-    #: docs/dev/one_sided_history.md, session 7. Developer option; ``composite-edges`` only.
-    resting_level: str = "model"
+    #: docs/dev/one_sided_history.md, session 7. None: the method's default (composite-edges:
+    #: :data:`synkinesis.defaults.DEFAULT_RESTING_LEVEL`; the other methods have no
+    #: refinement and so "model"). Developer option; other than "model" ``composite-edges``
+    #: only. :attr:`level` is the one in effect.
+    resting_level: str | None = None
     #: Store each input's full path in the result (default: its file name and sha256 only;
     #: folder names often hold user or patient names).
     keep_paths: bool = False
@@ -144,10 +148,10 @@ class MeasureOptions:
         if self.rest_span_s is not None and not 0 <= self.rest_span_s[0] < self.rest_span_s[1]:
             raise InputError(f"rest span must be START:END seconds with START < END, "
                              f"got {self.rest_span_s}")
-        if self.resting_level not in RESTING_LEVELS:
+        if self.resting_level is not None and self.resting_level not in RESTING_LEVELS:
             raise InputError(f"resting level must be one of {', '.join(RESTING_LEVELS)}, "
                              f"got {self.resting_level!r}")
-        if self.resting_level != "model" and self.method != "composite-edges":
+        if self.level != "model" and self.method != "composite-edges":
             raise InputError(f"a resting level of the pixel refinements is for the "
                              f"composite-edges method, not {self.method!r}")
         if self.refinement_levels:
@@ -155,7 +159,8 @@ class MeasureOptions:
                 raise InputError(f"refinement levels are for the composite-edges method (its "
                                  f"pixel refinements), not {self.method!r}")
             levels = dict(self.refinement_levels)
-            unknown = sorted(set(levels) - set(REFINED_SIGNALS))
+            unknown = sorted(set(levels) - set(REFINED_SIGNALS)
+                             - {upper_lid_share(name) for name in LID_REFINED_SIGNALS})
             if unknown:
                 raise InputError(f"refinement levels for signals no refinement changes: "
                                  f"{', '.join(unknown)}")
@@ -166,9 +171,17 @@ class MeasureOptions:
             if not finite:
                 raise InputError("refinement levels must be finite numbers")
 
+    @property
+    def level(self) -> str:
+        """The resting level in effect (:attr:`resting_level`, or the method's default)."""
+        if self.resting_level is not None:
+            return self.resting_level
+        return DEFAULT_RESTING_LEVEL if self.method == "composite-edges" else "model"
+
     def as_dict(self) -> dict[str, Any]:
-        """The options as the manifest stores them (JSON types)."""
+        """The options as the manifest stores them (JSON types; the resting level in effect)."""
         out = asdict(self)
+        out["resting_level"] = self.level
         out["limits"] = asdict(self.limits)
         if self.refinement_levels is not None:
             out["refinement_levels"] = dict(self.refinement_levels)
