@@ -122,12 +122,13 @@ PATTERNS: tuple[PatternDefinition, ...] = (
 
 
 #: Left-right difference that HEALTHY faces show in a pattern's index, Sunnybrook points: a
-#: call of mild or above needs the index's whole interval above it, and an interval below it
-#: reads "none" (docs/validation.md, "Normal asymmetry", says where each number comes from).
+#: call above mild needs the index's whole interval above it; below it an index is called at
+#: most mild (docs/validation.md, "Normal asymmetry", says where each number comes from).
 #: Measured on the two healthy shared videos (scripts/normal_asymmetry.py): the largest index
 #: with either side taken as affected, rounded up to 0.1 point (ocular-oral 2.10, WolfgangLanger
 #: right, big smile; mentalis 1.78, WolfgangLanger right). Two faces only [U]: the same faces
-#: the healthy checks run on, so those checks are not independent of it. Patterns without a
+#: the healthy checks run on, so those checks are not independent of it; for that reason it
+#: only bounds calls above mild and never hides a mild one. Patterns without a
 #: healthy-face measurement keep the mild cut (the simulator's symmetric healthy patients,
 #: tracker noise alone, stay below 0.25 point in every pattern).
 NORMAL_ASYMMETRY: dict[str, float] = {"ocular_oral": 2.1, "mentalis": 1.8}
@@ -179,11 +180,14 @@ class FindingOptions:
         default_factory=lambda: dict(NORMAL_ASYMMETRY))
 
     def decision_cuts(self, pattern: str) -> tuple[float, float, float]:
-        """The severity cuts a pattern's interval is decided with: none below the larger of
-        the mild cut and the pattern's normal asymmetry (healthy faces reach it)."""
+        """The severity cuts a pattern's interval is decided with: mild from the mild cut,
+        moderate (and severe) not below the pattern's normal asymmetry (healthy faces reach
+        it), so an index a healthy face can show is called at most mild."""
         normal = float(self.normal_asymmetry.get(pattern, 0.0))
         c = self.severity_cuts
-        return (max(c[0], normal), max(c[1], normal), max(c[2], normal))
+        # What a healthy face reaches bounds what one recording calls ABOVE mild: an index
+        # inside it can still be mild (a real mild synkinesis is not hidden), never more.
+        return (c[0], max(c[1], normal), max(c[2], normal))
 
     def patterns(self) -> tuple[PatternDefinition, ...]:
         out = []

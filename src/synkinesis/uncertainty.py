@@ -429,8 +429,8 @@ def decide_findings(
     """Each finding's severity decided from its index's interval
     (:func:`synkinesis.findings.severity_from_interval`), with what would settle an uncertain
     one. Findings without an interval (not measurable) are returned as they are. The cuts are
-    :meth:`synkinesis.findings.FindingOptions.decision_cuts`: nothing is called below the index
-    healthy faces reach (normal asymmetry).
+    :meth:`synkinesis.findings.FindingOptions.decision_cuts`: nothing above mild is called
+    below the index healthy faces reach (normal asymmetry).
 
     What would settle it, in the order a clinician can act on it: a recording without a rest
     segment -> record a rest; a key task done once -> repeat the task; a region whose smallest
@@ -465,10 +465,10 @@ def decide_findings(
                                  f"{smallest:.2f} mm; one point is {anchor:g} mm)")
             settle = "; ".join(steps) or "repeat the recording to narrow the interval"
         note = finding.note
-        if cuts[0] > options.severity_cuts[0] and interval.low < cuts[0]:
+        if cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
             note = "; ".join(filter(None, (note, (
-                f"healthy faces reach {cuts[0]:g} points in this index (normal asymmetry, "
-                "docs/validation.md): nothing below it is called"))))
+                f"healthy faces reach {cuts[1]:g} points in this index (normal asymmetry, "
+                "docs/validation.md): below it nothing is called above mild"))))
         out.append(replace(finding, severity=severity, severity_range=ends, settle=settle,
                            note=note))
     return tuple(out)
