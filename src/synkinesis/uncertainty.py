@@ -57,7 +57,7 @@ from synkinesis.findings import (
     resting_tone,
     severity_from_interval,
 )
-from synkinesis.protocol import TASK_NAMES, Segmentation
+from synkinesis.protocol import TASK_NAMES, Segmentation, get_task
 from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES
 from synkinesis.scales.automatic import ItemEstimate, ScaleEstimate, estimate_scales
@@ -432,10 +432,13 @@ def decide_findings(
     :meth:`synkinesis.findings.FindingOptions.decision_cuts`: nothing above mild is called
     below the index healthy faces reach (normal asymmetry).
 
-    What would settle it, in the order a clinician can act on it: a recording without a rest
+    What would settle it, in the order a clinician can act on it: a key task whose repetitions
+    disagree (:attr:`Uncertainty.agreement`, in the pattern's region or the task's drivers) ->
+    repeat the task, with how far apart they lie in mm, first; a recording without a rest
     segment -> record a rest; a key task done once -> repeat the task; a region whose smallest
     resolvable change is more than half a point of the pattern's anchor -> come closer to the
-    camera (more pixels per mm).
+    camera (more pixels per mm). A finding called although its key task's repetitions disagree
+    keeps its call with a note saying so.
     """
     anchors = {p.name: p for p in options.patterns()}
     out = []
@@ -447,14 +450,18 @@ def decide_findings(
         cuts = options.decision_cuts(finding.pattern)
         severity, ends = severity_from_interval(interval.low, interval.high, cuts)
         settle = ""
+        task = finding.evidence[0].task if finding.evidence else None
+        pattern = anchors.get(finding.pattern)
+        apart = _repetitions_apart(uncertainty.agreement, task,
+                                   None if pattern is None else pattern.region)
         if severity == "uncertain":
             steps = []
+            if apart:
+                steps.append(f"repeat the task ({apart})")
             if segmentation.rest.flagged:
                 steps.append("record a rest (a few seconds of a still, relaxed face)")
-            task = finding.evidence[0].task if finding.evidence else None
             if task is not None and uncertainty.repetitions.get(task, 0) < 2:
                 steps.append(f"repeat the task ({task.replace('_', ' ')}) at least twice")
-            pattern = anchors.get(finding.pattern)
             if pattern is not None and task in pattern.mm_per_point:
                 anchor = pattern.mm_per_point[task]
                 resolvable = {r.region: r.smallest_change_mm for r in uncertainty.resolution}
@@ -465,6 +472,10 @@ def decide_findings(
                                  f"{smallest:.2f} mm; one point is {anchor:g} mm)")
             settle = "; ".join(steps) or "repeat the recording to narrow the interval"
         note = finding.note
+        if apart and severity != "uncertain":
+            note = "; ".join(filter(None, (note, (
+                f"called although the repetitions of its key task disagree ({apart}): "
+                "record the task again to confirm"))))
         if cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
             note = "; ".join(filter(None, (note, (
                 f"healthy faces reach {cuts[1]:g} points in this index (normal asymmetry, "
@@ -472,6 +483,29 @@ def decide_findings(
         out.append(replace(finding, severity=severity, severity_range=ends, settle=settle,
                            note=note))
     return tuple(out)
+
+
+def _repetitions_apart(agreement: Sequence[RepetitionAgreement], task: str | None,
+                       region: str | None) -> str:
+    """How far the repetitions of ``task`` lie apart where it matters to a finding watching
+    ``region`` (that region and the task's drivers; the one furthest apart), e.g. "big smile:
+    its 2 repetitions lie 1.42 mm apart in the mouth corner, which resolves 0.31 mm"; "" when
+    they agree there (or the task was done once)."""
+    if task not in TASK_NAMES:
+        return ""
+    relevant = {*get_task(task).drivers, *([region] if region else [])}
+    for entry in agreement:
+        if entry.task != task:
+            continue
+        apart = [(spread, name, limit) for name, spread, limit in zip(
+            entry.regions, entry.spread_mm, entry.smallest_change_mm)
+            if name in entry.disagreeing and name in relevant]
+        if apart:
+            spread, name, limit = max(apart)
+            return (f"{task.replace('_', ' ')}: its {entry.repetitions} repetitions lie "
+                    f"{spread:.2f} mm apart in the {name.replace('_', ' ')}, which resolves "
+                    f"{limit:.2f} mm")
+    return ""
 
 
 @dataclass(frozen=True)

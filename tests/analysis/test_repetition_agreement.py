@@ -111,3 +111,64 @@ def test_the_guided_protocol_asks_every_task_twice_and_the_analysis_uses_both():
     assert {t: n for t, n in analysis.uncertainty.repetitions.items() if t != "rest"} == \
         dict.fromkeys(moving, 2)
     assert {a.task for a in analysis.uncertainty.agreement} == moving
+
+
+def _two_smiles_narrowing(first_mm: float, second_mm: float):
+    """Two equal smiles with ocular-oral synkinesis on the left: the eye narrows by
+    ``first_mm`` in the first smile and ``second_mm`` in the second (nothing else differs)."""
+    def smiles(narrowing_mm: float):
+        return make_recording(STEPS, noise_mm=0.05, rng=np.random.default_rng(4), extra={
+            ("big_smile", "left", "palpebral_fissure"): -narrowing_mm})
+
+    first, spans = smiles(first_mm)
+    second_recording, _ = smiles(second_mm)
+    second = [s for s in spans if s["task"] == "big_smile"][1]
+    t = np.asarray(first.time_s)
+    inside = (t >= second["start_s"]) & (t < second["end_s"])
+    signals = {name: np.where(inside, second_recording.signals[name], values)
+               for name, values in first.signals.items()}
+    return replace(first, signals=signals), spans
+
+
+def _ocular_oral(analysis):
+    (finding,) = [f for f in analysis.findings if f.pattern == "ocular_oral"]
+    return finding
+
+
+def test_an_uncertain_finding_from_disagreeing_repetitions_says_repeat_the_task_first():
+    # 1 mm of smile-linked eye narrowing in one smile, none in the other: the interval spans
+    # none..mild, and the first thing that would settle it is another try of the smile.
+    analysis = _analyse(*_two_smiles_narrowing(1.0, 0.0))
+    (entry,) = analysis.uncertainty.agreement
+    assert "eye" in entry.disagreeing
+    finding = _ocular_oral(analysis)
+    assert finding.severity == "uncertain"
+    assert finding.settle.startswith("repeat the task (big smile: its 2 repetitions lie ")
+    spread = entry.spread_mm[entry.regions.index("eye")]
+    limit = entry.smallest_change_mm[entry.regions.index("eye")]
+    assert f"{spread:.2f} mm apart in the eye, which resolves {limit:.2f} mm" in finding.settle
+    assert 0.9 < spread < 1.1  # the 1 mm the two tries differ by
+    row = next(r for r in summarise_analysis(analysis)["findings"]
+               if r["pattern"] == "ocular_oral")
+    assert row["settle"] == finding.settle
+    assert "repetitions of its key task disagree" not in finding.note
+
+
+def test_a_called_finding_from_disagreeing_repetitions_keeps_its_call_with_a_note():
+    # 5 mm and 3.5 mm of narrowing: both tries are severe, the call stands, but the
+    # repetitions lie 1.5 mm apart in the eye and the note says so.
+    analysis = _analyse(*_two_smiles_narrowing(5.0, 3.5))
+    finding = _ocular_oral(analysis)
+    assert finding.severity == "severe" and finding.settle == ""
+    assert ("called although the repetitions of its key task disagree (big smile: its 2 "
+            "repetitions lie 1.50 mm apart in the eye") in finding.note
+    assert finding.note.endswith("record the task again to confirm")
+
+
+def test_agreeing_repetitions_add_nothing_to_a_finding():
+    analysis = _analyse(*_two_smiles_narrowing(5.0, 5.0))
+    (entry,) = analysis.uncertainty.agreement
+    assert entry.agree
+    finding = _ocular_oral(analysis)
+    assert finding.severity == "severe"
+    assert "repetitions" not in finding.note and "repeat the task" not in finding.settle
