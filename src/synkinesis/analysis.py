@@ -57,7 +57,12 @@ from synkinesis.protocol import (
 )
 from synkinesis.recording import REGION_SIGNALS, Recording
 from synkinesis.regions import SIDES, Side
-from synkinesis.scales.automatic import ItemEstimate, ScaleEstimate, estimate_scales
+from synkinesis.scales.automatic import (
+    ItemEstimate,
+    ScaleEstimate,
+    estimate_scales,
+    house_brackmann_withheld,
+)
 from synkinesis.uncertainty import (
     Uncertainty,
     UncertaintyOptions,
@@ -227,6 +232,13 @@ def analyze_recording(
         findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
         resting = decide_findings((resting,), uncertainty, segmentation,
                                   options=options.findings)[0]
+        scales = tuple(_with_grade_range(e, uncertainty) for e in scales)
+    withheld = house_brackmann_withheld(findings, affected, options=options.findings)
+    if withheld and any(e.instrument == "house_brackmann" for e in scales):
+        note = f"House-Brackmann not suggested: {withheld}"
+        scales = tuple(replace(e, notes=(*e.notes, note)) for e in scales
+                       if e.instrument != "house_brackmann")
+        warnings.append(note)
     if segmentation.rest.flagged:
         # Resting tightness compares the sides at rest; the quietest span of a recording
         # without a rest segment may be an expression (single_face's smile onset read "mild").
@@ -235,6 +247,14 @@ def analyze_recording(
             "the baseline of the movements); record a few seconds of a still, relaxed face"))
     return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
                     tuple(warnings), uncertainty)
+
+
+def _with_grade_range(estimate: ScaleEstimate, uncertainty: Uncertainty) -> ScaleEstimate:
+    """A graded suggestion with the whole grades of its interval."""
+    interval = uncertainty.items.get(estimate.instrument, {}).get("grade")
+    if estimate.result is None or estimate.result.grade is None or interval is None:
+        return estimate
+    return replace(estimate, grade_range=(int(interval.low), int(interval.high)))
 
 
 def score_estimates(instrument: str, items: Sequence[ItemEstimate], missing: Sequence[str],
@@ -365,6 +385,7 @@ def _scale_dict(estimate: ScaleEstimate, uncertainty: Uncertainty | None = None
                   for item in estimate.items],
         "missing_items": list(estimate.missing),
         "notes": list(estimate.notes),
+        "grade_range": None if estimate.grade_range is None else list(estimate.grade_range),
         "result": result_to_dict(estimate.result),
     }
 
@@ -556,6 +577,7 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
     """
     from synkinesis.protocol import COMPOUND, get_task
     from synkinesis.quality import FrameFlag
+    from synkinesis.scales.house_brackmann import GRADES as HB_GRADES
 
     recording = analysis.recording
     seg = analysis.segmentation
@@ -633,11 +655,11 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
                                                            else ""))
         elif result.grade is not None:
             text = f"{estimate.instrument}: grade {result.grade.name} suggested"
-            grade_interval = (None if uncertainty is None else
-                              uncertainty.items.get(estimate.instrument, {}).get("grade"))
-            if grade_interval is not None and grade_interval.low != grade_interval.high:
-                text += (f" ({grade_interval.level:.0%} interval: grades "
-                         f"{int(grade_interval.low)}..{int(grade_interval.high)})")
+            if estimate.grade_range is not None and uncertainty is not None:
+                low, high = (HB_GRADES[g][0] for g in estimate.grade_range)
+                text += f" ({uncertainty.level:.0%} range of grades {low}..{high})"
+            else:
+                text += " (range of grades unknown: intervals switched off)"
         else:
             text = f"{estimate.instrument}: total {result.total:.1f} ({result.total_formula})"
         scales.append(text)

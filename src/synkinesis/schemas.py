@@ -184,6 +184,9 @@ def analysis_schema() -> dict[str, Any]:
                                "missing_items": {"type": "array",
                                                  "items": {"type": "string"}},
                                "notes": {"type": "array", "items": {"type": "string"}},
+                               "grade_range": {"anyOf": [{"type": "null"}, {
+                                   "type": "array", "items": {"type": "integer"},
+                                   "minItems": 2, "maxItems": 2}]},
                                "result": {"type": "object",
                                           "required": ["format", "instrument", "items"]}}}},
             "warnings": {"type": "array", "items": {"type": "string"}},

@@ -38,6 +38,10 @@ frames (the usual test-retest formula, with the rest jitter as the measurement e
 never less than one pixel in mm when the pixel size is known.
 
 Sides are the PATIENT's.
+
+Why one file of over 500 lines: the draws, the intervals, the decisions made from them and the
+agreement of repetitions share the interval and resolution types, and a decision's "what would
+settle it" reads the resolution and the agreement; apart they would import each other.
 """
 
 from __future__ import annotations

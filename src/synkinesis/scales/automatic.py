@@ -48,13 +48,16 @@ class ScaleEstimate:
 
     ``result`` is a :class:`synkinesis.scales.ScaleResult` after
     :func:`synkinesis.analysis.score_estimates` (the scales library is a layer above this
-    module), None before."""
+    module), None before. ``grade_range`` is, for a graded suggestion (House-Brackmann), the
+    lowest and highest whole grade of its interval (:mod:`synkinesis.uncertainty`), filled in
+    by the analysis; None when no interval was estimated."""
 
     instrument: str
     items: tuple[ItemEstimate, ...]
     missing: tuple[str, ...]
     result: Any = None
     notes: tuple[str, ...] = ()
+    grade_range: tuple[int, int] | None = None
 
 
 #: Voluntary ratio (affected / healthy movement) lower bounds of Sunnybrook grades 2..5 [U].
@@ -361,6 +364,41 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                         f"eye closure {closure:.0%}" if np.isfinite(closure) else
                         f"suggestion only [U]; worst synkinesis severity {SEVERITIES[worst]}"
                         ), ""
+
+
+def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSide, *,
+                             options: FindingOptions = FindingOptions()) -> str:
+    """Why no House-Brackmann grade may be suggested, or "" when one may.
+
+    House-Brackmann grades the affected side. When no side could be named (``affected.side``
+    None), the findings are all reported on the side the evidence leans to, so each one's own
+    side is read from ``index_by_side``: the side where its index is larger, for a finding
+    whose larger index reaches mild (``options.severity_cuts[0]``). When these sides differ, a
+    grade would depend on which side is taken as affected, and it is withheld. When every
+    finding reads none on both sides, a grade (I on a face that moves alike) is suggested.
+
+    Returns
+    -------
+    str
+        The reason, for a note ("" when a grade may be suggested).
+    """
+    if affected.side is not None:
+        return ""
+    sides: dict[str, list[str]] = {}
+    for finding in findings:
+        if finding.severity in ("not measurable", "not assessable"):
+            continue
+        by_side = {s: v for s, v in finding.index_by_side.items() if np.isfinite(v)}
+        if by_side and max(by_side.values()) >= options.severity_cuts[0]:
+            stronger = max(by_side, key=lambda s: by_side[s])
+            sides.setdefault(stronger, []).append(
+                f"{finding.pattern.replace('_', '-')} {by_side[stronger]:.2f} points")
+    if len(sides) < 2:
+        return ""
+    where = "; ".join(f"{', '.join(patterns)} on the {side}"
+                      for side, patterns in sorted(sides.items()))
+    return ("no affected side could be named and the findings point to different sides ("
+            f"{where}): a grade would depend on which side is taken as affected")
 
 
 #: Items that compare the two sides AT REST: not assessable without a recorded rest.
