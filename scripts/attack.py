@@ -533,8 +533,8 @@ def audit_trail(lab: Lab):
     lab.request("GET", "/patients/P001", cookie=clinician)
     patient = lab.cookie("pat2")
     lab.request("GET", "/patients/P001", cookie=patient)
-    listed = lab.synk("audit", "--patient", "P001", "--json")
-    events = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
+    listed = lab.synk("audit", "--patient", "P001", "--json", "-")
+    events = json.loads(listed.stdout or "[]")
     seen = {(e["action"], e["actor"], e["via"]) for e in events}
     held = ("view", "drx", "web") in seen and ("denied", "pat2", "web") in seen
     return held, f"{len(events)} events; view by drx {('view', 'drx', 'web') in seen}, " \
@@ -547,7 +547,7 @@ def corrections(lab: Lab):
     voided = lab.synk("visit", "void", "P002@2026-01-05", "--reason",
                       "entered for the wrong patient")
     kept = lab.db("SELECT void_reason FROM visits WHERE visit_date = '2026-01-05'")
-    trail = lab.synk("audit", "--patient", "P002", "--json")
+    trail = lab.synk("audit", "--patient", "P002", "--json", "-")
     held = (voided.returncode == 0 and kept == [("entered for the wrong patient",)]
             and '"void"' in trail.stdout)
     return held, f"void {one_line(voided)}; kept with reason: {bool(kept)}"

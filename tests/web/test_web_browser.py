@@ -13,10 +13,7 @@ import pytest
 from web_fixtures import (
     BASE_ARGS,
     CHROMIUM,
-    browser,
-    fake_camera,
     login,
-    playwright_instance,
     screenshots,
     server,
     shoot,

@@ -11,10 +11,7 @@ import shutil
 import subprocess
 
 from web_fixtures import (
-    browser,
-    fake_camera,
     login,
-    playwright_instance,
     screenshots,
     server,
     shoot,

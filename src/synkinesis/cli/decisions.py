@@ -6,8 +6,6 @@ import math
 
 from rich.table import Table
 
-from synkinesis.simulate import PATTERNS
-
 TITLE = ("decisions from the 90 % intervals (what `synk analyze` calls; issue 19 targets: "
          "sensitivity >= 0.90, specificity >= 0.95, side >= 0.95, within one class >= 0.90, "
          "Spearman >= 0.90). Found = the interval's low end at least mild (an uncertain call "
@@ -19,6 +17,8 @@ COLUMNS = ("pattern", "case-sides", "sensitivity", "specificity", "uncertain", "
 
 def decision_table(report) -> Table:
     """A rich table of :attr:`synkinesis.simulate.validation.ValidationReport.decisions`."""
+    from synkinesis.simulate import PATTERNS  # here: `synk --help` imports every cli module
+
     def number(value: float) -> str:
         return "-" if math.isnan(value) else f"{value:.2f}"
 

@@ -366,16 +366,28 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                         ), ""
 
 
+def _called(finding: Finding) -> bool:
+    """A finding that says there IS synkinesis: mild or above, or uncertain between classes
+    that are all mild or above. "none" and an interval reaching down to none are not evidence
+    of a side (a healthy face's own asymmetry reads so)."""
+    if finding.severity in ("mild", "moderate", "severe"):
+        return True
+    return (finding.severity == "uncertain" and finding.severity_range is not None
+            and finding.severity_range[0] in ("mild", "moderate", "severe"))
+
+
 def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSide, *,
                              options: FindingOptions = FindingOptions()) -> str:
     """Why no House-Brackmann grade may be suggested, or "" when one may.
 
     House-Brackmann grades the affected side. When no side could be named (``affected.side``
     None), the findings are all reported on the side the evidence leans to, so each one's own
-    side is read from ``index_by_side``: the side where its index is larger, for a finding
-    whose larger index reaches mild (``options.severity_cuts[0]``). When these sides differ, a
-    grade would depend on which side is taken as affected, and it is withheld. When every
-    finding reads none on both sides, a grade (I on a face that moves alike) is suggested.
+    side is read from ``index_by_side``: the side where its index is larger, for a finding that
+    is called (mild or above, or uncertain only between mild and above) or whose larger index is
+    beyond what healthy faces show (the pattern's moderate decision cut,
+    :meth:`FindingOptions.decision_cuts`). When these sides differ, a grade would depend on
+    which side is taken as affected, and it is withheld. A face's own asymmetry (indices inside
+    the healthy range, findings reading none or reaching down to none) names no side.
 
     Returns
     -------
@@ -389,7 +401,11 @@ def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSi
         if finding.severity in ("not measurable", "not assessable"):
             continue
         by_side = {s: v for s, v in finding.index_by_side.items() if np.isfinite(v)}
-        if by_side and max(by_side.values()) >= options.severity_cuts[0]:
+        # evidence of a side: the finding is called, or its index on either side is beyond
+        # what a healthy face shows (the pattern's moderate decision cut)
+        beyond_normal = options.decision_cuts(finding.pattern)[1]
+        if by_side and (_called(finding) or max(by_side.values()) >= beyond_normal) and \
+                max(by_side.values()) >= options.severity_cuts[0]:
             stronger = max(by_side, key=lambda s: by_side[s])
             sides.setdefault(stronger, []).append(
                 f"{finding.pattern.replace('_', '-')} {by_side[stronger]:.2f} points")
