@@ -137,7 +137,8 @@ def test_measuring_method_is_a_clinic_setting():
         assert load_settings(environ={"SYNK_MEASURE_METHOD": method}).measure_method == method
     assert load_settings(environ={"SYNK_MEASURE_METHOD": "composite-edges"}).measure_method \
         == "composite-edges"
-    with pytest.raises(ValueError, match="measure_method: .*must be one of composite-edges, composite, symmetric, fast"):
+    with pytest.raises(ValueError, match="measure_method: .*must be one of composite-edges, "
+                                         "composite, symmetric, fast"):
         load_settings(environ={"SYNK_MEASURE_METHOD": "honest"})
 
 
