@@ -40,17 +40,16 @@ def nothing_called_above_mild(finding):
 def test_analyze_a_measure_result(single_face_measurement, tmp_path):
     result = invoke(single_face_measurement.path, "-o", tmp_path)
     assert result.exit_code == 0, result.output
-    # No side is named on this healthy face and its findings lean to different sides
-    # (ocular-oral left, mentalis right, the latter uncertain none..mild): House-Brackmann is
-    # left out, with the reason, rather than graded from a side taken at random.
+    # No side is named on this healthy face; its indices lean to different sides (ocular-oral
+    # left, mentalis right) but none is called or beyond a healthy face's range, so
+    # House-Brackmann is suggested (grade I, with its range) rather than withheld.
     for text in ("big_smile", "ocular_oral", "resting_tightness", "sunnybrook", "eface",
-                 "House-Brackmann not suggested: no affected side could be named",
-                 "no rest segment"):
+                 "house_brackmann: grade I suggested", "no rest segment"):
         assert text in result.output
     data = read_analysis(tmp_path / "single_face.analysis.json")
     assert data["format"] == FORMAT_NAME and data["format_version"] == FORMAT_VERSION
     assert data["protocol_version"] == "1"
-    assert set(data["scale_versions"]) == {"eface", "sunnybrook"}
+    assert set(data["scale_versions"]) == {"eface", "sunnybrook", "house_brackmann"}
     assert data["source"]["engine"]["model_sha256"]
     # File names only, no folders (they hold user and patient names): issue 16.
     assert data["source"]["measure_file"] == single_face_measurement.path.name
