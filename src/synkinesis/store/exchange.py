@@ -38,7 +38,7 @@ import csv
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -900,98 +900,85 @@ def _values_text(values: Mapping[str, Any]) -> str:
                      for key, value in sorted(values.items()))
 
 
+def _procedure_resource(*, entity_id: str, system: str, voided: bool, code: dict[str, Any],
+                        patient: Patient, performed: Any, performer: str | None,
+                        notes: Sequence[str | None], void_reason: str | None,
+                        **elements: Any) -> dict[str, Any]:
+    """The ``Procedure`` every treatment is exported as: our identifier, the status (a voided
+    entry is ``entered-in-error``), code, subject and date, the given ``elements`` (bodySite,
+    outcome), the performer, and the notes (empty ones left out, the void reason last)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": entity_id,
+        "identifier": [{"system": system, "value": entity_id}],
+        "status": "entered-in-error" if voided else "completed",
+        "code": code,
+        "subject": _subject(patient),
+        "performedDateTime": performed.isoformat(),
+        **{key: value for key, value in elements.items() if value},
+    }
+    if performer:
+        resource["performer"] = [{"actor": {"display": performer}}]
+    texts = [text for text in (*notes, void_reason and f"voided: {void_reason}") if text]
+    if texts:
+        resource["note"] = [{"text": text} for text in texts]
+    return resource
+
+
 def _toxin_procedure(toxin: ToxinSession, patient: Patient) -> dict[str, Any]:
     """A toxin session as the ``Procedure`` its injections' MedicationAdministrations are part
     of (SNOMED CT "Injection of botulinum toxin"), with every injected site."""
     from synkinesis.store.codes import TOXIN_INJECTION, body_site
 
-    resource: dict[str, Any] = {
-        "resourceType": "Procedure",
-        "id": toxin.id,
-        "identifier": [{"system": "urn:synkinesis:toxin-session", "value": toxin.id}],
-        "status": "entered-in-error" if toxin.voided else "completed",
-        "code": {"coding": [TOXIN_INJECTION.coding()],
-                 "text": f"{TOXIN_INJECTION.display}: {toxin.product}, "
-                         f"{toxin.total_units:g} U in total"},
-        "subject": _subject(patient),
-        "performedDateTime": toxin.session_date.isoformat(),
-    }
-    sites = [body_site(injection.muscle, injection.side) for injection in toxin.injections]
-    if sites:
-        resource["bodySite"] = sites
-    if toxin.clinician:
-        resource["performer"] = [{"actor": {"display": toxin.clinician}}]
-    notes = [text for text in (toxin.dilution and f"dilution: {toxin.dilution}", toxin.notes,
-                               toxin.void_reason and f"voided: {toxin.void_reason}") if text]
-    if notes:
-        resource["note"] = [{"text": text} for text in notes]
-    return resource
+    return _procedure_resource(
+        entity_id=toxin.id, system="urn:synkinesis:toxin-session", voided=toxin.voided,
+        code={"coding": [TOXIN_INJECTION.coding()],
+              "text": f"{TOXIN_INJECTION.display}: {toxin.product}, "
+                      f"{toxin.total_units:g} U in total"},
+        patient=patient, performed=toxin.session_date, performer=toxin.clinician,
+        notes=(toxin.dilution and f"dilution: {toxin.dilution}", toxin.notes),
+        void_reason=toxin.void_reason,
+        bodySite=[body_site(injection.muscle, injection.side) for injection in toxin.injections])
 
 
 def _procedure(procedure: Procedure, patient: Patient) -> dict[str, Any]:
     """A nerve block, neurectomy or myectomy as a ``Procedure`` with its outcome."""
     from synkinesis.store.codes import body_site, procedure_code
 
-    resource: dict[str, Any] = {
-        "resourceType": "Procedure",
-        "id": procedure.id,
-        "identifier": [{"system": "urn:synkinesis:procedure", "value": procedure.id}],
-        "status": "entered-in-error" if procedure.voided else "completed",
-        "code": procedure_code(procedure.kind),
-        "subject": _subject(patient),
-        "performedDateTime": procedure.procedure_date.isoformat(),
-        "bodySite": [body_site(procedure.target, procedure.side)],
-    }
-    if procedure.clinician:
-        resource["performer"] = [{"actor": {"display": procedure.clinician}}]
     outcome = procedure.outcome
     if procedure.outcome_values:
         outcome += (": " if outcome else "") + _values_text(procedure.outcome_values)
     if outcome:
         when = f" ({procedure.outcome_date.isoformat()})" if procedure.outcome_date else ""
-        resource["outcome"] = {"text": outcome + when}
-    notes = []
-    if procedure.agent:
-        notes.append(f"agent: {procedure.agent}")
+        outcome += when
     prediction = procedure.prediction
     if procedure.prediction_values:
         prediction += (": " if prediction else "") + _values_text(procedure.prediction_values)
-    if prediction:
-        notes.append(f"predicted before the procedure: {prediction}")
-    notes += [text for text in (procedure.notes, procedure.void_reason and
-                                f"voided: {procedure.void_reason}") if text]
-    if notes:
-        resource["note"] = [{"text": text} for text in notes]
-    return resource
+    return _procedure_resource(
+        entity_id=procedure.id, system="urn:synkinesis:procedure", voided=procedure.voided,
+        code=procedure_code(procedure.kind), patient=patient,
+        performed=procedure.procedure_date, performer=procedure.clinician,
+        notes=(procedure.agent and f"agent: {procedure.agent}",
+               prediction and f"predicted before the procedure: {prediction}",
+               procedure.notes),
+        void_reason=procedure.void_reason,
+        bodySite=[body_site(procedure.target, procedure.side)],
+        outcome=outcome and {"text": outcome})
 
 
 def _therapy_procedure(therapy: TherapySession, patient: Patient) -> dict[str, Any]:
     """A neuromuscular retraining session as a ``Procedure``."""
     from synkinesis.store.codes import procedure_code
 
-    resource: dict[str, Any] = {
-        "resourceType": "Procedure",
-        "id": therapy.id,
-        "identifier": [{"system": "urn:synkinesis:therapy-session", "value": therapy.id}],
-        "status": "entered-in-error" if therapy.voided else "completed",
-        "code": procedure_code("therapy"),
-        "subject": _subject(patient),
-        "performedDateTime": therapy.session_date.isoformat(),
-    }
-    if therapy.therapist:
-        resource["performer"] = [{"actor": {"display": therapy.therapist}}]
-    notes = []
-    if therapy.minutes is not None:
-        notes.append(f"{therapy.minutes} minutes")
-    if therapy.exercises:
-        notes.append("exercises: " + "; ".join(therapy.exercises))
-    if therapy.biofeedback:
-        notes.append("biofeedback: " + _values_text(therapy.biofeedback))
-    notes += [text for text in (therapy.notes, therapy.void_reason and
-                                f"voided: {therapy.void_reason}") if text]
-    if notes:
-        resource["note"] = [{"text": text} for text in notes]
-    return resource
+    return _procedure_resource(
+        entity_id=therapy.id, system="urn:synkinesis:therapy-session", voided=therapy.voided,
+        code=procedure_code("therapy"), patient=patient, performed=therapy.session_date,
+        performer=therapy.therapist,
+        notes=(therapy.minutes is not None and f"{therapy.minutes} minutes",
+               therapy.exercises and "exercises: " + "; ".join(therapy.exercises),
+               therapy.biofeedback and "biofeedback: " + _values_text(therapy.biofeedback),
+               therapy.notes),
+        void_reason=therapy.void_reason)
 
 
 def _treatment_resources(patient: Patient, *, include_voided: bool) -> list[dict[str, Any]]:
