@@ -11,15 +11,11 @@ the patient access (:func:`synkinesis.web.deps.patient_access`).
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
-from synkinesis.files import make_private_dir
 from synkinesis.web.accounts import Account
 from synkinesis.web.deps import (
     app_state,
@@ -264,8 +260,7 @@ def visit_upload(request: Request, visit_id: str, video: UploadFile = File(...),
     measured, analysed and stored by the job queue through
     :func:`synkinesis.workflow.record_recording`, as ``synk record add`` does. The file is
     kept as it is (no re-encoding): its frame times are its own."""
-    from synkinesis.landmarks.sources import InputError, probe_video
-    from synkinesis.web.routers.recordings import _looks_like_video
+    from synkinesis.web.routers.recordings import save_video_upload
     from synkinesis.web.routers.visits import load_visit
 
     state = app_state(request)
@@ -276,22 +271,8 @@ def visit_upload(request: Request, visit_id: str, video: UploadFile = File(...),
     if suffix not in VIDEO_SUFFIXES:
         raise HTTPException(415, f"choose a video file ({', '.join(VIDEO_SUFFIXES)}); got "
                                  f"{(video.filename or 'no file')[:80]!r}")
-    uploads = make_private_dir(Path(state.store.settings.data_dir) / "uploads")
-    target = uploads / f"{uuid.uuid4().hex}{suffix}"
-    # 0600 whatever the umask: a patient's video is readable by this user only
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        shutil.copyfileobj(video.file, out, 1 << 20)
-    try:
-        if target.stat().st_size == 0 or not _looks_like_video(target):
-            raise HTTPException(415, "the file is not a video (expected MP4, MOV, WebM, MKV "
-                                     "or AVI)")
-        try:
-            probe_video(target)
-        except InputError:
-            raise HTTPException(415, "the file is not a readable video") from None
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
+    target = save_video_upload(state, video, suffix=suffix,
+                               expected="MP4, MOV, WebM, MKV or AVI")
     job = state.jobs.submit_recording(patient_code=code, affected_side=side, visit_ref=visit_id,
                                       upload=target, spans=[], convert=False,
                                       name=Path(video.filename or "video").stem)

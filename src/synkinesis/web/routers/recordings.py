@@ -73,31 +73,43 @@ def _looks_like_video(path: Path) -> bool:
     return any(head[offset:offset + len(magic)] == magic for offset, magic in _MAGIC)
 
 
+def save_video_upload(state, video: UploadFile, *, suffix: str, expected: str) -> Path:
+    """Write an uploaded video into the record's private ``uploads`` folder (0600 whatever the
+    umask) and check that it is a readable video; a file that is not is removed and answered
+    415 (``expected`` says what was expected, e.g. "MP4, MOV, WebM, MKV or AVI")."""
+    from synkinesis.landmarks.sources import InputError, probe_video
+
+    uploads = make_private_dir(Path(state.store.settings.data_dir) / "uploads")
+    target = uploads / f"{uuid.uuid4().hex}{suffix}"
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        shutil.copyfileobj(video.file, out, 1 << 20)
+    try:
+        if target.stat().st_size == 0 or not _looks_like_video(target):
+            raise HTTPException(415, f"the file is not a video (expected {expected})")
+        try:
+            probe_video(target)
+        except InputError:
+            raise HTTPException(415, "the file is not a readable video") from None
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
 @router.post("/patients/{code}/recordings")
 def upload_recording(request: Request, code: str = Depends(patient_access),
                      video: UploadFile = File(...), spans: str = Form("[]"),
                      _session: WebSession = Depends(csrf_checked),
                      user: Account = Depends(current_user)):
     """Save the upload, attach it to today's visit (created if needed), queue the analysis."""
-    from synkinesis.landmarks.sources import InputError, probe_video
     from synkinesis.store.errors import StoreError
     from synkinesis.store.repository import create_visit, get_patient
 
     state = app_state(request)
     task_spans = parse_spans(spans)
-    uploads = make_private_dir(Path(state.store.settings.data_dir) / "uploads")
-    target = uploads / f"{uuid.uuid4().hex}.upload"
-    # 0600 whatever the umask: a patient's video is readable by this user only
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        shutil.copyfileobj(video.file, out, 1 << 20)
+    target = save_video_upload(state, video, suffix=".upload",
+                               expected="WebM or MP4 from the recorder")
     try:
-        if target.stat().st_size == 0 or not _looks_like_video(target):
-            raise HTTPException(415, "the upload is not a video (expected WebM or MP4 from the "
-                                     "recorder)")
-        try:
-            probe_video(target)
-        except InputError:
-            raise HTTPException(415, "the upload is not a readable video") from None
         today = datetime.now(UTC).date()
         with state.store.transaction() as session:
             patient = get_patient(session, code=code)
