@@ -125,3 +125,12 @@ def test_frame_movements_is_region_movements_on_one_frame():
     for side in ("left", "right"):
         for region in MEASURED_REGIONS:
             assert moves[side][region] == pytest.approx(round(expected[side][region][0], 2))
+
+
+def test_engine_name_is_checked_and_the_framing_pass_stays_on_the_tasks_api():
+    with pytest.raises(ValueError, match="engine_name must be one of"):
+        LiveMeasurer(engine=_Replay(_face_frames(1)), engine_name="tflite")
+    # guided recording's framing pass notices a second face; only the Tasks API re-detects
+    # while it tracks, so "fast" keeps it whatever engine the exercises use
+    fast = LiveMeasurer(engine=_Replay(_face_frames(1)), method="fast", engine_name="litert")
+    assert fast.engine_name == "mediapipe-tasks"

@@ -6,6 +6,9 @@ one frame at a time on the real single_face video (72 frames, a smile from frame
 (b) a mirrored copy of the frames gives the mirrored signals (left <-> right) within 0.5 mm;
 (c) an injected one-sided eye narrowing (synkinesis.dev.inject) is seen >= 0.8 of its size,
     and does not leak to the other eye.
+
+Each with both landmark engines the live path may run: the LiteRT loop (the default where
+ai-edge-litert is installed) and the Tasks API (the fallback).
 """
 
 from __future__ import annotations
@@ -43,10 +46,18 @@ def rest(recording):
     return quiet
 
 
-def live(frames, rest, method="composite-edges") -> np.ndarray:
+@pytest.fixture(scope="module", params=["litert", "mediapipe-tasks"])
+def engine_name(request):
+    if request.param == "litert":
+        pytest.importorskip("ai_edge_litert")
+    return request.param
+
+
+def live(frames, rest, engine_name, method="composite-edges") -> np.ndarray:
     """Frames one by one through a LiveMeasurer: (N, len(NAMES)) signals, NaN uncalibrated,
     and a last row: the measurer's rest baseline."""
-    measurer = LiveMeasurer(method=method)
+    measurer = LiveMeasurer(method=method, engine_name=engine_name)
+    assert measurer.engine_name == engine_name
     try:
         out = [measurer.measure(f.rgb, timestamp_ms=int(round(f.time_s * 1000)), rest=bool(r))
                for f, r in zip(frames, rest)]
@@ -58,8 +69,8 @@ def live(frames, rest, method="composite-edges") -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def honest_run(recording, rest):
-    return live(recording.frames, rest)
+def honest_run(recording, rest, engine_name):
+    return live(recording.frames, rest, engine_name)
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +105,9 @@ def test_live_gives_the_offline_one_sided_movements(recording, rest, honest_move
     assert np.nanmax(np.abs(reference[:, NAMES.index("mouth_corner_x_left_mm")])) > 4.0
 
 
-def test_a_mirrored_face_gives_the_mirrored_signals(recording, rest, honest):
+def test_a_mirrored_face_gives_the_mirrored_signals(recording, rest, honest, engine_name):
     mirrored = [replace(f, rgb=np.ascontiguousarray(f.rgb[:, ::-1])) for f in recording.frames]
-    flipped = live(mirrored, rest)[:-1]
+    flipped = live(mirrored, rest, engine_name)[:-1]
     swap = [NAMES.index(name.replace("left", "@").replace("right", "left").replace("@", "right"))
             for name in NAMES]
     calibrated = np.isfinite(honest).all(axis=1) & np.isfinite(flipped).all(axis=1)
@@ -107,9 +118,9 @@ def test_a_mirrored_face_gives_the_mirrored_signals(recording, rest, honest):
         assert value <= 0.5, (name, round(value, 3))
 
 
-def test_an_injected_one_sided_narrowing_is_seen_live(recording, rest, honest):
+def test_an_injected_one_sided_narrowing_is_seen_live(recording, rest, honest, engine_name):
     case = make_case(recording, "eye", "right", 2.0)
-    injected = live(with_images(recording.frames, case.frames), rest)[:-1]
+    injected = live(with_images(recording.frames, case.frames), rest, engine_name)[:-1]
     narrowed = case.applied_mm > 0.5
     calibrated = np.isfinite(honest).all(axis=1) & np.isfinite(injected).all(axis=1)
     frames = narrowed & calibrated

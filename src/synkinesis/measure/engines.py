@@ -9,9 +9,12 @@ from typing import Any
 from synkinesis.measure.options import METHODS, MeasureOptions
 
 
-def make_engine(mode: str, options: MeasureOptions):
+def make_engine(mode: str, options: MeasureOptions, *, blendshapes: bool = True):
     """The landmark engine of ``options.method`` for ``mode`` ("video": tracking over frames in
-    time order; "image": independent photos). A context manager."""
+    time order; "image": independent photos). A context manager.
+
+    ``blendshapes=False`` skips the blendshape network where the engine can (``litert``; the
+    Tasks API always runs it): for callers that read only landmarks (the live exercises)."""
     from synkinesis.landmarks.engine import RunningMode
 
     if options.engine == "litert":
@@ -25,7 +28,7 @@ def make_engine(mode: str, options: MeasureOptions):
         extra = {} if max_faces is None else {"max_faces": max_faces}
         if options.engine == "litert":  # no smoothing over frames to switch
             return Engine(mode=running, min_confidence=min_confidence or options.min_confidence,
-                          model_path=_model_path(options), **extra)
+                          model_path=_model_path(options), blendshapes=blendshapes, **extra)
         return Engine(mode=running, smoothing=smoothing,
                       min_confidence=min_confidence or options.min_confidence,
                       model_path=_model_path(options), **extra)

@@ -118,6 +118,18 @@ def frame_movements(signals: dict[str, float], baseline: dict[str, float],
             for side in moves}
 
 
+def live_engine_name() -> str:
+    """The landmark engine of the live one-sided method: ``litert`` (our own tracking loop:
+    the landmark network alone per composite, the face detector only at the start and after
+    a loss, no blendshapes) when ai-edge-litert is installed (the ``fast`` extra), else the
+    Tasks API (``mediapipe-tasks``). Both give the same landmarks within 0.02 px on the shared
+    media (docs/benchmarks.md); the LiteRT loop costs about half the CPU per frame."""
+    import importlib.util
+
+    return "litert" if importlib.util.find_spec("ai_edge_litert") is not None \
+        else "mediapipe-tasks"
+
+
 class LiveMeasurer:
     """Landmarks one frame at a time (VIDEO mode, tracking) and returns region movements.
 
@@ -146,21 +158,32 @@ class LiveMeasurer:
     """
 
     def __init__(self, engine: Any = None, *, max_faces: int = 1,
-                 method: str = DEFAULT_METHOD) -> None:
+                 method: str = DEFAULT_METHOD, engine_name: str | None = None) -> None:
+        from synkinesis.defaults import ENGINES
         from synkinesis.measure.engines import canonical_face, make_engine
         from synkinesis.measure.options import METHODS, MeasureOptions
 
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-        options = MeasureOptions(method=method)
+        if engine_name is not None and engine_name not in ENGINES:
+            raise ValueError(f"engine_name must be one of {', '.join(ENGINES)}, "
+                             f"got {engine_name!r}")
+        if method == "fast":
+            engine_name = "mediapipe-tasks"
+        elif engine_name is None:
+            engine_name = live_engine_name()
+        options = MeasureOptions(method=method, engine=engine_name)
         if engine is None:
             if method == "fast":
                 from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
 
                 engine = MediaPipeEngine(mode="video", max_faces=max_faces)
             else:
-                engine = make_engine("video", options)
+                # the live signal reads landmarks only: no blendshape network per frame
+                engine = make_engine("video", options, blendshapes=False)
         self.method = method
+        #: the :data:`~synkinesis.defaults.ENGINES` name that runs the landmark networks
+        self.engine_name = engine_name
         self.engine = engine
         self.canonical = canonical_face(options)
         self.iris_diameter_mm = options.iris_diameter_mm
