@@ -125,3 +125,52 @@ def test_one_account_cannot_take_every_live_slot(server):
 
     refused = run_async(scenario())
     assert refused["type"] == "error" and "already has 2 live sessions" in refused["message"]
+
+
+def test_sessions_are_measured_apart_and_a_flooding_one_delays_no_other(server, media):
+    """Three sockets at once, each with its own landmark engine: one floods 60 frames (one
+    slot: it is answered for its newest frame, the rest dropped and reported); one sends a
+    frame at a time (nothing dropped, every frame answered, by the one-sided exercise
+    measurement); one sends a blank image (no face: its answers are its own, not the others')."""
+    import cv2
+    import numpy as np
+    import websockets
+
+    base = server.url.replace("http", "ws") + "/ws/live?patient="
+    frames = jpeg_frames(media, 60)
+    blank = cv2.imencode(".jpg", np.full((480, 640, 3), 128, np.uint8))[1].tobytes()
+
+    async def flood(ws) -> list[dict]:
+        await receive_until(ws, "ready")
+        for i, jpeg in enumerate(frames, start=1):
+            await ws.send(struct.pack("<IB3x", i, 0) + jpeg)
+        replies = [await receive_until(ws, "frame")]
+        while replies[-1]["id"] != len(frames):
+            replies.append(await receive_until(ws, "frame"))
+        return replies
+
+    async def one_at_a_time(ws, images: list[bytes]) -> list[dict]:
+        await receive_until(ws, "ready")
+        replies = []
+        for i, jpeg in enumerate(images, start=1):
+            await ws.send(struct.pack("<IB3x", i, 1) + jpeg)  # rest phase
+            replies.append(await receive_until(ws, "frame"))
+        return replies
+
+    async def scenario():
+        pat1, clinician = session_cookie(server, "pat1"), session_cookie(server, "drtest")
+        async with websockets.connect(base + "P001", additional_headers={"Cookie": pat1}) as a, \
+                websockets.connect(base + "P001&exercise=smile_eye_open",
+                                   additional_headers={"Cookie": pat1}) as b, \
+                websockets.connect(base + "P002", additional_headers={"Cookie": clinician}) as c:
+            return await asyncio.gather(flood(a), one_at_a_time(b, frames[:20]),
+                                        one_at_a_time(c, [blank] * 10))
+
+    flooded, steady, empty = run_async(scenario())
+    assert len(flooded) < 40 and flooded[-1]["dropped"] >= 20
+    assert sum(r["dropped_since"] for r in flooded) == flooded[-1]["dropped"]
+    assert [r["id"] for r in steady] == list(range(1, 21))
+    assert all(r["dropped"] == 0 and r["dropped_since"] == 0 for r in steady)
+    assert all(r["n_faces"] == 1 for r in steady) and steady[-1]["pose_deg"] is not None
+    assert all(r["n_faces"] == 0 for r in empty)
+    assert all(r["n_faces"] == 1 for r in flooded)

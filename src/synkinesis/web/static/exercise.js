@@ -9,6 +9,7 @@
   let phase = "calibrating";
   let restFrames = 0;
   let exercise = null;
+  let skippedBefore = 0;
 
   function setBar(id, value, max) {
     const fill = $(id).querySelector(".fill");
@@ -83,7 +84,12 @@
         const st = live.stats;
         if (st.latencies.length && st.latencies.length % 30 === 0) {
           const sorted = st.latencies.slice(-300).sort((a, b) => a - b);
-          $("latency").textContent = "Feedback delay: median " + sorted[Math.floor(sorted.length / 2)].toFixed(0) + " ms";
+          // Frames skipped here (one in flight) or dropped by the server (newest wins) since
+          // the last update: the feedback stays current but comes less often.
+          const skipped = st.skipped + st.serverDropped - skippedBefore;
+          skippedBefore = st.skipped + st.serverDropped;
+          $("latency").textContent = "Feedback delay: median " + sorted[Math.floor(sorted.length / 2)].toFixed(0) + " ms" +
+            (skipped > 0 ? "; " + skipped + " camera frame(s) skipped to keep it current (the computer is busy)" : "");
         }
       },
       onClose: () => { $("camera-status").textContent = "Connection closed. Reload to continue."; },
