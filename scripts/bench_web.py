@@ -7,18 +7,31 @@ Debian's Chromium headless with the camera faked from the real test video (640x4
 from a frame leaving the browser (``WebSocket.send``) to its feedback arriving (``onmessage``),
 and from the canvas capture (before JPEG encoding) to the feedback.
 
-Scenarios: one session at 30 fps; four simultaneous sessions at 15 fps each. Prints p50/p95,
-frames answered per second, frames skipped by the browser (one frame in flight) and dropped by
-the server (one-slot buffer), and the p50 of the first and last third of the run (a growing
-backlog would show as a rising delay).
+Scenarios: one session at 30 fps; four simultaneous sessions at 15 fps each. Prints p50/p95
+(over all sessions, and p95 per session), frames answered per second, frames skipped by the
+browser (one frame in flight) and dropped by the server (one-slot buffer), and the p50 of the
+first and last third of the run (a growing backlog would show as a rising delay).
 
     .venv/bin/python scripts/bench_web.py [--seconds 20] [--inflight 1]
+
+``--no-browser``: the same two scenarios with Python clients sending pre-encoded 640x480 JPEGs
+(one frame in flight, a frame due while one is in flight skipped, as the page does), which
+separates the server's cost from the browser's; also prints the process's CPU time per answered
+frame. ``taskset -c 0`` in front of it runs it on one core (the issue's target).
+
+``--minutes M``: the memory run: one exercise session at 30 fps over the socket for M minutes,
+the process's resident memory sampled every 10 s, and the slope of a line through the second
+half (MB per minute).
 
 ``--measurer FRAMES`` measures only the live measurement itself, without the web app: CPU time
 per frame (``time.process_time``, all threads of the process: it does not depend on what else
 runs on the machine, unlike wall time) of the honest one-sided path the exercises use
-(``composite-edges``) and of the old single pass (``fast``), over the real video looped to
-FRAMES frames, with the resident memory at the start and end of each run.
+(``composite-edges``, with the Tasks API and with the LiteRT loop) and of the old single pass
+(``fast``), over the real video looped to FRAMES frames, with the resident memory at the start
+and end of each run.
+
+``--live-method`` / ``--live-engine`` force the exercises' method or landmark engine (for
+comparison with the app's: composite-edges on LiteRT where installed).
 """
 
 from __future__ import annotations
@@ -117,6 +130,7 @@ def scenario(browser, base: str, *, sessions: int, fps: float, seconds: float,
         "frames_answered_per_s_per_session": answered / seconds / sessions,
         "sent": sent, "skipped_in_browser": skipped, "dropped_by_server": dropped,
         "send_to_feedback_ms": (np.percentile(lat, 50), np.percentile(lat, 95)),
+        "p95_per_session": [float(np.percentile(x, 95)) for x in latencies],
         "capture_to_feedback_ms": (np.percentile(cap, 50), np.percentile(cap, 95)),
         "server_ms": (np.percentile(srv, 50), np.percentile(srv, 95)),
         "p50_first_vs_last_third_ms": (float(np.mean([a for a, _ in thirds])),
@@ -124,16 +138,10 @@ def scenario(browser, base: str, *, sessions: int, fps: float, seconds: float,
     }
 
 
-def socket_clients(base: str, video: Path, *, sessions: int, fps: float,
-                   seconds: float) -> dict:
-    """The same loop without a browser: Python clients send pre-encoded 640x480 JPEGs (one in
-    flight each), separating the server's cost from the browser's."""
-    import asyncio
-    import json
-    import struct
-
+def video_jpegs(video: Path) -> list[bytes]:
+    """The video's frames as the page sends them: 640x480 JPEGs, quality 80, looped back and
+    forth (no jump when the loop restarts)."""
     import cv2
-    import websockets
 
     capture = cv2.VideoCapture(str(video))
     jpegs = []
@@ -146,41 +154,111 @@ def socket_clients(base: str, video: Path, *, sessions: int, fps: float,
         frame = cv2.resize(frame, (width * 480 // height, 480))[:, :640] if height != 480 \
             else frame[top:top + 480, :640]
         jpegs.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+    return jpegs + jpegs[::-1][1:-1]
+
+
+#: Frames a client marks as rest at the start of a session (the page's "relax" phase).
+REST_FRAMES = 60
+
+
+async def socket_client(url: str, jpegs: list[bytes], *, fps: float, seconds: float,
+                        on_answer=None) -> list[float]:
+    """One live session as the page runs it: a frame every 1/fps s, one frame in flight (a
+    frame falling due while one is in flight is skipped, as the page does); the first
+    :data:`REST_FRAMES` sent marked rest. Returns frame-sent -> feedback times (ms) after the rest
+    frames; ``on_answer(elapsed_s)`` is called after each answer."""
+    import asyncio
+    import json
+    import struct
+
+    import websockets
+
+    latencies: list[float] = []
+    async with websockets.connect(url, max_size=None) as ws:
+        await ws.recv()  # ready
+        start = time.perf_counter()
+        frame_id = n_sent = 0
+        while (elapsed := time.perf_counter() - start) < seconds:
+            # the next frame due (frames that fell due while one was in flight are skipped)
+            index = max(int(np.ceil(elapsed * fps)), frame_id)
+            await asyncio.sleep(max(0.0, start + index / fps - time.perf_counter()))
+            frame_id = index + 1
+            rest = n_sent < REST_FRAMES
+            n_sent += 1
+            sent = time.perf_counter()
+            await ws.send(struct.pack("<IB3x", frame_id, 1 if rest else 0)
+                          + jpegs[index % len(jpegs)])
+            while json.loads(await ws.recv()).get("type") != "frame":
+                pass
+            if not rest:
+                latencies.append(1000 * (time.perf_counter() - sent))
+            if on_answer is not None:
+                on_answer(time.perf_counter() - start)
+    return latencies
+
+
+def socket_clients(base: str, video: Path, *, sessions: int, fps: float,
+                   seconds: float) -> dict:
+    """The live loop without a browser: ``sessions`` Python clients at once sending
+    pre-encoded 640x480 JPEGs (one in flight each), separating the server's cost from the
+    browser's. p50/p95 over all sessions and p95 per session; process CPU time per answered
+    frame (server and clients: one process)."""
+    import asyncio
+
+    jpegs = video_jpegs(video)
     url = base.replace("http", "ws") + "/ws/live?patient=BENCH&exercise=smile_eye_open"
 
-    async def client() -> list[float]:
-        latencies: list[float] = []
-        async with websockets.connect(url) as ws:
-            await ws.recv()  # ready
-            start = time.perf_counter()
-            frame_id = 0
-            while time.perf_counter() - start < seconds:
-                due = start + frame_id / fps
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                frame_id += 1
-                sent = time.perf_counter()
-                await ws.send(struct.pack("<IB3x", frame_id, 1 if frame_id < 60 else 0)
-                              + jpegs[frame_id % len(jpegs)])
-                while json.loads(await ws.recv()).get("type") != "frame":
-                    pass
-                if frame_id >= 60:
-                    latencies.append(1000 * (time.perf_counter() - sent))
-        return latencies
-
     async def run() -> list[list[float]]:
-        return await asyncio.gather(*(client() for _ in range(sessions)))
+        return await asyncio.gather(*(socket_client(url, jpegs, fps=fps, seconds=seconds)
+                                      for _ in range(sessions)))
 
+    cpu = time.process_time()
     results = asyncio.run(run())
+    cpu = time.process_time() - cpu
     lat = np.concatenate([np.array(r) for r in results])
     return {"p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95),
-            "per_s": lat.size / (seconds - 60 / fps) / sessions}
+            "p95_per_session": [float(np.percentile(r, 95)) for r in results],
+            "per_s": (lat.size + sessions * REST_FRAMES) / seconds / sessions,
+            "cpu_ms_per_frame": 1000 * cpu / (lat.size + sessions * REST_FRAMES)}
 
 
-def measurer_cpu(video: Path, method: str, n_frames: int) -> dict:
-    """Per-frame CPU time (ms) and resident memory (MB) of one LiveMeasurer over the video
-    looped to ``n_frames`` frames (timestamps keep rising; the first 60 frames are rest)."""
+def rss_mb() -> float:
+    """This process's resident memory, MB."""
     import resource
 
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+def memory_run(base: str, video: Path, *, minutes: float, fps: float = 30.0,
+               every_s: float = 10.0) -> dict:
+    """One exercise session over the socket for ``minutes``; the process's resident memory
+    (server and client) sampled every ``every_s`` s. Returns the samples and the slope of a
+    straight line through the second half (MB per minute; a leak shows as a steady rise
+    there, after the start-up's allocations have settled)."""
+    import asyncio
+
+    jpegs = video_jpegs(video)
+    url = base.replace("http", "ws") + "/ws/live?patient=BENCH&exercise=smile_eye_open"
+    samples: list[tuple[float, float]] = [(0.0, rss_mb())]
+
+    def sample(elapsed: float) -> None:
+        if elapsed >= len(samples) * every_s:
+            samples.append((elapsed, rss_mb()))
+
+    latencies = asyncio.run(socket_client(url, jpegs, fps=fps, seconds=60 * minutes,
+                                          on_answer=sample))
+    t, mb = (np.array(x) for x in zip(*samples))
+    half = t >= t[-1] / 2
+    slope = float(np.polyfit(t[half] / 60, mb[half], 1)[0]) if half.sum() >= 2 else float("nan")
+    return {"samples": samples, "slope_mb_per_min": slope, "answered": len(latencies),
+            "p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
+
+
+def measurer_cpu(video: Path, method: str, n_frames: int, engine_name: str | None = None,
+                 ) -> dict:
+    """Per-frame CPU time (ms) and resident memory (MB) of one LiveMeasurer over the video
+    looped to ``n_frames`` frames (timestamps keep rising; the first 60 frames are rest)."""
     from synkinesis.landmarks.sources import iter_video, probe_video
     from synkinesis.measure.live import LiveMeasurer
 
@@ -188,11 +266,7 @@ def measurer_cpu(video: Path, method: str, n_frames: int) -> dict:
     frames = [frame.rgb for frame in iter_video(video, fps=info.fps)]
     frames = frames + frames[::-1][1:-1]  # ping-pong: no jump when the loop restarts
 
-    def rss_mb() -> float:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * resource.getpagesize() / 1e6
-
-    measurer = LiveMeasurer(method=method)
+    measurer = LiveMeasurer(method=method, engine_name=engine_name)
     cpu, rss = [], []
     try:
         for k in range(n_frames):
@@ -210,13 +284,17 @@ def measurer_cpu(video: Path, method: str, n_frames: int) -> dict:
             "rss_last": rss[-1]}
 
 
-def _with_method(method: str):
-    """LiveMeasurer with ``method`` forced (the router imports it from its module per socket)."""
+def _forced(method: str | None, engine_name: str | None):
+    """LiveMeasurer with ``method`` and/or ``engine_name`` forced (the router imports it from
+    its module per socket)."""
     from synkinesis.measure.live import LiveMeasurer
+
+    forced = {key: value for key, value in (("method", method), ("engine_name", engine_name))
+              if value is not None}
 
     class Forced(LiveMeasurer):
         def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **{**kwargs, "method": method})
+            super().__init__(*args, **{**kwargs, **forced})
 
     return Forced
 
@@ -234,22 +312,46 @@ def main() -> None:
     parser.add_argument("--live-method", choices=("composite-edges", "fast"), default=None,
                         help="measure the exercises with this method instead of the app's "
                              "(composite-edges); 'fast' = the old single pass, for comparison")
+    parser.add_argument("--live-engine", choices=("litert", "mediapipe-tasks"), default=None,
+                        help="the exercises' landmark engine instead of the app's (litert "
+                             "where installed)")
+    parser.add_argument("--minutes", type=float, default=0.0,
+                        help="only the memory run: one exercise session at 30 fps over the "
+                             "socket for this many minutes, resident memory every 10 s")
     options = parser.parse_args()
-    if options.live_method:
+    if options.live_method or options.live_engine:
         import synkinesis.measure.live as live
 
-        live.LiveMeasurer = _with_method(options.live_method)  # type: ignore[misc]
-    if options.no_browser:
+        live.LiveMeasurer = _forced(options.live_method,  # type: ignore[misc]
+                                    options.live_engine)
+    if options.no_browser or options.minutes:
+        from synkinesis.measure.live import live_engine_name
+
         root = Path(tempfile.mkdtemp(prefix="synk-bench-web-"))
         try:
             base, server = start_server(root)
-            print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-                  f"live method {options.live_method or 'composite-edges (the app)'}")
-            for sessions, fps in ((1, 30.0), (4, 15.0)):
-                r = socket_clients(base, media_video(), sessions=sessions, fps=fps,
-                                   seconds=options.seconds)
-                print(f"  {sessions} x {fps:g} fps: send -> feedback p50 {r['p50']:.1f} ms, "
-                      f"p95 {r['p95']:.1f} ms, {r['per_s']:.1f} frames/s per session answered")
+            print(f"machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
+                  f"load {os.getloadavg()[0]:.1f}; live method "
+                  f"{options.live_method or 'composite-edges (the app)'}, engine "
+                  f"{options.live_engine or live_engine_name() + ' (the app)'}")
+            if options.minutes:
+                r = memory_run(base, media_video(), minutes=options.minutes)
+                for elapsed, mb in r["samples"]:
+                    print(f"  {elapsed:6.0f} s  {mb:6.1f} MB")
+                print(f"  resident memory {r['samples'][0][1]:.0f} -> {r['samples'][-1][1]:.0f}"
+                      f" MB; slope over the second half {r['slope_mb_per_min']:+.2f} MB/min; "
+                      f"{r['answered']} frames answered, send -> feedback p50 {r['p50']:.1f} "
+                      f"ms, p95 {r['p95']:.1f} ms; load {os.getloadavg()[0]:.1f}")
+            else:
+                for sessions, fps in ((1, 30.0), (4, 15.0)):
+                    r = socket_clients(base, media_video(), sessions=sessions, fps=fps,
+                                       seconds=options.seconds)
+                    per_session = ", ".join(f"{p:.1f}" for p in r["p95_per_session"])
+                    print(f"  {sessions} x {fps:g} fps: send -> feedback p50 {r['p50']:.1f} "
+                          f"ms, p95 {r['p95']:.1f} ms (per session: {per_session}), "
+                          f"{r['per_s']:.1f} frames/s per session answered, process CPU "
+                          f"{r['cpu_ms_per_frame']:.1f} ms per frame; "
+                          f"load {os.getloadavg()[0]:.1f}")
             server.should_exit = True
         finally:
             shutil.rmtree(root, ignore_errors=True)
@@ -257,11 +359,13 @@ def main() -> None:
     if options.measurer:
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
               f"{media_video().name} looped to {options.measurer} frames; CPU = process_time")
-        for method in ("fast", "composite-edges"):
-            r = measurer_cpu(media_video(), method, options.measurer)
-            print(f"  {method:16s} CPU per frame p50 {r['p50']:5.1f} ms  p95 {r['p95']:5.1f} ms"
-                  f"  mean {r['mean']:5.1f} ms; memory {r['rss_first']:.0f} -> "
-                  f"{r['rss_last']:.0f} MB")
+        for method, engine in (("fast", "mediapipe-tasks"),
+                               ("composite-edges", "mediapipe-tasks"),
+                               ("composite-edges", "litert")):
+            r = measurer_cpu(media_video(), method, options.measurer, engine)
+            print(f"  {method:16s} {engine:16s} CPU per frame p50 {r['p50']:5.1f} ms  "
+                  f"p95 {r['p95']:5.1f} ms  mean {r['mean']:5.1f} ms; memory "
+                  f"{r['rss_first']:.0f} -> {r['rss_last']:.0f} MB")
         return
     if not Path(CHROMIUM).is_file() or shutil.which("ffmpeg") is None:
         sys.exit("needs Debian's chromium and ffmpeg: apt-get install chromium ffmpeg")
@@ -284,7 +388,8 @@ def main() -> None:
                              inflight=options.inflight)
                 print(f"\n{sessions} session(s) at {fps:g} fps for {options.seconds:g} s")
                 print(f"  frame sent -> feedback   p50 {r['send_to_feedback_ms'][0]:6.1f} ms  "
-                      f"p95 {r['send_to_feedback_ms'][1]:6.1f} ms")
+                      f"p95 {r['send_to_feedback_ms'][1]:6.1f} ms (per session: "
+                      + ", ".join(f"{p:.1f}" for p in r["p95_per_session"]) + ")")
                 print(f"  capture -> feedback      p50 {r['capture_to_feedback_ms'][0]:6.1f} ms  "
                       f"p95 {r['capture_to_feedback_ms'][1]:6.1f} ms  (includes JPEG encoding)")
                 print(f"  server (arrival -> sent) p50 {r['server_ms'][0]:6.1f} ms  "
@@ -300,7 +405,9 @@ def main() -> None:
             r = socket_clients(base, media_video(), sessions=sessions, fps=fps,
                                seconds=options.seconds)
             print(f"  {sessions} x {fps:g} fps: send -> feedback p50 {r['p50']:.1f} ms, "
-                  f"p95 {r['p95']:.1f} ms, {r['per_s']:.1f} frames/s per session answered")
+                  f"p95 {r['p95']:.1f} ms (per session: "
+                  + ", ".join(f"{p:.1f}" for p in r["p95_per_session"])
+                  + f"), {r['per_s']:.1f} frames/s per session answered")
         server.should_exit = True
     finally:
         shutil.rmtree(root, ignore_errors=True)
