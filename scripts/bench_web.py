@@ -166,7 +166,7 @@ async def socket_client(url: str, jpegs: list[bytes], *, fps: float, seconds: fl
     """One live session as the page runs it: a frame every 1/fps s, one frame in flight (a
     frame falling due while one is in flight is skipped, as the page does); the first
     :data:`REST_FRAMES` sent marked rest. Returns frame-sent -> feedback times (ms) after the rest
-    frames; ``on_answer(elapsed_s)`` is called after each answer."""
+    frames; ``on_answer(rest)`` is called after each answer (``rest``: a rest frame's)."""
     import asyncio
     import json
     import struct
@@ -193,7 +193,7 @@ async def socket_client(url: str, jpegs: list[bytes], *, fps: float, seconds: fl
             if not rest:
                 latencies.append(1000 * (time.perf_counter() - sent))
             if on_answer is not None:
-                on_answer(time.perf_counter() - start)
+                on_answer(rest)
     return latencies
 
 
@@ -202,24 +202,33 @@ def socket_clients(base: str, video: Path, *, sessions: int, fps: float,
     """The live loop without a browser: ``sessions`` Python clients at once sending
     pre-encoded 640x480 JPEGs (one in flight each), separating the server's cost from the
     browser's. p50/p95 over all sessions and p95 per session; process CPU time per answered
-    frame (server and clients: one process)."""
+    frame (server and clients: one process) while every session is past its rest phase (the
+    sessions' start-up, model loading and the first inferences, left out)."""
     import asyncio
 
     jpegs = video_jpegs(video)
     url = base.replace("http", "ws") + "/ws/live?patient=BENCH&exercise=smile_eye_open"
+    ticks: list[tuple[bool, float]] = []  # per answer: all sessions past rest, process CPU
+    in_rest = [True] * sessions
+
+    def answered(session: int, rest: bool) -> None:
+        in_rest[session] = rest
+        ticks.append((not any(in_rest), time.process_time()))
 
     async def run() -> list[list[float]]:
-        return await asyncio.gather(*(socket_client(url, jpegs, fps=fps, seconds=seconds)
-                                      for _ in range(sessions)))
+        return await asyncio.gather(*(
+            socket_client(url, jpegs, fps=fps, seconds=seconds,
+                          on_answer=lambda rest, k=k: answered(k, rest))
+            for k in range(sessions)))
 
-    cpu = time.process_time()
     results = asyncio.run(run())
-    cpu = time.process_time() - cpu
     lat = np.concatenate([np.array(r) for r in results])
+    steady = [cpu for all_past_rest, cpu in ticks if all_past_rest]
     return {"p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95),
             "p95_per_session": [float(np.percentile(r, 95)) for r in results],
             "per_s": (lat.size + sessions * REST_FRAMES) / seconds / sessions,
-            "cpu_ms_per_frame": 1000 * cpu / (lat.size + sessions * REST_FRAMES)}
+            "cpu_ms_per_frame": 1000 * (steady[-1] - steady[0]) / max(1, len(steady) - 1)
+            if len(steady) > 1 else float("nan")}
 
 
 def rss_mb() -> float:
@@ -242,8 +251,10 @@ def memory_run(base: str, video: Path, *, minutes: float, fps: float = 30.0,
     url = base.replace("http", "ws") + "/ws/live?patient=BENCH&exercise=smile_eye_open"
     samples: list[tuple[float, float]] = [(0.0, rss_mb())]
 
-    def sample(elapsed: float) -> None:
-        if elapsed >= len(samples) * every_s:
+    start = time.perf_counter()
+
+    def sample(rest: bool) -> None:
+        if (elapsed := time.perf_counter() - start) >= len(samples) * every_s:
             samples.append((elapsed, rss_mb()))
 
     latencies = asyncio.run(socket_client(url, jpegs, fps=fps, seconds=60 * minutes,
