@@ -174,3 +174,19 @@ def test_sessions_are_measured_apart_and_a_flooding_one_delays_no_other(server, 
     assert all(r["n_faces"] == 1 for r in steady) and steady[-1]["pose_deg"] is not None
     assert all(r["n_faces"] == 0 for r in empty)
     assert all(r["n_faces"] == 1 for r in flooded)
+
+
+@pytest.mark.parametrize("cores", [{0}, {0, 1, 2}])
+def test_the_measuring_pool_has_one_thread_per_usable_core(monkeypatch, cores):
+    """A server pinned to fewer cores than the machine has (taskset, a cpuset) measures with
+    that many threads: more would only slow each other's frames down."""
+    import os
+
+    from synkinesis.web.biofeedback import LiveLimiter
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cores)
+    limiter = LiveLimiter(8)
+    try:
+        assert limiter.pool._max_workers == len(cores)
+    finally:
+        limiter.pool.shutdown()

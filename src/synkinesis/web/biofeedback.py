@@ -215,15 +215,17 @@ class LiveLimiter:
     oversubscribing it."""
 
     def __init__(self, limit: int, *, per_account: int = 2) -> None:
-        import os
         from concurrent.futures import ThreadPoolExecutor
+
+        from synkinesis.landmarks.engine import usable_cpus
 
         self.limit = limit
         self.per_account = per_account
         self._by_account: dict[str, int] = {}
         self._lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
-                                       thread_name_prefix="synk-live")
+        # the cores this process may use (a server pinned to one core measures one frame at a
+        # time: two threads there would only slow each other's frame down)
+        self.pool = ThreadPoolExecutor(max_workers=usable_cpus(), thread_name_prefix="synk-live")
 
     def acquire(self, username: str) -> str | None:
         """Take a slot for ``username``; None when taken, else why not (for the client)."""
