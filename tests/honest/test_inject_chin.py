@@ -18,8 +18,9 @@ HEAD_SCALE, MM_PER_UNIT = 0.5, 0.5
 
 def _face(pad_offset_px: float = 60.0) -> np.ndarray:
     """(1, 478, 3) landmarks of an upright frontal face: the midline points on x = 120, each
-    side's chin pad ``pad_offset_px`` from it at y = 170 (patient's right = image left), the
-    irises at y = 60 (they orient the side check)."""
+    side's chin pad ``pad_offset_px`` from it at y = 170 and its lower-lip point above it at
+    y = 140 (patient's right = image left), the irises at y = 60 (they orient the side
+    check)."""
     points = np.full((478, 3), np.nan)
     points[:, :] = [MIDLINE_X, 120.0, 0.0]
     for index, y in zip((10, 168, 6, 1, 0, 17, 152), (20, 60, 70, 100, 130, 150, 200)):
@@ -27,6 +28,7 @@ def _face(pad_offset_px: float = 60.0) -> np.ndarray:
     for side, sign in (("right", -1.0), ("left", 1.0)):
         lm = SIDE_LANDMARKS[side]
         points[lm.chin] = [MIDLINE_X + sign * pad_offset_px, 170.0, 0.0]
+        points[lm.lower_lip] = [MIDLINE_X + sign * pad_offset_px, 140.0, 0.0]
         points[lm.iris_centre] = [MIDLINE_X + sign * 30.0, 60.0, 0.0]
     return points[None]
 
@@ -87,8 +89,8 @@ def test_trigger_scales_the_lift_and_zero_leaves_the_frame():
 
 
 def test_a_pad_too_close_to_the_midline_is_left_alone():
-    """A 3 mm lift needs a fall-off of 6 mm (24 px) beyond its 2 mm plateau: a pad 20 px from
-    the midline has no room, and the frame is left unchanged with 0 applied."""
+    """A 3 mm lift needs a fall-off of 6 mm (24 px) beyond its 2 mm plateau: a pad and lower
+    lip 20 px from the midline leave no room, and the frame is left unchanged with 0 applied."""
     landmarks = _face(pad_offset_px=20.0)
     image = _dot(*landmarks[0, SIDE_LANDMARKS["left"].chin, :2])
     case = inject_chin([image], landmarks, _pose(), MM_PER_UNIT, side="left", amount_mm=3.0,

@@ -12,8 +12,9 @@ left is on the right of a normal camera image):
     ``amount_mm * trigger[k]`` (oral-ocular synkinesis).
 ``chin``
     one side's chin pad (the ``chin`` landmark of :data:`synkinesis.regions.SIDE_LANDMARKS`,
-    below the lower lip) is lifted straight up in the head frame by ``amount_mm * trigger[k]``
-    (mentalis synkinesis: the pad rises towards the lower lip; the menton, on the midline, stays).
+    below the lower lip) is lifted straight up in the head frame by ``amount_mm * trigger[k]``,
+    with the soft tissue up to that side's lower lip (mentalis synkinesis; the menton, on the
+    midline, stays).
 
 The warp is a smooth displacement field with compact support on the affected half of the face;
 every pixel on the other half is copied unchanged (checked for each frame: a frame whose warp
@@ -406,12 +407,14 @@ def inject_chin(
 ) -> InjectedCase:
     """Lift one side's chin pad by ``amount_mm * trigger`` (mentalis synkinesis).
 
-    The pad (landmark ``SIDE_LANDMARKS[side].chin``) and everything within
-    :data:`CHIN_PLATEAU_MM` of it move rigidly straight up in the head frame; the displacement
-    falls to zero over at most :data:`CHIN_FALLOFF_MM`, shortened so that no changed pixel comes
-    within 3 px of the facial midline (the menton, from which ``chin_height`` is measured, stays
-    where it is). A frame where that leaves less than :data:`CHIN_MIN_FALLOFF_RATIO` times the
-    lift is left as it is (0 applied). Parameters as :func:`inject_eye`.
+    Mentalis raises the soft tissue of the chin and pushes the lower lip up. The warp moves
+    rigidly, straight up in the head frame, everything within :data:`CHIN_PLATEAU_MM` of the
+    segment from that side's lower-lip point to its chin pad (landmarks ``lower_lip`` and
+    ``chin`` of ``SIDE_LANDMARKS[side]``); the displacement falls to zero over at most
+    :data:`CHIN_FALLOFF_MM`, shortened so that no changed pixel comes within 3 px of the facial
+    midline (the menton, from which ``chin_height`` is measured, stays where it is). A frame
+    where that leaves less than :data:`CHIN_MIN_FALLOFF_RATIO` times the lift is left as it is
+    (0 applied). Parameters as :func:`inject_eye`.
 
     Returns
     -------
@@ -423,7 +426,7 @@ def inject_chin(
     import cv2
 
     poses = HeadPose.from_array(pose)
-    chin_index = SIDE_LANDMARKS[side].chin
+    lm = SIDE_LANDMARKS[side]
     lateral = 1.0 if side == "left" else -1.0
     trigger = np.clip(np.asarray(trigger, dtype=float), 0.0, 1.0)
     applied = np.zeros((len(frames), 2))
@@ -438,21 +441,21 @@ def inject_chin(
         r = poses.rotation[k]
         jacobian = poses.scale[k] * mm_per_unit * np.column_stack([r[:2, 0], -r[:2, 1]])
         shift_px = np.linalg.solve(jacobian, np.array([0.0, wanted]))
-        pad = points[chin_index, :2]
+        segment = points[[lm.lower_lip, lm.chin], :2]
         lift = float(np.linalg.norm(shift_px))
         plateau = CHIN_PLATEAU_MM * px_per_mm
-        clearance = _midline_distance(points, pad + shift_px) - 3.0 - plateau - lift - 1.0
-        falloff = min(CHIN_FALLOFF_MM * px_per_mm, clearance)
+        nearest = min(_midline_distance(points, end + shift_px) for end in segment)
+        falloff = min(CHIN_FALLOFF_MM * px_per_mm, nearest - 3.0 - plateau - 1.0)
         if falloff < CHIN_MIN_FALLOFF_RATIO * lift:
             out.append(frame)  # too close to the midline for this lift: left as is
             continue
-        moved = points[chin_index].copy()
+        moved = points[lm.chin].copy()
         moved[:2] += shift_px
-        before = _head_xy(points[chin_index], poses, k)
+        before = _head_xy(points[lm.chin], poses, k)
         after = _head_xy(moved, poses, k)
         applied[k] = (after - before) * mm_per_unit * np.array([lateral, 1.0])
-        box, map_x, map_y, touched = _mouth_map(frame.shape[:2], pad, shift_px, plateau,
-                                                falloff)
+        box, map_x, map_y, touched = _segment_map(frame.shape[:2], segment + shift_px,
+                                                  shift_px, plateau, falloff)
         if not _one_sided(points, box, touched, side):
             applied[k] = 0.0
             out.append(frame)
@@ -461,6 +464,28 @@ def inject_chin(
     return InjectedCase(frames=out, kind="chin", side=side, amount_mm=amount_mm,
                         trigger=trigger, applied_mm=applied[:, 1], applied_xy_mm=applied,
                         mm_per_px=poses.scale * mm_per_unit)
+
+
+def _segment_map(shape, segment, shift_px, plateau, falloff):
+    """Backward map of a translation by ``shift_px`` of everything within ``plateau`` of the
+    (already moved) segment, falling to zero over ``falloff``; touched: exactly the pixels
+    the translation reaches (weight > 0)."""
+    height, width = shape
+    reach = plateau + falloff
+    x0, y0 = np.floor(segment.min(axis=0) - reach).astype(int)
+    x1, y1 = np.ceil(segment.max(axis=0) + reach).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    xs, ys = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    start, direction = segment[0], segment[1] - segment[0]
+    length2 = max(float(direction @ direction), 1e-12)
+    t = np.clip(((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length2,
+                0.0, 1.0)
+    distance = np.hypot(xs - start[0] - t * direction[0], ys - start[1] - t * direction[1])
+    inside = distance < reach
+    weight = np.where(inside, _falloff((distance - plateau) / falloff), 0.0)
+    map_x = xs - weight * shift_px[0] - 0.5
+    map_y = ys - weight * shift_px[1] - 0.5
+    return (x0, y0, x1, y1), map_x.astype(np.float32), map_y.astype(np.float32), inside
 
 
 def _midline_distance(landmarks: np.ndarray, point: np.ndarray) -> float:
