@@ -97,3 +97,16 @@ def test_a_pad_too_close_to_the_midline_is_left_alone():
                        trigger=np.ones(1))
     assert case.applied_mm[0] == 0.0
     assert np.array_equal(case.frames[0], image)
+
+
+def test_the_soft_tissue_up_to_the_lower_lip_moves_with_the_pad():
+    """Mentalis pushes the lower lip up with the pad: the side's lower-lip point rises by the
+    same amount (it lies on the rigid segment)."""
+    landmarks = _face()
+    lip = landmarks[0, SIDE_LANDMARKS["right"].lower_lip, :2]
+    image = _dot(*lip)
+    case = inject_chin([image], landmarks, _pose(), MM_PER_UNIT, side="right", amount_mm=2.0,
+                       trigger=np.ones(1))
+    mm_per_px = HEAD_SCALE * MM_PER_UNIT
+    found = _centroid(case.frames[0], lip - [0.0, 2.0 / mm_per_px])
+    assert (_centroid(image, lip)[1] - found[1]) * mm_per_px == pytest.approx(2.0, abs=0.05)
