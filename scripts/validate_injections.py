@@ -210,7 +210,52 @@ def _coverage(case) -> dict:
     full = applied >= 0.999 * asked - 1e-9
     return {"trigger_frames": int(high.sum()),
             "applied_share": float(np.mean(full[high])) if high.any() else float("nan"),
-            "applied_median_mm": float(np.median(applied[high])) if high.any() else 0.0}
+            "applied_median_mm": float(np.median(applied[high])) if high.any() else 0.0,
+            # per frame, for the share of the change the measurement sees (``seen``)
+            "trigger": [float(v) for v in case.trigger],
+            "applied_mm": [float(v) for v in applied],
+            "mm_per_px": [float(v) for v in case.mm_per_px]}
+
+
+#: The signal each video pattern changes, and its sign (+1: the injection raises it).
+SEEN_SIGNAL = {"ocular_oral": ("palpebral_fissure", -1.0), "resting_tightness":
+               ("palpebral_fissure", -1.0), "mentalis": ("chin_height", +1.0)}
+
+
+def seen(pattern: str, side: str, amount_mm: float, coverage: dict, original,
+         injected) -> dict:
+    """The share of the applied change the default measurement reports: median over the
+    frames where the trigger is at least 0.5 and the change was applied in full (both
+    measurements usable, eyes open) of the measured change of the pattern's signal on the
+    injected side over the applied change, both in the measurement's own mm
+    (``dev.validate.applied_in_method_mm``); ``leak`` the same on the other side."""
+    from types import SimpleNamespace
+
+    from synkinesis.dev.validate import applied_in_method_mm
+    from synkinesis.quality import UNUSABLE, FrameFlag
+
+    trigger = np.asarray(coverage["trigger"])
+    applied_px = np.asarray(coverage["applied_mm"])
+    applied = applied_in_method_mm(SimpleNamespace(applied_mm=applied_px,
+                                                   mm_per_px=np.asarray(coverage["mm_per_px"])),
+                                   original)
+    flags = original.frames["flags"] | injected.frames["flags"]
+    closed = FrameFlag.EYE_CLOSED_LEFT | FrameFlag.EYE_CLOSED_RIGHT
+    asked = amount_mm * trigger
+    frames = ((trigger >= 0.5) & ((flags & UNUSABLE) == 0) & ((flags & closed) == 0)
+              & (applied_px > 0) & (applied_px >= 0.999 * asked) & np.isfinite(applied))
+    if not frames.any():
+        return {"seen": float("nan"), "leak": float("nan"), "frames": 0}
+    name, sign = SEEN_SIGNAL[pattern]
+    other = "left" if side == "right" else "right"
+
+    def change(s: str) -> np.ndarray:
+        column = f"{name}_{s}_mm"
+        return sign * (injected.frames[column] - original.frames[column])[frames] \
+            / applied[frames]
+
+    return {"seen": float(np.nanmedian(change(side))),
+            "leak": float(np.nanmedian(change(other))), "frames": int(frames.sum())}
 
 
 def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
@@ -240,18 +285,23 @@ def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
                 label = f"{stem}-{pattern}-{side}-{points:g}"
                 output = cache / f"{label}.synk"
                 info_path = cache / f"{label}.case.json"
-                if output.exists() and info_path.exists():
+                coverage = (json.loads(info_path.read_text()) if info_path.exists()
+                            else {})
+                if output.exists() and "applied_mm" in coverage:
                     from synkinesis.measure import read_measurement
 
                     measurement = read_measurement(output)
-                    coverage = json.loads(info_path.read_text())
                 else:
                     case = _inject(pattern, frames, reference, side, amount)
                     coverage = _coverage(case)
                     measurement = _measure_cached(with_images(frames, case.frames), output)
                     info_path.write_text(json.dumps(coverage))
+                coverage = {**coverage, **seen(pattern, side, amount, coverage, original,
+                                               measurement)}
                 calls = _analyse(measurement)
                 calls_rest = _analyse(measurement, spans)
+                coverage = {k: v for k, v in coverage.items()
+                            if k not in ("trigger", "applied_mm", "mm_per_px")}
                 result["cases"].append({"pattern": pattern, "side": side, "points": points,
                                         "amount_mm": amount, "coverage": coverage,
                                         "calls": calls, "calls_rest": calls_rest})
@@ -308,11 +358,21 @@ def run_photos(video: Path, cache: Path) -> dict:
             (photo_set,) = find_photo_sets(folder)
             assess_photo_set(photo_set, out, overwrite=True)
         content = json.loads(content_path.read_text())
-        return read_calls(content.get("analysis", content))
+        content = content.get("analysis", content)
+        calls = read_calls(content)
+        coupling = content.get("coupling", {})
+        try:
+            task = coupling["tasks"].index("gentle_eye_closure")
+            region = coupling["regions"].index("mouth_corner")
+            calls["excess_mm"] = {side: _num(coupling["excess_mm"][side][task][region])
+                                  for side in ("left", "right")}
+        except (KeyError, ValueError, IndexError, TypeError):
+            calls["excess_mm"] = {}
+        return calls
 
     original = assess(plain)
     resolution = _resolution(read_measurement(root / "original-out" / "photos.synk"))
-    result = {"source": f"{video.stem} photo set (frames {PHOTO_FRAMES})",
+    result = {"source": f"{video.stem} photo set", "photo_frames": PHOTO_FRAMES,
               "original": original, "resolution": resolution, "cases": [],
               "fissure_smile_mm": float("nan")}
     print("photo set: original analysed", file=sys.stderr)
@@ -333,6 +393,11 @@ def run_photos(video: Path, cache: Path) -> dict:
                     {"applied_mm": float(case.applied_mm[0])}))
             coverage = json.loads((folder / "case.json").read_text())
             calls = assess(folder)
+            # seen: the change of the eye-closure excess on the injected side over the applied
+            # movement (the original photo's own excess taken off)
+            before = result["original"]["excess_mm"].get(side, float("nan"))
+            after = calls["excess_mm"].get(side, float("nan"))
+            coverage["seen"] = (after - before) / coverage["applied_mm"]
             result["cases"].append({"pattern": "oral_ocular", "side": side, "points": points,
                                     "amount_mm": amount, "coverage": coverage, "calls": calls})
             finding = calls["patterns"].get("oral_ocular", {})
@@ -433,8 +498,9 @@ def grade(results: list[dict], rest: bool = False) -> dict:
 def _grade_items(results: list[dict], rest: bool) -> dict:
     """Automatic Sunnybrook (within 1 point) and eFACE (within 10) synkinesis items against
     the truth, over every case and original where the item was estimated."""
-    rows: dict[str, list[tuple[float, float]]] = {}
+    rows: dict[str, list[tuple[float, float, str]]] = {}
     for result in results:
+        source = result["source"].split(".")[0]
         fissure = result.get("fissure_smile_mm", float("nan"))
         entries = [(None, 0.0, _original(result, rest))] + [
             (c["pattern"], c["points"], _calls(c, rest)) for c in result["cases"]]
@@ -444,14 +510,18 @@ def _grade_items(results: list[dict], rest: bool) -> dict:
             truth = truth_items(pattern, points, fissure)
             for key, value in calls["items"].items():
                 if key in truth and isinstance(value, int | float) and np.isfinite(truth[key]):
-                    rows.setdefault(key, []).append((float(value), float(truth[key])))
+                    rows.setdefault(key, []).append((float(value), float(truth[key]), source))
     out = {}
     for key, pairs in rows.items():
         tolerance = (TARGETS["sunnybrook_points"] if key.startswith("synkinesis_")
                      else TARGETS["eface_points"])
-        errors = [abs(a - b) for a, b in pairs]
+        errors = [abs(a - b) for a, b, _ in pairs]
+        by_source: dict[str, list[bool]] = {}
+        for (_, _, source), error in zip(pairs, errors):
+            by_source.setdefault(source, []).append(error <= tolerance)
         out[key] = {"n": len(pairs), "within": float(np.mean([e <= tolerance for e in errors])),
-                    "worst": float(max(errors)), "tolerance": tolerance}
+                    "worst": float(max(errors)), "tolerance": tolerance,
+                    "per_source": {k: f"{sum(v)}/{len(v)}" for k, v in by_source.items()}}
     return out
 
 
@@ -490,11 +560,12 @@ def tables(results: list[dict]) -> str:
                 f"{g['negatives']}) | {_fmt(g['side'], TARGETS['side'])} "
                 f"| {_fmt(g['within_one'], TARGETS['within_one'])} "
                 f"| {_fmt(g['spearman'], TARGETS['spearman'])} |")
-        lines += ["", "| scale item | estimated in | within tolerance | worst error |",
-                  "|---|---|---|---|"]
+        lines += ["", "| scale item | estimated in | within tolerance | per source | worst "
+                  "error |", "|---|---|---|---|---|"]
         for key, g in sorted(graded["items"].items()):
+            sources = ", ".join(f"{k} {v}" for k, v in g["per_source"].items())
             lines.append(f"| {key} (within {g['tolerance']:g}) | {g['n']} | {g['within']:.2f} "
-                         f"| {g['worst']:.1f} |")
+                         f"| {sources} | {g['worst']:.1f} |")
         missed = [f"{p}: {m}" for p, g in graded.items() if p != "items" for m in g["missed"]]
         if missed:
             lines += ["", "Missed: " + "; ".join(missed) + "."]
@@ -522,7 +593,7 @@ def tables(results: list[dict]) -> str:
                      f"| {region('eye')} | {region('mouth_corner')} | {region('chin')} "
                      f"| {calls} |")
     lines += ["", "| source | case | truth | call, side (unguided) | index injected / other "
-              "side | call, side (rest declared) | index | warp applied |",
+              "side | call, side (rest declared) | index | warp applied in full; share seen |",
               "|---|---|---|---|---|---|---|---|"]
     for result in results:
         for case in result["cases"]:
@@ -539,8 +610,10 @@ def tables(results: list[dict]) -> str:
                              f"{_num(index.get(other)):.2f}")
             coverage = case.get("coverage", {})
             applied = (f"{coverage['applied_share']:.2f} of {coverage['trigger_frames']} "
-                       "trigger frames" if "applied_share" in coverage
-                       else f"{coverage.get('applied_mm', float('nan')):.2f} mm")
+                       f"frames; seen {_num(coverage.get('seen')):.2f}, leak "
+                       f"{_num(coverage.get('leak')):.2f}" if "applied_share" in coverage
+                       else f"{coverage.get('applied_mm', float('nan')):.2f} mm; seen "
+                       f"{_num(coverage.get('seen')):.2f}")
             truth = CLASSES[truth_class(case["points"])]
             lines.append(
                 f"| {result['source'].split(' ')[0]} | {case['pattern'].replace('_', '-')} "
