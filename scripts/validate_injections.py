@@ -578,9 +578,9 @@ def tables(results: list[dict]) -> str:
             entry = res.get(name)
             if not entry:
                 return "-"
-            noise = entry.get("noise_mm")
+            noise, resolvable = entry.get("noise_mm"), entry.get("resolvable_mm")
             return (f"{'-' if noise is None else f'{noise:.2f}'} / "
-                    f"{entry.get('resolvable_mm') or float('nan'):.2f}")
+                    f"{'-' if resolvable is None else f'{resolvable:.2f}'}")
 
         calls = "; ".join(
             f"{p.replace('_', '-')} {f['severity']} "
@@ -637,10 +637,15 @@ def main() -> int:
     if args.tables:
         try:
             results = [r for path in args.tables for r in json.loads(path.read_text())]
+            text = tables(results)
         except (OSError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(tables(results))
+        except (KeyError, TypeError, AttributeError):
+            print("error: not the --json output of scripts/validate_injections.py",
+                  file=sys.stderr)
+            return 1
+        print(text)
         return 0
     with tempfile.TemporaryDirectory() as scratch:
         cache = args.cache or Path(scratch)
