@@ -12,7 +12,8 @@ is the injected amount graded with CLINICAL.md's anchors directly, in this file 
 pattern                injection                                   mm per Sunnybrook point
 =====================  ==========================================  =========================
 ocular-oral            one palpebral fissure narrowed with the     0.77 (smile) [V, CLINICAL]
-                       smile (trigger: the smile blendshapes)
+                       smile (trigger: the smile blendshapes,
+                       switched off at rest)
 mentalis               one chin pad lifted with the smile          1.0 [U, project default]
 resting tightness      one fissure narrowed in every frame         1.0 [U, project default]
 oral-ocular            one mouth corner moved up and out in the    1.5 [U, project default]
@@ -188,8 +189,15 @@ def declared_spans(content: dict) -> list[dict]:
     return video_spans(content)
 
 
-def _inject(pattern: str, recording, reference, side: str, amount_mm: float):
+def _inject(pattern: str, recording, reference, side: str, amount_mm: float,
+            rest_s: tuple[float, float] | None = None):
+    """One case's frames. The smile-driven patterns use the smile trigger switched off at rest:
+    in the frames the measure step takes as rest (``dev.validate.off_at_rest``) and in the
+    analysis' rest span ``rest_s`` (its quietest span), each with a 0.25 s ramp. Synkinesis
+    comes with the movement; a change injected into the baseline is subtracted from every
+    movement (WolfgangLanger smiles a little in her quietest span: smile trigger 0.57 there)."""
     from synkinesis.dev.inject import inject_chin, inject_eye, smile_trigger
+    from synkinesis.dev.validate import REST_RAMP_S, off_at_rest
 
     landmarks = reference.load_landmarks()
     scale = reference.manifest.scale.mm_per_unit
@@ -197,6 +205,11 @@ def _inject(pattern: str, recording, reference, side: str, amount_mm: float):
         trigger = np.ones(len(recording))
     else:
         trigger = smile_trigger(reference.blendshapes, reference.manifest.blendshape_names)
+        trigger = trigger * off_at_rest(reference)
+        if rest_s is not None:
+            time_s = np.asarray(reference.frames["time_s"], dtype=float)
+            outside = np.maximum(rest_s[0] - time_s, time_s - rest_s[1])
+            trigger = trigger * np.sin(0.5 * np.pi * np.clip(outside / REST_RAMP_S, 0, 1)) ** 2
     inject = inject_chin if pattern == "mentalis" else inject_eye
     return inject([f.rgb for f in recording], landmarks, reference.pose, scale, side=side,
                   amount_mm=amount_mm, trigger=trigger)
@@ -274,6 +287,8 @@ def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
                                         + original.frames["palpebral_fissure_right_mm"])[smile]))
     content = _content(original)
     spans = declared_spans(content)
+    rest_s = next(((span["start_s"], span["end_s"]) for span in spans if span["task"] == "rest"),
+                  None)
     result = {"source": path.name, "frames": len(frames), "fissure_smile_mm": fissure,
               "resolution": _resolution(original), "original": read_calls(content),
               "original_rest": _analyse(original, spans), "spans": spans, "cases": []}
@@ -282,7 +297,9 @@ def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
         for points in POINTS[pattern]:
             for side in ("left", "right"):
                 amount = points * MM_PER_POINT[pattern]
-                label = f"{stem}-{pattern}-{side}-{points:g}"
+                # "-offrest": the smile trigger is off at rest (older caches had it on)
+                label = (f"{stem}-{pattern}-{side}-{points:g}"
+                         + ("" if pattern == "resting_tightness" else "-offrest"))
                 output = cache / f"{label}.synk"
                 info_path = cache / f"{label}.case.json"
                 coverage = (json.loads(info_path.read_text()) if info_path.exists()
@@ -292,7 +309,7 @@ def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
 
                     measurement = read_measurement(output)
                 else:
-                    case = _inject(pattern, frames, reference, side, amount)
+                    case = _inject(pattern, frames, reference, side, amount, rest_s)
                     coverage = _coverage(case)
                     measurement = _measure_cached(with_images(frames, case.frames), output)
                     info_path.write_text(json.dumps(coverage))
