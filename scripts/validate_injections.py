@@ -167,15 +167,18 @@ def _measure_cached(frames, output: Path, *, method: str | None = None):
     return read_measurement(measured.path, landmarks=method == "fast")
 
 
-def _analyse(measurement, spans: list[dict] | None = None) -> dict:
-    """``synk analyze``'s analysis (unguided, or with the task spans given) read as calls."""
-    return read_calls(_content(measurement, spans))
+def _analyse(measurement, spans: list[dict] | None = None, affected: str | None = None
+             ) -> dict:
+    """``synk analyze``'s analysis (unguided, or with the task spans given; the affected side
+    inferred, or given) read as calls."""
+    return read_calls(_content(measurement, spans, affected))
 
 
-def _content(measurement, spans: list[dict] | None = None) -> dict:
+def _content(measurement, spans: list[dict] | None = None, affected: str | None = None
+             ) -> dict:
     from synkinesis.api import analyze
 
-    return dict(analyze(measurement, protocol=spans).content)
+    return dict(analyze(measurement, protocol=spans, affected_side=affected).content)
 
 
 def declared_spans(content: dict) -> list[dict]:
@@ -291,7 +294,10 @@ def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
                   None)
     result = {"source": path.name, "frames": len(frames), "fissure_smile_mm": fissure,
               "resolution": _resolution(original), "original": read_calls(content),
-              "original_rest": _analyse(original, spans), "spans": spans, "cases": []}
+              "original_rest": _analyse(original, spans),
+              "original_side": {side: _analyse(original, spans, side)
+                                for side in ("left", "right")},
+              "spans": spans, "cases": []}
     print(f"{path.name}: original analysed", file=sys.stderr)
     for pattern in patterns:
         for points in POINTS[pattern]:
@@ -317,11 +323,13 @@ def run_video(path: Path, cache: Path, patterns: tuple[str, ...]) -> dict:
                                                measurement)}
                 calls = _analyse(measurement)
                 calls_rest = _analyse(measurement, spans)
+                calls_side = _analyse(measurement, spans, side)
                 coverage = {k: v for k, v in coverage.items()
                             if k not in ("trigger", "applied_mm", "mm_per_px")}
                 result["cases"].append({"pattern": pattern, "side": side, "points": points,
                                         "amount_mm": amount, "coverage": coverage,
-                                        "calls": calls, "calls_rest": calls_rest})
+                                        "calls": calls, "calls_rest": calls_rest,
+                                        "calls_side": calls_side})
                 for mode, found in (("unguided", calls), ("rest declared", calls_rest)):
                     finding = found["patterns"].get(pattern, {})
                     print(f"  {label} {mode}: {finding.get('severity')} "
@@ -512,6 +520,31 @@ def grade(results: list[dict], rest: bool = False) -> dict:
     return out
 
 
+def side_given(results: list[dict]) -> dict:
+    """Per video pattern, with the rest declared and the affected side GIVEN (the injected
+    side; each original once with each side): cases found, and originals called. Separates
+    what the interval decides from which side the analysis names."""
+    out = {}
+    for pattern in VIDEO_PATTERNS:
+        found = cases = false = negatives = 0
+        for result in results:
+            if "original_side" not in result:
+                continue
+            for side, calls in result["original_side"].items():
+                finding = calls["patterns"].get(pattern, {})
+                negatives += 1
+                false += bool(finding.get("called") and finding.get("side") == side)
+            for case in result["cases"]:
+                if case["pattern"] == pattern and "calls_side" in case:
+                    cases += 1
+                    found += bool(case["calls_side"]["patterns"].get(pattern, {})
+                                  .get("called"))
+        if cases:
+            out[pattern] = {"found": found, "cases": cases, "false": false,
+                            "negatives": negatives}
+    return out
+
+
 def _grade_items(results: list[dict], rest: bool) -> dict:
     """Automatic Sunnybrook (within 1 point) and eFACE (within 10) synkinesis items against
     the truth, over every case and original where the item was estimated."""
@@ -586,6 +619,14 @@ def tables(results: list[dict]) -> str:
         missed = [f"{p}: {m}" for p, g in graded.items() if p != "items" for m in g["missed"]]
         if missed:
             lines += ["", "Missed: " + "; ".join(missed) + "."]
+    given = side_given(results)
+    if given:
+        lines += ["", "With the rest declared and the affected side given (the injected side; "
+                  "each original with either side):", "",
+                  "| pattern | found | originals called on the given side |", "|---|---|---|"]
+        for pattern, g in given.items():
+            lines.append(f"| {pattern.replace('_', '-')} | {g['found']}/{g['cases']} "
+                         f"| {g['false']}/{g['negatives']} |")
     lines += ["", "| source | px per mm | eye noise / resolvable mm | mouth corner | chin "
               "| original's calls (index left / right) |", "|---|---|---|---|---|---|"]
     for result in results:

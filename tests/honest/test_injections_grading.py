@@ -63,3 +63,16 @@ def test_an_uncertain_call_is_found_only_from_mild_up(script):
     assert not script.called({"severity": "uncertain", "severity_range": ["none", "severe"]})
     assert not script.called({"severity": "not assessable", "severity_range": ["mild", "mild"]})
     assert script.called({"severity": "moderate"})
+
+
+def test_side_given_counts_cases_found_and_originals_called(script):
+    read = script.read_calls
+    result = {"source": "face.mp4", "original": read(_calls("left", "none", "none", 0, 0)),
+              "original_side": {"left": read(_calls("left", "mild", "mild", 0.8, 0)),
+                                "right": read(_calls("right", "none", "none", 0, 0.1))},
+              "cases": [{"pattern": "ocular_oral", "side": "right", "points": 2.0,
+                         "calls": read(_calls("left", "none", "none", 0, 0)),
+                         "calls_side": read(_calls("right", "moderate", "moderate", 0, 2.1))}]}
+    given = script.side_given([result])["ocular_oral"]
+    assert (given["found"], given["cases"]) == (1, 1)
+    assert (given["false"], given["negatives"]) == (1, 2)
