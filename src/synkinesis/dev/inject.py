@@ -10,6 +10,11 @@ left is on the right of a normal camera image):
 ``mouth``
     one mouth corner is moved up and out (45 degrees from horizontal in the head frame) by
     ``amount_mm * trigger[k]`` (oral-ocular synkinesis).
+``chin``
+    one side's chin pad (the ``chin`` landmark of :data:`synkinesis.regions.SIDE_LANDMARKS`,
+    below the lower lip) is lifted straight up in the head frame by ``amount_mm * trigger[k]``,
+    with the soft tissue up to that side's lower lip (mentalis synkinesis; the menton, on the
+    midline, stays).
 
 The warp is a smooth displacement field with compact support on the affected half of the face;
 every pixel on the other half is copied unchanged (checked for each frame: a frame whose warp
@@ -19,6 +24,10 @@ converted to millimetres with the recording's own head pose and mm scale, and th
 warp is solved per frame so that the projected change equals the requested one.
 
 Pure array code (frames in, frames out); OpenCV is imported inside the functions.
+
+Why one file of over 500 lines: the three warps share the fall-off, the head-frame maths that
+turn a millimetre request into pixels, the midline check and the exact-truth bookkeeping of
+:class:`InjectedCase`; split by kind, that shared part would be one more module each imports.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import numpy as np
 from synkinesis.normalize import HeadPose
 from synkinesis.regions import MIDLINE, SIDE_LANDMARKS, Side
 
-Kind = Literal["eye", "mouth"]
+Kind = Literal["eye", "mouth", "chin"]
 
 #: Midline landmarks used to check that the warp stays on its half: forehead, nose bridge, nose
 #: tip, upper and lower lip centre, chin.
@@ -43,6 +52,13 @@ assert set(_MIDLINE_CHECK) <= set(MIDLINE)
 EYE_FALLOFF_MM = 12.0
 MOUTH_PLATEAU_MM = 4.0
 MOUTH_FALLOFF_MM = 10.0
+#: Chin pad: rigid plateau and the longest fall-off, mm. The pad lies closer to the midline than
+#: the mouth corner, so the fall-off is shortened in each frame to stay 3 px clear of it (and
+#: kept at least CHIN_MIN_FALLOFF_RATIO times the lift: the displacement's slope, at most
+#: lift * pi / 2 / fall-off, then stays below 0.8 and the warp cannot fold).
+CHIN_PLATEAU_MM = 2.0
+CHIN_FALLOFF_MM = 8.0
+CHIN_MIN_FALLOFF_RATIO = 2.0
 #: The narrowing is capped at this fraction of the frame's fissure (a closed eye cannot close more);
 #: capped frames are recorded as such in ``applied_mm``.
 MAX_NARROWING_FRACTION = 0.5
@@ -56,16 +72,17 @@ class InjectedCase:
     ----------
     frames : list of (H, W, 3) uint8 arrays
         The warped frames (same colour order as the input).
-    kind : "eye" or "mouth"
+    kind : "eye", "mouth" or "chin"
     side : the patient's side that was changed
     amount_mm : requested full change (at trigger 1), mm
     trigger : (N,) array, 0..1
     applied_mm : (N,) array, mm
         Exact change applied in each frame: fissure narrowing (positive = narrower) for "eye",
-        distance the corner moved in the head frame's frontal plane for "mouth".
+        distance the corner moved in the head frame's frontal plane for "mouth", rise of the
+        chin pad in the head frame for "chin".
     applied_xy_mm : (N, 2) array or None
-        For "mouth": head-frame displacement of the corner (lateral, up), mm; lateral is positive
-        away from the midline.
+        For "mouth" and "chin": head-frame displacement of the corner or the chin pad (lateral,
+        up), mm; lateral is positive away from the midline.
     mm_per_px : (N,) array or None
         The millimetres per image pixel in which ``applied_mm`` is expressed: the placing
         landmarks' head-pose scale times their recording's scale. A method that calibrates the
@@ -376,6 +393,112 @@ def inject_mouth(
     return InjectedCase(frames=out, kind="mouth", side=side, amount_mm=amount_mm,
                         trigger=trigger, applied_mm=np.linalg.norm(applied, axis=1),
                         applied_xy_mm=applied, mm_per_px=poses.scale * mm_per_unit)
+
+
+# ---------------------------------------------------------------------------------------------
+# chin pad: lifted straight up, a plateau with a fall-off that stays clear of the midline
+
+
+def inject_chin(
+    frames: Sequence[np.ndarray],
+    landmarks_px: np.ndarray,
+    pose: np.ndarray,
+    mm_per_unit: float,
+    *,
+    side: Side,
+    amount_mm: float,
+    trigger: np.ndarray,
+) -> InjectedCase:
+    """Lift one side's chin pad by ``amount_mm * trigger`` (mentalis synkinesis).
+
+    Mentalis raises the soft tissue of the chin and pushes the lower lip up. The warp moves
+    rigidly, straight up in the head frame, everything within :data:`CHIN_PLATEAU_MM` of the
+    segment from that side's lower-lip point to its chin pad (landmarks ``lower_lip`` and
+    ``chin`` of ``SIDE_LANDMARKS[side]``); the displacement falls to zero over at most
+    :data:`CHIN_FALLOFF_MM`, shortened so that no changed pixel comes within 3 px of the facial
+    midline (the menton, from which ``chin_height`` is measured, stays where it is). A frame
+    where that leaves less than :data:`CHIN_MIN_FALLOFF_RATIO` times the lift is left as it is
+    (0 applied). Parameters as :func:`inject_eye`.
+
+    Returns
+    -------
+    InjectedCase
+        ``applied_xy_mm`` is the head-frame (lateral, up) displacement of the chin landmark
+        projected through the warp; ``applied_mm`` its upward part (the change of the pad's
+        height above the menton).
+    """
+    import cv2
+
+    poses = HeadPose.from_array(pose)
+    lm = SIDE_LANDMARKS[side]
+    lateral = 1.0 if side == "left" else -1.0
+    trigger = np.clip(np.asarray(trigger, dtype=float), 0.0, 1.0)
+    applied = np.zeros((len(frames), 2))
+    out = []
+    for k, frame in enumerate(frames):
+        points = np.asarray(landmarks_px[k], dtype=float)
+        wanted = amount_mm * trigger[k]
+        if wanted <= 0 or not np.isfinite(points).all():
+            out.append(frame)
+            continue
+        px_per_mm = 1.0 / (poses.scale[k] * mm_per_unit)
+        r = poses.rotation[k]
+        jacobian = poses.scale[k] * mm_per_unit * np.column_stack([r[:2, 0], -r[:2, 1]])
+        shift_px = np.linalg.solve(jacobian, np.array([0.0, wanted]))
+        segment = points[[lm.lower_lip, lm.chin], :2]
+        lift = float(np.linalg.norm(shift_px))
+        plateau = CHIN_PLATEAU_MM * px_per_mm
+        nearest = min(_midline_distance(points, end + shift_px) for end in segment)
+        falloff = min(CHIN_FALLOFF_MM * px_per_mm, nearest - 3.0 - plateau - 1.0)
+        if falloff < CHIN_MIN_FALLOFF_RATIO * lift:
+            out.append(frame)  # too close to the midline for this lift: left as is
+            continue
+        moved = points[lm.chin].copy()
+        moved[:2] += shift_px
+        before = _head_xy(points[lm.chin], poses, k)
+        after = _head_xy(moved, poses, k)
+        applied[k] = (after - before) * mm_per_unit * np.array([lateral, 1.0])
+        box, map_x, map_y, touched = _segment_map(frame.shape[:2], segment + shift_px,
+                                                  shift_px, plateau, falloff)
+        if not _one_sided(points, box, touched, side):
+            applied[k] = 0.0
+            out.append(frame)
+            continue
+        out.append(_apply_map(cv2, frame, box, map_x, map_y))
+    return InjectedCase(frames=out, kind="chin", side=side, amount_mm=amount_mm,
+                        trigger=trigger, applied_mm=applied[:, 1], applied_xy_mm=applied,
+                        mm_per_px=poses.scale * mm_per_unit)
+
+
+def _segment_map(shape, segment, shift_px, plateau, falloff):
+    """Backward map of a translation by ``shift_px`` of everything within ``plateau`` of the
+    (already moved) segment, falling to zero over ``falloff``; touched: exactly the pixels
+    the translation reaches (weight > 0)."""
+    height, width = shape
+    reach = plateau + falloff
+    x0, y0 = np.floor(segment.min(axis=0) - reach).astype(int)
+    x1, y1 = np.ceil(segment.max(axis=0) + reach).astype(int) + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    xs, ys = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    start, direction = segment[0], segment[1] - segment[0]
+    length2 = max(float(direction @ direction), 1e-12)
+    t = np.clip(((xs - start[0]) * direction[0] + (ys - start[1]) * direction[1]) / length2,
+                0.0, 1.0)
+    distance = np.hypot(xs - start[0] - t * direction[0], ys - start[1] - t * direction[1])
+    inside = distance < reach
+    weight = np.where(inside, _falloff((distance - plateau) / falloff), 0.0)
+    map_x = xs - weight * shift_px[0] - 0.5
+    map_y = ys - weight * shift_px[1] - 0.5
+    return (x0, y0, x1, y1), map_x.astype(np.float32), map_y.astype(np.float32), inside
+
+
+def _midline_distance(landmarks: np.ndarray, point: np.ndarray) -> float:
+    """Distance (px) of an image point from the line fitted through the midline landmarks."""
+    midline = landmarks[list(_MIDLINE_CHECK), :2]
+    centre = midline.mean(axis=0)
+    _, _, vt = np.linalg.svd(midline - centre)
+    normal = np.array([-vt[0, 1], vt[0, 0]])
+    return float(abs((point - centre) @ normal))
 
 
 def _mouth_map(shape, corner, shift_px, plateau, falloff):
