@@ -93,6 +93,7 @@ def main(argv: list[str]) -> int:
     inside_total = count_total = same_total = above_mild = same_side = 0
     grades = [_house_brackmann(original)]
     kinds: dict[str, int] = {}
+    same_word_total = 0
     for path, analysis in copies:
         compared = other if "mirror" in path.name else side
         inside = count = 0
@@ -109,6 +110,8 @@ def main(argv: list[str]) -> int:
             parts.append(f"{finding.pattern} {value:.2f}" + ("" if ok else " OUT"))
         calls = _calls(analysis)
         same = calls == reference  # per pattern; the side is in the "leans" column
+        same_word_total += all(c.split(" (")[0] == reference[p].split(" (")[0]
+                               for p, c in calls.items())
         leans = analysis.affected.side or analysis.affected.leaning
         differ: dict[str, str] = {}
         for finding in (*analysis.findings, analysis.resting):
@@ -136,6 +139,8 @@ def main(argv: list[str]) -> int:
           f"{above_mild}/{len(copies)}; House-Brackmann over the original and copies: "
           + (f"{min(numeric)}..{max(numeric)}" if numeric else "-")
           + f" ({len(grades) - len(numeric)} without a suggestion)")
+    print(f"copies with the same call words (the classes of an uncertain call aside): "
+          f"{same_word_total}/{len(copies)}")
     print(f"copies with House-Brackmann above II: {sum(g > 2 for g in numeric[1:])}/"
           f"{len(copies)}; calls that differ, by kind: "
           + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
