@@ -44,8 +44,9 @@ HIDDEN_FRACTION = 0.5
 #: onset, and what it is, were not seen [U].
 ONSET_MARGIN_S = 1.0
 #: Laughter labelled as a smile: the lips part and close rhythmically (the "ha-ha-ha" of a laugh,
-#: its notes about a fifth of a second apart: Provine, American Scientist 84:38, 1996). A smile span is laughter when the opening of the lips
-#: (upper-lip rise plus lower-lip descent) oscillates in this band on BOTH sides ...
+#: its notes about a fifth of a second apart: Provine, "Laughter", American Scientist 84:38,
+#: 1996; the band's edges are a project default [U]). A smile span is laughter when the opening
+#: of the lips (upper-lip rise plus lower-lip descent) oscillates in this band on BOTH sides ...
 LAUGH_BAND_HZ = (3.5, 7.0)
 #: ... with at least this much of the opening's power above :data:`LAUGH_FLOOR_HZ` in the band
 #: (a held smile drifts slowly, a laugh pulses) [U, project default: the shared healthy smiles
