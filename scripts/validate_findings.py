@@ -15,7 +15,9 @@ side its own evidence leans to, which is not the original's: a call about the ot
 "knife edge" (same side, the copy's index inside the original's interval, yet another call:
 what issue 19 forbids), "compatible" (the copy's index left the interval but the two calls'
 classes overlap, e.g. none and "uncertain (none..mild)"), "contradictory" (classes disjoint),
-"measurability" (measured in one, not measurable or not assessable in the other).
+"measurability" (measured in one, not measurable or not assessable in the other). A copy
+leaning to the other side is analysed again with the original's side given, and its calls
+about that side are compared too.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__.strip().splitlines()[6], file=sys.stderr)
         return 2
-    from synkinesis.analysis import AnalysisError, analyze_measurement
+    from synkinesis.analysis import AnalysisError, AnalysisOptions, analyze_measurement
     from synkinesis.measure import read_measurement
 
     try:
@@ -93,7 +95,7 @@ def main(argv: list[str]) -> int:
     inside_total = count_total = same_total = above_mild = same_side = 0
     grades = [_house_brackmann(original)]
     kinds: dict[str, int] = {}
-    same_word_total = 0
+    same_word_total = same_side_calls = 0
     for path, analysis in copies:
         compared = other if "mirror" in path.name else side
         inside = count = 0
@@ -132,6 +134,16 @@ def main(argv: list[str]) -> int:
               f"{_house_brackmann(analysis):>3}  " + ", ".join(parts))
         if not same:
             print(f"{'':<22} calls that differ: {differ}")
+        on_side = calls
+        if leans != compared:
+            # The same copy with the original's side given: its calls about THAT side.
+            again = analyze_measurement(read_measurement(path),
+                                        options=AnalysisOptions(affected_side=compared))
+            on_side = _calls(again)
+            print(f"{'':<22} on the original's side ({compared}, given): "
+                  + ("the same calls" if on_side == reference else "calls that differ: "
+                     + str({p: c for p, c in on_side.items() if reference.get(p) != c})))
+        same_side_calls += on_side == reference
     numeric = [int(g) for g in grades if g.isdigit()]
     print(f"indices inside the original's interval: {inside_total}/{count_total}; copies with "
           f"the same calls: {same_total}/{len(copies)}; leaning to the original's side "
@@ -141,6 +153,8 @@ def main(argv: list[str]) -> int:
           + f" ({len(grades) - len(numeric)} without a suggestion)")
     print(f"copies with the same call words (the classes of an uncertain call aside): "
           f"{same_word_total}/{len(copies)}")
+    print(f"copies with the same calls on the original's side (a copy leaning to the other "
+          f"side re-analysed with that side given): {same_side_calls}/{len(copies)}")
     print(f"copies with House-Brackmann above II: {sum(g > 2 for g in numeric[1:])}/"
           f"{len(copies)}; calls that differ, by kind: "
           + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
