@@ -48,6 +48,13 @@ def _classes(finding) -> tuple[int, int] | None:
     return None
 
 
+def _low_end(call: str) -> str:
+    """An "uncertain (a..b)" call read by its lower class: "at least a"."""
+    if call.startswith("uncertain (") and ".." in call:
+        return "at least " + call[len("uncertain ("):].split("..")[0]
+    return call
+
+
 def _kind(original, copy, interval, value, same_side: bool) -> str:
     """How a copy's call differs from the original's (see the module's doc)."""
     a, b = _classes(original), _classes(copy)
@@ -95,7 +102,7 @@ def main(argv: list[str]) -> int:
     inside_total = count_total = same_total = above_mild = same_side = 0
     grades = [_house_brackmann(original)]
     kinds: dict[str, int] = {}
-    same_word_total = same_side_calls = 0
+    same_word_total = same_side_calls = same_low_total = 0
     for path, analysis in copies:
         compared = other if "mirror" in path.name else side
         inside = count = 0
@@ -112,9 +119,13 @@ def main(argv: list[str]) -> int:
             parts.append(f"{finding.pattern} {value:.2f}" + ("" if ok else " OUT"))
         calls = _calls(analysis)
         same = calls == reference  # per pattern; the side is in the "leans" column
+        leans = analysis.affected.side or analysis.affected.leaning
+        # The same calls if an uncertain call were read by its lower class only ("at least
+        # none / mild"), a rule without the upper end's knife edge (not the rule in use).
+        same_low_total += (calls == reference or leans == compared) and all(
+            _low_end(c) == _low_end(reference[p]) for p, c in calls.items())
         same_word_total += all(c.split(" (")[0] == reference[p].split(" (")[0]
                                for p, c in calls.items())
-        leans = analysis.affected.side or analysis.affected.leaning
         differ: dict[str, str] = {}
         for finding in (*analysis.findings, analysis.resting):
             if reference.get(finding.pattern) == calls[finding.pattern]:
@@ -153,6 +164,8 @@ def main(argv: list[str]) -> int:
           + f" ({len(grades) - len(numeric)} without a suggestion)")
     print(f"copies with the same call words (the classes of an uncertain call aside): "
           f"{same_word_total}/{len(copies)}")
+    print(f"copies with the same calls if uncertain calls were read by their lower class only "
+          f"(not the rule in use): {same_low_total}/{len(copies)}")
     print(f"copies with the same calls on the original's side (a copy leaning to the other "
           f"side re-analysed with that side given): {same_side_calls}/{len(copies)}")
     print(f"copies with House-Brackmann above II: {sum(g > 2 for g in numeric[1:])}/"

@@ -31,6 +31,8 @@ def test_a_copy_identical_to_the_original_reads_the_same(single_face_measurement
     assert "copies with the same call words (the classes of an uncertain call aside): 1/1" in out
     assert ("copies with the same calls on the original's side (a copy leaning to the other "
             "side re-analysed with that side given): 1/1") in out
+    assert ("copies with the same calls if uncertain calls were read by their lower class "
+            "only (not the rule in use): 1/1") in out
     assert "copies with House-Brackmann above II: 0/1" in out
     assert "calls that differ, by kind: none" in out
 
