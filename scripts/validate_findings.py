@@ -9,6 +9,15 @@ Usage:
 A copy whose file name contains "mirror" is compared with sides swapped. Measure the copies
 first (``synk measure copy.mp4 -o copy.synk``); docs/validation.md says how ours were made.
 Exit status 1 when an input cannot be read.
+
+Every call that differs from the original's is classed: "other side" (the copy reports the
+side its own evidence leans to, which is not the original's: a call about the other side),
+"knife edge" (same side, the copy's index inside the original's interval, yet another call:
+what issue 19 forbids), "compatible" (the copy's index left the interval but the two calls'
+classes overlap, e.g. none and "uncertain (none..mild)"), "contradictory" (classes disjoint),
+"measurability" (measured in one, not measurable or not assessable in the other). A copy
+leaning to the other side is analysed again with the original's side given, and its calls
+about that side are compared too.
 """
 
 from __future__ import annotations
@@ -27,6 +36,37 @@ def _calls(analysis) -> dict[str, str]:
     return out
 
 
+_ORDER = ("none", "mild", "moderate", "severe")
+
+
+def _classes(finding) -> tuple[int, int] | None:
+    """The severity classes a call admits (low, high), None when it is not a graded call."""
+    if finding.severity in _ORDER:
+        return _ORDER.index(finding.severity), _ORDER.index(finding.severity)
+    if finding.severity == "uncertain" and finding.severity_range:
+        return (_ORDER.index(finding.severity_range[0]), _ORDER.index(finding.severity_range[1]))
+    return None
+
+
+def _low_end(call: str) -> str:
+    """An "uncertain (a..b)" call read by its lower class: "at least a"."""
+    if call.startswith("uncertain (") and ".." in call:
+        return "at least " + call[len("uncertain ("):].split("..")[0]
+    return call
+
+
+def _kind(original, copy, interval, value, same_side: bool) -> str:
+    """How a copy's call differs from the original's (see the module's doc)."""
+    a, b = _classes(original), _classes(copy)
+    if a is None or b is None:
+        return "measurability"
+    if not same_side:
+        return "other side"
+    if interval is not None and value is not None and interval.low <= value <= interval.high:
+        return "knife edge"
+    return "compatible" if a[0] <= b[1] and b[0] <= a[1] else "contradictory"
+
+
 def _house_brackmann(analysis) -> str:
     for estimate in analysis.scales:
         if estimate.instrument == "house_brackmann" and estimate.items:
@@ -38,7 +78,7 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__.strip().splitlines()[6], file=sys.stderr)
         return 2
-    from synkinesis.analysis import AnalysisError, analyze_measurement
+    from synkinesis.analysis import AnalysisError, AnalysisOptions, analyze_measurement
     from synkinesis.measure import read_measurement
 
     try:
@@ -61,6 +101,8 @@ def main(argv: list[str]) -> int:
           "(OUT = outside the original's interval)")
     inside_total = count_total = same_total = above_mild = same_side = 0
     grades = [_house_brackmann(original)]
+    kinds: dict[str, int] = {}
+    same_word_total = same_side_calls = same_low_total = 0
     for path, analysis in copies:
         compared = other if "mirror" in path.name else side
         inside = count = 0
@@ -78,6 +120,22 @@ def main(argv: list[str]) -> int:
         calls = _calls(analysis)
         same = calls == reference  # per pattern; the side is in the "leans" column
         leans = analysis.affected.side or analysis.affected.leaning
+        # The same calls if an uncertain call were read by its lower class only ("at least
+        # none / mild"), a rule without the upper end's knife edge (not the rule in use).
+        same_low_total += (calls == reference or leans == compared) and all(
+            _low_end(c) == _low_end(reference[p]) for p, c in calls.items())
+        same_word_total += all(c.split(" (")[0] == reference[p].split(" (")[0]
+                               for p, c in calls.items())
+        differ: dict[str, str] = {}
+        for finding in (*analysis.findings, analysis.resting):
+            if reference.get(finding.pattern) == calls[finding.pattern]:
+                continue
+            interval = (original.uncertainty.indices.get(finding.pattern)
+                        if original.uncertainty else None)
+            kind = _kind(original.finding(finding.pattern), finding, interval,
+                         finding.index_by_side.get(compared), leans == compared)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            differ[finding.pattern] = f"{calls[finding.pattern]} ({kind})"
         inside_total, count_total, same_total = (inside_total + inside, count_total + count,
                                                  same_total + same)
         above_mild += any(c in ("moderate", "severe") for c in calls.values())
@@ -86,8 +144,17 @@ def main(argv: list[str]) -> int:
         print(f"{path.name:<22} {inside:>3}/{count:<3} {str(same):>10} {leans:>6} "
               f"{_house_brackmann(analysis):>3}  " + ", ".join(parts))
         if not same:
-            changed = {p: c for p, c in calls.items() if reference.get(p) != c}
-            print(f"{'':<22} calls that differ: {changed}")
+            print(f"{'':<22} calls that differ: {differ}")
+        on_side = calls
+        if leans != compared:
+            # The same copy with the original's side given: its calls about THAT side.
+            again = analyze_measurement(read_measurement(path),
+                                        options=AnalysisOptions(affected_side=compared))
+            on_side = _calls(again)
+            print(f"{'':<22} on the original's side ({compared}, given): "
+                  + ("the same calls" if on_side == reference else "calls that differ: "
+                     + str({p: c for p, c in on_side.items() if reference.get(p) != c})))
+        same_side_calls += on_side == reference
     numeric = [int(g) for g in grades if g.isdigit()]
     print(f"indices inside the original's interval: {inside_total}/{count_total}; copies with "
           f"the same calls: {same_total}/{len(copies)}; leaning to the original's side "
@@ -95,6 +162,15 @@ def main(argv: list[str]) -> int:
           f"{above_mild}/{len(copies)}; House-Brackmann over the original and copies: "
           + (f"{min(numeric)}..{max(numeric)}" if numeric else "-")
           + f" ({len(grades) - len(numeric)} without a suggestion)")
+    print(f"copies with the same call words (the classes of an uncertain call aside): "
+          f"{same_word_total}/{len(copies)}")
+    print(f"copies with the same calls if uncertain calls were read by their lower class only "
+          f"(not the rule in use): {same_low_total}/{len(copies)}")
+    print(f"copies with the same calls on the original's side (a copy leaning to the other "
+          f"side re-analysed with that side given): {same_side_calls}/{len(copies)}")
+    print(f"copies with House-Brackmann above II: {sum(g > 2 for g in numeric[1:])}/"
+          f"{len(copies)}; calls that differ, by kind: "
+          + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))
     return 0
 
 

@@ -62,6 +62,7 @@ from synkinesis.scales.automatic import (
     ScaleEstimate,
     estimate_scales,
     house_brackmann_withheld,
+    suggest_house_brackmann,
 )
 from synkinesis.uncertainty import (
     Uncertainty,
@@ -232,7 +233,9 @@ def analyze_recording(
         findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
         resting = decide_findings((resting,), uncertainty, segmentation,
                                   options=options.findings)[0]
-        scales = tuple(_with_grade_range(e, uncertainty) for e in scales)
+        scales = tuple(_with_grade_range(
+            _graded_from_calls(e, coupling, findings, affected, rated_at), uncertainty)
+            for e in scales)
     withheld = house_brackmann_withheld(findings, affected, options=options.findings)
     if withheld and any(e.instrument == "house_brackmann" for e in scales):
         note = f"House-Brackmann not suggested: {withheld}"
@@ -249,12 +252,32 @@ def analyze_recording(
                     tuple(warnings), uncertainty)
 
 
+def _graded_from_calls(estimate: ScaleEstimate, coupling: Coupling,
+                       findings: tuple[Finding, ...], affected: AffectedSide,
+                       rated_at: datetime) -> ScaleEstimate:
+    """The House-Brackmann suggestion again, from the findings as decided from their intervals
+    (the calls the report shows), not from their point estimates: a healthy face's index past
+    the moderate cut but inside the normal asymmetry (called at most mild) suggested grade III
+    (single_face re-encoded at crf 28 and scaled to 0.75). Other instruments are returned as
+    they are."""
+    if estimate.instrument != "house_brackmann":
+        return estimate
+    item, _ = suggest_house_brackmann(coupling, findings, affected.side or affected.leaning)
+    if item is None or (estimate.items and item == estimate.items[0]):
+        return estimate
+    return score_estimates(estimate.instrument, [item], list(estimate.missing), estimate.notes,
+                           rated_at=rated_at)
+
+
 def _with_grade_range(estimate: ScaleEstimate, uncertainty: Uncertainty) -> ScaleEstimate:
     """A graded suggestion with the whole grades of its interval."""
     interval = uncertainty.items.get(estimate.instrument, {}).get("grade")
     if estimate.result is None or estimate.result.grade is None or interval is None:
         return estimate
-    return replace(estimate, grade_range=(int(interval.low), int(interval.high)))
+    grade = estimate.items[0].value if estimate.items else interval.low
+    # the interval was drawn around the point-estimate grade; it always holds the suggested one
+    return replace(estimate, grade_range=(int(min(interval.low, grade)),
+                                          int(max(interval.high, grade))))
 
 
 def score_estimates(instrument: str, items: Sequence[ItemEstimate], missing: Sequence[str],

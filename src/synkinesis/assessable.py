@@ -1,5 +1,6 @@
 """Which labelled task spans can be assessed: a side under a hand, a span that is not the task
-(crying labelled as eye closure), a span already under way when the recording began. Pure.
+(crying labelled as eye closure, laughter labelled as a smile), a span already under way when
+the recording began. Pure.
 
 :func:`synkinesis.coupling.compute_coupling` leaves such spans out of the coupling matrix and
 keeps the reason (:attr:`synkinesis.coupling.Coupling.not_assessable`); docs/analysis.md
@@ -12,6 +13,7 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.signal import welch
 
 from synkinesis.protocol import (
     ACTIVITY_SCALES_MM,
@@ -41,6 +43,24 @@ HIDDEN_FRACTION = 0.5
 #: already at half of the span's movement there, was under way when the recording began: its
 #: onset, and what it is, were not seen [U].
 ONSET_MARGIN_S = 1.0
+#: Laughter labelled as a smile: the lips part and close rhythmically (the "ha-ha-ha" of a laugh,
+#: its notes about a fifth of a second apart: Provine, "Laughter", American Scientist 84:38,
+#: 1996; the band's edges are a project default [U]). A smile span is laughter when the opening
+#: of the lips (upper-lip rise plus lower-lip descent) oscillates in this band on BOTH sides ...
+LAUGH_BAND_HZ = (3.5, 7.0)
+#: ... with at least this much of the opening's power above :data:`LAUGH_FLOOR_HZ` in the band
+#: (a held smile drifts slowly, a laugh pulses) [U, project default: the shared healthy smiles
+#: read 0.01..0.09, an injected 5 Hz laugh of 1 mm 0.8 and more] ...
+LAUGH_BAND_FRACTION = 0.5
+#: ... and a peak-to-peak amplitude in the band of at least this, mm, on the weaker side [U:
+#: the shared healthy smiles read at most 0.3 mm there, tracker jitter included; a laugh moves
+#: the jaw by millimetres]. Synkinesis is neither rhythmic at 4-6 Hz nor on both sides; a
+#: one-sided twitch (hemifacial spasm) is kept as a finding.
+LAUGH_MIN_MM = 1.0
+#: Power below this is the smile's own slow rise and fall, not a pulse, Hz.
+LAUGH_FLOOR_HZ = 1.5
+#: Tasks a laugh is mistaken for.
+SMILE_TASKS = ("closed_smile", "big_smile")
 _GROUP_REGIONS = {"brow": ("brow",), "eye": ("eye",),
                   "mouth": ("mouth_corner", "upper_lip", "lower_lip")}
 
@@ -51,18 +71,70 @@ def _activity(moves: Mapping[str, np.ndarray], region: str, rest_fissure: float)
     return moves[region] / scale
 
 
+def _band(x: np.ndarray, fs: float) -> tuple[float, float, float]:
+    """(fraction of the power above :data:`LAUGH_FLOOR_HZ` that lies in :data:`LAUGH_BAND_HZ`,
+    its peak-to-peak amplitude in mm as a sine's, its peak frequency) of one span's signal."""
+    f, power = welch(x, fs=fs, nperseg=min(x.size, int(round(2 * fs))), detrend="linear")
+    band = (f >= LAUGH_BAND_HZ[0]) & (f <= LAUGH_BAND_HZ[1])
+    above = power[f >= LAUGH_FLOOR_HZ].sum()
+    if not band.any() or above <= 0:
+        return 0.0, 0.0, float("nan")
+    df = float(f[1] - f[0])
+    amplitude = 2.0 * np.sqrt(2.0 * float(power[band].sum()) * df)
+    return (float(power[band].sum() / above), amplitude,
+            float(f[band][np.argmax(power[band])]))
+
+
+def laughter(recording: Recording, segment: Segment,
+             moves: Mapping[Side, Mapping[str, np.ndarray]]) -> str:
+    """Why a smile span is a laugh, or "" when it is not (or cannot be told).
+
+    The lips' opening (upper-lip rise plus lower-lip descent, mm) over the span, on each side,
+    must oscillate in :data:`LAUGH_BAND_HZ` with :data:`LAUGH_BAND_FRACTION` of its fast power
+    and :data:`LAUGH_MIN_MM` peak to peak, on both sides. Not judged (""): spans shorter than
+    three cycles of the band's lower end, recordings under 12 frames per second (too slow to
+    see the band) and spans with more than a third of their frames unusable.
+    """
+    if segment.task not in SMILE_TASKS:
+        return ""
+    t = np.asarray(recording.time_s, dtype=float)
+    fs = 1.0 / recording.frame_interval_s
+    inside = np.flatnonzero(segment.mask(t))
+    if (fs < 12.0 or inside.size < 3.0 / LAUGH_BAND_HZ[0] * fs
+            or recording.usable[inside].mean() < 2 / 3):
+        return ""
+    per_side = []
+    for side in SIDES:
+        opening = np.asarray(moves[side]["upper_lip"] + moves[side]["lower_lip"],
+                             dtype=float)[inside]
+        good = np.isfinite(opening) & recording.usable[inside]
+        if good.sum() < 2 / 3 * inside.size:
+            return ""
+        # frames lost inside the span are bridged linearly (a regular grid for the spectrum)
+        per_side.append(_band(np.interp(t[inside], t[inside][good], opening[good]), fs))
+    if all(fraction >= LAUGH_BAND_FRACTION and amplitude >= LAUGH_MIN_MM
+           for fraction, amplitude, _ in per_side):
+        _, amplitude, peak = min(per_side, key=lambda v: v[1])
+        return (f"not the task: the lips opened and closed rhythmically on both sides "
+                f"({peak:.1f} times a second, {amplitude:.1f} mm peak to peak on the weaker "
+                "side): a laugh, not a held smile")
+    return ""
+
+
 def span_not_assessable(recording: Recording, segment: Segment,
                         moves: Mapping[Side, Mapping[str, np.ndarray]],
                         baseline: Mapping[str, float]) -> str:
     """Why a task span's cells cannot be assessed, or "" when they can.
 
-    Three reasons, each explainable from the recording:
+    Four reasons, each explainable from the recording:
 
     - one side covered (a hand) in more than :data:`HIDDEN_FRACTION` of its usable frames;
     - (unguided spans) already under way at the first frames (:data:`ONSET_MARGIN_S`);
     - (unguided spans) not the task: a region of another driver group moves on BOTH sides,
       median over the span, by at least :data:`NOT_THE_TASK_RATIO` of the driver's movement
-      and :data:`NOT_THE_TASK_MIN` (crying or laughing labelled as one task).
+      and :data:`NOT_THE_TASK_MIN` (crying or laughing labelled as one task);
+    - (any smile span, guided too: a patient may laugh at the prompt) a laugh: the lips open
+      and close rhythmically at 3.5-7 per second on both sides (:func:`laughter`).
     """
     t = np.asarray(recording.time_s, dtype=float)
     mask = segment.mask(t) & recording.usable
@@ -74,6 +146,9 @@ def span_not_assessable(recording: Recording, segment: Segment,
         if covered > HIDDEN_FRACTION:
             return (f"the {side} half of the face was covered in {covered:.0%} of the span's "
                     "frames (a hand?): its cells are left out")
+    laugh = laughter(recording, segment, moves)
+    if laugh:
+        return laugh
     if segment.method != "unguided":
         return ""
     task = segment.task

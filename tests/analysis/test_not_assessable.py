@@ -121,3 +121,69 @@ def test_wolfgang_crying_is_not_read_as_eye_closure(wolfgang_measurement):
     assert "voluntary_eye_closure" not in sunnybrook
     hb, _ = _items(analysis, "house_brackmann")
     assert hb["grade"].value <= 2
+
+
+def _laugh(recording: Recording, start_s: float, end_s: float, *, mm: float = 2.0,
+           hz: float = 5.0, sides: tuple[str, ...] = ("left", "right")) -> Recording:
+    """The recording with the lips opening and closing ``hz`` times a second by ``mm`` (the
+    lower lip dropping, the upper lip rising a fifth of that) between the two times, on
+    ``sides``: the jaw of a laugh."""
+    t = np.asarray(recording.time_s)
+    inside = (t >= start_s) & (t < end_s)
+    pulse = np.where(inside, 0.5 * mm * (1 - np.cos(2 * np.pi * hz * (t - start_s))), 0.0)
+    signals = dict(recording.signals)
+    for side in sides:
+        lower, upper = f"lower_lip_height_{side}_mm", f"upper_lip_height_{side}_mm"
+        signals[lower] = np.asarray(signals[lower]) - pulse
+        signals[upper] = np.asarray(signals[upper]) + 0.2 * pulse
+    return Recording(time_s=recording.time_s, signals=signals, flags=recording.flags)
+
+
+@pytest.mark.parametrize("hz, mm, sides, laugh", [
+    (5.0, 2.0, ("left", "right"), True),  # a laugh: both sides, 5 a second
+    (4.0, 1.5, ("left", "right"), True),
+    (5.0, 2.0, ("left",), False),  # one side twitching is not a laugh: kept as a finding
+    (5.0, 0.4, ("left", "right"), False),  # tracker-jitter size
+    (1.0, 2.0, ("left", "right"), False),  # a slow smile that rises and falls
+])
+def test_a_laugh_labelled_as_a_smile_is_left_out(hz, mm, sides, laugh):
+    recording, spans = make_recording(STEPS, rng=np.random.default_rng(4))
+    smile = next(s for s in spans if s["task"] == "big_smile")
+    laughed = _laugh(recording, smile["start_s"], smile["end_s"], mm=mm, hz=hz, sides=sides)
+    analysis = analyze_recording(laughed, spans=spans, options=OPTIONS)
+    reason = analysis.coupling.not_assessable.get("big_smile", "")
+    assert ("a laugh" in reason) is laugh, reason
+    assert ("big_smile" in analysis.coupling.tasks) is not laugh
+    if laugh:
+        assert "rhythmically on both sides" in reason
+        assert analysis.finding("ocular_oral").severity == "not assessable"
+        sunnybrook, _ = _items(analysis, "sunnybrook")
+        assert "voluntary_smile" not in sunnybrook and "synkinesis_smile" not in sunnybrook
+
+
+def _smile_spans(analysis):
+    return [s for s in analysis.segmentation.segments if s.task in ("big_smile", "closed_smile")]
+
+
+def test_the_healthy_smiles_are_not_read_as_laughter(single_face_measurement,
+                                                     wolfgang_measurement):
+    # single_face's open smile parts the lips by 10 mm, WolfgangLanger's smiles by 5..6 mm:
+    # held openings, not pulses (their 3.5-7 Hz share of the fast power reads 0.01..0.09).
+    for measurement in (single_face_measurement, wolfgang_measurement):
+        analysis = analyze_measurement(measurement, options=OPTIONS)
+        assert _smile_spans(analysis)
+        for task, why in analysis.coupling.not_assessable.items():
+            assert "laugh," not in why, (task, why)
+        assert "big_smile" in analysis.coupling.tasks
+
+
+def test_a_laugh_injected_into_a_real_smile_is_caught(single_face_measurement):
+    analysis = analyze_measurement(single_face_measurement, options=OPTIONS)
+    smile = max(_smile_spans(analysis), key=lambda s: s.end_s - s.start_s)
+    spans = [{"task": smile.task, "start_s": smile.start_s, "end_s": smile.end_s}]
+    laughed = _laugh(analysis.recording, smile.start_s, smile.end_s, mm=1.5, hz=5.0)
+    kept = analyze_recording(analysis.recording, spans=spans, options=OPTIONS)
+    assert smile.task in kept.coupling.tasks
+    caught = analyze_recording(laughed, spans=spans, options=OPTIONS)
+    assert "a laugh" in caught.coupling.not_assessable.get(smile.task, "")
+    assert smile.task not in caught.coupling.tasks

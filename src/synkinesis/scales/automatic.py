@@ -322,10 +322,32 @@ def estimate_sunnybrook(coupling: Coupling, side: Side, *,
     return items, missing
 
 
+def worst_supported_severity(findings: tuple[Finding, ...]) -> int:
+    """The worst synkinesis class (0 none .. 3 severe) the findings support.
+
+    A finding decided from its interval (:func:`synkinesis.uncertainty.decide_findings`) that
+    reads "uncertain (a..b)" supports only ``a``, the least its interval admits: its interval
+    does not exclude ``a``, so nothing more is established. A healthy face's "uncertain
+    (none..moderate)" supports none; a point estimate past a cut but inside the normal
+    asymmetry (the call reads at most mild) never raises the grade above what the call says."""
+    worst = 0
+    for finding in findings:
+        if finding.severity in SEVERITIES:
+            worst = max(worst, SEVERITIES.index(finding.severity))
+        elif (finding.severity == "uncertain" and finding.severity_range
+              and finding.severity_range[0] in SEVERITIES):
+            worst = max(worst, SEVERITIES.index(finding.severity_range[0]))
+    return worst
+
+
 def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], side: Side
                             ) -> tuple[ItemEstimate | None, str]:
     """A House-Brackmann grade suggestion from voluntary ratios, eye closure and synkinesis
-    ([U] project mapping: HB is a global clinical judgement)."""
+    ([U] project mapping: HB is a global clinical judgement).
+
+    The synkinesis part is the worst class the findings support
+    (:func:`worst_supported_severity`); the analysis calls this again with the findings decided
+    from their intervals, so the grade follows the calls the report shows."""
     ratios = []
     for task, region in (("brow_raise", "brow"), ("gentle_eye_closure", "eye"),
                          ("big_smile", "mouth_corner")):
@@ -335,8 +357,7 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
     if not ratios:
         return None, "needs at least one of brow raise, gentle eye closure, big smile"
     mean_ratio = float(np.mean(ratios))
-    worst = max((SEVERITIES.index(f.severity) for f in findings if f.severity in SEVERITIES),
-                default=0)
+    worst = worst_supported_severity(findings)
     closure = np.nan
     for task in ("tight_eye_closure", "gentle_eye_closure"):
         value = coupling.cell(quantity="movement_mm", side=side, task=task, region="eye")

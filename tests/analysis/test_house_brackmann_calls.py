@@ -1,0 +1,53 @@
+"""House-Brackmann follows the calls the report shows (issue 19: House-Brackmann at most II on
+healthy copies). Its synkinesis part is the worst class the findings' INTERVALS support, not
+the point estimates': single_face re-encoded at crf 28 and scaled to 0.75 read ocular-oral 1.58
+points (past the 1.5 moderate cut, inside the 2.1 healthy faces reach, so called mild) and
+was suggested grade III."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from synthetic_faces import make_recording
+
+from synkinesis.analysis import analyze_recording
+from synkinesis.findings import find_patterns
+from synkinesis.scales.automatic import worst_supported_severity
+
+STEPS = (("rest", 3.0), ("big_smile", 2.0), ("rest", 1.5), ("big_smile", 2.0), ("rest", 1.5))
+
+
+def test_a_point_estimate_past_the_moderate_cut_called_mild_grades_ii_not_iii():
+    # 1.4 mm more narrowing of the left eye in the smile: 1.8 points, interval 1.6..2.0
+    recording, spans = make_recording(
+        STEPS, extra={("big_smile", "left", "palpebral_fissure"): -1.4},
+        rng=np.random.default_rng(1))
+    analysis = analyze_recording(recording, spans=spans)
+    finding = analysis.finding("ocular_oral")
+    assert finding.index > 1.5 and finding.severity == "mild"  # normal asymmetry caps at mild
+    point = next(f for f in find_patterns(analysis.coupling, analysis.affected)
+                 if f.pattern == "ocular_oral")
+    assert point.severity == "moderate"  # what the grade was read from before
+    estimate = next(e for e in analysis.scales if e.instrument == "house_brackmann")
+    assert estimate.items[0].value == 2
+    assert "worst synkinesis severity mild" in estimate.items[0].note
+    assert estimate.result.grade is not None and estimate.result.grade.name == "II"
+    low, high = estimate.grade_range
+    assert low <= 2 <= high
+
+
+def test_worst_supported_severity_takes_the_low_end_of_an_uncertain_call():
+    recording, spans = make_recording(STEPS, rng=np.random.default_rng(2))
+    analysis = analyze_recording(recording, spans=spans)
+    base = analysis.finding("ocular_oral")
+    none = replace(base, severity="none", severity_range=("none", "none"))
+    assert worst_supported_severity((none,)) == 0
+    reaching = replace(base, severity="uncertain", severity_range=("none", "moderate"))
+    assert worst_supported_severity((none, reaching)) == 0
+    above = replace(base, severity="uncertain", severity_range=("mild", "severe"))
+    assert worst_supported_severity((reaching, above)) == 1
+    called = replace(base, severity="moderate", severity_range=("moderate", "moderate"))
+    assert worst_supported_severity((above, called)) == 2
+    left_out = replace(base, severity="not assessable", severity_range=None)
+    assert worst_supported_severity((left_out,)) == 0
