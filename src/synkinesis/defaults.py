@@ -50,10 +50,11 @@ ENGINES = {
 DEFAULT_ENGINE = "mediapipe-tasks"
 
 #: Whose resting level composite-edges' refined signals keep (MeasureOptions.resting_level):
-#: the eye's from its upper lids' edges (the lower lids' and the mouth corner's the model's),
-#: so that a one-sided eye narrowing present in every frame is seen (issue 18: 0.80..0.99 on
-#: both test faces, against 0.62..0.95 at the model's level; docs/one_sided.md).
-DEFAULT_RESTING_LEVEL = "upper-lid-edges"
+#: the eye's from its upper lids' edges (the lower lids' the model's), the mouth corner's and
+#: fold's from the corner edges, so that a one-sided eye narrowing or corner raise present in
+#: every frame is seen (issue 18: eye 0.85..0.99 and corner 0.98..1.19 on single_face, against
+#: 0.62..0.95 and 0.71..0.87 at the model's level; docs/one_sided.md).
+DEFAULT_RESTING_LEVEL = "upper-lid-and-corner-edges"
 
 #: Horizontal visible iris diameter used for scale (Emotrics default, user-settable) [CLINICAL.md].
 DEFAULT_IRIS_DIAMETER_MM = 11.77
