@@ -14,11 +14,12 @@ __all__ = ["DEFAULT_ENGINE", "DEFAULT_INTERPUPIL_MM", "DEFAULT_IRIS_DIAMETER_MM"
 #: Landmarking methods, the assessment default first: what each costs and why it exists.
 METHODS = {
     "composite-edges": "composite, with the central lid points and the mouth corners moved "
-                       "onto the edges found in the pixels (the eye's resting level from its "
-                       "upper lids' edges): sees 104-114 % of a one-sided eye narrowing on a "
-                       "plain face, 88-101 % from 2 mm on a low-resolution mascara face (1 mm: "
-                       "62-71 %), 86-99 % of one present in every frame, and 86-122 % of a "
-                       "mouth-corner movement, leak <= 9 % (docs/one_sided.md); a half covered "
+                       "onto the edges found in the pixels (the resting level from the upper "
+                       "lids' and the corners' edges): sees 104-114 % of a one-sided eye "
+                       "narrowing on a plain face, 88-102 % from 2 mm on a low-resolution "
+                       "mascara face (1 mm: 66-71 %), 86-100 % of one present in every frame, "
+                       "and 88-124 % of a mouth-corner movement, leak <= 9 % "
+                       "(docs/one_sided.md); a half covered "
                        "by a hand is flagged and left out, the other half measured (the "
                        "assessment default)",
     "composite": "each side landmarked in its own half-face mirror composite, so the model has "
