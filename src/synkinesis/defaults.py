@@ -16,8 +16,8 @@ METHODS = {
     "composite-edges": "composite, with the central lid points and the mouth corners moved "
                        "onto the edges found in the pixels (the resting level from the upper "
                        "lids' and the corners' edges): sees 104-114 % of a one-sided eye "
-                       "narrowing on a plain face, 88-102 % from 2 mm on a low-resolution "
-                       "mascara face (1 mm: 66-71 %), 86-100 % of one present in every frame, "
+                       "narrowing on a plain face, 88-101 % from 2 mm on a low-resolution "
+                       "mascara face (1 mm: 62-71 %), 86-99 % of one present in every frame, "
                        "and 88-124 % of a mouth-corner movement, leak <= 9 % "
                        "(docs/one_sided.md); a half covered "
                        "by a hand is flagged and left out, the other half measured (the "
@@ -53,8 +53,8 @@ DEFAULT_ENGINE = "mediapipe-tasks"
 #: Whose resting level composite-edges' refined signals keep (MeasureOptions.resting_level):
 #: the eye's from its upper lids' edges (the lower lids' the model's), the mouth corner's and
 #: fold's from the corner edges, so that a one-sided eye narrowing or corner raise present in
-#: every frame is seen (issue 18: eye 0.85..0.99 and corner 0.98..1.19 on single_face, against
-#: 0.62..0.95 and 0.71..0.87 at the model's level; docs/one_sided.md).
+#: every frame is seen (issue 18, constant changes on single_face: eye 0.86..0.95 and corner
+#: 0.98..1.19, against 0.62..0.73 and 0.74..0.87 at the model's level; docs/one_sided.md).
 DEFAULT_RESTING_LEVEL = "upper-lid-and-corner-edges"
 
 #: Horizontal visible iris diameter used for scale (Emotrics default, user-settable) [CLINICAL.md].
