@@ -11,7 +11,8 @@ fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
        [--max-frames N] [--json OUT] [--kind eye|mouth] [--timing moving|constant]
-       [--resting-level model|edges|corner-edges|upper-lid-edges] [--known-level]
+       [--resting-level LEVEL] [--known-level]
+           (LEVEL: one of synkinesis.measure.options.RESTING_LEVELS)
            (--known-level: each case of a method with pixel refinements is also measured with
            the refinements' resting level of the original video, as a neutral reference of the
            same face would give it: docs/dev/one_sided_history.md, session 6)
@@ -234,6 +235,7 @@ def bench(video: str, methods: list[str], rounds: int) -> None:
 
 def main() -> None:
     from synkinesis.measure import METHODS
+    from synkinesis.measure.options import RESTING_LEVELS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--video", action="append", help="file name in the media folder")
@@ -251,7 +253,7 @@ def main() -> None:
                         help="only the injected changes that come with a movement (issue 8) or "
                              "only those present in every frame (issue 18); default both")
     parser.add_argument("--resting-level", default=None,
-                        choices=("model", "edges", "corner-edges", "upper-lid-edges"),
+                        choices=RESTING_LEVELS,
                         help="resting level of composite-edges' refined signals "
                              "(MeasureOptions.resting_level; default: the method's, "
                              "synkinesis.defaults.DEFAULT_RESTING_LEVEL)")

@@ -152,10 +152,34 @@ def test_corner_edges_see_a_one_sided_corner_movement(recording, composite, edge
     # The composite alone sees 0.58 here (the lateral part is followed by half); the corner
     # edges 0.8-1.0 (docs/one_sided.md).
     assert 0.80 <= seen <= 1.2 and leak <= 0.10, (seen, leak)
-    # The resting level of the corner is the model's: the edges add movement only.
-    # (the left corner's edge lies 2.6 mm lateral to the model's corner at rest on this face)
-    assert_resting_level_is_the_models(edges, composite, [
-        f"mouth_corner_{axis}_{side}_mm" for axis in "xy" for side in ("left", "right")])
+    # The resting level of the corner is its edge's own (issue 18, the default resting level
+    # "upper-lid-and-corner-edges"): at rest each corner is the model's (the composite's) plus
+    # the edge's resting offset, which the manifest records. On this face the left corner's
+    # edge lies 2.8 mm lateral to the model's corner at rest, the right's 0.6 mm.
+    names = [f"mouth_corner_{axis}_{side}_mm" for axis in "xy" for side in ("left", "right")]
+    offsets = edges.manifest.refinement_rest_offsets.values
+    kept = {name: offsets[name] for name in names}
+    assert 2.0 <= kept["mouth_corner_x_left_mm"] <= 3.5, kept
+    assert 0.2 <= kept["mouth_corner_x_right_mm"] <= 1.2, kept
+    assert_resting_level_is_the_models(edges, composite, names, kept=kept)
+
+
+def test_a_constant_corner_raise_is_seen_at_the_corner_edges_level(recording, edges,
+                                                                   model_level, tmp_path):
+    # Issue 18: the right mouth corner raised 2 mm (up and out) in every frame, rest included.
+    # The default (the corner keeps its edge's resting level) reads it in full (0.98
+    # measured); the model's resting level 0.74, because its resting offset takes the lateral
+    # part the model missed at rest for the edge's own offset.
+    case = make_case(recording, "mouth", "right", 2.0, constant=True)
+    frames = with_images(recording.frames, case.frames)
+    seen, leak, count = seen_and_leak(
+        edges, measure(frames, "composite-edges", tmp_path / "default.synk"), case)
+    assert count > 0.9 * recording.reference.n_frames
+    assert 0.80 <= seen <= 1.20 and leak <= 0.10, (seen, leak)
+    seen, _, _ = seen_and_leak(model_level, measure(frames, "composite-edges",
+                                                    tmp_path / "model.synk",
+                                                    resting_level="model"), case)
+    assert seen < 0.80, seen
 
 
 def test_flipped_video_gives_the_mirrored_result_with_pixel_edges(recording, edges, tmp_path):

@@ -92,10 +92,11 @@ def test_given_levels_are_checked():
     options(("palpebral_fissure_left_mm:upper_lid", 0.4)).validate()  # an upper lids' share
     with pytest.raises(InputError, match="no refinement changes: mouth_corner_x_left_mm:upper"):
         options(("mouth_corner_x_left_mm:upper_lid", 0.4)).validate()
-    # The default resting level is the method's: composite-edges keeps its upper lids' edge
-    # level (issue 18); the methods without refinements have only the model's.
-    assert MeasureOptions().level == "upper-lid-edges"
-    assert MeasureOptions().as_dict()["resting_level"] == "upper-lid-edges"
+    # The default resting level is the method's: composite-edges keeps its upper lids' and
+    # its corner edges' level (issue 18); the methods without refinements have only the
+    # model's.
+    assert MeasureOptions().level == "upper-lid-and-corner-edges"
+    assert MeasureOptions().as_dict()["resting_level"] == "upper-lid-and-corner-edges"
     for method in ("fast", "symmetric", "composite"):
         MeasureOptions(method=method).validate()
         assert MeasureOptions(method=method).level == "model"
@@ -106,6 +107,13 @@ def test_given_levels_are_checked():
     assert "palpebral_fissure_left_mm" in edge_level_signals("edges")
     assert "palpebral_fissure_left_mm" not in edge_level_signals("corner-edges")
     assert "mouth_corner_y_right_mm" in edge_level_signals("corner-edges")
+    from synkinesis.measure.options import upper_lid_level_signals
+
+    both = "upper-lid-and-corner-edges"
+    assert set(edge_level_signals(both)) == set(edge_level_signals("corner-edges"))
+    assert upper_lid_level_signals(both) == upper_lid_level_signals("upper-lid-edges")
+    assert "palpebral_fissure_left_mm" in upper_lid_level_signals(both)
+    assert upper_lid_level_signals("corner-edges") == ()
 
 
 def test_the_upper_lid_level_keeps_the_upper_lids_offset_and_takes_the_lower_lids_off():
@@ -285,3 +293,40 @@ def test_the_upper_lid_level_keeps_the_upper_lids_offset_and_only_the_lower_lids
     # Without its upper-lid share a signal keeps the model's level.
     out, _ = keep_rest_level(signals, {name: upper + lower}, rest, 1.0, upper_lid_level=(name,))
     np.testing.assert_allclose(out[name], model + lower_movement)
+
+
+def test_the_upper_lid_and_corner_edges_level_keeps_a_constant_corner_raise():
+    # The default level (issue 18). The right corner sits 1.4 mm more lateral than the left in
+    # every frame, rest included (a constant raise, up and out); the model sees 0.5 mm of it,
+    # the corner edge the rest: the corner keeps its edge's level and reads all 1.4 mm. The left
+    # corner's edge lies 0.6 mm lateral to the model's at rest (light): that is kept too, as
+    # asymmetry, and the model level would read neither. The eye in the same recording keeps
+    # its upper lids' offset (0.3 mm) and has its lower lids' (-0.2 mm) taken off.
+    from synkinesis.measure.options import edge_level_signals, upper_lid_level_signals
+
+    level = "upper-lid-and-corner-edges"
+    n = 12
+    rest = np.arange(n) < 4
+    refined = {name: np.ones(n, dtype=bool) for name in
+               ("mouth_corner_x_left_mm", "mouth_corner_x_right_mm",
+                "palpebral_fissure_left_mm")}
+    refined["mouth_corner_x_right_mm"][0] = False  # a frame the edge did not refine
+    model = {"mouth_corner_x_left_mm": np.full(n, 25.0),
+             "mouth_corner_x_right_mm": np.full(n, 25.5),
+             "palpebral_fissure_left_mm": np.full(n, 9.0)}
+    change = {"mouth_corner_x_left_mm": np.full(n, 0.6),
+              "mouth_corner_x_right_mm": np.where(refined["mouth_corner_x_right_mm"], 0.9, 0.0),
+              "palpebral_fissure_left_mm": np.full(n, 0.1),
+              "palpebral_fissure_left_mm:upper_lid": np.full(n, 0.3)}
+    signals = {name: model[name] + change[name] for name in model}
+    out, offsets = keep_rest_level(signals, change, rest, 1.0, refined,
+                                   edge_level=edge_level_signals(level),
+                                   upper_lid_level=upper_lid_level_signals(level))
+    np.testing.assert_allclose(out["mouth_corner_x_right_mm"], 26.4)  # 25 + 1.4, every frame
+    np.testing.assert_allclose(out["mouth_corner_x_left_mm"], 25.6)
+    np.testing.assert_allclose(out["palpebral_fissure_left_mm"], 9.3)
+    assert offsets["mouth_corner_x_right_mm"] == pytest.approx(0.9)
+    assert offsets["palpebral_fissure_left_mm:upper_lid"] == pytest.approx(0.3)
+    model_level, _ = keep_rest_level(signals, change, rest, 1.0, refined)
+    np.testing.assert_allclose(model_level["mouth_corner_x_right_mm"], 25.5)
+    np.testing.assert_allclose(model_level["mouth_corner_x_left_mm"], 25.0)

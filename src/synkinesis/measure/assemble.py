@@ -249,19 +249,7 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
             meaning=("mean change (20 % trimmed) the pixel refinement (lid and mouth-corner "
                      "edges) made to each signal in the quietest 30 % of open-eye frames "
                      "(or the given rest span); "
-                     + ("the eye signals keep their upper lids' share (the ':upper_lid' "
-                        "entries; added to the frames without the refinement) and have the "
-                        "lower lids' taken off, so that a one-sided eye narrowing present in "
-                        "every frame is seen; the other signals have theirs taken off every "
-                        "refined frame (options.resting_level 'upper-lid-edges')"
-                        if options.level == "upper-lid-edges" else
-                        "added to the frames without the refinement: the resting level is "
-                        "the refinements' for the signals options.resting_level names, so "
-                        "a one-sided change present in every frame is seen, and the edges' "
-                        "own per-side offset (lashes, light) is kept as asymmetry"
-                        if options.level != "model" else
-                        "taken off every refined frame: the resting level is the landmark "
-                        "model's (options.resting_level 'model')")
+                     + _level_meaning(options.level)
                      + "; 'given' names the signals whose offset was given instead "
                        "(MeasureOptions.refinement_levels)"),
         ) if offsets else None,
@@ -298,6 +286,27 @@ def _manifest(data: PassArrays, calibration: Calibration, *, options: MeasureOpt
             mirrored_input_corrected=options.mirrored),
         platform={"python": platform.python_version(), "machine": platform.machine()},
     )
+
+
+def _level_meaning(level: str) -> str:
+    """What the resting level in effect did with the refinements' resting offsets."""
+    upper_lids = ("the eye signals keep their upper lids' share (the ':upper_lid' entries; "
+                  "added to the frames without the refinement) and have the lower lids' taken "
+                  "off, so that a one-sided eye narrowing present in every frame is seen")
+    kept = ("added to the frames without the refinement: the resting level is the "
+            "refinements' for the signals options.resting_level names, so a one-sided change "
+            "present in every frame is seen, and the edges' own per-side offset (lashes, light) "
+            "is kept as asymmetry")
+    if level == "upper-lid-edges":
+        return (upper_lids + "; the other signals have theirs taken off every refined frame "
+                "(options.resting_level 'upper-lid-edges')")
+    if level == "upper-lid-and-corner-edges":
+        return (upper_lids + "; the mouth corner and fold signals have theirs " + kept
+                + " (options.resting_level 'upper-lid-and-corner-edges')")
+    if level != "model":
+        return kept
+    return ("taken off every refined frame: the resting level is the landmark model's "
+            "(options.resting_level 'model')")
 
 
 def _merge_spools(paths: list[str], directory: Path) -> Path:

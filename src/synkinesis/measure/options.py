@@ -37,7 +37,10 @@ class MeasureError(RuntimeError):
 LID_REFINED = ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
 CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "nasolabial_angle")
 #: Whose resting level refined signals can keep (:attr:`MeasureOptions.resting_level`).
-RESTING_LEVELS = ("model", "edges", "corner-edges", "upper-lid-edges")
+RESTING_LEVELS = ("model", "edges", "corner-edges", "upper-lid-edges",
+                  "upper-lid-and-corner-edges")
+#: The levels under which the eye signals keep their upper lids' edge level.
+UPPER_LID_LEVELS = ("upper-lid-edges", "upper-lid-and-corner-edges")
 #: The eye signals the lid edges refine (their upper lids' share is reported apart).
 LID_REFINED_SIGNALS = tuple(signal_name(quantity, side) for quantity in LID_REFINED
                             for side in SIDES)
@@ -51,14 +54,15 @@ def upper_lid_share(name: str) -> str:
 def upper_lid_level_signals(resting_level: str) -> tuple[str, ...]:
     """The eye signals whose upper lids keep their edges' resting level under
     ``resting_level``."""
-    return LID_REFINED_SIGNALS if resting_level == "upper-lid-edges" else ()
+    return LID_REFINED_SIGNALS if resting_level in UPPER_LID_LEVELS else ()
 
 
 def edge_level_signals(resting_level: str) -> tuple[str, ...]:
     """The refined signals that keep the pixel refinements' resting level under
     ``resting_level`` (one of :data:`RESTING_LEVELS`)."""
     quantities = {"model": (), "edges": LID_REFINED + CORNER_REFINED,
-                  "corner-edges": CORNER_REFINED, "upper-lid-edges": ()}[resting_level]
+                  "corner-edges": CORNER_REFINED, "upper-lid-edges": (),
+                  "upper-lid-and-corner-edges": CORNER_REFINED}[resting_level]
     return tuple(signal_name(quantity, side) for quantity in quantities for side in SIDES)
 
 
@@ -114,9 +118,10 @@ class MeasureOptions:
     #: a one-sided change present in every frame is seen, but each edge's own per-side offset
     #: is kept as asymmetry) or "corner-edges" (the mouth corner's and fold's edges, the eye's
     #: model) or "upper-lid-edges" (the eye signals keep their upper lids' edge level and the
-    #: model's lower lids plus the lower lids' movement; the rest the model's):
-    #: :func:`synkinesis.measure.calibrate.keep_rest_level`,
-    #: docs/dev/one_sided_history.md, session 7. None: the method's default (composite-edges:
+    #: model's lower lids plus the lower lids' movement; the rest the model's) or
+    #: "upper-lid-and-corner-edges" (the eye as "upper-lid-edges", the mouth corner and fold
+    #: their edges' own level): :func:`synkinesis.measure.calibrate.keep_rest_level`,
+    #: docs/dev/one_sided_history.md, sessions 7 and 9. None: the method's default (composite-edges:
     #: :data:`synkinesis.defaults.DEFAULT_RESTING_LEVEL`; the other methods have no
     #: refinement and so "model"). Developer option; other than "model" ``composite-edges``
     #: only. :attr:`level` is the one in effect.
