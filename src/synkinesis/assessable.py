@@ -1,6 +1,6 @@
-"""Which labelled task spans can be assessed: a side under a hand, a span that is not the task
-(crying labelled as eye closure, laughter labelled as a smile), a span already under way when
-the recording began. Pure.
+"""Which labelled task spans can be assessed: a side under a hand, a span where the head turned
+fast, a span that is not the task (crying labelled as eye closure, laughter labelled as a
+smile), a span already under way when the recording began. Pure.
 
 :func:`synkinesis.coupling.compute_coupling` leaves such spans out of the coupling matrix and
 keeps the reason (:attr:`synkinesis.coupling.Coupling.not_assessable`); docs/analysis.md
@@ -59,6 +59,21 @@ LAUGH_BAND_FRACTION = 0.5
 LAUGH_MIN_MM = 1.0
 #: Power below this is the smile's own slow rise and fall, not a pulse, Hz.
 LAUGH_FLOOR_HZ = 1.5
+#: A span whose head yaw, pitch or roll ranges over more than this, degrees (robust range: the
+#: 5th to 95th percentile over the span's usable frames), is not assessable: while the head
+#: turns that fast, the pose removal and the one-sided refinements leave artefacts that read as
+#: co-movement [U, project default, set AFTER seeing the copies of the shared healthy videos
+#: (docs/validation.md): in the gap between 18.4 deg, the largest range of a span kept, and
+#: 23.2 deg, the smallest of WolfgangLanger's final laugh, which rolls the head by 23..43 deg;
+#: checked on held-out copies]. The measure step's per-frame pose limits flag a head turned
+#: too far from the camera; this catches a head that moves within them during one task.
+HEAD_TURN_MAX_DEG = 20.0
+#: Percentiles of the robust range of :data:`HEAD_TURN_MAX_DEG`.
+HEAD_TURN_PERCENTILES = (5.0, 95.0)
+#: Fewer usable frames with a head pose in a span than this: the head-movement rule is not
+#: applied (too few to judge a range).
+HEAD_TURN_MIN_FRAMES = 5
+_ANGLE_NAMES = ("yaw", "pitch", "roll")
 #: Tasks a laugh is mistaken for.
 SMILE_TASKS = ("closed_smile", "big_smile")
 _GROUP_REGIONS = {"brow": ("brow",), "eye": ("eye",),
@@ -121,14 +136,55 @@ def laughter(recording: Recording, segment: Segment,
     return ""
 
 
+def head_angle_ranges(recording: Recording, segment: Segment) -> dict[str, float] | None:
+    """Robust range (:data:`HEAD_TURN_PERCENTILES`) of the head's yaw, pitch and roll over a
+    span's usable frames, degrees; None when the recording has no head angles or the span fewer
+    than :data:`HEAD_TURN_MIN_FRAMES` usable frames with a finite pose (NaN angles are
+    skipped)."""
+    if recording.head_angles_deg is None:
+        return None
+    angles = np.asarray(recording.head_angles_deg, dtype=float)
+    if angles.shape != (recording.n_frames, 3):
+        return None
+    t = np.asarray(recording.time_s, dtype=float)
+    inside = angles[segment.mask(t) & recording.usable]
+    inside = inside[np.isfinite(inside).all(axis=1)]
+    if inside.shape[0] < HEAD_TURN_MIN_FRAMES:
+        return None
+    low, high = np.percentile(inside, HEAD_TURN_PERCENTILES, axis=0)
+    return {name: float(high[k] - low[k]) for k, name in enumerate(_ANGLE_NAMES)}
+
+
+def head_turn(recording: Recording, segment: Segment) -> str:
+    """Why a span is not assessable because the head moved, or "" (it did not, or cannot be
+    told: no head angles, too few frames with a pose).
+
+    The largest of the head's yaw, pitch and roll ranges over the span
+    (:func:`head_angle_ranges`) above :data:`HEAD_TURN_MAX_DEG`.
+    """
+    ranges = head_angle_ranges(recording, segment)
+    if not ranges:
+        return ""
+    name = max(ranges, key=ranges.__getitem__)
+    if ranges[name] <= HEAD_TURN_MAX_DEG:
+        return ""
+    turn = {"yaw": "turned", "pitch": "nodded", "roll": "tilted"}[name]
+    # no semicolon: the coupling joins the reasons of a task's spans with "; "
+    return (f"the head {turn} {ranges[name]:.0f} deg ({name}) during the span, more than "
+            f"{HEAD_TURN_MAX_DEG:.0f} deg (the face's own movements are not told apart from "
+            "the head's): keep the head still")
+
+
 def span_not_assessable(recording: Recording, segment: Segment,
                         moves: Mapping[Side, Mapping[str, np.ndarray]],
                         baseline: Mapping[str, float]) -> str:
     """Why a task span's cells cannot be assessed, or "" when they can.
 
-    Four reasons, each explainable from the recording:
+    Five reasons, each explainable from the recording:
 
     - one side covered (a hand) in more than :data:`HIDDEN_FRACTION` of its usable frames;
+    - (any span, guided too) the head turned, nodded or tilted by more than
+      :data:`HEAD_TURN_MAX_DEG` over the span (:func:`head_turn`; recordings with head angles);
     - (unguided spans) already under way at the first frames (:data:`ONSET_MARGIN_S`);
     - (unguided spans) not the task: a region of another driver group moves on BOTH sides,
       median over the span, by at least :data:`NOT_THE_TASK_RATIO` of the driver's movement
@@ -146,6 +202,9 @@ def span_not_assessable(recording: Recording, segment: Segment,
         if covered > HIDDEN_FRACTION:
             return (f"the {side} half of the face was covered in {covered:.0%} of the span's "
                     "frames (a hand?): its cells are left out")
+    turn = head_turn(recording, segment)
+    if turn:
+        return turn
     laugh = laughter(recording, segment, moves)
     if laugh:
         return laugh
