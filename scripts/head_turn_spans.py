@@ -7,10 +7,11 @@ Usage:
     python scripts/head_turn_spans.py FILE.synk [FILE.synk ...]
 
 Analyses each measured recording (unguided, no intervals) and prints one line per task span:
-its times, its robust head yaw / pitch / roll range (5th..95th percentile over the span's usable
-frames, degrees), and whether it was kept or left out (with the reason). At the end, the largest
-range of the other spans and the smallest of a span left out for the head, against the
-threshold.
+its times, its head yaw / pitch / roll ranges in degrees as "within / from rest" (the robust
+range, 5th..95th percentile over the span's usable frames; then that range stretched to include
+the median pose at rest), and whether it was kept or left out (with the reason). At the end,
+the largest range of the other spans and the smallest of a span left out for the head, against
+the threshold.
 Exit status 1 when an input cannot be read or analysed.
 """
 
@@ -44,23 +45,24 @@ def main(argv: list[str]) -> int:
         print(Path(name).name)
         recording = analysis.recording
         reasons = analysis.coupling.not_assessable
+        rest = analysis.segmentation.rest.mask(recording.time_s)
         for segment in analysis.segmentation.segments:
             if segment.task in ("rest", "compound", "unknown"):
                 continue
             spans += 1
-            ranges = head_angle_ranges(recording, segment)
+            ranges = head_angle_ranges(recording, segment, rest)
             stamp = f"{segment.start_s:.2f}-{segment.end_s:.2f} s"
             why = next((r for r in reasons.get(segment.task, "").split("; ")
                         if r.startswith(stamp)), "")
-            largest = max(ranges.values()) if ranges else math.nan
+            largest = max(max(r.values()) for r in ranges) if ranges else math.nan
             if "the head" in why:
                 turned.append(largest)
             elif ranges:
                 kept.append(largest)
             text = ("no head angles" if ranges is None else
-                    "  ".join(f"{k} {v:5.1f}" for k, v in ranges.items()))
+                    "  ".join(f"{k} {v:5.1f} /{ranges[1][k]:5.1f}" for k, v in ranges[0].items()))
             status = f"left out: {why[len(stamp) + 1:]}" if why else "kept"
-            print(f"  {segment.task:24s} {stamp:16s} {text}   {status}")
+            print(f"  {segment.task:20s} {stamp:15s} {text}   {status}")
     print(f"\n{spans} task spans in {len(argv) - failed} files; "
           f"threshold {HEAD_TURN_MAX_DEG:g} deg")
     print(f"  left out for the head: {len(turned)}"
