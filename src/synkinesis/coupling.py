@@ -210,8 +210,8 @@ class Coupling:
     frame_interval_s : float
     not_assessable : mapping task -> str
         Tasks with a labelled span whose cells were left out, and why
-        (:func:`span_not_assessable`: a covered side, a span that is not the task). A task all
-        of whose spans were left out is not in ``tasks``.
+        (:func:`span_not_assessable`: a covered side, the head turning, a span that is not the
+        task). A task all of whose spans were left out is not in ``tasks``.
     """
 
     tasks: tuple[str, ...]
