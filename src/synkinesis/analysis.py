@@ -47,6 +47,7 @@ from synkinesis.findings import (
     infer_affected_side,
     resting_tone,
 )
+from synkinesis.normalize import HeadPose
 from synkinesis.protocol import (
     PROTOCOL_VERSION,
     TASKS,
@@ -142,10 +143,14 @@ class Analysis:
 
 def recording_from_measurement(measurement: Any) -> Recording:
     """The core's view of a :class:`synkinesis.measure.Measurement`: its signals, flags and
-    blendshapes, and the rest the measure step chose (its resting values and frames, as the
-    result file stores them)."""
+    blendshapes, the rest the measure step chose (its resting values and frames, as the
+    result file stores them), and the head's yaw, pitch and roll per frame from its stored
+    pose (every result file holds the pose: no re-measuring)."""
     manifest = measurement.manifest
     time_s = np.asarray(measurement.frames["time_s"], dtype=float)
+    pose = np.asarray(measurement.pose, dtype=float)
+    angles = (HeadPose.from_array(pose).angles_deg()
+              if pose.ndim == 2 and pose.shape == (time_s.shape[0], 14) else None)
     return Recording(
         time_s=time_s,
         signals={k: np.asarray(v, dtype=float) for k, v in measurement.signals().items()},
@@ -154,6 +159,7 @@ def recording_from_measurement(measurement: Any) -> Recording:
         blendshape_names=tuple(manifest.blendshape_names),
         rest_hint=dict(manifest.rest.reference),
         rest_hint_frames=manifest.rest.mask(time_s.shape[0]),
+        head_angles_deg=angles,
     )
 
 

@@ -210,8 +210,8 @@ class Coupling:
     frame_interval_s : float
     not_assessable : mapping task -> str
         Tasks with a labelled span whose cells were left out, and why
-        (:func:`span_not_assessable`: a covered side, a span that is not the task). A task all
-        of whose spans were left out is not in ``tasks``.
+        (:func:`span_not_assessable`: a covered side, the head turning, a span that is not the
+        task). A task all of whose spans were left out is not in ``tasks``.
     """
 
     tasks: tuple[str, ...]
@@ -323,11 +323,13 @@ def compute_coupling(
     Coupling
     """
     moves = region_movements(recording, segmentation.baseline)
+    t_all = np.asarray(recording.time_s, dtype=float)
     excluded, not_assessable = [], {}
     for segment in segmentation.segments:
         if segment.task not in TASK_NAMES or segment.task == "rest":
             continue
-        why = span_not_assessable(recording, segment, moves, segmentation.baseline)
+        why = span_not_assessable(recording, segment, moves, segmentation.baseline,
+                                  rest_frames=segmentation.rest.mask(t_all))
         if why:
             excluded.append(segment)
             reason = f"{segment.start_s:.2f}-{segment.end_s:.2f} s {why}"

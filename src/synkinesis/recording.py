@@ -76,6 +76,12 @@ class Recording:
     rest_hint_frames : (N,) bool array, optional
         The frames the measure step took as rest; preferred (not imposed) when the quietest
         span is searched.
+    head_angles_deg : (N, 3) float array, optional
+        Head yaw, pitch and roll relative to the camera per frame, degrees
+        (:meth:`synkinesis.normalize.HeadPose.angles_deg`), NaN where no pose was fitted. A
+        span where the head turns too much is not assessable
+        (:func:`synkinesis.assessable.head_turn`); None (not known: simulated signals, photo
+        sets) skips that rule.
     """
 
     time_s: np.ndarray
@@ -85,6 +91,7 @@ class Recording:
     blendshape_names: tuple[str, ...] = ()
     rest_hint: Mapping[str, float] | None = None
     rest_hint_frames: np.ndarray | None = None
+    head_angles_deg: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:

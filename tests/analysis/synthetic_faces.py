@@ -153,7 +153,8 @@ def close_eyes(
 
 def mirror_recording(recording: Recording) -> Recording:
     """The same recording seen in a mirror: left and right columns, flags and blendshapes
-    swapped (what a horizontally flipped video should measure)."""
+    swapped, the head's yaw and roll negated (what a horizontally flipped video should
+    measure)."""
     flags = np.asarray(recording.flags, dtype=np.int64)
     swapped = flags.copy()
     for a, b in (("BLINK_LEFT", "BLINK_RIGHT"), ("EYE_CLOSED_LEFT", "EYE_CLOSED_RIGHT"),
@@ -168,10 +169,14 @@ def mirror_recording(recording: Recording) -> Recording:
         blendshapes = np.asarray(blendshapes)[:, order]
     hint = ({mirror_name(k): v for k, v in recording.rest_hint.items()}
             if recording.rest_hint else None)
+    # in a mirror the head turns and tilts the other way; it nods the same way
+    angles = (None if recording.head_angles_deg is None
+              else np.asarray(recording.head_angles_deg) * np.array([-1.0, 1.0, -1.0]))
     return Recording(time_s=recording.time_s,
                      signals={mirror_name(k): v for k, v in recording.signals.items()},
                      flags=swapped, blendshapes=blendshapes, blendshape_names=names,
-                     rest_hint=hint)
+                     rest_hint=hint,
+                     head_angles_deg=angles)
 
 
 def guided(spans: list[dict[str, object]], *, drop: Sequence[str] = ()) -> list[dict[str, object]]:
