@@ -280,6 +280,18 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
         return {"status": "failed", **base, "reason": _reason(error)}
 
 
+def _worker_task(entry: BatchEntry, options: Any, output_dir: str | os.PathLike[str]
+                 ) -> dict[str, Any]:
+    """A worker's task: :func:`run_recording`, then the memory it freed given back to the
+    system, so that a worker's memory stays flat over many recordings."""
+    from synkinesis.cohort.cluster import release_free_memory
+
+    try:
+        return run_recording(entry, options, output_dir)
+    finally:
+        release_free_memory()
+
+
 def _result_of(future: Any, entry: BatchEntry) -> dict[str, Any]:
     """A task's result; a worker that died under it (a decoder crash, the memory killer, a
     lost cluster node) fails that recording, not the run."""
@@ -298,7 +310,7 @@ def _local_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path
 
     # each worker held to one core, with one-thread pools and 2 malloc arenas
     with local_pool(workers, bind=bind) as pool:
-        futures = {pool.submit(run_recording, entry, options, output_dir): i
+        futures = {pool.submit(_worker_task, entry, options, output_dir): i
                    for i, entry in enumerate(entries)}
         for future in as_completed(futures):
             yield futures[future], _result_of(future, entries[futures[future]])
@@ -313,7 +325,7 @@ def _dask_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
     plan = OneCorePerWorker.plan(client.scheduler_info()["workers"]) if bind else {}
     client.register_plugin(OneCorePerWorker(plan), name=OneCorePerWorker.name)
     try:
-        futures = {client.submit(run_recording, entry, options, str(output_dir), pure=False,
+        futures = {client.submit(_worker_task, entry, options, str(output_dir), pure=False,
                                  key=f"synk-batch-{i}-{entry.path.name}"): i
                    for i, entry in enumerate(entries)}
         for future in as_completed(list(futures)):

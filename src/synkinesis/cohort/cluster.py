@@ -22,7 +22,9 @@ over them, so the second worker adds little. A batch worker is therefore held to
 * glibc's malloc keeps at most 2 arenas (``MALLOC_ARENA_MAX=2``, which glibc reads when the
   process starts, hence set in the environment the worker is spawned with): with one arena per
   thread that ever allocated, the native threads of each recording's landmarkers left arenas
-  that grew the worker's resident memory recording after recording.
+  that grew the worker's resident memory recording after recording;
+* after each recording the worker gives the memory its allocator holds free back to the
+  system (:func:`release_free_memory`).
 
 On Dask the same set-up runs in each worker through :class:`OneCorePerWorker`, registered by
 :func:`synkinesis.cohort.batch.run_batch` for the run and removed after it; it also stops the
@@ -47,6 +49,7 @@ __all__ = [
     "hold_to_one_core",
     "init_local_worker",
     "local_pool",
+    "release_free_memory",
     "release_one_core",
     "usable_cpu_ids",
     "worker_environment",
@@ -149,6 +152,32 @@ def release_one_core(saved: Mapping[str, Any]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def release_free_memory() -> bool:
+    """Give the memory the allocator holds free back to the system (glibc's ``malloc_trim``:
+    free pages inside every arena, not only at the heap's top). A batch worker calls it after
+    each recording: the frames, landmark arrays and native buffers of a recording are freed
+    when it ends, but glibc keeps the pages and the next recording's allocations fragment them
+    further. Returns False where there is no glibc (macOS, Windows, musl)."""
+    import ctypes
+    import ctypes.util
+
+    global _LIBC
+    if _LIBC is None:
+        name = ctypes.util.find_library("c")
+        try:
+            libc = ctypes.CDLL(name) if name else None
+        except OSError:
+            libc = None
+        _LIBC = libc if libc is not None and hasattr(libc, "malloc_trim") else False
+    if _LIBC is False:
+        return False
+    _LIBC.malloc_trim(0)
+    return True
+
+
+_LIBC: Any = None
 
 
 def init_local_worker(counter: Any, plan: Sequence[int] | None) -> None:
