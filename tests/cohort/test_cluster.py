@@ -108,7 +108,9 @@ def test_dask_workers_are_held_during_the_run_and_let_go_after():
             assert state["env"]["MALLOC_ARENA_MAX"] == "2"  # spawned with it
         plan = OneCorePerWorker.plan(client.scheduler_info()["workers"])
         client.register_plugin(OneCorePerWorker(plan), name=OneCorePerWorker.name)
-        held = client.run(worker_state)
+        # in a task thread, as a recording runs (it existed before the plugin's set-up)
+        held = {address: client.submit(worker_state, workers=[address], pure=False).result()
+                for address in before}
         profiling = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
         client.unregister_worker_plugin(OneCorePerWorker.name)
         after = client.run(worker_state)

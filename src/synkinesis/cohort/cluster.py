@@ -49,6 +49,7 @@ __all__ = [
     "hold_to_one_core",
     "init_local_worker",
     "local_pool",
+    "process_cpus",
     "release_free_memory",
     "release_one_core",
     "usable_cpu_ids",
@@ -80,6 +81,36 @@ def usable_cpu_ids() -> list[int]:
         return sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
         return list(range(os.cpu_count() or 1))
+
+
+def _thread_ids() -> list[int]:
+    """This process's threads (Linux), else [0] (the calling thread)."""
+    try:
+        return [int(t) for t in os.listdir("/proc/self/task")]
+    except (OSError, ValueError):
+        return [0]
+
+
+def process_cpus() -> list[int]:
+    """The CPUs any thread of this process may run on, sorted."""
+    cpus: set[int] = set()
+    for thread in _thread_ids():
+        try:
+            cpus |= os.sched_getaffinity(thread)
+        except (AttributeError, OSError):  # ended meanwhile; not on Linux
+            continue
+    return sorted(cpus) or usable_cpu_ids()
+
+
+def _bind_process(cpus: set[int]) -> None:
+    """Bind every thread of this process to ``cpus`` (threads started later inherit it from
+    the thread that starts them: a Dask worker's task threads exist before its plugins run,
+    and ``sched_setaffinity(0)`` binds only the calling thread)."""
+    for thread in _thread_ids():
+        try:
+            os.sched_setaffinity(thread, cpus)
+        except ProcessLookupError:  # the thread ended meanwhile
+            continue
 
 
 def cpu_plan(workers: int, cpus: Sequence[int] | None = None) -> list[int] | None:
@@ -116,8 +147,8 @@ def hold_to_one_core(cpu: int | None = None) -> dict[str, Any]:
     saved: dict[str, Any] = {"env": {name: os.environ.get(name) for name in ONE_THREAD_ENV}}
     os.environ.update(ONE_THREAD_ENV)
     if cpu is not None:
-        saved["affinity"] = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {cpu})
+        saved["affinity"] = set(process_cpus())
+        _bind_process({cpu})
     import cv2
 
     saved["cv2_threads"] = cv2.getNumThreads()
@@ -146,7 +177,7 @@ def release_one_core(saved: Mapping[str, Any]) -> None:
         saved["threadpools"].restore_original_limits()
     cv2.setNumThreads(saved["cv2_threads"])
     if "affinity" in saved:
-        os.sched_setaffinity(0, saved["affinity"])
+        _bind_process(saved["affinity"])
     for name, value in saved["env"].items():
         if value is None:
             os.environ.pop(name, None)
@@ -211,14 +242,14 @@ def local_pool(workers: int, *, bind: bool = True) -> Iterator[Any]:
 
 
 def worker_state() -> dict[str, Any]:
-    """How this process stands: its pid, the CPUs it may run on, OpenCV's threads, the CPUs
-    this package's landmarkers use, the variables of :data:`WORKER_ENV`, its threads and
-    resident memory (MB, Linux) (tests and the benchmark run it in the workers)."""
+    """How this process stands: its pid, the CPUs its threads may run on, OpenCV's threads,
+    the CPUs this package's landmarkers use, the variables of :data:`WORKER_ENV`, its threads
+    and resident memory (MB, Linux) (tests and the benchmark run it in the workers)."""
     import cv2
 
     from synkinesis.landmarks.engine import usable_cpus
 
-    state: dict[str, Any] = {"pid": os.getpid(), "cpus": usable_cpu_ids(),
+    state: dict[str, Any] = {"pid": os.getpid(), "cpus": process_cpus(),
                              "cv2_threads": cv2.getNumThreads(), "usable_cpus": usable_cpus(),
                              "env": {name: os.environ.get(name) for name in WORKER_ENV}}
     try:
