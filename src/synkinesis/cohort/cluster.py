@@ -12,9 +12,11 @@ over them, so the second worker adds little. A batch worker is therefore held to
   (:func:`worker_environment`) and again in the worker, ``cv2.setNumThreads(1)``, the BLAS
   pools already loaded limited through threadpoolctl when it is installed, and this package's
   own pairs of landmarkers run one after the other
-  (:func:`~synkinesis.landmarks.engine.limit_cpus`);
-  MediaPipe's and LiteRT's inference run one thread each already (MediaPipe's XNNPACK default on
-  desktop Linux, LiteRT's ``num_threads=1``);
+  (:func:`~synkinesis.landmarks.engine.limit_cpus`). The LiteRT engine's interpreter runs
+  one thread already (``num_threads=1``); MediaPipe's Tasks API takes no thread count (its
+  options name a model and a delegate only) and runs its graph on threads of its own (in a
+  landmarker's per-thread CPU time two of them shared the work), which only the binding below
+  keeps on the worker's CPU;
 * when there are no more workers than usable CPUs, each worker is bound to its own CPU
   (``os.sched_setaffinity``, round robin over the usable CPUs): the threads that cannot be
   configured (MediaPipe's graph executor, FFmpeg's decoder, which sizes its pool from the
