@@ -105,3 +105,15 @@ def test_mirror_averaged_engine_is_the_mean_of_the_image_and_its_mirror():
     engine.close()
     assert engine._direct.seen[0][0] == 10 and engine._flipped.seen[0][0] == 30
     np.testing.assert_allclose(face.landmarks_px[:, 2], 20.0)
+
+
+def test_a_cpu_limit_runs_the_two_one_after_the_other(monkeypatch):
+    from synkinesis.landmarks import engine
+
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(engine, "_CPU_LIMIT", None)
+    assert engine.usable_cpus() == 4 and PairedDetection().concurrent
+    engine.limit_cpus(1)  # a batch worker (synkinesis.cohort.cluster)
+    assert engine.usable_cpus() == 1 and not PairedDetection().concurrent
+    engine.limit_cpus(None)
+    assert engine.usable_cpus() == 4

@@ -139,6 +139,21 @@ def test_a_dask_local_cluster_gives_the_same_tables(archive, local_run, tmp_path
         pd.testing.assert_frame_equal(ours[name], theirs[name])
 
 
+def test_a_worker_held_to_one_core_gives_what_this_process_gives(archive, local_run, tmp_path):
+    # this process runs its landmarker pairs side by side (on a machine of 2 CPUs or more),
+    # the held workers one after the other on their own CPU: the same tables
+    from synkinesis.cohort.batch import run_recording
+
+    _, local = local_run
+    entry = next(e for e in read_archive(archive) if e.recording == "single.avi")
+    here = run_recording(entry, WorkflowOptions(), tmp_path)
+    held = next(r for r in local.results if r["recording"] == "single.avi")
+    assert here["status"] == held["status"] == "done" and not here["skipped"]
+    ours, theirs = cohort_tables([here]), cohort_tables([held])
+    for name in ours:
+        pd.testing.assert_frame_equal(ours[name], theirs[name])
+
+
 def test_manifest_with_clinician_scores_feeds_synk_agreement(archive, local_run, tmp_path):
     output, _ = local_run
     # the resting items need a rest: without one they are not assessed (issue 19), so the

@@ -31,8 +31,10 @@ def batch(
         help="Output folder: recordings/<key>/ per recording, the cohort tables "
              "(patterns, scales, recordings as .parquet and .csv) and batch-report.json. "
              "Run again with the same folder to resume."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64,
-                                help="Local worker processes (one recording each)."),
+    workers: int = typer.Option(
+        None, "--workers", min=1, max=64, show_default=False,
+        help="Local worker processes, one recording and one core each [default: the usable "
+             "CPUs]."),
     scheduler: str = typer.Option(
         None, "--scheduler", metavar="tcp://HOST:PORT", show_default=False,
         help="Run on this Dask distributed scheduler instead of locally (its workers need "

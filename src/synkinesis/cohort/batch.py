@@ -9,7 +9,8 @@ that was killed resumes where it stopped and a recording is never done twice. A 
 fails is reported with its reason and never stops the others.
 
 :func:`run_batch` runs the tasks in a local process pool, or on a Dask distributed cluster when
-given a ``distributed.Client`` (one task per recording); the results are the same.
+given a ``distributed.Client`` (one task per recording); the results are the same. Every
+worker is held to one core (:mod:`synkinesis.cohort.cluster`), so N workers use N cores.
 :mod:`synkinesis.cohort.tables` turns them into the cohort tables.
 """
 
@@ -279,6 +280,18 @@ def run_recording(entry: BatchEntry, options: Any, output_dir: str | os.PathLike
         return {"status": "failed", **base, "reason": _reason(error)}
 
 
+def _worker_task(entry: BatchEntry, options: Any, output_dir: str | os.PathLike[str]
+                 ) -> dict[str, Any]:
+    """A worker's task: :func:`run_recording`, then the memory it freed given back to the
+    system, so that a worker's memory stays flat over many recordings."""
+    from synkinesis.cohort.cluster import release_free_memory
+
+    try:
+        return run_recording(entry, options, output_dir)
+    finally:
+        release_free_memory()
+
+
 def _result_of(future: Any, entry: BatchEntry) -> dict[str, Any]:
     """A task's result; a worker that died under it (a decoder crash, the memory killer, a
     lost cluster node) fails that recording, not the run."""
@@ -290,32 +303,39 @@ def _result_of(future: Any, entry: BatchEntry) -> dict[str, Any]:
 
 
 def _local_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
-                   workers: int) -> Iterable[tuple[int, dict[str, Any]]]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+                   workers: int, bind: bool) -> Iterable[tuple[int, dict[str, Any]]]:
+    from concurrent.futures import as_completed
 
-    # spawn: MediaPipe's threads do not survive a fork
-    with ProcessPoolExecutor(max_workers=workers,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_recording, entry, options, output_dir): i
+    from synkinesis.cohort.cluster import local_pool
+
+    # each worker held to one core, with one-thread pools and 2 malloc arenas
+    with local_pool(workers, bind=bind) as pool:
+        futures = {pool.submit(_worker_task, entry, options, output_dir): i
                    for i, entry in enumerate(entries)}
         for future in as_completed(futures):
             yield futures[future], _result_of(future, entries[futures[future]])
 
 
 def _dask_results(entries: Sequence[BatchEntry], options: Any, output_dir: Path,
-                  client: Any) -> Iterable[tuple[int, dict[str, Any]]]:
+                  client: Any, bind: bool) -> Iterable[tuple[int, dict[str, Any]]]:
     from distributed import as_completed
 
-    futures = {client.submit(run_recording, entry, options, str(output_dir), pure=False,
-                             key=f"synk-batch-{i}-{entry.path.name}"): i
-               for i, entry in enumerate(entries)}
-    for future in as_completed(list(futures)):
-        yield futures[future], _result_of(future, entries[futures[future]])
+    from synkinesis.cohort.cluster import OneCorePerWorker
+
+    plan = OneCorePerWorker.plan(client.scheduler_info()["workers"]) if bind else {}
+    client.register_plugin(OneCorePerWorker(plan), name=OneCorePerWorker.name)
+    try:
+        futures = {client.submit(_worker_task, entry, options, str(output_dir), pure=False,
+                                 key=f"synk-batch-{i}-{entry.path.name}"): i
+                   for i, entry in enumerate(entries)}
+        for future in as_completed(list(futures)):
+            yield futures[future], _result_of(future, entries[futures[future]])
+    finally:  # the cluster may serve others after this run: its workers as they were
+        client.unregister_worker_plugin(OneCorePerWorker.name)
 
 
 def run_batch(entries: Sequence[BatchEntry], *, options: Any, output_dir: str | os.PathLike[str],
-              workers: int = 1, client: Any = None,
+              workers: int | None = None, client: Any = None, bind_cpus: bool = True,
               on_result: Callable[[Mapping[str, Any]], None] | None = None) -> BatchRun:
     """Run every recording's task (:func:`run_recording`) and collect the results.
 
@@ -326,12 +346,18 @@ def run_batch(entries: Sequence[BatchEntry], *, options: Any, output_dir: str | 
         How every recording is measured and analysed (validated here, once).
     output_dir : path
         Where ``recordings/<key>/`` are written (and found by a resumed run).
-    workers : int
-        Local worker processes (ignored with ``client``).
+    workers : int, optional
+        Local worker processes (ignored with ``client``); default: the usable CPUs. Each is
+        held to one core (:mod:`synkinesis.cohort.cluster`).
     client : distributed.Client, optional
         Run the tasks on this Dask cluster instead, one task per recording. Its workers need
         this package (same version) and read access to the recordings and ``output_dir`` at
-        the same paths.
+        the same paths. Each worker is held to one core for the run
+        (:class:`~synkinesis.cohort.cluster.OneCorePerWorker`); start them with one thread
+        each.
+    bind_cpus : bool
+        Bind each worker to its own CPU when there are no more workers (of a host) than
+        usable CPUs (False: one-thread pools only).
     on_result : callable, optional
         Called with each result as it arrives (progress).
 
@@ -352,9 +378,12 @@ def run_batch(entries: Sequence[BatchEntry], *, options: Any, output_dir: str | 
         tasks.setdefault(identity, []).append(index)
     unique = [entries[indices[0]] for indices in tasks.values()]
     if client is not None:
-        stream = _dask_results(unique, options, output, client)
+        stream = _dask_results(unique, options, output, client, bind_cpus)
     else:
-        stream = _local_results(unique, options, output, max(1, int(workers)))
+        from synkinesis.landmarks.engine import usable_cpus
+
+        count = usable_cpus() if workers is None else max(1, int(workers))
+        stream = _local_results(unique, options, output, count, bind_cpus)
     groups = list(tasks.values())
     results: list[dict[str, Any] | None] = [None] * len(entries)
     for task, result in stream:

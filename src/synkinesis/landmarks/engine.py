@@ -107,12 +107,27 @@ class PairedDetection:
             self._pool = None
 
 
+#: Set by :func:`limit_cpus`: at most this many CPUs for this process's own threads.
+_CPU_LIMIT: int | None = None
+
+
+def limit_cpus(count: int | None) -> None:
+    """Hold this process's own parallel work (:class:`PairedDetection`, the live pool) to at
+    most ``count`` CPUs whatever its affinity says (None: no limit). A batch worker that shares
+    the machine with other workers sets 1 (:mod:`synkinesis.cohort.cluster`); takes effect for
+    engines made afterwards."""
+    global _CPU_LIMIT
+    _CPU_LIMIT = None if count is None else max(1, int(count))
+
+
 def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity where the OS reports it)."""
+    """CPUs this process may run on (its affinity where the OS reports it), at most the limit
+    of :func:`limit_cpus`."""
     try:
-        return len(os.sched_getaffinity(0))
+        count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
+        count = os.cpu_count() or 1
+    return count if _CPU_LIMIT is None else min(count, _CPU_LIMIT)
 
 
 def main_face_index(
