@@ -91,6 +91,22 @@ def parse_number_list(text: str, *, name: str, low: float, high: float) -> tuple
     return values
 
 
+def parse_frame(text: str | None, *, name: str = "--frame") -> tuple[int, int]:
+    """``"1920x1080"`` -> ``(1920, 1080)`` (width, height, pixels); None or "" -> ``(0, 0)``:
+    the neutral face's own frame."""
+    if not text:
+        return 0, 0
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        width, height = (int(part) for part in parts)
+    except ValueError:
+        raise ModelError(f"{name} must be WIDTHxHEIGHT in pixels, e.g. 1920x1080, "
+                         f"got {text!r}") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise ModelError(f"{name} must be 16..8192 pixels each way, got {text!r}")
+    return width, height
+
+
 def parse_sides(text: str, *, name: str = "--sides") -> tuple[str, ...]:
     """``"left,right"`` -> ``("left", "right")``."""
     sides = tuple(part.strip() for part in text.split(",") if part.strip())
