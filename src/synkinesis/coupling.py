@@ -43,17 +43,63 @@ class CouplingOptions:
         A movement or asymmetry must be held this long to count, seconds [U: research code
         requires "a minimum time"; 0.25 s is this project's default].
     noise_k : float
-        Noise floor = ``noise_k`` x robust SD of the left-right difference at rest.
+        Noise floor = ``noise_k`` x robust SD of the left-right difference's jitter.
     min_noise_floor_mm : float
         The floor is never below this, mm (landmark jitter on a still face) [U].
     min_range_mm : float
         Voluntary ranges are floored here before dividing, mm.
+    noise_floor : {"rest", "sustained"}
+        Where the jitter is measured. "rest": the robust SD of the left-right difference
+        over the rest frames, one floor per region. "sustained": the frame-to-frame jitter of
+        the left-right difference inside each task's hold (every repetition's frames where the
+        task's driver is held at least half way), from second differences, so the task's own
+        slow movement and the rest's expression changes do not count; one floor per cell,
+        and per region their median (:func:`sustained_jitter_mm`).
     """
 
     min_duration_s: float = 0.25
     noise_k: float = 3.0
     min_noise_floor_mm: float = 0.3
     min_range_mm: float = 1.0
+    noise_floor: Literal["rest", "sustained"] = "rest"
+
+    def validate(self) -> None:
+        """Raise ValueError for an unknown noise floor."""
+        if self.noise_floor not in NOISE_FLOORS:
+            raise ValueError(f"noise_floor must be one of {', '.join(NOISE_FLOORS)}, "
+                             f"got {self.noise_floor!r}")
+
+
+#: Where the noise floor's jitter is measured (:attr:`CouplingOptions.noise_floor`).
+NOISE_FLOORS: tuple[str, ...] = ("rest", "sustained")
+
+#: SD of the second difference ``x[t+1] - 2 x[t] + x[t-1]`` of white noise of SD 1.
+_SECOND_DIFFERENCE_SD = float(np.sqrt(6.0))
+
+
+def sustained_jitter_mm(difference: np.ndarray, hold: np.ndarray) -> float:
+    """Robust SD of the frame-to-frame jitter of a series inside ``hold``, mm.
+
+    From the second differences ``x[t+1] - 2 x[t] + x[t-1]`` whose three frames are all in
+    ``hold`` and finite (a held or slowly changing level has second differences near 0; white
+    jitter of SD s has SD s * sqrt(6)): 1.4826 x their median absolute deviation / sqrt(6).
+    NaN with fewer than 5 such frames.
+
+    Parameters
+    ----------
+    difference : (N,) array
+        E.g. the left-right difference of a region's movement, mm.
+    hold : (N,) bool array
+    """
+    x = np.where(np.asarray(hold, dtype=bool), np.asarray(difference, dtype=float), np.nan)
+    if x.size < 3:
+        return float("nan")
+    second = x[2:] - 2.0 * x[1:-1] + x[:-2]
+    second = second[np.isfinite(second)]
+    if second.size < 5:
+        return float("nan")
+    mad = float(np.median(np.abs(second - np.median(second))))
+    return 1.4826 * mad / _SECOND_DIFFERENCE_SD
 
 
 @dataclass(frozen=True)
@@ -196,7 +242,8 @@ class Coupling:
     excess_window : dict side -> (T, R, 3) int array
         ``start, stop, peak`` frames of the excess window (-1 when none).
     noise_floor_mm : (R,) array
-        Left-right difference noise floor per region, from the rest frames, mm.
+        Left-right difference noise floor per region, mm: from the rest frames, or with
+        ``CouplingOptions(noise_floor="sustained")`` the median of the region's cell floors.
     coverage : (T,) array
         Fraction of the task's frames that were usable.
     label_confidence : (T,) array
@@ -229,6 +276,9 @@ class Coupling:
     rest_values: Mapping[str, float]
     frame_interval_s: float
     not_assessable: Mapping[str, str] = field(default_factory=dict)
+    #: (T, R) noise floor of each cell from the jitter inside the task's hold, mm, with
+    #: ``CouplingOptions(noise_floor="sustained")``; None with the rest floor.
+    cell_noise_floor_mm: np.ndarray | None = None
 
     def cell(self, *, quantity: CellQuantity, side: Side, task: str, region: str) -> float:
         """One cell, by its labels: ``quantity`` one of :data:`CELL_QUANTITIES` (mm, or a
@@ -258,9 +308,15 @@ class Coupling:
         start, stop, peak = self.excess_window[side][self.tasks.index(task), column]
         return int(start), int(stop), int(peak)
 
-    def noise_floor(self, region: str) -> float:
-        """The region's left-right difference noise floor from the rest frames, mm."""
-        return float(self.noise_floor_mm[self._column(region)])
+    def noise_floor(self, region: str, task: str | None = None) -> float:
+        """The region's left-right difference noise floor, mm; with ``task`` and the
+        sustained floor, that cell's own floor (the region's when the cell has none)."""
+        column = self._column(region)
+        if task is not None and self.cell_noise_floor_mm is not None and task in self.tasks:
+            value = float(self.cell_noise_floor_mm[self.tasks.index(task), column])
+            if np.isfinite(value):
+                return value
+        return float(self.noise_floor_mm[column])
 
     def task_reliability(self, task: str) -> float:
         """How far a task's cells can be trusted, 0..1: its label confidence times the
@@ -322,6 +378,7 @@ def compute_coupling(
     -------
     Coupling
     """
+    options.validate()
     moves = region_movements(recording, segmentation.baseline)
     excluded, not_assessable = [], {}
     for segment in segmentation.segments:
@@ -355,6 +412,8 @@ def compute_coupling(
             sd = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
             noise[j] = max(options.noise_k * sd, options.min_noise_floor_mm)
 
+    cell_floor = (np.full((n_t, n_r), np.nan) if options.noise_floor == "sustained"
+                  else None)
     movement = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
     excess = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
     windows = {side: np.full((n_t, n_r, 3), -1, dtype=np.int64) for side in SIDES}
@@ -397,12 +456,29 @@ def compute_coupling(
             windows[side][i, j] = (gap.start, gap.stop, gap.peak)
         if any_short:
             short.append(task)
+        if cell_floor is not None:
+            spans = [segment.mask(t) & mask & usable for segment in segmentation.segments
+                     if segment.task == task and segment not in excluded]
+            hold = _hold_frames(task, spans, moves, width)
+            for j, region in enumerate(regions):
+                if region == "neck":
+                    continue
+                cell_hold = hold & ~blink if region == "eye" and task not in EYE_TASKS else hold
+                sd = sustained_jitter_mm(moves["left"][region] - moves["right"][region],
+                                         cell_hold)
+                if np.isfinite(sd):
+                    cell_floor[i, j] = max(options.noise_k * sd, options.min_noise_floor_mm)
         rest_levels = levels[2 * len(cells):]
         for s, side in enumerate(SIDES):
             auxiliary[side][task] = {
                 name: rest_levels[s * len(AUXILIARY) + a].value
                 for a, name in enumerate(AUXILIARY)}
 
+    if cell_floor is not None:
+        for j, region in enumerate(regions):
+            column = cell_floor[:, j]
+            if region != "neck" and np.isfinite(column).any():
+                noise[j] = float(np.median(column[np.isfinite(column)]))
     ranges = {}
     for side in SIDES:
         rng = np.full(n_r, np.nan)
@@ -423,4 +499,31 @@ def compute_coupling(
         noise_floor_mm=noise, coverage=coverage, label_confidence=confidence,
         short_tasks=tuple(short), auxiliary=auxiliary,
         rest_values=dict(segmentation.baseline), frame_interval_s=dt,
-        not_assessable=not_assessable)
+        not_assessable=not_assessable, cell_noise_floor_mm=cell_floor)
+
+
+def _hold_frames(task: str, spans: Sequence[np.ndarray],
+                 moves: Mapping[Side, Mapping[str, np.ndarray]], width: int) -> np.ndarray:
+    """The frames of the task's spans (one (N,) mask per repetition) where the task is held:
+    its first driver region, on the side that moves it more, at least half of that side's
+    sustained level in that repetition; a repetition's whole span when its driver is not
+    measured or does not move."""
+    hold = np.zeros_like(spans[0]) if spans else np.zeros(0, dtype=bool)
+    drivers = [r for r in get_task(task).drivers if r in moves["left"]]
+    for span in spans:
+        if not drivers:
+            hold |= span
+            continue
+        region = drivers[0]
+        best = None
+        for side in SIDES:
+            level = sustained_level(moves[side][region], span, width).value
+            if np.isfinite(level) and (best is None or level > best[0]):
+                best = (level, side)
+        if best is None or best[0] <= 0:
+            hold |= span
+            continue
+        values = np.asarray(moves[best[1]][region], dtype=float)
+        with np.errstate(invalid="ignore"):
+            hold |= span & (values >= 0.5 * best[0])
+    return hold
