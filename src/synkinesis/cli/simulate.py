@@ -42,6 +42,20 @@ def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treat
         fail(str(exc))
 
 
+def _camera(repetitions: int, face_px: float, frame: str | None) -> dict:
+    """Timing fields of ``--repetitions``, ``--face-px`` and ``--frame`` (exits with one line
+    on bad input)."""
+    from synkinesis.simulate import ModelError
+    from synkinesis.simulate.scenarios import parse_frame
+
+    try:
+        width, height = parse_frame(frame)
+    except ModelError as exc:
+        fail(str(exc))
+    return {"repetitions": repetitions, "face_px": face_px, "frame_width": width,
+            "frame_height": height}
+
+
 def simulate(
     output: Path = typer.Option(..., "-o", "--output",
                                 help="Result file to write (.synk); OUT.truth.json and "
@@ -76,6 +90,17 @@ def simulate(
     blink_rate: float = typer.Option(0.15, "--blink-rate",
                                      help="Spontaneous blinks per second \\[assumption]."),
     fps: float = typer.Option(30.0, "--fps", help="Frames per second."),
+    repetitions: int = typer.Option(2, "--repetitions",
+                                    help="Times each task is performed, in a row (the guided "
+                                         "protocol asks each task twice)."),
+    face_px: float = typer.Option(0.0, "--face-px",
+                                  help="Width of the face in the image, pixels (cheek to "
+                                       "cheek): how close the camera is. 0 = the neutral "
+                                       "face's own size (single_face.mp4: 149 px)."),
+    frame: str = typer.Option(None, "--frame",
+                              help="Video frame as WIDTHxHEIGHT pixels, e.g. 1920x1080. "
+                                   "Default: the neutral face's frame (single_face.mp4: "
+                                   "640x360)."),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:
@@ -99,7 +124,8 @@ def simulate(
 
     spec = _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment,
                  seed, {"noise_px": noise_px, "head_motion_deg": head_motion,
-                        "blink_rate_hz": blink_rate, "fps": fps})
+                        "blink_rate_hz": blink_rate, "fps": fps,
+                        **_camera(repetitions, face_px, frame)})
     if output.suffix != ".synk":
         fail(f"the output must be a .synk file, got {output}")
     if output.exists() and output.is_dir():
@@ -115,7 +141,7 @@ def simulate(
         fail(str(exc))
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
-    from synkinesis.simulate import simulate_patient
+    from synkinesis.simulate import ModelError, simulate_patient
     from synkinesis.simulate.io import load_neutral_face, write_simulation
     from synkinesis.simulate.patient import build_nerve, truth_on_day
 
@@ -127,7 +153,7 @@ def simulate(
         face_truth = truth_on_day(build_nerve(spec), spec.day, spec.treatments,
                                   canonical_vertices=canonical.vertices, face_mm=neutral.head_mm)
         write_simulation(output, spec, recording, truth, neutral, face_truth=face_truth)
-    except (FaceError, LandmarkModelError, MeasureError) as exc:
+    except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(write_error_message(exc))
@@ -365,6 +391,19 @@ def validate(
     noise: str = typer.Option("0.3,1", "--noise-px", help="SDs of landmark noise, pixels."),
     face: Path = typer.Option(None, "--face", help="Real neutral face, as in `synk simulate`."),
     seed: int = typer.Option(0, "--seed", help="Seed of the first case (then +1 per case)."),
+    repetitions: int = typer.Option(2, "--repetitions",
+                                    help="Times each simulated task is performed, in a row."),
+    face_px: float = typer.Option(0.0, "--face-px",
+                                  help="Width of the face in the image, pixels (0: the "
+                                       "neutral face's own, single_face.mp4 149 px)."),
+    frame: str = typer.Option(None, "--frame",
+                              help="Video frame as WIDTHxHEIGHT pixels (default: the neutral "
+                                   "face's)."),
+    noise_floor: str = typer.Option("rest", "--noise-floor",
+                                    help="How the analysis estimates each cell's noise floor: "
+                                         "rest (left-right jitter of the rest frames) or "
+                                         "sustained (jitter inside the task's sustained "
+                                         "windows)."),
     as_json: str = json_option("the report"),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -388,6 +427,7 @@ def validate(
     from synkinesis.simulate.scenarios import parse_number_list, parse_sides
 
     check_json_target(as_json, overwrite=overwrite)
+    from synkinesis.coupling import NOISE_FLOORS
     from synkinesis.simulate.validation import run_validation, validation_grid
 
     try:
@@ -397,9 +437,12 @@ def validate(
             sides=parse_sides(sides),
             head_motion_deg=parse_number_list(head_motion, name="--head-motion-deg",
                                               low=0, high=20),
-            noise_px=parse_number_list(noise, name="--noise-px", low=0, high=20), seed=seed)
+            noise_px=parse_number_list(noise, name="--noise-px", low=0, high=20), seed=seed,
+            timing=_camera(repetitions, face_px, frame))
     except ModelError as exc:
         fail(str(exc))
+    if noise_floor not in NOISE_FLOORS:
+        fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
     from synkinesis.simulate.io import FaceError, load_neutral_face
@@ -410,8 +453,8 @@ def validate(
         with progress_bar(quiet or as_json == "-", f"{len(specs)} simulated patients",
                           total=len(specs)) as advance:
             report = run_validation(specs, neutral, canonical_vertices=vertices,
-                                    progress=advance)
-    except (FaceError, LandmarkModelError, MeasureError) as exc:
+                                    progress=advance, noise_floor=noise_floor)
+    except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     if as_json is not None:
         emit_json(report.as_dict(), as_json, overwrite=overwrite)
@@ -428,6 +471,22 @@ def _print_validation(report) -> None:
     from synkinesis.simulate import PATTERNS, REGIONS, TASKS
 
     out = _wide_console()
+    setting = report.setting()
+
+    def listed(values) -> str:
+        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+    faces = ("the neutral face's own" if setting["face_px"] == [0.0]
+             else listed(setting["face_px"]) + " px")
+    frames = "its own" if setting["frame"] == ["0x0"] else listed(setting["frame"])
+    out.print(f"{len(report.cases)} simulated patients (seeds {setting['seeds'][0]}.."
+              f"{setting['seeds'][-1]}): each task performed "
+              f"{listed(setting['repetitions'])} times; tracker noise "
+              f"{listed(setting['noise_px'])} px; head motion "
+              f"{listed(setting['head_motion_deg'])} degrees; face width {faces}, frame "
+              f"{frames}; noise floor from the {setting['noise_floor']} "
+              f"{'frames' if setting['noise_floor'] == 'rest' else 'windows (task holds)'}",
+              highlight=False)
     regions = [r for r in REGIONS if r != "neck"]
     table = Table(title=f"recovery error per coupling cell, mean |analysed - true| mm "
                         f"({len(report.cases)} simulated patients x 2 sides)",

@@ -56,9 +56,11 @@ def validation_grid(
     noise_px: tuple[float, ...] = (0.3, 1.0),
     day: float = 365.0,
     seed: int = 0,
+    timing: dict[str, Any] | None = None,
 ) -> tuple[SimulationSpec, ...]:
     """Simulation specs of every combination (a severity of 0 is one healthy face per motion
-    and noise level, whatever the side and misrouting).
+    and noise level, whatever the side and misrouting). ``timing`` changes other fields of
+    every case's :class:`~synkinesis.simulate.recording.ProtocolTiming` (repetitions, camera).
 
     Returns
     -------
@@ -77,7 +79,8 @@ def validation_grid(
             injuries=(Injury(side, "proximal", severity),) if severity > 0 else (),
             regrowth=replace(base.regrowth, misrouting=route),
             day=day,
-            timing=replace(base.timing, head_motion_deg=motion, noise_px=noise),
+            timing=replace(base.timing, **dict(timing or {}), head_motion_deg=motion,
+                           noise_px=noise),
             seed=seed + len(specs),
         )
         spec.validate()
@@ -179,6 +182,20 @@ class ValidationReport:
     sunnybrook_table: np.ndarray
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
+    noise_floor: str = "rest"
+
+    def setting(self) -> dict[str, Any]:
+        """What the grid was recorded and analysed with: repetitions per task, the face's
+        width in pixels and the frame (0: the neutral face's own), the analysis' noise floor."""
+        timings = [case.spec.timing for case in self.cases]
+        return {"repetitions": sorted({t.repetitions for t in timings}),
+                "face_px": sorted({t.face_px for t in timings}),
+                "frame": sorted({f"{t.frame_width}x{t.frame_height}" for t in timings}),
+                "noise_px": sorted({t.noise_px for t in timings}),
+                "head_motion_deg": sorted({t.head_motion_deg for t in timings}),
+                "seeds": [min(c.spec.seed for c in self.cases),
+                          max(c.spec.seed for c in self.cases)] if self.cases else [],
+                "noise_floor": self.noise_floor}
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""
@@ -192,6 +209,7 @@ class ValidationReport:
 
         return {
             "cases": len(self.cases),
+            "setting": self.setting(),
             "tasks": list(TASKS), "regions": list(REGIONS),
             "cell_error_mm": clean(self.cell_error_mm),
             "cell_bias_mm": clean(self.cell_bias_mm),
@@ -233,6 +251,7 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
         FindingOptions,
         pattern_excess_mm,
         pattern_index_from_excess,
+        pattern_points,
         points_grade,
     )
     from synkinesis.scales.automatic import task_synkinesis_points
@@ -243,10 +262,12 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
     sunnybrook: dict[str, dict[str, int]] = {side: {} for side in SIDES}
     for side in SIDES:
         for pattern in options.patterns():
-            floor = coupling.noise_floor(pattern.region)
+            excess = pattern_excess_mm(pattern, coupling, side)
+            points = pattern_points(pattern, excess)
+            key = max(points, key=points.__getitem__) if points else None
+            floor = coupling.noise_floor(pattern.region, key)
             value, severity = pattern_index_from_excess(
-                pattern, pattern_excess_mm(pattern, coupling, side), floor_mm=floor,
-                cuts=options.severity_cuts)
+                pattern, excess, floor_mm=floor, cuts=options.severity_cuts)
             index[side][pattern.name] = value
             grades[side][pattern.name] = (SEVERITIES.index(severity)
                                           if severity in SEVERITIES else 0)
@@ -258,12 +279,14 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
 
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
-                 work_dir: Path) -> ValidationCase:
-    """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``)."""
+                 work_dir: Path, *, noise_floor: str = "rest") -> ValidationCase:
+    """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``);
+    ``noise_floor`` is the analysis' :attr:`synkinesis.coupling.CouplingOptions.noise_floor`."""
     from synkinesis.analysis import AnalysisOptions, analyze_measurement
+    from synkinesis.coupling import CouplingOptions
     from synkinesis.simulate.io import write_simulation
 
-    options = AnalysisOptions()
+    options = AnalysisOptions(coupling=CouplingOptions(noise_floor=noise_floor))
 
     nerve = build_nerve(spec)
     _, recording_rng = spec.generators()
@@ -451,6 +474,7 @@ def run_validation(
     canonical_vertices: np.ndarray,
     work_dir: Path | None = None,
     progress=None,
+    noise_floor: str = "rest",
 ) -> ValidationReport:
     """Simulate, measure and analyse every case; see the module docstring.
 
@@ -461,11 +485,14 @@ def run_validation(
     canonical_vertices : (468, 3) array, cm
     work_dir : directory for the temporary result files (default: a temporary directory)
     progress : callable(int) or None, called with 1 after each case
+    noise_floor : str
+        The analysis' :attr:`synkinesis.coupling.CouplingOptions.noise_floor`.
     """
     with tempfile.TemporaryDirectory(dir=work_dir) as directory:
         cases = []
         for spec in specs:
-            cases.append(compare_case(spec, face, canonical_vertices, Path(directory)))
+            cases.append(compare_case(spec, face, canonical_vertices, Path(directory),
+                                      noise_floor=noise_floor))
             if progress is not None:
                 progress(1)
-    return summarise_cases(tuple(cases))
+    return replace(summarise_cases(tuple(cases)), noise_floor=noise_floor)
