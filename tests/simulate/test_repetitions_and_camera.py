@@ -8,7 +8,8 @@ import pytest
 
 from synkinesis.simulate import Injury, ModelError, SimulationSpec, simulate_patient
 from synkinesis.simulate.anatomy import MUSCLES, TASKS, command_matrix
-from synkinesis.simulate.face import face_width_px, to_pixels, with_camera
+from synkinesis.simulate.camera import face_width_px, with_camera
+from synkinesis.simulate.face import to_pixels
 from synkinesis.simulate.recording import ProtocolTiming, protocol_commands
 from synkinesis.simulate.scenarios import parse_frame
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import MUSCLES, TASKS, command_matrix
-from synkinesis.simulate.face import NeutralFace, displace, to_pixels, with_camera
+from synkinesis.simulate.camera import with_camera
+from synkinesis.simulate.face import NeutralFace, displace, to_pixels
 from synkinesis.simulate.nerve import ModelError, Nerve, drive_at
 from synkinesis.simulate.treatments import Treatment
 
