@@ -61,6 +61,10 @@ class CouplingOptions:
         task's driver is held at least half way), from second differences, so the task's own
         slow movement and the rest's expression changes do not count; one floor per cell,
         and per region their median (:func:`sustained_jitter_mm`).
+    repetitions : {"best", "mean"}
+        How a task recorded more than once makes its cells. "best": the best held window over
+        all its repetitions (a noise peak in either counts). "mean": each repetition's own
+        sustained level, averaged (the window shown as evidence is the highest repetition's).
     """
 
     min_duration_s: float = 0.25
@@ -68,16 +72,23 @@ class CouplingOptions:
     min_noise_floor_mm: float = 0.3
     min_range_mm: float = 1.0
     noise_floor: Literal["rest", "sustained"] = "rest"
+    repetitions: Literal["best", "mean"] = "best"
 
     def validate(self) -> None:
-        """Raise ValueError for an unknown noise floor."""
+        """Raise ValueError for an unknown noise floor or way of combining repetitions."""
         if self.noise_floor not in NOISE_FLOORS:
             raise ValueError(f"noise_floor must be one of {', '.join(NOISE_FLOORS)}, "
                              f"got {self.noise_floor!r}")
+        if self.repetitions not in REPETITION_RULES:
+            raise ValueError(f"repetitions must be one of {', '.join(REPETITION_RULES)}, "
+                             f"got {self.repetitions!r}")
 
 
 #: Where the noise floor's jitter is measured (:attr:`CouplingOptions.noise_floor`).
 NOISE_FLOORS: tuple[str, ...] = ("rest", "sustained")
+
+#: How a task's repetitions make one cell (:attr:`CouplingOptions.repetitions`).
+REPETITION_RULES: tuple[str, ...] = ("best", "mean")
 
 
 
@@ -315,6 +326,10 @@ def compute_coupling(
             series.extend(np.abs(moves[side][name]) for name in AUXILIARY)
             cell_masks.extend([mask] * len(AUXILIARY))
         levels = sustained_levels(np.stack(series), np.stack(cell_masks), width)
+        spans = [segment.mask(t) & mask for segment in segmentation.segments
+                 if segment.task == task and segment not in excluded]
+        if options.repetitions == "mean" and len(spans) >= 2:
+            levels = _mean_of_repetitions(np.stack(series), np.stack(cell_masks), spans, width)
         for k, (j, side) in enumerate(cells):
             level, gap = levels[2 * k], levels[2 * k + 1]
             movement[side][i, j] = level.value
@@ -324,9 +339,7 @@ def compute_coupling(
         if any_short:
             short.append(task)
         if cell_floor is not None:
-            spans = [segment.mask(t) & mask & usable for segment in segmentation.segments
-                     if segment.task == task and segment not in excluded]
-            hold = _hold_frames(task, spans, moves, width)
+            hold = _hold_frames(task, [span & usable for span in spans], moves, width)
             for j, region in enumerate(regions):
                 if region == "neck":
                     continue
@@ -367,6 +380,26 @@ def compute_coupling(
         short_tasks=tuple(short), auxiliary=auxiliary,
         rest_values=dict(segmentation.baseline), frame_interval_s=dt,
         not_assessable=not_assessable, cell_noise_floor_mm=cell_floor)
+
+
+def _mean_of_repetitions(series: np.ndarray, masks: np.ndarray, spans: Sequence[np.ndarray],
+                         width: int) -> list[Sustained]:
+    """Each row's sustained level taken in every repetition's span on its own and averaged
+    (NaN repetitions left out); its window is the repetition with the highest level, and it is
+    a full window only when every repetition's was."""
+    by_repetition = [sustained_levels(series, masks & span[None, :], width) for span in spans]
+    out = []
+    for row in range(series.shape[0]):
+        levels = [repetition[row] for repetition in by_repetition]
+        values = np.array([level.value for level in levels], dtype=float)
+        finite = np.isfinite(values)
+        if not finite.any():
+            out.append(levels[0])
+            continue
+        best = levels[int(np.argmax(np.where(finite, values, -np.inf)))]
+        out.append(Sustained(float(values[finite].mean()), best.start, best.stop, best.peak,
+                             all(level.full_window for level in levels)))
+    return out
 
 
 def _hold_frames(task: str, spans: Sequence[np.ndarray],

@@ -65,6 +65,11 @@ def analyze(
         help="Where each cell's noise floor is measured: rest (left-right jitter over the rest "
              "frames, one floor per region) or sustained (jitter inside each task's hold, one "
              "floor per cell; docs/validation.md compares them)."),
+    combine: str = typer.Option(
+        "best", "--combine-repetitions",
+        help="How one cell is made of a task done several times: best (the best held window "
+             "over all repetitions) or mean (each repetition's level, averaged; "
+             "docs/validation.md compares them)."),
     as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
@@ -84,7 +89,7 @@ def analyze(
         synk analyze --photos visit-photos/ -o out/
     """
     from synkinesis.analysis import AnalysisError, AnalysisOptions
-    from synkinesis.coupling import NOISE_FLOORS, CouplingOptions
+    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES, CouplingOptions
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
@@ -95,7 +100,10 @@ def analyze(
     check_json_target(as_json, overwrite=overwrite)
     if noise_floor not in NOISE_FLOORS:
         fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
-    coupling = CouplingOptions(noise_floor=noise_floor)
+    if combine not in REPETITION_RULES:
+        fail(f"--combine-repetitions must be one of {', '.join(REPETITION_RULES)}, "
+             f"got {combine!r}")
+    coupling = CouplingOptions(noise_floor=noise_floor, repetitions=combine)  # type: ignore[arg-type]
     if photos:
         if span or protocol is not None or rest is not None:
             fail("--span, --protocol and --rest do not apply to --photos: each photo's task "
