@@ -8,16 +8,18 @@ Settings (each the default grid of `synk validate`: severities 0 / 0.6 / 0.95, m
 0.4 / 0.9, both sides, 18 patients per noise level):
 
 - tuned grid, seed 0, head motion 1 and 4 degrees, at 0.3 and 1 px of tracker noise: each
-  task once and twice, with the rest noise floor and the sustained one;
+  task once and twice; twice also with the sustained noise floor and with the repetitions
+  averaged (`--combine-repetitions mean`);
 - held out: seed 1000, head motion 2.5 degrees (a value the grid never had), 0.3 and 1 px,
-  twice, both floors: inputs nothing was tuned on;
+  twice, with the variants: inputs nothing was looked at with before;
 - a closer camera: the face 300 px wide in a 1280x720 frame, 1 px, twice.
 
 Usage:
     python scripts/validate_simgrid.py [--only NAME[,NAME...]] [--json OUT.json]
 
 Each setting runs `synk validate`'s own code (synkinesis.simulate.validation); about 40 s of
-CPU per setting with each task once, 80 s twice, so ~13 minutes for all of them on one core.
+CPU per setting with each task once, 75 s twice (35 s for the 9 held-out patients), so about
+13 minutes for all of them on one core.
 """
 
 from __future__ import annotations
@@ -28,18 +30,24 @@ import sys
 import time
 from pathlib import Path
 
-#: name -> (noise_px, repetitions, noise floor, seed, head motion degrees, face px, frame)
-SETTINGS: dict[str, tuple[float, int, str, int, tuple[float, ...], float, tuple[int, int]]] = {
-    "once-0.3px-rest": (0.3, 1, "rest", 0, (1.0, 4.0), 0.0, (0, 0)),
-    "once-1px-rest": (1.0, 1, "rest", 0, (1.0, 4.0), 0.0, (0, 0)),
-    "twice-0.3px-rest": (0.3, 2, "rest", 0, (1.0, 4.0), 0.0, (0, 0)),
-    "twice-1px-rest": (1.0, 2, "rest", 0, (1.0, 4.0), 0.0, (0, 0)),
-    "twice-0.3px-sustained": (0.3, 2, "sustained", 0, (1.0, 4.0), 0.0, (0, 0)),
-    "twice-1px-sustained": (1.0, 2, "sustained", 0, (1.0, 4.0), 0.0, (0, 0)),
-    "held-out-0.3px-rest": (0.3, 2, "rest", 1000, (2.5,), 0.0, (0, 0)),
-    "held-out-1px-rest": (1.0, 2, "rest", 1000, (2.5,), 0.0, (0, 0)),
-    "held-out-1px-sustained": (1.0, 2, "sustained", 1000, (2.5,), 0.0, (0, 0)),
-    "closer-1px-rest": (1.0, 2, "rest", 0, (1.0, 4.0), 300.0, (1280, 720)),
+#: name -> (noise_px, repetitions, noise floor, repetitions combined, seed, head motion
+#: degrees, face px, frame)
+SETTINGS: dict[str, tuple[float, int, str, str, int, tuple[float, ...], float,
+                          tuple[int, int]]] = {
+    "once-0.3px": (0.3, 1, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "once-1px": (1.0, 1, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-0.3px": (0.3, 2, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-1px": (1.0, 2, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-0.3px-sustained": (0.3, 2, "sustained", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-1px-sustained": (1.0, 2, "sustained", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-0.3px-mean": (0.3, 2, "rest", "mean", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-1px-mean": (1.0, 2, "rest", "mean", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "closer-1px": (1.0, 2, "rest", "best", 0, (1.0, 4.0), 300.0, (1280, 720)),
+    "held-out-0.3px": (0.3, 2, "rest", "best", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-1px": (1.0, 2, "rest", "best", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-1px-sustained": (1.0, 2, "sustained", "best", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-0.3px-mean": (0.3, 2, "rest", "mean", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-1px-mean": (1.0, 2, "rest", "mean", 1000, (2.5,), 0.0, (0, 0)),
 }
 
 PATTERNS = ("ocular_oral", "oral_ocular", "mentalis", "nasolabial")
@@ -75,12 +83,13 @@ def main(argv: list[str] | None = None) -> int:
     print("setting                  pattern      truly  sens.  spec.  uncert.  side  "
           "within1  Spearman  CPU s")
     for name in names:
-        noise, repetitions, floor, seed, motion, face_px, frame = SETTINGS[name]
+        noise, repetitions, floor, combine, seed, motion, face_px, frame = SETTINGS[name]
         specs = validation_grid(noise_px=(noise,), head_motion_deg=motion, seed=seed,
                                 timing={"repetitions": repetitions, "face_px": face_px,
                                         "frame_width": frame[0], "frame_height": frame[1]})
         start = time.process_time()
-        report = run_validation(specs, face, canonical_vertices=vertices, noise_floor=floor)
+        report = run_validation(specs, face, canonical_vertices=vertices, noise_floor=floor,
+                                combine=combine)
         cpu = time.process_time() - start
         reports[name] = {**report.as_dict(), "cpu_s": round(cpu, 1)}
         for pattern in PATTERNS:

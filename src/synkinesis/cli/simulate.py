@@ -405,6 +405,10 @@ def validate(
                                          "rest (left-right jitter of the rest frames) or "
                                          "sustained (jitter inside the task's sustained "
                                          "windows)."),
+    combine: str = typer.Option("best", "--combine-repetitions",
+                                help="How the analysis makes one cell of a task done several "
+                                     "times: best (the best held window over all) or mean "
+                                     "(each repetition's level, averaged)."),
     as_json: str = json_option("the report"),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -428,7 +432,7 @@ def validate(
     from synkinesis.simulate.scenarios import parse_number_list, parse_sides
 
     check_json_target(as_json, overwrite=overwrite)
-    from synkinesis.coupling import NOISE_FLOORS
+    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES
     from synkinesis.simulate.validation import run_validation, validation_grid
 
     try:
@@ -444,6 +448,9 @@ def validate(
         fail(str(exc))
     if noise_floor not in NOISE_FLOORS:
         fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
+    if combine not in REPETITION_RULES:
+        fail(f"--combine-repetitions must be one of {', '.join(REPETITION_RULES)}, "
+             f"got {combine!r}")
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
     from synkinesis.simulate.io import FaceError, load_neutral_face
@@ -454,7 +461,8 @@ def validate(
         with progress_bar(quiet or as_json == "-", f"{len(specs)} simulated patients",
                           total=len(specs)) as advance:
             report = run_validation(specs, neutral, canonical_vertices=vertices,
-                                    progress=advance, noise_floor=noise_floor)
+                                    progress=advance, noise_floor=noise_floor,
+                                    combine=combine)
     except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     if as_json is not None:

@@ -28,7 +28,8 @@ def print_validation(report) -> None:
               f"{listed(setting['noise_px'])} px; head motion "
               f"{listed(setting['head_motion_deg'])} degrees; face width {faces}, frame "
               f"{frames}; noise floor from the {setting['noise_floor']} "
-              f"{'frames' if setting['noise_floor'] == 'rest' else 'windows (task holds)'}",
+              f"{'frames' if setting['noise_floor'] == 'rest' else 'windows (task holds)'}; "
+              f"repetitions combined: {setting['combine_repetitions']}",
               highlight=False)
     regions = [r for r in REGIONS if r != "neck"]
     table = Table(title=f"recovery error per coupling cell, mean |analysed - true| mm "

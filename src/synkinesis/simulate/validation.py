@@ -25,7 +25,6 @@ with its ground truth measured on the same face:
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 import warnings
 from dataclasses import dataclass, replace
@@ -38,56 +37,13 @@ from synkinesis.findings import SEVERITIES
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import REGIONS, TASKS
 from synkinesis.simulate.face import NeutralFace, muscle_fields
-from synkinesis.simulate.nerve import Injury, ModelError
 from synkinesis.simulate.patient import SimulationSpec, build_nerve, truth_on_day
 from synkinesis.simulate.recording import synthesize_recording
+from synkinesis.simulate.scenarios import validation_grid  # noqa: F401  (re-exported)
 from synkinesis.simulate.truth import PATTERNS, SUNNYBROOK_SYNKINESIS_TASKS, ground_truth
 
 __all__ = ["ValidationCase", "ValidationReport", "analysis_grades", "run_validation",
            "validation_grid"]
-
-
-def validation_grid(
-    *,
-    severities: tuple[float, ...] = (0.0, 0.6, 0.95),
-    misrouting: tuple[float, ...] = (0.4, 0.9),
-    sides: tuple[str, ...] = ("left", "right"),
-    head_motion_deg: tuple[float, ...] = (1.0, 4.0),
-    noise_px: tuple[float, ...] = (0.3, 1.0),
-    day: float = 365.0,
-    seed: int = 0,
-    timing: dict[str, Any] | None = None,
-) -> tuple[SimulationSpec, ...]:
-    """Simulation specs of every combination (a severity of 0 is one healthy face per motion
-    and noise level, whatever the side and misrouting). ``timing`` changes other fields of
-    every case's :class:`~synkinesis.simulate.recording.ProtocolTiming` (repetitions, camera).
-
-    Returns
-    -------
-    tuple of SimulationSpec, each with its own seed (``seed`` + case number)
-    """
-    specs: list[SimulationSpec] = []
-    seen = set()
-    for severity, route, side, motion, noise in itertools.product(
-            severities, misrouting, sides, head_motion_deg, noise_px):
-        key = (severity, route, side, motion, noise) if severity > 0 else (0, motion, noise)
-        if key in seen:
-            continue
-        seen.add(key)
-        base = SimulationSpec()
-        spec = SimulationSpec(
-            injuries=(Injury(side, "proximal", severity),) if severity > 0 else (),
-            regrowth=replace(base.regrowth, misrouting=route),
-            day=day,
-            timing=replace(base.timing, **dict(timing or {}), head_motion_deg=motion,
-                           noise_px=noise),
-            seed=seed + len(specs),
-        )
-        spec.validate()
-        specs.append(spec)
-    if not specs:
-        raise ModelError("the validation grid is empty")
-    return tuple(specs)
 
 
 @dataclass(frozen=True)
@@ -183,10 +139,12 @@ class ValidationReport:
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
     noise_floor: str = "rest"
+    combine: str = "best"
 
     def setting(self) -> dict[str, Any]:
         """What the grid was recorded and analysed with: repetitions per task, the face's
-        width in pixels and the frame (0: the neutral face's own), the analysis' noise floor."""
+        width in pixels and the frame (0: the neutral face's own), the analysis' noise floor
+        and how it combines repetitions."""
         timings = [case.spec.timing for case in self.cases]
         return {"repetitions": sorted({t.repetitions for t in timings}),
                 "face_px": sorted({t.face_px for t in timings}),
@@ -195,7 +153,7 @@ class ValidationReport:
                 "head_motion_deg": sorted({t.head_motion_deg for t in timings}),
                 "seeds": [min(c.spec.seed for c in self.cases),
                           max(c.spec.seed for c in self.cases)] if self.cases else [],
-                "noise_floor": self.noise_floor}
+                "noise_floor": self.noise_floor, "combine_repetitions": self.combine}
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""
@@ -279,14 +237,17 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
 
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
-                 work_dir: Path, *, noise_floor: str = "rest") -> ValidationCase:
+                 work_dir: Path, *, noise_floor: str = "rest",
+                 combine: str = "best") -> ValidationCase:
     """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``);
-    ``noise_floor`` is the analysis' :attr:`synkinesis.coupling.CouplingOptions.noise_floor`."""
+    ``noise_floor`` and ``combine`` are the analysis'
+    :attr:`synkinesis.coupling.CouplingOptions.noise_floor` and ``repetitions``."""
     from synkinesis.analysis import AnalysisOptions, analyze_measurement
     from synkinesis.coupling import CouplingOptions
     from synkinesis.simulate.io import write_simulation
 
-    options = AnalysisOptions(coupling=CouplingOptions(noise_floor=noise_floor))
+    options = AnalysisOptions(coupling=CouplingOptions(noise_floor=noise_floor,  # type: ignore[arg-type]
+                                                       repetitions=combine))  # type: ignore[arg-type]
 
     nerve = build_nerve(spec)
     _, recording_rng = spec.generators()
@@ -475,6 +436,7 @@ def run_validation(
     work_dir: Path | None = None,
     progress=None,
     noise_floor: str = "rest",
+    combine: str = "best",
 ) -> ValidationReport:
     """Simulate, measure and analyse every case; see the module docstring.
 
@@ -487,12 +449,14 @@ def run_validation(
     progress : callable(int) or None, called with 1 after each case
     noise_floor : str
         The analysis' :attr:`synkinesis.coupling.CouplingOptions.noise_floor`.
+    combine : str
+        The analysis' :attr:`synkinesis.coupling.CouplingOptions.repetitions`.
     """
     with tempfile.TemporaryDirectory(dir=work_dir) as directory:
         cases = []
         for spec in specs:
             cases.append(compare_case(spec, face, canonical_vertices, Path(directory),
-                                      noise_floor=noise_floor))
+                                      noise_floor=noise_floor, combine=combine))
             if progress is not None:
                 progress(1)
-    return replace(summarise_cases(tuple(cases)), noise_floor=noise_floor)
+    return replace(summarise_cases(tuple(cases)), noise_floor=noise_floor, combine=combine)
