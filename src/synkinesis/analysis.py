@@ -117,6 +117,10 @@ class AnalysisOptions:
             self.uncertainty.validate()
         except ValueError as error:
             raise AnalysisError(f"uncertainty options: {error}") from None
+        try:
+            self.coupling.validate()
+        except ValueError as error:
+            raise AnalysisError(f"coupling options: {error}") from None
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,6 +28,12 @@ from synkinesis.protocol import EYE_TASKS, TASK_NAMES, Segment, Segmentation, ge
 from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES, Side, other_side
 from synkinesis.signals import signal_name
+from synkinesis.sustained import (  # noqa: F401  (re-exported: their home until this split)
+    Sustained,
+    sustained_jitter_mm,
+    sustained_level,
+    sustained_levels,
+)
 
 #: Extra per-side quantities kept per task (signed, mm or degrees) for scale items.
 AUXILIARY = ("nasolabial_angle", "mouth_corner_rise", "mouth_corner_lateral")
@@ -43,129 +49,47 @@ class CouplingOptions:
         A movement or asymmetry must be held this long to count, seconds [U: research code
         requires "a minimum time"; 0.25 s is this project's default].
     noise_k : float
-        Noise floor = ``noise_k`` x robust SD of the left-right difference at rest.
+        Noise floor = ``noise_k`` x robust SD of the left-right difference's jitter.
     min_noise_floor_mm : float
         The floor is never below this, mm (landmark jitter on a still face) [U].
     min_range_mm : float
         Voluntary ranges are floored here before dividing, mm.
+    noise_floor : {"rest", "sustained"}
+        Where the jitter is measured. "rest": the robust SD of the left-right difference
+        over the rest frames, one floor per region. "sustained": the frame-to-frame jitter of
+        the left-right difference inside each task's hold (every repetition's frames where the
+        task's driver is held at least half way), from second differences, so the task's own
+        slow movement and the rest's expression changes do not count; one floor per cell,
+        and per region their median (:func:`sustained_jitter_mm`).
+    repetitions : {"best", "mean"}
+        How a task recorded more than once makes its cells. "best": the best held window over
+        all its repetitions (a noise peak in either counts). "mean": each repetition's own
+        sustained level, averaged (the window shown as evidence is the highest repetition's).
     """
 
     min_duration_s: float = 0.25
     noise_k: float = 3.0
     min_noise_floor_mm: float = 0.3
     min_range_mm: float = 1.0
+    noise_floor: Literal["rest", "sustained"] = "rest"
+    repetitions: Literal["best", "mean"] = "best"
+
+    def validate(self) -> None:
+        """Raise ValueError for an unknown noise floor or way of combining repetitions."""
+        if self.noise_floor not in NOISE_FLOORS:
+            raise ValueError(f"noise_floor must be one of {', '.join(NOISE_FLOORS)}, "
+                             f"got {self.noise_floor!r}")
+        if self.repetitions not in REPETITION_RULES:
+            raise ValueError(f"repetitions must be one of {', '.join(REPETITION_RULES)}, "
+                             f"got {self.repetitions!r}")
 
 
-@dataclass(frozen=True)
-class Sustained:
-    """The best sustained level of a series over a task.
+#: Where the noise floor's jitter is measured (:attr:`CouplingOptions.noise_floor`).
+NOISE_FLOORS: tuple[str, ...] = ("rest", "sustained")
 
-    Attributes
-    ----------
-    value : float
-        Level held in every frame of the best window (NaN when no usable frame).
-    start, stop : int
-        Frame indices of that window ``[start, stop)``.
-    peak : int
-        Frame of the largest value inside the window.
-    full_window : bool
-        False when the task had fewer consecutive usable frames than the minimum duration
-        (the value is then the level over the longest run: less trustworthy).
-    """
+#: How a task's repetitions make one cell (:attr:`CouplingOptions.repetitions`).
+REPETITION_RULES: tuple[str, ...] = ("best", "mean")
 
-    value: float
-    start: int
-    stop: int
-    peak: int
-    full_window: bool
-
-
-def sustained_level(values: np.ndarray, mask: np.ndarray, width: int) -> Sustained:
-    """Largest level held for ``width`` consecutive frames of ``values`` inside ``mask``.
-
-    Parameters
-    ----------
-    values : (N,) float array
-        NaN frames break windows.
-    mask : (N,) bool array
-        Frames of the task.
-    width : int
-        Window length in frames (>= 1).
-
-    Returns
-    -------
-    Sustained
-        ``max over windows of min over the window``.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    inside = np.flatnonzero(mask)
-    if inside.size == 0:
-        return Sustained(float("nan"), 0, 0, 0, False)
-    # Only the span of the task is searched (the intervals run this per cell many times).
-    offset, end = int(inside[0]), int(inside[-1]) + 1
-    v = np.where(mask[offset:end], np.asarray(values, dtype=float)[offset:end], np.nan)
-    finite = np.isfinite(v)
-    if not finite.any():
-        return Sustained(float("nan"), 0, 0, 0, False)
-    padded = np.concatenate([[False], finite, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    longest = int((edges[1::2] - edges[::2]).max())
-    full = longest >= width
-    width = max(1, min(width, longest))
-    filled = np.where(finite, v, -np.inf)
-    if width == 1:
-        minima = filled
-    else:
-        from numpy.lib.stride_tricks import sliding_window_view
-
-        minima = sliding_window_view(filled, width).min(axis=1)
-    start = int(np.argmax(minima))
-    value = float(minima[start])
-    stop = start + width
-    peak = start + int(np.argmax(filled[start:stop]))
-    return Sustained(value, offset + start, offset + stop, offset + peak, full)
-
-
-def sustained_levels(values: np.ndarray, masks: np.ndarray, width: int) -> list[Sustained]:
-    """:func:`sustained_level` of many series at once (one result per row, the same numbers):
-    the coupling computes some thirty per task, and the intervals repeat the coupling a hundred
-    times.
-
-    Parameters
-    ----------
-    values : (K, N) float array
-    masks : (K, N) bool array
-    width : int
-    """
-    values = np.asarray(values, dtype=float)
-    masks = np.asarray(masks, dtype=bool)
-    out: list[Sustained | None] = [None] * values.shape[0]
-    inside = np.flatnonzero(masks.any(axis=0))
-    if inside.size == 0:
-        return [Sustained(float("nan"), 0, 0, 0, False)] * values.shape[0]
-    offset, end = int(inside[0]), int(inside[-1]) + 1
-    v = np.where(masks[:, offset:end], values[:, offset:end], np.nan)
-    finite = np.isfinite(v)
-    position = np.arange(v.shape[1])
-    # Length of the finite run ending at each frame: distance to the last non-finite frame.
-    last_gap = np.maximum.accumulate(np.where(finite, -1, position), axis=1)
-    longest = (position - last_gap).max(axis=1) if v.shape[1] else np.zeros(v.shape[0], int)
-    batch = np.flatnonzero(longest >= max(width, 1))
-    for row in np.flatnonzero(longest < max(width, 1)):
-        out[row] = sustained_level(values[row], masks[row], width)
-    if batch.size:
-        from numpy.lib.stride_tricks import sliding_window_view
-
-        filled = np.where(finite[batch], v[batch], -np.inf)
-        minima = (sliding_window_view(filled, width, axis=1).min(axis=2) if width > 1
-                  else filled)
-        starts = np.argmax(minima, axis=1)
-        for k, row in enumerate(batch):
-            start = int(starts[k])
-            peak = start + int(np.argmax(filled[k, start:start + width]))
-            out[row] = Sustained(float(minima[k, start]), offset + start,
-                                 offset + start + width, offset + peak, True)
-    return [item for item in out if item is not None]
 
 
 #: What a coupling cell can hold (:meth:`Coupling.cell`).
@@ -196,7 +120,8 @@ class Coupling:
     excess_window : dict side -> (T, R, 3) int array
         ``start, stop, peak`` frames of the excess window (-1 when none).
     noise_floor_mm : (R,) array
-        Left-right difference noise floor per region, from the rest frames, mm.
+        Left-right difference noise floor per region, mm: from the rest frames, or with
+        ``CouplingOptions(noise_floor="sustained")`` the median of the region's cell floors.
     coverage : (T,) array
         Fraction of the task's frames that were usable.
     label_confidence : (T,) array
@@ -229,6 +154,9 @@ class Coupling:
     rest_values: Mapping[str, float]
     frame_interval_s: float
     not_assessable: Mapping[str, str] = field(default_factory=dict)
+    #: (T, R) noise floor of each cell from the jitter inside the task's hold, mm, with
+    #: ``CouplingOptions(noise_floor="sustained")``; None with the rest floor.
+    cell_noise_floor_mm: np.ndarray | None = None
 
     def cell(self, *, quantity: CellQuantity, side: Side, task: str, region: str) -> float:
         """One cell, by its labels: ``quantity`` one of :data:`CELL_QUANTITIES` (mm, or a
@@ -258,9 +186,15 @@ class Coupling:
         start, stop, peak = self.excess_window[side][self.tasks.index(task), column]
         return int(start), int(stop), int(peak)
 
-    def noise_floor(self, region: str) -> float:
-        """The region's left-right difference noise floor from the rest frames, mm."""
-        return float(self.noise_floor_mm[self._column(region)])
+    def noise_floor(self, region: str, task: str | None = None) -> float:
+        """The region's left-right difference noise floor, mm; with ``task`` and the
+        sustained floor, that cell's own floor (the region's when the cell has none)."""
+        column = self._column(region)
+        if task is not None and self.cell_noise_floor_mm is not None and task in self.tasks:
+            value = float(self.cell_noise_floor_mm[self.tasks.index(task), column])
+            if np.isfinite(value):
+                return value
+        return float(self.noise_floor_mm[column])
 
     def task_reliability(self, task: str) -> float:
         """How far a task's cells can be trusted, 0..1: its label confidence times the
@@ -322,6 +256,7 @@ def compute_coupling(
     -------
     Coupling
     """
+    options.validate()
     moves = region_movements(recording, segmentation.baseline)
     t_all = np.asarray(recording.time_s, dtype=float)
     excluded, not_assessable = [], {}
@@ -357,6 +292,8 @@ def compute_coupling(
             sd = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
             noise[j] = max(options.noise_k * sd, options.min_noise_floor_mm)
 
+    cell_floor = (np.full((n_t, n_r), np.nan) if options.noise_floor == "sustained"
+                  else None)
     movement = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
     excess = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
     windows = {side: np.full((n_t, n_r, 3), -1, dtype=np.int64) for side in SIDES}
@@ -391,6 +328,10 @@ def compute_coupling(
             series.extend(np.abs(moves[side][name]) for name in AUXILIARY)
             cell_masks.extend([mask] * len(AUXILIARY))
         levels = sustained_levels(np.stack(series), np.stack(cell_masks), width)
+        spans = [segment.mask(t) & mask for segment in segmentation.segments
+                 if segment.task == task and segment not in excluded]
+        if options.repetitions == "mean" and len(spans) >= 2:
+            levels = _mean_of_repetitions(np.stack(series), np.stack(cell_masks), spans, width)
         for k, (j, side) in enumerate(cells):
             level, gap = levels[2 * k], levels[2 * k + 1]
             movement[side][i, j] = level.value
@@ -399,12 +340,27 @@ def compute_coupling(
             windows[side][i, j] = (gap.start, gap.stop, gap.peak)
         if any_short:
             short.append(task)
+        if cell_floor is not None:
+            hold = _hold_frames(task, [span & usable for span in spans], moves, width)
+            for j, region in enumerate(regions):
+                if region == "neck":
+                    continue
+                cell_hold = hold & ~blink if region == "eye" and task not in EYE_TASKS else hold
+                sd = sustained_jitter_mm(moves["left"][region] - moves["right"][region],
+                                         cell_hold)
+                if np.isfinite(sd):
+                    cell_floor[i, j] = max(options.noise_k * sd, options.min_noise_floor_mm)
         rest_levels = levels[2 * len(cells):]
         for s, side in enumerate(SIDES):
             auxiliary[side][task] = {
                 name: rest_levels[s * len(AUXILIARY) + a].value
                 for a, name in enumerate(AUXILIARY)}
 
+    if cell_floor is not None:
+        for j, region in enumerate(regions):
+            column = cell_floor[:, j]
+            if region != "neck" and np.isfinite(column).any():
+                noise[j] = float(np.median(column[np.isfinite(column)]))
     ranges = {}
     for side in SIDES:
         rng = np.full(n_r, np.nan)
@@ -425,4 +381,51 @@ def compute_coupling(
         noise_floor_mm=noise, coverage=coverage, label_confidence=confidence,
         short_tasks=tuple(short), auxiliary=auxiliary,
         rest_values=dict(segmentation.baseline), frame_interval_s=dt,
-        not_assessable=not_assessable)
+        not_assessable=not_assessable, cell_noise_floor_mm=cell_floor)
+
+
+def _mean_of_repetitions(series: np.ndarray, masks: np.ndarray, spans: Sequence[np.ndarray],
+                         width: int) -> list[Sustained]:
+    """Each row's sustained level taken in every repetition's span on its own and averaged
+    (NaN repetitions left out); its window is the repetition with the highest level, and it is
+    a full window only when every repetition's was."""
+    by_repetition = [sustained_levels(series, masks & span[None, :], width) for span in spans]
+    out = []
+    for row in range(series.shape[0]):
+        levels = [repetition[row] for repetition in by_repetition]
+        values = np.array([level.value for level in levels], dtype=float)
+        finite = np.isfinite(values)
+        if not finite.any():
+            out.append(levels[0])
+            continue
+        best = levels[int(np.argmax(np.where(finite, values, -np.inf)))]
+        out.append(Sustained(float(values[finite].mean()), best.start, best.stop, best.peak,
+                             all(level.full_window for level in levels)))
+    return out
+
+
+def _hold_frames(task: str, spans: Sequence[np.ndarray],
+                 moves: Mapping[Side, Mapping[str, np.ndarray]], width: int) -> np.ndarray:
+    """The frames of the task's spans (one (N,) mask per repetition) where the task is held:
+    its first driver region, on the side that moves it more, at least half of that side's
+    sustained level in that repetition; a repetition's whole span when its driver is not
+    measured or does not move."""
+    hold = np.zeros_like(spans[0]) if spans else np.zeros(0, dtype=bool)
+    drivers = [r for r in get_task(task).drivers if r in moves["left"]]
+    for span in spans:
+        if not drivers:
+            hold |= span
+            continue
+        region = drivers[0]
+        best = None
+        for side in SIDES:
+            level = sustained_level(moves[side][region], span, width).value
+            if np.isfinite(level) and (best is None or level > best[0]):
+                best = (level, side)
+        if best is None or best[0] <= 0:
+            hold |= span
+            continue
+        values = np.asarray(moves[best[1]][region], dtype=float)
+        with np.errstate(invalid="ignore"):
+            hold |= span & (values >= 0.5 * best[0])
+    return hold

@@ -588,6 +588,7 @@ def find_patterns(
                 pattern.proxy, "none of its tasks was recorded: " + ", ".join(pattern.tasks)))
             continue
         key = evidence[0]
+        floor = coupling.noise_floor(pattern.region, key.task)
         index, severity = pattern_index_from_excess(
             pattern, {e.task: e.excess_mm for e in evidence}, floor_mm=floor, cuts=cuts)
         confidence = coupling.task_reliability(key.task) * _grade_confidence(index, cuts)

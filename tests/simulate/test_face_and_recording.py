@@ -64,7 +64,7 @@ def test_neutral_face_is_real_and_pixels_round_trip(neutral_face, canonical):
 
 
 def test_protocol_timing_is_natural():
-    timing = ProtocolTiming()
+    timing = ProtocolTiming(repetitions=1)  # each task once (repetitions: their own test)
     time_s, command, spans = protocol_commands(timing, rng=np.random.default_rng(3))
     assert [s.task for s in spans] == list(TASKS)
     assert spans[0].start_s == 0 and all(a.end_s == pytest.approx(b.start_s)
@@ -109,11 +109,13 @@ def test_benchmark_7000_axons_and_a_full_protocol_under_a_second(neutral_face, c
     fields = muscle_fields(canonical.vertices, neutral_face.head_mm)
     best = np.inf
     for seed in range(2):
-        start = time.perf_counter()
+        # CPU time, not wall time: the suite runs on shared machines (~0.15 s on one core for
+        # the default protocol, every task twice)
+        start = time.process_time()
         nerve = regenerate((Injury("left", "proximal", 0.8),), rng=np.random.default_rng(seed))
         recording = synthesize_recording(nerve, neutral_face, fields, day=365.0,
                                          rng=np.random.default_rng(seed))
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     assert nerve.parameters.n_axons == 7000
-    assert recording.time_s[-1] >= 30.0 and recording.landmarks_px.shape[0] >= 900
+    assert recording.time_s[-1] >= 60.0 and recording.landmarks_px.shape[0] >= 1800
     assert best < 1.0

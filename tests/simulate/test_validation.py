@@ -119,3 +119,43 @@ def test_validate_cli(run_cli, face_file):
     assert bad.exit_code == 2 and "--severities values must be in 0..1" in bad.output
     bad = run_cli("validate", "--sides", "top", "--face", face_file)
     assert bad.exit_code == 2 and "unknown side 'top'" in bad.output
+
+
+def test_validate_cli_with_repetitions_camera_and_noise_floor(run_cli, face_file, tmp_path):
+    """`synk validate` end to end with every task done twice, a closer camera in a larger
+    frame, the sustained noise floor and the repetitions averaged: the setting is in the table
+    and the JSON."""
+    report = tmp_path / "report.json"
+    result = run_cli("validate", "--severities", "0,0.95", "--misrouting", "0.9", "--sides",
+                     "left", "--head-motion-deg", "1", "--noise-px", "1", "--repetitions", "2",
+                     "--face-px", "300", "--frame", "1280x720", "--noise-floor", "sustained",
+                     "--combine-repetitions", "mean", "--seed", "40", "--face", face_file,
+                     "--quiet", "--json", report)
+    assert result.exit_code == 0, result.output
+    assert ("2 simulated patients (seeds 40..41): each task performed 2 times; tracker noise "
+            "1 px") in result.output
+    assert "face width 300 px, frame 1280x720; noise floor from the sustained" in result.output
+    assert "repetitions combined: mean" in result.output
+    payload = json.loads(report.read_text())
+    assert payload["cases"] == 2
+    assert payload["setting"] == {"repetitions": [2], "face_px": [300.0],
+                                  "frame": ["1280x720"], "noise_px": [1.0],
+                                  "head_motion_deg": [1.0], "seeds": [40, 41],
+                                  "noise_floor": "sustained", "combine_repetitions": "mean"}
+    decided = payload["decisions"]["ocular_oral"]
+    assert decided["case_sides"] == 4
+    assert decided["fp"] == 0  # the healthy face and the healthy side
+    # the severe injured side is found: at 300 px 1 px of tracker noise is about 0.5 mm
+    assert decided["tp"] == 1
+    for args, message in (
+            (("--repetitions", "0"), "repetitions must be in 1..10"),
+            (("--frame", "1280"), "--frame must be WIDTHxHEIGHT"),
+            (("--face-px", "1000"), "does not fit in a 640x360 frame"),
+            (("--noise-floor", "hold"), "--noise-floor must be one of rest, sustained"),
+            (("--combine-repetitions", "max"),
+             "--combine-repetitions must be one of best, mean")):
+        bad = run_cli("validate", "--severities", "0", "--head-motion-deg", "1",
+                      "--noise-px", "1", "--face", face_file, "--quiet", *args)
+        assert bad.exit_code == 2, (args, bad.output)
+        assert message in bad.output, (args, bad.output)
+        assert "Traceback" not in bad.output

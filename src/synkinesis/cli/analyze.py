@@ -60,6 +60,16 @@ def analyze(
              "smile_closed.jpg, smile_open.jpg, snarl.jpg, pucker.jpg, eee.jpg; "
              "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
+    noise_floor: str = typer.Option(
+        "rest", "--noise-floor",
+        help="Where each cell's noise floor is measured: rest (left-right jitter over the rest "
+             "frames, one floor per region) or sustained (jitter inside each task's hold, one "
+             "floor per cell; docs/validation.md compares them)."),
+    combine: str = typer.Option(
+        "best", "--combine-repetitions",
+        help="How one cell is made of a task done several times: best (the best held window "
+             "over all repetitions) or mean (each repetition's level, averaged; "
+             "docs/validation.md compares them)."),
     as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
@@ -79,6 +89,7 @@ def analyze(
         synk analyze --photos visit-photos/ -o out/
     """
     from synkinesis.analysis import AnalysisError, AnalysisOptions
+    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES, CouplingOptions
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
@@ -87,10 +98,19 @@ def analyze(
 
     side = str(affected_side)
     check_json_target(as_json, overwrite=overwrite)
+    if noise_floor not in NOISE_FLOORS:
+        fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
+    if combine not in REPETITION_RULES:
+        fail(f"--combine-repetitions must be one of {', '.join(REPETITION_RULES)}, "
+             f"got {combine!r}")
+    coupling = CouplingOptions(noise_floor=noise_floor, repetitions=combine)  # type: ignore[arg-type]
     if photos:
         if span or protocol is not None or rest is not None:
             fail("--span, --protocol and --rest do not apply to --photos: each photo's task "
                  "comes from its file name or the list file, and rest is the rest photo")
+        if noise_floor != "rest":
+            fail("--noise-floor sustained does not apply to --photos: a photo has no hold "
+                 "to measure jitter in")
         _analyze_photos(input_path, output, side=side, method=method, iris_mm=iris_mm,
                         mirrored=mirrored, keep_paths=keep_paths, overwrite=overwrite,
                         quiet=quiet)
@@ -99,7 +119,8 @@ def analyze(
         options = WorkflowOptions(
             measure=measure_options(method=method, iris_mm=iris_mm, mirrored=mirrored,
                                     rest=rest),
-            analysis=AnalysisOptions(affected_side=None if side == "auto" else side),  # type: ignore[arg-type]
+            analysis=AnalysisOptions(affected_side=None if side == "auto" else side,  # type: ignore[arg-type]
+                                     coupling=coupling),
             spans=parse_spans(span),
             protocol_file=protocol, figures=figures, overwrite=overwrite,
             keep_paths=keep_paths)

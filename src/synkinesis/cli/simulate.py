@@ -17,6 +17,7 @@ from synkinesis.cli.common import (
     overwrite_option,
     write_error_message,
 )
+from synkinesis.cli.simulate_tables import print_validation, wide_console
 
 _INJURY_HELP = ("Injury as SIDE\\[:SITE\\[:SEVERITY]]: side left/right (the patient's), site "
                 "proximal (as in Bell's palsy, default) or a branch (temporal, zygomatic, buccal, "
@@ -40,6 +41,20 @@ def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treat
                           day=day, treatments=treatment or (), seed=seed, timing=timing_changes)
     except ValueError as exc:
         fail(str(exc))
+
+
+def _camera(repetitions: int, face_px: float, frame: str | None) -> dict:
+    """Timing fields of ``--repetitions``, ``--face-px`` and ``--frame`` (exits with one line
+    on bad input)."""
+    from synkinesis.simulate import ModelError
+    from synkinesis.simulate.scenarios import parse_frame
+
+    try:
+        width, height = parse_frame(frame)
+    except ModelError as exc:
+        fail(str(exc))
+    return {"repetitions": repetitions, "face_px": face_px, "frame_width": width,
+            "frame_height": height}
 
 
 def simulate(
@@ -76,6 +91,17 @@ def simulate(
     blink_rate: float = typer.Option(0.15, "--blink-rate",
                                      help="Spontaneous blinks per second \\[assumption]."),
     fps: float = typer.Option(30.0, "--fps", help="Frames per second."),
+    repetitions: int = typer.Option(2, "--repetitions",
+                                    help="Times each task is performed, in a row (the guided "
+                                         "protocol asks each task twice)."),
+    face_px: float = typer.Option(0.0, "--face-px",
+                                  help="Width of the face in the image, pixels (cheek to "
+                                       "cheek): how close the camera is. 0 = the neutral "
+                                       "face's own size (single_face.mp4: 149 px)."),
+    frame: str = typer.Option(None, "--frame",
+                              help="Video frame as WIDTHxHEIGHT pixels, e.g. 1920x1080. "
+                                   "Default: the neutral face's frame (single_face.mp4: "
+                                   "640x360)."),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:
@@ -99,7 +125,8 @@ def simulate(
 
     spec = _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treatment,
                  seed, {"noise_px": noise_px, "head_motion_deg": head_motion,
-                        "blink_rate_hz": blink_rate, "fps": fps})
+                        "blink_rate_hz": blink_rate, "fps": fps,
+                        **_camera(repetitions, face_px, frame)})
     if output.suffix != ".synk":
         fail(f"the output must be a .synk file, got {output}")
     if output.exists() and output.is_dir():
@@ -115,7 +142,7 @@ def simulate(
         fail(str(exc))
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
-    from synkinesis.simulate import simulate_patient
+    from synkinesis.simulate import ModelError, simulate_patient
     from synkinesis.simulate.io import load_neutral_face, write_simulation
     from synkinesis.simulate.patient import build_nerve, truth_on_day
 
@@ -127,7 +154,7 @@ def simulate(
         face_truth = truth_on_day(build_nerve(spec), spec.day, spec.treatments,
                                   canonical_vertices=canonical.vertices, face_mm=neutral.head_mm)
         write_simulation(output, spec, recording, truth, neutral, face_truth=face_truth)
-    except (FaceError, LandmarkModelError, MeasureError) as exc:
+    except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(write_error_message(exc))
@@ -152,7 +179,7 @@ def _print_truth(truth, face_truth=None) -> None:
     given, on the recording's own face."""
     from rich.table import Table
 
-    console = _wide_console()
+    console = wide_console()
     from synkinesis.simulate import PATTERNS, REGIONS, TASKS
 
     for side in ("left", "right"):
@@ -319,7 +346,7 @@ def _print_prediction(spec, plan, days, before, after) -> None:
     from synkinesis.simulate import PATTERNS, format_treatment
     from synkinesis.simulate.scenarios import describe_spec, largest_coupling_changes
 
-    console = _wide_console()
+    console = wide_console()
     injured = sorted({i.side for i in spec.injuries}) or ["left", "right"]
     console.print(f"patient: {describe_spec(spec)}", highlight=False)
     console.print("plan: " + (", ".join(format_treatment(t) for t in plan) or "none"),
@@ -365,6 +392,23 @@ def validate(
     noise: str = typer.Option("0.3,1", "--noise-px", help="SDs of landmark noise, pixels."),
     face: Path = typer.Option(None, "--face", help="Real neutral face, as in `synk simulate`."),
     seed: int = typer.Option(0, "--seed", help="Seed of the first case (then +1 per case)."),
+    repetitions: int = typer.Option(2, "--repetitions",
+                                    help="Times each simulated task is performed, in a row."),
+    face_px: float = typer.Option(0.0, "--face-px",
+                                  help="Width of the face in the image, pixels (0: the "
+                                       "neutral face's own, single_face.mp4 149 px)."),
+    frame: str = typer.Option(None, "--frame",
+                              help="Video frame as WIDTHxHEIGHT pixels (default: the neutral "
+                                   "face's)."),
+    noise_floor: str = typer.Option("rest", "--noise-floor",
+                                    help="How the analysis estimates each cell's noise floor: "
+                                         "rest (left-right jitter of the rest frames) or "
+                                         "sustained (jitter inside the task's sustained "
+                                         "windows)."),
+    combine: str = typer.Option("best", "--combine-repetitions",
+                                help="How the analysis makes one cell of a task done several "
+                                     "times: best (the best held window over all) or mean "
+                                     "(each repetition's level, averaged)."),
     as_json: str = json_option("the report"),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -388,6 +432,7 @@ def validate(
     from synkinesis.simulate.scenarios import parse_number_list, parse_sides
 
     check_json_target(as_json, overwrite=overwrite)
+    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES
     from synkinesis.simulate.validation import run_validation, validation_grid
 
     try:
@@ -397,9 +442,15 @@ def validate(
             sides=parse_sides(sides),
             head_motion_deg=parse_number_list(head_motion, name="--head-motion-deg",
                                               low=0, high=20),
-            noise_px=parse_number_list(noise, name="--noise-px", low=0, high=20), seed=seed)
+            noise_px=parse_number_list(noise, name="--noise-px", low=0, high=20), seed=seed,
+            timing=_camera(repetitions, face_px, frame))
     except ModelError as exc:
         fail(str(exc))
+    if noise_floor not in NOISE_FLOORS:
+        fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
+    if combine not in REPETITION_RULES:
+        fail(f"--combine-repetitions must be one of {', '.join(REPETITION_RULES)}, "
+             f"got {combine!r}")
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
     from synkinesis.simulate.io import FaceError, load_neutral_face
@@ -410,86 +461,15 @@ def validate(
         with progress_bar(quiet or as_json == "-", f"{len(specs)} simulated patients",
                           total=len(specs)) as advance:
             report = run_validation(specs, neutral, canonical_vertices=vertices,
-                                    progress=advance)
-    except (FaceError, LandmarkModelError, MeasureError) as exc:
+                                    progress=advance, noise_floor=noise_floor,
+                                    combine=combine)
+    except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     if as_json is not None:
         emit_json(report.as_dict(), as_json, overwrite=overwrite)
         if as_json == "-":
             return
-    _print_validation(report)
-
-
-def _print_validation(report) -> None:
-    import math
-
-    from rich.table import Table
-
-    from synkinesis.simulate import PATTERNS, REGIONS, TASKS
-
-    out = _wide_console()
-    regions = [r for r in REGIONS if r != "neck"]
-    table = Table(title=f"recovery error per coupling cell, mean |analysed - true| mm "
-                        f"({len(report.cases)} simulated patients x 2 sides)",
-                  box=None, padding=(0, 1), title_justify="left")
-    table.add_column("task")
-    for region in regions:
-        table.add_column(region, justify="right")
-    for t, task in enumerate(TASKS):
-        if task == "rest":
-            continue
-        table.add_row(task, *(f"{report.cell_error_mm[t, REGIONS.index(r)]:.2f}"
-                              for r in regions))
-    out.print(table)
-    table = Table(title="patterns (per side; present = true grade >= mild)", box=None,
-                  padding=(0, 1), title_justify="left")
-    for header in ("pattern", "sensitivity", "specificity", "TP", "FN", "TN", "FP",
-                   "grade agreement", "index bias", "sens. no floor", "spec. no floor"):
-        table.add_column(header, justify="right" if header != "pattern" else "left")
-
-    def number(value: float, sign: str = "") -> str:
-        return "-" if math.isnan(value) else f"{value:{sign}.2f}"
-
-    for pattern in PATTERNS:
-        c = report.counts[pattern]
-        table.add_row(pattern, number(report.sensitivity[pattern]),
-                      number(report.specificity[pattern]),
-                      *(str(c[k]) for k in ("tp", "fn", "tn", "fp")),
-                      number(report.severity_agreement[pattern]),
-                      number(report.index_bias[pattern], "+"),
-                      number(report.index_sensitivity[pattern]),
-                      number(report.index_specificity[pattern]))
-    out.print(table)
-    out.print("  grade agreement: found grade = true grade; index bias: found - true index "
-              "(points) where truly present; no floor: the analysis' index graded without "
-              "its noise floor", highlight=False)
-    grades = ("none", "mild", "moderate", "severe")
-    table = Table(title="severity agreement (case-sides: true grade -> found grade)", box=None,
-                  padding=(0, 1), title_justify="left")
-    table.add_column("pattern")
-    table.add_column("true")
-    for grade in grades:
-        table.add_column(f"found {grade}", justify="right")
-    rows = [(p, report.severity_table[p]) for p in PATTERNS]
-    rows.append(("Sunnybrook items", report.sunnybrook_table))
-    for name, counts in rows:
-        for g, grade in enumerate(grades):
-            if counts[g].sum():
-                table.add_row(name, grade, *(str(v) for v in counts[g]))
-    out.print(table)
-    out.print(f"affected side named correctly (none for healthy faces): "
-              f"{report.side_accuracy:.0%} of {len(report.cases)} patients", highlight=False)
-    if report.decisions is not None:  # what `synk analyze` calls, from the intervals
-        from synkinesis.cli.decisions import decision_table
-
-        out.print(decision_table(report))
-
-
-def _wide_console():
-    """The shared console, but at least 120 columns wide so the matrices are not cut."""
-    from rich.console import Console
-
-    return console if console.width >= 120 else Console(width=120, highlight=False)
+    print_validation(report)
 
 
 def register(app: typer.Typer) -> None:

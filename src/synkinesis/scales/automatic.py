@@ -269,7 +269,7 @@ def task_synkinesis_points(coupling: Coupling, task: str, side: Side
         return float("nan"), "", float("nan")
     excess = {region: coupling.cell(quantity="excess_mm", side=side, task=task, region=region)
               for region in coupling.regions}
-    floor = {region: coupling.noise_floor(region) for region in coupling.regions}
+    floor = {region: coupling.noise_floor(region, task) for region in coupling.regions}
     return watched_excess_points(task, excess, floor_mm=floor)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import MUSCLES, TASKS, command_matrix
+from synkinesis.simulate.camera import with_camera
 from synkinesis.simulate.face import NeutralFace, displace, to_pixels
 from synkinesis.simulate.nerve import ModelError, Nerve, drive_at
 from synkinesis.simulate.treatments import Treatment
@@ -52,6 +53,15 @@ class ProtocolTiming:
         SD of slow head translation.
     noise_px : float, pixels
         SD of independent tracker noise on every landmark coordinate.
+    repetitions : int
+        How many times each task is performed, in a row (the guided protocol asks each task
+        twice: :data:`synkinesis.protocol.GUIDED_REPETITIONS`).
+    face_px : float, pixels
+        Width of the face in the image (cheek to cheek, landmarks 234 and 454): how close the
+        camera is. 0 keeps the neutral face's own size.
+    frame_width, frame_height : int, pixels
+        Size of the video frame; 0 keeps the neutral face's frame. The face keeps its relative
+        place in the frame.
     """
 
     fps: float = 30.0
@@ -70,6 +80,10 @@ class ProtocolTiming:
     head_motion_deg: float = 1.0
     head_shift_mm: float = 1.0
     noise_px: float = 0.3
+    repetitions: int = 2
+    face_px: float = 0.0
+    frame_width: int = 0
+    frame_height: int = 0
 
     def validate(self) -> None:
         """Raise :class:`~synkinesis.simulate.nerve.ModelError` for an impossible value."""
@@ -82,6 +96,22 @@ class ProtocolTiming:
             raise ModelError("hold_s and rest_s must be > 0 s")
         if self.noise_px > 20 or self.head_motion_deg > 20 or self.head_shift_mm > 50:
             raise ModelError("noise_px must be <= 20, head_motion_deg <= 20, head_shift_mm <= 50")
+        for name in ("repetitions", "frame_width", "frame_height"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or float(value) != int(value):
+                raise ModelError(f"{name} must be a whole number, got {value}")
+        if not 1 <= self.repetitions <= 10:
+            raise ModelError(f"repetitions must be in 1..10, got {self.repetitions}")
+        if (self.frame_width == 0) != (self.frame_height == 0):
+            raise ModelError("frame_width and frame_height are given together (0 for both: "
+                             "the neutral face's frame)")
+        if self.frame_width and not (16 <= self.frame_width <= 8192
+                                     and 16 <= self.frame_height <= 8192):
+            raise ModelError(f"the frame must be 16..8192 pixels each way, got "
+                             f"{self.frame_width}x{self.frame_height}")
+        if self.face_px and not 20 <= self.face_px <= 8192:
+            raise ModelError(f"face_px must be 20..8192 pixels (0: the face's own size), "
+                             f"got {self.face_px}")
 
     def task_duration_s(self) -> float:
         """Length of one task's span, s (reaction to the end of its gap, at nominal timing)."""
@@ -142,6 +172,10 @@ def protocol_commands(
 ) -> tuple[np.ndarray, np.ndarray, tuple[TaskSpan, ...]]:
     """Central commands of the whole protocol over time.
 
+    Each task other than rest is performed ``timing.repetitions`` times in a row, each
+    repetition with its own reaction time, hold, effort and tremor, in a span of its own (the
+    spans of one task share its name, as the guided protocol's repetitions do).
+
     Parameters
     ----------
     timing : ProtocolTiming
@@ -156,7 +190,7 @@ def protocol_commands(
     """
     timing.validate()
     table = command_matrix()
-    moving = [task for task in tasks if task != "rest"]
+    moving = [task for task in tasks if task != "rest" for _ in range(int(timing.repetitions))]
     span = timing.task_duration_s()
     total = timing.rest_s + span * len(moving)
     time_s = np.arange(int(round(total * timing.fps))) / timing.fps
@@ -182,6 +216,17 @@ def protocol_commands(
             blink = _envelope(time_s, onset, timing.blink_s / 2, 0.0, timing.blink_s / 2)
             command[:, eye] = np.maximum(command[:, eye], blink)
     return time_s, np.clip(command, 0.0, 1.0), tuple(spans)
+
+
+def camera_face(face: NeutralFace, timing: ProtocolTiming) -> NeutralFace:
+    """The neutral face as ``timing``'s camera sees it (``face_px``, ``frame_width`` x
+    ``frame_height``; 0 keeps the face's own); a face that does not fit raises ModelError."""
+    frame = ((int(timing.frame_height), int(timing.frame_width)) if timing.frame_width
+             else None)
+    try:
+        return with_camera(face, face_px=timing.face_px, frame_size=frame)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
 
 
 def synthesize_recording(
@@ -212,6 +257,7 @@ def synthesize_recording(
     -------
     SyntheticRecording
     """
+    face = camera_face(face, timing)
     time_s, command, spans = protocol_commands(timing, rng=rng)
     states = [drive_at(nerve, side, day, treatments=treatments) for side in SIDES]
     activation = np.stack([state.activation(command) for state in states], axis=1)

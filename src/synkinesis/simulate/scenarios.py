@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from synkinesis.simulate.anatomy import REGIONS, TASKS
-from synkinesis.simulate.nerve import ModelError, RegrowthParameters
+from synkinesis.simulate.nerve import Injury, ModelError, RegrowthParameters
 from synkinesis.simulate.patient import (
     SimulationSpec,
     format_treatment,
@@ -35,8 +36,8 @@ from synkinesis.simulate.patient import (
 from synkinesis.simulate.recording import ProtocolTiming
 
 __all__ = ["CouplingChange", "DEFAULT_DAY", "SIDES", "build_spec", "describe_spec",
-           "largest_coupling_changes", "parse_number_list", "parse_sides", "prediction_days",
-           "prediction_payload"]
+           "largest_coupling_changes", "parse_frame", "parse_number_list", "parse_sides",
+           "prediction_days", "prediction_payload", "validation_grid"]
 
 #: The day of a recording when none is given: one year after the injury.
 DEFAULT_DAY = 365.0
@@ -89,6 +90,22 @@ def parse_number_list(text: str, *, name: str, low: float, high: float) -> tuple
     if not values or any(not low <= v <= high for v in values):
         raise ModelError(f"{name} values must be in {low:g}..{high:g}, got {text!r}")
     return values
+
+
+def parse_frame(text: str | None, *, name: str = "--frame") -> tuple[int, int]:
+    """``"1920x1080"`` -> ``(1920, 1080)`` (width, height, pixels); None or "" -> ``(0, 0)``:
+    the neutral face's own frame."""
+    if not text:
+        return 0, 0
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        width, height = (int(part) for part in parts)
+    except ValueError:
+        raise ModelError(f"{name} must be WIDTHxHEIGHT in pixels, e.g. 1920x1080, "
+                         f"got {text!r}") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise ModelError(f"{name} must be 16..8192 pixels each way, got {text!r}")
+    return width, height
 
 
 def parse_sides(text: str, *, name: str = "--sides") -> tuple[str, ...]:
@@ -187,3 +204,46 @@ def describe_fit(result: Any, *, side: str) -> str:
             f"{regrowth.misrouting:.2f}, sprouts {regrowth.collateral_sprouts:.2f}; RMS "
             f"asymmetry error {result.error:.2f} of the healthy range over {result.cells} cells "
             f"(severity and misrouting trade off: read the predictions, not the parameters)")
+
+
+def validation_grid(
+    *,
+    severities: tuple[float, ...] = (0.0, 0.6, 0.95),
+    misrouting: tuple[float, ...] = (0.4, 0.9),
+    sides: tuple[str, ...] = ("left", "right"),
+    head_motion_deg: tuple[float, ...] = (1.0, 4.0),
+    noise_px: tuple[float, ...] = (0.3, 1.0),
+    day: float = 365.0,
+    seed: int = 0,
+    timing: dict[str, Any] | None = None,
+) -> tuple[SimulationSpec, ...]:
+    """Simulation specs of every combination (a severity of 0 is one healthy face per motion
+    and noise level, whatever the side and misrouting). ``timing`` changes other fields of
+    every case's :class:`~synkinesis.simulate.recording.ProtocolTiming` (repetitions, camera).
+
+    Returns
+    -------
+    tuple of SimulationSpec, each with its own seed (``seed`` + case number)
+    """
+    specs: list[SimulationSpec] = []
+    seen = set()
+    for severity, route, side, motion, noise in itertools.product(
+            severities, misrouting, sides, head_motion_deg, noise_px):
+        key = (severity, route, side, motion, noise) if severity > 0 else (0, motion, noise)
+        if key in seen:
+            continue
+        seen.add(key)
+        base = SimulationSpec()
+        spec = SimulationSpec(
+            injuries=(Injury(side, "proximal", severity),) if severity > 0 else (),
+            regrowth=replace(base.regrowth, misrouting=route),
+            day=day,
+            timing=replace(base.timing, **dict(timing or {}), head_motion_deg=motion,
+                           noise_px=noise),
+            seed=seed + len(specs),
+        )
+        spec.validate()
+        specs.append(spec)
+    if not specs:
+        raise ModelError("the validation grid is empty")
+    return tuple(specs)

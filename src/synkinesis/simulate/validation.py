@@ -25,7 +25,6 @@ with its ground truth measured on the same face:
 
 from __future__ import annotations
 
-import itertools
 import tempfile
 import warnings
 from dataclasses import dataclass, replace
@@ -38,53 +37,13 @@ from synkinesis.findings import SEVERITIES
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import REGIONS, TASKS
 from synkinesis.simulate.face import NeutralFace, muscle_fields
-from synkinesis.simulate.nerve import Injury, ModelError
 from synkinesis.simulate.patient import SimulationSpec, build_nerve, truth_on_day
 from synkinesis.simulate.recording import synthesize_recording
+from synkinesis.simulate.scenarios import validation_grid  # noqa: F401  (re-exported)
 from synkinesis.simulate.truth import PATTERNS, SUNNYBROOK_SYNKINESIS_TASKS, ground_truth
 
 __all__ = ["ValidationCase", "ValidationReport", "analysis_grades", "run_validation",
            "validation_grid"]
-
-
-def validation_grid(
-    *,
-    severities: tuple[float, ...] = (0.0, 0.6, 0.95),
-    misrouting: tuple[float, ...] = (0.4, 0.9),
-    sides: tuple[str, ...] = ("left", "right"),
-    head_motion_deg: tuple[float, ...] = (1.0, 4.0),
-    noise_px: tuple[float, ...] = (0.3, 1.0),
-    day: float = 365.0,
-    seed: int = 0,
-) -> tuple[SimulationSpec, ...]:
-    """Simulation specs of every combination (a severity of 0 is one healthy face per motion
-    and noise level, whatever the side and misrouting).
-
-    Returns
-    -------
-    tuple of SimulationSpec, each with its own seed (``seed`` + case number)
-    """
-    specs: list[SimulationSpec] = []
-    seen = set()
-    for severity, route, side, motion, noise in itertools.product(
-            severities, misrouting, sides, head_motion_deg, noise_px):
-        key = (severity, route, side, motion, noise) if severity > 0 else (0, motion, noise)
-        if key in seen:
-            continue
-        seen.add(key)
-        base = SimulationSpec()
-        spec = SimulationSpec(
-            injuries=(Injury(side, "proximal", severity),) if severity > 0 else (),
-            regrowth=replace(base.regrowth, misrouting=route),
-            day=day,
-            timing=replace(base.timing, head_motion_deg=motion, noise_px=noise),
-            seed=seed + len(specs),
-        )
-        spec.validate()
-        specs.append(spec)
-    if not specs:
-        raise ModelError("the validation grid is empty")
-    return tuple(specs)
 
 
 @dataclass(frozen=True)
@@ -179,6 +138,22 @@ class ValidationReport:
     sunnybrook_table: np.ndarray
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
+    noise_floor: str = "rest"
+    combine: str = "best"
+
+    def setting(self) -> dict[str, Any]:
+        """What the grid was recorded and analysed with: repetitions per task, the face's
+        width in pixels and the frame (0: the neutral face's own), the analysis' noise floor
+        and how it combines repetitions."""
+        timings = [case.spec.timing for case in self.cases]
+        return {"repetitions": sorted({t.repetitions for t in timings}),
+                "face_px": sorted({t.face_px for t in timings}),
+                "frame": sorted({f"{t.frame_width}x{t.frame_height}" for t in timings}),
+                "noise_px": sorted({t.noise_px for t in timings}),
+                "head_motion_deg": sorted({t.head_motion_deg for t in timings}),
+                "seeds": [min(c.spec.seed for c in self.cases),
+                          max(c.spec.seed for c in self.cases)] if self.cases else [],
+                "noise_floor": self.noise_floor, "combine_repetitions": self.combine}
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""
@@ -192,6 +167,7 @@ class ValidationReport:
 
         return {
             "cases": len(self.cases),
+            "setting": self.setting(),
             "tasks": list(TASKS), "regions": list(REGIONS),
             "cell_error_mm": clean(self.cell_error_mm),
             "cell_bias_mm": clean(self.cell_bias_mm),
@@ -233,6 +209,7 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
         FindingOptions,
         pattern_excess_mm,
         pattern_index_from_excess,
+        pattern_points,
         points_grade,
     )
     from synkinesis.scales.automatic import task_synkinesis_points
@@ -243,10 +220,12 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
     sunnybrook: dict[str, dict[str, int]] = {side: {} for side in SIDES}
     for side in SIDES:
         for pattern in options.patterns():
-            floor = coupling.noise_floor(pattern.region)
+            excess = pattern_excess_mm(pattern, coupling, side)
+            points = pattern_points(pattern, excess)
+            key = max(points, key=points.__getitem__) if points else None
+            floor = coupling.noise_floor(pattern.region, key)
             value, severity = pattern_index_from_excess(
-                pattern, pattern_excess_mm(pattern, coupling, side), floor_mm=floor,
-                cuts=options.severity_cuts)
+                pattern, excess, floor_mm=floor, cuts=options.severity_cuts)
             index[side][pattern.name] = value
             grades[side][pattern.name] = (SEVERITIES.index(severity)
                                           if severity in SEVERITIES else 0)
@@ -258,12 +237,17 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
 
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
-                 work_dir: Path) -> ValidationCase:
-    """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``)."""
+                 work_dir: Path, *, noise_floor: str = "rest",
+                 combine: str = "best") -> ValidationCase:
+    """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``);
+    ``noise_floor`` and ``combine`` are the analysis'
+    :attr:`synkinesis.coupling.CouplingOptions.noise_floor` and ``repetitions``."""
     from synkinesis.analysis import AnalysisOptions, analyze_measurement
+    from synkinesis.coupling import CouplingOptions
     from synkinesis.simulate.io import write_simulation
 
-    options = AnalysisOptions()
+    options = AnalysisOptions(coupling=CouplingOptions(noise_floor=noise_floor,  # type: ignore[arg-type]
+                                                       repetitions=combine))  # type: ignore[arg-type]
 
     nerve = build_nerve(spec)
     _, recording_rng = spec.generators()
@@ -451,6 +435,8 @@ def run_validation(
     canonical_vertices: np.ndarray,
     work_dir: Path | None = None,
     progress=None,
+    noise_floor: str = "rest",
+    combine: str = "best",
 ) -> ValidationReport:
     """Simulate, measure and analyse every case; see the module docstring.
 
@@ -461,11 +447,16 @@ def run_validation(
     canonical_vertices : (468, 3) array, cm
     work_dir : directory for the temporary result files (default: a temporary directory)
     progress : callable(int) or None, called with 1 after each case
+    noise_floor : str
+        The analysis' :attr:`synkinesis.coupling.CouplingOptions.noise_floor`.
+    combine : str
+        The analysis' :attr:`synkinesis.coupling.CouplingOptions.repetitions`.
     """
     with tempfile.TemporaryDirectory(dir=work_dir) as directory:
         cases = []
         for spec in specs:
-            cases.append(compare_case(spec, face, canonical_vertices, Path(directory)))
+            cases.append(compare_case(spec, face, canonical_vertices, Path(directory),
+                                      noise_floor=noise_floor, combine=combine))
             if progress is not None:
                 progress(1)
-    return summarise_cases(tuple(cases))
+    return replace(summarise_cases(tuple(cases)), noise_floor=noise_floor, combine=combine)

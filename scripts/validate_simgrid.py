@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""The simulator grid of docs/validation.md ("Simulator grid with tracker noise"), every
+setting in one run: the interval decisions of `synk analyze` against the simulator's truth,
+one row per setting and pattern (issue 19 targets: sensitivity >= 0.90, specificity >= 0.95,
+side >= 0.95, within one class >= 0.90, Spearman >= 0.90).
+
+Settings (each the default grid of `synk validate`: severities 0 / 0.6 / 0.95, misrouting
+0.4 / 0.9, both sides, 18 patients per noise level):
+
+- tuned grid, seed 0, head motion 1 and 4 degrees, at 0.3 and 1 px of tracker noise: each
+  task once and twice; twice also with the sustained noise floor and with the repetitions
+  averaged (`--combine-repetitions mean`);
+- held out: seed 1000, head motion 2.5 degrees (a value the grid never had), 0.3 and 1 px,
+  twice, with the variants: inputs nothing was looked at with before;
+- a closer camera: the face 300 px wide in a 1280x720 frame, 1 px, twice.
+
+Usage:
+    python scripts/validate_simgrid.py [--only NAME[,NAME...]] [--json OUT.json]
+
+Each setting runs `synk validate`'s own code (synkinesis.simulate.validation); about 40 s of
+CPU per setting with each task once, 75 s twice (35 s for the 9 held-out patients), so about
+13 minutes for all of them on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+#: name -> (noise_px, repetitions, noise floor, repetitions combined, seed, head motion
+#: degrees, face px, frame)
+SETTINGS: dict[str, tuple[float, int, str, str, int, tuple[float, ...], float,
+                          tuple[int, int]]] = {
+    "once-0.3px": (0.3, 1, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "once-1px": (1.0, 1, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-0.3px": (0.3, 2, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-1px": (1.0, 2, "rest", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-0.3px-sustained": (0.3, 2, "sustained", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-1px-sustained": (1.0, 2, "sustained", "best", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-0.3px-mean": (0.3, 2, "rest", "mean", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "twice-1px-mean": (1.0, 2, "rest", "mean", 0, (1.0, 4.0), 0.0, (0, 0)),
+    "closer-1px": (1.0, 2, "rest", "best", 0, (1.0, 4.0), 300.0, (1280, 720)),
+    "held-out-0.3px": (0.3, 2, "rest", "best", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-1px": (1.0, 2, "rest", "best", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-1px-sustained": (1.0, 2, "sustained", "best", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-0.3px-mean": (0.3, 2, "rest", "mean", 1000, (2.5,), 0.0, (0, 0)),
+    "held-out-1px-mean": (1.0, 2, "rest", "mean", 1000, (2.5,), 0.0, (0, 0)),
+}
+
+PATTERNS = ("ocular_oral", "oral_ocular", "mentalis", "nasolabial")
+
+
+def _number(value) -> str:
+    return "-" if value is None or value != value else f"{value:.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="Comma-separated setting names.")
+    parser.add_argument("--json", type=Path, default=None, help="Write every report here.")
+    args = parser.parse_args(argv)
+    names = [n for n in args.only.split(",") if n] or list(SETTINGS)
+    unknown = [n for n in names if n not in SETTINGS]
+    if unknown:
+        print(f"error: unknown setting {', '.join(unknown)}; expected "
+              f"{', '.join(SETTINGS)}", file=sys.stderr)
+        return 2
+
+    from synkinesis.landmarks.model import load_canonical_face
+    from synkinesis.simulate.io import FaceError, load_neutral_face
+    from synkinesis.simulate.validation import run_validation, validation_grid
+
+    try:
+        face = load_neutral_face(None)
+    except FaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    vertices = load_canonical_face().vertices
+    reports = {}
+    print("setting                  pattern      truly  sens.  spec.  uncert.  side  "
+          "within1  Spearman  CPU s")
+    for name in names:
+        noise, repetitions, floor, combine, seed, motion, face_px, frame = SETTINGS[name]
+        specs = validation_grid(noise_px=(noise,), head_motion_deg=motion, seed=seed,
+                                timing={"repetitions": repetitions, "face_px": face_px,
+                                        "frame_width": frame[0], "frame_height": frame[1]})
+        start = time.process_time()
+        report = run_validation(specs, face, canonical_vertices=vertices, noise_floor=floor,
+                                combine=combine)
+        cpu = time.process_time() - start
+        reports[name] = {**report.as_dict(), "cpu_s": round(cpu, 1)}
+        for pattern in PATTERNS:
+            d = report.decisions[pattern] if report.decisions else {}
+            truly = int(d.get("tp", 0) + d.get("fn", 0))
+            print(f"{name:24s} {pattern:12s} {truly:5d}  {_number(d.get('sensitivity')):>5s}  "
+                  f"{_number(d.get('specificity')):>5s}  {_number(d.get('uncertain')):>7s}  "
+                  f"{_number(d.get('side')):>4s}  {_number(d.get('within_one')):>7s}  "
+                  f"{_number(d.get('spearman')):>8s}  {cpu:5.0f}", flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(reports, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

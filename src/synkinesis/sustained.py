@@ -1,0 +1,158 @@
+"""The best sustained level of a series, and the jitter inside a hold. Pure array maths.
+
+"Sustained" means held for a minimum number of consecutive frames: the level exceeded in every
+frame of the best window of that length (:func:`sustained_level`), so single-frame landmark
+noise never makes a coupling cell. :func:`sustained_jitter_mm` measures the frame-to-frame
+jitter of a series inside a hold (the sustained noise floor of
+:class:`synkinesis.coupling.CouplingOptions`). Split from :mod:`synkinesis.coupling`, which
+re-exports these names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Sustained", "sustained_jitter_mm", "sustained_level", "sustained_levels"]
+
+
+@dataclass(frozen=True)
+class Sustained:
+    """The best sustained level of a series over a task.
+
+    Attributes
+    ----------
+    value : float
+        Level held in every frame of the best window (NaN when no usable frame).
+    start, stop : int
+        Frame indices of that window ``[start, stop)``.
+    peak : int
+        Frame of the largest value inside the window.
+    full_window : bool
+        False when the task had fewer consecutive usable frames than the minimum duration
+        (the value is then the level over the longest run: less trustworthy).
+    """
+
+    value: float
+    start: int
+    stop: int
+    peak: int
+    full_window: bool
+
+
+def sustained_level(values: np.ndarray, mask: np.ndarray, width: int) -> Sustained:
+    """Largest level held for ``width`` consecutive frames of ``values`` inside ``mask``.
+
+    Parameters
+    ----------
+    values : (N,) float array
+        NaN frames break windows.
+    mask : (N,) bool array
+        Frames of the task.
+    width : int
+        Window length in frames (>= 1).
+
+    Returns
+    -------
+    Sustained
+        ``max over windows of min over the window``.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    inside = np.flatnonzero(mask)
+    if inside.size == 0:
+        return Sustained(float("nan"), 0, 0, 0, False)
+    # Only the span of the task is searched (the intervals run this per cell many times).
+    offset, end = int(inside[0]), int(inside[-1]) + 1
+    v = np.where(mask[offset:end], np.asarray(values, dtype=float)[offset:end], np.nan)
+    finite = np.isfinite(v)
+    if not finite.any():
+        return Sustained(float("nan"), 0, 0, 0, False)
+    padded = np.concatenate([[False], finite, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    longest = int((edges[1::2] - edges[::2]).max())
+    full = longest >= width
+    width = max(1, min(width, longest))
+    filled = np.where(finite, v, -np.inf)
+    if width == 1:
+        minima = filled
+    else:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        minima = sliding_window_view(filled, width).min(axis=1)
+    start = int(np.argmax(minima))
+    value = float(minima[start])
+    stop = start + width
+    peak = start + int(np.argmax(filled[start:stop]))
+    return Sustained(value, offset + start, offset + stop, offset + peak, full)
+
+
+def sustained_levels(values: np.ndarray, masks: np.ndarray, width: int) -> list[Sustained]:
+    """:func:`sustained_level` of many series at once (one result per row, the same numbers):
+    the coupling computes some thirty per task, and the intervals repeat the coupling a hundred
+    times.
+
+    Parameters
+    ----------
+    values : (K, N) float array
+    masks : (K, N) bool array
+    width : int
+    """
+    values = np.asarray(values, dtype=float)
+    masks = np.asarray(masks, dtype=bool)
+    out: list[Sustained | None] = [None] * values.shape[0]
+    inside = np.flatnonzero(masks.any(axis=0))
+    if inside.size == 0:
+        return [Sustained(float("nan"), 0, 0, 0, False)] * values.shape[0]
+    offset, end = int(inside[0]), int(inside[-1]) + 1
+    v = np.where(masks[:, offset:end], values[:, offset:end], np.nan)
+    finite = np.isfinite(v)
+    position = np.arange(v.shape[1])
+    # Length of the finite run ending at each frame: distance to the last non-finite frame.
+    last_gap = np.maximum.accumulate(np.where(finite, -1, position), axis=1)
+    longest = (position - last_gap).max(axis=1) if v.shape[1] else np.zeros(v.shape[0], int)
+    batch = np.flatnonzero(longest >= max(width, 1))
+    for row in np.flatnonzero(longest < max(width, 1)):
+        out[row] = sustained_level(values[row], masks[row], width)
+    if batch.size:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        filled = np.where(finite[batch], v[batch], -np.inf)
+        minima = (sliding_window_view(filled, width, axis=1).min(axis=2) if width > 1
+                  else filled)
+        starts = np.argmax(minima, axis=1)
+        for k, row in enumerate(batch):
+            start = int(starts[k])
+            peak = start + int(np.argmax(filled[k, start:start + width]))
+            out[row] = Sustained(float(minima[k, start]), offset + start,
+                                 offset + start + width, offset + peak, True)
+    return [item for item in out if item is not None]
+
+
+#: SD of the second difference ``x[t+1] - 2 x[t] + x[t-1]`` of white noise of SD 1.
+_SECOND_DIFFERENCE_SD = float(np.sqrt(6.0))
+
+
+def sustained_jitter_mm(difference: np.ndarray, hold: np.ndarray) -> float:
+    """Robust SD of the frame-to-frame jitter of a series inside ``hold``, mm.
+
+    From the second differences ``x[t+1] - 2 x[t] + x[t-1]`` whose three frames are all in
+    ``hold`` and finite (a held or slowly changing level has second differences near 0; white
+    jitter of SD s has SD s * sqrt(6)): 1.4826 x their median absolute deviation / sqrt(6).
+    NaN with fewer than 5 such frames.
+
+    Parameters
+    ----------
+    difference : (N,) array
+        E.g. the left-right difference of a region's movement, mm.
+    hold : (N,) bool array
+    """
+    x = np.where(np.asarray(hold, dtype=bool), np.asarray(difference, dtype=float), np.nan)
+    if x.size < 3:
+        return float("nan")
+    second = x[2:] - 2.0 * x[1:-1] + x[:-2]
+    second = second[np.isfinite(second)]
+    if second.size < 5:
+        return float("nan")
+    mad = float(np.median(np.abs(second - np.median(second))))
+    return 1.4826 * mad / _SECOND_DIFFERENCE_SD
