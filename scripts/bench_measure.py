@@ -18,8 +18,19 @@ FaceLandmarker, the landmark network alone (LiteRT, one thread), the LiteRT engi
 (--engine litert) with and without blendshapes, and `measure` --method fast and
 composite-edges with either engine.
 
+``--process``: instead, whole `synk measure` processes (the real command, in a child process
+pinned to one core) on the video as re-encoded once (472 frames) and looped 4 times (1,888
+frames, the same encoder), with the CPU time of each phase: interpreter start-up, imports,
+the command up to the first phase, orienting, loading the model, landmarks (decoding
+included; decoding alone is timed separately in the same child, after the run), calibrating,
+writing. Overhead = everything but landmarking proper (start-up, imports, set-up, orienting,
+loading, decoding, calibrating, writing), as a share of the whole; and the raw Tasks API's
+CPU ms per frame in the same run for the ratio.
+
 Usage: python scripts/bench_measure.py [--skip-memory] [--minutes 10] [--default-only]
        python scripts/bench_measure.py --engines [--video single_face.mp4]
+       python scripts/bench_measure.py --process [--methods composite-edges,fast]
+                                       [--engine-list litert,mediapipe-tasks] [--loops 1,4]
 """
 
 from __future__ import annotations
@@ -245,6 +256,123 @@ def default_process_fps(video: Path, directory: Path, n_frames: int) -> tuple[fl
     return n_frames / float(out[0]), n_frames / float(out[1])
 
 
+#: The child of ``--process``: the real `synk measure` command, with the CPU time (all threads,
+#: time.process_time) at each phase it announces. Pinned to one core before anything loads.
+_PROCESS_CHILD = r"""
+import json, os, sys, time
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+# (phase starting, CPU s so far); before the first: the interpreter's own start-up
+marks = [("imports", time.process_time())]
+from synkinesis.cli import common
+from synkinesis.cli import main
+marks.append(("set-up", time.process_time()))
+phase = common._Advance.phase
+def announced(self, name):
+    marks.append((name, time.process_time()))
+    phase(self, name)
+common._Advance.phase = announced
+from synkinesis.measure import landmark_pass as passes
+landmark_pass = passes.landmark_pass
+def timed_pass(*args, **kwargs):  # the engine is made: the frames start here
+    marks.append(("landmarks", time.process_time()))
+    return landmark_pass(*args, **kwargs)
+passes.landmark_pass = timed_pass
+video, output, method, engine = sys.argv[1:5]
+try:
+    sys.argv = ["synk", "measure", video, "-o", output, "--overwrite", "-q", "--method", method,
+                "--engine", engine]
+    main()
+except SystemExit as stop:
+    if stop.code:
+        raise
+marks.append(("end", time.process_time()))
+from synkinesis.landmarks.sources import iter_video, probe_video, read_ahead
+info = probe_video(video)
+start = time.process_time()
+frames = sum(1 for _ in read_ahead(iter_video(video, fps=info.fps)))
+print(json.dumps({"marks": marks, "decoding": time.process_time() - start, "frames": frames}))
+"""
+
+#: Phases of ``--process`` in the order of the table; "set-up" is the command before its first
+#: phase (arguments, probing the video, the output).
+_PHASES = ("start-up", "imports", "set-up", "orienting", "loading the model", "landmarks",
+           "calibrating", "writing")
+
+
+def process_phases(video: Path, directory: Path, method: str, engine: str) -> dict:
+    """CPU seconds of each phase of one `synk measure` child process on one core."""
+    import json
+
+    child = subprocess.run(
+        [sys.executable, "-c", _PROCESS_CHILD, str(video), str(directory / "process.synk"),
+         method, engine], capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    if child.returncode:
+        sys.exit(f"synk measure failed ({method}, {engine}, {video.name}):\n{child.stderr}")
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    marks = report["marks"]
+    # "landmarks" is marked twice (the engine is made; the command announces it after the
+    # first frames): the first counts.
+    kept: list = []
+    for name, at in marks:
+        if name not in {k for k, _ in kept}:
+            kept.append((name, at))
+    phases = {"start-up": kept[0][1]}
+    for (name, at), (_, following) in zip(kept, kept[1:]):
+        phases[name] = following - at
+    phases.update(decoding=report["decoding"], frames=report["frames"], total=kept[-1][1])
+    return phases
+
+
+def process_report(frames, info, video: Path, methods: list[str], engines: list[str],
+                   loops: list[int], rounds: int, directory: Path) -> None:
+    """--process: the whole-process table (see the module docstring)."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    raw = cpu_ms(_raw_tasks(frames), len(frames), rounds)
+    inputs = [(f"{video.name} as recorded", video)]
+    for count in loops:
+        total = count * len(frames)
+        path = looped_video(frames, info, total / info.fps / 60, directory / f"loop{count}.mp4")
+        inputs.append((f"re-encoded, looped x{count} ({total} frames)", path))
+    print(f"raw Tasks API FaceLandmarker on decoded frames: {raw:.2f} CPU ms per frame "
+          f"(least of {rounds}; load {os.getloadavg()[0]:.1f})")
+    for method in methods:
+        for engine in engines:
+            for label, path in inputs:
+                best: dict | None = None
+                for _ in range(rounds):
+                    got = process_phases(path, directory, method, engine)
+                    if best is None or got["total"] < best["total"]:
+                        best = got
+                assert best is not None
+                n = best["frames"]
+                total = best["total"]
+                landmarking = best.get("landmarks", 0.0) - best["decoding"]
+                overhead = total - landmarking
+                per_frame = 1000 * total / n
+                print(f"\n{method}, {engine}, {label}: {n} frames, whole process "
+                      f"{total:.2f} CPU s = {per_frame:.2f} ms per frame "
+                      f"({raw / per_frame:.2f}x raw); overhead {overhead:.2f} s = "
+                      f"{100 * overhead / total:.1f} % (target <= 10 %); "
+                      f"load {os.getloadavg()[0]:.1f}")
+                for phase in (*_PHASES[:6], "decoding", *_PHASES[6:]):
+                    if phase in best:
+                        value = best[phase]
+                        note = " (within landmarks)" if phase == "decoding" else ""
+                        print(f"  {phase:18s} {value:7.3f} s  {1000 * value / n:6.2f} ms/frame"
+                              f"{note}")
+
+
+def _raw_tasks(frames):
+    def run():
+        from synkinesis.landmarks.mediapipe_engine import MediaPipeEngine
+
+        with MediaPipeEngine(mode="video") as engine:
+            for i, frame in enumerate(frames):
+                engine.detect(frame.rgb, timestamp_ms=i * 34)
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-memory", action="store_true")
@@ -257,6 +385,14 @@ def main() -> None:
                         help="only the CPU time per frame of each engine and stage")
     parser.add_argument("--video", default="WolfgangLanger_Pexels.mp4",
                         help="a file of the shared media")
+    parser.add_argument("--process", action="store_true",
+                        help="only whole `synk measure` processes, CPU time of each phase")
+    parser.add_argument("--methods", default="composite-edges,fast",
+                        help="--process: methods, comma-separated")
+    parser.add_argument("--engine-list", default="litert,mediapipe-tasks",
+                        help="--process: engines, comma-separated")
+    parser.add_argument("--loops", default="1,4",
+                        help="--process: the video re-encoded looped this many times")
     parser.add_argument("--size", metavar="WxH",
                         help="--engines: resize the decoded frames first (e.g. 1280x720)")
     args = parser.parse_args()
@@ -266,6 +402,12 @@ def main() -> None:
     video = media / args.video
     frames, info = decoded_frames(video)
     warm_imports()
+    if args.process:
+        with tempfile.TemporaryDirectory() as tmp:
+            process_report(frames, info, video, args.methods.split(","),
+                           args.engine_list.split(","), [int(v) for v in args.loops.split(",")],
+                           args.rounds, Path(tmp))
+        return
     if args.engines:
         if args.size:
             import cv2

@@ -222,3 +222,47 @@ def test_the_single_pass_methods_run_with_litert_and_smooth_the_signals(media, t
     assert measurement.manifest.engine.name.startswith("litert-face-landmarker")
     assert measurement.manifest.engine.smooth_signals is True
     assert np.isfinite(np.asarray(measurement.frames["palpebral_fissure_left_mm"])).all()
+
+
+@pytest.mark.slow
+def test_deferred_blendshapes_are_those_detect_gives_and_fewer_run(media, monkeypatch):
+    """The honest method asks litert for blendshapes only where it keeps them: its output
+    (landmarks, sources, blendshapes) equals that of running them on every call, bit for bit,
+    over the span where a hand covers the mouth (whole-frame passes, one composite lost),
+    with fewer blendshape runs."""
+    from synkinesis.landmarks.composite import SOURCE_HIDDEN
+    from synkinesis.measure.engines import make_engine
+
+    frames = [f.rgb for f in iter_video(media / "WolfgangLanger_Pexels.mp4", fps=30.0,
+                                        start=80, stop=200)]
+    runs = {"count": 0}
+    blend = LiteRTEngine.blend
+
+    def counted(self, points):
+        runs["count"] += 1
+        return blend(self, points)
+
+    monkeypatch.setattr(LiteRTEngine, "blend", counted)
+
+    def measure():
+        runs["count"] = 0
+        out = []
+        with make_engine("video", MeasureOptions(engine="litert")) as engine:
+            for i, rgb in enumerate(frames):
+                out.append(engine.detect(rgb, timestamp_ms=34 * i))
+        return out, runs["count"]
+
+    deferred, deferred_runs = measure()
+    monkeypatch.setattr(LiteRTEngine, "blendshapes_deferrable", property(lambda self: False))
+    every, every_runs = measure()
+    assert len(deferred) == len(every) == len(frames)
+    hidden = 0
+    for got, expected in zip(deferred, every):
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected):
+            assert np.array_equal(a.landmarks_px, b.landmarks_px)
+            assert a.sources == b.sources
+            hidden += a.sources is not None and SOURCE_HIDDEN in a.sources.values()
+            assert b.blendshapes is not None and np.array_equal(a.blendshapes, b.blendshapes)
+    assert hidden > 50  # the hand: the whole frame's landmarks and blendshapes are kept
+    assert deferred_runs < every_runs

@@ -148,3 +148,36 @@ def test_orientation_metadata_is_applied_as_opencv_did(media, tmp_path):
     ok, bgr = capture.read()
     capture.release()
     assert ok and np.array_equal(first.rgb, bgr[..., ::-1])
+
+
+def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path):
+    import threading
+
+    from synkinesis.landmarks.sources import read_ahead
+
+    video = write_vfr(tmp_path / "vfr.mp4", TIMES_MS)
+    expected = list(iter_video(video, fps=30.0))
+    got = list(read_ahead(iter_video(video, fps=30.0), depth=2))
+    assert [f.index for f in got] == [f.index for f in expected]
+    assert [f.time_s for f in got] == [f.time_s for f in expected]
+    assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(got, expected))
+    # stopped early (an error in the landmark loop): the decoding thread ends with it
+    early = read_ahead(iter_video(video, fps=30.0), depth=2)
+    assert next(early).index == 0
+    early.close()
+    assert not any(t.name == "synk-decode" and t.is_alive() for t in threading.enumerate())
+
+
+def test_read_ahead_raises_a_decoding_error_where_it_happened():
+    from synkinesis.landmarks.sources import Frame, read_ahead
+
+    def broken():
+        for i in range(3):
+            yield Frame(index=i, time_s=i / 30, rgb=np.zeros((2, 2, 3), np.uint8))
+        raise InputError("damaged at frame 3")
+
+    seen = []
+    with pytest.raises(InputError, match="damaged at frame 3"):
+        for frame in read_ahead(broken()):
+            seen.append(frame.index)
+    assert seen == [0, 1, 2]

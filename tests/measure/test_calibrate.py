@@ -253,3 +253,19 @@ def test_change_resolution_is_the_larger_of_the_pixel_floor_and_the_rest_noise()
     # No iris seen in a usable frame: no resolution.
     assert change_resolution(signals, rest, np.full(n, np.nan), np.ones(n, dtype=bool),
                              11.77) is None
+
+
+def test_the_signal_smoothing_is_scipys_savitzky_golay_to_rounding():
+    from scipy.signal import savgol_filter
+
+    from synkinesis.measure.calibrate import savgol_quadratic
+
+    rng = np.random.default_rng(0)
+    for window in (5, 7, 9, 15):
+        for n in (window, window + 1, 60, 301):
+            values = np.cumsum(rng.normal(size=n)) * 3.0 + 20.0
+            expected = savgol_filter(values, window, 2)
+            assert np.allclose(savgol_quadratic(values, window), expected, rtol=0, atol=1e-10)
+    # a quadratic passes through unchanged, ends included
+    t = np.arange(40, dtype=float)
+    assert np.allclose(savgol_quadratic(0.5 * t**2 - 3 * t + 1, 9), 0.5 * t**2 - 3 * t + 1)

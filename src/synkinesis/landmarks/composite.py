@@ -306,6 +306,17 @@ class CompositeEngine:
         self._right, self._left, self._midline = side_masks()
         self._lower_midline = lower_midline_indices()
         self._blend_sides: tuple[np.ndarray, np.ndarray] | None = None
+        # Blendshapes only where they are kept (engines that can leave them to the caller:
+        # litert): both composites' when both are faces, the whole-frame pass's when its faces
+        # are returned. A frame whose composites succeed after a whole-frame pass (the start,
+        # re-acquisition) and a frame with one composite lost skip their blendshape runs.
+        self._defer = all(getattr(tracker, "blendshapes_deferrable", False)
+                          for tracker in self._trackers)
+        for tracker in self._trackers:
+            if self._defer:
+                tracker.defer_blendshapes = True  # type: ignore[attr-defined]
+        defer_plain = getattr(plain, "defer_blendshapes", None)
+        self._plain_deferred = bool(callable(defer_plain) and defer_plain())
         self._previous: np.ndarray | None = None
         self._midline_state: np.ndarray | None = None
 
@@ -338,6 +349,8 @@ class CompositeEngine:
                 self._forget(("left", "right"))
                 return []
             main = main_face_index(faces, rgb.shape[:2])
+        if face is None or len(faces) > 1:
+            faces = self._plain_with_blendshapes(faces)
         if face is None:
             # Only one half failing while tracking a video says "covered"; both failing says
             # "not a clear face at this confidence" (small, blurred, turned away), and a single
@@ -364,6 +377,12 @@ class CompositeEngine:
         if not faces:
             return [face]
         return [face if i == main else other for i, other in enumerate(faces)]
+
+    def _plain_with_blendshapes(self, faces: list[FaceObservation]) -> list[FaceObservation]:
+        """The whole-frame pass's faces (of this frame) with their blendshapes."""
+        if not faces or not self._plain_deferred:
+            return faces
+        return self._plain.with_blendshapes()  # type: ignore[union-attr]
 
     def _forget(self, sides: tuple[str, ...]) -> None:
         """Drop the pixel refinements' state of these sides (their edges start afresh)."""
@@ -440,9 +459,13 @@ class CompositeEngine:
             self._forget((covered,))
             sides = ("left",) if covered == "right" else ("right",)
         landmarks, model = self._refine(rgb, landmarks, sources, sides)
+        blend_right, blend_left = found["right"].blendshapes, found["left"].blendshapes
+        if self._defer:
+            blend_right = self._trackers[0].blend(found["right"].landmarks_px)  # type: ignore[attr-defined]
+            blend_left = self._trackers[1].blend(found["left"].landmarks_px)  # type: ignore[attr-defined]
         face = FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
-            blendshapes=self._blend(found["right"].blendshapes, found["left"].blendshapes),
+            blendshapes=self._blend(blend_right, blend_left),
             sources=sources, model_landmarks_px=model)
         return face, lost, None
 

@@ -22,7 +22,9 @@ networks; here the loop is ours, so that a frame costs the landmark network and 
 4. **Blendshapes** (``face_blendshapes.tflite``): the model reads 146 of the 478 landmarks
    (:data:`BLENDSHAPE_LANDMARKS`, the model's input as MediaPipe's face_blendshapes_graph
    documents it), x and y in frame pixels, and gives the 52 coefficients in
-   :data:`synkinesis.measure.options.BLENDSHAPE_NAMES` order. ``blendshapes=False`` skips it.
+   :data:`synkinesis.measure.options.BLENDSHAPE_NAMES` order. ``blendshapes=False`` skips it;
+   ``defer_blendshapes`` leaves it to the caller, for the faces whose blendshapes are kept
+   (the composite method discards those of a whole-frame pass whose composites then succeed).
 
 No smoothing over frames: every frame's landmarks
 are the network's for that frame's region (as the Tasks API engine with ``smoothing=False``).
@@ -32,6 +34,7 @@ LiteRT runs on one thread with its default XNNPACK delegate.
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from dataclasses import dataclass
@@ -116,15 +119,18 @@ class Region:
     size: float
     rotation: float
 
-    def crop_matrix(self, out: int) -> np.ndarray:
-        """2x3 affine map from frame pixels to the ``out`` x ``out`` crop."""
+    def to_frame_matrix(self, out: int) -> np.ndarray:
+        """2x3 affine map from the ``out`` x ``out`` crop's pixels to frame pixels."""
         cos, sin = np.cos(self.rotation), np.sin(self.rotation)
         # crop (u, v) -> frame: centre + R @ ((u/out - 0.5) * size, (v/out - 0.5) * size)
         scale = self.size / out
-        forward = np.array([[cos * scale, -sin * scale, 0.0], [sin * scale, cos * scale, 0.0],
-                            [0.0, 0.0, 1.0]])
-        forward[:2, 2] = np.array([self.cx, self.cy]) - forward[:2, :2] @ np.array([out / 2] * 2)
-        return np.linalg.inv(forward)[:2]
+        forward = np.array([[cos * scale, -sin * scale, 0.0], [sin * scale, cos * scale, 0.0]])
+        forward[:, 2] = np.array([self.cx, self.cy]) - forward[:, :2] @ np.array([out / 2] * 2)
+        return forward
+
+    def crop_matrix(self, out: int) -> np.ndarray:
+        """2x3 affine map from frame pixels to the ``out`` x ``out`` crop."""
+        return np.linalg.inv(np.vstack([self.to_frame_matrix(out), [0.0, 0.0, 1.0]]))[:2]
 
 
 def region_from_box(x0: float, y0: float, x1: float, y1: float,
@@ -207,8 +213,16 @@ class LiteRTEngine:
         self._lm_in = self._landmarker.get_input_details()[0]["index"]
         self._lm_points = next(d["index"] for d in lm_out if d["shape"][-1] == N_LANDMARKS * 3)
         self._lm_presence = next(d["index"] for d in lm_out if tuple(d["shape"]) == (1, 1, 1, 1))
+        #: A view of the landmark network's input (called for a fresh view each frame: LiteRT
+        #: refuses to run while a view is held).
+        self._lm_input = self._landmarker.tensor(self._lm_in)
+        self._crop = np.empty((LANDMARK_SIZE, LANDMARK_SIZE, 3), dtype=np.uint8)
         self._tracked: list[Region] = []
         self.detector_runs = 0
+        #: True: ``detect`` leaves the blendshapes out (None) and the caller runs :meth:`blend`
+        #: on the landmarks of the faces whose blendshapes it keeps (the same numbers as
+        #: ``detect`` would give: the model reads only those landmarks).
+        self.defer_blendshapes = False
         #: A video's landmarks are not smoothed over frames: the pipeline smooths the signals.
         self.tracks_unsmoothed = mode == "video"
 
@@ -260,18 +274,27 @@ class LiteRTEngine:
         """(478, 3) landmarks in frame pixels and the face presence score in ``region``."""
         import cv2
 
-        matrix = region.crop_matrix(LANDMARK_SIZE)
-        crop = cv2.warpAffine(rgb, matrix, (LANDMARK_SIZE, LANDMARK_SIZE),
-                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        self._landmarker.set_tensor(self._lm_in, (crop.astype(np.float32) / 255.0)[None])
+        # One warp of the region into a reused 256x256 buffer (the crop -> frame map given
+        # as the inverse map: no matrix inversion), scaled to 0..1 straight into the
+        # network's input tensor (the same float32 values as ``crop.astype(float32) / 255``).
+        to_frame = region.to_frame_matrix(LANDMARK_SIZE)
+        cv2.warpAffine(rgb, to_frame, (LANDMARK_SIZE, LANDMARK_SIZE), dst=self._crop,
+                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                       borderMode=cv2.BORDER_REPLICATE)
+        np.divide(self._crop, np.float32(255.0), out=self._lm_input()[0])
         self._landmarker.invoke()
         raw = self._landmarker.get_tensor(self._lm_points).reshape(N_LANDMARKS, 3)
-        presence = float(_sigmoid(self._landmarker.get_tensor(self._lm_presence).ravel())[0])
-        inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+        logit = float(self._landmarker.get_tensor(self._lm_presence).ravel()[0])
+        presence = 1.0 / (1.0 + math.exp(-min(max(logit, -100.0), 100.0)))
         points = np.empty((N_LANDMARKS, 3), dtype=np.float32)
-        points[:, :2] = raw[:, :2] @ inverse[:, :2].T + inverse[:, 2]
+        points[:, :2] = raw[:, :2] @ to_frame[:, :2].T + to_frame[:, 2]
         points[:, 2] = raw[:, 2] * (region.size / LANDMARK_SIZE)
         return points, presence
+
+    @property
+    def blendshapes_deferrable(self) -> bool:
+        """Whether :attr:`defer_blendshapes` may be set (the blendshape model is loaded)."""
+        return self._blender is not None
 
     def blend(self, points: np.ndarray) -> np.ndarray:
         """(52,) blendshape coefficients of one face's landmarks (frame pixels)."""
@@ -291,7 +314,8 @@ class LiteRTEngine:
             points, presence = self.landmark(rgb, region)
             if presence < self.min_confidence:
                 continue
-            blend = self.blend(points) if self._blender is not None else None
+            blend = (self.blend(points) if self._blender is not None
+                     and not self.defer_blendshapes else None)
             faces.append(FaceObservation(landmarks_px=points, blendshapes=blend))
             tracked.append(region_from_landmarks(points))
         self._tracked = tracked if self.mode == "video" else []

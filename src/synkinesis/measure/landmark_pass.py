@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from synkinesis.landmarks.sources import Frame, iter_camera, iter_images, iter_video
+from synkinesis.landmarks.sources import (
+    Frame,
+    iter_camera,
+    iter_images,
+    iter_video,
+    read_ahead,
+)
 from synkinesis.measure.engines import canonical_face, engine_info, make_engine
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
@@ -353,15 +359,18 @@ def run_segment(segment: Segment, options: MeasureOptions, spool_dir: str,
                 progress: Progress | None = None) -> tuple[FrameArrays, str, dict[str, Any]]:
     """Landmark one segment into its own spool file (runs in a worker process too)."""
     spool = LandmarkSpool(Path(spool_dir))
+    decoded = None
     try:
         mode = "image" if segment.kind == "images" else "video"
         with make_engine(mode, options) as engine:
             keep_from = 0
             if segment.kind == "video":
                 keep_from = segment.start
-                frames = iter_video(Path(segment.paths[0]), fps=segment.fps,
-                                    start=max(segment.start - segment.warmup, 0),
-                                    stop=segment.stop)
+                # decoded on its own thread, a few frames ahead of the landmarks
+                decoded = read_ahead(iter_video(Path(segment.paths[0]), fps=segment.fps,
+                                                start=max(segment.start - segment.warmup, 0),
+                                                stop=segment.stop))
+                frames = decoded
             elif segment.kind == "camera":
                 frames = iter_camera(int(segment.paths[0]), duration_s=segment.duration_s)
             else:
@@ -372,5 +381,8 @@ def run_segment(segment: Segment, options: MeasureOptions, spool_dir: str,
     except BaseException:
         spool.discard()
         raise
+    finally:
+        if decoded is not None:
+            decoded.close()  # stops the decoding thread at once, even after an error
     spool.close()
     return arrays, str(spool.path), info
