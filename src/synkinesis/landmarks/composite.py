@@ -25,6 +25,11 @@ than one CPU is usable (:class:`~synkinesis.landmarks.engine.PairedDetection`).
 Sides in this module are named by the MediaPipe index sets (``right`` = indices of the patient's
 right, seen on the image's left in a normal camera image); the pipeline's ``--mirrored`` renaming
 applies afterwards as for any engine.
+
+Why one file of over 500 lines: the composite tracker is one state machine over the previous
+frame's landmarks (midline, the two crops, their trackers, the fall-back to plain passes after a
+loss, mapping back and which pass runs the blendshape network); split, each part would need the
+others' state.
 """
 
 from __future__ import annotations
