@@ -23,6 +23,7 @@ much garbage closes the socket. The server goes on either way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import struct
@@ -347,4 +348,8 @@ async def live_socket(websocket: WebSocket, patient: str = "", exercise: str = "
     finally:
         state.live.release(username)
         if connection.measurer is not None:
-            await asyncio.to_thread(connection.measurer.close)
+            try:
+                await asyncio.to_thread(connection.measurer.close)
+            except RuntimeError:  # the interpreter is shutting down (no new threads): close
+                with contextlib.suppress(RuntimeError):  # here; MediaPipe's may be gone too
+                    connection.measurer.close()
