@@ -145,3 +145,21 @@ def test_release_free_memory_gives_freed_heap_back_to_the_system():
                                         text=True, check=True).stdout.split()
     assert released == "True"
     assert float(freed_mb) > 100
+
+
+def test_dask_config_spawns_workers_without_a_fixed_trim_threshold():
+    # Dask's default MALLOC_TRIM_THRESHOLD_ also fixes glibc's mmap threshold: every frame-sized
+    # array is then mapped afresh, about 10 % more CPU per recording (docs/benchmarks.md)
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    def environment():
+        return {name: os.environ.get(name)
+                for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "OMP_NUM_THREADS")}
+
+    with dask.config.set(DASK_CONFIG), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        (env,) = client.run(environment).values()
+    assert env == {"MALLOC_TRIM_THRESHOLD_": None, "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}

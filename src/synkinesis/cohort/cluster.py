@@ -67,11 +67,16 @@ MALLOC_ENV = {"MALLOC_ARENA_MAX": "2"}
 #: The environment a batch worker process is spawned with (on top of the parent's).
 WORKER_ENV = {**ONE_THREAD_ENV, **MALLOC_ENV}
 #: Dask configuration for a LocalCluster of batch workers: the nanny spawns each worker with
-#: :data:`WORKER_ENV` (it sets the one-thread variables itself by default) and the workers'
-#: profiler is off.
+#: :data:`WORKER_ENV` (it sets the one-thread variables itself by default), WITHOUT Dask's
+#: default ``MALLOC_TRIM_THRESHOLD_=65536``, and the workers' profiler is off. Setting glibc's
+#: trim threshold also fixes its mmap threshold, so every frame-sized array is mapped and
+#: unmapped afresh: 16 recordings took 22.3 CPU s in a one-worker LocalCluster with it, 20.8
+#: and 21.4 s without, 20.2 s in the local pool (docs/benchmarks.md). The worker gives memory
+#: back after each recording instead (:func:`release_free_memory`).
 DASK_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     **{f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENV.items()},
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set
 }
 #: The profiler's periodic callbacks of a Dask worker.
 _PROFILER_CALLBACKS = ("profile", "profile-cycle")
