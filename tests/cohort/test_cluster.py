@@ -147,11 +147,15 @@ def test_release_free_memory_gives_freed_heap_back_to_the_system():
     assert float(freed_mb) > 100
 
 
-def test_dask_config_spawns_workers_without_a_fixed_trim_threshold():
+def test_dask_config_spawns_workers_without_a_fixed_trim_threshold(monkeypatch):
     # Dask's default MALLOC_TRIM_THRESHOLD_ also fixes glibc's mmap threshold: every frame-sized
     # array is then mapped afresh, about 10 % more CPU per recording (docs/benchmarks.md)
     distributed = pytest.importorskip("distributed")
     import dask
+
+    # a nanny leaves its variables in its own process's environment, which later workers
+    # inherit: an earlier test's cluster with Dask's defaults would set it here
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
 
     def environment():
         return {name: os.environ.get(name)

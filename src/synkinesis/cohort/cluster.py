@@ -77,6 +77,12 @@ DASK_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     **{f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENV.items()},
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set
+    # the worker's own housekeeping, woken less often: the event loop's tick check (every
+    # 20 ms by default), the system monitor (500 ms) and the memory monitor (100 ms); a
+    # recording's task runs for a second or more
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
 }
 #: The profiler's periodic callbacks of a Dask worker.
 _PROFILER_CALLBACKS = ("profile", "profile-cycle")
