@@ -44,6 +44,7 @@ from synkinesis.landmarks.engine import (
     LandmarkEngine,
     MirrorAveragedEngine,
     PairedDetection,
+    defer_blendshapes_of,
     main_face_index,
 )
 from synkinesis.regions import MIRROR_PAIRS, N_LANDMARKS, N_MESH, SIDE_LANDMARKS
@@ -315,11 +316,7 @@ class CompositeEngine:
         # litert): both composites' when both are faces, the whole-frame pass's when its faces
         # are returned. A frame whose composites succeed after a whole-frame pass (the start,
         # re-acquisition) and a frame with one composite lost skip their blendshape runs.
-        self._defer = all(getattr(tracker, "blendshapes_deferrable", False)
-                          for tracker in self._trackers)
-        for tracker in self._trackers:
-            if self._defer:
-                tracker.defer_blendshapes = True  # type: ignore[attr-defined]
+        self._defer = defer_blendshapes_of(self._trackers)
         defer_plain = getattr(plain, "defer_blendshapes", None)
         self._plain_deferred = bool(callable(defer_plain) and defer_plain())
         self._previous: np.ndarray | None = None

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -107,6 +108,18 @@ class PairedDetection:
             self._pool = None
 
 
+def defer_blendshapes_of(engines: Sequence[Any]) -> bool:
+    """Have every engine of ``engines`` leave its blendshapes to the caller (its
+    ``defer_blendshapes`` attribute; the caller then runs its ``blend`` on the faces whose
+    blendshapes it keeps), when all of them can (``blendshapes_deferrable``: the LiteRT
+    engine with its blendshape model). Returns whether they do; otherwise nothing changes."""
+    deferred = all(getattr(engine, "blendshapes_deferrable", False) for engine in engines)
+    if deferred:
+        for engine in engines:
+            engine.defer_blendshapes = True
+    return deferred
+
+
 #: Set by :func:`limit_cpus`: at most this many CPUs for this process's own threads.
 _CPU_LIMIT: int | None = None
 
@@ -192,11 +205,7 @@ class MirrorAveragedEngine:
         """Leave the blendshapes out of :meth:`detect` (None) where both engines can
         (``blendshapes_deferrable``); :meth:`with_blendshapes` then gives the last frame's
         faces with them, the same numbers as without deferring. Returns whether it does."""
-        engines = (self._direct, self._flipped)
-        self._deferred = all(getattr(e, "blendshapes_deferrable", False) for e in engines)
-        for engine in engines:
-            if self._deferred:
-                engine.defer_blendshapes = True  # type: ignore[attr-defined]
+        self._deferred = defer_blendshapes_of((self._direct, self._flipped))
         return self._deferred
 
     def with_blendshapes(self) -> list[FaceObservation]:
