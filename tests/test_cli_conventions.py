@@ -165,6 +165,7 @@ def test_the_reports_hold_the_numbers_shown(record):
 
 def test_the_cli_choices_are_the_library_vocabularies():
     from synkinesis.cli import common
+    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES
     from synkinesis.scales import Rater
     from synkinesis.store import vocabulary
     from synkinesis.web.accounts import ROLES
@@ -174,6 +175,8 @@ def test_the_cli_choices_are_the_library_vocabularies():
     assert set(common.ProcedureKind) == set(vocabulary.PROCEDURE_KINDS)
     assert set(common.Role) == set(ROLES)
     assert set(common.ScaleRater) == {*Rater, "any"}
+    assert set(common.NoiseFloor) == set(NOISE_FLOORS)
+    assert set(common.CombineRepetitions) == set(REPETITION_RULES)
 
 
 def test_piped_output_is_not_wrapped_at_80_columns():

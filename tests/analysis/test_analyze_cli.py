@@ -113,8 +113,8 @@ def test_analyze_a_video_with_honest_one_sided_signals(media, tmp_path):
     (["--span", "smile=0:1"], "unknown task 'smile'"),
     (["--span", "big_smile"], "TASK=START:END"),
     (["--affected-side", "up"], "'left', 'right', 'auto'"),
-    (["--noise-floor", "hold"], "--noise-floor must be one of rest, sustained"),
-    (["--combine-repetitions", "max"], "--combine-repetitions must be one of best, mean"),
+    (["--noise-floor", "hold"], "'hold' is not one of 'rest', 'sustained'"),
+    (["--combine-repetitions", "max"], "'max' is not one of 'best', 'mean'"),
 ])
 def test_bad_options_exit_2_with_a_message(single_face_measurement, tmp_path, args, message):
     result = invoke(single_face_measurement.path, "-o", tmp_path, *args)

@@ -151,9 +151,9 @@ def test_validate_cli_with_repetitions_camera_and_noise_floor(run_cli, face_file
             (("--repetitions", "0"), "repetitions must be in 1..10"),
             (("--frame", "1280"), "--frame must be WIDTHxHEIGHT"),
             (("--face-px", "1000"), "does not fit in a 640x360 frame"),
-            (("--noise-floor", "hold"), "--noise-floor must be one of rest, sustained"),
+            (("--noise-floor", "hold"), "'hold' is not one of 'rest', 'sustained'"),
             (("--combine-repetitions", "max"),
-             "--combine-repetitions must be one of best, mean")):
+             "'max' is not one of 'best', 'mean'")):
         bad = run_cli("validate", "--severities", "0", "--head-motion-deg", "1",
                       "--noise-px", "1", "--face", face_file, "--quiet", *args)
         assert bad.exit_code == 2, (args, bad.output)

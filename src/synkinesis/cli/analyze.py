@@ -8,7 +8,9 @@ import typer
 
 from synkinesis.cli.common import (
     AffectedSide,
+    CombineRepetitions,
     Method,
+    NoiseFloor,
     check_json_target,
     console,
     emit_json,
@@ -60,13 +62,13 @@ def analyze(
              "smile_closed.jpg, smile_open.jpg, snarl.jpg, pucker.jpg, eee.jpg; "
              "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
-    noise_floor: str = typer.Option(
-        "rest", "--noise-floor",
+    noise_floor: NoiseFloor = typer.Option(
+        NoiseFloor.REST, "--noise-floor",
         help="Where each cell's noise floor is measured: rest (left-right jitter over the rest "
              "frames, one floor per region) or sustained (jitter inside each task's hold, one "
              "floor per cell; docs/validation.md compares them)."),
-    combine: str = typer.Option(
-        "best", "--combine-repetitions",
+    combine: CombineRepetitions = typer.Option(
+        CombineRepetitions.BEST, "--combine-repetitions",
         help="How one cell is made of a task done several times: best (the best held window "
              "over all repetitions) or mean (each repetition's level, averaged; "
              "docs/validation.md compares them)."),
@@ -89,7 +91,7 @@ def analyze(
         synk analyze --photos visit-photos/ -o out/
     """
     from synkinesis.analysis import AnalysisError, AnalysisOptions
-    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES, CouplingOptions
+    from synkinesis.coupling import CouplingOptions
     from synkinesis.files import OutputPathError
     from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
@@ -98,12 +100,8 @@ def analyze(
 
     side = str(affected_side)
     check_json_target(as_json, overwrite=overwrite)
-    if noise_floor not in NOISE_FLOORS:
-        fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
-    if combine not in REPETITION_RULES:
-        fail(f"--combine-repetitions must be one of {', '.join(REPETITION_RULES)}, "
-             f"got {combine!r}")
-    coupling = CouplingOptions(noise_floor=noise_floor, repetitions=combine)  # type: ignore[arg-type]
+    coupling = CouplingOptions(noise_floor=str(noise_floor),  # type: ignore[arg-type]
+                               repetitions=str(combine))  # type: ignore[arg-type]
     if photos:
         if span or protocol is not None or rest is not None:
             fail("--span, --protocol and --rest do not apply to --photos: each photo's task "

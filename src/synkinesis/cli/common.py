@@ -386,6 +386,22 @@ class AffectedSide(StrEnum):
     AUTO = "auto"
 
 
+class NoiseFloor(StrEnum):
+    """Where the analysis measures each cell's noise floor
+    (:attr:`synkinesis.coupling.CouplingOptions.noise_floor`)."""
+
+    REST = "rest"
+    SUSTAINED = "sustained"
+
+
+class CombineRepetitions(StrEnum):
+    """How the analysis makes one cell of a task done several times
+    (:attr:`synkinesis.coupling.CouplingOptions.repetitions`)."""
+
+    BEST = "best"
+    MEAN = "mean"
+
+
 class ScaleRater(StrEnum):
     """Whose scale values a query uses (:data:`synkinesis.store.queries` raters, or any)."""
 

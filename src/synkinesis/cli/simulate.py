@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from synkinesis.cli.common import (
+    CombineRepetitions,
+    NoiseFloor,
     Side,
     check_json_target,
     console,
@@ -400,15 +402,14 @@ def validate(
     frame: str = typer.Option(None, "--frame",
                               help="Video frame as WIDTHxHEIGHT pixels (default: the neutral "
                                    "face's)."),
-    noise_floor: str = typer.Option("rest", "--noise-floor",
-                                    help="How the analysis estimates each cell's noise floor: "
-                                         "rest (left-right jitter of the rest frames) or "
-                                         "sustained (jitter inside the task's sustained "
-                                         "windows)."),
-    combine: str = typer.Option("best", "--combine-repetitions",
-                                help="How the analysis makes one cell of a task done several "
-                                     "times: best (the best held window over all) or mean "
-                                     "(each repetition's level, averaged)."),
+    noise_floor: NoiseFloor = typer.Option(
+        NoiseFloor.REST, "--noise-floor",
+        help="How the analysis estimates each cell's noise floor: rest (left-right jitter of "
+             "the rest frames) or sustained (jitter inside the task's sustained windows)."),
+    combine: CombineRepetitions = typer.Option(
+        CombineRepetitions.BEST, "--combine-repetitions",
+        help="How the analysis makes one cell of a task done several times: best (the best "
+             "held window over all) or mean (each repetition's level, averaged)."),
     as_json: str = json_option("the report"),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -420,8 +421,9 @@ def validate(
     recovery error of every coupling cell (mm, in the region's active direction), sensitivity
     and specificity of each pattern per side (truly present = true grade at least mild;
     detected = the analysis grades it at least mild), severity agreement (true x found grade,
-    for the patterns and the Sunnybrook synkinesis items) and affected-side accuracy. Truth and
-    analysis grade with the same code and clinical mm-per-point anchors (docs/simulator.md).
+    for the patterns and the Sunnybrook synkinesis items) and affected-side accuracy. The truth
+    is graded from the simulation's own parameters with CLINICAL.md's mm-per-point anchors, not
+    by the analysis' code (docs/simulator.md).
 
     Example:
 
@@ -432,7 +434,6 @@ def validate(
     from synkinesis.simulate.scenarios import parse_number_list, parse_sides
 
     check_json_target(as_json, overwrite=overwrite)
-    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES
     from synkinesis.simulate.validation import run_validation, validation_grid
 
     try:
@@ -446,11 +447,6 @@ def validate(
             timing=_camera(repetitions, face_px, frame))
     except ModelError as exc:
         fail(str(exc))
-    if noise_floor not in NOISE_FLOORS:
-        fail(f"--noise-floor must be one of {', '.join(NOISE_FLOORS)}, got {noise_floor!r}")
-    if combine not in REPETITION_RULES:
-        fail(f"--combine-repetitions must be one of {', '.join(REPETITION_RULES)}, "
-             f"got {combine!r}")
     from synkinesis.landmarks.model import LandmarkModelError, load_canonical_face
     from synkinesis.measure import MeasureError
     from synkinesis.simulate.io import FaceError, load_neutral_face
@@ -461,8 +457,8 @@ def validate(
         with progress_bar(quiet or as_json == "-", f"{len(specs)} simulated patients",
                           total=len(specs)) as advance:
             report = run_validation(specs, neutral, canonical_vertices=vertices,
-                                    progress=advance, noise_floor=noise_floor,
-                                    combine=combine)
+                                    progress=advance, noise_floor=str(noise_floor),
+                                    combine=str(combine))
     except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     if as_json is not None:
