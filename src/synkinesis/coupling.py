@@ -258,13 +258,13 @@ def compute_coupling(
     """
     options.validate()
     moves = region_movements(recording, segmentation.baseline)
-    t_all = np.asarray(recording.time_s, dtype=float)
+    rest_frames = segmentation.rest.mask(np.asarray(recording.time_s, dtype=float))
     excluded, not_assessable = [], {}
     for segment in segmentation.segments:
         if segment.task not in TASK_NAMES or segment.task == "rest":
             continue
         why = span_not_assessable(recording, segment, moves, segmentation.baseline,
-                                  rest_frames=segmentation.rest.mask(t_all))
+                                  rest_frames=rest_frames)
         if why:
             excluded.append(segment)
             reason = f"{segment.start_s:.2f}-{segment.end_s:.2f} s {why}"
