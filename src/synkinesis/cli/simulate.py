@@ -45,6 +45,25 @@ def _spec(injury, misrouting, sprouts, terminal, non_reaching, axons, day, treat
         fail(str(exc))
 
 
+def _repetitions_option():
+    return typer.Option(2, "--repetitions",
+                        help="Times each simulated task is performed, in a row (the guided "
+                             "protocol asks each task twice).")
+
+
+def _face_px_option():
+    return typer.Option(0.0, "--face-px",
+                        help="Width of the face in the image, pixels (cheek to cheek): how "
+                             "close the camera is. 0 = the neutral face's own size "
+                             "(single_face.mp4: 149 px).")
+
+
+def _frame_option():
+    return typer.Option(None, "--frame",
+                        help="Video frame as WIDTHxHEIGHT pixels, e.g. 1920x1080. Default: the "
+                             "neutral face's frame (single_face.mp4: 640x360).")
+
+
 def _camera(repetitions: int, face_px: float, frame: str | None) -> dict:
     """Timing fields of ``--repetitions``, ``--face-px`` and ``--frame`` (exits with one line
     on bad input)."""
@@ -93,17 +112,9 @@ def simulate(
     blink_rate: float = typer.Option(0.15, "--blink-rate",
                                      help="Spontaneous blinks per second \\[assumption]."),
     fps: float = typer.Option(30.0, "--fps", help="Frames per second."),
-    repetitions: int = typer.Option(2, "--repetitions",
-                                    help="Times each task is performed, in a row (the guided "
-                                         "protocol asks each task twice)."),
-    face_px: float = typer.Option(0.0, "--face-px",
-                                  help="Width of the face in the image, pixels (cheek to "
-                                       "cheek): how close the camera is. 0 = the neutral "
-                                       "face's own size (single_face.mp4: 149 px)."),
-    frame: str = typer.Option(None, "--frame",
-                              help="Video frame as WIDTHxHEIGHT pixels, e.g. 1920x1080. "
-                                   "Default: the neutral face's frame (single_face.mp4: "
-                                   "640x360)."),
+    repetitions: int = _repetitions_option(),
+    face_px: float = _face_px_option(),
+    frame: str = _frame_option(),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output paths."),
 ) -> None:
@@ -394,14 +405,9 @@ def validate(
     noise: str = typer.Option("0.3,1", "--noise-px", help="SDs of landmark noise, pixels."),
     face: Path = typer.Option(None, "--face", help="Real neutral face, as in `synk simulate`."),
     seed: int = typer.Option(0, "--seed", help="Seed of the first case (then +1 per case)."),
-    repetitions: int = typer.Option(2, "--repetitions",
-                                    help="Times each simulated task is performed, in a row."),
-    face_px: float = typer.Option(0.0, "--face-px",
-                                  help="Width of the face in the image, pixels (0: the "
-                                       "neutral face's own, single_face.mp4 149 px)."),
-    frame: str = typer.Option(None, "--frame",
-                              help="Video frame as WIDTHxHEIGHT pixels (default: the neutral "
-                                   "face's)."),
+    repetitions: int = _repetitions_option(),
+    face_px: float = _face_px_option(),
+    frame: str = _frame_option(),
     noise_floor: NoiseFloor = typer.Option(
         NoiseFloor.REST, "--noise-floor",
         help="How the analysis estimates each cell's noise floor: rest (left-right jitter of "
