@@ -9,6 +9,7 @@ from synkinesis.landmarks.sources import InputError
 from synkinesis.measure import BLENDSHAPE_NAMES
 from synkinesis.measure.calibrate import (
     MIN_SCALE_FRAMES,
+    OPEN_EYE_SCALE_FRACTION,
     choose_rest,
     expression_activity,
     eye_flags,
@@ -91,8 +92,9 @@ def test_eye_flags_find_a_partial_blink_of_both_eyes():
 
 def test_iris_scale_comes_from_each_eyes_most_open_frames():
     # 100 frames; each eye's iris reads 1.0 unit where the eye is open and 0.8 where its lids
-    # cover part of it (the left eye narrowed in frames 0..59). The widest tenth of each eye's
+    # cover part of it (the left eye narrowed in frames 0..59). The widest fifth of each eye's
     # frames reads the whole iris: 11.77 mm per unit exactly.
+    assert OPEN_EYE_SCALE_FRACTION == 0.2
     n = 100
     fissure_left = np.where(np.arange(n) < 60, 0.3, 0.5)
     fissure_right = np.full(n, 0.5) + np.linspace(0, 0.01, n)
@@ -102,36 +104,91 @@ def test_iris_scale_comes_from_each_eyes_most_open_frames():
                                 np.ones(n, dtype=bool), 11.77)
     assert scale is not None and scale.method == "iris"
     assert scale.mm_per_unit == pytest.approx(11.77)
-    # a tenth of 100 frames is 10 per eye; the median is taken over at least 14
-    assert scale.measured_units == pytest.approx(1.0) and scale.frames_used == 28
+    assert scale.measured_units == pytest.approx(1.0) and scale.frames_used == 40
 
 
 def test_iris_scale_takes_at_least_a_minimum_of_frames_per_eye():
-    # A short recording: a tenth of its frames is 7 per eye, too few for a steady median (one
-    # odd iris reading among them moves it); the scale takes each eye's widest 14. Here 5 of
-    # the 7 widest frames of the left eye read the iris 1.3, all others 1.0: the median over
-    # 14 is 1.0 (over 7 it would be 1.3). A long one keeps its tenth.
+    # A short recording: a fifth of its 50 frames is 10 per eye, too few for a steady reading;
+    # the scale takes each eye's widest 14. Here 5 of the 10 widest frames of each eye read
+    # the iris 1.3, all others 1.0. The 10 % trimmed mean leaves out one reading at either end
+    # of 10 or of 14: over 10 it would be (4 x 1.3 + 4 x 1.0) / 8 = 1.15, over 14
+    # (4 x 1.3 + 8 x 1.0) / 12 = 1.1. A long recording keeps its fifth.
     from synkinesis.measure.calibrate import MIN_OPEN_EYE_FRAMES
 
     assert MIN_OPEN_EYE_FRAMES == 14
-    n = 70
+    n = 50
     fissure = np.linspace(1.0, 0.5, n)  # frame 0 the widest
     iris = np.ones((n, 2))
-    iris[:5, 0] = 1.3
+    iris[[0, 2, 4, 6, 8]] = 1.3
     scale = open_eye_iris_scale(iris, np.full(n, 6.0), {"left": fissure, "right": fissure},
                                 np.ones(n, dtype=bool), 11.77)
     assert scale.frames_used == 28
-    assert scale.measured_units == pytest.approx(1.0)
+    assert scale.measured_units == pytest.approx(1.1)
     n = 300
     fissure = np.linspace(1.0, 0.5, n)
     scale = open_eye_iris_scale(np.ones((n, 2)), np.full(n, 6.0),
                                 {"left": fissure, "right": fissure}, np.ones(n, dtype=bool),
                                 11.77)
-    assert scale.frames_used == 60
+    assert scale.frames_used == 120
+
+
+def test_iris_scale_is_the_larger_eyes_so_one_narrowed_eye_does_not_move_it():
+    # Resting tightness: one eye narrowed in every frame, its lids covering part of its iris,
+    # whose landmarks then read it 4 % smaller in every frame (WolfgangLanger with her left
+    # eye narrowed 2.5 mm: 4.3 %). The scale stays the other eye's, whichever side it is, and
+    # a mirrored recording (the columns swapped) gives exactly the same scale.
+    rng = np.random.default_rng(7)
+    n = 200
+    fissures = {"left": rng.uniform(0.4, 0.6, n), "right": rng.uniform(0.4, 0.6, n)}
+    healthy = 1.0 + 0.01 * rng.standard_normal((n, 2))
+    interpupil = np.full(n, 6.0)
+    every = np.ones(n, dtype=bool)
+    before = open_eye_iris_scale(healthy, interpupil, fissures, every, 11.77)
+    for column, side in enumerate(("left", "right")):
+        narrowed = healthy.copy()
+        narrowed[:, column] *= 0.96
+        narrowed_fissures = {**fissures, side: fissures[side] - 0.15}  # the same frames widest
+        scale = open_eye_iris_scale(narrowed, interpupil, narrowed_fissures, every, 11.77)
+        other = 1 - column
+        # the other eye's own reading: its widest fifth, 10 % trimmed
+        order = np.argsort(-fissures[("left", "right")[other]], kind="stable")[:40]
+        kept = np.sort(healthy[order, other])[4:36]
+        assert scale.measured_units == pytest.approx(kept.mean())
+        # ... which is within the two healthy eyes' difference of the scale before
+        assert abs(scale.mm_per_unit / before.mm_per_unit - 1) < 0.01
+        mirrored = open_eye_iris_scale(narrowed[:, ::-1], interpupil,
+                                       {"left": narrowed_fissures["right"],
+                                        "right": narrowed_fissures["left"]}, every, 11.77)
+        assert mirrored.mm_per_unit == scale.mm_per_unit
+
+
+def test_iris_scale_moves_by_a_share_when_its_widest_frames_change():
+    # The iris landmarks of one face read in two clusters (1.24 in some frames, 1.36 in
+    # others: WolfgangLanger's right eye). A change elsewhere on the face reorders which of
+    # them are the eye's widest 40 of 200: 3 frames reading 1.36 drop out, 3 reading 1.24
+    # come in. A median jumps to the other cluster (1.36 -> 1.24, 9 %); the trimmed mean moves
+    # by the swapped frames' share (under 1 %).
+    n = 200
+    iris = np.full((n, 2), 1.24)
+    iris[:21, 0] = 1.36  # 21 of the 40 widest read 1.36
+    iris[:, 1] = 1.0  # the other eye reads smaller: the scale is this eye's
+    fissure = np.linspace(1.0, 0.5, n)
+    reordered = fissure.copy()
+    reordered[[0, 1, 2]] = 0.55  # three frames reading 1.36 leave the widest 40 ...
+    reordered[[150, 151, 152]] = 1.1  # ... and three reading 1.24 come in
+    interpupil, every = np.full(n, 6.0), np.ones(n, dtype=bool)
+    before = open_eye_iris_scale(iris, interpupil, {"left": fissure, "right": fissure}, every,
+                                 11.77)
+    after = open_eye_iris_scale(iris, interpupil, {"left": reordered, "right": fissure}, every,
+                                11.77)
+    assert before.measured_units == pytest.approx((17 * 1.36 + 15 * 1.24) / 32)
+    assert after.measured_units == pytest.approx((14 * 1.36 + 18 * 1.24) / 32)
+    assert abs(after.mm_per_unit / before.mm_per_unit - 1) < 0.01
 
 
 def test_iris_scale_needs_enough_plausible_frames():
-    n = 10 * MIN_SCALE_FRAMES - 10  # a tenth of them is below the minimum
+    # a fifth of them is below the minimum
+    n = round(MIN_SCALE_FRAMES / OPEN_EYE_SCALE_FRACTION) - 3
     iris = np.ones((n, 2))
     assert open_eye_iris_scale(iris, np.full(n, 6.0), {"left": np.ones(n), "right": np.ones(n)},
                                np.ones(n, dtype=bool), 11.77) is None

@@ -125,14 +125,16 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
     eye, open_by_side = steps.eye_flags(fissures, data.time_s, usable, limits=limits)
     flags = flags | eye
     eyes_open = open_by_side["left"] & open_by_side["right"]
-    # The iris scale from each eye's most open frames: the lids cover part of the iris in an
-    # expression and its landmarks then read it smaller (a one-sided eye narrowing with the
-    # smile shrank single_face's scale 2.6 %, and every signal of both sides with it).
+    # The iris scale from each eye's most open frames, the larger eye's reading: the lids cover
+    # part of the iris in an expression and its landmarks then read it smaller (a one-sided eye
+    # narrowing with the smile shrank single_face's scale 2.6 %, and every signal of both sides
+    # with it; one narrowed in every frame WolfgangLanger's 2.2 % with the two eyes averaged).
     scale = steps.open_eye_iris_scale(data.iris_sides, data.interpupil_units, fissures, broad,
                                       options.iris_diameter_mm)
     scale_frames = (f"each eye's most open {steps.OPEN_EYE_SCALE_FRACTION:.0%} of usable "
-                    f"frames, at least {steps.MIN_OPEN_EYE_FRAMES} (the lids cover part of the "
-                    "iris in expressions)")
+                    f"frames, at least {steps.MIN_OPEN_EYE_FRAMES}, "
+                    f"{steps.OPEN_EYE_TRIM:.0%} trimmed mean; the larger eye's (the lids cover "
+                    "part of the iris in expressions, never add to it)")
     if scale is None:
         scale, scale_frames = every_frame_scale, "all usable frames"
     signals = anchor_brow_to_pupil(steps.scale_signals(signals, scale.mm_per_unit),

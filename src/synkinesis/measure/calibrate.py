@@ -51,19 +51,28 @@ from synkinesis.signals import signal_name
 
 #: The iris scale: each eye's iris is measured over the frames in which that eye is most open
 #: (this share of the usable frames with a plausible iris, at least MIN_SCALE_FRAMES; else
-#: over every usable frame). A recording without rest keeps an eye that narrows with the smile
-#: narrowed in most frames: with its widest 30 % (session 4), WolfgangLanger's left eye narrowed
-#: 1 mm with her ever-present smile still grew the scale 0.9 % (its iris read smaller) and the
-#: untouched eye "narrowed" 0.10 mm; with its widest tenth 0.1 % and 0.03 mm.
-OPEN_EYE_SCALE_FRACTION = 0.1
+#: over every usable frame), and the larger of the two eyes' readings is taken
+#: (:func:`open_eye_iris_scale`). The share was a tenth until issue 18: a change present in
+#: every frame that makes one half-face another picture to the model reorders that eye's
+#: widest frames near the cut, and her iris reads 1.24..1.30 in some of WolfgangLanger's frames
+#: and 1.32..1.39 in others; over a fifth a reordering is a smaller share of the frames
+#: (docs/dev/one_sided_history.md, session 10). Wider (30 %) lets an eye narrowed with an
+#: ever-present smile into its "open" frames (session 4; with the larger eye's reading it
+#: showed again as a 0.07 leak of a moving 1 mm narrowing, session 10).
+OPEN_EYE_SCALE_FRACTION = 0.2
 MIN_SCALE_FRAMES = 3
 #: ... but over at least this many frames per eye (half a second at 30 fps): the iris landmarks
 #: of one frame scatter by 2.4 % (single_face), and a median of its 7 widest frames (a tenth of
 #: 72) moved 0.8..1.1 % when a constant one-sided corner raise made one half-face another
 #: picture to the model, which read 0.13..0.20 of the raise on the untouched corner (every
 #: signal is scaled); over 14 frames 0.15..0.25 % and 0.03..0.05 (docs/dev/one_sided_history.md,
-#: session 8). Longer recordings (from 140 usable frames) are not affected.
+#: session 8). Longer recordings (from 70 usable frames) are not affected.
 MIN_OPEN_EYE_FRAMES = 14
+#: Share of each eye's widest frames' iris readings left out at either end before their mean
+#: (a trimmed mean): an odd reading (a mis-tracked frame) does not count, and, unlike a median,
+#: the mean moves by a share when frames swap in or out of the widest ones instead of jumping
+#: between the readings' clusters.
+OPEN_EYE_TRIM = 0.1
 
 #: Share of usable frames taken as rest when no rest span is given (the quietest ones).
 REST_FRACTION = 0.1
@@ -205,8 +214,8 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
                         fissures: Mapping[str, np.ndarray], frames: np.ndarray,
                         iris_diameter_mm: float) -> Scale | None:
     """The iris :class:`synkinesis.normalize.Scale` from each eye's most open frames, or None
-    when an eye has fewer than :data:`MIN_SCALE_FRAMES` frames with a plausible iris (12..30 %
-    of the inter-pupillary distance).
+    when an eye has fewer than :data:`MIN_SCALE_FRAMES` frames in that share with a plausible
+    iris (12..30 % of the inter-pupillary distance).
 
     Parameters
     ----------
@@ -216,15 +225,20 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
     frames : (N,) bool, the frames that may measure it
     iris_diameter_mm : the iris' true diameter, mm
 
-    Each eye's median iris over the :data:`OPEN_EYE_SCALE_FRACTION` of frames (at least
-    :data:`MIN_OPEN_EYE_FRAMES`) in which its own
-    fissure is widest, the two medians averaged: a narrowing of one eye (a blink, a squint,
-    synkinesis) does not change which frames measure the other eye's iris, and its own iris is
-    measured where the lids leave it whole.
+    Each eye's iris is the :data:`OPEN_EYE_TRIM` trimmed mean over the
+    :data:`OPEN_EYE_SCALE_FRACTION` of frames (at least :data:`MIN_OPEN_EYE_FRAMES`) in which
+    its own fissure is widest: a narrowing of one eye (a blink, a squint, synkinesis) does not
+    change which frames measure the other eye's iris, and its own iris is measured where the
+    lids leave it whole. The larger of the two eyes' readings is the scale's: a lid can hide
+    part of an iris, so that its landmarks read it smaller, but never add to it. An eye
+    narrowed in every frame (resting tightness) therefore does not move the scale, unless it
+    is the eye whose iris reads larger on that face, and then by at most the difference
+    between the two eyes' readings (both irises are the same size; the readings differ by
+    the landmarks' error, 0.7..1.4 % on the test faces).
     """
     iris_sides = np.asarray(iris_sides, dtype=float)
     interpupil = np.asarray(interpupil, dtype=float)
-    medians, used = [], 0
+    readings, used = [], 0
     for column, side in enumerate(("left", "right")):
         iris, fissure = iris_sides[:, column], np.asarray(fissures[side], dtype=float)
         with np.errstate(invalid="ignore"):
@@ -235,9 +249,9 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
             return None
         count = max(count, min(MIN_OPEN_EYE_FRAMES, int(good.sum())))
         widest = np.flatnonzero(good)[np.argsort(-fissure[good], kind="stable")[:count]]
-        medians.append(float(np.median(iris[widest])))
+        readings.append(_trim_mean(iris[widest], OPEN_EYE_TRIM))
         used += count
-    measured = float(np.mean(medians))
+    measured = max(readings)
     return Scale(iris_diameter_mm / measured, "iris", iris_diameter_mm, measured, used)
 
 
