@@ -88,7 +88,7 @@ def test_live_gives_the_offline_one_sided_movements(recording, rest, honest_move
     movement from the same rest frames. The differences are the live signal's by design: no
     smoothing (offline: a centred Savitzky-Golay, which looks ahead; the largest differences,
     up to 0.7 mm at p95, are the mouth corner's fast smile onset), the scale from the first
-    30 frames rather than each eye's most open frames of the whole video (0.8 % here), and
+    30 frames rather than each eye's most open frames of the whole video (0.05 % here), and
     the edges' resting offset from the rest frames rather than the quietest 30 %. Measured:
     median 0.03..0.08 mm, p95 0.12..0.68 mm."""
     offline = measure(recording.frames, "composite-edges", tmp_path / "edges.synk")
