@@ -234,7 +234,7 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
     narrowed in every frame (resting tightness) therefore does not move the scale, unless it
     is the eye whose iris reads larger on that face, and then by at most the difference
     between the two eyes' readings (both irises are the same size; the readings differ by
-    the landmarks' error, 0.7..1.4 % on the test faces).
+    the landmarks' error, 0.5..1.5 % on the test faces).
     """
     iris_sides = np.asarray(iris_sides, dtype=float)
     interpupil = np.asarray(interpupil, dtype=float)
