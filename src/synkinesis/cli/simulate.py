@@ -411,7 +411,8 @@ def validate(
     noise_floor: NoiseFloor = typer.Option(
         NoiseFloor.REST, "--noise-floor",
         help="How the analysis estimates each cell's noise floor: rest (left-right jitter of "
-             "the rest frames) or sustained (jitter inside the task's sustained windows)."),
+             "the rest frames, frame by frame), window (the same averaged over windows as long "
+             "as a held level) or sustained (jitter inside the task's sustained windows)."),
     combine: CombineRepetitions = typer.Option(
         CombineRepetitions.BEST, "--combine-repetitions",
         help="How the analysis makes one cell of a task done several times: best (the best "
