@@ -55,16 +55,17 @@ class CouplingOptions:
         The floor is never below this, mm (landmark jitter on a still face) [U].
     min_range_mm : float
         Voluntary ranges are floored here before dividing, mm.
-    noise_floor : {"rest", "window", "sustained"}
-        Where and at what time scale the jitter is measured. "rest": the robust SD of the
-        left-right difference over the rest frames, frame by frame, one floor per region.
-        "window": the same rest difference at the time scale of a cell's level, which is held
+    noise_floor : {"window", "rest", "sustained"}
+        Where and at what time scale the jitter is measured. "window" (default): the rest
+        frames' left-right difference at the time scale of a cell's level, which is held
         over ``min_duration_s``: the robust SD of its means over every window of that length
         (:func:`windowed_spread_mm`), and not below the frame-by-frame SD / sqrt(frames per
         window), one floor per region. White jitter averages down by the square root of the
         window's frames, a slow drift does not. A held level (the minimum over its window) is
         never above its window's mean, so this floor bounds the level noise alone holds. The
-        frame-by-frame floor when the rest is shorter than two windows.
+        frame-by-frame floor when the rest is shorter than two windows. "rest" (the default
+        before; an option): the robust SD of the same difference frame by frame, one floor
+        per region.
         "sustained": the frame-to-frame jitter of the left-right difference inside each
         task's hold (every repetition's frames where the task's driver is held at least half
         way), from second differences, so the task's own slow movement and the rest's
@@ -80,7 +81,7 @@ class CouplingOptions:
     noise_k: float = 3.0
     min_noise_floor_mm: float = 0.3
     min_range_mm: float = 1.0
-    noise_floor: Literal["rest", "window", "sustained"] = "rest"
+    noise_floor: Literal["rest", "window", "sustained"] = "window"
     repetitions: Literal["best", "mean"] = "best"
 
     def validate(self) -> None:

@@ -161,3 +161,21 @@ def test_window_floor_keeps_a_drift_the_frame_floor_cannot_tell_from_jitter():
     assert window_white == pytest.approx(frame_white / np.sqrt(width), rel=0.3)
     assert window_drift > 0.7 * frame_drift
     assert window_drift / window_white > 0.5 * np.sqrt(width)
+
+
+def test_noise_alone_rarely_holds_a_level_above_the_window_floor():
+    # The derivation behind the window floor: a cell's level is the best window of the
+    # level held in every frame (a window minimum, never above the window's mean), so white
+    # jitter of SD s alone holds a level above noise_k x s / sqrt(w) (the window floor) only
+    # rarely, even as the best of a long task's many windows; the frame floor noise_k x s is
+    # far above anything it holds.
+    from synkinesis.sustained import sustained_levels
+
+    rng = np.random.default_rng(8)
+    width, frames, draws = 8, 240, 2000
+    noise = rng.normal(0.0, 1.0, (draws, frames))
+    levels = np.array([level.value for level in sustained_levels(
+        noise, np.ones_like(noise, dtype=bool), width)])
+    k = CouplingOptions().noise_k
+    assert float(np.mean(levels > k / np.sqrt(width))) < 0.005
+    assert float(np.quantile(levels, 0.999)) < 0.5 * k

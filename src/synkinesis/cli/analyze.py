@@ -63,10 +63,10 @@ def analyze(
              "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
     noise_floor: NoiseFloor = typer.Option(
-        NoiseFloor.REST, "--noise-floor",
-        help="Where each cell's noise floor is measured: rest (left-right jitter over the rest "
-             "frames, frame by frame, one floor per region), window (the same averaged over "
-             "windows as long as a held level, one floor per region) or sustained (jitter "
+        NoiseFloor.WINDOW, "--noise-floor",
+        help="Where each cell's noise floor is measured: window (left-right jitter over the "
+             "rest frames averaged over windows as long as a held level, one floor per "
+             "region), rest (the same frame by frame) or sustained (jitter "
              "inside each task's hold, one floor per cell; docs/validation.md compares them)."),
     combine: CombineRepetitions = typer.Option(
         CombineRepetitions.BEST, "--combine-repetitions",
