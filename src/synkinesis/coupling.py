@@ -63,7 +63,9 @@ class CouplingOptions:
         window), one floor per region. White jitter averages down by the square root of the
         window's frames, a slow drift does not. A held level (the minimum over its window) is
         never above its window's mean, so this floor bounds the level noise alone holds. The
-        frame-by-frame floor when the rest is shorter than two windows. "rest" (the default
+        frame-by-frame floor when the rest is shorter than two windows or is not a recorded
+        rest but the recording's quietest span (flagged: chosen for changing least, it
+        under-reads a slow wander). "rest" (the default
         before; an option): the robust SD of the same difference frame by frame, one floor
         per region.
         "sustained": the frame-to-frame jitter of the left-right difference inside each
@@ -303,11 +305,13 @@ def compute_coupling(
         if diff.size < 3:
             continue
         sd = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
-        if options.noise_floor == "window":
+        if options.noise_floor == "window" and not segmentation.rest.flagged:
             # At the time scale of a held level: the spread of the rest's window means, and
             # never below what white jitter of the frame-by-frame spread leaves in a window
             # mean (a short rest's overlapping windows read white jitter low). A rest too
-            # short for windows keeps the frame-by-frame spread.
+            # short for windows keeps the frame-by-frame spread, and so does a rest that was
+            # not recorded but taken as the recording's quietest span: chosen for changing
+            # least, it under-reads exactly the slow wander the window floor relies on.
             windowed = windowed_spread_mm(difference, rest_mask, width)
             if np.isfinite(windowed):
                 sd = max(windowed, sd / np.sqrt(width))

@@ -179,3 +179,20 @@ def test_noise_alone_rarely_holds_a_level_above_the_window_floor():
     k = CouplingOptions().noise_k
     assert float(np.mean(levels > k / np.sqrt(width))) < 0.005
     assert float(np.quantile(levels, 0.999)) < 0.5 * k
+
+
+def test_a_quietest_span_keeps_the_frame_floor():
+    # Without a recorded rest the rest is the recording's quietest span, chosen for changing
+    # least: it under-reads a slow wander, so the window floor is not taken from it.
+    recording, spans = make_recording(STEPS, noise_mm=NOISE_MM, rng=np.random.default_rng(9))
+    no_rest = [span for span in guided(spans) if span["task"] != "rest"]
+    options = {floor: AnalysisOptions(coupling=CouplingOptions(noise_floor=floor),
+                                      uncertainty=UncertaintyOptions(replicates=0),
+                                      affected_side="left") for floor in ("rest", "window")}
+    frame, window = (analyze_recording(recording, spans=no_rest, options=options[floor])
+                     for floor in ("rest", "window"))
+    assert window.segmentation.rest.flagged
+    np.testing.assert_array_equal(window.coupling.noise_floor_mm, frame.coupling.noise_floor_mm)
+    # with its rest given, the same recording gets the lower window floor
+    given = _coupling(recording, spans, "window").noise_floor("eye")
+    assert given < 0.6 * _coupling(recording, spans, "rest").noise_floor("eye")
