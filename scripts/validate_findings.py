@@ -5,7 +5,9 @@ brightened...): every copy's index against the original's 90 % interval (the mir
 the other side), the calls, the side the evidence leans to, and the House-Brackmann suggestion.
 
 Usage:
-    python scripts/validate_findings.py ORIGINAL.synk COPY.synk [COPY.synk ...]
+    python scripts/validate_findings.py [--noise-floor RULE] ORIGINAL.synk COPY.synk [...]
+``--noise-floor`` analyses everything with that :attr:`synkinesis.coupling.CouplingOptions.
+noise_floor` (rest, window or sustained) instead of the default.
 A copy whose file name contains "mirror" is compared with sides swapped. Measure the copies
 first (``synk measure copy.mp4 -o copy.synk``); docs/validation.md says how ours were made.
 Exit status 1 when an input cannot be read.
@@ -23,6 +25,7 @@ about that side are compared too.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -75,6 +78,16 @@ def _house_brackmann(analysis) -> str:
 
 
 def main(argv: list[str]) -> int:
+    from synkinesis.coupling import NOISE_FLOORS, CouplingOptions
+
+    coupling = CouplingOptions()
+    if argv[:1] == ["--noise-floor"]:
+        if len(argv) < 2 or argv[1] not in NOISE_FLOORS:
+            print(f"error: --noise-floor takes one of {', '.join(NOISE_FLOORS)}",
+                  file=sys.stderr)
+            return 2
+        coupling = CouplingOptions(noise_floor=argv[1])  # type: ignore[arg-type]
+        argv = argv[2:]
     if len(argv) < 2:
         print(__doc__.strip().splitlines()[6], file=sys.stderr)
         return 2
@@ -82,8 +95,10 @@ def main(argv: list[str]) -> int:
     from synkinesis.measure import read_measurement
 
     try:
-        original = analyze_measurement(read_measurement(Path(argv[0])))
-        copies = [(Path(p), analyze_measurement(read_measurement(Path(p)))) for p in argv[1:]]
+        options = AnalysisOptions(coupling=coupling)
+        original = analyze_measurement(read_measurement(Path(argv[0])), options=options)
+        copies = [(Path(p), analyze_measurement(read_measurement(Path(p)), options=options))
+                  for p in argv[1:]]
     except (AnalysisError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -149,7 +164,7 @@ def main(argv: list[str]) -> int:
         if leans != compared:
             # The same copy with the original's side given: its calls about THAT side.
             again = analyze_measurement(read_measurement(path),
-                                        options=AnalysisOptions(affected_side=compared))
+                                        options=replace(options, affected_side=compared))
             on_side = _calls(again)
             print(f"{'':<22} on the original's side ({compared}, given): "
                   + ("the same calls" if on_side == reference else "calls that differ: "

@@ -33,6 +33,7 @@ from synkinesis.sustained import (  # noqa: F401  (re-exported: their home until
     sustained_jitter_mm,
     sustained_level,
     sustained_levels,
+    windowed_spread_mm,
 )
 
 #: Extra per-side quantities kept per task (signed, mm or degrees) for scale items.
@@ -54,13 +55,24 @@ class CouplingOptions:
         The floor is never below this, mm (landmark jitter on a still face) [U].
     min_range_mm : float
         Voluntary ranges are floored here before dividing, mm.
-    noise_floor : {"rest", "sustained"}
-        Where the jitter is measured. "rest": the robust SD of the left-right difference
-        over the rest frames, one floor per region. "sustained": the frame-to-frame jitter of
-        the left-right difference inside each task's hold (every repetition's frames where the
-        task's driver is held at least half way), from second differences, so the task's own
-        slow movement and the rest's expression changes do not count; one floor per cell,
-        and per region their median (:func:`sustained_jitter_mm`).
+    noise_floor : {"window", "rest", "sustained"}
+        Where and at what time scale the jitter is measured. "window" (default): the rest
+        frames' left-right difference at the time scale of a cell's level, which is held
+        over ``min_duration_s``: the robust SD of its means over every window of that length
+        (:func:`windowed_spread_mm`), and not below the frame-by-frame SD / sqrt(frames per
+        window), one floor per region. White jitter averages down by the square root of the
+        window's frames, a slow drift does not. A held level (the minimum over its window) is
+        never above its window's mean, so this floor bounds the level noise alone holds. The
+        frame-by-frame floor when the rest is shorter than two windows or is not a recorded
+        rest but the recording's quietest span (flagged: chosen for changing least, it
+        under-reads a slow wander). "rest" (the default
+        before; an option): the robust SD of the same difference frame by frame, one floor
+        per region.
+        "sustained": the frame-to-frame jitter of the left-right difference inside each
+        task's hold (every repetition's frames where the task's driver is held at least half
+        way), from second differences, so the task's own slow movement and the rest's
+        expression changes do not count; one floor per cell, and per region their median
+        (:func:`sustained_jitter_mm`).
     repetitions : {"best", "mean"}
         How a task recorded more than once makes its cells. "best": the best held window over
         all its repetitions (a noise peak in either counts). "mean": each repetition's own
@@ -71,7 +83,7 @@ class CouplingOptions:
     noise_k: float = 3.0
     min_noise_floor_mm: float = 0.3
     min_range_mm: float = 1.0
-    noise_floor: Literal["rest", "sustained"] = "rest"
+    noise_floor: Literal["rest", "window", "sustained"] = "window"
     repetitions: Literal["best", "mean"] = "best"
 
     def validate(self) -> None:
@@ -85,7 +97,7 @@ class CouplingOptions:
 
 
 #: Where the noise floor's jitter is measured (:attr:`CouplingOptions.noise_floor`).
-NOISE_FLOORS: tuple[str, ...] = ("rest", "sustained")
+NOISE_FLOORS: tuple[str, ...] = ("rest", "window", "sustained")
 
 #: How a task's repetitions make one cell (:attr:`CouplingOptions.repetitions`).
 REPETITION_RULES: tuple[str, ...] = ("best", "mean")
@@ -120,7 +132,8 @@ class Coupling:
     excess_window : dict side -> (T, R, 3) int array
         ``start, stop, peak`` frames of the excess window (-1 when none).
     noise_floor_mm : (R,) array
-        Left-right difference noise floor per region, mm: from the rest frames, or with
+        Left-right difference noise floor per region, mm: from the rest frames (frame by
+        frame, or averaged over held windows with ``noise_floor="window"``), or with
         ``CouplingOptions(noise_floor="sustained")`` the median of the region's cell floors.
     coverage : (T,) array
         Fraction of the task's frames that were usable.
@@ -286,11 +299,23 @@ def compute_coupling(
         if region == "neck":
             noise[j] = np.nan
             continue
-        diff = moves["left"][region][rest_mask] - moves["right"][region][rest_mask]
+        difference = moves["left"][region] - moves["right"][region]
+        diff = difference[rest_mask]
         diff = diff[np.isfinite(diff)]
-        if diff.size >= 3:
-            sd = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
-            noise[j] = max(options.noise_k * sd, options.min_noise_floor_mm)
+        if diff.size < 3:
+            continue
+        sd = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
+        if options.noise_floor == "window" and not segmentation.rest.flagged:
+            # At the time scale of a held level: the spread of the rest's window means, and
+            # never below what white jitter of the frame-by-frame spread leaves in a window
+            # mean (a short rest's overlapping windows read white jitter low). A rest too
+            # short for windows keeps the frame-by-frame spread, and so does a rest that was
+            # not recorded but taken as the recording's quietest span: chosen for changing
+            # least, it under-reads exactly the slow wander the window floor relies on.
+            windowed = windowed_spread_mm(difference, rest_mask, width)
+            if np.isfinite(windowed):
+                sd = max(windowed, sd / np.sqrt(width))
+        noise[j] = max(options.noise_k * sd, options.min_noise_floor_mm)
 
     cell_floor = (np.full((n_t, n_r), np.nan) if options.noise_floor == "sustained"
                   else None)

@@ -438,7 +438,9 @@ def infer_affected_side(
     """The affected side: given, or inferred from weaker voluntary movement and more
     co-movement.
 
-    Weakness is the mean over every driver cell of ``(right - left) / max(left, right)``;
+    Weakness is the mean over every driver cell of ``(right - left) / max(left, right)``, each
+    side's movement clipped at 0 (movement against the active direction is no voluntary
+    movement) and the denominator at least the region's noise floor;
     co-movement is the mean over the patterns of (left index - right index) in points (each
     clipped to 0..3), divided by 3, where each side's co-movement is taken relative to its own
     voluntary effort in the task (:func:`relative_co_movement_points`): a weak side that moves
@@ -454,6 +456,10 @@ def infer_affected_side(
                                          region=region) for side in ("left", "right"))
             if not (np.isfinite(left) and np.isfinite(right)):
                 continue
+            # Voluntary movement is movement in the active direction: a driver moving the
+            # other way did none (as for co-movement). Clipped, every term lies in -1..1;
+            # unclipped, two sides moving the wrong way divided a difference by the floor alone.
+            left, right = max(left, 0.0), max(right, 0.0)
             top = max(left, right, coupling.noise_floor(region))
             deficits.append((right - left) / top)
     weakness = float(np.mean(deficits)) if deficits else 0.0

@@ -4,8 +4,9 @@
 frame of the best window of that length (:func:`sustained_level`), so single-frame landmark
 noise never makes a coupling cell. :func:`sustained_jitter_mm` measures the frame-to-frame
 jitter of a series inside a hold (the sustained noise floor of
-:class:`synkinesis.coupling.CouplingOptions`). Split from :mod:`synkinesis.coupling`, which
-re-exports these names.
+:class:`synkinesis.coupling.CouplingOptions`); :func:`windowed_spread_mm` the spread of a
+series' means over windows of the held length (the window noise floor). Split from
+:mod:`synkinesis.coupling`, which re-exports these names.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Sustained", "sustained_jitter_mm", "sustained_level", "sustained_levels"]
+__all__ = ["Sustained", "sustained_jitter_mm", "sustained_level", "sustained_levels",
+           "windowed_spread_mm"]
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,39 @@ def sustained_jitter_mm(difference: np.ndarray, hold: np.ndarray) -> float:
         return float("nan")
     mad = float(np.median(np.abs(second - np.median(second))))
     return 1.4826 * mad / _SECOND_DIFFERENCE_SD
+
+
+def windowed_spread_mm(difference: np.ndarray, mask: np.ndarray, width: int) -> float:
+    """Robust SD of a series' means over every ``width`` consecutive frames inside ``mask``, mm.
+
+    The spread of the series at the time scale of a sustained level (:func:`sustained_level`
+    holds a level over ``width`` frames): 1.4826 x the median absolute deviation of the means
+    of every window of ``width`` consecutive finite frames in ``mask`` (windows overlap; a
+    masked-out or NaN frame breaks them). White frame-to-frame jitter of SD s gives about
+    s / sqrt(width); a drift slower than the window is not averaged away and keeps its
+    spread. NaN with fewer than ``2 * width`` finite frames in ``mask`` or fewer than 3 whole
+    windows (too short a stretch to say how the windows spread).
+
+    Parameters
+    ----------
+    difference : (N,) array
+        E.g. the left-right difference of a region's movement over the rest, mm.
+    mask : (N,) bool array
+    width : int
+        Window length in frames (>= 1).
+    """
+    width = max(1, int(width))
+    x = np.where(np.asarray(mask, dtype=bool), np.asarray(difference, dtype=float), np.nan)
+    if x.size < width:
+        return float("nan")
+    finite = np.isfinite(x)
+    if int(finite.sum()) < 2 * width:
+        return float("nan")
+    # Window sums from a cumulative sum; a window is whole when all its frames are finite.
+    total = np.concatenate([[0.0], np.cumsum(np.where(finite, x, 0.0))])
+    count = np.concatenate([[0], np.cumsum(finite)])
+    whole = (count[width:] - count[:-width]) == width
+    means = ((total[width:] - total[:-width]) / width)[whole]
+    if means.size < 3:
+        return float("nan")
+    return 1.4826 * float(np.median(np.abs(means - np.median(means))))

@@ -113,7 +113,7 @@ def test_analyze_a_video_with_honest_one_sided_signals(media, tmp_path):
     (["--span", "smile=0:1"], "unknown task 'smile'"),
     (["--span", "big_smile"], "TASK=START:END"),
     (["--affected-side", "up"], "'left', 'right', 'auto'"),
-    (["--noise-floor", "hold"], "'hold' is not one of 'rest', 'sustained'"),
+    (["--noise-floor", "hold"], "'hold' is not one of 'rest', 'window', 'sustained'"),
     (["--combine-repetitions", "max"], "'max' is not one of 'best', 'mean'"),
 ])
 def test_bad_options_exit_2_with_a_message(single_face_measurement, tmp_path, args, message):

@@ -367,3 +367,25 @@ def test_coupling_cells_are_read_by_their_labels():
         coupling.cell(quantity="movement", side="left", task="big_smile", region="eye")
     with pytest.raises(ValueError, match="region must be one of"):
         coupling.noise_floor("nose")
+
+
+def test_drivers_moving_against_their_direction_do_not_decide_the_side():
+    # A weak left side; then both lower lips move against their active direction in the big
+    # smile, the right one far more. Movement against the active direction is no voluntary
+    # movement: that cell must not outweigh every other (it was divided by the noise floor
+    # alone, a term of about 10 against the others' -1..1).
+    from dataclasses import replace
+
+    from synkinesis.findings import infer_affected_side
+
+    scale = {(task, "left"): 0.3 for task, _ in FULL_PROTOCOL if task != "rest"}
+    recording, spans = make_recording(scale=scale)
+    coupling = analyse(recording, spans).coupling
+    row, column = coupling.tasks.index("big_smile"), coupling.regions.index("lower_lip")
+    movement = {side: values.copy() for side, values in coupling.movement_mm.items()}
+    movement["left"][row, column], movement["right"][row, column] = -1.6, -9.7
+    moved = replace(coupling, movement_mm=movement)
+    affected = infer_affected_side(moved)
+    assert affected.side == "left"
+    assert -1.0 <= affected.weakness <= 1.0
+    assert affected.weakness == pytest.approx(infer_affected_side(coupling).weakness, abs=0.1)

@@ -134,7 +134,8 @@ def test_validate_cli_with_repetitions_camera_and_noise_floor(run_cli, face_file
     assert result.exit_code == 0, result.output
     assert ("2 simulated patients (seeds 40..41): each task performed 2 times; tracker noise "
             "1 px") in result.output
-    assert "face width 300 px, frame 1280x720; noise floor from the sustained" in result.output
+    assert ("face width 300 px, frame 1280x720; noise floor sustained (task holds)"
+            in result.output)
     assert "repetitions combined: mean" in result.output
     payload = json.loads(report.read_text())
     assert payload["cases"] == 2
@@ -151,7 +152,7 @@ def test_validate_cli_with_repetitions_camera_and_noise_floor(run_cli, face_file
             (("--repetitions", "0"), "repetitions must be in 1..10"),
             (("--frame", "1280"), "--frame must be WIDTHxHEIGHT"),
             (("--face-px", "1000"), "does not fit in a 640x360 frame"),
-            (("--noise-floor", "hold"), "'hold' is not one of 'rest', 'sustained'"),
+            (("--noise-floor", "hold"), "'hold' is not one of 'rest', 'window', 'sustained'"),
             (("--combine-repetitions", "max"),
              "'max' is not one of 'best', 'mean'")):
         bad = run_cli("validate", "--severities", "0", "--head-motion-deg", "1",

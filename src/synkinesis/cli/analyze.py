@@ -63,10 +63,11 @@ def analyze(
              "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
     noise_floor: NoiseFloor = typer.Option(
-        NoiseFloor.REST, "--noise-floor",
-        help="Where each cell's noise floor is measured: rest (left-right jitter over the rest "
-             "frames, one floor per region) or sustained (jitter inside each task's hold, one "
-             "floor per cell; docs/validation.md compares them)."),
+        NoiseFloor.WINDOW, "--noise-floor",
+        help="Where each cell's noise floor is measured: window (left-right jitter over the "
+             "rest frames averaged over windows as long as a held level, one floor per "
+             "region), rest (the same frame by frame) or sustained (jitter "
+             "inside each task's hold, one floor per cell; docs/validation.md compares them)."),
     combine: CombineRepetitions = typer.Option(
         CombineRepetitions.BEST, "--combine-repetitions",
         help="How one cell is made of a task done several times: best (the best held window "
@@ -106,7 +107,7 @@ def analyze(
         if span or protocol is not None or rest is not None:
             fail("--span, --protocol and --rest do not apply to --photos: each photo's task "
                  "comes from its file name or the list file, and rest is the rest photo")
-        if noise_floor != "rest":
+        if noise_floor == "sustained":
             fail("--noise-floor sustained does not apply to --photos: a photo has no hold "
                  "to measure jitter in")
         _analyze_photos(input_path, output, side=side, method=method, iris_mm=iris_mm,

@@ -391,6 +391,7 @@ class NoiseFloor(StrEnum):
     (:attr:`synkinesis.coupling.CouplingOptions.noise_floor`)."""
 
     REST = "rest"
+    WINDOW = "window"
     SUSTAINED = "sustained"
 
 

@@ -409,9 +409,10 @@ def validate(
     face_px: float = _face_px_option(),
     frame: str = _frame_option(),
     noise_floor: NoiseFloor = typer.Option(
-        NoiseFloor.REST, "--noise-floor",
-        help="How the analysis estimates each cell's noise floor: rest (left-right jitter of "
-             "the rest frames) or sustained (jitter inside the task's sustained windows)."),
+        NoiseFloor.WINDOW, "--noise-floor",
+        help="How the analysis estimates each cell's noise floor: window (left-right jitter "
+             "of the rest frames averaged over windows as long as a held level), rest (the "
+             "same frame by frame) or sustained (jitter inside the task's sustained windows)."),
     combine: CombineRepetitions = typer.Option(
         CombineRepetitions.BEST, "--combine-repetitions",
         help="How the analysis makes one cell of a task done several times: best (the best "

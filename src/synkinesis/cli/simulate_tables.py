@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from synkinesis.cli.common import console
 
+#: What each noise floor (:attr:`synkinesis.coupling.CouplingOptions.noise_floor`) is measured on.
+_FLOOR_WORDS = {"rest": "rest frames, frame by frame",
+                "window": "rest frames, averaged over held windows",
+                "sustained": "task holds"}
+
 
 def print_validation(report) -> None:
     """The tables of `synk validate` (the setting first)."""
@@ -27,8 +32,8 @@ def print_validation(report) -> None:
               f"{listed(setting['repetitions'])} times; tracker noise "
               f"{listed(setting['noise_px'])} px; head motion "
               f"{listed(setting['head_motion_deg'])} degrees; face width {faces}, frame "
-              f"{frames}; noise floor from the {setting['noise_floor']} "
-              f"{'frames' if setting['noise_floor'] == 'rest' else 'windows (task holds)'}; "
+              f"{frames}; noise floor {setting['noise_floor']} "
+              f"({_FLOOR_WORDS.get(setting['noise_floor'], '')}); "
               f"repetitions combined: {setting['combine_repetitions']}",
               highlight=False)
     regions = [r for r in REGIONS if r != "neck"]

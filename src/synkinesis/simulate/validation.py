@@ -138,7 +138,7 @@ class ValidationReport:
     sunnybrook_table: np.ndarray
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
-    noise_floor: str = "rest"
+    noise_floor: str = "window"
     combine: str = "best"
 
     def setting(self) -> dict[str, Any]:
@@ -237,7 +237,7 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
 
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
-                 work_dir: Path, *, noise_floor: str = "rest",
+                 work_dir: Path, *, noise_floor: str = "window",
                  combine: str = "best") -> ValidationCase:
     """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``);
     ``noise_floor`` and ``combine`` are the analysis'
@@ -435,7 +435,7 @@ def run_validation(
     canonical_vertices: np.ndarray,
     work_dir: Path | None = None,
     progress=None,
-    noise_floor: str = "rest",
+    noise_floor: str = "window",
     combine: str = "best",
 ) -> ValidationReport:
     """Simulate, measure and analyse every case; see the module docstring.
