@@ -119,3 +119,34 @@ def test_a_litert_run_never_imports_mediapipe(media, tmp_path):
                           check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
     assert (tmp_path / "fast.synk").exists()
+
+
+def test_orientation_samples_key_frames_near_the_evenly_spaced_ones():
+    """A key frame decodes on its own; any other frame after all frames from its key frame."""
+    from synkinesis.landmarks.orientation import sample_frame_numbers
+
+    evenly = [0, 67, 134, 201, 269, 336, 403, 471]
+    # WolfgangLanger_Pexels.mp4's key frames: every 72 frames; the last sample has none near
+    assert sample_frame_numbers(472, range(0, 472, 72)) == [0, 72, 144, 216, 288, 360, 432,
+                                                            471]
+    assert sample_frame_numbers(472, range(472)) == evenly  # every frame a key frame
+    assert sample_frame_numbers(472, [0]) == evenly  # one key frame: nothing near
+    assert sample_frame_numbers(472, []) == evenly  # no key frame known
+    assert sample_frame_numbers(1, [0]) == [0]
+
+
+def test_sampled_frames_are_the_frames_decoded_one_by_one(media):
+    from synkinesis.landmarks.orientation import sample_frame_numbers, sample_video_frames
+    from synkinesis.landmarks.sources import iter_video, key_frame_indices, probe_video
+
+    for name in ("WolfgangLanger_Pexels.mp4", "single_face.mp4"):
+        path = media / name
+        count = probe_video(path).frame_count
+        sampled = sample_video_frames(path, count)
+        numbers = sample_frame_numbers(count, key_frame_indices(path))
+        assert len(sampled) == len(numbers) == 8
+        for frame, number in zip(sampled, numbers):
+            alone = next(iter(iter_video(path, fps=30.0, start=number, stop=number + 1)))
+            assert np.array_equal(frame, alone.rgb)
+    assert key_frame_indices(media / "WolfgangLanger_Pexels.mp4").tolist() == list(
+        range(0, 472, 72))

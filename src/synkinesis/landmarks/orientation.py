@@ -165,15 +165,50 @@ class FaceOrientation:
         self.close()
 
 
+def sample_frame_numbers(frame_count: int, key_frames: Sequence[int] | np.ndarray = (), *,
+                         count: int = SAMPLE_FRAMES) -> list[int]:
+    """Numbers of up to ``count`` frames spread evenly over a video of ``frame_count`` frames.
+
+    Each evenly spaced frame is replaced by the key frame nearest to it when that lies within
+    half the spacing: a key frame decodes on its own, any other frame only after every frame
+    from the key frame before it (on WolfgangLanger_Pexels.mp4, a key frame every 72 frames,
+    the 8 samples decoded 370 frames, 0.2 s of CPU; phone videos have longer frames and key
+    frames every second or two). A video whose every frame is a key frame keeps the evenly
+    spaced frames themselves.
+    """
+    targets = np.linspace(0, max(frame_count - 1, 0), count).astype(int)
+    keys = np.asarray(key_frames, dtype=np.int64)
+    reach = (frame_count - 1) / (count - 1) / 2 if count > 1 else 0.0
+    wanted = set()
+    for target in targets.tolist():
+        if keys.size:
+            nearest = int(keys[np.argmin(np.abs(keys - target))])
+            if abs(nearest - target) <= reach:
+                target = nearest
+        wanted.add(int(target))
+    return sorted(wanted)
+
+
 def sample_video_frames(path: Path, frame_count: int, *,
                         count: int = SAMPLE_FRAMES) -> list[np.ndarray]:
-    """Up to ``count`` RGB frames spread evenly over a video (for its orientation)."""
-    from synkinesis.landmarks.sources import iter_video
+    """Up to ``count`` RGB frames spread evenly over a video (for its orientation), key frames
+    where one is near (:func:`sample_frame_numbers`).
 
-    wanted = sorted(set(np.linspace(0, max(frame_count - 1, 0), count).astype(int).tolist()))
-    frames = []
+    Frames with no key frame between them are decoded in one pass (a short video with a
+    single key frame is decoded once, not once per sample), the others each from its own
+    key frame."""
+    from synkinesis.landmarks.sources import iter_video, key_frame_indices
+
+    keys = key_frame_indices(Path(path))
+    wanted = sample_frame_numbers(frame_count, keys, count=count)
+    runs: list[list[int]] = []
     for index in wanted:
-        frame = next(iter(iter_video(Path(path), fps=30.0, start=index, stop=index + 1)), None)
-        if frame is not None:
-            frames.append(frame.rgb)
+        if runs and not ((keys > runs[-1][-1]) & (keys <= index)).any():
+            runs[-1].append(index)  # decoding on from the last sample reaches it first
+        else:
+            runs.append([index])
+    frames = []
+    for run in runs:
+        frames.extend(frame.rgb for frame in iter_video(
+            Path(path), fps=30.0, start=run[0], stop=run[-1] + 1, only=set(run)))
     return frames
