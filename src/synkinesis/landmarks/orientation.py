@@ -197,9 +197,9 @@ def sample_video_frames(path: Path, frame_count: int, *,
     Frames with no key frame between them are decoded in one pass (a short video with a
     single key frame is decoded once, not once per sample), the others each from its own
     key frame."""
-    from synkinesis.landmarks.sources import iter_video, key_frame_indices
+    from synkinesis.landmarks.sources import frame_index, iter_video
 
-    keys = key_frame_indices(Path(path))
+    stamps, keys = frame_index(Path(path))  # the packets read once, not once per sample
     wanted = sample_frame_numbers(frame_count, keys, count=count)
     runs: list[list[int]] = []
     for index in wanted:
@@ -210,5 +210,6 @@ def sample_video_frames(path: Path, frame_count: int, *,
     frames = []
     for run in runs:
         frames.extend(frame.rgb for frame in iter_video(
-            Path(path), fps=30.0, start=run[0], stop=run[-1] + 1, only=set(run)))
+            Path(path), fps=30.0, start=run[0], stop=run[-1] + 1, only=set(run),
+            stamps=stamps))
     return frames
