@@ -298,7 +298,7 @@ def landmark_pass(
     litert engine of ``--method fast``) does so: they are computed for the kept main faces a
     batch at a time, the same numbers (the model reads only the landmarks), but the landmark
     network then runs 64 frames in a row without the blendshape network between its calls
-    evicting it from the processor's caches (0.1-0.3 ms less per frame, measured on one
+    evicting it from the processor's caches (0.1-0.15 ms less per frame, measured on one
     core), and not for faces that are not kept."""
     defer = (getattr(engine, "blendshapes_deferrable", False)
              and not getattr(engine, "defer_blendshapes", True))
