@@ -15,7 +15,8 @@ Measures, on the real 640x360 example video:
 ``--engines``: instead, CPU time per frame on one core (time.process_time of this process,
 all its threads: meaningful on a loaded machine, where wall time is not) of the raw Tasks API
 FaceLandmarker, the landmark network alone (LiteRT, one thread), the LiteRT engine's loop
-(--engine litert) with and without blendshapes, and `measure` --method fast and
+(--engine litert) with blendshapes after each frame, a batch of 64 frames at a time (as
+`measure --method fast` runs them) and without, and `measure` --method fast and
 composite-edges with either engine.
 
 ``--process``: instead, whole `synk measure` processes (the real command, in a child process
@@ -138,6 +139,21 @@ def engine_cpu(frames, rounds: int, directory: Path) -> None:
                     engine.detect(frame.rgb)
         return run
 
+    def deferred_loop():
+        # as the landmark pass runs --method fast with litert: the blendshapes of a batch of 64
+        # frames after their landmarks
+        with LiteRTEngine(mode="video") as engine:
+            engine.defer_blendshapes = True
+            pending = []
+            for frame in frames:
+                pending.extend(face.landmarks_px for face in engine.detect(frame.rgb))
+                if len(pending) >= 64:
+                    for points in pending:
+                        engine.blend(points)
+                    pending = []
+            for points in pending:
+                engine.blend(points)
+
     probe = LiteRTEngine(mode="video")
     points = probe.detect(frames[0].rgb)[0].landmarks_px
     crop = np.random.default_rng(0).random((1, LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
@@ -180,6 +196,7 @@ def engine_cpu(frames, rounds: int, directory: Path) -> None:
         ("face detector with decoding (per call)", detector, min(50, n)),
         ("landmark network + crop + mapping back", crop_and_map, n),
         ("litert loop (--engine litert), blendshapes", loop(), n),
+        ("litert loop, blendshapes a batch of 64 at a time", deferred_loop, n),
         ("litert loop, no blendshapes", loop(blendshapes=False), n),
         ("measure --method fast, mediapipe-tasks", pipeline("fast", "mediapipe-tasks"), n),
         ("measure --method fast, litert", pipeline("fast", "litert"), n),

@@ -78,3 +78,75 @@ def test_key_frames_are_drawn_turned_as_they_were_landmarked(media):
     turned = _read_frame(media / "single_face.mp4", 0, turns=1)
     assert turned.shape == (first.shape[1], first.shape[0], 3)
     assert np.array_equal(turned, np.rot90(first, 1))
+
+
+@pytest.mark.parametrize("name", ["single_face.mp4", "WolfgangLanger_Pexels.mp4",
+                                  "no_face.mp4"])
+def test_the_litert_detector_scores_and_decides_as_the_tasks_api(media, name):
+    """--engine litert orients with the detector network run by LiteRT (no MediaPipe): the same
+    network, so the same scores at every turn of every sampled frame, and the same decision
+    for the video as recorded and turned each way."""
+    from synkinesis.landmarks.orientation import FaceOrientation, sample_video_frames
+    from synkinesis.landmarks.sources import probe_video
+
+    frames = sample_video_frames(media / name, probe_video(media / name).frame_count)
+    with FaceOrientation(engine="mediapipe-tasks") as tasks, \
+            FaceOrientation(engine="litert") as litert:
+        ours = np.array([litert.scores(frame) for frame in frames])
+        theirs = np.array([tasks.scores(frame) for frame in frames])
+        assert np.abs(ours - theirs).max() < 0.02, (ours, theirs)
+        for turns in range(4):
+            turned = [np.ascontiguousarray(np.rot90(frame, -turns)) for frame in frames]
+            decided = litert.orientation(turned)
+            assert decided.turns == tasks.orientation(turned).turns
+            assert decided.turns == (turns if name != "no_face.mp4" else 0)
+
+
+def test_a_litert_run_never_imports_mediapipe(media, tmp_path):
+    """Importing MediaPipe (and the matplotlib it pulls in) was 0.3 s and more of a litert
+    run's fixed cost, for the orientation check alone."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path\n"
+              "from synkinesis.measure import MeasureOptions, measure_video\n"
+              f"measure_video(Path({str(media / 'single_face.mp4')!r}), "
+              f"Path({str(tmp_path / 'fast.synk')!r}), "
+              "options=MeasureOptions(method='fast', engine='litert'))\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+              "('mediapipe', 'matplotlib')))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    assert (tmp_path / "fast.synk").exists()
+
+
+def test_orientation_samples_key_frames_near_the_evenly_spaced_ones():
+    """A key frame decodes on its own; any other frame after all frames from its key frame."""
+    from synkinesis.landmarks.orientation import sample_frame_numbers
+
+    evenly = [0, 67, 134, 201, 269, 336, 403, 471]
+    # WolfgangLanger_Pexels.mp4's key frames: every 72 frames; the last sample has none near
+    assert sample_frame_numbers(472, range(0, 472, 72)) == [0, 72, 144, 216, 288, 360, 432,
+                                                            471]
+    assert sample_frame_numbers(472, range(472)) == evenly  # every frame a key frame
+    assert sample_frame_numbers(472, [0]) == evenly  # one key frame: nothing near
+    assert sample_frame_numbers(472, []) == evenly  # no key frame known
+    assert sample_frame_numbers(1, [0]) == [0]
+
+
+def test_sampled_frames_are_the_frames_decoded_one_by_one(media):
+    from synkinesis.landmarks.orientation import sample_frame_numbers, sample_video_frames
+    from synkinesis.landmarks.sources import iter_video, key_frame_indices, probe_video
+
+    for name in ("WolfgangLanger_Pexels.mp4", "single_face.mp4"):
+        path = media / name
+        count = probe_video(path).frame_count
+        sampled = sample_video_frames(path, count)
+        numbers = sample_frame_numbers(count, key_frame_indices(path))
+        assert len(sampled) == len(numbers) == 8
+        for frame, number in zip(sampled, numbers):
+            alone = next(iter(iter_video(path, fps=30.0, start=number, stop=number + 1)))
+            assert np.array_equal(frame, alone.rgb)
+    assert key_frame_indices(media / "WolfgangLanger_Pexels.mp4").tolist() == list(
+        range(0, 472, 72))

@@ -163,6 +163,51 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+class LiteRTFaceDetector:
+    """The bundle's face detector (``face_detector.tflite``, BlazeFace short range) run with
+    LiteRT: the detector of :class:`LiteRTEngine`, and alone the orientation check's
+    (:mod:`synkinesis.landmarks.orientation`) under ``--engine litert``.
+
+    Parameters
+    ----------
+    model : the detector network's bytes (from the bundle)
+    """
+
+    def __init__(self, model: bytes) -> None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self._net = _interpreter(model)
+        self.anchors = detector_anchors()
+        out = {d["name"]: d["index"] for d in self._net.get_output_details()}
+        self._in = self._net.get_input_details()[0]["index"]
+        self._boxes, self._scores = out["regressors"], out["classificators"]
+
+    def run(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """The network on ``rgb`` letterboxed to 128x128 (aspect ratio kept, zeros around):
+        (896, 16) raw boxes and key points relative to the anchors, (896,) scores 0..1, the
+        letterbox's side and (x, y) padding in frame pixels."""
+        import cv2
+
+        height, width = rgb.shape[:2]
+        side = max(height, width)  # letterbox: keep the aspect ratio, pad with zeros
+        scale = DETECTOR_SIZE / side
+        pad_x, pad_y = (side - width) / 2, (side - height) / 2
+        matrix = np.array([[scale, 0.0, pad_x * scale], [0.0, scale, pad_y * scale]])
+        tensor = cv2.warpAffine(rgb, matrix, (DETECTOR_SIZE, DETECTOR_SIZE),
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        tensor = tensor.astype(np.float32) / 127.5 - 1.0
+        self._net.set_tensor(self._in, tensor[None])
+        self._net.invoke()
+        raw = self._net.get_tensor(self._boxes)[0]
+        scores = _sigmoid(self._net.get_tensor(self._scores)[0, :, 0])
+        return raw, scores, side, np.array([pad_x, pad_y])
+
+    def best_score(self, rgb: np.ndarray) -> float:
+        """The highest face score of any anchor in ``rgb``, 0..1 (what the Tasks API's
+        FaceDetector reports for its best detection: its weighted suppression keeps the best
+        candidate's score)."""
+        return float(self.run(np.ascontiguousarray(rgb))[1].max())
+
+
 class LiteRTEngine:
     """Face landmarks from the bundle's networks run with LiteRT (see the module docstring).
 
@@ -192,7 +237,7 @@ class LiteRTEngine:
         self.model_sha256 = MODEL_SHA256
         self.version = f"ai-edge-litert {getattr(ai_edge_litert, '__version__', '?')}"
         with zipfile.ZipFile(verified_model_path(model_path)) as bundle:
-            self._detector = _interpreter(bundle.read("face_detector.tflite"))
+            self._face_detector = LiteRTFaceDetector(bundle.read("face_detector.tflite"))
             self._landmarker = _interpreter(bundle.read("face_landmarks_detector.tflite"))
             self._blender = (_interpreter(bundle.read("face_blendshapes.tflite"))
                              if blendshapes else None)
@@ -205,10 +250,6 @@ class LiteRTEngine:
             self._bs_subset = np.asarray(BLENDSHAPE_LANDMARKS)
         else:
             self.blendshape_names = ()
-        self._anchors = detector_anchors()
-        det_out = {d["name"]: d["index"] for d in self._detector.get_output_details()}
-        self._det_in = self._detector.get_input_details()[0]["index"]
-        self._det_boxes, self._det_scores = det_out["regressors"], det_out["classificators"]
         lm_out = self._landmarker.get_output_details()
         self._lm_in = self._landmarker.get_input_details()[0]["index"]
         self._lm_points = next(d["index"] for d in lm_out if d["shape"][-1] == N_LANDMARKS * 3)
@@ -229,31 +270,18 @@ class LiteRTEngine:
     # -- the networks ------------------------------------------------------------------------
     def detect_faces(self, rgb: np.ndarray) -> list[Region]:
         """Face regions found by the detector (pixels), best first."""
-        import cv2
-
         self.detector_runs += 1
-        height, width = rgb.shape[:2]
-        side = max(height, width)  # letterbox: keep the aspect ratio, pad with zeros
-        scale = DETECTOR_SIZE / side
-        pad_x, pad_y = (side - width) / 2, (side - height) / 2
-        matrix = np.array([[scale, 0.0, pad_x * scale], [0.0, scale, pad_y * scale]])
-        tensor = cv2.warpAffine(rgb, matrix, (DETECTOR_SIZE, DETECTOR_SIZE),
-                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        tensor = tensor.astype(np.float32) / 127.5 - 1.0
-        self._detector.set_tensor(self._det_in, tensor[None])
-        self._detector.invoke()
-        raw = self._detector.get_tensor(self._det_boxes)[0]
-        scores = _sigmoid(self._detector.get_tensor(self._det_scores)[0, :, 0])
+        raw, scores, side, pad = self._face_detector.run(rgb)
         keep = scores >= self.min_confidence
         if not keep.any():
             return []
-        raw, scores, anchors = raw[keep], scores[keep], self._anchors[keep]
+        raw, scores, anchors = raw[keep], scores[keep], self._face_detector.anchors[keep]
         centre = raw[:, :2] / DETECTOR_SIZE + anchors
         half = raw[:, 2:4] / DETECTOR_SIZE / 2
         boxes = np.concatenate([centre - half, centre + half], axis=1)
         keypoints = raw[:, 4:16].reshape(-1, 6, 2) / DETECTOR_SIZE + anchors[:, None, :]
         # to frame pixels: undo the letterbox
-        to_px = lambda v: v * side - np.array([pad_x, pad_y])  # noqa: E731
+        to_px = lambda v: v * side - pad  # noqa: E731
         boxes = np.concatenate([to_px(boxes[:, :2]), to_px(boxes[:, 2:])], axis=1)
         keypoints = to_px(keypoints)
         regions = []
@@ -322,7 +350,7 @@ class LiteRTEngine:
         return faces
 
     def close(self) -> None:
-        self._detector = self._landmarker = self._blender = None
+        self._face_detector = self._landmarker = self._blender = None
         self._tracked = []
 
     def __enter__(self) -> LiteRTEngine:

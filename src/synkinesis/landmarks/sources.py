@@ -8,7 +8,7 @@ not open) raises :class:`InputError` with a message that says what was expected.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,30 +227,51 @@ def probe_video(path: Path) -> VideoInfo:
         container.close()
 
 
-def frame_times(path: Path) -> np.ndarray:
-    """Presentation times of every frame of a video, in stream time-base units, sorted (read
-    from the packets without decoding); empty when a packet carries no timestamp."""
+def frame_index(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Read from the packets without decoding: the presentation times of every frame of a
+    video, in stream time-base units, sorted, and the numbers of its key frames in that order;
+    both empty when a packet carries no timestamp."""
     container, stream = _open_video(path)
+    empty = np.zeros(0, dtype=np.int64)
     try:
-        stamps = []
+        stamps, keys = [], []
         for packet in container.demux(stream):
             if packet.size == 0 or packet.is_discard:  # edit-list pre-roll: never shown
                 continue
             if packet.pts is None:
-                return np.zeros(0, dtype=np.int64)
+                return empty, empty
             stamps.append(packet.pts)
+            if packet.is_keyframe:
+                keys.append(packet.pts)
     except (_av().error.FFmpegError, OSError):
         pass
     finally:
         container.close()
-    return np.sort(np.asarray(stamps, dtype=np.int64))
+    ordered = np.sort(np.asarray(stamps, dtype=np.int64))
+    return ordered, np.searchsorted(ordered, np.sort(np.asarray(keys, dtype=np.int64)))
+
+
+def frame_times(path: Path) -> np.ndarray:
+    """Presentation times of every frame of a video, in stream time-base units, sorted (read
+    from the packets without decoding); empty when a packet carries no timestamp."""
+    return frame_index(path)[0]
+
+
+def key_frame_indices(path: Path) -> np.ndarray:
+    """Presentation-order numbers of a video's key frames (read from the packets without
+    decoding; numbered as :func:`frame_times` orders the frames); empty when a packet carries
+    no timestamp."""
+    return frame_index(path)[1]
 
 
 def iter_video(
-    path: Path, *, fps: float, start: int = 0, stop: int | None = None
+    path: Path, *, fps: float, start: int = 0, stop: int | None = None,
+    only: Collection[int] | None = None, stamps: np.ndarray | None = None,
 ) -> Iterator[Frame]:
     """Decode frames ``start`` .. ``stop - 1`` of a video as RGB, each with its presentation
     time (seconds after the first frame; ``index / fps`` only for a frame without one).
+    ``only``: of those, yield (and convert to RGB) only the frames with these numbers.
+    ``stamps``: the video's :func:`frame_times`, when the caller has read them already.
 
     Frames are numbered in presentation order. A ``start`` beyond 0 seeks to the key frame
     before it and decodes forward to exactly that frame. Decoding stops quietly at the end of
@@ -258,7 +279,10 @@ def iter_video(
     frames before the damage).
     """
     path = Path(path)
-    stamps = frame_times(path) if start > 0 else None
+    if start == 0:
+        stamps = None
+    elif stamps is None:
+        stamps = frame_times(path)
     container, stream = _open_video(path)
     try:
         base = stream.time_base
@@ -280,7 +304,7 @@ def iter_video(
                 origin = int(frame.pts) if frame.pts is not None else 0
             if stop is not None and index >= stop:
                 break
-            if index >= start:
+            if index >= start and (only is None or index in only):
                 if frame.pts is not None and base is not None:
                     time_s = float((int(frame.pts) - origin) * base)
                 else:

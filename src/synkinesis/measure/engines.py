@@ -1,5 +1,6 @@
 """The landmark engine each method runs, and the face detector that finds which way up a face
-is. MediaPipe is imported only inside these functions."""
+is. MediaPipe is imported only inside these functions, and only for ``--engine
+mediapipe-tasks`` (litert's orientation check runs the same detector network with LiteRT)."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def video_orientation(path: Path, info, options: MeasureOptions):
     from synkinesis.landmarks.orientation import FaceOrientation, sample_video_frames
 
     frames = sample_video_frames(Path(path), info.frame_count)
-    with FaceOrientation(_model_path(options)) as faces:
+    with FaceOrientation(_model_path(options), engine=options.engine) as faces:
         return faces.orientation(frames)
 
 
@@ -93,7 +94,7 @@ def photo_orientations(paths: list[Path], options: MeasureOptions) -> tuple[int,
     from synkinesis.landmarks.orientation import FaceOrientation
     from synkinesis.landmarks.sources import read_image
 
-    with FaceOrientation(_model_path(options)) as faces:
+    with FaceOrientation(_model_path(options), engine=options.engine) as faces:
         return tuple(faces.orientation([read_image(path)[0]]).turns for path in paths)
 
 
