@@ -47,10 +47,9 @@ ENGINES = {
 }
 
 #: The engine unless asked otherwise: the reference. The LiteRT loop's one-sided validation and
-#: the perturbed copies' calls are no worse (issue 23), but it does not yet count or flag a
-#: second face, a chunked video (--workers over one video) does not give one pass's numbers
-#: with it, and it is less mirror-equivariant (docs/benchmarks.md, "Should litert be the
-#: default engine?").
+#: the perturbed copies' calls are no worse (issue 23), but a chunked video (--workers over one
+#: video) does not give one pass's numbers with it, and it is less mirror-equivariant
+#: (docs/benchmarks.md, "Should litert be the default engine?").
 DEFAULT_ENGINE = "mediapipe-tasks"
 
 #: Whose resting level composite-edges' refined signals keep (MeasureOptions.resting_level):
