@@ -47,8 +47,7 @@ ENGINES = {
 }
 
 #: The engine unless asked otherwise: the reference. The LiteRT loop's one-sided validation and
-#: the perturbed copies' calls are no worse (issue 23), but a chunked video (--workers over one
-#: video) does not give one pass's numbers with it, and it is less mirror-equivariant
+#: the perturbed copies' calls are no worse (issue 23), but it is less mirror-equivariant
 #: (docs/benchmarks.md, "Should litert be the default engine?").
 DEFAULT_ENGINE = "mediapipe-tasks"
 
