@@ -269,12 +269,15 @@ def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, m
     assert np.all(np.diff(measured.frames["time_s"]) > 0)
 
 
-@pytest.mark.parametrize("method, chunks", [("composite-edges", 1), ("composite", 1),
-                                            ("symmetric", 2), ("fast", 2)])
+@pytest.mark.parametrize("method, engine, chunks", [
+    ("composite-edges", "mediapipe-tasks", 1), ("composite", "mediapipe-tasks", 1),
+    ("symmetric", "mediapipe-tasks", 2), ("fast", "mediapipe-tasks", 2),
+    ("symmetric", "litert", 1), ("fast", "litert", 1)])
 def test_only_methods_that_forget_their_start_cut_a_video(media, tmp_path, monkeypatch,
-                                                           method, chunks):
-    """The half-face composites' state does not forget where it started (docs/measure.md):
-    --workers measures one video in one pass with them, and in chunks with the others."""
+                                                           method, engine, chunks):
+    """The half-face composites' state does not forget where it started, nor does litert's
+    tracking (docs/measure.md): --workers measures one video in one pass with them, and in
+    chunks with the Tasks API's single-face methods."""
     from synkinesis.measure import MeasureOptions
     from synkinesis.measure import run as run_module
 
@@ -295,7 +298,8 @@ def test_only_methods_that_forget_their_start_cut_a_video(media, tmp_path, monke
     monkeypatch.setattr(run_module, "run_parallel", in_chunks)
     with pytest.raises(Planned):
         measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "out.synk",
-                      options=MeasureOptions(method=method, auto_orient=False), workers=2)
+                      options=MeasureOptions(method=method, engine=engine, auto_orient=False),
+                      workers=2)
     (segments,) = planned
     assert len(segments) == chunks
     assert segments[0].start == 0 and segments[-1].stop is None
