@@ -47,9 +47,9 @@ ENGINES = {
 }
 
 #: The engine unless asked otherwise: the reference. The LiteRT loop's one-sided validation and
-#: the perturbed copies' calls are no worse (issue 23); left open: a mirrored video may pick
-#: other quiet frames as its rest with it, where a test asks the Tasks API's 0.01 mm
-#: (docs/benchmarks.md, "Should litert be the default engine?").
+#: the perturbed copies' calls are no worse (issue 23), but 6 tests that pass with the Tasks
+#: API fail with it as the default (docs/benchmarks.md, "Should litert be the default
+#: engine?").
 DEFAULT_ENGINE = "mediapipe-tasks"
 
 #: Whose resting level composite-edges' refined signals keep (MeasureOptions.resting_level):

@@ -76,9 +76,12 @@ class DecodedVideo:
 
 
 def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None,
-                   engine: str | None = None) -> DecodedVideo:
+                   engine: str = "mediapipe-tasks") -> DecodedVideo:
     """Decode a video (optionally its first ``max_frames``) and measure it with the fast method
-    (``engine``: :attr:`MeasureOptions.engine`, default the default engine)."""
+    (``engine``: :attr:`MeasureOptions.engine`). The reference pass places the injections'
+    warps and gives their truth: it stays on the Tasks API whatever the default engine, as
+    the truth was checked with it (litert's unsmoothed fast pass put the truth 0.5 mm from
+    the warped dots in 3 of 48 frames of single_face, docs/benchmarks.md)."""
     from synkinesis.landmarks.sources import iter_video, probe_video
 
     info = probe_video(path)
