@@ -47,7 +47,7 @@ ENGINES = {
 }
 
 #: The engine unless asked otherwise: the reference. The LiteRT loop's one-sided validation and
-#: the perturbed copies' calls are no worse (issue 23), but 6 tests that pass with the Tasks
+#: the perturbed copies' calls are no worse (issue 23), but 5 tests that pass with the Tasks
 #: API fail with it as the default (docs/benchmarks.md, "Should litert be the default
 #: engine?").
 DEFAULT_ENGINE = "mediapipe-tasks"
