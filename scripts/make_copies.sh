@@ -7,19 +7,22 @@
 # With SET=heldout, four other perturbations instead, kept out of any tuning (docs/validation.md):
 # crf 30 scaled to 0.65, 20 frames per second, a hue and saturation shift, both ends trimmed by
 # 5 % of the duration.
+# With ENGINE=NAME, measured with that landmark engine (synk measure --engine; default the default
+# engine), e.g. ENGINE=mediapipe-tasks for the reference engine's copies.
 # Heavy: run it with nice on a shared machine.
 set -eu
 video=$1; out=$2; python=${3:-python}; set_=${SET:-main}
+engine=${ENGINE:+--engine $ENGINE}
 name=$(basename "$video" .mp4)
 mkdir -p "$out"
 copy() {  # copy TAG ffmpeg-args...
     tag=$1; shift
     [ -s "$out/$name-$tag.synk" ] && return 0
     ffmpeg -v error -y -i "$video" "$@" -an "$out/$name-$tag.mp4"
-    $python -m synkinesis measure "$out/$name-$tag.mp4" -o "$out/$name-$tag.synk" >/dev/null
+    $python -m synkinesis measure "$out/$name-$tag.mp4" -o "$out/$name-$tag.synk" $engine >/dev/null
     rm -f "$out/$name-$tag.mp4"
 }
-[ -s "$out/$name.synk" ] || $python -m synkinesis measure "$video" -o "$out/$name.synk" >/dev/null
+[ -s "$out/$name.synk" ] || $python -m synkinesis measure "$video" -o "$out/$name.synk" $engine >/dev/null
 duration=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$video")
 if [ "$set_" = heldout ]; then
     copy heldout-crf30-scale0.65 -vf "scale=trunc(iw*0.65/2)*2:-2" -c:v libx264 -crf 30

@@ -11,11 +11,14 @@ fast (one pass) method. Definitions: synkinesis.dev.validate.
 
 Usage: taskset -c 0 python scripts/validate_one_sided.py [--video NAME ...] [--method M ...]
        [--max-frames N] [--json OUT] [--kind eye|mouth] [--timing moving|constant]
-       [--resting-level LEVEL] [--known-level]
+       [--resting-level LEVEL] [--known-level] [--engine ENGINE]
            (LEVEL: one of synkinesis.measure.options.RESTING_LEVELS)
            (--known-level: each case of a method with pixel refinements is also measured with
            the refinements' resting level of the original video, as a neutral reference of the
            same face would give it: docs/dev/one_sided_history.md, session 6)
+           (--engine: the landmark engine of the measurements scored, one of
+           synkinesis.defaults.ENGINES, default DEFAULT_ENGINE; the reference that places the
+           warps is measured with REFERENCE_ENGINE whatever the engine)
        taskset -c 0 python scripts/validate_one_sided.py --bench [--video NAME ...] [--rounds 3]
            (frames per second of each method's full measure pipeline on the decoded frames of
            each video, both by default, interleaved rounds, best kept)
@@ -45,6 +48,12 @@ CASES = ([("eye", side, amount, False) for amount in (1.0, 2.0, 3.5) for side in
             for side in ("left", "right")]
          + [("mouth", side, amount, True) for amount in (1.0, 2.0)
             for side in ("left", "right")])
+#: The engine of the reference pass (``--method fast``) that places the warps, gives their truth
+#: and the steady frames of the rest noise: the same for every engine scored, so that two
+#: engines are scored on the same injected videos (the Tasks API smooths the fast pass's
+#: landmarks over frames, litert does not: a litert reference caps other frames of the 3.5 mm
+#: narrowing). It is the engine the earlier tables were made with.
+REFERENCE_ENGINE = "mediapipe-tasks"
 CONSTANT_TARGETS = (0.80, 1.20)
 TARGETS = {"seen": 0.80, "leak": 0.10, "noise": 0.15, "jumps": 0.02}
 #: Spans (seconds) where a hand covers the mouth and chin, and at times one side of the face
@@ -64,9 +73,10 @@ def media_dir() -> Path:
 def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None,
               kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False,
               timings: tuple[str, ...] = ("moving", "constant"),
-              resting_level: str | None = None) -> dict:
+              resting_level: str | None = None, engine: str | None = None) -> dict:
     import cv2
 
+    from synkinesis.defaults import DEFAULT_ENGINE
     from synkinesis.dev.validate import (
         known_levels,
         load_recording,
@@ -79,15 +89,17 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
         with_images,
     )
 
-    recording = load_recording(path, workdir, max_frames=max_frames)
+    engine = engine or DEFAULT_ENGINE
+    recording = load_recording(path, workdir, max_frames=max_frames, engine=REFERENCE_ENGINE)
     flipped = with_images(recording.frames, [cv2.flip(image, 1) for image in recording.rgb])
-    out: dict = {"video": path.name, "frames": len(recording.frames), "methods": {}}
+    out: dict = {"video": path.name, "engine": engine, "reference_engine": REFERENCE_ENGINE,
+                 "frames": len(recording.frames), "methods": {}}
     originals, seconds = {}, {m: [] for m in methods}
     for _ in range(2):  # interleaved, best kept: the machine is shared
         for method in methods:
             originals[method], per_frame = timed_measure(
                 recording.frames, method, workdir / f"{path.stem}-{method}.synk",
-                resting_level=_level(method, resting_level))
+                resting_level=_level(method, resting_level), engine=engine)
             seconds[method].append(per_frame)
     time_s = np.array([frame.time_s for frame in recording.frames])
     hand = np.zeros(time_s.shape, dtype=bool)
@@ -98,7 +110,7 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
         noise = rest_noise(original, recording.reference)
         visible = rest_noise(original, recording.reference, exclude=hand)
         mirrored = measure(flipped, method, workdir / f"{path.stem}-{method}-flipped.synk",
-                           resting_level=_level(method, resting_level))
+                           resting_level=_level(method, resting_level), engine=engine)
         out["methods"][method] = {
             "seconds_per_frame": min(seconds[method]),
             "noise_mm": {region: value[0] for region, value in noise.items()},
@@ -113,7 +125,7 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
         label = f"{kind}-{side}-{amount}" + ("-constant" if constant else "")
         for method in methods:
             injected = measure(frames, method, workdir / f"{path.stem}-{method}-{label}.synk",
-                               resting_level=_level(method, resting_level))
+                               resting_level=_level(method, resting_level), engine=engine)
             seen, leak, count = seen_and_leak(originals[method], injected, case,
                                               exclude=hand if kind == "mouth" else None)
             figures = {"kind": kind, "side": side, "amount_mm": amount, "constant": constant,
@@ -123,13 +135,13 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
             if levels:
                 again = measure(frames, method, workdir
                                 / f"{path.stem}-{method}-{label}-known.synk",
-                                refinement_levels=levels)
+                                refinement_levels=levels, engine=engine)
                 figures["seen_known_level"], figures["leak_known_level"], _ = seen_and_leak(
                     originals[method], again, case, exclude=hand if kind == "mouth" else None)
                 known = (f"; known level: seen {figures['seen_known_level']:5.2f} "
                          f"leak {figures['leak_known_level']:5.2f}")
             out["methods"][method]["cases"].append(figures)
-            print(f"  {path.name} {method:9s} {kind:5s} {side:5s} {amount:3.1f} mm"
+            print(f"  {path.name} {engine} {method:9s} {kind:5s} {side:5s} {amount:3.1f} mm"
                   f"{' constant' if constant else ''}: "
                   f"seen {seen:5.2f} leak {leak:5.2f} ({count} frames){known}", file=sys.stderr)
     return out
@@ -154,11 +166,16 @@ def _worst_leak(cases: list[dict]) -> str:
     return f"{max(c['leak'] for c in cases):.2f}" if cases else "-"
 
 
+def _engine(result: dict) -> str:
+    """The engine a result was measured with (- in figures saved before it was recorded)."""
+    return result.get("engine", "-")
+
+
 def table(results: list[dict], base: str = "fast") -> str:
-    lines = ["| video | method | eye seen (min..median..max) | eye leak (max) | "
+    lines = ["| video | engine | method | eye seen (min..median..max) | eye leak (max) | "
              "mouth seen (min..max) | mouth leak (max) | rest noise eye / mouth mm | "
              "same, hand excluded | jumps > 1 mm eye / mouth | mirror mm | time vs fast |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         base_time = result["methods"].get(base, {}).get("seconds_per_frame")
         for method, figures in result["methods"].items():
@@ -167,7 +184,7 @@ def table(results: list[dict], base: str = "fast") -> str:
             mouth = [c for c in moving if c["kind"] == "mouth"]
             ratio = figures["seconds_per_frame"] / base_time if base_time else None
             lines.append(
-                f"| {result['video']} | {method} "
+                f"| {result['video']} | {_engine(result)} | {method} "
                 f"| {_spread(eye, median=True)} | {_worst_leak(eye)} "
                 f"| {_spread(mouth)} | {_worst_leak(mouth)} "
                 f"| {figures['noise_mm']['eye']:.3f} / {figures['noise_mm']['mouth']:.3f} "
@@ -181,9 +198,9 @@ def table(results: list[dict], base: str = "fast") -> str:
 
 def constant_table(results: list[dict]) -> str:
     """Seen and leak of the constant cases (issue 18): one row per video and method."""
-    lines = ["| video | method | constant eye narrowing seen (min..median..max) | eye leak (max) "
-             "| constant corner raise seen (min..max) | corner leak (max) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| video | engine | method | constant eye narrowing seen (min..median..max) "
+             "| eye leak (max) | constant corner raise seen (min..max) | corner leak (max) |",
+             "|---|---|---|---|---|---|---|"]
     for result in results:
         for method, figures in result["methods"].items():
             constant = [c for c in figures["cases"] if c.get("constant")]
@@ -191,7 +208,8 @@ def constant_table(results: list[dict]) -> str:
                 continue
             eye = [c for c in constant if c["kind"] == "eye"]
             mouth = [c for c in constant if c["kind"] == "mouth"]
-            lines.append(f"| {result['video']} | {method} | {_spread(eye, median=True)} "
+            lines.append(f"| {result['video']} | {_engine(result)} | {method} "
+                         f"| {_spread(eye, median=True)} "
                          f"| {_worst_leak(eye)} | {_spread(mouth)} | {_worst_leak(mouth)} |")
     return "\n".join(lines)
 
@@ -199,14 +217,15 @@ def constant_table(results: list[dict]) -> str:
 def detail(results: list[dict]) -> str:
     known = any("seen_known_level" in c for result in results
                 for figures in result["methods"].values() for c in figures["cases"])
-    lines = ["| video | method | case | seen | leak | frames |"
+    lines = ["| video | engine | method | case | seen | leak | frames |"
              + (" seen / leak, known level |" if known else ""),
-             "|---|---|---|---|---|---|" + ("---|" if known else "")]
+             "|---|---|---|---|---|---|---|" + ("---|" if known else "")]
     for result in results:
         for method, figures in result["methods"].items():
             for c in figures["cases"]:
                 timing = " constant" if c.get("constant") else ""
-                line = (f"| {result['video']} | {method} | {c['kind']} {c['side']} "
+                line = (f"| {result['video']} | {_engine(result)} | {method} "
+                        f"| {c['kind']} {c['side']} "
                         f"{c['amount_mm']:g} mm{timing} | {c['seen']:.2f} | {c['leak']:.2f} "
                         f"| {c['frames']} |")
                 if known:
@@ -216,24 +235,27 @@ def detail(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def bench(video: str, methods: list[str], rounds: int) -> None:
+def bench(video: str, methods: list[str], rounds: int, engine: str | None = None) -> None:
     from synkinesis.dev.validate import load_recording, timed_measure
 
     with tempfile.TemporaryDirectory() as directory:
-        recording = load_recording(media_dir() / video, Path(directory))
+        recording = load_recording(media_dir() / video, Path(directory), engine=engine)
         best = {m: float("inf") for m in methods}
         for _ in range(rounds):
             for method in methods:
                 _, seconds = timed_measure(recording.frames, method,
-                                           Path(directory) / f"bench-{method}.synk")
+                                           Path(directory) / f"bench-{method}.synk",
+                                           engine=engine)
                 best[method] = min(best[method], seconds)
-    print(f"{video}: {len(recording.frames)} frames, best of {rounds} interleaved rounds")
+    print(f"{video}: {len(recording.frames)} frames, engine {engine}, best of {rounds} "
+          "interleaved rounds")
     print("| method | fps | time per frame vs fast |\n|---|---|---|")
     for method in methods:
         print(f"| {method} | {1 / best[method]:.1f} | {best[method] / best['fast']:.2f}x |")
 
 
 def main() -> None:
+    from synkinesis.defaults import DEFAULT_ENGINE, ENGINES
     from synkinesis.measure import METHODS
     from synkinesis.measure.options import RESTING_LEVELS
 
@@ -257,6 +279,10 @@ def main() -> None:
                         help="resting level of composite-edges' refined signals "
                              "(MeasureOptions.resting_level; default: the method's, "
                              "synkinesis.defaults.DEFAULT_RESTING_LEVEL)")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default=DEFAULT_ENGINE,
+                        help="landmark engine of the measurements scored (synk measure "
+                             f"--engine; default {DEFAULT_ENGINE}); recorded in --json; the "
+                             f"warps are placed with {REFERENCE_ENGINE} whatever it is")
     parser.add_argument("--known-level", action="store_true",
                         help="also score each case with the original video's refinement levels")
     args = parser.parse_args()
@@ -267,6 +293,9 @@ def main() -> None:
     if (args.kind or args.timing or args.known_level) and (args.bench or args.tables):
         parser.error("--kind, --timing and --known-level choose what the validation runs; "
                      "--bench and --tables do not run it")
+    if args.tables and args.engine != DEFAULT_ENGINE:
+        parser.error("--tables prints the engine each saved result was measured with; "
+                     "--engine chooses what a run measures with")
     if args.tables:
         saved = [result for path in args.tables for result in json.loads(path.read_text())]
         print(table(saved))
@@ -277,7 +306,8 @@ def main() -> None:
         return
     if args.bench:
         for name in args.video or VIDEOS:
-            bench(name, methods if "fast" in methods else ["fast", *methods], args.rounds)
+            bench(name, methods if "fast" in methods else ["fast", *methods], args.rounds,
+                  args.engine)
         return
     results = []
     with tempfile.TemporaryDirectory() as directory:
@@ -286,7 +316,7 @@ def main() -> None:
                                      args.max_frames, tuple(args.kind or ("eye", "mouth")),
                                      args.known_level,
                                      tuple(args.timing or ("moving", "constant")),
-                                     args.resting_level))
+                                     args.resting_level, args.engine))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(f"Targets: seen >= {TARGETS['seen']:.2f}, leak <= {TARGETS['leak']:.2f}, rest noise <= "

@@ -114,16 +114,19 @@ def test_no_face_exits_non_zero(media, tmp_path, name):
     assert leftovers(tmp_path) == []
 
 
-def test_several_faces_measure_the_main_one(media, tmp_path):
+@pytest.mark.parametrize("engine", ["mediapipe-tasks", "litert"])
+def test_several_faces_measure_the_main_one(media, tmp_path, engine):
     patient = cv2.imread(str(media / "single_face.jpg"))
     bystander = cv2.resize(cv2.imread(str(media / "0-f1-su-ph.jpg")), None, fx=0.5, fy=0.5)
     canvas = np.full((patient.shape[0], patient.shape[1] + bystander.shape[1], 3), 90, np.uint8)
     canvas[:, : patient.shape[1]] = patient
     canvas[: bystander.shape[0], patient.shape[1]:] = bystander
     cv2.imwrite(str(tmp_path / "two.png"), canvas)
-    result = synk("measure", tmp_path / "two.png", "-o", tmp_path / "two.synk")
+    result = synk("measure", tmp_path / "two.png", "-o", tmp_path / "two.synk",
+                  "--engine", engine)
     assert result.returncode == 0, result.stderr
     measurement = read_measurement(tmp_path / "two.synk", landmarks=True)
+    assert measurement.manifest.options["engine"] == engine
     assert measurement.frames["n_faces"][0] == 2
     assert measurement.frames["flags"][0] & FrameFlag.MULTIPLE_FACES
     assert np.nanmax(measurement.landmarks_px[0, :, 0]) < patient.shape[1]  # the patient's face

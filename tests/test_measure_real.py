@@ -182,14 +182,17 @@ def test_blinks_are_flagged_not_dropped(wolfgang_measurement):
     assert np.isfinite(wolfgang_measurement.frames["palpebral_fissure_left_mm"][blinks]).all()
 
 
-def test_long_video_in_chunks_matches_one_pass(media, tmp_path):
+@pytest.mark.parametrize("engine", ["mediapipe-tasks", "litert"])
+def test_long_video_in_chunks_matches_one_pass(media, tmp_path, engine):
     """--workers 2 over one video gives every column of one pass exactly (issue 18 item 3):
     the second chunk landmarks CHUNK_WARMUP frames before its cut and drops them, so
     MediaPipe's tracking and smoothing are where one pass has them. Without the warm-up the
-    frames after the cut (235..239) differed by up to 1.24 mm."""
+    frames after the cut (235..239) differed by up to 1.24 mm. litert's tracking does not
+    forget a restart (CHUNKABLE_ENGINES): with it the video is landmarked in one pass, and the
+    numbers are one pass's all the same."""
     from synkinesis.measure import MeasureOptions
 
-    options = MeasureOptions(method="fast")
+    options = MeasureOptions(method="fast", engine=engine)
     one = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "one.synk",
                         options=options)
     two = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "two.synk",
@@ -266,12 +269,15 @@ def test_camera_stream_is_measured_for_the_requested_duration(media, tmp_path, m
     assert np.all(np.diff(measured.frames["time_s"]) > 0)
 
 
-@pytest.mark.parametrize("method, chunks", [("composite-edges", 1), ("composite", 1),
-                                            ("symmetric", 2), ("fast", 2)])
+@pytest.mark.parametrize("method, engine, chunks", [
+    ("composite-edges", "mediapipe-tasks", 1), ("composite", "mediapipe-tasks", 1),
+    ("symmetric", "mediapipe-tasks", 2), ("fast", "mediapipe-tasks", 2),
+    ("symmetric", "litert", 1), ("fast", "litert", 1)])
 def test_only_methods_that_forget_their_start_cut_a_video(media, tmp_path, monkeypatch,
-                                                           method, chunks):
-    """The half-face composites' state does not forget where it started (docs/measure.md):
-    --workers measures one video in one pass with them, and in chunks with the others."""
+                                                           method, engine, chunks):
+    """The half-face composites' state does not forget where it started, nor does litert's
+    tracking (docs/measure.md): --workers measures one video in one pass with them, and in
+    chunks with the Tasks API's single-face methods."""
     from synkinesis.measure import MeasureOptions
     from synkinesis.measure import run as run_module
 
@@ -292,7 +298,8 @@ def test_only_methods_that_forget_their_start_cut_a_video(media, tmp_path, monke
     monkeypatch.setattr(run_module, "run_parallel", in_chunks)
     with pytest.raises(Planned):
         measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "out.synk",
-                      options=MeasureOptions(method=method, auto_orient=False), workers=2)
+                      options=MeasureOptions(method=method, engine=engine, auto_orient=False),
+                      workers=2)
     (segments,) = planned
     assert len(segments) == chunks
     assert segments[0].start == 0 and segments[-1].stop is None

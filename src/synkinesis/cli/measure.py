@@ -43,7 +43,8 @@ def measure(
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Processes: several inputs run side by side; a single long "
                                      "video is cut into this many chunks with --method fast or "
-                                     "symmetric (the same result as one pass)."),
+                                     "symmetric and the mediapipe-tasks engine (the same "
+                                     "result as one pass)."),
     iris_mm: float = typer.Option(DEFAULT_IRIS_DIAMETER_MM, "--iris-mm",
                                   help="Iris diameter used for the mm scale (11.22 in children)."),
     interpupil_mm: float = typer.Option(DEFAULT_INTERPUPIL_MM, "--interpupil-mm",

@@ -75,28 +75,36 @@ class DecodedVideo:
         return [frame.rgb for frame in self.frames]
 
 
-def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None) -> DecodedVideo:
-    """Decode a video (optionally its first ``max_frames``) and measure it with the fast method."""
+def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None,
+                   engine: str = "mediapipe-tasks") -> DecodedVideo:
+    """Decode a video (optionally its first ``max_frames``) and measure it with the fast method
+    (``engine``: :attr:`MeasureOptions.engine`). The reference pass places the injections'
+    warps and gives their truth: it stays on the Tasks API whatever the default engine, as
+    the truth was checked with it (litert's unsmoothed fast pass put the truth 0.5 mm from
+    the warped dots in 3 of 48 frames of single_face, docs/benchmarks.md)."""
     from synkinesis.landmarks.sources import iter_video, probe_video
 
     info = probe_video(path)
     frames = list(iter_video(path, fps=info.fps))[:max_frames]
-    reference = measure(frames, "fast", workdir / f"{path.stem}-reference.synk")
+    reference = measure(frames, "fast", workdir / f"{path.stem}-reference.synk", engine=engine)
     return DecodedVideo(path.stem, frames, reference)
 
 
 def measure(frames, method: str, output: Path, *,
             refinement_levels: dict[str, float] | None = None,
-            resting_level: str | None = None):
+            resting_level: str | None = None, engine: str | None = None):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
     refinements' resting offsets to use (``known_levels`` of another measurement);
-    ``resting_level``: :attr:`MeasureOptions.resting_level` (default: the method's)."""
+    ``resting_level``: :attr:`MeasureOptions.resting_level` (default: the method's);
+    ``engine``: :attr:`MeasureOptions.engine` (None: the default engine)."""
+    from synkinesis.defaults import DEFAULT_ENGINE
     from synkinesis.measure import MeasureOptions, measure_frames
 
     levels = tuple(refinement_levels.items()) if refinement_levels else None
     return measure_frames(frames, output, source={"description": output.stem},
                           options=MeasureOptions(method=method, refinement_levels=levels,
-                                                 resting_level=resting_level))
+                                                 resting_level=resting_level,
+                                                 engine=engine or DEFAULT_ENGINE))
 
 
 def known_levels(measurement) -> dict[str, float] | None:
@@ -270,8 +278,9 @@ def mirror_error(original, flipped) -> float:
     return max(float(np.nanmedian(np.abs(original.frames[n] - mirrored[n]))) for n in WATCHED)
 
 
-def timed_measure(frames, method: str, output: Path, *, resting_level: str | None = None):
+def timed_measure(frames, method: str, output: Path, *, resting_level: str | None = None,
+                  engine: str | None = None):
     """(measurement, seconds per frame)."""
     start = time.perf_counter()
-    result = measure(frames, method, output, resting_level=resting_level)
+    result = measure(frames, method, output, resting_level=resting_level, engine=engine)
     return result, (time.perf_counter() - start) / len(frames)

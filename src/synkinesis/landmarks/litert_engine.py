@@ -80,9 +80,15 @@ def _litert():
 
 
 def _interpreter(model: bytes):
+    from synkinesis.landmarks.mediapipe_engine import _native_stderr_silenced
+
     _, Interpreter = _litert()
-    interpreter = Interpreter(model_content=model, num_threads=1)
-    interpreter.allocate_tensors()
+    # LiteRT's runtime announces its XNNPACK delegate on file descriptor 2 ("INFO: Created
+    # TensorFlow Lite XNNPACK delegate for CPU."): not for the user's terminal, as MediaPipe's
+    # set-up lines are not.
+    with _native_stderr_silenced():
+        interpreter = Interpreter(model_content=model, num_threads=1)
+        interpreter.allocate_tensors()
     return interpreter
 
 

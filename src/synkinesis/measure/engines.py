@@ -28,8 +28,13 @@ def make_engine(mode: str, options: MeasureOptions, *, blendshapes: bool = True)
         running: RunningMode = "image" if run_mode == "image" else "video"
         extra = {} if max_faces is None else {"max_faces": max_faces}
         if options.engine == "litert":  # no smoothing over frames to switch
+            # as many faces as the Tasks API keeps, so that a second face is counted and
+            # flagged (MULTIPLE_FACES) with either engine; the main one is chosen downstream
+            from synkinesis.landmarks.mediapipe_engine import MAX_FACES
+
             return Engine(mode=running, min_confidence=min_confidence or options.min_confidence,
-                          model_path=_model_path(options), blendshapes=blendshapes, **extra)
+                          model_path=_model_path(options), blendshapes=blendshapes,
+                          max_faces=MAX_FACES if max_faces is None else max_faces)
         return Engine(mode=running, smoothing=smoothing,
                       min_confidence=min_confidence or options.min_confidence,
                       model_path=_model_path(options), **extra)

@@ -357,6 +357,15 @@ CHUNK_WARMUP = 64
 #: a video in one pass (their two half-face landmarkers already run side by side).
 CHUNKABLE_METHODS = ("fast", "symmetric")
 
+#: Engines whose tracking forgets where it started within :data:`CHUNK_WARMUP` frames, exactly.
+#: Not litert's loop: each frame's face region comes from the previous frame's landmarks with
+#: nothing that snaps it back (no smoothing state to settle either), and after a restart it
+#: stays on a slightly different path. Measured on WolfgangLanger_Pexels.mp4 (--method fast,
+#: cut at frame 236, 64 frames of warm-up): every frame after the cut 0.06-0.34 px apart (the
+#: largest landmark difference per frame), none the same again; the Tasks API: none apart.
+#: With litert a video is measured in one pass whatever ``workers`` says.
+CHUNKABLE_ENGINES = ("mediapipe-tasks",)
+
 
 @dataclass(frozen=True)
 class Segment:

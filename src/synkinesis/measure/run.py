@@ -28,6 +28,7 @@ from synkinesis.measure.engines import (
 )
 from synkinesis.measure.landmark_pass import (
     BATCH,
+    CHUNKABLE_ENGINES,
     CHUNKABLE_METHODS,
     Batcher,
     FrameArrays,
@@ -53,7 +54,8 @@ def measure_video(
 ) -> Measurement:
     """Measure one video file into a result file.
 
-    With ``workers > 1`` and a method of :data:`CHUNKABLE_METHODS`, the video is cut into that
+    With ``workers > 1``, a method of :data:`CHUNKABLE_METHODS` and an engine of
+    :data:`CHUNKABLE_ENGINES`, the video is cut into that
     many consecutive chunks landmarked in parallel processes, each after
     :data:`CHUNK_WARMUP` frames that bring the tracking to where one pass has it; results are
     merged in frame order and equal one pass's. Other methods measure in one pass.
@@ -80,7 +82,8 @@ def measure_video(
     say("loading the model")
     progress = _announcing(progress, say) if on_phase is not None else progress
     if (workers <= 1 or info.frame_count < 2 * BATCH * workers
-            or options.method not in CHUNKABLE_METHODS):
+            or options.method not in CHUNKABLE_METHODS
+            or options.engine not in CHUNKABLE_ENGINES):
         arrays, spool, engine_info = run_segment(
             Segment("video", (str(path),), fps=info.fps, turns=turns), options,
             str(output.parent), progress)
