@@ -29,17 +29,19 @@ where the face's own index lies 9 times in 10, the interval a severity is decide
 is about the face, not about the next recording). The draws add fresh rest jitter to frames that
 already carry their own, but the spread of the draws is the spread of that fresh jitter's effect
 alone (the recording's own jitter is the same in every draw), so the tracker noise is counted
-once: on synthetic faces with white tracker noise of 0.1..0.5 mm the interval covers the
-typical index of the same face in 93 % of recordings, and its width matches the SD of the index
-over independent recordings within about 15 % (tests/analysis/test_uncertainty.py). The
-**repeat interval** (``repeat=True``), where a repeat recording of the same face would read,
-carries the error of both recordings and is sqrt(2) wider (the same factor as the minimal
-detectable change); deciding from it over-covers (99 % of recordings), which left most weak
-synkinesis "uncertain". Limits: a slow drift that builds up between the rest and a task is not
-in the rest's jitter, so the interval under-covers then (a random walk of 0.02 mm per frame:
-about 0.7 instead of 0.9); and a held level reads low under noise (the minimum over its
-window), so the interval covers the noise-free index less often than the typical one (about
-0.83 at 0.1..0.5 mm).
+once for a mean of frames; a held level (the lowest frame of its best window) spreads somewhat
+more with fresh jitter on jittered frames (1.27 times for one level under white noise). On
+synthetic faces with white tracker noise of 0.1..0.5 mm the interval covers the typical index of
+the same face in 0.78..0.98 of recordings per batch (0.90 over 970), and its width is 0.85..1.16
+times the SD of the index over independent recordings after a 2..3 s rest (1.36 after 5 s)
+(tests/analysis/test_uncertainty.py, scripts/interval_coverage.py). The **repeat interval**
+(``repeat=True``), where a repeat recording of the same face would read, carries the error of
+both recordings and is sqrt(2) wider (the same factor as the minimal detectable change);
+deciding from it over-covered (0.92..0.99 of recordings), which left most weak synkinesis
+"uncertain". Limits: a slow drift that builds up between the rest and a task is not in the
+rest's jitter, so the interval under-covers then (a random walk of 0.02 mm per frame: 0.45..0.7
+instead of 0.9); and a held level reads low under noise, so the interval covers the noise-free
+index less often than the typical one (0.79..0.92).
 
 The smallest resolvable change of a region (:func:`region_resolution`) is the minimal
 detectable change at 90 %, ``1.645 * sqrt(2) * SD`` of the region's movement over the rest
