@@ -174,6 +174,12 @@ def test_intervals_reach_the_file_and_the_summary_and_can_be_switched_off():
     assert {"eye", "mouth_corner", "chin"} <= regions
     row = next(r for r in summarise_analysis(analysis)["findings"] if r["pattern"] == "ocular_oral")
     assert row["index_low"] <= row["index"] <= row["index_high"]
+    # The file and the summary say which interval it is: the confidence interval by default.
+    assert finding["interval"]["kind"] == "confidence"
+    assert summarise_analysis(analysis)["uncertainty"][0].startswith("intervals: 90% confidence")
+    repeat = analyse(recording, spans, affected_side="left",
+                     uncertainty=UncertaintyOptions(replicates=20, repeat=True))
+    assert summarise_analysis(repeat)["uncertainty"][0].startswith("intervals: 90% repeat")
     off = analyse(recording, spans, affected_side="left", replicates=0)
     assert off.uncertainty is None and analysis_to_dict(off)["uncertainty"] is None
 
