@@ -715,7 +715,11 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
 def _uncertainty_lines(uncertainty: Uncertainty | None) -> list[str]:
     if uncertainty is None:
         return ["intervals switched off (no uncertainty was estimated)"]
-    lines = [f"intervals: {uncertainty.level:.0%}, from {uncertainty.replicates} resamplings of "
+    kinds = {i.kind for i in uncertainty.indices.values()}
+    kind = ("repeat (where a repeat recording would read)" if kinds == {"repeat"}
+            else "confidence (where each number itself lies)")
+    lines = [f"intervals: {uncertainty.level:.0%} {kind}, from {uncertainty.replicates} "
+             "resamplings of "
              f"this recording (seed {uncertainty.seed}): "
              + "; ".join(uncertainty.sources)]
     resolution = ", ".join(f"{r.region.replace('_', ' ')} {r.smallest_change_mm:.2f}"

@@ -371,3 +371,22 @@ def test_the_source_video_is_found_by_name_and_content(record, media, tmp_path):
     assert find_source_video(recording, [impostor]) is None
     assert find_source_video(recording, [impostor, media]) == media / "single_face.mp4"
 
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("confidence", "where the face's own index lies 9 times in 10"),
+    ("repeat", "where a repeat recording of the same face would read"),
+    (None, "where a repeat recording of the same face would read")])
+def test_the_summary_names_the_kind_of_interval_the_file_stores(kind, says):
+    # Files written before the confidence interval became the default store repeat intervals.
+    from synkinesis.reports.visit_report import _summary
+
+    interval = {"low": 0.2, "high": 1.1, "level": 0.9, "replicates": 100}
+    if kind is not None:
+        interval["kind"] = kind
+    finding = {"pattern": "ocular_oral", "severity": "uncertain", "side": "left", "index": 0.6,
+               "severity_range": ["none", "mild"], "interval": interval}
+    text = " ".join(_summary({"analyses": [("a.json", {"findings": [finding]})],
+                              "recordings": [], "clinician_scores": [],
+                              "previous_visit": None}))
+    assert f"How sure: each index is shown with the interval {says};" in text

@@ -154,7 +154,7 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
     calls = [f"{f.pattern.replace('_', '-')}: {finding_caption(analysis, f)}"
              for f in (*analysis.findings, *([resting] if resting is not None else []))
              if np.isfinite(f.index)]
-    fig.text(0.01, 0.005, "Findings (affected side, repeat interval): " + "; ".join(calls)
+    fig.text(0.01, 0.005, "Findings (affected side, 90 % interval): " + "; ".join(calls)
              if calls else "No measurable finding.", fontsize=6, color="0.2", wrap=True)
     fig.tight_layout(rect=(0, 0.05, 1, 0.93))
     _save(fig, path, dpi=110)

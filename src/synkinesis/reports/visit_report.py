@@ -681,9 +681,14 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
                          "recorded or not usable).")
         sentences.append(sentence)
         if any(finding_interval(f) is not None for f in entries):
-            sure = ("How sure: each index is shown with the interval where a repeat recording "
-                    "of the same face would read; a severity is called only where the whole "
-                    "interval lies in one class.")
+            kinds = {(f.get("interval") or {}).get("kind") for f in entries
+                     if isinstance(f.get("interval"), dict)}
+            # Files written before the confidence interval became the default store repeat
+            # intervals (kind "repeat", or no kind in the earliest): say which one is shown.
+            where = ("where the face's own index lies 9 times in 10" if kinds == {"confidence"}
+                     else "where a repeat recording of the same face would read")
+            sure = (f"How sure: each index is shown with the interval {where}; a severity is "
+                    "called only where the whole interval lies in one class.")
         else:
             sure = ("How sure: each index is a single value with no interval (the analysis "
                     "stores none), so a value near a severity boundary could fall either side; "
