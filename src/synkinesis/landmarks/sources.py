@@ -8,11 +8,13 @@ not open) raises :class:`InputError` with a message that says what was expected.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from synkinesis.landmarks.read_ahead import READ_AHEAD, read_ahead  # noqa: F401  (re-exported)
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v", ".y4m")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -313,72 +315,6 @@ def iter_video(
             index += 1
     finally:
         container.close()
-
-
-#: Frames decoded ahead of the landmark loop by :func:`read_ahead` (4 frames of 1080p are
-#: 25 MB; the queue only has to cover the jitter between decoding and landmarking).
-READ_AHEAD = 4
-
-
-def read_ahead(frames: Iterable[Frame], depth: int = READ_AHEAD) -> Iterator[Frame]:
-    """``frames`` decoded on a thread of their own, at most ``depth`` ahead of the consumer.
-
-    The decoder (PyAV) and the landmark networks both work outside Python's lock, so where a
-    second CPU is free decoding overlaps landmarking instead of adding to it; on one CPU it
-    changes nothing but the order of the work. The frames and their order are those of
-    ``frames``; an exception raised while decoding is raised here, at the frame where it
-    happened. Closing this generator early (an error in the consumer) stops the decoder
-    thread and closes ``frames`` there (its container is released).
-    """
-    import queue
-    import threading
-
-    items: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-    end = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                items.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def decode() -> None:
-        source = iter(frames)
-        try:
-            for frame in source:
-                if not put(frame):
-                    break
-            else:
-                put(end)
-        except BaseException as error:  # handed to the consumer, raised there
-            put(_Raised(error))
-        finally:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=decode, name="synk-decode", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = items.get()
-            if item is end:
-                return
-            if isinstance(item, _Raised):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-@dataclass(frozen=True)
-class _Raised:
-    error: BaseException
 
 
 def decoded_extent(path: Path) -> tuple[int, float]:
