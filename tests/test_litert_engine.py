@@ -176,11 +176,13 @@ def test_the_honest_method_with_litert_gives_the_tasks_api_result(media, tmp_pat
     assert report["frame_median_px"]["max"] <= MAX_MEDIAN_PX
     assert report["blendshapes"]["p99"] <= 0.02
     assert report["activity"]["median"] <= 0.01
-    # single_face's rest (its quietest 7 frames) is picked by less than that engine
-    # difference: the frame left out lies within 0.01 of the last one taken with either
-    # engine, which is why litert and the Tasks API (and a flipped copy) may take other ones.
+    # Rest takes every frame within the activity's noise (0.1) of the quietest tenth: its
+    # 7th and 8th quietest frames lay 0.0001 (litert) / 0.0012 apart, and the two engines took
+    # other rest frames. Now the frame left out lies well above that engine difference (0.069
+    # and 0.116 measured), and both take the same frames.
+    assert report["rest"]["reference"] == report["rest"]["other"]
     for measurement in (single_face_measurement, litert):
-        assert 0.0 <= rest_margin(measurement) < 0.01
+        assert rest_margin(measurement) >= 5 * report["activity"]["median"]
 
 
 def _synk(*args, tmp_path):

@@ -249,12 +249,28 @@ def test_rest_is_the_quietest_tenth_of_open_eyed_usable_frames():
     usable[0] = False
     t = np.arange(n) / 10.0
     mask, info = choose_rest(t, _blendshapes(activity), usable, eyes_open)
-    assert np.flatnonzero(mask).tolist() == [1, 3]  # round(0.1 * 18) = 2
-    assert info == {"method": "quietest 10% of usable frames (lowest blendshape activity)",
-                    "frames": 2, "max_activity": pytest.approx(activity[1], abs=1e-6)}
+    # round(0.1 * 18) = 2 (frames 3 and 1), and frame 2, 0.053 busier than frame 1: within
+    # the activity's noise (0.1); frame 5, 0.105 busier, is not.
+    assert np.flatnonzero(mask).tolist() == [1, 2, 3]
+    assert info == {"method": ("quietest 10% of usable frames (lowest blendshape activity) "
+                               "and those within the activity's noise (0.1) of them"),
+                    "frames": 3, "max_activity": pytest.approx(activity[2], abs=1e-6)}
     # No frame with both eyes open: the usable frames are the candidates.
     mask, _ = choose_rest(t, _blendshapes(activity), usable, np.zeros(n, dtype=bool))
     assert np.flatnonzero(mask).tolist() == [3, 4]
+
+
+def test_rest_does_not_hang_on_a_difference_below_the_activity_noise():
+    # Frames 9 and 10 tie for the quietest tenth's last place to 0.001: which one comes first
+    # must not decide rest (a mirrored copy of a video reorders them, by up to 0.09).
+    activity = np.r_[0.0, np.full(8, 1.0), 0.5, 0.501, np.full(9, 1.0)]
+    perturbed = activity.copy()
+    perturbed[[9, 10]] = 0.53, 0.5
+    usable = eyes_open = np.ones(activity.size, dtype=bool)
+    t = np.arange(activity.size) / 10.0
+    masks = [np.flatnonzero(choose_rest(t, _blendshapes(values), usable, eyes_open)[0]).tolist()
+             for values in (activity, perturbed)]
+    assert masks == [[0, 9, 10], [0, 9, 10]]
 
 
 def test_a_given_rest_span_takes_its_usable_frames():

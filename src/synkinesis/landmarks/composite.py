@@ -90,7 +90,18 @@ PHOTO_COMPOSITE_MIN_CONFIDENCE = 0.5
 #: over one half of the mouth, with both eyes in view, leaves both composites confident faces
 #: (the presence test above does not fire) but not the same lips: 23 of the 33 such frames of
 #: WolfgangLanger (2.9..3.9 s) lie above 5 px, 1 of the other 298 (the hand coming in).
+#: A half counts as covered from the first frame above :data:`COVERED_ENTER_PX` and stays
+#: covered while the composites disagree by more than this (a hysteresis).
 LOWER_MIDLINE_MAX_DISAGREEMENT_PX = 5.0
+#: Disagreement (the same pixels) at which a half becomes covered. One threshold on one frame was
+#: a knife edge: WolfgangLanger frame 351 read 5.005 px with the LiteRT engine and 4.947 px with
+#: the Tasks API (their landmarks 0.04 px apart), and the flag it set there cut a long smile in
+#: two. The largest disagreement of a healthy frame on the two shared videos is that 5.0 px (both
+#: engines), 5.2..5.4 px as the hand comes in (frame 58), and the hand's own frames reach 6..12
+#: px: entering at 5.5 px leaves half a pixel (ten times the engines' difference there) between
+#: the healthy frames and the threshold, and still finds the hand (frames 67..92 of
+#: WolfgangLanger, the same frames with both engines).
+COVERED_ENTER_PX = 5.5
 
 #: Composite image size (width, height), pixels; the face is scaled so that its half-width
 #: (midline to the widest face-oval point) is FACE_HALF_WIDTH_PX: about the resolution at
@@ -321,6 +332,10 @@ class CompositeEngine:
         self._plain_deferred = bool(callable(defer_plain) and defer_plain())
         self._previous: np.ndarray | None = None
         self._midline_state: np.ndarray | None = None
+        # Whether a half counted as covered in the last tracked frame (the hysteresis of
+        # COVERED_ENTER_PX / LOWER_MIDLINE_MAX_DISAGREEMENT_PX); a lost half keeps it (a hand
+        # over a half), a frame without a face clears it.
+        self._covering = False
 
     @property
     def blendshape_names(self) -> tuple[str, ...]:
@@ -334,6 +349,7 @@ class CompositeEngine:
             faces = self._plain.detect(rgb)
             if not faces:
                 self._previous = self._midline_state = None
+                self._covering = False
                 return []
             self._forget(("left", "right"))
             main = main_face_index(faces, rgb.shape[:2])
@@ -474,14 +490,19 @@ class CompositeEngine:
     def _covered_lower_half(self, from_left_half: np.ndarray, from_right_half: np.ndarray,
                             previous: np.ndarray, zoom: float) -> str | None:
         """The patient's side whose lower half is covered, or None when the two composites
-        agree on the lower facial midline (:data:`LOWER_MIDLINE_MAX_DISAGREEMENT_PX`).
+        agree on the lower facial midline: within :data:`COVERED_ENTER_PX`, or within
+        :data:`LOWER_MIDLINE_MAX_DISAGREEMENT_PX` when a half was covered in the last tracked
+        frame (a hysteresis: a hand does not come and go from frame to frame, the composites'
+        disagreement does).
 
         The covered side is the one whose composite moved those midline landmarks farther from
         the previous frame's.
         """
         index = self._lower_midline
         apart = np.linalg.norm(from_left_half[index, :2] - from_right_half[index, :2], axis=1)
-        if float(np.median(apart)) * zoom <= LOWER_MIDLINE_MAX_DISAGREEMENT_PX:
+        threshold = LOWER_MIDLINE_MAX_DISAGREEMENT_PX if self._covering else COVERED_ENTER_PX
+        self._covering = float(np.median(apart)) * zoom > threshold
+        if not self._covering:
             return None
         moved = [float(np.median(np.linalg.norm(points[index, :2] - previous[index, :2], axis=1)))
                  for points in (from_left_half, from_right_half)]

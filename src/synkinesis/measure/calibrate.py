@@ -74,8 +74,17 @@ MIN_OPEN_EYE_FRAMES = 14
 #: between the readings' clusters.
 OPEN_EYE_TRIM = 0.1
 
-#: Share of usable frames taken as rest when no rest span is given (the quietest ones).
+#: Share of usable frames taken as rest when no rest span is given (the quietest ones), with
+#: every frame within :data:`REST_ACTIVITY_NOISE` of the busiest of them.
 REST_FRACTION = 0.1
+#: Noise of a frame's summed expression blendshapes (:func:`expression_activity`): a frame and
+#: the same frame mirrored read this far apart (single_face.mp4: median 0.03, 90th percentile
+#: 0.08 with the Tasks API and 0.09 with LiteRT). Frames whose activity lies within it of the
+#: quietest :data:`REST_FRACTION`'s busiest one are as quiet as far as the blendshapes can tell,
+#: and are taken as rest too: a cut among them was a knife edge (single_face's 7th and 8th
+#: quietest frames lay 0.0001..0.0012 apart, so a mirrored copy took other rest frames and moved
+#: its resting fissure 0.06 mm with LiteRT).
+REST_ACTIVITY_NOISE = 0.1
 
 #: Share of the quietest open-eye frames over which a refinement's resting level is taken (its
 #: trimmed mean there is taken off every frame): wider than the rest frames (10 %), so that which
@@ -273,18 +282,21 @@ def expression_activity(blendshapes: np.ndarray,
 
 
 def quiet_frames(blendshapes: np.ndarray, candidates: np.ndarray,
-                 fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """The ``fraction`` of candidate frames with the least expression, at least one.
+                 fraction: float, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The ``fraction`` of candidate frames with the least expression, at least one, and every
+    candidate frame whose activity lies within ``noise`` of the busiest of them.
 
     ``blendshapes`` is (N, 52) in :data:`BLENDSHAPE_NAMES` order, ``candidates`` (N,) bool.
     Returns ``(mask, activity)``: (N,) bool, and every frame's :func:`expression_activity`.
-    Ties go to the earlier frame.
+    Without ``noise``, ties go to the earlier frame.
     """
     activity = expression_activity(blendshapes)
     order = np.flatnonzero(candidates)[np.argsort(activity[candidates], kind="stable")]
     count = max(1, int(round(fraction * order.size)))
     mask = np.zeros(candidates.shape, dtype=bool)
     mask[order[:count]] = True
+    if noise > 0:
+        mask |= candidates & (activity <= activity[order[count - 1]] + noise)
     return mask, activity
 
 
@@ -293,7 +305,9 @@ def choose_rest(time_s: np.ndarray, blendshapes: np.ndarray, usable: np.ndarray,
                 rest_span_s: tuple[float, float] | None = None) -> tuple[np.ndarray, dict]:
     """Frames that define rest: the usable frames of the given span, else the quietest
     :data:`REST_FRACTION` of the usable frames with both eyes open (of all usable frames when
-    none has them open).
+    none has them open) and every such frame within :data:`REST_ACTIVITY_NOISE` of the busiest
+    of them (the blendshapes cannot tell those apart, and which of them came first would
+    decide rest on a knife edge).
 
     Parameters
     ----------
@@ -322,9 +336,10 @@ def choose_rest(time_s: np.ndarray, blendshapes: np.ndarray, usable: np.ndarray,
     candidates = usable & eyes_open
     if not candidates.any():
         candidates = usable
-    mask, activity = quiet_frames(blendshapes, candidates, REST_FRACTION)
+    mask, activity = quiet_frames(blendshapes, candidates, REST_FRACTION, REST_ACTIVITY_NOISE)
     return mask, {
-        "method": "quietest 10% of usable frames (lowest blendshape activity)",
+        "method": ("quietest 10% of usable frames (lowest blendshape activity) and those "
+                   "within the activity's noise (0.1) of them"),
         "frames": int(mask.sum()),
         "max_activity": float(activity[mask].max()),
     }
