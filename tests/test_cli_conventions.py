@@ -165,7 +165,7 @@ def test_the_reports_hold_the_numbers_shown(record):
 
 def test_the_cli_choices_are_the_library_vocabularies():
     from synkinesis.cli import common
-    from synkinesis.coupling import NOISE_FLOORS, REPETITION_RULES
+    from synkinesis.coupling import HELD_LEVELS, NOISE_FLOORS, REPETITION_RULES
     from synkinesis.scales import Rater
     from synkinesis.store import vocabulary
     from synkinesis.web.accounts import ROLES
@@ -177,6 +177,7 @@ def test_the_cli_choices_are_the_library_vocabularies():
     assert set(common.ScaleRater) == {*Rater, "any"}
     assert set(common.NoiseFloor) == set(NOISE_FLOORS)
     assert set(common.CombineRepetitions) == set(REPETITION_RULES)
+    assert set(common.HeldLevel) == set(HELD_LEVELS)
 
 
 def test_piped_output_is_not_wrapped_at_80_columns():

@@ -8,9 +8,9 @@ side beyond the healthy side's, so the matrix also keeps, per cell, the sustaine
 each side over the other (``excess_mm``), computed frame by frame so that both sides are compared
 at the same instants.
 
-"Sustained" means held for at least ``min_duration_s`` (the level exceeded in every frame of the
-best window of that length): single-frame landmark noise never makes a cell. Blinks of both eyes
-are excluded from the eye region outside eye tasks (CLINICAL.md: exclude blinks from ocular
+"Sustained" means held for at least ``min_duration_s`` (the best window of that length, the one
+whose lowest frame is highest): single-frame landmark noise never makes a cell. Blinks of both
+eyes are excluded from the eye region outside eye tasks (CLINICAL.md: exclude blinks from ocular
 synkinesis); a one-sided closure is kept (:meth:`synkinesis.recording.Recording.blink_mask`).
 Sides are the PATIENT's.
 """
@@ -29,6 +29,7 @@ from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES, Side, other_side
 from synkinesis.signals import signal_name
 from synkinesis.sustained import (  # noqa: F401  (re-exported: their home until this split)
+    HELD_LEVELS,
     Sustained,
     sustained_jitter_mm,
     sustained_level,
@@ -61,8 +62,11 @@ class CouplingOptions:
         over ``min_duration_s``: the robust SD of its means over every window of that length
         (:func:`windowed_spread_mm`), and not below the frame-by-frame SD / sqrt(frames per
         window), one floor per region. White jitter averages down by the square root of the
-        window's frames, a slow drift does not. A held level (the minimum over its window) is
-        never above its window's mean, so this floor bounds the level noise alone holds. The
+        window's frames, a slow drift does not. Read as its window's minimum a held level is
+        never above the window's mean, so this floor bounds the level noise alone holds; read
+        as the mean of the window (``held_level="mean"``) an excess, which spreads less than the
+        left-right difference the floor is measured on, stays below it in 99.9 % of white
+        noise draws (tests/analysis/test_noise_floor.py). The
         frame-by-frame floor when the rest is shorter than two windows or is not a recorded
         rest but the recording's quietest span (flagged: chosen for changing least, it
         under-reads a slow wander). "rest" (the default
@@ -77,6 +81,13 @@ class CouplingOptions:
         How a task recorded more than once makes its cells. "best": the best held window over
         all its repetitions (a noise peak in either counts). "mean": each repetition's own
         sustained level, averaged (the window shown as evidence is the highest repetition's).
+    held_level : {"minimum", "mean"}
+        How the level of a cell's held window is read (:func:`sustained_level`); the window
+        is the one whose lowest frame is highest either way, so it is held throughout.
+        "minimum" (default): its lowest frame, which under tracker noise reads below the level
+        held (the lowest of ``min_duration_s`` of noisy frames) while the rest baseline is a
+        median, so an excess read this way is biased low by about one SD of the frame jitter.
+        "mean": the mean of its frames (docs/analysis.md).
     """
 
     min_duration_s: float = 0.25
@@ -85,15 +96,20 @@ class CouplingOptions:
     min_range_mm: float = 1.0
     noise_floor: Literal["rest", "window", "sustained"] = "window"
     repetitions: Literal["best", "mean"] = "best"
+    held_level: Literal["mean", "minimum"] = "minimum"
 
     def validate(self) -> None:
-        """Raise ValueError for an unknown noise floor or way of combining repetitions."""
+        """Raise ValueError for an unknown noise floor, way of combining repetitions or way
+        of reading a held level."""
         if self.noise_floor not in NOISE_FLOORS:
             raise ValueError(f"noise_floor must be one of {', '.join(NOISE_FLOORS)}, "
                              f"got {self.noise_floor!r}")
         if self.repetitions not in REPETITION_RULES:
             raise ValueError(f"repetitions must be one of {', '.join(REPETITION_RULES)}, "
                              f"got {self.repetitions!r}")
+        if self.held_level not in HELD_LEVELS:
+            raise ValueError(f"held_level must be one of {', '.join(HELD_LEVELS)}, "
+                             f"got {self.held_level!r}")
 
 
 #: Where the noise floor's jitter is measured (:attr:`CouplingOptions.noise_floor`).
@@ -352,11 +368,13 @@ def compute_coupling(
         for side in SIDES:
             series.extend(np.abs(moves[side][name]) for name in AUXILIARY)
             cell_masks.extend([mask] * len(AUXILIARY))
-        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width)
+        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width,
+                                  options.held_level)
         spans = [segment.mask(t) & mask for segment in segmentation.segments
                  if segment.task == task and segment not in excluded]
         if options.repetitions == "mean" and len(spans) >= 2:
-            levels = _mean_of_repetitions(np.stack(series), np.stack(cell_masks), spans, width)
+            levels = _mean_of_repetitions(np.stack(series), np.stack(cell_masks), spans, width,
+                                          options.held_level)
         for k, (j, side) in enumerate(cells):
             level, gap = levels[2 * k], levels[2 * k + 1]
             movement[side][i, j] = level.value
@@ -410,11 +428,12 @@ def compute_coupling(
 
 
 def _mean_of_repetitions(series: np.ndarray, masks: np.ndarray, spans: Sequence[np.ndarray],
-                         width: int) -> list[Sustained]:
+                         width: int, read: str = "minimum") -> list[Sustained]:
     """Each row's sustained level taken in every repetition's span on its own and averaged
     (NaN repetitions left out); its window is the repetition with the highest level, and it is
     a full window only when every repetition's was."""
-    by_repetition = [sustained_levels(series, masks & span[None, :], width) for span in spans]
+    by_repetition = [sustained_levels(series, masks & span[None, :], width, read)
+                     for span in spans]
     out = []
     for row in range(series.shape[0]):
         levels = [repetition[row] for repetition in by_repetition]

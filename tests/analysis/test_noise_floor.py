@@ -181,6 +181,27 @@ def test_noise_alone_rarely_holds_a_level_above_the_window_floor():
     assert float(np.quantile(levels, 0.999)) < 0.5 * k
 
 
+def test_noise_alone_does_not_hold_an_excess_read_as_a_window_mean_above_the_window_floor():
+    # The default held level reads the best window as its mean, which noise alone lifts
+    # above 0 (the window was chosen for its high lowest frame). An excess is made frame by
+    # frame of the two sides' movement in the active direction, max(left, 0) - max(right, 0),
+    # which spreads less than the left-right difference the window floor is measured on
+    # (noise_k x its SD over windows): white jitter of SD 1 on both sides, for tasks of 30 to
+    # 240 frames, never holds an excess above the floor (its 99.9th percentile stays below).
+    from synkinesis.sustained import sustained_levels
+
+    rng = np.random.default_rng(8)
+    width, draws = 8, 2000
+    left, right = rng.normal(0.0, 1.0, (2, draws, 240))
+    excess = np.fmax(left, 0.0) - np.fmax(right, 0.0)
+    floor = CouplingOptions().noise_k * np.sqrt(2.0) / np.sqrt(width)
+    for frames in (30, 240):
+        levels = np.array([level.value for level in sustained_levels(
+            excess[:, :frames], np.ones((draws, frames), dtype=bool), width, "mean")])
+        assert 0.0 < float(np.mean(levels)) < 0.5
+        assert float(np.quantile(levels, 0.999)) < floor
+
+
 def test_a_quietest_span_keeps_the_frame_floor():
     # Without a recorded rest the rest is the recording's quietest span, chosen for changing
     # least: it under-reads a slow wander, so the window floor is not taken from it.

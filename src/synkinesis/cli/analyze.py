@@ -9,6 +9,7 @@ import typer
 from synkinesis.cli.common import (
     AffectedSide,
     CombineRepetitions,
+    HeldLevel,
     Method,
     NoiseFloor,
     check_json_target,
@@ -73,6 +74,11 @@ def analyze(
         help="How one cell is made of a task done several times: best (the best held window "
              "over all repetitions) or mean (each repetition's level, averaged; "
              "docs/validation.md compares them)."),
+    held_level: HeldLevel = typer.Option(
+        HeldLevel.MINIMUM, "--held-level",
+        help="How a cell's level is read from its held window (the window whose lowest frame "
+             "is highest): mean (of its frames) or minimum (its lowest frame, the rule "
+             "before: reads low under tracker noise; docs/analysis.md)."),
     as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.
@@ -102,7 +108,8 @@ def analyze(
     side = str(affected_side)
     check_json_target(as_json, overwrite=overwrite)
     coupling = CouplingOptions(noise_floor=str(noise_floor),  # type: ignore[arg-type]
-                               repetitions=str(combine))  # type: ignore[arg-type]
+                               repetitions=str(combine),  # type: ignore[arg-type]
+                               held_level=str(held_level))  # type: ignore[arg-type]
     if photos:
         if span or protocol is not None or rest is not None:
             fail("--span, --protocol and --rest do not apply to --photos: each photo's task "

@@ -411,6 +411,14 @@ class CombineRepetitions(StrEnum):
     MEAN = "mean"
 
 
+class HeldLevel(StrEnum):
+    """How the analysis reads the level of a cell's held window
+    (:attr:`synkinesis.coupling.CouplingOptions.held_level`)."""
+
+    MEAN = "mean"
+    MINIMUM = "minimum"
+
+
 class ScaleRater(StrEnum):
     """Whose scale values a query uses (:data:`synkinesis.store.queries` raters, or any)."""
 
