@@ -415,8 +415,9 @@ class HeldLevel(StrEnum):
     """How the analysis reads the level of a cell's held window
     (:attr:`synkinesis.coupling.CouplingOptions.held_level`)."""
 
-    MEAN = "mean"
     MINIMUM = "minimum"
+    MEAN = "mean"
+    MEAN_REST = "mean-rest"
 
 
 class ScaleRater(StrEnum):
