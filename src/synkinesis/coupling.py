@@ -87,12 +87,7 @@ class CouplingOptions:
         "minimum" (default): its lowest frame, which under tracker noise reads below the level
         held (the lowest of ``min_duration_s`` of noisy frames) while the rest baseline is a
         median, so an excess read this way is biased low by about one SD of the frame jitter.
-        "mean": the mean of its frames (docs/analysis.md). "mean-rest": the mean, and each
-        excess less the level the same rule reads from that side's left-right difference over
-        the rest frames (what noise alone holds: the rest's own jitter read through the same
-        statistic, so rest and task are read alike; never below 0, so it only lowers). Neither
-        is the default: on the simulator grid both lower specificity below 0.95
-        (docs/validation.md).
+        "mean": the mean of its frames (docs/analysis.md).
     """
 
     min_duration_s: float = 0.25
@@ -101,7 +96,7 @@ class CouplingOptions:
     min_range_mm: float = 1.0
     noise_floor: Literal["rest", "window", "sustained"] = "window"
     repetitions: Literal["best", "mean"] = "best"
-    held_level: Literal["minimum", "mean", "mean-rest"] = "minimum"
+    held_level: Literal["mean", "minimum"] = "minimum"
 
     def validate(self) -> None:
         """Raise ValueError for an unknown noise floor, way of combining repetitions or way
@@ -338,27 +333,6 @@ def compute_coupling(
                 sd = max(windowed, sd / np.sqrt(width))
         noise[j] = max(options.noise_k * sd, options.min_noise_floor_mm)
 
-    read = "minimum" if options.held_level == "minimum" else "mean"
-    # What noise alone holds in an excess: the same statistic over the rest's own left-right
-    # difference (the series the noise floor is measured on; an excess made while both sides
-    # move, e.g. the eyes narrowing in a smile, spreads like it).
-    rest_excess = {side: np.zeros(n_r) for side in SIDES}
-    if options.held_level == "mean-rest":
-        rows, keys = [], []
-        for j, region in enumerate(regions):
-            if region == "neck":
-                continue
-            for side in SIDES:
-                mine, theirs = moves[side][region], moves[other_side(side)][region]
-                rows.append(mine - theirs)
-                keys.append((j, side))
-        if rows and rest_mask.sum() >= 2 * width:
-            nulls = sustained_levels(np.stack(rows), np.stack([rest_mask] * len(rows)), width,
-                                     read)
-            for (j, side), null in zip(keys, nulls, strict=True):
-                if np.isfinite(null.value) and null.full_window:
-                    rest_excess[side][j] = max(null.value, 0.0)
-
     cell_floor = (np.full((n_t, n_r), np.nan) if options.noise_floor == "sustained"
                   else None)
     movement = {side: np.full((n_t, n_r), np.nan) for side in SIDES}
@@ -394,17 +368,18 @@ def compute_coupling(
         for side in SIDES:
             series.extend(np.abs(moves[side][name]) for name in AUXILIARY)
             cell_masks.extend([mask] * len(AUXILIARY))
-        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width, read)
+        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width,
+                                  options.held_level)
         spans = [segment.mask(t) & mask for segment in segmentation.segments
                  if segment.task == task and segment not in excluded]
         if options.repetitions == "mean" and len(spans) >= 2:
             levels = _mean_of_repetitions(np.stack(series), np.stack(cell_masks), spans, width,
-                                          read)
+                                          options.held_level)
         for k, (j, side) in enumerate(cells):
             level, gap = levels[2 * k], levels[2 * k + 1]
             movement[side][i, j] = level.value
             any_short |= not level.full_window and np.isfinite(level.value)
-            excess[side][i, j] = gap.value - rest_excess[side][j]
+            excess[side][i, j] = gap.value
             windows[side][i, j] = (gap.start, gap.stop, gap.peak)
         if any_short:
             short.append(task)

@@ -22,7 +22,7 @@ __all__ = ["HELD_LEVELS", "Sustained", "sustained_jitter_mm", "sustained_level",
 #: How the level of a held window is read (:func:`sustained_level`): "minimum", the level
 #: exceeded in every frame of the window; "mean", the mean of the window's frames (the window
 #: is chosen by its minimum either way, so it is still held throughout).
-HELD_LEVELS: tuple[str, ...] = ("minimum", "mean", "mean-rest")
+HELD_LEVELS: tuple[str, ...] = ("minimum", "mean")
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,8 @@ def sustained_levels(values: np.ndarray, masks: np.ndarray, width: int,
 
 
 def _check_read(read: str) -> None:
-    if read not in HELD_LEVELS[:2]:
-        raise ValueError(f"read must be one of {', '.join(HELD_LEVELS[:2])}, got {read!r}")
+    if read not in HELD_LEVELS:
+        raise ValueError(f"read must be one of {', '.join(HELD_LEVELS)}, got {read!r}")
 
 
 #: SD of the second difference ``x[t+1] - 2 x[t] + x[t-1]`` of white noise of SD 1.

@@ -202,34 +202,6 @@ def test_noise_alone_does_not_hold_an_excess_read_as_a_window_mean_above_the_win
         assert float(np.quantile(levels, 0.999)) < floor
 
 
-def test_held_level_rules_read_the_same_windows_and_the_rest_rule_only_lowers_an_excess():
-    # A healthy face under 0.3 mm of jitter: the mean of each held window is never below its
-    # minimum, the windows are the same, and "mean-rest" takes from every excess what the
-    # same rule reads over the rest's own left-right jitter (never adds: 0 at most).
-    recording, spans = make_recording(STEPS, noise_mm=NOISE_MM, rng=np.random.default_rng(4))
-    couplings = {}
-    for rule in ("minimum", "mean", "mean-rest"):
-        options = AnalysisOptions(coupling=CouplingOptions(held_level=rule),
-                                  uncertainty=UncertaintyOptions(replicates=0),
-                                  affected_side="left")
-        couplings[rule] = analyze_recording(recording, spans=guided(spans),
-                                            options=options).coupling
-    for side in ("left", "right"):
-        low, mean, rest = (couplings[rule].excess_mm[side] for rule in
-                           ("minimum", "mean", "mean-rest"))
-        finite = np.isfinite(low)
-        assert np.all(mean[finite] >= low[finite] - 1e-12)
-        np.testing.assert_array_equal(couplings["minimum"].excess_window[side],
-                                      couplings["mean"].excess_window[side])
-        taken = mean[finite] - rest[finite]
-        assert np.all(taken >= -1e-12) and np.all(taken < NOISE_MM * np.sqrt(2.0))
-        assert np.any(taken > 0)
-        np.testing.assert_array_equal(couplings["mean"].movement_mm[side],
-                                      couplings["mean-rest"].movement_mm[side])
-    with pytest.raises(ValueError, match="held_level must be one of"):
-        CouplingOptions(held_level="median").validate()  # type: ignore[arg-type]
-
-
 def test_a_quietest_span_keeps_the_frame_floor():
     # Without a recorded rest the rest is the recording's quietest span, chosen for changing
     # least: it under-reads a slow wander, so the window floor is not taken from it.

@@ -77,9 +77,8 @@ def analyze(
     held_level: HeldLevel = typer.Option(
         HeldLevel.MINIMUM, "--held-level",
         help="How a cell's level is read from its held window (the window whose lowest frame "
-             "is highest): minimum (its lowest frame: reads low under tracker noise), mean "
-             "(of its frames) or mean-rest (the mean, each excess less what the same rule "
-             "reads over the rest; docs/analysis.md)."),
+             "is highest): mean (of its frames) or minimum (its lowest frame, the rule "
+             "before: reads low under tracker noise; docs/analysis.md)."),
     as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.

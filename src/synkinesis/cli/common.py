@@ -415,9 +415,8 @@ class HeldLevel(StrEnum):
     """How the analysis reads the level of a cell's held window
     (:attr:`synkinesis.coupling.CouplingOptions.held_level`)."""
 
-    MINIMUM = "minimum"
     MEAN = "mean"
-    MEAN_REST = "mean-rest"
+    MINIMUM = "minimum"
 
 
 class ScaleRater(StrEnum):
