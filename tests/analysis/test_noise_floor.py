@@ -202,6 +202,29 @@ def test_noise_alone_does_not_hold_an_excess_read_as_a_window_mean_above_the_win
         assert float(np.quantile(levels, 0.999)) < floor
 
 
+def test_the_held_level_rules_read_the_same_windows():
+    # A healthy face under 0.3 mm of jitter: the mean of each held window is never below its
+    # minimum, and the windows (the evidence shown) are the same under both rules.
+    recording, spans = make_recording(STEPS, noise_mm=NOISE_MM, rng=np.random.default_rng(4))
+    couplings = {}
+    for rule in ("minimum", "mean"):
+        options = AnalysisOptions(coupling=CouplingOptions(held_level=rule),
+                                  uncertainty=UncertaintyOptions(replicates=0),
+                                  affected_side="left")
+        couplings[rule] = analyze_recording(recording, spans=guided(spans),
+                                            options=options).coupling
+    assert CouplingOptions().held_level == "minimum"
+    for side in ("left", "right"):
+        low, mean = couplings["minimum"].excess_mm[side], couplings["mean"].excess_mm[side]
+        finite = np.isfinite(low)
+        assert np.all(mean[finite] >= low[finite] - 1e-12)
+        assert np.any(mean[finite] > low[finite])
+        np.testing.assert_array_equal(couplings["minimum"].excess_window[side],
+                                      couplings["mean"].excess_window[side])
+    with pytest.raises(ValueError, match="held_level must be one of"):
+        CouplingOptions(held_level="median").validate()  # type: ignore[arg-type]
+
+
 def test_a_quietest_span_keeps_the_frame_floor():
     # Without a recorded rest the rest is the recording's quietest span, chosen for changing
     # least: it under-reads a slow wander, so the window floor is not taken from it.
