@@ -96,7 +96,7 @@ class CouplingOptions:
     min_range_mm: float = 1.0
     noise_floor: Literal["rest", "window", "sustained"] = "window"
     repetitions: Literal["best", "mean"] = "best"
-    held_level: Literal["mean", "minimum"] = "minimum"
+    held_level: Literal["minimum", "mean"] = "minimum"
 
     def validate(self) -> None:
         """Raise ValueError for an unknown noise floor, way of combining repetitions or way
