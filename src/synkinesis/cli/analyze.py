@@ -77,8 +77,9 @@ def analyze(
     held_level: HeldLevel = typer.Option(
         HeldLevel.MINIMUM, "--held-level",
         help="How a cell's level is read from its held window (the window whose lowest frame "
-             "is highest): mean (of its frames) or minimum (its lowest frame, the rule "
-             "before: reads low under tracker noise; docs/analysis.md)."),
+             "is highest): minimum (its lowest frame; reads low under tracker noise) or mean "
+             "(of its frames; less biased, but on the simulator it calls synkinesis where "
+             "there is none: docs/validation.md)."),
     as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.

@@ -415,8 +415,8 @@ class HeldLevel(StrEnum):
     """How the analysis reads the level of a cell's held window
     (:attr:`synkinesis.coupling.CouplingOptions.held_level`)."""
 
-    MEAN = "mean"
     MINIMUM = "minimum"
+    MEAN = "mean"
 
 
 class ScaleRater(StrEnum):
