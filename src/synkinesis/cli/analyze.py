@@ -13,6 +13,7 @@ from synkinesis.cli.common import (
     Method,
     NoiseFloor,
     check_json_target,
+    combine_repetitions_option,
     console,
     emit_json,
     fail,
@@ -21,6 +22,7 @@ from synkinesis.cli.common import (
     measure_options,
     method_option,
     mirrored_option,
+    noise_floor_option,
     overwrite_option,
     parse_spans,
     progress_bar,
@@ -63,17 +65,8 @@ def analyze(
              "smile_closed.jpg, smile_open.jpg, snarl.jpg, pucker.jpg, eee.jpg; "
              "PERSON_TASK.jpg splits several people) or a list file of 'TASK PATH' lines "
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
-    noise_floor: NoiseFloor = typer.Option(
-        NoiseFloor.WINDOW, "--noise-floor",
-        help="Where each cell's noise floor is measured: window (left-right jitter over the "
-             "rest frames averaged over windows as long as a held level, one floor per "
-             "region), rest (the same frame by frame) or sustained (jitter "
-             "inside each task's hold, one floor per cell; docs/validation.md compares them)."),
-    combine: CombineRepetitions = typer.Option(
-        CombineRepetitions.BEST, "--combine-repetitions",
-        help="How one cell is made of a task done several times: best (the best held window "
-             "over all repetitions) or mean (each repetition's level, averaged; "
-             "docs/validation.md compares them)."),
+    noise_floor: NoiseFloor = noise_floor_option(),
+    combine: CombineRepetitions = combine_repetitions_option(),
     held_level: HeldLevel = typer.Option(
         HeldLevel.MINIMUM, "--held-level",
         help="How a cell's level is read from its held window (the window whose lowest frame "

@@ -411,6 +411,27 @@ class CombineRepetitions(StrEnum):
     MEAN = "mean"
 
 
+def noise_floor_option():
+    """``--noise-floor``: where the analysis measures each cell's noise floor (``synk analyze``,
+    ``synk validate``)."""
+    return typer.Option(
+        NoiseFloor.WINDOW, "--noise-floor",
+        help="Where each cell's noise floor is measured: window (left-right jitter over the "
+             "rest frames averaged over windows as long as a held level, one floor per "
+             "region), rest (the same frame by frame) or sustained (jitter "
+             "inside each task's hold, one floor per cell; docs/validation.md compares them).")
+
+
+def combine_repetitions_option():
+    """``--combine-repetitions``: how the analysis makes one cell of a task done several times
+    (``synk analyze``, ``synk validate``)."""
+    return typer.Option(
+        CombineRepetitions.BEST, "--combine-repetitions",
+        help="How one cell is made of a task done several times: best (the best held window "
+             "over all repetitions) or mean (each repetition's level, averaged; "
+             "docs/validation.md compares them).")
+
+
 class HeldLevel(StrEnum):
     """How the analysis reads the level of a cell's held window
     (:attr:`synkinesis.coupling.CouplingOptions.held_level`)."""

@@ -12,10 +12,12 @@ from synkinesis.cli.common import (
     NoiseFloor,
     Side,
     check_json_target,
+    combine_repetitions_option,
     console,
     emit_json,
     fail,
     json_option,
+    noise_floor_option,
     overwrite_option,
     write_error_message,
 )
@@ -408,15 +410,8 @@ def validate(
     repetitions: int = _repetitions_option(),
     face_px: float = _face_px_option(),
     frame: str = _frame_option(),
-    noise_floor: NoiseFloor = typer.Option(
-        NoiseFloor.WINDOW, "--noise-floor",
-        help="How the analysis estimates each cell's noise floor: window (left-right jitter "
-             "of the rest frames averaged over windows as long as a held level), rest (the "
-             "same frame by frame) or sustained (jitter inside the task's sustained windows)."),
-    combine: CombineRepetitions = typer.Option(
-        CombineRepetitions.BEST, "--combine-repetitions",
-        help="How the analysis makes one cell of a task done several times: best (the best "
-             "held window over all) or mean (each repetition's level, averaged)."),
+    noise_floor: NoiseFloor = noise_floor_option(),
+    combine: CombineRepetitions = combine_repetitions_option(),
     as_json: str = json_option("the report"),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
