@@ -303,7 +303,8 @@ except SystemExit as stop:
     if stop.code:
         raise
 marks.append(("end", time.process_time()))
-from synkinesis.landmarks.sources import iter_video, probe_video, read_ahead
+from synkinesis.landmarks.read_ahead import read_ahead
+from synkinesis.landmarks.sources import iter_video, probe_video
 info = probe_video(video)
 start = time.process_time()
 frames = sum(1 for _ in read_ahead(iter_video(video, fps=info.fps)))

@@ -153,7 +153,7 @@ def test_orientation_metadata_is_applied_as_opencv_did(media, tmp_path):
 def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path):
     import threading
 
-    from synkinesis.landmarks.sources import read_ahead
+    from synkinesis.landmarks.read_ahead import read_ahead
 
     video = write_vfr(tmp_path / "vfr.mp4", TIMES_MS)
     expected = list(iter_video(video, fps=30.0))
@@ -169,7 +169,8 @@ def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path):
 
 
 def test_read_ahead_raises_a_decoding_error_where_it_happened():
-    from synkinesis.landmarks.sources import Frame, read_ahead
+    from synkinesis.landmarks.read_ahead import read_ahead
+    from synkinesis.landmarks.sources import Frame
 
     def broken():
         for i in range(3):

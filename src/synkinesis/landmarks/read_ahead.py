@@ -1,6 +1,6 @@
 """Decoding on a thread of its own: :func:`read_ahead` hands a frame iterator's items to the
 landmark loop while the next ones decode (issue 23). Split from
-:mod:`synkinesis.landmarks.sources`, which re-exports it."""
+:mod:`synkinesis.landmarks.sources` (it works on any iterator, not only frames)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from synkinesis.landmarks.read_ahead import READ_AHEAD, read_ahead  # noqa: F401  (re-exported)
-
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v", ".y4m")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 #: Photos larger than this (long side, pixels) are downscaled before landmarking; MediaPipe

@@ -338,8 +338,9 @@ def choose_rest(time_s: np.ndarray, blendshapes: np.ndarray, usable: np.ndarray,
         candidates = usable
     mask, activity = quiet_frames(blendshapes, candidates, REST_FRACTION, REST_ACTIVITY_NOISE)
     return mask, {
-        "method": ("quietest 10% of usable frames (lowest blendshape activity) and those "
-                   "within the activity's noise (0.1) of them"),
+        "method": (f"quietest {REST_FRACTION:.0%} of usable frames (lowest blendshape "
+                   f"activity) and those within the activity's noise ({REST_ACTIVITY_NOISE:g}) "
+                   "of them"),
         "frames": int(mask.sum()),
         "max_activity": float(activity[mask].max()),
     }

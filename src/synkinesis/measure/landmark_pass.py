@@ -15,13 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from synkinesis.landmarks.sources import (
-    Frame,
-    iter_camera,
-    iter_images,
-    iter_video,
-    read_ahead,
-)
+from synkinesis.landmarks.read_ahead import read_ahead
+from synkinesis.landmarks.sources import Frame, iter_camera, iter_images, iter_video
 from synkinesis.measure.engines import canonical_face, engine_info, make_engine
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
