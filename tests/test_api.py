@@ -122,7 +122,7 @@ def test_findings_dataframe_and_to_dict(measured):
     ({"iris_mm": 40}, "between 5 and 20"),
     ({"iris_mm": "11.7"}, "a number"),
     ({"rest_span_s": (3, 1)}, "START < END"),
-    ({"engine": "tflite"}, "mediapipe-tasks, litert"),
+    ({"engine": "tflite"}, "litert, mediapipe-tasks"),
 ])
 def test_bad_options_name_the_allowed_values(video, options, named):
     with pytest.raises(ValueError, match=named):

@@ -1,5 +1,6 @@
-"""The LiteRT engine (our own landmark loop, ``--engine litert``) against the Tasks API engine,
-the reference: every frame of the shared videos, the photos, and the honest method's result."""
+"""The LiteRT engine (our own landmark loop, ``--engine litert``, the default) against the
+Tasks API engine, the reference: every frame of the shared videos, the photos, and the honest
+method's result."""
 
 from __future__ import annotations
 
@@ -9,17 +10,16 @@ import zipfile
 import numpy as np
 import pytest
 
-pytest.importorskip("ai_edge_litert")
-
-from synkinesis.landmarks.litert_engine import (  # noqa: E402
+from synkinesis.defaults import DEFAULT_ENGINE
+from synkinesis.landmarks.litert_engine import (
     LANDMARK_SIZE,
     LiteRTEngine,
     Region,
     detector_anchors,
     region_from_landmarks,
 )
-from synkinesis.landmarks.sources import InputError, iter_video, read_image  # noqa: E402
-from synkinesis.measure.options import BLENDSHAPE_NAMES, MeasureOptions  # noqa: E402
+from synkinesis.landmarks.sources import InputError, iter_video, read_image
+from synkinesis.measure.options import BLENDSHAPE_NAMES, MeasureOptions
 
 #: The issue's target: median landmark difference from the Tasks API, pixels.
 MAX_MEDIAN_PX = 0.5
@@ -55,6 +55,11 @@ def test_region_from_landmarks_levels_the_eye_corners():
     assert region.rotation == pytest.approx(np.pi / 4)
     assert region.size == pytest.approx(200 * 1.5)
     assert (region.cx, region.cy) == pytest.approx((150, 150))
+
+
+def test_the_default_engine_is_our_own_loop():
+    assert DEFAULT_ENGINE == "litert"
+    assert MeasureOptions().engine == "litert"
 
 
 def test_an_unknown_engine_is_refused_with_a_message():
@@ -133,21 +138,23 @@ def _landmarks(path):
 def test_the_honest_method_with_litert_gives_the_tasks_api_result(media, tmp_path, measured_dir,
                                                                   single_face_measurement):
     """composite-edges (two half-face composites per frame, through the same engine
-    interface) with the LiteRT engine: the landmarks within the target of the Tasks API run's,
-    the signals within a few tenths of a millimetre, the same findings."""
+    interface) with the LiteRT engine (the default): the landmarks within the target of the
+    Tasks API run's, the signals within a few tenths of a millimetre, the same findings."""
     from synkinesis.analysis import AnalysisOptions, analysis_to_dict, analyze_measurement
     from synkinesis.measure import measure_video
 
-    out = tmp_path / "litert.synk"
-    litert = measure_video(media / "single_face.mp4", out,
-                           options=MeasureOptions(engine="litert"))
+    out = tmp_path / "tasks.synk"
+    tasks = measure_video(media / "single_face.mp4", out,
+                          options=MeasureOptions(engine="mediapipe-tasks"))
+    litert = single_face_measurement
+    assert tasks.manifest.options["engine"] == "mediapipe-tasks"
+    assert tasks.manifest.engine.name.startswith("mediapipe-face-landmarker")
     assert litert.manifest.options["engine"] == "litert"
-    assert single_face_measurement.manifest.options["engine"] == "mediapipe-tasks"
-    distance = np.linalg.norm(_landmarks(measured_dir / "single_face.synk")[..., :2]
-                              - _landmarks(out)[..., :2], axis=-1)
+    distance = np.linalg.norm(_landmarks(out)[..., :2]
+                              - _landmarks(measured_dir / "single_face.synk")[..., :2], axis=-1)
     assert np.nanmedian(distance) <= MAX_MEDIAN_PX
     compared = 0
-    for name, values in single_face_measurement.frames.items():
+    for name, values in tasks.frames.items():
         expected = np.asarray(values)
         if expected.dtype.kind != "f" or not name.endswith("_mm"):
             continue
@@ -163,7 +170,7 @@ def test_the_honest_method_with_litert_gives_the_tasks_api_result(media, tmp_pat
                                    options=options)
         return [(f["pattern"], f["side"], f["severity"]) for f in content["findings"]]
 
-    assert findings(litert) == findings(single_face_measurement)
+    assert findings(litert) == findings(tasks)
 
     # What the later steps read besides the signals (issue 23): the same landmark source on
     # each side in every frame, the blendshapes within hundredths, and so the summed activity
@@ -171,7 +178,7 @@ def test_the_honest_method_with_litert_gives_the_tasks_api_result(media, tmp_pat
     # same frame of the flipped video, either engine).
     from synkinesis.dev.engines import compare_measurements, rest_margin
 
-    report = compare_measurements(single_face_measurement, litert)
+    report = compare_measurements(tasks, litert)
     assert report["sources_differ"] == [] and report["faces_differ"] == []
     assert report["frame_median_px"]["max"] <= MAX_MEDIAN_PX
     assert report["blendshapes"]["p99"] <= 0.02
@@ -181,7 +188,7 @@ def test_the_honest_method_with_litert_gives_the_tasks_api_result(media, tmp_pat
     # other rest frames. Now the frame left out lies well above that engine difference (0.069
     # and 0.116 measured), and both take the same frames.
     assert report["rest"]["reference"] == report["rest"]["other"]
-    for measurement in (single_face_measurement, litert):
+    for measurement in (tasks, litert):
         assert rest_margin(measurement) >= 5 * report["activity"]["median"]
 
 
@@ -209,7 +216,7 @@ def test_synk_measure_engine_option(media, tmp_path):
     bad = _synk("measure", media / "single_face.jpg", "--engine", "tasks", "-o",
                 tmp_path / "bad.synk", tmp_path=tmp_path)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
-    assert "'tasks' is not one of 'mediapipe-tasks', 'litert'" in bad.stderr
+    assert "'tasks' is not one of 'litert', 'mediapipe-tasks'" in bad.stderr
     assert not (tmp_path / "bad.synk").exists()
 
 

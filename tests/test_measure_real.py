@@ -23,7 +23,10 @@ def test_result_file_is_self_describing(single_face_measurement):
     assert manifest.format == "synkinesis.measure" and manifest.file_format_version == 3
     assert manifest.engine.model_sha256 == (
         "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff")
-    assert manifest.engine.version.startswith("mediapipe")
+    # the default engine, our own LiteRT loop, runs the same bundle's networks
+    assert manifest.engine.name.startswith("litert-face-landmarker")
+    assert manifest.engine.version.startswith("ai-edge-litert")
+    assert manifest.options["engine"] == "litert"
     assert manifest.package.version
     assert manifest.source.video["width"] == 640
     assert manifest.scale.method == "iris"
@@ -70,7 +73,12 @@ def test_fast_method_is_labelled(media, tmp_path):
     fast = measure_video(media / "single_face.mp4", tmp_path / "fast.synk",
                          options=MeasureOptions(method="fast"))
     assert fast.manifest.engine.method == "fast"
-    assert fast.manifest.engine.name == "mediapipe-face-landmarker"
+    assert fast.manifest.engine.name.startswith("litert-face-landmarker")
+    tasks = measure_video(media / "single_face.mp4", tmp_path / "fast-tasks.synk",
+                          options=MeasureOptions(method="fast", engine="mediapipe-tasks"))
+    assert tasks.manifest.engine.method == "fast"
+    assert tasks.manifest.engine.name == "mediapipe-face-landmarker"
+    assert tasks.manifest.engine.version.startswith("mediapipe")
 
 
 def _variants(image: np.ndarray) -> dict[str, np.ndarray]:

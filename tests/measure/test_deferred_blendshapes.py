@@ -4,9 +4,6 @@ batch at a time on the kept main faces: the numbers must be the engine's own, fr
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-pytest.importorskip("ai_edge_litert")
 
 
 def test_fast_litert_blendshapes_equal_the_engines_own(media, tmp_path):

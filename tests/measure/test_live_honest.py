@@ -48,8 +48,6 @@ def rest(recording):
 
 @pytest.fixture(scope="module", params=["litert", "mediapipe-tasks"])
 def engine_name(request):
-    if request.param == "litert":
-        pytest.importorskip("ai_edge_litert")
     return request.param
 
 

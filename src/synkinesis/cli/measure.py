@@ -65,9 +65,10 @@ def measure(
              "docs/one_sided.md."),
     engine: Engine = typer.Option(
         Engine(DEFAULT_ENGINE), "--engine", envvar="SYNK_LANDMARK_ENGINE",
-        help="What runs the landmark networks: mediapipe-tasks (default, MediaPipe's Tasks "
-             "API, the reference) or litert (the same networks run directly with LiteRT in "
-             "our own tracking loop; needs the 'fast' extra)."),
+        help="What runs the landmark networks: litert (default: the bundle's networks run "
+             "directly with LiteRT in our own tracking loop, less CPU per frame) or "
+             "mediapipe-tasks (MediaPipe's Tasks API, the reference it is checked against: "
+             "landmarks within 0.03 px). docs/measure.md."),
     rest: str = typer.Option(None, "--rest", metavar="START:END",
                              help="Seconds of the rest segment. Default: the quietest tenth of "
                                   "frames."),

@@ -65,7 +65,8 @@ BLENDSHAPE_LANDMARKS = (
 
 
 class LiteRTUnavailable(LandmarkModelError):
-    """ai-edge-litert is not installed (the ``fast`` extra)."""
+    """ai-edge-litert is not installed (a dependency of synkinesis, missing from a broken or
+    hand-made installation)."""
 
 
 def _litert():
@@ -74,8 +75,9 @@ def _litert():
         from ai_edge_litert.interpreter import Interpreter
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise LiteRTUnavailable(
-            "the litert engine needs ai-edge-litert (the optional 'fast' part): "
-            "pip install ai-edge-litert") from error
+            "the litert engine (the default) needs ai-edge-litert, a dependency of "
+            "synkinesis missing here: pip install ai-edge-litert, or measure with "
+            "--engine mediapipe-tasks") from error
     return ai_edge_litert, Interpreter
 
 

@@ -121,8 +121,8 @@ def frame_movements(signals: dict[str, float], baseline: dict[str, float],
 def live_engine_name() -> str:
     """The landmark engine of the live one-sided method: ``litert`` (our own tracking loop:
     the landmark network alone per composite, the face detector only at the start and after
-    a loss, no blendshapes) when ai-edge-litert is installed (the ``fast`` extra), else the
-    Tasks API (``mediapipe-tasks``). Both give the same landmarks within 0.02 px on the shared
+    a loss, no blendshapes) when ai-edge-litert is installed (a dependency of synkinesis), else
+    the Tasks API (``mediapipe-tasks``). Both give the same landmarks within 0.02 px on the shared
     media (docs/benchmarks.md); the LiteRT loop costs about half the CPU per frame."""
     import importlib.util
 
