@@ -5,9 +5,11 @@ brightened...): every copy's index against the original's 90 % interval (the mir
 the other side), the calls, the side the evidence leans to, and the House-Brackmann suggestion.
 
 Usage:
-    python scripts/validate_findings.py [--noise-floor RULE] ORIGINAL.synk COPY.synk [...]
-``--noise-floor`` analyses everything with that :attr:`synkinesis.coupling.CouplingOptions.
-noise_floor` (rest, window or sustained) instead of the default.
+    python scripts/validate_findings.py [--noise-floor RULE] [--held-level RULE] ORIGINAL.synk
+        COPY.synk [...]
+``--noise-floor`` and ``--held-level`` analyse everything with that
+:attr:`synkinesis.coupling.CouplingOptions.noise_floor` (rest, window or sustained) or
+``held_level`` (minimum, mean or driver) instead of the default.
 A copy whose file name contains "mirror" is compared with sides swapped. Measure the copies
 first (``synk measure copy.mp4 -o copy.synk``); docs/validation.md says how ours were made.
 Exit status 1 when an input cannot be read.
@@ -78,18 +80,20 @@ def _house_brackmann(analysis) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from synkinesis.coupling import NOISE_FLOORS, CouplingOptions
+    from synkinesis.coupling import HELD_LEVELS, NOISE_FLOORS, CouplingOptions
 
     coupling = CouplingOptions()
-    if argv[:1] == ["--noise-floor"]:
-        if len(argv) < 2 or argv[1] not in NOISE_FLOORS:
-            print(f"error: --noise-floor takes one of {', '.join(NOISE_FLOORS)}",
-                  file=sys.stderr)
+    choices = {"--noise-floor": ("noise_floor", NOISE_FLOORS),
+               "--held-level": ("held_level", HELD_LEVELS)}
+    while argv[:1] and argv[0] in choices:
+        field, allowed = choices[argv[0]]
+        if len(argv) < 2 or argv[1] not in allowed:
+            print(f"error: {argv[0]} takes one of {', '.join(allowed)}", file=sys.stderr)
             return 2
-        coupling = CouplingOptions(noise_floor=argv[1])  # type: ignore[arg-type]
+        coupling = replace(coupling, **{field: argv[1]})
         argv = argv[2:]
     if len(argv) < 2:
-        print(__doc__.strip().splitlines()[6], file=sys.stderr)
+        print("\n".join(__doc__.strip().splitlines()[6:8]), file=sys.stderr)
         return 2
     from synkinesis.analysis import AnalysisError, AnalysisOptions, analyze_measurement
     from synkinesis.measure import read_measurement

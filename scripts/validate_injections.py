@@ -30,6 +30,7 @@ symmetric smile; rest frame 244, open smile frame 389).
 Usage:
     nice -n 10 python scripts/validate_injections.py [--cache /tmp/c_cache] [--json out.json]
         [--video single_face.mp4 ...] [--pattern ocular_oral ...] [--no-photos]
+        [--held-level minimum|mean|driver]
     python scripts/validate_injections.py --tables out.json [out2.json ...]
 
 Measured results are cached as ``.synk`` files in ``--cache`` (the injection is deterministic):
@@ -174,11 +175,31 @@ def _analyse(measurement, spans: list[dict] | None = None, affected: str | None 
     return read_calls(_content(measurement, spans, affected))
 
 
+#: How the analysis reads a cell's held level (``--held-level``; None: the default).
+HELD_LEVEL: str | None = None
+
+
 def _content(measurement, spans: list[dict] | None = None, affected: str | None = None
              ) -> dict:
-    from synkinesis.api import analyze
+    if HELD_LEVEL is None:
+        from synkinesis.api import analyze
 
-    return dict(analyze(measurement, protocol=spans, affected_side=affected).content)
+        return dict(analyze(measurement, protocol=spans, affected_side=affected).content)
+    # As synkinesis.api.analyze does for a Measurement, with the held level given.
+    from synkinesis.analysis import AnalysisOptions
+    from synkinesis.coupling import CouplingOptions
+    from synkinesis.workflow import WorkflowOptions, analyse_measurement, read_spans
+
+    workflow = WorkflowOptions(
+        analysis=AnalysisOptions(affected_side=affected,  # type: ignore[arg-type]
+                                 coupling=CouplingOptions(
+                                     held_level=HELD_LEVEL)),  # type: ignore[arg-type]
+        spans=None if spans is None else tuple(spans), spans_source="python")
+    source = measurement.path
+    found, how = read_spans(None if source is None else Path(source), workflow)
+    _, content = analyse_measurement(measurement, options=workflow, spans=found,
+                                     spans_source=how)
+    return dict(content)
 
 
 def declared_spans(content: dict) -> list[dict]:
@@ -691,7 +712,15 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--tables", type=Path, nargs="+",
                         help="only print the tables of results saved with --json")
+    from synkinesis.coupling import HELD_LEVELS
+
+    parser.add_argument("--held-level", choices=HELD_LEVELS, default=None,
+                        help="analyse the videos with this CouplingOptions.held_level (the "
+                             "photo sets keep the default: a photo is one constant frame, "
+                             "which every rule reads alike)")
     args = parser.parse_args()
+    global HELD_LEVEL
+    HELD_LEVEL = args.held_level
     if args.tables:
         try:
             results = [r for path in args.tables for r in json.loads(path.read_text())]

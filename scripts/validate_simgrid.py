@@ -15,7 +15,12 @@ Settings (each the default grid of `synk validate`: severities 0 / 0.6 / 0.95, m
 - a closer camera: the face 300 px wide in a 1280x720 frame, 1 px, twice.
 
 Usage:
-    python scripts/validate_simgrid.py [--only NAME[,NAME...]] [--json OUT.json]
+    python scripts/validate_simgrid.py [--only NAME[,NAME...]] [--held-level RULE]
+        [--json OUT.json]
+
+``--held-level`` analyses every setting with that
+:attr:`synkinesis.coupling.CouplingOptions.held_level` (minimum, mean or driver) instead of the
+default.
 
 Each setting runs `synk validate`'s own code (synkinesis.simulate.validation); about 40 s of
 CPU per setting with each task once, 75 s twice (35 s for the 9 held-out patients), so about
@@ -65,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="Comma-separated setting names.")
     parser.add_argument("--json", type=Path, default=None, help="Write every report here.")
+    from synkinesis.coupling import HELD_LEVELS, CouplingOptions
+
+    parser.add_argument("--held-level", choices=HELD_LEVELS,
+                        default=CouplingOptions().held_level,
+                        help="How the analysis reads a cell's held level.")
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n] or list(SETTINGS)
     unknown = [n for n in names if n not in SETTINGS]
@@ -93,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "frame_width": frame[0], "frame_height": frame[1]})
         start = time.process_time()
         report = run_validation(specs, face, canonical_vertices=vertices, noise_floor=floor,
-                                combine=combine)
+                                combine=combine, held_level=args.held_level)
         cpu = time.process_time() - start
         reports[name] = {**report.as_dict(), "cpu_s": round(cpu, 1)}
         for pattern in PATTERNS:

@@ -29,7 +29,7 @@ from synkinesis.recording import Recording, region_movements
 from synkinesis.regions import REGIONS, SIDES, Side, other_side
 from synkinesis.signals import signal_name
 from synkinesis.sustained import (  # noqa: F401  (re-exported: their home until this split)
-    HELD_LEVELS,
+    WINDOW_READS,
     Sustained,
     sustained_jitter_mm,
     sustained_level,
@@ -81,13 +81,23 @@ class CouplingOptions:
         How a task recorded more than once makes its cells. "best": the best held window over
         all its repetitions (a noise peak in either counts). "mean": each repetition's own
         sustained level, averaged (the window shown as evidence is the highest repetition's).
-    held_level : {"minimum", "mean"}
+    held_level : {"minimum", "mean", "driver"}
         How the level of a cell's held window is read (:func:`sustained_level`); the window
         is the one whose lowest frame is highest either way, so it is held throughout.
         "minimum" (default): its lowest frame, which under tracker noise reads below the level
         held (the lowest of ``min_duration_s`` of noisy frames) while the rest baseline is a
         median, so an excess read this way is biased low by about one SD of the frame jitter.
         "mean": the mean of its frames (docs/analysis.md).
+        "driver": a co-movement cell (a region that does not drive the task) is read over
+        the frames the TASK'S DRIVER selects, not its own: the mean of the region's movement
+        over the task's hold (every repetition's frames where the driver is held at least
+        half way, :func:`_hold_frames`), and its excess is the difference of the two sides'
+        means over the same frames, each taken in the active direction after averaging (the
+        mouth corner's excursion: the length of its mean shift). The region's own noise does
+        not choose its frames, so on a still region the excess is centred on zero and a held
+        co-movement is not read low (no lowest frame, no best of many windows). The driver
+        cells themselves (voluntary range) and the auxiliary quantities keep the lowest
+        frame of their best window.
     """
 
     min_duration_s: float = 0.25
@@ -96,7 +106,7 @@ class CouplingOptions:
     min_range_mm: float = 1.0
     noise_floor: Literal["rest", "window", "sustained"] = "window"
     repetitions: Literal["best", "mean"] = "best"
-    held_level: Literal["minimum", "mean"] = "minimum"
+    held_level: Literal["minimum", "mean", "driver"] = "minimum"
 
     def validate(self) -> None:
         """Raise ValueError for an unknown noise floor, way of combining repetitions or way
@@ -117,6 +127,11 @@ NOISE_FLOORS: tuple[str, ...] = ("rest", "window", "sustained")
 
 #: How a task's repetitions make one cell (:attr:`CouplingOptions.repetitions`).
 REPETITION_RULES: tuple[str, ...] = ("best", "mean")
+
+#: How a cell's held level is read (:attr:`CouplingOptions.held_level`): a window of the
+#: cell's own series read as its lowest frame or its mean (:data:`WINDOW_READS`), or the
+#: mean over the frames where the task's driver is held ("driver").
+HELD_LEVELS: tuple[str, ...] = (*WINDOW_READS, "driver")
 
 
 
@@ -368,13 +383,28 @@ def compute_coupling(
         for side in SIDES:
             series.extend(np.abs(moves[side][name]) for name in AUXILIARY)
             cell_masks.extend([mask] * len(AUXILIARY))
-        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width,
-                                  options.held_level)
+        # "driver" reads the driver cells (and the auxiliary quantities) as "minimum" does;
+        # its co-movement cells are replaced below.
+        read = "minimum" if options.held_level == "driver" else options.held_level
+        levels = sustained_levels(np.stack(series), np.stack(cell_masks), width, read)
         spans = [segment.mask(t) & mask for segment in segmentation.segments
                  if segment.task == task and segment not in excluded]
         if options.repetitions == "mean" and len(spans) >= 2:
             levels = _mean_of_repetitions(np.stack(series), np.stack(cell_masks), spans, width,
-                                          options.held_level)
+                                          read)
+        hold = None
+        if options.held_level == "driver" or cell_floor is not None:
+            hold = _hold_frames(task, [span & usable for span in spans], moves, width)
+        if options.held_level == "driver" and hold is not None:
+            drivers = get_task(task).drivers
+            window = _driver_window(task, mask & usable, moves, width)
+            for k, (j, side) in enumerate(cells):
+                if regions[j] in drivers:
+                    continue
+                levels[2 * k], levels[2 * k + 1] = _driver_held(
+                    _components(moves[side], regions[j]),
+                    _components(moves[other_side(side)], regions[j]),
+                    hold & cell_masks[2 * k], width, window)
         for k, (j, side) in enumerate(cells):
             level, gap = levels[2 * k], levels[2 * k + 1]
             movement[side][i, j] = level.value
@@ -383,8 +413,7 @@ def compute_coupling(
             windows[side][i, j] = (gap.start, gap.stop, gap.peak)
         if any_short:
             short.append(task)
-        if cell_floor is not None:
-            hold = _hold_frames(task, [span & usable for span in spans], moves, width)
+        if cell_floor is not None and hold is not None:
             for j, region in enumerate(regions):
                 if region == "neck":
                     continue
@@ -473,3 +502,65 @@ def _hold_frames(task: str, spans: Sequence[np.ndarray],
         with np.errstate(invalid="ignore"):
             hold |= span & (values >= 0.5 * best[0])
     return hold
+
+
+def _driver_window(task: str, mask: np.ndarray,
+                   moves: Mapping[Side, Mapping[str, np.ndarray]], width: int
+                   ) -> tuple[int, int, int]:
+    """``(start, stop, peak)`` of the best held window of the task's first driver on the side
+    that holds it higher (the evidence window of a cell read with ``held_level="driver"``);
+    the first ``width`` frames of the task when it has no measured driver."""
+    drivers = [r for r in get_task(task).drivers if r in moves["left"]]
+    best = None
+    for side in SIDES:
+        if not drivers:
+            break
+        level = sustained_level(moves[side][drivers[0]], mask, width)
+        if np.isfinite(level.value) and (best is None or level.value > best.value):
+            best = level
+    if best is None:
+        inside = np.flatnonzero(mask)
+        first = int(inside[0]) if inside.size else 0
+        return first, first + width, first
+    return best.start, best.stop, best.peak
+
+
+def _components(moves: Mapping[str, np.ndarray], region: str) -> tuple[np.ndarray, ...]:
+    """The series a region's movement is made of: the mouth corner's excursion is the length
+    of its lateral and vertical shifts, every other region one signed series."""
+    if region == "mouth_corner":
+        return moves["mouth_corner_lateral"], moves["mouth_corner_rise"]
+    return (moves[region],)
+
+
+def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frames: np.ndarray,
+                 width: int, window: tuple[int, int, int]) -> tuple[Sustained, Sustained]:
+    """A co-movement cell read over frames its own values did not choose
+    (``held_level="driver"``).
+
+    The level is the mean of ``mine`` over ``frames`` (the task's hold), its excess the
+    difference of the two sides' levels over the frames both are measured in, each in the
+    active direction after averaging (movement against it counts as none). A region made of
+    two components (the mouth corner's lateral and vertical shifts, :func:`_components`) is
+    the length of its mean shift. Averaging before clipping or taking a length keeps a still
+    side's noise out of its level: the mean of ``max(noise, 0)`` is 0.4 SD and the mean length
+    of a 2-D noise 1.25 SD, of a mean over many frames almost nothing. A full window when at
+    least ``width`` frames.
+    """
+    def level_of(parts: Sequence[np.ndarray], where: np.ndarray) -> float:
+        means = [float(np.asarray(p, dtype=float)[where].mean()) for p in parts]
+        return means[0] if len(means) == 1 else float(np.hypot(*means))
+
+    def measured(parts: Sequence[np.ndarray]) -> np.ndarray:
+        return np.logical_and.reduce([np.isfinite(np.asarray(p, dtype=float)) for p in parts])
+
+    start, stop, peak = window
+    own = frames & measured(mine)
+    both = own & measured(theirs)
+    nothing = Sustained(float("nan"), 0, 0, 0, False)
+    level = (Sustained(level_of(mine, own), start, stop, peak, int(own.sum()) >= width)
+             if own.any() else nothing)
+    if not both.any():
+        return level, nothing
+    excess = max(level_of(mine, both), 0.0) - max(level_of(theirs, both), 0.0)
+    return level, Sustained(excess, start, stop, peak, int(both.sum()) >= width)

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HELD_LEVELS", "Sustained", "sustained_jitter_mm", "sustained_level",
+__all__ = ["WINDOW_READS", "Sustained", "sustained_jitter_mm", "sustained_level",
            "sustained_levels", "windowed_spread_mm"]
 
 #: How the level of a held window is read (:func:`sustained_level`): "minimum", the level
 #: exceeded in every frame of the window; "mean", the mean of the window's frames (the window
 #: is chosen by its minimum either way, so it is still held throughout).
-HELD_LEVELS: tuple[str, ...] = ("minimum", "mean")
+WINDOW_READS: tuple[str, ...] = ("minimum", "mean")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def sustained_level(values: np.ndarray, mask: np.ndarray, width: int,
     width : int
         Window length in frames (>= 1).
     read : {"minimum", "mean"}
-        How the chosen window's level is read (:data:`HELD_LEVELS`).
+        How the chosen window's level is read (:data:`WINDOW_READS`).
 
     Returns
     -------
@@ -157,8 +157,8 @@ def sustained_levels(values: np.ndarray, masks: np.ndarray, width: int,
 
 
 def _check_read(read: str) -> None:
-    if read not in HELD_LEVELS:
-        raise ValueError(f"read must be one of {', '.join(HELD_LEVELS)}, got {read!r}")
+    if read not in WINDOW_READS:
+        raise ValueError(f"read must be one of {', '.join(WINDOW_READS)}, got {read!r}")
 
 
 #: SD of the second difference ``x[t+1] - 2 x[t] + x[t-1]`` of white noise of SD 1.

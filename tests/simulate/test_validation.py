@@ -123,26 +123,28 @@ def test_validate_cli(run_cli, face_file):
 
 def test_validate_cli_with_repetitions_camera_and_noise_floor(run_cli, face_file, tmp_path):
     """`synk validate` end to end with every task done twice, a closer camera in a larger
-    frame, the sustained noise floor and the repetitions averaged: the setting is in the table
-    and the JSON."""
+    frame, the sustained noise floor, the repetitions averaged and the co-movement cells read
+    over the driver's hold: the setting is in the table and the JSON."""
     report = tmp_path / "report.json"
     result = run_cli("validate", "--severities", "0,0.95", "--misrouting", "0.9", "--sides",
                      "left", "--head-motion-deg", "1", "--noise-px", "1", "--repetitions", "2",
                      "--face-px", "300", "--frame", "1280x720", "--noise-floor", "sustained",
-                     "--combine-repetitions", "mean", "--seed", "40", "--face", face_file,
+                     "--combine-repetitions", "mean", "--held-level", "driver", "--seed", "40",
+                     "--face", face_file,
                      "--quiet", "--json", report)
     assert result.exit_code == 0, result.output
     assert ("2 simulated patients (seeds 40..41): each task performed 2 times; tracker noise "
             "1 px") in result.output
     assert ("face width 300 px, frame 1280x720; noise floor sustained (task holds)"
             in result.output)
-    assert "repetitions combined: mean" in result.output
+    assert "repetitions combined: mean; held level driver" in result.output
     payload = json.loads(report.read_text())
     assert payload["cases"] == 2
     assert payload["setting"] == {"repetitions": [2], "face_px": [300.0],
                                   "frame": ["1280x720"], "noise_px": [1.0],
                                   "head_motion_deg": [1.0], "seeds": [40, 41],
-                                  "noise_floor": "sustained", "combine_repetitions": "mean"}
+                                  "noise_floor": "sustained", "combine_repetitions": "mean",
+                                  "held_level": "driver"}
     decided = payload["decisions"]["ocular_oral"]
     assert decided["case_sides"] == 4
     assert decided["fp"] == 0  # the healthy face and the healthy side

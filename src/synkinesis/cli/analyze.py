@@ -17,6 +17,7 @@ from synkinesis.cli.common import (
     console,
     emit_json,
     fail,
+    held_level_option,
     iris_option,
     json_option,
     measure_options,
@@ -67,12 +68,7 @@ def analyze(
              "(docs/photos.md). Writes <person>.synk and <person>.analysis.json."),
     noise_floor: NoiseFloor = noise_floor_option(),
     combine: CombineRepetitions = combine_repetitions_option(),
-    held_level: HeldLevel = typer.Option(
-        HeldLevel.MINIMUM, "--held-level",
-        help="How a cell's level is read from its held window (the window whose lowest frame "
-             "is highest): minimum (its lowest frame; reads low under tracker noise) or mean "
-             "(of its frames; less biased, but on the simulator it calls synkinesis where "
-             "there is none: docs/validation.md)."),
+    held_level: HeldLevel = held_level_option(),
     as_json: str = json_option("the summary (the full analysis is the .analysis.json)"),
 ) -> None:
     """Analyse facial synkinesis in a recording of the expression protocol.

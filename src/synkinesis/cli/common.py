@@ -438,6 +438,20 @@ class HeldLevel(StrEnum):
 
     MINIMUM = "minimum"
     MEAN = "mean"
+    DRIVER = "driver"
+
+
+def held_level_option():
+    """``--held-level``: how the analysis reads a cell's held level (``synk analyze``,
+    ``synk validate``)."""
+    return typer.Option(
+        HeldLevel.MINIMUM, "--held-level",
+        help="How a cell's level is read: minimum (the lowest frame of its best held window, "
+             "the window whose lowest frame is highest; reads low under tracker noise), mean "
+             "(the mean of that window; less biased, but calls synkinesis where there is "
+             "none on the simulator) or driver (a co-movement cell read as its mean over the "
+             "frames where the task's driver is held: unbiased, finds more on the simulator, "
+             "less stable calls on a healthy video; docs/validation.md compares them).")
 
 
 class ScaleRater(StrEnum):

@@ -9,6 +9,7 @@ import typer
 
 from synkinesis.cli.common import (
     CombineRepetitions,
+    HeldLevel,
     NoiseFloor,
     Side,
     check_json_target,
@@ -16,6 +17,7 @@ from synkinesis.cli.common import (
     console,
     emit_json,
     fail,
+    held_level_option,
     json_option,
     noise_floor_option,
     overwrite_option,
@@ -412,6 +414,7 @@ def validate(
     frame: str = _frame_option(),
     noise_floor: NoiseFloor = noise_floor_option(),
     combine: CombineRepetitions = combine_repetitions_option(),
+    held_level: HeldLevel = held_level_option(),
     as_json: str = json_option("the report"),
     overwrite: bool = overwrite_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -460,7 +463,7 @@ def validate(
                           total=len(specs)) as advance:
             report = run_validation(specs, neutral, canonical_vertices=vertices,
                                     progress=advance, noise_floor=str(noise_floor),
-                                    combine=str(combine))
+                                    combine=str(combine), held_level=str(held_level))
     except (FaceError, LandmarkModelError, MeasureError, ModelError) as exc:
         fail(str(exc))
     if as_json is not None:

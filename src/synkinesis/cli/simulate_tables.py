@@ -34,7 +34,8 @@ def print_validation(report) -> None:
               f"{listed(setting['head_motion_deg'])} degrees; face width {faces}, frame "
               f"{frames}; noise floor {setting['noise_floor']} "
               f"({_FLOOR_WORDS.get(setting['noise_floor'], '')}); "
-              f"repetitions combined: {setting['combine_repetitions']}",
+              f"repetitions combined: {setting['combine_repetitions']}; held level "
+              f"{setting.get('held_level', 'minimum')}",
               highlight=False)
     regions = [r for r in REGIONS if r != "neck"]
     table = Table(title=f"recovery error per coupling cell, mean |analysed - true| mm "

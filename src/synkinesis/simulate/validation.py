@@ -140,11 +140,12 @@ class ValidationReport:
     decisions: dict[str, dict[str, float]] | None = None
     noise_floor: str = "window"
     combine: str = "best"
+    held_level: str = "minimum"
 
     def setting(self) -> dict[str, Any]:
         """What the grid was recorded and analysed with: repetitions per task, the face's
-        width in pixels and the frame (0: the neutral face's own), the analysis' noise floor
-        and how it combines repetitions."""
+        width in pixels and the frame (0: the neutral face's own), the analysis' noise floor,
+        how it combines repetitions and how it reads a held level."""
         timings = [case.spec.timing for case in self.cases]
         return {"repetitions": sorted({t.repetitions for t in timings}),
                 "face_px": sorted({t.face_px for t in timings}),
@@ -153,7 +154,8 @@ class ValidationReport:
                 "head_motion_deg": sorted({t.head_motion_deg for t in timings}),
                 "seeds": [min(c.spec.seed for c in self.cases),
                           max(c.spec.seed for c in self.cases)] if self.cases else [],
-                "noise_floor": self.noise_floor, "combine_repetitions": self.combine}
+                "noise_floor": self.noise_floor, "combine_repetitions": self.combine,
+                "held_level": self.held_level}
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN as None)."""
@@ -238,16 +240,18 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
                  work_dir: Path, *, noise_floor: str = "window",
-                 combine: str = "best") -> ValidationCase:
+                 combine: str = "best", held_level: str = "minimum") -> ValidationCase:
     """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``);
-    ``noise_floor`` and ``combine`` are the analysis'
-    :attr:`synkinesis.coupling.CouplingOptions.noise_floor` and ``repetitions``."""
+    ``noise_floor``, ``combine`` and ``held_level`` are the analysis'
+    :attr:`synkinesis.coupling.CouplingOptions.noise_floor`, ``repetitions`` and
+    ``held_level``."""
     from synkinesis.analysis import AnalysisOptions, analyze_measurement
     from synkinesis.coupling import CouplingOptions
     from synkinesis.simulate.io import write_simulation
 
-    options = AnalysisOptions(coupling=CouplingOptions(noise_floor=noise_floor,  # type: ignore[arg-type]
-                                                       repetitions=combine))  # type: ignore[arg-type]
+    options = AnalysisOptions(coupling=CouplingOptions(
+        noise_floor=noise_floor, repetitions=combine,  # type: ignore[arg-type]
+        held_level=held_level))  # type: ignore[arg-type]
 
     nerve = build_nerve(spec)
     _, recording_rng = spec.generators()
@@ -437,6 +441,7 @@ def run_validation(
     progress=None,
     noise_floor: str = "window",
     combine: str = "best",
+    held_level: str = "minimum",
 ) -> ValidationReport:
     """Simulate, measure and analyse every case; see the module docstring.
 
@@ -451,12 +456,16 @@ def run_validation(
         The analysis' :attr:`synkinesis.coupling.CouplingOptions.noise_floor`.
     combine : str
         The analysis' :attr:`synkinesis.coupling.CouplingOptions.repetitions`.
+    held_level : str
+        The analysis' :attr:`synkinesis.coupling.CouplingOptions.held_level`.
     """
     with tempfile.TemporaryDirectory(dir=work_dir) as directory:
         cases = []
         for spec in specs:
             cases.append(compare_case(spec, face, canonical_vertices, Path(directory),
-                                      noise_floor=noise_floor, combine=combine))
+                                      noise_floor=noise_floor, combine=combine,
+                                      held_level=held_level))
             if progress is not None:
                 progress(1)
-    return replace(summarise_cases(tuple(cases)), noise_floor=noise_floor, combine=combine)
+    return replace(summarise_cases(tuple(cases)), noise_floor=noise_floor, combine=combine,
+                   held_level=held_level)
