@@ -53,6 +53,17 @@ def _classes(finding) -> tuple[int, int] | None:
     return None
 
 
+def _found(analysis) -> list[str]:
+    """The patterns whose call is at least mild: the interval's low end (or the call) above
+    none."""
+    out = []
+    for finding in (*analysis.findings, analysis.resting):
+        classes = _classes(finding)
+        if classes is not None and classes[0] >= 1:
+            out.append(finding.pattern)
+    return out
+
+
 def _low_end(call: str) -> str:
     """An "uncertain (a..b)" call read by its lower class: "at least a"."""
     if call.startswith("uncertain (") and ".." in call:
@@ -122,6 +133,9 @@ def main(argv: list[str]) -> int:
     grades = [_house_brackmann(original)]
     kinds: dict[str, int] = {}
     same_word_total = same_side_calls = same_low_total = 0
+    # A healthy face has no synkinesis: a call whose interval's low end is at least mild is
+    # what the simulator grid counts as found (a false positive here).
+    found = {"original": _found(original), "copies": 0}
     for path, analysis in copies:
         compared = other if "mirror" in path.name else side
         inside = count = 0
@@ -158,6 +172,7 @@ def main(argv: list[str]) -> int:
         inside_total, count_total, same_total = (inside_total + inside, count_total + count,
                                                  same_total + same)
         above_mild += any(c in ("moderate", "severe") for c in calls.values())
+        found["copies"] += bool(_found(analysis))
         same_side += leans == compared
         grades.append(_house_brackmann(analysis))
         print(f"{path.name:<22} {inside:>3}/{count:<3} {str(same):>10} {leans:>6} "
@@ -187,6 +202,9 @@ def main(argv: list[str]) -> int:
           f"(not the rule in use): {same_low_total}/{len(copies)}")
     print(f"copies with the same calls on the original's side (a copy leaning to the other "
           f"side re-analysed with that side given): {same_side_calls}/{len(copies)}")
+    print(f"calls at least mild (the interval's low end; a healthy face has none): original "
+          f"{', '.join(found['original']) or 'none'}; copies with one: "
+          f"{found['copies']}/{len(copies)}")
     print(f"copies with House-Brackmann above II: {sum(g > 2 for g in numeric[1:])}/"
           f"{len(copies)}; calls that differ, by kind: "
           + (", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"))

@@ -35,6 +35,14 @@ def test_a_copy_identical_to_the_original_reads_the_same(single_face_measurement
             "only (not the rule in use): 1/1") in out
     assert "copies with House-Brackmann above II: 0/1" in out
     assert "calls that differ, by kind: none" in out
+    # single_face is healthy: no call whose interval's low end is at least mild
+    assert ("calls at least mild (the interval's low end; a healthy face has none): original "
+            "none; copies with one: 0/1") in out
+    # the held level is an option of the analysis, checked before anything is read
+    assert _script().main(["--held-level", "driver", str(original), str(copy)]) == 0
+    assert "copies with the same calls: 1/1" in capsys.readouterr().out
+    assert _script().main(["--held-level", "median", str(original), str(copy)]) == 2
+    assert "--held-level takes one of minimum, mean, driver" in capsys.readouterr().err
 
 
 def test_an_unreadable_input_is_a_clear_error(tmp_path, capsys):
