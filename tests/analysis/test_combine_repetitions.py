@@ -38,7 +38,10 @@ def _recording():
 
 def _coupling(rule: str):
     recording, spans = _recording()
-    options = AnalysisOptions(coupling=CouplingOptions(repetitions=rule),
+    # The repetitions rule of a held window (the driver cells' reading, and every cell's with
+    # held_level="minimum"); read over the driver's hold (the default), a co-movement cell
+    # pools every repetition's hold, whichever the rule.
+    options = AnalysisOptions(coupling=CouplingOptions(repetitions=rule, held_level="minimum"),
                               uncertainty=UncertaintyOptions(replicates=0),
                               affected_side="left")
     return analyze_recording(recording, spans=guided(spans), options=options).coupling

@@ -213,7 +213,7 @@ def test_the_held_level_rules_read_the_same_windows():
                                   affected_side="left")
         couplings[rule] = analyze_recording(recording, spans=guided(spans),
                                             options=options).coupling
-    assert CouplingOptions().held_level == "minimum"
+    assert CouplingOptions().held_level == "driver"
     for side in ("left", "right"):
         low, mean = couplings["minimum"].excess_mm[side], couplings["mean"].excess_mm[side]
         finite = np.isfinite(low)

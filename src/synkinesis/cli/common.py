@@ -445,13 +445,14 @@ def held_level_option():
     """``--held-level``: how the analysis reads a cell's held level (``synk analyze``,
     ``synk validate``)."""
     return typer.Option(
-        HeldLevel.MINIMUM, "--held-level",
-        help="How a cell's level is read: minimum (the lowest frame of its best held window, "
-             "the window whose lowest frame is highest; reads low under tracker noise), mean "
-             "(the mean of that window; less biased, but calls synkinesis where there is "
-             "none on the simulator) or driver (a co-movement cell read as its mean over the "
-             "frames where the task's driver is held: unbiased, finds more on the simulator, "
-             "less stable calls on a healthy video; docs/validation.md compares them).")
+        HeldLevel.DRIVER, "--held-level",
+        help="How a co-movement cell's level is read: driver (default: its mean over the "
+             "frames where the task's driver is held, so its own noise does not choose its "
+             "frames: unbiased, finds more on the simulator, nothing at least mild on the "
+             "healthy videos), minimum (the lowest frame of its best held window, the default "
+             "before: reads low under tracker noise) or mean (the mean of that window: calls "
+             "synkinesis where there is none on the simulator). docs/validation.md compares "
+             "them.")
 
 
 class ScaleRater(StrEnum):

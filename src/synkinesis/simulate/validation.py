@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis.coupling import DEFAULT_HELD_LEVEL
 from synkinesis.findings import SEVERITIES
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import REGIONS, TASKS
@@ -140,7 +141,7 @@ class ValidationReport:
     decisions: dict[str, dict[str, float]] | None = None
     noise_floor: str = "window"
     combine: str = "best"
-    held_level: str = "minimum"
+    held_level: str = DEFAULT_HELD_LEVEL
 
     def setting(self) -> dict[str, Any]:
         """What the grid was recorded and analysed with: repetitions per task, the face's
@@ -240,7 +241,7 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
 
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
                  work_dir: Path, *, noise_floor: str = "window",
-                 combine: str = "best", held_level: str = "minimum") -> ValidationCase:
+                 combine: str = "best", held_level: str = DEFAULT_HELD_LEVEL) -> ValidationCase:
     """Simulate, measure, analyse and compare one case (writes one file in ``work_dir``);
     ``noise_floor``, ``combine`` and ``held_level`` are the analysis'
     :attr:`synkinesis.coupling.CouplingOptions.noise_floor`, ``repetitions`` and
@@ -441,7 +442,7 @@ def run_validation(
     progress=None,
     noise_floor: str = "window",
     combine: str = "best",
-    held_level: str = "minimum",
+    held_level: str = DEFAULT_HELD_LEVEL,
 ) -> ValidationReport:
     """Simulate, measure and analyse every case; see the module docstring.
 
