@@ -95,10 +95,11 @@ class CouplingOptions:
         while the rest baseline is a median, so an excess read this way is biased low by about
         one SD of the frame jitter.
         "mean": the mean of its frames (docs/analysis.md).
-        "driver" (default, :data:`DEFAULT_HELD_LEVEL`): a co-movement cell (a region that does not drive the task) is read over
-        the frames the TASK'S DRIVER selects, not its own: the mean of the region's movement
-        over the task's hold (every repetition's frames where the driver is held at least
-        half way, :func:`_hold_frames`), and its excess is the difference of the two sides'
+        "driver" (default, :data:`DEFAULT_HELD_LEVEL`): a co-movement cell (a region that
+        does not drive the task) is read over the frames the TASK'S DRIVER selects, not its
+        own: the mean of the region's movement over the task's hold (every repetition's
+        frames where the driver is held at least half way, :func:`_hold_frames`), clipped at
+        0 (the active direction), and its excess is the difference of the two sides'
         means over the same frames, each taken in the active direction after averaging (the
         mouth corner's excursion: the length of its mean shift). The region's own noise does
         not choose its frames, so on a still region the excess is centred on zero and a held

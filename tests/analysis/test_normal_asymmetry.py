@@ -16,7 +16,6 @@ from synkinesis.findings import (
 )
 from synkinesis.uncertainty import UncertaintyOptions
 
-
 #: A limit above the moderate cut, as the healthy videos gave when a co-movement was read as the
 #: lowest frame of its own best window (2.1; now 1.3, below the cut): the mechanism under test.
 CAPPED = {"ocular_oral": 2.1}
