@@ -100,6 +100,37 @@ def test_the_shared_videos_decode_as_before(media):
                                    np.arange(count) / info.fps, atol=1e-9)
 
 
+def _as_pyav_gives_each_frame(path: Path) -> tuple[list[np.ndarray], list[float]]:
+    """Every frame as PyAV converts it on its own (``to_ndarray(format="rgb24")``, a converter
+    made for that frame) and its time as the exact Fraction, rounded once."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        pixels, times, origin = [], [], None
+        for frame in container.decode(stream):
+            origin = frame.pts if origin is None else origin
+            pixels.append(frame.to_ndarray(format="rgb24"))
+            times.append(float((frame.pts - origin) * stream.time_base))
+    return pixels, times
+
+
+def test_one_converter_per_video_gives_every_frame_and_time_as_before(media, tmp_path):
+    """iter_video keeps one colour converter for a whole video and computes times without a
+    Fraction per frame (the decoding cost of issue 23): the same pixels, bit for bit, and
+    the same float times as a converter per frame and Fraction arithmetic gave."""
+    videos = [media / "single_face.mp4", media / "WolfgangLanger_Pexels.mp4",
+              write_vfr(tmp_path / "vfr.mp4", TIMES_MS), write_vfr(tmp_path / "vfr.mkv",
+                                                                   TIMES_MS)]
+    for video in videos:
+        pixels, times = _as_pyav_gives_each_frame(video)
+        frames = list(iter_video(video, fps=30.0))
+        assert len(frames) == len(pixels) > 50, video.name
+        assert [f.time_s for f in frames] == times, video.name  # exactly, not approximately
+        assert all(np.array_equal(f.rgb, p) for f, p in zip(frames, pixels)), video.name
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "the file is empty"),
     (b"this is not a video at all" * 40, "not a readable video"),
