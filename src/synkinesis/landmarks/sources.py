@@ -191,7 +191,11 @@ def _upright(frame, reformatter=None) -> np.ndarray:
     else:
         rgb = reformatter.reformat(frame, format="rgb24").to_ndarray()
     turns = round((frame.rotation or 0) / 90) % 4  # counter-clockwise quarter turns
-    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+    if not turns:
+        return rgb
+    from synkinesis.landmarks.orientation import turn
+
+    return turn(rgb, turns)
 
 
 def _rgb_converter():
