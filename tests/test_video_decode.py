@@ -181,27 +181,73 @@ def test_orientation_metadata_is_applied_as_opencv_did(media, tmp_path):
     assert ok and np.array_equal(first.rgb, bgr[..., ::-1])
 
 
-def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path):
+@pytest.mark.parametrize("cpus", [2, 1], ids=["thread", "one-cpu"])
+def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path, monkeypatch, cpus):
+    """Two CPUs or more: decoding on a thread of its own; one: the frames as they come, no
+    thread (it could overlap nothing there). Either way the same frames, and stopping early
+    closes the decoder."""
     import threading
 
+    from synkinesis.landmarks import read_ahead as module
     from synkinesis.landmarks.read_ahead import read_ahead
 
+    monkeypatch.setattr(module, "usable_cpus", lambda: cpus)
     video = write_vfr(tmp_path / "vfr.mp4", TIMES_MS)
     expected = list(iter_video(video, fps=30.0))
+    started = []
+    real_thread = threading.Thread
+
+    def counted(*args, **kwargs):
+        started.append(kwargs.get("name"))
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Thread", counted)
     got = list(read_ahead(iter_video(video, fps=30.0), depth=2))
+    assert started == (["synk-decode"] if cpus > 1 else [])
     assert [f.index for f in got] == [f.index for f in expected]
     assert [f.time_s for f in got] == [f.time_s for f in expected]
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(got, expected))
-    # stopped early (an error in the landmark loop): the decoding thread ends with it
-    early = read_ahead(iter_video(video, fps=30.0), depth=2)
+    # stopped early (an error in the landmark loop): the decoding thread ends with it, and
+    # the decoder is closed
+    closed = []
+
+    def source():
+        try:
+            yield from iter_video(video, fps=30.0)
+        finally:
+            closed.append(True)
+
+    early = read_ahead(source(), depth=2)
     assert next(early).index == 0
     early.close()
+    assert closed == [True]
     assert not any(t.name == "synk-decode" and t.is_alive() for t in threading.enumerate())
 
 
-def test_read_ahead_raises_a_decoding_error_where_it_happened():
+def test_a_process_pinned_to_one_cpu_counts_one():
+    import os
+    import subprocess
+    import sys
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from synkinesis.landmarks.read_ahead import usable_cpus; print(usable_cpus())")
+    pinned = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert pinned == "1"
+    from synkinesis.landmarks.read_ahead import usable_cpus
+
+    assert usable_cpus() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("cpus", [2, 1], ids=["thread", "one-cpu"])
+def test_read_ahead_raises_a_decoding_error_where_it_happened(monkeypatch, cpus):
+    from synkinesis.landmarks import read_ahead as module
     from synkinesis.landmarks.read_ahead import read_ahead
     from synkinesis.landmarks.sources import Frame
+
+    monkeypatch.setattr(module, "usable_cpus", lambda: cpus)
 
     def broken():
         for i in range(3):
