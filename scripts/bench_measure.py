@@ -24,14 +24,17 @@ pinned to one core) on the video as re-encoded once (472 frames) and looped 4 ti
 frames, the same encoder), with the CPU time of each phase: interpreter start-up, imports,
 the command up to the first phase, orienting, loading the model, landmarks (decoding
 included; decoding alone is timed separately in the same child, after the run), calibrating,
-writing. Overhead = everything but landmarking proper (start-up, imports, set-up, orienting,
-loading, decoding, calibrating, writing), as a share of the whole; and the raw Tasks API's
-CPU ms per frame in the same run for the ratio.
+writing; synkinesis's bytecode compiled beforehand, as an installed package has it
+(``--no-bytecode``: as the environment says; where PYTHONDONTWRITEBYTECODE is set, each run
+compiles the sources it imports, about 60 ms of CPU). Overhead = everything but landmarking
+proper (start-up, imports, set-up, orienting, loading, decoding, calibrating, writing), as a
+share of the whole; and the raw Tasks API's CPU ms per frame in the same run for the ratio.
 
 Usage: python scripts/bench_measure.py [--skip-memory] [--minutes 10] [--default-only]
        python scripts/bench_measure.py --engines [--video single_face.mp4]
        python scripts/bench_measure.py --process [--methods composite-edges,fast]
                                        [--engine-list litert,mediapipe-tasks] [--loops 1,4]
+                                       [--no-bytecode]
 """
 
 from __future__ import annotations
@@ -307,7 +310,10 @@ from synkinesis.landmarks.read_ahead import read_ahead
 from synkinesis.landmarks.sources import iter_video, probe_video
 info = probe_video(video)
 start = time.process_time()
-frames = sum(1 for _ in read_ahead(iter_video(video, fps=info.fps)))
+frames = 0
+for frame in read_ahead(iter_video(video, fps=info.fps)):
+    frames += 1
+    del frame  # as the landmark loop lets go of each frame before the next decodes
 print(json.dumps({"marks": marks, "decoding": time.process_time() - start, "frames": frames}))
 """
 
@@ -317,14 +323,34 @@ _PHASES = ("start-up", "imports", "set-up", "orienting", "loading the model", "l
            "calibrating", "writing")
 
 
-def process_phases(video: Path, directory: Path, method: str, engine: str) -> dict:
+def child_environment(directory: Path, *, bytecode: bool = True) -> dict[str, str]:
+    """The environment of the ``--process`` children: this checkout's sources, and (unless
+    ``bytecode`` is False) their compiled bytecode kept in ``directory``, as an installed
+    package has it (pip compiles it on installing; an editable checkout writes it on its first
+    run): where PYTHONDONTWRITEBYTECODE is set, every run would otherwise compile the
+    sources of the modules it imports afresh (about 60 ms of CPU for `synk measure`)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(directory / "pycache")
+    return env
+
+
+def compile_sources(env: dict[str, str]) -> None:
+    """This checkout's bytecode written where ``env`` keeps it, before anything is timed."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "synkinesis")],
+                   env=env, check=True, capture_output=True)
+
+
+def process_phases(video: Path, directory: Path, method: str, engine: str,
+                   env: dict[str, str] | None = None) -> dict:
     """CPU seconds of each phase of one `synk measure` child process on one core."""
     import json
 
     child = subprocess.run(
         [sys.executable, "-c", _PROCESS_CHILD, str(video), str(directory / "process.synk"),
          method, engine], capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+        env=env if env is not None else child_environment(directory))
     if child.returncode:
         sys.exit(f"synk measure failed ({method}, {engine}, {video.name}):\n{child.stderr}")
     report = json.loads(child.stdout.strip().splitlines()[-1])
@@ -343,9 +369,13 @@ def process_phases(video: Path, directory: Path, method: str, engine: str) -> di
 
 
 def process_report(frames, info, video: Path, methods: list[str], engines: list[str],
-                   loops: list[int], rounds: int, directory: Path) -> None:
+                   loops: list[int], rounds: int, directory: Path, *,
+                   bytecode: bool = True) -> None:
     """--process: the whole-process table (see the module docstring)."""
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    env = child_environment(directory, bytecode=bytecode)
+    if bytecode:
+        compile_sources(env)
     raw = cpu_ms(_raw_tasks(frames), len(frames), rounds)
     inputs = [(f"{video.name} as recorded", video)]
     for count in loops:
@@ -354,12 +384,17 @@ def process_report(frames, info, video: Path, methods: list[str], engines: list[
         inputs.append((f"re-encoded, looped x{count} ({total} frames)", path))
     print(f"raw Tasks API FaceLandmarker on decoded frames: {raw:.2f} CPU ms per frame "
           f"(least of {rounds}; load {os.getloadavg()[0]:.1f})")
+    print("synkinesis's bytecode: " + ("compiled beforehand, as installed" if bytecode else
+                                       "not kept (PYTHONDONTWRITEBYTECODE as this environment "
+                                       "says: the sources compiled on each run)"
+                                       if os.environ.get("PYTHONDONTWRITEBYTECODE")
+                                       else "as this environment keeps it"))
     for method in methods:
         for engine in engines:
             for label, path in inputs:
                 best: dict | None = None
                 for _ in range(rounds):
-                    got = process_phases(path, directory, method, engine)
+                    got = process_phases(path, directory, method, engine, env)
                     if best is None or got["total"] < best["total"]:
                         best = got
                 assert best is not None
@@ -411,6 +446,10 @@ def main() -> None:
                         help="--process: engines, comma-separated")
     parser.add_argument("--loops", default="1,4",
                         help="--process: the video re-encoded looped this many times")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="--process: the children keep no compiled bytecode of synkinesis "
+                             "when the environment says so (PYTHONDONTWRITEBYTECODE), as "
+                             "before; default: compiled beforehand, as an installed package")
     parser.add_argument("--size", metavar="WxH",
                         help="--engines: resize the decoded frames first (e.g. 1280x720)")
     args = parser.parse_args()
@@ -424,7 +463,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             process_report(frames, info, video, args.methods.split(","),
                            args.engine_list.split(","), [int(v) for v in args.loops.split(",")],
-                           args.rounds, Path(tmp))
+                           args.rounds, Path(tmp), bytecode=not args.no_bytecode)
         return
     if args.engines:
         if args.size:

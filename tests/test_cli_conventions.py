@@ -43,6 +43,30 @@ def test_the_command_tree_is_found():
     assert len(COMMANDS) > 30 and REPORTING <= set(COMMANDS)
 
 
+def test_each_command_is_built_alone_from_its_own_module(monkeypatch):
+    """`synk <name>` builds only the module the table names (issue 23: start-up); the table
+    names every top-level command, where it is; a name it does not know gets the whole
+    command."""
+    from synkinesis.cli import COMMAND_MODULES, app_for
+
+    top = set(get_command(app).commands)
+    assert set(COMMAND_MODULES) == top
+    for name in sorted(top):
+        alone = get_command(app_for([name, "--help"]))
+        assert set(alone.commands) == {name} | {other for other, module in COMMAND_MODULES.items()
+                                                if module == COMMAND_MODULES[name]}, name
+    for args in ([], ["--help"], ["--version"], ["no-such-command"]):
+        assert set(get_command(app_for(args)).commands) == top, args
+    # a table gone stale (the command moved to another module): the whole command, it runs
+    monkeypatch.setitem(COMMAND_MODULES, "measure", "analyze")
+    assert set(get_command(app_for(["measure", "x.mp4"])).commands) == top
+    monkeypatch.undo()
+    # what the single-command app does is what the whole one does
+    whole = synk("measure", "--help", columns=100).output
+    assert runner.invoke(app_for(["measure"]), ["measure", "--help"],
+                         env={"COLUMNS": "100"}).output == whole
+
+
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)
 def test_help_has_an_example_and_no_type_noise(path):
     result = synk(*path, "--help")

@@ -100,6 +100,37 @@ def test_the_shared_videos_decode_as_before(media):
                                    np.arange(count) / info.fps, atol=1e-9)
 
 
+def _as_pyav_gives_each_frame(path: Path) -> tuple[list[np.ndarray], list[float]]:
+    """Every frame as PyAV converts it on its own (``to_ndarray(format="rgb24")``, a converter
+    made for that frame) and its time as the exact Fraction, rounded once."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        pixels, times, origin = [], [], None
+        for frame in container.decode(stream):
+            origin = frame.pts if origin is None else origin
+            pixels.append(frame.to_ndarray(format="rgb24"))
+            times.append(float((frame.pts - origin) * stream.time_base))
+    return pixels, times
+
+
+def test_one_converter_per_video_gives_every_frame_and_time_as_before(media, tmp_path):
+    """iter_video keeps one colour converter for a whole video and computes times without a
+    Fraction per frame (the decoding cost of issue 23): the same pixels, bit for bit, and
+    the same float times as a converter per frame and Fraction arithmetic gave."""
+    videos = [media / "single_face.mp4", media / "WolfgangLanger_Pexels.mp4",
+              write_vfr(tmp_path / "vfr.mp4", TIMES_MS), write_vfr(tmp_path / "vfr.mkv",
+                                                                   TIMES_MS)]
+    for video in videos:
+        pixels, times = _as_pyav_gives_each_frame(video)
+        frames = list(iter_video(video, fps=30.0))
+        assert len(frames) == len(pixels) > 50, video.name
+        assert [f.time_s for f in frames] == times, video.name  # exactly, not approximately
+        assert all(np.array_equal(f.rgb, p) for f, p in zip(frames, pixels)), video.name
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "the file is empty"),
     (b"this is not a video at all" * 40, "not a readable video"),
@@ -150,27 +181,73 @@ def test_orientation_metadata_is_applied_as_opencv_did(media, tmp_path):
     assert ok and np.array_equal(first.rgb, bgr[..., ::-1])
 
 
-def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path):
+@pytest.mark.parametrize("cpus", [2, 1], ids=["thread", "one-cpu"])
+def test_read_ahead_gives_the_same_frames_and_stops_its_thread(tmp_path, monkeypatch, cpus):
+    """Two CPUs or more: decoding on a thread of its own; one: the frames as they come, no
+    thread (it could overlap nothing there). Either way the same frames, and stopping early
+    closes the decoder."""
     import threading
 
+    from synkinesis.landmarks import read_ahead as module
     from synkinesis.landmarks.read_ahead import read_ahead
 
+    monkeypatch.setattr(module, "usable_cpus", lambda: cpus)
     video = write_vfr(tmp_path / "vfr.mp4", TIMES_MS)
     expected = list(iter_video(video, fps=30.0))
+    started = []
+    real_thread = threading.Thread
+
+    def counted(*args, **kwargs):
+        started.append(kwargs.get("name"))
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Thread", counted)
     got = list(read_ahead(iter_video(video, fps=30.0), depth=2))
+    assert started == (["synk-decode"] if cpus > 1 else [])
     assert [f.index for f in got] == [f.index for f in expected]
     assert [f.time_s for f in got] == [f.time_s for f in expected]
     assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(got, expected))
-    # stopped early (an error in the landmark loop): the decoding thread ends with it
-    early = read_ahead(iter_video(video, fps=30.0), depth=2)
+    # stopped early (an error in the landmark loop): the decoding thread ends with it, and
+    # the decoder is closed
+    closed = []
+
+    def source():
+        try:
+            yield from iter_video(video, fps=30.0)
+        finally:
+            closed.append(True)
+
+    early = read_ahead(source(), depth=2)
     assert next(early).index == 0
     early.close()
+    assert closed == [True]
     assert not any(t.name == "synk-decode" and t.is_alive() for t in threading.enumerate())
 
 
-def test_read_ahead_raises_a_decoding_error_where_it_happened():
+def test_a_process_pinned_to_one_cpu_counts_one():
+    import os
+    import subprocess
+    import sys
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from synkinesis.landmarks.read_ahead import usable_cpus; print(usable_cpus())")
+    pinned = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert pinned == "1"
+    from synkinesis.landmarks.read_ahead import usable_cpus
+
+    assert usable_cpus() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("cpus", [2, 1], ids=["thread", "one-cpu"])
+def test_read_ahead_raises_a_decoding_error_where_it_happened(monkeypatch, cpus):
+    from synkinesis.landmarks import read_ahead as module
     from synkinesis.landmarks.read_ahead import read_ahead
     from synkinesis.landmarks.sources import Frame
+
+    monkeypatch.setattr(module, "usable_cpus", lambda: cpus)
 
     def broken():
         for i in range(3):

@@ -69,8 +69,24 @@ class Orientation:
 
 
 def turn(rgb: np.ndarray, turns: int) -> np.ndarray:
-    """``rgb`` turned ``turns`` quarter turns counter-clockwise (contiguous)."""
-    return rgb if turns % 4 == 0 else np.ascontiguousarray(np.rot90(rgb, turns % 4))
+    """``rgb`` turned ``turns`` quarter turns counter-clockwise (contiguous).
+
+    The same array as ``np.ascontiguousarray(np.rot90(rgb, turns))`` (a turn only moves
+    pixels), copied by OpenCV's rotation: 0.02-0.06 ms for a 640x360 frame against 0.7-0.8 ms
+    for NumPy's strided copy (0.8 against 7.5 ms at 1920x1080), paid on every frame of a
+    video that is turned and on the 24 turned copies of the orientation check (issue 23)."""
+    import cv2
+
+    turns %= 4
+    if turns == 0:
+        return rgb
+    return cv2.rotate(np.ascontiguousarray(rgb), _ROTATIONS[turns](cv2))
+
+
+#: cv2.rotate's code for 1, 2 and 3 quarter turns counter-clockwise.
+_ROTATIONS = {1: lambda cv2: cv2.ROTATE_90_COUNTERCLOCKWISE,
+              2: lambda cv2: cv2.ROTATE_180,
+              3: lambda cv2: cv2.ROTATE_90_CLOCKWISE}
 
 
 #: Detections scoring below this count as no face (the Tasks API detector's

