@@ -61,8 +61,12 @@ HALF_WIDTH = 0.16
 CENTRE_TOWARDS_LIP = 0.0
 #: Gaussian window of the registration, shares of the patch's half sizes.
 WINDOW_SIGMA = 0.6
-#: Blur (samples) of the registration levels, coarse to fine.
-BLUR_SAMPLES = (3.0, 1.5, 0.8)
+#: Blur (samples) of the registration levels, coarse to fine. Two levels: a coarser first one
+#: (3 samples) changed nothing on single_face.mp4's injected lifts and cost 0.3 ms per frame
+#: more; one level alone (1.0) read a healthy smile 0.1 mm differently.
+BLUR_SAMPLES = (1.5, 0.8)
+#: Blur (samples) of the fine detail :func:`fine_texture` measures: this band.
+FINE_TEXTURE_BLURS = (0.8, 3.0)
 #: Gauss-Newton steps per level, and the step size (samples) under which it stops.
 STEPS = 6
 CONVERGED = 0.01
@@ -80,6 +84,15 @@ MIN_TEXTURE = 1e-3
 #: to 8 mm; single_face.mp4's stubble reads 2.14 and 2.58. Placed between the two shared
 #: videos: a threshold seen on two faces only.
 MIN_FINE_TEXTURE = 1.6
+#: Drift control: where this frame's patch, registered to the side's first patch (starting from
+#: the chained shift), looks at least this alike to it (:func:`similarity`) and lands within
+#: ANCHOR_REACH samples of the chained shift, that registration is taken and the chain restarts
+#: from it. Tried only where the chained patch is within ANCHOR_MARGIN of that likeness. On
+#: single_face.mp4 the rest frames look 0.89..0.97 alike to the first, the smile 0.74..0.88;
+#: without it the chain drifted by 0.25 mm per smile and back (3 mm after 12 of them).
+ANCHOR_SIMILARITY = 0.9
+ANCHOR_MARGIN = 0.05
+ANCHOR_REACH = 3.0
 #: Exponential smoothing of the shift from frame to frame (1 = none).
 OFFSET_SMOOTHING = 0.5
 #: Below this canthal distance (pixels) the chin is not refined (face too small).
@@ -98,14 +111,16 @@ class ChinPadTracker:
     """
 
     offsets: dict[str, float] = field(default_factory=dict)
-    #: this frame's fine texture of each side's patch (:func:`fine_texture`, grey levels; the
-    #: pipeline keeps a side's refinement only where the recording's median reaches
-    #: :data:`MIN_FINE_TEXTURE`); NaN where not registered in this frame
+    #: this frame's fine texture of each side's patch on the landmark (:func:`fine_texture`,
+    #: grey levels; the pipeline keeps a side's refinement only where the recording's median
+    #: reaches :data:`MIN_FINE_TEXTURE`); NaN where not sampled in this frame
     fine: dict[str, float] = field(default_factory=dict)
     #: the last raw shift (patch samples, (x, y)), the next frame's first guess
     _guess: dict[str, np.ndarray] = field(default_factory=dict)
     #: the last frame's patch sampled at its shift (its content aligned to the reference's)
     _previous: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the side's first patch (the fixed reference the chain is pulled back to)
+    _first: dict[str, np.ndarray] = field(default_factory=dict)
 
     def reset(self, sides: tuple[Side, ...] = ("left", "right")) -> None:
         """Forget these sides' smoothed offsets. The last patch and its shift are kept: the
@@ -153,40 +168,62 @@ class ChinPadTracker:
     def _track(self, side: str, sample: Callable[[np.ndarray | None], np.ndarray]) -> None:
         """Register this frame's patch of ``side`` and update its offset (unchanged when the
         registration fails)."""
+        # the texture where the landmark is, not where the registration went (a registration
+        # that wandered onto the lower lip would report the lip's)
+        here = sample(None)
+        self.fine[side] = fine_texture(here)
         if side not in self._previous:  # the reference
-            patch = sample(None)
-            if texture(patch) >= MIN_TEXTURE:
-                self.fine[side] = fine_texture(patch)
-                self._previous[side] = patch
+            if texture(here) >= MIN_TEXTURE:
+                self._previous[side] = here
+                self._first[side] = here
                 self._guess[side] = np.zeros(2)
                 self.offsets[side] = 0.0
             return
         shift = register(self._previous[side], sample, self._guess[side])
         if shift is None:
             return
+        aligned = sample(shift)
+        # drift control: where the pad looks like the first patch again (a rest), registered
+        # to that directly, from the chained shift, at the finest level
+        if similarity(self._first[side], aligned) >= ANCHOR_SIMILARITY - ANCHOR_MARGIN:
+            anchored = register(self._first[side], sample, shift, BLUR_SAMPLES[-1:])
+            if anchored is not None and abs(anchored[1] - shift[1]) <= ANCHOR_REACH:
+                moved = sample(anchored)
+                if similarity(self._first[side], moved) >= ANCHOR_SIMILARITY:
+                    shift, aligned = anchored, moved
         up = -float(shift[1]) * (2.0 * HALF_HEIGHT) / (PATCH_ROWS - 1)  # canthal distances
         if abs(up) > MAX_SHIFT:
             return
-        patch = sample(shift)
-        self.fine[side] = fine_texture(patch)
         self._guess[side] = shift
-        self._previous[side] = patch
+        self._previous[side] = aligned
         previous = self.offsets.get(side)
         self.offsets[side] = (up if previous is None
                               else previous + OFFSET_SMOOTHING * (up - previous))
 
 
-@dataclass(frozen=True)
 class _Sampler:
-    """One side's patch of one frame, sampled on the grid displaced by a shift (samples)."""
+    """One side's patch of one frame, sampled on the grid displaced by a shift (samples):
+    the grid's maps are built once, a shift adds one vector to them."""
 
-    rgb: np.ndarray
-    centre: np.ndarray
-    outward: np.ndarray
-    down: np.ndarray
+    def __init__(self, rgb: np.ndarray, centre: np.ndarray, outward: np.ndarray,
+                 down: np.ndarray) -> None:
+        grid = patch_grid(centre, outward, down) - 0.5  # OpenCV's pixel centres
+        self.rgb = rgb
+        self.map_x = grid[..., 0].astype(np.float32)
+        self.map_y = grid[..., 1].astype(np.float32)
+        self.column = outward * (2.0 * HALF_WIDTH) / (PATCH_COLS - 1)
+        self.row = down * (2.0 * HALF_HEIGHT) / (PATCH_ROWS - 1)
 
     def __call__(self, shift: np.ndarray | None) -> np.ndarray:
-        return sample_grey(self.rgb, patch_grid(self.centre, self.outward, self.down, shift))
+        import cv2
+
+        map_x, map_y = self.map_x, self.map_y
+        if shift is not None:
+            move = shift[0] * self.column + shift[1] * self.row
+            map_x, map_y = map_x + np.float32(move[0]), map_y + np.float32(move[1])
+        colour = cv2.remap(self.rgb, map_x, map_y, interpolation=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        return _grey(colour)
 
 
 def face_axes(landmarks_px: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
@@ -240,10 +277,15 @@ def sample_grey(rgb: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
     colour = cv2.remap(rgb, (grid[..., 0] - 0.5).astype(np.float32),
                        (grid[..., 1] - 0.5).astype(np.float32), interpolation=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE).astype(float)
-    if colour.ndim == 2:
-        return colour
-    return colour @ np.array([0.299, 0.587, 0.114])
+                       borderMode=cv2.BORDER_REPLICATE)
+    return _grey(colour)
+
+
+_BT601 = np.array([0.299, 0.587, 0.114])
+
+
+def _grey(colour: np.ndarray) -> np.ndarray:
+    return colour.astype(float) if colour.ndim == 2 else colour @ _BT601
 
 
 def _window() -> np.ndarray:
@@ -267,14 +309,24 @@ def _normalised(patch: np.ndarray, blur: float) -> np.ndarray:
     return (smooth - mean) / max(spread, 1e-6)
 
 
+def similarity(reference: np.ndarray, patch: np.ndarray) -> float:
+    """Window-weighted normalised correlation of two patches (1 = the same look), at the
+    finest registration level's blur."""
+    blur = BLUR_SAMPLES[-1]
+    a, b = _normalised(reference, blur), _normalised(patch, blur)
+    return float((a * b * _WINDOW).sum() / _WINDOW.sum())
+
+
 def fine_texture(patch: np.ndarray) -> float:
-    """Window-weighted RMS (grey levels) of the patch's fine detail: blurred by the finest
-    registration level minus blurred by the coarsest."""
+    """Window-weighted RMS (grey levels) of the patch's fine detail: the band between the two
+    blurs of :data:`FINE_TEXTURE_BLURS`."""
     import cv2
 
     data = patch.astype(np.float32)
-    fine = cv2.GaussianBlur(data, (0, 0), BLUR_SAMPLES[-1], borderType=cv2.BORDER_REPLICATE)
-    coarse = cv2.GaussianBlur(data, (0, 0), BLUR_SAMPLES[0], borderType=cv2.BORDER_REPLICATE)
+    fine = cv2.GaussianBlur(data, (0, 0), FINE_TEXTURE_BLURS[0],
+                            borderType=cv2.BORDER_REPLICATE)
+    coarse = cv2.GaussianBlur(data, (0, 0), FINE_TEXTURE_BLURS[1],
+                              borderType=cv2.BORDER_REPLICATE)
     detail = (fine - coarse).astype(float)
     return float(np.sqrt((detail**2 * _WINDOW).sum() / _WINDOW.sum()))
 
@@ -286,7 +338,7 @@ def texture(patch: np.ndarray) -> float:
 
 
 def register(reference: np.ndarray, sample: Callable[[np.ndarray], np.ndarray],
-             guess: np.ndarray, blurs: tuple[float, ...] = BLUR_SAMPLES) -> np.ndarray | None:
+             guess: np.ndarray, blurs: tuple[float, ...] | None = None) -> np.ndarray | None:
     """Shift (samples, (column, row); the column stays the guess's) at which the current
     frame's patch content lies relative to ``reference``'s: ``sample(shift) ~ reference``;
     None when the reference has too little texture or the solution runs away.
@@ -298,7 +350,7 @@ def register(reference: np.ndarray, sample: Callable[[np.ndarray], np.ndarray],
     solution wander (by up to 15 samples sideways on single_face.mp4)."""
     shift = np.asarray(guess, dtype=float).copy()
     w = _WINDOW
-    for blur in blurs:
+    for blur in BLUR_SAMPLES if blurs is None else blurs:
         template = _normalised(reference, blur)
         gy = np.gradient(template, axis=0)
         hessian = float((w * gy * gy).sum())
