@@ -151,7 +151,9 @@ class MeasureOptions:
     #: landmarking (:mod:`synkinesis.landmarks.orientation`); False measures it as recorded.
     auto_orient: bool = True
     #: Refine the chin pad's height by registering its texture
-    #: (:mod:`synkinesis.landmarks.chin_texture`); ``composite-edges`` only.
+    #: (:mod:`synkinesis.landmarks.chin_texture`; a side whose pad has too little fine
+    #: texture over the recording keeps the model's chin). Developer option, not yet the
+    #: default (docs/one_sided.md, "Chin-pad texture"); ``composite-edges`` only.
     chin_texture: bool = False
 
     def validate(self) -> None:
