@@ -60,3 +60,20 @@ def test_the_landmark_model_alone_misses_it(lifted, script):
     original, injected = measurements[False]
     found = script.seen("mentalis", "left", 2.0, coverage, original, injected)
     assert found["seen"] < 0.2, found  # measured 0.01 (docs/validation.md: 0.02)
+
+
+def test_a_smooth_chin_keeps_the_models(media, tmp_path, wolfgang_measurement):
+    """WolfgangLanger_Pexels.mp4's smooth chin has too little fine texture to follow (its
+    registration wandered by up to 8 mm): with the option on, both sides keep the model's
+    chin height."""
+    import numpy as np
+
+    from synkinesis.measure import MeasureOptions, measure_video
+
+    refined = measure_video(media / "WolfgangLanger_Pexels.mp4", tmp_path / "chin.synk",
+                            options=MeasureOptions(chin_texture=True))
+    for side in ("left", "right"):
+        name = f"chin_height_{side}_mm"
+        difference = np.abs(refined.frames[name] - wolfgang_measurement.frames[name])
+        assert np.nanmedian(difference) < 0.01, name
+        assert np.nanmax(difference) < 0.1, name
