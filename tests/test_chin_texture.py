@@ -165,3 +165,27 @@ def test_the_pipeline_takes_a_smooth_sides_refinement_off():
     np.testing.assert_allclose(out["chin_height_right_mm"], 10.5 - 0.5 * 2.0)  # taken off
     np.testing.assert_allclose(kept["chin_height_right_mm"], 0.0)
     assert medians == {"chin_height_left_mm": 2.5, "chin_height_right_mm": 0.9}
+
+
+def _noisy(frame: np.ndarray, seed: int) -> np.ndarray:
+    noise = np.random.default_rng(seed).normal(0.0, 4.0, frame.shape[:2])
+    grey = np.clip(frame[..., 0] + noise, 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def test_the_chain_returns_to_rest_when_the_pad_does():
+    """Noisy frames, the pad lifted and lowered back three times: the chained registration
+    adds a little error at each step; back at rest, where the pad looks like the first frame
+    again, nothing of it is left (the smoothing over frames only lags the ramps)."""
+    lifts = np.concatenate([np.linspace(0.0, 2.5, 12), np.linspace(2.5, 0.0, 12)] * 3
+                           + [np.zeros(6)])
+    frames = [_noisy(_frame(lift_image_right=lift), seed) for seed, lift in enumerate(lifts)]
+    tracker = ChinPadTracker()
+    chin = SIDE_LANDMARKS["left"].chin
+    landmarks = _landmarks()
+    errors = []
+    for frame, lift in zip(frames, lifts):
+        refined, _ = tracker.refine(frame, landmarks)
+        errors.append(landmarks[chin, 1] - refined[chin, 1] - lift)
+    assert max(abs(e) for e in errors) < 0.3  # the lag of a ramp of 0.23 px per frame
+    assert abs(errors[-1]) < 0.03
