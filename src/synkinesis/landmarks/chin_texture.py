@@ -55,9 +55,9 @@ PATCH_ROWS, PATCH_COLS = 32, 20
 HALF_HEIGHT = 0.20
 HALF_WIDTH = 0.16
 #: The patch centre: this share of the way from the chin landmark to the lower-lip point. On the
-#: landmark (0): the patch then spans the pad from below it to a third of the way up to the
-#: lower lip, clear of the lip when the mouth opens (centred a quarter of the way up, the open
-#: lip of WolfgangLanger_Pexels.mp4 entered it).
+#: landmark (0): the patch then spans the pad from below it to about a quarter of the way up to
+#: the lower lip, clear of the lip when the mouth opens (centred a quarter of the way up, the
+#: open lip of WolfgangLanger_Pexels.mp4 entered it).
 CENTRE_TOWARDS_LIP = 0.0
 #: Gaussian window of the registration, shares of the patch's half sizes.
 WINDOW_SIGMA = 0.6
