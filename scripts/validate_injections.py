@@ -156,13 +156,18 @@ def media_dir() -> Path:
     return fetch(quiet=True)
 
 
+#: Measure with the chin-pad texture refinement (``--chin-texture``).
+CHIN_TEXTURE = False
+
+
 def _measure_cached(frames, output: Path, *, method: str | None = None):
     """The default method's measurement of in-memory frames, or the cached file."""
     from synkinesis.measure import MeasureOptions, measure_frames, read_measurement
 
     if output.exists():
         return read_measurement(output, landmarks=method == "fast")
-    options = MeasureOptions() if method is None else MeasureOptions(method=method)
+    options = (MeasureOptions(chin_texture=CHIN_TEXTURE) if method is None
+               else MeasureOptions(method=method))
     measured = measure_frames(frames, output, source={"description": output.stem},
                               options=options)
     return read_measurement(measured.path, landmarks=method == "fast")
@@ -710,6 +715,9 @@ def main() -> int:
     parser.add_argument("--no-photos", action="store_true",
                         help="leave out the oral-ocular photo-set cases")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--chin-texture", action="store_true",
+                        help="the default method with the chin-pad texture refinement "
+                             "(MeasureOptions.chin_texture); give it its own --cache")
     parser.add_argument("--tables", type=Path, nargs="+",
                         help="only print the tables of results saved with --json")
     from synkinesis.coupling import HELD_LEVELS
@@ -719,8 +727,9 @@ def main() -> int:
                              "photo sets keep the default: a photo is one constant frame, "
                              "which every rule reads alike)")
     args = parser.parse_args()
-    global HELD_LEVEL
+    global HELD_LEVEL, CHIN_TEXTURE
     HELD_LEVEL = args.held_level
+    CHIN_TEXTURE = args.chin_texture
     if args.tables:
         try:
             results = [r for path in args.tables for r in json.loads(path.read_text())]

@@ -73,7 +73,10 @@ def media_dir() -> Path:
 def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | None,
               kinds: tuple[str, ...] = ("eye", "mouth"), known_level: bool = False,
               timings: tuple[str, ...] = ("moving", "constant"),
-              resting_level: str | None = None, engine: str | None = None) -> dict:
+              resting_level: str | None = None, engine: str | None = None,
+              chin_texture: bool = False) -> dict:
+    import functools
+
     import cv2
 
     from synkinesis.defaults import DEFAULT_ENGINE
@@ -90,10 +93,12 @@ def run_video(path: Path, methods: list[str], workdir: Path, max_frames: int | N
     )
 
     engine = engine or DEFAULT_ENGINE
+    measure = functools.partial(measure, chin_texture=chin_texture)
+    timed_measure = functools.partial(timed_measure, chin_texture=chin_texture)
     recording = load_recording(path, workdir, max_frames=max_frames, engine=REFERENCE_ENGINE)
     flipped = with_images(recording.frames, [cv2.flip(image, 1) for image in recording.rgb])
     out: dict = {"video": path.name, "engine": engine, "reference_engine": REFERENCE_ENGINE,
-                 "frames": len(recording.frames), "methods": {}}
+                 "chin_texture": chin_texture, "frames": len(recording.frames), "methods": {}}
     originals, seconds = {}, {m: [] for m in methods}
     for _ in range(2):  # interleaved, best kept: the machine is shared
         for method in methods:
@@ -283,6 +288,9 @@ def main() -> None:
                         help="landmark engine of the measurements scored (synk measure "
                              f"--engine; default {DEFAULT_ENGINE}); recorded in --json; the "
                              f"warps are placed with {REFERENCE_ENGINE} whatever it is")
+    parser.add_argument("--chin-texture", action="store_true",
+                        help="composite-edges with the chin-pad texture refinement "
+                             "(MeasureOptions.chin_texture); recorded in --json")
     parser.add_argument("--known-level", action="store_true",
                         help="also score each case with the original video's refinement levels")
     args = parser.parse_args()
@@ -316,7 +324,7 @@ def main() -> None:
                                      args.max_frames, tuple(args.kind or ("eye", "mouth")),
                                      args.known_level,
                                      tuple(args.timing or ("moving", "constant")),
-                                     args.resting_level, args.engine))
+                                     args.resting_level, args.engine, args.chin_texture))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     print(f"Targets: seen >= {TARGETS['seen']:.2f}, leak <= {TARGETS['leak']:.2f}, rest noise <= "

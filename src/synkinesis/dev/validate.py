@@ -92,11 +92,13 @@ def load_recording(path: Path, workdir: Path, *, max_frames: int | None = None,
 
 def measure(frames, method: str, output: Path, *,
             refinement_levels: dict[str, float] | None = None,
-            resting_level: str | None = None, engine: str | None = None):
+            resting_level: str | None = None, engine: str | None = None,
+            chin_texture: bool = False):
     """Measure in-memory frames with one method (VIDEO mode); ``refinement_levels``: the pixel
     refinements' resting offsets to use (``known_levels`` of another measurement);
     ``resting_level``: :attr:`MeasureOptions.resting_level` (default: the method's);
-    ``engine``: :attr:`MeasureOptions.engine` (None: the default engine)."""
+    ``engine``: :attr:`MeasureOptions.engine` (None: the default engine); ``chin_texture``:
+    :attr:`MeasureOptions.chin_texture` (composite-edges only; ignored by the other methods)."""
     from synkinesis.defaults import DEFAULT_ENGINE
     from synkinesis.measure import MeasureOptions, measure_frames
 
@@ -104,7 +106,9 @@ def measure(frames, method: str, output: Path, *,
     return measure_frames(frames, output, source={"description": output.stem},
                           options=MeasureOptions(method=method, refinement_levels=levels,
                                                  resting_level=resting_level,
-                                                 engine=engine or DEFAULT_ENGINE))
+                                                 engine=engine or DEFAULT_ENGINE,
+                                                 chin_texture=chin_texture
+                                                 and method == "composite-edges"))
 
 
 def known_levels(measurement) -> dict[str, float] | None:
@@ -279,8 +283,9 @@ def mirror_error(original, flipped) -> float:
 
 
 def timed_measure(frames, method: str, output: Path, *, resting_level: str | None = None,
-                  engine: str | None = None):
+                  engine: str | None = None, chin_texture: bool = False):
     """(measurement, seconds per frame)."""
     start = time.perf_counter()
-    result = measure(frames, method, output, resting_level=resting_level, engine=engine)
+    result = measure(frames, method, output, resting_level=resting_level, engine=engine,
+                     chin_texture=chin_texture)
     return result, (time.perf_counter() - start) / len(frames)

@@ -296,6 +296,10 @@ class CompositeEngine:
     refine_corners : bool
         Move the mouth-corner landmarks onto the commissures found in the pixels
         (:mod:`synkinesis.landmarks.corner_edges`).
+    refine_chin : bool
+        Move the chin-pad landmarks by the vertical shift of their texture against a reference
+        (:mod:`synkinesis.landmarks.chin_texture`); it does not change the source codes (a
+        chin is refined in every frame where both sides are composites, once it has a reference).
 
     Each returned :class:`FaceObservation` carries ``sources``: for "left" and "right" (the
     patient's sides, MediaPipe index sets) one of :data:`SOURCE_NAMES`' codes.
@@ -304,12 +308,14 @@ class CompositeEngine:
     def __init__(self, make_tracker: Callable[[], LandmarkEngine],
                  plain: LandmarkEngine | MirrorAveragedEngine, *,
                  track: bool = True, refine_lids: bool = False,
-                 refine_corners: bool = False) -> None:
+                 refine_corners: bool = False, refine_chin: bool = False) -> None:
+        from synkinesis.landmarks.chin_texture import ChinPadTracker
         from synkinesis.landmarks.corner_edges import MouthCornerTracker
         from synkinesis.landmarks.lid_edges import LidEdgeTracker
 
         self._lids = LidEdgeTracker() if refine_lids else None
         self._corners = MouthCornerTracker() if refine_corners else None
+        self._chin = ChinPadTracker() if refine_chin else None
         self._trackers = (make_tracker(), make_tracker())  # image-left half, image-right half
         self._paired = PairedDetection()  # the two composites at once (given two CPUs)
         self._plain = plain
@@ -404,7 +410,7 @@ class CompositeEngine:
 
     def _forget(self, sides: tuple[str, ...]) -> None:
         """Drop the pixel refinements' state of these sides (their edges start afresh)."""
-        for tracker in (self._lids, self._corners):
+        for tracker in (self._lids, self._corners, self._chin):
             if tracker is not None:
                 tracker.reset(sides)  # type: ignore[arg-type]
 
@@ -413,15 +419,17 @@ class CompositeEngine:
         """The pixel refinements of these sides (``sources`` updated in place); and the
         landmarks before them (None when no refinement is on).
 
-        Source codes add up: +1 lid edges, +2 corner edges (3, 4, 5). Only both sides together
-        get the corner edges: the commissure search uses the whole mouth (its centre and width),
-        which a covered half makes a guess.
+        Source codes add up: +1 lid edges, +2 corner edges (3, 4, 5); the chin pad leaves them
+        as they are. Only both sides together get the corner edges and the chin pad: the
+        commissure search uses the whole mouth (its centre and width), which a covered half
+        makes a guess, and a hand over one half of the mouth covers that chin too.
         """
-        if self._lids is None and self._corners is None:
+        if self._lids is None and self._corners is None and self._chin is None:
             return landmarks, None
         model = landmarks.astype(np.float32)
         corners = self._corners if len(sides) == 2 else None
-        for tracker, step in ((self._lids, 1), (corners, 2)):
+        chin = self._chin if len(sides) == 2 else None
+        for tracker, step in ((self._lids, 1), (corners, 2), (chin, 0)):
             if tracker is None:
                 continue
             landmarks, refined = tracker.refine(rgb, landmarks, sides=sides)  # type: ignore[arg-type]
@@ -481,10 +489,12 @@ class CompositeEngine:
         if self._defer:
             blend_right = self._trackers[0].blend(found["right"].landmarks_px)  # type: ignore[attr-defined]
             blend_left = self._trackers[1].blend(found["left"].landmarks_px)  # type: ignore[attr-defined]
+        chin = (dict(self._chin.fine) if self._chin is not None and len(sides) == 2
+                else None)
         face = FaceObservation(
             landmarks_px=landmarks.astype(np.float32),
             blendshapes=self._blend(blend_right, blend_left),
-            sources=sources, model_landmarks_px=model)
+            sources=sources, model_landmarks_px=model, chin_texture=chin)
         return face, lost, None
 
     def _covered_lower_half(self, from_left_half: np.ndarray, from_right_half: np.ndarray,

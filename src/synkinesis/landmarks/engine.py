@@ -32,12 +32,17 @@ class FaceObservation:
         edges): the landmarks as the model gave them. The pipeline uses them to keep each
         refined signal's level at rest the model's, so that a refinement adds movement but no
         per-side bias (lashes, lip shape).
+    chin_texture : dict or None
+        For engines that refine the chin pads by their texture
+        (:mod:`synkinesis.landmarks.chin_texture`): each side's fine texture in this frame
+        (grey levels; NaN where not registered), keyed as ``sources``.
     """
 
     landmarks_px: np.ndarray
     blendshapes: np.ndarray | None
     sources: dict[str, int] | None = None
     model_landmarks_px: np.ndarray | None = None
+    chin_texture: dict[str, float] | None = None
 
     def bounding_box(self) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1) of the landmarks, pixels."""

@@ -145,9 +145,11 @@ def calibrate(data: PassArrays, *, options: MeasureOptions, smooth: bool,
                     else steps.quiet_frames(data.blendshapes, seen & eyes_open,
                                             steps.REFINEMENT_LEVEL_FRACTION)[0])
     given = dict(options.refinement_levels or ())
-    signals, offsets = steps.keep_rest_level(signals, data.refinement, level_frames,
-                                             scale.mm_per_unit,
-                                             steps.refined_frames(data.sources), given=given,
+    refined = steps.refined_frames(data.sources)
+    signals, refinement, _ = steps.drop_untextured_chin(signals, data.refinement, refined,
+                                                        scale.mm_per_unit)
+    signals, offsets = steps.keep_rest_level(signals, refinement, level_frames,
+                                             scale.mm_per_unit, refined, given=given,
                                              edge_level=edge_level_signals(
                                                  options.level),
                                              upper_lid_level=upper_lid_level_signals(

@@ -30,9 +30,12 @@ from synkinesis.landmarks.sources import InputError
 from synkinesis.measure.manifest import RegionResolution, Resolution
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
+    CHIN_REFINED,
+    CHIN_REFINED_SIGNALS,
     CORNER_REFINED,
     LID_REFINED,
     SOURCE_CODES,
+    chin_texture_key,
     upper_lid_share,
 )
 from synkinesis.normalize import Scale
@@ -354,13 +357,53 @@ def refined_frames(sources: np.ndarray) -> dict[str, np.ndarray]:
     lids = (SOURCE_CODES["composite+lid-edges"], SOURCE_CODES["composite+lid-and-corner-edges"])
     corner = (SOURCE_CODES["composite+corner-edges"],
               SOURCE_CODES["composite+lid-and-corner-edges"])
+    # the chin pads are refined in every frame where both sides are composites (once they
+    # have a reference: the first such frame with texture)
+    composite = (SOURCE_CODES["composite"], *lids, *corner)
+    chin = np.isin(codes, composite).all(axis=1) if codes.size else np.zeros(len(codes), bool)
     out = {}
     for column, side in enumerate(("left", "right")):
         for quantities, codes_of in ((LID_REFINED, lids), (CORNER_REFINED, corner)):
             done = np.isin(codes[:, column], codes_of)
             for quantity in quantities:
                 out[signal_name(quantity, side)] = done
+        for quantity in CHIN_REFINED:
+            out[signal_name(quantity, side)] = chin
     return out
+
+
+def drop_untextured_chin(signals: Mapping[str, np.ndarray],
+                         refinement: Mapping[str, np.ndarray],
+                         refined: Mapping[str, np.ndarray], mm_per_unit: float,
+                         ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, float]]:
+    """Take the chin-pad texture refinement off a side whose pad has too little texture.
+
+    Per chin signal: the median over its refined frames of the pad's fine texture (the
+    landmark pass' ``refinement[chin_texture_key(name)]``); below
+    :data:`synkinesis.landmarks.chin_texture.MIN_FINE_TEXTURE` (smooth skin: the registration
+    follows shading, which a smile changes) the refinement's change is subtracted from the
+    signal in every frame, and zeroed, so that the side keeps the landmark model's chin.
+
+    Returns the signals, the refinement, and each chin signal's median texture (NaN when
+    never registered).
+    """
+    from synkinesis.landmarks.chin_texture import MIN_FINE_TEXTURE
+
+    out, changes, medians = dict(signals), dict(refinement), {}
+    for name in CHIN_REFINED_SIGNALS:
+        texture = refinement.get(chin_texture_key(name))
+        if texture is None or name not in out or name not in refinement:
+            continue
+        done = np.asarray(refined.get(name, np.ones(len(texture), dtype=bool)), dtype=bool)
+        values = np.asarray(texture, dtype=float)[done]
+        values = values[np.isfinite(values) & (values > 0)]
+        median = float(np.median(values)) if values.size else float("nan")
+        medians[name] = round(median, 3)
+        if not median >= MIN_FINE_TEXTURE:
+            out[name] = out[name] - changes[name] * mm_per_unit ** UNIT_POWER.get(
+                unit_of(name), 1)
+            changes[name] = np.zeros_like(changes[name])
+    return out, changes, medians
 
 
 def _trim_mean(values: np.ndarray, proportion: float) -> float:

@@ -56,11 +56,12 @@ def make_engine(mode: str, options: MeasureOptions, *, blendshapes: bool = True)
         if mode == "image":  # photos: each one's midline from its own plain landmarks
             photo = max(PHOTO_COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
             return CompositeEngine(lambda: make("image", 1, photo), plain, track=False,
-                                   refine_lids=edges, refine_corners=edges)
+                                   refine_lids=edges, refine_corners=edges,
+                                   refine_chin=edges and options.chin_texture)
         # Assessment measures movement: MediaPipe's own smoothing, which lags it, is off.
         return CompositeEngine(lambda: make("video", 1, presence, smoothing=False), plain,
-                               refine_lids=edges,
-                               refine_corners=edges)
+                               refine_lids=edges, refine_corners=edges,
+                               refine_chin=edges and options.chin_texture)
     symmetric = MirrorAveragedEngine(make(), make())
     # litert never smooths over frames: the pipeline smooths the signals instead (as for the
     # composite methods and litert's fast method).

@@ -20,12 +20,15 @@ from synkinesis.landmarks.sources import Frame, iter_camera, iter_images, iter_v
 from synkinesis.measure.engines import canonical_face, engine_info, make_engine
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
+    CHIN_REFINED_SIGNALS,
+    CHIN_REFINED_SIGNALS_BY_SIDE,
     LID_REFINED_SIGNALS,
     N_BLENDSHAPES,
     REFINED_SIGNALS,
     SOURCE_CODES,
     MeasureError,
     MeasureOptions,
+    chin_texture_key,
     upper_lid_share,
 )
 from synkinesis.measure.result_file import LandmarkSpool
@@ -176,6 +179,7 @@ class Batcher:
         self.sources = np.zeros((BATCH, 2), dtype=np.int8)  # patient's left, right
         self.model = np.full((BATCH, 478, 3), np.nan, dtype=np.float32)  # before refinement
         self.refined = np.zeros(BATCH, dtype=bool)
+        self.chin_texture = np.full((BATCH, 2), np.nan)  # patient's left, right
         self.unblended = np.zeros(BATCH, dtype=bool)  # main face without its blendshapes yet
         self.count = 0
 
@@ -193,6 +197,9 @@ class Batcher:
             if model is not None:
                 self.model[k] = model
                 self.refined[k] = True
+            chin = getattr(faces[main], "chin_texture", None)
+            if chin is not None:
+                self.chin_texture[k] = (chin.get("left", np.nan), chin.get("right", np.nan))
             sources = getattr(faces[main], "sources", None)
             if sources is not None:
                 self.out.engine_sources = True
@@ -259,7 +266,16 @@ class Batcher:
             model = mirror_image_landmarks(model, width[:, None])
         before = compute_signals(to_head_frame(model, pose), 1.0)
         out = {name: np.nan_to_num(raw[name] - before[name])
-               for name in REFINED_SIGNALS if name in raw}
+               for name in REFINED_SIGNALS if name in raw
+               and (self.options.chin_texture or name not in CHIN_REFINED_SIGNALS)}
+        if self.options.chin_texture:
+            # each chin pad's fine texture per frame (the pipeline keeps a side's refinement
+            # only where the recording's median has enough of it)
+            texture = self.chin_texture[:n]
+            if self.options.mirrored:
+                texture = texture[:, ::-1]
+            for column, name in enumerate(CHIN_REFINED_SIGNALS_BY_SIDE):
+                out[chin_texture_key(name)] = texture[:, column].copy()
         # The upper lids' share of the eye signals' refinement (issue 18: the lower lids' edges
         # carry a face's per-eye bias, a skin fold under the lid): the signals once more with
         # only the lower lids refined.

@@ -36,6 +36,19 @@ class MeasureError(RuntimeError):
 #: mouth corner's and the fold's (drawn to the corner).
 LID_REFINED = ("palpebral_fissure", "eye_area", "eye_aspect_ratio")
 CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "nasolabial_angle")
+#: The chin pad's texture registration (:mod:`synkinesis.landmarks.chin_texture`) the chin
+#: height's.
+CHIN_REFINED = ("chin_height",)
+CHIN_REFINED_SIGNALS = tuple(signal_name(quantity, side) for quantity in CHIN_REFINED
+                             for side in SIDES)
+#: The chin height of the patient's (left, right) side.
+CHIN_REFINED_SIGNALS_BY_SIDE = (signal_name("chin_height", "left"),
+                                signal_name("chin_height", "right"))
+
+
+def chin_texture_key(name: str) -> str:
+    """Key of a chin signal's per-frame fine texture among the landmark pass' refinement."""
+    return f"{name}:texture"
 #: Whose resting level refined signals can keep (:attr:`MeasureOptions.resting_level`).
 RESTING_LEVELS = ("model", "edges", "corner-edges", "upper-lid-edges",
                   "upper-lid-and-corner-edges")
@@ -69,7 +82,8 @@ def edge_level_signals(resting_level: str) -> tuple[str, ...]:
 #: Signals that a pixel refinement of the lids or mouth corners changes; their level at rest is
 #: kept the model's (:func:`synkinesis.measure.calibrate.keep_rest_level`).
 REFINED_SIGNALS = tuple(signal_name(quantity, side)
-                        for quantity in LID_REFINED + CORNER_REFINED for side in SIDES)
+                        for quantity in LID_REFINED + CORNER_REFINED + CHIN_REFINED
+                        for side in SIDES)
 
 #: Per-frame, per-side landmark source codes (columns ``landmark_source_{side}``).
 SOURCE_CODES = {name: code for code, name in SOURCE_NAMES.items()}
@@ -136,6 +150,11 @@ class MeasureOptions:
     #: Turn a video or photo whose face is upside down or on its side upright before
     #: landmarking (:mod:`synkinesis.landmarks.orientation`); False measures it as recorded.
     auto_orient: bool = True
+    #: Refine the chin pad's height by registering its texture
+    #: (:mod:`synkinesis.landmarks.chin_texture`; a side whose pad has too little fine
+    #: texture over the recording keeps the model's chin). Developer option, not yet the
+    #: default (docs/one_sided.md, "Chin-pad texture"); ``composite-edges`` only.
+    chin_texture: bool = False
 
     def validate(self) -> None:
         if not 5.0 <= self.iris_diameter_mm <= 20.0:
@@ -159,6 +178,9 @@ class MeasureOptions:
         if self.level != "model" and self.method != "composite-edges":
             raise InputError(f"a resting level of the pixel refinements is for the "
                              f"composite-edges method, not {self.method!r}")
+        if self.chin_texture and self.method != "composite-edges":
+            raise InputError(f"the chin-pad texture refinement is part of the composite-edges "
+                             f"method, not {self.method!r}")
         if self.refinement_levels:
             if self.method != "composite-edges":
                 raise InputError(f"refinement levels are for the composite-edges method (its "
