@@ -40,6 +40,8 @@ import numpy as np
 from synkinesis import __version__
 from synkinesis.coupling import Coupling, CouplingOptions, compute_coupling
 from synkinesis.findings import (
+    NORMAL_ASYMMETRY,
+    WINDOW_NORMAL_ASYMMETRY,
     AffectedSide,
     Finding,
     FindingOptions,
@@ -108,6 +110,16 @@ class AnalysisOptions:
     coupling: CouplingOptions = field(default_factory=CouplingOptions)
     findings: FindingOptions = field(default_factory=FindingOptions)
     uncertainty: UncertaintyOptions = field(default_factory=UncertaintyOptions)
+
+    def __post_init__(self) -> None:
+        # The normal-asymmetry limits were measured with the default reading of a held level;
+        # a co-movement read from the region's own best window reads healthy faces higher and
+        # keeps the limits measured that way (findings.WINDOW_NORMAL_ASYMMETRY), unless the
+        # caller set limits of their own.
+        if (self.coupling.held_level != "driver"
+                and dict(self.findings.normal_asymmetry) == NORMAL_ASYMMETRY):
+            object.__setattr__(self, "findings", replace(
+                self.findings, normal_asymmetry=dict(WINDOW_NORMAL_ASYMMETRY)))
 
     def validate(self) -> None:
         if self.affected_side not in (None, "left", "right"):

@@ -87,6 +87,9 @@ class CouplingOptions:
         How a task recorded more than once makes its cells. "best": the best held window over
         all its repetitions (a noise peak in either counts). "mean": each repetition's own
         sustained level, averaged (the window shown as evidence is the highest repetition's).
+        Either rule makes the driver cells (and every cell read from a window); read over the
+        driver's hold (``held_level="driver"``, the default) a co-movement cell pools every
+        repetition's hold frames, whichever the rule, so a longer repetition weighs more.
     held_level : {"minimum", "mean", "driver"}
         How the level of a cell's held window is read (:func:`sustained_level`); the window
         is the one whose lowest frame is highest either way, so it is held throughout.
@@ -174,10 +177,13 @@ class Coupling:
         Each region's range: its largest sustained movement in the tasks it drives (eye: the
         rest fissure when no eye task was recorded), floored at ``min_range_mm``.
     excess_mm : dict side -> (T, R) array
-        Sustained excess of this side's movement over the other side's, frame by frame, mm;
-        movement against the active direction counts as 0 on both sides.
+        Sustained excess of this side's movement over the other side's, mm, both sides over
+        the same frames (a co-movement cell: the difference of their trimmed means over the
+        driver's hold; read from a window: frame by frame); movement against the active
+        direction counts as 0 on both sides.
     excess_window : dict side -> (T, R, 3) int array
-        ``start, stop, peak`` frames of the excess window (-1 when none).
+        ``start, stop, peak`` frames of the excess window (-1 when none; a co-movement cell
+        read over the driver's hold shows the driver's best held window).
     noise_floor_mm : (R,) array
         Left-right difference noise floor per region, mm: from the rest frames (frame by
         frame, or averaged over held windows with ``noise_floor="window"``), or with
@@ -549,13 +555,32 @@ def _components(moves: Mapping[str, np.ndarray], region: str) -> tuple[np.ndarra
     return (moves[region],)
 
 
+#: Share of a hold's frames left out at EACH end when a co-movement cell is read over it
+#: (``held_level="driver"``): a 20 % trimmed mean. Symmetric, so white noise still averages to
+#: the level held; a brief event in one direction (a 0.3 s blink of one eye in a 2 s hold is
+#: 15 % of its frames) is left out instead of adding its share of its depth [U, project
+#: default: the largest share a blink or a tracker jump takes of a held task].
+HOLD_TRIM = 0.2
+
+
+def _trimmed_mean(values: np.ndarray, share: float) -> float:
+    """Mean of ``values`` without the ``int(share * n)`` lowest and highest (as
+    ``scipy.stats.trim_mean``, without importing scipy.stats into every analysis)."""
+    cut = int(share * values.size)
+    if cut == 0:
+        return float(values.mean())
+    return float(np.partition(values, (cut, values.size - cut - 1))[cut:values.size - cut].mean())
+
+
 def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frames: np.ndarray,
                  width: int, window: tuple[int, int, int]) -> tuple[Sustained, Sustained]:
     """A co-movement cell read over frames its own values did not choose
     (``held_level="driver"``).
 
-    The level is the mean of ``mine`` over ``frames`` (the task's hold), clipped at 0 (the
-    active direction, as the excess), its excess the
+    The level is the mean of ``mine`` over ``frames`` (the task's hold; trimmed by
+    :data:`HOLD_TRIM` at each end, so that a brief event inside the hold, a blink the
+    bilateral blink mask keeps or a one-frame tracker jump, does not move it), clipped at 0
+    (the active direction, as the excess), its excess the
     difference of the two sides' levels over the frames both are measured in, each in the
     active direction after averaging (movement against it counts as none). A region made of
     two components (the mouth corner's lateral and vertical shifts, :func:`_components`) is
@@ -565,7 +590,7 @@ def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frame
     least ``width`` frames.
     """
     def level_of(parts: Sequence[np.ndarray], where: np.ndarray) -> float:
-        means = [float(np.asarray(p, dtype=float)[where].mean()) for p in parts]
+        means = [_trimmed_mean(np.asarray(p, dtype=float)[where], HOLD_TRIM) for p in parts]
         return means[0] if len(means) == 1 else float(np.hypot(*means))
 
     def measured(parts: Sequence[np.ndarray]) -> np.ndarray:

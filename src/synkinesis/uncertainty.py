@@ -41,7 +41,7 @@ deciding from it over-covered (0.92..0.99 of recordings), which left most weak s
 "uncertain". Limits: a slow drift that builds up between the rest and a task is not in the
 rest's jitter, so the interval under-covers then (a random walk of 0.02 mm per frame: 0.45..0.7
 instead of 0.9); and read over the driver's hold (the default held level) the interval is
-0.86..0.89 of the index's real spread and holds the face's index 0.79..0.83 of the time.
+about 0.86 of the index's real spread and holds the face's index 0.82 of the time.
 
 The smallest resolvable change of a region (:func:`region_resolution`) is the minimal
 detectable change at 90 %, ``1.645 * sqrt(2) * SD`` of the region's movement over the rest

@@ -72,3 +72,19 @@ def test_an_excess_within_normal_asymmetry_is_at_most_mild(narrowing_mm):
 def test_an_excess_beyond_normal_asymmetry_is_still_called():
     finding = _ocular_oral(3.0)  # 3.9 points
     assert finding.severity == "severe", finding
+
+
+def test_a_window_reading_keeps_the_limits_measured_with_it():
+    # Read from the region's own best window, the same healthy faces reach 2.1 and 1.8 points:
+    # `--held-level minimum` keeps its guard against calling them moderate.
+    from synkinesis.coupling import CouplingOptions
+    from synkinesis.findings import WINDOW_NORMAL_ASYMMETRY
+
+    assert AnalysisOptions().findings.normal_asymmetry == NORMAL_ASYMMETRY
+    for rule in ("minimum", "mean"):
+        options = AnalysisOptions(coupling=CouplingOptions(held_level=rule))
+        assert options.findings.normal_asymmetry == WINDOW_NORMAL_ASYMMETRY
+        assert options.findings.decision_cuts("ocular_oral")[1] == 2.1
+    mine = AnalysisOptions(coupling=CouplingOptions(held_level="minimum"),
+                           findings=FindingOptions(normal_asymmetry={"ocular_oral": 3.0}))
+    assert mine.findings.normal_asymmetry == {"ocular_oral": 3.0}

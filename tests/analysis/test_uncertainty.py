@@ -119,10 +119,10 @@ def test_the_interval_covers_the_index_of_the_face_at_its_nominal_rate():
     quartiles = np.quantile(indices, [0.25, 0.75])
     ratio = float(np.mean(highs - lows) / (2 * Z90 * (quartiles[1] - quartiles[0]) / 1.349))
     # Read over the driver's hold (the default), the interval is a little narrower than the
-    # index's real spread (ratio 0.86..0.89) and holds the face's index 0.79..0.83 of the time
-    # (160 recordings, 40 and 100 draws; the lowest frame of a window gave 0.90): a known limit
-    # (docs/analysis.md), bounded here so that it cannot slip further.
-    assert 0.75 <= coverage <= 0.975, (coverage, ratio)
+    # index's real spread (ratio 0.86) and holds the face's index 0.82 of the time here (the
+    # lowest frame of a window gave 0.90; a plain mean over the hold 0.79): a known limit
+    # (docs/analysis.md).
+    assert 0.8 <= coverage <= 0.975, (coverage, ratio)
     assert 0.75 <= ratio <= 1.35, (coverage, ratio)
 
 
