@@ -55,7 +55,8 @@ def test_each_command_is_built_alone_from_its_own_module(monkeypatch):
         alone = get_command(app_for([name, "--help"]))
         assert set(alone.commands) == {name} | {other for other, module in COMMAND_MODULES.items()
                                                 if module == COMMAND_MODULES[name]}, name
-    for args in ([], ["--help"], ["--version"], ["no-such-command"]):
+    for args in ([], ["--help"], ["--version"], ["no-such-command"], ["--help", "measure"],
+                 ["--version", "measure"], ["-h", "measure"]):
         assert set(get_command(app_for(args)).commands) == top, args
     # a table gone stale (the command moved to another module): the whole command, it runs
     monkeypatch.setitem(COMMAND_MODULES, "measure", "analyze")
@@ -65,6 +66,33 @@ def test_each_command_is_built_alone_from_its_own_module(monkeypatch):
     whole = synk("measure", "--help", columns=100).output
     assert runner.invoke(app_for(["measure"]), ["measure", "--help"],
                          env={"COLUMNS": "100"}).output == whole
+
+
+@pytest.mark.parametrize("args", [["--help", "measure"], ["--version", "measure"]])
+def test_a_global_option_before_the_command_gets_the_whole_command(args):
+    """`synk --help measure` is the group's help with every command, as `synk --help` (the
+    single-command build listed only the measure module's): an option before the command
+    name builds the whole command. Run as a user runs it: a process through ``main()``."""
+    import os
+    import subprocess
+    import sys
+
+    from synkinesis.cli import COMMAND_MODULES
+
+    env = {**os.environ, "COLUMNS": "100"}
+
+    def run(*argv):
+        result = subprocess.run([sys.executable, "-m", "synkinesis", *argv],
+                                capture_output=True, text=True, env=env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    alone = run(args[0])
+    assert run(*args) == alone
+    if args[0] != "--version":
+        listed = {line.split()[1] for line in alone.splitlines()
+                  if len(line.split()) > 1 and line.split()[0] == "│"}
+        assert set(COMMAND_MODULES) <= listed, listed
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)

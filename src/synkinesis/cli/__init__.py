@@ -79,9 +79,15 @@ def _command_names(target: typer.Typer) -> set[str]:
 def app_for(args: list[str]) -> typer.Typer:
     """The ``synk`` command as ``args`` (the command line without the program) need it: with
     only the module of the command they name (:data:`COMMAND_MODULES`), or whole (no command
-    named, ``--help``, ``--version``, a name not in the table or not where it says)."""
-    command = next((arg for arg in args if not arg.startswith("-")), None)
-    module = COMMAND_MODULES.get(command or "")
+    named, ``--help``, ``--version``, a name not in the table or not where it says).
+
+    Only the plain ``synk <command> ...`` gets the single module: the command name must be
+    the first argument. An option before it (``synk --help measure``) is the group's, and the
+    group's help must list every command, so anything else builds the whole command."""
+    command = args[0] if args else None
+    if command is None or command.startswith("-"):
+        return _whole_app()
+    module = COMMAND_MODULES.get(command)
     if module is not None:
         one = _new_app()
         _register(one, [module])

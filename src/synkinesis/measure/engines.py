@@ -55,9 +55,12 @@ def make_engine(mode: str, options: MeasureOptions, *, blendshapes: bool = True)
         presence = max(COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
         if mode == "image":  # photos: each one's midline from its own plain landmarks
             photo = max(PHOTO_COMPOSITE_MIN_CONFIDENCE, options.min_confidence)
+            # No chin-pad texture refinement: it follows the pad from one frame of the same
+            # face to the next, and each photo is a picture of its own (registered to the last
+            # photo's pad it read millimetres on a healthy chin; a photo's own first patch is
+            # its reference, which moves nothing).
             return CompositeEngine(lambda: make("image", 1, photo), plain, track=False,
-                                   refine_lids=edges, refine_corners=edges,
-                                   refine_chin=edges and options.chin_texture)
+                                   refine_lids=edges, refine_corners=edges)
         # Assessment measures movement: MediaPipe's own smoothing, which lags it, is off.
         return CompositeEngine(lambda: make("video", 1, presence, smoothing=False), plain,
                                refine_lids=edges, refine_corners=edges,

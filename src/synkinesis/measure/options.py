@@ -153,7 +153,8 @@ class MeasureOptions:
     #: Refine the chin pad's height by registering its texture
     #: (:mod:`synkinesis.landmarks.chin_texture`; a side whose pad has too little fine
     #: texture over the recording keeps the model's chin). Developer option, not yet the
-    #: default (docs/one_sided.md, "Chin-pad texture"); ``composite-edges`` only.
+    #: default (docs/one_sided.md, "Chin-pad texture"); ``composite-edges`` only, and videos
+    #: only (it follows the pad from frame to frame; each photo keeps the model's chin).
     chin_texture: bool = False
 
     def validate(self) -> None:
