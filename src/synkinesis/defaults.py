@@ -1,12 +1,16 @@
 """The measure step's defaults and choices, defined once: the landmarking methods, the default
 method, the millimetre-scale references.
 
-This module imports nothing, so that everyone can take them from here without loading a stack:
+This module imports nothing but ``importlib.util`` (to see, without importing it, whether the
+default landmark engine is installed), so that everyone can take them from here without
+loading a stack:
 the measure step (:class:`synkinesis.measure.MeasureOptions`), the CLI's option defaults (whose
 ``--help`` loads no array library), the record's settings (``measure_method``) and the simulator.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 __all__ = ["DEFAULT_ENGINE", "DEFAULT_INTERPUPIL_MM", "DEFAULT_IRIS_DIAMETER_MM", "DEFAULT_METHOD",
            "DEFAULT_RESTING_LEVEL", "ENGINES", "METHODS"]
@@ -53,7 +57,10 @@ ENGINES = {
 #: the shared videos, every case of the one-sided validation within issue 18's targets, the
 #: perturbed copies' calls as stable (docs/benchmarks.md, "Should litert be the default
 #: engine?"). The Tasks API stays available as the reference (``--engine mediapipe-tasks``).
-DEFAULT_ENGINE = "litert"
+#: Where ai-edge-litert has no wheel (Intel Macs; pyproject.toml leaves it out there) the Tasks
+#: API is the default instead, and the manifest says which engine measured.
+DEFAULT_ENGINE = ("litert" if importlib.util.find_spec("ai_edge_litert") is not None
+                  else "mediapipe-tasks")
 
 #: Whose resting level composite-edges' refined signals keep (MeasureOptions.resting_level):
 #: the eye's from its upper lids' edges (the lower lids' the model's), the mouth corner's and
