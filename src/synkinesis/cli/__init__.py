@@ -3,6 +3,7 @@ library; this module only assembles them."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 
@@ -96,16 +97,12 @@ def app_for(args: list[str]) -> typer.Typer:
     return _whole_app()
 
 
-_WHOLE: list[typer.Typer] = []
-
-
+@functools.cache
 def _whole_app() -> typer.Typer:
     """The ``synk`` command with every command (made once)."""
-    if not _WHOLE:
-        whole = _new_app()
-        _register(whole)
-        _WHOLE.append(whole)
-    return _WHOLE[0]
+    whole = _new_app()
+    _register(whole)
+    return whole
 
 
 def __getattr__(name: str):
