@@ -75,6 +75,25 @@ def test_directory_of_photos_and_videos_with_two_workers(media, tmp_path):
         "single_face-2.synk", "single_face.synk"]
 
 
+def test_workers_over_one_video_say_why_it_is_not_cut(media, tmp_path):
+    """--workers with an engine whose tracking a cut changes: one pass, and the user is told
+    (a review finding: the option was silently ignored)."""
+    from synkinesis.measure import MeasureOptions, why_not_split
+
+    assert why_not_split(MeasureOptions(method="fast", engine="mediapipe-tasks"), 2) is None
+    assert why_not_split(MeasureOptions(method="fast", engine="litert"), 1) is None
+    assert "litert" in why_not_split(MeasureOptions(method="fast", engine="litert"), 2)
+    assert "composite-edges" in why_not_split(MeasureOptions(method="composite-edges"), 2)
+    result = synk("measure", media / "single_face.mp4", "-o", tmp_path / "one.synk",
+                  "--workers", "2", "--method", "fast", "--engine", "litert")
+    assert result.returncode == 0, result.stderr
+    assert "--workers 2 does not cut the video into chunks" in result.stderr
+    assert "litert" in result.stderr and "one pass" in result.stderr
+    quiet = synk("measure", media / "single_face.mp4", "-o", tmp_path / "two.synk",
+                 "--workers", "2", "--method", "fast", "--engine", "litert", "-q")
+    assert quiet.returncode == 0 and "note:" not in quiet.stderr
+
+
 @pytest.mark.parametrize("case", ["empty", "truncated", "text", "unsupported", "missing",
                                   "corrupt_image", "empty_dir"])
 def test_bad_files_give_a_clear_message_and_no_output(media, tmp_path, case):

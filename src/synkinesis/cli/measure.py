@@ -13,6 +13,7 @@ from synkinesis.cli.common import (
     check_json_target,
     console,
     emit_json,
+    err_console,
     fail,
     json_option,
     overwrite_option,
@@ -174,6 +175,8 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
     Returns the measurements that worked and one message per input that did not: a bad input
     never stops the others.
     """
+    from rich.markup import escape
+
     from synkinesis.landmarks.model import LandmarkModelError
     from synkinesis.landmarks.sources import InputError
     from synkinesis.measure import (
@@ -182,6 +185,7 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
         measure_job,
         measure_video,
         read_measurement,
+        why_not_split,
     )
 
     expected = (InputError, MeasureError, LandmarkModelError, OSError)
@@ -202,6 +206,11 @@ def _measure_files(jobs, options, workers: int, quiet: bool):
                     errors.append(_message(exc))
                 advance(1)
         return sorted(results, key=lambda m: str(m.path)), errors
+    # One input (several with workers > 1 returned above): say why a video is not cut.
+    why = why_not_split(options, workers) if any(k == "video" for k, _, _ in jobs) else None
+    if why is not None and not quiet:
+        err_console.print(f"note: --workers {workers} does not cut the video into chunks: "
+                          f"{escape(why)}; it is measured in one pass.", highlight=False)
     for kind, src, out in jobs:
         try:
             if kind == "video":

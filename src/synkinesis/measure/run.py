@@ -42,6 +42,22 @@ from synkinesis.measure.outputs import describe_files, prepare_output
 from synkinesis.measure.result_file import LandmarkSpool, Measurement
 
 
+def why_not_split(options: MeasureOptions, workers: int) -> str | None:
+    """Why ``workers > 1`` will not cut one video into chunks with these options (the video
+    is then measured in one pass, with the same result); None when it can be cut (or
+    ``workers`` is 1). A video shorter than two batches per worker is not cut either; that
+    depends on the video and is not said here."""
+    if workers <= 1:
+        return None
+    if options.method not in CHUNKABLE_METHODS:
+        return (f"the {options.method} method measures a video in one pass (chunks need "
+                f"--method {' or '.join(CHUNKABLE_METHODS)})")
+    if options.engine not in CHUNKABLE_ENGINES:
+        return (f"the {options.engine} engine's tracking does not repeat exactly after a cut "
+                f"(chunks need --engine {' or '.join(CHUNKABLE_ENGINES)})")
+    return None
+
+
 def measure_video(
     path: Path,
     output: Path,
@@ -81,9 +97,8 @@ def measure_video(
         turns = (orientation.turns,)
     say("loading the model")
     progress = _announcing(progress, say) if on_phase is not None else progress
-    if (workers <= 1 or info.frame_count < 2 * BATCH * workers
-            or options.method not in CHUNKABLE_METHODS
-            or options.engine not in CHUNKABLE_ENGINES):
+    if (workers <= 1 or why_not_split(options, workers) is not None
+            or info.frame_count < 2 * BATCH * workers):
         arrays, spool, engine_info = run_segment(
             Segment("video", (str(path),), fps=info.fps, turns=turns), options,
             str(output.parent), progress)
