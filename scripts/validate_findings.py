@@ -42,6 +42,14 @@ def _calls(analysis) -> dict[str, str]:
 
 
 _ORDER = ("none", "mild", "moderate", "severe")
+_WITHHELD = ("not measurable", "not assessable")
+
+
+def _same_or_withheld(calls: dict[str, str], reference: dict[str, str]) -> bool:
+    """The same calls, a pattern withheld in both (not measurable in one, not assessable in
+    the other: no severity either way, for a different reason) counting as the same."""
+    return all(c == reference.get(p) or (c in _WITHHELD and reference.get(p) in _WITHHELD)
+               for p, c in calls.items())
 
 
 def _classes(finding) -> tuple[int, int] | None:
@@ -132,7 +140,7 @@ def main(argv: list[str]) -> int:
     inside_total = count_total = same_total = above_mild = same_side = 0
     grades = [_house_brackmann(original)]
     kinds: dict[str, int] = {}
-    same_word_total = same_side_calls = same_low_total = 0
+    same_word_total = same_side_calls = same_low_total = same_withheld_total = 0
     # A healthy face has no synkinesis: a call whose interval's low end is at least mild is
     # what the simulator grid counts as found (a false positive here).
     found = {"original": _found(original), "copies": 0}
@@ -157,6 +165,7 @@ def main(argv: list[str]) -> int:
         # none / mild"), a rule without the upper end's knife edge (not the rule in use).
         same_low_total += (calls == reference or leans == compared) and all(
             _low_end(c) == _low_end(reference[p]) for p, c in calls.items())
+        same_withheld_total += _same_or_withheld(calls, reference)
         same_word_total += all(c.split(" (")[0] == reference[p].split(" (")[0]
                                for p, c in calls.items())
         differ: dict[str, str] = {}
@@ -196,6 +205,9 @@ def main(argv: list[str]) -> int:
           f"{above_mild}/{len(copies)}; House-Brackmann over the original and copies: "
           + (f"{min(numeric)}..{max(numeric)}" if numeric else "-")
           + f" ({len(grades) - len(numeric)} without a suggestion)")
+    print(f"copies with the same calls, a pattern withheld in both for different reasons "
+          f"(not measurable / not assessable) counted as the same: "
+          f"{same_withheld_total}/{len(copies)}")
     print(f"copies with the same call words (the classes of an uncertain call aside): "
           f"{same_word_total}/{len(copies)}")
     print(f"copies with the same calls if uncertain calls were read by their lower class only "

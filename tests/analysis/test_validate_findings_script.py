@@ -33,6 +33,8 @@ def test_a_copy_identical_to_the_original_reads_the_same(single_face_measurement
             "side re-analysed with that side given): 1/1") in out
     assert ("copies with the same calls if uncertain calls were read by their lower class "
             "only (not the rule in use): 1/1") in out
+    assert ("copies with the same calls, a pattern withheld in both for different reasons "
+            "(not measurable / not assessable) counted as the same: 1/1") in out
     assert "copies with House-Brackmann above II: 0/1" in out
     assert "calls that differ, by kind: none" in out
     # single_face is healthy: no call whose interval's low end is at least mild
@@ -67,3 +69,13 @@ def test_a_differing_call_is_classed(single_face_measurement):
     assert kind(none, moderate, interval, 2.5, True) == "contradictory"
     assert kind(none, moderate, interval, 0.4, False) == "other side"
     assert kind(none, gone, interval, None, True) == "measurability"
+
+
+def test_a_pattern_withheld_in_both_for_different_reasons_counts_as_the_same():
+    same = _script()._same_or_withheld
+    reference = {"ocular_oral": "none", "oral_ocular": "not assessable"}
+    assert same({"ocular_oral": "none", "oral_ocular": "not measurable"}, reference)
+    assert same(dict(reference), reference)
+    assert not same({"ocular_oral": "none", "oral_ocular": "none"}, reference)
+    assert not same({"ocular_oral": "not measurable", "oral_ocular": "not assessable"},
+                    reference)
