@@ -146,6 +146,18 @@ NORMAL_ASYMMETRY: dict[str, float] = {"ocular_oral": 1.3, "mentalis": 0.7}
 WINDOW_NORMAL_ASYMMETRY: dict[str, float] = {"ocular_oral": 2.1, "mentalis": 1.8}
 
 
+#: Resting tightness (points) below which a face's resting asymmetry is within what healthy
+#: faces show: the mild cut of resting tightness. One point is 1 mm of palpebral fissure
+#: asymmetry (:class:`RestingThresholds`), and 1 mm is where healthy asymmetry ends: of 88
+#: healthy adults measured by video in primary gaze, 5.7 % had a fissure asymmetry of 1 mm or
+#: more, the largest 2.1 mm [V: Lam, Lam & Walls, "Prevalence of palpebral fissure asymmetry
+#: in white persons", Am J Ophthalmol, pp. 518-522]. The automatic Sunnybrook resting eye item
+#: grades "narrow" from the same 1 mm, so below it the finding and the scale item agree on
+#: "normal". single_face reads 0.72 point with its rest
+#: declared (docs/validation.md). The fold and corner parts have no published norm here [U].
+NORMAL_RESTING_POINTS = 1.0
+
+
 @dataclass(frozen=True)
 class RestingThresholds:
     """Asymmetries at rest that count as one Sunnybrook resting point [U, project defaults].
@@ -181,7 +193,10 @@ class FindingOptions:
         |affected-side score| needed to name an affected side when inferring [U].
     normal_asymmetry : mapping pattern -> points
         Index that healthy faces reach (:data:`NORMAL_ASYMMETRY`): the decision from an
-        interval calls nothing below it (:func:`severity_from_interval`).
+        interval calls nothing above mild below it (:func:`severity_from_interval`).
+    normal_resting : float
+        Resting tightness that healthy faces reach (:data:`NORMAL_RESTING_POINTS`): its mild
+        cut (below it a resting asymmetry is called none).
     """
 
     severity_cuts: tuple[float, float, float] = SEVERITY_CUTS
@@ -190,16 +205,20 @@ class FindingOptions:
     side_threshold: float = 0.3
     normal_asymmetry: Mapping[str, float] = field(
         default_factory=lambda: dict(NORMAL_ASYMMETRY))
+    normal_resting: float = NORMAL_RESTING_POINTS
 
     def decision_cuts(self, pattern: str) -> tuple[float, float, float]:
         """The severity cuts a pattern's interval is decided with: mild from the mild cut,
         moderate (and severe) not below the pattern's normal asymmetry (healthy faces reach
-        it), so an index a healthy face can show is called at most mild."""
+        it), so an index a healthy face can show is called at most mild. Resting tightness
+        starts mild at :attr:`normal_resting` (a published norm of healthy faces): below it,
+        none."""
         normal = float(self.normal_asymmetry.get(pattern, 0.0))
         c = self.severity_cuts
+        mild = max(c[0], self.normal_resting) if pattern == "resting_tightness" else c[0]
         # What a healthy face reaches bounds what one recording calls ABOVE mild: an index
         # inside it can still be mild (a real mild synkinesis is not hidden), never more.
-        return (c[0], max(c[1], normal), max(c[2], normal))
+        return (mild, max(c[1], normal, mild), max(c[2], normal, mild))
 
     def patterns(self) -> tuple[PatternDefinition, ...]:
         out = []
@@ -653,7 +672,8 @@ def resting_tone(
 
     The index is the sum of the positive component points (each component's asymmetry divided
     by its one-point threshold, :class:`RestingThresholds`), mapped to severity like the
-    patterns. Thresholds are [U] project defaults.
+    patterns, except that mild starts at :attr:`FindingOptions.normal_resting` (what healthy
+    faces reach, :data:`NORMAL_RESTING_POINTS`). Thresholds are [U] project defaults.
     """
     thresholds = options.resting
 
@@ -678,12 +698,13 @@ def resting_tone(
     side: Side = affected.side if affected.side is not None else affected.leaning
     value = index_by_side[side]
     parts = by_side[side]
-    severity = severity_of(value, value, 0.0, options.severity_cuts)
+    cuts = options.decision_cuts("resting_tightness")
+    severity = severity_of(value, value, 0.0, cuts)
     note = "; ".join(f"{p.name.replace('_', ' ')} {p.value_mm:+.2f} mm" for p in parts)
     return Finding(
         "resting_tightness", "resting tightness: narrower eye, deeper fold, raised corner at rest",
         side, round(value, 4), index_by_side, severity,
-        round(_grade_confidence(value, options.severity_cuts), 3), (), 0.0,
+        round(_grade_confidence(value, cuts), 3), (), 0.0,
         f"one point per {thresholds.eye_mm} mm eye, {thresholds.fold_mm} mm fold line, "
         f"{thresholds.corner_mm} mm corner asymmetry [U, project defaults]", True,
         "fold depth is read from the alar-base-to-corner line", note)

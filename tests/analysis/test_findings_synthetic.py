@@ -201,6 +201,35 @@ def test_resting_tightness_from_narrow_eye_deep_fold_raised_corner():
     assert items["rest_mouth"] == "pulled"
 
 
+@pytest.mark.parametrize("narrower_mm, severity", [(0.7, "none"), (0.95, "none"),
+                                                    (1.2, "mild"), (2.0, "moderate")])
+def test_a_resting_eye_asymmetry_healthy_faces_show_is_not_resting_tightness(narrower_mm,
+                                                                              severity):
+    # Healthy eyes differ by up to about 1 mm at rest (5.7 % of 88 healthy adults by 1 mm or
+    # more, NORMAL_RESTING_POINTS): 0.7 mm (what single_face reads, 0.72 point) once read
+    # "mild" from a 0.5-point cut, where the Sunnybrook resting eye item said "normal".
+    from dataclasses import replace
+
+    steps = (("rest", 2.0), ("big_smile", 2.0), ("rest", 1.0))
+    recording, spans = make_recording(steps)
+    signals = dict(recording.signals)
+    signals["palpebral_fissure_left_mm"] = signals["palpebral_fissure_left_mm"] - narrower_mm
+    analysis = analyse(replace(recording, signals=signals), spans, affected_side="left")
+    assert analysis.resting.index == pytest.approx(narrower_mm, abs=0.05)
+    assert analysis.resting.severity == severity
+    items = {i.key: i.value for i in analysis.scales[1].items}
+    assert (items["rest_eye"] == "normal") == (severity == "none")
+    # The interval decision uses the same cut.
+    decided = analyze_recording(replace(recording, signals=signals), spans=guided(spans),
+                                options=AnalysisOptions(affected_side="left")).resting
+    assert decided.severity in (severity, "uncertain")
+    if decided.severity == "uncertain":
+        low, high = decided.severity_range
+        assert severity in ("none", "mild", "moderate", "severe")[
+            ("none", "mild", "moderate", "severe").index(low):
+            ("none", "mild", "moderate", "severe").index(high) + 1]
+
+
 def test_weak_left_side_with_synkinesis_is_inferred_and_mirrors():
     scale = {(task, "left"): 0.4 for task in ("brow_raise", "big_smile", "closed_smile",
                                               "snarl", "pucker", "eee")}

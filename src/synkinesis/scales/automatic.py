@@ -426,7 +426,7 @@ def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSi
         # what a healthy face shows (the pattern's moderate decision cut)
         beyond_normal = options.decision_cuts(finding.pattern)[1]
         if by_side and (_called(finding) or max(by_side.values()) >= beyond_normal) and \
-                max(by_side.values()) >= options.severity_cuts[0]:
+                max(by_side.values()) >= options.decision_cuts(finding.pattern)[0]:
             stronger = max(by_side, key=lambda s: by_side[s])
             sides.setdefault(stronger, []).append(
                 f"{finding.pattern.replace('_', '-')} {by_side[stronger]:.2f} points")
