@@ -2,7 +2,8 @@
 """Does the same face give the same call? Compare an original recording's analysis with the
 analyses of perturbed copies of the same video (issue 19: re-encoded, scaled, mirrored,
 brightened...): every copy's index against the original's 90 % interval (the mirrored copy on
-the other side), the calls, the side the evidence leans to, and the House-Brackmann suggestion.
+the other side; also against its repeat interval, where another recording of the same face
+would read), the calls, the side the evidence leans to, and the House-Brackmann suggestion.
 
 Usage:
     python scripts/validate_findings.py [--noise-floor RULE] [--held-level RULE] ORIGINAL.synk
@@ -21,7 +22,8 @@ what issue 19 forbids), "compatible" (the copy's index left the interval but the
 classes overlap, e.g. none and "uncertain (none..mild)"), "contradictory" (classes disjoint),
 "measurability" (measured in one, not measurable or not assessable in the other). A copy
 leaning to the other side is analysed again with the original's side given, and its calls
-about that side are compared too.
+about that side are compared too. The calls are also compared with a pattern withheld in both
+(not measurable in one, not assessable in the other) counted as the same call.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ def main(argv: list[str]) -> int:
         original = analyze_measurement(read_measurement(Path(argv[0])), options=options)
         copies = [(Path(p), analyze_measurement(read_measurement(Path(p)), options=options))
                   for p in argv[1:]]
+        # Where another recording of the same face would read (sqrt(2) wider than the
+        # confidence interval the calls are decided from): a copy is another measurement.
+        repeat = analyze_measurement(read_measurement(Path(argv[0])), options=replace(
+            options, uncertainty=replace(options.uncertainty, repeat=True))).uncertainty
     except (AnalysisError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -137,7 +143,7 @@ def main(argv: list[str]) -> int:
         print(f"  {pattern:<18} {index:6.2f} {span:<16} {call}")
     print(f"{'copy':<22} {'inside':>7} {'same calls':>10} {'leans':>6} {'HB':>3}  indices "
           "(OUT = outside the original's interval)")
-    inside_total = count_total = same_total = above_mild = same_side = 0
+    inside_total = count_total = same_total = above_mild = same_side = inside_repeat = 0
     grades = [_house_brackmann(original)]
     kinds: dict[str, int] = {}
     same_word_total = same_side_calls = same_low_total = same_withheld_total = 0
@@ -156,6 +162,8 @@ def main(argv: list[str]) -> int:
                 continue
             count += 1
             ok = interval.low <= value <= interval.high
+            wide = repeat.indices.get(finding.pattern) if repeat else None
+            inside_repeat += bool(wide is not None and wide.low <= value <= wide.high)
             inside += ok
             parts.append(f"{finding.pattern} {value:.2f}" + ("" if ok else " OUT"))
         calls = _calls(analysis)
@@ -205,6 +213,8 @@ def main(argv: list[str]) -> int:
           f"{above_mild}/{len(copies)}; House-Brackmann over the original and copies: "
           + (f"{min(numeric)}..{max(numeric)}" if numeric else "-")
           + f" ({len(grades) - len(numeric)} without a suggestion)")
+    print(f"indices inside the original's repeat interval (where another recording of the "
+          f"same face reads, sqrt(2) wider): {inside_repeat}/{count_total}")
     print(f"copies with the same calls, a pattern withheld in both for different reasons "
           f"(not measurable / not assessable) counted as the same: "
           f"{same_withheld_total}/{len(copies)}")

@@ -28,6 +28,8 @@ def test_a_copy_identical_to_the_original_reads_the_same(single_face_measurement
     out = capsys.readouterr().out
     assert "copies with the same calls: 1/1" in out
     assert "indices inside the original's interval: 3/3" in out
+    assert ("indices inside the original's repeat interval (where another recording of the "
+            "same face reads, sqrt(2) wider): 3/3") in out
     assert "copies with the same call words (the classes of an uncertain call aside): 1/1" in out
     assert ("copies with the same calls on the original's side (a copy leaning to the other "
             "side re-analysed with that side given): 1/1") in out
