@@ -22,6 +22,13 @@ Usage:
 :attr:`synkinesis.coupling.CouplingOptions.held_level` (minimum, mean or driver) instead of the
 default.
 
+Under the rates, a "why" table: per setting and pattern the misses (truly at least mild, not
+found), of which "called none" (the whole 90 % interval below mild: false reassurance, the
+clinically worst error), "below resolution" (the interval spans the mild cut and the truth lies
+within its half-width above the cut) and "reads low" (it spans the cut and the index reads
+below the truth), then every miss with its figures
+(:func:`synkinesis.simulate.validation.why_missed`).
+
 Each setting runs `synk validate`'s own code (synkinesis.simulate.validation); about 40 s of
 CPU per setting with each task once, 75 s twice (35 s for the 9 held-out patients), so about
 13 minutes for all of them on one core.
@@ -66,6 +73,10 @@ def _number(value) -> str:
     return "-" if value is None or value != value else f"{value:.2f}"
 
 
+def _count(value) -> str:
+    return "-" if value is None or value != value else f"{value:.0f}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="Comma-separated setting names.")
@@ -94,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     vertices = load_canonical_face().vertices
     reports = {}
-    print("setting                  pattern      truly  sens.  spec.  uncert.  side  "
+    why: list[str] = []
+    listed: list[str] = []
+    print("setting                  pattern      truly  sens.  none  spec.  uncert.  side  "
           "within1  Spearman  CPU s")
     for name in names:
         noise, repetitions, floor, combine, seed, motion, face_px, frame = SETTINGS[name]
@@ -110,9 +123,22 @@ def main(argv: list[str] | None = None) -> int:
             d = report.decisions[pattern] if report.decisions else {}
             truly = int(d.get("tp", 0) + d.get("fn", 0))
             print(f"{name:24s} {pattern:12s} {truly:5d}  {_number(d.get('sensitivity')):>5s}  "
+                  f"{_count(d.get('called_none')):>4s}  "
                   f"{_number(d.get('specificity')):>5s}  {_number(d.get('uncertain')):>7s}  "
                   f"{_number(d.get('side')):>4s}  {_number(d.get('within_one')):>7s}  "
                   f"{_number(d.get('spearman')):>8s}  {cpu:5.0f}", flush=True)
+            why.append(f"{name:24s} {pattern:12s} {_count(d.get('fn')):>6s}  "
+                       f"{_count(d.get('called_none')):>11s}  "
+                       f"{_count(d.get('below_resolution')):>16s}  "
+                       f"{_count(d.get('reads_low')):>9s}  {_count(d.get('low_tail')):>8s}")
+        listed += [f"{name} seed {m.seed} {m.side} {m.pattern}: {m.text}"
+                   for m in report.misses]
+    print("\nwhy missed (truly at least mild, not found; none: the whole interval below mild)")
+    print("setting                  pattern      misses  called none  below resolution  "
+          "reads low  low tail")
+    print("\n".join(why))
+    if listed:
+        print("\n" + "\n".join(listed))
     if args.json is not None:
         args.json.write_text(json.dumps(reports, indent=1))
     return 0

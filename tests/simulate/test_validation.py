@@ -9,7 +9,13 @@ import numpy as np
 from synkinesis.regions import SIDES
 from synkinesis.simulate import REGIONS
 from synkinesis.simulate.face import REGION_SIGN, REGION_SIGNAL
-from synkinesis.simulate.validation import run_validation, validation_grid
+from synkinesis.simulate.validation import (
+    MISS_REASONS,
+    run_validation,
+    summarise_cases,
+    validation_grid,
+    why_missed,
+)
 
 #: Stated tolerances of the analysis on simulated recordings (0.3 px noise, 1 degree motion):
 #: every coupling cell within 1.0 mm of the truth on average, the affected side always named,
@@ -99,11 +105,85 @@ def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, can
     leaning_up = (report.cases[0], found[0],
                   *(called(case, ("uncertain", "mild", "severe")) for case in missed))
     assert interval_decisions(leaning_up)["ocular_oral"]["sensitivity"] == 1.0
+    # Every miss is classified from the interval's numeric bounds, which the cases keep.
+    for case in report.cases:
+        for side in SIDES:
+            low, high = case.interval_points[side]["ocular_oral"]
+            assert low <= case.found_index[side]["ocular_oral"] <= high
+    assert not [m for m in report.misses if m.pattern == "ocular_oral"]
+    assert report.decisions["ocular_oral"]["called_none"] == 0
+    for pattern, decided in report.decisions.items():  # every miss has a reason
+        misses = [m for m in report.misses if m.pattern == pattern]
+        assert len(misses) == decided["fn"]
+        assert all(m.reason in MISS_REASONS and m.text for m in misses)
+        assert sum(decided[r.replace(" ", "_")] for r in MISS_REASONS) == decided["fn"]
+    injured = found[0]
+    true_oo = injured.true_index[injured.true_side]["ocular_oral"]
+
+    def bounded(case, call, low, high):
+        case = called(case, (call, "none", "severe" if call == "uncertain" else "none"))
+        points = {side: dict(p) for side, p in case.interval_points.items()}
+        points[case.true_side]["ocular_oral"] = (low, high)
+        return replace(case, interval_points=points)
+
+    reassured = (report.cases[0], bounded(injured, "none", 0.1, 0.4), *missed)
+    decided = interval_decisions(reassured)["ocular_oral"]
+    assert decided["fn"] >= 1 and decided["called_none"] == 1
+    summary = summarise_cases(reassured)
+    (miss,) = [m for m in summary.misses
+               if m.seed == injured.spec.seed and m.pattern == "ocular_oral"]
+    assert miss.reason == "called none" and miss.side == injured.true_side
+    assert (miss.low, miss.high) == (0.1, 0.4)
+    wide = bounded(injured, "uncertain", 0.3, true_oo + 5.0)  # half-width > truth - cut
+    summary = summarise_cases((report.cases[0], wide))
+    assert [m.reason for m in summary.misses
+            if m.pattern == "ocular_oral"] == ["below resolution"]
+    assert summary.decisions["ocular_oral"]["below_resolution"] == 1
+    assert summary.decisions["ocular_oral"]["called_none"] == 0
+    payload = json.loads(json.dumps(summary.as_dict()))
+    (miss,) = [m for m in payload["misses"] if m["pattern"] == "ocular_oral"]
+    assert miss["reason"] == "below resolution" and miss["seed"] == injured.spec.seed
+    assert miss["low"] == 0.3 and miss["call"] == "uncertain"
+    assert payload["decisions"]["ocular_oral"]["below_resolution"] == 1
+    from rich.console import Console
+
+    from synkinesis.cli.decisions import decision_table, why_table
+
+    console = Console(record=True, width=250)
+    console.print(decision_table(summary))
+    assert "called none" in console.export_text()
+    console.print(why_table(summary))
+    rows = [line.split() for line in console.export_text().splitlines()]
+    # misses, called none, below resolution, reads low, low tail
+    assert ["ocular_oral", "1", "0", "1", "0", "0"] in rows
     payload = json.loads(json.dumps(report.as_dict()))
     assert payload["decisions"]["ocular_oral"]["sensitivity"] == 1.0
+    assert len(payload["misses"]) == len(report.misses)
     assert payload["cases"] == 3
     assert payload["grades"] == ["none", "mild", "moderate", "severe"]
     assert np.array(payload["sunnybrook_table"]).sum() == 3 * 2 * 5
+
+
+def test_why_missed_classifies_from_the_interval():
+    """Hand-made misses (mild cut 0.5): the whole interval below mild is false reassurance;
+    an interval spanning the cut is below resolution when the truth lies within its
+    half-width above the cut, else the index reads low (or, reading the truth, a low tail)."""
+    reason, text = why_missed("none", 0.05, 0.45, 1.2, 0.25)
+    assert reason == "called none"
+    assert "0.05..0.45" in text and "1.20" in text and "-0.95" in text
+    # truth 0.9: 0.4 above the cut, half-width (1.4 - 0.2) / 2 = 0.6 -> below resolution
+    reason, text = why_missed("uncertain", 0.2, 1.4, 0.9, 0.8)
+    assert reason == "below resolution"
+    assert text == ("below resolution: the truth is 0.40 points above the cut, the "
+                    "interval's half-width 0.60")
+    # truth 2.0: 1.5 above the cut, half-width 0.5 -> the index reads low by 1.3
+    reason, text = why_missed("uncertain", 0.2, 1.2, 2.0, 0.7)
+    assert reason == "reads low" and text.startswith("reads low by 1.30 points")
+    # the index reads the truth but the interval reaches further down than its half-width
+    assert why_missed("uncertain", 0.4, 2.2, 2.0, 2.1)[0] == "low tail"
+    # the cut is the decision's, not a fixed number
+    assert why_missed("uncertain", 0.5, 1.5, 1.4, 1.0, mild_cut=1.0)[0] == "below resolution"
+    assert why_missed("uncertain", 0.5, 1.5, 1.4, 1.0, mild_cut=0.5)[0] == "reads low"
 
 
 def test_validate_cli(run_cli, face_file):
@@ -115,6 +195,7 @@ def test_validate_cli(run_cli, face_file):
     assert "affected side named correctly" in result.output and "100%" in result.output
     assert "severity agreement" in result.output and "Sunnybrook items" in result.output
     assert "decisions from the 90 % intervals" in result.output
+    assert "called none" in result.output  # false reassurance, next to the sensitivity
     bad = run_cli("validate", "--severities", "2", "--face", face_file)
     assert bad.exit_code == 2 and "--severities values must be in 0..1" in bad.output
     bad = run_cli("validate", "--sides", "top", "--face", face_file)

@@ -10,9 +10,17 @@ TITLE = ("decisions from the 90 % intervals (what `synk analyze` calls; issue 19
          "sensitivity >= 0.90, specificity >= 0.95, side >= 0.95, within one class >= 0.90, "
          "Spearman >= 0.90). Found = the interval's low end at least mild (an uncertain call "
          "reaching down to none is not found); side: of those found, on the side the analysis "
-         "names or leans to")
-COLUMNS = ("pattern", "case-sides", "sensitivity", "specificity", "uncertain", "side",
-           "within one class", "Spearman", "TP", "FN", "TN", "FP")
+         "names or leans to; called none: truly at least mild but the whole interval below "
+         "mild (false reassurance)")
+COLUMNS = ("pattern", "case-sides", "sensitivity", "called none", "specificity", "uncertain",
+           "side", "within one class", "Spearman", "TP", "FN", "TN", "FP")
+WHY_TITLE = ("why missed (truly at least mild, not found): called none = the whole interval "
+             "below mild; below resolution = it spans the mild cut and the truth lies within "
+             "its half-width above the cut; reads low = it spans the cut and the index reads "
+             "below the truth; low tail = the index reads the truth but the interval reaches "
+             "further down than its half-width")
+WHY_COLUMNS = ("pattern", "misses", "called none", "below resolution", "reads low",
+               "low tail")
 
 
 def decision_table(report) -> Table:
@@ -28,7 +36,23 @@ def decision_table(report) -> Table:
     for pattern in PATTERNS:
         d = report.decisions[pattern]
         table.add_row(pattern, f"{d['case_sides']:.0f}", number(d["sensitivity"]),
-                      number(d["specificity"]), number(d["uncertain"]), number(d["side"]),
+                      f"{d['called_none']:.0f}", number(d["specificity"]),
+                      number(d["uncertain"]), number(d["side"]),
                       number(d["within_one"]), number(d["spearman"]),
                       *(f"{d[k]:.0f}" for k in ("tp", "fn", "tn", "fp")))
+    return table
+
+
+def why_table(report) -> Table:
+    """A rich table of the misses of the interval decisions by why
+    (:func:`synkinesis.simulate.validation.why_missed`), one row per pattern."""
+    from synkinesis.simulate import PATTERNS
+
+    table = Table(title=WHY_TITLE, box=None, padding=(0, 1), title_justify="left")
+    for header in WHY_COLUMNS:
+        table.add_column(header, justify="left" if header == "pattern" else "right")
+    for pattern in PATTERNS:
+        d = report.decisions[pattern]
+        table.add_row(pattern, *(f"{d[k]:.0f}" for k in (
+            "fn", "called_none", "below_resolution", "reads_low", "low_tail")))
     return table

@@ -89,9 +89,14 @@ def print_validation(report) -> None:
     out.print(f"affected side named correctly (none for healthy faces): "
               f"{report.side_accuracy:.0%} of {len(report.cases)} patients", highlight=False)
     if report.decisions is not None:  # what `synk analyze` calls, from the intervals
-        from synkinesis.cli.decisions import decision_table
+        from synkinesis.cli.decisions import decision_table, why_table
 
         out.print(decision_table(report))
+        if report.misses:
+            out.print(why_table(report))
+            for miss in report.misses:
+                out.print(f"  seed {miss.seed} {miss.side} {miss.pattern}: {miss.text}",
+                          highlight=False)
 
 
 def wide_console():

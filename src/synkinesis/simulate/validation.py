@@ -20,7 +20,11 @@ with its ground truth measured on the same face:
 - severity agreement per pattern: the true x found grade table (none..severe), and the same for
   the five Sunnybrook synkinesis items (:func:`synkinesis.scales.automatic.task_synkinesis_points`
   against the truth's :func:`synkinesis.scales.automatic.watched_excess_points`);
-- affected-side accuracy: the analysis names the injured side (None for a healthy face).
+- affected-side accuracy: the analysis names the injured side (None for a healthy face);
+- why each truly present pattern was missed by the interval decision (:func:`why_missed`):
+  "called none" (the whole 90 % interval below the mild cut: false reassurance), else the
+  interval spans the cut and either the truth lies within the interval's half-width above the
+  cut ("below resolution") or the index reads low ("reads low").
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from synkinesis.coupling import DEFAULT_HELD_LEVEL
-from synkinesis.findings import SEVERITIES
+from synkinesis.findings import SEVERITIES, SEVERITY_CUTS
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import REGIONS, TASKS
 from synkinesis.simulate.face import NeutralFace, muscle_fields
@@ -43,8 +47,12 @@ from synkinesis.simulate.recording import synthesize_recording
 from synkinesis.simulate.scenarios import validation_grid  # noqa: F401  (re-exported)
 from synkinesis.simulate.truth import PATTERNS, SUNNYBROOK_SYNKINESIS_TASKS, ground_truth
 
-__all__ = ["ValidationCase", "ValidationReport", "analysis_grades", "run_validation",
-           "validation_grid"]
+__all__ = ["MISS_REASONS", "Miss", "ValidationCase", "ValidationReport", "analysis_grades",
+           "interval_misses", "run_validation", "validation_grid", "why_missed"]
+
+#: Why a truly present pattern was not found by the interval decision (:func:`why_missed`),
+#: in the order the tables print them.
+MISS_REASONS = ("called none", "below resolution", "reads low", "low tail")
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,12 @@ class ValidationCase:
         when the interval spans classes) and the classes of the interval's ends.
     leaning : str or None
         The side the analysis names, or leans to when it names none.
+    interval_points : dict side -> dict pattern -> (low, high), optional
+        The index's 90 % interval itself (:attr:`synkinesis.uncertainty.Uncertainty.indices`),
+        Sunnybrook points, with that side taken as affected.
+    mild_cut : float
+        Where the interval decision starts mild (points;
+        :meth:`synkinesis.findings.FindingOptions.decision_cuts`).
     """
 
     spec: SimulationSpec
@@ -86,7 +100,123 @@ class ValidationCase:
     found_side: str | None
     interval_calls: dict[str, dict[str, tuple[str, str, str]]] | None = None
     leaning: str | None = None
+    interval_points: dict[str, dict[str, tuple[float, float]]] | None = None
+    mild_cut: float = SEVERITY_CUTS[0]
 
+
+@dataclass(frozen=True)
+class Miss:
+    """A truly present pattern (true grade at least mild) on one side of one simulated patient
+    that the interval decision did not find, and why (:func:`why_missed`).
+
+    Attributes
+    ----------
+    seed : int
+        The case's :attr:`SimulationSpec.seed`.
+    side, pattern, call : str
+        The side taken as affected, the pattern, and the call there (none or uncertain).
+    low, high : float
+        The index's 90 % interval, points (NaN when the case did not keep it).
+    true_index, found_index, mild_cut : float
+        Points.
+    reason : str
+        One of :data:`MISS_REASONS` ("" when the interval was not kept).
+    text : str
+        The reason with its figures, for a table.
+    """
+
+    seed: int
+    side: str
+    pattern: str
+    call: str
+    low: float
+    high: float
+    true_index: float
+    found_index: float
+    mild_cut: float
+    reason: str
+    text: str
+
+
+def why_missed(call: str, low: float, high: float, true_index: float, found_index: float,
+               mild_cut: float = SEVERITY_CUTS[0]) -> tuple[str, str]:
+    """Why a truly present pattern (true index at least the mild cut) was not found, from
+    the measured quantities alone (no tuned threshold):
+
+    - "called none": the whole interval lies below the mild cut, so the analysis reassures
+      although the truth is at least mild (the clinically worst error);
+    - otherwise the interval spans the cut (an "uncertain" call reaching down to none):
+      "below resolution" when the truth itself lies within the interval's half-width
+      ((high - low) / 2) above the cut, so no reading this uncertain could put the interval
+      above it; else "reads low" when the index is below the truth (found - true < 0); else
+      "low tail" (the index reads the truth, but the interval reaches further down than its
+      half-width: a skewed interval).
+
+    Parameters
+    ----------
+    call : str
+        The interval decision (none or uncertain).
+    low, high : float
+        The index's interval, points.
+    true_index, found_index, mild_cut : float
+        Points.
+
+    Returns
+    -------
+    reason : str
+        One of :data:`MISS_REASONS`.
+    text : str
+        The reason with its figures.
+    """
+    gap = found_index - true_index
+    if call == "none":
+        text = (f"called none: the interval {low:.2f}..{high:.2f} stays below the mild cut "
+                f"{mild_cut:g} although the truth reads {true_index:.2f}")
+        if np.isfinite(gap):
+            text += f" (the index reads {gap:+.2f} points)"
+        return "called none", text
+    half = (high - low) / 2.0
+    above = true_index - mild_cut
+    if above <= half:
+        return "below resolution", (
+            f"below resolution: the truth is {above:.2f} points above the cut, the interval's "
+            f"half-width {half:.2f}")
+    if gap < 0:
+        return "reads low", (f"reads low by {-gap:.2f} points (index {found_index:.2f}, truth "
+                             f"{true_index:.2f}; interval {low:.2f}..{high:.2f})")
+    return "low tail", (f"low tail: the index {found_index:.2f} reads the truth "
+                        f"{true_index:.2f}, but the interval reaches down to {low:.2f}, more "
+                        f"than its half-width {half:.2f}")
+
+
+def interval_misses(cases: tuple[ValidationCase, ...]) -> tuple[Miss, ...]:
+    """Every truly present pattern the interval decision did not find (the false negatives
+    of :attr:`ValidationReport.decisions`), with why (:func:`why_missed`)."""
+    out = []
+    for case in cases:
+        if case.interval_calls is None:
+            continue
+        for side in SIDES:
+            for pattern in PATTERNS:
+                if pattern not in case.interval_calls[side]:
+                    continue
+                call, low_class, _ = case.interval_calls[side][pattern]
+                if call not in (*SEVERITIES, "uncertain"):
+                    continue  # not measurable / not assessable: no call to grade
+                if case.true_grades[side][pattern] < 1 or low_class in SEVERITIES[1:]:
+                    continue
+                low, high = ((case.interval_points or {}).get(side, {})
+                             .get(pattern, (float("nan"), float("nan"))))
+                true_index = float(case.true_index[side][pattern])
+                found_index = float(case.found_index[side][pattern])
+                if np.isfinite(low) and np.isfinite(high) or call == "none":
+                    reason, text = why_missed(call, low, high, true_index, found_index,
+                                              case.mild_cut)
+                else:
+                    reason, text = "", "uncertain (its interval was not kept)"
+                out.append(Miss(case.spec.seed, side, pattern, call, float(low), float(high),
+                                true_index, found_index, case.mild_cut, reason, text))
+    return tuple(out)
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -122,7 +252,12 @@ class ValidationReport:
         "uncertain"), ``side`` (of the case-sides found, the fraction on the injured side that
         the analysis names or leans to), ``within_one`` (found class within one of the true
         class; the found class is the call, or for an uncertain call the index's class within
-        its interval's classes), ``spearman`` (found against true index).
+        its interval's classes), ``spearman`` (found against true index); and the misses
+        (``fn``) by why (:func:`why_missed`): ``called_none`` (false reassurance: the whole
+        interval below mild although the truth is at least mild), ``below_resolution``,
+        ``reads_low`` and ``low_tail``.
+    misses : tuple of Miss
+        Every miss of the interval decisions, with why (:func:`interval_misses`).
     """
 
     cases: tuple[ValidationCase, ...]
@@ -139,6 +274,7 @@ class ValidationReport:
     sunnybrook_table: np.ndarray
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
+    misses: tuple[Miss, ...] = ()
     noise_floor: str = "window"
     combine: str = "best"
     held_level: str = DEFAULT_HELD_LEVEL
@@ -186,7 +322,16 @@ class ValidationReport:
             "side_accuracy": self.side_accuracy,
             "decisions": None if self.decisions is None else {
                 p: values(d) for p, d in self.decisions.items()},
+            "misses": [{"seed": m.seed, "side": m.side, "pattern": m.pattern, "call": m.call,
+                        "low": _rounded(m.low), "high": _rounded(m.high),
+                        "true_index": _rounded(m.true_index),
+                        "found_index": _rounded(m.found_index), "mild_cut": m.mild_cut,
+                        "reason": m.reason, "text": m.text} for m in self.misses],
         }
+
+
+def _rounded(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), 4)
 
 
 def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, float]],
@@ -271,12 +416,16 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     coupling = analysis.coupling
     interval_calls: dict[str, dict[str, tuple[str, str, str]]] = {}
+    interval_points: dict[str, dict[str, tuple[float, float]]] = {}
     for side in SIDES:  # the interval decision with each side taken as affected
         taken = (analysis if analysis.affected.side == side else analyze_measurement(
             measurement, spans=spans, options=replace(options, affected_side=side)))
         interval_calls[side] = {
             f.pattern: (f.severity, *(f.severity_range or (f.severity, f.severity)))
             for f in taken.findings}
+        indices = {} if taken.uncertainty is None else taken.uncertainty.indices
+        interval_points[side] = {pattern: (interval.low, interval.high)
+                                 for pattern, interval in indices.items()}
     measured: dict[str, np.ndarray] = {side: np.full((len(TASKS), len(REGIONS)), np.nan)
                                        for side in SIDES}
     for i, task in enumerate(coupling.tasks):
@@ -310,6 +459,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         found_side=analysis.affected.side,
         interval_calls=interval_calls,
         leaning=analysis.affected.side or analysis.affected.leaning,
+        interval_points=interval_points,
+        mild_cut=options.findings.severity_cuts[0],
     )
 
 
@@ -373,13 +524,14 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
     side_accuracy = float(np.mean([case.found_side == case.true_side for case in cases]))
     decisions = (interval_decisions(cases)
                  if all(case.interval_calls for case in cases) else None)
+    misses = interval_misses(cases) if decisions is not None else ()
     return ValidationReport(cases=cases, cell_error_mm=cell_error, cell_bias_mm=cell_bias,
                             sensitivity=sensitivity, specificity=specificity, counts=counts,
                             index_sensitivity=index_sensitivity,
                             index_specificity=index_specificity, severity_table=tables,
                             severity_agreement=agreement,
                             index_bias=bias, sunnybrook_table=sunnybrook,
-                            side_accuracy=side_accuracy, decisions=decisions)
+                            side_accuracy=side_accuracy, decisions=decisions, misses=misses)
 
 
 def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str, float]]:
@@ -390,6 +542,7 @@ def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str,
     from synkinesis.findings import points_grade
 
     out = {}
+    misses = interval_misses(cases)
     for pattern in PATTERNS:
         c = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
         uncertain = total = named = within = 0
@@ -429,7 +582,10 @@ def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str,
             "within_one": within / total if total else float("nan"),
             "spearman": rho, "case_sides": float(total),
             "tp": float(c["tp"]), "fn": float(c["fn"]), "tn": float(c["tn"]),
-            "fp": float(c["fp"])}
+            "fp": float(c["fp"]),
+            **{reason.replace(" ", "_"): float(sum(m.pattern == pattern and m.reason == reason
+                                                   for m in misses))
+               for reason in MISS_REASONS}}
     return out
 
 
