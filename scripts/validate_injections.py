@@ -35,6 +35,42 @@ Usage:
 
 Measured results are cached as ``.synk`` files in ``--cache`` (the injection is deterministic):
 a second run only re-analyses.
+
+Why a case was missed or falsely called
+---------------------------------------
+Every missed case (injected, so truly at least mild, and not found) gets one reason, from
+measured quantities only, by the first rule that applies (:func:`why_missed`). Notation: P the
+injected points, a the pattern's mm per point (above), D the warp's delivered change in points
+(the median applied mm over the frames whose trigger is at least 0.5, over a; a photo: its
+applied mm over a), s the share seen (the measured change of the pattern's signal on the
+injected side over the applied change, ``seen``), O the original's reading on the injected
+side analysed the same way (its signed index there: the pattern indices are already signed;
+resting tightness sums each side's positive parts, so its O is that side's index minus the
+other's), c = 0.5 the mild cut, E = O + s D the index the injection should read.
+
+1. "not assessable": the analysis could not grade the pattern (not assessable / not
+   measurable), with the analysis' own reason (e.g. no rest segment).
+2. If s D < c, the injection as measured is below the mild cut whatever the face reads; the
+   larger loss names it: "warp not delivered" (P - D: the warp applied less than asked) or
+   "not seen" (D (1 - s): the measurement does not report the applied change).
+3. "own asymmetry": E < c although s D is not: the face reads the other way on its own (O).
+4. "other side": the analysis names (or leans to) the other side, so it grades that side.
+5. "reads low": the index on the injected side is below c although E is not.
+6. "noise floor": called none with the index at least c, the index in mm (index x a) under
+   the recording's noise floor of the pattern.
+7. "below resolution": an uncertain call reaching down to none while the applied change
+   (D a mm) is smaller than the region's smallest resolvable change (the measurement's
+   manifest, ``resolution``; eye for ocular-oral and resting tightness, chin for mentalis,
+   mouth corner for oral-ocular).
+8. "uncertain": the rest (an uncertain call reaching down to none although the change is
+   resolvable: the interval is wide for another reason, e.g. rest noise or repetitions that
+   disagree).
+
+A false call (the pattern called on a side that was not injected, in an original or a case)
+gets one reason (:func:`why_false`): "own asymmetry" when the original, analysed the same way,
+reads at least c on that side (or is called there); else "leak" when the warp's change seen on
+the other side (``leak``) times D is at least c; else "unexplained". None of these rules is
+fitted to the cases: the cuts are the mild cut, the sizes are what the measurement reports.
 """
 
 from __future__ import annotations
@@ -132,6 +168,7 @@ def read_calls(content: dict) -> dict:
             "severity_range": finding.get("severity_range"),
             "index_by_side": finding.get("index_by_side", {}),
             "noise_floor_mm": finding.get("noise_floor_mm"),
+            "note": finding.get("note", ""),
             "called": called(finding)}
     for scale in content.get("scales", []):
         if scale.get("instrument") not in ("sunnybrook", "eface"):
@@ -488,6 +525,122 @@ def _calls(case: dict, rest: bool) -> dict:
     return case.get("calls_rest", case["calls"]) if rest else case["calls"]
 
 
+#: The region whose resolution bounds each pattern (the measurement manifest's ``resolution``).
+RESOLUTION_REGION = {"ocular_oral": "eye", "resting_tightness": "eye", "mentalis": "chin",
+                     "oral_ocular": "mouth_corner"}
+MILD_CUT = TRUTH_CUTS[0]
+#: Why a case was missed (module docstring), in the order the rules apply.
+MISS_REASONS = ("not assessable", "warp not delivered", "not seen", "own asymmetry",
+                "other side", "reads low", "noise floor", "below resolution", "uncertain")
+FALSE_REASONS = ("own asymmetry", "leak", "unexplained")
+
+
+def signed_reading(pattern: str, index_by_side: dict, side: str) -> float:
+    """A finding's reading on ``side`` as an excess over the other side, points: the pattern
+    indices are signed already; resting tightness sums each side's positive parts, so its
+    excess is that side's index minus the other's."""
+    other = "left" if side == "right" else "right"
+    value = _num(index_by_side.get(side))
+    if pattern == "resting_tightness":
+        return value - _num(index_by_side.get(other))
+    return value
+
+
+def delivered_mm(coverage: dict) -> float:
+    """The warp's delivered change, mm: the median applied over the frames whose trigger is
+    at least 0.5 (a photo: its applied change)."""
+    if "applied_median_mm" in coverage:
+        return _num(coverage["applied_median_mm"])
+    return _num(coverage.get("applied_mm"))
+
+
+def why_missed(case: dict, finding: dict, original: dict, resolution: dict
+               ) -> tuple[str, str]:
+    """Why an injected case was not found (the module docstring's rules, in order).
+
+    Parameters
+    ----------
+    case : dict
+        The case (pattern, side, points, amount_mm, coverage).
+    finding, original : dict
+        The case's and the original's finding of the pattern (``read_calls``), analysed the
+        same way.
+    resolution : dict
+        The recording's resolution (:func:`_resolution`).
+
+    Returns
+    -------
+    reason : str
+        One of :data:`MISS_REASONS`.
+    text : str
+        The reason with its figures.
+    """
+    pattern, side, points = case["pattern"], case["side"], float(case["points"])
+    anchor = MM_PER_POINT[pattern]
+    severity = finding.get("severity")
+    if severity in ("not assessable", "not measurable"):
+        note = (finding.get("note") or "").split(" (")[0].split(";")[0]
+        return "not assessable", note or str(severity)
+    coverage = case.get("coverage", {})
+    delivered = delivered_mm(coverage) / anchor
+    share = _num(coverage.get("seen"))
+    own = signed_reading(pattern, original.get("index_by_side", {}), side)
+    if not np.isfinite(own):
+        own = 0.0
+    expected = own + share * delivered
+    measured = share * delivered
+    if np.isfinite(measured) and measured < MILD_CUT:
+        if points - delivered > delivered * (1.0 - share):
+            return "warp not delivered", (
+                f"warp not delivered: {delivered * anchor:.2f} of {points * anchor:.2f} mm "
+                f"applied, {measured:.2f} points measured of it (share seen {share:.2f})")
+        return "not seen", (f"not seen by the measurement (share seen {share:.2f}: "
+                            f"{measured:.2f} of the {delivered:.2f} points applied)")
+    if np.isfinite(expected) and expected < MILD_CUT:
+        return "own asymmetry", (
+            f"the face's own asymmetry (the original reads {own:+.2f} points on that side; "
+            f"expected index {expected:.2f} = {own:+.2f} + {measured:.2f} measured)")
+    other = "left" if side == "right" else "right"
+    if finding.get("side") == other:
+        return "other side", (f"reported for the other side (the analysis names or leans to "
+                              f"the {other}; expected index {expected:.2f} on the {side})")
+    index = _num(finding.get("index_by_side", {}).get(side))
+    if not index >= MILD_CUT:
+        return "reads low", (f"reads low: index {index:.2f} although {expected:.2f} = "
+                             f"{own:+.2f} + {share:.2f} x {delivered:.2f} expected")
+    floor = _num(finding.get("noise_floor_mm"))
+    if severity == "none" and np.isfinite(floor) and index * anchor < floor:
+        return "noise floor", (f"below the noise floor: index {index:.2f} ({index * anchor:.2f}"
+                               f" mm) under the recording's floor {floor:.2f} mm")
+    span = "..".join(finding.get("severity_range") or [])
+    resolvable = _num(resolution.get(RESOLUTION_REGION[pattern], {}).get("resolvable_mm"))
+    if np.isfinite(resolvable) and delivered * anchor < resolvable:
+        return "below resolution", (
+            f"below resolution: applied {delivered * anchor:.2f} mm < smallest resolvable "
+            f"change {resolvable:.2f} mm ({severity} {span}, index {index:.2f})")
+    return "uncertain", (f"{severity} ({span}) although the applied {delivered * anchor:.2f} "
+                         f"mm is resolvable ({resolvable:.2f} mm); index {index:.2f}")
+
+
+def why_false(pattern: str, side: str, finding: dict, original: dict,
+              case: dict | None = None) -> tuple[str, str]:
+    """Why the pattern was called on ``side``, which was not injected (``case`` None: an
+    original); the module docstring's rules."""
+    own = signed_reading(pattern, original.get("index_by_side", {}), side)
+    index = _num(finding.get("index_by_side", {}).get(side))
+    if (own >= MILD_CUT or (original.get("called") and original.get("side") == side)):
+        return "own asymmetry", (f"the face's own asymmetry (the original reads {own:+.2f} "
+                                 f"points on the {side}; called {finding.get('severity')}, "
+                                 f"index {index:.2f})")
+    if case is not None:
+        coverage = case.get("coverage", {})
+        leak = _num(coverage.get("leak")) * delivered_mm(coverage) / MM_PER_POINT[pattern]
+        if leak >= MILD_CUT:
+            return "leak", f"the warp leaks to the {side} ({leak:.2f} points seen there)"
+    return "unexplained", (f"unexplained: called {finding.get('severity')} on the {side}, "
+                           f"index {index:.2f}, the original reads {own:+.2f}")
+
+
 def grade(results: list[dict], rest: bool = False) -> dict:
     """Per pattern: sensitivity (mild and above), specificity (the untouched side of its cases
     and both sides of every original), side named, within one class, Spearman; and the scale
@@ -499,6 +652,7 @@ def grade(results: list[dict], rest: bool = False) -> dict:
     for pattern in patterns:
         found = side_ok = within = positives = negatives = false = 0
         truth_points, index_points, missed = [], [], []
+        why: list[dict] = []
         per_source = {}
         for result in results:
             cases = [c for c in result["cases"] if c["pattern"] == pattern]
@@ -506,9 +660,14 @@ def grade(results: list[dict], rest: bool = False) -> dict:
                 continue
             base = _original(result, rest)["patterns"].get(pattern, {})
             # both sides of the original are true negatives
+            source = result["source"].split(" ")[0].split(".")[0]
             for side in ("left", "right"):
                 negatives += 1
                 false += bool(base.get("called") and base.get("side") == side)
+                if base.get("called") and base.get("side") == side:
+                    reason, text = why_false(pattern, side, base, base)
+                    why.append({"kind": "false call", "case": f"{source} original {side}",
+                                "reason": reason, "text": text})
                 truth_points.append(0.0)
                 index_points.append(_num(base.get("index_by_side", {}).get(side)))
             hits = 0
@@ -517,6 +676,11 @@ def grade(results: list[dict], rest: bool = False) -> dict:
                 other = "left" if case["side"] == "right" else "right"
                 negatives += 1
                 false += bool(finding.get("called") and finding.get("side") == other)
+                label = f"{source} {case['side']} {case['points']:g}"
+                if finding.get("called") and finding.get("side") == other:
+                    reason, text = why_false(pattern, other, finding, base, case)
+                    why.append({"kind": "false call", "case": label, "reason": reason,
+                                "text": text})
                 index = _num(finding.get("index_by_side", {}).get(case["side"]))
                 truth_points.append(case["points"])
                 index_points.append(index)
@@ -531,6 +695,10 @@ def grade(results: list[dict], rest: bool = False) -> dict:
                                   + (f" ({'..'.join(finding['severity_range'])})"
                                      if finding.get("severity_range") else "")
                                   + f", index {index:.2f}")
+                    reason, text = why_missed(case, finding, base,
+                                              result.get("resolution", {}))
+                    why.append({"kind": "miss", "case": label, "reason": reason,
+                                "text": text})
                 within += abs(_class_of(index) - truth_class(case["points"])) <= 1
             per_source[result["source"]] = f"{hits}/{len(cases)}"
         out[pattern] = {
@@ -541,7 +709,11 @@ def grade(results: list[dict], rest: bool = False) -> dict:
             "side": side_ok / found if found else float("nan"),
             "within_one": within / positives if positives else float("nan"),
             "spearman": _spearman(truth_points, index_points),
-            "per_source": per_source, "missed": missed}
+            "per_source": per_source, "missed": missed, "why": why,
+            "misses_by_reason": {r: sum(w["kind"] == "miss" and w["reason"] == r for w in why)
+                                 for r in MISS_REASONS},
+            "false_by_reason": {r: sum(w["kind"] == "false call" and w["reason"] == r
+                                       for w in why) for r in FALSE_REASONS}}
     out["items"] = _grade_items(results, rest)
     return out
 
@@ -610,6 +782,29 @@ def _fmt(value: float, target: float | None = None, above: bool = True) -> str:
     return text
 
 
+def why_tables(graded: dict) -> list[str]:
+    """The misses by reason per pattern (a table), then every miss and false call with its
+    reason and figures (the module docstring's rules)."""
+    patterns = [p for p in graded if p != "items"]
+    reasons = [r for r in MISS_REASONS
+               if any(graded[p]["misses_by_reason"].get(r) for p in patterns)]
+    lines = ["", "Why missed (misses by reason; rules in scripts/validate_injections.py), and "
+             "false calls by reason:", "",
+             "| pattern | misses | " + " | ".join(reasons) + " | false calls (why) |",
+             "|---|---|" + "---|" * len(reasons) + "---|"]
+    for pattern in patterns:
+        g = graded[pattern]
+        falses = ", ".join(f"{r} {n}" for r, n in g["false_by_reason"].items() if n)
+        lines.append(f"| {pattern.replace('_', '-')} | {g['cases'] - g['found']} | "
+                     + " | ".join(str(g["misses_by_reason"].get(r, 0)) for r in reasons)
+                     + f" | {g['false_calls']}" + (f" ({falses})" if falses else "") + " |")
+    entries = [f"- {p.replace('_', '-')} {w['case']}: {w['kind']}, {w['text']}"
+               for p in patterns for w in graded[p]["why"]]
+    if entries:
+        lines += [""] + entries
+    return lines
+
+
 def tables(results: list[dict]) -> str:
     lines = [f"Targets: sensitivity >= {TARGETS['sensitivity']}, specificity >= "
              f"{TARGETS['specificity']}, side >= {TARGETS['side']}, within one class >= "
@@ -642,9 +837,7 @@ def tables(results: list[dict]) -> str:
             sources = ", ".join(f"{k} {v}" for k, v in g["per_source"].items())
             lines.append(f"| {key} (within {g['tolerance']:g}) | {g['n']} | {g['within']:.2f} "
                          f"| {sources} | {g['worst']:.1f} |")
-        missed = [f"{p}: {m}" for p, g in graded.items() if p != "items" for m in g["missed"]]
-        if missed:
-            lines += ["", "Missed: " + "; ".join(missed) + "."]
+        lines += why_tables(graded)
     given = side_given(results)
     if given:
         lines += ["", "With the rest declared and the affected side given (the injected side; "

@@ -76,3 +76,85 @@ def test_side_given_counts_cases_found_and_originals_called(script):
     given = script.side_given([result])["ocular_oral"]
     assert (given["found"], given["cases"]) == (1, 1)
     assert (given["false"], given["negatives"]) == (1, 2)
+
+
+def _case(side="right", points=2.0, delivered=1.54, seen=1.0, leak=0.0):
+    """An ocular-oral case (0.77 mm per point) with its warp's delivered mm and share seen."""
+    return {"pattern": "ocular_oral", "side": side, "points": points,
+            "amount_mm": points * 0.77,
+            "coverage": {"applied_median_mm": delivered, "seen": seen, "leak": leak}}
+
+
+def _finding(side, severity, low, left, right, floor=0.3, note=""):
+    """A finding as ``read_calls`` keeps it."""
+    found = (severity in ("mild", "moderate", "severe")
+             or severity == "uncertain" and low != "none")
+    return {"side": side, "severity": severity, "note": note, "noise_floor_mm": floor,
+            "called": found,
+            "severity_range": [low, severity if severity != "uncertain" else "severe"],
+            "index_by_side": {"left": left, "right": right}}
+
+
+def test_why_a_case_was_missed_follows_the_documented_rules(script):
+    why = script.why_missed
+    plain = _finding("right", "none", "none", 0.0, 0.0)  # the original reads nothing
+    resolution = {"eye": {"noise_mm": 0.3, "resolvable_mm": 1.2}}
+    note = "not assessable: the recording has no rest segment (its quietest span was used)"
+    assert why(_case(), _finding("right", "not assessable", "none", 0, 2, note=note), plain,
+               resolution) == ("not assessable",
+                               "not assessable: the recording has no rest segment")
+    # the measurement reports 2 % of a delivered 2 points: not seen, whatever the face reads
+    reason, text = why(_case(seen=0.02), _finding("right", "none", "none", 0, 0.9),
+                       _finding("right", "none", "none", -0.9, 0.9), resolution)
+    assert reason == "not seen" and "share seen 0.02" in text
+    # the warp delivered 0.4 of 1.54 mm, seen in full: 0.52 points... x 0.9 < the mild cut
+    reason, text = why(_case(delivered=0.4, seen=0.9), plain, plain, resolution)
+    assert reason == "warp not delivered" and "0.40 of 1.54 mm" in text
+    # 2 points seen in full, but the face reads -1.8 on that side
+    reason, text = why(_case(), plain, _finding("left", "none", "none", 1.8, -1.8),
+                       resolution)
+    assert reason == "own asymmetry" and "-1.80 points" in text
+    # the analysis grades the other side
+    assert why(_case(), _finding("left", "none", "none", -2, 2), plain,
+               resolution)[0] == "other side"
+    # the injected side reads 0.2 although 2 points are expected
+    assert why(_case(), _finding("right", "none", "none", -0.2, 0.2), plain,
+               resolution)[0] == "reads low"
+    # index 0.6 (0.46 mm) under a 0.9 mm floor
+    assert why(_case(), _finding("right", "none", "none", -0.6, 0.6, floor=0.9), plain,
+               resolution)[0] == "noise floor"
+    # uncertain from none: 0.77 mm applied < 1.2 mm resolvable, but 1.54 mm is not
+    uncertain = _finding("right", "uncertain", "none", -1.0, 1.0)
+    reason, text = why(_case(points=1.0, delivered=0.77), uncertain, plain, resolution)
+    assert reason == "below resolution" and "0.77 mm < smallest resolvable change 1.20" in text
+    assert why(_case(), uncertain, plain, resolution)[0] == "uncertain"
+
+
+def test_why_a_false_call_and_the_summary(script):
+    right = _finding("right", "mild", "mild", -0.8, 0.8)
+    assert script.why_false("ocular_oral", "right", right, right)[0] == "own asymmetry"
+    plain = _finding("left", "none", "none", 0.0, 0.0)
+    leaky = _case(side="left", leak=0.5)  # half of a 2-point warp seen on the right
+    assert script.why_false("ocular_oral", "right", right, plain, leaky)[0] == "leak"
+    assert script.why_false("ocular_oral", "right", right, plain, _case(side="left"))[0] \
+        == "unexplained"
+    # resting tightness: each side's positive parts, so the face's reading is the difference
+    assert script.signed_reading("resting_tightness", {"left": 2.3, "right": 0.0},
+                                 "right") == pytest.approx(-2.3)
+    assert script.signed_reading("ocular_oral", {"left": 1.2, "right": -1.2},
+                                 "right") == pytest.approx(-1.2)
+    result = {"source": "face.mp4", "fissure_smile_mm": 10.0,
+              "resolution": {"eye": {"resolvable_mm": 1.2}},
+              "original": {"patterns": {"ocular_oral": right}, "items": {}},
+              "cases": [{**_case(side="left"), "calls": {"patterns": {"ocular_oral": _finding(
+                  "right", "none", "none", 0.5, -0.5)}, "items": {}}},
+                        {**_case(side="left"), "calls": {"patterns": {"ocular_oral": _finding(
+                            "right", "mild", "mild", -0.5, 0.5)}, "items": {}}}]}
+    g = script.grade([result])["ocular_oral"]
+    # the first left case: missed, the analysis grades the right; the second: a false call on
+    # the right, as in the original: the face's own asymmetry
+    assert g["misses_by_reason"]["other side"] == 1
+    assert g["false_by_reason"] == {"own asymmetry": 2, "leak": 0, "unexplained": 0}
+    text = "\n".join(script.why_tables(script.grade([result])))
+    assert "| ocular-oral | 1 | 1 | 2 (own asymmetry 2) |" in text
+    assert "face left 2: miss, reported for the other side" in text
