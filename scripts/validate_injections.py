@@ -46,7 +46,9 @@ applied mm over a), s the share seen (the measured change of the pattern's signa
 injected side over the applied change, ``seen``), O the original's reading on the injected
 side analysed the same way (its signed index there: the pattern indices are already signed;
 resting tightness sums each side's positive parts, so its O is that side's index minus the
-other's), c = 0.5 the mild cut, E = O + s D the index the injection should read.
+other's), c the analysis' mild cut of the pattern (``FindingOptions.decision_cuts``: 0.5
+points, resting tightness 1 point, the healthy norm), E = O + s D the index the injection
+should read.
 
 1. "not assessable": the analysis could not grade the pattern (not assessable / not
    measurable), with the analysis' own reason (e.g. no rest segment).
@@ -528,7 +530,16 @@ def _calls(case: dict, rest: bool) -> dict:
 #: The region whose resolution bounds each pattern (the measurement manifest's ``resolution``).
 RESOLUTION_REGION = {"ocular_oral": "eye", "resting_tightness": "eye", "mentalis": "chin",
                      "oral_ocular": "mouth_corner"}
-MILD_CUT = TRUTH_CUTS[0]
+
+
+def mild_cut(pattern: str) -> float:
+    """Where the analysis' decision starts mild for ``pattern``, points
+    (:meth:`synkinesis.findings.FindingOptions.decision_cuts`; the why rules explain the
+    analysis' decision, so they use its cut; the truth keeps its own, :data:`TRUTH_CUTS`)."""
+    from synkinesis.findings import FindingOptions
+
+    return float(FindingOptions().decision_cuts(pattern)[0])
+
 #: Why a case was missed (module docstring), in the order the rules apply.
 MISS_REASONS = ("not assessable", "warp not delivered", "not seen", "own asymmetry",
                 "other side", "reads low", "noise floor", "below resolution", "uncertain")
@@ -576,7 +587,7 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
         The reason with its figures.
     """
     pattern, side, points = case["pattern"], case["side"], float(case["points"])
-    anchor = MM_PER_POINT[pattern]
+    anchor, cut = MM_PER_POINT[pattern], mild_cut(pattern)
     severity = finding.get("severity")
     if severity in ("not assessable", "not measurable"):
         note = (finding.get("note") or "").split(" (")[0].split(";")[0]
@@ -589,14 +600,14 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
         own = 0.0
     expected = own + share * delivered
     measured = share * delivered
-    if np.isfinite(measured) and measured < MILD_CUT:
+    if np.isfinite(measured) and measured < cut:
         if points - delivered > delivered * (1.0 - share):
             return "warp not delivered", (
                 f"warp not delivered: {delivered * anchor:.2f} of {points * anchor:.2f} mm "
                 f"applied, {measured:.2f} points measured of it (share seen {share:.2f})")
         return "not seen", (f"not seen by the measurement (share seen {share:.2f}: "
                             f"{measured:.2f} of the {delivered:.2f} points applied)")
-    if np.isfinite(expected) and expected < MILD_CUT:
+    if np.isfinite(expected) and expected < cut:
         return "own asymmetry", (
             f"the face's own asymmetry (the original reads {own:+.2f} points on that side; "
             f"expected index {expected:.2f} = {own:+.2f} + {measured:.2f} measured)")
@@ -605,7 +616,7 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
         return "other side", (f"reported for the other side (the analysis names or leans to "
                               f"the {other}; expected index {expected:.2f} on the {side})")
     index = _num(finding.get("index_by_side", {}).get(side))
-    if not index >= MILD_CUT:
+    if not index >= cut:
         return "reads low", (f"reads low: index {index:.2f} although {expected:.2f} = "
                              f"{own:+.2f} + {share:.2f} x {delivered:.2f} expected")
     floor = _num(finding.get("noise_floor_mm"))
@@ -628,14 +639,14 @@ def why_false(pattern: str, side: str, finding: dict, original: dict,
     original); the module docstring's rules."""
     own = signed_reading(pattern, original.get("index_by_side", {}), side)
     index = _num(finding.get("index_by_side", {}).get(side))
-    if (own >= MILD_CUT or (original.get("called") and original.get("side") == side)):
+    if (own >= mild_cut(pattern) or (original.get("called") and original.get("side") == side)):
         return "own asymmetry", (f"the face's own asymmetry (the original reads {own:+.2f} "
                                  f"points on the {side}; called {finding.get('severity')}, "
                                  f"index {index:.2f})")
     if case is not None:
         coverage = case.get("coverage", {})
         leak = _num(coverage.get("leak")) * delivered_mm(coverage) / MM_PER_POINT[pattern]
-        if leak >= MILD_CUT:
+        if leak >= mild_cut(pattern):
             return "leak", f"the warp leaks to the {side} ({leak:.2f} points seen there)"
     return "unexplained", (f"unexplained: called {finding.get('severity')} on the {side}, "
                            f"index {index:.2f}, the original reads {own:+.2f}")

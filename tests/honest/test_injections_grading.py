@@ -158,3 +158,17 @@ def test_why_a_false_call_and_the_summary(script):
     text = "\n".join(script.why_tables(script.grade([result])))
     assert "| ocular-oral | 1 | 1 | 2 (own asymmetry 2) |" in text
     assert "face left 2: miss, reported for the other side" in text
+
+
+def test_the_why_rules_use_the_analysis_mild_cut(script):
+    """Resting tightness is decided mild from 1 point (the healthy norm), so a face reading
+    0.72 point on a side does not explain a call there, and an injection expected to read 0.8
+    cannot reach mild."""
+    assert script.mild_cut("resting_tightness") == 1.0 and script.mild_cut("mentalis") == 0.5
+    called = _finding("right", "mild", "mild", 0.0, 1.1)
+    original = _finding("right", "none", "none", 0.0, 0.72)
+    assert script.why_false("resting_tightness", "right", called, original)[0] == "unexplained"
+    case = {"pattern": "resting_tightness", "side": "right", "points": 1.0, "amount_mm": 1.0,
+            "coverage": {"applied_median_mm": 1.0, "seen": 0.8}}
+    plain = _finding("right", "none", "none", 0.0, 0.0)
+    assert script.why_missed(case, plain, plain, {})[0] == "not seen"

@@ -82,9 +82,10 @@ class ValidationCase:
     interval_points : dict side -> dict pattern -> (low, high), optional
         The index's 90 % interval itself (:attr:`synkinesis.uncertainty.Uncertainty.indices`),
         Sunnybrook points, with that side taken as affected.
-    mild_cut : float
+    mild_cuts : dict pattern -> float, optional
         Where the interval decision starts mild (points;
-        :meth:`synkinesis.findings.FindingOptions.decision_cuts`).
+        :meth:`synkinesis.findings.FindingOptions.decision_cuts`; the first severity cut when
+        missing).
     """
 
     spec: SimulationSpec
@@ -101,7 +102,7 @@ class ValidationCase:
     interval_calls: dict[str, dict[str, tuple[str, str, str]]] | None = None
     leaning: str | None = None
     interval_points: dict[str, dict[str, tuple[float, float]]] | None = None
-    mild_cut: float = SEVERITY_CUTS[0]
+    mild_cuts: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -209,13 +210,13 @@ def interval_misses(cases: tuple[ValidationCase, ...]) -> tuple[Miss, ...]:
                              .get(pattern, (float("nan"), float("nan"))))
                 true_index = float(case.true_index[side][pattern])
                 found_index = float(case.found_index[side][pattern])
+                cut = float((case.mild_cuts or {}).get(pattern, SEVERITY_CUTS[0]))
                 if np.isfinite(low) and np.isfinite(high) or call == "none":
-                    reason, text = why_missed(call, low, high, true_index, found_index,
-                                              case.mild_cut)
+                    reason, text = why_missed(call, low, high, true_index, found_index, cut)
                 else:
                     reason, text = "", "uncertain (its interval was not kept)"
                 out.append(Miss(case.spec.seed, side, pattern, call, float(low), float(high),
-                                true_index, found_index, case.mild_cut, reason, text))
+                                true_index, found_index, cut, reason, text))
     return tuple(out)
 
 @dataclass(frozen=True)
@@ -460,7 +461,7 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         interval_calls=interval_calls,
         leaning=analysis.affected.side or analysis.affected.leaning,
         interval_points=interval_points,
-        mild_cut=options.findings.severity_cuts[0],
+        mild_cuts={p: options.findings.decision_cuts(p)[0] for p in PATTERNS},
     )
 
 
