@@ -52,9 +52,11 @@ should read.
 
 1. "not assessable": the analysis could not grade the pattern (not assessable / not
    measurable), with the analysis' own reason (e.g. no rest segment).
-2. If s D < c, the injection as measured is below the mild cut whatever the face reads; the
-   larger loss names it: "warp not delivered" (P - D: the warp applied less than asked) or
-   "not seen" (D (1 - s): the measurement does not report the applied change).
+2. If s D < c, the injection as measured is below the mild cut whatever the face reads:
+   "at the mild cut" when the injection as asked is not above it (P <= c: the truth rounds P
+   to mild, the analysis starts mild at c, so any loss puts it below); else the larger loss
+   names it: "warp not delivered" (P - D: the warp applied less than asked) or "not seen"
+   (D (1 - s): the measurement does not report the applied change).
 3. "own asymmetry": E < c although s D is not: the face reads the other way on its own (O).
 4. "other side": the analysis names (or leans to) the other side, so it grades that side.
 5. "reads low": the index on the injected side is below c although E is not.
@@ -541,8 +543,9 @@ def mild_cut(pattern: str) -> float:
     return float(FindingOptions().decision_cuts(pattern)[0])
 
 #: Why a case was missed (module docstring), in the order the rules apply.
-MISS_REASONS = ("not assessable", "warp not delivered", "not seen", "own asymmetry",
-                "other side", "reads low", "noise floor", "below resolution", "uncertain")
+MISS_REASONS = ("not assessable", "at the mild cut", "warp not delivered", "not seen",
+                "own asymmetry", "other side", "reads low", "noise floor", "below resolution",
+                "uncertain")
 FALSE_REASONS = ("own asymmetry", "leak", "unexplained")
 
 
@@ -601,6 +604,11 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
     expected = own + share * delivered
     measured = share * delivered
     if np.isfinite(measured) and measured < cut:
+        if points <= cut:
+            return "at the mild cut", (
+                f"at the mild cut: the injection ({points:g} points) is not above the "
+                f"analysis' mild cut {cut:g}; {measured:.2f} measured (share seen {share:.2f}, "
+                f"{delivered * anchor:.2f} of {points * anchor:.2f} mm applied)")
         if points - delivered > delivered * (1.0 - share):
             return "warp not delivered", (
                 f"warp not delivered: {delivered * anchor:.2f} of {points * anchor:.2f} mm "

@@ -162,8 +162,8 @@ def test_why_a_false_call_and_the_summary(script):
 
 def test_the_why_rules_use_the_analysis_mild_cut(script):
     """Resting tightness is decided mild from 1 point (the healthy norm), so a face reading
-    0.72 point on a side does not explain a call there, and an injection expected to read 0.8
-    cannot reach mild."""
+    0.72 point on a side does not explain a call there, and a 1-point injection read 0.8 is
+    missed at the cut, not for want of being seen."""
     assert script.mild_cut("resting_tightness") == 1.0 and script.mild_cut("mentalis") == 0.5
     called = _finding("right", "mild", "mild", 0.0, 1.1)
     original = _finding("right", "none", "none", 0.0, 0.72)
@@ -171,4 +171,7 @@ def test_the_why_rules_use_the_analysis_mild_cut(script):
     case = {"pattern": "resting_tightness", "side": "right", "points": 1.0, "amount_mm": 1.0,
             "coverage": {"applied_median_mm": 1.0, "seen": 0.8}}
     plain = _finding("right", "none", "none", 0.0, 0.0)
+    assert script.why_missed(case, plain, plain, {})[0] == "at the mild cut"
+    case = {**case, "points": 2.0, "amount_mm": 2.0,
+            "coverage": {"applied_median_mm": 2.0, "seen": 0.4}}
     assert script.why_missed(case, plain, plain, {})[0] == "not seen"
