@@ -113,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{_number(d.get('specificity')):>5s}  {_number(d.get('uncertain')):>7s}  "
                   f"{_number(d.get('side')):>4s}  {_number(d.get('within_one')):>7s}  "
                   f"{_number(d.get('spearman')):>8s}  {cpu:5.0f}", flush=True)
+        if report.eface_within:
+            print(f"{name:24s} eFACE within 10 points: " + ", ".join(
+                f"{k.replace('_synkinesis', '')} {w}/{n}" for k, (w, n) in
+                report.eface_within.items() if n), flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(reports, indent=1))
     return 0

@@ -92,6 +92,12 @@ def print_validation(report) -> None:
         from synkinesis.cli.decisions import decision_table
 
         out.print(decision_table(report))
+    if report.eface_within:  # the eFACE synkinesis items `synk analyze` estimates
+        parts = [f"{key.replace('_synkinesis', '')} {within}/{n}"
+                 for key, (within, n) in report.eface_within.items() if n]
+        if parts:
+            out.print("eFACE synkinesis items within 10 points of the truth (case-sides where "
+                      "estimated): " + ", ".join(parts), highlight=False)
 
 
 def wide_console():

@@ -71,6 +71,11 @@ class ValidationCase:
         when the interval spans classes) and the classes of the interval's ends.
     leaning : str or None
         The side the analysis names, or leans to when it names none.
+    true_eface, found_eface : dict side -> dict item -> float, optional
+        The eFACE synkinesis items (:data:`EFACE_SYNKINESIS_ITEMS`, 0..100, 100 normal) with
+        that side taken as affected: the truth from the generative model (the ocular item from
+        the true palpebral fissures, the others ``100 - POINTS_TO_EFACE * true index``), and
+        what ``synk analyze`` estimates (NaN when it estimates none).
     """
 
     spec: SimulationSpec
@@ -86,6 +91,8 @@ class ValidationCase:
     found_side: str | None
     interval_calls: dict[str, dict[str, tuple[str, str, str]]] | None = None
     leaning: str | None = None
+    true_eface: dict[str, dict[str, float]] | None = None
+    found_eface: dict[str, dict[str, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,9 @@ class ValidationReport:
         the analysis names or leans to), ``within_one`` (found class within one of the true
         class; the found class is the call, or for an uncertain call the index's class within
         its interval's classes), ``spearman`` (found against true index).
+    eface_within : dict item -> (within, estimated), optional
+        Per eFACE synkinesis item, of the case-sides where the analysis estimates it, how many
+        lie within :data:`EFACE_TOLERANCE` points of the truth (issue 19: within 10).
     """
 
     cases: tuple[ValidationCase, ...]
@@ -139,6 +149,7 @@ class ValidationReport:
     sunnybrook_table: np.ndarray
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
+    eface_within: dict[str, tuple[int, int]] | None = None
     noise_floor: str = "window"
     combine: str = "best"
     held_level: str = DEFAULT_HELD_LEVEL
@@ -186,6 +197,8 @@ class ValidationReport:
             "side_accuracy": self.side_accuracy,
             "decisions": None if self.decisions is None else {
                 p: values(d) for p, d in self.decisions.items()},
+            "eface_within": None if self.eface_within is None else {
+                k: {"within": w, "estimated": n} for k, (w, n) in self.eface_within.items()},
         }
 
 
@@ -239,6 +252,49 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
     return index, grades, sunnybrook
 
 
+#: The eFACE synkinesis items graded on the grid (the platysmal one is a proxy the simulator
+#: does not model) and the issue 19 tolerance, eFACE points.
+EFACE_SYNKINESIS_ITEMS = ("ocular_synkinesis", "midfacial_synkinesis", "mentalis_synkinesis")
+EFACE_TOLERANCE = 10.0
+
+
+def true_eface_items(truth) -> dict[str, dict[str, float]]:
+    """The eFACE synkinesis items of the simulator's truth with each side taken as affected:
+    ocular from the true palpebral fissures (Auto-eFACE's ratio, in the truth itself), midfacial
+    and mentalis by the project's mapping ``100 - POINTS_TO_EFACE * points`` of the TRUE
+    oral-ocular and mentalis indices (from the generative excess and CLINICAL.md's anchors, not
+    from :mod:`synkinesis.findings`)."""
+    from synkinesis.scales.automatic import POINTS_TO_EFACE
+
+    def item(side: str, pattern: str) -> float:
+        points = max(float(truth.patterns[side][pattern]), 0.0)
+        return float(np.clip(100.0 - POINTS_TO_EFACE * points, 0.0, 100.0))
+
+    return {side: {"ocular_synkinesis": float(truth.items[side]["eface_ocular_synkinesis"]),
+                   "midfacial_synkinesis": item(side, "oral_ocular"),
+                   "mentalis_synkinesis": item(side, "mentalis")} for side in SIDES}
+
+
+def eface_agreement(cases: tuple[ValidationCase, ...]) -> dict[str, tuple[int, int]] | None:
+    """Per eFACE synkinesis item, (within :data:`EFACE_TOLERANCE` of the truth, estimated), over
+    every case-side where the analysis estimates the item; None when no case carries items."""
+    if not any(case.found_eface for case in cases):
+        return None
+    out = {}
+    for key in EFACE_SYNKINESIS_ITEMS:
+        within = estimated = 0
+        for case in cases:
+            if not case.found_eface or not case.true_eface:
+                continue
+            for side in SIDES:
+                found, true = case.found_eface[side][key], case.true_eface[side][key]
+                if np.isfinite(found) and np.isfinite(true):
+                    estimated += 1
+                    within += abs(found - true) <= EFACE_TOLERANCE
+        out[key] = (within, estimated)
+    return out
+
+
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
                  work_dir: Path, *, noise_floor: str = "window",
                  combine: str = "best", held_level: str = DEFAULT_HELD_LEVEL) -> ValidationCase:
@@ -271,12 +327,16 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     analysis = analyze_measurement(measurement, spans=spans, options=options)
     coupling = analysis.coupling
     interval_calls: dict[str, dict[str, tuple[str, str, str]]] = {}
+    found_eface: dict[str, dict[str, float]] = {}
     for side in SIDES:  # the interval decision with each side taken as affected
         taken = (analysis if analysis.affected.side == side else analyze_measurement(
             measurement, spans=spans, options=replace(options, affected_side=side)))
         interval_calls[side] = {
             f.pattern: (f.severity, *(f.severity_range or (f.severity, f.severity)))
             for f in taken.findings}
+        estimated = {i.key: float(i.value) for e in taken.scales if e.instrument == "eface"
+                     for i in e.items if i.key in EFACE_SYNKINESIS_ITEMS}
+        found_eface[side] = {k: estimated.get(k, float("nan")) for k in EFACE_SYNKINESIS_ITEMS}
     measured: dict[str, np.ndarray] = {side: np.full((len(TASKS), len(REGIONS)), np.nan)
                                        for side in SIDES}
     for i, task in enumerate(coupling.tasks):
@@ -310,6 +370,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         found_side=analysis.affected.side,
         interval_calls=interval_calls,
         leaning=analysis.affected.side or analysis.affected.leaning,
+        true_eface=true_eface_items(truth),
+        found_eface=found_eface,
     )
 
 
@@ -379,7 +441,8 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
                             index_specificity=index_specificity, severity_table=tables,
                             severity_agreement=agreement,
                             index_bias=bias, sunnybrook_table=sunnybrook,
-                            side_accuracy=side_accuracy, decisions=decisions)
+                            side_accuracy=side_accuracy, decisions=decisions,
+                            eface_within=eface_agreement(cases))
 
 
 def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str, float]]:
