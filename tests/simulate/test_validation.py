@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from synkinesis.regions import SIDES
 from synkinesis.simulate import REGIONS
@@ -162,6 +163,22 @@ def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, can
     assert payload["cases"] == 3
     assert payload["grades"] == ["none", "mild", "moderate", "severe"]
     assert np.array(payload["sunnybrook_table"]).sum() == 3 * 2 * 5
+    # eFACE synkinesis items against the generative truth (issue 19: within 10 points). The
+    # healthy face's truth is 100 (no synkinesis) on every item; the severe ocular-oral
+    # sides' ocular item is well below it, from the true fissures, and the analysis' estimate
+    # follows it.
+    for side in SIDES:
+        assert healthy.true_eface[side]["mentalis_synkinesis"] == 100.0
+        assert healthy.true_eface[side]["midfacial_synkinesis"] == 100.0
+        assert healthy.true_eface[side]["ocular_synkinesis"] == pytest.approx(100.0, abs=1.0)
+    for case in report.cases[1:]:
+        true = case.true_eface[case.true_side]["ocular_synkinesis"]
+        assert true < 80.0
+        assert abs(case.found_eface[case.true_side]["ocular_synkinesis"] - true) < 15.0
+    within, estimated = report.eface_within["ocular_synkinesis"]
+    assert estimated == 6 and within >= 5
+    assert payload["eface_within"]["ocular_synkinesis"] == {"within": within,
+                                                            "estimated": estimated}
 
 
 def test_why_missed_classifies_from_the_interval():
@@ -196,6 +213,7 @@ def test_validate_cli(run_cli, face_file):
     assert "severity agreement" in result.output and "Sunnybrook items" in result.output
     assert "decisions from the 90 % intervals" in result.output
     assert "called none" in result.output  # false reassurance, next to the sensitivity
+    assert "eFACE synkinesis items within 10 points of the truth" in result.output
     bad = run_cli("validate", "--severities", "2", "--face", face_file)
     assert bad.exit_code == 2 and "--severities values must be in 0..1" in bad.output
     bad = run_cli("validate", "--sides", "top", "--face", face_file)

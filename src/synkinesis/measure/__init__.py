@@ -70,8 +70,8 @@ from synkinesis.measure.run import (
 __all__ = [
     "BLENDSHAPE_NAMES", "FORMAT_VERSION", "METHODS", "REFINED_SIGNALS", "SOURCE_CODES",
     "SUFFIX", "Manifest", "MeasureError", "MeasureOptions", "Measurement", "ResultFileError",
-    "describe_files", "why_not_split", "file_sha256", "measure_camera", "measure_frames", "measure_images",
+    "describe_files", "file_sha256", "measure_camera", "measure_frames", "measure_images",
     "measure_job", "measure_video", "measurement_from_landmarks", "output_path_for",
     "plan_outputs", "prepare_output", "read_measurement", "signals_table", "summarise_measurement",
-    "truncation", "write_signals_csv",
+    "truncation", "write_signals_csv", "why_not_split",
 ]

@@ -86,6 +86,11 @@ class ValidationCase:
         Where the interval decision starts mild (points;
         :meth:`synkinesis.findings.FindingOptions.decision_cuts`; the first severity cut when
         missing).
+    true_eface, found_eface : dict side -> dict item -> float, optional
+        The eFACE synkinesis items (:data:`EFACE_SYNKINESIS_ITEMS`, 0..100, 100 normal) with
+        that side taken as affected: the truth from the generative model (the ocular item from
+        the true palpebral fissures, the others ``100 - POINTS_TO_EFACE * true index``), and
+        what ``synk analyze`` estimates (NaN when it estimates none).
     """
 
     spec: SimulationSpec
@@ -103,6 +108,8 @@ class ValidationCase:
     leaning: str | None = None
     interval_points: dict[str, dict[str, tuple[float, float]]] | None = None
     mild_cuts: dict[str, float] | None = None
+    true_eface: dict[str, dict[str, float]] | None = None
+    found_eface: dict[str, dict[str, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +266,9 @@ class ValidationReport:
         ``reads_low`` and ``low_tail``.
     misses : tuple of Miss
         Every miss of the interval decisions, with why (:func:`interval_misses`).
+    eface_within : dict item -> (within, estimated), optional
+        Per eFACE synkinesis item, of the case-sides where the analysis estimates it, how many
+        lie within :data:`EFACE_TOLERANCE` points of the truth (issue 19: within 10).
     """
 
     cases: tuple[ValidationCase, ...]
@@ -276,6 +286,7 @@ class ValidationReport:
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
     misses: tuple[Miss, ...] = ()
+    eface_within: dict[str, tuple[int, int]] | None = None
     noise_floor: str = "window"
     combine: str = "best"
     held_level: str = DEFAULT_HELD_LEVEL
@@ -328,6 +339,8 @@ class ValidationReport:
                         "true_index": _rounded(m.true_index),
                         "found_index": _rounded(m.found_index), "mild_cut": m.mild_cut,
                         "reason": m.reason, "text": m.text} for m in self.misses],
+            "eface_within": None if self.eface_within is None else {
+                k: {"within": w, "estimated": n} for k, (w, n) in self.eface_within.items()},
         }
 
 
@@ -385,6 +398,49 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
     return index, grades, sunnybrook
 
 
+#: The eFACE synkinesis items graded on the grid (the platysmal one is a proxy the simulator
+#: does not model) and the issue 19 tolerance, eFACE points.
+EFACE_SYNKINESIS_ITEMS = ("ocular_synkinesis", "midfacial_synkinesis", "mentalis_synkinesis")
+EFACE_TOLERANCE = 10.0
+
+
+def true_eface_items(truth) -> dict[str, dict[str, float]]:
+    """The eFACE synkinesis items of the simulator's truth with each side taken as affected:
+    ocular from the true palpebral fissures (Auto-eFACE's ratio, in the truth itself), midfacial
+    and mentalis by the project's mapping ``100 - POINTS_TO_EFACE * points`` of the TRUE
+    oral-ocular and mentalis indices (from the generative excess and CLINICAL.md's anchors, not
+    from :mod:`synkinesis.findings`)."""
+    from synkinesis.scales.automatic import POINTS_TO_EFACE
+
+    def item(side: str, pattern: str) -> float:
+        points = max(float(truth.patterns[side][pattern]), 0.0)
+        return float(np.clip(100.0 - POINTS_TO_EFACE * points, 0.0, 100.0))
+
+    return {side: {"ocular_synkinesis": float(truth.items[side]["eface_ocular_synkinesis"]),
+                   "midfacial_synkinesis": item(side, "oral_ocular"),
+                   "mentalis_synkinesis": item(side, "mentalis")} for side in SIDES}
+
+
+def eface_agreement(cases: tuple[ValidationCase, ...]) -> dict[str, tuple[int, int]] | None:
+    """Per eFACE synkinesis item, (within :data:`EFACE_TOLERANCE` of the truth, estimated), over
+    every case-side where the analysis estimates the item; None when no case carries items."""
+    if not any(case.found_eface for case in cases):
+        return None
+    out = {}
+    for key in EFACE_SYNKINESIS_ITEMS:
+        within = estimated = 0
+        for case in cases:
+            if not case.found_eface or not case.true_eface:
+                continue
+            for side in SIDES:
+                found, true = case.found_eface[side][key], case.true_eface[side][key]
+                if np.isfinite(found) and np.isfinite(true):
+                    estimated += 1
+                    within += abs(found - true) <= EFACE_TOLERANCE
+        out[key] = (within, estimated)
+    return out
+
+
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
                  work_dir: Path, *, noise_floor: str = "window",
                  combine: str = "best", held_level: str = DEFAULT_HELD_LEVEL) -> ValidationCase:
@@ -418,6 +474,7 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     coupling = analysis.coupling
     interval_calls: dict[str, dict[str, tuple[str, str, str]]] = {}
     interval_points: dict[str, dict[str, tuple[float, float]]] = {}
+    found_eface: dict[str, dict[str, float]] = {}
     for side in SIDES:  # the interval decision with each side taken as affected
         taken = (analysis if analysis.affected.side == side else analyze_measurement(
             measurement, spans=spans, options=replace(options, affected_side=side)))
@@ -427,6 +484,9 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         indices = {} if taken.uncertainty is None else taken.uncertainty.indices
         interval_points[side] = {pattern: (interval.low, interval.high)
                                  for pattern, interval in indices.items()}
+        estimated = {i.key: float(i.value) for e in taken.scales if e.instrument == "eface"
+                     for i in e.items if i.key in EFACE_SYNKINESIS_ITEMS}
+        found_eface[side] = {k: estimated.get(k, float("nan")) for k in EFACE_SYNKINESIS_ITEMS}
     measured: dict[str, np.ndarray] = {side: np.full((len(TASKS), len(REGIONS)), np.nan)
                                        for side in SIDES}
     for i, task in enumerate(coupling.tasks):
@@ -462,6 +522,8 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
         leaning=analysis.affected.side or analysis.affected.leaning,
         interval_points=interval_points,
         mild_cuts={p: options.findings.decision_cuts(p)[0] for p in PATTERNS},
+        true_eface=true_eface_items(truth),
+        found_eface=found_eface,
     )
 
 
@@ -532,7 +594,8 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
                             index_specificity=index_specificity, severity_table=tables,
                             severity_agreement=agreement,
                             index_bias=bias, sunnybrook_table=sunnybrook,
-                            side_accuracy=side_accuracy, decisions=decisions, misses=misses)
+                            side_accuracy=side_accuracy, decisions=decisions, misses=misses,
+                            eface_within=eface_agreement(cases))
 
 
 def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str, float]]:
