@@ -2,11 +2,14 @@
 """How often the 90 % interval of an index holds the face's own index (docs/validation.md,
 "Repeat recordings of a synthetic face"): one synthetic face (1.5 mm of ocular-oral
 synkinesis on the left, tests/analysis/synthetic_faces.py) recorded N times with fresh white
-tracker noise of known SD, optionally plus a random-walk drift of every signal.
+tracker noise of known SD, optionally plus a random-walk drift of every signal. With
+``--repetition-sd`` the big smile is recorded twice instead of a closed and a big smile, and each
+repetition's ocular-oral narrowing differs from 1.5 mm by a random amount of that SD (a patient
+whose two smiles differ): the face's typical index is then the one over its repetitions.
 
 Usage:
     python scripts/interval_coverage.py NOISE_MM [--drift MM_PER_FRAME] [--recordings N]
-        [--rest-s S] [--seed0 K] [--repeat]
+        [--rest-s S] [--seed0 K] [--repeat] [--repetition-sd MM]
 
 Prints the noise-free index, the median and SD of the index over the recordings, the mean
 interval width (and the SD it implies), and the share of recordings whose interval holds the
@@ -40,14 +43,31 @@ def main() -> None:
     parser.add_argument("--rest-s", type=float, default=2.0, help="length of the first rest")
     parser.add_argument("--seed0", type=int, default=1000)
     parser.add_argument("--repeat", action="store_true", help="repeat intervals instead")
+    parser.add_argument("--repetition-sd", type=float, default=None,
+                        help="two big smiles whose narrowing differs by this SD, mm")
     args = parser.parse_args()
     extra = {(task, "left", "palpebral_fissure"): -1.5 for task in ("closed_smile", "big_smile")}
-    steps = (("rest", args.rest_s), ("closed_smile", 2.0), ("rest", 1.0), ("big_smile", 2.0),
+    twice = args.repetition_sd is not None
+    first = "big_smile" if twice else "closed_smile"
+    steps = (("rest", args.rest_s), (first, 2.0), ("rest", 1.0), ("big_smile", 2.0),
              ("rest", 1.0), ("gentle_eye_closure", 2.0), ("rest", 1.0))
 
     def record(seed: int, noise: float, drift: float):
         rng = np.random.default_rng(seed)
         recording, spans = make_recording(steps, extra=extra, noise_mm=noise, rng=rng)
+        if twice and args.repetition_sd > 0:
+            # each smile's own narrowing, following the smile's envelope (its corner's rise)
+            clean, _ = make_recording(steps, extra=extra, noise_mm=0.0)
+            t = np.asarray(recording.time_s)
+            corner = np.asarray(clean.signals["mouth_corner_y_left_mm"], dtype=float)
+            envelope = (corner - corner[0]) / np.max(corner - corner[0])
+            signals = dict(recording.signals)
+            fissure = np.asarray(signals["palpebral_fissure_left_mm"], dtype=float).copy()
+            for span in (s for s in spans if s["task"] == "big_smile"):
+                inside = (t >= span["start_s"]) & (t < span["end_s"])
+                fissure[inside] -= rng.normal(0.0, args.repetition_sd) * envelope[inside]
+            signals["palpebral_fissure_left_mm"] = fissure
+            recording = replace(recording, signals=signals)
         if drift:
             signals = dict(recording.signals)
             for name, values in signals.items():
@@ -72,7 +92,9 @@ def main() -> None:
     index, low, high = np.array(index), np.array(low), np.array(high)
     typical = float(np.median(index))
     width = float(np.mean(high - low))
-    print(f"noise {args.noise_mm} mm, drift {args.drift} mm/frame, {args.recordings} recordings, "
+    print(f"noise {args.noise_mm} mm, drift {args.drift} mm/frame, "
+          + (f"two big smiles differing by SD {args.repetition_sd} mm, " if twice else "")
+          + f"{args.recordings} recordings, "
           f"{'repeat' if args.repeat else 'confidence'} intervals")
     spread = float(np.std(index, ddof=1))
     print(f"index: noise-free {noise_free:.3f}, median {typical:.3f}, SD {spread:.3f}")
