@@ -492,6 +492,12 @@ def decide_findings(
             note = "; ".join(filter(None, (note, (
                 f"called although the repetitions of its key task disagree ({apart}): "
                 "record the task again to confirm"))))
+        if cuts[0] > options.severity_cuts[0] and interval.high >= options.severity_cuts[0] \
+                and interval.low < cuts[0]:
+            note = "; ".join(filter(None, (note, (
+                f"healthy faces reach {cuts[0]:g} point at rest (1 mm of eye asymmetry in 5.7 % "
+                "of healthy adults, docs/analysis.md): below it a resting asymmetry is not "
+                "called"))))
         if cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
             note = "; ".join(filter(None, (note, (
                 f"healthy faces reach {cuts[1]:g} points in this index (normal asymmetry, "

@@ -223,6 +223,8 @@ def test_a_resting_eye_asymmetry_healthy_faces_show_is_not_resting_tightness(nar
     decided = analyze_recording(replace(recording, signals=signals), spans=guided(spans),
                                 options=AnalysisOptions(affected_side="left")).resting
     assert decided.severity in (severity, "uncertain")
+    if severity == "none":  # what the clinician reads beside the "none"
+        assert "healthy faces reach 1 point at rest" in decided.note
     if decided.severity == "uncertain":
         low, high = decided.severity_range
         assert severity in ("none", "mild", "moderate", "severe")[

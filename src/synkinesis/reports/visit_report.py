@@ -313,12 +313,16 @@ def _method_lines(analysis: Mapping[str, Any] | None, measurement: Any,
                      f"{(analysis.get('package') or {}).get('version', '-')} (format "
                      f"{analysis.get('format')} {analysis.get('format_version')}, protocol "
                      f"{analysis.get('protocol_version', '-')}; scales {scales or '-'})")
-        cuts = ((analysis.get("options") or {}).get("findings") or {}).get("severity_cuts")
+        findings = (analysis.get("options") or {}).get("findings") or {}
+        cuts, resting = findings.get("severity_cuts"), findings.get("normal_resting")
         if isinstance(cuts, list) and len(cuts) == 3:
             lines.append(f"severity from the index: none < {_number(cuts[0])} <= mild < "
                          f"{_number(cuts[1])} <= moderate < {_number(cuts[2])} <= severe "
                          "(Sunnybrook synkinesis points; the excess must also clear the "
-                         "recording's noise floor)")
+                         "recording's noise floor)"
+                         + (f"; resting tightness mild from {_number(resting)}"
+                            if isinstance(resting, int | float) and len(cuts) == 3
+                            and resting > cuts[0] else ""))
     return tuple(lines)
 
 
