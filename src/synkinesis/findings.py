@@ -68,6 +68,10 @@ class PatternDefinition:
         True when any anchor is [U].
     proxy : str or None
         Set when the measured quantity only stands in for the clinical sign.
+    unseen : str or None
+        Set when the measurement is known to miss much of the sign: said in the note of a
+        call that reaches down to none (:func:`synkinesis.uncertainty.decide_findings`), so
+        that "none" is not read as ruling the pattern out.
     """
 
     name: str
@@ -78,6 +82,7 @@ class PatternDefinition:
     source: str
     uncertain: bool
     proxy: str | None = None
+    unseen: str | None = None
 
 
 def _anchors(tasks: tuple[str, ...], value: float, **special: float) -> dict[str, float]:
@@ -103,7 +108,10 @@ PATTERNS: tuple[PatternDefinition, ...] = (
         "mentalis", "mentalis: the chin pad lifts with smile or eye closure", "chin",
         ("closed_smile", "big_smile", "eee", *EYE_TASKS),
         _anchors(("closed_smile", "big_smile", "eee", *EYE_TASKS), 1.0),
-        "1.0 mm chin-pad rise difference per point [U, project default]", True),
+        "1.0 mm chin-pad rise difference per point [U, project default]", True,
+        unseen="the chin landmark follows a one-sided chin lift only in part (0.02 of a lift "
+               "warped into the shared videos, docs/validation.md): none here does not rule "
+               "mentalis synkinesis out (look at the chin)"),
     PatternDefinition(
         "platysmal", "platysmal (proxy): lower-face depressor pull with a closed smile",
         "lower_lip", ("closed_smile",), {"closed_smile": 1.0},
@@ -638,6 +646,8 @@ def find_patterns(
             note = f"excess {key.excess_mm:.2f} mm is within the noise floor ({floor:.2f} mm)"
         if left_out:
             note = "; ".join(filter(None, (note, "left out: " + _left_out_note(left_out))))
+        if pattern.unseen and severity == "none":
+            note = "; ".join(filter(None, (note, pattern.unseen)))
         findings.append(Finding(
             pattern.name, pattern.label, side, round(float(index), 4), index_by_side, severity,
             round(float(confidence), 3), tuple(evidence), round(floor, 4), pattern.source,

@@ -492,6 +492,11 @@ def decide_findings(
             note = "; ".join(filter(None, (note, (
                 f"called although the repetitions of its key task disagree ({apart}): "
                 "record the task again to confirm"))))
+        if pattern is not None and pattern.unseen:  # said where the call reaches none
+            note = "; ".join(part for part in note.split("; ") if part and
+                             part != pattern.unseen)
+            if ends[0] == "none":
+                note = "; ".join(filter(None, (note, pattern.unseen)))
         if cuts[0] > options.severity_cuts[0] and interval.high >= options.severity_cuts[0] \
                 and interval.low < cuts[0]:
             note = "; ".join(filter(None, (note, (

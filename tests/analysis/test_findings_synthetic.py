@@ -173,6 +173,12 @@ def test_oral_ocular_mentalis_and_nasolabial_are_found_on_their_side():
         "right", "big_smile", "moderate")  # 2 mm / 1 mm per point [U]
     assert analysis.finding("nasolabial").severity in ("moderate", "severe")
     assert analysis.finding("ocular_oral").severity == "none"
+    # A found mentalis carries no warning; a "none" says the chin landmark sees a one-sided
+    # lift only in part (warped lifts: 0.02 seen), so it is not read as ruling mentalis out.
+    assert "does not rule mentalis synkinesis out" not in mentalis.note
+    healthy = analyse(*make_recording()).finding("mentalis")
+    assert healthy.severity == "none"
+    assert "does not rule mentalis synkinesis out (look at the chin)" in healthy.note
 
 
 def test_platysmal_is_a_labelled_proxy():

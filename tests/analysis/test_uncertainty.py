@@ -273,3 +273,16 @@ def test_without_a_rest_segment_resting_tightness_and_resting_items_are_not_asse
     assert analysis.resting.severity != "not assessable"
     sunnybrook = next(e for e in analysis.scales if e.instrument == "sunnybrook")
     assert "rest_eye" in {item.key for item in sunnybrook.items}
+
+
+def test_a_mentalis_call_reaching_none_says_the_chin_landmark_misses_much_of_a_lift():
+    # decided from the interval: the warning goes with a call whose interval reaches none and
+    # is left off one that does not (2 mm of one-sided chin rise: moderate)
+    lifted, spans = make_recording(STEPS, extra={("big_smile", "right", "chin_height"): 2.0})
+    called = analyse(lifted, spans, affected_side="right").finding("mentalis")
+    assert called.severity_range[0] != "none"
+    assert "does not rule mentalis synkinesis out" not in called.note
+    quiet, spans = make_recording(STEPS)
+    healthy = analyse(quiet, spans, affected_side="right").finding("mentalis")
+    assert healthy.severity_range[0] == "none"
+    assert healthy.note.count("does not rule mentalis synkinesis out (look at the chin)") == 1

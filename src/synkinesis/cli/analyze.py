@@ -205,7 +205,7 @@ def print_summary(run) -> None:
     say("  index: Sunnybrook synkinesis points, the named side against the other "
         "(L / R: each side taken as affected); a severity is called when its whole interval "
         "lies in one class (none < 0.5 <= mild < 1.5 <= moderate "
-        "< 2.5 <= severe)")
+        "< 2.5 <= severe; resting tightness mild from 1: healthy faces reach it)")
     for line in summary["scales"]:
         say(f"  {line}")
     for line in summary["uncertainty"]:
