@@ -102,10 +102,11 @@ class CouplingOptions:
         does not drive the task) is read over the frames the TASK'S DRIVER selects, not its
         own: the mean of the region's movement over the task's hold (every repetition's
         frames where the driver is held at least half way, :func:`_hold_frames`), clipped at
-        0 (the active direction), and its excess is the difference of the two sides'
-        means over the same frames, each taken in the active direction after averaging (the
-        mouth corner's excursion: the length of its mean shift). The region's own noise does
-        not choose its frames, so on a still region the excess is centred on zero and a held
+        0 (the active direction), and its excess is the difference of the two sides' means
+        over the same frames, each taken in the active direction after averaging (the mouth
+        corner's excursion: the length of its mean shift; its excess: the two sides' shifts
+        along their common direction, :func:`_driver_held`). The region's own noise does not
+        choose its frames, so on a still region the excess is centred on zero and a held
         co-movement is not read low (no lowest frame, no best of many windows). The driver
         cells themselves (voluntary range) and the auxiliary quantities keep the lowest
         frame of their best window.
@@ -583,15 +584,26 @@ def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frame
     (the active direction, as the excess), its excess the
     difference of the two sides' levels over the frames both are measured in, each in the
     active direction after averaging (movement against it counts as none). A region made of
-    two components (the mouth corner's lateral and vertical shifts, :func:`_components`) is
-    the length of its mean shift. Averaging before clipping or taking a length keeps a still
-    side's noise out of its level: the mean of ``max(noise, 0)`` is 0.4 SD and the mean length
-    of a 2-D noise 1.25 SD, of a mean over many frames almost nothing. A full window when at
-    least ``width`` frames.
+    two components (the mouth corner's lateral and vertical shifts, :func:`_components`) has
+    the length of its mean shift as its level, and as its excess the difference of the two
+    sides' mean shifts along the direction of their sum (each clipped at 0; the components
+    are mirrored already: lateral is away from the midline and rise is up on either side).
+    Averaging before clipping keeps a still side's noise out of its level: the mean of
+    ``max(noise, 0)`` is 0.4 SD of the noise, of a mean over many frames much less. Not the
+    difference of the two lengths: a length is never below 0, so a still corner's noise
+    (its hold mean against its rest median: 0.15-0.2 mm a component at 1 px of tracker
+    noise on the simulator) reads as a movement of 1.25 SD, three times what one component
+    reads, and was subtracted from the moving corner's; along the common direction a still
+    corner's noise is one component, centred on zero. Where both corners move the same way
+    it is the difference of their lengths. A full window when at least ``width`` frames.
     """
+    def means_of(parts: Sequence[np.ndarray], where: np.ndarray) -> np.ndarray:
+        return np.array([_trimmed_mean(np.asarray(p, dtype=float)[where], HOLD_TRIM)
+                         for p in parts])
+
     def level_of(parts: Sequence[np.ndarray], where: np.ndarray) -> float:
-        means = [_trimmed_mean(np.asarray(p, dtype=float)[where], HOLD_TRIM) for p in parts]
-        return means[0] if len(means) == 1 else float(np.hypot(*means))
+        means = means_of(parts, where)
+        return float(means[0]) if means.size == 1 else float(np.hypot(*means))
 
     def measured(parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.logical_and.reduce([np.isfinite(np.asarray(p, dtype=float)) for p in parts])
@@ -607,5 +619,15 @@ def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frame
                        int(own.sum()) >= width) if own.any() else nothing)
     if not both.any():
         return level, nothing
-    excess = max(level_of(mine, both), 0.0) - max(level_of(theirs, both), 0.0)
+    if len(mine) == 1:
+        excess = max(level_of(mine, both), 0.0) - max(level_of(theirs, both), 0.0)
+    else:
+        shift, other = means_of(mine, both), means_of(theirs, both)
+        total = shift + other
+        norm = float(np.hypot(*total))
+        if norm > 0:
+            along = total / norm
+            excess = max(float(shift @ along), 0.0) - max(float(other @ along), 0.0)
+        else:  # opposite shifts of equal length: neither moved further
+            excess = 0.0
     return level, Sustained(excess, start, stop, peak, int(both.sum()) >= width)

@@ -146,3 +146,41 @@ def test_a_brief_one_eyed_closure_in_the_hold_does_not_move_the_reading():
     before = _cell(_coupling(recording, spans, "driver"), "right", "big_smile", "eye")
     after = _cell(_coupling(blinking, spans, "driver"), "right", "big_smile", "eye")
     assert abs(after - before) < 0.15, (before, after)
+
+
+def test_a_one_sided_mouth_corner_co_movement_is_not_read_low_under_noise():
+    # 1 mm out and 1 mm up of the left mouth corner during eye closure (oral-ocular), the right
+    # corner still, white jitter of 1 mm on every signal. The excess is the two corners' mean
+    # shifts compared along their common direction: it averages to the shift's length (1.41
+    # mm, times the hold's ramps, about 0.98). The difference of the two corners' LENGTHS read
+    # about 0.17 mm low here: the still corner's noise is a length of 1.25 SD of its mean, never
+    # below zero, and was subtracted (issue 19: the oral-ocular index 0.23 points low on the
+    # simulator grid at 1 px).
+    shift = {("gentle_eye_closure", "left", "mouth_corner_x"): 1.0,
+             ("gentle_eye_closure", "left", "mouth_corner_y"): 1.0}
+    reads = []
+    for seed in SEEDS:
+        recording, spans = make_recording(STEPS, noise_mm=1.0, rng=np.random.default_rng(seed),
+                                          extra=shift)
+        coupling = _coupling(recording, spans, "driver")
+        left = _cell(coupling, "left", "gentle_eye_closure", "mouth_corner")
+        assert _cell(coupling, "right", "gentle_eye_closure", "mouth_corner") == -left
+        reads.append(left)
+    values = np.asarray(reads)
+    standard_error = float(np.std(values) / np.sqrt(values.size))
+    assert float(np.mean(values)) == pytest.approx(np.hypot(1.0, 1.0) * 0.98,
+                                                   abs=3 * standard_error + 0.01)
+
+
+def test_the_corners_are_compared_along_their_common_direction():
+    # Without noise: the left corner 1 mm out, the right 1 mm up (mirrored components). Along
+    # their common direction (45 degrees) each moved 0.71 mm, so neither moved further; a
+    # corner that moved twice as far the same way is 1 mm ahead.
+    for extra, expected in (({("gentle_eye_closure", "left", "mouth_corner_x"): 1.0,
+                              ("gentle_eye_closure", "right", "mouth_corner_y"): 1.0}, 0.0),
+                            ({("gentle_eye_closure", "left", "mouth_corner_y"): 2.0,
+                              ("gentle_eye_closure", "right", "mouth_corner_y"): 1.0}, 1.0)):
+        recording, spans = make_recording(STEPS, noise_mm=0.0, extra=extra)
+        coupling = _coupling(recording, spans, "driver")
+        assert _cell(coupling, "left", "gentle_eye_closure", "mouth_corner") == pytest.approx(
+            expected, abs=0.02)
