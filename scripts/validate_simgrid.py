@@ -25,9 +25,10 @@ default.
 Under the rates, a "why" table: per setting and pattern the misses (truly at least mild, not
 found), of which "called none" (the whole 90 % interval below mild: false reassurance, the
 clinically worst error), "below resolution" (the interval spans the mild cut and the truth lies
-within its half-width above the cut) and "reads low" (it spans the cut and the index reads
-below the truth), then every miss with its figures
-(:func:`synkinesis.simulate.validation.why_missed`).
+within its half-width above the cut), "reads low" (the truth lies further above the cut, the
+index within the half-width: it reads low enough for the interval to reach the cut), "low tail"
+(the index lies further above too, yet the interval reaches below the cut) and "no interval",
+then every miss with its figures (:func:`synkinesis.simulate.grading.why_missed`).
 
 Each setting runs `synk validate`'s own code (synkinesis.simulate.validation); about 40 s of
 CPU per setting with each task once, 75 s twice (35 s for the 9 held-out patients), so about
@@ -130,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             why.append(f"{name:24s} {pattern:12s} {_count(d.get('fn')):>6s}  "
                        f"{_count(d.get('called_none')):>11s}  "
                        f"{_count(d.get('below_resolution')):>16s}  "
-                       f"{_count(d.get('reads_low')):>9s}  {_count(d.get('low_tail')):>8s}")
+                       f"{_count(d.get('reads_low')):>9s}  {_count(d.get('low_tail')):>8s}  "
+                       f"{_count(d.get('no_interval')):>11s}")
         if report.eface_within:
             print(f"{name:24s} eFACE within 10 points: " + ", ".join(
                 f"{k.replace('_synkinesis', '')} {w}/{n}" for k, (w, n) in
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                    for m in report.misses]
     print("\nwhy missed (truly at least mild, not found; none: the whole interval below mild)")
     print("setting                  pattern      misses  called none  below resolution  "
-          "reads low  low tail")
+          "reads low  low tail  no interval")
     print("\n".join(why))
     if listed:
         print("\n" + "\n".join(listed))

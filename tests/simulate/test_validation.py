@@ -155,8 +155,8 @@ def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, can
     assert "called none" in console.export_text()
     console.print(why_table(summary))
     rows = [line.split() for line in console.export_text().splitlines()]
-    # misses, called none, below resolution, reads low, low tail
-    assert ["ocular_oral", "1", "0", "1", "0", "0"] in rows
+    # misses, called none, below resolution, reads low, low tail, no interval
+    assert ["ocular_oral", "1", "0", "1", "0", "0", "0"] in rows
     payload = json.loads(json.dumps(report.as_dict()))
     assert payload["decisions"]["ocular_oral"]["sensitivity"] == 1.0
     assert len(payload["misses"]) == len(report.misses)
@@ -198,6 +198,14 @@ def test_why_missed_classifies_from_the_interval():
     assert reason == "reads low" and text.startswith("reads low by 1.30 points")
     # the index reads the truth but the interval reaches further down than its half-width
     assert why_missed("uncertain", 0.4, 2.2, 2.0, 2.1)[0] == "low tail"
+    # an index just under the truth is not "reads low" when the interval's own width, not
+    # the gap, takes it below the cut (a review finding)
+    assert why_missed("uncertain", 0.2, 2.6, 2.0, 1.98)[0] == "low tail"
+    # nothing to say why without an interval or an index; a none call says so plainly
+    assert why_missed("uncertain", float("nan"), float("nan"), 1.0, 0.8)[0] == "no interval"
+    assert why_missed("uncertain", 0.1, 1.9, 1.5, float("nan"))[0] == "no interval"
+    reason, text = why_missed("none", float("nan"), float("nan"), 1.0, 0.2)
+    assert reason == "called none" and "nan" not in text.split("(")[0]
     # the cut is the decision's, not a fixed number
     assert why_missed("uncertain", 0.5, 1.5, 1.4, 1.0, mild_cut=1.0)[0] == "below resolution"
     assert why_missed("uncertain", 0.5, 1.5, 1.4, 1.0, mild_cut=0.5)[0] == "reads low"

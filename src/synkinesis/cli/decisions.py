@@ -16,11 +16,11 @@ COLUMNS = ("pattern", "case-sides", "sensitivity", "called none", "specificity",
            "side", "within one class", "Spearman", "TP", "FN", "TN", "FP")
 WHY_TITLE = ("why missed (truly at least mild, not found): called none = the whole interval "
              "below mild; below resolution = it spans the mild cut and the truth lies within "
-             "its half-width above the cut; reads low = it spans the cut and the index reads "
-             "below the truth; low tail = the index reads the truth but the interval reaches "
-             "further down than its half-width")
+             "its half-width above the cut; reads low = the truth lies further above, the "
+             "index within the half-width; low tail = the index lies further above too, yet "
+             "the interval reaches below the cut; no interval = no interval or index kept")
 WHY_COLUMNS = ("pattern", "misses", "called none", "below resolution", "reads low",
-               "low tail")
+               "low tail", "no interval")
 
 
 def decision_table(report) -> Table:
@@ -45,7 +45,7 @@ def decision_table(report) -> Table:
 
 def why_table(report) -> Table:
     """A rich table of the misses of the interval decisions by why
-    (:func:`synkinesis.simulate.validation.why_missed`), one row per pattern."""
+    (:func:`synkinesis.simulate.grading.why_missed`), one row per pattern."""
     from synkinesis.simulate import PATTERNS
 
     table = Table(title=WHY_TITLE, box=None, padding=(0, 1), title_justify="left")
@@ -54,5 +54,6 @@ def why_table(report) -> Table:
     for pattern in PATTERNS:
         d = report.decisions[pattern]
         table.add_row(pattern, *(f"{d[k]:.0f}" for k in (
-            "fn", "called_none", "below_resolution", "reads_low", "low_tail")))
+            "fn", "called_none", "below_resolution", "reads_low", "low_tail",
+            "no_interval")))
     return table

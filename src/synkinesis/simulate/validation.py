@@ -21,10 +21,8 @@ with its ground truth measured on the same face:
   the five Sunnybrook synkinesis items (:func:`synkinesis.scales.automatic.task_synkinesis_points`
   against the truth's :func:`synkinesis.scales.automatic.watched_excess_points`);
 - affected-side accuracy: the analysis names the injured side (None for a healthy face);
-- why each truly present pattern was missed by the interval decision (:func:`why_missed`):
-  "called none" (the whole 90 % interval below the mild cut: false reassurance), else the
-  interval spans the cut and either the truth lies within the interval's half-width above the
-  cut ("below resolution") or the index reads low ("reads low").
+- why each truly present pattern was missed by the interval decision, and the eFACE
+  synkinesis items against the truth: :mod:`synkinesis.simulate.grading`.
 """
 
 from __future__ import annotations
@@ -38,10 +36,22 @@ from typing import Any
 import numpy as np
 
 from synkinesis.coupling import DEFAULT_HELD_LEVEL
-from synkinesis.findings import SEVERITIES, SEVERITY_CUTS
+from synkinesis.findings import SEVERITIES
 from synkinesis.regions import SIDES
 from synkinesis.simulate.anatomy import REGIONS, TASKS
 from synkinesis.simulate.face import NeutralFace, muscle_fields
+from synkinesis.simulate.grading import (  # noqa: F401  (re-exported)
+    EFACE_SYNKINESIS_ITEMS,
+    EFACE_TOLERANCE,
+    MISS_REASONS,
+    Miss,
+    _rates,
+    eface_agreement,
+    interval_decisions,
+    interval_misses,
+    true_eface_items,
+    why_missed,
+)
 from synkinesis.simulate.patient import SimulationSpec, build_nerve, truth_on_day
 from synkinesis.simulate.recording import synthesize_recording
 from synkinesis.simulate.scenarios import validation_grid  # noqa: F401  (re-exported)
@@ -49,11 +59,6 @@ from synkinesis.simulate.truth import PATTERNS, SUNNYBROOK_SYNKINESIS_TASKS, gro
 
 __all__ = ["MISS_REASONS", "Miss", "ValidationCase", "ValidationReport", "analysis_grades",
            "interval_misses", "run_validation", "validation_grid", "why_missed"]
-
-#: Why a truly present pattern was not found by the interval decision (:func:`why_missed`),
-#: in the order the tables print them.
-MISS_REASONS = ("called none", "below resolution", "reads low", "low tail")
-
 
 @dataclass(frozen=True)
 class ValidationCase:
@@ -111,120 +116,6 @@ class ValidationCase:
     true_eface: dict[str, dict[str, float]] | None = None
     found_eface: dict[str, dict[str, float]] | None = None
 
-
-@dataclass(frozen=True)
-class Miss:
-    """A truly present pattern (true grade at least mild) on one side of one simulated patient
-    that the interval decision did not find, and why (:func:`why_missed`).
-
-    Attributes
-    ----------
-    seed : int
-        The case's :attr:`SimulationSpec.seed`.
-    side, pattern, call : str
-        The side taken as affected, the pattern, and the call there (none or uncertain).
-    low, high : float
-        The index's 90 % interval, points (NaN when the case did not keep it).
-    true_index, found_index, mild_cut : float
-        Points.
-    reason : str
-        One of :data:`MISS_REASONS` ("" when the interval was not kept).
-    text : str
-        The reason with its figures, for a table.
-    """
-
-    seed: int
-    side: str
-    pattern: str
-    call: str
-    low: float
-    high: float
-    true_index: float
-    found_index: float
-    mild_cut: float
-    reason: str
-    text: str
-
-
-def why_missed(call: str, low: float, high: float, true_index: float, found_index: float,
-               mild_cut: float = SEVERITY_CUTS[0]) -> tuple[str, str]:
-    """Why a truly present pattern (true index at least the mild cut) was not found, from
-    the measured quantities alone (no tuned threshold):
-
-    - "called none": the whole interval lies below the mild cut, so the analysis reassures
-      although the truth is at least mild (the clinically worst error);
-    - otherwise the interval spans the cut (an "uncertain" call reaching down to none):
-      "below resolution" when the truth itself lies within the interval's half-width
-      ((high - low) / 2) above the cut, so no reading this uncertain could put the interval
-      above it; else "reads low" when the index is below the truth (found - true < 0); else
-      "low tail" (the index reads the truth, but the interval reaches further down than its
-      half-width: a skewed interval).
-
-    Parameters
-    ----------
-    call : str
-        The interval decision (none or uncertain).
-    low, high : float
-        The index's interval, points.
-    true_index, found_index, mild_cut : float
-        Points.
-
-    Returns
-    -------
-    reason : str
-        One of :data:`MISS_REASONS`.
-    text : str
-        The reason with its figures.
-    """
-    gap = found_index - true_index
-    if call == "none":
-        text = (f"called none: the interval {low:.2f}..{high:.2f} stays below the mild cut "
-                f"{mild_cut:g} although the truth reads {true_index:.2f}")
-        if np.isfinite(gap):
-            text += f" (the index reads {gap:+.2f} points)"
-        return "called none", text
-    half = (high - low) / 2.0
-    above = true_index - mild_cut
-    if above <= half:
-        return "below resolution", (
-            f"below resolution: the truth is {above:.2f} points above the cut, the interval's "
-            f"half-width {half:.2f}")
-    if gap < 0:
-        return "reads low", (f"reads low by {-gap:.2f} points (index {found_index:.2f}, truth "
-                             f"{true_index:.2f}; interval {low:.2f}..{high:.2f})")
-    return "low tail", (f"low tail: the index {found_index:.2f} reads the truth "
-                        f"{true_index:.2f}, but the interval reaches down to {low:.2f}, more "
-                        f"than its half-width {half:.2f}")
-
-
-def interval_misses(cases: tuple[ValidationCase, ...]) -> tuple[Miss, ...]:
-    """Every truly present pattern the interval decision did not find (the false negatives
-    of :attr:`ValidationReport.decisions`), with why (:func:`why_missed`)."""
-    out = []
-    for case in cases:
-        if case.interval_calls is None:
-            continue
-        for side in SIDES:
-            for pattern in PATTERNS:
-                if pattern not in case.interval_calls[side]:
-                    continue
-                call, low_class, _ = case.interval_calls[side][pattern]
-                if call not in (*SEVERITIES, "uncertain"):
-                    continue  # not measurable / not assessable: no call to grade
-                if case.true_grades[side][pattern] < 1 or low_class in SEVERITIES[1:]:
-                    continue
-                low, high = ((case.interval_points or {}).get(side, {})
-                             .get(pattern, (float("nan"), float("nan"))))
-                true_index = float(case.true_index[side][pattern])
-                found_index = float(case.found_index[side][pattern])
-                cut = float((case.mild_cuts or {}).get(pattern, SEVERITY_CUTS[0]))
-                if np.isfinite(low) and np.isfinite(high) or call == "none":
-                    reason, text = why_missed(call, low, high, true_index, found_index, cut)
-                else:
-                    reason, text = "", "uncertain (its interval was not kept)"
-                out.append(Miss(case.spec.seed, side, pattern, call, float(low), float(high),
-                                true_index, found_index, cut, reason, text))
-    return tuple(out)
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -398,49 +289,6 @@ def analysis_grades(coupling, *, options=None) -> tuple[dict[str, dict[str, floa
     return index, grades, sunnybrook
 
 
-#: The eFACE synkinesis items graded on the grid (the platysmal one is a proxy the simulator
-#: does not model) and the issue 19 tolerance, eFACE points.
-EFACE_SYNKINESIS_ITEMS = ("ocular_synkinesis", "midfacial_synkinesis", "mentalis_synkinesis")
-EFACE_TOLERANCE = 10.0
-
-
-def true_eface_items(truth) -> dict[str, dict[str, float]]:
-    """The eFACE synkinesis items of the simulator's truth with each side taken as affected:
-    ocular from the true palpebral fissures (Auto-eFACE's ratio, in the truth itself), midfacial
-    and mentalis by the project's mapping ``100 - POINTS_TO_EFACE * points`` of the TRUE
-    oral-ocular and mentalis indices (from the generative excess and CLINICAL.md's anchors, not
-    from :mod:`synkinesis.findings`)."""
-    from synkinesis.scales.automatic import POINTS_TO_EFACE
-
-    def item(side: str, pattern: str) -> float:
-        points = max(float(truth.patterns[side][pattern]), 0.0)
-        return float(np.clip(100.0 - POINTS_TO_EFACE * points, 0.0, 100.0))
-
-    return {side: {"ocular_synkinesis": float(truth.items[side]["eface_ocular_synkinesis"]),
-                   "midfacial_synkinesis": item(side, "oral_ocular"),
-                   "mentalis_synkinesis": item(side, "mentalis")} for side in SIDES}
-
-
-def eface_agreement(cases: tuple[ValidationCase, ...]) -> dict[str, tuple[int, int]] | None:
-    """Per eFACE synkinesis item, (within :data:`EFACE_TOLERANCE` of the truth, estimated), over
-    every case-side where the analysis estimates the item; None when no case carries items."""
-    if not any(case.found_eface for case in cases):
-        return None
-    out = {}
-    for key in EFACE_SYNKINESIS_ITEMS:
-        within = estimated = 0
-        for case in cases:
-            if not case.found_eface or not case.true_eface:
-                continue
-            for side in SIDES:
-                found, true = case.found_eface[side][key], case.true_eface[side][key]
-                if np.isfinite(found) and np.isfinite(true):
-                    estimated += 1
-                    within += abs(found - true) <= EFACE_TOLERANCE
-        out[key] = (within, estimated)
-    return out
-
-
 def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np.ndarray,
                  work_dir: Path, *, noise_floor: str = "window",
                  combine: str = "best", held_level: str = DEFAULT_HELD_LEVEL) -> ValidationCase:
@@ -527,13 +375,6 @@ def compare_case(spec: SimulationSpec, face: NeutralFace, canonical_vertices: np
     )
 
 
-def _rates(counts: dict[str, int]) -> tuple[float, float]:
-    """Sensitivity and specificity (NaN without a positive / negative case)."""
-    positives, negatives = counts["tp"] + counts["fn"], counts["tn"] + counts["fp"]
-    return (counts["tp"] / positives if positives else float("nan"),
-            counts["tn"] / negatives if negatives else float("nan"))
-
-
 def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
     """Recovery error, sensitivity, specificity, severity agreement and side accuracy over
     cases."""
@@ -596,61 +437,6 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
                             index_bias=bias, sunnybrook_table=sunnybrook,
                             side_accuracy=side_accuracy, decisions=decisions, misses=misses,
                             eface_within=eface_agreement(cases))
-
-
-def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str, float]]:
-    """The issue 19 targets graded on the interval decisions (see
-    :attr:`ValidationReport.decisions`)."""
-    from scipy.stats import spearmanr
-
-    from synkinesis.findings import points_grade
-
-    out = {}
-    misses = interval_misses(cases)
-    for pattern in PATTERNS:
-        c = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
-        uncertain = total = named = within = 0
-        true_points, found_points = [], []
-        for case in cases:
-            assert case.interval_calls is not None
-            for side in SIDES:
-                if pattern not in case.interval_calls[side]:
-                    continue
-                call, low, high = case.interval_calls[side][pattern]
-                if call not in (*SEVERITIES, "uncertain"):
-                    continue  # not measurable / not assessable: no call to grade
-                true_grade = case.true_grades[side][pattern]
-                truly = true_grade >= 1
-                found = low in SEVERITIES[1:]
-                c[("t" if truly == found else "f") + ("p" if found else "n")] += 1
-                total += 1
-                uncertain += call == "uncertain"
-                if truly and found:
-                    named += case.leaning == side
-                index = case.found_index[side][pattern]
-                grade = (SEVERITIES.index(call) if call in SEVERITIES else int(np.clip(
-                    points_grade(index) if np.isfinite(index) else 0,
-                    SEVERITIES.index(low), SEVERITIES.index(high))))
-                within += abs(grade - true_grade) <= 1
-                if np.isfinite(index):
-                    true_points.append(max(case.true_index[side][pattern], 0.0))
-                    found_points.append(max(index, 0.0))
-        sensitivity, specificity = _rates(c)
-        rho = float("nan")
-        if len(set(true_points)) > 1 and len(set(found_points)) > 1:
-            rho = float(spearmanr(true_points, found_points).statistic)
-        out[pattern] = {
-            "sensitivity": sensitivity, "specificity": specificity,
-            "uncertain": uncertain / total if total else float("nan"),
-            "side": named / c["tp"] if c["tp"] else float("nan"),
-            "within_one": within / total if total else float("nan"),
-            "spearman": rho, "case_sides": float(total),
-            "tp": float(c["tp"]), "fn": float(c["fn"]), "tn": float(c["tn"]),
-            "fp": float(c["fp"]),
-            **{reason.replace(" ", "_"): float(sum(m.pattern == pattern and m.reason == reason
-                                                   for m in misses))
-               for reason in MISS_REASONS}}
-    return out
 
 
 def run_validation(
