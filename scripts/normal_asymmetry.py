@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """How far apart are the two sides of HEALTHY faces, in each pattern's index (issue 19, item 3)?
 
-Every pattern index of a healthy face is a left-right difference that is not synkinesis: the
-face's own asymmetry plus the tracker's. This prints, per pattern, the spread of the indices of
+Every pattern index of a healthy face is a left-right difference that is not synkinesis (resting
+tightness: each side's own sum of the positive parts of such differences): the face's own
+asymmetry plus the tracker's. This prints, per pattern, the spread of the indices of
 healthy recordings with EACH side taken as affected (a healthy face has no affected side), next
-to the mild cut (0.5 Sunnybrook points) and the anchors, so that the decision threshold can be
-read against it:
+to the pattern's own mild cut (where the analysis' decision starts mild,
+``FindingOptions().decision_cuts(pattern)[0]``: 0.5 Sunnybrook points for the patterns, 1 point
+for resting tightness, whose index is each side's own sum of points), so that the decision
+threshold can be read against it:
 
 - measured healthy videos (``.synk`` files given on the command line: the shared healthy media
   and their perturbed copies, scripts/make_copies.sh);
@@ -15,7 +18,8 @@ read against it:
 
 Usage:
     python scripts/normal_asymmetry.py [--simulated] [--json OUT] FILE.synk [FILE.synk ...]
-Exit status 1 when an input cannot be read.
+    python scripts/normal_asymmetry.py --help
+Exit status 1 when an input cannot be read (or nothing is given); 0 otherwise.
 """
 
 from __future__ import annotations
@@ -66,19 +70,47 @@ def _simulated() -> dict[str, list[tuple[str, float]]]:
     return out
 
 
+def mild_cut(pattern: str) -> float:
+    """Where the analysis' decision starts mild for ``pattern``, points
+    (:meth:`synkinesis.findings.FindingOptions.decision_cuts`: resting tightness from its
+    healthy norm, 1 point; the patterns from 0.5)."""
+    from synkinesis.findings import FindingOptions
+
+    return float(FindingOptions().decision_cuts(pattern)[0])
+
+
 def summarise(values: dict[str, list[tuple[str, float]]]) -> dict[str, dict[str, float]]:
-    """Per pattern: n, median, 95th percentile and largest index (points)."""
+    """Per pattern: n, median, 95th percentile and largest index (points), the pattern's own
+    mild cut and the share of indices at least it."""
     out = {}
     for pattern, rows in values.items():
         v = np.array([value for _, value in rows])
+        cut = mild_cut(pattern)
         out[pattern] = {"n": int(v.size), "median": round(float(np.median(v)), 3),
                         "p95": round(float(np.percentile(v, 95)), 3),
-                        "max": round(float(v.max()), 3),
-                        "above_mild_cut": round(float(np.mean(v >= 0.5)), 3)}
+                        "max": round(float(v.max()), 3), "mild_cut": cut,
+                        "above_mild_cut": round(float(np.mean(v >= cut)), 3)}
     return out
 
 
+def print_report(report: dict[str, dict[str, dict[str, float]]]) -> None:
+    """The summaries as text, one table per group."""
+    for name, table in report.items():
+        print(f"{name}: pattern index with each side taken as affected, Sunnybrook points")
+        print(f"  {'pattern':<18} {'n':>4} {'median':>7} {'p95':>7} {'max':>7} "
+              f"{'mild cut':>8}  >= its mild cut (the pattern's own decision_cuts[0])")
+        for pattern, row in table.items():
+            print(f"  {pattern:<18} {row['n']:>4} {row['median']:>7.2f} {row['p95']:>7.2f} "
+                  f"{row['max']:>7.2f} {row['mild_cut']:>8.2f}  {row['above_mild_cut']:.0%}")
+
+
 def main(argv: list[str]) -> int:
+    if "--help" in argv or "-h" in argv:
+        print(__doc__)
+        return 0
+    if not argv:
+        print("error: give .synk files and/or --simulated (see --help)", file=sys.stderr)
+        return 1
     simulated = "--simulated" in argv
     argv = [a for a in argv if a != "--simulated"]
     target = None
@@ -96,12 +128,7 @@ def main(argv: list[str]) -> int:
     if simulated:
         groups["simulated healthy patients"] = _simulated()
     report = {name: summarise(values) for name, values in groups.items()}
-    for name, table in report.items():
-        print(f"{name}: pattern index with each side taken as affected, Sunnybrook points")
-        print(f"  {'pattern':<18} {'n':>4} {'median':>7} {'p95':>7} {'max':>7}  >= mild cut 0.5")
-        for pattern, row in table.items():
-            print(f"  {pattern:<18} {row['n']:>4} {row['median']:>7.2f} {row['p95']:>7.2f} "
-                  f"{row['max']:>7.2f}  {row['above_mild_cut']:.0%}")
+    print_report(report)
     if target is not None:
         target.write_text(json.dumps({"summary": report, "values": groups}, indent=1))
     return 0

@@ -60,21 +60,28 @@ should read.
 3. "own asymmetry": E < c although s D is not: the face reads the other way on its own (O).
 4. "other side": the analysis names (or leans to) the other side, so it grades that side.
 5. "reads low": the index on the injected side is below c although E is not.
-6. "noise floor": called none with the index at least c, the index in mm (index x a) under
-   the recording's noise floor of the pattern.
+6. Called none with the index at least c. Analysed without intervals (the point call):
+   "noise floor" when the index in mm (index x a) is under the recording's noise floor of the
+   pattern. Decided from the index's interval (the default): none means the interval's top is
+   below c, so the index lies outside its own interval: "outside its interval" (the interval,
+   not the index, decides; the noise floor no longer does). Otherwise "called none".
 7. "below resolution": an uncertain call reaching down to none while the applied change
    (D a mm) is smaller than the region's smallest resolvable change (the measurement's
    manifest, ``resolution``; eye for ocular-oral and resting tightness, chin for mentalis,
    mouth corner for oral-ocular).
-8. "uncertain": the rest (an uncertain call reaching down to none although the change is
+8. "uncertain": the rest of the uncertain calls reaching down to none (the change is
    resolvable: the interval is wide for another reason, e.g. rest noise or repetitions that
    disagree).
 
 A false call (the pattern called on a side that was not injected, in an original or a case)
-gets one reason (:func:`why_false`): "own asymmetry" when the original, analysed the same way,
-reads at least c on that side (or is called there); else "leak" when the warp's change seen on
-the other side (``leak``) times D is at least c; else "unexplained". None of these rules is
-fitted to the cases: the cuts are the mild cut, the sizes are what the measurement reports.
+gets one reason (:func:`why_false`): "healthy original" when it is an untouched original (a
+healthy face called: a specificity failure, counted apart from the injected cases' false
+calls); in a case, "own asymmetry" when the original, analysed the same way, reads at least c
+on that side (its index there: a left-right difference for the patterns, that side's own sum
+for resting tightness, which is called on each side's sum) or is called there; else "leak"
+when the warp's change seen on the other side (``leak``) times D is at least c; else
+"unexplained". None of these rules is fitted to the cases: the cuts are the mild cut, the
+sizes are what the measurement reports.
 """
 
 from __future__ import annotations
@@ -161,6 +168,14 @@ def called(finding: dict) -> bool:
     return severity == "uncertain" and low in ("mild", "moderate", "severe")
 
 
+def _interval(interval: dict | None) -> list[float] | None:
+    """An analysis finding's ``interval`` as [low, high] (None when none was estimated)."""
+    if not interval:
+        return None
+    return [float("nan") if interval.get(k) is None else float(interval[k])
+            for k in ("low", "high")]
+
+
 def read_calls(content: dict) -> dict:
     """Per pattern: side, severity, range, index per side; the scale items."""
     out: dict = {"patterns": {}, "items": {}, "affected": content.get("affected", {})}
@@ -172,6 +187,8 @@ def read_calls(content: dict) -> dict:
             "severity_range": finding.get("severity_range"),
             "index_by_side": finding.get("index_by_side", {}),
             "noise_floor_mm": finding.get("noise_floor_mm"),
+            # the index's interval on the named side ([low, high]; None: not estimated)
+            "interval": _interval(finding.get("interval")),
             "note": finding.get("note", ""),
             "called": called(finding)}
     for scale in content.get("scales", []):
@@ -544,9 +561,11 @@ def mild_cut(pattern: str) -> float:
 
 #: Why a case was missed (module docstring), in the order the rules apply.
 MISS_REASONS = ("not assessable", "at the mild cut", "warp not delivered", "not seen",
-                "own asymmetry", "other side", "reads low", "noise floor", "below resolution",
-                "uncertain")
-FALSE_REASONS = ("own asymmetry", "leak", "unexplained")
+                "own asymmetry", "other side", "reads low", "noise floor",
+                "outside its interval", "called none", "below resolution", "uncertain")
+#: Why a false call was made; "healthy original": an untouched face called (a specificity
+#: failure of its own, counted apart from the injected cases' false calls).
+FALSE_REASONS = ("healthy original", "own asymmetry", "leak", "unexplained")
 
 
 def signed_reading(pattern: str, index_by_side: dict, side: str) -> float:
@@ -627,11 +646,26 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
     if not index >= cut:
         return "reads low", (f"reads low: index {index:.2f} although {expected:.2f} = "
                              f"{own:+.2f} + {share:.2f} x {delivered:.2f} expected")
-    floor = _num(finding.get("noise_floor_mm"))
-    if severity == "none" and np.isfinite(floor) and index * anchor < floor:
-        return "noise floor", (f"below the noise floor: index {index:.2f} ({index * anchor:.2f}"
-                               f" mm) under the recording's floor {floor:.2f} mm")
     span = "..".join(finding.get("severity_range") or [])
+    if severity != "uncertain":  # called none (nothing else not found gets here)
+        if not finding.get("severity_range"):  # analysed without intervals: the point call
+            floor = _num(finding.get("noise_floor_mm"))
+            if np.isfinite(floor) and index * anchor < floor:
+                return "noise floor", (
+                    f"below the noise floor: index {index:.2f} ({index * anchor:.2f} mm) "
+                    f"under the recording's floor {floor:.2f} mm")
+            return "called none", f"called {severity} (no interval), index {index:.2f}"
+        low, high = (_num(v) for v in (finding.get("interval") or (None, None)))
+        bounds = f"{low:.2f}..{high:.2f}" if np.isfinite(low) and np.isfinite(high) else ""
+        # decided from the interval: none when its top is below the cut, so an index at least
+        # the cut (rule 5 took the rest) lies outside it (an interval not saved: deduced)
+        if not low <= index <= high:
+            return "outside its interval", (
+                f"called {severity}: the index {index:.2f} lies outside its interval"
+                + (f" {bounds}" if bounds else " (its top below the mild cut)")
+                + f"; the interval decides (mild cut {cut:g})")
+        return "called none", (f"called {severity} (interval {bounds} below the cut {cut:g}), "
+                               f"index {index:.2f}")
     resolvable = _num(resolution.get(RESOLUTION_REGION[pattern], {}).get("resolvable_mm"))
     if np.isfinite(resolvable) and delivered * anchor < resolvable:
         return "below resolution", (
@@ -644,20 +678,29 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
 def why_false(pattern: str, side: str, finding: dict, original: dict,
               case: dict | None = None) -> tuple[str, str]:
     """Why the pattern was called on ``side``, which was not injected (``case`` None: an
-    original); the module docstring's rules."""
-    own = signed_reading(pattern, original.get("index_by_side", {}), side)
+    original, untouched, so its call is a healthy face's); the module docstring's rules.
+
+    The original's reading is its index on ``side`` itself, the quantity the analysis calls:
+    a left-right difference for the patterns, that side's own sum of points for resting
+    tightness (called on each side's sum, not on the difference of the two)."""
+    cut = mild_cut(pattern)
+    own = _num(original.get("index_by_side", {}).get(side))
     index = _num(finding.get("index_by_side", {}).get(side))
-    if (own >= mild_cut(pattern) or (original.get("called") and original.get("side") == side)):
+    called_as = f"called {finding.get('severity')}, index {index:.2f}"
+    if case is None:
+        return "healthy original", (f"healthy original (its own asymmetry): {called_as} on "
+                                    f"the {side}, mild cut {cut:g}")
+    what = "its own sum" if pattern == "resting_tightness" else "the sides' difference"
+    if own >= cut or (original.get("called") and original.get("side") == side):
         return "own asymmetry", (f"the face's own asymmetry (the original reads {own:+.2f} "
-                                 f"points on the {side}; called {finding.get('severity')}, "
-                                 f"index {index:.2f})")
-    if case is not None:
-        coverage = case.get("coverage", {})
-        leak = _num(coverage.get("leak")) * delivered_mm(coverage) / MM_PER_POINT[pattern]
-        if leak >= mild_cut(pattern):
-            return "leak", f"the warp leaks to the {side} ({leak:.2f} points seen there)"
-    return "unexplained", (f"unexplained: called {finding.get('severity')} on the {side}, "
-                           f"index {index:.2f}, the original reads {own:+.2f}")
+                                 f"points on the {side}, {what}; mild cut {cut:g}; "
+                                 f"{called_as})")
+    coverage = case.get("coverage", {})
+    leak = _num(coverage.get("leak")) * delivered_mm(coverage) / MM_PER_POINT[pattern]
+    if leak >= cut:
+        return "leak", f"the warp leaks to the {side} ({leak:.2f} points seen there)"
+    return "unexplained", (f"unexplained: {called_as} on the {side}, the original reads "
+                           f"{own:+.2f} ({what}; mild cut {cut:g})")
 
 
 def grade(results: list[dict], rest: bool = False) -> dict:
@@ -669,7 +712,7 @@ def grade(results: list[dict], rest: bool = False) -> dict:
     patterns = [p for p in (*VIDEO_PATTERNS, "oral_ocular")
                 if any(c["pattern"] == p for r in results for c in r["cases"])]
     for pattern in patterns:
-        found = side_ok = within = positives = negatives = false = 0
+        found = side_ok = within = positives = negatives = false = false_originals = 0
         truth_points, index_points, missed = [], [], []
         why: list[dict] = []
         per_source = {}
@@ -684,6 +727,7 @@ def grade(results: list[dict], rest: bool = False) -> dict:
                 negatives += 1
                 false += bool(base.get("called") and base.get("side") == side)
                 if base.get("called") and base.get("side") == side:
+                    false_originals += 1
                     reason, text = why_false(pattern, side, base, base)
                     why.append({"kind": "false call", "case": f"{source} original {side}",
                                 "reason": reason, "text": text})
@@ -725,6 +769,8 @@ def grade(results: list[dict], rest: bool = False) -> dict:
             "sensitivity": found / positives if positives else float("nan"),
             "specificity": 1 - false / negatives if negatives else float("nan"),
             "false_calls": false, "negatives": negatives,
+            # the untouched originals' false calls apart from the injected cases'
+            "false_originals": false_originals, "false_cases": false - false_originals,
             "side": side_ok / found if found else float("nan"),
             "within_one": within / positives if positives else float("nan"),
             "spearman": _spearman(truth_points, index_points),
@@ -802,21 +848,26 @@ def _fmt(value: float, target: float | None = None, above: bool = True) -> str:
 
 
 def why_tables(graded: dict) -> list[str]:
-    """The misses by reason per pattern (a table), then every miss and false call with its
-    reason and figures (the module docstring's rules)."""
+    """The misses by reason per pattern (a table, with the false calls of the untouched
+    originals apart from the injected cases'), then every miss and false call with its reason
+    and figures (the module docstring's rules)."""
     patterns = [p for p in graded if p != "items"]
     reasons = [r for r in MISS_REASONS
                if any(graded[p]["misses_by_reason"].get(r) for p in patterns)]
+    header = ["pattern", "misses", *reasons, "false calls, healthy originals",
+              "false calls, injected cases (why)"]
     lines = ["", "Why missed (misses by reason; rules in scripts/validate_injections.py), and "
              "false calls by reason:", "",
-             "| pattern | misses | " + " | ".join(reasons) + " | false calls (why) |",
-             "|---|---|" + "---|" * len(reasons) + "---|"]
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for pattern in patterns:
         g = graded[pattern]
-        falses = ", ".join(f"{r} {n}" for r, n in g["false_by_reason"].items() if n)
-        lines.append(f"| {pattern.replace('_', '-')} | {g['cases'] - g['found']} | "
-                     + " | ".join(str(g["misses_by_reason"].get(r, 0)) for r in reasons)
-                     + f" | {g['false_calls']}" + (f" ({falses})" if falses else "") + " |")
+        falses = ", ".join(f"{r} {n}" for r, n in g["false_by_reason"].items()
+                           if n and r != "healthy original")
+        cases = g["false_cases"]
+        row = [pattern.replace("_", "-"), str(g["cases"] - g["found"]),
+               *(str(g["misses_by_reason"].get(r, 0)) for r in reasons),
+               str(g["false_originals"]), f"{cases}" + (f" ({falses})" if falses else "")]
+        lines.append("| " + " | ".join(row) + " |")
     entries = [f"- {p.replace('_', '-')} {w['case']}: {w['kind']}, {w['text']}"
                for p in patterns for w in graded[p]["why"]]
     if entries:
