@@ -134,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
                        f"{_count(d.get('reads_low')):>9s}  {_count(d.get('low_tail')):>8s}  "
                        f"{_count(d.get('no_interval')):>11s}")
         if report.eface_within:
-            print(f"{name:24s} eFACE within 10 points: " + ", ".join(
-                f"{k.replace('_synkinesis', '')} {w}/{n}" for k, (w, n) in
-                report.eface_within.items() if n), flush=True)
+            print(f"{name:24s} eFACE within 10 points (where present): " + ", ".join(
+                f"{k.replace('_synkinesis', '')} {w}/{n} ({wp}/{npr})" for k, (w, n, wp, npr)
+                in report.eface_within.items() if n), flush=True)
         listed += [f"{name} seed {m.seed} {m.side} {m.pattern}: {m.text}"
                    for m in report.misses]
     print("\nwhy missed (truly at least mild, not found; none: the whole interval below mild)")

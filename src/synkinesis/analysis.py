@@ -133,6 +133,10 @@ class AnalysisOptions:
             self.coupling.validate()
         except ValueError as error:
             raise AnalysisError(f"coupling options: {error}") from None
+        try:
+            self.findings.validate()
+        except ValueError as error:
+            raise AnalysisError(f"finding options: {error}") from None
 
 
 @dataclass(frozen=True, eq=False)

@@ -156,13 +156,15 @@ WINDOW_NORMAL_ASYMMETRY: dict[str, float] = {"ocular_oral": 2.1, "mentalis": 1.8
 
 #: Resting tightness (points) below which a face's resting asymmetry is within what healthy
 #: faces show: the mild cut of resting tightness. One point is 1 mm of palpebral fissure
-#: asymmetry (:class:`RestingThresholds`), and 1 mm is where healthy asymmetry ends: of 88
-#: healthy adults measured by video in primary gaze, 5.7 % had a fissure asymmetry of 1 mm or
-#: more, the largest 2.1 mm [V: Lam, Lam & Walls, "Prevalence of palpebral fissure asymmetry
-#: in white persons", Am J Ophthalmol, pp. 518-522]. The automatic Sunnybrook resting eye item
-#: grades "narrow" from the same 1 mm, so below it the finding and the scale item agree on
-#: "normal". single_face reads 0.72 point with its rest
-#: declared (docs/validation.md). The fold and corner parts have no published norm here [U].
+#: asymmetry (:class:`RestingThresholds`), and for the eye 1 mm is where healthy asymmetry
+#: ends: of 88 healthy adults (12..50 years) measured by video in primary gaze, 5.7 % had a
+#: fissure asymmetry of 1 mm or more, the largest 2.1 mm [V for the eye: Lam, Lam & Walls,
+#: "Prevalence of palpebral fissure asymmetry in white persons", Am J Ophthalmol 1995;120(4):
+#: 518-522]. The automatic Sunnybrook resting eye item grades "narrow" from the same 1 mm, so
+#: below it the finding and the scale item agree on "normal". The index also adds the fold and
+#: corner parts, which have no published norm here [U]; and a healthy face can still read above
+#: the cut: single_face reads 0.72 point with its rest declared, WolfgangLanger 2.29 in her
+#: quietest span, which is not a rest (docs/validation.md).
 NORMAL_RESTING_POINTS = 1.0
 
 
@@ -214,6 +216,16 @@ class FindingOptions:
     normal_asymmetry: Mapping[str, float] = field(
         default_factory=lambda: dict(NORMAL_ASYMMETRY))
     normal_resting: float = NORMAL_RESTING_POINTS
+
+    def validate(self) -> None:
+        """Raise ValueError for cuts that leave a severity class empty."""
+        c = self.severity_cuts
+        if not (len(c) == 3 and 0 < c[0] < c[1] < c[2]):
+            raise ValueError(f"severity cuts must rise above 0 (e.g. 0.5, 1.5, 2.5), got {c}")
+        if not 0 <= self.normal_resting < c[1]:
+            raise ValueError(f"normal_resting must lie in 0..{c[1]:g} (below the moderate cut, "
+                             f"else resting tightness has no mild class), got "
+                             f"{self.normal_resting}")
 
     def decision_cuts(self, pattern: str) -> tuple[float, float, float]:
         """The severity cuts a pattern's interval is decided with: mild from the mild cut,

@@ -500,9 +500,8 @@ def decide_findings(
         if cuts[0] > options.severity_cuts[0] and interval.high >= options.severity_cuts[0] \
                 and interval.low < cuts[0]:
             note = "; ".join(filter(None, (note, (
-                f"healthy faces reach {cuts[0]:g} point at rest (1 mm of eye asymmetry in 5.7 % "
-                "of healthy adults, docs/analysis.md): below it a resting asymmetry is not "
-                "called"))))
+                f"healthy faces reach {cuts[0]:g} point at rest (resting tightness' mild cut, "
+                "docs/analysis.md): below it a resting asymmetry is not called"))))
         if cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
             note = "; ".join(filter(None, (note, (
                 f"healthy faces reach {cuts[1]:g} points in this index (normal asymmetry, "

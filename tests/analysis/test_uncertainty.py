@@ -196,6 +196,15 @@ def test_bad_uncertainty_options_are_refused_with_a_message():
     with pytest.raises(AnalysisError, match="level must be in"):
         analyze_recording(recording, spans=guided(spans), options=AnalysisOptions(
             uncertainty=UncertaintyOptions(level=1.5)))
+    # a resting cut at or above the moderate cut would leave resting tightness no mild class
+    from synkinesis.findings import FindingOptions
+
+    with pytest.raises(AnalysisError, match="normal_resting must lie in 0..1.5"):
+        analyze_recording(recording, spans=guided(spans), options=AnalysisOptions(
+            findings=FindingOptions(normal_resting=2.0)))
+    with pytest.raises(AnalysisError, match="severity cuts must rise"):
+        analyze_recording(recording, spans=guided(spans), options=AnalysisOptions(
+            findings=FindingOptions(severity_cuts=(0.5, 0.4, 2.5))))
 
 
 def test_batched_sustained_levels_equal_one_at_a_time():

@@ -175,10 +175,12 @@ def test_analysis_recovers_simulated_patients_within_tolerance(neutral_face, can
         true = case.true_eface[case.true_side]["ocular_synkinesis"]
         assert true < 80.0
         assert abs(case.found_eface[case.true_side]["ocular_synkinesis"] - true) < 15.0
-    within, estimated = report.eface_within["ocular_synkinesis"]
+    within, estimated, within_present, present = report.eface_within["ocular_synkinesis"]
     assert estimated == 6 and within >= 5
-    assert payload["eface_within"]["ocular_synkinesis"] == {"within": within,
-                                                            "estimated": estimated}
+    assert present == 2 and within_present == 2  # the two severe sides, read within 10
+    assert payload["eface_within"]["ocular_synkinesis"] == {
+        "within": within, "estimated": estimated, "within_present": within_present,
+        "present": present}
 
 
 def test_why_missed_classifies_from_the_interval():

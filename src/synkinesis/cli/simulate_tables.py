@@ -98,11 +98,12 @@ def print_validation(report) -> None:
                 out.print(f"  seed {miss.seed} {miss.side} {miss.pattern}: {miss.text}",
                           highlight=False)
     if report.eface_within:  # the eFACE synkinesis items `synk analyze` estimates
-        parts = [f"{key.replace('_synkinesis', '')} {within}/{n}"
-                 for key, (within, n) in report.eface_within.items() if n]
+        parts = [f"{key.replace('_synkinesis', '')} {within}/{n} ({wp}/{npr} where present)"
+                 for key, (within, n, wp, npr) in report.eface_within.items() if n]
         if parts:
             out.print("eFACE synkinesis items within 10 points of the truth (case-sides where "
-                      "estimated): " + ", ".join(parts), highlight=False)
+                      "estimated; where present: the true item below 90): " + ", ".join(parts),
+                      highlight=False)
 
 
 def wide_console():

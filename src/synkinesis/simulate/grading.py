@@ -228,21 +228,29 @@ def true_eface_items(truth) -> dict[str, dict[str, float]]:
                    "mentalis_synkinesis": item(side, "mentalis")} for side in SIDES}
 
 
-def eface_agreement(cases: tuple[ValidationCase, ...]) -> dict[str, tuple[int, int]] | None:
-    """Per eFACE synkinesis item, (within :data:`EFACE_TOLERANCE` of the truth, estimated), over
-    every case-side where the analysis estimates the item; None when no case carries items."""
+def eface_agreement(cases: tuple[ValidationCase, ...]
+                    ) -> dict[str, tuple[int, int, int, int]] | None:
+    """Per eFACE synkinesis item, (within :data:`EFACE_TOLERANCE` of the truth, estimated) over
+    every case-side where the analysis estimates the item, then the same over the case-sides
+    whose TRUE item is more than the tolerance below 100 (synkinesis present: the sides where
+    reading "no synkinesis", 100, would be out of tolerance; a healthy side reading 100 against
+    100 agrees trivially); None when no case carries items."""
     if not any(case.found_eface for case in cases):
         return None
     out = {}
     for key in EFACE_SYNKINESIS_ITEMS:
-        within = estimated = 0
+        within = estimated = within_present = present = 0
         for case in cases:
             if not case.found_eface or not case.true_eface:
                 continue
             for side in SIDES:
                 found, true = case.found_eface[side][key], case.true_eface[side][key]
                 if np.isfinite(found) and np.isfinite(true):
+                    close = abs(found - true) <= EFACE_TOLERANCE
                     estimated += 1
-                    within += abs(found - true) <= EFACE_TOLERANCE
-        out[key] = (within, estimated)
+                    within += close
+                    if true < 100.0 - EFACE_TOLERANCE:
+                        present += 1
+                        within_present += close
+        out[key] = (within, estimated, within_present, present)
     return out

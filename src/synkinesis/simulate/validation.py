@@ -157,9 +157,11 @@ class ValidationReport:
         ``reads_low`` and ``low_tail``.
     misses : tuple of Miss
         Every miss of the interval decisions, with why (:func:`interval_misses`).
-    eface_within : dict item -> (within, estimated), optional
+    eface_within : dict item -> (within, estimated, within where present, present), optional
         Per eFACE synkinesis item, of the case-sides where the analysis estimates it, how many
-        lie within :data:`EFACE_TOLERANCE` points of the truth (issue 19: within 10).
+        lie within :data:`EFACE_TOLERANCE` points of the truth (issue 19: within 10); then the
+        same over the case-sides whose true item is more than the tolerance below 100
+        (synkinesis present).
     """
 
     cases: tuple[ValidationCase, ...]
@@ -177,7 +179,7 @@ class ValidationReport:
     side_accuracy: float
     decisions: dict[str, dict[str, float]] | None = None
     misses: tuple[Miss, ...] = ()
-    eface_within: dict[str, tuple[int, int]] | None = None
+    eface_within: dict[str, tuple[int, int, int, int]] | None = None
     noise_floor: str = "window"
     combine: str = "best"
     held_level: str = DEFAULT_HELD_LEVEL
@@ -231,7 +233,8 @@ class ValidationReport:
                         "found_index": _rounded(m.found_index), "mild_cut": m.mild_cut,
                         "reason": m.reason, "text": m.text} for m in self.misses],
             "eface_within": None if self.eface_within is None else {
-                k: {"within": w, "estimated": n} for k, (w, n) in self.eface_within.items()},
+                k: {"within": w, "estimated": n, "within_present": wp, "present": npr}
+                for k, (w, n, wp, npr) in self.eface_within.items()},
         }
 
 
