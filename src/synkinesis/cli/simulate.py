@@ -426,9 +426,12 @@ def validate(
     recovery error of every coupling cell (mm, in the region's active direction), sensitivity
     and specificity of each pattern per side (truly present = true grade at least mild;
     detected = the analysis grades it at least mild), severity agreement (true x found grade,
-    for the patterns and the Sunnybrook synkinesis items) and affected-side accuracy. The truth
-    is graded from the simulation's own parameters with CLINICAL.md's mm-per-point anchors, not
-    by the analysis' code (docs/simulator.md).
+    for the patterns and the Sunnybrook synkinesis items) and affected-side accuracy; then what
+    `synk analyze` calls from its 90 % intervals against the truth (with the false reassurances,
+    "called none"), why each truly present pattern was missed (below resolution, reads low...),
+    and the eFACE synkinesis items within 10 points of the truth. The truth is graded from the
+    simulation's own parameters with CLINICAL.md's mm-per-point anchors, not by the analysis'
+    code (docs/simulator.md).
 
     Example:
 
