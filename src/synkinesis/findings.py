@@ -600,6 +600,20 @@ def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
     return index, evidence
 
 
+def _other_side_note(affected: AffectedSide, index_by_side: Mapping[str, float], side: Side,
+                     mild_cut: float) -> str:
+    """When no affected side could be named, the findings are about the side the evidence
+    leans to; say so where the OTHER side's index reaches the mild cut, so that a one-sided
+    sign on that side is not read as absent ("" otherwise)."""
+    other = other_side(side)
+    value = float(index_by_side.get(other, float("nan")))
+    if affected.side is not None or not np.isfinite(value) or value < mild_cut:
+        return ""
+    return (f"no affected side named: the {other} side reads {value:.2f} points (this call is "
+            f"about the {side}, the side the evidence leans to; give the affected side if it "
+            "is known)")
+
+
 def _left_out_note(left_out: Mapping[str, str]) -> str:
     return "; ".join(f"{task.replace('_', ' ')} {why}" for task, why in left_out.items())
 
@@ -660,6 +674,8 @@ def find_patterns(
             note = "; ".join(filter(None, (note, "left out: " + _left_out_note(left_out))))
         if pattern.unseen and severity == "none":
             note = "; ".join(filter(None, (note, pattern.unseen)))
+        note = "; ".join(filter(None, (note, _other_side_note(
+            affected, index_by_side, side, options.decision_cuts(pattern.name)[0]))))
         findings.append(Finding(
             pattern.name, pattern.label, side, round(float(index), 4), index_by_side, severity,
             round(float(confidence), 3), tuple(evidence), round(floor, 4), pattern.source,
@@ -723,6 +739,8 @@ def resting_tone(
     cuts = options.decision_cuts("resting_tightness")
     severity = severity_of(value, value, 0.0, cuts)
     note = "; ".join(f"{p.name.replace('_', ' ')} {p.value_mm:+.2f} mm" for p in parts)
+    note = "; ".join(filter(None, (note, _other_side_note(affected, index_by_side, side,
+                                                          cuts[0]))))
     return Finding(
         "resting_tightness", "resting tightness: narrower eye, deeper fold, raised corner at rest",
         side, round(value, 4), index_by_side, severity,

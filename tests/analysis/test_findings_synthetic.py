@@ -459,3 +459,25 @@ def test_drivers_moving_against_their_direction_do_not_decide_the_side():
     assert affected.side == "left"
     assert -1.0 <= affected.weakness <= 1.0
     assert affected.weakness == pytest.approx(infer_affected_side(coupling).weakness, abs=0.1)
+
+
+def test_an_unnamed_face_is_told_where_the_other_side_reads_at_least_mild():
+    # A slightly weaker right side (the evidence leans right, too weak to name) with a left eye
+    # that narrows 0.6 mm more in the smiles: the findings are about the right, where
+    # ocular-oral reads none; the note says the left reads 1.17 points.
+    scale = {(task, "right"): 0.85 for task in (
+        "brow_raise", "big_smile", "closed_smile", "snarl", "pucker", "eee",
+        "gentle_eye_closure", "tight_eye_closure")}
+    extra = {(task, "left", "palpebral_fissure"): -0.6 for task in ("big_smile", "closed_smile")}
+    recording, spans = make_recording(extra=extra, scale=scale)
+    analysis = analyse(recording, spans)
+    assert analysis.affected.side is None and analysis.affected.leaning == "right"
+    finding = analysis.finding("ocular_oral")
+    assert finding.side == "right" and finding.severity == "none"
+    assert "no affected side named: the left side reads 1.17 points" in finding.note
+    # the affected side given: the call is about that side, no such note
+    given = analyse(recording, spans, affected_side="right").finding("ocular_oral")
+    assert "no affected side named" not in given.note
+    # nor on a face whose other side stays below mild
+    healthy = analyse(*make_recording(scale=scale)).finding("ocular_oral")
+    assert "no affected side named" not in healthy.note
