@@ -40,6 +40,7 @@ from synkinesis.sustained import (  # noqa: F401  (re-exported: their home until
     sustained_jitter_mm,
     sustained_level,
     sustained_levels,
+    trim_mean,
     windowed_spread_mm,
 )
 
@@ -564,15 +565,6 @@ def _components(moves: Mapping[str, np.ndarray], region: str) -> tuple[np.ndarra
 HOLD_TRIM = 0.2
 
 
-def _trimmed_mean(values: np.ndarray, share: float) -> float:
-    """Mean of ``values`` without the ``int(share * n)`` lowest and highest (as
-    ``scipy.stats.trim_mean``, without importing scipy.stats into every analysis)."""
-    cut = int(share * values.size)
-    if cut == 0:
-        return float(values.mean())
-    return float(np.partition(values, (cut, values.size - cut - 1))[cut:values.size - cut].mean())
-
-
 def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frames: np.ndarray,
                  width: int, window: tuple[int, int, int]) -> tuple[Sustained, Sustained]:
     """A co-movement cell read over frames its own values did not choose
@@ -598,7 +590,7 @@ def _driver_held(mine: Sequence[np.ndarray], theirs: Sequence[np.ndarray], frame
     it is the difference of their lengths. A full window when at least ``width`` frames.
     """
     def means_of(parts: Sequence[np.ndarray], where: np.ndarray) -> np.ndarray:
-        return np.array([_trimmed_mean(np.asarray(p, dtype=float)[where], HOLD_TRIM)
+        return np.array([trim_mean(np.asarray(p, dtype=float)[where], HOLD_TRIM)
                          for p in parts])
 
     def level_of(parts: Sequence[np.ndarray], where: np.ndarray) -> float:

@@ -6,7 +6,8 @@ length, the one whose lowest frame is highest, read as that lowest frame or as t
 :func:`sustained_jitter_mm` measures the frame-to-frame
 jitter of a series inside a hold (the sustained noise floor of
 :class:`synkinesis.coupling.CouplingOptions`); :func:`windowed_spread_mm` the spread of a
-series' means over windows of the held length (the window noise floor). Split from
+series' means over windows of the held length (the window noise floor); :func:`trim_mean` the
+trimmed mean both the measure step and the coupling read held levels with. Split from
 :mod:`synkinesis.coupling`, which re-exports these names.
 """
 
@@ -17,7 +18,25 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["WINDOW_READS", "Sustained", "sustained_jitter_mm", "sustained_level",
-           "sustained_levels", "windowed_spread_mm"]
+           "sustained_levels", "windowed_spread_mm", "trim_mean"]
+
+
+def trim_mean(values: np.ndarray, proportion: float) -> float:
+    """Mean of ``values`` (flattened) without the ``int(proportion * n)`` lowest and highest,
+    as ``scipy.stats.trim_mean`` computes it (the same partition, the same numbers; NaN when
+    empty), without its per-call overhead and without importing scipy.stats: the coupling
+    calls it for every co-movement cell of every resampled recording (scipy's made an analysis
+    half as long again), and the measure step, which does not import scipy.stats, for its
+    resting levels and the iris scale."""
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size == 0:
+        return float("nan")
+    low = int(proportion * values.size)
+    if low == 0:
+        return float(values.mean())
+    high = values.size - low
+    return float(np.partition(values, (low, high - 1))[low:high].mean())
+
 
 #: How the level of a held window is read (:func:`sustained_level`): "minimum", the level
 #: exceeded in every frame of the window; "mean", the mean of the window's frames (the window

@@ -481,3 +481,21 @@ def test_an_unnamed_face_is_told_where_the_other_side_reads_at_least_mild():
     # nor on a face whose other side stays below mild
     healthy = analyse(*make_recording(scale=scale)).finding("ocular_oral")
     assert "no affected side named" not in healthy.note
+
+
+def test_trim_mean_gives_scipys_numbers():
+    # One trimmed mean for the measure step (resting levels, iris scale) and the coupling
+    # (a co-movement over the driver's hold), equal to scipy.stats.trim_mean, which neither
+    # imports.
+    from scipy.stats import trim_mean as scipy_trim_mean
+
+    from synkinesis.sustained import trim_mean
+
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 4, 5, 9, 10, 61, 200):
+        values = rng.normal(1.0, 0.5, size)
+        values[0] += 5.0  # an outlier the trimming takes off from size 5 on
+        for proportion in (0.0, 0.1, 0.2, 0.25):
+            assert trim_mean(values, proportion) == pytest.approx(
+                float(scipy_trim_mean(values, proportion)), rel=1e-12, abs=1e-12)
+    assert np.isnan(trim_mean(np.array([]), 0.2))

@@ -51,6 +51,7 @@ from synkinesis.quality import (
 )
 from synkinesis.regions import SIDES
 from synkinesis.signals import signal_name
+from synkinesis.sustained import trim_mean
 
 #: The iris scale: each eye's iris is measured over the frames in which that eye is most open
 #: (this share of the usable frames with a plausible iris, at least MIN_SCALE_FRAMES; else
@@ -261,7 +262,7 @@ def open_eye_iris_scale(iris_sides: np.ndarray, interpupil: np.ndarray,
             return None
         count = max(count, min(MIN_OPEN_EYE_FRAMES, int(good.sum())))
         widest = np.flatnonzero(good)[np.argsort(-fissure[good], kind="stable")[:count]]
-        readings.append(_trim_mean(iris[widest], OPEN_EYE_TRIM))
+        readings.append(trim_mean(iris[widest], OPEN_EYE_TRIM))
         used += count
     measured = max(readings)
     return Scale(iris_diameter_mm / measured, "iris", iris_diameter_mm, measured, used)
@@ -406,19 +407,6 @@ def drop_untextured_chin(signals: Mapping[str, np.ndarray],
     return out, changes, medians
 
 
-def _trim_mean(values: np.ndarray, proportion: float) -> float:
-    """Mean of ``values`` (1-D) without the ``proportion`` lowest and highest, computed as
-    ``scipy.stats.trim_mean`` does (the same partition, the same numbers) without importing
-    scipy.stats: that import cost 0.45 s of CPU in every `synk measure` process that does not
-    smooth its signals (``fast`` with the Tasks API), as much as calibrating a whole video."""
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size == 0:
-        return float("nan")
-    low = int(proportion * values.size)
-    high = values.size - low
-    return float(np.mean(np.partition(values, (low, high - 1))[low:high]))
-
-
 def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, np.ndarray],
                     rest_mask: np.ndarray, mm_per_unit: float,
                     refined: Mapping[str, np.ndarray] | None = None,
@@ -493,8 +481,8 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
             elif not at_rest.any():
                 continue
             else:
-                upper_offset = _trim_mean(upper[at_rest], 0.2)
-                lower_offset = _trim_mean((change - upper)[at_rest], 0.2)
+                upper_offset = trim_mean(upper[at_rest], 0.2)
+                lower_offset = trim_mean((change - upper)[at_rest], 0.2)
             out[name] = np.where(done, out[name] - lower_offset, out[name] + upper_offset)
             offsets[name] = round(upper_offset + lower_offset, 4)
             offsets[upper_lid_share(name)] = round(upper_offset, 4)
@@ -505,7 +493,7 @@ def keep_rest_level(signals: Mapping[str, np.ndarray], refinement: Mapping[str, 
             at_rest = rest_mask & done & np.isfinite(change) & np.isfinite(out[name])
             if not at_rest.any():
                 continue
-            offset = _trim_mean(change[at_rest], 0.2)
+            offset = trim_mean(change[at_rest], 0.2)
         if name in edge_level:
             out[name] = np.where(done, out[name], out[name] + offset)
         else:
