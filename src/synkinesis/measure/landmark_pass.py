@@ -21,7 +21,6 @@ from synkinesis.measure.engines import canonical_face, engine_info, make_engine
 from synkinesis.measure.options import (
     BLENDSHAPE_NAMES,
     CHIN_REFINED_SIGNALS,
-    CHIN_REFINED_SIGNALS_BY_SIDE,
     LID_REFINED_SIGNALS,
     N_BLENDSHAPES,
     REFINED_SIGNALS,
@@ -274,7 +273,7 @@ class Batcher:
             texture = self.chin_texture[:n]
             if self.options.mirrored:
                 texture = texture[:, ::-1]
-            for column, name in enumerate(CHIN_REFINED_SIGNALS_BY_SIDE):
+            for column, name in enumerate(CHIN_REFINED_SIGNALS):
                 out[chin_texture_key(name)] = texture[:, column].copy()
         # The upper lids' share of the eye signals' refinement (issue 18: the lower lids' edges
         # carry a face's per-eye bias, a skin fold under the lid): the signals once more with

@@ -39,11 +39,9 @@ CORNER_REFINED = ("mouth_corner_x", "mouth_corner_y", "nasolabial_length", "naso
 #: The chin pad's texture registration (:mod:`synkinesis.landmarks.chin_texture`) the chin
 #: height's.
 CHIN_REFINED = ("chin_height",)
+#: The chin height of the patient's (left, right) side, in that order.
 CHIN_REFINED_SIGNALS = tuple(signal_name(quantity, side) for quantity in CHIN_REFINED
                              for side in SIDES)
-#: The chin height of the patient's (left, right) side.
-CHIN_REFINED_SIGNALS_BY_SIDE = (signal_name("chin_height", "left"),
-                                signal_name("chin_height", "right"))
 
 
 def chin_texture_key(name: str) -> str:
