@@ -321,8 +321,8 @@ def _method_lines(analysis: Mapping[str, Any] | None, measurement: Any,
                          "(Sunnybrook synkinesis points; the excess must also clear the "
                          "recording's noise floor)"
                          + (f"; resting tightness mild from {_number(resting)}"
-                            if isinstance(resting, int | float) and len(cuts) == 3
-                            and resting > cuts[0] else ""))
+                            if isinstance(resting, int | float) and resting > cuts[0]
+                            else ""))
     return tuple(lines)
 
 

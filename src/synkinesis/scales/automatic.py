@@ -424,9 +424,9 @@ def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSi
         by_side = {s: v for s, v in finding.index_by_side.items() if np.isfinite(v)}
         # evidence of a side: the finding is called, or its index on either side is beyond
         # what a healthy face shows (the pattern's moderate decision cut)
-        beyond_normal = options.decision_cuts(finding.pattern)[1]
+        mild, beyond_normal = options.decision_cuts(finding.pattern)[:2]
         if by_side and (_called(finding) or max(by_side.values()) >= beyond_normal) and \
-                max(by_side.values()) >= options.decision_cuts(finding.pattern)[0]:
+                max(by_side.values()) >= mild:
             stronger = max(by_side, key=lambda s: by_side[s])
             sides.setdefault(stronger, []).append(
                 f"{finding.pattern.replace('_', '-')} {by_side[stronger]:.2f} points")

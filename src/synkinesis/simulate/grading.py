@@ -150,15 +150,17 @@ def _rates(counts: dict[str, int]) -> tuple[float, float]:
             counts["tn"] / negatives if negatives else float("nan"))
 
 
-def interval_decisions(cases: tuple[ValidationCase, ...]) -> dict[str, dict[str, float]]:
+def interval_decisions(cases: tuple[ValidationCase, ...],
+                       misses: tuple[Miss, ...] | None = None) -> dict[str, dict[str, float]]:
     """The issue 19 targets graded on the interval decisions (see
-    :attr:`ValidationReport.decisions`)."""
+    :attr:`ValidationReport.decisions`); ``misses``: :func:`interval_misses` of the same
+    cases, when the caller has them already."""
     from scipy.stats import spearmanr
 
     from synkinesis.findings import points_grade
 
     out = {}
-    misses = interval_misses(cases)
+    misses = interval_misses(cases) if misses is None else misses
     for pattern in PATTERNS:
         c = {"tp": 0, "fp": 0, "tn": 0, "fn": 0}
         uncertain = total = named = within = 0

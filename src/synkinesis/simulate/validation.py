@@ -60,6 +60,7 @@ from synkinesis.simulate.truth import PATTERNS, SUNNYBROOK_SYNKINESIS_TASKS, gro
 __all__ = ["MISS_REASONS", "Miss", "ValidationCase", "ValidationReport", "analysis_grades",
            "interval_misses", "run_validation", "validation_grid", "why_missed"]
 
+
 @dataclass(frozen=True)
 class ValidationCase:
     """One simulated patient compared with its analysis.
@@ -154,7 +155,7 @@ class ValidationReport:
         its interval's classes), ``spearman`` (found against true index); and the misses
         (``fn``) by why (:func:`why_missed`): ``called_none`` (false reassurance: the whole
         interval below mild although the truth is at least mild), ``below_resolution``,
-        ``reads_low`` and ``low_tail``.
+        ``reads_low``, ``low_tail`` and ``no_interval``.
     misses : tuple of Miss
         Every miss of the interval decisions, with why (:func:`interval_misses`).
     eface_within : dict item -> (within, estimated, within where present, present), optional
@@ -429,9 +430,9 @@ def summarise_cases(cases: tuple[ValidationCase, ...]) -> ValidationReport:
                 if found_grade >= 0:
                     sunnybrook[true_grade, found_grade] += 1
     side_accuracy = float(np.mean([case.found_side == case.true_side for case in cases]))
-    decisions = (interval_decisions(cases)
-                 if all(case.interval_calls for case in cases) else None)
-    misses = interval_misses(cases) if decisions is not None else ()
+    decided = all(case.interval_calls for case in cases)
+    misses = interval_misses(cases) if decided else ()
+    decisions = interval_decisions(cases, misses) if decided else None
     return ValidationReport(cases=cases, cell_error_mm=cell_error, cell_bias_mm=cell_bias,
                             sensitivity=sensitivity, specificity=specificity, counts=counts,
                             index_sensitivity=index_sensitivity,
