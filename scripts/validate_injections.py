@@ -559,6 +559,7 @@ def mild_cut(pattern: str) -> float:
 
     return float(FindingOptions().decision_cuts(pattern)[0])
 
+
 #: Why a case was missed (module docstring), in the order the rules apply.
 MISS_REASONS = ("not assessable", "at the mild cut", "warp not delivered", "not seen",
                 "own asymmetry", "other side", "reads low", "noise floor",
