@@ -58,7 +58,9 @@ should read.
    names it: "warp not delivered" (P - D: the warp applied less than asked) or "not seen"
    (D (1 - s): the measurement does not report the applied change).
 3. "own asymmetry": E < c although s D is not: the face reads the other way on its own (O).
-4. "other side": the analysis names (or leans to) the other side, so it grades that side.
+4. "other side": the analysis names the other side as affected, so it grades that side only
+   (a face with no side named is called on both sides, and the injected side's call is
+   graded).
 5. "reads low": the index on the injected side is below c although E is not.
 6. Called none with the index at least c. Analysed without intervals (the point call):
    "noise floor" when the index in mm (index x a) is under the recording's noise floor of the
@@ -168,6 +170,21 @@ def called(finding: dict) -> bool:
     return severity == "uncertain" and low in ("mild", "moderate", "severe")
 
 
+def on_side(finding: dict, side: str) -> dict:
+    """A finding (``read_calls``) as called about ``side``: itself when it is about that side;
+    when no affected side was named and ``side`` is the other one, that side's call
+    (``other_side``); else unchanged (the analysis names the other side as affected and calls
+    that side only)."""
+    other = finding.get("other_side") or {}
+    if finding.get("side") == side or other.get("side") != side:
+        return finding
+    low, high = other.get("low"), other.get("high")
+    return {**finding, "side": side, "severity": other.get("severity"),
+            "severity_range": other.get("severity_range"),
+            "interval": None if low is None or high is None else [float(low), float(high)],
+            "called": called(other)}
+
+
 def _interval(interval: dict | None) -> list[float] | None:
     """An analysis finding's ``interval`` as [low, high] (None when none was estimated)."""
     if not interval:
@@ -190,7 +207,9 @@ def read_calls(content: dict) -> dict:
             # the index's interval on the named side ([low, high]; None: not estimated)
             "interval": _interval(finding.get("interval")),
             "note": finding.get("note", ""),
-            "called": called(finding)}
+            "called": called(finding),
+            # no affected side named: the call about the other side (``Finding.other_side``)
+            "other_side": finding.get("other_side")}
     for scale in content.get("scales", []):
         if scale.get("instrument") not in ("sunnybrook", "eface"):
             continue
@@ -726,23 +745,28 @@ def grade(results: list[dict], rest: bool = False) -> dict:
             source = result["source"].split(" ")[0].split(".")[0]
             for side in ("left", "right"):
                 negatives += 1
-                false += bool(base.get("called") and base.get("side") == side)
-                if base.get("called") and base.get("side") == side:
+                view = on_side(base, side)
+                false += bool(view.get("called") and view.get("side") == side)
+                if view.get("called") and view.get("side") == side:
                     false_originals += 1
-                    reason, text = why_false(pattern, side, base, base)
+                    reason, text = why_false(pattern, side, view, view)
                     why.append({"kind": "false call", "case": f"{source} original {side}",
                                 "reason": reason, "text": text})
                 truth_points.append(0.0)
                 index_points.append(_num(base.get("index_by_side", {}).get(side)))
             hits = 0
             for case in cases:
-                finding = _calls(case, rest)["patterns"].get(pattern, {})
+                whole = _calls(case, rest)["patterns"].get(pattern, {})
                 other = "left" if case["side"] == "right" else "right"
+                # each side's call (both are called when no affected side is named)
+                finding, untouched = on_side(whole, case["side"]), on_side(whole, other)
                 negatives += 1
-                false += bool(finding.get("called") and finding.get("side") == other)
+                wrong = bool(untouched.get("called") and untouched.get("side") == other)
+                false += wrong
                 label = f"{source} {case['side']} {case['points']:g}"
-                if finding.get("called") and finding.get("side") == other:
-                    reason, text = why_false(pattern, other, finding, base, case)
+                if wrong:
+                    reason, text = why_false(pattern, other, untouched, on_side(base, other),
+                                             case)
                     why.append({"kind": "false call", "case": label, "reason": reason,
                                 "text": text})
                 index = _num(finding.get("index_by_side", {}).get(case["side"]))
@@ -752,14 +776,14 @@ def grade(results: list[dict], rest: bool = False) -> dict:
                 if finding.get("called"):
                     found += 1
                     hits += 1
-                    side_ok += finding.get("side") == case["side"]
+                    side_ok += finding.get("side") == case["side"] and not wrong
                 else:
                     missed.append(f"{result['source']} {case['side']} {case['points']:g}: "
                                   f"{finding.get('severity')}"
                                   + (f" ({'..'.join(finding['severity_range'])})"
                                      if finding.get("severity_range") else "")
                                   + f", index {index:.2f}")
-                    reason, text = why_missed(case, finding, base,
+                    reason, text = why_missed(case, finding, on_side(base, case["side"]),
                                               result.get("resolution", {}))
                     why.append({"kind": "miss", "case": label, "reason": reason,
                                 "text": text})
@@ -940,15 +964,17 @@ def tables(results: list[dict]) -> str:
         lines.append(f"| {result['source']} | {'-' if px is None else f'{px:.2f}'} "
                      f"| {region('eye')} | {region('mouth_corner')} | {region('chin')} "
                      f"| {calls} |")
-    lines += ["", "| source | case | truth | call, side (unguided) | index injected / other "
-              "side | call, side (rest declared) | index | warp applied in full; share seen |",
+    lines += ["", "| source | case | truth | call on the injected side, side (unguided) "
+              "| index injected / other side | call on the injected side, side (rest declared) "
+              "| index | warp applied in full; share seen |",
               "|---|---|---|---|---|---|---|---|"]
     for result in results:
         for case in result["cases"]:
             other = "left" if case["side"] == "right" else "right"
             cells = []
             for rest in (False, True):
-                finding = _calls(case, rest)["patterns"].get(case["pattern"], {})
+                finding = on_side(_calls(case, rest)["patterns"].get(case["pattern"], {}),
+                                  case["side"])
                 index = finding.get("index_by_side", {})
                 call = finding.get("severity", "-")
                 if finding.get("severity_range") and call == "uncertain":

@@ -256,9 +256,11 @@ def analyze_recording(
         uncertainty = replace(uncertainty, agreement=repetition_agreement(
             recording, segmentation, resolution=uncertainty.resolution,
             coupling_options=options.coupling))
-        findings = decide_findings(findings, uncertainty, segmentation, options=options.findings)
+        named = affected.side is not None
+        findings = decide_findings(findings, uncertainty, segmentation, options=options.findings,
+                                   side_named=named)
         resting = decide_findings((resting,), uncertainty, segmentation,
-                                  options=options.findings)[0]
+                                  options=options.findings, side_named=named)[0]
         scales = tuple(_with_grade_range(
             _graded_from_calls(e, coupling, findings, affected, rated_at), uncertainty)
             for e in scales)
@@ -271,7 +273,7 @@ def analyze_recording(
     if segmentation.rest.flagged:
         # Resting tightness compares the sides at rest; the quietest span of a recording
         # without a rest segment may be an expression (single_face's smile onset read "mild").
-        resting = replace(resting, severity="not assessable", note=(
+        resting = replace(resting, severity="not assessable", other_side=None, note=(
             "not assessable: the recording has no rest segment (its quietest span was used as "
             "the baseline of the movements); record a few seconds of a still, relaxed face"))
     return Analysis(recording, segmentation, coupling, affected, findings, resting, scales,
@@ -665,7 +667,8 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
         side_text = f"{affected.side} (given)"
     elif affected.side is None:
         side_text = (f"none named (evidence too weak, leaning {affected.leaning}, score "
-                     f"{affected.score:+.2f}): patterns and scale items compare the "
+                     f"{affected.score:+.2f}): each pattern is called on both sides, "
+                     f"the {affected.leaning} side first; scale items compare the "
                      f"{affected.leaning} side with the other")
     else:
         side_text = (f"{affected.side} (inferred, confidence {affected.confidence:.0%}: weakness "
@@ -693,6 +696,19 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
             "note": (finding.note if finding.pattern != "resting_tightness"
                      or finding.severity == "not assessable" else ""),
         })
+        other = finding.other_side
+        if other is not None and finding.severity not in ("not measurable", "not assessable"):
+            rows.append({
+                "pattern": rows[-1]["pattern"], "side": other.side,
+                "severity": (f"uncertain ({other.severity_range[0]}..{other.severity_range[1]})"
+                             if other.severity == "uncertain" and other.severity_range
+                             else other.severity),
+                "settle": other.settle, "index": other.index, "index_low": other.low,
+                "index_high": other.high, "index_left": finding.index_by_side.get("left"),
+                "index_right": finding.index_by_side.get("right"), "task": other.task,
+                "excess_mm": None if other.task == "rest" else other.excess_mm,
+                "confidence": None, "note": "", "other_side": True,
+            })
     scales = []
     for estimate in analysis.scales:
         result = estimate.result

@@ -31,7 +31,7 @@ arithmetic would be one more module every part imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -227,15 +227,24 @@ class FindingOptions:
                              f"else resting tightness has no mild class), got "
                              f"{self.normal_resting}")
 
-    def decision_cuts(self, pattern: str) -> tuple[float, float, float]:
+    def decision_cuts(self, pattern: str, *, side_named: bool = True
+                      ) -> tuple[float, float, float]:
         """The severity cuts a pattern's interval is decided with: mild from the mild cut,
         moderate (and severe) not below the pattern's normal asymmetry (healthy faces reach
         it), so an index a healthy face can show is called at most mild. Resting tightness
         starts mild at :attr:`normal_resting` (a published norm of healthy faces): below it,
-        none."""
+        none.
+
+        ``side_named=False`` (no affected side given or inferred: both sides are called, and
+        nothing says either had a palsy): mild starts at the normal asymmetry too, so a
+        left-right difference healthy faces show is not called synkinesis on either side;
+        with the affected side known, the same difference on that side is a mild
+        synkinesis."""
         normal = float(self.normal_asymmetry.get(pattern, 0.0))
         c = self.severity_cuts
         mild = max(c[0], self.normal_resting) if pattern == "resting_tightness" else c[0]
+        if not side_named:
+            mild = max(mild, normal)
         # What a healthy face reaches bounds what one recording calls ABOVE mild: an index
         # inside it can still be mild (a real mild synkinesis is not hidden), never more.
         return (mild, max(c[1], normal, mild), max(c[2], normal, mild))
@@ -394,6 +403,48 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class SideCall:
+    """The call about the other side of a face whose affected side is not named.
+
+    A face whose evidence is too weak to name an affected side (a healthy face, a mild or
+    bilateral case) is reported on the side the evidence leans to (:attr:`Finding.side`), and
+    which side that is can follow small changes of the recording (a re-encoded or mirrored
+    copy). The other side is therefore called too, from its own index (that side taken as
+    affected) and, once intervals are estimated, its own interval: the two calls together do
+    not depend on the lean.
+
+    Attributes
+    ----------
+    side : {"left", "right"}
+        The other side (the patient's).
+    index : float
+        Sunnybrook points, this side taken as affected.
+    severity : str
+        As :attr:`Finding.severity` (decided from the interval when there is one).
+    severity_range : (str, str) or None
+        The classes of the interval's ends, when intervals were estimated.
+    low, high : float or None
+        The index's interval, when estimated.
+    settle : str
+        For an uncertain call: what would settle it.
+    task : str or None
+        The key task (the largest excess on this side).
+    excess_mm : float
+        The key task's excess of this side over the other, mm.
+    """
+
+    side: Side
+    index: float
+    severity: str
+    severity_range: tuple[str, str] | None = None
+    low: float | None = None
+    high: float | None = None
+    settle: str = ""
+    task: str | None = None
+    excess_mm: float = float("nan")
+
+
+@dataclass(frozen=True)
 class Finding:
     """A named pattern on one side.
 
@@ -426,6 +477,8 @@ class Finding:
     settle : str
         For an uncertain severity: what would settle it (record a rest, repeat the task, come
         closer to the camera).
+    other_side : SideCall or None
+        When no affected side is named: the call about the other side (:class:`SideCall`).
     """
 
     pattern: str
@@ -443,6 +496,7 @@ class Finding:
     note: str = ""
     severity_range: tuple[str, str] | None = None
     settle: str = ""
+    other_side: SideCall | None = None
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -600,18 +654,20 @@ def _pattern_on_side(pattern: PatternDefinition, coupling: Coupling, side: Side
     return index, evidence
 
 
-def _other_side_note(affected: AffectedSide, index_by_side: Mapping[str, float], side: Side,
-                     mild_cut: float) -> str:
-    """When no affected side could be named, the findings are about the side the evidence
-    leans to; say so where the OTHER side's index reaches the mild cut, so that a one-sided
-    sign on that side is not read as absent ("" otherwise)."""
-    other = other_side(side)
-    value = float(index_by_side.get(other, float("nan")))
-    if affected.side is not None or not np.isfinite(value) or value < mild_cut:
-        return ""
-    return (f"no affected side named: the {other} side reads {value:.2f} points (this call is "
-            f"about the {side}, the side the evidence leans to; give the affected side if it "
-            "is known)")
+def _other_side_call(pattern: PatternDefinition, coupling: Coupling, affected: AffectedSide,
+                     side: Side, evidence: Sequence[Evidence],
+                     cuts: tuple[float, float, float]) -> SideCall | None:
+    """The call about the side opposite ``side`` when no affected side is named (None when one
+    is, or when that side has no evidence): the same index and point severity as the finding's
+    own, with that side taken as affected."""
+    if affected.side is not None or not evidence:
+        return None
+    key = evidence[0]
+    index, severity = pattern_index_from_excess(
+        pattern, {e.task: e.excess_mm for e in evidence},
+        floor_mm=coupling.noise_floor(pattern.region, key.task), cuts=cuts)
+    return SideCall(other_side(side), round(float(index), 4), severity, task=key.task,
+                    excess_mm=round(float(key.excess_mm), 4))
 
 
 def _left_out_note(left_out: Mapping[str, str]) -> str:
@@ -630,7 +686,9 @@ def find_patterns(
     otherwise about the side the evidence leans to (``affected.leaning``, the side the scale
     items use), never each pattern on its own stronger side: a weak side lacking normal
     co-movement would otherwise give the healthy side "synkinesis". Both sides' indices stay
-    in ``index_by_side``. Negative indices (the other side moves more) are kept as they are:
+    in ``index_by_side``; when no side is named the other side is called as well
+    (:attr:`Finding.other_side`), so that the two calls together do not depend on which side
+    the evidence leans to. Negative indices (the other side moves more) are kept as they are:
     they read as "none".
 
     Spans the coupling left out (:attr:`Coupling.not_assessable`: a covered side, a span that
@@ -638,8 +696,10 @@ def find_patterns(
     assessable", with the reason in its note.
     """
     findings = []
-    cuts = options.severity_cuts
     for pattern in options.patterns():
+        # no side named: an asymmetry healthy faces show is not called on either side
+        cuts = (options.severity_cuts if affected.side is not None else
+                options.decision_cuts(pattern.name, side_named=False))
         by_side = {side: _pattern_on_side(pattern, coupling, side) for side in SIDES}
         index_by_side = {side: round(float(by_side[side][0]), 4) for side in SIDES}
         side: Side = affected.side if affected.side is not None else affected.leaning
@@ -674,12 +734,11 @@ def find_patterns(
             note = "; ".join(filter(None, (note, "left out: " + _left_out_note(left_out))))
         if pattern.unseen and severity == "none":
             note = "; ".join(filter(None, (note, pattern.unseen)))
-        note = "; ".join(filter(None, (note, _other_side_note(
-            affected, index_by_side, side, options.decision_cuts(pattern.name)[0]))))
         findings.append(Finding(
             pattern.name, pattern.label, side, round(float(index), 4), index_by_side, severity,
             round(float(confidence), 3), tuple(evidence), round(floor, 4), pattern.source,
-            pattern.uncertain, pattern.proxy, note))
+            pattern.uncertain, pattern.proxy, note, other_side=_other_side_call(
+                pattern, coupling, affected, side, by_side[other_side(side)][1], cuts)))
     return tuple(findings)
 
 
@@ -739,15 +798,19 @@ def resting_tone(
     cuts = options.decision_cuts("resting_tightness")
     severity = severity_of(value, value, 0.0, cuts)
     note = "; ".join(f"{p.name.replace('_', ' ')} {p.value_mm:+.2f} mm" for p in parts)
-    note = "; ".join(filter(None, (note, _other_side_note(affected, index_by_side, side,
-                                                          cuts[0]))))
+    other_call = None
+    if affected.side is None:
+        other = other_side(side)
+        other_call = SideCall(other, index_by_side[other],
+                              severity_of(index_by_side[other], index_by_side[other], 0.0,
+                                          cuts), task="rest")
     return Finding(
         "resting_tightness", "resting tightness: narrower eye, deeper fold, raised corner at rest",
         side, round(value, 4), index_by_side, severity,
         round(_grade_confidence(value, cuts), 3), (), 0.0,
         f"one point per {thresholds.eye_mm} mm eye, {thresholds.fold_mm} mm fold line, "
         f"{thresholds.corner_mm} mm corner asymmetry [U, project defaults]", True,
-        "fold depth is read from the alar-base-to-corner line", note)
+        "fold depth is read from the alar-base-to-corner line", note, other_side=other_call)
 
 
 def resting_components(coupling: Coupling, side: Side, *,

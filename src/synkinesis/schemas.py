@@ -89,6 +89,18 @@ _FINDING = {
             "type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}]},
         "settle": {"type": ["string", "null"],
                    "description": "what would settle an uncertain call"},
+        "other_side": {"anyOf": [{"type": "null"}, {
+            "type": "object", "required": ["side", "index", "severity"],
+            "description": "when no affected side is named: the call about the other side, "
+                           "that side taken as affected (low..high: its index's interval)",
+            "properties": {
+                "side": _SIDES, "index": _NUMBER_OR_NULL, "severity": {"type": "string"},
+                "severity_range": {"anyOf": [{"type": "null"}, {
+                    "type": "array", "items": {"type": "string"}, "minItems": 2,
+                    "maxItems": 2}]},
+                "low": _NUMBER_OR_NULL, "high": _NUMBER_OR_NULL,
+                "settle": {"type": "string"}, "task": {"type": ["string", "null"]},
+                "excess_mm": _NUMBER_OR_NULL}}]},
     },
 }
 

@@ -68,6 +68,7 @@ from synkinesis.findings import (
     AffectedSide,
     Finding,
     FindingOptions,
+    PatternDefinition,
     find_patterns,
     resting_tone,
     severity_from_interval,
@@ -172,6 +173,9 @@ class Uncertainty:
     indices : mapping pattern -> Interval
         Each finding's index (points), resting tightness included; missing when fewer than half
         of the draws gave a value.
+    other_indices : mapping pattern -> Interval
+        When no affected side is named: the index of the other side's call
+        (:attr:`synkinesis.findings.Finding.other_side`).
     items : mapping instrument -> mapping item -> Interval
         Each numeric scale item's value (its own unit: eFACE 0..100, grades).
     resolution : tuple of RegionResolution
@@ -192,6 +196,7 @@ class Uncertainty:
     repetitions: Mapping[str, int]
     #: How the repetitions of each repeated task agree (:func:`repetition_agreement`).
     agreement: tuple[RepetitionAgreement, ...] = ()
+    other_indices: Mapping[str, Interval] = field(default_factory=dict)
     sources: tuple[str, ...] = field(default=(
         "repetitions of each task (drawn with replacement)",
         "frame-to-frame jitter of the rest added to every task frame (blocks of rest frames)",
@@ -396,6 +401,8 @@ def estimate_uncertainty(
     options.validate()
     rng = np.random.default_rng(options.seed)
     index_draws: dict[str, list[float]] = {f.pattern: [] for f in (*findings, resting)}
+    other_draws: dict[str, list[float]] = {f.pattern: [] for f in (*findings, resting)
+                                           if f.other_side is not None}
     item_draws: dict[str, dict[str, list[float]]] = {
         e.instrument: {i.key: [] for i in e.items} for e in scales}
     for _ in range(options.replicates):
@@ -405,6 +412,10 @@ def estimate_uncertainty(
         drawn_rest = resting_tone(coupling, affected, options=finding_options)
         by_pattern = {f.pattern: f.index for f in (*drawn, drawn_rest)}
         for pattern, values in index_draws.items():
+            values.append(by_pattern.get(pattern, float("nan")))
+        by_pattern = {f.pattern: f.other_side.index for f in (*drawn, drawn_rest)
+                      if f.other_side is not None}
+        for pattern, values in other_draws.items():
             values.append(by_pattern.get(pattern, float("nan")))
         drawn_items = {e.instrument: {i.key: _numeric(i) for i in e.items}
                        for e in estimate_scales(coupling, drawn, affected,
@@ -418,6 +429,13 @@ def estimate_uncertainty(
                                     level=options.level, repeat=options.repeat)
         if interval is not None:
             indices[finding.pattern] = interval
+    other_indices = {}
+    for finding in (*findings, resting):
+        if finding.other_side is not None:
+            interval = centred_interval(finding.other_side.index, other_draws[finding.pattern],
+                                        level=options.level, repeat=options.repeat)
+            if interval is not None:
+                other_indices[finding.pattern] = interval
     items: dict[str, dict[str, Interval]] = {}
     for estimate in scales:
         for item in estimate.items:
@@ -432,7 +450,7 @@ def estimate_uncertainty(
                    if task in TASK_NAMES and task != "rest"}
     return Uncertainty(options.level, options.replicates, options.seed, indices, items,
                        region_resolution(recording, segmentation, pixel_mm=pixel_mm),
-                       repetitions)
+                       repetitions, other_indices=other_indices)
 
 
 def decide_findings(
@@ -441,6 +459,7 @@ def decide_findings(
     segmentation: Segmentation,
     *,
     options: FindingOptions = FindingOptions(),
+    side_named: bool = True,
 ) -> tuple[Finding, ...]:
     """Each finding's severity decided from its index's interval
     (:func:`synkinesis.findings.severity_from_interval`), with what would settle an uncertain
@@ -455,6 +474,10 @@ def decide_findings(
     resolvable change is more than half a point of the pattern's anchor -> come closer to the
     camera (more pixels per mm). A finding called although its key task's repetitions disagree
     keeps its call with a note saying so.
+
+    ``side_named=False`` (no affected side given or inferred): each side is decided with mild
+    from the pattern's normal asymmetry (``FindingOptions.decision_cuts(side_named=False)``),
+    the other side's call (:attr:`Finding.other_side`) too.
     """
     anchors = {p.name: p for p in options.patterns()}
     out = []
@@ -463,30 +486,14 @@ def decide_findings(
         if interval is None or finding.severity in ("not measurable", "not assessable"):
             out.append(finding)
             continue
-        cuts = options.decision_cuts(finding.pattern)
+        cuts = options.decision_cuts(finding.pattern, side_named=side_named)
         severity, ends = severity_from_interval(interval.low, interval.high, cuts)
-        settle = ""
         task = finding.evidence[0].task if finding.evidence else None
         pattern = anchors.get(finding.pattern)
         apart = _repetitions_apart(uncertainty.agreement, task,
                                    None if pattern is None else pattern.region)
-        if severity == "uncertain":
-            steps = []
-            if apart:
-                steps.append(f"repeat the task ({apart})")
-            if segmentation.rest.flagged:
-                steps.append("record a rest (a few seconds of a still, relaxed face)")
-            if task is not None and uncertainty.repetitions.get(task, 0) < 2:
-                steps.append(f"repeat the task ({task.replace('_', ' ')}) at least twice")
-            if pattern is not None and task in pattern.mm_per_point:
-                anchor = pattern.mm_per_point[task]
-                resolvable = {r.region: r.smallest_change_mm for r in uncertainty.resolution}
-                smallest = resolvable.get(pattern.region, float("nan"))
-                if np.isfinite(smallest) and smallest > 0.5 * anchor:
-                    region = pattern.region.replace("_", " ")
-                    steps.append(f"come closer to the camera (the {region} resolves "
-                                 f"{smallest:.2f} mm; one point is {anchor:g} mm)")
-            settle = "; ".join(steps) or "repeat the recording to narrow the interval"
+        settle = (_what_would_settle(pattern, task, apart, uncertainty, segmentation)
+                  if severity == "uncertain" else "")
         note = finding.note
         if apart and severity != "uncertain":
             note = "; ".join(filter(None, (note, (
@@ -497,18 +504,61 @@ def decide_findings(
                              part != pattern.unseen)
             if ends[0] == "none":
                 note = "; ".join(filter(None, (note, pattern.unseen)))
-        if cuts[0] > options.severity_cuts[0] and interval.high >= options.severity_cuts[0] \
-                and interval.low < cuts[0]:
+        if finding.pattern == "resting_tightness" and cuts[0] > options.severity_cuts[0] \
+                and interval.high >= options.severity_cuts[0] and interval.low < cuts[0]:
             note = "; ".join(filter(None, (note, (
                 f"healthy faces reach {cuts[0]:g} point at rest (resting tightness' mild cut, "
                 "docs/analysis.md): below it a resting asymmetry is not called"))))
+        named = options.decision_cuts(finding.pattern)
+        other_interval = (uncertainty.other_indices.get(finding.pattern)
+                          if finding.other_side is not None else None)
+        highest = max(interval.high, -np.inf if other_interval is None else other_interval.high)
+        if cuts[0] > named[0] and highest >= named[0] and finding.pattern != "resting_tightness":
+            note = "; ".join(filter(None, (note, (
+                f"no affected side named: below {cuts[0]:g} points (the left-right difference "
+                "healthy faces reach, docs/validation.md) nothing is called on either side; "
+                f"give the affected side if it is known (mild then from {named[0]:g})"))))
         if cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
             note = "; ".join(filter(None, (note, (
                 f"healthy faces reach {cuts[1]:g} points in this index (normal asymmetry, "
                 "docs/validation.md): below it nothing is called above mild"))))
+        other = finding.other_side
+        if other is not None and other_interval is not None:
+            other_severity, other_ends = severity_from_interval(
+                other_interval.low, other_interval.high, cuts)
+            other_apart = _repetitions_apart(uncertainty.agreement, other.task,
+                                             None if pattern is None else pattern.region)
+            other = replace(
+                other, severity=other_severity, severity_range=other_ends,
+                low=other_interval.low, high=other_interval.high,
+                settle=(_what_would_settle(pattern, other.task, other_apart, uncertainty,
+                                           segmentation) if other_severity == "uncertain"
+                        else ""))
         out.append(replace(finding, severity=severity, severity_range=ends, settle=settle,
-                           note=note))
+                           note=note, other_side=other))
     return tuple(out)
+
+
+def _what_would_settle(pattern: PatternDefinition | None, task: str | None, apart: str,
+                       uncertainty: Uncertainty, segmentation: Segmentation) -> str:
+    """What would settle an uncertain call, in the order a clinician can act on it
+    (:func:`decide_findings`)."""
+    steps = []
+    if apart:
+        steps.append(f"repeat the task ({apart})")
+    if segmentation.rest.flagged:
+        steps.append("record a rest (a few seconds of a still, relaxed face)")
+    if task is not None and task != "rest" and uncertainty.repetitions.get(task, 0) < 2:
+        steps.append(f"repeat the task ({task.replace('_', ' ')}) at least twice")
+    if pattern is not None and task in pattern.mm_per_point:
+        anchor = pattern.mm_per_point[task]
+        resolvable = {r.region: r.smallest_change_mm for r in uncertainty.resolution}
+        smallest = resolvable.get(pattern.region, float("nan"))
+        if np.isfinite(smallest) and smallest > 0.5 * anchor:
+            region = pattern.region.replace("_", " ")
+            steps.append(f"come closer to the camera (the {region} resolves "
+                         f"{smallest:.2f} mm; one point is {anchor:g} mm)")
+    return "; ".join(steps) or "repeat the recording to narrow the interval"
 
 
 def _repetitions_apart(agreement: Sequence[RepetitionAgreement], task: str | None,

@@ -461,26 +461,45 @@ def test_drivers_moving_against_their_direction_do_not_decide_the_side():
     assert affected.weakness == pytest.approx(infer_affected_side(coupling).weakness, abs=0.1)
 
 
-def test_an_unnamed_face_is_told_where_the_other_side_reads_at_least_mild():
+def test_an_unnamed_face_is_called_on_both_sides():
     # A slightly weaker right side (the evidence leans right, too weak to name) with a left eye
     # that narrows 0.6 mm more in the smiles: the findings are about the right, where
-    # ocular-oral reads none; the note says the left reads 1.17 points.
+    # ocular-oral reads none, and the left is called too, from its own index and interval:
+    # none, as its 1.17 points lie inside the left-right difference healthy faces show (1.3);
+    # with the left given as affected, the same index is a mild synkinesis.
     scale = {(task, "right"): 0.85 for task in (
         "brow_raise", "big_smile", "closed_smile", "snarl", "pucker", "eee",
         "gentle_eye_closure", "tight_eye_closure")}
     extra = {(task, "left", "palpebral_fissure"): -0.6 for task in ("big_smile", "closed_smile")}
     recording, spans = make_recording(extra=extra, scale=scale)
-    analysis = analyse(recording, spans)
+    drawn = UncertaintyOptions(replicates=20)  # the other side's interval too
+    analysis = analyse(recording, spans, uncertainty=drawn)
     assert analysis.affected.side is None and analysis.affected.leaning == "right"
     finding = analysis.finding("ocular_oral")
     assert finding.side == "right" and finding.severity == "none"
-    assert "no affected side named: the left side reads 1.17 points" in finding.note
-    # the affected side given: the call is about that side, no such note
+    other = finding.other_side
+    assert other is not None and other.side == "left"
+    assert other.index == pytest.approx(finding.index_by_side["left"], abs=1e-3)
+    assert other.index == pytest.approx(1.17, abs=0.01)
+    assert other.severity == "none" and other.severity_range == ("none", "none")
+    assert 0.5 <= other.low <= other.index <= other.high < 1.3
+    assert other.task in ("big_smile", "closed_smile")
+    assert "no affected side named: below 1.3 points" in finding.note
+    named = analyse(recording, spans, uncertainty=drawn, affected_side="left")
+    assert named.finding("ocular_oral").severity == "mild"
+    # the mirrored face: the same two calls with the sides swapped
+    mirrored, _ = make_recording(extra={(t, "right", r): v for (t, _s, r), v in extra.items()},
+                                 scale={(t, "left"): v for (t, _s), v in scale.items()})
+    swapped = analyse(mirrored, spans, uncertainty=drawn).finding("ocular_oral")
+    assert swapped.side == "left" and swapped.severity == "none"
+    assert swapped.other_side.side == "right" and swapped.other_side.severity == "none"
+    assert swapped.other_side.index == pytest.approx(other.index, abs=0.05)  # own noise
+    # the affected side given: one call, about that side
     given = analyse(recording, spans, affected_side="right").finding("ocular_oral")
-    assert "no affected side named" not in given.note
-    # nor on a face whose other side stays below mild
+    assert given.other_side is None
+    # a face whose other side stays below mild: called none there
     healthy = analyse(*make_recording(scale=scale)).finding("ocular_oral")
-    assert "no affected side named" not in healthy.note
+    assert healthy.other_side is not None and healthy.other_side.severity == "none"
 
 
 def test_trim_mean_gives_scipys_numbers():

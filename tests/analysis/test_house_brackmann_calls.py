@@ -24,7 +24,9 @@ def test_a_point_estimate_past_the_moderate_cut_called_mild_grades_ii_not_iii():
     recording, spans = make_recording(
         STEPS, extra={("big_smile", "left", "palpebral_fissure"): -1.4},
         rng=np.random.default_rng(1))
-    options = AnalysisOptions(findings=FindingOptions(normal_asymmetry={"ocular_oral": 2.1}))
+    # the side given: mild from 0.5 (unnamed, nothing below the normal asymmetry is called)
+    options = AnalysisOptions(findings=FindingOptions(normal_asymmetry={"ocular_oral": 2.1}),
+                              affected_side="left")
     analysis = analyze_recording(recording, spans=spans, options=options)
     finding = analysis.finding("ocular_oral")
     assert finding.index > 1.5 and finding.severity == "mild"  # normal asymmetry caps at mild

@@ -4,10 +4,7 @@ that differs from the original's is classed."""
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import replace
 from pathlib import Path
-
-from synkinesis.uncertainty import Interval
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "validate_findings.py"
 
@@ -31,15 +28,16 @@ def test_a_copy_identical_to_the_original_reads_the_same(single_face_measurement
     assert ("indices inside the original's repeat interval (where another recording of the "
             "same face reads, sqrt(2) wider): 3/3") in out
     assert "copies with the same call words (the classes of an uncertain call aside): 1/1" in out
-    assert ("copies with the same calls on the original's side (a copy leaning to the other "
-            "side re-analysed with that side given): 1/1") in out
     assert ("copies with the same calls if uncertain calls were read by their lower class "
             "only (not the rule in use): 1/1") in out
     assert ("copies with the same calls, a pattern withheld in both for different reasons "
             "(not measurable / not assessable) counted as the same: 1/1") in out
     assert "copies with House-Brackmann above II: 0/1" in out
     assert "calls that differ, by kind: none" in out
-    # single_face is healthy: no call whose interval's low end is at least mild
+    # single_face is healthy: no call whose interval's low end is at least mild, on either
+    # side (no side is named, so both are called)
+    assert "no side named (leans right; both sides called)" in out
+    assert "  ocular_oral        left " in out and "  ocular_oral        right " in out
     assert ("calls at least mild (the interval's low end; a healthy face has none): original "
             "none; copies with one: 0/1") in out
     # the held level is an option of the analysis, checked before anything is read
@@ -56,28 +54,39 @@ def test_an_unreadable_input_is_a_clear_error(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error:")
 
 
-def test_a_differing_call_is_classed(single_face_measurement):
+def test_a_differing_call_is_classed():
+    script = _script()
+    call, kind = script._Call, script._kind
+    none = call("none", ("none", "none"), 0.3, 0.1, 0.6)
+    reaching = call("uncertain", ("none", "mild"), 0.4, 0.0, 0.9)
+    assert kind(none, reaching) == "knife edge"  # 0.4 inside the original's 0.1..0.6
+    assert kind(none, call("uncertain", ("none", "mild"), 0.9, 0.5, 1.2)) == "compatible"
+    assert kind(none, call("moderate", ("moderate", "moderate"), 2.5, 2.0, 3.0)) == \
+        "contradictory"
+    assert kind(none, call("not measurable", None, float("nan"), None, None)) == "measurability"
+    assert kind(none, None) == "side named in one"
+
+
+def test_calls_are_keyed_by_side_and_a_mirrored_copy_swaps_them(single_face_measurement):
     from synkinesis.analysis import analyze_measurement
 
-    kind = _script()._kind
-    finding = analyze_measurement(single_face_measurement).finding("ocular_oral")
-    none = replace(finding, severity="none", severity_range=("none", "none"))
-    reaching = replace(finding, severity="uncertain", severity_range=("none", "mild"))
-    moderate = replace(finding, severity="moderate", severity_range=("moderate", "moderate"))
-    gone = replace(finding, severity="not measurable", severity_range=None)
-    interval = Interval(0.1, 0.6, 0.9, 100, "repeat")
-    assert kind(none, reaching, interval, 0.4, True) == "knife edge"
-    assert kind(none, reaching, interval, 0.9, True) == "compatible"
-    assert kind(none, moderate, interval, 2.5, True) == "contradictory"
-    assert kind(none, moderate, interval, 0.4, False) == "other side"
-    assert kind(none, gone, interval, None, True) == "measurability"
+    script = _script()
+    analysis = analyze_measurement(single_face_measurement)
+    calls, swapped = script._calls(analysis), script._calls(analysis, swap=True)
+    assert ("ocular_oral", "left") in calls and ("ocular_oral", "right") in calls
+    assert calls[("ocular_oral", "left")].text == swapped[("ocular_oral", "right")].text
+    assert calls[("ocular_oral", "left")].index == swapped[("ocular_oral", "right")].index
+    assert ("oral_ocular", "-") in calls  # withheld: one call, no side
 
 
 def test_a_pattern_withheld_in_both_for_different_reasons_counts_as_the_same():
-    same = _script()._same_or_withheld
-    reference = {"ocular_oral": "none", "oral_ocular": "not assessable"}
-    assert same({"ocular_oral": "none", "oral_ocular": "not measurable"}, reference)
+    script = _script()
+    same, call = script._same_or_withheld, script._Call
+    none = call("none", ("none", "none"), 0.0, -0.1, 0.1)
+    reference = {("ocular_oral", "left"): none, ("oral_ocular", "-"): call(
+        "not assessable", None, float("nan"), None, None)}
+    assert same({("ocular_oral", "left"): none, ("oral_ocular", "-"): call(
+        "not measurable", None, float("nan"), None, None)}, reference)
     assert same(dict(reference), reference)
-    assert not same({"ocular_oral": "none", "oral_ocular": "none"}, reference)
-    assert not same({"ocular_oral": "not measurable", "oral_ocular": "not assessable"},
-                    reference)
+    assert not same({("ocular_oral", "left"): call("mild", ("mild", "mild"), 0.8, 0.6, 1.0),
+                     ("oral_ocular", "-"): reference[("oral_ocular", "-")]}, reference)

@@ -329,9 +329,12 @@ def worst_supported_severity(findings: tuple[Finding, ...]) -> int:
     reads "uncertain (a..b)" supports only ``a``, the least its interval admits: its interval
     does not exclude ``a``, so nothing more is established. A healthy face's "uncertain
     (none..moderate)" supports none; a point estimate past a cut but inside the normal
-    asymmetry (the call reads at most mild) never raises the grade above what the call says."""
+    asymmetry (the call reads at most mild) never raises the grade above what the call says.
+    When no affected side is named, the other side's call (:attr:`Finding.other_side`) counts
+    too: the grade does not depend on which side the evidence leans to."""
     worst = 0
-    for finding in findings:
+    calls = [*findings, *(f.other_side for f in findings if f.other_side is not None)]
+    for finding in calls:
         if finding.severity in SEVERITIES:
             worst = max(worst, SEVERITIES.index(finding.severity))
         elif (finding.severity == "uncertain" and finding.severity_range
