@@ -3,8 +3,10 @@
 The store never runs nor imports the analysis: :mod:`synkinesis.workflow`, a layer above
 both, runs it and hands the file down. From an analysis file the record keeps each finding's
 index (``findings`` and ``resting``: ``analysis.<pattern>.index``, Sunnybrook synkinesis
-points on the affected side) and the automatic scale estimates (``scales``), which are
-re-scored through :mod:`synkinesis.scales` and stored as automatic scores.
+points on the affected side; for a face with no affected side named, which is called on both
+sides, also ``analysis.<pattern>.index.left`` and ``.right``) and the automatic scale
+estimates (``scales``), which are re-scored through :mod:`synkinesis.scales` and stored as
+automatic scores.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "index_text",
     "indices_from_analysis",
     "item_intervals",
+    "other_side_entry",
     "repetition_lines",
     "read_analysis_file",
     "scale_results_from_analysis",
@@ -121,6 +124,36 @@ def severity_text(entry: Mapping[str, Any]) -> str:
     return f"{severity}: {settle}" if settle and severity.startswith("uncertain") else severity
 
 
+#: Severities of a finding that is withheld: it has no call on either side.
+WITHHELD = ("not measurable", "not assessable")
+
+
+def other_side_entry(entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The call about the other side of a face with no affected side named (a finding's
+    ``other_side``), as an entry of its own that :func:`index_text`, :func:`severity_text` and
+    :func:`finding_interval` read like the finding's: ``pattern``, ``label``, ``side``,
+    ``index``, ``interval`` (``{low, high, level}``, the finding's level; None without one),
+    ``severity``, ``severity_range``, ``settle``, ``evidence`` (its key task and excess) and
+    ``other_side_of`` (the finding's side). None when the finding has no such call (a side
+    given or inferred, an older file) or is withheld (not measurable, not assessable)."""
+    other = entry.get("other_side")
+    if not isinstance(other, Mapping) or str(entry.get("severity") or "") in WITHHELD:
+        return None
+    own = finding_interval(entry)
+    low, high = other.get("low"), other.get("high")
+    interval = ({"low": low, "high": high, "level": None if own is None else own[2]}
+                if _finite(low) and _finite(high) else None)
+    task = other.get("task")
+    return {
+        "pattern": entry.get("pattern"), "label": entry.get("label"),
+        "side": other.get("side"), "index": other.get("index"), "interval": interval,
+        "severity": other.get("severity"), "severity_range": other.get("severity_range"),
+        "settle": other.get("settle") or "",
+        "evidence": [{"task": task, "excess_mm": other.get("excess_mm")}] if task else [],
+        "other_side_of": entry.get("side"),
+    }
+
+
 def item_intervals(data: Mapping[str, Any]
                    ) -> dict[str, dict[str, tuple[float, float, float | None]]]:
     """instrument -> item key -> ``(low, high, level)`` of each automatic scale item's interval
@@ -166,19 +199,41 @@ def indices_from_analysis(data: Mapping[str, Any]) -> dict[str, IndexValue]:
     """The findings' indices of an analysis file: ``analysis.<pattern>.index`` in Sunnybrook
     synkinesis points (on the affected side), for each entry of ``findings`` and for
     ``resting``, with the interval the file stores (:func:`finding_interval`). Findings
-    without an index (not measurable) are left out."""
+    without an index (not measurable) are left out.
+
+    A face with no affected side named is called on both sides (the finding's
+    ``other_side``), and which side ``analysis.<pattern>.index`` is about follows the side its
+    evidence leans to, which can change from one visit to the next: each side's index is then
+    also stored, ``analysis.<pattern>.index.left`` and ``.right`` (that side taken as
+    affected, with its own interval), so that a trend can follow one side."""
     found: dict[str, IndexValue] = {}
     findings = data.get("findings")
     entries = [*(findings if isinstance(findings, list) else []), data.get("resting")]
     for finding in entries:
         if not isinstance(finding, Mapping) or "pattern" not in finding:
             continue
-        value = finding.get("index")
-        if _finite(value):
-            low, high, level = finding_interval(finding) or (None, None, None)
-            found[f"analysis.{finding['pattern']}.index"] = IndexValue(
-                float(value), "points", "analysis", low=low, high=high, level=level)
+        name = f"analysis.{finding['pattern']}.index"
+        value = _index_value(finding)
+        if value is None:
+            continue
+        found[name] = value
+        other = other_side_entry(finding)
+        sides = (finding.get("side"), other and other.get("side"))
+        if other is None or set(sides) != {"left", "right"}:
+            continue
+        other_value = _index_value(other)
+        if other_value is not None:
+            found[f"{name}.{sides[0]}"] = value
+            found[f"{name}.{sides[1]}"] = other_value
     return found
+
+
+def _index_value(entry: Mapping[str, Any]) -> IndexValue | None:
+    value = entry.get("index")
+    if not _finite(value):
+        return None
+    low, high, level = finding_interval(entry) or (None, None, None)
+    return IndexValue(float(value), "points", "analysis", low=low, high=high, level=level)
 
 
 def scale_results_from_analysis(data: Mapping[str, Any]) -> list[dict[str, Any]]:

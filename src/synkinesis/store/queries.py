@@ -47,6 +47,7 @@ __all__ = [
     "TrendRow",
     "VisitChange",
     "VisitComparison",
+    "analysis_index_side",
     "before_after",
     "chosen_rater",
     "compare_treatments",
@@ -681,7 +682,10 @@ def muscle_effects(
         pattern = MUSCLES[dose.muscle].pattern
         if pattern is None:
             continue
-        names = list(PATTERN_INDICES.get(pattern, ())) + [n for n in measured if pattern in n]
+        # one side's index (a face with no affected side named) only for a dose on that side
+        names = list(PATTERN_INDICES.get(pattern, ())) + [
+            n for n in measured if pattern in n
+            and analysis_index_side(n) in (None, dose.side)]
         for name in names:
             if name not in cache:
                 spec = resolve_index(session, patient=patient, name=name)
@@ -817,14 +821,25 @@ def _stored_interval(index: MeasuredIndex) -> tuple[float, float] | None:
 
 def _measured_label(name: str) -> str:
     """A measured index's label in words: ``analysis.ocular_oral.index`` -> ``ocular-oral
-    index (analysis)``, ``palpebral_fissure_rest_left_mm`` -> ``palpebral fissure rest left
-    mm``."""
+    index (analysis)``, ``analysis.ocular_oral.index.left`` (one side of a face with no
+    affected side named) -> ``ocular-oral index, left side taken as affected (analysis)``,
+    ``palpebral_fissure_rest_left_mm`` -> ``palpebral fissure rest left mm``."""
     parts = name.split(".")
-    if len(parts) == 3 and parts[0] == "analysis" and parts[2] == "index":
+    if 3 <= len(parts) <= 4 and parts[0] == "analysis" and parts[2] == "index":
         pattern = {"ocular_oral": "ocular-oral", "oral_ocular": "oral-ocular"}.get(
             parts[1], parts[1].replace("_", " "))
-        return f"{pattern} index (analysis)"
+        side = f", {parts[3]} side taken as affected" if len(parts) == 4 else ""
+        return f"{pattern} index{side} (analysis)"
     return name.replace("_", " ")
+
+
+def analysis_index_side(name: str) -> str | None:
+    """The side an analysis index is about when its name says it (``analysis.<pattern>.index.
+    left``: stored for a face with no affected side named), else None."""
+    parts = name.split(".")
+    if len(parts) == 4 and parts[0] == "analysis" and parts[2] == "index":
+        return parts[3]
+    return None
 
 
 def _analysis_intervals(recording: RecordingRow) -> dict[str, tuple[float, float]]:
