@@ -62,3 +62,55 @@ def test_coupling_figure_is_drawn_with_the_findings_line(tmp_path, monkeypatch):
     (line,) = [s for s in written if s.startswith("Findings")]
     assert "ocular-oral: uncertain (none..severe), index 2.10 points (90 % 0.28..4.35)" in line
     assert "resting-tightness: none, index 0.30 points (90 % 0.10..0.50)" in line
+
+
+#: The same face with no affected side named: each finding also calls the other side.
+OTHER = {"side": "left", "index": -2.1, "severity": "none", "severity_range": ["none", "none"],
+         "low": -4.35, "high": -0.28, "settle": "", "task": "open_smile", "excess_mm": -1.5}
+UNNAMED = {**DATA, "affected_side": {"side": None, "leaning": "right"},
+           "findings": [{**FINDING, "other_side": OTHER},
+                        {**FINDING, "pattern": "oral_ocular", "severity": "not assessable",
+                         "index": None, "interval": None, "other_side": None}],
+           "resting": {**DATA["resting"], "side": "right",
+                       "other_side": {**OTHER, "index": 0.0, "low": 0.0, "high": 0.1,
+                                      "task": "rest"}}}
+
+
+def test_the_other_sides_call_is_read_and_captioned_from_a_stored_or_live_analysis():
+    from synkinesis.findings import SideCall
+    from synkinesis.reports.figures import other_side_caption
+
+    analysis = stored_analysis(UNNAMED)
+    ocular, withheld = analysis.findings
+    assert ocular.other_side == SideCall("left", -2.1, "none", ("none", "none"), -4.35, -0.28,
+                                         "", "open_smile", -1.5)
+    assert withheld.other_side is None
+    assert other_side_caption(analysis, ocular) == \
+        "left side: none, index -2.10 points (90 % -4.35..-0.28)"
+    assert other_side_caption(analysis, withheld) == ""
+    assert other_side_caption(stored_analysis(DATA), stored_analysis(DATA).findings[0]) == ""
+    live = SimpleNamespace(uncertainty=SimpleNamespace(level=0.8, indices={}))
+    uncertain = SideCall("left", 0.9, "uncertain", ("none", "mild"), 0.2, 1.1)
+    assert other_side_caption(live, SimpleNamespace(other_side=uncertain)) == \
+        "left side: uncertain (none..mild), index 0.90 points (80 % 0.20..1.10)"
+
+
+def test_the_coupling_figure_of_an_unnamed_face_calls_both_sides(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.figure
+
+    written: list[str] = []
+    original = matplotlib.figure.Figure.text
+
+    def keep(self, x, y, s, *args, **kwargs):
+        written.append(s)
+        return original(self, x, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "text", keep)
+    plot_coupling(stored_analysis(UNNAMED), tmp_path / "c.png")
+    (line,) = [s for s in written if s.startswith("Findings")]
+    assert line.startswith("Findings (no affected side named: each side's call")
+    assert ("ocular-oral: right side: uncertain (none..severe), index 2.10 points (90 % "
+            "0.28..4.35), left side: none, index -2.10 points (90 % -4.35..-0.28)") in line
+    assert ("resting-tightness: right side: none, index 0.30 points (90 % 0.10..0.50), left "
+            "side: none, index 0.00 points (90 % 0.00..0.10)") in line

@@ -103,12 +103,45 @@ def finding_caption(analysis: Any, finding: Any) -> str:
     if uncertainty is not None and finding.pattern in uncertainty.indices:
         found = uncertainty.indices[finding.pattern]
         interval = (found.low, found.high, found.level)
+    return f"{severity}, index {finding.index:.2f} points ({_bounds(interval)})"
+
+
+def _bounds(interval: Any) -> str:
     if interval is None:
-        bounds = "no interval"
-    else:
-        coverage = "" if interval[2] is None else f"{interval[2]:.0%} ".replace("%", " %")
-        bounds = f"{coverage}{interval[0]:.2f}..{interval[1]:.2f}"
-    return f"{severity}, index {finding.index:.2f} points ({bounds})"
+        return "no interval"
+    coverage = "" if interval[2] is None else f"{interval[2]:.0%} ".replace("%", " %")
+    return f"{coverage}{interval[0]:.2f}..{interval[1]:.2f}"
+
+
+def _both_sides(analysis: Any, finding: Any) -> str:
+    """A finding's call, and the other side's after it when no affected side is named."""
+    other = other_side_caption(analysis, finding)
+    if not other:
+        return finding_caption(analysis, finding)
+    return f"{finding.side} side: {finding_caption(analysis, finding)}, {other}"
+
+
+def other_side_caption(analysis: Any, finding: Any) -> str:
+    """The call about the other side of a face with no affected side named, as the figures
+    print it: ``right side: uncertain (none..moderate), index 1.23 points (90 % -0.06..2.22)``;
+    "" when the finding has none (a side named, a withheld finding). Reads a live
+    :class:`synkinesis.findings.SideCall` or a stored one alike."""
+    other = getattr(finding, "other_side", None)
+    if other is None:
+        return ""
+    severity = str(other.severity)
+    if severity == "uncertain" and other.severity_range:
+        severity += f" ({other.severity_range[0]}..{other.severity_range[1]})"
+    if not np.isfinite(other.index):
+        return f"{other.side} side: {severity}"
+    interval = None
+    if other.low is not None and other.high is not None:
+        uncertainty = getattr(analysis, "uncertainty", None)
+        own = getattr(finding, "interval", None)
+        level = (uncertainty.level if uncertainty is not None
+                 else None if own is None else own[2])
+        interval = (other.low, other.high, level)
+    return f"{other.side} side: {severity}, index {other.index:.2f} points ({_bounds(interval)})"
 
 
 def plot_coupling(analysis: Any, path: Path) -> Path:
@@ -130,7 +163,8 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
                   ("patient's right", coupling.normalised["right"][:, cols],
                    coupling.movement_mm["right"][:, cols], "viridis", (0, 1)),
                   (f"{affected} - other side" + ("" if analysis.affected.side else
-                                                 " (no affected side named)"),
+                                                 " (no side named; the other side's "
+                                                 "is its negative)"),
                    coupling.difference(affected)[:, cols],
                    coupling.difference(affected, normalised=False)[:, cols], "RdBu_r",
                    (-0.5, 0.5))]
@@ -151,10 +185,13 @@ def plot_coupling(analysis: Any, path: Path) -> Path:
                  "voluntary range (numbers: mm). Neck: not measurable with face landmarks.",
                  fontsize=9)
     resting = getattr(analysis, "resting", None)
-    calls = [f"{f.pattern.replace('_', '-')}: {finding_caption(analysis, f)}"
+    named = analysis.affected.side is not None
+    calls = [f"{f.pattern.replace('_', '-')}: {_both_sides(analysis, f)}"
              for f in (*analysis.findings, *([resting] if resting is not None else []))
              if np.isfinite(f.index)]
-    fig.text(0.01, 0.005, "Findings (affected side, 90 % interval): " + "; ".join(calls)
+    fig.text(0.01, 0.005, ("Findings (affected side, 90 % interval): " if named else
+                           "Findings (no affected side named: each side's call, that side "
+                           "taken as affected, 90 % interval): ") + "; ".join(calls)
              if calls else "No measurable finding.", fontsize=6, color="0.2", wrap=True)
     fig.tight_layout(rect=(0, 0.05, 1, 0.93))
     _save(fig, path, dpi=110)
@@ -272,7 +309,8 @@ def plot_key_frame(analysis: Any, finding: Any, landmarks_px: np.ndarray, frame_
     fig.suptitle(
         f"{finding.label}\n{finding.side} side: {finding_caption(analysis, finding)} "
         f"(excess {key.excess_mm:.2f} mm over the other side, {key.task.replace('_', ' ')};"
-        f" confidence {finding.confidence:.0%})" + (" - PROXY" if finding.proxy else ""),
+        f" confidence {finding.confidence:.0%})" + (" - PROXY" if finding.proxy else "")
+        + "".join(f"\n{o}" for o in [other_side_caption(analysis, finding)] if o),
         fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     _save(fig, path, dpi=100)
@@ -318,7 +356,9 @@ def plot_rest_frame(analysis: Any, landmarks_px: np.ndarray, frame_numbers: np.n
     ax.legend(loc="lower right", fontsize=7)
     ax.set_title(f"rest ({t[index]:.2f} s){' - quietest span, flagged' if rest.flagged else ''}"
                  f"\nresting tightness, {finding.side} side: "
-                 f"{finding_caption(analysis, finding)}\n{finding.note}", fontsize=8)
+                 f"{finding_caption(analysis, finding)}"
+                 + "".join(f"; {o}" for o in [other_side_caption(analysis, finding)] if o)
+                 + f"\n{finding.note}", fontsize=8)
     fig.tight_layout()
     _save(fig, path, dpi=100)
     plt.close(fig)

@@ -5,8 +5,10 @@ nothing.
 The figures take the in-memory :class:`synkinesis.analysis.Analysis`; a report has only the
 files the record keeps. :func:`stored_analysis` wraps the file's coupling matrix (movement,
 normalised movement and the stored affected-minus-other difference), its findings with their
-frame references, and the rest spans; with the measure result it adds the frame times and
-which frames were usable (the measure file's own quality flags).
+frame references and, for a face with no affected side named, the other side's call
+(:class:`synkinesis.findings.SideCall`, as a live analysis holds it), and the rest spans;
+with the measure result it adds the frame times and which frames were usable (the measure
+file's own quality flags).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from synkinesis.findings import SideCall
 from synkinesis.protocol import RestInfo
 
 __all__ = ["StoredAnalysis", "StoredCoupling", "StoredFinding", "stored_analysis"]
@@ -61,7 +64,8 @@ class StoredEvidence:
 
 @dataclass(frozen=True)
 class StoredFinding:
-    """A stored finding (severity, index in Sunnybrook points, confidence 0..1)."""
+    """A stored finding (severity, index in Sunnybrook points, confidence 0..1); ``other_side``:
+    the call about the other side of a face with no affected side named, else None."""
 
     pattern: str
     label: str
@@ -74,6 +78,7 @@ class StoredFinding:
     note: str
     interval: tuple[float, float, float | None] | None = None
     severity_range: tuple[str, str] | None = None
+    other_side: SideCall | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +131,34 @@ def _finding(data: Mapping[str, Any]) -> StoredFinding:
         confidence=float(data.get("confidence") or 0.0), evidence=tuple(evidence),
         proxy=data.get("proxy"), note=str(data.get("note") or ""),
         interval=finding_interval(data),
-        severity_range=(str(span[0]), str(span[1])) if isinstance(span, list | tuple)
-        and len(span) == 2 else None)
+        severity_range=_span(span), other_side=_side_call(data))
+
+
+def _span(span: Any) -> tuple[str, str] | None:
+    return (str(span[0]), str(span[1])) if isinstance(span, list | tuple) and len(span) == 2 \
+        else None
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else float("nan")
+
+
+def _side_call(data: Mapping[str, Any]) -> SideCall | None:
+    """The stored ``other_side`` of a finding as a :class:`SideCall` (None without one, and
+    for a withheld finding)."""
+    from synkinesis.store.analysis_files import finding_interval, other_side_entry
+
+    other = other_side_entry(data)
+    if other is None or other.get("side") not in ("left", "right"):
+        return None
+    interval = finding_interval(other)
+    evidence = other["evidence"][0] if other["evidence"] else {}
+    return SideCall(other["side"], _number(other.get("index")), str(other.get("severity", "")),
+                    _span(other.get("severity_range")),
+                    None if interval is None else interval[0],
+                    None if interval is None else interval[1], str(other.get("settle") or ""),
+                    evidence.get("task"), _number(evidence.get("excess_mm")))
 
 
 def _rest(data: Mapping[str, Any]) -> RestInfo:

@@ -103,6 +103,9 @@ class FindingRow:
     task: str
     excess_mm: str
     note: str
+    #: The call about the other side of a face with no affected side named (the row after
+    #: the finding's own).
+    other_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,19 @@ def find_source_video(recording: Any, folders: Sequence[Path]) -> Path | None:
 # collecting
 
 
+def _finding_rows(data: Mapping[str, Any]) -> list[FindingRow]:
+    """A finding's row, and the other side's call after it when no affected side is named."""
+    from synkinesis.store.analysis_files import other_side_entry
+
+    rows = [_finding_row(data)]
+    other = other_side_entry(data)
+    if other is not None:
+        rows.append(replace(_finding_row({
+            **other, "uncertain": data.get("uncertain"),
+            "index_by_side": data.get("index_by_side")}), other_side=True, note=""))
+    return rows
+
+
 def _finding_row(data: Mapping[str, Any]) -> FindingRow:
     severity = str(data.get("severity") or "")
     evidence = (data.get("evidence") or [{}])[0] if data.get("evidence") else {}
@@ -344,7 +360,7 @@ def _key_frames(view: Any, measurement: Any, video: Path, directory: Path,
             "Rest frame (resting tightness)",
             f"Rest frame of the patient with the eye outline, the alar-base-to-mouth-corner line "
             f"and the mouth corner of each side drawn; resting tightness {resting.severity} on "
-            f"the patient's {resting.side} side", uri, resting.note))
+            f"the patient's {resting.side} side{_other_words(resting)}", uri, resting.note))
     for finding in view.findings:
         if not finding.evidence or not math.isfinite(finding.index):
             continue
@@ -356,10 +372,15 @@ def _key_frames(view: Any, measurement: Any, video: Path, directory: Path,
             f"Key frames: {finding.label}",
             f"Two video frames with face landmarks: rest, and the peak of "
             f"{_words(key.task)} for {_words(finding.pattern)} ({finding.severity}, patient's "
-            f"{finding.side} side)", uri,
+            f"{finding.side} side{_other_words(finding)})", uri,
             f"rest and peak of {_words(key.task)} (analysis frame {key.peak_frame}); the "
             "pattern's points are outlined on both sides, the affected side ringed"))
     return tuple(figures)
+
+
+def _other_words(finding: Any) -> str:
+    other = finding.other_side
+    return "" if other is None else f"; {other.severity} on the {other.side} side"
 
 
 def _recording_section(recording: Any, number: int, directory: Path, figures: bool,
@@ -424,10 +445,11 @@ def _recording_section(recording: Any, number: int, directory: Path, figures: bo
         affected_text = (f"{affected.get('side')} (inferred, confidence "
                          f"{_percent(affected.get('confidence'))})")
     else:
-        affected_text = f"none named (leaning {affected.get('leaning', '-')})"
-    rows = [_finding_row(f) for f in analysis.get("findings") or []]
+        affected_text = (f"none named (leaning {affected.get('leaning', '-')}): each pattern "
+                         "is called on both sides")
+    rows = [row for f in analysis.get("findings") or [] for row in _finding_rows(f)]
     if isinstance(analysis.get("resting"), Mapping):
-        rows.append(_finding_row(analysis["resting"]))
+        rows += _finding_rows(analysis["resting"])
     view = stored_analysis(analysis)
     coupling = None
     coupling_note = ""
@@ -562,7 +584,7 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
             figures: bool) -> tuple[list[TrendSection], list[str]]:
     """Trends up to the visit, and what changed since the previous visit (sentences)."""
     from synkinesis.store.plot import plot_trend
-    from synkinesis.store.queries import trend
+    from synkinesis.store.queries import analysis_index_side, trend
     from synkinesis.store.repository import visit_reference
 
     day = visit.visit_date
@@ -581,8 +603,10 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
                          row.point.visit_ref, source,
                          ", ".join(t.title for t in row.treatments_since_previous)))
         if index.startswith("analysis."):
-            label = (f"{pattern_name(index.split('.')[1])} index (analysis, Sunnybrook "
-                     "synkinesis points; higher is more)")
+            side = analysis_index_side(index)
+            label = (f"{pattern_name(index.split('.')[1])} index"
+                     + (f", {side} side taken as affected" if side else "")
+                     + " (analysis, Sunnybrook synkinesis points; higher is more)")
         else:
             label = found.index.label + (f", rated by {found.rater}" if found.rater else "")
         figure = None
@@ -644,7 +668,12 @@ def _toxin(patient: Any, visit: Any) -> tuple[list[Any], Figure | None]:
 
 def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
     """The clinician-facing paragraph: what was found, how sure, what changed."""
-    from synkinesis.store.analysis_files import finding_interval, index_text, severity_text
+    from synkinesis.store.analysis_files import (
+        finding_interval,
+        index_text,
+        other_side_entry,
+        severity_text,
+    )
 
     sentences: list[str] = []
     analyses: list[tuple[str, Mapping[str, Any]]] = report_parts["analyses"]
@@ -656,14 +685,19 @@ def _summary(report_parts: Mapping[str, Any]) -> tuple[str, ...]:
         found, normal, unmeasured, uncertain = [], [], [], []
         entries = [f for f in [*(analysis.get("findings") or []), analysis.get("resting") or {}]
                    if f]
-        for finding in entries:
-            pattern = pattern_name(finding.get("pattern", ""))
+        # a face with no affected side named is called on both sides: each side's call
+        both = {id(f): other for f in entries if (other := other_side_entry(f)) is not None}
+        for finding in [g for f in entries for g in (f, both.get(id(f))) if g is not None]:
+            called = pattern_name(finding.get("pattern", ""))
             severity = finding.get("severity")
+            pattern = (f"{called} ({finding.get('side')} side)"
+                       if id(finding) in both or "other_side_of" in finding else called)
             if severity in ("mild", "moderate", "severe"):
-                what = pattern if pattern == "resting tightness" else f"{pattern} synkinesis"
+                what = called if called == "resting tightness" else f"{called} synkinesis"
+                sure = ("" if finding.get("confidence") is None
+                        else f", confidence {_percent(finding.get('confidence'))}")
                 found.append(f"{severity} {what} on the patient's {finding.get('side')} side "
-                             f"(index {index_text(finding)} Sunnybrook points, "
-                             f"confidence {_percent(finding.get('confidence'))})")
+                             f"(index {index_text(finding)} Sunnybrook points{sure})")
             elif severity == "none":
                 normal.append(pattern)
             elif severity == "uncertain":

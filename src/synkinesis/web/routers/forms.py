@@ -289,7 +289,7 @@ def compare_page(request: Request, a: str = "", b: str = "",
                  code: str = Depends(patient_access)):
     """Two visits side by side (``a`` and ``b`` are visit ids; by default the last two)."""
     from synkinesis.store.errors import StoreError
-    from synkinesis.store.queries import compare_visits, is_live
+    from synkinesis.store.queries import analysis_index_side, compare_visits, is_live
     from synkinesis.store.repository import get_patient
 
     with app_state(request).store.reading() as session:
@@ -324,7 +324,9 @@ def compare_page(request: Request, a: str = "", b: str = "",
                      "verdict": change.verdict})
     return render(request, "compare.html", {
         "code": code, "choices": choices, "a": a, "b": b, "error": error, "rows": rows,
-        "comparison": comparison}, status_code=400 if error and (a or b) else 200)
+        "comparison": comparison,
+        "per_side": any(analysis_index_side(row["name"]) for row in rows)},
+        status_code=400 if error and (a or b) else 200)
 
 
 def _number(value: float | None) -> str:

@@ -51,6 +51,7 @@ def analysis_view(path: str | None, sha256: str | None) -> dict | None:
     nothing when the file is missing or no longer the one recorded (its sha256)."""
     from synkinesis.store.analysis_files import (
         index_text,
+        other_side_entry,
         read_analysis_file,
         repetition_lines,
         severity_text,
@@ -70,9 +71,12 @@ def analysis_view(path: str | None, sha256: str | None) -> dict | None:
         "method": seg.get("method"),
         "segments": [s for s in seg.get("segments", []) if s.get("task")],
         "missing_tasks": seg.get("missing_tasks", []),
-        "findings": [{**f, "index_text": index_text(f), "severity_text": severity_text(f)}
+        # other: the call about the other side of a face with no affected side named
+        "findings": [{**f, "index_text": index_text(f), "severity_text": severity_text(f),
+                      "other": other and {**other, "index_text": index_text(other),
+                                          "severity_text": severity_text(other)}}
                      for f in [*(data.get("findings") or []), data.get("resting")]
-                     if isinstance(f, dict)],
+                     if isinstance(f, dict) for other in [other_side_entry(f)]],
         "resting": data.get("resting"),
         "scales": [{"instrument": s.get("instrument"), "missing": s.get("missing_items", []),
                     "notes": s.get("notes", []),
