@@ -113,6 +113,37 @@ def test_findings_dataframe_and_to_dict(measured):
     assert [f["pattern"] for f in content["findings"]] == findings["pattern"].tolist()[:-1]
     content["findings"].clear()
     assert result.to_dict()["findings"]  # a copy
+    for column in ("index_low", "index_high", "other_index", "other_low", "other_high"):
+        assert findings[column].dtype == "float64"
+    assert findings["other_side"].isna().all()  # a side named: no other side's call
+
+
+def test_findings_dataframe_of_an_unnamed_face_has_the_other_sides_call(measured):
+    """No affected side named: each finding's row carries the other side's call, as the
+    analysis file stores it (its ``other_side``)."""
+    import pandas as pd
+
+    result = synkinesis.analyze(measured[0])
+    assert result.affected_side is None
+    findings = result.findings
+    stored = {f["pattern"]: f for f in [*result.to_dict()["findings"],
+                                        result.to_dict()["resting"]]}
+    called = 0
+    for row in findings.itertuples():
+        other = stored[row.pattern]["other_side"]
+        if other is None:
+            assert pd.isna(row.other_side) and pd.isna(row.other_index)
+            continue
+        called += 1
+        assert (row.other_side, row.other_severity, row.other_key_task) == (
+            other["side"], other["severity"], other["task"])
+        assert (row.other_index, row.other_low, row.other_high) == pytest.approx(
+            (other["index"], other["low"], other["high"]))
+        assert row.other_side != row.side
+        interval = stored[row.pattern]["interval"]
+        assert (row.index_low, row.index_high) == pytest.approx((interval["low"],
+                                                                 interval["high"]))
+    assert called >= 2
 
 
 @pytest.mark.parametrize(("options", "named"), [

@@ -167,6 +167,11 @@ def measure_recording(path_or_paths: PathLike | Sequence[PathLike], *,
     return measurement
 
 
+def _span_text(span: tuple[str, str] | None) -> str | None:
+    """An uncertain call's classes as text ("none..moderate"), None without them."""
+    return None if span is None else f"{span[0]}..{span[1]}"
+
+
 @dataclass(frozen=True, eq=False)
 class AnalysisResult:
     """What :func:`analyze` found.
@@ -190,15 +195,26 @@ class AnalysisResult:
         """One row per pattern (the resting-tightness finding last) as a
         ``pandas.DataFrame``: pattern, label, side, index, index_left, index_right, severity,
         confidence, uncertain, key_task, excess_mm, tasks, noise_floor_mm, proxy, note,
-        source. Left and right are the patient's; index in Sunnybrook synkinesis points."""
+        source, then index_low, index_high (the index's interval; NaN without one),
+        severity_range ("none..moderate" for an uncertain call), settle, and the call about
+        the other side of a face with no affected side named (None / NaN otherwise):
+        other_side, other_index, other_low, other_high, other_severity,
+        other_severity_range, other_settle, other_key_task, other_excess_mm. Left and right
+        are the patient's; index in Sunnybrook synkinesis points."""
         from synkinesis.measure.result_file import _require_pandas
 
         _require_pandas()
         import pandas as pd
 
+        nan = float("nan")
+        uncertainty = self.analysis.uncertainty
         rows = []
         for finding in (*self.analysis.findings, self.analysis.resting):
             key = finding.evidence[0] if finding.evidence else None
+            interval = None if uncertainty is None else uncertainty.indices.get(finding.pattern)
+            other = (finding.other_side if finding.severity not in ("not measurable",
+                                                                    "not assessable")
+                     else None)  # a withheld finding is called on neither side
             rows.append({
                 "pattern": finding.pattern, "label": finding.label, "side": finding.side,
                 "index": finding.index,
@@ -211,10 +227,25 @@ class AnalysisResult:
                 "tasks": ", ".join(finding.tasks),
                 "noise_floor_mm": finding.noise_floor_mm, "proxy": finding.proxy,
                 "note": finding.note, "source": finding.source,
+                "index_low": nan if interval is None else interval.low,
+                "index_high": nan if interval is None else interval.high,
+                "severity_range": _span_text(finding.severity_range),
+                "settle": finding.settle,
+                "other_side": None if other is None else other.side,
+                "other_index": nan if other is None else other.index,
+                "other_low": nan if other is None or other.low is None else other.low,
+                "other_high": nan if other is None or other.high is None else other.high,
+                "other_severity": None if other is None else other.severity,
+                "other_severity_range": None if other is None else _span_text(
+                    other.severity_range),
+                "other_settle": None if other is None else other.settle,
+                "other_key_task": None if other is None else other.task,
+                "other_excess_mm": nan if other is None else other.excess_mm,
             })
         frame = pd.DataFrame(rows)
         for column in ("index", "index_left", "index_right", "confidence", "excess_mm",
-                       "noise_floor_mm"):
+                       "noise_floor_mm", "index_low", "index_high", "other_index", "other_low",
+                       "other_high", "other_excess_mm"):
             frame[column] = frame[column].astype("float64")
         return frame.astype({"uncertain": "bool"})
 

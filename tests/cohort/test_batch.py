@@ -90,6 +90,23 @@ def test_tables_read_back_with_pandas_in_both_formats(local_run, tmp_path):
     analyses = [r["analysis"] for r in run.results if r["status"] == "done"]
     assert len(patterns) == sum(len(a["findings"]) + 1 for a in analyses)  # + resting
     assert "index_by_side_left" in patterns.columns  # finding fields flow through generically
+    # no side named in the manifest: each finding carries the other side's call (other_*)
+    by_recording = {r["recording"]: r["analysis"] for r in run.results if r["status"] == "done"}
+    called = 0
+    for row in patterns.itertuples():
+        analysis = by_recording[row.recording]
+        finding = next(f for f in [*analysis["findings"], analysis["resting"]]
+                       if f["pattern"] == row.pattern)
+        other = finding.get("other_side")
+        if other is None:
+            assert pd.isna(row.other_side) and pd.isna(row.other_index)
+            continue
+        called += 1
+        assert (row.other_side, row.other_severity) == (other["side"], other["severity"])
+        assert (row.other_index, row.other_low, row.other_high) == pytest.approx(
+            (other["index"], other["low"], other["high"]))
+    assert called > 0
+    assert "other_side_index" not in patterns.columns  # not flattened a second time
     scales = pd.read_parquet(tmp_path / "scales.parquet")
     assert list(scales.columns) == [c for c in SCALE_COLUMNS if c != "rater"]
     assert scales["clinician"].isna().all()

@@ -22,13 +22,17 @@ __all__ = ["COHORT_TABLES", "COHORT_TABLE_VERSION", "PATTERN_COLUMNS", "RECORDIN
 
 #: The batch tables, by file stem.
 COHORT_TABLES = ("patterns", "scales", "recordings")
-#: Version of the batch tables' schema (docs/cohort.md); 1: first version.
-COHORT_TABLE_VERSION = 1
+#: Version of the batch tables' schema (docs/cohort.md); 1: first version; 2: the patterns
+#: table has the other side's call of a face with no affected side named (``other_*``).
+COHORT_TABLE_VERSION = 2
 #: Columns every patterns table starts with (any further scalar field of a finding follows,
-#: flattened: ``index_by_side_left``...).
+#: flattened: ``index_by_side_left``...). ``other_*``: the call about the other side of a face
+#: with no affected side named (empty when a side is named, and for a withheld finding).
 PATTERN_COLUMNS = ("recording", "subject", "visit", "pattern", "side", "index", "severity",
                    "confidence", "uncertain", "key_task", "key_start_s", "key_end_s",
-                   "usable_fraction")
+                   "usable_fraction", "other_side", "other_index", "other_low", "other_high",
+                   "other_severity", "other_severity_range", "other_settle", "other_key_task",
+                   "other_excess_mm")
 #: The ``rater`` of rows whose manifest row names none, when other rows name one.
 UNNAMED_RATER = "unnamed"
 #: Columns of the scales table (one row per recording x instrument item, ``total`` included;
@@ -102,14 +106,32 @@ def _pattern_rows(result: Mapping[str, Any], usable: float | None) -> list[dict[
         key = evidence[0] if evidence else {}
         window = key.get("window") or [{}, {}]
         generic = _flat({k: v for k, v in finding.items()
-                         if k not in ("label", "source", "evidence")})
-        rows.append({**generic, **{
+                         if k not in ("label", "source", "evidence", "other_side")})
+        rows.append({**generic, **_other_side_columns(finding), **{
             "recording": result["recording"], "subject": result["subject"],
             "visit": result["visit"],
             "key_task": key.get("task"),
             "key_start_s": window[0].get("time_s"), "key_end_s": window[-1].get("time_s"),
             "usable_fraction": usable}})
     return rows
+
+
+def _other_side_columns(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``other_*`` columns of a finding: the other side's call (all None without one, and
+    for a withheld finding, as every other place that shows a finding). Read here rather
+    than through the record's reader, which needs the record's extra."""
+    other = finding.get("other_side")
+    if not isinstance(other, Mapping) or finding.get("severity") in ("not measurable",
+                                                                       "not assessable"):
+        other = {}
+    span = other.get("severity_range")
+    return {"other_side": other.get("side"), "other_index": other.get("index"),
+            "other_low": other.get("low"), "other_high": other.get("high"),
+            "other_severity": other.get("severity"),
+            "other_severity_range": (",".join(str(x) for x in span)
+                                     if isinstance(span, list | tuple) else None),
+            "other_settle": other.get("settle"), "other_key_task": other.get("task"),
+            "other_excess_mm": other.get("excess_mm")}
 
 
 def _scale_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
