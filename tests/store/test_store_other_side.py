@@ -52,12 +52,28 @@ def test_each_sides_index_has_its_side_in_its_label_and_trend(unnamed):
         "ocular-oral index, left side taken as affected (analysis)", 1.5, 0.5, "better")
     assert labels["analysis.ocular_oral.index.right"] == (
         "ocular-oral index, right side taken as affected (analysis)", -1.5, -0.5, "worse")
-    assert labels["analysis.ocular_oral.index"][:3] == ("ocular-oral index (analysis)", 1.5,
-                                                        -0.5)
+    # left at A, right at B: the two values are no change of one side
+    assert labels["analysis.ocular_oral.index"] == ("ocular-oral index (analysis)", 1.5, -0.5,
+                                                    "sides differ")
+    (base,) = [c for c in comparison.changes if c.index.name == "analysis.ocular_oral.index"]
+    assert base.sides == ("left", "right")
+    from synkinesis.cli.visit import comparison_document
+
+    rows = {c["index"]: c for c in comparison_document(comparison)["changes"]}
+    assert rows["analysis.ocular_oral.index"]["sides"] == {"a": "left", "b": "right"}
+    assert rows["analysis.ocular_oral.index.left"]["sides"] is None
     assert [p.value for p in left.points] == [1.5, 0.5]
     assert q.analysis_index_side("analysis.ocular_oral.index.right") == "right"
     assert q.analysis_index_side("analysis.ocular_oral.index") is None
     assert q.analysis_index_side("palpebral_fissure_rest_left_mm") is None
+
+
+def test_which_side_an_unsuffixed_analysis_index_is_about():
+    base = "analysis.mentalis.index"
+    assert q.reported_sides({base: 0.4, f"{base}.left": -0.4, f"{base}.right": 0.4}) == {
+        base: "right"}
+    assert q.reported_sides({base: 0.0, f"{base}.left": 0.0, f"{base}.right": 0.0}) == {}
+    assert q.reported_sides({base: 0.4}) == {}  # a side named: no per-side index stored
 
 
 def test_a_dose_is_linked_to_its_own_sides_index(unnamed):

@@ -167,8 +167,11 @@ def test_compare_page_compares_each_side_with_itself_when_the_lean_flips(record)
     text = _get(store, url, "/patients/P001/compare")
     assert 'id="per-side"' in text
     for row in (
-            # the unsuffixed index reads the left at A, the right at B
-            "<td>ocular-oral index (analysis) (points)</td><td>measured</td> <td>-1.23<br>",
+            # the unsuffixed index reads the left at A, the right at B: no change of one side
+            "<td>ocular-oral index (analysis) (points)</td><td>measured</td> <td>-1.23<br>"
+            "<small>-2.22 to 0.06</small></td> <td>1<br><small>0.8 to 1.2</small></td> "
+            "<td>+2.23</td><td class=\"verdict\">sides differ<br><small>left at A, right at "
+            "B</small></td>",
             "<td>ocular-oral index, left side taken as affected (analysis) (points)</td>"
             "<td>measured</td> <td>-1.23<br><small>-2.22 to 0.06</small></td> <td>-1<br>"
             "<small>-1.2 to -0.8</small></td> <td>+0.23</td>",
@@ -211,6 +214,12 @@ def test_visit_report_calls_both_sides(record):
     assert "<td>ocular-oral, other side</td><td>right</td>" in html
     with store.reading() as session:
         later = collect_visit_report(session, visit_ref="P001@2026-11-02", figures=False)
+    assert ("ocular-oral index (analysis, Sunnybrook synkinesis points; higher is more) -1.23 "
+            "(90 % -2.22..0.06) on 2026-08-01 -> 1 (90 % 0.8..1.2) now, sides differ (left "
+            "then right: read each side's own index)") in " ".join(later.summary)
+    assert ("ocular-oral index, right side taken as affected (analysis, Sunnybrook synkinesis "
+            "points; higher is more) 1.23 (90 % -0.06..2.22) on 2026-08-01 -> 1 (90 % 0.8..1.2) "
+            "now, within the interval") in " ".join(later.summary)
     trends = {t.title: [row[1] for row in t.rows] for t in later.trends}
     assert trends["ocular-oral index, right side taken as affected (analysis, Sunnybrook "
                   "synkinesis points; higher is more)"] == ["1.23 (90 % -0.06..2.22)",

@@ -278,6 +278,8 @@ def comparison_document(result) -> dict:
             "interval_a": list(change.interval_a) if change.interval_a else None,
             "interval_b": list(change.interval_b) if change.interval_b else None,
             "change": change.change, "verdict": change.verdict,
+            "sides": ({"a": change.sides[0], "b": change.sides[1]} if change.sides
+                      else None),
         } for change in result.changes]}
 
 
@@ -315,7 +317,8 @@ def _print_comparison(result) -> None:
                       value(change.value_a, change.interval_a),
                       value(change.value_b, change.interval_b),
                       "-" if change.change is None else f"{change.change:+.4g}",
-                      change.verdict)
+                      change.verdict + (f" ({change.sides[0]} at A, {change.sides[1]} at B)"
+                                        if change.sides else ""))
     console.print(table)
 
 

@@ -590,7 +590,8 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
     day = visit.visit_date
     this_ref = visit_reference(visit)
     sections, changes = [], []
-    for number, index in enumerate(_trend_indices(session, patient, day)):
+    names = _trend_indices(session, patient, day)
+    for number, index in enumerate(names):
         found = trend(session, patient_code=patient.code, index=index)
         found = replace(found, points=tuple(p for p in found.points if p.day <= day),
                         treatments=tuple(t for t in found.treatments if t.day <= day))
@@ -627,13 +628,31 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
             overlap = (old.interval is not None and new.interval is not None
                        and old.interval[0] <= new.interval[1]
                        and new.interval[0] <= old.interval[1])
-            verdict = ("unchanged" if change == 0 else "within the interval" if overlap
+            sides = _reported_sides(session, patient.code, index, names, (old, new))
+            verdict = (f"sides differ ({sides[0]} then {sides[1]}: read each side's own "
+                       "index)" if sides[0] and sides[1] and sides[0] != sides[1]
+                       else "unchanged" if change == 0 else "within the interval" if overlap
                        else "" if higher is None else
                        "better" if (change > 0) == higher else "worse")
             name = label if not found.rater else f"{found.index.label} ({found.rater})"
             changes.append(f"{name} {_trend_value(old)} on {old.day.isoformat()} -> "
                            f"{_trend_value(new)} now" + (f", {verdict}" if verdict else ""))
     return sections, changes
+
+
+def _reported_sides(session: Any, code: str, index: str, names: Sequence[str],
+                    points: Sequence[Any]) -> list[str | None]:
+    """Which side each of ``points`` of ``analysis.<pattern>.index`` is about, where the record
+    holds each side's index too (a face with no affected side named); None where unknown."""
+    from synkinesis.store.queries import reported_sides, trend
+
+    if not all(f"{index}.{side}" in names for side in ("left", "right")):
+        return [None] * len(points)
+    per_side = {side: {(p.visit_ref, p.detail): p.value for p in trend(
+        session, patient_code=code, index=f"{index}.{side}").points} for side in ("left", "right")}
+    return [reported_sides({index: point.value, **{
+        f"{index}.{side}": values.get((point.visit_ref, point.detail))
+        for side, values in per_side.items()}}).get(index) for point in points]
 
 
 def _trend_value(point: Any) -> str:

@@ -19,7 +19,7 @@ rule, the index resolution and the date handling, and none is over 100 lines.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -58,6 +58,7 @@ __all__ = [
     "measured_index_names",
     "muscle_effects",
     "patient_timeline",
+    "reported_sides",
     "resolve_index",
     "toxin_due",
     "trend",
@@ -708,7 +709,8 @@ def muscle_effects(
 # visit against visit
 
 #: What a change between two visits is called (:attr:`VisitChange.verdict`).
-VERDICTS = ("better", "worse", "unchanged", "within the interval", "no direction", "-")
+VERDICTS = ("better", "worse", "unchanged", "within the interval", "no direction",
+            "sides differ", "-")
 
 
 @dataclass(frozen=True)
@@ -719,8 +721,12 @@ class VisitChange:
     interval`` when both values carry the analysis's interval and the intervals overlap (the
     change is within what the measurement can tell apart); ``no direction`` for measured
     indices, whose better direction is not defined (a wider fissure can be recovery or a
-    weaker blink); ``-`` when one visit has no value. ``interval_a``/``interval_b`` are the
-    analysis's intervals where it stores one, never invented.
+    weaker blink); ``sides differ`` when an analysis index of a face with no affected side
+    named was about one side at A and the other at B (``sides``: which at each; the face's
+    evidence leaned to another side), so its two values are no change of one side: compare
+    each side's own index (``analysis.<pattern>.index.left`` / ``.right``); ``-`` when one
+    visit has no value. ``interval_a``/``interval_b`` are the analysis's intervals where it
+    stores one, never invented.
     """
 
     index: IndexSpec
@@ -729,6 +735,7 @@ class VisitChange:
     value_b: float | None
     interval_a: tuple[float, float] | None = None
     interval_b: tuple[float, float] | None = None
+    sides: tuple[str, str] | None = None
 
     @property
     def change(self) -> float | None:
@@ -742,6 +749,8 @@ class VisitChange:
         change = self.change
         if change is None:
             return "-"
+        if self.sides is not None and self.sides[0] != self.sides[1]:
+            return "sides differ"
         if math.isclose(change, 0.0, abs_tol=1e-9):
             return "unchanged"
         if self.interval_a and self.interval_b and (
@@ -833,6 +842,21 @@ def _measured_label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def reported_sides(values: Mapping[str, float]) -> dict[str, str]:
+    """Which side each ``analysis.<pattern>.index`` of one recording (or visit) is about, where
+    the record also holds each side's index (a face with no affected side named): the side
+    whose own index it equals (the same stored number). Left out where it cannot be told (no
+    per-side index; both sides read the same)."""
+    sides = {}
+    for name, value in values.items():
+        if analysis_index_side(name) is not None or not name.startswith("analysis."):
+            continue
+        same = [side for side in ("left", "right") if values.get(f"{name}.{side}") == value]
+        if len(same) == 1:
+            sides[name] = same[0]
+    return sides
+
+
 def analysis_index_side(name: str) -> str | None:
     """The side an analysis index is about when its name says it (``analysis.<pattern>.index.
     left``: stored for a face with no affected side named), else None."""
@@ -900,10 +924,14 @@ def compare_visits(session: Session, *, patient_code: str, visit_a: str,
         changes.append(VisitChange(spec, key[1], scales_a.get(key, (spec, None))[1],
                                    scales_b.get(key, (spec, None))[1]))
     measured_a, measured_b = _visit_measured_values(first), _visit_measured_values(second)
+    sides_a = reported_sides({n: v[1] for n, v in measured_a.items()})
+    sides_b = reported_sides({n: v[1] for n, v in measured_b.items()})
     for name in sorted(set(measured_a) | set(measured_b)):
         spec = (measured_a.get(name) or measured_b[name])[0]
         a, b = measured_a.get(name), measured_b.get(name)
+        sides = ((sides_a[name], sides_b[name]) if name in sides_a and name in sides_b
+                 and sides_a[name] != sides_b[name] else None)
         changes.append(VisitChange(spec, "", a[1] if a else None, b[1] if b else None,
-                                   a[2] if a else None, b[2] if b else None))
+                                   a[2] if a else None, b[2] if b else None, sides))
     return VisitComparison(patient.code, visit_reference(first), visit_reference(second),
                            first.visit_date, second.visit_date, tuple(changes))

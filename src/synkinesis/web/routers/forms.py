@@ -321,7 +321,9 @@ def compare_page(request: Request, a: str = "", b: str = "",
                      "interval_a": _interval(change.interval_a),
                      "interval_b": _interval(change.interval_b),
                      "change": "-" if change.change is None else f"{change.change:+.4g}",
-                     "verdict": change.verdict})
+                     "verdict": change.verdict,
+                     "sides": (f"{change.sides[0]} at A, {change.sides[1]} at B"
+                               if change.sides else "")})
     return render(request, "compare.html", {
         "code": code, "choices": choices, "a": a, "b": b, "error": error, "rows": rows,
         "comparison": comparison,
