@@ -220,7 +220,12 @@ def test_visit_report_calls_both_sides(record):
     assert ("ocular-oral index, right side taken as affected (analysis, Sunnybrook synkinesis "
             "points; higher is more) 1.23 (90 % -0.06..2.22) on 2026-08-01 -> 1 (90 % 0.8..1.2) "
             "now, within the interval") in " ".join(later.summary)
+    # mentalis was about the left at both visits: its sides' own sentences would repeat it
+    assert "mentalis index (analysis" in " ".join(later.summary)
+    assert "mentalis index, left side" not in " ".join(later.summary)
     trends = {t.title: [row[1] for row in t.rows] for t in later.trends}
+    assert trends["mentalis index, right side taken as affected (analysis, Sunnybrook "
+                  "synkinesis points; higher is more)"] == ["-1.6 (90 % -1.8..-1.4)"] * 2
     assert trends["ocular-oral index, right side taken as affected (analysis, Sunnybrook "
                   "synkinesis points; higher is more)"] == ["1.23 (90 % -0.06..2.22)",
                                                             "1 (90 % 0.8..1.2)"]

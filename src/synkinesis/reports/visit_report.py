@@ -590,6 +590,7 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
     day = visit.visit_date
     this_ref = visit_reference(visit)
     sections, changes = [], []
+    said: dict[str, str] = {}
     names = _trend_indices(session, patient, day)
     for number, index in enumerate(names):
         found = trend(session, patient_code=patient.code, index=index)
@@ -635,8 +636,13 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
                        else "" if higher is None else
                        "better" if (change > 0) == higher else "worse")
             name = label if not found.rater else f"{found.index.label} ({found.rater})"
-            changes.append(f"{name} {_trend_value(old)} on {old.day.isoformat()} -> "
+            said[index] = (f"{name} {_trend_value(old)} on {old.day.isoformat()} -> "
                            f"{_trend_value(new)} now" + (f", {verdict}" if verdict else ""))
+            # each side's own index is said where the unsuffixed one's sides differ (else it
+            # is the same number as that one, and the other side's its mirror image)
+            base = index.rsplit(".", 1)[0] if analysis_index_side(index) else None
+            if base is None or base not in said or "sides differ" in said[base]:
+                changes.append(said[index])
     return sections, changes
 
 
