@@ -119,6 +119,7 @@ def test_visit_page_shows_the_other_sides_call_after_each_finding(record):
     visit_id = _add_visit(store, folder, unnamed_analysis(), "2026-11-02")
     text = _get(store, url, f"/visits/{visit_id}")
     assert "each pattern is called on both sides" in text
+    assert "affected side: none named, leaning left (inferred)" in text
     own = text.index("-1.23 (90 % -2.22..0.06)")
     other = text.index("1.23 (90 % -0.06..2.22)", own + 5)
     mentalis = text.index("1.60 (90 % 1.40..1.80)")
