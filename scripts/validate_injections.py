@@ -47,7 +47,8 @@ injected side over the applied change, ``seen``), O the original's reading on th
 side analysed the same way (its signed index there: the pattern indices are already signed;
 resting tightness sums each side's positive parts, so its O is that side's index minus the
 other's), c the analysis' mild cut of the pattern (``FindingOptions.decision_cuts``: 0.5
-points, resting tightness 1 point, the healthy norm), E = O + s D the index the injection
+points, resting tightness 1 point, the healthy norm; where the analysis named no side, the
+pattern's normal asymmetry: ocular-oral 1.3, mentalis 0.7), E = O + s D the index the injection
 should read.
 
 1. "not assessable": the analysis could not grade the pattern (not assessable / not
@@ -195,7 +196,8 @@ def _interval(interval: dict | None) -> list[float] | None:
 
 def read_calls(content: dict) -> dict:
     """Per pattern: side, severity, range, index per side; the scale items."""
-    out: dict = {"patterns": {}, "items": {}, "affected": content.get("affected", {})}
+    affected = content.get("affected_side") or {}
+    out: dict = {"patterns": {}, "items": {}, "affected": affected}
     for finding in [*content.get("findings", []), content.get("resting", {})]:
         if not finding:
             continue
@@ -209,7 +211,8 @@ def read_calls(content: dict) -> dict:
             "note": finding.get("note", ""),
             "called": called(finding),
             # no affected side named: the call about the other side (``Finding.other_side``)
-            "other_side": finding.get("other_side")}
+            "other_side": finding.get("other_side"),
+            "side_named": affected.get("side") is not None}
     for scale in content.get("scales", []):
         if scale.get("instrument") not in ("sunnybrook", "eface"):
             continue
@@ -570,13 +573,14 @@ RESOLUTION_REGION = {"ocular_oral": "eye", "resting_tightness": "eye", "mentalis
                      "oral_ocular": "mouth_corner"}
 
 
-def mild_cut(pattern: str) -> float:
+def mild_cut(pattern: str, side_named: bool = True) -> float:
     """Where the analysis' decision starts mild for ``pattern``, points
-    (:meth:`synkinesis.findings.FindingOptions.decision_cuts`; the why rules explain the
-    analysis' decision, so they use its cut; the truth keeps its own, :data:`TRUTH_CUTS`)."""
+    (:meth:`synkinesis.findings.FindingOptions.decision_cuts`: with no side named, from the
+    normal asymmetry; the why rules explain the analysis' decision, so they use its cut; the
+    truth keeps its own, :data:`TRUTH_CUTS`)."""
     from synkinesis.findings import FindingOptions
 
-    return float(FindingOptions().decision_cuts(pattern)[0])
+    return float(FindingOptions().decision_cuts(pattern, side_named=side_named)[0])
 
 
 #: Why a case was missed (module docstring), in the order the rules apply.
@@ -629,7 +633,7 @@ def why_missed(case: dict, finding: dict, original: dict, resolution: dict
         The reason with its figures.
     """
     pattern, side, points = case["pattern"], case["side"], float(case["points"])
-    anchor, cut = MM_PER_POINT[pattern], mild_cut(pattern)
+    anchor, cut = MM_PER_POINT[pattern], mild_cut(pattern, finding.get("side_named", True))
     severity = finding.get("severity")
     if severity in ("not assessable", "not measurable"):
         note = (finding.get("note") or "").split(" (")[0].split(";")[0]
@@ -703,7 +707,7 @@ def why_false(pattern: str, side: str, finding: dict, original: dict,
     The original's reading is its index on ``side`` itself, the quantity the analysis calls:
     a left-right difference for the patterns, that side's own sum of points for resting
     tightness (called on each side's sum, not on the difference of the two)."""
-    cut = mild_cut(pattern)
+    cut = mild_cut(pattern, finding.get("side_named", True))
     own = _num(original.get("index_by_side", {}).get(side))
     index = _num(finding.get("index_by_side", {}).get(side))
     called_as = f"called {finding.get('severity')}, index {index:.2f}"

@@ -291,3 +291,43 @@ def test_normal_asymmetry_counts_each_pattern_against_its_own_mild_cut(normal, c
     assert lines[3].split()[6] == "0%"
     assert normal.main(["--help"]) == 0 and "Usage" in capsys.readouterr().out
     assert normal.main([]) == 1 and "error" in capsys.readouterr().err
+
+
+def _unnamed(leaning, severity, low, left, right, other_severity, other_low):
+    """An analysis that named no side: its finding about the side it leans to, and the other
+    side's call (``other_side``)."""
+    content = _calls(leaning, severity, low, left, right)
+    other = "left" if leaning == "right" else "right"
+    content["affected_side"] = {"side": None, "leaning": leaning}
+    content["findings"][0]["other_side"] = {
+        "side": other, "index": left if other == "left" else right,
+        "severity": other_severity,
+        "severity_range": [other_low, other_severity if other_severity != "uncertain"
+                           else "moderate"], "low": 0.6, "high": 1.9}
+    return content
+
+
+def test_an_unnamed_face_is_graded_on_the_call_about_the_injected_side(script):
+    read = script.read_calls
+    original = read(_unnamed("right", "none", "none", 0.2, -0.2, "none", "none"))
+    assert original["patterns"]["ocular_oral"]["side_named"] is False
+    result = {"source": "face.mp4", "fissure_smile_mm": 10.0, "original": original, "cases": [
+        # injected left, the analysis leans right (none there) and calls the left mild:
+        # found, on the right side, no false call on the untouched right
+        {"pattern": "ocular_oral", "side": "left", "points": 1.0,
+         "calls": read(_unnamed("right", "none", "none", 1.4, -1.4, "mild", "mild"))},
+        # injected right, leaning left, the right reaching down to none: a miss, graded on
+        # the right's own call (not "other side")
+        {"pattern": "ocular_oral", "side": "right", "points": 1.0,
+         "calls": read(_unnamed("left", "none", "none", -1.0, 1.0, "uncertain", "none"))},
+    ]}
+    g = script.grade([result])["ocular_oral"]
+    assert g["found"] == 1 and g["side"] == 1.0 and g["false_calls"] == 0
+    why = [w for w in g["why"] if w["kind"] == "miss"]
+    assert len(why) == 1 and why[0]["reason"] != "other side"
+    # the why rules use the cut the analysis decided with: unnamed, ocular-oral's 1.3
+    assert script.mild_cut("ocular_oral", False) == pytest.approx(1.3)
+    assert script.mild_cut("ocular_oral") == pytest.approx(0.5)
+    view = script.on_side(result["cases"][0]["calls"]["patterns"]["ocular_oral"], "left")
+    assert view["side"] == "left" and view["severity"] == "mild" and view["called"]
+    assert view["interval"] == [0.6, 1.9]
