@@ -264,3 +264,14 @@ def test_analyze_with_co_movement_read_over_the_driver_s_hold(single_face_measur
     assert not any(f.get("severity_range") and f["severity_range"][0] != "none"
                    for f in runs["driver"]["findings"]
                    if f["severity"] not in ("not assessable", "not measurable"))
+
+
+def test_the_affected_side_help_states_the_normal_asymmetry_in_use():
+    # The help's numbers are the defaults the analysis uses when no side is named.
+    from synkinesis.findings import NORMAL_ASYMMETRY, SEVERITY_CUTS
+
+    result = runner.invoke(app, ["analyze", "--help"], env={"COLUMNS": "400"})
+    text = " ".join(result.output.split())
+    assert f"ocular-oral below {NORMAL_ASYMMETRY['ocular_oral']:g} points" in text
+    assert f"mentalis below {NORMAL_ASYMMETRY['mentalis']:g}" in text
+    assert f"mild starts at {SEVERITY_CUTS[0]:g} on that side" in text
