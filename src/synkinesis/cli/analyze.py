@@ -205,10 +205,14 @@ def print_summary(run) -> None:
             say(f"    {row['pattern']}: {row['note']}")
         if row["settle"]:
             say(f"    {row['pattern']}: to settle it: {row['settle']}")
+    from synkinesis.findings import NORMAL_ASYMMETRY
+
+    unnamed = ", ".join(f"{p.replace('_', '-')} {v:g}" for p, v in NORMAL_ASYMMETRY.items())
     say("  index: Sunnybrook synkinesis points, the named side against the other "
         "(L / R: each side taken as affected); a severity is called when its whole interval "
         "lies in one class (none < 0.5 <= mild < 1.5 <= moderate "
-        "< 2.5 <= severe; resting tightness mild from 1: healthy faces reach it)")
+        "< 2.5 <= severe; resting tightness mild from 1: healthy faces reach it; with no side "
+        f"named, mild from what healthy faces reach: {unnamed})")
     for line in summary["scales"]:
         say(f"  {line}")
     for line in summary["uncertainty"]:

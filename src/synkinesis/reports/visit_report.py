@@ -338,8 +338,25 @@ def _method_lines(analysis: Mapping[str, Any] | None, measurement: Any,
                          "recording's noise floor)"
                          + (f"; resting tightness mild from {_number(resting)}"
                             if isinstance(resting, int | float) and resting > cuts[0]
-                            else ""))
+                            else "")
+                         + _unnamed_clause(analysis, findings, cuts[0]))
     return tuple(lines)
+
+
+def _unnamed_clause(analysis: Mapping[str, Any], findings: Mapping[str, Any],
+                    mild: float) -> str:
+    """Where the recording named no affected side: mild started at each pattern's normal
+    asymmetry (``FindingOptions.decision_cuts(side_named=False)``), said with the numbers the
+    analysis used; "" otherwise."""
+    affected = analysis.get("affected_side")
+    normal = findings.get("normal_asymmetry")
+    if not isinstance(affected, Mapping) or affected.get("side") is not None \
+            or not isinstance(normal, Mapping):
+        return ""
+    parts = [f"{str(p).replace('_', '-')} {_number(v)}" for p, v in normal.items()
+             if isinstance(v, int | float) and v > mild]
+    return ("; no affected side named: both sides called, mild from what healthy faces reach ("
+            + ", ".join(parts) + ")") if parts else ""
 
 
 def _key_frames(view: Any, measurement: Any, video: Path, directory: Path,
