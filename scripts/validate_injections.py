@@ -212,7 +212,8 @@ def read_calls(content: dict) -> dict:
             "called": called(finding),
             # no affected side named: the call about the other side (``Finding.other_side``)
             "other_side": finding.get("other_side"),
-            "side_named": affected.get("side") is not None}
+            # a file without the affected side (older): the named side's cut, as before
+            "side_named": affected.get("side") is not None if affected else True}
     for scale in content.get("scales", []):
         if scale.get("instrument") not in ("sunnybrook", "eface"):
             continue

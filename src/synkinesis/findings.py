@@ -236,15 +236,17 @@ class FindingOptions:
         none.
 
         ``side_named=False`` (no affected side given or inferred: both sides are called, and
-        nothing says either had a palsy): mild starts at the normal asymmetry too, so a
-        left-right difference healthy faces show is not called synkinesis on either side;
-        with the affected side known, the same difference on that side is a mild
-        synkinesis."""
+        nothing says either had a palsy): the classes start at the normal asymmetry, each as
+        wide as with a named side (ocular-oral 1.3 / 2.3 / 3.3 instead of 0.5 / 1.5 / 2.5): a
+        left-right difference healthy faces show is not called synkinesis on either side, and
+        what lies beyond it is graded like a named side's index. With the affected side known,
+        the same difference on that side is a mild synkinesis."""
         normal = float(self.normal_asymmetry.get(pattern, 0.0))
         c = self.severity_cuts
         mild = max(c[0], self.normal_resting) if pattern == "resting_tightness" else c[0]
-        if not side_named:
-            mild = max(mild, normal)
+        if not side_named and normal > mild:
+            shift = normal - mild
+            return (normal, c[1] + shift, c[2] + shift)
         # What a healthy face reaches bounds what one recording calls ABOVE mild: an index
         # inside it can still be mild (a real mild synkinesis is not hidden), never more.
         return (mild, max(c[1], normal, mild), max(c[2], normal, mild))
@@ -795,7 +797,7 @@ def resting_tone(
     side: Side = affected.side if affected.side is not None else affected.leaning
     value = index_by_side[side]
     parts = by_side[side]
-    cuts = options.decision_cuts("resting_tightness")
+    cuts = options.decision_cuts("resting_tightness", side_named=affected.side is not None)
     severity = severity_of(value, value, 0.0, cuts)
     note = "; ".join(f"{p.name.replace('_', ' ')} {p.value_mm:+.2f} mm" for p in parts)
     other_call = None

@@ -516,9 +516,10 @@ def decide_findings(
         if cuts[0] > named[0] and highest >= named[0] and finding.pattern != "resting_tightness":
             note = "; ".join(filter(None, (note, (
                 f"no affected side named: below {cuts[0]:g} points (the left-right difference "
-                "healthy faces reach, docs/validation.md) nothing is called on either side; "
-                f"give the affected side if it is known (mild then from {named[0]:g})"))))
-        if cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
+                "healthy faces reach, docs/validation.md) nothing is called on either side, "
+                f"mild from {cuts[0]:g}, moderate from {cuts[1]:g}; give the affected side if "
+                f"it is known (mild then from {named[0]:g})"))))
+        if side_named and cuts[1] > options.severity_cuts[1] and interval.low < cuts[1]:
             note = "; ".join(filter(None, (note, (
                 f"healthy faces reach {cuts[1]:g} points in this index (normal asymmetry, "
                 "docs/validation.md): below it nothing is called above mild"))))
@@ -534,6 +535,11 @@ def decide_findings(
                 settle=(_what_would_settle(pattern, other.task, other_apart, uncertainty,
                                            segmentation) if other_severity == "uncertain"
                         else ""))
+            if other_apart and other_severity != "uncertain":
+                note = "; ".join(filter(None, (note, (
+                    f"the {other.side} side called {other_severity} although the repetitions "
+                    f"of its key task disagree ({other_apart}): record the task again to "
+                    "confirm"))))
         out.append(replace(finding, severity=severity, severity_range=ends, settle=settle,
                            note=note, other_side=other))
     return tuple(out)

@@ -55,3 +55,32 @@ def test_worst_supported_severity_takes_the_low_end_of_an_uncertain_call():
     assert worst_supported_severity((above, called)) == 2
     left_out = replace(base, severity="not assessable", severity_range=None)
     assert worst_supported_severity((left_out,)) == 0
+
+
+def test_a_grade_is_withheld_when_the_other_sides_call_points_elsewhere():
+    # No side named: ocular-oral called mild on the left only through its other-side call,
+    # mentalis called mild on the right: the findings point to different sides.
+    from synkinesis.findings import AffectedSide, SideCall
+    from synkinesis.scales.automatic import house_brackmann_withheld
+
+    recording, spans = make_recording(STEPS, rng=np.random.default_rng(3))
+    analysis = analyze_recording(recording, spans=spans)
+    assert analysis.affected.side is None
+    unnamed = AffectedSide(None, "inferred", 0.1, "right", -0.05, -0.05, 0.0)
+    ocular = replace(analysis.finding("ocular_oral"), side="right", severity="none",
+                     severity_range=("none", "none"), index_by_side={"left": 1.4, "right": -1.4},
+                     other_side=SideCall("left", 1.4, "mild", ("mild", "mild"), 1.32, 1.48))
+    mentalis = replace(analysis.finding("mentalis"), side="right", severity="mild",
+                       severity_range=("mild", "mild"), index=0.8,
+                       index_by_side={"left": -0.8, "right": 0.8},
+                       other_side=SideCall("left", -0.8, "none", ("none", "none")))
+    why = house_brackmann_withheld((ocular, mentalis), unnamed)
+    assert "ocular-oral 1.40 points on the left" in why
+    assert "mentalis 0.80 points on the right" in why
+    # the other side's call read none: nothing points to the left, a grade may be suggested
+    quiet = replace(ocular, other_side=replace(ocular.other_side, severity="none",
+                                               severity_range=("none", "none")),
+                    index_by_side={"left": 1.0, "right": -1.0})
+    assert house_brackmann_withheld((quiet, mentalis), unnamed) == ""
+    # both sides' calls count for the worst severity
+    assert worst_supported_severity((ocular,)) == 1

@@ -88,3 +88,21 @@ def test_a_window_reading_keeps_the_limits_measured_with_it():
     mine = AnalysisOptions(coupling=CouplingOptions(held_level="minimum"),
                            findings=FindingOptions(normal_asymmetry={"ocular_oral": 3.0}))
     assert mine.findings.normal_asymmetry == {"ocular_oral": 3.0}
+
+
+def test_with_no_side_named_the_classes_start_at_the_normal_asymmetry():
+    options = FindingOptions()
+    normal = NORMAL_ASYMMETRY["ocular_oral"]
+    cuts = options.decision_cuts("ocular_oral", side_named=False)
+    # each class as wide as with a named side, beyond what healthy faces reach
+    assert cuts == pytest.approx((normal, normal + 1.0, normal + 2.0))
+    assert options.decision_cuts("ocular_oral") == pytest.approx((0.5, 1.5, 2.5))
+    # a pattern without a healthy-face limit keeps its cuts
+    assert options.decision_cuts("oral_ocular", side_named=False) == pytest.approx(
+        (0.5, 1.5, 2.5))
+    # the window limits (2.1, 1.8) leave a mild class too: just past the limit is mild
+    window = FindingOptions(normal_asymmetry={"ocular_oral": 2.1, "mentalis": 1.8})
+    low, high = 2.15, 2.3
+    assert severity_from_interval(
+        low, high, window.decision_cuts("ocular_oral", side_named=False))[0] == "mild"
+    assert window.decision_cuts("mentalis", side_named=False) == pytest.approx((1.8, 2.8, 3.8))

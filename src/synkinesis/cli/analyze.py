@@ -49,8 +49,8 @@ def analyze(
         AffectedSide.AUTO, "--affected-side", help=(
             "The patient's affected side (auto: inferred). Give it when it is known: with no "
             "side named, both sides are called and a left-right difference healthy faces show "
-            "(ocular-oral below 1.3 points, mentalis below 0.7) is not called synkinesis; with "
-            "the side known, mild starts at 0.5 on that side.")),
+            "(by default ocular-oral below 1.3 points, mentalis below 0.7) is not called "
+            "synkinesis; with the side known, mild starts at 0.5 on that side.")),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Save PNG figures."),
     method: Method = method_option(),
     iris_mm: float = iris_option(),
@@ -200,11 +200,14 @@ def print_summary(run) -> None:
         say(f"  {row['pattern']:<20} {row['side'] or '-':<6} {row['severity']:<27} "
             f"{_fmt(row['index']):>6} {interval:>13} {both:>13}  {row['task'] or '-':<19} "
             f"{_fmt(row['excess_mm']):>9} {_fmt(row['confidence'], '{:.0%}'):>5}")
+    both = any(row.get("other_side") for row in summary["findings"])
     for row in summary["findings"]:
+        # both sides called (no side named): say which side's call a line is about
+        label = f"{row['pattern']} ({row['side']})" if both and row["side"] else row["pattern"]
         if row["note"]:
-            say(f"    {row['pattern']}: {row['note']}")
+            say(f"    {label}: {row['note']}")
         if row["settle"]:
-            say(f"    {row['pattern']}: to settle it: {row['settle']}")
+            say(f"    {label}: to settle it: {row['settle']}")
     from synkinesis.findings import NORMAL_ASYMMETRY
 
     unnamed = ", ".join(f"{p.replace('_', '-')} {v:g}" for p, v in NORMAL_ASYMMETRY.items())
@@ -212,7 +215,8 @@ def print_summary(run) -> None:
         "(L / R: each side taken as affected); a severity is called when its whole interval "
         "lies in one class (none < 0.5 <= mild < 1.5 <= moderate "
         "< 2.5 <= severe; resting tightness mild from 1: healthy faces reach it; with no side "
-        f"named, mild from what healthy faces reach: {unnamed})")
+        f"named, the classes start at what healthy faces reach, by default {unnamed}: the "
+        "notes give the cuts used)")
     for line in summary["scales"]:
         say(f"  {line}")
     for line in summary["uncertainty"]:

@@ -608,6 +608,7 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
     this_ref = visit_reference(visit)
     sections, changes = [], []
     said: dict[str, str] = {}
+    readings: dict[str, tuple[float, float]] = {}
     names = _trend_indices(session, patient, day)
     for number, index in enumerate(names):
         found = trend(session, patient_code=patient.code, index=index)
@@ -655,10 +656,13 @@ def _trends(session: Any, patient: Any, visit: Any, directory: Path,
             name = label if not found.rater else f"{found.index.label} ({found.rater})"
             said[index] = (f"{name} {_trend_value(old)} on {old.day.isoformat()} -> "
                            f"{_trend_value(new)} now" + (f", {verdict}" if verdict else ""))
-            # each side's own index is said where the unsuffixed one's sides differ (else it
-            # is the same number as that one, and the other side's its mirror image)
+            # each side's own index is said unless it repeats the unsuffixed one (the same
+            # side at both visits: the same numbers); the other side's is not its mirror image
+            # (resting tightness sums each side's own parts, a pattern takes its largest task)
+            readings[index] = (old.value, new.value)
             base = index.rsplit(".", 1)[0] if analysis_index_side(index) else None
-            if base is None or base not in said or "sides differ" in said[base]:
+            if base is None or base not in said or "sides differ" in said[base] \
+                    or readings.get(base) != readings[index]:
                 changes.append(said[index])
     return sections, changes
 

@@ -22,6 +22,7 @@ from synkinesis.findings import (
     AffectedSide,
     Finding,
     FindingOptions,
+    SideCall,
     points_grade,
     resting_components,
 )
@@ -331,7 +332,8 @@ def worst_supported_severity(findings: tuple[Finding, ...]) -> int:
     (none..moderate)" supports none; a point estimate past a cut but inside the normal
     asymmetry (the call reads at most mild) never raises the grade above what the call says.
     When no affected side is named, the other side's call (:attr:`Finding.other_side`) counts
-    too: the grade does not depend on which side the evidence leans to."""
+    too: this part of the grade does not depend on which side the evidence leans to (the
+    voluntary ratios of House-Brackmann still compare the side it leans to)."""
     worst = 0
     calls = [*findings, *(f.other_side for f in findings if f.other_side is not None)]
     for finding in calls:
@@ -390,7 +392,7 @@ def suggest_house_brackmann(coupling: Coupling, findings: tuple[Finding, ...], s
                         ), ""
 
 
-def _called(finding: Finding) -> bool:
+def _called(finding: Finding | SideCall) -> bool:
     """A finding that says there IS synkinesis: mild or above, or uncertain between classes
     that are all mild or above. "none" and an interval reaching down to none are not evidence
     of a side (a healthy face's own asymmetry reads so)."""
@@ -405,13 +407,14 @@ def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSi
     """Why no House-Brackmann grade may be suggested, or "" when one may.
 
     House-Brackmann grades the affected side. When no side could be named (``affected.side``
-    None), the findings are all reported on the side the evidence leans to, so each one's own
+    None), each finding is called on both sides (:attr:`Finding.other_side`), and each one's own
     side is read from ``index_by_side``: the side where its index is larger, for a finding that
     is called (mild or above, or uncertain only between mild and above) or whose larger index is
     beyond what healthy faces show (the pattern's moderate decision cut,
-    :meth:`FindingOptions.decision_cuts`). When these sides differ, a grade would depend on
-    which side is taken as affected, and it is withheld. A face's own asymmetry (indices inside
-    the healthy range, findings reading none or reaching down to none) names no side.
+    :meth:`FindingOptions.decision_cuts`); and the other side, where the other side's call is
+    such a call. When these sides differ, a grade would depend on which side is taken as
+    affected, and it is withheld. A face's own asymmetry (indices inside the healthy range,
+    findings reading none or reaching down to none) names no side.
 
     Returns
     -------
@@ -433,6 +436,12 @@ def house_brackmann_withheld(findings: tuple[Finding, ...], affected: AffectedSi
             stronger = max(by_side, key=lambda s: by_side[s])
             sides.setdefault(stronger, []).append(
                 f"{finding.pattern.replace('_', '-')} {by_side[stronger]:.2f} points")
+        other = finding.other_side
+        if other is not None and _called(other):
+            named = sides.setdefault(other.side, [])
+            label = f"{finding.pattern.replace('_', '-')} {other.index:.2f} points"
+            if label not in named:
+                named.append(label)
     if len(sides) < 2:
         return ""
     where = "; ".join(f"{', '.join(patterns)} on the {side}"
