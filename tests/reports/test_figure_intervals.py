@@ -28,6 +28,23 @@ DATA = {"coupling": {"tasks": ["open_smile"], "regions": ["eye", "mouth_corner"]
                     "interval": {"low": 0.1, "high": 0.5, "level": 0.9}}}
 
 
+@pytest.fixture
+def figure_text(monkeypatch) -> list[str]:
+    """Every text a matplotlib figure is given while the test runs, in order."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.figure
+
+    written: list[str] = []
+    original = matplotlib.figure.Figure.text
+
+    def keep(self, x, y, s, *args, **kwargs):
+        written.append(s)
+        return original(self, x, y, s, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "text", keep)
+    return written
+
+
 def test_stored_findings_are_captioned_with_their_interval():
     analysis = stored_analysis(DATA)
     ocular, mentalis = analysis.findings
@@ -45,18 +62,8 @@ def test_a_live_analysis_reads_its_uncertainty():
     assert finding_caption(live, finding) == "moderate, index 2.40 points (90 % 2.10..2.80)"
 
 
-def test_coupling_figure_is_drawn_with_the_findings_line(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
-    import matplotlib.figure
-
-    written: list[str] = []
-    original = matplotlib.figure.Figure.text
-
-    def keep(self, x, y, s, *args, **kwargs):
-        written.append(s)
-        return original(self, x, y, s, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "text", keep)
+def test_coupling_figure_is_drawn_with_the_findings_line(tmp_path, figure_text):
+    written = figure_text
     path = plot_coupling(stored_analysis(DATA), tmp_path / "c.png")
     assert path.stat().st_size > 0
     (line,) = [s for s in written if s.startswith("Findings")]
@@ -95,18 +102,8 @@ def test_the_other_sides_call_is_read_and_captioned_from_a_stored_or_live_analys
         "left side: uncertain (none..mild), index 0.90 points (80 % 0.20..1.10)"
 
 
-def test_the_coupling_figure_of_an_unnamed_face_calls_both_sides(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
-    import matplotlib.figure
-
-    written: list[str] = []
-    original = matplotlib.figure.Figure.text
-
-    def keep(self, x, y, s, *args, **kwargs):
-        written.append(s)
-        return original(self, x, y, s, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "text", keep)
+def test_the_coupling_figure_of_an_unnamed_face_calls_both_sides(tmp_path, figure_text):
+    written = figure_text
     plot_coupling(stored_analysis(UNNAMED), tmp_path / "c.png")
     (line,) = [s for s in written if s.startswith("Findings")]
     assert line.startswith("Findings (no affected side named: each side's call")

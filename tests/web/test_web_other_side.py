@@ -4,14 +4,11 @@ call too, with its index, interval and severity, the same call ``synk analyze`` 
 
 from __future__ import annotations
 
-import json
 from html import unescape
 from pathlib import Path
 
 import pytest
-from web_fixtures import PASSWORD, open_test_record
-
-from synkinesis.web.settings import load_web_settings
+from web_fixtures import add_analysed_visit, logged_in_get, open_test_record
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -75,19 +72,7 @@ def unnamed_analysis(lean: str = "left", ocular_oral: float = 1.23,
 
 
 def _add_visit(store, folder: Path, analysis: dict, day: str) -> str:
-    from synkinesis.store import repository
-    from synkinesis.store.analysis_files import indices_from_analysis
-    from synkinesis.store.recordings import file_sha256
-
-    file = folder / f"{day}.analysis.json"
-    file.write_text(json.dumps(analysis))
-    with store.transaction() as session:
-        visit = repository.create_visit(session, patient_code="P001", visit_date=day)
-        repository.add_recording(session, visit=visit, video_path=f"/videos/{day}.mp4",
-                                 sha256=day[-1] * 64, analysis_path=str(file),
-                                 analysis_sha256=file_sha256(file), analysis_status="analysed",
-                                 indices=indices_from_analysis(analysis))
-        return visit.id
+    return add_analysed_visit(store, folder, analysis, day)
 
 
 @pytest.fixture
@@ -99,19 +84,7 @@ def record(tmp_path):
 
 
 def _get(store, url, path: str, **params) -> str:
-    from fastapi.testclient import TestClient
-
-    from synkinesis.web import create_app
-
-    settings = load_web_settings(environ={}, database_url=url)
-    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1",
-                    raise_server_exceptions=False) as client:
-        login = client.post("/login", data={"username": "drx", "password": PASSWORD},
-                            follow_redirects=False)
-        assert login.status_code == 303
-        page = client.get(path, params=params)
-    assert page.status_code == 200, page.text
-    return " ".join(unescape(page.text).split())
+    return unescape(logged_in_get(store, url, path, **params))
 
 
 def test_visit_page_shows_the_other_sides_call_after_each_finding(record):

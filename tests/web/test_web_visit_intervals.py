@@ -10,7 +10,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from web_fixtures import PASSWORD, open_test_record
+from web_fixtures import PASSWORD, add_analysed_visit, logged_in_get, open_test_record
 
 from synkinesis.web.settings import load_web_settings
 
@@ -45,20 +45,7 @@ DISAGREE = ("big smile x2: repetitions DISAGREE (mouth corner 5.06 mm apart, res
 
 
 def _visit_with_analysis(store, folder: Path, analysis: dict) -> str:
-    from synkinesis.store import repository
-    from synkinesis.store.analysis_files import indices_from_analysis
-    from synkinesis.store.recordings import file_sha256
-
-    file = folder / "r.analysis.json"
-    file.write_text(json.dumps(analysis))
-    with store.transaction() as session:
-        visit = repository.create_visit(session, patient_code="P001",
-                                        visit_date="2026-11-02")
-        repository.add_recording(session, visit=visit, video_path="/videos/r.mp4",
-                                 sha256="a" * 64, analysis_path=str(file),
-                                 analysis_sha256=file_sha256(file), analysis_status="analysed",
-                                 indices=indices_from_analysis(analysis))
-        return visit.id
+    return add_analysed_visit(store, folder, analysis)
 
 
 @pytest.fixture
@@ -70,19 +57,7 @@ def record(tmp_path):
 
 
 def _page(store, url, visit_id):
-    from fastapi.testclient import TestClient
-
-    from synkinesis.web import create_app
-
-    settings = load_web_settings(environ={}, database_url=url)
-    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1",
-                    raise_server_exceptions=False) as client:
-        login = client.post("/login", data={"username": "drx", "password": PASSWORD},
-                            follow_redirects=False)
-        assert login.status_code == 303
-        page = client.get(f"/visits/{visit_id}")
-    assert page.status_code == 200
-    return " ".join(page.text.split())
+    return logged_in_get(store, url, f"/visits/{visit_id}")
 
 
 def test_visit_page_shows_each_index_with_its_interval_and_what_would_settle_it(record):

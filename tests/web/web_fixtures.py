@@ -83,6 +83,47 @@ def open_test_record(root: Path, *, patients: dict | None = None,
     return store, url
 
 
+def add_analysed_visit(store, folder: Path, analysis: dict, day: str = "2026-11-02",
+                       patient: str = "P001") -> str:
+    """A visit of ``patient`` on ``day`` with one recording whose analysis file (written to
+    ``folder``) is ``analysis``, its indices stored as ``synk record add`` stores them; returns
+    the visit's id."""
+    import json
+
+    from synkinesis.store import repository
+    from synkinesis.store.analysis_files import indices_from_analysis
+    from synkinesis.store.recordings import file_sha256
+
+    file = folder / f"{day}.analysis.json"
+    file.write_text(json.dumps(analysis))
+    with store.transaction() as session:
+        visit = repository.create_visit(session, patient_code=patient, visit_date=day)
+        repository.add_recording(session, visit=visit, video_path=f"/videos/{day}.mp4",
+                                 sha256=day[-1] * 64, analysis_path=str(file),
+                                 analysis_sha256=file_sha256(file), analysis_status="analysed",
+                                 indices=indices_from_analysis(analysis))
+        return visit.id
+
+
+def logged_in_get(store, url: str, path: str, username: str = "drx", **params) -> str:
+    """The page at ``path`` for ``username`` (an account with :data:`PASSWORD`) from an app on
+    ``store``, its text with whitespace runs made single spaces."""
+    from fastapi.testclient import TestClient
+
+    from synkinesis.web import create_app
+    from synkinesis.web.settings import load_web_settings
+
+    settings = load_web_settings(environ={}, database_url=url)
+    with TestClient(create_app(settings, store=store), base_url="http://127.0.0.1",
+                    raise_server_exceptions=False) as client:
+        login = client.post("/login", data={"username": username, "password": PASSWORD},
+                            follow_redirects=False)
+        assert login.status_code == 303
+        page = client.get(path, params=params)
+    assert page.status_code == 200, page.text
+    return " ".join(page.text.split())
+
+
 def start_server(root: Path, *, patients: dict | None = None, accounts: dict | None = None,
                  **overrides) -> tuple:
     """A uvicorn server in a thread on a free loopback port; returns (Server, stop())."""
