@@ -475,9 +475,10 @@ def decide_findings(
     camera (more pixels per mm). A finding called although its key task's repetitions disagree
     keeps its call with a note saying so.
 
-    ``side_named=False`` (no affected side given or inferred): each side is decided with mild
-    from the pattern's normal asymmetry (``FindingOptions.decision_cuts(side_named=False)``),
-    the other side's call (:attr:`Finding.other_side`) too.
+    ``side_named=False`` (no affected side given or inferred): each side is decided with the
+    classes starting at the pattern's normal asymmetry
+    (``FindingOptions.decision_cuts(side_named=False)``), the other side's call
+    (:attr:`Finding.other_side`) too.
     """
     anchors = {p.name: p for p in options.patterns()}
     out = []
