@@ -84,3 +84,32 @@ def test_a_grade_is_withheld_when_the_other_sides_call_points_elsewhere():
     assert house_brackmann_withheld((quiet, mentalis), unnamed) == ""
     # both sides' calls count for the worst severity
     assert worst_supported_severity((ocular,)) == 1
+
+
+def test_an_unnamed_faces_synkinesis_items_do_not_depend_on_the_lean():
+    # A left eye narrowing 1.0 mm more in the smiles (1.3 points, what healthy faces reach)
+    # on a face whose evidence leans either way: the Sunnybrook smile item and the eFACE
+    # mentalis item read the same whichever side is reported, graded with the classes of an
+    # unnamed face (none here); with the left given, the smile item is graded from 0.5.
+    from synkinesis.findings import AffectedSide, find_patterns
+    from synkinesis.scales.automatic import estimate_scales
+
+    recording, spans = make_recording(
+        STEPS, extra={("big_smile", "left", "palpebral_fissure"): -0.9},
+        rng=np.random.default_rng(4))
+    analysis = analyze_recording(recording, spans=spans)
+    coupling = analysis.coupling
+    items = {}
+    for lean in ("left", "right"):
+        affected = AffectedSide(None, "inferred", 0.1, lean, 0.0, 0.0, 0.0)
+        findings = find_patterns(coupling, affected)
+        scales = {e.instrument: {i.key: i.value for i in e.items}
+                  for e in estimate_scales(coupling, findings, affected)}
+        items[lean] = (scales["sunnybrook"]["synkinesis_smile"],
+                       scales["eface"].get("mentalis_synkinesis"))
+    assert items["left"] == items["right"]
+    assert items["left"][0] == 0
+    given = AffectedSide("left", "given", 1.0, "left", 0.0, 0.0, 0.0)
+    scales = {e.instrument: {i.key: i.value for i in e.items}
+              for e in estimate_scales(coupling, find_patterns(coupling, given), given)}
+    assert scales["sunnybrook"]["synkinesis_smile"] == 1

@@ -100,10 +100,17 @@ def _voluntary_grade(ratio: float) -> int:
     return 1 + sum(ratio >= c for c in VOLUNTARY_CUTS)
 
 
-def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
+def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side, *,
+                   options: FindingOptions = FindingOptions(), both_sides: bool = False
                    ) -> tuple[list[ItemEstimate], list[str]]:
     """The 15 eFACE items landmarks can support, affected side ``side`` (Auto-eFACE formulas,
-    CLINICAL.md [V]; fold items and the commissure at rest are proxies [U])."""
+    CLINICAL.md [V]; fold items and the commissure at rest are proxies [U]).
+
+    ``both_sides`` (no affected side named, ``side`` the one the evidence leans to): the
+    midfacial, mentalis and platysmal synkinesis items read the worse of the two sides, each
+    side's index less its pattern's normal asymmetry above the mild cut (the classes of an
+    unnamed face start there, :meth:`FindingOptions.decision_cuts`); the other items, the
+    ocular synkinesis ratio included, compare ``side`` with the other."""
     h = other_side(side)
     items: list[ItemEstimate] = []
     missing: list[str] = []
@@ -204,11 +211,21 @@ def estimate_eface(coupling: Coupling, findings: tuple[Finding, ...], side: Side
         if (finding.severity == "none" and finding.side == side and finding.evidence
                 and finding.evidence[0].excess_mm < finding.noise_floor_mm):
             points = 0.0  # within the noise floor: no synkinesis (as task_synkinesis_points)
+        if both_sides:  # the worse side, beyond what healthy faces reach
+            shift = (options.decision_cuts(pattern, side_named=False)[0]
+                     - options.decision_cuts(pattern)[0])
+            values = [v for v in finding.index_by_side.values() if np.isfinite(v)]
+            points = max([v - shift for v in values] + [0.0])
+            quiet = finding.other_side is None or finding.other_side.severity == "none"
+            if (finding.severity == "none" and quiet and finding.evidence
+                    and abs(finding.evidence[0].excess_mm) < finding.noise_floor_mm):
+                points = 0.0  # within the noise floor on both sides
         value = float(np.clip(100 - POINTS_TO_EFACE * points, 0, 100))
         confidence = finding.confidence * (0.3 if pattern == "platysmal" else 1.0)
         items.append(ItemEstimate(
             key, value, f"{pattern} index (Sunnybrook points), 100 - {POINTS_TO_EFACE:.1f} * "
-            "points", points, "points", round(confidence, 3),
+            "points" + (", the worse side beyond what healthy faces reach (no side named)"
+                        if both_sides else ""), points, "points", round(confidence, 3),
             "FLAGGED: proxy, the neck is not visible to face landmarks; confirm clinically"
             if pattern == "platysmal" else "project mapping [U]"))
     return items, missing
@@ -274,10 +291,43 @@ def task_synkinesis_points(coupling: Coupling, task: str, side: Side
     return watched_excess_points(task, excess, floor_mm=floor)
 
 
+#: The pattern whose normal asymmetry bounds a watched region's synkinesis grade when no side
+#: is named (:meth:`FindingOptions.decision_cuts`); other regions keep the plain cuts.
+_REGION_PATTERN = {"eye": "ocular_oral", "chin": "mentalis", "mouth_corner": "oral_ocular",
+                   "nasolabial": "nasolabial"}
+
+
+def _synkinesis_grade(coupling: Coupling, task: str, side: Side, options: FindingOptions,
+                      both_sides: bool) -> tuple[int, float, str, float, Side]:
+    """A Sunnybrook synkinesis grade of ``task`` (grade, points, watched region, mm, the side it
+    is about). ``both_sides`` (no affected side named): each side's largest watched excess,
+    graded with the classes starting at its pattern's normal asymmetry (as the findings of an
+    unnamed face are), and the worse of the two, so that the grade does not depend on which
+    side the evidence leans to."""
+    sides = (side, other_side(side)) if both_sides else (side,)
+    best: tuple[int, float, str, float, Side] | None = None
+    for s in sides:
+        points, watched, excess = task_synkinesis_points(coupling, task, s)
+        if not np.isfinite(points):
+            continue
+        cuts = options.severity_cuts if not both_sides else options.decision_cuts(
+            _REGION_PATTERN.get(watched, watched), side_named=False)
+        grade = points_grade(points, cuts)
+        if best is None or (grade, points) > best[:2]:
+            best = (grade, points, watched, excess, s)
+    return best if best is not None else (0, float("nan"), "", float("nan"), side)
+
+
 def estimate_sunnybrook(coupling: Coupling, side: Side, *,
-                        options: FindingOptions = FindingOptions()
+                        options: FindingOptions = FindingOptions(),
+                        both_sides: bool = False
                         ) -> tuple[list[ItemEstimate], list[str]]:
-    """The 13 Sunnybrook items, affected side ``side`` ([U] mappings, see docs/analysis.md)."""
+    """The 13 Sunnybrook items, affected side ``side`` ([U] mappings, see docs/analysis.md).
+
+    ``both_sides`` (no affected side named, ``side`` the one the evidence leans to): the
+    synkinesis items are the worse of the two sides' grades, each from the classes starting at
+    the normal asymmetry (:func:`_synkinesis_grade`); the other items compare ``side`` with
+    the other."""
     items: list[ItemEstimate] = []
     missing: list[str] = []
     rest = resting_components(coupling, side, options=options)
@@ -310,14 +360,16 @@ def estimate_sunnybrook(coupling: Coupling, side: Side, *,
                 f"{what} affected / healthy ({task})", ratio, "ratio",
                 round(_task_confidence(coupling, task), 3),
                 f"grades 2..5 from ratio >= {', '.join(map(str, VOLUNTARY_CUTS))} [U]"))
-        points, watched, excess = task_synkinesis_points(coupling, task, side)
+        grade, points, watched, excess, about = _synkinesis_grade(coupling, task, side,
+                                                                  options, both_sides)
         if not np.isfinite(points):
             missing.append(f"synkinesis_{expression}")
             continue
-        grade = points_grade(points, options.severity_cuts)
         items.append(ItemEstimate(
             f"synkinesis_{expression}", grade,
-            f"largest watched-region excess ({watched or 'none above noise'}) in {task}",
+            f"largest watched-region excess ({watched or 'none above noise'}) in {task}"
+            + (f", the worse side ({about}); no side named, classes from what healthy faces "
+               "reach" if both_sides else ""),
             points, "points", round(_task_confidence(coupling, task), 3),
             f"{excess:.2f} mm" if watched else ""))
     return items, missing
@@ -484,8 +536,10 @@ def estimate_scales(coupling: Coupling, findings: tuple[Finding, ...], affected:
         notes = notes + ("not assessable, left out of every item (House-Brackmann included): "
                          + "; ".join(f"{task.replace('_', ' ')} {why}"
                                      for task, why in coupling.not_assessable.items()),)
-    eface_items, eface_missing = estimate_eface(coupling, findings, side)
-    sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options)
+    eface_items, eface_missing = estimate_eface(coupling, findings, side, options=options,
+                                                both_sides=affected.side is None)
+    sb_items, sb_missing = estimate_sunnybrook(coupling, side, options=options,
+                                               both_sides=affected.side is None)
     if not rest_recorded:
         eface_items, eface_missing = _without_rest(eface_items, eface_missing, "eface")
         sb_items, sb_missing = _without_rest(sb_items, sb_missing, "sunnybrook")
