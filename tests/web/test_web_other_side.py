@@ -8,7 +8,11 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from web_fixtures import add_analysed_visit, logged_in_get, open_test_record
+from web_fixtures import (
+    add_analysed_visit,
+    clinician_record,  # noqa: F401 (the record fixture)
+    logged_in_get,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -73,14 +77,6 @@ def unnamed_analysis(lean: str = "left", ocular_oral: float = 1.23,
 
 def _add_visit(store, folder: Path, analysis: dict, day: str) -> str:
     return add_analysed_visit(store, folder, analysis, day)
-
-
-@pytest.fixture
-def record(tmp_path):
-    store, url = open_test_record(tmp_path, patients={"P001": "right"},
-                                  accounts={"drx": ("clinician", None)})
-    yield store, url, tmp_path
-    store.close()
 
 
 def _get(store, url, path: str, **params) -> str:

@@ -10,7 +10,12 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from web_fixtures import PASSWORD, add_analysed_visit, logged_in_get, open_test_record
+from web_fixtures import (
+    PASSWORD,
+    add_analysed_visit,
+    clinician_record,  # noqa: F401 (the record fixture)
+    logged_in_get,
+)
 
 from synkinesis.web.settings import load_web_settings
 
@@ -46,14 +51,6 @@ DISAGREE = ("big smile x2: repetitions DISAGREE (mouth corner 5.06 mm apart, res
 
 def _visit_with_analysis(store, folder: Path, analysis: dict) -> str:
     return add_analysed_visit(store, folder, analysis)
-
-
-@pytest.fixture
-def record(tmp_path):
-    store, url = open_test_record(tmp_path, patients={"P001": "right"},
-                                  accounts={"drx": ("clinician", None)})
-    yield store, url, tmp_path
-    store.close()
 
 
 def _page(store, url, visit_id):

@@ -83,6 +83,16 @@ def open_test_record(root: Path, *, patients: dict | None = None,
     return store, url
 
 
+@pytest.fixture(name="record")
+def clinician_record(tmp_path):
+    """The ``record`` fixture of the pages' tests: a record with patient P001 (right side
+    affected) and clinician ``drx``, as ``(store, url, folder)``."""
+    store, url = open_test_record(tmp_path, patients={"P001": "right"},
+                                  accounts={"drx": ("clinician", None)})
+    yield store, url, tmp_path
+    store.close()
+
+
 def add_analysed_visit(store, folder: Path, analysis: dict, day: str = "2026-11-02",
                        patient: str = "P001") -> str:
     """A visit of ``patient`` on ``day`` with one recording whose analysis file (written to
