@@ -45,6 +45,7 @@ from synkinesis.findings import (
     AffectedSide,
     Finding,
     FindingOptions,
+    SideCall,
     find_patterns,
     infer_affected_side,
     resting_tone,
@@ -616,6 +617,14 @@ PULLED_TOWARD_SYMMETRY = {
 }
 
 
+def _call_words(call: Finding | SideCall) -> str:
+    """A call as the summary prints it: its severity, "uncertain (none..moderate)" with the
+    classes of its interval's ends."""
+    if call.severity == "uncertain" and call.severity_range:
+        return f"uncertain ({call.severity_range[0]}..{call.severity_range[1]})"
+    return call.severity
+
+
 def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
     """What a clinician reads first, as short lines and rows (for the CLI and reports).
 
@@ -682,9 +691,7 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
             "pattern": finding.pattern + (" (proxy)" if finding.pattern == "platysmal" else ""),
             "side": (finding.side if finding.severity not in ("not measurable", "not assessable")
                      else None),
-            "severity": (f"uncertain ({finding.severity_range[0]}..{finding.severity_range[1]})"
-                         if finding.severity == "uncertain" and finding.severity_range
-                         else finding.severity),
+            "severity": _call_words(finding),
             "settle": finding.settle, "index": finding.index,
             "index_low": None if interval is None else interval.low,
             "index_high": None if interval is None else interval.high,
@@ -700,9 +707,7 @@ def summarise_analysis(analysis: Analysis) -> dict[str, Any]:
         if other is not None and finding.severity not in ("not measurable", "not assessable"):
             rows.append({
                 "pattern": rows[-1]["pattern"], "side": other.side,
-                "severity": (f"uncertain ({other.severity_range[0]}..{other.severity_range[1]})"
-                             if other.severity == "uncertain" and other.severity_range
-                             else other.severity),
+                "severity": _call_words(other),
                 "settle": other.settle, "index": other.index, "index_low": other.low,
                 "index_high": other.high, "index_left": finding.index_by_side.get("left"),
                 "index_right": finding.index_by_side.get("right"), "task": other.task,
